@@ -1,0 +1,71 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct cli_command cli_commands[] = {
+    {"project", "scaffold a strategy project",
+     "usage: qmtl project init --list-templates\n"
+     "       qmtl project init --path DIR [--strategy TEMPLATE] [--with-sample-data] [--force]\n",
+     cmd_project},
+    {"run", "run the strategy host (offline backtest or attached to a gateway)",
+     "usage: qmtl run [--config F] [--plugins DIR] [--data PATH]... [--offline | --world-id W "
+     "--gateway-url URL]\n"
+     "                [--json] [--explain]\n",
+     cmd_run},
+    {"service", "start a service: gateway or dagmanager",
+     "usage: qmtl service gateway [--config F]\n"
+     "       qmtl service dagmanager server [--config F]\n",
+     cmd_service},
+    {"config", "check a qmtl.yml",
+     "usage: qmtl config validate [--config F] [--target gateway|dagmanager|host|all] [--offline] "
+     "[--json]\n",
+     cmd_config},
+    {"plugin", "inspect a strategy plugin",
+     "usage: qmtl plugin check [--json] PLUGIN.so\n"
+     "  Load one plugin in isolation and report its ABI version, name, version, callbacks\n"
+     "  and nodes. Exit 0 only if the plugin is loadable.\n",
+     cmd_plugin},
+    {"world", "operator client for the gateway's world API",
+     "usage: qmtl world [--gateway-url URL] [--token T] list|get|create|delete|activation|apply "
+     "...\n",
+     cmd_world},
+    {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
+     "usage: qmtl node-id [--json] [FILE|-]\n"
+     "  Read a node (or an array of nodes) as JSON and print its canonical form and NodeID.\n",
+     cmd_node_id},
+    {"sdk", "print compiler flags for building strategies against this qmtl",
+     "usage: qmtl sdk --cflags | --libs | --prefix\n", cmd_sdk},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct cli_command *cli_find(const char *name)
+{
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+void cli_print_usage(const struct cli_command *cmd, int to_stderr)
+{
+    FILE *f = to_stderr ? stderr : stdout;
+    fprintf(f, "qmtl %s: %s\n%s", cmd->name, cmd->summary, cmd->usage);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_unavailable(const char *what)
+{
+    fprintf(stderr, "qmtl %s: not built yet in this version\n", what);
+    return CLI_UNAVAILABLE;
+}
