@@ -41,34 +41,52 @@ struct loader {
     struct cfg_error *err;
 };
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
-static int col_of(const yaml_node_t *n) { return (int)n->start_mark.column + 1; }
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+static int col_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.column + 1;
+}
 
 static const char *kind(const yaml_node_t *n)
 {
     switch (n->type) {
-    case YAML_MAPPING_NODE: return "a mapping";
-    case YAML_SEQUENCE_NODE: return "a sequence";
-    case YAML_SCALAR_NODE: return "a scalar";
-    default: return "nothing";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    default:
+        return "nothing";
     }
 }
 
-static const char *text_of(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+static const char *text_of(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
 
 static int is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     const char *s = text_of(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 /* A scalar with an embedded NUL would be silently cut: refuse it. */
-static int has_nul(const yaml_node_t *n) { return strlen(text_of(n)) != n->data.scalar.length; }
+static int has_nul(const yaml_node_t *n)
+{
+    return strlen(text_of(n)) != n->data.scalar.length;
+}
 
-static yaml_node_t *node(struct loader *L, int id) { return yaml_document_get_node(&L->doc, id); }
+static yaml_node_t *node(struct loader *L, int id)
+{
+    return yaml_document_get_node(&L->doc, id);
+}
 
 static int fail_at(struct loader *L, const yaml_node_t *n, const char *key, const char *fmt,
                    const char *a, const char *b)
@@ -116,8 +134,8 @@ static int check_dup(struct loader *L, yaml_node_pair_t *start, yaml_node_pair_t
         if (pk->type == YAML_SCALAR_NODE && strcmp(text_of(pk), k) == 0) {
             char first[32];
             snprintf(first, sizeof(first), "%d", line_of(pk));
-            return fail_at(L, node(L, cur->key), path, "duplicate key '%s' (first defined at line %s)",
-                           path, first);
+            return fail_at(L, node(L, cur->key), path,
+                           "duplicate key '%s' (first defined at line %s)", path, first);
         }
     }
     return 0;
@@ -271,8 +289,8 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
     if (is_null(v))
         return 0;
     if (v->type != YAML_MAPPING_NODE)
-        return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s",
-                       "host.strategies", kind(v));
+        return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s", "host.strategies",
+                       kind(v));
     yaml_node_pair_t *start = v->data.mapping.pairs.start;
     for (yaml_node_pair_t *p = start; p < v->data.mapping.pairs.top; p++) {
         const char *name = pair_key(L, node(L, p->key), "host.strategies");
@@ -301,8 +319,8 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
                 return fail_at(L, val, kpath, "%s: expected a scalar, got %s", kpath,
                                val->type == YAML_SCALAR_NODE ? "a NUL byte" : kind(val));
             if (c->host.n_strategy_params >= MAX_STRATEGY_PARAMS)
-                return fail_at(L, val, kpath, "%s: too many strategy parameters (limit %s)",
-                               kpath, "16384");
+                return fail_at(L, val, kpath, "%s: too many strategy parameters (limit %s)", kpath,
+                               "16384");
             c->host.strategy_params =
                 xrealloc(c->host.strategy_params,
                          (c->host.n_strategy_params + 1) * sizeof(*c->host.strategy_params));
@@ -493,8 +511,8 @@ int config_load_string(const char *yaml, const char *name, struct qmtl_config *c
     return load_buffer(yaml, strlen(yaml), name, NULL, c, err, 1);
 }
 
-int config_load_string_noenv(const char *yaml, size_t len, const char *name,
-                             struct qmtl_config *c, struct cfg_error *err)
+int config_load_string_noenv(const char *yaml, size_t len, const char *name, struct qmtl_config *c,
+                             struct cfg_error *err)
 {
     config_init_defaults(c);
     return load_buffer(yaml, len, name, NULL, c, err, 0);

@@ -42,9 +42,9 @@ struct cfg_gateway {
 };
 
 struct cfg_dagmanager {
-    char *host;       /* "127.0.0.1" */
-    int port;         /* 8001 (0 = any free port) */
-    char *store_path; /* "qmtl-dagmanager.db" */
+    char *host;        /* "127.0.0.1" */
+    int port;          /* 8001 (0 = any free port) */
+    char *store_path;  /* "qmtl-dagmanager.db" */
     char *gateway_url; /* "" = none */
 };
 
@@ -152,8 +152,8 @@ int config_load_string(const char *yaml, const char *name, struct qmtl_config *c
                        struct cfg_error *err);
 
 /* Same, but without reading the environment (tests, fuzzing). */
-int config_load_string_noenv(const char *yaml, size_t len, const char *name,
-                             struct qmtl_config *c, struct cfg_error *err);
+int config_load_string_noenv(const char *yaml, size_t len, const char *name, struct qmtl_config *c,
+                             struct cfg_error *err);
 
 /* The budgets in force: test.budgets when test mode is on, else runtime. Borrowed from c. */
 const struct cfg_runtime *config_budgets(const struct qmtl_config *c);
@@ -198,7 +198,7 @@ struct cfg_schema_entry {
     double min, max;     /* numeric range (inclusive); min > max = unchecked */
     const char *choices; /* CFG_ENUM: "a|b" */
     unsigned flags;
-    const char *doc;     /* one line */
+    const char *doc; /* one line */
 };
 
 /* The schema table (n entries). Static. */

@@ -142,7 +142,8 @@ static const struct cfg_schema_entry schema[] = {
 
 #define N_SCHEMA (sizeof(schema) / sizeof(schema[0]))
 
-static const char *const sections[] = {"gateway", "dagmanager", "host", "runtime", "test", "broker"};
+static const char *const sections[] = {"gateway", "dagmanager", "host",
+                                       "runtime", "test",       "broker"};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 const struct cfg_schema_entry *config_schema(size_t *n)
@@ -187,19 +188,30 @@ const char *config_env_name(const struct cfg_schema_entry *e, char *buf, size_t 
 const char *config_type_name(enum cfg_type t)
 {
     switch (t) {
-    case CFG_STR: return "string";
-    case CFG_PATH: return "path";
-    case CFG_URL: return "url";
-    case CFG_ENUM: return "enum";
+    case CFG_STR:
+        return "string";
+    case CFG_PATH:
+        return "path";
+    case CFG_URL:
+        return "url";
+    case CFG_ENUM:
+        return "enum";
     case CFG_INT:
     case CFG_LONG:
-    case CFG_I64: return "integer";
-    case CFG_U64: return "unsigned integer";
-    case CFG_DOUBLE: return "number";
-    case CFG_BOOL: return "boolean";
-    case CFG_STRLIST: return "list of strings";
-    case CFG_DATA: return "list of data sources";
-    case CFG_STRATEGY: return "mapping";
+    case CFG_I64:
+        return "integer";
+    case CFG_U64:
+        return "unsigned integer";
+    case CFG_DOUBLE:
+        return "number";
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_STRLIST:
+        return "list of strings";
+    case CFG_DATA:
+        return "list of data sources";
+    case CFG_STRATEGY:
+        return "mapping";
     }
     return "?";
 }
@@ -343,8 +355,8 @@ static int range_fail(const struct cfg_schema_entry *e, const char *text, char *
         snprintf(why, whylen, "%s is out of range [%g, %g]", shown(text, sb, sizeof(sb)), e->min,
                  e->max);
     else
-        snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", shown(text, sb, sizeof(sb)), e->min,
-                 e->max);
+        snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", shown(text, sb, sizeof(sb)),
+                 e->min, e->max);
     return -1;
 }
 
@@ -359,8 +371,7 @@ int cfg_set_value_(void *base, const struct cfg_schema_entry *e, const char *tex
             return 0;
         }
         if (!(e->flags & CFG_F_NULL_ZERO)) {
-            snprintf(why, whylen, "expected %s %s, got null",
-                     e->type == CFG_ENUM ? "one of" : "a",
+            snprintf(why, whylen, "expected %s %s, got null", e->type == CFG_ENUM ? "one of" : "a",
                      e->type == CFG_ENUM ? e->choices : config_type_name(e->type));
             return -1;
         }
@@ -540,18 +551,38 @@ const char *config_format_value(const struct qmtl_config *c, const struct cfg_sc
     case CFG_URL:
     case CFG_ENUM: {
         const char *s = *(char *const *)(const void *)slot;
-        snprintf(buf, len, "%s", (mask && (e->flags & CFG_F_SECRET) && s && *s) ? "***" : s ? s : "");
+        snprintf(buf, len, "%s",
+                 (mask && (e->flags & CFG_F_SECRET) && s && *s) ? "***"
+                 : s                                            ? s
+                                                                : "");
         break;
     }
-    case CFG_INT: snprintf(buf, len, "%d", *(const int *)(const void *)slot); break;
-    case CFG_LONG: snprintf(buf, len, "%ld", *(const long *)(const void *)slot); break;
-    case CFG_I64: snprintf(buf, len, "%" PRId64, *(const int64_t *)(const void *)slot); break;
-    case CFG_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot); break;
-    case CFG_DOUBLE: snprintf(buf, len, "%g", *(const double *)(const void *)slot); break;
-    case CFG_BOOL: snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false"); break;
-    case CFG_DATA: snprintf(buf, len, "%zu source(s)", c->host.n_data); break;
-    case CFG_STRATEGY: snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params); break;
-    case CFG_STRLIST: break;
+    case CFG_INT:
+        snprintf(buf, len, "%d", *(const int *)(const void *)slot);
+        break;
+    case CFG_LONG:
+        snprintf(buf, len, "%ld", *(const long *)(const void *)slot);
+        break;
+    case CFG_I64:
+        snprintf(buf, len, "%" PRId64, *(const int64_t *)(const void *)slot);
+        break;
+    case CFG_U64:
+        snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot);
+        break;
+    case CFG_DOUBLE:
+        snprintf(buf, len, "%g", *(const double *)(const void *)slot);
+        break;
+    case CFG_BOOL:
+        snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false");
+        break;
+    case CFG_DATA:
+        snprintf(buf, len, "%zu source(s)", c->host.n_data);
+        break;
+    case CFG_STRATEGY:
+        snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params);
+        break;
+    case CFG_STRLIST:
+        break;
     }
     return buf;
 }
