@@ -352,7 +352,13 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
     if (r->line == 1 && (unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
         (unsigned char)line[2] == 0xbf)
         line += 3; /* UTF-8 byte order mark */
-    long n = split_fields(line, NULL, 0);
+    char *copy = strdup(line); /* splitting writes into the line: count on a copy */
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", r->name);
+        return -1;
+    }
+    long n = split_fields(copy, NULL, 0);
+    free(copy);
     if (n < 0) {
         snprintf(err, errlen, "%s:%ld: unclosed quote in the header", r->name, r->line);
         return -1;
