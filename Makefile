@@ -36,7 +36,7 @@ endif
 BLAKE3_DIR := $(firstword $(wildcard /usr/share/cargo/registry/blake3-*/c))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wno-format-nonliteral -Wvla
+        -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -MMD -MP \
         -I. -Icommon -Isdk/include -I$(BLAKE3_DIR)
 
