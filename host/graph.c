@@ -6,6 +6,8 @@
 #include <string.h>
 
 struct graph {
+    void **arenas; /* node arrays and state arenas made by graph_finalize */
+    size_t n_arenas;
     char **strings; /* interned node types and code hashes */
     size_t n_strings;
     struct graph_node **nodes; /* by creation index */
@@ -20,7 +22,15 @@ struct graph *graph_new(void)
     return calloc(1, sizeof(struct graph));
 }
 
+/* Free what a node owns; the struct itself too unless it lives in an arena. */
+static void node_release(struct graph_node *n, int in_arena);
+
 static void node_free(struct graph_node *n)
+{
+    node_release(n, 0);
+}
+
+static void node_release(struct graph_node *n, int in_arena)
 {
     if (!n)
         return;
@@ -40,7 +50,6 @@ static void node_free(struct graph_node *n)
     if (n->bi)
         builtin_release(n->bi);
     free(n->bi);
-    free(n->state);
     if (n->kind == GRAPH_ORDER)
         free(n->order_symbol);
     for (uint32_t i = 0; i < n->n_outs; i++) {
@@ -56,7 +65,8 @@ static void node_free(struct graph_node *n)
         if (n->side[i].value.type == QMTL_T_JSON)
             free((char *)n->side[i].value.as.json);
     free(n->side);
-    free(n);
+    if (!in_arena)
+        free(n);
 }
 
 void graph_free(struct graph *g)
@@ -64,7 +74,10 @@ void graph_free(struct graph *g)
     if (!g)
         return;
     for (size_t i = 0; i < g->n; i++)
-        node_free(g->nodes[i]);
+        node_release(g->nodes[i], g->n_arenas > 0);
+    for (size_t i = 0; i < g->n_arenas; i++)
+        free(g->arenas[i]);
+    free(g->arenas);
     free(g->nodes);
     for (size_t i = 0; i < g->n_strings; i++)
         free(g->strings[i]);
@@ -322,6 +335,55 @@ static int add_edge(struct graph_node *from, uint32_t child, uint32_t slot)
     return 0;
 }
 
+static int keep_arena(struct graph *g, void *p)
+{
+    void **a = realloc(g->arenas, (g->n_arenas + 1) * sizeof(*a));
+    if (!a)
+        return -1;
+    g->arenas = a;
+    a[g->n_arenas++] = p;
+    return 0;
+}
+
+/* Nodes into one array in evaluation order; custom states into one arena, same order. */
+static int relayout(struct graph *g)
+{
+    size_t n = g->n, total = 0;
+    if (!n)
+        return 0;
+    for (size_t p = 0; p < n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
+        if (x->state_size && !x->state)
+            total += (x->state_size + 15) & ~(size_t)15;
+    }
+    struct graph_node *arr = calloc(n, sizeof(*arr));
+    char *states = total ? calloc(1, total) : NULL;
+    if (!arr || (total && !states) || keep_arena(g, arr) || (states && keep_arena(g, states))) {
+        free(arr);
+        free(states);
+        return -1;
+    }
+    int was_arena = g->n_arenas > (states ? 2u : 1u);
+    size_t off = 0;
+    for (size_t p = 0; p < n; p++) {
+        struct graph_node *old = g->nodes[g->order[p]];
+        struct graph_node *x = &arr[p];
+        *x = *old;
+        if (old->in == &old->in1)
+            x->in = &x->in1;
+        if (old->in_rings == &old->in_ring1)
+            x->in_rings = &x->in_ring1;
+        if (x->state_size && !x->state) {
+            x->state = states + off;
+            off += (x->state_size + 15) & ~(size_t)15;
+        }
+        g->nodes[x->idx] = x;
+        if (!was_arena)
+            free(old);
+    }
+    return 0;
+}
+
 int graph_finalize(struct graph *g, char *err, size_t errlen)
 {
     size_t n = g->n;
@@ -383,6 +445,12 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);
     g->order = order;
+    if (relayout(g)) {
+        snprintf(err, errlen, "out of memory");
+        free(indeg);
+        free(queue);
+        return -1;
+    }
     free(indeg);
     free(queue);
     return 0;
