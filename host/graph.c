@@ -22,15 +22,7 @@ struct graph *graph_new(void)
     return calloc(1, sizeof(struct graph));
 }
 
-/* Free what a node owns; the struct itself too unless it lives in an arena. */
-static void node_release(struct graph_node *n, int in_arena);
-
 static void node_free(struct graph_node *n)
-{
-    node_release(n, 0);
-}
-
-static void node_release(struct graph_node *n, int in_arena)
 {
     if (!n)
         return;
@@ -65,8 +57,7 @@ static void node_release(struct graph_node *n, int in_arena)
         if (n->side[i].value.type == QMTL_T_JSON)
             free((char *)n->side[i].value.as.json);
     free(n->side);
-    if (!in_arena)
-        free(n);
+    free(n);
 }
 
 void graph_free(struct graph *g)
@@ -74,7 +65,7 @@ void graph_free(struct graph *g)
     if (!g)
         return;
     for (size_t i = 0; i < g->n; i++)
-        node_release(g->nodes[i], g->n_arenas > 0);
+        node_free(g->nodes[i]);
     for (size_t i = 0; i < g->n_arenas; i++)
         free(g->arenas[i]);
     free(g->arenas);
@@ -345,41 +336,31 @@ static int keep_arena(struct graph *g, void *p)
     return 0;
 }
 
-/* Nodes into one array in evaluation order; custom states into one arena, same order. */
-static int relayout(struct graph *g)
+/* Custom nodes' states: one zeroed arena, in evaluation order (contiguous reads). The
+ * nodes themselves stay where they are: moving them would leave heap holes that the
+ * large rings allocated next cannot reuse. */
+static int alloc_states(struct graph *g)
 {
-    size_t n = g->n, total = 0;
-    if (!n)
-        return 0;
-    for (size_t p = 0; p < n; p++) {
+    size_t total = 0;
+    for (size_t p = 0; p < g->n; p++) {
         struct graph_node *x = g->nodes[g->order[p]];
         if (x->state_size && !x->state)
             total += (x->state_size + 15) & ~(size_t)15;
     }
-    struct graph_node *arr = calloc(n, sizeof(*arr));
-    char *states = total ? calloc(1, total) : NULL;
-    if (!arr || (total && !states) || keep_arena(g, arr) || (states && keep_arena(g, states))) {
-        free(arr);
+    if (!total)
+        return 0;
+    char *states = calloc(1, total);
+    if (!states || keep_arena(g, states)) {
         free(states);
         return -1;
     }
-    int was_arena = g->n_arenas > (states ? 2u : 1u);
     size_t off = 0;
-    for (size_t p = 0; p < n; p++) {
-        struct graph_node *old = g->nodes[g->order[p]];
-        struct graph_node *x = &arr[p];
-        *x = *old;
-        if (old->in == &old->in1)
-            x->in = &x->in1;
-        if (old->in_rings == &old->in_ring1)
-            x->in_rings = &x->in_ring1;
+    for (size_t p = 0; p < g->n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
         if (x->state_size && !x->state) {
             x->state = states + off;
             off += (x->state_size + 15) & ~(size_t)15;
         }
-        g->nodes[x->idx] = x;
-        if (!was_arena)
-            free(old);
     }
     return 0;
 }
@@ -445,7 +426,7 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);
     g->order = order;
-    if (relayout(g)) {
+    if (alloc_states(g)) {
         snprintf(err, errlen, "out of memory");
         free(indeg);
         free(queue);

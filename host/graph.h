@@ -9,9 +9,7 @@
  * graph_finalize() orders the nodes topologically (rank = 1 + max rank of inputs; ties
  * by NodeID, then by creation order), fills each node's 'pos' and the children edges,
  * and refuses cycles and unknown inputs. The scheduler evaluates nodes by 'pos'.
- * It also lays the nodes out in one array in evaluation order and allocates the custom
- * nodes' states from one arena in that order (graph_node pointers taken before
- * graph_finalize are invalid after it; indices stay valid).
+ * It also allocates the custom nodes' states from one arena in that order.
  */
 #ifndef QMTL_HOST_GRAPH_H
 #define QMTL_HOST_GRAPH_H
