@@ -228,7 +228,8 @@ static int dump(struct cj_out *o, const json_t *v, int depth)
                 continue;
             keys[k++] = key;
         }
-        qsort(keys, k, sizeof(*keys), cmp_keys);
+        if (k > 1)
+            qsort(keys, k, sizeof(*keys), cmp_keys);
         putc1(o, '{');
         for (size_t i = 0; i < k; i++) {
             if (i)

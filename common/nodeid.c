@@ -439,7 +439,8 @@ static json_t *tagquery_params(const json_t *tags, const json_t *mode, int inter
         strvec_release(&sv);
         return NULL;
     }
-    qsort(sv.v, sv.n, sizeof(*sv.v), cmp_str);
+    if (sv.n > 1)
+        qsort(sv.v, sv.n, sizeof(*sv.v), cmp_str);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < sv.n; i++) {
         if (i && strcmp(sv.v[i], sv.v[i - 1]) == 0)
@@ -517,7 +518,8 @@ static char *canonical_impl(const struct nodeid_fields *f, int params_final, siz
                 deps[nd++] = f->deps[i];
                 depslen += strlen(f->deps[i]) + 1;
             }
-        qsort(deps, nd, sizeof(*deps), cmp_str);
+        if (nd > 1)
+            qsort(deps, nd, sizeof(*deps), cmp_str);
     }
     const char *compat = f->schema_compat_id ? f->schema_compat_id : "";
     const char *code = f->code_hash ? f->code_hash : "";
