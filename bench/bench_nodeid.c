@@ -151,18 +151,24 @@ int main(int argc, char **argv)
                                 "\"label\":\"momentum\",\"weights\":[0.6,0.4],\"flag\":true,"
                                 "\"seed\":7}",
                                 0, NULL);
-    const char *deps[] = {"blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b",
-                          "blake3:0577d5f957cecc577fccd9028499a3f55d15be2015f519de3ec1a314b93a970b"};
-    struct nodeid_fields f = {.node_type = "ProcessingNode", .interval = 60, .period = 20,
-                              .params = params, .deps = deps, .n_deps = 2,
-                              .schema_compat_id = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-                              .code_hash = "builtin:sma:1"};
+    const char *deps[] = {
+        "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b",
+        "blake3:0577d5f957cecc577fccd9028499a3f55d15be2015f519de3ec1a314b93a970b"};
+    struct nodeid_fields f = {
+        .node_type = "ProcessingNode",
+        .interval = 60,
+        .period = 20,
+        .params = params,
+        .deps = deps,
+        .n_deps = 2,
+        .schema_compat_id = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        .code_hash = "builtin:sma:1"};
     printf("%-40s %14.0f ids/s\n", "nodeid_compute (7 params, 2 deps)",
            measure(op_nodeid_struct, &f, reps));
-    json_t *node = json_pack("{s:s,s:i,s:i,s:O,s:[s,s],s:s,s:s}", "node_type", "ProcessingNode",
-                             "interval", 60, "period", 20, "params", params, "dependencies",
-                             deps[0], deps[1], "schema_compat_id", f.schema_compat_id,
-                             "code_hash", f.code_hash);
+    json_t *node =
+        json_pack("{s:s,s:i,s:i,s:O,s:[s,s],s:s,s:s}", "node_type", "ProcessingNode", "interval",
+                  60, "period", 20, "params", params, "dependencies", deps[0], deps[1],
+                  "schema_compat_id", f.schema_compat_id, "code_hash", f.code_hash);
     printf("%-40s %14.0f ids/s\n", "nodeid_from_json (same node)",
            measure(op_nodeid_json, node, reps));
     struct nodeid_fields e = {.node_type = "StreamInput", .interval = 60, .period = 10};
@@ -190,8 +196,7 @@ int main(int argc, char **argv)
         x ^= x << 17;
         vals[i] = (double)(x >> 11) / 9007199254740992.0 * 1000.0;
     }
-    printf("%-40s %14.0f values/s\n", "numfmt 17-digit values",
-           measure(op_numfmt, &fa, reps));
+    printf("%-40s %14.0f values/s\n", "numfmt 17-digit values", measure(op_numfmt, &fa, reps));
 
     free(vals);
     json_decref(node);

@@ -62,8 +62,8 @@ static int print_json(const struct result *r, size_t n, int is_array, uint32_t c
 {
     json_t *nodes = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(nodes, json_pack("{s:s,s:s}", "canonical", r[i].canonical,
-                                               "node_id", r[i].id));
+        json_array_append_new(
+            nodes, json_pack("{s:s,s:s}", "canonical", r[i].canonical, "node_id", r[i].id));
     json_t *out;
     if (is_array) {
         out = json_pack("{s:o,s:I}", "nodes", nodes, "crc32", (json_int_t)crc);

@@ -153,7 +153,8 @@ int nodeid_compute_key(const char *node_id, const char *world_id, const char *do
 
 /* ------------------------------------------------------------------ canonical form */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
@@ -168,7 +169,6 @@ static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
-
 
 int nodeid_is_tagquery(const char *node_type)
 {
@@ -258,8 +258,7 @@ char *nodeid_canonical_impl(const struct nodeid_fields *f, int params_final, siz
     return out;
 }
 
-char *nodeid_canonical_len(const struct nodeid_fields *f, size_t *len_out, char *err,
-                           size_t errlen)
+char *nodeid_canonical_len(const struct nodeid_fields *f, size_t *len_out, char *err, size_t errlen)
 {
     return nodeid_canonical_impl(f, 0, len_out, err, errlen);
 }

@@ -21,7 +21,8 @@ static int is_py_space_ascii(unsigned char c)
 
 /* ------------------------------------------------------------------ Python-like helpers */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
@@ -41,8 +42,8 @@ static size_t py_space_at(const unsigned char *s, size_t n)
     if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
         return 2; /* U+0085, U+00A0 */
     if (n >= 3) {
-        unsigned cp = ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) |
-                      (s[2] & 0x3f);
+        unsigned cp =
+            ((unsigned)(s[0] & 0x0f) << 12) | ((unsigned)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
         if ((s[0] & 0xf0) != 0xe0)
             return 0;
         if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
@@ -81,13 +82,20 @@ static int py_truthy(const json_t *v)
         return 0;
     switch (json_typeof(v)) {
     case JSON_NULL:
-    case JSON_FALSE: return 0;
-    case JSON_TRUE: return 1;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0;
-    case JSON_STRING: return json_string_length(v) != 0;
-    case JSON_ARRAY: return json_array_size(v) != 0;
-    case JSON_OBJECT: return json_object_size(v) != 0;
+    case JSON_FALSE:
+        return 0;
+    case JSON_TRUE:
+        return 1;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0;
+    case JSON_STRING:
+        return json_string_length(v) != 0;
+    case JSON_ARRAY:
+        return json_array_size(v) != 0;
+    case JSON_OBJECT:
+        return json_object_size(v) != 0;
     }
     return 0;
 }
@@ -118,10 +126,14 @@ static char *py_str(const json_t *v)
         numfmt_double(d, b, sizeof(b));
         return strdup(b);
     }
-    case JSON_TRUE: return strdup("True");
-    case JSON_FALSE: return strdup("False");
-    case JSON_NULL: return strdup("None");
-    default: return NULL;
+    case JSON_TRUE:
+        return strdup("True");
+    case JSON_FALSE:
+        return strdup("False");
+    case JSON_NULL:
+        return strdup("None");
+    default:
+        return NULL;
     }
 }
 
@@ -130,9 +142,15 @@ static char *py_str(const json_t *v)
 static int py_int(const json_t *v, int64_t *out)
 {
     switch (json_typeof(v)) {
-    case JSON_INTEGER: *out = json_integer_value(v); return 0;
-    case JSON_TRUE: *out = 1; return 0;
-    case JSON_FALSE: *out = 0; return 0;
+    case JSON_INTEGER:
+        *out = json_integer_value(v);
+        return 0;
+    case JSON_TRUE:
+        *out = 1;
+        return 0;
+    case JSON_FALSE:
+        *out = 0;
+        return 0;
     case JSON_REAL: {
         double d = trunc(json_real_value(v));
         if (!isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0)
@@ -169,7 +187,8 @@ static int py_int(const json_t *v, int64_t *out)
         *out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
         return 0;
     }
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -270,7 +289,8 @@ static int split_tags(const json_t *tags, struct strvec *out, char *err, size_t 
     if (json_is_object(tags)) {
         const char *k;
         json_t *val;
-        json_object_foreach((json_t *)tags, k, val) {
+        json_object_foreach((json_t *)tags, k, val)
+        {
             (void)val;
             if (push_stripped(out, k, strlen(k)) < 0)
                 goto oom;
@@ -321,7 +341,8 @@ static json_t *tagquery_params(const json_t *tags, const json_t *mode, int inter
     json_t *o = arr ? json_object() : NULL;
     if (!o || json_object_set_new(o, "query_tags", arr) < 0 ||
         json_object_set_new(o, "match_mode", json_string(m)) < 0 ||
-        json_object_set_new(o, "interval", interval_null ? json_null() : json_integer(interval)) < 0) {
+        json_object_set_new(o, "interval", interval_null ? json_null() : json_integer(interval)) <
+            0) {
         if (!o)
             json_decref(arr);
         json_decref(o);
@@ -367,8 +388,7 @@ static int json_int_field(const json_t *node, const char *name, int64_t *out, ch
 }
 
 /* str(value) for scalar fields; arrays/objects are refused. *out malloc'd. */
-static int json_str_field(const json_t *v, const char *name, char **out, char *err,
-                          size_t errlen)
+static int json_str_field(const json_t *v, const char *name, char **out, char *err, size_t errlen)
 {
     *out = py_str(v);
     if (!*out) {
@@ -379,8 +399,7 @@ static int json_str_field(const json_t *v, const char *name, char **out, char *e
 }
 
 /* str(value or "").strip() */
-static int json_compat_part(const json_t *v, const char *name, char **out, char *err,
-                            size_t errlen)
+static int json_compat_part(const json_t *v, const char *name, char **out, char *err, size_t errlen)
 {
     if (!py_truthy(v)) {
         *out = strdup("");
@@ -395,8 +414,8 @@ static int json_compat_part(const json_t *v, const char *name, char **out, char 
     return 0;
 }
 
-int nodeid_from_json(const json_t *node, char out[NODEID_LEN + 1], char **canonical_out,
-                     char *err, size_t errlen)
+int nodeid_from_json(const json_t *node, char out[NODEID_LEN + 1], char **canonical_out, char *err,
+                     size_t errlen)
 {
     struct nodeid_fields f;
     struct strvec deps = {0};

@@ -22,7 +22,7 @@
 struct cand {
     char digits[24]; /* significant digits, no dot */
     int nd;
-    int exp10;       /* decimal exponent of digits[0] */
+    int exp10; /* decimal exponent of digits[0] */
 };
 
 /* Parse printf's "d.ddde+XX" (or "de+XX") into c. */

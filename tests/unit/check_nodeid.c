@@ -39,7 +39,8 @@ START_TEST(test_blake3_vectors)
     json_t *cases = json_object_get(root, "cases"), *c;
     size_t i;
     ck_assert_uint_gt(json_array_size(cases), 20);
-    json_array_foreach(cases, i, c) {
+    json_array_foreach(cases, i, c)
+    {
         size_t n = (size_t)json_integer_value(json_object_get(c, "input_len"));
         const char *want = json_string_value(json_object_get(c, "hash"));
         const char *want_xof = json_string_value(json_object_get(c, "xof_131"));
@@ -118,8 +119,9 @@ START_TEST(test_nodeid_vectors)
     size_t i, n = json_array_size(vs);
     ck_assert_uint_ge(n, 8);
     const char **ids = calloc(n, sizeof(*ids));
-    char (*mine)[NODEID_LEN + 1] = calloc(n, sizeof(*mine));
-    json_array_foreach(vs, i, v) {
+    char(*mine)[NODEID_LEN + 1] = calloc(n, sizeof(*mine));
+    json_array_foreach(vs, i, v)
+    {
         char err[256] = "", *canon = NULL;
         const char *name = json_string_value(json_object_get(v, "name"));
         int rc = nodeid_from_json(json_object_get(v, "node"), mine[i], &canon, err, sizeof(err));
@@ -151,8 +153,11 @@ START_TEST(test_struct_api)
 {
     char id[NODEID_LEN + 1], err[256];
     /* StreamInput 60/10 */
-    struct nodeid_fields f = {.node_type = "StreamInput", .interval = 60, .period = 10,
-                              .schema_compat_id = SCHEMA_EMPTY, .code_hash = CODE_NULL};
+    struct nodeid_fields f = {.node_type = "StreamInput",
+                              .interval = 60,
+                              .period = 10,
+                              .schema_compat_id = SCHEMA_EMPTY,
+                              .code_hash = CODE_NULL};
     json_t *empty = json_object();
     f.params = empty;
     ck_assert_int_eq(nodeid_compute(&f, id, err, sizeof(err)), 0);
@@ -165,15 +170,20 @@ START_TEST(test_struct_api)
     json_decref(empty);
 
     /* ExampleNode with excluded keys; deps in any order, NULL/"" skipped */
-    json_t *p = json_loads("{\"alpha\":1,\"nested\":{\"z\":2,\"a\":1},\"world_id\":\"ignored\"}", 0,
-                           NULL);
+    json_t *p =
+        json_loads("{\"alpha\":1,\"nested\":{\"z\":2,\"a\":1},\"world_id\":\"ignored\"}", 0, NULL);
     const char *deps[] = {"dep-b", NULL, "dep-a", ""};
-    struct nodeid_fields g = {.node_type = "ExampleNode", .interval = 60, .params = p,
-                              .deps = deps, .n_deps = 4, .schema_compat_id = "s-major",
+    struct nodeid_fields g = {.node_type = "ExampleNode",
+                              .interval = 60,
+                              .params = p,
+                              .deps = deps,
+                              .n_deps = 4,
+                              .schema_compat_id = "s-major",
                               .code_hash = "code-123"};
     char *canon = nodeid_canonical(&g, err, sizeof(err));
-    ck_assert_str_eq(canon, "ExampleNode|60|0|{\"alpha\":1,\"nested\":{\"a\":1,\"z\":2}}|dep-a,dep-b|"
-                            "s-major|code-123");
+    ck_assert_str_eq(canon,
+                     "ExampleNode|60|0|{\"alpha\":1,\"nested\":{\"a\":1,\"z\":2}}|dep-a,dep-b|"
+                     "s-major|code-123");
     size_t len = 0;
     char *canon2 = nodeid_canonical_len(&g, &len, err, sizeof(err));
     ck_assert_uint_eq(len, strlen(canon));
@@ -188,7 +198,8 @@ START_TEST(test_struct_api)
     char *c845 = malloc(strlen(canon) + 3);
     sprintf(c845, "%s|1", canon);
     nodeid_from_canonical(c845, strlen(c845), id2);
-    ck_assert_str_eq(id2, "blake3:920ad0d74eff5d26542951ce77287bead27e462aea6232398de4a127fade31e9");
+    ck_assert_str_eq(id2,
+                     "blake3:920ad0d74eff5d26542951ce77287bead27e462aea6232398de4a127fade31e9");
     free(c845);
     free(canon);
     free(canon2);
@@ -196,16 +207,25 @@ START_TEST(test_struct_api)
 
     /* reference e2e base node: T 15/5 {"alpha":1} */
     p = json_pack("{s:i}", "alpha", 1);
-    struct nodeid_fields t = {.node_type = "T", .interval = 15, .period = 5, .params = p,
-                              .schema_compat_id = "schema-major", .code_hash = "code"};
+    struct nodeid_fields t = {.node_type = "T",
+                              .interval = 15,
+                              .period = 5,
+                              .params = p,
+                              .schema_compat_id = "schema-major",
+                              .code_hash = "code"};
     ck_assert_int_eq(nodeid_compute(&t, id, err, sizeof(err)), 0);
     ck_assert_str_eq(id, "blake3:0a49b7d0498b1e512017c0aeba0b04373454b644999cd05d051e9181689826a1");
     json_decref(p);
 
     /* TagQueryNode through the struct: params rewritten, interval from the field */
-    p = json_loads("{\"query_tags\":[\"price\",\" btc \",\"price\"],\"match_mode\":\"ANY\"}", 0, NULL);
-    struct nodeid_fields q = {.node_type = "TagQueryNode", .interval = 60, .period = 10, .params = p,
-                              .schema_compat_id = SCHEMA_EMPTY, .code_hash = CODE_NULL};
+    p = json_loads("{\"query_tags\":[\"price\",\" btc \",\"price\"],\"match_mode\":\"ANY\"}", 0,
+                   NULL);
+    struct nodeid_fields q = {.node_type = "TagQueryNode",
+                              .interval = 60,
+                              .period = 10,
+                              .params = p,
+                              .schema_compat_id = SCHEMA_EMPTY,
+                              .code_hash = CODE_NULL};
     ck_assert_int_eq(nodeid_compute(&q, id, err, sizeof(err)), 0);
     ck_assert_str_eq(id, "blake3:583e67ad25c28cec43a9a08da49c2e8e3bc11a02e831b05280d7ff3e04418267");
     json_decref(p);
@@ -226,8 +246,9 @@ END_TEST
 START_TEST(test_c845_canonical_bytes)
 {
     /* the c845 ProcessingNode row of the notes hashes its canonical bytes as given */
-    const char *c = "ProcessingNode|60|5|{\"alpha\":0.1,\"env_x\":1,\"flag\":true,\"label\":\"\xc3\xa9\","
-                    "\"seed\":7,\"window\":5}|" SI_ID "|" SCHEMA_EMPTY "|c0ffee";
+    const char *c =
+        "ProcessingNode|60|5|{\"alpha\":0.1,\"env_x\":1,\"flag\":true,\"label\":\"\xc3\xa9\","
+        "\"seed\":7,\"window\":5}|" SI_ID "|" SCHEMA_EMPTY "|c0ffee";
     char id[NODEID_LEN + 1];
     nodeid_from_canonical(c, strlen(c), id);
     ck_assert_str_eq(id, "blake3:daecda20a58d61d47a1cdb8d739f289fc88580c8e13e965c2f82bfadbc66370b");
@@ -254,7 +275,8 @@ START_TEST(test_compute_key)
     }
     /* the key is the hash of the 0x1f-joined fields */
     char want[NODEID_LEN + 1];
-    const char *joined = SI_ID "\x1fw\x1flive\x1f" "2025\x1fp1";
+    const char *joined = SI_ID "\x1fw\x1flive\x1f"
+                               "2025\x1fp1";
     nodeid_from_canonical(joined, strlen(joined), want);
     nodeid_compute_key(SI_ID, "w", "live", "2025", "p1", k);
     ck_assert_str_eq(k, want);
@@ -285,8 +307,12 @@ END_TEST
 START_TEST(test_collision_retry)
 {
     json_t *p = json_pack("{s:i}", "alpha", 1);
-    struct nodeid_fields f = {.node_type = "T", .interval = 15, .period = 5, .params = p,
-                              .schema_compat_id = "schema-major", .code_hash = "code"};
+    struct nodeid_fields f = {.node_type = "T",
+                              .interval = 15,
+                              .period = 5,
+                              .params = p,
+                              .schema_compat_id = "schema-major",
+                              .code_hash = "code"};
     char plain[NODEID_LEN + 1], out[NODEID_RETRY_LEN + 1], err[128];
     ck_assert_int_eq(nodeid_compute(&f, plain, err, sizeof(err)), 0);
     /* free id: the plain one */
@@ -369,7 +395,8 @@ START_TEST(test_json_field_rules)
     /* interval/period as the reference's int(x or 0) */
     json_case("{\"node_type\":\"A\",\"interval\":\" 60 \",\"period\":null}", "A|60|0|null|||");
     json_case("{\"node_type\":\"A\",\"interval\":60.9,\"period\":true}", "A|60|1|null|||");
-    json_case("{\"node_type\":\"A\",\"interval\":\"1_000\",\"period\":\"-5\"}", "A|1000|-5|null|||");
+    json_case("{\"node_type\":\"A\",\"interval\":\"1_000\",\"period\":\"-5\"}",
+              "A|1000|-5|null|||");
     json_case("{\"node_type\":\"A\",\"interval\":\"\",\"period\":false}", "A|0|0|null|||");
     /* params, else config */
     json_case("{\"node_type\":\"A\",\"config\":{\"b\":1}}", "A|0|0|{\"b\":1}|||");
@@ -378,27 +405,38 @@ START_TEST(test_json_field_rules)
     /* inputs win over dependencies when non-empty; null/empty entries dropped; sorted */
     json_case("{\"node_type\":\"A\",\"inputs\":[\"b\",null,\"\",\"a\"],\"dependencies\":[\"z\"]}",
               "A|0|0|null|a,b||");
-    json_case("{\"node_type\":\"A\",\"inputs\":[],\"dependencies\":[\"z\",\"y\"]}", "A|0|0|null|y,z||");
+    json_case("{\"node_type\":\"A\",\"inputs\":[],\"dependencies\":[\"z\",\"y\"]}",
+              "A|0|0|null|y,z||");
     /* schema_compat_id stripped, falls back to schema_id; code_hash verbatim */
-    json_case("{\"node_type\":\"A\",\"schema_id\":\" s1 \",\"code_hash\":\" c \"}", "A|0|0|null||s1| c ");
-    json_case("{\"node_type\":\"A\",\"schema_compat_id\":\"s1\",\"schema_id\":\"s1\"}", "A|0|0|null||s1|");
-    json_case("{\"node_type\":\"A\",\"schema_compat_id\":\"\",\"schema_id\":null}", "A|0|0|null|||");
+    json_case("{\"node_type\":\"A\",\"schema_id\":\" s1 \",\"code_hash\":\" c \"}",
+              "A|0|0|null||s1| c ");
+    json_case("{\"node_type\":\"A\",\"schema_compat_id\":\"s1\",\"schema_id\":\"s1\"}",
+              "A|0|0|null||s1|");
+    json_case("{\"node_type\":\"A\",\"schema_compat_id\":\"\",\"schema_id\":null}",
+              "A|0|0|null|||");
     /* TagQueryNode: tags from params, else the node; comma strings split; mode normalised */
     json_case("{\"node_type\":\"TagQueryNode\",\"interval\":60,\"params\":{\"tags\":\"b, a,,b\"}}",
-              "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"any\",\"query_tags\":[\"a\",\"b\"]}|||");
-    json_case("{\"node_type\":\"TagQueryNode\",\"interval\":60,\"tags\":[\"x\"],\"match_mode\":\"All\"}",
-              "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"all\",\"query_tags\":[\"x\"]}|||");
-    json_case("{\"node_type\":\"TagQueryNode\",\"interval\":60,\"params\":{\"query_tags\":[],"
-              "\"tags\":[\"t\"],\"match_mode\":\"most\"}}",
-              "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
+              "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"any\",\"query_tags\":[\"a\","
+              "\"b\"]}|||");
+    json_case(
+        "{\"node_type\":\"TagQueryNode\",\"interval\":60,\"tags\":[\"x\"],\"match_mode\":\"All\"}",
+        "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"all\",\"query_tags\":[\"x\"]}|||");
+    json_case(
+        "{\"node_type\":\"TagQueryNode\",\"interval\":60,\"params\":{\"query_tags\":[],"
+        "\"tags\":[\"t\"],\"match_mode\":\"most\"}}",
+        "TagQueryNode|60|0|{\"interval\":60,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
     /* no interval on the node: params.interval, else null */
-    json_case("{\"node_type\":\"TagQueryNode\",\"params\":{\"query_tags\":[\"t\"],\"interval\":\"30\"}}",
-              "TagQueryNode|0|0|{\"interval\":30,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
-    json_case("{\"node_type\":\"TagQueryNode\",\"params\":{\"query_tags\":[\"t\"]}}",
-              "TagQueryNode|0|0|{\"interval\":null,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
+    json_case(
+        "{\"node_type\":\"TagQueryNode\",\"params\":{\"query_tags\":[\"t\"],\"interval\":\"30\"}}",
+        "TagQueryNode|0|0|{\"interval\":30,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
+    json_case(
+        "{\"node_type\":\"TagQueryNode\",\"params\":{\"query_tags\":[\"t\"]}}",
+        "TagQueryNode|0|0|{\"interval\":null,\"match_mode\":\"any\",\"query_tags\":[\"t\"]}|||");
     /* non-string tags are str()'d like the reference */
-    json_case("{\"node_type\":\"TagQueryNode\",\"interval\":1,\"params\":{\"query_tags\":[2,true,1.5]}}",
-              "TagQueryNode|1|0|{\"interval\":1,\"match_mode\":\"any\",\"query_tags\":[\"1.5\",\"2\",\"True\"]}|||");
+    json_case(
+        "{\"node_type\":\"TagQueryNode\",\"interval\":1,\"params\":{\"query_tags\":[2,true,1.5]}}",
+        "TagQueryNode|1|0|{\"interval\":1,\"match_mode\":\"any\",\"query_tags\":[\"1.5\",\"2\","
+        "\"True\"]}|||");
 }
 END_TEST
 
@@ -420,11 +458,13 @@ START_TEST(test_json_errors)
                     "field 'inputs': entry 0 is not a string");
     json_error_case("{\"node_type\":\"A\",\"schema_compat_id\":\"a\",\"schema_id\":\"b\"}",
                     "field 'schema_compat_id': 'a' and schema_id 'b' must match if both are given");
-    json_error_case("{\"node_type\":\"A\",\"code_hash\":{}}", "field 'code_hash': expected a string");
+    json_error_case("{\"node_type\":\"A\",\"code_hash\":{}}",
+                    "field 'code_hash': expected a string");
     json_error_case("{\"node_type\":\"TagQueryNode\",\"params\":{\"tags\":5}}",
                     "tag query: tags must be a list or a comma-separated string");
-    json_error_case("{\"node_type\":\"TagQueryNode\",\"params\":{\"tags\":[\"a\"],\"match_mode\":1}}",
-                    "tag query: match_mode must be a string");
+    json_error_case(
+        "{\"node_type\":\"TagQueryNode\",\"params\":{\"tags\":[\"a\"],\"match_mode\":1}}",
+        "tag query: match_mode must be a string");
 }
 END_TEST
 

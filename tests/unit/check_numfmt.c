@@ -202,11 +202,20 @@ START_TEST(test_random_special)
         uint64_t sign = (r & 1) << 63;
         uint64_t exp = (next_rand() % 2047) << 52;
         switch (i % 5) {
-        case 0: check_one(from_bits(sign | exp)); break;                     /* powers of two */
-        case 1: check_one(from_bits(sign | exp | 1)); break;                 /* just above */
-        case 2: check_one(from_bits(sign | (next_rand() & ((1ULL << 52) - 1)))); break; /* subnormal */
-        case 3: check_one((double)(int64_t)(next_rand() >> (next_rand() % 64))); break; /* ints */
-        default: check_one((double)(next_rand() % 1000000) / (double)(1 + next_rand() % 1000));
+        case 0:
+            check_one(from_bits(sign | exp));
+            break; /* powers of two */
+        case 1:
+            check_one(from_bits(sign | exp | 1));
+            break; /* just above */
+        case 2:
+            check_one(from_bits(sign | (next_rand() & ((1ULL << 52) - 1))));
+            break; /* subnormal */
+        case 3:
+            check_one((double)(int64_t)(next_rand() >> (next_rand() % 64)));
+            break; /* ints */
+        default:
+            check_one((double)(next_rand() % 1000000) / (double)(1 + next_rand() % 1000));
         }
     }
     check_one(from_bits(0x7fefffffffffffffULL)); /* max */
