@@ -183,8 +183,10 @@ static int schema(int argc, char **argv)
         range[0] = '\0';
         if (s[i].type == CFG_ENUM)
             snprintf(range, sizeof(range), "%s", s[i].choices);
-        else if (s[i].min <= s[i].max)
+        else if (s[i].min <= s[i].max && s[i].type == CFG_DOUBLE)
             snprintf(range, sizeof(range), "%g..%g", s[i].min, s[i].max);
+        else if (s[i].min <= s[i].max)
+            snprintf(range, sizeof(range), "%.0f..%.0f", s[i].min, s[i].max);
         if (arr) {
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "section",
                                                  s[i].section, "key", s[i].key, "type",

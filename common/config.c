@@ -157,7 +157,7 @@ static int set_scalar(struct loader *L, void *base, const struct cfg_schema_entr
 {
     char why[300];
     if (v->type != YAML_SCALAR_NODE) {
-        snprintf(why, sizeof(why), "expected %s %s, got %s", e->type == CFG_ENUM ? "one of" : "a",
+        snprintf(why, sizeof(why), "expected %s %s, got %s", config_type_article(e->type),
                  e->type == CFG_ENUM ? e->choices : config_type_name(e->type), kind(v));
         return fail_at(L, v, path, "%s: %s", path, why);
     }
@@ -233,7 +233,7 @@ static int load_data_source(struct loader *L, struct cfg_data_source *d, yaml_no
             const char *s = cfg_suggest_("host.data[]", k);
             char hint[96] = "";
             if (s)
-                snprintf(hint, sizeof(hint), " (did you mean '%s'?)", s);
+                snprintf(hint, sizeof(hint), " (did you mean '%s.%s'?)", prefix, s);
             return fail_at(L, node(L, p->key), path, "unknown key '%s'%s", path, hint);
         }
         yaml_node_t *v = node(L, p->value);

@@ -216,6 +216,15 @@ const char *config_type_name(enum cfg_type t)
     return "?";
 }
 
+const char *config_type_article(enum cfg_type t)
+{
+    if (t == CFG_ENUM)
+        return "one of";
+    if (t == CFG_INT || t == CFG_LONG || t == CFG_I64 || t == CFG_U64)
+        return "an";
+    return "a";
+}
+
 int config_edit_distance(const char *a, const char *b)
 {
     /* optimal string alignment: insert, delete, substitute, swap adjacent (cost 1 each) */
@@ -371,7 +380,7 @@ int cfg_set_value_(void *base, const struct cfg_schema_entry *e, const char *tex
             return 0;
         }
         if (!(e->flags & CFG_F_NULL_ZERO)) {
-            snprintf(why, whylen, "expected %s %s, got null", e->type == CFG_ENUM ? "one of" : "a",
+            snprintf(why, whylen, "expected %s %s, got null", config_type_article(e->type),
                      e->type == CFG_ENUM ? e->choices : config_type_name(e->type));
             return -1;
         }
