@@ -15,6 +15,7 @@
 #define MAX_DATA_SOURCES 4096
 #define MAX_TAGS 256
 #define MAX_STRATEGY_PARAMS 16384
+#define MAX_MAPPING_PAIRS 1024 /* strategies, and parameters of one strategy */
 
 /* Deprecated or renamed keys: loaded into 'canonical' with a warning. */
 struct cfg_alias {
@@ -145,9 +146,10 @@ static char *resolve_path(const char *base_dir, const char *v)
 {
     if (!base_dir || !*v || v[0] == '/' || strcmp(v, ":memory:") == 0)
         return xstrdup(v);
-    size_t n = strlen(base_dir) + strlen(v) + 2;
+    size_t bl = strlen(base_dir);
+    size_t n = bl + strlen(v) + 2;
     char *out = xrealloc(NULL, n);
-    snprintf(out, n, "%s/%s", base_dir, v);
+    snprintf(out, n, "%s%s%s", base_dir, bl && base_dir[bl - 1] == '/' ? "" : "/", v);
     return out;
 }
 
@@ -292,6 +294,9 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
         return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s", "host.strategies",
                        kind(v));
     yaml_node_pair_t *start = v->data.mapping.pairs.start;
+    if (v->data.mapping.pairs.top - start > MAX_MAPPING_PAIRS)
+        return fail_at(L, v, "host.strategies", "%s: too many strategies (limit %s)",
+                       "host.strategies", "1024");
     for (yaml_node_pair_t *p = start; p < v->data.mapping.pairs.top; p++) {
         const char *name = pair_key(L, node(L, p->key), "host.strategies");
         if (!name)
@@ -306,6 +311,8 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
             return fail_at(L, m, path, "%s: expected a mapping of parameters, got %s", path,
                            kind(m));
         yaml_node_pair_t *s2 = m->data.mapping.pairs.start;
+        if (m->data.mapping.pairs.top - s2 > MAX_MAPPING_PAIRS)
+            return fail_at(L, m, path, "%s: too many parameters (limit %s)", path, "1024");
         for (yaml_node_pair_t *q = s2; q < m->data.mapping.pairs.top; q++) {
             const char *k = pair_key(L, node(L, q->key), path);
             if (!k)
