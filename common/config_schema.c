@@ -577,9 +577,14 @@ const char *config_format_value(const struct qmtl_config *c, const struct cfg_sc
     case CFG_U64:
         snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot);
         break;
-    case CFG_DOUBLE:
-        snprintf(buf, len, "%g", *(const double *)(const void *)slot);
+    case CFG_DOUBLE: {
+        /* shortest text that reads back as the same double */
+        double v = *(const double *)(const void *)slot;
+        snprintf(buf, len, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, len, "%.17g", v);
         break;
+    }
     case CFG_BOOL:
         snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false");
         break;

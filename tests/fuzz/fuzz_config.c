@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         /* a loaded config is internally consistent */
         for (size_t i = 0; i < c.host.n_data; i++)
-            if (c.host.data[i].n_tags == 0 || (!c.host.data[i].path[0] == !c.host.data[i].synthetic[0]))
+            if (c.host.data[i].n_tags == 0 ||
+                (!c.host.data[i].path[0] == !c.host.data[i].synthetic[0]))
                 abort();
         (void)config_budgets(&c);
     }

@@ -563,7 +563,7 @@ static void other_value(const struct cfg_schema_entry *e, char *buf, size_t len)
         snprintf(buf, len, "%s", strcmp(e->def, "true") ? "true" : "false");
         break;
     case CFG_DOUBLE:
-        snprintf(buf, len, "%g", mid + 0.125);
+        snprintf(buf, len, "%.15g", mid + 0.125);
         break;
     default:
         snprintf(buf, len, "%.0f", floor(mid) + 1);
