@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -894,6 +895,48 @@ START_TEST(test_docs_in_sync)
 }
 END_TEST
 
+/* tests/data/config/NAME.yml: the first line "# expect: LINE:COL: message" (or "ok") says
+ * what loading the file must give; the message is prefixed with the file's path. */
+START_TEST(test_fixture_files)
+{
+    const char *dir = "tests/data/config";
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int seen = 0;
+    quiet();
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".yml"))
+            continue;
+        char path[512], want[700];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        char *text = read_all(path);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_msg(!strncmp(text, "# expect: ", 10), "%s: no '# expect:' line", path);
+        char *nl = strchr(text, '\n');
+        ck_assert_ptr_nonnull(nl);
+        *nl = '\0';
+        struct qmtl_config c;
+        struct cfg_error e;
+        int rc = config_load(path, &c, &e);
+        if (!strcmp(text + 10, "ok")) {
+            ck_assert_msg(rc == 0, "%s: %s", path, e.msg);
+        } else {
+            snprintf(want, sizeof(want), "%s:%s", path, text + 10);
+            ck_assert_msg(rc == -1, "%s: loaded, expected an error", path);
+            ck_assert_str_eq(e.msg, want);
+            ck_assert_str_eq(e.file, path);
+        }
+        config_release(&c);
+        free(text);
+        seen++;
+    }
+    closedir(d);
+    ck_assert_int_ge(seen, 9);
+    log_set_sink(NULL, NULL);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- probes */
 
 struct fake_server {
@@ -1083,6 +1126,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_relative_paths);
     tcase_add_test(tc, test_shipped_configs);
     tcase_add_test(tc, test_docs_in_sync);
+    tcase_add_test(tc, test_fixture_files);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_error_unknown_key);
