@@ -375,9 +375,18 @@ static int load_section(struct loader *L, const char *section, yaml_node_t *m)
         const struct cfg_schema_entry *e = lookup(section, k, &alias);
         if (!e) {
             const char *s = cfg_suggest_(section, k);
-            char hint[96] = "";
-            if (s)
+            char hint[160] = "";
+            if (s) {
                 snprintf(hint, sizeof(hint), " (did you mean '%s.%s'?)", section, s);
+            } else {
+                /* the right key in the wrong section */
+                size_t n;
+                const struct cfg_schema_entry *all = config_schema(&n);
+                for (size_t i = 0; i < n && !hint[0]; i++)
+                    if (!strcmp(all[i].key, k) && !strchr(all[i].section, '.'))
+                        snprintf(hint, sizeof(hint), " (it belongs in section '%s': '%s.%s')",
+                                 all[i].section, all[i].section, k);
+            }
             return fail_at(L, kn, path, "unknown key '%s'%s", path, hint);
         }
         /* duplicates, counting an alias and its canonical key as the same key */

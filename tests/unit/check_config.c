@@ -374,6 +374,8 @@ START_TEST(test_error_unknown_key)
     expect_error("host:\n  plugin_dir: x\n",
                  "t.yml:2:3: unknown key 'host.plugin_dir' (did you mean 'host.plugins_dir'?)");
     expect_error("gateway:\n  frobnicate: 1\n", "t.yml:2:3: unknown key 'gateway.frobnicate'");
+    expect_error("gateway:\n  plugins_dir: p\n", "t.yml:2:3: unknown key 'gateway.plugins_dir' (it "
+                                                 "belongs in section 'host': 'host.plugins_dir')");
     expect_error("gatway:\n  port: 1\n", "t.yml:1:1: unknown section 'gatway' (did you mean "
                                          "'gateway'?)");
     expect_error("worldservice: {}\n", "t.yml:1:1: unknown section 'worldservice'");
