@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cfg_fail_(struct cfg_error *err, const char *file, int line, int col, const char *key,
               const char *fmt, ...)
@@ -60,6 +61,37 @@ static int env_set(struct qmtl_config *c, const struct cfg_schema_entry *e, cons
     return cfg_fail_(err, file, 0, 0, path, "%s: %s", path, why);
 }
 
+/* Warn about QMTL__* variables that name no key (a typo would otherwise do nothing). */
+static void warn_unknown_env(struct qmtl_config *c, const struct cfg_schema_entry *s, size_t n)
+{
+    char name[128], known[128], best[128];
+    for (char **ep = environ; ep && *ep; ep++) {
+        if (strncmp(*ep, "QMTL__", 6) != 0)
+            continue;
+        size_t l = strcspn(*ep, "=");
+        if (l >= sizeof(name))
+            l = sizeof(name) - 1;
+        memcpy(name, *ep, l);
+        name[l] = '\0';
+        int bestd = 3; /* suggest only names at most 2 edits away */
+        best[0] = '\0';
+        for (size_t i = 0; i < n && bestd > 0; i++) {
+            config_env_name(&s[i], known, sizeof(known));
+            int d = known[0] ? config_edit_distance(name, known) : 255;
+            if (d < bestd) {
+                bestd = d;
+                memcpy(best, known, sizeof(best));
+            }
+        }
+        if (bestd == 0)
+            continue;
+        if (best[0])
+            cfg_warn_(c, "env %s: no such setting, ignored (did you mean %s?)", name, best);
+        else
+            cfg_warn_(c, "env %s: no such setting, ignored", name);
+    }
+}
+
 int cfg_apply_env_(struct qmtl_config *c, struct cfg_error *err)
 {
     size_t n;
@@ -71,6 +103,7 @@ int cfg_apply_env_(struct qmtl_config *c, struct cfg_error *err)
         if (v && env_set(c, &s[i], name, v, err) != 0)
             return -1;
     }
+    warn_unknown_env(c, s, n);
     /* the short names win over QMTL__GATEWAY__EVENT_SECRET / QMTL__TEST__TEST_MODE */
     const char *secret = getenv("QMTL_EVENT_SECRET");
     if (secret &&

@@ -622,6 +622,20 @@ START_TEST(test_env_names_and_errors)
     ck_assert_str_eq(e.key, "gateway.port");
     config_release(&c);
     unsetenv("QMTL__GATEWAY__PORT");
+    /* a QMTL__ variable that names no key is a warning, with a suggestion */
+    quiet();
+    setenv("QMTL__GATEWAY__PROT", "1", 1);
+    setenv("QMTL__NOTHING__LIKE_IT", "1", 1);
+    ck_assert_int_eq(config_load_string("", NULL, &c, &e), 0);
+    ck_assert_uint_eq(c.n_warnings, 2);
+    int a = strstr(c.warnings[0], "PROT") ? 0 : 1;
+    ck_assert_str_eq(c.warnings[a], "env QMTL__GATEWAY__PROT: no such setting, ignored (did you "
+                                    "mean QMTL__GATEWAY__PORT?)");
+    ck_assert_str_eq(c.warnings[1 - a], "env QMTL__NOTHING__LIKE_IT: no such setting, ignored");
+    config_release(&c);
+    unsetenv("QMTL__GATEWAY__PROT");
+    unsetenv("QMTL__NOTHING__LIKE_IT");
+    log_set_sink(NULL, NULL);
     /* the environment wins over the file */
     setenv("QMTL__GATEWAY__PORT", "9999", 1);
     ck_assert_int_eq(config_load_string("gateway: {port: 1}\n", NULL, &c, &e), 0);
