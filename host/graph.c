@@ -203,10 +203,7 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         .node_type = d->node_type,
         .interval = d->interval,
         .period = d->period,
-        /* an empty object hashes as null (one identity for "no parameters") */
-        .params = d->params && json_is_object(d->params) && !json_object_size(d->params)
-                      ? NULL
-                      : d->params,
+        .params = d->params,
         .deps = deps,
         .n_deps = d->n_inputs,
         .schema_compat_id = "",
