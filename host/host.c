@@ -196,6 +196,25 @@ static void hook_output(void *arg, struct graph_node *n, int64_t ts, const struc
         h->on_output(h->output_arg, n, ts, v);
 }
 
+static void notify_signal(struct host_strategy *st, int64_t ts, const struct qmtl_signal *sg)
+{
+    st->signals++;
+    if (st->desc->on_signal)
+        st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+}
+
+/* Does strategy s have an order publisher reading signal node n? (It reports the signal.) */
+static int published_by(const struct host *h, const struct graph_node *n, uint32_t s)
+{
+    for (uint32_t e = 0; e < n->n_out; e++) {
+        const struct graph_node *c = graph_node(h->g, n->out[e].node);
+        if (c->kind == GRAPH_ORDER && n->out[e].slot == 0 && c->order_strategy == s)
+            return 1;
+    }
+    return 0;
+}
+
+/* A signal node emitted: owners without an order publisher on it hear it here. */
 static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg)
 {
     struct host *h = arg;
@@ -206,11 +225,9 @@ static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
         for (uint32_t j = 0; j < i; j++)
             seen |= n->owners[j] == s;
         struct host_strategy *st = h->st[s];
-        if (seen || st->stopped)
+        if (seen || st->stopped || published_by(h, n, s))
             continue;
-        st->signals++;
-        if (st->desc->on_signal)
-            st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+        notify_signal(st, ts, sg);
     }
 }
 
@@ -238,6 +255,15 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;
+    /* every signal reaching a publisher is the strategy's signal (from a signal node or a
+     * custom node alike) */
+    struct qmtl_signal sg = {.action = target > 0 ? QMTL_BUY : target < 0 ? QMTL_SELL : QMTL_HOLD,
+                             .target = target};
+    if (sv->type == QMTL_T_SIGNAL)
+        sg = sv->as.signal;
+    notify_signal(st, ts, &sg);
+    if (st->stopped)
+        return; /* on_signal may not stop it, but be safe */
     if (target > 1)
         target = 1;
     if (target < -1)
