@@ -220,13 +220,22 @@ static int ctx_add_handle(struct qmtl_ctx *ctx, uint32_t idx, const char *name)
         ctx->names = nm;
         ctx->cap = nc;
     }
-    char *copy = strdup(name ? name : "");
-    if (!copy)
+    /* most handles are named like their node: share the node's label then */
+    const char *label = graph_node(ctx->h->g, idx)->label;
+    char *copy = NULL;
+    if (strcmp(name ? name : "", label) != 0 && !(copy = strdup(name ? name : "")))
         return -1;
     ctx->nodes[ctx->n] = idx;
     ctx->names[ctx->n] = copy;
     ctx->n++;
     return (int)ctx->n; /* handle */
+}
+
+const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i)
+{
+    if (i >= ctx->n)
+        return "";
+    return ctx->names[i] ? ctx->names[i] : graph_node(ctx->h->g, ctx->nodes[i])->label;
 }
 
 static struct graph_node *ctx_node(struct qmtl_ctx *ctx, qmtl_node handle)
@@ -515,7 +524,7 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(ctx->names[i], spec->name) == 0 &&
+        if (strcmp(host_handle_name(ctx, i), spec->name) == 0 &&
             graph_node(ctx->h->g, ctx->nodes[i])->kind == GRAPH_CUSTOM)
             return set_err(err, QMTL_EINVAL, "%s: name already used in this strategy", what);
     if (!spec->compute)

@@ -40,7 +40,7 @@ struct qmtl_ctx {
     struct host *h;
     uint32_t strat;  /* index in h->st */
     uint32_t *nodes; /* handle k (1-based) -> graph index nodes[k - 1] */
-    char **names;    /* handle names ("" when none) */
+    char **names;    /* handle names; NULL = the node's label (see host_handle_name) */
     size_t n, cap;
     int in_setup;
 };
@@ -134,6 +134,9 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 
 /* Items its streams received. */
 long host_strategy_bars(const struct host *h, uint32_t strat);
+
+/* The name handle index i (0-based) was declared with. */
+const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i);
 
 /* The services table given to plugins. */
 const struct qmtl_host *host_api_table(void);

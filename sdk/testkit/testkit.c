@@ -299,7 +299,7 @@ static const struct tk_series *find_series(const struct qmtl_testkit *tk, const 
         return NULL;
     const struct qmtl_ctx *ctx = &tk->h.st[0]->ctx;
     for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(ctx->names[i], name) == 0 && ctx->nodes[i] < tk->n_series)
+        if (strcmp(host_handle_name(ctx, i), name) == 0 && ctx->nodes[i] < tk->n_series)
             return &tk->series[ctx->nodes[i]];
     return NULL;
 }
