@@ -99,6 +99,20 @@ static void release_claims(struct host *h, struct host_strategy *st)
     }
 }
 
+int host_set_activation(struct host *h, uint32_t strat, const struct qmtl_activation *a)
+{
+    if (strat >= h->n_st)
+        return -1;
+    struct host_strategy *st = h->st[strat];
+    int rc = gate_update(&st->gate, a);
+    if (rc == 1 && !st->stopped && st->desc->on_activation) {
+        struct qmtl_activation cur;
+        gate_get(&st->gate, a->side, &cur);
+        st->desc->on_activation(&st->ctx, host_api_table(), &cur);
+    }
+    return rc;
+}
+
 void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason)
 {
     if (strat >= h->n_st)
@@ -152,6 +166,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     }
     st->ctx.h = h;
     st->ctx.strat = (uint32_t)h->n_st;
+    gate_init(&st->gate);
     h->st[h->n_st++] = st;
     if (idx)
         *idx = h->n_st - 1;
@@ -280,8 +295,25 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         .price = price,
     };
     if (h->opt.domain != HOST_BACKTEST) {
-        st->blocked++; /* gate closed: no activation known in this build */
-        return;
+        const char *why = NULL;
+        if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
+            st->blocked++;
+            if (h->order_log)
+                fprintf(h->order_log, "%lld blocked %s %s %s qty=%.17g (%s)\n", (long long)ts,
+                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, why);
+            return;
+        }
+        if (h->opt.domain == HOST_LIVE) {
+            if (!h->live_sink ||
+                h->live_sink(h->live_arg, st->name, n->order_symbol, ts, &o) != 0) {
+                st->blocked++;
+                return;
+            }
+            st->orders++;
+            out->type = QMTL_T_ORDER;
+            out->as.order = o;
+            return;
+        }
     }
     st->orders++;
     out->type = QMTL_T_ORDER;

@@ -765,10 +765,9 @@ static double api_config_number(struct qmtl_ctx *ctx, const char *key, double df
 
 static int api_activation(struct qmtl_ctx *ctx, int side, struct qmtl_activation *out)
 {
-    (void)ctx;
-    (void)side;
-    (void)out;
-    return QMTL_ENOENT; /* offline: no world, no activation */
+    if (!ctx || !ctx->h)
+        return QMTL_EINVAL;
+    return gate_get(&ctx_strategy(ctx)->gate, side, out); /* offline: never known */
 }
 
 static int64_t api_now(struct qmtl_ctx *ctx)

@@ -17,10 +17,11 @@
  * tags 1..32 of [A-Za-z0-9_.-], 1..100 chars, no duplicates; names <= 200 chars;
  * input handles must be this strategy's; node functions outside setup() give QMTL_ESTATE.
  *
- * Domains and the gate: offline runs are the backtest domain, where every order goes to
- * the strategy's simulated broker and never leaves the process. In any other domain the
- * gate is closed until an activation is known and allows the side (not wired yet in
- * this module: such orders are counted as blocked).
+ * Domains and the gate (host/gate.h): offline runs are the backtest domain, where every
+ * order goes to the strategy's simulated broker and never leaves the process. In dryrun
+ * an order passes the gate to the simulated broker (and the order log); in live it passes
+ * the gate to h->live_sink (none yet: counted as blocked). Orders the gate refuses are
+ * counted in 'blocked'.
  */
 #ifndef QMTL_HOST_HOST_API_H
 #define QMTL_HOST_HOST_API_H
@@ -31,6 +32,7 @@
 #include <stdio.h>
 
 #include "host/broker.h"
+#include "host/gate.h"
 #include "host/graph.h"
 #include "host/scheduler.h"
 
@@ -56,6 +58,7 @@ struct host_strategy {
     char error[320];  /* why it stopped */
     long signals, orders, fills, blocked;
     long bars_at_stop; /* bars processed when it stopped */
+    struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
 };
 
@@ -99,6 +102,10 @@ struct host {
     uint64_t events;    /* items fed */
     uint64_t unrouted;  /* items that matched no stream */
     FILE *order_log;    /* optional: one line per order and fill (deterministic text) */
+    /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
+    int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
+                     const struct qmtl_order *o);
+    void *live_arg;
 };
 
 void host_options_default(struct host_options *o);
@@ -128,6 +135,10 @@ int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts
 
 /* Call on_finish of every strategy still running (once). */
 void host_finish(struct host *h);
+
+/* An activation update for a strategy (from the control plane): applied to its gate and
+ * handed to on_activation when it changed something. 1 applied, 0 ignored, -1 invalid. */
+int host_set_activation(struct host *h, uint32_t strat, const struct qmtl_activation *a);
 
 /* Stop a strategy (reason recorded, on_error called when code < 0). */
 void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason);
