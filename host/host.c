@@ -132,8 +132,8 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
     }
 }
 
-int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
-                      size_t *idx, char *err, size_t errlen)
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
+                      char *err, size_t errlen)
 {
     if (h->finalized) {
         snprintf(err, errlen, "plugin '%s': the host is already running", desc->name);
@@ -178,8 +178,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     if (rc < 0 || rc > 0) {
         st->setup_failed = 1;
         char why[300];
-        snprintf(why, sizeof(why), "setup failed (%d): %s", rc,
-                 e.msg[0] ? e.msg : "no message");
+        snprintf(why, sizeof(why), "setup failed (%d): %s", rc, e.msg[0] ? e.msg : "no message");
         host_stop_strategy(h, st->ctx.strat, rc, why);
         snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
         return -1;
@@ -272,7 +271,9 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         return;
     /* every signal reaching a publisher is the strategy's signal (from a signal node or a
      * custom node alike) */
-    struct qmtl_signal sg = {.action = target > 0 ? QMTL_BUY : target < 0 ? QMTL_SELL : QMTL_HOLD,
+    struct qmtl_signal sg = {.action = target > 0   ? QMTL_BUY
+                                       : target < 0 ? QMTL_SELL
+                                                    : QMTL_HOLD,
                              .target = target};
     if (sv->type == QMTL_T_SIGNAL)
         sg = sv->as.signal;

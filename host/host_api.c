@@ -100,13 +100,12 @@ static int begin(struct qmtl_ctx *ctx, const void *spec, uint32_t size, size_t n
 static int check_name(const char *name, const char *what, struct qmtl_err *err)
 {
     if (name && strlen(name) > NAME_MAX_LEN)
-        return set_err(err, QMTL_EINVAL, "%s: name longer than %d characters", what,
-                       NAME_MAX_LEN);
+        return set_err(err, QMTL_EINVAL, "%s: name longer than %d characters", what, NAME_MAX_LEN);
     return 0;
 }
 
-static int resolve_inputs(struct qmtl_ctx *ctx, const qmtl_node *in, uint32_t max,
-                          uint32_t *out, uint32_t *n, const char *what, struct qmtl_err *err)
+static int resolve_inputs(struct qmtl_ctx *ctx, const qmtl_node *in, uint32_t max, uint32_t *out,
+                          uint32_t *n, const char *what, struct qmtl_err *err)
 {
     uint32_t k = 0;
     for (; k < max && in[k] != 0; k++) {
@@ -212,8 +211,8 @@ static qmtl_node api_stream_input(struct qmtl_ctx *ctx, const struct qmtl_stream
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "stream_input", &n, &created,
-                           what, err);
+    qmtl_node h =
+        add_node(ctx, &d, spec->name ? spec->name : "stream_input", &n, &created, what, err);
     json_decref(params);
     return h;
 }
@@ -230,8 +229,8 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
     if (host_check_tags(spec->query_tags, &nt, e, sizeof(e)))
         return set_err(err, QMTL_EINVAL, "%s: %s", what, e);
     if (spec->match_mode != QMTL_MATCH_ANY && spec->match_mode != QMTL_MATCH_ALL)
-        return set_err(err, QMTL_EINVAL, "%s: match_mode %d is neither any (0) nor all (1)",
-                       what, (int)spec->match_mode);
+        return set_err(err, QMTL_EINVAL, "%s: match_mode %d is neither any (0) nor all (1)", what,
+                       (int)spec->match_mode);
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     int64_t iv;
@@ -261,8 +260,7 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "tag_query", &n, &created, what,
-                           err);
+    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "tag_query", &n, &created, what, err);
     json_decref(params);
     if (h > 0 && created) {
         n->query_tags = calloc(nt, sizeof(char *));
@@ -302,8 +300,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     if (window == 0 && (kind == BI_RETURNS || kind == BI_ROC || kind == BI_CROSSOVER))
         window = 1;
     if (window < 1 || window > PERIOD_MAX)
-        return set_err(err, QMTL_EINVAL, "%s: window %d out of range (1..%d)", what,
-                       (int)window, PERIOD_MAX);
+        return set_err(err, QMTL_EINVAL, "%s: window %d out of range (1..%d)", what, (int)window,
+                       PERIOD_MAX);
     if (kind == BI_EMA && (spec->alpha < 0 || spec->alpha > 1 || isnan(spec->alpha)))
         return set_err(err, QMTL_EINVAL, "%s: alpha %g not in (0, 1]", what, spec->alpha);
     int field = builtin_field_from_name(spec->field);
@@ -335,8 +333,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n,
-                           &created, what, err);
+    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n, &created,
+                           what, err);
     json_decref(params);
     if (h > 0 && created &&
         (!(n->bi = calloc(1, sizeof(*n->bi))) || builtin_init(n->bi, kind, window, alpha, field)))
@@ -381,8 +379,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         return set_err(err, QMTL_EINVAL, "%s: on_missing %d is neither skip nor fail", what,
                        (int)spec->on_missing);
     if (spec->on_late < QMTL_LATE_RECOMPUTE || spec->on_late > QMTL_LATE_SIDE_OUTPUT)
-        return set_err(err, QMTL_EINVAL, "%s: on_late %d is not recompute|ignore|side_output",
-                       what, (int)spec->on_late);
+        return set_err(err, QMTL_EINVAL, "%s: on_late %d is not recompute|ignore|side_output", what,
+                       (int)spec->on_late);
     if (spec->allowed_lateness < 0 || spec->allowed_lateness > 86400L * 366)
         return set_err(err, QMTL_EINVAL, "%s: allowed_lateness %lld out of range", what,
                        (long long)spec->allowed_lateness);
@@ -401,8 +399,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         params = json_loads(spec->params_json, JSON_REJECT_DUPLICATES, &je);
         if (!params || !json_is_object(params)) {
             json_decref(params);
-            return set_err(err, QMTL_EINVAL, "%s: params_json is not a JSON object: %.80s",
-                           what, params ? "wrong type" : je.text);
+            return set_err(err, QMTL_EINVAL, "%s: params_json is not a JSON object: %.80s", what,
+                           params ? "wrong type" : je.text);
         }
     } else {
         params = json_object();
@@ -413,12 +411,11 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if (spec->on_missing == QMTL_MISSING_FAIL)
         json_object_set_new(params, "qmtl_on_missing", json_string("fail"));
     if (spec->on_late != QMTL_LATE_RECOMPUTE)
-        json_object_set_new(params, "qmtl_on_late",
-                            json_string(spec->on_late == QMTL_LATE_IGNORE ? "ignore"
-                                                                          : "side_output"));
+        json_object_set_new(
+            params, "qmtl_on_late",
+            json_string(spec->on_late == QMTL_LATE_IGNORE ? "ignore" : "side_output"));
     if (spec->allowed_lateness)
-        json_object_set_new(params, "qmtl_allowed_lateness",
-                            json_integer(spec->allowed_lateness));
+        json_object_set_new(params, "qmtl_allowed_lateness", json_integer(spec->allowed_lateness));
     if (spec->state_size)
         json_object_set_new(params, "qmtl_state_size", json_integer((json_int_t)spec->state_size));
     char code[200];
@@ -560,8 +557,8 @@ static qmtl_node api_order_publisher(struct qmtl_ctx *ctx, const struct qmtl_ord
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "order_publisher", &n, &created,
-                           what, err);
+    qmtl_node h =
+        add_node(ctx, &d, spec->name ? spec->name : "order_publisher", &n, &created, what, err);
     json_decref(params);
     if (h > 0) {
         n->order_quantity = spec->quantity;

@@ -53,9 +53,9 @@ struct host_strategy {
     const struct qmtl_plugin *desc;
     struct qmtl_ctx ctx;
     struct broker *broker;
-    int stopped;      /* setup failed, or a node failed: nothing of it runs any more */
+    int stopped; /* setup failed, or a node failed: nothing of it runs any more */
     int setup_failed;
-    char error[320];  /* why it stopped */
+    char error[320]; /* why it stopped */
     long signals, orders, fills, blocked;
     long bars_at_stop; /* bars processed when it stopped */
     struct gate gate;  /* activation per side (closed until known) */
@@ -99,9 +99,9 @@ struct host {
     host_output_fn on_output;
     void *output_arg;
     int finalized;
-    uint64_t events;    /* items fed */
-    uint64_t unrouted;  /* items that matched no stream */
-    FILE *order_log;    /* optional: one line per order and fill (deterministic text) */
+    uint64_t events;   /* items fed */
+    uint64_t unrouted; /* items that matched no stream */
+    FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
     /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
                      const struct qmtl_order *o);
@@ -120,8 +120,8 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
  * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.
  * Also -1 (nothing registered) for a duplicate name or after host_finalize().
  */
-int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
-                      size_t *idx, char *err, size_t errlen);
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
+                      char *err, size_t errlen);
 
 /* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
 int host_finalize(struct host *h, char *err, size_t errlen);

@@ -86,8 +86,8 @@ int host_check_tags(const char *const *tags, size_t *n_out, char *err, size_t er
             return -1;
         }
         if (!tag_ok(tags[n])) {
-            snprintf(err, errlen, "invalid tag '%.120s' (1..%d chars of [A-Za-z0-9_.-])",
-                     tags[n], TAG_MAX_LEN);
+            snprintf(err, errlen, "invalid tag '%.120s' (1..%d chars of [A-Za-z0-9_.-])", tags[n],
+                     TAG_MAX_LEN);
             return -1;
         }
         for (size_t j = 0; j < n; j++)
@@ -136,8 +136,8 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
             const unsigned char *desc = name + ((nh->n_namesz + 3) & ~3u);
             if (desc + nh->n_descsz > end)
                 break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-                memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= 64) {
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+                nh->n_descsz <= 64) {
                 for (unsigned k = 0; k < nh->n_descsz; k++)
                     snprintf(f->build_id + 2 * k, 3, "%02x", desc[k]);
                 return 1;
@@ -171,4 +171,3 @@ int host_code_hash(qmtl_compute_fn fn, const char *code_version, char *out, size
     snprintf(out, outlen, "fn:%.32s:%lx", hex, (unsigned long)(f.addr - f.base));
     return 0;
 }
-

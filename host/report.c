@@ -74,8 +74,8 @@ void report_text(FILE *out, const struct runner *r)
         struct broker_stats bs;
         broker_stats(st->broker, &bs);
         fprintf(out, "%-20s %-12s %9ld %8ld %7ld %14.2f %8.2f%% %8.3f %7.2f%%\n", st->name,
-                status_of(st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades,
-                bs.pnl, 100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
+                status_of(st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades, bs.pnl,
+                100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
     }
     fprintf(out,
             "\nrun: %llu events from %zu source(s) in %.3f s (%.0f events/s); %zu nodes, %zu "

@@ -59,8 +59,7 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
     return o->ring;
 }
 
-struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err,
-                        size_t errlen)
+struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen)
 {
     struct sched *s = calloc(1, sizeof(*s));
     if (!s)
@@ -154,8 +153,7 @@ static void fail_node(struct sched *s, struct graph_node *n, int code, const cha
         s->h.node_error(s->h.arg, n, code, msg);
 }
 
-static void side_push(struct graph_node *n, uint32_t slot, int64_t ts,
-                      const struct qmtl_value *v)
+static void side_push(struct graph_node *n, uint32_t slot, int64_t ts, const struct qmtl_value *v)
 {
     n->late_side++;
     if (n->n_side == n->cap_side) {

@@ -44,8 +44,7 @@ struct sched_hooks {
 struct sched;
 
 /* Create after graph_finalize(): allocates every node's caches. NULL on failure. */
-struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err,
-                        size_t errlen);
+struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen);
 void sched_free(struct sched *s);
 
 /* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the

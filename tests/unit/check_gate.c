@@ -33,11 +33,11 @@ START_TEST(test_rules)
     ck_assert_int_eq(gate_update(&g, &a), 1);
     ck_assert(gate_allows(&g, 1, QMTL_SIDE_BUY, &why));
     ck_assert(gate_allows(&g, 2, QMTL_SIDE_BUY, &why));
-    ck_assert(!gate_allows(&g, 0, QMTL_SIDE_BUY, &why)); /* backtest never sends */
+    ck_assert(!gate_allows(&g, 0, QMTL_SIDE_BUY, &why));  /* backtest never sends */
     ck_assert(!gate_allows(&g, 1, QMTL_SIDE_SELL, &why)); /* the other side is unknown */
     ck_assert_int_eq(gate_update(&g, &a), 0);             /* repeated: no-op */
     struct qmtl_activation older = act(QMTL_SIDE_BUY, 0, 50, "e0");
-    ck_assert_int_eq(gate_update(&g, &older), 0);         /* older: no-op */
+    ck_assert_int_eq(gate_update(&g, &older), 0); /* older: no-op */
     ck_assert(gate_allows(&g, 1, QMTL_SIDE_BUY, &why));
     struct qmtl_activation frozen = act(QMTL_SIDE_BUY, 1, 101, "e2");
     frozen.frozen = 1;
@@ -87,13 +87,18 @@ static int flip(const struct qmtl_view *v, struct qmtl_value *out)
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     static const char *const tags[] = {"X", NULL};
-    qmtl_node px = h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                        .tags = tags, .interval = "1s"}, err);
-    qmtl_node f = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "flip",
-                               .inputs = {px}, .compute = flip, .state_size = sizeof(int)},
-                          err);
-    qmtl_node o = h->order_publisher(ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                          .signal = f, .quantity = 1}, err);
+    qmtl_node px = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        err);
+    qmtl_node f =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "flip", .inputs = {px},
+                                         .compute = flip, .state_size = sizeof(int)},
+                err);
+    qmtl_node o = h->order_publisher(
+        ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = f, .quantity = 1},
+        err);
     return px < 0 || f < 0 || o < 0 ? QMTL_ERR : QMTL_OK;
 }
 
