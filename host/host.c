@@ -1,8 +1,10 @@
 /* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/host_api.h"
 #include "log.h"
@@ -173,7 +175,9 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
 
     struct qmtl_err e = {0};
     st->ctx.in_setup = 1;
+    h->in_setup = (int)h->n_st;
     int rc = desc->setup(&st->ctx, host_api_table(), &e);
+    h->in_setup = 0;
     st->ctx.in_setup = 0;
     if (rc < 0 || rc > 0) {
         st->setup_failed = 1;
@@ -527,4 +531,79 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
             bars += n->deliveries;
     }
     return bars;
+}
+
+/* ------------------------------------------------------------------ crash report */
+
+static struct host *crash_host;
+static const char *crash_prefix = "qmtl";
+
+static void put(const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void put_int(long v)
+{
+    char buf[24];
+    int i = (int)sizeof(buf) - 1;
+    buf[i] = 0;
+    int neg = v < 0;
+    unsigned long u = neg ? (unsigned long)-v : (unsigned long)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && i > 1);
+    if (neg)
+        buf[--i] = '-';
+    put(buf + i);
+}
+
+/* Async-signal-safe: only reads host memory and write(2)s. */
+static void crash_handler(int sig)
+{
+    struct host *h = crash_host;
+    const struct graph_node *n = sched_running_node();
+    put(crash_prefix);
+    if (h && n && n->n_owners && n->owners[0] < h->n_st) {
+        put(": plugin '");
+        put(h->st[n->owners[0]]->name);
+        put("': node '");
+        put(n->label);
+        put("' (");
+        put(n->id);
+        put(") crashed with signal ");
+    } else if (h && h->in_setup > 0 && (size_t)h->in_setup <= h->n_st) {
+        put(": plugin '");
+        put(h->st[h->in_setup - 1]->name);
+        put("': setup() crashed with signal ");
+    } else {
+        put(": crashed with signal ");
+    }
+    put_int(sig);
+    put("\n");
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void host_install_crash_report(struct host *h, const char *prefix)
+{
+    crash_host = h;
+    if (prefix)
+        crash_prefix = prefix;
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = crash_handler;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
 }

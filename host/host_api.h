@@ -101,6 +101,7 @@ struct host {
     int finalized;
     uint64_t events;   /* items fed */
     uint64_t unrouted; /* items that matched no stream */
+    int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
     /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
@@ -145,6 +146,14 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 
 /* Items its streams received. */
 long host_strategy_bars(const struct host *h, uint32_t strat);
+
+/*
+ * Crash reporting: install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
+ * write one line naming the plugin and the node (or setup()) that was running, then let
+ * the signal kill the process as it would have. 'prefix' starts the line ("qmtl run").
+ * Only one host per process is reported (the last one passed).
+ */
+void host_install_crash_report(struct host *h, const char *prefix);
 
 /* The name handle index i (0-based) was declared with. */
 const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i);

@@ -138,6 +138,13 @@ uint64_t sched_waves(const struct sched *s)
     return s->waves;
 }
 
+static _Thread_local const struct graph_node *volatile running;
+
+const struct graph_node *sched_running_node(void)
+{
+    return running;
+}
+
 static inline void mark(struct sched *s, uint32_t pos)
 {
     size_t w = pos >> 6;
@@ -381,7 +388,9 @@ static void run_node(struct sched *s, struct graph_node *n)
             .ctx = n->ctx,
             .host = s->h.api,
         };
+        running = n;
         int rc = n->compute(&view, &out);
+        running = NULL;
         if (rc < 0) {
             char msg[64];
             snprintf(msg, sizeof(msg), "compute returned %d", rc);

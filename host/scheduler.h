@@ -51,6 +51,10 @@ void sched_free(struct sched *s);
  * node is not a stream. Node failures go to hooks.node_error, not to the return value. */
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v);
 
+/* The custom node whose compute is running on this thread (NULL outside computes): read
+ * by crash reporters (async-signal-safe to read). */
+const struct graph_node *sched_running_node(void);
+
 /* Bucket of the node being computed (or of the last wave). */
 int64_t sched_now(const struct sched *s);
 /* Node computations run so far (all nodes). */
