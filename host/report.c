@@ -50,6 +50,7 @@ json_t *report_json(const struct runner *r)
     json_object_set_new(run, "events", json_integer((json_int_t)r->events));
     json_object_set_new(run, "sources", json_integer((json_int_t)r->n_sources));
     json_object_set_new(run, "skipped_rows", json_integer(r->skipped_rows));
+    json_object_set_new(run, "unrouted", json_integer((json_int_t)h->unrouted));
     json_object_set_new(run, "seconds", json_real(r->replay_s));
     json_object_set_new(run, "events_per_s", json_real(rate((double)r->events, r->replay_s)));
     json_object_set_new(run, "nodes", json_integer((json_int_t)graph_count(h->g)));
@@ -85,6 +86,9 @@ void report_text(FILE *out, const struct runner *r)
             h->s ? (unsigned long long)sched_computes(h->s) : 0ull);
     if (r->skipped_rows)
         fprintf(out, "data: %ld malformed row(s) skipped\n", r->skipped_rows);
+    if (h->unrouted)
+        fprintf(out, "data: %llu event(s) matched no stream input\n",
+                (unsigned long long)h->unrouted);
     for (size_t i = 0; i < h->n_st; i++)
         if (h->st[i]->stopped)
             fprintf(out, "error: %s\n", h->st[i]->error);
