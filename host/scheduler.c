@@ -397,6 +397,14 @@ static void run_node(struct sched *s, struct graph_node *n)
             fail_node(s, n, rc, msg);
             return;
         }
+        if (out.type < QMTL_T_NONE || out.type > QMTL_T_JSON ||
+            (out.type == QMTL_T_JSON && !out.as.json)) {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "compute produced an invalid value (type %d)",
+                     (int)out.type);
+            fail_node(s, n, QMTL_EINVAL, msg);
+            return;
+        }
         break;
     }
     case GRAPH_SIGNAL:

@@ -455,6 +455,39 @@ START_TEST(test_shared_once_and_tag_query)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- invalid results */
+
+static int bad_type(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)v;
+    out->type = 42;
+    return QMTL_OK;
+}
+
+static int bad_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "bad",
+                                                   .inputs = {a}, .compute = bad_type},
+                          err);
+    return a < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin bad_plugin = {QMTL_PLUGIN_HEADER, .name = "badtype",
+                                              .setup = bad_setup};
+
+START_TEST(test_invalid_result_stops)
+{
+    struct qmtl_testkit *tk = tk_new(&bad_plugin);
+    struct qmtl_err err = {0};
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0, 1, &err), QMTL_ERR);
+    ck_assert_msg(strstr(err.msg, "plugin 'badtype': node 'bad'") &&
+                      strstr(err.msg, "invalid value (type 42)"),
+                  "%s", err.msg);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- no allocation */
 
 static int alloc_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
@@ -539,6 +572,7 @@ int main(void)
     tcase_add_test(tc, test_order_by_node_id);
     tcase_add_test(tc, test_shared_once_and_tag_query);
     tcase_add_test(tc, test_no_allocation_per_event);
+    tcase_add_test(tc, test_invalid_result_stops);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
