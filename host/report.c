@@ -36,6 +36,7 @@ json_t *report_json(const struct runner *r)
         json_object_set_new(o, "bars", json_integer(host_strategy_bars(h, (uint32_t)i)));
         json_object_set_new(o, "signals", json_integer(st->signals));
         json_object_set_new(o, "orders", json_integer(st->orders));
+        json_object_set_new(o, "blocked_orders", json_integer(st->blocked));
         json_object_set_new(o, "trades", json_integer(bs.trades));
         json_object_set_new(o, "pnl", json_real(bs.pnl));
         json_object_set_new(o, "return", json_real(bs.ret));
