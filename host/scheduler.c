@@ -256,6 +256,8 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     const struct qmtl_value *ev = r->has_evicted ? &r->evicted : NULL;
     for (uint32_t k = 0; k < o->n_cons; k++) {
         struct graph_node *c = o->cons[k].node;
+        if (k + 4 < o->n_cons)
+            __builtin_prefetch(o->cons[k + 4].node, 1);
         if (c->failed || !c->live_owners)
             continue;
         if (c->kind == GRAPH_INDICATOR)
@@ -444,7 +446,11 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         uint64_t bits;
         while ((bits = s->pending[w]) != 0) {
             unsigned k = (unsigned)__builtin_ctzll(bits);
-            s->pending[w] = bits & (bits - 1);
+            uint64_t rest = bits & (bits - 1);
+            s->pending[w] = rest;
+            /* wide fan-outs are memory bound: fetch the next pending node early */
+            if (rest)
+                __builtin_prefetch(s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
             run_node(s, s->at[w * 64 + k]);
         }
     }
