@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -361,6 +362,52 @@ START_TEST(test_sample_ohlc_event)
 }
 END_TEST
 
+/* A CSV and a generator in one feed; a bad first row fails at once; all rows bad = end. */
+START_TEST(test_mixed_and_edge_files)
+{
+    char err[512];
+    const char *ta[] = {"A"};
+    struct feed *f = feed_new();
+    struct feed_synth s = spec_of(FEED_SYNTH_GBM, 1, 3);
+    s.start_ts = 1704067200 + 30; /* between the CSV's minutes */
+    s.interval_s = 60;
+    ck_assert_int_eq(feed_add_synthetic(f, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_b.csv", ta, 1, 60, 1, err, sizeof(err)), 0);
+    static const int64_t want_dt[] = {0, 30, 60, 90, 120, 150, 240};
+    static const size_t want_src[] = {1, 0, 1, 0, 1, 0, 1};
+    struct feed_event ev;
+    for (size_t i = 0; i < 7; i++) {
+        ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
+        ck_assert_int_eq(ev.ts, 1704067200 + want_dt[i]);
+        ck_assert_uint_eq(ev.source_index, want_src[i]);
+        ck_assert_str_eq(ev.source, want_src[i] ? "tests/data/two_b.csv" : "synthetic:gbm");
+        ck_assert_int_eq(ev.is_bar, want_src[i] ? 0 : 1);
+    }
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 0);
+    feed_free(f);
+
+    char path[] = "/tmp/check_feed.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("ts,close\nx,1\n2,y\n", fp);
+    fclose(fp);
+    log_set_sink(quiet, NULL);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, ta, 1, 0, 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":2: bad timestamp 'x'") != NULL, "%s", err);
+    feed_free(f);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, ta, 1, 0, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_skipped_rows(f), 2);
+    feed_free(f);
+    log_set_sink(NULL, NULL);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("feed");
@@ -378,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_merge_many);
     tcase_add_test(tc, test_csv_errors_through_feed);
     tcase_add_test(tc, test_sample_ohlc_event);
+    tcase_add_test(tc, test_mixed_and_edge_files);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
