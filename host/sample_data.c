@@ -14,7 +14,7 @@
 #define LOGVOL_SD 0.35     /* stationary sd of log volatility */
 #define LOGVOL_PHI 0.995   /* per-bar persistence of log volatility */
 #define DRIFT_PHI 0.999    /* per-bar persistence of the drift (regimes of hours) */
-#define DRIFT_SD 0.06      /* stationary sd of the drift, in units of per-bar volatility */
+#define DRIFT_SD 0.025     /* stationary sd of the drift, in units of per-bar volatility */
 #define WICK 0.15          /* extra wick beyond the sampled path, in per-bar sigmas */
 #define VOLUME_NOISE 0.5   /* sd of log volume noise */
 

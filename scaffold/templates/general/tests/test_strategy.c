@@ -1,33 +1,5 @@
 /* Unit tests of the strategy: its objects are linked in and driven by the testkit. */
-#include <check.h>
-#include <math.h>
-#include <qmtl/testkit.h>
-
-extern const struct qmtl_plugin qmtl_plugin_descriptor;
-
-#define T0 1704067200 /* 2024-01-01T00:00:00Z */
-
-static struct qmtl_testkit *start(void)
-{
-    struct qmtl_err err = {0};
-    struct qmtl_testkit *tk = qmtl_testkit_new(&qmtl_plugin_descriptor, NULL, &err);
-    ck_assert_msg(tk != NULL, "setup failed: %s", err.msg);
-    return tk;
-}
-
-/* n closes from 'from', each 'step' (a fraction) away from the previous one. */
-static void ramp(double *out, size_t n, double from, double step)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = from * pow(1.0 + step, (double)i);
-}
-
-static void feed(struct qmtl_testkit *tk, int64_t ts0, const double *closes, size_t n)
-{
-    struct qmtl_err err = {0};
-    ck_assert_msg(qmtl_testkit_feed_closes(tk, "BTC", ts0, 60, closes, n, &err) == QMTL_OK,
-                  "feed failed: %s", err.msg);
-}
+#include "helpers.h"
 
 START_TEST(momentum_measures_the_move)
 {
