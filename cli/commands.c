@@ -17,9 +17,20 @@ const struct cli_command cli_commands[] = {
      "  option, missing --path, unknown template (the valid ones are listed)\n",
      cmd_project},
     {"run", "run the strategy host (offline backtest or attached to a gateway)",
-     "usage: qmtl run [--config F] [--plugins DIR] [--data PATH]... [--offline | --world-id W "
-     "--gateway-url URL]\n"
-     "                [--json] [--explain]\n",
+     "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
+     "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
+     "                [--csv-errors skip|fail] [--world-id W --gateway-url URL]\n"
+     "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
+     "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
+     "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
+     "  printed (--json: one JSON document). --explain prints the DAG and exits.\n"
+     "  --data SPEC (repeatable; replaces host.data from the config):\n"
+     "    TAG[,TAG...]=PATH            a CSV file bound to those tags\n"
+     "    PATH                         a CSV file; the tag is the file name stem\n"
+     "                                 (data/BTC.csv -> BTC)\n"
+     "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
+     "                                 count, interval, seed, start, drift, vol, start_ts\n"
+     "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"service", "start a service: gateway or dagmanager",
      "usage: qmtl service gateway [--config F]\n"

@@ -1,0 +1,156 @@
+/*
+ * graph: the host's one DAG of nodes from every loaded strategy.
+ *
+ * Each node has a NodeID (common/nodeid). Adding a node whose NodeID already exists
+ * returns the existing node and adds the strategy as an owner (reference count), so
+ * identical nodes of different strategies are one node, computed once. Nodes marked
+ * private (order publishers) are never merged.
+ *
+ * graph_finalize() orders the nodes topologically (rank = 1 + max rank of inputs; ties
+ * by NodeID, then by creation order), fills each node's 'pos' and the children edges,
+ * and refuses cycles and unknown inputs. The scheduler evaluates nodes by 'pos'.
+ */
+#ifndef QMTL_HOST_GRAPH_H
+#define QMTL_HOST_GRAPH_H
+
+#include <jansson.h>
+#include <qmtl/qmtl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/builtins.h"
+#include "host/node_cache.h"
+#include "nodeid.h"
+
+enum graph_kind {
+    GRAPH_STREAM = 0,
+    GRAPH_TAG_QUERY,
+    GRAPH_INDICATOR,
+    GRAPH_CUSTOM,
+    GRAPH_SIGNAL,
+    GRAPH_ORDER
+};
+
+#define GRAPH_NONE UINT32_MAX
+
+struct graph_edge {
+    uint32_t node; /* child's index */
+    uint32_t slot; /* input slot in the child */
+};
+
+struct graph_side_item {
+    uint32_t slot;
+    int64_t ts;
+    struct qmtl_value value;
+};
+
+struct graph_node {
+    /* identity */
+    uint32_t idx; /* creation index (stable) */
+    uint32_t pos; /* evaluation position after graph_finalize */
+    uint32_t rank;
+    int kind;                  /* enum graph_kind */
+    char id[NODEID_LEN + 1];   /* NodeID */
+    char *node_type;           /* e.g. "StreamInput", "sma", "Custom" */
+    char *label;               /* display name (first declarer's) */
+    char *code_hash;
+    char **tags;               /* stream tags, or custom node tags (for tag queries) */
+    uint32_t n_tags;
+    int is_private;
+    int64_t interval;          /* seconds */
+    int32_t period;
+    uint32_t flags;            /* QMTL_FIRE_ON_ANY */
+    int32_t on_missing, on_late;
+    int64_t allowed_lateness;
+
+    uint32_t *in;              /* upstream indices, one per input slot */
+    uint32_t n_in;
+    struct graph_edge *out;
+    uint32_t n_out, cap_out;
+
+    /* owners: strategy indices, one per declaration */
+    uint32_t *owners;
+    uint32_t n_owners, cap_owners;
+    uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
+
+    /* kind-specific configuration */
+    struct builtin bi;           /* GRAPH_INDICATOR */
+    qmtl_compute_fn compute;     /* GRAPH_CUSTOM */
+    void *state;                 /* custom node state (host-owned, zeroed) */
+    size_t state_size;
+    const void *user;
+    struct qmtl_ctx *ctx;        /* first declarer's context (custom nodes) */
+    double sig_buy_above, sig_sell_below, sig_size; /* GRAPH_SIGNAL */
+    int sig_long_only;
+    double sig_target;           /* current target (signal state) */
+    int sig_has_target;
+    char *order_symbol;          /* GRAPH_ORDER */
+    double order_quantity;
+    uint32_t order_strategy;
+    char **query_tags;           /* GRAPH_TAG_QUERY */
+    uint32_t n_query_tags;
+    int match_mode;
+
+    /* runtime */
+    struct node_cache cache;
+    struct qmtl_value last_out;
+    int64_t last_out_ts;
+    int has_out;
+    char *json_out;              /* copy of the last JSON output */
+    size_t json_cap;
+    int64_t last_fired;          /* bucket of the last aligned computation */
+    uint32_t wave_mask;          /* inputs delivered in the current wave (bit per slot < 32) */
+    uint32_t wave_trigger;
+    int64_t wave_ts;
+    uint8_t wave_gap, wave_dup, wave_late;
+    int failed;
+    long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
+    struct graph_side_item *side;  /* side output (on_late = side_output), newest kept */
+    uint32_t n_side, cap_side;
+};
+
+struct graph;
+
+/* What to add. Strings and arrays are borrowed (copied by graph_add). */
+struct graph_desc {
+    int kind;
+    const char *node_type;
+    const char *label;
+    const json_t *params;     /* identity parameters (may be NULL) */
+    const char *code_hash;    /* "" when none */
+    const uint32_t *inputs;   /* upstream indices */
+    uint32_t n_inputs;
+    int64_t interval;
+    int32_t period;
+    const char *const *tags;  /* may be NULL */
+    uint32_t n_tags;
+    int is_private;           /* never merged with an equal node */
+};
+
+struct graph *graph_new(void);
+void graph_free(struct graph *g);
+
+/*
+ * Add a node for strategy 'owner'. On success returns 0, *idx the node and *created 1 when
+ * new (the caller then fills the kind-specific fields) or 0 when an equal node existed.
+ * -1 with a message in err (unknown input, NodeID failure, out of memory).
+ */
+int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint32_t *idx,
+              int *created, char *err, size_t errlen);
+
+/* Replace the inputs of a node (tag queries, tests). -1 on an unknown index. */
+int graph_set_inputs(struct graph *g, uint32_t idx, const uint32_t *inputs, uint32_t n);
+
+/* Order the graph (see above). 0, or -1 with "cycle through 'label' (id)" in err. */
+int graph_finalize(struct graph *g, char *err, size_t errlen);
+
+size_t graph_count(const struct graph *g);
+struct graph_node *graph_node(const struct graph *g, uint32_t idx);
+/* The node at evaluation position 'pos' (after graph_finalize). */
+struct graph_node *graph_at(const struct graph *g, uint32_t pos);
+/* Lookup by NodeID; NULL if none. */
+struct graph_node *graph_find(const struct graph *g, const char *id);
+/* Whether 'owner' owns the node. */
+int graph_owned_by(const struct graph_node *n, uint32_t owner);
+
+#endif
