@@ -14,8 +14,13 @@ pmake_path() { local path=$1; shift; env -u QMTL -u QMTL_BUILD -u QMTL_VARIANT -
 
 quiet() { "$@" >/dev/null; }
 
-# The number after "trades" in a run's summary (0 when absent).
-trades_in() { grep -Eio 'trades[^0-9]{0,20}[0-9]+' "$1" | head -1 | grep -Eo '[0-9]+$' || echo 0; }
+# Total of the "trades" column of a run's summary table (0 when there is none).
+trades_in() {
+    awk '$1 == "strategy" { for (i = 1; i <= NF; i++) if ($i == "trades") col = i; next }
+         col && NF >= col && $col ~ /^[0-9]+$/ { sum += $col }
+         /^$/ { col = 0 }
+         END { print sum + 0 }' "$1"
+}
 
 # Has the runtime landed in this build (qmtl run and the testkit)?
 runtime_ready() {

@@ -113,6 +113,9 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         .name = "risk_gate",
         .inputs = {raw, vol},
         .period = 1,
+        /* raw_signal speaks only when it changes its mind, volatility every minute:
+         * re-evaluate on either, reading the latest of both */
+        .flags = QMTL_FIRE_ON_ANY,
         .compute = gate_compute,
         .state_size = sizeof(struct gate_state),
         .user = &gate,

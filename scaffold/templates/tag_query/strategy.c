@@ -1,14 +1,19 @@
 /*
  * @PROJECT@: @DESCRIPTION@
  *
- *   price BTC -> momentum_btc [tag momentum] \
- *   price ETH -> momentum_eth [tag momentum]  > momentum_feed (tag query "momentum")
- *   nodes of other strategies tagged momentum /     -> consensus -> signal -> orders (BTC)
+ *   price BTC -> momentum_btc [tags momentum, BTC] ... query_btc (momentum AND BTC) \
+ *   price ETH -> momentum_eth [tags momentum, ETH] ... query_eth (momentum AND ETH)  > consensus
+ *                                                            -> signal -> orders (BTC)
  *
- * A tag query binds a node to every node in the host whose tags match, whichever
- * strategy declared it: here the two momentum nodes this strategy publishes plus any
- * other strategy's nodes tagged "momentum" loaded in the same host. The consensus
- * node averages what the query delivers, and the strategy trades BTC on it.
+ * A tag query binds a node to the nodes in the host whose tags match, whichever
+ * strategy declared them. This strategy publishes its momentum nodes with tags, then
+ * reads them back through queries, so another strategy loaded in the same host (its
+ * .so in the same plugins dir) can publish or consume the same tags: for example a
+ * strategy of its own that only declares the tagged momentum nodes, and this one that
+ * only consumes them. The consensus of BTC and ETH momentum decides the BTC position.
+ *
+ * A query delivers its matches' values as they come; when several nodes match one
+ * query, the consumer sees the first value of each minute.
  */
 #include <qmtl/qmtl.h>
 
@@ -18,61 +23,70 @@
 
 static struct hysteresis_params signal_params = {.enter = 0.002, .exit = 0.0, .size = 1.0};
 
-/* The mean of the newest value of every input window (one per matched node). */
+/* The mean of the two markets' momentum, once both have delivered the minute. */
 static int consensus_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
-    double sum = 0;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < view->n_inputs; i++) {
-        const struct qmtl_window *w = &view->inputs[i];
-        for (uint32_t k = 0; k < qmtl_window_len(w); k++) {
-            double x = qmtl_window_number(w, k);
-            if (isfinite(x)) {
-                sum += x;
-                n++;
-            }
-        }
-    }
-    if (n == 0)
+    double btc = qmtl_window_number(&view->inputs[0], 0);
+    double eth = qmtl_window_number(&view->inputs[1], 0);
+    if (!isfinite(btc) || !isfinite(eth))
         return QMTL_OK;
-    *out = qmtl_number(sum / n);
+    *out = qmtl_number((btc + eth) / 2.0);
     return QMTL_OK;
+}
+
+/* Publish the momentum of 'symbol' tagged {"momentum", symbol}. */
+static qmtl_node publish(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *name,
+                         const char *stream_name, const char *symbol, int lookback,
+                         struct qmtl_err *err)
+{
+    const char *tags[] = {"momentum", symbol, NULL};
+    qmtl_node price = price_stream(ctx, h, stream_name, symbol, err);
+    if (price < 0)
+        return price;
+    qmtl_node m = momentum(ctx, h, name, price, lookback, tags, err);
+    return m < 0 ? m : price;
+}
+
+/* Every node tagged both "momentum" and 'symbol', from any strategy. */
+static qmtl_node query(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *name,
+                       const char *symbol, struct qmtl_err *err)
+{
+    const char *tags[] = {"momentum", symbol, NULL};
+    struct qmtl_tag_query_spec q = {
+        QMTL_SPEC(qmtl_tag_query_spec),
+        .name = name,
+        .query_tags = tags,
+        .match_mode = QMTL_MATCH_ALL,
+        .interval = "1m",
+        .period = 1,
+    };
+    return h->tag_query(ctx, &q, err);
 }
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
-    static const char *const momentum_tags[] = {"momentum", NULL};
     int lookback = (int)h->config_number(ctx, "lookback", 20);
+    signal_params.enter = h->config_number(ctx, "enter", 0.002);
 
-    qmtl_node btc = price_stream(ctx, h, "price_btc", "BTC", err);
+    /* the producing side */
+    qmtl_node btc = publish(ctx, h, "momentum_btc", "price_btc", "BTC", lookback, err);
     if (btc < 0)
         return btc;
-    qmtl_node eth = price_stream(ctx, h, "price_eth", "ETH", err);
+    qmtl_node eth = publish(ctx, h, "momentum_eth", "price_eth", "ETH", lookback, err);
     if (eth < 0)
         return eth;
-    qmtl_node m1 = momentum(ctx, h, "momentum_btc", btc, lookback, momentum_tags, err);
-    if (m1 < 0)
-        return m1;
-    qmtl_node m2 = momentum(ctx, h, "momentum_eth", eth, lookback, momentum_tags, err);
-    if (m2 < 0)
-        return m2;
-    struct qmtl_tag_query_spec q = {
-        QMTL_SPEC(qmtl_tag_query_spec),
-        .name = "momentum_feed",
-        .query_tags = momentum_tags,
-        .match_mode = QMTL_MATCH_ANY,
-        .interval = "1m",
-        .period = 1,
-    };
-    qmtl_node feed = h->tag_query(ctx, &q, err);
-    if (feed < 0)
-        return feed;
+    /* the consuming side: by tag only */
+    qmtl_node qb = query(ctx, h, "query_btc", "BTC", err);
+    if (qb < 0)
+        return qb;
+    qmtl_node qe = query(ctx, h, "query_eth", "ETH", err);
+    if (qe < 0)
+        return qe;
     struct qmtl_node_spec consensus = {
         QMTL_SPEC(qmtl_node_spec),
         .name = "consensus",
-        .inputs = {feed},
+        .inputs = {qb, qe},
         .period = 1,
-        .flags = QMTL_FIRE_ON_ANY,
         .compute = consensus_compute,
         .params_json = "{}",
     };
@@ -95,5 +109,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 }
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
-            .description = "momentum of BTC and ETH (and any strategy's) by tag -> orders",
+            .description = "momentum of BTC and ETH, read back by tag -> consensus -> orders",
             .setup = setup);

