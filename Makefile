@@ -46,7 +46,7 @@ LDOPT := -fsanitize=address,undefined
 else ifeq ($(VARIANT),fuzz)
 CC := clang
 OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-       -fno-omit-frame-pointer
+       -fno-omit-frame-pointer -Wno-unknown-warning-option
 LDOPT := -fsanitize=address,undefined
 else ifeq ($(VARIANT),debug)
 OPT := -O0

@@ -160,6 +160,51 @@ static int show(int argc, char **argv)
             printf("%s.%s = %s\n", s[i].section, s[i].key, buf);
         }
     }
+    const struct cfg_host *h = &c.host;
+    for (size_t i = 0; i < h->n_data; i++) {
+        const struct cfg_data_source *d = &h->data[i];
+        json_t *tags = json_array();
+        for (size_t t = 0; t < d->n_tags; t++)
+            json_array_append_new(tags, json_string(d->tags[t]));
+        json_t *src = json_pack(
+            "{s:o, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I}", "tags", tags, "path", d->path,
+            "synthetic", d->synthetic, "interval_s", (json_int_t)d->interval_s, "count",
+            (json_int_t)d->count, "start_price", d->start_price, "drift", d->drift, "volatility",
+            d->volatility, "seed", (json_int_t)d->seed, "start_ts", (json_int_t)d->start_ts);
+        if (j) {
+            json_t *host = json_object_get(j, "host");
+            json_t *arr = json_object_get(host, "data_sources");
+            if (!arr) {
+                arr = json_array();
+                json_object_set_new(host, "data_sources", arr);
+            }
+            json_array_append_new(arr, src);
+        } else {
+            char *line = json_dumps(src, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("host.data[%zu] = %s\n", i, line ? line : "?");
+            free(line);
+            json_decref(src);
+        }
+    }
+    for (size_t i = 0; i < h->n_strategy_params; i++) {
+        const struct cfg_kv *kv = &h->strategy_params[i];
+        if (j) {
+            json_t *host = json_object_get(j, "host");
+            json_t *st = json_object_get(host, "strategy_params");
+            if (!st) {
+                st = json_object();
+                json_object_set_new(host, "strategy_params", st);
+            }
+            json_t *one = json_object_get(st, kv->strategy);
+            if (!one) {
+                one = json_object();
+                json_object_set_new(st, kv->strategy, one);
+            }
+            json_object_set_new(one, kv->key, json_string(kv->value));
+        } else {
+            printf("host.strategies.%s.%s = %s\n", kv->strategy, kv->key, kv->value);
+        }
+    }
     if (j)
         print_json(j);
     config_release(&c);
@@ -183,8 +228,10 @@ static int schema(int argc, char **argv)
         range[0] = '\0';
         if (s[i].type == CFG_ENUM)
             snprintf(range, sizeof(range), "%s", s[i].choices);
-        else if (s[i].min <= s[i].max)
+        else if (s[i].min <= s[i].max && s[i].type == CFG_DOUBLE)
             snprintf(range, sizeof(range), "%g..%g", s[i].min, s[i].max);
+        else if (s[i].min <= s[i].max)
+            snprintf(range, sizeof(range), "%.0f..%.0f", s[i].min, s[i].max);
         if (arr) {
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "section",
                                                  s[i].section, "key", s[i].key, "type",

@@ -13,7 +13,7 @@
 #include "log.h"
 
 struct run_args {
-    const char *config, *plugins, *world_id, *gateway_url, *csv_errors;
+    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
     const char **data;
     size_t n_data;
     int offline, json, explain;
@@ -60,6 +60,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->plugins = val;
         } else if (!strcmp(o, "--data")) {
             a->data[a->n_data++] = val;
+        } else if (!strcmp(o, "--order-log")) {
+            a->order_log = val;
         } else if (!strcmp(o, "--world-id")) {
             a->world_id = val;
         } else if (!strcmp(o, "--gateway-url")) {
@@ -213,7 +215,23 @@ int cmd_run(int argc, char **argv)
         rc = CLI_OK;
         goto out;
     }
+    FILE *olog = NULL;
+    if (a.order_log) {
+        if (!(olog = fopen(a.order_log, "w"))) {
+            fprintf(stderr, "qmtl run: cannot write order log '%s'\n", a.order_log);
+            rc = CLI_FAIL;
+            goto out;
+        }
+        r.h.order_log = olog;
+    }
     int replay_rc = runner_replay(&r, err, sizeof(err));
+    if (olog) {
+        r.h.order_log = NULL;
+        if (fclose(olog)) {
+            fprintf(stderr, "qmtl run: cannot write order log '%s'\n", a.order_log);
+            replay_rc = -1;
+        }
+    }
     if (replay_rc)
         fprintf(stderr, "qmtl run: %s\n", err);
     if (a.json) {

@@ -19,11 +19,14 @@ const struct cli_command cli_commands[] = {
     {"run", "run the strategy host (offline backtest or attached to a gateway)",
      "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
      "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
-     "                [--csv-errors skip|fail] [--world-id W --gateway-url URL]\n"
+     "                [--csv-errors skip|fail] [--order-log FILE]\n"
+     "                [--world-id W --gateway-url URL]\n"
      "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
      "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
      "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
      "  printed (--json: one JSON document). --explain prints the DAG and exits.\n"
+     "  --order-log FILE writes every order and fill, one line each (the same input gives\n"
+     "  the same bytes).\n"
      "  --data SPEC (repeatable; replaces host.data from the config):\n"
      "    TAG[,TAG...]=PATH            a CSV file bound to those tags\n"
      "    PATH                         a CSV file; the tag is the file name stem\n"
@@ -58,7 +61,15 @@ const struct cli_command cli_commands[] = {
      cmd_world},
     {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
      "usage: qmtl node-id [--json] [FILE|-]\n"
-     "  Read a node (or an array of nodes) as JSON and print its canonical form and NodeID.\n",
+     "  Read one node object, or an array of them, as JSON from FILE (or stdin when FILE is\n"
+     "  '-' or absent) and print each node's canonical form and NodeID; for an array also\n"
+     "  the CRC-32 over the ids in order (the submission handshake value).\n"
+     "  A node has node_type (required), interval, period, params (or config),\n"
+     "  dependencies (or inputs), schema_compat_id (or schema_id) and code_hash.\n"
+     "  --json   machine output: {\"canonical\", \"node_id\"} for a node,\n"
+     "           {\"nodes\": [...], \"crc32\": N} for an array\n"
+     "  Exit status: 0 ok, 1 unreadable file, invalid JSON (file:line:column) or a bad node\n"
+     "  (the message names the field), 2 usage error.\n",
      cmd_node_id},
     {"sdk", "print compiler flags for building strategies against this qmtl",
      "usage: qmtl sdk [--cflags] [--libs] [--prefix] [--datadir]\n"

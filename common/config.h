@@ -142,7 +142,10 @@ void config_release(struct qmtl_config *c);
  * *c is initialised by this call (any previous content is NOT freed).
  * Returns 0; -1 with err filled (malformed YAML, unknown key, wrong type, out of range,
  * duplicate key, bad env value); -2 when the named file is missing or unreadable.
- * On failure *c still holds a valid config (defaults) that must be released.
+ * err may be NULL. On failure *c holds a valid but possibly partial config (defaults plus
+ * what was read before the error) that must still be released.
+ * Limits: files up to 4 MiB; 4096 data sources of up to 256 tags; 1024 strategies of up
+ * to 1024 parameters each (16384 in all).
  */
 int config_load(const char *path, struct qmtl_config *c, struct cfg_error *err);
 

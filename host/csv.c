@@ -447,8 +447,49 @@ struct csv_reader *csv_open_stream(FILE *fp, const char *name, int fail_on_error
     return reader_new(fp, 0, name, fail_on_error, err, errlen);
 }
 
+/*
+ * Plain decimals ("-12.345") with at most 15 significant digits and 22 fraction
+ * digits convert exactly: the digits as an integer and 10^k are both exact doubles,
+ * so one division rounds correctly, the same result strtod gives. Returns -1 for
+ * anything else (the caller falls back to strtod).
+ */
+static int fast_decimal(const char *s, double *out)
+{
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    uint64_t m = 0;
+    int nd = 0, frac = -1;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (++nd > 15)
+                return -1;
+            m = m * 10 + (uint64_t)(*p - '0');
+            if (frac >= 0)
+                frac++;
+        } else if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (*p || nd == 0 || frac > 22)
+        return -1;
+    double v = (double)m;
+    if (frac > 0)
+        v /= p10[frac];
+    *out = neg ? -v : v;
+    return 0;
+}
+
 static int parse_number(const char *s, double *out)
 {
+    if (fast_decimal(s, out) == 0)
+        return 0;
     char *end;
     if (!*s)
         return -1;

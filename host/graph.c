@@ -168,7 +168,10 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         .node_type = d->node_type,
         .interval = d->interval,
         .period = d->period,
-        .params = d->params,
+        /* an empty object hashes as null (one identity for "no parameters") */
+        .params = d->params && json_is_object(d->params) && !json_object_size(d->params)
+                      ? NULL
+                      : d->params,
         .deps = deps,
         .n_deps = d->n_inputs,
         .schema_compat_id = "",
@@ -220,7 +223,8 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         goto oom;
     }
     n->n_tags = d->n_tags;
-    memcpy(n->in, d->inputs, d->n_inputs * sizeof(*n->in));
+    if (d->n_inputs)
+        memcpy(n->in, d->inputs, d->n_inputs * sizeof(*n->in));
     n->n_in = d->n_inputs;
     if (add_owner(n, owner)) {
         node_free(n);
@@ -251,7 +255,8 @@ int graph_set_inputs(struct graph *g, uint32_t idx, const uint32_t *inputs, uint
     uint32_t *in = calloc(n ? n : 1, sizeof(*in));
     if (!in)
         return -1;
-    memcpy(in, inputs, n * sizeof(*in));
+    if (n)
+        memcpy(in, inputs, n * sizeof(*in));
     free(node->in);
     node->in = in;
     node->n_in = n;

@@ -104,6 +104,7 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
     struct host_strategy *st = h->st[strat];
     if (st->stopped)
         return;
+    st->bars_at_stop = host_strategy_bars(h, strat);
     st->stopped = 1;
     snprintf(st->error, sizeof(st->error), "%s", reason);
     LOG_ERROR("runtime", "strategy '%s' stopped: %s", st->name, reason);
@@ -258,8 +259,15 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     out->type = QMTL_T_ORDER;
     out->as.order = o;
     struct qmtl_fill fill = {.size = sizeof(fill)};
+    if (h->order_log)
+        fprintf(h->order_log, "%lld order %s %s %s qty=%.17g price=%.17g\n", (long long)ts,
+                st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, o.price);
     if (broker_submit(st->broker, n->order_symbol, ts, &o, &fill) == 0) {
         st->fills++;
+        if (h->order_log)
+            fprintf(h->order_log, "%lld fill %s %s %s qty=%.17g price=%.17g fee=%.17g\n",
+                    (long long)fill.ts, st->name, fill.symbol, fill.side > 0 ? "buy" : "sell",
+                    fill.quantity, fill.price, fill.fee);
         fill.size = sizeof(fill);
         if (st->desc->on_fill)
             st->desc->on_fill(&st->ctx, host_api_table(), &fill);
@@ -430,6 +438,8 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
     if (strat >= h->n_st)
         return 0;
     const struct host_strategy *st = h->st[strat];
+    if (st->stopped)
+        return st->bars_at_stop;
     long bars = 0;
     for (size_t i = 0; i < st->ctx.n; i++) {
         const struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);

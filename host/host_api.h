@@ -28,6 +28,7 @@
 #include <qmtl/qmtl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "host/broker.h"
 #include "host/graph.h"
@@ -54,6 +55,7 @@ struct host_strategy {
     int setup_failed;
     char error[320];  /* why it stopped */
     long signals, orders, fills, blocked;
+    long bars_at_stop; /* bars processed when it stopped */
     int started, finished;
 };
 
@@ -95,6 +97,7 @@ struct host {
     int finalized;
     uint64_t events;    /* items fed */
     uint64_t unrouted;  /* items that matched no stream */
+    FILE *order_log;    /* optional: one line per order and fill (deterministic text) */
 };
 
 void host_options_default(struct host_options *o);

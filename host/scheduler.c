@@ -144,8 +144,12 @@ static void side_push(struct graph_node *n, uint32_t slot, int64_t ts,
     }
 }
 
+/* Wave flags: the data item that started the wave skipped buckets, or repeated one. */
+#define WAVE_GAP 1u
+#define WAVE_DUP 2u
+
 static void deliver(struct sched *s, struct graph_node *c, uint32_t slot, int64_t ts,
-                    const struct qmtl_value *v)
+                    const struct qmtl_value *v, unsigned flags)
 {
     if (c->failed || !c->live_owners)
         return;
@@ -158,9 +162,11 @@ static void deliver(struct sched *s, struct graph_node *c, uint32_t slot, int64_
         if (c->kind == GRAPH_INDICATOR)
             builtin_absorb(&c->bi, slot, st, &nc->win[slot],
                            nc->has_evicted[slot] ? &nc->evicted[slot] : NULL);
-        if (st == NC_GAP)
+        /* Only gaps and repeats in the data count: a sparse upstream (one that emits
+         * no value on some buckets) is not missing data. */
+        if (flags & WAVE_GAP)
             c->wave_gap = 1;
-        else if (st == NC_DUP)
+        if (flags & WAVE_DUP)
             c->wave_dup = 1;
         break;
     case NC_LATE: {
@@ -200,7 +206,8 @@ static void deliver(struct sched *s, struct graph_node *c, uint32_t slot, int64_
     mark(s, c->pos);
 }
 
-static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_value *v)
+static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_value *v,
+                 unsigned flags)
 {
     if (v->type == QMTL_T_JSON) {
         const char *src = v->as.json ? v->as.json : "null";
@@ -226,7 +233,7 @@ static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_
     if (n->kind == GRAPH_SIGNAL && s->h.signal)
         s->h.signal(s->h.arg, n, ts, &v->as.signal);
     for (uint32_t e = 0; e < n->n_out; e++)
-        deliver(s, graph_node(s->g, n->out[e].node), n->out[e].slot, ts, v);
+        deliver(s, graph_node(s->g, n->out[e].node), n->out[e].slot, ts, v, flags);
 }
 
 static void compute_signal(struct graph_node *n, struct qmtl_value *out)
@@ -330,7 +337,7 @@ static void run_node(struct sched *s, struct graph_node *n)
         break;
     }
     if (out.type != QMTL_T_NONE)
-        emit(s, n, b, &out);
+        emit(s, n, b, &out, passthrough ? (gap ? WAVE_GAP : 0) | (dup ? WAVE_DUP : 0) : 0);
 }
 
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v)
@@ -345,10 +352,11 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     enum nc_status st = node_cache_append(&n->cache, 0, ts, v);
     if (st == NC_LATE)
         node_cache_insert_late(&n->cache, 0, ts, v);
+    unsigned flags = st == NC_GAP ? WAVE_GAP : st == NC_DUP ? WAVE_DUP : 0;
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
     struct qmtl_value out = *v;
-    emit(s, n, b, &out);
+    emit(s, n, b, &out, flags);
     for (size_t w = s->lo; w < s->words; w++) {
         uint64_t bits;
         while ((bits = s->pending[w]) != 0) {

@@ -411,6 +411,52 @@ START_TEST(test_stream_open)
 }
 END_TEST
 
+/* Every number read equals what strtod makes of the same text, bit for bit. */
+START_TEST(test_numbers_match_strtod)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/nums.csv", tmpdir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "ts,close\n");
+    enum { N = 30000 };
+    static char text[N][48];
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int digits = 1 + (int)(x % 19), point = (int)((x >> 8) % (uint64_t)(digits + 1));
+        char *p = text[i];
+        if ((x >> 20) & 1)
+            *p++ = '-';
+        uint64_t y = x;
+        for (int d = 0; d < digits; d++) {
+            if (d == point && d > 0)
+                *p++ = '.';
+            *p++ = (char)('0' + (y % 10));
+            y = y / 10 ? y / 10 : x >> 3;
+        }
+        if (i % 7 == 0)
+            p += sprintf(p, "e%d", (int)((x >> 30) % 40) - 20);
+        *p = '\0';
+        fprintf(fp, "%d,%s\n", i, text[i]);
+    }
+    fclose(fp);
+    char err[512];
+    struct csv_reader *r = csv_open(path, 1, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+        double want = strtod(text[i], NULL);
+        ck_assert_msg(memcmp(&row.bar.close, &want, sizeof(want)) == 0, "'%s': %.17g vs %.17g",
+                      text[i], row.bar.close, want);
+    }
+    csv_close(r);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -430,6 +476,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_large_streamed);
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_stream_open);
+    tcase_add_test(tc, test_numbers_match_strtod);
     suite_add_tcase(s, tc);
     return s;
 }

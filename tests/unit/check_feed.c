@@ -267,7 +267,7 @@ START_TEST(test_merge_many)
 {
     char err[256];
     struct feed *f = feed_new();
-    char names[7][8];
+    char names[7][16];
     const char *tags[7][1];
     for (int i = 0; i < 7; i++) {
         snprintf(names[i], sizeof(names[i]), "S%d", i);
