@@ -11,13 +11,15 @@
 #include "nodes.h"
 
 /* Read by the signal node at every tick, so it lives as long as the plugin. */
-static struct hysteresis_params signal_params = {.enter = 0.002, .exit = 0.0, .size = 1.0};
+static struct hysteresis_params signal_params = {.enter = 0.004, .exit = 0.0, .size = 1.0};
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     int lookback = (int)h->config_number(ctx, "lookback", 20);
-    signal_params.enter = h->config_number(ctx, "enter", 0.002);
+    /* long above +0.4 % momentum, short below -0.4 %, flat again when it crosses 'exit' */
+    signal_params.enter = h->config_number(ctx, "enter", 0.004);
+    signal_params.exit = h->config_number(ctx, "exit", 0.0);
     double quantity = h->config_number(ctx, "quantity", 1.0); /* units at full target */
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
