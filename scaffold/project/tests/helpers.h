@@ -67,6 +67,7 @@ static inline void up_then_down(struct qmtl_testkit *tk, size_t n, double step)
     size_t after = qmtl_testkit_order_count(tk);
     ck_assert_uint_gt(after, before);
     ck_assert_int_eq(order_side(tk, after - 1, NULL), QMTL_SIDE_SELL);
+    ck_assert_uint_ge(qmtl_testkit_signal_count(tk), 2); /* at least: buy, then sell */
 }
 
 #endif

@@ -3,7 +3,7 @@
  *
  *   price (BTC, 1m bars) -> momentum (10 bars) ----------------\
  *                        -> returns -> volatility (stddev, 10) --> risk_adjusted
- *                                                                  -> signal -> orders
+ *                                                       -> position -> signal -> orders
  *
  * Two branches computed from the same input, joined again by a custom node: the
  * momentum divided by the volatility expected over the same span, a t-statistic of
@@ -68,7 +68,15 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node adj = h->node(ctx, &join_spec, err);
     if (adj < 0)
         return adj;
-    qmtl_node signal = hysteresis_signal(ctx, h, "signal", adj, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", adj, &signal_params, err);
+    if (position < 0)
+        return position;
+    /* the built-in signal node passes the decisions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = position,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
     if (signal < 0)
         return signal;
     struct qmtl_order_spec orders = {

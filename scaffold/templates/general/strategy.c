@@ -1,7 +1,7 @@
 /*
  * @PROJECT@: @DESCRIPTION@
  *
- *   price (BTC, 1m bars) -> momentum (20 bars) -> signal (hysteresis) -> orders
+ *   price (BTC, 1m bars) -> momentum (20 bars) -> position (hysteresis) -> signal -> orders
  *
  * setup() declares the nodes once; the host then runs them on every bar. Parameters
  * come from qmtl.yml (host.strategies.@PROJECT@.<key>) with the defaults below.
@@ -28,7 +28,15 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node mom = momentum(ctx, h, "momentum", price, lookback, NULL, err);
     if (mom < 0)
         return mom;
-    qmtl_node signal = hysteresis_signal(ctx, h, "signal", mom, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", mom, &signal_params, err);
+    if (position < 0)
+        return position;
+    /* the built-in signal node passes the decisions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = position,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
     if (signal < 0)
         return signal;
     struct qmtl_order_spec orders = {

@@ -2,7 +2,7 @@
  * @PROJECT@: @DESCRIPTION@
  *
  *   price (BTC, 1m bars) -> fast_ema (5)  \
- *                        -> slow_ema (20)  > score -> signal (hysteresis) -> orders
+ *                        -> slow_ema (20)  > score -> position -> signal -> orders
  *                        -> rsi (14)      /
  *
  * Three built-in indicators from one stream, combined by a custom node: the gap
@@ -70,7 +70,15 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node score = h->node(ctx, &score_spec, err);
     if (score < 0)
         return score;
-    qmtl_node signal = hysteresis_signal(ctx, h, "signal", score, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", score, &signal_params, err);
+    if (position < 0)
+        return position;
+    /* the built-in signal node passes the decisions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = position,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
     if (signal < 0)
         return signal;
     struct qmtl_order_spec orders = {

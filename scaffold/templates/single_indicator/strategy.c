@@ -2,7 +2,7 @@
  * @PROJECT@: @DESCRIPTION@
  *
  *   price (BTC, 1m bars) -> ema (10) -> ema_slope (momentum of the ema, 5 bars)
- *                        -> signal (hysteresis) -> orders
+ *                        -> position (hysteresis) -> signal -> orders
  *
  * The ema is a built-in indicator computed by the host (shared with every other
  * strategy that declares the same one); its slope is this project's momentum node.
@@ -35,7 +35,15 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node slope = momentum(ctx, h, "ema_slope", ema, 5, NULL, err);
     if (slope < 0)
         return slope;
-    qmtl_node signal = hysteresis_signal(ctx, h, "signal", slope, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", slope, &signal_params, err);
+    if (position < 0)
+        return position;
+    /* the built-in signal node passes the decisions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = position,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
     if (signal < 0)
         return signal;
     struct qmtl_order_spec orders = {

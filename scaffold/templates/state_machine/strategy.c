@@ -2,7 +2,7 @@
  * @PROJECT@: @DESCRIPTION@
  *
  *   price (BTC, 1m bars) -> fast (ema 10) \
- *                        -> slow (ema 30)  > trend_state -> orders
+ *                        -> slow (ema 30)  > trend_state -> signal -> orders
  *
  * trend_state is a small state machine: UP when the fast ema is above the slow one by
  * more than a band, DOWN when below by more than the band, and otherwise it stays
@@ -93,10 +93,18 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node state = h->node(ctx, &spec, err);
     if (state < 0)
         return state;
+    /* the built-in signal node passes the transitions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = state,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
+    if (signal < 0)
+        return signal;
     struct qmtl_order_spec orders = {
         QMTL_SPEC(qmtl_order_spec),
         .name = "orders",
-        .signal = state,
+        .signal = signal,
         .price = price,
         .symbol = symbol,
         .quantity = h->config_number(ctx, "quantity", 1.0),

@@ -3,7 +3,7 @@
  *
  *   price BTC -> momentum_btc [tags momentum, BTC] ... query_btc (momentum AND BTC) \
  *   price ETH -> momentum_eth [tags momentum, ETH] ... query_eth (momentum AND ETH)  > consensus
- *                                                            -> signal -> orders (BTC)
+ *                                               -> position -> signal -> orders (BTC)
  *
  * A tag query binds a node to the nodes in the host whose tags match, whichever
  * strategy declared them. This strategy publishes its momentum nodes with tags, then
@@ -93,7 +93,15 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node cons = h->node(ctx, &consensus, err);
     if (cons < 0)
         return cons;
-    qmtl_node signal = hysteresis_signal(ctx, h, "signal", cons, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", cons, &signal_params, err);
+    if (position < 0)
+        return position;
+    /* the built-in signal node passes the decisions on, counts them and reports them
+     * to on_signal */
+    struct qmtl_signal_spec signal_spec = {
+        QMTL_SPEC(qmtl_signal_spec), .name = "signal", .input = position,
+    };
+    qmtl_node signal = h->signal(ctx, &signal_spec, err);
     if (signal < 0)
         return signal;
     struct qmtl_order_spec orders = {

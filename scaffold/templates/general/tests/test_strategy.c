@@ -30,8 +30,16 @@ START_TEST(buys_the_uptrend_then_sells_the_downtrend)
     feed(tk, T0 + 40 * 60, down, 40);
     size_t after = qmtl_testkit_order_count(tk);
     ck_assert_uint_gt(after, before);
-    ck_assert_int_eq(qmtl_testkit_order(tk, after - 1, NULL, &o), QMTL_OK);
-    ck_assert_int_eq(o.side, QMTL_SIDE_SELL);
+    /* long -> flat (momentum below 'exit') -> short (below -'enter'): 2 units sold */
+    double sold = 0;
+    for (size_t i = before; i < after; i++) {
+        ck_assert_int_eq(qmtl_testkit_order(tk, i, NULL, &o), QMTL_OK);
+        ck_assert_int_eq(o.side, QMTL_SIDE_SELL);
+        sold += o.quantity;
+    }
+    ck_assert_double_eq_tol(sold, 2.0, 1e-9);
+    /* every decision became one order */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_order_count(tk));
     qmtl_testkit_free(tk);
 }
 END_TEST
@@ -44,6 +52,7 @@ START_TEST(flat_market_trades_nothing)
     feed(tk, T0, c, 60);
     ck_assert_double_eq_tol(qmtl_testkit_last_number(tk, "momentum"), 0.0, 1e-12);
     ck_assert_uint_eq(qmtl_testkit_output_count(tk, "signal"), 0);
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), 0);
     ck_assert_uint_eq(qmtl_testkit_order_count(tk), 0);
     qmtl_testkit_free(tk);
 }
