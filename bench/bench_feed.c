@@ -1,6 +1,7 @@
 /*
  * bench_feed: throughput of the data path (CSV parsing, synthetic generation, the
- * merged feed) and of the simulated broker's marking. Prints one line per case:
+ * merged feed) and of the simulated broker's marking. Each case runs REPS times; prints
+ * one line per case with the median:
  *   name  items  seconds  items/s
  * Usage: bench_feed [rows]   (default 2000000)
  */
@@ -20,9 +21,37 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void report(const char *name, long n, double secs)
+#define REPS 5
+
+static int cmp_double(const void *a, const void *b)
 {
-    printf("%-28s %10ld %8.3f %12.0f\n", name, n, secs, (double)n / secs);
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(const char *name, long n, double *secs)
+{
+    qsort(secs, REPS, sizeof(double), cmp_double);
+    double med = secs[REPS / 2];
+    printf("%-30s %10ld %8.3f %12.0f\n", name, n, med, (double)n / med);
+}
+
+static long run_csv(const char *file, double *sink)
+{
+    char err[512];
+    struct csv_reader *r = csv_open(file, 1, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    struct csv_row row;
+    long n = 0;
+    while (csv_next(r, &row, err, sizeof(err)) == 1) {
+        *sink += row.bar.close;
+        n++;
+    }
+    csv_close(r);
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -53,59 +82,60 @@ int main(int argc, char **argv)
     }
     fclose(iso);
 
-    printf("%-28s %10s %8s %12s\n", "case", "items", "seconds", "items/s");
+    printf("%-30s %10s %8s %12s\n", "case (median of 5)", "items", "seconds", "items/s");
     char err[512];
     const char *files[2] = {path, "/tmp/bench_feed_iso.csv"};
     const char *names[2] = {"csv rows (epoch s)", "csv rows (ISO-8601)"};
+    double secs[REPS], sink = 0;
+    long n = 0;
     for (int k = 0; k < 2; k++) {
-        double t0 = now();
-        struct csv_reader *r = csv_open(files[k], 1, err, sizeof(err));
-        if (!r) {
-            fprintf(stderr, "%s\n", err);
-            return 1;
+        for (int i = 0; i < REPS; i++) {
+            double t0 = now();
+            n = run_csv(files[k], &sink);
+            secs[i] = now() - t0;
         }
-        struct csv_row row;
-        long n = 0;
-        double sink = 0;
-        while (csv_next(r, &row, err, sizeof(err)) == 1) {
-            sink += row.bar.close;
-            n++;
-        }
-        csv_close(r);
-        report(names[k], n, now() - t0);
-        if (sink < 0)
-            return 2;
+        report(names[k], n, secs);
     }
 
-    const char *tags[] = {"S"};
+    const char *tags[] = {"S"}, *t2[] = {"T"};
     struct feed_synth spec = {.tags = tags, .n_tags = 1, .kind = FEED_SYNTH_GBM, .interval_s = 60,
                               .count = rows, .start_price = 100, .volatility = 0.02, .seed = 1,
                               .start_ts = 1600000000};
-    struct feed *f = feed_new();
-    feed_add_synthetic(f, &spec, err, sizeof(err));
     struct feed_event ev;
-    long n = 0;
-    double t0 = now();
-    struct broker *b = broker_new(100000, 1, 0.5);
-    while (feed_next(f, &ev, err, sizeof(err)) == 1)
-        n++;
-    report("synthetic gbm bars", n, now() - t0);
-    feed_free(f);
-
-    f = feed_new();
-    const char *t2[] = {"T"};
-    feed_add_csv(f, path, tags, 1, 60, 1, err, sizeof(err));
-    spec.tags = t2;
-    feed_add_synthetic(f, &spec, err, sizeof(err));
-    n = 0;
-    t0 = now();
-    while (feed_next(f, &ev, err, sizeof(err)) == 1) {
-        broker_mark(b, ev.tags[0], ev.ts, ev.value);
-        n++;
+    for (int i = 0; i < REPS; i++) {
+        struct feed *f = feed_new();
+        feed_add_synthetic(f, &spec, err, sizeof(err));
+        n = 0;
+        double t0 = now();
+        while (feed_next(f, &ev, err, sizeof(err)) == 1) {
+            sink += ev.value;
+            n++;
+        }
+        secs[i] = now() - t0;
+        feed_free(f);
     }
-    report("merged csv+gbm + broker mark", n, now() - t0);
-    feed_free(f);
-    broker_free(b);
+    report("synthetic gbm bars", n, secs);
+
+    for (int i = 0; i < REPS; i++) {
+        struct feed *f = feed_new();
+        struct broker *b = broker_new(100000, 1, 0.5);
+        struct feed_synth s2 = spec;
+        s2.tags = t2;
+        feed_add_csv(f, path, tags, 1, 60, 1, err, sizeof(err));
+        feed_add_synthetic(f, &s2, err, sizeof(err));
+        n = 0;
+        double t0 = now();
+        while (feed_next(f, &ev, err, sizeof(err)) == 1) {
+            broker_mark(b, ev.tags[0], ev.ts, ev.value);
+            n++;
+        }
+        secs[i] = now() - t0;
+        feed_free(f);
+        broker_free(b);
+    }
+    report("merged csv+gbm, broker mark", n, secs);
+    if (sink < 0)
+        return 2;
     unlink(path);
     unlink("/tmp/bench_feed_iso.csv");
     return 0;

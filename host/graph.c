@@ -37,7 +37,13 @@ static void node_free(struct graph_node *n)
     builtin_release(&n->bi);
     free(n->state);
     free(n->order_symbol);
-    node_cache_release(&n->cache);
+    for (uint32_t i = 0; i < n->n_outs; i++) {
+        nc_ring_free(n->outs[i].ring);
+        free(n->outs[i].cons);
+    }
+    free(n->outs);
+    free(n->in_rings);
+    free(n->win);
     free(n->json_out);
     for (uint32_t i = 0; i < n->n_side; i++)
         if (n->side[i].value.type == QMTL_T_JSON)

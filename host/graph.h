@@ -38,6 +38,13 @@ struct graph_edge {
     uint32_t slot; /* input slot in the child */
 };
 
+/* A ring this node's emissions go to, and the (node, slot) pairs reading it. */
+struct graph_out {
+    struct nc_ring *ring;
+    struct graph_edge *cons;
+    uint32_t n_cons, cap_cons;
+};
+
 struct graph_side_item {
     uint32_t slot;
     int64_t ts;
@@ -92,7 +99,10 @@ struct graph_node {
     int match_mode;
 
     /* runtime */
-    struct node_cache cache;
+    struct nc_ring **in_rings;   /* per input slot (owned by the upstream's outs) */
+    struct qmtl_window *win;     /* per input slot: view copies when n_in > 1 */
+    struct graph_out *outs;      /* a stream's own history ring is outs[0] */
+    uint32_t n_outs;
     struct qmtl_value last_out;
     int64_t last_out_ts;
     int has_out;
@@ -108,6 +118,12 @@ struct graph_node {
     struct graph_side_item *side;  /* side output (on_late = side_output), newest kept */
     uint32_t n_side, cap_side;
 };
+
+/* Input slot i's window (valid after sched_new). */
+static inline const struct qmtl_window *graph_input(const struct graph_node *n, uint32_t i)
+{
+    return &n->in_rings[i]->w;
+}
 
 struct graph;
 

@@ -227,12 +227,12 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     struct host_strategy *st = h->st[n->order_strategy];
     if (st->stopped)
         return;
-    double price = read_price(&n->cache.win[1]);
+    double price = read_price(graph_input(n, 1));
     if (price_in && price > 0 && isfinite(price))
         broker_mark(st->broker, n->order_symbol, ts, price);
     if (!signal_in || !(price > 0) || !isfinite(price))
         return;
-    const struct qmtl_value *sv = qmtl_window_latest(&n->cache.win[0]);
+    const struct qmtl_value *sv = qmtl_window_latest(graph_input(n, 0));
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;

@@ -1,78 +1,61 @@
-/* node_cache: per-input rings of a node (see node_cache.h). */
+/* node_cache: input rings (see node_cache.h). */
 #include "host/node_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int node_cache_init(struct node_cache *c, uint32_t n, uint32_t cap, const int64_t *intervals,
-                    const char *const *ids)
+struct nc_ring *nc_ring_new(uint32_t cap, int64_t interval, const char *upstream_id)
 {
-    memset(c, 0, sizeof(*c));
     if (cap < 1)
         cap = 1;
-    c->n = n;
-    c->cap = cap;
-    if (n == 0)
-        return 0;
-    c->win = calloc(n, sizeof(*c->win));
-    c->values = calloc((size_t)n * cap, sizeof(*c->values));
-    c->ts = calloc((size_t)n * cap, sizeof(*c->ts));
-    c->newest = malloc(n * sizeof(*c->newest));
-    c->evicted = calloc(n, sizeof(*c->evicted));
-    c->has_evicted = calloc(n, 1);
-    if (!c->win || !c->values || !c->ts || !c->newest || !c->evicted || !c->has_evicted) {
-        node_cache_release(c);
-        return -1;
+    struct nc_ring *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    /* one block: values then timestamps */
+    char *mem = calloc(cap, sizeof(struct qmtl_value) + sizeof(int64_t));
+    if (!mem) {
+        free(r);
+        return NULL;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        struct qmtl_window *w = &c->win[i];
-        w->values = c->values + (size_t)i * cap;
-        w->ts = c->ts + (size_t)i * cap;
-        w->cap = cap;
-        w->count = 0;
-        w->head = cap - 1;
-        w->interval = intervals[i] > 0 ? intervals[i] : 1;
-        w->upstream_id = ids ? ids[i] : "";
-        c->newest[i] = INT64_MIN;
-    }
-    return 0;
+    r->w.values = (const struct qmtl_value *)mem;
+    r->w.ts = (const int64_t *)(mem + (size_t)cap * sizeof(struct qmtl_value));
+    r->w.cap = cap;
+    r->w.head = cap - 1;
+    r->w.interval = interval > 0 ? interval : 1;
+    r->w.upstream_id = upstream_id ? upstream_id : "";
+    r->newest = INT64_MIN;
+    return r;
 }
 
-static void free_json_slots(struct node_cache *c)
+static void free_json(struct nc_ring *r)
 {
-    if (!c->values)
-        return;
-    for (size_t k = 0; k < (size_t)c->n * c->cap; k++)
-        if (c->values[k].type == QMTL_T_JSON) {
-            free((char *)c->values[k].as.json);
-            c->values[k] = qmtl_none();
+    struct qmtl_value *vals = (struct qmtl_value *)r->w.values;
+    for (uint32_t k = 0; k < r->w.cap; k++)
+        if (vals[k].type == QMTL_T_JSON) {
+            free((char *)vals[k].as.json);
+            vals[k] = qmtl_none();
         }
 }
 
-void node_cache_release(struct node_cache *c)
+void nc_ring_free(struct nc_ring *r)
 {
-    free_json_slots(c);
-    free(c->win);
-    free(c->values);
-    free(c->ts);
-    free(c->newest);
-    free(c->evicted);
-    free(c->has_evicted);
-    memset(c, 0, sizeof(*c));
+    if (!r)
+        return;
+    free_json(r);
+    free((void *)r->w.values);
+    free(r);
 }
 
-void node_cache_clear(struct node_cache *c)
+void nc_ring_clear(struct nc_ring *r)
 {
-    free_json_slots(c);
-    for (uint32_t i = 0; i < c->n; i++) {
-        c->win[i].count = 0;
-        c->win[i].head = c->cap - 1;
-        c->newest[i] = INT64_MIN;
-        c->has_evicted[i] = 0;
-    }
+    free_json(r);
+    r->w.count = 0;
+    r->w.head = r->w.cap - 1;
+    r->newest = INT64_MIN;
+    r->has_evicted = 0;
 }
 
-/* Store v into slot *dst, copying JSON text; frees what the slot held. */
+/* Store v into *dst, copying JSON text; frees what the slot held. */
 static int store(struct qmtl_value *dst, const struct qmtl_value *v)
 {
     if (dst->type == QMTL_T_JSON)
@@ -91,21 +74,20 @@ static int store(struct qmtl_value *dst, const struct qmtl_value *v)
     return 0;
 }
 
-enum nc_status node_cache_append(struct node_cache *c, uint32_t i, int64_t ts,
-                                 const struct qmtl_value *v)
+enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
 {
-    struct qmtl_window *w = &c->win[i];
+    struct qmtl_window *w = &r->w;
     struct qmtl_value *vals = (struct qmtl_value *)w->values;
     int64_t *tss = (int64_t *)w->ts;
     int64_t b = nc_bucket(ts, w->interval);
-    int64_t last = c->newest[i];
-    c->has_evicted[i] = 0;
+    int64_t last = r->newest;
+    r->has_evicted = 0;
 
-    if (last != INT64_MIN && b == last)
+    if (last != INT64_MIN && b <= last) {
+        if (b < last)
+            return NC_LATE;
         return store(&vals[w->head], v) ? NC_ERR : NC_DUP;
-    if (last != INT64_MIN && b < last)
-        return NC_LATE;
-
+    }
     uint32_t h = w->head + 1;
     if (h == w->cap)
         h = 0;
@@ -114,8 +96,8 @@ enum nc_status node_cache_append(struct node_cache *c, uint32_t i, int64_t ts,
             free((char *)vals[h].as.json);
             vals[h] = qmtl_none();
         } else {
-            c->evicted[i] = vals[h];
-            c->has_evicted[i] = 1;
+            r->evicted = vals[h];
+            r->has_evicted = 1;
         }
     } else {
         w->count++;
@@ -128,20 +110,19 @@ enum nc_status node_cache_append(struct node_cache *c, uint32_t i, int64_t ts,
     }
     tss[h] = b;
     w->head = h;
-    c->newest[i] = b;
+    r->newest = b;
     return (last == INT64_MIN || b == last + w->interval) ? NC_OK : NC_GAP;
 }
 
-enum nc_status node_cache_insert_late(struct node_cache *c, uint32_t i, int64_t ts,
-                                      const struct qmtl_value *v)
+enum nc_status nc_ring_insert_late(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
 {
-    struct qmtl_window *w = &c->win[i];
+    struct qmtl_window *w = &r->w;
     struct qmtl_value *vals = (struct qmtl_value *)w->values;
     int64_t *tss = (int64_t *)w->ts;
     int64_t b = nc_bucket(ts, w->interval);
     uint32_t cap = w->cap;
 
-    /* k = number of items newer than b; find an equal bucket on the way. */
+    /* k = number of items newer than b; an equal bucket is replaced */
     uint32_t k = 0;
     while (k < w->count) {
         uint32_t idx = qmtl_window_index_(w, k);
@@ -152,9 +133,7 @@ enum nc_status node_cache_insert_late(struct node_cache *c, uint32_t i, int64_t 
         k++;
     }
     if (k == w->count && w->count == cap)
-        return NC_LATE; /* older than everything a full ring keeps */
-
-    /* Grow (or evict the oldest when full), then shift the k newer items up by one. */
+        return NC_LATE;
     if (w->count == cap) {
         uint32_t oldest = qmtl_window_index_(w, cap - 1);
         if (vals[oldest].type == QMTL_T_JSON) {
@@ -164,8 +143,8 @@ enum nc_status node_cache_insert_late(struct node_cache *c, uint32_t i, int64_t 
     } else {
         w->count++;
     }
+    /* advance head; the k newest items move up one slot; the new item goes below them */
     uint32_t nh = w->head + 1 == cap ? 0 : w->head + 1;
-    /* After advancing head, the k newest items move to offsets 0..k-1 of the new head. */
     uint32_t dst = nh;
     for (uint32_t j = 0; j < k; j++) {
         uint32_t src = dst == 0 ? cap - 1 : dst - 1;
@@ -175,39 +154,42 @@ enum nc_status node_cache_insert_late(struct node_cache *c, uint32_t i, int64_t 
     }
     vals[dst] = qmtl_none();
     w->head = nh;
+    if (b > r->newest)
+        r->newest = b;
+    r->has_evicted = 0;
     if (store(&vals[dst], v))
         return NC_ERR;
     tss[dst] = b;
-    c->has_evicted[i] = 0;
     return NC_OK;
 }
 
-int node_cache_full(const struct node_cache *c)
+int nc_full(struct nc_ring *const *rings, uint32_t n)
 {
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->win[i].count < c->cap)
+    for (uint32_t i = 0; i < n; i++)
+        if (rings[i]->w.count < rings[i]->w.cap)
             return 0;
     return 1;
 }
 
-int node_cache_ready_any(const struct node_cache *c)
+int nc_ready_any(struct nc_ring *const *rings, uint32_t n)
 {
     int any = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        if (c->win[i].count == 0)
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t c = rings[i]->w.count;
+        if (c == 0)
             continue;
-        if (c->win[i].count < c->cap)
+        if (c < rings[i]->w.cap)
             return 0;
         any = 1;
     }
     return any;
 }
 
-int64_t node_cache_watermark(const struct node_cache *c, int64_t lateness)
+int64_t nc_watermark(struct nc_ring *const *rings, uint32_t n, int64_t lateness)
 {
     int64_t m = INT64_MAX;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->newest[i] != INT64_MIN && c->newest[i] < m)
-            m = c->newest[i];
+    for (uint32_t i = 0; i < n; i++)
+        if (rings[i]->newest != INT64_MIN && rings[i]->newest < m)
+            m = rings[i]->newest;
     return m == INT64_MAX ? INT64_MIN : m - lateness;
 }

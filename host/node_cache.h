@@ -1,20 +1,24 @@
 /*
- * node_cache: a node's input caches, one ring of 'period' items per input.
+ * node_cache: the rings that hold what a node's inputs delivered.
  *
- * A node keeps what each of its inputs delivered, keyed by input slot (one slot per
- * (upstream, interval) pair), in a ring of the node's period. Items are bucketed:
- * bucket = ts - ts mod interval (interval = the upstream's interval). The rings are
- * the 'struct qmtl_window' array a compute callback sees, so a view costs nothing.
+ * A node caches each input (one slot per (upstream, interval)) in a ring of the node's
+ * period; bucket = ts - ts mod interval (the upstream's interval). A ring is the
+ * 'struct qmtl_window' a compute callback reads, so a view costs nothing.
+ *
+ * Sharing: what a ring holds depends only on the upstream's emissions, the capacity and
+ * the late policy. Consumers of one upstream with the same period whose late policy is
+ * recompute (the default: late items are always inserted) therefore share one ring,
+ * appended once per emission; a stream's own history is such a ring too. Consumers with
+ * on_late ignore or side_output get a ring of their own (their watermark decides).
  *
  * Ordering rules (kept from the reference, with its defects fixed):
  *  - the next bucket after the newest is a plain append (NC_OK);
- *  - a later bucket that skips one or more buckets is appended and reported as a gap;
- *  - the same bucket as the newest replaces the newest item (one item per bucket) and
- *    is reported as a duplicate;
- *  - an older bucket is late: nothing is stored by node_cache_append(); the caller
- *    applies its lateness policy and may call node_cache_insert_late(), which keeps
- *    the ring sorted by bucket (the reference appended out of order).
- * Values of type QMTL_T_JSON are copied into the cache (the only allocating path).
+ *  - a later bucket that skips buckets is appended and reported as NC_GAP;
+ *  - the same bucket as the newest replaces the newest item (NC_DUP: one item per bucket);
+ *  - an older bucket is late (NC_LATE): nothing is stored by nc_ring_append(); the caller
+ *    applies the late policy and may call nc_ring_insert_late(), which keeps the ring
+ *    sorted by bucket (the reference appended out of order).
+ * Values of type QMTL_T_JSON are copied into the ring (the only allocating path).
  */
 #ifndef QMTL_HOST_NODE_CACHE_H
 #define QMTL_HOST_NODE_CACHE_H
@@ -25,21 +29,17 @@
 enum nc_status {
     NC_OK = 0,   /* appended in order */
     NC_GAP = 1,  /* appended after a gap of at least one bucket */
-    NC_DUP = 2,  /* replaced the newest item (same bucket) */
-    NC_LATE = 3, /* older than the newest bucket: not stored */
+    NC_DUP = 2,  /* replaced the item of the same bucket */
+    NC_LATE = 3, /* older than the newest bucket: not stored (or too old to keep) */
     NC_ERR = -1  /* out of memory (JSON copy) */
 };
 
-struct node_cache {
-    uint32_t n;                /* inputs */
-    uint32_t cap;              /* ring capacity = the node's period */
-    struct qmtl_window *win;   /* n windows; win[i].values/ts point into the storage */
-    struct qmtl_value *values; /* n * cap */
-    int64_t *ts;               /* n * cap */
-    int64_t *newest;           /* newest bucket per input; INT64_MIN when empty */
-    /* The item pushed out of a full ring by the last in-order append, per input. */
-    struct qmtl_value *evicted;
-    uint8_t *has_evicted;
+struct nc_ring {
+    struct qmtl_window w;       /* storage, head, count, cap, interval, upstream_id */
+    int64_t newest;             /* newest bucket; INT64_MIN when empty */
+    struct qmtl_value evicted;  /* pushed out of the full ring by the last in-order append */
+    int has_evicted;
+    int shared;                 /* recompute policy: may serve several consumers */
 };
 
 /* Bucket of 'ts' for 'interval' (> 0), flooring for negative times. */
@@ -49,29 +49,22 @@ static inline int64_t nc_bucket(int64_t ts, int64_t interval)
     return r < 0 ? ts - r - interval : ts - r;
 }
 
-/* Allocate rings for 'n' inputs of capacity 'cap' (>= 1). intervals[i] is input i's
- * interval, ids[i] its upstream NodeID (borrowed, must outlive the cache). 0 or -1. */
-int node_cache_init(struct node_cache *c, uint32_t n, uint32_t cap, const int64_t *intervals,
-                    const char *const *ids);
-void node_cache_release(struct node_cache *c);
+/* A ring of capacity 'cap' (>= 1) for an upstream of 'interval' seconds whose NodeID is
+ * 'upstream_id' (borrowed; must outlive the ring). NULL when out of memory. */
+struct nc_ring *nc_ring_new(uint32_t cap, int64_t interval, const char *upstream_id);
+void nc_ring_free(struct nc_ring *r);
 /* Forget every item (e.g. when the compute key changes). */
-void node_cache_clear(struct node_cache *c);
+void nc_ring_clear(struct nc_ring *r);
 
-/* Deliver one item to input 'i'. See the ordering rules above. */
-enum nc_status node_cache_append(struct node_cache *c, uint32_t i, int64_t ts,
-                                 const struct qmtl_value *v);
+enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts, const struct qmtl_value *v);
+/* Insert a late item in bucket order: NC_OK stored, NC_DUP replaced the same bucket,
+ * NC_LATE older than everything a full ring keeps (dropped), NC_ERR out of memory. */
+enum nc_status nc_ring_insert_late(struct nc_ring *r, int64_t ts, const struct qmtl_value *v);
 
-/* Insert a late item in bucket order. Returns NC_OK when stored, NC_DUP when it replaced
- * the item of the same bucket, NC_LATE when it is older than everything a full ring
- * keeps (dropped), NC_ERR on allocation failure. */
-enum nc_status node_cache_insert_late(struct node_cache *c, uint32_t i, int64_t ts,
-                                      const struct qmtl_value *v);
-
-/* Every input holds 'cap' items. */
-int node_cache_full(const struct node_cache *c);
-/* At least one input holds items and every input that holds any is full. */
-int node_cache_ready_any(const struct node_cache *c);
-/* min(newest bucket over inputs that hold items) - lateness; INT64_MIN if none. */
-int64_t node_cache_watermark(const struct node_cache *c, int64_t lateness);
+/* Over a node's input rings: every ring full; at least one non-empty and every non-empty
+ * ring full; min(newest over non-empty rings) - lateness (INT64_MIN when all empty). */
+int nc_full(struct nc_ring *const *rings, uint32_t n);
+int nc_ready_any(struct nc_ring *const *rings, uint32_t n);
+int64_t nc_watermark(struct nc_ring *const *rings, uint32_t n, int64_t lateness);
 
 #endif

@@ -16,7 +16,43 @@ struct sched {
     uint64_t computes, waves;
 };
 
-static const char *const empty_id = "";
+/* The ring slot 'slot' of node x reads from upstream u: shared when possible. */
+static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot)
+{
+    uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
+    int shared = x->on_late == QMTL_LATE_RECOMPUTE;
+    struct graph_out *o = NULL;
+    if (shared)
+        for (uint32_t k = 0; k < u->n_outs; k++)
+            if (u->outs[k].ring->shared && u->outs[k].ring->w.cap == cap) {
+                o = &u->outs[k];
+                break;
+            }
+    if (!o) {
+        struct graph_out *no = realloc(u->outs, (u->n_outs + 1) * sizeof(*no));
+        if (!no)
+            return NULL;
+        u->outs = no;
+        o = &u->outs[u->n_outs];
+        memset(o, 0, sizeof(*o));
+        if (!(o->ring = nc_ring_new(cap, u->interval, u->id)))
+            return NULL;
+        o->ring->shared = shared;
+        u->n_outs++;
+    }
+    if (x) {
+        if (o->n_cons == o->cap_cons) {
+            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 2;
+            struct graph_edge *e = realloc(o->cons, nc * sizeof(*e));
+            if (!e)
+                return NULL;
+            o->cons = e;
+            o->cap_cons = nc;
+        }
+        o->cons[o->n_cons++] = (struct graph_edge){x->idx, slot};
+    }
+    return o->ring;
+}
 
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err,
                         size_t errlen)
@@ -32,42 +68,30 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
     s->pending = calloc(s->words ? s->words : 1, sizeof(*s->pending));
     if (!s->pending)
         goto oom;
-    for (uint32_t i = 0; i < n; i++) {
-        struct graph_node *x = graph_node(g, i);
-        if (x->cache.n || x->cache.win)
-            continue; /* already allocated (scheduler recreated) */
-        uint32_t nin = x->kind == GRAPH_STREAM ? 1 : x->n_in;
-        int64_t iv[QMTL_MAX_INPUTS];
-        const char *ids[QMTL_MAX_INPUTS];
-        int64_t *ivp = iv;
-        const char **idp = ids;
-        if (nin > QMTL_MAX_INPUTS) {
-            ivp = calloc(nin, sizeof(*ivp));
-            idp = calloc(nin, sizeof(*idp));
-            if (!ivp || !idp) {
-                free(ivp);
-                free(idp);
-                goto oom;
-            }
-        }
-        if (x->kind == GRAPH_STREAM) {
-            iv[0] = x->interval;
-            ids[0] = x->id;
-        } else {
-            for (uint32_t k = 0; k < nin; k++) {
-                struct graph_node *u = graph_node(g, x->in[k]);
-                ivp[k] = u->interval;
-                idp[k] = u ? u->id : empty_id;
-            }
-        }
+    /* a stream's own history first, so that it is outs[0] */
+    for (uint32_t p = 0; p < n; p++) {
+        struct graph_node *x = graph_at(g, p);
+        if (x->kind != GRAPH_STREAM || x->n_outs)
+            continue;
         uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
-        int rc = node_cache_init(&x->cache, nin, cap, ivp, idp);
-        if (ivp != iv) {
-            free(ivp);
-            free(idp);
-        }
-        if (rc)
+        x->outs = calloc(1, sizeof(*x->outs));
+        if (!x->outs || !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
             goto oom;
+        x->outs[0].ring->shared = 1;
+        x->n_outs = 1;
+    }
+    for (uint32_t p = 0; p < n; p++) {
+        struct graph_node *x = graph_at(g, p);
+        if (x->in_rings || !x->n_in)
+            continue;
+        x->in_rings = calloc(x->n_in, sizeof(*x->in_rings));
+        if (!x->in_rings)
+            goto oom;
+        if (x->n_in > 1 && !(x->win = calloc(x->n_in, sizeof(*x->win))))
+            goto oom;
+        for (uint32_t i = 0; i < x->n_in; i++)
+            if (!(x->in_rings[i] = ring_for(graph_node(g, x->in[i]), x, i)))
+                goto oom;
     }
     return s;
 oom:
@@ -148,62 +172,81 @@ static void side_push(struct graph_node *n, uint32_t slot, int64_t ts,
 #define WAVE_GAP 1u
 #define WAVE_DUP 2u
 
-static void deliver(struct sched *s, struct graph_node *c, uint32_t slot, int64_t ts,
-                    const struct qmtl_value *v, unsigned flags)
+static inline void arrived(struct sched *s, struct graph_node *c, uint32_t slot, int64_t ts)
 {
-    if (c->failed || !c->live_owners)
-        return;
-    struct node_cache *nc = &c->cache;
-    enum nc_status st = node_cache_append(nc, slot, ts, v);
-    switch (st) {
-    case NC_OK:
-    case NC_GAP:
-    case NC_DUP:
-        if (c->kind == GRAPH_INDICATOR)
-            builtin_absorb(&c->bi, slot, st, &nc->win[slot],
-                           nc->has_evicted[slot] ? &nc->evicted[slot] : NULL);
-        /* Only gaps and repeats in the data count: a sparse upstream (one that emits
-         * no value on some buckets) is not missing data. */
-        if (flags & WAVE_GAP)
-            c->wave_gap = 1;
-        if (flags & WAVE_DUP)
-            c->wave_dup = 1;
-        break;
-    case NC_LATE: {
-        int64_t b = nc_bucket(ts, nc->win[slot].interval);
-        if (b < node_cache_watermark(nc, c->allowed_lateness)) {
-            if (c->on_late == QMTL_LATE_IGNORE) {
-                c->late_dropped++;
-                return;
-            }
-            if (c->on_late == QMTL_LATE_SIDE_OUTPUT) {
-                side_push(c, slot, b, v);
-                return;
-            }
-        }
-        enum nc_status r = node_cache_insert_late(nc, slot, ts, v);
-        if (r == NC_LATE) {
-            c->late_dropped++;
-            return;
-        }
-        if (r == NC_ERR) {
-            fail_node(s, c, QMTL_ENOMEM, "out of memory caching a late item");
-            return;
-        }
-        if (c->kind == GRAPH_INDICATOR)
-            builtin_rebuild(&c->bi, &nc->win[slot]);
-        c->wave_late = 1;
-        break;
-    }
-    default:
-        fail_node(s, c, QMTL_ENOMEM, "out of memory caching an item");
-        return;
-    }
     if (!c->wave_mask)
         c->wave_trigger = slot;
     c->wave_mask |= 1u << (slot < 31 ? slot : 31);
     c->wave_ts = ts;
     mark(s, c->pos);
+}
+
+/* Append one emission to ring o and tell its consumers. */
+static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const struct qmtl_value *v,
+                    enum nc_status st, unsigned flags)
+{
+    struct nc_ring *r = o->ring;
+    if (st == NC_ERR) {
+        for (uint32_t k = 0; k < o->n_cons; k++) {
+            struct graph_node *c = graph_node(s->g, o->cons[k].node);
+            if (!c->failed && c->live_owners)
+                fail_node(s, c, QMTL_ENOMEM, "out of memory caching an item");
+        }
+        return;
+    }
+    if (st == NC_LATE) {
+        if (!r->shared) {
+            /* a private ring: its single consumer's watermark and policy decide */
+            struct graph_node *c = graph_node(s->g, o->cons[0].node);
+            if (c->failed || !c->live_owners)
+                return;
+            int64_t b = nc_bucket(ts, r->w.interval);
+            if (b < nc_watermark(c->in_rings, c->n_in, c->allowed_lateness)) {
+                if (c->on_late == QMTL_LATE_IGNORE) {
+                    c->late_dropped++;
+                    return;
+                }
+                if (c->on_late == QMTL_LATE_SIDE_OUTPUT) {
+                    side_push(c, o->cons[0].slot, b, v);
+                    return;
+                }
+            }
+        }
+        enum nc_status li = nc_ring_insert_late(r, ts, v);
+        for (uint32_t k = 0; k < o->n_cons; k++) {
+            struct graph_node *c = graph_node(s->g, o->cons[k].node);
+            if (c->failed || !c->live_owners)
+                continue;
+            if (li == NC_LATE) {
+                c->late_dropped++;
+                continue;
+            }
+            if (li == NC_ERR) {
+                fail_node(s, c, QMTL_ENOMEM, "out of memory caching a late item");
+                continue;
+            }
+            if (c->kind == GRAPH_INDICATOR)
+                builtin_rebuild(&c->bi, &r->w);
+            c->wave_late = 1;
+            arrived(s, c, o->cons[k].slot, ts);
+        }
+        return;
+    }
+    const struct qmtl_value *ev = r->has_evicted ? &r->evicted : NULL;
+    for (uint32_t k = 0; k < o->n_cons; k++) {
+        struct graph_node *c = graph_node(s->g, o->cons[k].node);
+        if (c->failed || !c->live_owners)
+            continue;
+        if (c->kind == GRAPH_INDICATOR)
+            builtin_absorb(&c->bi, o->cons[k].slot, st, &r->w, ev);
+        /* Only gaps and repeats in the data count: a sparse upstream (one that emits no
+         * value on some buckets) is not missing data. */
+        if (flags & WAVE_GAP)
+            c->wave_gap = 1;
+        if (flags & WAVE_DUP)
+            c->wave_dup = 1;
+        arrived(s, c, o->cons[k].slot, ts);
+    }
 }
 
 static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_value *v,
@@ -232,13 +275,17 @@ static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_
         s->h.output(s->h.arg, n, ts, v);
     if (n->kind == GRAPH_SIGNAL && s->h.signal)
         s->h.signal(s->h.arg, n, ts, &v->as.signal);
-    for (uint32_t e = 0; e < n->n_out; e++)
-        deliver(s, graph_node(s->g, n->out[e].node), n->out[e].slot, ts, v, flags);
+    for (uint32_t k = 0; k < n->n_outs; k++) {
+        enum nc_status st = nc_ring_append(n->outs[k].ring, ts, v);
+        if (k == 0 && n->kind == GRAPH_STREAM) /* the stream's own history: data gaps */
+            flags = st == NC_GAP ? WAVE_GAP : st == NC_DUP ? WAVE_DUP : 0;
+        deliver(s, &n->outs[k], ts, v, st, flags);
+    }
 }
 
 static void compute_signal(struct graph_node *n, struct qmtl_value *out)
 {
-    const struct qmtl_value *v = qmtl_window_latest(&n->cache.win[0]);
+    const struct qmtl_value *v = qmtl_window_latest(graph_input(n, 0));
     if (!v)
         return;
     if (v->type == QMTL_T_SIGNAL) {
@@ -280,30 +327,38 @@ static void run_node(struct sched *s, struct graph_node *n)
         return;
     }
     int any = passthrough || (n->flags & QMTL_FIRE_ON_ANY);
-    if (any ? !node_cache_ready_any(&n->cache) : !node_cache_full(&n->cache))
+    if (any ? !nc_ready_any(n->in_rings, n->n_in) : !nc_full(n->in_rings, n->n_in))
         return;
     int64_t b = nc_bucket(n->wave_ts, n->interval > 0 ? n->interval : 1);
     if (!any && n->n_in > 1 && !late) {
         for (uint32_t i = 0; i < n->n_in; i++)
-            if (nc_bucket(n->cache.newest[i], n->interval) != b)
+            if (nc_bucket(n->in_rings[i]->newest, n->interval) != b)
                 return;
         if (n->last_fired == b)
             return;
         n->last_fired = b;
     }
     s->now = b;
+    const struct qmtl_window *wins;
+    if (n->n_in == 1) {
+        wins = &n->in_rings[0]->w;
+    } else {
+        for (uint32_t i = 0; i < n->n_in; i++)
+            n->win[i] = n->in_rings[i]->w;
+        wins = n->win;
+    }
     struct qmtl_value out = qmtl_none();
     s->computes++;
     n->computes++;
     switch (n->kind) {
     case GRAPH_INDICATOR:
-        builtin_output(&n->bi, n->cache.win, &out);
+        builtin_output(&n->bi, wins, &out);
         break;
     case GRAPH_CUSTOM: {
         struct qmtl_view view = {
             .size = sizeof(view),
             .n_inputs = n->n_in,
-            .inputs = n->cache.win,
+            .inputs = wins,
             .ts = b,
             .trigger = n->wave_trigger,
             .state = n->state,
@@ -328,7 +383,7 @@ static void run_node(struct sched *s, struct graph_node *n)
             s->h.order(s->h.arg, n, b, (mask & 2u) != 0, (mask & 1u) != 0, &out);
         break;
     case GRAPH_TAG_QUERY: {
-        const struct qmtl_value *v = qmtl_window_latest(&n->cache.win[n->wave_trigger]);
+        const struct qmtl_value *v = qmtl_window_latest(&wins[n->wave_trigger]);
         if (v)
             out = *v;
         break;
@@ -349,14 +404,10 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         return 0;
     s->waves++;
     n->deliveries++;
-    enum nc_status st = node_cache_append(&n->cache, 0, ts, v);
-    if (st == NC_LATE)
-        node_cache_insert_late(&n->cache, 0, ts, v);
-    unsigned flags = st == NC_GAP ? WAVE_GAP : st == NC_DUP ? WAVE_DUP : 0;
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
     struct qmtl_value out = *v;
-    emit(s, n, b, &out, flags);
+    emit(s, n, b, &out, 0);
     for (size_t w = s->lo; w < s->words; w++) {
         uint64_t bits;
         while ((bits = s->pending[w]) != 0) {

@@ -223,7 +223,7 @@ START_TEST(test_late_policies)
             ck_assert_int_eq(n_calls, 3);
             ck_assert_int_eq(calls[2].ts, T0 + 180);
             /* the ring stays in bucket order: 180, 240, 300, 360 */
-            const struct qmtl_window *w = &rn->cache.win[0];
+            const struct qmtl_window *w = graph_input(rn, 0);
             ck_assert_int_eq(qmtl_window_ts_at(w, 3), T0 + 180);
             ck_assert(qmtl_window_number(w, 3) == 42);
             ck_assert_int_eq(qmtl_window_ts_at(w, 0), T0 + 360);
@@ -349,6 +349,12 @@ START_TEST(test_order_by_node_id)
     qsort(sorted, 8, 80, cmp_s);
     for (int i = 0; i < 8; i++)
         ck_assert_str_eq(order_log[i], sorted[i]);
+    /* the 8 readers of the stream (same period, recompute) share its history ring */
+    struct host *h = (struct host *)tk;
+    struct graph_node *st = graph_at(h->g, 0);
+    ck_assert_int_eq(st->kind, GRAPH_STREAM);
+    ck_assert_uint_eq(st->n_outs, 1);
+    ck_assert_uint_eq(st->outs[0].n_cons, 8);
     qmtl_testkit_free(tk);
 }
 END_TEST
