@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* What the testkit library needs at link time (the same libraries the qmtl binary uses). */
-#define SDK_SYSTEM_LIBS \
+#define SDK_SYSTEM_LIBS                                                                            \
     "-levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -ldl -lm -pthread"
 
 /* A sanitized qmtl ships a sanitized testkit: tests must link the sanitizer runtimes. */

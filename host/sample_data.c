@@ -11,12 +11,12 @@
 
 #define SUBSTEPS 6
 #define SECONDS_PER_YEAR (365.0 * 86400.0)
-#define LOGVOL_SD 0.35     /* stationary sd of log volatility */
-#define LOGVOL_PHI 0.995   /* per-bar persistence of log volatility */
-#define DRIFT_PHI 0.999    /* per-bar persistence of the drift (regimes of hours) */
-#define DRIFT_SD 0.025     /* stationary sd of the drift, in units of per-bar volatility */
-#define WICK 0.15          /* extra wick beyond the sampled path, in per-bar sigmas */
-#define VOLUME_NOISE 0.5   /* sd of log volume noise */
+#define LOGVOL_SD 0.35   /* stationary sd of log volatility */
+#define LOGVOL_PHI 0.995 /* per-bar persistence of log volatility */
+#define DRIFT_PHI 0.999  /* per-bar persistence of the drift (regimes of hours) */
+#define DRIFT_SD 0.025   /* stationary sd of the drift, in units of per-bar volatility */
+#define WICK 0.15        /* extra wick beyond the sampled path, in per-bar sigmas */
+#define VOLUME_NOISE 0.5 /* sd of log volume noise */
 
 static const struct sample_series default_series[] = {
     {"BTC", 42000.0, 0.55, 18.0},
@@ -122,7 +122,8 @@ static int spec_check(const struct sample_spec *spec, char *err, size_t errlen)
     for (size_t i = 0; i < spec->n_series; i++) {
         const struct sample_series *s = &spec->series[i];
         if (!s->symbol || !*s->symbol || strlen(s->symbol) > 40 ||
-            strspn(s->symbol, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+            strspn(s->symbol,
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
                 strlen(s->symbol)) {
             snprintf(err, errlen, "sample data: series %zu: symbol must be 1..40 of [A-Za-z0-9_.-]",
                      i);
@@ -278,8 +279,8 @@ static int csv_emit(void *arg, size_t series, int64_t ts, const struct qmtl_bar 
     return 0;
 }
 
-int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*names)[64],
-                     char *err, size_t errlen)
+int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*names)[64], char *err,
+                     size_t errlen)
 {
     if (spec_check(spec, err, errlen) < 0)
         return -1;

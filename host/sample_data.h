@@ -24,20 +24,20 @@
 
 /* One instrument. */
 struct sample_series {
-    const char *symbol;  /* used in file names and as the data tag, e.g. "BTC" */
-    double start_price;  /* first open, > 0 */
-    double annual_vol;   /* annualised volatility, e.g. 0.55 for 55 % */
-    double mean_volume;  /* average volume per bar, in units of the instrument */
+    const char *symbol; /* used in file names and as the data tag, e.g. "BTC" */
+    double start_price; /* first open, > 0 */
+    double annual_vol;  /* annualised volatility, e.g. 0.55 for 55 % */
+    double mean_volume; /* average volume per bar, in units of the instrument */
 };
 
 struct sample_spec {
-    int64_t start_ts;    /* first bar, seconds since the epoch (UTC) */
-    int64_t interval_s;  /* bar spacing in seconds, >= 1 */
-    long count;          /* bars per series, >= 1 */
+    int64_t start_ts;   /* first bar, seconds since the epoch (UTC) */
+    int64_t interval_s; /* bar spacing in seconds, >= 1 */
+    long count;         /* bars per series, >= 1 */
     uint64_t seed;
-    double correlation;  /* of the shocks between series, in [-1, 1] */
+    double correlation; /* of the shocks between series, in [-1, 1] */
     const struct sample_series *series;
-    size_t n_series;     /* 1..SAMPLE_MAX_SERIES */
+    size_t n_series; /* 1..SAMPLE_MAX_SERIES */
 };
 
 /*
@@ -65,8 +65,8 @@ int sample_generate(const struct sample_spec *spec, sample_emit_fn emit, void *a
  * receives the file names (without dir), each of at most 'name_len' bytes.
  * 0, or -1 with a message naming the file in err.
  */
-int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*names)[64],
-                     char *err, size_t errlen);
+int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*names)[64], char *err,
+                     size_t errlen);
 
 /* File name sample_write_csv uses for series 'i' of 'spec', into out. */
 void sample_csv_name(const struct sample_spec *spec, size_t i, char out[64]);

@@ -529,16 +529,19 @@ int scaffold_create(const struct scaffold_paths *paths, const struct scaffold_op
         goto out;
     }
 
-    snippet = read_snippet(paths->data_dir,
-                           opt->with_sample_data ? "data-sample.yml" : "data-synthetic.yml", err,
-                           errlen);
+    snippet =
+        read_snippet(paths->data_dir,
+                     opt->with_sample_data ? "data-sample.yml" : "data-synthetic.yml", err, errlen);
     if (!snippet)
         goto out;
     char project[80];
     scaffold_project_name(path, project, sizeof(project));
     const struct subst vars[] = {
-        {"PROJECT", project},        {"TEMPLATE", t->name},   {"DESCRIPTION", t->description},
-        {"QMTL", opt->qmtl_exe ? opt->qmtl_exe : "qmtl"}, {"DATA_SOURCES", snippet},
+        {"PROJECT", project},
+        {"TEMPLATE", t->name},
+        {"DESCRIPTION", t->description},
+        {"QMTL", opt->qmtl_exe ? opt->qmtl_exe : "qmtl"},
+        {"DATA_SOURCES", snippet},
     };
     size_t n_vars = sizeof(vars) / sizeof(vars[0]);
     char src[PATH_MAX];

@@ -207,9 +207,8 @@ START_TEST(sample_writes_csv_files)
     snprintf(path, sizeof(path), "%s/BTC_1m.csv", dir);
     char *text = slurp(path);
     ck_assert_ptr_nonnull(text);
-    ck_assert_int_eq(strncmp(text, "timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,",
-                             58),
-                     0);
+    ck_assert_int_eq(
+        strncmp(text, "timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,", 58), 0);
     long lines = 0;
     for (char *p = text; *p; p++)
         lines += *p == '\n';
@@ -380,8 +379,7 @@ static void assert_no_placeholders(const char *dir, const char *rel)
     snprintf(p, sizeof(p), "%s/%s", dir, rel);
     char *text = slurp(p);
     ck_assert_msg(text != NULL, "missing %s", rel);
-    const char *names[] = {"@PROJECT@", "@TEMPLATE@", "@DESCRIPTION@", "@QMTL@",
-                           "@DATA_SOURCES@"};
+    const char *names[] = {"@PROJECT@", "@TEMPLATE@", "@DESCRIPTION@", "@QMTL@", "@DATA_SOURCES@"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         ck_assert_msg(strstr(text, names[i]) == NULL, "%s left in %s", names[i], rel);
     free(text);
@@ -507,8 +505,7 @@ START_TEST(create_refuses_unusable_paths)
     snprintf(p, sizeof(p), "%s/afile/sub", dir);
     ck_assert_int_eq(create(p, "general", 0, 0, err, sizeof(err)), SCAFFOLD_EPATH);
     ck_assert_ptr_nonnull(strstr(err, "cannot create"));
-    ck_assert_int_eq(create("/proc/qmtl-no/x", "general", 0, 0, err, sizeof(err)),
-                     SCAFFOLD_EPATH);
+    ck_assert_int_eq(create("/proc/qmtl-no/x", "general", 0, 0, err, sizeof(err)), SCAFFOLD_EPATH);
     ck_assert_int_eq(create("", "general", 0, 0, err, sizeof(err)), SCAFFOLD_EPATH);
     if (geteuid() != 0) { /* root may write anywhere */
         snprintf(p, sizeof(p), "%s/ro", dir);
