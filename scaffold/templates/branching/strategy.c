@@ -17,7 +17,7 @@
 
 #define LOOKBACK 10
 
-static struct hysteresis_params signal_params = {.enter = 1.5, .exit = 0.25, .size = 1.0};
+static struct hysteresis_params signal_params = {.enter = 2.5, .exit = 0.25, .size = 1.0};
 
 static int risk_adjusted_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
@@ -32,7 +32,8 @@ static int risk_adjusted_compute(const struct qmtl_view *view, struct qmtl_value
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
-    signal_params.enter = h->config_number(ctx, "enter", 1.5);
+    signal_params.enter = h->config_number(ctx, "enter", 2.5);
+    signal_params.exit = h->config_number(ctx, "exit", 0.25);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)

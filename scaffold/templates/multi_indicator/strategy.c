@@ -16,7 +16,7 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.0008, .exit = 0.0002, .size = 1.0};
+static struct hysteresis_params signal_params = {.enter = 0.0015, .exit = 0.0002, .size = 1.0};
 
 static int score_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
@@ -47,6 +47,9 @@ static qmtl_node builtin(struct qmtl_ctx *ctx, const struct qmtl_host *h, const 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
+    signal_params.enter = h->config_number(ctx, "enter", 0.0015);
+    signal_params.exit = h->config_number(ctx, "exit", 0.0002);
+
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
         return price;

@@ -11,13 +11,14 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.0005, .exit = 0.0, .size = 1.0};
+static struct hysteresis_params signal_params = {.enter = 0.0015, .exit = 0.0, .size = 1.0};
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     int window = (int)h->config_number(ctx, "ema_window", 10);
-    signal_params.enter = h->config_number(ctx, "enter", 0.0005);
+    signal_params.enter = h->config_number(ctx, "enter", 0.0015);
+    signal_params.exit = h->config_number(ctx, "exit", 0.0);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)

@@ -21,7 +21,7 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.002, .exit = 0.0, .size = 1.0};
+static struct hysteresis_params signal_params = {.enter = 0.004, .exit = 0.0, .size = 1.0};
 
 /* The mean of the two markets' momentum, once both have delivered the minute. */
 static int consensus_compute(const struct qmtl_view *view, struct qmtl_value *out)
@@ -66,7 +66,8 @@ static qmtl_node query(struct qmtl_ctx *ctx, const struct qmtl_host *h, const ch
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     int lookback = (int)h->config_number(ctx, "lookback", 20);
-    signal_params.enter = h->config_number(ctx, "enter", 0.002);
+    signal_params.enter = h->config_number(ctx, "enter", 0.004);
+    signal_params.exit = h->config_number(ctx, "exit", 0.0);
 
     /* the producing side */
     qmtl_node btc = publish(ctx, h, "momentum_btc", "price_btc", "BTC", lookback, err);

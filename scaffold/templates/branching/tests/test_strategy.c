@@ -13,15 +13,15 @@ START_TEST(both_branches_compute)
 {
     struct qmtl_testkit *tk = start();
     double c[40];
-    zigzag(c, 40, 100.0, 0.005, -0.001);
+    zigzag(c, 40, 100.0, 0.005, 0.001); /* rising, unevenly */
     feed(tk, T0, c, 40);
     ck_assert_uint_gt(qmtl_testkit_output_count(tk, "momentum"), 0);
     ck_assert_uint_gt(qmtl_testkit_output_count(tk, "volatility"), 0);
     double mom = qmtl_testkit_last_number(tk, "momentum");
     double vol = qmtl_testkit_last_number(tk, "volatility");
     ck_assert_double_eq_tol(mom, c[39] / c[29] - 1, 1e-12);
-    ck_assert_double_gt(vol, 0.002);
-    ck_assert_double_lt(vol, 0.004);
+    ck_assert_double_gt(vol, 0.0015); /* returns alternate 0.5 % and 0.1 % */
+    ck_assert_double_lt(vol, 0.003);
     ck_assert_double_eq_tol(qmtl_testkit_last_number(tk, "risk_adjusted"),
                             mom / (vol * sqrt(10.0)), 1e-9);
     ck_assert_uint_ge(qmtl_testkit_order_count(tk), 1);
@@ -34,7 +34,7 @@ START_TEST(sells_a_steady_decline)
 {
     struct qmtl_testkit *tk = start();
     double c[40];
-    zigzag(c, 40, 100.0, -0.005, 0.001);
+    zigzag(c, 40, 100.0, -0.005, -0.001);
     feed(tk, T0, c, 40);
     ck_assert_uint_ge(qmtl_testkit_order_count(tk), 1);
     ck_assert_int_eq(order_side(tk, 0, NULL), QMTL_SIDE_SELL);
