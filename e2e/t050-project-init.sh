@@ -78,6 +78,13 @@ check "qmtl.yml shows how to attach (commented)" grep -q '^ *# gateway_url:' "$P
 check "sample data: two symbols" test -f "$P/data/BTC_1m.csv" -a -f "$P/data/ETH_1m.csv"
 check "sample data: >= 10,000 one-minute bars each" \
     test "$(wc -l < "$P/data/BTC_1m.csv")" -gt 10000 -a "$(wc -l < "$P/data/ETH_1m.csv")" -gt 10000
+check "sample data: every bar is a valid OHLCV bar with plausible prices" awk -F, '
+    NR == 1 { ok = ($0 == "timestamp,open,high,low,close,volume"); next }
+    { if ($4 > $2 || $4 > $5 || $3 < $2 || $3 < $5 || $4 <= 0 || $6 <= 0) ok = 0
+      if (NR == 2) first = $5
+      if ($5 < first / 2 || $5 > first * 2) ok = 0
+      if (prev != "" && $2 != prev) ok = 0; prev = $5 }
+    END { exit !(ok && NR > 10000) }' "$P/data/BTC_1m.csv"
 expect_rc 0 "qmtl config validate accepts the generated qmtl.yml" \
     "$QMTL" config validate --offline --target host --config "$P/qmtl.yml"
 expect_rc 0 "make clean" pmake -C "$P" clean
@@ -88,6 +95,16 @@ sed -i "s|^QMTL ?= .*|QMTL ?= /nonexistent/qmtl|" "$P/Makefile"
 expect_rc 0 "falls back to qmtl on PATH" pmake_path "$(dirname "$QMTL"):$PATH" -C "$P"
 expect_rc 2 "without any qmtl, make says so" pmake_path /usr/bin:/bin -C "$P" all
 check "... naming the fix" grep -q "make QMTL=/path/to/qmtl" "$E2E_TMP/err"
+
+# ------------------------------------------------------------ make demo
+if [ $RUNTIME -eq 1 ]; then
+    expect_rc 0 "make demo's script: init, build, run offline" \
+        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bash "$ROOT/scripts/demo.sh" "$QMTL_BUILD" "$E2E_TMP/demo"
+    check "... prints the summary with trades" test "$(trades_in "$E2E_TMP/out")" -gt 0
+    check "... and where the project is" grep -q "^demo project: $E2E_TMP/demo\$" "$E2E_TMP/out"
+else
+    ok "make demo's script # SKIP runtime not built yet"
+fi
 
 # ------------------------------------------------------------ refusals and exit codes
 D=$E2E_TMP/refuse

@@ -1,11 +1,13 @@
 #!/bin/bash
 # make demo: scaffold a strategy project with sample data into BUILD/demo-project,
 # build it, run it offline (prints the backtest summary) and say where it is.
-# Usage: scripts/demo.sh [BUILD_DIR]   (the qmtl binary is BUILD_DIR/bin/qmtl, built)
+# Usage: scripts/demo.sh [BUILD_DIR [PROJECT_DIR]]
+#   (the qmtl binary is BUILD_DIR/bin/qmtl, already built; PROJECT_DIR defaults to
+#   BUILD_DIR/demo-project and is replaced)
 set -eu
 B=${1:-build}
 QMTL="$(cd "$B/bin" && pwd)/qmtl"
-P="$B/demo-project"
+P=${2:-$B/demo-project}
 TEMPLATE=${QMTL_DEMO_TEMPLATE:-general}
 
 rm -rf "$P"
