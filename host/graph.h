@@ -58,9 +58,9 @@ struct graph_node {
     uint32_t rank;
     int kind;                  /* enum graph_kind */
     char id[NODEID_LEN + 1];   /* NodeID */
-    char *node_type;           /* e.g. "StreamInput", "sma", "Custom" */
+    const char *node_type;     /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
     char *label;               /* display name (first declarer's) */
-    char *code_hash;
+    const char *code_hash;     /* interned */
     char **tags;               /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;
@@ -70,7 +70,8 @@ struct graph_node {
     int32_t on_missing, on_late;
     int64_t allowed_lateness;
 
-    uint32_t *in;              /* upstream indices, one per input slot */
+    uint32_t *in;              /* upstream indices, one per input slot (&in1 when one) */
+    uint32_t in1;
     uint32_t n_in;
     struct graph_edge *out;
     uint32_t n_out, cap_out;
@@ -81,31 +82,37 @@ struct graph_node {
     uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
 
     /* kind-specific configuration */
-    struct builtin bi;           /* GRAPH_INDICATOR */
+    struct builtin *bi;          /* GRAPH_INDICATOR (owned) */
     qmtl_compute_fn compute;     /* GRAPH_CUSTOM */
     void *state;                 /* custom node state (host-owned, zeroed) */
     size_t state_size;
     const void *user;
     struct qmtl_ctx *ctx;        /* first declarer's context (custom nodes) */
-    double sig_buy_above, sig_sell_below, sig_size; /* GRAPH_SIGNAL */
-    int sig_long_only;
-    double sig_target;           /* current target (signal state) */
-    int sig_has_target;
-    char *order_symbol;          /* GRAPH_ORDER */
-    double order_quantity;
-    uint32_t order_strategy;
-    char **query_tags;           /* GRAPH_TAG_QUERY */
-    uint32_t n_query_tags;
-    int match_mode;
+    union { /* kind-specific, exclusive */
+        struct { /* GRAPH_SIGNAL */
+            double sig_buy_above, sig_sell_below, sig_size;
+            double sig_target; /* current target (signal state) */
+            int sig_long_only;
+        };
+        struct { /* GRAPH_ORDER */
+            char *order_symbol;
+            double order_quantity;
+            uint32_t order_strategy;
+        };
+        struct { /* GRAPH_TAG_QUERY */
+            char **query_tags;
+            uint32_t n_query_tags;
+            int match_mode;
+        };
+    };
 
     /* runtime */
-    struct nc_ring **in_rings;   /* per input slot (owned by the upstream's outs) */
+    struct nc_ring **in_rings;   /* per input slot (owned by the upstream's outs; &in_ring1
+                                  * when one) */
+    struct nc_ring *in_ring1;
     struct qmtl_window *win;     /* per input slot: view copies when n_in > 1 */
     struct graph_out *outs;      /* a stream's own history ring is outs[0] */
     uint32_t n_outs;
-    struct qmtl_value last_out;
-    int64_t last_out_ts;
-    int has_out;
     char *json_out;              /* copy of the last JSON output */
     size_t json_cap;
     int64_t last_fired;          /* bucket of the last aligned computation */

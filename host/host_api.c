@@ -494,7 +494,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n,
                            &created, what, err);
     json_decref(params);
-    if (h > 0 && created && builtin_init(&n->bi, kind, window, alpha, field))
+    if (h > 0 && created &&
+        (!(n->bi = calloc(1, sizeof(*n->bi))) || builtin_init(n->bi, kind, window, alpha, field)))
         return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
     return h;
 }

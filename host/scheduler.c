@@ -29,10 +29,14 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
                 break;
             }
     if (!o) {
-        struct graph_out *no = realloc(u->outs, (u->n_outs + 1) * sizeof(*no));
-        if (!no)
-            return NULL;
-        u->outs = no;
+        /* capacity doubles at powers of two */
+        if ((u->n_outs & (u->n_outs - 1)) == 0) {
+            uint32_t nc = u->n_outs ? u->n_outs * 2 : 1;
+            struct graph_out *no = realloc(u->outs, nc * sizeof(*no));
+            if (!no)
+                return NULL;
+            u->outs = no;
+        }
         o = &u->outs[u->n_outs];
         memset(o, 0, sizeof(*o));
         if (!(o->ring = nc_ring_new(cap, u->interval, u->id)))
@@ -42,7 +46,7 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
     }
     if (x) {
         if (o->n_cons == o->cap_cons) {
-            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 2;
+            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 1;
             struct graph_edge *e = realloc(o->cons, nc * sizeof(*e));
             if (!e)
                 return NULL;
@@ -84,7 +88,7 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
         struct graph_node *x = graph_at(g, p);
         if (x->in_rings || !x->n_in)
             continue;
-        x->in_rings = calloc(x->n_in, sizeof(*x->in_rings));
+        x->in_rings = x->n_in == 1 ? &x->in_ring1 : calloc(x->n_in, sizeof(*x->in_rings));
         if (!x->in_rings)
             goto oom;
         if (x->n_in > 1 && !(x->win = calloc(x->n_in, sizeof(*x->win))))
@@ -226,7 +230,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
                 continue;
             }
             if (c->kind == GRAPH_INDICATOR)
-                builtin_rebuild(&c->bi, &r->w);
+                builtin_rebuild(c->bi, &r->w);
             c->wave_late = 1;
             arrived(s, c, o->cons[k].slot, ts);
         }
@@ -238,7 +242,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
         if (c->failed || !c->live_owners)
             continue;
         if (c->kind == GRAPH_INDICATOR)
-            builtin_absorb(&c->bi, o->cons[k].slot, st, &r->w, ev);
+            builtin_absorb(c->bi, o->cons[k].slot, st, &r->w, ev);
         /* Only gaps and repeats in the data count: a sparse upstream (one that emits no
          * value on some buckets) is not missing data. */
         if (flags & WAVE_GAP)
@@ -267,9 +271,6 @@ static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_
         memcpy(n->json_out, src, len);
         v->as.json = n->json_out;
     }
-    n->last_out = *v;
-    n->last_out_ts = ts;
-    n->has_out = 1;
     n->emits++;
     if (s->h.output)
         s->h.output(s->h.arg, n, ts, v);
@@ -352,7 +353,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     n->computes++;
     switch (n->kind) {
     case GRAPH_INDICATOR:
-        builtin_output(&n->bi, wins, &out);
+        builtin_output(n->bi, wins, &out);
         break;
     case GRAPH_CUSTOM: {
         struct qmtl_view view = {
