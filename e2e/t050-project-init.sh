@@ -96,6 +96,23 @@ expect_rc 0 "falls back to qmtl on PATH" pmake_path "$(dirname "$QMTL"):$PATH" -
 expect_rc 2 "without any qmtl, make says so" pmake_path /usr/bin:/bin -C "$P" all
 check "... naming the fix" grep -q "make QMTL=/path/to/qmtl" "$E2E_TMP/err"
 
+# ------------------------------------------------------------ two strategies, one host
+# A second tag_query project in the same plugins dir: its tagged momentum nodes are the
+# same nodes (shared), and both strategies read them by tag.
+if [ $RUNTIME -eq 1 ]; then
+    A=$E2E_TMP/build-tree/tag_query B2=$E2E_TMP/second_tag_query
+    "$QMTL" project init --path "$B2" --strategy tag_query > /dev/null && pmake -C "$B2" > /dev/null
+    mkdir -p "$E2E_TMP/host-plugins"
+    cp "$A/build/strategy.so" "$E2E_TMP/host-plugins/a.so"
+    cp "$B2/build/strategy.so" "$E2E_TMP/host-plugins/b.so"
+    expect_rc 0 "two tag_query strategies in one host" "$QMTL" run --offline \
+        --plugins "$E2E_TMP/host-plugins" --data "BTC=$A/data/BTC_1m.csv" --data "ETH=$A/data/ETH_1m.csv"
+    check "... both trade" test "$(awk '$1 == "tag_query" || $1 == "second_tag_query" { if ($5 > 0) n++ } END { print n + 0 }' "$E2E_TMP/out")" -eq 2
+    check "... sharing their tagged nodes" grep -Eq '[1-9][0-9]* shared' "$E2E_TMP/out"
+else
+    ok "two tag_query strategies in one host # SKIP runtime not built yet"
+fi
+
 # ------------------------------------------------------------ make demo
 if [ $RUNTIME -eq 1 ]; then
     expect_rc 0 "make demo's script: init, build, run offline" \
