@@ -6,6 +6,8 @@
 #include <string.h>
 
 struct graph {
+    void **arenas; /* node arrays and state arenas made by graph_finalize */
+    size_t n_arenas;
     char **strings; /* interned node types and code hashes */
     size_t n_strings;
     struct graph_node **nodes; /* by creation index */
@@ -40,7 +42,6 @@ static void node_free(struct graph_node *n)
     if (n->bi)
         builtin_release(n->bi);
     free(n->bi);
-    free(n->state);
     if (n->kind == GRAPH_ORDER)
         free(n->order_symbol);
     for (uint32_t i = 0; i < n->n_outs; i++) {
@@ -65,6 +66,9 @@ void graph_free(struct graph *g)
         return;
     for (size_t i = 0; i < g->n; i++)
         node_free(g->nodes[i]);
+    for (size_t i = 0; i < g->n_arenas; i++)
+        free(g->arenas[i]);
+    free(g->arenas);
     free(g->nodes);
     for (size_t i = 0; i < g->n_strings; i++)
         free(g->strings[i]);
@@ -199,10 +203,7 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         .node_type = d->node_type,
         .interval = d->interval,
         .period = d->period,
-        /* an empty object hashes as null (one identity for "no parameters") */
-        .params = d->params && json_is_object(d->params) && !json_object_size(d->params)
-                      ? NULL
-                      : d->params,
+        .params = d->params,
         .deps = deps,
         .n_deps = d->n_inputs,
         .schema_compat_id = "",
@@ -322,6 +323,45 @@ static int add_edge(struct graph_node *from, uint32_t child, uint32_t slot)
     return 0;
 }
 
+static int keep_arena(struct graph *g, void *p)
+{
+    void **a = realloc(g->arenas, (g->n_arenas + 1) * sizeof(*a));
+    if (!a)
+        return -1;
+    g->arenas = a;
+    a[g->n_arenas++] = p;
+    return 0;
+}
+
+/* Custom nodes' states: one zeroed arena, in evaluation order (contiguous reads). The
+ * nodes themselves stay where they are: moving them would leave heap holes that the
+ * large rings allocated next cannot reuse. */
+static int alloc_states(struct graph *g)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < g->n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
+        if (x->state_size && !x->state)
+            total += (x->state_size + 15) & ~(size_t)15;
+    }
+    if (!total)
+        return 0;
+    char *states = calloc(1, total);
+    if (!states || keep_arena(g, states)) {
+        free(states);
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t p = 0; p < g->n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
+        if (x->state_size && !x->state) {
+            x->state = states + off;
+            off += (x->state_size + 15) & ~(size_t)15;
+        }
+    }
+    return 0;
+}
+
 int graph_finalize(struct graph *g, char *err, size_t errlen)
 {
     size_t n = g->n;
@@ -383,6 +423,12 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);
     g->order = order;
+    if (alloc_states(g)) {
+        snprintf(err, errlen, "out of memory");
+        free(indeg);
+        free(queue);
+        return -1;
+    }
     free(indeg);
     free(queue);
     return 0;

@@ -60,7 +60,9 @@ void host_release(struct host *h)
     }
     free(h->params);
     for (size_t i = 0; i < h->n_routes; i++) {
-        free(h->routes[i].key);
+        for (size_t j = 0; j < h->routes[i].n_tags; j++)
+            free(h->routes[i].tags[j]);
+        free(h->routes[i].tags);
         free(h->routes[i].streams);
     }
     free(h->routes);
@@ -340,7 +342,7 @@ int host_finalize(struct host *h, char *err, size_t errlen)
         .arg = h,
         .api = host_api_table(),
         .node_error = hook_error,
-        .output = hook_output,
+        .output = h->on_output ? hook_output : NULL,
         .signal = hook_signal,
         .order = hook_order,
     };
@@ -359,19 +361,27 @@ int host_finalize(struct host *h, char *err, size_t errlen)
     return 0;
 }
 
+static int route_is(const struct host_route *r, const char *const *tags, size_t n_tags)
+{
+    if (r->n_tags != n_tags)
+        return 0;
+    for (size_t i = 0; i < n_tags; i++)
+        if (r->tags[i] != tags[i] && strcmp(r->tags[i], tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
 static struct host_route *route_for(struct host *h, const char *const *tags, size_t n_tags)
 {
-    char key[1024];
-    size_t len = 0;
-    for (size_t i = 0; i < n_tags; i++) {
-        int w = snprintf(key + len, sizeof(key) - len, "%s%s", i ? "\x1f" : "", tags[i]);
-        if (w < 0 || (size_t)w >= sizeof(key) - len)
-            return NULL;
-        len += (size_t)w;
-    }
+    if (h->last_route < h->n_routes && route_is(&h->routes[h->last_route], tags, n_tags))
+        return &h->routes[h->last_route];
     for (size_t i = 0; i < h->n_routes; i++)
-        if (strcmp(h->routes[i].key, key) == 0)
+        if (route_is(&h->routes[i], tags, n_tags)) {
+            h->last_route = i;
             return &h->routes[i];
+        }
+    if (n_tags > 64)
+        return NULL;
     struct host_route *r = realloc(h->routes, (h->n_routes + 1) * sizeof(*r));
     if (!r)
         return NULL;
@@ -379,12 +389,14 @@ static struct host_route *route_for(struct host *h, const char *const *tags, siz
     r = &h->routes[h->n_routes];
     memset(r, 0, sizeof(*r));
     size_t n = graph_count(h->g);
-    r->key = strdup(key);
+    r->tags = calloc(n_tags ? n_tags : 1, sizeof(*r->tags));
     r->streams = calloc(n ? n : 1, sizeof(*r->streams));
-    if (!r->key || !r->streams) {
-        free(r->key);
-        free(r->streams);
-        return NULL;
+    if (!r->tags || !r->streams)
+        goto oom;
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!(r->tags[i] = strdup(tags[i])))
+            goto oom;
+        r->n_tags++;
     }
     /* in evaluation order, so equal timestamps replay deterministically */
     for (uint32_t p = 0; p < n; p++) {
@@ -401,8 +413,14 @@ static struct host_route *route_for(struct host *h, const char *const *tags, siz
         if (hit == n_tags && n_tags)
             r->streams[r->n++] = x->idx;
     }
-    h->n_routes++;
+    h->last_route = h->n_routes++;
     return r;
+oom:
+    for (size_t i = 0; i < r->n_tags; i++)
+        free(r->tags[i]);
+    free(r->tags);
+    free(r->streams);
+    return NULL;
 }
 
 int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,

@@ -604,9 +604,7 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         n->on_missing = spec->on_missing;
         n->on_late = spec->on_late;
         n->allowed_lateness = spec->allowed_lateness;
-        n->state_size = spec->state_size;
-        if (spec->state_size && !(n->state = calloc(1, spec->state_size)))
-            return set_err(err, QMTL_ENOMEM, "%s: out of memory for state", what);
+        n->state_size = spec->state_size; /* allocated by graph_finalize */
     }
     return h;
 }

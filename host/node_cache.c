@@ -70,7 +70,7 @@ static int store(struct qmtl_value *dst, const struct qmtl_value *v)
     return 0;
 }
 
-enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
+enum nc_status nc_ring_append_slow(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
 {
     struct qmtl_window *w = &r->w;
     struct qmtl_value *vals = (struct qmtl_value *)w->values;
