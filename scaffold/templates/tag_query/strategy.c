@@ -12,8 +12,9 @@
  * strategy of its own that only declares the tagged momentum nodes, and this one that
  * only consumes them. The consensus of BTC and ETH momentum decides the BTC position.
  *
- * A query delivers its matches' values as they come; when several nodes match one
- * query, the consumer sees the first value of each minute.
+ * A query passes on one value per minute: when several nodes match it (say another
+ * strategy publishes a momentum of another lookback with the same tags), the consumer
+ * sees only one of them. Publish tags precise enough to match one node per query.
  */
 #include <qmtl/qmtl.h>
 
