@@ -22,14 +22,6 @@ trades_in() {
          END { print sum + 0 }' "$1"
 }
 
-# Has the runtime landed in this build (qmtl run and the testkit)?
-runtime_ready() {
-    "$QMTL" run --offline --plugins /nonexistent >/dev/null 2>&1
-    [ $? -ne 3 ] && nm "$QMTL_BUILD/lib/libqmtl_testkit.a" 2>/dev/null | grep -q ' T qmtl_testkit_new$'
-}
-RUNTIME=1
-runtime_ready || RUNTIME=0
-
 # init, build, run and test one project; $1 = qmtl binary, $2 = template, $3 = dir
 exercise() {
     local q=$1 t=$2 p=$3 label=$4
@@ -41,11 +33,6 @@ exercise() {
     else ok "$label: $t builds without warnings"; fi
     check "$label: $t exports only the descriptor" \
         quiet "$ROOT/scripts/check-exports.sh" "$p/build/strategy.so"
-    if [ $RUNTIME -eq 0 ]; then
-        ok "$label: make run ($t) # SKIP runtime not built yet"
-        ok "$label: make test ($t) # SKIP runtime not built yet"
-        return
-    fi
     expect_rc 0 "$label: make run ($t)" pmake -C "$p" run
     cp "$E2E_TMP/out" "$E2E_TMP/run-$t.out"
     local n; n=$(trades_in "$E2E_TMP/run-$t.out")
@@ -99,29 +86,21 @@ check "... naming the fix" grep -q "make QMTL=/path/to/qmtl" "$E2E_TMP/err"
 # ------------------------------------------------------------ two strategies, one host
 # A second tag_query project in the same plugins dir: its tagged momentum nodes are the
 # same nodes (shared), and both strategies read them by tag.
-if [ $RUNTIME -eq 1 ]; then
-    A=$E2E_TMP/build-tree/tag_query B2=$E2E_TMP/second_tag_query
-    "$QMTL" project init --path "$B2" --strategy tag_query > /dev/null && pmake -C "$B2" > /dev/null
-    mkdir -p "$E2E_TMP/host-plugins"
-    cp "$A/build/strategy.so" "$E2E_TMP/host-plugins/a.so"
-    cp "$B2/build/strategy.so" "$E2E_TMP/host-plugins/b.so"
-    expect_rc 0 "two tag_query strategies in one host" "$QMTL" run --offline \
-        --plugins "$E2E_TMP/host-plugins" --data "BTC=$A/data/BTC_1m.csv" --data "ETH=$A/data/ETH_1m.csv"
-    check "... both trade" test "$(awk '$1 == "tag_query" || $1 == "second_tag_query" { if ($5 > 0) n++ } END { print n + 0 }' "$E2E_TMP/out")" -eq 2
-    check "... sharing their tagged nodes" grep -Eq '[1-9][0-9]* shared' "$E2E_TMP/out"
-else
-    ok "two tag_query strategies in one host # SKIP runtime not built yet"
-fi
+A=$E2E_TMP/build-tree/tag_query B2=$E2E_TMP/second_tag_query
+"$QMTL" project init --path "$B2" --strategy tag_query > /dev/null && pmake -C "$B2" > /dev/null
+mkdir -p "$E2E_TMP/host-plugins"
+cp "$A/build/strategy.so" "$E2E_TMP/host-plugins/a.so"
+cp "$B2/build/strategy.so" "$E2E_TMP/host-plugins/b.so"
+expect_rc 0 "two tag_query strategies in one host" "$QMTL" run --offline \
+    --plugins "$E2E_TMP/host-plugins" --data "BTC=$A/data/BTC_1m.csv" --data "ETH=$A/data/ETH_1m.csv"
+check "... both trade" test "$(awk '$1 == "tag_query" || $1 == "second_tag_query" { if ($5 > 0) n++ } END { print n + 0 }' "$E2E_TMP/out")" -eq 2
+check "... sharing their tagged nodes" grep -Eq '[1-9][0-9]* shared' "$E2E_TMP/out"
 
 # ------------------------------------------------------------ make demo
-if [ $RUNTIME -eq 1 ]; then
-    expect_rc 0 "make demo's script: init, build, run offline" \
-        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bash "$ROOT/scripts/demo.sh" "$QMTL_BUILD" "$E2E_TMP/demo"
-    check "... prints the summary with trades" test "$(trades_in "$E2E_TMP/out")" -gt 0
-    check "... and where the project is" grep -q "^demo project: $E2E_TMP/demo\$" "$E2E_TMP/out"
-else
-    ok "make demo's script # SKIP runtime not built yet"
-fi
+expect_rc 0 "make demo's script: init, build, run offline" \
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bash "$ROOT/scripts/demo.sh" "$QMTL_BUILD" "$E2E_TMP/demo"
+check "... prints the summary with trades" test "$(trades_in "$E2E_TMP/out")" -gt 0
+check "... and where the project is" grep -q "^demo project: $E2E_TMP/demo\$" "$E2E_TMP/out"
 
 # ------------------------------------------------------------ refusals and exit codes
 D=$E2E_TMP/refuse
