@@ -98,8 +98,14 @@ int main(int argc, char **argv)
     }
 
     const char *tags[] = {"S"}, *t2[] = {"T"};
-    struct feed_synth spec = {.tags = tags, .n_tags = 1, .kind = FEED_SYNTH_GBM, .interval_s = 60,
-                              .count = rows, .start_price = 100, .volatility = 0.02, .seed = 1,
+    struct feed_synth spec = {.tags = tags,
+                              .n_tags = 1,
+                              .kind = FEED_SYNTH_GBM,
+                              .interval_s = 60,
+                              .count = rows,
+                              .start_price = 100,
+                              .volatility = 0.02,
+                              .seed = 1,
                               .start_ts = 1600000000};
     struct feed_event ev;
     for (int i = 0; i < REPS; i++) {

@@ -12,10 +12,10 @@ struct broker_symbol {
 
 /* Online statistics over the committed equity points (all but the newest). */
 struct broker_curve {
-    long n_points;    /* committed points */
-    double prev_eq;   /* newest committed point */
+    long n_points;  /* committed points */
+    double prev_eq; /* newest committed point */
     int64_t prev_ts;
-    long n_ret;       /* returns between committed points */
+    long n_ret;              /* returns between committed points */
     double ret_mean, ret_m2; /* Welford */
     double peak, max_dd;
     int64_t min_gap;

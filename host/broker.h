@@ -61,11 +61,11 @@ double broker_equity(const struct broker *b);
 struct broker_stats {
     long trades; /* fills */
     double pnl, ret, sharpe, max_drawdown, fees;
-    long bars;           /* equity points */
-    double equity;       /* final equity */
+    long bars;     /* equity points */
+    double equity; /* final equity */
     double initial_cash;
-    double turnover;     /* sum of fill notionals */
-    int64_t interval_s;  /* used for the annualization (0 if unknown) */
+    double turnover;    /* sum of fill notionals */
+    int64_t interval_s; /* used for the annualization (0 if unknown) */
 };
 void broker_stats(const struct broker *b, struct broker_stats *out);
 

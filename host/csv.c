@@ -32,7 +32,7 @@ struct csv_reader {
     size_t cap, len, pos; /* unconsumed bytes are buf[pos, len) */
     int eof;
     long line;
-    int col[COL_N]; /* field index of each column, -1 if absent */
+    int col[COL_N];  /* field index of each column, -1 if absent */
     size_t n_fields; /* fields in the header */
     char **fields;   /* n_fields + 1 slots */
     int has_ohlc;
@@ -49,9 +49,9 @@ int64_t csv_days_from_civil(int64_t y, int m, int d)
     /* Count from 0000-03-01 so the leap day is last in its year; 400-year eras. */
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                   /* 0..399 */
+    int64_t yoe = y - era * 400;                                  /* 0..399 */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* 0..146096 */
     return era * 146097 + doe - 719468;
 }
 
@@ -351,7 +351,7 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
     }
     if (r->line == 1 && (unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
         (unsigned char)line[2] == 0xbf)
-        line += 3; /* UTF-8 byte order mark */
+        line += 3;             /* UTF-8 byte order mark */
     char *copy = strdup(line); /* splitting writes into the line: count on a copy */
     if (!copy) {
         snprintf(err, errlen, "%s: out of memory", r->name);
@@ -399,8 +399,8 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
         return -1;
     }
     if (r->col[COL_CLOSE] < 0) {
-        snprintf(err, errlen, "%s:%ld: no close column (want one named close or price)",
-                 r->name, r->line);
+        snprintf(err, errlen, "%s:%ld: no close column (want one named close or price)", r->name,
+                 r->line);
         return -1;
     }
     r->has_ohlc = r->col[COL_OPEN] >= 0 || r->col[COL_HIGH] >= 0 || r->col[COL_LOW] >= 0;
@@ -520,8 +520,7 @@ static int parse_row(struct csv_reader *r, char *line, struct csv_row *row, char
         return -1;
     }
     double v[COL_N];
-    static const char *const label[COL_N] = {"timestamp", "open", "high", "low", "close",
-                                             "volume"};
+    static const char *const label[COL_N] = {"timestamp", "open", "high", "low", "close", "volume"};
     for (int c = COL_OPEN; c < COL_N; c++) {
         v[c] = NAN;
         if (r->col[c] < 0)
@@ -566,8 +565,7 @@ int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen
         int rc = read_line(r, &line, err, errlen);
         if (rc <= 0) {
             if (rc == 0 && r->skipped > CSV_LOG_FIRST)
-                LOG_WARN("feed", "'%s': %ld malformed rows skipped in total", r->name,
-                         r->skipped);
+                LOG_WARN("feed", "'%s': %ld malformed rows skipped in total", r->name, r->skipped);
             return rc;
         }
         if (blank(line))

@@ -141,7 +141,7 @@ int feed_add_synthetic(struct feed *f, const struct feed_synth *spec, char *err,
     char name[64];
     snprintf(name, sizeof(name), "synthetic:%s", feed_synth_kind_name(spec->kind));
     struct synth_gen gen;
-    int kind = spec->kind == FEED_SYNTH_GBM ? SYNTH_GBM
+    int kind = spec->kind == FEED_SYNTH_GBM           ? SYNTH_GBM
                : spec->kind == FEED_SYNTH_RANDOM_WALK ? SYNTH_RANDOM_WALK
                                                       : -1;
     if (synth_gen_init(&gen, kind, spec->interval_s, spec->count, spec->start_price, spec->drift,

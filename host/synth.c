@@ -88,7 +88,8 @@ int synth_gen_init(struct synth_gen *g, int kind, int64_t interval_s, long count
         return -1;
     }
     if (!isfinite(volatility) || volatility < 0 || volatility > 10) {
-        snprintf(err, errlen, "synthetic source: volatility must be a number in 0..10 (per sqrt(day))");
+        snprintf(err, errlen,
+                 "synthetic source: volatility must be a number in 0..10 (per sqrt(day))");
         return -1;
     }
     if (start_ts < 0 || start_ts > INT64_MAX / 2 ||

@@ -66,65 +66,51 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return QMTL_EINVAL;
     }
     const char *tags[] = {symbol, NULL};
-    qmtl_node px = h->stream_input(ctx,
-                                   &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                                              .name = "price",
-                                                              .tags = tags,
-                                                              .interval = interval,
-                                                              .period = 1},
-                                   err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price",
+                                                   .tags = tags, .interval = interval, .period = 1},
+                        err);
     if (px < 0)
         return px;
     char mparams[64];
     snprintf(mparams, sizeof(mparams), "{\"lag\":%d}", (int)lag);
     qmtl_node mom = h->node(ctx,
-                            &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                     .name = "momentum",
-                                                     .inputs = {px},
-                                                     .period = (int32_t)lag + 1,
-                                                     .compute = momentum,
-                                                     .params_json = mparams},
+                            &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "momentum",
+                                                     .inputs = {px}, .period = (int32_t)lag + 1,
+                                                     .compute = momentum, .params_json = mparams},
                             err);
     if (mom < 0)
         return mom;
     qmtl_node ret = h->indicator(ctx,
                                  &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                               .kind = "returns",
-                                                               .name = "returns",
-                                                               .inputs = {px},
-                                                               .window = 1},
+                                                               .kind = "returns", .name = "returns",
+                                                               .inputs = {px}, .window = 1},
                                  err);
     if (ret < 0)
         return ret;
-    qmtl_node vol = h->indicator(ctx,
-                                 &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                               .kind = "stddev",
-                                                               .name = "volatility",
-                                                               .inputs = {ret},
-                                                               .window = (int32_t)vol_window},
-                                 err);
+    qmtl_node vol =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "stddev",
+                                                   .name = "volatility", .inputs = {ret},
+                                                   .window = (int32_t)vol_window},
+                     err);
     if (vol < 0)
         return vol;
     char rparams[96];
     snprintf(rparams, sizeof(rparams), "{\"k\":%.17g,\"lag\":%d}", params.k, (int)lag);
-    qmtl_node reg = h->node(ctx,
-                            &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                     .name = "regime",
-                                                     .inputs = {mom, vol},
-                                                     .period = 1,
-                                                     .compute = regime,
-                                                     .user = &params,
-                                                     .params_json = rparams},
-                            err);
+    qmtl_node reg =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "regime",
+                                         .inputs = {mom, vol}, .period = 1, .compute = regime,
+                                         .user = &params, .params_json = rparams},
+                err);
     if (reg < 0)
         return reg;
     qmtl_node ord = h->order_publisher(
         ctx,
-        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                  .name = "orders",
-                                  .signal = reg,
-                                  .price = px,
-                                  .symbol = symbol,
+        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = reg,
+                                  .price = px, .symbol = symbol,
                                   .quantity = h->config_number(ctx, "quantity", 1)},
         err);
     return ord < 0 ? ord : QMTL_OK;

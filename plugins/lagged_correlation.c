@@ -3,8 +3,9 @@
  *
  *   leader price   -> ret_leader   --\
  *                                     > lagcorr (custom, both inputs, once per bar) --\
- *   follower price -> ret_follower --/                                                 > follow -> orders
- *   ret_leader ------------------------------------------------------------------------/    (follower)
+ *   follower price -> ret_follower --/                                                 > follow ->
+ * orders ret_leader ------------------------------------------------------------------------/
+ * (follower)
  *
  * lagcorr is the Pearson correlation between the leader's return one bar earlier and
  * the follower's return, over the last 'window' bars. It runs once per bar, when both
@@ -64,10 +65,8 @@ static qmtl_node stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, const c
 {
     const char *tags[] = {tag, NULL};
     return h->stream_input(ctx,
-                           &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                                      .name = name,
-                                                      .tags = tags,
-                                                      .interval = interval,
+                           &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = name,
+                                                      .tags = tags, .interval = interval,
                                                       .period = 1},
                            err);
 }
@@ -77,10 +76,8 @@ static qmtl_node returns(struct qmtl_ctx *ctx, const struct qmtl_host *h, const 
 {
     return h->indicator(ctx,
                         &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                      .kind = "returns",
-                                                      .name = name,
-                                                      .inputs = {in},
-                                                      .window = 1},
+                                                      .kind = "returns", .name = name,
+                                                      .inputs = {in}, .window = 1},
                         err);
 }
 
@@ -110,35 +107,27 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return rb;
     char cparams[64];
     snprintf(cparams, sizeof(cparams), "{\"lag\":1,\"window\":%d}", (int)window);
-    qmtl_node lc = h->node(ctx,
-                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                    .name = "lagcorr",
-                                                    .inputs = {ra, rb},
-                                                    .period = (int32_t)window + 1,
-                                                    .compute = lagcorr,
-                                                    .params_json = cparams},
-                           err);
+    qmtl_node lc =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "lagcorr",
+                                         .inputs = {ra, rb}, .period = (int32_t)window + 1,
+                                         .compute = lagcorr, .params_json = cparams},
+                err);
     if (lc < 0)
         return lc;
     char fparams[64];
     snprintf(fparams, sizeof(fparams), "{\"threshold\":%.17g}", threshold);
     qmtl_node fo = h->node(ctx,
-                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                    .name = "follow",
-                                                    .inputs = {lc, ra},
-                                                    .period = 1,
-                                                    .compute = follow,
-                                                    .params_json = fparams},
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "follow",
+                                                    .inputs = {lc, ra}, .period = 1,
+                                                    .compute = follow, .params_json = fparams},
                            err);
     if (fo < 0)
         return fo;
     qmtl_node ord = h->order_publisher(
         ctx,
-        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                  .name = "orders",
-                                  .signal = fo,
-                                  .price = pb,
-                                  .symbol = follower,
+        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = fo,
+                                  .price = pb, .symbol = follower,
                                   .quantity = h->config_number(ctx, "quantity", 1)},
         err);
     return ord < 0 ? ord : QMTL_OK;

@@ -41,10 +41,8 @@ static qmtl_node ind(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char
                      const char *name, qmtl_node in, double window, struct qmtl_err *err)
 {
     return h->indicator(ctx,
-                        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                      .kind = kind,
-                                                      .name = name,
-                                                      .inputs = {in},
+                        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = kind,
+                                                      .name = name, .inputs = {in},
                                                       .window = (int32_t)window},
                         err);
 }
@@ -66,13 +64,11 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return QMTL_EINVAL;
     }
     const char *tags[] = {symbol, NULL};
-    qmtl_node px = h->stream_input(ctx,
-                                   &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                                              .name = "price",
-                                                              .tags = tags,
-                                                              .interval = interval,
-                                                              .period = 1},
-                                   err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price",
+                                                   .tags = tags, .interval = interval, .period = 1},
+                        err);
     if (px < 0)
         return px;
     qmtl_node ef = ind(ctx, h, "ema", "ema_fast", px, fast, err);
@@ -87,24 +83,18 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     char sparams[96];
     snprintf(sparams, sizeof(sparams), "{\"overbought\":%.17g,\"oversold\":%.17g}",
              params.overbought, params.oversold);
-    qmtl_node sc = h->node(ctx,
-                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                    .name = "score",
-                                                    .inputs = {ef, es, r},
-                                                    .period = 1,
-                                                    .compute = score,
-                                                    .user = &params,
-                                                    .params_json = sparams},
-                           err);
+    qmtl_node sc =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "score",
+                                         .inputs = {ef, es, r}, .period = 1, .compute = score,
+                                         .user = &params, .params_json = sparams},
+                err);
     if (sc < 0)
         return sc;
     qmtl_node ord = h->order_publisher(
         ctx,
-        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                  .name = "orders",
-                                  .signal = sc,
-                                  .price = px,
-                                  .symbol = symbol,
+        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = sc,
+                                  .price = px, .symbol = symbol,
                                   .quantity = h->config_number(ctx, "quantity", 1)},
         err);
     return ord < 0 ? ord : QMTL_OK;

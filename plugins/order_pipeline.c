@@ -54,49 +54,40 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     double qty = h->config_number(ctx, "quantity", 10);
     if (!(window >= 2 && window <= 10000 && step_size > 0 && step_size <= 1 && qty > 0)) {
         err->code = QMTL_EINVAL;
-        snprintf(err->msg, sizeof(err->msg), "need 2 <= window <= 10000, 0 < step <= 1, quantity > 0");
+        snprintf(err->msg, sizeof(err->msg),
+                 "need 2 <= window <= 10000, 0 < step <= 1, quantity > 0");
         return QMTL_EINVAL;
     }
     const char *tags[] = {symbol, NULL};
-    qmtl_node px = h->stream_input(ctx,
-                                   &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                                              .name = "price",
-                                                              .tags = tags,
-                                                              .interval = interval,
-                                                              .period = 1},
-                                   err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price",
+                                                   .tags = tags, .interval = interval, .period = 1},
+                        err);
     if (px < 0)
         return px;
-    qmtl_node z = h->indicator(ctx,
-                               &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                             .kind = "zscore",
-                                                             .name = "z",
-                                                             .inputs = {px},
-                                                             .window = (int32_t)window},
-                               err);
+    qmtl_node z = h->indicator(
+        ctx,
+        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "zscore", .name = "z",
+                                      .inputs = {px}, .window = (int32_t)window},
+        err);
     if (z < 0)
         return z;
     char sparams[64];
     snprintf(sparams, sizeof(sparams), "{\"step\":%.17g}", step_size);
     qmtl_node sz = h->node(ctx,
-                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                    .name = "sizer",
-                                                    .inputs = {z},
-                                                    .period = 1,
-                                                    .compute = sizer,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "sizer",
+                                                    .inputs = {z}, .period = 1, .compute = sizer,
                                                     .state_size = sizeof(struct sizer_state),
                                                     .params_json = sparams},
                            err);
     if (sz < 0)
         return sz;
-    qmtl_node ord = h->order_publisher(ctx,
-                                       &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                                                 .name = "orders",
-                                                                 .signal = sz,
-                                                                 .price = px,
-                                                                 .symbol = symbol,
-                                                                 .quantity = qty},
-                                       err);
+    qmtl_node ord = h->order_publisher(
+        ctx,
+        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = sz,
+                                  .price = px, .symbol = symbol, .quantity = qty},
+        err);
     return ord < 0 ? ord : QMTL_OK;
 }
 

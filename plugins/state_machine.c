@@ -20,7 +20,7 @@ enum trend { FLAT = 0, UP = 1, DOWN = -1 };
 
 struct trend_state { /* host-owned, zeroed at creation: FLAT, no run */
     int32_t state;
-    int32_t run; /* > 0: consecutive up moves, < 0: down moves */
+    int32_t run;    /* > 0: consecutive up moves, < 0: down moves */
     double extreme; /* highest close while UP, lowest while DOWN */
 };
 
@@ -66,7 +66,9 @@ static int trend(const struct qmtl_view *v, struct qmtl_value *out)
         return QMTL_OK; /* no change: no output */
     s->state = next;
     s->extreme = close;
-    *out = qmtl_signal_value(next == UP ? QMTL_BUY : next == DOWN ? QMTL_SELL : QMTL_HOLD,
+    *out = qmtl_signal_value(next == UP     ? QMTL_BUY
+                             : next == DOWN ? QMTL_SELL
+                                            : QMTL_HOLD,
                              (double)next);
     return QMTL_OK;
 }
@@ -84,37 +86,28 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     }
     params.confirm = (int)confirm;
     const char *tags[] = {symbol, NULL};
-    qmtl_node px = h->stream_input(ctx,
-                                   &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                                              .name = "price",
-                                                              .tags = tags,
-                                                              .interval = interval,
-                                                              .period = 1},
-                                   err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price",
+                                                   .tags = tags, .interval = interval, .period = 1},
+                        err);
     if (px < 0)
         return px;
     char tparams[96];
     snprintf(tparams, sizeof(tparams), "{\"confirm\":%d,\"stop\":%.17g}", params.confirm,
              params.stop);
     qmtl_node tr = h->node(ctx,
-                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                    .name = "trend",
-                                                    .inputs = {px},
-                                                    .period = 2,
-                                                    .compute = trend,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "trend",
+                                                    .inputs = {px}, .period = 2, .compute = trend,
                                                     .state_size = sizeof(struct trend_state),
-                                                    .user = &params,
-                                                    .params_json = tparams},
+                                                    .user = &params, .params_json = tparams},
                            err);
     if (tr < 0)
         return tr;
     qmtl_node ord = h->order_publisher(
         ctx,
-        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                  .name = "orders",
-                                  .signal = tr,
-                                  .price = px,
-                                  .symbol = symbol,
+        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = tr,
+                                  .price = px, .symbol = symbol,
                                   .quantity = h->config_number(ctx, "quantity", 1)},
         err);
     return ord < 0 ? ord : QMTL_OK;

@@ -60,9 +60,9 @@ START_TEST(test_round_trip_by_hand)
     NEAR(st.turnover, 2099.95);
     NEAR(st.pnl, 96.85005);
     NEAR(st.ret, 0.009685005);
-    ck_assert_int_eq(st.bars, 2);  /* one point per timestamp */
+    ck_assert_int_eq(st.bars, 2);          /* one point per timestamp */
     NEAR(st.max_drawdown, 1.5005 / 10000); /* below the initial cash right after the buy */
-    ck_assert(st.sharpe == 0);     /* a single return: undefined, reported 0 */
+    ck_assert(st.sharpe == 0);             /* a single return: undefined, reported 0 */
     ck_assert_int_eq(st.interval_s, 60);
     broker_free(b);
 }

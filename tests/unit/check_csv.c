@@ -202,16 +202,15 @@ START_TEST(test_header_errors)
     ck_assert_msg(strstr(err, "empty.csv': empty file") != NULL, "%s", err);
     ck_assert_ptr_null(csv_open(write_file("blank.csv", "\n  \n\n"), 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "empty file") != NULL, "%s", err);
-    ck_assert_ptr_null(csv_open(write_file("noclose.csv", "timestamp,open,volume\n1,2,3\n"), 1,
-                                err, sizeof(err)));
+    ck_assert_ptr_null(
+        csv_open(write_file("noclose.csv", "timestamp,open,volume\n1,2,3\n"), 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "noclose.csv:1: no close column") != NULL, "%s", err);
     ck_assert_ptr_null(csv_open(write_file("nots.csv", "when,close\n1,2\n"), 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "nots.csv:1: no timestamp column") != NULL, "%s", err);
     ck_assert_ptr_null(
         csv_open(write_file("dup.csv", "ts,close,Close\n1,2,3\n"), 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "duplicate column 'Close'") != NULL, "%s", err);
-    ck_assert_ptr_null(
-        csv_open(write_file("quote.csv", "ts,\"close\n1,2\n"), 1, err, sizeof(err)));
+    ck_assert_ptr_null(csv_open(write_file("quote.csv", "ts,\"close\n1,2\n"), 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "unclosed quote") != NULL, "%s", err);
     ck_assert_ptr_null(csv_open("tests/data/does-not-exist.csv", 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "cannot open 'tests/data/does-not-exist.csv'") != NULL, "%s", err);
@@ -275,8 +274,7 @@ START_TEST(test_malformed_skip)
     ck_assert_int_eq(lines[2], 7);
     ck_assert_int_eq(csv_skipped(r), 3);
     ck_assert_int_eq(warnings, 3);
-    ck_assert_msg(strstr(last_warning, "malformed.csv:6: timestamp") != NULL, "%s",
-                  last_warning);
+    ck_assert_msg(strstr(last_warning, "malformed.csv:6: timestamp") != NULL, "%s", last_warning);
     ck_assert_msg(strstr(last_warning, "goes back in time") != NULL, "%s", last_warning);
     log_set_sink(NULL, NULL);
     csv_close(r);
@@ -312,8 +310,8 @@ START_TEST(test_row_errors)
         csv_close(r);
     }
     char err[512];
-    struct csv_reader *r = csv_open(write_file("hl.csv", "ts,high,low,close\n1,1,2,1.5\n"), 1,
-                                    err, sizeof(err));
+    struct csv_reader *r =
+        csv_open(write_file("hl.csv", "ts,high,low,close\n1,1,2,1.5\n"), 1, err, sizeof(err));
     ck_assert_ptr_nonnull(r);
     struct csv_row row;
     ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
@@ -344,8 +342,7 @@ START_TEST(test_large_streamed)
     for (long i = 0; i < n; i++) {
         double c = 100.0 + (double)(i % 1000) / 8.0;
         sum += c;
-        fprintf(fp, "%ld,%.3f,%.3f,%.3f,%.3f,%ld\n", 1600000000L + i * 60, c, c + 1, c - 1, c,
-                i);
+        fprintf(fp, "%ld,%.3f,%.3f,%.3f,%.3f,%ld\n", 1600000000L + i * 60, c, c + 1, c - 1, c, i);
     }
     fclose(fp);
     char err[512];

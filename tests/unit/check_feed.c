@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -156,8 +157,8 @@ static void check_moments(int kind, double drift, double vol)
     double want_mean = kind == FEED_SYNTH_GBM ? (drift - vol * vol / 2) * dt : drift * dt;
     double want_sd = vol * sqrt(dt);
     /* standard error of the mean is want_sd / sqrt(n): allow 5 of them */
-    ck_assert_msg(fabs(mean - want_mean) < 5 * want_sd / sqrt((double)n), "mean %g want %g",
-                  mean, want_mean);
+    ck_assert_msg(fabs(mean - want_mean) < 5 * want_sd / sqrt((double)n), "mean %g want %g", mean,
+                  want_mean);
     ck_assert_msg(fabs(sd / want_sd - 1) < 0.02, "sd %g want %g", sd, want_sd);
     feed_free(f);
 }
@@ -242,8 +243,8 @@ START_TEST(test_merge_stable)
         double v;
         const char *tag;
         long line;
-    } want[] = {{0, 10, "B", 2},   {0, 1, "A", 2},    {60, 20, "B", 3}, {60, 2, "A", 3},
-                {60, 3, "A", 4},   {120, 30, "B", 4}, {180, 4, "A", 5}, {240, 40, "B", 5}};
+    } want[] = {{0, 10, "B", 2}, {0, 1, "A", 2},    {60, 20, "B", 3}, {60, 2, "A", 3},
+                {60, 3, "A", 4}, {120, 30, "B", 4}, {180, 4, "A", 5}, {240, 40, "B", 5}};
     struct feed_event ev;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
@@ -308,8 +309,8 @@ START_TEST(test_csv_errors_through_feed)
     const char *tags[] = {"M"};
     log_set_sink(quiet, NULL);
     struct feed *f = feed_new();
-    ck_assert_int_eq(
-        feed_add_csv(f, "tests/data/malformed.csv", tags, 1, 60, 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/malformed.csv", tags, 1, 60, 1, err, sizeof(err)),
+                     0);
     struct feed_event ev;
     ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
     ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), -1);
@@ -320,8 +321,8 @@ START_TEST(test_csv_errors_through_feed)
     feed_free(f);
 
     f = feed_new();
-    ck_assert_int_eq(
-        feed_add_csv(f, "tests/data/malformed.csv", tags, 1, 60, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/malformed.csv", tags, 1, 60, 0, err, sizeof(err)),
+                     0);
     long n = 0;
     while (feed_next(f, &ev, err, sizeof(err)) == 1)
         n++;
@@ -331,17 +332,13 @@ START_TEST(test_csv_errors_through_feed)
     log_set_sink(NULL, NULL);
 
     f = feed_new();
-    ck_assert_int_eq(feed_add_csv(f, "tests/data/nope.csv", tags, 1, 60, 0, err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/nope.csv", tags, 1, 60, 0, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "cannot open 'tests/data/nope.csv'") != NULL, "%s", err);
-    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_a.csv", NULL, 0, 60, 0, err, sizeof(err)),
-                     -1);
-    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_a.csv", tags, 1, 60, 0, err, sizeof(err)),
-                     0);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_a.csv", NULL, 0, 60, 0, err, sizeof(err)), -1);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_a.csv", tags, 1, 60, 0, err, sizeof(err)), 0);
     ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
     /* no sources once reading started */
-    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_b.csv", tags, 1, 60, 0, err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_b.csv", tags, 1, 60, 0, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "after reading started") != NULL, "%s", err);
     feed_free(f);
     feed_free(NULL);
@@ -358,10 +355,56 @@ START_TEST(test_sample_ohlc_event)
     struct feed_event ev;
     ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
     ck_assert_int_eq(ev.is_bar, 1);
-    ck_assert(ev.bar.open == 100 && ev.bar.high == 105 && ev.bar.low == 95 &&
-              ev.bar.close == 102 && ev.bar.volume == 1000);
+    ck_assert(ev.bar.open == 100 && ev.bar.high == 105 && ev.bar.low == 95 && ev.bar.close == 102 &&
+              ev.bar.volume == 1000);
     ck_assert_int_eq(ev.interval_s, 86400);
     feed_free(f);
+}
+END_TEST
+
+/* A CSV and a generator in one feed; a bad first row fails at once; all rows bad = end. */
+START_TEST(test_mixed_and_edge_files)
+{
+    char err[512];
+    const char *ta[] = {"A"};
+    struct feed *f = feed_new();
+    struct feed_synth s = spec_of(FEED_SYNTH_GBM, 1, 3);
+    s.start_ts = 1704067200 + 30; /* between the CSV's minutes */
+    s.interval_s = 60;
+    ck_assert_int_eq(feed_add_synthetic(f, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_add_csv(f, "tests/data/two_b.csv", ta, 1, 60, 1, err, sizeof(err)), 0);
+    static const int64_t want_dt[] = {0, 30, 60, 90, 120, 150, 240};
+    static const size_t want_src[] = {1, 0, 1, 0, 1, 0, 1};
+    struct feed_event ev;
+    for (size_t i = 0; i < 7; i++) {
+        ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
+        ck_assert_int_eq(ev.ts, 1704067200 + want_dt[i]);
+        ck_assert_uint_eq(ev.source_index, want_src[i]);
+        ck_assert_str_eq(ev.source, want_src[i] ? "tests/data/two_b.csv" : "synthetic:gbm");
+        ck_assert_int_eq(ev.is_bar, want_src[i] ? 0 : 1);
+    }
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 0);
+    feed_free(f);
+
+    char path[] = "/tmp/check_feed.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("ts,close\nx,1\n2,y\n", fp);
+    fclose(fp);
+    log_set_sink(quiet, NULL);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, ta, 1, 0, 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":2: bad timestamp 'x'") != NULL, "%s", err);
+    feed_free(f);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, ta, 1, 0, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_skipped_rows(f), 2);
+    feed_free(f);
+    log_set_sink(NULL, NULL);
+    unlink(path);
 }
 END_TEST
 
@@ -382,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_merge_many);
     tcase_add_test(tc, test_csv_errors_through_feed);
     tcase_add_test(tc, test_sample_ohlc_event);
+    tcase_add_test(tc, test_mixed_and_edge_files);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

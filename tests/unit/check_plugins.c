@@ -40,8 +40,8 @@ static struct qmtl_testkit *load(const char *name, const char *params_yaml)
 
 static void near(double got, double want, const char *what, size_t i)
 {
-    ck_assert_msg(fabs(got - want) <= 1e-9 * (1 + fabs(want)), "%s[%zu] = %.17g, want %.17g",
-                  what, i, got, want);
+    ck_assert_msg(fabs(got - want) <= 1e-9 * (1 + fabs(want)), "%s[%zu] = %.17g, want %.17g", what,
+                  i, got, want);
 }
 
 /* Deterministic test prices: a noisy walk with slow swings (xorshift noise). */
@@ -61,8 +61,7 @@ static void make_prices(double *p, size_t n, uint64_t seed, double swing)
 static void feed_closes(struct qmtl_testkit *tk, const char *tag, const double *p, size_t n)
 {
     struct qmtl_err err = {0};
-    ck_assert_msg(qmtl_testkit_feed_closes(tk, tag, T0, 60, p, n, &err) == QMTL_OK, "%s",
-                  err.msg);
+    ck_assert_msg(qmtl_testkit_feed_closes(tk, tag, T0, 60, p, n, &err) == QMTL_OK, "%s", err.msg);
 }
 
 /* Output i of a node as a number, with its timestamp. */
@@ -103,8 +102,8 @@ struct ref_account {
  * The order publisher moves the position to target * quantity at the bar's close;
  * check the testkit's next order against that and book the fill by hand.
  */
-static void expect_target(struct qmtl_testkit *tk, struct ref_account *a, double target,
-                          double qty, size_t t, double close)
+static void expect_target(struct qmtl_testkit *tk, struct ref_account *a, double target, double qty,
+                          size_t t, double close)
 {
     double delta = target * qty - a->pos;
     if (fabs(delta) <= 1e-9)
@@ -191,8 +190,7 @@ static void ref_returns(const double *x, size_t n, double *out, int *has)
 }
 
 /* Population standard deviation of the last w items of x where has[] holds. */
-static void ref_stddev(const double *x, const int *xhas, size_t n, int w, double *out,
-                       int *has)
+static void ref_stddev(const double *x, const int *xhas, size_t n, int w, double *out, int *has)
 {
     for (size_t t = 0; t < n; t++) {
         has[t] = 0;
@@ -397,7 +395,7 @@ END_TEST
 /* The transitions worked out by hand (confirm 3, stop 2%). */
 START_TEST(test_state_machine_by_hand)
 {
-    static const double p[] = {100, 101, 102, 103,   104,   105, 102.8,
+    static const double p[] = {100,   101,   102, 103, 104, 105, 102.8,
                                102.7, 102.6, 103, 104, 105, 105};
     /* bar 3: 3 rises -> UP; bar 6: 102.8 < 105 * 0.98 -> FLAT; bar 8: 3 falls -> DOWN;
      * bar 11: 3 rises (and 105 > 102.6 * 1.02) -> UP */
@@ -441,7 +439,9 @@ START_TEST(test_state_machine_long)
     size_t k = 0;
     struct ref_account acct = {.cash = CASH};
     for (size_t t = 1; t < N; t++) {
-        run = p[t] > p[t - 1] ? (run > 0 ? run + 1 : 1) : p[t] < p[t - 1] ? (run < 0 ? run - 1 : -1) : 0;
+        run = p[t] > p[t - 1]   ? (run > 0 ? run + 1 : 1)
+              : p[t] < p[t - 1] ? (run < 0 ? run - 1 : -1)
+                                : 0;
         int next = state;
         if (state == 1) {
             extreme = fmax(extreme, p[t]);
@@ -557,10 +557,10 @@ START_TEST(test_lagged_correlation)
     struct qmtl_err err = {0};
     for (size_t t = 0; t < N; t++) {
         struct qmtl_bar ba = {a[t], a[t], a[t], a[t], 0}, bb = {b[t], b[t], b[t], b[t], 0};
-        ck_assert_msg(qmtl_testkit_feed_bar(tk, "AAA", T0 + (int64_t)t * 60, &ba, &err) == 0,
-                      "%s", err.msg);
-        ck_assert_msg(qmtl_testkit_feed_bar(tk, "BBB", T0 + (int64_t)t * 60, &bb, &err) == 0,
-                      "%s", err.msg);
+        ck_assert_msg(qmtl_testkit_feed_bar(tk, "AAA", T0 + (int64_t)t * 60, &ba, &err) == 0, "%s",
+                      err.msg);
+        ck_assert_msg(qmtl_testkit_feed_bar(tk, "BBB", T0 + (int64_t)t * 60, &bb, &err) == 0, "%s",
+                      err.msg);
     }
     ref_returns(a, N, ra, hra);
     ref_returns(b, N, rb, hrb);
@@ -608,9 +608,9 @@ START_TEST(test_all_load_and_validate)
     static const struct {
         const char *name, *bad;
     } cases[] = {
-        {"sma_crossover", "fast: 0\n"},      {"branching", "lag: 0\n"},
+        {"sma_crossover", "fast: 0\n"},        {"branching", "lag: 0\n"},
         {"multi_indicator", "oversold: 80\n"}, {"state_machine", "stop: 2\n"},
-        {"order_pipeline", "window: 1\n"},   {"lagged_correlation", "threshold: 1.5\n"},
+        {"order_pipeline", "window: 1\n"},     {"lagged_correlation", "threshold: 1.5\n"},
     };
     const char *b = getenv("QMTL_BUILD");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
