@@ -203,6 +203,12 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out;
     }
+    int fail_missing = cfg.host.on_missing && !strcmp(cfg.host.on_missing, "fail");
+    if (runner_check_streams(&r, fail_missing, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_FAIL;
+        goto out;
+    }
     if (a.explain) {
         if (a.json) {
             json_t *j = explain_json(&r.h);

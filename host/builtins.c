@@ -95,25 +95,6 @@ void builtin_release(struct builtin *b)
     b->dq_seq = NULL;
 }
 
-double builtin_read(const struct builtin *b, const struct qmtl_value *v)
-{
-    if (v->type == QMTL_T_BAR) {
-        switch (b->field) {
-        case BI_OPEN:
-            return v->as.bar.open;
-        case BI_HIGH:
-            return v->as.bar.high;
-        case BI_LOW:
-            return v->as.bar.low;
-        case BI_VOLUME:
-            return v->as.bar.volume;
-        default:
-            return v->as.bar.close;
-        }
-    }
-    return qmtl_value_number(v);
-}
-
 static void minmax_push(struct builtin *b, double x)
 {
     struct builtin_stats *s = &b->st;

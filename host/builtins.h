@@ -81,7 +81,26 @@ int builtin_init(struct builtin *b, int kind, int32_t window, double alpha, int 
 void builtin_release(struct builtin *b);
 
 /* The number the built-in reads from a value. */
-double builtin_read(const struct builtin *b, const struct qmtl_value *v);
+static inline double builtin_read(const struct builtin *b, const struct qmtl_value *v)
+{
+    if (v->type == QMTL_T_BAR) {
+        switch (b->field) {
+        case BI_OPEN:
+            return v->as.bar.open;
+        case BI_HIGH:
+            return v->as.bar.high;
+        case BI_LOW:
+            return v->as.bar.low;
+        case BI_VOLUME:
+            return v->as.bar.volume;
+        default:
+            return v->as.bar.close;
+        }
+    }
+    if (v->type == QMTL_T_NUMBER)
+        return v->as.number;
+    return qmtl_value_number(v);
+}
 
 /*
  * An item arrived on input 'slot' and the cache stored it with 'status' (enum nc_status).

@@ -6,6 +6,10 @@
 #include <string.h>
 
 struct graph {
+    void **arenas; /* node arrays and state arenas made by graph_finalize */
+    size_t n_arenas;
+    char **strings; /* interned node types and code hashes */
+    size_t n_strings;
     struct graph_node **nodes; /* by creation index */
     size_t n, cap;
     uint32_t *order; /* evaluation order: order[pos] = idx */
@@ -22,27 +26,31 @@ static void node_free(struct graph_node *n)
 {
     if (!n)
         return;
-    free(n->node_type);
     free(n->label);
-    free(n->code_hash);
     for (uint32_t i = 0; i < n->n_tags; i++)
         free(n->tags[i]);
     free(n->tags);
-    for (uint32_t i = 0; i < n->n_query_tags; i++)
-        free(n->query_tags[i]);
-    free(n->query_tags);
-    free(n->in);
+    if (n->kind == GRAPH_TAG_QUERY) {
+        for (uint32_t i = 0; i < n->n_query_tags; i++)
+            free(n->query_tags[i]);
+        free(n->query_tags);
+    }
+    if (n->in != &n->in1)
+        free(n->in);
     free(n->out);
     free(n->owners);
-    builtin_release(&n->bi);
-    free(n->state);
-    free(n->order_symbol);
+    if (n->bi)
+        builtin_release(n->bi);
+    free(n->bi);
+    if (n->kind == GRAPH_ORDER)
+        free(n->order_symbol);
     for (uint32_t i = 0; i < n->n_outs; i++) {
         nc_ring_free(n->outs[i].ring);
         free(n->outs[i].cons);
     }
     free(n->outs);
-    free(n->in_rings);
+    if (n->in_rings != &n->in_ring1)
+        free(n->in_rings);
     free(n->win);
     free(n->json_out);
     for (uint32_t i = 0; i < n->n_side; i++)
@@ -58,10 +66,31 @@ void graph_free(struct graph *g)
         return;
     for (size_t i = 0; i < g->n; i++)
         node_free(g->nodes[i]);
+    for (size_t i = 0; i < g->n_arenas; i++)
+        free(g->arenas[i]);
+    free(g->arenas);
     free(g->nodes);
+    for (size_t i = 0; i < g->n_strings; i++)
+        free(g->strings[i]);
+    free(g->strings);
     free(g->order);
     free(g->slots);
     free(g);
+}
+
+/* Few distinct values (node types, code hashes): a linear search from the newest. */
+static const char *intern(struct graph *g, const char *s)
+{
+    for (size_t i = g->n_strings; i-- > 0;)
+        if (strcmp(g->strings[i], s) == 0)
+            return g->strings[i];
+    char **p = realloc(g->strings, (g->n_strings + 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    g->strings = p;
+    if (!(p[g->n_strings] = strdup(s)))
+        return NULL;
+    return p[g->n_strings++];
 }
 
 static uint64_t hash_id(const char *s)
@@ -174,10 +203,7 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         .node_type = d->node_type,
         .interval = d->interval,
         .period = d->period,
-        /* an empty object hashes as null (one identity for "no parameters") */
-        .params = d->params && json_is_object(d->params) && !json_object_size(d->params)
-                      ? NULL
-                      : d->params,
+        .params = d->params,
         .deps = deps,
         .n_deps = d->n_inputs,
         .schema_compat_id = "",
@@ -213,15 +239,14 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
     n->pos = n->idx;
     n->kind = d->kind;
     memcpy(n->id, id, sizeof(id));
-    n->node_type = strdup(d->node_type);
+    n->node_type = intern(g, d->node_type);
     n->label = strdup(d->label ? d->label : d->node_type);
-    n->code_hash = strdup(d->code_hash ? d->code_hash : "");
+    n->code_hash = intern(g, d->code_hash ? d->code_hash : "");
     n->interval = d->interval;
     n->period = d->period;
     n->is_private = d->is_private;
     n->last_fired = INT64_MIN;
-    n->last_out_ts = INT64_MIN;
-    n->in = calloc(d->n_inputs ? d->n_inputs : 1, sizeof(*n->in));
+    n->in = d->n_inputs <= 1 ? &n->in1 : calloc(d->n_inputs, sizeof(*n->in));
     if (d->n_tags)
         n->tags = dup_strv(d->tags, d->n_tags);
     if (!n->node_type || !n->label || !n->code_hash || !n->in || (d->n_tags && !n->tags)) {
@@ -263,7 +288,8 @@ int graph_set_inputs(struct graph *g, uint32_t idx, const uint32_t *inputs, uint
         return -1;
     if (n)
         memcpy(in, inputs, n * sizeof(*in));
-    free(node->in);
+    if (node->in != &node->in1)
+        free(node->in);
     node->in = in;
     node->n_in = n;
     return 0;
@@ -286,7 +312,7 @@ static int cmp_order(const void *a, const void *b)
 static int add_edge(struct graph_node *from, uint32_t child, uint32_t slot)
 {
     if (from->n_out == from->cap_out) {
-        uint32_t nc = from->cap_out ? from->cap_out * 2 : 4;
+        uint32_t nc = from->cap_out ? from->cap_out * 2 : 1;
         struct graph_edge *e = realloc(from->out, nc * sizeof(*e));
         if (!e)
             return -1;
@@ -294,6 +320,45 @@ static int add_edge(struct graph_node *from, uint32_t child, uint32_t slot)
         from->cap_out = nc;
     }
     from->out[from->n_out++] = (struct graph_edge){child, slot};
+    return 0;
+}
+
+static int keep_arena(struct graph *g, void *p)
+{
+    void **a = realloc(g->arenas, (g->n_arenas + 1) * sizeof(*a));
+    if (!a)
+        return -1;
+    g->arenas = a;
+    a[g->n_arenas++] = p;
+    return 0;
+}
+
+/* Custom nodes' states: one zeroed arena, in evaluation order (contiguous reads). The
+ * nodes themselves stay where they are: moving them would leave heap holes that the
+ * large rings allocated next cannot reuse. */
+static int alloc_states(struct graph *g)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < g->n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
+        if (x->state_size && !x->state)
+            total += (x->state_size + 15) & ~(size_t)15;
+    }
+    if (!total)
+        return 0;
+    char *states = calloc(1, total);
+    if (!states || keep_arena(g, states)) {
+        free(states);
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t p = 0; p < g->n; p++) {
+        struct graph_node *x = g->nodes[g->order[p]];
+        if (x->state_size && !x->state) {
+            x->state = states + off;
+            off += (x->state_size + 15) & ~(size_t)15;
+        }
+    }
     return 0;
 }
 
@@ -358,6 +423,12 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);
     g->order = order;
+    if (alloc_states(g)) {
+        snprintf(err, errlen, "out of memory");
+        free(indeg);
+        free(queue);
+        return -1;
+    }
     free(indeg);
     free(queue);
     return 0;

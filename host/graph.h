@@ -9,6 +9,7 @@
  * graph_finalize() orders the nodes topologically (rank = 1 + max rank of inputs; ties
  * by NodeID, then by creation order), fills each node's 'pos' and the children edges,
  * and refuses cycles and unknown inputs. The scheduler evaluates nodes by 'pos'.
+ * It also allocates the custom nodes' states from one arena in that order.
  */
 #ifndef QMTL_HOST_GRAPH_H
 #define QMTL_HOST_GRAPH_H
@@ -38,10 +39,17 @@ struct graph_edge {
     uint32_t slot; /* input slot in the child */
 };
 
+struct graph_node;
+
+struct graph_cons {
+    struct graph_node *node;
+    uint32_t slot;
+};
+
 /* A ring this node's emissions go to, and the (node, slot) pairs reading it. */
 struct graph_out {
     struct nc_ring *ring;
-    struct graph_edge *cons;
+    struct graph_cons *cons;
     uint32_t n_cons, cap_cons;
 };
 
@@ -52,70 +60,80 @@ struct graph_side_item {
 };
 
 struct graph_node {
-    /* identity */
-    uint32_t idx; /* creation index (stable) */
-    uint32_t pos; /* evaluation position after graph_finalize */
-    uint32_t rank;
+    /* hot: read or written on every evaluation (the first cache line) */
+    uint32_t wave_mask;        /* inputs delivered in the current wave (bit per slot < 32) */
+    uint32_t wave_trigger;     /* first input slot delivered in the wave */
+    int64_t wave_ts;           /* bucket delivered last in the wave */
+    uint8_t wave_gap, wave_dup, wave_late;
+    uint8_t same_interval;     /* every input's interval is the node's: bucket = ts */
+    int failed;
     int kind;                  /* enum graph_kind */
+    uint32_t pos;              /* evaluation position after graph_finalize */
+    uint32_t live_owners;      /* owners not stopped; 0 = node is not evaluated */
+    uint32_t n_in;
+    struct nc_ring *in_ring1;  /* input slot 0's ring */
+    qmtl_compute_fn compute;   /* GRAPH_CUSTOM */
+    void *state;               /* custom node state: zeroed, in the graph's state arena
+                                * (allocated by graph_finalize, evaluation order) */
+
+    /* warm: on emission */
+    struct nc_ring **in_rings; /* per input slot (owned by the upstream's outs; &in_ring1
+                                * when one) */
+    uint32_t flags;            /* QMTL_FIRE_ON_ANY */
+    uint32_t n_outs;
+    struct graph_out *outs;    /* a stream's own history ring is outs[0] */
+    struct builtin *bi;        /* GRAPH_INDICATOR (owned) */
+    const void *user;
+    struct qmtl_ctx *ctx;      /* first declarer's context (custom nodes) */
+    int64_t interval;          /* seconds */
+    int64_t last_fired;        /* bucket of the last aligned computation */
+    long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
+
+    /* identity */
+    uint32_t idx;              /* creation index (stable) */
+    uint32_t rank;
     char id[NODEID_LEN + 1];   /* NodeID */
-    char *node_type;           /* e.g. "StreamInput", "sma", "Custom" */
+    const char *node_type;     /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
     char *label;               /* display name (first declarer's) */
-    char *code_hash;
+    const char *code_hash;     /* interned */
     char **tags;               /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;
-    int64_t interval;          /* seconds */
     int32_t period;
-    uint32_t flags;            /* QMTL_FIRE_ON_ANY */
     int32_t on_missing, on_late;
     int64_t allowed_lateness;
+    size_t state_size;
 
-    uint32_t *in;              /* upstream indices, one per input slot */
-    uint32_t n_in;
-    struct graph_edge *out;
+    uint32_t *in;              /* upstream indices, one per input slot (&in1 when one) */
+    uint32_t in1;
+    struct graph_edge *out;    /* children (explain, tests) */
     uint32_t n_out, cap_out;
+    struct qmtl_window *win;   /* per input slot: view copies when n_in > 1 */
 
     /* owners: strategy indices, one per declaration */
     uint32_t *owners;
     uint32_t n_owners, cap_owners;
-    uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
 
-    /* kind-specific configuration */
-    struct builtin bi;           /* GRAPH_INDICATOR */
-    qmtl_compute_fn compute;     /* GRAPH_CUSTOM */
-    void *state;                 /* custom node state (host-owned, zeroed) */
-    size_t state_size;
-    const void *user;
-    struct qmtl_ctx *ctx;        /* first declarer's context (custom nodes) */
-    double sig_buy_above, sig_sell_below, sig_size; /* GRAPH_SIGNAL */
-    int sig_long_only;
-    double sig_target;           /* current target (signal state) */
-    int sig_has_target;
-    char *order_symbol;          /* GRAPH_ORDER */
-    double order_quantity;
-    uint32_t order_strategy;
-    char **query_tags;           /* GRAPH_TAG_QUERY */
-    uint32_t n_query_tags;
-    int match_mode;
-
-    /* runtime */
-    struct nc_ring **in_rings;   /* per input slot (owned by the upstream's outs) */
-    struct qmtl_window *win;     /* per input slot: view copies when n_in > 1 */
-    struct graph_out *outs;      /* a stream's own history ring is outs[0] */
-    uint32_t n_outs;
-    struct qmtl_value last_out;
-    int64_t last_out_ts;
-    int has_out;
-    char *json_out;              /* copy of the last JSON output */
+    union { /* kind-specific, exclusive */
+        struct { /* GRAPH_SIGNAL */
+            double sig_buy_above, sig_sell_below, sig_size;
+            double sig_target; /* current target (signal state) */
+            int sig_long_only;
+        };
+        struct { /* GRAPH_ORDER */
+            char *order_symbol;
+            double order_quantity;
+            uint32_t order_strategy;
+        };
+        struct { /* GRAPH_TAG_QUERY */
+            char **query_tags;
+            uint32_t n_query_tags;
+            int match_mode;
+        };
+    };
+    char *json_out;            /* copy of the last JSON output */
     size_t json_cap;
-    int64_t last_fired;          /* bucket of the last aligned computation */
-    uint32_t wave_mask;          /* inputs delivered in the current wave (bit per slot < 32) */
-    uint32_t wave_trigger;
-    int64_t wave_ts;
-    uint8_t wave_gap, wave_dup, wave_late;
-    int failed;
-    long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
-    struct graph_side_item *side;  /* side output (on_late = side_output), newest kept */
+    struct graph_side_item *side; /* side output (on_late = side_output), newest kept */
     uint32_t n_side, cap_side;
 };
 

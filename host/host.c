@@ -60,7 +60,9 @@ void host_release(struct host *h)
     }
     free(h->params);
     for (size_t i = 0; i < h->n_routes; i++) {
-        free(h->routes[i].key);
+        for (size_t j = 0; j < h->routes[i].n_tags; j++)
+            free(h->routes[i].tags[j]);
+        free(h->routes[i].tags);
         free(h->routes[i].streams);
     }
     free(h->routes);
@@ -194,6 +196,25 @@ static void hook_output(void *arg, struct graph_node *n, int64_t ts, const struc
         h->on_output(h->output_arg, n, ts, v);
 }
 
+static void notify_signal(struct host_strategy *st, int64_t ts, const struct qmtl_signal *sg)
+{
+    st->signals++;
+    if (st->desc->on_signal)
+        st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+}
+
+/* Does strategy s have an order publisher reading signal node n? (It reports the signal.) */
+static int published_by(const struct host *h, const struct graph_node *n, uint32_t s)
+{
+    for (uint32_t e = 0; e < n->n_out; e++) {
+        const struct graph_node *c = graph_node(h->g, n->out[e].node);
+        if (c->kind == GRAPH_ORDER && n->out[e].slot == 0 && c->order_strategy == s)
+            return 1;
+    }
+    return 0;
+}
+
+/* A signal node emitted: owners without an order publisher on it hear it here. */
 static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg)
 {
     struct host *h = arg;
@@ -204,11 +225,9 @@ static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
         for (uint32_t j = 0; j < i; j++)
             seen |= n->owners[j] == s;
         struct host_strategy *st = h->st[s];
-        if (seen || st->stopped)
+        if (seen || st->stopped || published_by(h, n, s))
             continue;
-        st->signals++;
-        if (st->desc->on_signal)
-            st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+        notify_signal(st, ts, sg);
     }
 }
 
@@ -236,6 +255,15 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;
+    /* every signal reaching a publisher is the strategy's signal (from a signal node or a
+     * custom node alike) */
+    struct qmtl_signal sg = {.action = target > 0 ? QMTL_BUY : target < 0 ? QMTL_SELL : QMTL_HOLD,
+                             .target = target};
+    if (sv->type == QMTL_T_SIGNAL)
+        sg = sv->as.signal;
+    notify_signal(st, ts, &sg);
+    if (st->stopped)
+        return; /* on_signal may not stop it, but be safe */
     if (target > 1)
         target = 1;
     if (target < -1)
@@ -340,7 +368,7 @@ int host_finalize(struct host *h, char *err, size_t errlen)
         .arg = h,
         .api = host_api_table(),
         .node_error = hook_error,
-        .output = hook_output,
+        .output = h->on_output ? hook_output : NULL,
         .signal = hook_signal,
         .order = hook_order,
     };
@@ -359,19 +387,27 @@ int host_finalize(struct host *h, char *err, size_t errlen)
     return 0;
 }
 
+static int route_is(const struct host_route *r, const char *const *tags, size_t n_tags)
+{
+    if (r->n_tags != n_tags)
+        return 0;
+    for (size_t i = 0; i < n_tags; i++)
+        if (r->tags[i] != tags[i] && strcmp(r->tags[i], tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
 static struct host_route *route_for(struct host *h, const char *const *tags, size_t n_tags)
 {
-    char key[1024];
-    size_t len = 0;
-    for (size_t i = 0; i < n_tags; i++) {
-        int w = snprintf(key + len, sizeof(key) - len, "%s%s", i ? "\x1f" : "", tags[i]);
-        if (w < 0 || (size_t)w >= sizeof(key) - len)
-            return NULL;
-        len += (size_t)w;
-    }
+    if (h->last_route < h->n_routes && route_is(&h->routes[h->last_route], tags, n_tags))
+        return &h->routes[h->last_route];
     for (size_t i = 0; i < h->n_routes; i++)
-        if (strcmp(h->routes[i].key, key) == 0)
+        if (route_is(&h->routes[i], tags, n_tags)) {
+            h->last_route = i;
             return &h->routes[i];
+        }
+    if (n_tags > 64)
+        return NULL;
     struct host_route *r = realloc(h->routes, (h->n_routes + 1) * sizeof(*r));
     if (!r)
         return NULL;
@@ -379,12 +415,14 @@ static struct host_route *route_for(struct host *h, const char *const *tags, siz
     r = &h->routes[h->n_routes];
     memset(r, 0, sizeof(*r));
     size_t n = graph_count(h->g);
-    r->key = strdup(key);
+    r->tags = calloc(n_tags ? n_tags : 1, sizeof(*r->tags));
     r->streams = calloc(n ? n : 1, sizeof(*r->streams));
-    if (!r->key || !r->streams) {
-        free(r->key);
-        free(r->streams);
-        return NULL;
+    if (!r->tags || !r->streams)
+        goto oom;
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!(r->tags[i] = strdup(tags[i])))
+            goto oom;
+        r->n_tags++;
     }
     /* in evaluation order, so equal timestamps replay deterministically */
     for (uint32_t p = 0; p < n; p++) {
@@ -401,8 +439,14 @@ static struct host_route *route_for(struct host *h, const char *const *tags, siz
         if (hit == n_tags && n_tags)
             r->streams[r->n++] = x->idx;
     }
-    h->n_routes++;
+    h->last_route = h->n_routes++;
     return r;
+oom:
+    for (size_t i = 0; i < r->n_tags; i++)
+        free(r->tags[i]);
+    free(r->tags);
+    free(r->streams);
+    return NULL;
 }
 
 int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,

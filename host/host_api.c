@@ -494,7 +494,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n,
                            &created, what, err);
     json_decref(params);
-    if (h > 0 && created && builtin_init(&n->bi, kind, window, alpha, field))
+    if (h > 0 && created &&
+        (!(n->bi = calloc(1, sizeof(*n->bi))) || builtin_init(n->bi, kind, window, alpha, field)))
         return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
     return h;
 }
@@ -603,9 +604,7 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         n->on_missing = spec->on_missing;
         n->on_late = spec->on_late;
         n->allowed_lateness = spec->allowed_lateness;
-        n->state_size = spec->state_size;
-        if (spec->state_size && !(n->state = calloc(1, spec->state_size)))
-            return set_err(err, QMTL_ENOMEM, "%s: out of memory for state", what);
+        n->state_size = spec->state_size; /* allocated by graph_finalize */
     }
     return h;
 }

@@ -73,7 +73,8 @@ struct host_param {
 };
 
 struct host_route {
-    char *key; /* tags joined by '\x1f' */
+    char **tags; /* the data item's tags */
+    size_t n_tags;
     uint32_t *streams;
     size_t n;
 };
@@ -91,7 +92,7 @@ struct host {
     struct host_param *params;
     size_t n_params;
     struct host_route *routes;
-    size_t n_routes;
+    size_t n_routes, last_route;
     host_output_fn on_output;
     void *output_arg;
     int finalized;

@@ -8,15 +8,12 @@ struct nc_ring *nc_ring_new(uint32_t cap, int64_t interval, const char *upstream
 {
     if (cap < 1)
         cap = 1;
-    struct nc_ring *r = calloc(1, sizeof(*r));
+    /* one block: the ring, its values, then its timestamps */
+    struct nc_ring *r = calloc(1, sizeof(*r) + (size_t)cap * (sizeof(struct qmtl_value) +
+                                                              sizeof(int64_t)));
     if (!r)
         return NULL;
-    /* one block: values then timestamps */
-    char *mem = calloc(cap, sizeof(struct qmtl_value) + sizeof(int64_t));
-    if (!mem) {
-        free(r);
-        return NULL;
-    }
+    char *mem = (char *)(r + 1);
     r->w.values = (const struct qmtl_value *)mem;
     r->w.ts = (const int64_t *)(mem + (size_t)cap * sizeof(struct qmtl_value));
     r->w.cap = cap;
@@ -42,7 +39,6 @@ void nc_ring_free(struct nc_ring *r)
     if (!r)
         return;
     free_json(r);
-    free((void *)r->w.values);
     free(r);
 }
 
@@ -74,7 +70,7 @@ static int store(struct qmtl_value *dst, const struct qmtl_value *v)
     return 0;
 }
 
-enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
+enum nc_status nc_ring_append_slow(struct nc_ring *r, int64_t ts, const struct qmtl_value *v)
 {
     struct qmtl_window *w = &r->w;
     struct qmtl_value *vals = (struct qmtl_value *)w->values;

@@ -56,7 +56,37 @@ void nc_ring_free(struct nc_ring *r);
 /* Forget every item (e.g. when the compute key changes). */
 void nc_ring_clear(struct nc_ring *r);
 
-enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts, const struct qmtl_value *v);
+/* The general append (JSON values, first item, late, duplicate). */
+enum nc_status nc_ring_append_slow(struct nc_ring *r, int64_t ts, const struct qmtl_value *v);
+
+/* Append one item (see the ordering rules above). */
+static inline enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts,
+                                            const struct qmtl_value *v)
+{
+    struct qmtl_window *w = &r->w;
+    int64_t b = ts - ts % w->interval;
+    /* fast path: a number/bar/... in the next bucket, slot not holding JSON */
+    if (ts >= 0 && r->newest != INT64_MIN && b == r->newest + w->interval &&
+        v->type != QMTL_T_JSON) {
+        uint32_t h = w->head + 1 == w->cap ? 0 : w->head + 1;
+        struct qmtl_value *slot = (struct qmtl_value *)&w->values[h];
+        if (slot->type != QMTL_T_JSON) {
+            if (w->count == w->cap) {
+                r->evicted = *slot;
+                r->has_evicted = 1;
+            } else {
+                r->has_evicted = 0;
+                w->count++;
+            }
+            *slot = *v;
+            ((int64_t *)w->ts)[h] = b;
+            w->head = h;
+            r->newest = b;
+            return NC_OK;
+        }
+    }
+    return nc_ring_append_slow(r, ts, v);
+}
 /* Insert a late item in bucket order: NC_OK stored, NC_DUP replaced the same bucket,
  * NC_LATE older than everything a full ring keeps (dropped), NC_ERR out of memory. */
 enum nc_status nc_ring_insert_late(struct nc_ring *r, int64_t ts, const struct qmtl_value *v);

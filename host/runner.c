@@ -35,6 +35,12 @@ void runner_release(struct runner *r)
     for (size_t i = 0; i < r->n_problems; i++)
         free(r->problems[i]);
     free(r->problems);
+    for (size_t i = 0; i < r->n_sources; i++) {
+        for (char **t = r->source_tags[i]; t && *t; t++)
+            free(*t);
+        free(r->source_tags[i]);
+    }
+    free(r->source_tags);
     feed_free(r->feed);
     memset(r, 0, sizeof(*r));
 }
@@ -132,9 +138,63 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
         rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, fail_on_csv_errors,
                           err, errlen);
     }
-    if (rc == 0)
-        r->n_sources++;
-    return rc;
+    if (rc)
+        return rc;
+    char ***st = realloc(r->source_tags, (r->n_sources + 1) * sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->source_tags = st;
+    char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
+    for (size_t i = 0; copy && i < ds->n_tags; i++)
+        copy[i] = strdup(ds->tags[i]);
+    st[r->n_sources++] = copy;
+    return 0;
+}
+
+static int source_feeds(char *const *src, const struct graph_node *x)
+{
+    if (!src || !src[0])
+        return 0;
+    for (; *src; src++) {
+        int found = 0;
+        for (uint32_t j = 0; j < x->n_tags && !found; j++)
+            found = strcmp(*src, x->tags[j]) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
+{
+    int unfed = 0;
+    for (uint32_t i = 0; i < graph_count(r->h.g); i++) {
+        const struct graph_node *x = graph_node(r->h.g, i);
+        if (x->kind != GRAPH_STREAM || !x->live_owners)
+            continue;
+        int fed = 0;
+        for (size_t k = 0; k < r->n_sources && !fed; k++)
+            fed = source_feeds(r->source_tags[k], x);
+        if (fed)
+            continue;
+        unfed++;
+        char tags[256] = "";
+        size_t len = 0;
+        for (uint32_t j = 0; j < x->n_tags && len < sizeof(tags); j++)
+            len += (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s", j ? "," : "",
+                                    x->tags[j]);
+        const char *who = r->h.st[x->owners[0]]->name;
+        if (fail) {
+            snprintf(err, errlen, "stream '%s' (tags %s) of strategy '%s': no data source",
+                     x->label, tags, who);
+            return -1;
+        }
+        LOG_WARN("runner", "stream '%s' (tags %s) of strategy '%s': no data source, it stays idle",
+                 x->label, tags, who);
+    }
+    return unfed;
 }
 
 int runner_start(struct runner *r, char *err, size_t errlen)

@@ -36,6 +36,7 @@ struct runner {
     size_t n_problems;
     struct feed *feed;
     size_t n_sources;
+    char ***source_tags; /* per source: NULL-terminated copies of its tags */
     double load_s, replay_s;  /* wall time */
     uint64_t events;          /* data items replayed */
     long skipped_rows;        /* malformed CSV rows skipped */
@@ -52,6 +53,14 @@ int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
 /* Add a data source (CSV path, resolved against base_dir when relative, or synthetic). */
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
                     int fail_on_csv_errors, char *err, size_t errlen);
+
+/*
+ * Streams that no data source feeds (a source feeds a stream when every tag of the source
+ * is among the stream's tags). Each is logged as a warning naming the strategy and tags;
+ * with 'fail' the first one is returned as an error instead. Returns the number of
+ * unfed streams, or -1 (fail) with err. Call after runner_start().
+ */
+int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen);
 
 /* Finalize the DAG and call on_start. 0 or -1. */
 int runner_start(struct runner *r, char *err, size_t errlen);

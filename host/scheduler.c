@@ -8,6 +8,7 @@
 
 struct sched {
     struct graph *g;
+    struct graph_node **at; /* by evaluation position */
     struct sched_hooks h;
     uint64_t *pending; /* bit per evaluation position */
     size_t words;
@@ -29,10 +30,14 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
                 break;
             }
     if (!o) {
-        struct graph_out *no = realloc(u->outs, (u->n_outs + 1) * sizeof(*no));
-        if (!no)
-            return NULL;
-        u->outs = no;
+        /* capacity doubles at powers of two */
+        if ((u->n_outs & (u->n_outs - 1)) == 0) {
+            uint32_t nc = u->n_outs ? u->n_outs * 2 : 1;
+            struct graph_out *no = realloc(u->outs, nc * sizeof(*no));
+            if (!no)
+                return NULL;
+            u->outs = no;
+        }
         o = &u->outs[u->n_outs];
         memset(o, 0, sizeof(*o));
         if (!(o->ring = nc_ring_new(cap, u->interval, u->id)))
@@ -42,14 +47,14 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
     }
     if (x) {
         if (o->n_cons == o->cap_cons) {
-            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 2;
-            struct graph_edge *e = realloc(o->cons, nc * sizeof(*e));
+            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 1;
+            struct graph_cons *e = realloc(o->cons, nc * sizeof(*e));
             if (!e)
                 return NULL;
             o->cons = e;
             o->cap_cons = nc;
         }
-        o->cons[o->n_cons++] = (struct graph_edge){x->idx, slot};
+        o->cons[o->n_cons++] = (struct graph_cons){x, slot};
     }
     return o->ring;
 }
@@ -66,8 +71,11 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
     s->words = (n + 63) / 64;
     s->lo = s->words;
     s->pending = calloc(s->words ? s->words : 1, sizeof(*s->pending));
-    if (!s->pending)
+    s->at = calloc(n ? n : 1, sizeof(*s->at));
+    if (!s->pending || !s->at)
         goto oom;
+    for (uint32_t p = 0; p < n; p++)
+        s->at[p] = graph_at(g, p);
     /* a stream's own history first, so that it is outs[0] */
     for (uint32_t p = 0; p < n; p++) {
         struct graph_node *x = graph_at(g, p);
@@ -84,14 +92,21 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
         struct graph_node *x = graph_at(g, p);
         if (x->in_rings || !x->n_in)
             continue;
-        x->in_rings = calloc(x->n_in, sizeof(*x->in_rings));
+        x->in_rings = x->n_in == 1 ? &x->in_ring1 : calloc(x->n_in, sizeof(*x->in_rings));
         if (!x->in_rings)
             goto oom;
         if (x->n_in > 1 && !(x->win = calloc(x->n_in, sizeof(*x->win))))
             goto oom;
-        for (uint32_t i = 0; i < x->n_in; i++)
-            if (!(x->in_rings[i] = ring_for(graph_node(g, x->in[i]), x, i)))
+        x->same_interval = 1;
+        for (uint32_t i = 0; i < x->n_in; i++) {
+            struct graph_node *u = graph_node(g, x->in[i]);
+            if (!(x->in_rings[i] = ring_for(u, x, i)))
                 goto oom;
+            if (i == 0)
+                x->in_ring1 = x->in_rings[0];
+            if (u->interval != x->interval)
+                x->same_interval = 0;
+        }
     }
     return s;
 oom:
@@ -105,6 +120,7 @@ void sched_free(struct sched *s)
     if (!s)
         return;
     free(s->pending);
+    free(s->at);
     free(s);
 }
 
@@ -188,7 +204,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     struct nc_ring *r = o->ring;
     if (st == NC_ERR) {
         for (uint32_t k = 0; k < o->n_cons; k++) {
-            struct graph_node *c = graph_node(s->g, o->cons[k].node);
+            struct graph_node *c = o->cons[k].node;
             if (!c->failed && c->live_owners)
                 fail_node(s, c, QMTL_ENOMEM, "out of memory caching an item");
         }
@@ -197,7 +213,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     if (st == NC_LATE) {
         if (!r->shared) {
             /* a private ring: its single consumer's watermark and policy decide */
-            struct graph_node *c = graph_node(s->g, o->cons[0].node);
+            struct graph_node *c = o->cons[0].node;
             if (c->failed || !c->live_owners)
                 return;
             int64_t b = nc_bucket(ts, r->w.interval);
@@ -214,7 +230,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
         }
         enum nc_status li = nc_ring_insert_late(r, ts, v);
         for (uint32_t k = 0; k < o->n_cons; k++) {
-            struct graph_node *c = graph_node(s->g, o->cons[k].node);
+            struct graph_node *c = o->cons[k].node;
             if (c->failed || !c->live_owners)
                 continue;
             if (li == NC_LATE) {
@@ -226,7 +242,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
                 continue;
             }
             if (c->kind == GRAPH_INDICATOR)
-                builtin_rebuild(&c->bi, &r->w);
+                builtin_rebuild(c->bi, &r->w);
             c->wave_late = 1;
             arrived(s, c, o->cons[k].slot, ts);
         }
@@ -234,11 +250,11 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     }
     const struct qmtl_value *ev = r->has_evicted ? &r->evicted : NULL;
     for (uint32_t k = 0; k < o->n_cons; k++) {
-        struct graph_node *c = graph_node(s->g, o->cons[k].node);
+        struct graph_node *c = o->cons[k].node;
         if (c->failed || !c->live_owners)
             continue;
         if (c->kind == GRAPH_INDICATOR)
-            builtin_absorb(&c->bi, o->cons[k].slot, st, &r->w, ev);
+            builtin_absorb(c->bi, o->cons[k].slot, st, &r->w, ev);
         /* Only gaps and repeats in the data count: a sparse upstream (one that emits no
          * value on some buckets) is not missing data. */
         if (flags & WAVE_GAP)
@@ -267,9 +283,6 @@ static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_
         memcpy(n->json_out, src, len);
         v->as.json = n->json_out;
     }
-    n->last_out = *v;
-    n->last_out_ts = ts;
-    n->has_out = 1;
     n->emits++;
     if (s->h.output)
         s->h.output(s->h.arg, n, ts, v);
@@ -327,9 +340,13 @@ static void run_node(struct sched *s, struct graph_node *n)
         return;
     }
     int any = passthrough || (n->flags & QMTL_FIRE_ON_ANY);
-    if (any ? !nc_ready_any(n->in_rings, n->n_in) : !nc_full(n->in_rings, n->n_in))
+    if (n->n_in == 1) {
+        if (n->in_ring1->w.count < n->in_ring1->w.cap)
+            return;
+    } else if (any ? !nc_ready_any(n->in_rings, n->n_in) : !nc_full(n->in_rings, n->n_in)) {
         return;
-    int64_t b = nc_bucket(n->wave_ts, n->interval > 0 ? n->interval : 1);
+    }
+    int64_t b = n->same_interval ? n->wave_ts : nc_bucket(n->wave_ts, n->interval);
     if (!any && n->n_in > 1 && !late) {
         for (uint32_t i = 0; i < n->n_in; i++)
             if (nc_bucket(n->in_rings[i]->newest, n->interval) != b)
@@ -341,7 +358,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     s->now = b;
     const struct qmtl_window *wins;
     if (n->n_in == 1) {
-        wins = &n->in_rings[0]->w;
+        wins = &n->in_ring1->w;
     } else {
         for (uint32_t i = 0; i < n->n_in; i++)
             n->win[i] = n->in_rings[i]->w;
@@ -352,7 +369,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     n->computes++;
     switch (n->kind) {
     case GRAPH_INDICATOR:
-        builtin_output(&n->bi, wins, &out);
+        builtin_output(n->bi, wins, &out);
         break;
     case GRAPH_CUSTOM: {
         struct qmtl_view view = {
@@ -413,7 +430,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         while ((bits = s->pending[w]) != 0) {
             unsigned k = (unsigned)__builtin_ctzll(bits);
             s->pending[w] = bits & (bits - 1);
-            run_node(s, graph_at(s->g, (uint32_t)(w * 64 + k)));
+            run_node(s, s->at[w * 64 + k]);
         }
     }
     s->lo = s->words;

@@ -6,6 +6,7 @@
 #include <qmtl/testkit.h>
 
 #include <check.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,6 +435,66 @@ START_TEST(test_shared_once_and_tag_query)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- no allocation */
+
+static int alloc_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node m = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                    .kind = "sma", .inputs = {a}, .window = 20}, err);
+    qmtl_node mx = h->indicator(ctx, &(struct qmtl_indicator_spec){
+                                     QMTL_SPEC(qmtl_indicator_spec), .kind = "rolling_max",
+                                     .inputs = {a}, .window = 7}, err);
+    qmtl_node x = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                    .kind = "crossover", .inputs = {a, m}}, err);
+    qmtl_node c = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                               .inputs = {mx}, .compute = rec, .period = 5}, err);
+    qmtl_node sg = h->signal(ctx, &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec),
+                                  .input = x}, err);
+    qmtl_node o = h->order_publisher(ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
+                                          .signal = sg}, err);
+    return a < 0 || m < 0 || mx < 0 || x < 0 || c < 0 || sg < 0 || o < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin alloc_plugin = {QMTL_PLUGIN_HEADER, .name = "alloc",
+                                                .setup = alloc_setup};
+
+/* The numeric path (rings, built-ins, custom node, signal, orders, broker) allocates
+ * nothing per event once the routes exist. */
+START_TEST(test_no_allocation_per_event)
+{
+    struct host h;
+    char err[256];
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &alloc_plugin, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+    const char *tags[] = {"A"};
+    double px = 100;
+    uint64_t s = 7;
+    struct qmtl_value v = qmtl_number(0);
+    for (int i = 0; i < 200; i++) { /* warm-up: routes, broker symbols, first orders */
+        s = s * 6364136223846793005ull + 1;
+        px += (double)(s >> 40) / (1 << 24) - 0.5;
+        v.as.number = px;
+        host_feed(&h, tags, 1, T0 + 60 * i, &v);
+    }
+    n_calls = 0;
+    struct mallinfo2 m0 = mallinfo2();
+    long orders0 = h.st[0]->orders;
+    for (int i = 200; i < 20200; i++) {
+        s = s * 6364136223846793005ull + 1;
+        px += (double)(s >> 40) / (1 << 24) - 0.5;
+        v.as.number = px;
+        host_feed(&h, tags, 1, T0 + 60 * i, &v);
+    }
+    struct mallinfo2 m1 = mallinfo2();
+    ck_assert_int_gt(h.st[0]->orders - orders0, 100); /* the order path did run */
+    ck_assert_int_gt(n_calls, 1000);
+    ck_assert_msg(m1.uordblks == m0.uordblks, "heap in use moved by %ld bytes over 20000 events",
+                  (long)(m1.uordblks - m0.uordblks));
+    host_release(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -448,6 +509,7 @@ int main(void)
     tcase_add_test(tc, test_no_value_stops);
     tcase_add_test(tc, test_order_by_node_id);
     tcase_add_test(tc, test_shared_once_and_tag_query);
+    tcase_add_test(tc, test_no_allocation_per_event);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

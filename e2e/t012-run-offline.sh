@@ -55,6 +55,43 @@ cp "$F/rt_cross.so" "$P/rt_cross_copy.so"
 expect_rc 1 "duplicate plugin name" "$QMTL" run --offline --plugins "$P" --data BTC=gbm:count=10
 check "duplicate: message" grep -q "plugin 'rt_cross' (.*rt_cross_copy.so): duplicate name, already loaded from" "$E2E_TMP/out"
 
+# the same from a qmtl.yml: plugins dir, data, broker costs, strategy parameters
+cat > "$E2E_TMP/qmtl.yml" <<YML
+host:
+  plugins_dir: plugins
+  data:
+    - tags: [BTC]
+      synthetic: gbm
+      count: 500
+      interval_s: 60
+      seed: 11
+  strategies:
+    rt_slice:
+      window: 8
+broker:
+  initial_cash: 50000
+  fee_bps: 0
+  slippage_bps: 0
+YML
+rm -f "$P/rt_fail.so" "$P/rt_cross_copy.so"
+expect_rc 0 "run from qmtl.yml" "$QMTL" run --config "$E2E_TMP/qmtl.yml" --json
+check "config: data, params and cash used" python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+s={x["name"]:x for x in d["strategies"]}
+assert s["rt_slice"]["bars"]==500 and d["run"]["events"]==500, d
+assert abs(s["rt_slice"]["final_equity"]-50000-s["rt_slice"]["pnl"])<1e-6
+assert s["rt_slice"]["fees"]==0
+' "$E2E_TMP/out"
+expect_rc 0 "explain from qmtl.yml" "$QMTL" run --config "$E2E_TMP/qmtl.yml" --explain
+check "window parameter reached setup (sma period 8)" grep -q "sma 'ma' interval=60s period=8" "$E2E_TMP/out"
+# a stream nobody feeds: warned (skip) or refused (fail)
+expect_rc 0 "unfed stream is a warning" "$QMTL" run --offline --plugins "$P" --data ETH=gbm:count=10
+check "warning names the stream" grep -q "stream 'price' (tags BTC) of strategy 'rt_cross': no data source" "$E2E_TMP/err"
+expect_rc 1 "unfed stream fails with host.on_missing=fail" env QMTL__HOST__ON_MISSING=fail \
+    "$QMTL" run --offline --plugins "$P" --data ETH=gbm:count=10
+check "fail names the stream" grep -q "no data source" "$E2E_TMP/err"
+
 expect_rc 2 "no data is a usage error" "$QMTL" run --offline --plugins "$P"
 expect_rc 2 "bad --data" "$QMTL" run --offline --plugins "$P" --data "BTC=gbm:count=x"
 expect_rc 1 "missing CSV" "$QMTL" run --offline --plugins "$P" --data "BTC=$E2E_TMP/none.csv"
