@@ -455,6 +455,95 @@ START_TEST(test_shared_once_and_tag_query)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- tag query modes, cycles */
+
+static int tagged_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const xy[] = {"x", "y", NULL};
+    static const char *const x[] = {"x", NULL};
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node n1 = h->node(ctx,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "xy",
+                                                    .inputs = {a}, .compute = custom_shared,
+                                                    .tags = xy, .params_json = "{\"k\":1}"},
+                           err);
+    qmtl_node n2 = h->node(ctx,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "x",
+                                                    .inputs = {a}, .compute = custom_shared,
+                                                    .tags = x, .params_json = "{\"k\":2}"},
+                           err);
+    return a < 0 || n1 < 0 || n2 < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static int g_mode;
+static int mode_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const q[] = {"x", "y", NULL};
+    qmtl_node t =
+        h->tag_query(ctx,
+                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .query_tags = q,
+                                                   .match_mode = g_mode, .interval = "1m"},
+                     err);
+    return t < 0 ? t : QMTL_OK;
+}
+
+static const struct qmtl_plugin tagged = {QMTL_PLUGIN_HEADER, .name = "tagged",
+                                          .setup = tagged_setup};
+static const struct qmtl_plugin moder = {QMTL_PLUGIN_HEADER, .name = "moder", .setup = mode_setup};
+
+START_TEST(test_tag_query_match_modes)
+{
+    for (g_mode = 0; g_mode < 2; g_mode++) {
+        struct host h;
+        char err[256];
+        host_init(&h, NULL);
+        ck_assert_int_eq(host_add_strategy(&h, &tagged, NULL, NULL, err, sizeof(err)), 0);
+        ck_assert_int_eq(host_add_strategy(&h, &moder, NULL, NULL, err, sizeof(err)), 0);
+        ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+        struct graph_node *q = NULL;
+        for (uint32_t k = 0; k < graph_count(h.g); k++)
+            if (graph_node(h.g, k)->kind == GRAPH_TAG_QUERY)
+                q = graph_node(h.g, k);
+        ck_assert_ptr_nonnull(q);
+        /* any: both tagged nodes; all: only the one carrying x and y */
+        ck_assert_uint_eq(q->n_in, g_mode == QMTL_MATCH_ANY ? 2 : 1);
+        if (g_mode == QMTL_MATCH_ALL)
+            ck_assert_str_eq(graph_node(h.g, q->in[0])->label, "xy");
+        host_release(&h);
+    }
+}
+END_TEST
+
+static int loop_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const q[] = {"loop", NULL};
+    qmtl_node t = h->tag_query(ctx,
+                               &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec),
+                                                             .query_tags = q, .interval = "1m"},
+                               err);
+    /* its consumer carries the tag it queries: a cycle through the query */
+    qmtl_node n =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "me", .inputs = {t},
+                                         .compute = custom_shared, .tags = q},
+                err);
+    return t < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin looper = {QMTL_PLUGIN_HEADER, .name = "looper",
+                                          .setup = loop_setup};
+
+START_TEST(test_cycle_through_tag_query)
+{
+    struct host h;
+    char err[256];
+    host_init(&h, NULL);
+    ck_assert_int_eq(host_add_strategy(&h, &looper, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "cycle through node") != NULL, "%s", err);
+    host_release(&h);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- invalid results */
 
 static int bad_type(const struct qmtl_view *v, struct qmtl_value *out)
@@ -573,6 +662,8 @@ int main(void)
     tcase_add_test(tc, test_shared_once_and_tag_query);
     tcase_add_test(tc, test_no_allocation_per_event);
     tcase_add_test(tc, test_invalid_result_stops);
+    tcase_add_test(tc, test_tag_query_match_modes);
+    tcase_add_test(tc, test_cycle_through_tag_query);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
