@@ -1,0 +1,632 @@
+/* config_schema: the one table of qmtl.yml keys, value parsing, defaults, env overrides. */
+#include "config.h"
+#include "config_internal.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NORANGE 1, 0
+#define OFF(f) offsetof(struct qmtl_config, f)
+#define DOFF(f) offsetof(struct cfg_data_source, f)
+
+/* clang-format off */
+static const struct cfg_schema_entry schema[] = {
+    /* gateway */
+    {"gateway", "host", CFG_STR, OFF(gateway.host), "127.0.0.1", NORANGE, NULL, 0,
+     "address the gateway listens on"},
+    {"gateway", "port", CFG_INT, OFF(gateway.port), "8000", 0, 65535, NULL, 0,
+     "TCP port of the gateway (0 = any free port)"},
+    {"gateway", "store_path", CFG_PATH, OFF(gateway.store_path), "qmtl-gateway.db", NORANGE, NULL, 0,
+     "SQLite database file (WAL mode; \":memory:\" for a throwaway store)"},
+    {"gateway", "dagmanager_url", CFG_URL, OFF(gateway.dagmanager_url), "http://127.0.0.1:8001", NORANGE,
+     NULL, 0, "DAG manager base URL (\"\" = none; the gateway degrades)"},
+    {"gateway", "operator_token", CFG_STR, OFF(gateway.operator_token), "", NORANGE, NULL, CFG_F_SECRET,
+     "bearer token for operator routes (\"\" = operator routes answer 401)"},
+    {"gateway", "submit_token", CFG_STR, OFF(gateway.submit_token), "", NORANGE, NULL, CFG_F_SECRET,
+     "bearer token for strategy submission (\"\" = submission open)"},
+    {"gateway", "event_secret", CFG_STR, OFF(gateway.event_secret), "", NORANGE, NULL, CFG_F_SECRET,
+     "HS256 secret for event-stream tokens (QMTL_EVENT_SECRET wins; \"\" = random at start)"},
+    {"gateway", "event_kid", CFG_STR, OFF(gateway.event_kid), "qmtl-1", NORANGE, NULL, 0,
+     "key id put in event-stream tokens"},
+    {"gateway", "public_url", CFG_URL, OFF(gateway.public_url), "", NORANGE, NULL, 0,
+     "URL clients use to reach the gateway (\"\" = http://host:port)"},
+    {"gateway", "token_ttl_s", CFG_INT, OFF(gateway.token_ttl_s), "3600", 1, 31536000, NULL, 0,
+     "lifetime of event-stream tokens, seconds"},
+    {"gateway", "max_body_bytes", CFG_LONG, OFF(gateway.max_body_bytes), "1048576", 1024, 1073741824,
+     NULL, 0, "largest accepted HTTP request body"},
+    {"gateway", "max_header_bytes", CFG_LONG, OFF(gateway.max_header_bytes), "16384", 1024, 1048576,
+     NULL, 0, "largest accepted HTTP header block"},
+    {"gateway", "ws_max_message_bytes", CFG_LONG, OFF(gateway.ws_max_message_bytes), "65536", 125,
+     67108864, NULL, 0, "largest accepted WebSocket message"},
+    {"gateway", "ws_outbuf_limit_bytes", CFG_LONG, OFF(gateway.ws_outbuf_limit_bytes), "1048576", 1024,
+     1073741824, NULL, 0, "per-connection output backlog before a slow client is dropped"},
+    {"gateway", "ws_ping_interval_s", CFG_INT, OFF(gateway.ws_ping_interval_s), "20", 0, 3600, NULL, 0,
+     "seconds between WebSocket pings (0 = no pings)"},
+    {"gateway", "ws_rate_limit_per_s", CFG_INT, OFF(gateway.ws_rate_limit_per_s), "50", 0, 1000000,
+     NULL, 0, "client messages per second per connection (0 = unlimited)"},
+    {"gateway", "live_guard", CFG_BOOL, OFF(gateway.live_guard), "true", NORANGE, NULL, 0,
+     "live-domain changes need the header X-Allow-Live: true"},
+
+    /* dagmanager */
+    {"dagmanager", "host", CFG_STR, OFF(dagmanager.host), "127.0.0.1", NORANGE, NULL, 0,
+     "address the DAG manager listens on"},
+    {"dagmanager", "port", CFG_INT, OFF(dagmanager.port), "8001", 0, 65535, NULL, 0,
+     "TCP port of the DAG manager (0 = any free port)"},
+    {"dagmanager", "store_path", CFG_PATH, OFF(dagmanager.store_path), "qmtl-dagmanager.db", NORANGE,
+     NULL, 0, "SQLite database of the node/queue registry"},
+    {"dagmanager", "gateway_url", CFG_URL, OFF(dagmanager.gateway_url), "", NORANGE, NULL, 0,
+     "gateway base URL for callbacks (\"\" = none)"},
+
+    /* host */
+    {"host", "plugins_dir", CFG_PATH, OFF(host.plugins_dir), "plugins", NORANGE, NULL, 0,
+     "directory scanned for strategy plugins (*.so)"},
+    {"host", "data", CFG_DATA, OFF(host.data), "[]", NORANGE, NULL, CFG_F_NOENV,
+     "data sources: a sequence of mappings (keys below)"},
+    {"host", "world_id", CFG_STR, OFF(host.world_id), "", NORANGE, NULL, 0,
+     "world to attach to (\"\" = offline)"},
+    {"host", "gateway_url", CFG_URL, OFF(host.gateway_url), "", NORANGE, NULL, 0,
+     "gateway base URL (\"\" = offline)"},
+    {"host", "metrics_port", CFG_INT, OFF(host.metrics_port), "0", 0, 65535, NULL, 0,
+     "port of the Prometheus metrics endpoint (0 = off)"},
+    {"host", "hot_reload", CFG_BOOL, OFF(host.hot_reload), "true", NORANGE, NULL, 0,
+     "watch plugins_dir and reload changed plugins"},
+    {"host", "csv_errors", CFG_ENUM, OFF(host.csv_errors), "skip", NORANGE, "skip|fail", 0,
+     "bad CSV row: skip it (counted) or fail the run"},
+    {"host", "on_missing", CFG_ENUM, OFF(host.on_missing), "skip", NORANGE, "skip|fail", 0,
+     "node input with no data source: skip the node or fail the run"},
+    {"host", "strategies", CFG_STRATEGY, OFF(host.strategy_params), "{}", NORANGE, NULL, CFG_F_NOENV,
+     "per-strategy parameters: name -> mapping of scalars (kept as text)"},
+
+    /* host.data[] (offsets in struct cfg_data_source) */
+    {"host.data[]", "tags", CFG_STRLIST, DOFF(tags), "", NORANGE, NULL, CFG_F_REQUIRED | CFG_F_NOENV,
+     "tags the events carry (required; a string or a sequence of strings)"},
+    {"host.data[]", "path", CFG_PATH, DOFF(path), "", NORANGE, NULL, CFG_F_NOENV,
+     "CSV file (either path or synthetic)"},
+    {"host.data[]", "synthetic", CFG_ENUM, DOFF(synthetic), "", NORANGE, "gbm|random_walk", CFG_F_NOENV,
+     "generated series instead of a file"},
+    {"host.data[]", "interval_s", CFG_I64, DOFF(interval_s), "60", 1, 31536000, NULL, CFG_F_NOENV,
+     "bar interval, seconds"},
+    {"host.data[]", "count", CFG_LONG, DOFF(count), "10000", 1, 100000000, NULL, CFG_F_NOENV,
+     "synthetic: number of bars"},
+    {"host.data[]", "start_price", CFG_DOUBLE, DOFF(start_price), "100", 1e-9, 1e12, NULL, CFG_F_NOENV,
+     "synthetic: first price"},
+    {"host.data[]", "drift", CFG_DOUBLE, DOFF(drift), "0.0", -10, 10, NULL, CFG_F_NOENV,
+     "synthetic: drift per day"},
+    {"host.data[]", "volatility", CFG_DOUBLE, DOFF(volatility), "0.02", 0, 10, NULL, CFG_F_NOENV,
+     "synthetic: volatility per sqrt(day)"},
+    {"host.data[]", "seed", CFG_U64, DOFF(seed), "42", NORANGE, NULL, CFG_F_NOENV,
+     "synthetic: random seed"},
+    {"host.data[]", "start_ts", CFG_I64, DOFF(start_ts), "1700000000", 0, 4102444800.0, NULL,
+     CFG_F_NOENV, "synthetic: timestamp of the first bar (epoch seconds)"},
+
+    /* runtime */
+    {"runtime", "http_timeout_s", CFG_DOUBLE, OFF(runtime.http_timeout_s), "2.0", 0.001, 3600, NULL, 0,
+     "HTTP request timeout, seconds"},
+    {"runtime", "ws_receive_timeout_s", CFG_DOUBLE, OFF(runtime.ws_receive_timeout_s), "30", 0.001,
+     86400, NULL, 0, "WebSocket receive timeout, seconds"},
+    {"runtime", "ws_reconnect_total_s", CFG_DOUBLE, OFF(runtime.ws_reconnect_total_s), "0", 0, 86400,
+     NULL, CFG_F_NULL_ZERO, "total time spent reconnecting, seconds (0 or null = unlimited)"},
+    {"runtime", "poll_interval_s", CFG_DOUBLE, OFF(runtime.poll_interval_s), "10", 0.001, 86400, NULL,
+     0, "polling interval, seconds"},
+
+    /* test */
+    {"test", "test_mode", CFG_BOOL, OFF(test.test_mode), "false", NORANGE, NULL, 0,
+     "use the test budgets below instead of runtime.* (also QMTL_TEST_MODE=1)"},
+    {"test", "http_timeout_s", CFG_DOUBLE, OFF(test.budgets.http_timeout_s), "1.5", 0.001, 3600, NULL,
+     0, "test mode: HTTP request timeout, seconds"},
+    {"test", "ws_receive_timeout_s", CFG_DOUBLE, OFF(test.budgets.ws_receive_timeout_s), "5", 0.001,
+     86400, NULL, 0, "test mode: WebSocket receive timeout, seconds"},
+    {"test", "ws_reconnect_total_s", CFG_DOUBLE, OFF(test.budgets.ws_reconnect_total_s), "5", 0, 86400,
+     NULL, CFG_F_NULL_ZERO, "test mode: total reconnect time, seconds (0 = unlimited)"},
+    {"test", "poll_interval_s", CFG_DOUBLE, OFF(test.budgets.poll_interval_s), "2", 0.001, 86400, NULL,
+     0, "test mode: polling interval, seconds"},
+
+    /* broker */
+    {"broker", "initial_cash", CFG_DOUBLE, OFF(broker.initial_cash), "100000", 0.01, 1e15, NULL, 0,
+     "starting cash of each strategy's simulated account"},
+    {"broker", "fee_bps", CFG_DOUBLE, OFF(broker.fee_bps), "1.0", 0, 10000, NULL, 0,
+     "fee per fill, basis points of notional"},
+    {"broker", "slippage_bps", CFG_DOUBLE, OFF(broker.slippage_bps), "0.5", 0, 10000, NULL, 0,
+     "price slippage against the order, basis points"},
+};
+/* clang-format on */
+
+#define N_SCHEMA (sizeof(schema) / sizeof(schema[0]))
+
+static const char *const sections[] = {"gateway", "dagmanager", "host", "runtime", "test", "broker"};
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+const struct cfg_schema_entry *config_schema(size_t *n)
+{
+    *n = N_SCHEMA;
+    return schema;
+}
+
+const struct cfg_schema_entry *cfg_find_entry_(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (strcmp(schema[i].section, section) == 0 && strcmp(schema[i].key, key) == 0)
+            return &schema[i];
+    return NULL;
+}
+
+int cfg_is_section_(const char *section)
+{
+    for (size_t i = 0; i < N_SECTIONS; i++)
+        if (strcmp(sections[i], section) == 0)
+            return 1;
+    return 0;
+}
+
+const char *config_env_name(const struct cfg_schema_entry *e, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    if ((e->flags & CFG_F_NOENV) || strchr(e->section, '.'))
+        return buf;
+    size_t o = 0;
+    const char *parts[3] = {e->section, "__", e->key};
+    o += (size_t)snprintf(buf, len, "QMTL__");
+    for (int p = 0; p < 3 && o + 1 < len; p++)
+        for (const char *s = parts[p]; *s && o + 1 < len; s++)
+            buf[o++] = (char)toupper((unsigned char)*s);
+    buf[o < len ? o : len - 1] = '\0';
+    return buf;
+}
+
+const char *config_type_name(enum cfg_type t)
+{
+    switch (t) {
+    case CFG_STR: return "string";
+    case CFG_PATH: return "path";
+    case CFG_URL: return "url";
+    case CFG_ENUM: return "enum";
+    case CFG_INT:
+    case CFG_LONG:
+    case CFG_I64: return "integer";
+    case CFG_U64: return "unsigned integer";
+    case CFG_DOUBLE: return "number";
+    case CFG_BOOL: return "boolean";
+    case CFG_STRLIST: return "list of strings";
+    case CFG_DATA: return "list of data sources";
+    case CFG_STRATEGY: return "mapping";
+    }
+    return "?";
+}
+
+int config_edit_distance(const char *a, const char *b)
+{
+    /* optimal string alignment: insert, delete, substitute, swap adjacent (cost 1 each) */
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 255;
+    int d[65][65];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *cfg_suggest_(const char *section, const char *word)
+{
+    const char *best = NULL;
+    int bestd = 1000;
+    size_t n = section ? N_SCHEMA : N_SECTIONS;
+    for (size_t i = 0; i < n; i++) {
+        const char *cand;
+        if (section) {
+            if (strcmp(schema[i].section, section) != 0)
+                continue;
+            cand = schema[i].key;
+        } else {
+            cand = sections[i];
+        }
+        int d = config_edit_distance(word, cand);
+        if (d < bestd) {
+            bestd = d;
+            best = cand;
+        }
+    }
+    size_t wl = strlen(word);
+    int limit = wl <= 4 ? 1 : wl <= 8 ? 2 : 3;
+    return bestd <= limit ? best : NULL;
+}
+
+/* ---------------------------------------------------------------- values */
+
+static void set_str(char **slot, const char *v)
+{
+    char *dup = strdup(v);
+    if (!dup) {
+        LOG_ERROR("config", "out of memory");
+        abort();
+    }
+    free(*slot);
+    *slot = dup;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1", "y"};
+    static const char *const no[] = {"false", "no", "off", "0", "n"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int check_url(const char *s)
+{
+    if (!*s)
+        return 0;
+    const char *rest;
+    if (strncmp(s, "http://", 7) == 0)
+        rest = s + 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        rest = s + 8;
+    else
+        return -1;
+    if (!*rest || *rest == '/' || *rest == ':')
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+            return -1;
+    return 0;
+}
+
+static int enum_has(const char *choices, const char *v)
+{
+    size_t vl = strlen(v);
+    const char *p = choices;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t l = bar ? (size_t)(bar - p) : strlen(p);
+        if (l == vl && vl > 0 && strncmp(p, v, l) == 0)
+            return 1;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+/* Quote a value for a message, shortened. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+    size_t l = strlen(s);
+    if (l + 1 <= len && l <= 60) {
+        memcpy(buf, s, l + 1);
+    } else {
+        snprintf(buf, len, "%.57s...", s);
+    }
+    for (char *p = buf; *p; p++)
+        if (iscntrl((unsigned char)*p))
+            *p = '?';
+    return buf;
+}
+
+static int range_fail(const struct cfg_schema_entry *e, const char *text, char *why, size_t whylen)
+{
+    char sb[80];
+    if (e->type == CFG_DOUBLE)
+        snprintf(why, whylen, "%s is out of range [%g, %g]", shown(text, sb, sizeof(sb)), e->min,
+                 e->max);
+    else
+        snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", shown(text, sb, sizeof(sb)), e->min,
+                 e->max);
+    return -1;
+}
+
+int cfg_set_value_(void *base, const struct cfg_schema_entry *e, const char *text, int is_null,
+                   char *why, size_t whylen)
+{
+    char *slot = (char *)base + e->offset;
+    char sb[80];
+    if (is_null) {
+        if (e->type == CFG_STR || e->type == CFG_PATH || e->type == CFG_URL) {
+            set_str((char **)(void *)slot, "");
+            return 0;
+        }
+        if (!(e->flags & CFG_F_NULL_ZERO)) {
+            snprintf(why, whylen, "expected %s %s, got null",
+                     e->type == CFG_ENUM ? "one of" : "a",
+                     e->type == CFG_ENUM ? e->choices : config_type_name(e->type));
+            return -1;
+        }
+        text = "0";
+    }
+    int checked = e->min <= e->max;
+    switch (e->type) {
+    case CFG_STR:
+    case CFG_PATH:
+        set_str((char **)(void *)slot, text);
+        return 0;
+    case CFG_URL:
+        if (check_url(text) != 0) {
+            snprintf(why, whylen, "expected an http:// or https:// URL, got '%s'",
+                     shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        set_str((char **)(void *)slot, text);
+        return 0;
+    case CFG_ENUM:
+        if (!(*text == '\0' && e->def[0] == '\0') && !enum_has(e->choices, text)) {
+            snprintf(why, whylen, "expected one of %s, got '%s'", e->choices,
+                     shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        set_str((char **)(void *)slot, text);
+        return 0;
+    case CFG_BOOL: {
+        int b;
+        if (parse_bool(text, &b) != 0) {
+            snprintf(why, whylen, "expected a boolean (true|false), got '%s'",
+                     shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        *(int *)(void *)slot = b;
+        return 0;
+    }
+    case CFG_INT:
+    case CFG_LONG:
+    case CFG_I64: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (end == text || *end || errno == ERANGE || isspace((unsigned char)*text)) {
+            snprintf(why, whylen, "expected an integer, got '%s'", shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        if (checked && ((double)v < e->min || (double)v > e->max))
+            return range_fail(e, text, why, whylen);
+        if (e->type == CFG_INT) {
+            if (v < -2147483647LL - 1 || v > 2147483647LL)
+                return range_fail(e, text, why, whylen);
+            *(int *)(void *)slot = (int)v;
+        } else if (e->type == CFG_LONG) {
+            *(long *)(void *)slot = (long)v;
+        } else {
+            *(int64_t *)(void *)slot = (int64_t)v;
+        }
+        return 0;
+    }
+    case CFG_U64: {
+        char *end;
+        errno = 0;
+        if (*text == '-' || isspace((unsigned char)*text)) {
+            snprintf(why, whylen, "expected an unsigned integer, got '%s'",
+                     shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        unsigned long long v = strtoull(text, &end, 10);
+        if (end == text || *end || errno == ERANGE) {
+            snprintf(why, whylen, "expected an unsigned integer, got '%s'",
+                     shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        *(uint64_t *)(void *)slot = (uint64_t)v;
+        return 0;
+    }
+    case CFG_DOUBLE: {
+        char *end;
+        errno = 0;
+        double v = strtod(text, &end);
+        if (end == text || *end || !isfinite(v) || isspace((unsigned char)*text) ||
+            (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))) {
+            snprintf(why, whylen, "expected a number, got '%s'", shown(text, sb, sizeof(sb)));
+            return -1;
+        }
+        if (checked && (v < e->min || v > e->max))
+            return range_fail(e, text, why, whylen);
+        *(double *)(void *)slot = v;
+        return 0;
+    }
+    case CFG_STRLIST:
+    case CFG_DATA:
+    case CFG_STRATEGY:
+        break;
+    }
+    snprintf(why, whylen, "expected a %s", config_type_name(e->type));
+    return -1;
+}
+
+void cfg_apply_defaults_(void *base, const char *section)
+{
+    char why[160];
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const struct cfg_schema_entry *e = &schema[i];
+        if (strcmp(e->section, section) != 0)
+            continue;
+        if (e->type == CFG_STRLIST || e->type == CFG_DATA || e->type == CFG_STRATEGY)
+            continue; /* empty by zero-initialisation */
+        if (cfg_set_value_(base, e, e->def, 0, why, sizeof(why)) != 0) {
+            LOG_ERROR("config", "bad built-in default for %s.%s: %s", e->section, e->key, why);
+            abort();
+        }
+    }
+}
+
+void cfg_data_source_release_(struct cfg_data_source *d)
+{
+    for (size_t i = 0; i < d->n_tags; i++)
+        free(d->tags[i]);
+    free(d->tags);
+    free(d->path);
+    free(d->synthetic);
+    memset(d, 0, sizeof(*d));
+}
+
+void config_init_defaults(struct qmtl_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < N_SECTIONS; i++)
+        cfg_apply_defaults_(c, sections[i]);
+}
+
+void config_release(struct qmtl_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const struct cfg_schema_entry *e = &schema[i];
+        if (strchr(e->section, '.'))
+            continue;
+        if (e->type == CFG_STR || e->type == CFG_PATH || e->type == CFG_URL ||
+            e->type == CFG_ENUM) {
+            char **slot = (char **)(void *)((char *)c + e->offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+    for (size_t i = 0; i < c->host.n_data; i++)
+        cfg_data_source_release_(&c->host.data[i]);
+    free(c->host.data);
+    for (size_t i = 0; i < c->host.n_strategy_params; i++) {
+        free(c->host.strategy_params[i].strategy);
+        free(c->host.strategy_params[i].key);
+        free(c->host.strategy_params[i].value);
+    }
+    free(c->host.strategy_params);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    free(c->source_path);
+    memset(c, 0, sizeof(*c));
+}
+
+const char *config_format_value(const struct qmtl_config *c, const struct cfg_schema_entry *e,
+                                int mask, char *buf, size_t len)
+{
+    const char *slot = (const char *)c + e->offset;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    if (strchr(e->section, '.'))
+        return buf;
+    switch (e->type) {
+    case CFG_STR:
+    case CFG_PATH:
+    case CFG_URL:
+    case CFG_ENUM: {
+        const char *s = *(char *const *)(const void *)slot;
+        snprintf(buf, len, "%s", (mask && (e->flags & CFG_F_SECRET) && s && *s) ? "***" : s ? s : "");
+        break;
+    }
+    case CFG_INT: snprintf(buf, len, "%d", *(const int *)(const void *)slot); break;
+    case CFG_LONG: snprintf(buf, len, "%ld", *(const long *)(const void *)slot); break;
+    case CFG_I64: snprintf(buf, len, "%" PRId64, *(const int64_t *)(const void *)slot); break;
+    case CFG_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot); break;
+    case CFG_DOUBLE: snprintf(buf, len, "%g", *(const double *)(const void *)slot); break;
+    case CFG_BOOL: snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false"); break;
+    case CFG_DATA: snprintf(buf, len, "%zu source(s)", c->host.n_data); break;
+    case CFG_STRATEGY: snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params); break;
+    case CFG_STRLIST: break;
+    }
+    return buf;
+}
+
+/* ---------------------------------------------------------------- env, warnings, errors */
+
+int cfg_fail_(struct cfg_error *err, const char *file, int line, int col, const char *key,
+              const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    char text[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+    err->line = line;
+    err->column = col;
+    snprintf(err->key, sizeof(err->key), "%s", key ? key : "");
+    if (file && line > 0)
+        snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s", file, line, col, text);
+    else if (file)
+        snprintf(err->msg, sizeof(err->msg), "%s: %s", file, text);
+    else
+        snprintf(err->msg, sizeof(err->msg), "%s", text);
+    return -1;
+}
+
+void cfg_warn_(struct qmtl_config *c, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    LOG_WARN("config", "%s", line);
+    char **w = realloc(c->warnings, sizeof(*w) * (c->n_warnings + 1));
+    if (!w)
+        return;
+    c->warnings = w;
+    w[c->n_warnings] = strdup(line);
+    if (w[c->n_warnings])
+        c->n_warnings++;
+}
+
+int cfg_apply_env_(struct qmtl_config *c, struct cfg_error *err)
+{
+    char name[128], why[256], path[160];
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const struct cfg_schema_entry *e = &schema[i];
+        config_env_name(e, name, sizeof(name));
+        if (!name[0])
+            continue;
+        const char *v = getenv(name);
+        if (!v)
+            continue;
+        snprintf(path, sizeof(path), "%s.%s", e->section, e->key);
+        if (cfg_set_value_(c, e, v, 0, why, sizeof(why)) != 0) {
+            char file[140];
+            snprintf(file, sizeof(file), "env %s", name);
+            return cfg_fail_(err, file, 0, 0, path, "%s: %s", path, why);
+        }
+    }
+    const char *secret = getenv("QMTL_EVENT_SECRET");
+    if (secret)
+        set_str(&c->gateway.event_secret, secret);
+    const char *tm = getenv("QMTL_TEST_MODE");
+    if (tm && *tm) {
+        int b;
+        if (parse_bool(tm, &b) != 0)
+            return cfg_fail_(err, "env QMTL_TEST_MODE", 0, 0, "test.test_mode",
+                             "test.test_mode: expected a boolean (true|false), got '%s'",
+                             shown(tm, why, sizeof(why)));
+        c->test.test_mode = b;
+    }
+    return 0;
+}
