@@ -359,6 +359,23 @@ struct ws_conn *ws_conn_accept_evhttp(struct evhttp_request *req, const char *ac
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
     if (!bev)
         return NULL;
+    struct bufferevent *under = bufferevent_get_underlying(bev);
+    if (under) {
+        /*
+         * evhttp reads through a filtering bufferevent (an input guard). Frames bypass it:
+         * the connection drives the socket bufferevent underneath directly, so output
+         * accounting and drain callbacks see the real socket buffer. Enabling the filter
+         * lifts any read suspension it put on the socket; bytes that already passed it
+         * go back in front of the socket's input. The filter stays owned by evhttp and is
+         * freed (with the socket) by evhttp_connection_free.
+         */
+        bufferevent_flush(bev, EV_WRITE, BEV_FLUSH);
+        bufferevent_enable(bev, EV_READ | EV_WRITE);
+        struct evbuffer *fin = bufferevent_get_input(bev);
+        if (evbuffer_get_length(fin) > 0)
+            evbuffer_prepend_buffer(bufferevent_get_input(under), fin);
+        bev = under;
+    }
     struct ws_conn *c = conn_alloc(bev, 0, h, arg, max_msg);
     if (!c)
         return NULL;

@@ -256,11 +256,24 @@ static void ws_route(struct evhttp_request *req, void *arg)
     ck_assert_ptr_nonnull(f->srv);
 }
 
+/* When set, evhttp reads through a pass-through filtering bufferevent, as the gateway's
+ * input guard does. */
+static int use_filter;
+
+static struct bufferevent *filter_bevcb(struct event_base *base, void *arg)
+{
+    (void)arg;
+    struct bufferevent *sock = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    return bufferevent_filter_new(sock, NULL, NULL, BEV_OPT_CLOSE_ON_FREE, NULL, NULL);
+}
+
 static void fx_init(struct fx *f)
 {
     memset(f, 0, sizeof(*f));
     f->base = event_base_new();
     f->http = evhttp_new(f->base);
+    if (use_filter)
+        evhttp_set_bevcb(f->http, filter_bevcb, NULL);
     evhttp_set_timeout(f->http, 5);
     evhttp_set_cb(f->http, "/ws", ws_route, f);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
@@ -443,6 +456,52 @@ START_TEST(test_abort_and_peer_vanishes)
 }
 END_TEST
 
+START_TEST(test_filtered_echo)
+{
+    use_filter = 1;
+    struct fx f;
+    fx_init(&f);
+    f.echo = 1;
+    connect_client(&f, "/ws");
+    ck_assert_int_eq(f.cli_open, 1);
+    ck_assert_int_eq(ws_conn_send_text(f.cli, "through the filter", 18), 0);
+    run(&f, 2000);
+    ck_assert_str_eq(f.got, "through the filter");
+    /* output accounting sees the socket buffer, not the (empty) filter */
+    struct ws_frame *fr = ws_frame_text("abc", 3);
+    ws_conn_send_frame(f.srv, fr);
+    ws_frame_unref(fr);
+    ck_assert_uint_eq(ws_conn_outbuf_len(f.srv), 5);
+    run(&f, 2000);
+    ck_assert_str_eq(f.got, "abc");
+    ws_conn_close(f.srv, WS_CLOSE_GOING_AWAY, "bye", 0);
+    run(&f, 3000);
+    if (!f.cli_close || !f.srv_close)
+        run(&f, 3000);
+    ck_assert_int_eq(f.cli_close, 1001);
+    ck_assert_int_eq(f.srv_close, 1001);
+    fx_release(&f);
+    use_filter = 0;
+}
+END_TEST
+
+START_TEST(test_filtered_server_freed_first)
+{
+    use_filter = 1;
+    struct fx f;
+    fx_init(&f);
+    connect_client(&f, "/ws");
+    ck_assert_ptr_nonnull(f.srv);
+    evhttp_free(f.http);
+    f.http = evhttp_new(f.base);
+    ck_assert_int_eq(f.srv_close, WS_CLOSE_ABNORMAL);
+    run(&f, 2000);
+    ck_assert_int_eq(f.cli_close, WS_CLOSE_ABNORMAL);
+    fx_release(&f);
+    use_filter = 0;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws");
@@ -462,6 +521,8 @@ int main(void)
     tcase_add_test(tl, test_refused_handshake);
     tcase_add_test(tl, test_server_freed_first);
     tcase_add_test(tl, test_abort_and_peer_vanishes);
+    tcase_add_test(tl, test_filtered_echo);
+    tcase_add_test(tl, test_filtered_server_freed_first);
     suite_add_tcase(s, tl);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
