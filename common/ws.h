@@ -5,7 +5,8 @@
  * the bufferevent callbacks, does the opening handshake (Sec-WebSocket-Accept =
  * base64(SHA-1(key + GUID)) with libcrypto), client masking, the closing handshake with a
  * timeout, and the message size limit (close 1009). Everything runs on the bufferevent's
- * event loop thread; nothing here is thread-safe.
+ * event loop thread; nothing here is thread-safe. The process must ignore SIGPIPE (a peer
+ * that vanished makes a write fail with EPIPE instead).
  *
  * Ownership: a struct ws_conn owns its transport (the bufferevent, or the evhttp connection
  * it was taken from) and frees itself after calling on_close exactly once. Handlers may call

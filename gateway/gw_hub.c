@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,6 +719,8 @@ struct gw_hub *gw_hub_new(struct gw_server *s)
     if (h->published < 0)
         h->published = 0;
     raise_nofile();
+    /* a subscriber that vanishes must not kill the gateway on the next write */
+    signal(SIGPIPE, SIG_IGN);
     int ping = h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : 20;
     struct timeval tv = {ping, 0};
     h->tick = event_new(h->base, -1, EV_PERSIST, on_tick, h);

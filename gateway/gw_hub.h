@@ -18,7 +18,8 @@
  * {"type":"refresh","token":...} swaps the filters (bad token: close 1008) and is answered
  * with {"type":"refresh_ack","ts"}. See docs/event-stream.md.
  *
- * gw_hub_new also raises RLIMIT_NOFILE to its hard maximum (one descriptor per subscriber).
+ * gw_hub_new also raises RLIMIT_NOFILE to its hard maximum (one descriptor per subscriber)
+ * and ignores SIGPIPE process-wide (writes to vanished peers must fail, not kill).
  * Single-threaded: runs on the server's event loop.
  */
 #ifndef QMTL_GATEWAY_GW_HUB_H

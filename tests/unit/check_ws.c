@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,7 @@ END_TEST
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("ws");
     TCase *tc = tcase_create("handshake");
     tcase_add_test(tc, test_accept_key);
