@@ -42,6 +42,9 @@ struct ws_conn {
     int transport_gone; /* evhttp freed the transport under us */
     int http_status;
     int64_t last_rx_ms;
+    uint64_t max_msg;
+    size_t feed;        /* server: bytes of complete frames wslay may read now */
+    int frag_open;      /* server: a fragmented message is in progress */
     char key[WS_KEY_LEN + 1];
     char peer[80];
 };
@@ -66,7 +69,17 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 {
     (void)flags;
     struct ws_conn *c = user;
+    if (!c->client) {
+        if (c->feed == 0) {
+            wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+            return -1;
+        }
+        if (len > c->feed)
+            len = c->feed;
+    }
     int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+    if (n > 0 && !c->client)
+        c->feed -= (size_t)n;
     if (n <= 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
@@ -123,6 +136,41 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     }
 }
 
+static const struct wslay_event_callbacks wslay_cbs = {recv_cb, send_cb, genmask_cb, NULL,
+                                                       NULL, NULL, msg_cb};
+static long parsers_alive;
+
+long ws_parsers_alive(void)
+{
+    return parsers_alive;
+}
+
+/* The wslay context. Clients keep theirs; servers create one only while frames are being
+ * parsed or a close handshake runs (an idle wslay context costs ~9 KB per connection). */
+static int ensure_ctx(struct ws_conn *c)
+{
+    if (c->ctx)
+        return 0;
+    int rc = c->client ? wslay_event_context_client_init(&c->ctx, &wslay_cbs, c)
+                       : wslay_event_context_server_init(&c->ctx, &wslay_cbs, c);
+    if (rc != 0) {
+        c->ctx = NULL;
+        return -1;
+    }
+    parsers_alive++;
+    wslay_event_config_set_max_recv_msg_length(c->ctx, c->max_msg);
+    return 0;
+}
+
+static void drop_ctx(struct ws_conn *c)
+{
+    if (c->ctx) {
+        wslay_event_context_free(c->ctx);
+        c->ctx = NULL;
+        parsers_alive--;
+    }
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void destroy(struct ws_conn *c)
@@ -138,8 +186,7 @@ static void destroy(struct ws_conn *c)
             bufferevent_free(c->bev);
         }
     }
-    if (c->ctx)
-        wslay_event_context_free(c->ctx);
+    drop_ctx(c);
     free(c);
 }
 
@@ -188,7 +235,7 @@ static void finish(struct ws_conn *c, int code)
 /* Let wslay write what it has queued, then see whether the connection is over. */
 static void pump(struct ws_conn *c)
 {
-    if (c->state < ST_OPEN || c->state >= ST_FLUSHING)
+    if (c->state < ST_OPEN || c->state >= ST_FLUSHING || !c->ctx)
         return;
     if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0) {
         finish(c, WS_CLOSE_ABNORMAL);
@@ -241,6 +288,75 @@ static int read_handshake(struct ws_conn *c)
     return 0;
 }
 
+/*
+ * Server: measure the complete frames at the front of the input. Returns their total
+ * length; *fin_state tracks whether a fragmented data message is open after them; *now is
+ * set when a frame must be handed to wslay before it is complete (its declared length is
+ * over the limit, so wslay closes with 1009 without buffering it).
+ */
+static size_t complete_frames(struct ws_conn *c, int *frag_open, int *now)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t avail = evbuffer_get_length(in), off = 0;
+    *now = 0;
+    while (avail - off >= 2) {
+        unsigned char h[14];
+        struct evbuffer_ptr p;
+        evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+        size_t hn = avail - off < sizeof(h) ? avail - off : sizeof(h);
+        evbuffer_copyout_from(in, &p, h, hn);
+        size_t need = 2 + ((h[1] & 0x80) ? 4 : 0);
+        uint64_t len = h[1] & 0x7f;
+        if (len == 126)
+            need += 2;
+        else if (len == 127)
+            need += 8;
+        if (hn < need)
+            break;
+        if (len == 126) {
+            len = ((uint64_t)h[2] << 8) | h[3];
+        } else if (len == 127) {
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = (len << 8) | h[2 + i];
+        }
+        if (len > c->max_msg) {
+            *now = 1;
+            return avail;
+        }
+        if (avail - off < need + len)
+            break;
+        unsigned op = h[0] & 0x0f;
+        if (op < 8)
+            *frag_open = !(h[0] & 0x80);
+        off += need + (size_t)len;
+    }
+    return off;
+}
+
+static void server_read(struct ws_conn *c)
+{
+    int frag = c->frag_open, now = 0;
+    size_t n = complete_frames(c, &frag, &now);
+    if (n == 0 && !c->ctx)
+        return;
+    if (ensure_ctx(c) != 0) {
+        finish(c, WS_CLOSE_ABNORMAL);
+        return;
+    }
+    c->feed = n;
+    c->frag_open = frag;
+    if (wslay_event_recv(c->ctx) != 0) {
+        finish(c, WS_CLOSE_ABNORMAL);
+        return;
+    }
+    pump(c);
+    /* back at a frame boundary with nothing pending: release the parser */
+    if (c->state == ST_OPEN && !c->frag_open && !now && c->ctx &&
+        !wslay_event_want_write(c->ctx) && wslay_event_get_read_enabled(c->ctx))
+        drop_ctx(c);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
@@ -250,10 +366,14 @@ static void read_cb(struct bufferevent *bev, void *arg)
     if (c->state == ST_HANDSHAKE && read_handshake(c) != 0)
         goto out;
     if (c->state == ST_OPEN || c->state == ST_CLOSING) {
-        if (wslay_event_recv(c->ctx) != 0)
-            finish(c, WS_CLOSE_ABNORMAL);
-        else
-            pump(c);
+        if (c->client) {
+            if (wslay_event_recv(c->ctx) != 0)
+                finish(c, WS_CLOSE_ABNORMAL);
+            else
+                pump(c);
+        } else {
+            server_read(c);
+        }
     } else if (c->state == ST_FLUSHING || c->state == ST_DONE) {
         struct evbuffer *in = bufferevent_get_input(c->bev);
         evbuffer_drain(in, evbuffer_get_length(in));
@@ -311,20 +431,16 @@ static void evcon_closed(struct evhttp_connection *evcon, void *arg)
 static struct ws_conn *conn_alloc(struct bufferevent *bev, int client, const struct ws_handlers *h,
                                   void *arg, uint64_t max_msg)
 {
-    static const struct wslay_event_callbacks cbs = {recv_cb, send_cb, genmask_cb, NULL, NULL,
-                                                     NULL, msg_cb};
     struct ws_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    int rc = client ? wslay_event_context_client_init(&c->ctx, &cbs, c)
-                    : wslay_event_context_server_init(&c->ctx, &cbs, c);
-    if (rc != 0) {
+    c->client = client;
+    c->max_msg = max_msg ? max_msg : DEFAULT_MAX_MSG;
+    if (client && ensure_ctx(c) != 0) {
         free(c);
         return NULL;
     }
-    wslay_event_config_set_max_recv_msg_length(c->ctx, max_msg ? max_msg : DEFAULT_MAX_MSG);
     c->bev = bev;
-    c->client = client;
     c->h = *h;
     c->arg = arg;
     c->last_rx_ms = ws_now_ms();
@@ -386,7 +502,7 @@ struct ws_conn *ws_conn_accept_evhttp(struct evhttp_request *req, const char *ac
     snprintf(c->peer, sizeof(c->peer), "%s:%u", addr ? addr : "?", (unsigned)port);
     if (start_server(c, accept) != 0) {
         /* give the bufferevent back to evhttp untouched enough for an error reply */
-        wslay_event_context_free(c->ctx);
+        drop_ctx(c);
         free(c);
         return NULL;
     }
@@ -401,7 +517,7 @@ struct ws_conn *ws_conn_accept_bev(struct bufferevent *bev, const char *accept,
     if (!c)
         return NULL;
     if (start_server(c, accept) != 0) {
-        wslay_event_context_free(c->ctx);
+        drop_ctx(c);
         free(c);
         return NULL;
     }
@@ -456,7 +572,7 @@ struct ws_conn *ws_client_connect(struct event_base *base, const char *host, int
     }
     freeaddrinfo(res);
     if (!ok) {
-        wslay_event_context_free(c->ctx);
+        drop_ctx(c);
         free(c);
         bufferevent_free(bev);
         return NULL;
@@ -469,10 +585,37 @@ struct ws_conn *ws_client_connect(struct event_base *base, const char *host, int
 
 /* ------------------------------------------------------------ sending */
 
+/* Server: append one unmasked frame (opcode, payload) to the output. */
+static int server_frame(struct ws_conn *c, unsigned opcode, const void *data, size_t len)
+{
+    unsigned char h[10];
+    size_t hl = 0;
+    h[hl++] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        h[hl++] = (unsigned char)len;
+    } else if (len < 65536) {
+        h[hl++] = 126;
+        h[hl++] = (unsigned char)(len >> 8);
+        h[hl++] = (unsigned char)len;
+    } else {
+        h[hl++] = 127;
+        for (int i = 7; i >= 0; i--)
+            h[hl++] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->ctx && wslay_event_want_write(c->ctx))
+        pump(c);
+    if (evbuffer_add(out, h, hl) != 0 || (len && evbuffer_add(out, data, len) != 0))
+        return -1;
+    return 0;
+}
+
 int ws_conn_send_text(struct ws_conn *c, const char *data, size_t len)
 {
     if (c->state != ST_OPEN)
         return -1;
+    if (!c->client)
+        return server_frame(c, WSLAY_TEXT_FRAME, data, len);
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)data, len};
     if (wslay_event_queue_msg(c->ctx, &m) != 0)
         return -1;
@@ -486,6 +629,8 @@ int ws_conn_ping(struct ws_conn *c, const void *data, size_t len)
 {
     if (c->state != ST_OPEN || len > 125)
         return -1;
+    if (!c->client)
+        return server_frame(c, WSLAY_PING, data, len);
     struct wslay_event_msg m = {WSLAY_PING, data, len};
     if (wslay_event_queue_msg(c->ctx, &m) != 0)
         return -1;
@@ -503,6 +648,12 @@ void ws_conn_close(struct ws_conn *c, uint16_t code, const char *reason, int tim
         size_t rl = reason ? strlen(reason) : 0;
         if (rl > 123)
             rl = 123;
+        if (ensure_ctx(c) != 0) {
+            enter(c);
+            finish(c, code);
+            leave(c);
+            return;
+        }
         wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, rl);
         c->state = ST_CLOSING;
     }
@@ -519,8 +670,13 @@ void ws_conn_close(struct ws_conn *c, uint16_t code, const char *reason, int tim
 void ws_conn_abort(struct ws_conn *c, uint16_t code)
 {
     if (c->state == ST_OPEN) {
-        wslay_event_queue_close(c->ctx, code, NULL, 0);
-        wslay_event_send(c->ctx);
+        if (!c->client) {
+            unsigned char b[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+            server_frame(c, WSLAY_CONNECTION_CLOSE, b, 2);
+        } else {
+            wslay_event_queue_close(c->ctx, code, NULL, 0);
+            wslay_event_send(c->ctx);
+        }
     }
     if (!c->transport_gone && c->bev) {
         evutil_socket_t fd = bufferevent_getfd(c->bev);
@@ -586,7 +742,7 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
         return -1;
     /* wslay's send callback always takes whole frames, so nothing of its own is pending
      * between our calls and a raw frame cannot interleave with one of its frames. */
-    if (wslay_event_want_write(c->ctx))
+    if (c->ctx && wslay_event_want_write(c->ctx))
         pump(c);
     f->refs++;
     if (evbuffer_add_reference(bufferevent_get_output(c->bev), f->data, f->len,

@@ -203,6 +203,9 @@ int ws_conn_http_status(const struct ws_conn *c);
 int64_t ws_conn_last_rx_ms(const struct ws_conn *c);
 /* Peer address as text ("127.0.0.1:50000"), or "" when unknown. */
 const char *ws_conn_peer(const struct ws_conn *c);
+/* wslay parser contexts currently allocated (server connections hold one only while
+ * parsing frames or closing; clients always). For tests and metrics. */
+long ws_parsers_alive(void);
 /* Monotonic clock in milliseconds (the same clock as ws_conn_last_rx_ms). */
 int64_t ws_now_ms(void);
 

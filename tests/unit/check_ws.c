@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ pure helpers */
 
@@ -503,6 +506,80 @@ START_TEST(test_filtered_server_freed_first)
 }
 END_TEST
 
+/* One masked client frame. */
+static size_t mk_frame(unsigned char *out, int fin, unsigned op, const char *payload)
+{
+    size_t n = strlen(payload), o = 0;
+    static const unsigned char mask[4] = {0x11, 0x22, 0x33, 0x44};
+    out[o++] = (unsigned char)((fin ? 0x80 : 0) | op);
+    out[o++] = (unsigned char)(0x80 | n);
+    memcpy(out + o, mask, 4);
+    o += 4;
+    for (size_t i = 0; i < n; i++)
+        out[o++] = (unsigned char)(payload[i] ^ mask[i % 4]);
+    return o;
+}
+
+static size_t read_avail(int fd, unsigned char *buf, size_t cap)
+{
+    size_t got = 0;
+    ssize_t r;
+    while (got < cap && (r = read(fd, buf + got, cap - got)) > 0)
+        got += (size_t)r;
+    return got;
+}
+
+START_TEST(test_raw_fragments_and_parser_release)
+{
+    struct fx f;
+    fx_init(&f);
+    f.echo = 1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.port)};
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    const char *req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    run(&f, 200);
+    unsigned char buf[4096];
+    size_t got = read_avail(fd, buf, sizeof(buf));
+    buf[got] = '\0';
+    ck_assert_ptr_nonnull(strstr((char *)buf, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    ck_assert_int_eq(ws_parsers_alive(), 0); /* idle: no parser */
+    unsigned char fr[256];
+    size_t n = mk_frame(fr, 0, 1, "hel");
+    n += mk_frame(fr + n, 1, 9, "p");
+    size_t n2 = mk_frame(fr + n, 1, 0, "lo");
+    /* everything but the last 3 bytes, then the rest: a frame split across reads */
+    ck_assert_int_eq(write(fd, fr, n + n2 - 3), (ssize_t)(n + n2 - 3));
+    run(&f, 200);
+    ck_assert_int_eq(ws_parsers_alive(), 1); /* a fragmented message is open */
+    ck_assert_int_eq(write(fd, fr + n + n2 - 3, 3), 3);
+    run(&f, 200);
+    got = read_avail(fd, buf, sizeof(buf));
+    const unsigned char want[] = {0x8a, 0x01, 'p', 0x81, 0x05, 'h', 'e', 'l', 'l', 'o'};
+    ck_assert_uint_eq(got, sizeof(want));
+    ck_assert(memcmp(buf, want, sizeof(want)) == 0);
+    ck_assert_int_eq(ws_parsers_alive(), 0); /* released at the frame boundary */
+    /* an unmasked client frame is a protocol error: close 1002 */
+    unsigned char bad[] = {0x81, 0x01, 'x'};
+    ck_assert_int_eq(write(fd, bad, sizeof(bad)), 3);
+    run(&f, 300);
+    got = read_avail(fd, buf, sizeof(buf));
+    ck_assert_uint_ge(got, 4);
+    ck_assert_int_eq(buf[0], 0x88);
+    ck_assert_int_eq((buf[2] << 8) | buf[3], 1002);
+    close(fd);
+    run(&f, 300);
+    ck_assert_int_eq(f.srv_close, 1002);
+    ck_assert_int_eq(ws_parsers_alive(), 0);
+    fx_release(&f);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -524,6 +601,7 @@ int main(void)
     tcase_add_test(tl, test_server_freed_first);
     tcase_add_test(tl, test_abort_and_peer_vanishes);
     tcase_add_test(tl, test_filtered_echo);
+    tcase_add_test(tl, test_raw_fragments_and_parser_release);
     tcase_add_test(tl, test_filtered_server_freed_first);
     suite_add_tcase(s, tl);
     SRunner *sr = srunner_create(s);
