@@ -15,10 +15,13 @@ R_SMALL=${WS_BENCH_SMALL_ROUNDS:-20}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 tmp=$(mktemp -d)
+# The store lives in memory (tmpfs) so the numbers measure the event path, not the disk's
+# fsync latency (the PUT commits with synchronous=FULL before it publishes).
+shm=$(mktemp -d /dev/shm/qmtl-bench-ws.XXXXXX 2>/dev/null || mktemp -d)
 gw_pid=
 cleanup() {
     [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT
 
@@ -27,7 +30,7 @@ cat > "$tmp/qmtl.yml" <<YAML
 gateway:
   host: 127.0.0.1
   port: $port
-  store_path: $tmp/gateway.db
+  store_path: $shm/gateway.db
   dagmanager_url: ""
   operator_token: bench-operator
   event_secret: bench-secret

@@ -744,9 +744,24 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
      * between our calls and a raw frame cannot interleave with one of its frames. */
     if (c->ctx && wslay_event_want_write(c->ctx))
         pump(c);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t off = 0;
+    if (evbuffer_get_length(out) == 0) {
+        /*
+         * Fan-out fast path: nothing is queued, so write straight to the socket; a full
+         * write costs one syscall instead of arming, polling and disarming the write event.
+         * Whatever the kernel does not take goes to the output buffer as usual, and errors
+         * are left for the bufferevent to discover on its own write.
+         */
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        ssize_t n = fd >= 0 ? send(fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        if (n == (ssize_t)f->len)
+            return 0;
+        if (n > 0)
+            off = (size_t)n;
+    }
     f->refs++;
-    if (evbuffer_add_reference(bufferevent_get_output(c->bev), f->data, f->len,
-                               frame_ref_cleanup, f) != 0) {
+    if (evbuffer_add_reference(out, f->data + off, f->len - off, frame_ref_cleanup, f) != 0) {
         f->refs--;
         return -1;
     }
