@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <wslay/wslay.h>
 
@@ -605,7 +606,25 @@ static int server_frame(struct ws_conn *c, unsigned opcode, const void *data, si
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (c->ctx && wslay_event_want_write(c->ctx))
         pump(c);
-    if (evbuffer_add(out, h, hl) != 0 || (len && evbuffer_add(out, data, len) != 0))
+    size_t sent = 0;
+    if (evbuffer_get_length(out) == 0) {
+        /* nothing queued: try the socket directly (see ws_conn_send_frame) */
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        struct iovec iov[2] = {{h, hl}, {(void *)(uintptr_t)data, len}};
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = iov;
+        mh.msg_iovlen = len ? 2 : 1;
+        ssize_t n = fd >= 0 ? sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        if (n > 0)
+            sent = (size_t)n;
+        if (sent == hl + len)
+            return 0;
+    }
+    if (sent < hl && evbuffer_add(out, h + sent, hl - sent) != 0)
+        return -1;
+    size_t doff = sent > hl ? sent - hl : 0;
+    if (len > doff && evbuffer_add(out, (const char *)data + doff, len - doff) != 0)
         return -1;
     return 0;
 }
