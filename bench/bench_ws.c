@@ -8,7 +8,11 @@
  * given.
  *
  * Usage: bench_ws --port P --token T --operator OPTOKEN --world W [--host 127.0.0.1]
- *                 [--clients N] [--rounds R] [--pid GATEWAY_PID]
+ *                 [--clients N] [--rounds R] [--pid GATEWAY_PID] [--no-busy-poll]
+ *        bench_ws --floor N     (raw loopback send floor, no gateway; see floor_bench)
+ *
+ * During a round the subscribers' loop polls without sleeping (--no-busy-poll: sleeps in
+ * epoll_wait as usual, so every delivery also pays for waking this process).
  */
 #include "ws.h"
 
@@ -20,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +44,7 @@ static long opened, failed, pending, received, next_idx;
 static const char *host = "127.0.0.1", *token, *op_token, *world;
 static char path[2048];
 static int64_t t0_ns;
+static int stop_busy;
 
 static int64_t now_ns(void)
 {
@@ -72,8 +79,10 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *m, si
         return;
     s->round = cur_round;
     lat[received++] = (double)(now_ns() - t0_ns) / 1e6;
-    if (received == n_clients)
+    if (received == opened) {
+        stop_busy = 1;
         event_base_loopbreak(base);
+    }
 }
 
 static void on_close(struct ws_conn *c, int code, void *arg)
@@ -168,6 +177,21 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(base);
 }
 
+/* Poll without sleeping until a handler breaks the loop or 'ms' pass: the subscribers are
+ * never asleep in epoll_wait, so a delivery does not pay for waking this process up (which
+ * would be charged to the gateway's send path and to the measured latency). */
+
+static void busy_for(int ms)
+{
+    int64_t end = now_ns() + (int64_t)ms * 1000000;
+    stop_busy = 0;
+    while (!stop_busy && now_ns() < end) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        if (event_base_got_break(base))
+            break;
+    }
+}
+
 static void run_for(int ms)
 {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -177,10 +201,76 @@ static void run_for(int ms)
     event_free(t);
 }
 
+/*
+ * --floor N: the machine's floor for the same fan-out without any gateway code: N loopback
+ * TCP pairs, a forked child epoll-reading the client ends, and one plain send() of a 420-byte
+ * message per socket, timed. Three rounds.
+ */
+static int floor_bench(int n)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t al = sizeof(a);
+    if (bind(ls, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(ls, 4096) != 0 ||
+        getsockname(ls, (struct sockaddr *)&a, &al) != 0) {
+        perror("bench_ws: floor listener");
+        return 1;
+    }
+    int *srv = calloc((size_t)n, sizeof(int));
+    /* the child opens the client ends (each process then holds N descriptors) */
+    pid_t child = fork();
+    if (child == 0) {
+        close(ls);
+        int ep = epoll_create1(0);
+        for (int i = 0; i < n; i++) {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+                _exit(1);
+            struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+        }
+        struct epoll_event ev[256];
+        char b[4096];
+        int64_t end = now_ns() + 4000000000LL;
+        while (now_ns() < end) {
+            int k = epoll_wait(ep, ev, 256, 100);
+            for (int j = 0; j < k; j++)
+                if (read(ev[j].data.fd, b, sizeof(b)) <= 0)
+                    _exit(0);
+        }
+        _exit(0);
+    }
+    for (int i = 0; i < n; i++) {
+        if ((srv[i] = accept(ls, NULL, NULL)) < 0) {
+            perror("bench_ws: floor accept");
+            return 1;
+        }
+    }
+    char msg[420];
+    memset(msg, 'x', sizeof(msg));
+    usleep(200000);
+    printf("%-6s %10s %12s\n", "round", "sends", "total_ms");
+    for (int r = 1; r <= 3; r++) {
+        int64_t t = now_ns();
+        for (int i = 0; i < n; i++)
+            send(srv[i], msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+        printf("%-6d %10d %12.3f\n", r, n, (double)(now_ns() - t) / 1e6);
+        usleep(300000);
+    }
+    for (int i = 0; i < n; i++)
+        close(srv[i]);
+    close(ls);
+    waitpid(child, NULL, 0);
+    free(srv);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int pid = 0;
+    int pid = 0, busy = 1, floor_n = 0;
     static const struct option opts[] = {
+        {"no-busy-poll", 0, NULL, 'B'}, {"floor", 1, NULL, 'F'},
         {"host", 1, NULL, 'h'},   {"port", 1, NULL, 'p'},    {"token", 1, NULL, 't'},
         {"operator", 1, NULL, 'o'}, {"world", 1, NULL, 'w'}, {"clients", 1, NULL, 'n'},
         {"rounds", 1, NULL, 'r'}, {"pid", 1, NULL, 'P'},     {NULL, 0, NULL, 0}};
@@ -195,11 +285,21 @@ int main(int argc, char **argv)
         case 'n': n_clients = atoi(optarg); break;
         case 'r': n_rounds = atoi(optarg); break;
         case 'P': pid = atoi(optarg); break;
+        case 'B': busy = 0; break;
+        case 'F': floor_n = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: bench_ws --port P --token T --operator OP --world W "
                             "[--clients N] [--rounds R] [--pid PID]\n");
             return 2;
         }
+    }
+    if (floor_n > 0) {
+        struct rlimit fl;
+        if (getrlimit(RLIMIT_NOFILE, &fl) == 0) {
+            fl.rlim_cur = fl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &fl);
+        }
+        return floor_bench(floor_n);
     }
     if (!port || !token || !op_token || !world || n_clients <= 0 || n_rounds <= 0) {
         fprintf(stderr, "bench_ws: --port, --token, --operator and --world are required\n");
@@ -241,7 +341,10 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        run_for(10000);
+        if (busy)
+            busy_for(10000);
+        else
+            run_for(10000);
         char resp[64] = "";
         ssize_t got = read(sock, resp, sizeof(resp) - 1);
         close(sock);

@@ -3,7 +3,8 @@
 # (build/bench/bench_ws) on loopback. Prints the gateway's RSS with 10,000 idle subscribers
 # and, per round, how long one activation change takes to reach 50 and 10,000 of them.
 # Usage: bash bench/bench_ws.sh BUILD_DIR   (normally through 'make bench')
-# Env: WS_BENCH_CLIENTS (10000), WS_BENCH_ROUNDS (5), WS_BENCH_SMALL_ROUNDS (20)
+# Env: WS_BENCH_CLIENTS (10000), WS_BENCH_ROUNDS (5), WS_BENCH_SMALL_ROUNDS (20),
+#      WS_BENCH_LOG_LEVEL=debug also prints the gateway's own fan-out time per event.
 set -u
 B=${1:-build}
 QMTL=${QMTL:-$(cd "$B/bin" && pwd)/qmtl}
@@ -20,6 +21,7 @@ tmp=$(mktemp -d)
 shm=$(mktemp -d /dev/shm/qmtl-bench-ws.XXXXXX 2>/dev/null || mktemp -d)
 gw_pid=
 cleanup() {
+    [ -n "${WS_BENCH_LOG_LEVEL:-}" ] && grep "handed to" "$tmp/gateway.log" | tail -8
     [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
     rm -rf "$tmp" "$shm"
 }
@@ -35,7 +37,7 @@ gateway:
   operator_token: bench-operator
   event_secret: bench-secret
 YAML
-QMTL_LOG_LEVEL=warn "$QMTL" service gateway --config "$tmp/qmtl.yml" > "$tmp/gateway.log" 2>&1 &
+QMTL_LOG_LEVEL=${WS_BENCH_LOG_LEVEL:-warn} "$QMTL" service gateway --config "$tmp/qmtl.yml" > "$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 
 api() { # METHOD PATH [BODY]
@@ -62,3 +64,6 @@ echo
 echo "-- $N subscribers, $R activation changes"
 "$BENCH" --port "$port" --token "$token" --operator bench-operator --world bench \
     --clients "$N" --rounds "$R" --pid "$gw_pid" || exit 1
+echo
+echo "-- floor: $N plain send() calls to loopback sockets read by another process (no gateway)"
+"$BENCH" --floor "$N" || exit 1

@@ -310,6 +310,8 @@ static void on_event(void *arg, int64_t seq, const char *type, const char *world
                      const char *envelope)
 {
     struct gw_hub *h = arg;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (seq > h->published)
         h->published = seq;
     size_t limit = h->cfg->ws_outbuf_limit_bytes > 0 ? (size_t)h->cfg->ws_outbuf_limit_bytes
@@ -338,6 +340,13 @@ static void on_event(void *arg, int64_t seq, const char *type, const char *world
     }
     ws_frame_unref(frame);
     gw_metrics_add(h->metrics, GW_M_EVENTS_RELAYED, relayed);
+    if (log_get_level() <= LOG_LEVEL_DEBUG) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        LOG_DEBUG("hub", "event %lld (%s) handed to %ld streams in %.3f ms", (long long)seq,
+                  type ? type : "?", relayed,
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    }
     if (dropped) {
         gw_metrics_add(h->metrics, GW_M_EVENTS_DROPPED, dropped);
         LOG_DEBUG("hub", "event %lld: %ld slow subscribers paused", (long long)seq, dropped);
