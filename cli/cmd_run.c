@@ -1,8 +1,265 @@
+/* qmtl run: the strategy host. Offline (backtest) replay is built; attached mode is not. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "config.h"
+#include "host/explain.h"
+#include "host/report.h"
+#include "host/runner.h"
+#include "log.h"
+
+struct run_args {
+    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
+    const char **data;
+    size_t n_data;
+    int offline, json, explain;
+    double cash, fee_bps, slippage_bps;
+    int have_cash, have_fee, have_slip;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qmtl run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    cli_print_usage(cli_find("run"), 1);
+    return CLI_USAGE;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return end == s || *end ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (!strcmp(o, "--offline")) {
+            a->offline = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--explain")) {
+            a->explain = 1;
+            takes = 0;
+        } else if (!val) {
+            return usage_error("option '%s' needs a value (or is unknown)", o);
+        } else if (!strcmp(o, "--config")) {
+            a->config = val;
+        } else if (!strcmp(o, "--plugins")) {
+            a->plugins = val;
+        } else if (!strcmp(o, "--data")) {
+            a->data[a->n_data++] = val;
+        } else if (!strcmp(o, "--order-log")) {
+            a->order_log = val;
+        } else if (!strcmp(o, "--world-id")) {
+            a->world_id = val;
+        } else if (!strcmp(o, "--gateway-url")) {
+            a->gateway_url = val;
+        } else if (!strcmp(o, "--csv-errors")) {
+            if (strcmp(val, "skip") && strcmp(val, "fail"))
+                return usage_error("--csv-errors must be skip or fail, not '%s'", val);
+            a->csv_errors = val;
+        } else if (!strcmp(o, "--cash")) {
+            if (parse_double(val, &a->cash) || !(a->cash > 0))
+                return usage_error("--cash must be a positive number, not '%s'", val);
+            a->have_cash = 1;
+        } else if (!strcmp(o, "--fee-bps")) {
+            if (parse_double(val, &a->fee_bps) || a->fee_bps < 0)
+                return usage_error("--fee-bps must be a number >= 0, not '%s'", val);
+            a->have_fee = 1;
+        } else if (!strcmp(o, "--slippage-bps")) {
+            if (parse_double(val, &a->slippage_bps) || a->slippage_bps < 0)
+                return usage_error("--slippage-bps must be a number >= 0, not '%s'", val);
+            a->have_slip = 1;
+        } else {
+            return usage_error("unknown option '%s'", o);
+        }
+        i += takes;
+    }
+    return 0;
+}
+
+static int add_sources(struct runner *r, const struct run_args *a, const struct qmtl_config *cfg,
+                       int fail_csv)
+{
+    char err[512];
+    if (a->n_data) {
+        for (size_t i = 0; i < a->n_data; i++) {
+            struct cfg_data_source ds;
+            if (runner_parse_data_arg(a->data[i], &ds, err, sizeof(err))) {
+                fprintf(stderr, "qmtl run: %s\n", err);
+                return CLI_USAGE;
+            }
+            int rc = runner_add_data(r, &ds, NULL, fail_csv, err, sizeof(err));
+            runner_data_release(&ds);
+            if (rc) {
+                fprintf(stderr, "qmtl run: %s\n", err);
+                return CLI_FAIL;
+            }
+        }
+        return 0;
+    }
+    char dirbuf[PATH_MAX] = "";
+    if (cfg->source_path) {
+        snprintf(dirbuf, sizeof(dirbuf), "%s", cfg->source_path);
+        char *d = dirname(dirbuf);
+        memmove(dirbuf, d, strlen(d) + 1);
+    }
+    for (size_t i = 0; i < cfg->host.n_data; i++)
+        if (runner_add_data(r, &cfg->host.data[i], dirbuf, fail_csv, err, sizeof(err))) {
+            fprintf(stderr, "qmtl run: %s\n", err);
+            return CLI_FAIL;
+        }
+    if (!cfg->host.n_data) {
+        fprintf(stderr, "qmtl run: no data: give --data or host.data in qmtl.yml\n");
+        return CLI_USAGE;
+    }
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_unavailable("run");
+    struct run_args a;
+    memset(&a, 0, sizeof(a));
+    a.data = calloc((size_t)argc + 1, sizeof(*a.data));
+    if (!a.data)
+        return CLI_FAIL;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) {
+        free(a.data);
+        return rc;
+    }
+    struct qmtl_config cfg;
+    struct cfg_error cerr;
+    memset(&cerr, 0, sizeof(cerr));
+    int crc = config_load(a.config, &cfg, &cerr);
+    if (crc == -2 && a.config) {
+        fprintf(stderr, "qmtl run: cannot read config '%s'\n", a.config);
+        rc = CLI_FAIL;
+        goto out_cfg;
+    }
+    if (crc == -1) {
+        fprintf(stderr, "qmtl run: %s\n", cerr.msg);
+        rc = CLI_FAIL;
+        goto out_cfg;
+    }
+    const char *gw = a.gateway_url ? a.gateway_url : cfg.host.gateway_url;
+    if (!a.offline && gw && *gw) {
+        fprintf(stderr, "qmtl run: attached mode (gateway '%s') is not built yet; use --offline\n",
+                gw);
+        rc = CLI_UNAVAILABLE;
+        goto out_cfg;
+    }
+
+    struct host_options ho;
+    host_options_default(&ho);
+    ho.initial_cash = a.have_cash ? a.cash : cfg.broker.initial_cash;
+    ho.fee_bps = a.have_fee ? a.fee_bps : cfg.broker.fee_bps;
+    ho.slippage_bps = a.have_slip ? a.slippage_bps : cfg.broker.slippage_bps;
+    ho.domain = HOST_BACKTEST;
+    const char *csv_errors = a.csv_errors ? a.csv_errors : cfg.host.csv_errors;
+    int fail_csv = csv_errors && !strcmp(csv_errors, "fail");
+
+    struct runner r;
+    char err[512];
+    if (runner_init(&r, &ho)) {
+        fprintf(stderr, "qmtl run: out of memory\n");
+        rc = CLI_FAIL;
+        goto out_cfg;
+    }
+    for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
+        const struct cfg_kv *kv = &cfg.host.strategy_params[i];
+        host_set_param(&r.h, kv->strategy, kv->key, kv->value);
+    }
+    const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
+    int loaded = runner_load_dir(&r, dir, err, sizeof(err));
+    if (loaded < 0) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if (r.h.n_st == 0) {
+        fprintf(stderr, "qmtl run: no plugin loaded from '%s'\n", dir);
+        for (size_t i = 0; i < r.n_problems; i++)
+            fprintf(stderr, "  %s\n", r.problems[i]);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if ((rc = add_sources(&r, &a, &cfg, fail_csv)))
+        goto out;
+    if (runner_start(&r, err, sizeof(err))) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    int fail_missing = cfg.host.on_missing && !strcmp(cfg.host.on_missing, "fail");
+    if (runner_check_streams(&r, fail_missing, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    if (a.explain) {
+        if (a.json) {
+            json_t *j = explain_json(&r.h);
+            json_dumpf(j, stdout, JSON_INDENT(2));
+            fputc('\n', stdout);
+            json_decref(j);
+        } else {
+            explain_text(stdout, &r.h);
+        }
+        rc = CLI_OK;
+        goto out;
+    }
+    FILE *olog = NULL;
+    if (a.order_log) {
+        if (!(olog = fopen(a.order_log, "w"))) {
+            fprintf(stderr, "qmtl run: cannot write order log '%s'\n", a.order_log);
+            rc = CLI_FAIL;
+            goto out;
+        }
+        r.h.order_log = olog;
+    }
+    int replay_rc = runner_replay(&r, err, sizeof(err));
+    if (olog) {
+        r.h.order_log = NULL;
+        if (fclose(olog)) {
+            fprintf(stderr, "qmtl run: cannot write order log '%s'\n", a.order_log);
+            replay_rc = -1;
+        }
+    }
+    if (replay_rc)
+        fprintf(stderr, "qmtl run: %s\n", err);
+    if (a.json) {
+        json_t *j = report_json(&r);
+        if (replay_rc)
+            json_object_set_new(j, "data_error", json_string(err));
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        fputc('\n', stdout);
+        json_decref(j);
+    } else {
+        report_text(stdout, &r);
+    }
+    rc = CLI_OK;
+    if (replay_rc || r.n_problems)
+        rc = CLI_FAIL;
+    for (size_t i = 0; i < r.h.n_st; i++)
+        if (r.h.st[i]->stopped)
+            rc = CLI_FAIL;
+out:
+    runner_release(&r);
+out_cfg:
+    config_release(&cfg);
+    free(a.data);
+    return rc;
 }

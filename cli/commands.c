@@ -6,12 +6,34 @@
 const struct cli_command cli_commands[] = {
     {"project", "scaffold a strategy project",
      "usage: qmtl project init --list-templates\n"
-     "       qmtl project init --path DIR [--strategy TEMPLATE] [--with-sample-data] [--force]\n",
+     "       qmtl project init --path DIR [--strategy TEMPLATE] [--with-sample-data] [--force]\n"
+     "  --list-templates    print each template with a one-line description\n"
+     "  --path DIR          create the project in DIR (created if missing; must be empty)\n"
+     "  --strategy T        template to start from (default: the first listed, 'general')\n"
+     "  --with-sample-data  add data/ with seeded one-minute OHLCV for BTC and ETH\n"
+     "  --force             write into a non-empty DIR (project files are overwritten)\n"
+     "exit codes: 0 created (or listed); 1 refused or failed: DIR not empty, DIR not\n"
+     "  creatable or writable, I/O error, templates not found; 2 usage error: unknown\n"
+     "  option, missing --path, unknown template (the valid ones are listed)\n",
      cmd_project},
     {"run", "run the strategy host (offline backtest or attached to a gateway)",
-     "usage: qmtl run [--config F] [--plugins DIR] [--data PATH]... [--offline | --world-id W "
-     "--gateway-url URL]\n"
-     "                [--json] [--explain]\n",
+     "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
+     "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
+     "                [--csv-errors skip|fail] [--order-log FILE]\n"
+     "                [--world-id W --gateway-url URL]\n"
+     "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
+     "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
+     "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
+     "  printed (--json: one JSON document). --explain prints the DAG and exits.\n"
+     "  --order-log FILE writes every order and fill, one line each (the same input gives\n"
+     "  the same bytes).\n"
+     "  --data SPEC (repeatable; replaces host.data from the config):\n"
+     "    TAG[,TAG...]=PATH            a CSV file bound to those tags\n"
+     "    PATH                         a CSV file; the tag is the file name stem\n"
+     "                                 (data/BTC.csv -> BTC)\n"
+     "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
+     "                                 count, interval, seed, start, drift, vol, start_ts\n"
+     "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"service", "start a service: gateway or dagmanager",
      "usage: qmtl service gateway [--config F]\n"
@@ -19,7 +41,14 @@ const struct cli_command cli_commands[] = {
      cmd_service},
     {"config", "check a qmtl.yml",
      "usage: qmtl config validate [--config F] [--target gateway|dagmanager|host|all] [--offline] "
-     "[--json]\n",
+     "[--json]\n"
+     "       qmtl config show [--config F] [--json]\n"
+     "       qmtl config schema [--json]\n"
+     "  validate: load the file (else $QMTL_CONFIG_FILE, ./qmtl.yml, ./qmtl.yaml, defaults),\n"
+     "  check it and, unless --offline, probe what it points at (URLs, SQLite stores, plugins\n"
+     "  dir). Exit 0 ok (warnings allowed), 1 a check failed, 2 file missing or invalid.\n"
+     "  show: the effective value of every key (secrets masked). schema: every key, its type,\n"
+     "  default and environment variable.\n",
      cmd_config},
     {"plugin", "inspect a strategy plugin",
      "usage: qmtl plugin check [--json] PLUGIN.so\n"
@@ -32,10 +61,24 @@ const struct cli_command cli_commands[] = {
      cmd_world},
     {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
      "usage: qmtl node-id [--json] [FILE|-]\n"
-     "  Read a node (or an array of nodes) as JSON and print its canonical form and NodeID.\n",
+     "  Read one node object, or an array of them, as JSON from FILE (or stdin when FILE is\n"
+     "  '-' or absent) and print each node's canonical form and NodeID; for an array also\n"
+     "  the CRC-32 over the ids in order (the submission handshake value).\n"
+     "  A node has node_type (required), interval, period, params (or config),\n"
+     "  dependencies (or inputs), schema_compat_id (or schema_id) and code_hash.\n"
+     "  --json   machine output: {\"canonical\", \"node_id\"} for a node,\n"
+     "           {\"nodes\": [...], \"crc32\": N} for an array\n"
+     "  Exit status: 0 ok, 1 unreadable file, invalid JSON (file:line:column) or a bad node\n"
+     "  (the message names the field), 2 usage error.\n",
      cmd_node_id},
     {"sdk", "print compiler flags for building strategies against this qmtl",
-     "usage: qmtl sdk --cflags | --libs | --prefix\n", cmd_sdk},
+     "usage: qmtl sdk [--cflags] [--libs] [--prefix] [--datadir]\n"
+     "  --cflags   compiler flags for the SDK headers (qmtl/qmtl.h, qmtl/testkit.h)\n"
+     "  --libs     linker flags for a test program using the testkit\n"
+     "  --prefix   the installation prefix (or the build directory when run from it)\n"
+     "  --datadir  where the project templates are\n"
+     "  Works from the build tree and from 'make install PREFIX=...'.\n",
+     cmd_sdk},
     {NULL, NULL, NULL, NULL},
 };
 

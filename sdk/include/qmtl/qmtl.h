@@ -176,7 +176,9 @@ static inline int qmtl_window_full(const struct qmtl_window *w)
 
 static inline uint32_t qmtl_window_index_(const struct qmtl_window *w, uint32_t offset)
 {
-    return (w->head + w->cap - offset) % w->cap;
+    /* (head + cap - offset) mod cap without a division: head < cap, offset < cap */
+    uint32_t i = w->head + w->cap - offset;
+    return i >= w->cap ? i - w->cap : i;
 }
 
 /* The item 'offset' steps back from the newest (0 = newest); NULL if there is none. */

@@ -1,0 +1,63 @@
+/*
+ * csv: a streaming reader of CSV OHLCV files (format: docs/data.md).
+ *
+ * The header row names the columns (case-insensitive, extra columns ignored):
+ * timestamp|time|date|ts|datetime (required), open, high, low, close|price (required),
+ * volume. Timestamps are ISO-8601 (UTC, 'Z' or an offset) or epoch seconds or epoch
+ * milliseconds (values >= 1e11 are milliseconds). Rows are read through a bounded
+ * buffer; the file is never loaded whole.
+ *
+ * Row errors (malformed field, wrong field count, timestamp going backwards) read
+ * "path:line: reason". With fail_on_error csv_next() returns -1 with that text;
+ * otherwise the row is skipped, counted, and the first few per file are logged.
+ * Rows with a timestamp equal to the previous one are passed on (the runtime applies
+ * its duplicate policy).
+ */
+#ifndef QMTL_HOST_CSV_H
+#define QMTL_HOST_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <qmtl/qmtl.h>
+
+struct csv_row {
+    int64_t ts;          /* seconds since the epoch, UTC */
+    struct qmtl_bar bar; /* missing open/high/low default to close, missing volume to 0 */
+    long line;           /* 1-based line number in the file */
+};
+
+struct csv_reader;
+
+/* Open 'path' and read its header. NULL with err set ("cannot open 'x': ...",
+ * "'x': empty file", "'x': no close column ..."). */
+struct csv_reader *csv_open(const char *path, int fail_on_error, char *err, size_t errlen);
+
+/* The same over an open stream (not closed by csv_close); 'name' is used in messages. */
+struct csv_reader *csv_open_stream(FILE *fp, const char *name, int fail_on_error, char *err,
+                                   size_t errlen);
+
+/* Next row: 1 with *row set, 0 at end of file, -1 with err set. */
+int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen);
+
+/* 1 when the file has any of the open/high/low columns. */
+int csv_has_ohlc(const struct csv_reader *r);
+/* Rows skipped so far. */
+long csv_skipped(const struct csv_reader *r);
+const char *csv_name(const struct csv_reader *r);
+
+/* NULL is a no-op. */
+void csv_close(struct csv_reader *r);
+
+/*
+ * Parse one timestamp field: ISO-8601 "YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|(+|-)HH[:]MM]"
+ * or an epoch number in seconds or milliseconds (>= 1e11). Fractions are truncated
+ * to the second. 0 and *out, or -1 with a short reason in *why (static text).
+ */
+int csv_parse_timestamp(const char *s, int64_t *out, const char **why);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
+int64_t csv_days_from_civil(int64_t y, int m, int d);
+
+#endif

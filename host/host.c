@@ -1,0 +1,471 @@
+/* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host_api.h"
+#include "log.h"
+
+void host_options_default(struct host_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->initial_cash = 100000;
+    o->domain = HOST_BACKTEST;
+}
+
+int host_init(struct host *h, const struct host_options *o)
+{
+    memset(h, 0, sizeof(*h));
+    if (o)
+        h->opt = *o;
+    else
+        host_options_default(&h->opt);
+    if (!(h->opt.initial_cash > 0))
+        h->opt.initial_cash = 100000;
+    h->g = graph_new();
+    return h->g ? 0 : -1;
+}
+
+static void strategy_free(struct host_strategy *st)
+{
+    if (!st)
+        return;
+    free(st->name);
+    free(st->path);
+    for (size_t i = 0; i < st->ctx.n; i++)
+        free(st->ctx.names[i]);
+    free(st->ctx.names);
+    free(st->ctx.nodes);
+    broker_free(st->broker);
+    free(st);
+}
+
+void host_release(struct host *h)
+{
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *st = h->st[i];
+        if (st->desc->teardown && !st->setup_failed)
+            st->desc->teardown(&st->ctx, host_api_table());
+    }
+    sched_free(h->s);
+    graph_free(h->g);
+    for (size_t i = 0; i < h->n_st; i++)
+        strategy_free(h->st[i]);
+    free(h->st);
+    for (size_t i = 0; i < h->n_params; i++) {
+        free(h->params[i].strategy);
+        free(h->params[i].key);
+        free(h->params[i].value);
+    }
+    free(h->params);
+    for (size_t i = 0; i < h->n_routes; i++) {
+        for (size_t j = 0; j < h->routes[i].n_tags; j++)
+            free(h->routes[i].tags[j]);
+        free(h->routes[i].tags);
+        free(h->routes[i].streams);
+    }
+    free(h->routes);
+    memset(h, 0, sizeof(*h));
+}
+
+int host_set_param(struct host *h, const char *strategy, const char *key, const char *value)
+{
+    struct host_param *p = realloc(h->params, (h->n_params + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    h->params = p;
+    p = &h->params[h->n_params];
+    p->strategy = strdup(strategy);
+    p->key = strdup(key);
+    p->value = strdup(value);
+    if (!p->strategy || !p->key || !p->value) {
+        free(p->strategy);
+        free(p->key);
+        free(p->value);
+        return -1;
+    }
+    h->n_params++;
+    return 0;
+}
+
+/* Remove the strategy's claims on its nodes so that unowned nodes stop running. */
+static void release_claims(struct host *h, struct host_strategy *st)
+{
+    for (size_t i = 0; i < st->ctx.n; i++) {
+        struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);
+        if (n && n->live_owners)
+            n->live_owners--;
+    }
+}
+
+void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason)
+{
+    if (strat >= h->n_st)
+        return;
+    struct host_strategy *st = h->st[strat];
+    if (st->stopped)
+        return;
+    st->bars_at_stop = host_strategy_bars(h, strat);
+    st->stopped = 1;
+    snprintf(st->error, sizeof(st->error), "%s", reason);
+    LOG_ERROR("runtime", "strategy '%s' stopped: %s", st->name, reason);
+    release_claims(h, st);
+    if (code < 0 && st->desc->on_error && !st->setup_failed) {
+        struct qmtl_err e = {.code = code};
+        snprintf(e.msg, sizeof(e.msg), "%s", reason);
+        st->desc->on_error(&st->ctx, host_api_table(), &e);
+    }
+}
+
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
+                      size_t *idx, char *err, size_t errlen)
+{
+    if (h->finalized) {
+        snprintf(err, errlen, "plugin '%s': the host is already running", desc->name);
+        return -1;
+    }
+    for (size_t i = 0; i < h->n_st; i++)
+        if (strcmp(h->st[i]->name, desc->name) == 0) {
+            snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+                     desc->name, path ? path : "(linked)", h->st[i]->path);
+            return -1;
+        }
+    if (h->n_st == h->cap_st) {
+        size_t nc = h->cap_st ? h->cap_st * 2 : 8;
+        struct host_strategy **p = realloc(h->st, nc * sizeof(*p));
+        if (!p)
+            goto oom;
+        h->st = p;
+        h->cap_st = nc;
+    }
+    struct host_strategy *st = calloc(1, sizeof(*st));
+    if (!st)
+        goto oom;
+    st->name = strdup(desc->name);
+    st->path = strdup(path ? path : "(linked)");
+    st->desc = desc;
+    st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
+    if (!st->name || !st->path || !st->broker) {
+        strategy_free(st);
+        goto oom;
+    }
+    st->ctx.h = h;
+    st->ctx.strat = (uint32_t)h->n_st;
+    h->st[h->n_st++] = st;
+    if (idx)
+        *idx = h->n_st - 1;
+
+    struct qmtl_err e = {0};
+    st->ctx.in_setup = 1;
+    int rc = desc->setup(&st->ctx, host_api_table(), &e);
+    st->ctx.in_setup = 0;
+    if (rc < 0 || rc > 0) {
+        st->setup_failed = 1;
+        char why[300];
+        snprintf(why, sizeof(why), "setup failed (%d): %s", rc,
+                 e.msg[0] ? e.msg : "no message");
+        host_stop_strategy(h, st->ctx.strat, rc, why);
+        snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
+        return -1;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "plugin '%s': out of memory", desc->name);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ scheduler hooks */
+
+static void hook_error(void *arg, struct graph_node *n, int code, const char *msg)
+{
+    struct host *h = arg;
+    for (uint32_t i = 0; i < n->n_owners; i++) {
+        uint32_t s = n->owners[i];
+        char why[300];
+        snprintf(why, sizeof(why), "plugin '%s': node '%s' (%s): %s", h->st[s]->name, n->label,
+                 n->id, msg);
+        host_stop_strategy(h, s, code, why);
+    }
+}
+
+static void hook_output(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
+{
+    struct host *h = arg;
+    if (h->on_output)
+        h->on_output(h->output_arg, n, ts, v);
+}
+
+static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg)
+{
+    struct host *h = arg;
+    for (uint32_t i = 0; i < n->n_owners; i++) {
+        uint32_t s = n->owners[i];
+        /* a strategy that declared the node twice hears it once */
+        int seen = 0;
+        for (uint32_t j = 0; j < i; j++)
+            seen |= n->owners[j] == s;
+        struct host_strategy *st = h->st[s];
+        if (seen || st->stopped)
+            continue;
+        st->signals++;
+        if (st->desc->on_signal)
+            st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+    }
+}
+
+static double read_price(const struct qmtl_window *w)
+{
+    const struct qmtl_value *v = qmtl_window_latest(w);
+    if (!v)
+        return NAN;
+    return v->type == QMTL_T_BAR ? v->as.bar.close : qmtl_value_number(v);
+}
+
+static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
+                       struct qmtl_value *out)
+{
+    struct host *h = arg;
+    struct host_strategy *st = h->st[n->order_strategy];
+    if (st->stopped)
+        return;
+    double price = read_price(graph_input(n, 1));
+    if (price_in && price > 0 && isfinite(price))
+        broker_mark(st->broker, n->order_symbol, ts, price);
+    if (!signal_in || !(price > 0) || !isfinite(price))
+        return;
+    const struct qmtl_value *sv = qmtl_window_latest(graph_input(n, 0));
+    double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
+    if (isnan(target))
+        return;
+    if (target > 1)
+        target = 1;
+    if (target < -1)
+        target = -1;
+    double pos = broker_position(st->broker, n->order_symbol);
+    double want = n->order_quantity > 0 ? target * n->order_quantity
+                                        : target * broker_equity(st->broker) / price;
+    double delta = want - pos;
+    if (!(fabs(delta) > 1e-9))
+        return;
+    struct qmtl_order o = {
+        .side = delta > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL,
+        .quantity = fabs(delta),
+        .price = price,
+    };
+    if (h->opt.domain != HOST_BACKTEST) {
+        st->blocked++; /* gate closed: no activation known in this build */
+        return;
+    }
+    st->orders++;
+    out->type = QMTL_T_ORDER;
+    out->as.order = o;
+    struct qmtl_fill fill = {.size = sizeof(fill)};
+    if (h->order_log)
+        fprintf(h->order_log, "%lld order %s %s %s qty=%.17g price=%.17g\n", (long long)ts,
+                st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, o.price);
+    if (broker_submit(st->broker, n->order_symbol, ts, &o, &fill) == 0) {
+        st->fills++;
+        if (h->order_log)
+            fprintf(h->order_log, "%lld fill %s %s %s qty=%.17g price=%.17g fee=%.17g\n",
+                    (long long)fill.ts, st->name, fill.symbol, fill.side > 0 ? "buy" : "sell",
+                    fill.quantity, fill.price, fill.fee);
+        fill.size = sizeof(fill);
+        if (st->desc->on_fill)
+            st->desc->on_fill(&st->ctx, host_api_table(), &fill);
+    }
+}
+
+/* ------------------------------------------------------------------ finalize, feed */
+
+static int tags_match(const struct graph_node *q, const struct graph_node *x)
+{
+    uint32_t hits = 0;
+    for (uint32_t i = 0; i < q->n_query_tags; i++)
+        for (uint32_t j = 0; j < x->n_tags; j++)
+            if (strcmp(q->query_tags[i], x->tags[j]) == 0) {
+                hits++;
+                break;
+            }
+    return q->match_mode == QMTL_MATCH_ALL ? hits == q->n_query_tags : hits > 0;
+}
+
+static int cmp_by_id(const void *a, const void *b)
+{
+    const struct graph_node *x = *(struct graph_node *const *)a;
+    const struct graph_node *y = *(struct graph_node *const *)b;
+    return strcmp(x->id, y->id);
+}
+
+static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
+{
+    size_t n = graph_count(h->g);
+    struct graph_node **cand = calloc(n ? n : 1, sizeof(*cand));
+    uint32_t *in = calloc(n ? n : 1, sizeof(*in));
+    if (!cand || !in) {
+        free(cand);
+        free(in);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct graph_node *q = graph_node(h->g, i);
+        if (q->kind != GRAPH_TAG_QUERY)
+            continue;
+        size_t k = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            struct graph_node *x = graph_node(h->g, j);
+            if (j == i || x->kind == GRAPH_TAG_QUERY || x->kind == GRAPH_ORDER || !x->n_tags ||
+                x->interval != q->interval || !tags_match(q, x))
+                continue;
+            cand[k++] = x;
+        }
+        qsort(cand, k, sizeof(*cand), cmp_by_id);
+        for (size_t j = 0; j < k; j++)
+            in[j] = cand[j]->idx;
+        graph_set_inputs(h->g, i, in, (uint32_t)k);
+        if (!k)
+            LOG_WARN("runtime", "tag query '%s' (%s) matches no node", q->label, q->id);
+    }
+    free(cand);
+    free(in);
+    return 0;
+}
+
+int host_finalize(struct host *h, char *err, size_t errlen)
+{
+    if (h->finalized)
+        return 0;
+    if (resolve_tag_queries(h, err, errlen) || graph_finalize(h->g, err, errlen))
+        return -1;
+    struct sched_hooks hooks = {
+        .arg = h,
+        .api = host_api_table(),
+        .node_error = hook_error,
+        .output = h->on_output ? hook_output : NULL,
+        .signal = hook_signal,
+        .order = hook_order,
+    };
+    h->s = sched_new(h->g, &hooks, err, errlen);
+    if (!h->s)
+        return -1;
+    h->finalized = 1;
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *st = h->st[i];
+        if (st->stopped)
+            continue;
+        st->started = 1;
+        if (st->desc->on_start)
+            st->desc->on_start(&st->ctx, host_api_table());
+    }
+    return 0;
+}
+
+static int route_is(const struct host_route *r, const char *const *tags, size_t n_tags)
+{
+    if (r->n_tags != n_tags)
+        return 0;
+    for (size_t i = 0; i < n_tags; i++)
+        if (r->tags[i] != tags[i] && strcmp(r->tags[i], tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static struct host_route *route_for(struct host *h, const char *const *tags, size_t n_tags)
+{
+    if (h->last_route < h->n_routes && route_is(&h->routes[h->last_route], tags, n_tags))
+        return &h->routes[h->last_route];
+    for (size_t i = 0; i < h->n_routes; i++)
+        if (route_is(&h->routes[i], tags, n_tags)) {
+            h->last_route = i;
+            return &h->routes[i];
+        }
+    if (n_tags > 64)
+        return NULL;
+    struct host_route *r = realloc(h->routes, (h->n_routes + 1) * sizeof(*r));
+    if (!r)
+        return NULL;
+    h->routes = r;
+    r = &h->routes[h->n_routes];
+    memset(r, 0, sizeof(*r));
+    size_t n = graph_count(h->g);
+    r->tags = calloc(n_tags ? n_tags : 1, sizeof(*r->tags));
+    r->streams = calloc(n ? n : 1, sizeof(*r->streams));
+    if (!r->tags || !r->streams)
+        goto oom;
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!(r->tags[i] = strdup(tags[i])))
+            goto oom;
+        r->n_tags++;
+    }
+    /* in evaluation order, so equal timestamps replay deterministically */
+    for (uint32_t p = 0; p < n; p++) {
+        struct graph_node *x = graph_at(h->g, p);
+        if (x->kind != GRAPH_STREAM)
+            continue;
+        size_t hit = 0;
+        for (size_t i = 0; i < n_tags; i++)
+            for (uint32_t j = 0; j < x->n_tags; j++)
+                if (strcmp(tags[i], x->tags[j]) == 0) {
+                    hit++;
+                    break;
+                }
+        if (hit == n_tags && n_tags)
+            r->streams[r->n++] = x->idx;
+    }
+    h->last_route = h->n_routes++;
+    return r;
+oom:
+    for (size_t i = 0; i < r->n_tags; i++)
+        free(r->tags[i]);
+    free(r->tags);
+    free(r->streams);
+    return NULL;
+}
+
+int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,
+              const struct qmtl_value *v)
+{
+    if (!h->finalized)
+        return -1;
+    struct host_route *r = route_for(h, tags, n_tags);
+    if (!r)
+        return -1;
+    h->events++;
+    if (!r->n)
+        h->unrouted++;
+    for (size_t i = 0; i < r->n; i++)
+        sched_feed(h->s, r->streams[i], ts, v);
+    return (int)r->n;
+}
+
+void host_finish(struct host *h)
+{
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *st = h->st[i];
+        if (st->stopped || st->finished || !st->started)
+            continue;
+        st->finished = 1;
+        if (st->desc->on_finish)
+            st->desc->on_finish(&st->ctx, host_api_table());
+    }
+}
+
+long host_strategy_bars(const struct host *h, uint32_t strat)
+{
+    if (strat >= h->n_st)
+        return 0;
+    const struct host_strategy *st = h->st[strat];
+    if (st->stopped)
+        return st->bars_at_stop;
+    long bars = 0;
+    for (size_t i = 0; i < st->ctx.n; i++) {
+        const struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);
+        int dup = 0;
+        for (size_t j = 0; j < i; j++)
+            dup |= st->ctx.nodes[j] == st->ctx.nodes[i];
+        if (n->kind == GRAPH_STREAM && !dup)
+            bars += n->deliveries;
+    }
+    return bars;
+}

@@ -1,0 +1,150 @@
+/*
+ * host_api: the services table a plugin's setup() and computes call ('struct qmtl_host'),
+ * the per-strategy context ('struct qmtl_ctx'), and 'struct host', which ties the
+ * strategies, the graph, the scheduler, the gate and the simulated brokers together.
+ * The runner (qmtl run) and the testkit both drive a 'struct host'.
+ *
+ * Lifecycle:
+ *     host_init(&h, &opt);
+ *     host_add_strategy(&h, desc, path, &idx, err, len);  // runs setup(), per strategy
+ *     host_finalize(&h, err, len);     // tag queries, topological order, caches, on_start
+ *     host_feed(&h, tags, n, ts, &value);   // many times, in time order
+ *     host_finish(&h);                 // on_finish
+ *     host_release(&h);
+ *
+ * Validation done here (each refusal returns QMTL_EINVAL with a message in qmtl_err):
+ * interval "N" | "Ns" | "Nm" | "Nh" in 1..86400 s; period 1..10000 (0 = default);
+ * tags 1..32 of [A-Za-z0-9_.-], 1..100 chars, no duplicates; names <= 200 chars;
+ * input handles must be this strategy's; node functions outside setup() give QMTL_ESTATE.
+ *
+ * Domains and the gate: offline runs are the backtest domain, where every order goes to
+ * the strategy's simulated broker and never leaves the process. In any other domain the
+ * gate is closed until an activation is known and allows the side (not wired yet in
+ * this module: such orders are counted as blocked).
+ */
+#ifndef QMTL_HOST_HOST_API_H
+#define QMTL_HOST_HOST_API_H
+
+#include <qmtl/qmtl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host/broker.h"
+#include "host/graph.h"
+#include "host/scheduler.h"
+
+struct host;
+
+struct qmtl_ctx {
+    struct host *h;
+    uint32_t strat;  /* index in h->st */
+    uint32_t *nodes; /* handle k (1-based) -> graph index nodes[k - 1] */
+    char **names;    /* handle names ("" when none) */
+    size_t n, cap;
+    int in_setup;
+};
+
+struct host_strategy {
+    char *name;
+    char *path; /* plugin path, or "(linked)" */
+    const struct qmtl_plugin *desc;
+    struct qmtl_ctx ctx;
+    struct broker *broker;
+    int stopped;      /* setup failed, or a node failed: nothing of it runs any more */
+    int setup_failed;
+    char error[320];  /* why it stopped */
+    long signals, orders, fills, blocked;
+    long bars_at_stop; /* bars processed when it stopped */
+    int started, finished;
+};
+
+enum host_domain { HOST_BACKTEST = 0, HOST_DRYRUN, HOST_LIVE };
+
+struct host_options {
+    double initial_cash; /* 100000 */
+    double fee_bps;      /* 0 */
+    double slippage_bps; /* 0 */
+    int domain;          /* enum host_domain; offline = HOST_BACKTEST */
+};
+
+struct host_param {
+    char *strategy, *key, *value;
+};
+
+struct host_route {
+    char **tags; /* the data item's tags */
+    size_t n_tags;
+    uint32_t *streams;
+    size_t n;
+};
+
+/* Called for every value a node emits (optional; the testkit records them). */
+typedef void (*host_output_fn)(void *arg, struct graph_node *n, int64_t ts,
+                               const struct qmtl_value *v);
+
+struct host {
+    struct graph *g;
+    struct sched *s;
+    struct host_strategy **st;
+    size_t n_st, cap_st;
+    struct host_options opt;
+    struct host_param *params;
+    size_t n_params;
+    struct host_route *routes;
+    size_t n_routes, last_route;
+    host_output_fn on_output;
+    void *output_arg;
+    int finalized;
+    uint64_t events;    /* items fed */
+    uint64_t unrouted;  /* items that matched no stream */
+    FILE *order_log;    /* optional: one line per order and fill (deterministic text) */
+};
+
+void host_options_default(struct host_options *o);
+int host_init(struct host *h, const struct host_options *o);
+void host_release(struct host *h);
+
+/* A strategy parameter (host.strategies.<strategy>.<key>). 0 or -1. */
+int host_set_param(struct host *h, const char *strategy, const char *key, const char *value);
+
+/*
+ * Register a strategy and run its setup(). 0 and *idx on success. When setup() fails the
+ * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.
+ * Also -1 (nothing registered) for a duplicate name or after host_finalize().
+ */
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
+                      size_t *idx, char *err, size_t errlen);
+
+/* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
+int host_finalize(struct host *h, char *err, size_t errlen);
+
+/*
+ * Feed one item to every stream whose tags include all of 'tags' and run the DAG.
+ * Returns the number of streams that received it (0 = none matched), -1 on error.
+ */
+int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,
+              const struct qmtl_value *v);
+
+/* Call on_finish of every strategy still running (once). */
+void host_finish(struct host *h);
+
+/* Stop a strategy (reason recorded, on_error called when code < 0). */
+void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason);
+
+/* Items its streams received. */
+long host_strategy_bars(const struct host *h, uint32_t strat);
+
+/* The services table given to plugins. */
+const struct qmtl_host *host_api_table(void);
+
+/* Validation helpers (also used by the CLI and tests). 0, or -1 with err. */
+int host_parse_interval(const char *s, int64_t *out, char *err, size_t errlen);
+int host_check_tags(const char *const *tags, size_t *n_out, char *err, size_t errlen);
+
+/* Code identity of a compute function: "version:<v>" when code_version is set, else
+ * "so:<GNU build-id>:<offset>" (or "fn:<hash of the first bytes>:<offset>" when the
+ * object has no build-id). 0 or -1. */
+int host_code_hash(qmtl_compute_fn fn, const char *code_version, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,372 @@
+/* runner: offline replay of data through every plugin of a directory (see runner.h). */
+#include "host/runner.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int runner_init(struct runner *r, const struct host_options *opt)
+{
+    memset(r, 0, sizeof(*r));
+    if (host_init(&r->h, opt))
+        return -1;
+    r->feed = feed_new();
+    return r->feed ? 0 : -1;
+}
+
+void runner_release(struct runner *r)
+{
+    host_release(&r->h); /* calls teardown: plugins must still be mapped */
+    for (size_t i = 0; i < r->n_plugins; i++)
+        plugin_close(r->plugins[i]);
+    free(r->plugins);
+    for (size_t i = 0; i < r->n_problems; i++)
+        free(r->problems[i]);
+    free(r->problems);
+    for (size_t i = 0; i < r->n_sources; i++) {
+        for (char **t = r->source_tags[i]; t && *t; t++)
+            free(*t);
+        free(r->source_tags[i]);
+    }
+    free(r->source_tags);
+    feed_free(r->feed);
+    memset(r, 0, sizeof(*r));
+}
+
+static void add_problem(struct runner *r, const char *msg)
+{
+    char **p = realloc(r->problems, (r->n_problems + 1) * sizeof(*p));
+    if (!p)
+        return;
+    r->problems = p;
+    if ((p[r->n_problems] = strdup(msg)))
+        r->n_problems++;
+}
+
+int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
+{
+    double t0 = now_s();
+    struct plugin *p;
+    if (plugin_open(path, &p, err, errlen)) {
+        add_problem(r, err);
+        LOG_ERROR("runner", "%s", err);
+        return -1;
+    }
+    if (plugin_check_duplicate(r->plugins, r->n_plugins, p, err, errlen)) {
+        add_problem(r, err);
+        LOG_ERROR("runner", "%s", err);
+        plugin_close(p);
+        return -1;
+    }
+    struct plugin **pp = realloc(r->plugins, (r->n_plugins + 1) * sizeof(*pp));
+    if (!pp) {
+        snprintf(err, errlen, "plugin '%s': out of memory", path);
+        plugin_close(p);
+        return -1;
+    }
+    r->plugins = pp;
+    r->plugins[r->n_plugins++] = p;
+    int rc = host_add_strategy(&r->h, p->desc, p->path, NULL, err, errlen);
+    if (rc)
+        LOG_ERROR("runner", "%s", err);
+    else
+        LOG_INFO("runner", "loaded '%s' %s (%s)", p->desc->name,
+                 p->desc->version ? p->desc->version : "", path);
+    r->load_s += now_s() - t0;
+    return rc;
+}
+
+int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
+{
+    char **paths;
+    size_t n;
+    if (plugin_scan_dir(dir, &paths, &n, err, errlen))
+        return -1;
+    int ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        char e[512];
+        if (runner_load(r, paths[i], e, sizeof(e)) == 0)
+            ok++;
+    }
+    plugin_free_paths(paths, n);
+    return ok;
+}
+
+int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
+                    int fail_on_csv_errors, char *err, size_t errlen)
+{
+    const char *const *tags = (const char *const *)ds->tags;
+    int rc;
+    if (ds->synthetic && *ds->synthetic) {
+        int kind = feed_synth_kind_parse(ds->synthetic);
+        if (kind < 0) {
+            snprintf(err, errlen, "data: unknown synthetic kind '%s' (gbm or random_walk)",
+                     ds->synthetic);
+            return -1;
+        }
+        struct feed_synth sp = {
+            .tags = tags,
+            .n_tags = ds->n_tags,
+            .kind = kind,
+            .interval_s = ds->interval_s,
+            .count = ds->count,
+            .start_price = ds->start_price,
+            .drift = ds->drift,
+            .volatility = ds->volatility,
+            .seed = ds->seed,
+            .start_ts = ds->start_ts,
+        };
+        rc = feed_add_synthetic(r->feed, &sp, err, errlen);
+    } else {
+        char path[PATH_MAX];
+        if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
+            snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
+        else
+            snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
+        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, fail_on_csv_errors,
+                          err, errlen);
+    }
+    if (rc)
+        return rc;
+    char ***st = realloc(r->source_tags, (r->n_sources + 1) * sizeof(*st));
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->source_tags = st;
+    char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
+    for (size_t i = 0; copy && i < ds->n_tags; i++)
+        copy[i] = strdup(ds->tags[i]);
+    st[r->n_sources++] = copy;
+    return 0;
+}
+
+static int source_feeds(char *const *src, const struct graph_node *x)
+{
+    if (!src || !src[0])
+        return 0;
+    for (; *src; src++) {
+        int found = 0;
+        for (uint32_t j = 0; j < x->n_tags && !found; j++)
+            found = strcmp(*src, x->tags[j]) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
+{
+    int unfed = 0;
+    for (uint32_t i = 0; i < graph_count(r->h.g); i++) {
+        const struct graph_node *x = graph_node(r->h.g, i);
+        if (x->kind != GRAPH_STREAM || !x->live_owners)
+            continue;
+        int fed = 0;
+        for (size_t k = 0; k < r->n_sources && !fed; k++)
+            fed = source_feeds(r->source_tags[k], x);
+        if (fed)
+            continue;
+        unfed++;
+        char tags[256] = "";
+        size_t len = 0;
+        for (uint32_t j = 0; j < x->n_tags && len < sizeof(tags); j++)
+            len += (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s", j ? "," : "",
+                                    x->tags[j]);
+        const char *who = r->h.st[x->owners[0]]->name;
+        if (fail) {
+            snprintf(err, errlen, "stream '%s' (tags %s) of strategy '%s': no data source",
+                     x->label, tags, who);
+            return -1;
+        }
+        LOG_WARN("runner", "stream '%s' (tags %s) of strategy '%s': no data source, it stays idle",
+                 x->label, tags, who);
+    }
+    return unfed;
+}
+
+int runner_start(struct runner *r, char *err, size_t errlen)
+{
+    return host_finalize(&r->h, err, errlen);
+}
+
+int runner_replay(struct runner *r, char *err, size_t errlen)
+{
+    struct feed_event ev;
+    int rc;
+    double t0 = now_s();
+    struct qmtl_value v = qmtl_none();
+    while ((rc = feed_next(r->feed, &ev, err, errlen)) == 1) {
+        if (ev.is_bar) {
+            v.type = QMTL_T_BAR;
+            v.as.bar = ev.bar;
+        } else {
+            v.type = QMTL_T_NUMBER;
+            v.as.number = ev.value;
+        }
+        if (host_feed(&r->h, ev.tags, ev.n_tags, ev.ts, &v) < 0) {
+            snprintf(err, errlen, "out of memory routing data");
+            rc = -1;
+            break;
+        }
+        r->events++;
+    }
+    r->replay_s = now_s() - t0;
+    r->skipped_rows = feed_skipped_rows(r->feed);
+    host_finish(&r->h);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ --data */
+
+void runner_data_release(struct cfg_data_source *ds)
+{
+    for (size_t i = 0; i < ds->n_tags; i++)
+        free(ds->tags[i]);
+    free(ds->tags);
+    free(ds->path);
+    free(ds->synthetic);
+    memset(ds, 0, sizeof(*ds));
+}
+
+static int split_tags(const char *s, size_t len, struct cfg_data_source *ds)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != ',')
+            continue;
+        if (i > start) {
+            char **t = realloc(ds->tags, (ds->n_tags + 2) * sizeof(*t));
+            if (!t)
+                return -1;
+            ds->tags = t;
+            if (!(t[ds->n_tags] = strndup(s + start, i - start)))
+                return -1;
+            t[++ds->n_tags] = NULL;
+        }
+        start = i + 1;
+    }
+    return 0;
+}
+
+static int parse_num(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static int synth_options(const char *opts, struct cfg_data_source *ds, char *err, size_t errlen)
+{
+    char *copy = strdup(opts), *save = NULL;
+    if (!copy)
+        return -1;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        double d;
+        if (!eq || parse_num(eq + 1, &d)) {
+            snprintf(err, errlen, "data: bad synthetic option '%s' (expected key=number)", kv);
+            free(copy);
+            return -1;
+        }
+        *eq = 0;
+        if (strcmp(kv, "count") == 0)
+            ds->count = (long)d;
+        else if (strcmp(kv, "interval") == 0)
+            ds->interval_s = (int64_t)d;
+        else if (strcmp(kv, "seed") == 0)
+            ds->seed = (uint64_t)d;
+        else if (strcmp(kv, "start") == 0)
+            ds->start_price = d;
+        else if (strcmp(kv, "drift") == 0)
+            ds->drift = d;
+        else if (strcmp(kv, "vol") == 0)
+            ds->volatility = d;
+        else if (strcmp(kv, "start_ts") == 0)
+            ds->start_ts = (int64_t)d;
+        else {
+            snprintf(err, errlen,
+                     "data: unknown synthetic option '%s' (count, interval, seed, start, drift, "
+                     "vol, start_ts)",
+                     kv);
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
+int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err, size_t errlen)
+{
+    memset(ds, 0, sizeof(*ds));
+    ds->interval_s = 60;
+    ds->count = 10000;
+    ds->start_price = 100;
+    ds->volatility = 0.02;
+    ds->seed = 42;
+    ds->start_ts = 1700000000;
+    const char *eq = strchr(arg, '=');
+    const char *rhs = eq ? eq + 1 : arg;
+    if (eq) {
+        if (split_tags(arg, (size_t)(eq - arg), ds))
+            goto oom;
+    } else {
+        const char *base = strrchr(arg, '/');
+        base = base ? base + 1 : arg;
+        const char *dot = strrchr(base, '.');
+        size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+        if (split_tags(base, len, ds))
+            goto oom;
+    }
+    if (!ds->n_tags) {
+        snprintf(err, errlen, "data '%s': no tag (use TAG=PATH)", arg);
+        runner_data_release(ds);
+        return -1;
+    }
+    const char *colon = strchr(rhs, ':');
+    size_t klen = colon ? (size_t)(colon - rhs) : strlen(rhs);
+    char kind[32];
+    if (klen < sizeof(kind)) {
+        memcpy(kind, rhs, klen);
+        kind[klen] = 0;
+        if (eq && feed_synth_kind_parse(kind) >= 0) {
+            if (!(ds->synthetic = strdup(kind)))
+                goto oom;
+            if (colon && synth_options(colon + 1, ds, err, errlen)) {
+                runner_data_release(ds);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    ds->interval_s = 0;
+    if (!*rhs) {
+        snprintf(err, errlen, "data '%s': empty path", arg);
+        runner_data_release(ds);
+        return -1;
+    }
+    if (!(ds->path = strdup(rhs)))
+        goto oom;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    runner_data_release(ds);
+    return -1;
+}

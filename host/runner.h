@@ -1,0 +1,77 @@
+/*
+ * runner: the offline host behind 'qmtl run --offline'.
+ *
+ * Loads every plugin of a directory (host/loader; duplicate names refused), runs each
+ * setup() into one host (host_api.h), binds data sources (host/feed: CSV files and
+ * seeded synthetic series) to stream inputs by tags, replays the data in full in
+ * timestamp order, and collects what the report prints. A plugin that fails to load or
+ * to set up, or whose compute fails during the run, is reported and stopped; the
+ * others go on.
+ *
+ *     struct runner r;
+ *     runner_init(&r, &host_options);
+ *     runner_load_dir(&r, "plugins", err, len);    // -1 only when nothing can be loaded
+ *     runner_add_data(&r, &source, base_dir, fail_on_csv_errors, err, len);
+ *     runner_start(&r, err, len);                  // finalize the DAG, on_start
+ *     runner_replay(&r, err, len);                 // feed everything, on_finish
+ *     ... report_*(&r, ...)
+ *     runner_release(&r);
+ */
+#ifndef QMTL_HOST_RUNNER_H
+#define QMTL_HOST_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "host/feed.h"
+#include "host/host_api.h"
+#include "host/loader.h"
+
+struct runner {
+    struct host h;
+    struct plugin **plugins;
+    size_t n_plugins;
+    char **problems; /* one line per plugin refused at load (not a strategy) */
+    size_t n_problems;
+    struct feed *feed;
+    size_t n_sources;
+    char ***source_tags; /* per source: NULL-terminated copies of its tags */
+    double load_s, replay_s;  /* wall time */
+    uint64_t events;          /* data items replayed */
+    long skipped_rows;        /* malformed CSV rows skipped */
+};
+
+int runner_init(struct runner *r, const struct host_options *opt);
+void runner_release(struct runner *r);
+
+/* Load one plugin file and set it up. 0, or -1 with the problem in err (also recorded). */
+int runner_load(struct runner *r, const char *path, char *err, size_t errlen);
+/* Load every plugin of 'dir'. Returns the number set up; -1 when the directory cannot be read. */
+int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen);
+
+/* Add a data source (CSV path, resolved against base_dir when relative, or synthetic). */
+int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
+                    int fail_on_csv_errors, char *err, size_t errlen);
+
+/*
+ * Streams that no data source feeds (a source feeds a stream when every tag of the source
+ * is among the stream's tags). Each is logged as a warning naming the strategy and tags;
+ * with 'fail' the first one is returned as an error instead. Returns the number of
+ * unfed streams, or -1 (fail) with err. Call after runner_start().
+ */
+int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen);
+
+/* Finalize the DAG and call on_start. 0 or -1. */
+int runner_start(struct runner *r, char *err, size_t errlen);
+/* Replay every data item, then call on_finish. 0, or -1 on a data error (fail mode). */
+int runner_replay(struct runner *r, char *err, size_t errlen);
+
+/* Parse a --data argument: "TAG[,TAG...]=PATH", "TAGS=gbm|random_walk[:k=v,...]"
+ * (keys count, interval, seed, start, drift, vol, start_ts) or "PATH" (the tag is the
+ * file name without directory and extension). Fills *ds with heap strings (release with
+ * runner_data_release). 0 or -1 with err. */
+int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err, size_t errlen);
+void runner_data_release(struct cfg_data_source *ds);
+
+#endif

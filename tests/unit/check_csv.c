@@ -1,0 +1,488 @@
+#include "host/csv.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char tmpdir[256];
+
+static void setup_tmp(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_csv.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown_tmp(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Write 'text' to a fresh file in tmpdir; returns its path (static buffer). */
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+    return path;
+}
+
+static int64_t utc(int y, int mo, int d, int h, int mi, int s)
+{
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return (int64_t)timegm(&tm);
+}
+
+static int64_t ts_of(const char *s)
+{
+    int64_t t = -1;
+    const char *why = NULL;
+    ck_assert_msg(csv_parse_timestamp(s, &t, &why) == 0, "'%s' rejected: %s", s, why);
+    return t;
+}
+
+static void ts_bad(const char *s)
+{
+    int64_t t;
+    const char *why = NULL;
+    ck_assert_msg(csv_parse_timestamp(s, &t, &why) == -1, "'%s' accepted", s);
+    ck_assert_ptr_nonnull(why);
+}
+
+START_TEST(test_timestamp_iso)
+{
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05Z"), 1704164645);
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05Z"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05.999Z"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05+00:00"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05.5+00:00"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02T03:04:05"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02 03:04:05"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-02T03:04Z"), utc(2024, 1, 2, 3, 4, 0));
+    ck_assert_int_eq(ts_of("2024-01-02"), utc(2024, 1, 2, 0, 0, 0));
+    ck_assert_int_eq(ts_of("2024-01-02T05:04:05+02:00"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-01-01T22:04:05-0500"), utc(2024, 1, 2, 3, 4, 5));
+    ck_assert_int_eq(ts_of("2024-02-29T00:00:00Z"), utc(2024, 2, 29, 0, 0, 0));
+    ck_assert_int_eq(ts_of("1970-01-01T00:00:00Z"), 0);
+    ts_bad("2023-02-29T00:00:00Z");
+    ts_bad("2024-13-01T00:00:00Z");
+    ts_bad("2024-00-10");
+    ts_bad("2024-01-32");
+    ts_bad("2024-01-02T24:00:00Z");
+    ts_bad("2024-01-02T03:60:00Z");
+    ts_bad("2024-01-02T03:04:61Z");
+    ts_bad("2024-01-02T03:04:05.Z");
+    ts_bad("2024-01-02T03:04:05Zjunk");
+    ts_bad("2024-01-02T03:04:05+25:00");
+    ts_bad("1969-12-31T23:59:59Z");
+    ts_bad("2024/01/02 03:04:05");
+}
+END_TEST
+
+START_TEST(test_timestamp_epoch)
+{
+    ck_assert_int_eq(ts_of("1704164645"), 1704164645);
+    ck_assert_int_eq(ts_of("1704164645.75"), 1704164645);
+    ck_assert_int_eq(ts_of("1704164645123"), 1704164645); /* milliseconds by magnitude */
+    ck_assert_int_eq(ts_of("1704164645999.5"), 1704164645);
+    ck_assert_int_eq(ts_of("99999999999"), 99999999999LL); /* just below 1e11: seconds */
+    ck_assert_int_eq(ts_of("100000000000"), 100000000);    /* 1e11: milliseconds */
+    ck_assert_int_eq(ts_of("0"), 0);
+    ts_bad("");
+    ts_bad("-5");
+    ts_bad("12abc");
+    ts_bad("1.2.3");
+    ts_bad("1e9");
+    ts_bad("12345678901234567890123");
+}
+END_TEST
+
+START_TEST(test_days_from_civil_matches_timegm)
+{
+    for (int y = 1970; y <= 2200; y += 3)
+        for (int m = 1; m <= 12; m++)
+            for (int d = 1; d <= 28; d += 9)
+                ck_assert_int_eq(csv_days_from_civil(y, m, d) * 86400, utc(y, m, d, 0, 0, 0));
+    ck_assert_int_eq(csv_days_from_civil(2000, 3, 1) - csv_days_from_civil(2000, 2, 28), 2);
+    ck_assert_int_eq(csv_days_from_civil(1900, 3, 1) - csv_days_from_civil(1900, 2, 28), 1);
+}
+END_TEST
+
+START_TEST(test_sample_file)
+{
+    char err[512];
+    struct csv_reader *r = csv_open("tests/data/sample_ohlcv.csv", 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(csv_has_ohlc(r), 1);
+    static const double want[5][5] = {{100, 105, 95, 102, 1000},
+                                      {102, 108, 101, 106, 1100},
+                                      {106, 109, 104, 108, 1200},
+                                      {108, 112, 107, 111, 1300},
+                                      {111, 115, 110, 114, 900}};
+    struct csv_row row;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+        ck_assert_int_eq(row.ts, utc(2024, 1, 1 + i, 0, 0, 0));
+        ck_assert_int_eq(row.line, i + 2);
+        ck_assert(row.bar.open == want[i][0]);
+        ck_assert(row.bar.high == want[i][1]);
+        ck_assert(row.bar.low == want[i][2]);
+        ck_assert(row.bar.close == want[i][3]);
+        ck_assert(row.bar.volume == want[i][4]);
+    }
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    ck_assert_int_eq(csv_skipped(r), 0);
+    csv_close(r);
+}
+END_TEST
+
+/* Mixed case names, price synonym, extra columns, quotes, CRLF, blank line, epoch s/ms. */
+START_TEST(test_price_only_quotes_crlf)
+{
+    char err[512];
+    struct csv_reader *r = csv_open("tests/data/price_only.csv", 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(csv_has_ohlc(r), 0);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 1704067200);
+    ck_assert(row.bar.close == 10.5 && row.bar.open == 10.5 && row.bar.high == 10.5 &&
+              row.bar.low == 10.5 && row.bar.volume == 0);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 1704067260);
+    ck_assert(row.bar.close == 10.75);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 1704067320);
+    ck_assert(row.bar.close == 11);
+    ck_assert_int_eq(row.line, 5); /* the blank line 4 is skipped but counted */
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_bom_and_no_trailing_newline)
+{
+    char err[512];
+    const char *p = write_file("bom.csv", "\xef\xbb\xbfTimeStamp , CLOSE\n1000,1\n2000,2");
+    struct csv_reader *r = csv_open(p, 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 1000);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 2000);
+    ck_assert(row.bar.close == 2);
+    ck_assert_int_eq(row.line, 3);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_header_errors)
+{
+    char err[512];
+    ck_assert_ptr_null(csv_open(write_file("empty.csv", ""), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "empty.csv': empty file") != NULL, "%s", err);
+    ck_assert_ptr_null(csv_open(write_file("blank.csv", "\n  \n\n"), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "empty file") != NULL, "%s", err);
+    ck_assert_ptr_null(
+        csv_open(write_file("noclose.csv", "timestamp,open,volume\n1,2,3\n"), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "noclose.csv:1: no close column") != NULL, "%s", err);
+    ck_assert_ptr_null(csv_open(write_file("nots.csv", "when,close\n1,2\n"), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "nots.csv:1: no timestamp column") != NULL, "%s", err);
+    ck_assert_ptr_null(
+        csv_open(write_file("dup.csv", "ts,close,Close\n1,2,3\n"), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "duplicate column 'Close'") != NULL, "%s", err);
+    ck_assert_ptr_null(csv_open(write_file("quote.csv", "ts,\"close\n1,2\n"), 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "unclosed quote") != NULL, "%s", err);
+    ck_assert_ptr_null(csv_open("tests/data/does-not-exist.csv", 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "cannot open 'tests/data/does-not-exist.csv'") != NULL, "%s", err);
+    /* close preferred over price when both exist */
+    struct csv_reader *r =
+        csv_open(write_file("both.csv", "price,ts,close\n5,1,7\n"), 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.close == 7);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_malformed_fail)
+{
+    char err[512];
+    struct csv_reader *r = csv_open("tests/data/malformed.csv", 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "tests/data/malformed.csv:3: bad close 'abc'");
+    csv_close(r);
+}
+END_TEST
+
+static int warnings;
+static char last_warning[512];
+static void capture(enum log_level level, const char *line, void *arg)
+{
+    (void)arg;
+    if (level == LOG_LEVEL_WARN) {
+        warnings++;
+        snprintf(last_warning, sizeof(last_warning), "%s", line);
+    }
+}
+
+START_TEST(test_malformed_skip)
+{
+    char err[512];
+    warnings = 0;
+    log_set_sink(capture, NULL);
+    struct csv_reader *r = csv_open("tests/data/malformed.csv", 0, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    double closes[8];
+    long lines[8];
+    int n = 0, rc;
+    while ((rc = csv_next(r, &row, err, sizeof(err))) == 1) {
+        ck_assert_int_lt(n, 8);
+        closes[n] = row.bar.close;
+        lines[n++] = row.line;
+    }
+    ck_assert_int_eq(rc, 0);
+    /* line 3: bad close, line 4: missing field, line 6: goes back in time */
+    ck_assert_int_eq(n, 3);
+    ck_assert(closes[0] == 1.5 && closes[1] == 1.7 && closes[2] == 1.9);
+    ck_assert_int_eq(lines[0], 2);
+    ck_assert_int_eq(lines[1], 5);
+    ck_assert_int_eq(lines[2], 7);
+    ck_assert_int_eq(csv_skipped(r), 3);
+    ck_assert_int_eq(warnings, 3);
+    ck_assert_msg(strstr(last_warning, "malformed.csv:6: timestamp") != NULL, "%s", last_warning);
+    ck_assert_msg(strstr(last_warning, "goes back in time") != NULL, "%s", last_warning);
+    log_set_sink(NULL, NULL);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_row_errors)
+{
+    static const struct {
+        const char *row;
+        const char *msg;
+    } cases[] = {
+        {"1,2", "expected 3 fields, found 2"},
+        {"1,2,3,4", "expected 3 fields, found 4"},
+        {"x,2,3", "bad timestamp 'x'"},
+        {",2,3", "bad timestamp '': empty timestamp"},
+        {"1,,3", "bad close ''"},
+        {"1,nan,3", "bad close 'nan'"},
+        {"1,inf,3", "bad close 'inf'"},
+        {"1,2,-3", "negative volume"},
+        {"1,2x,3", "bad close '2x'"},
+        {"1,\"2,3", "unclosed quote"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[128], err[512];
+        snprintf(text, sizeof(text), "ts,close,volume\n%s\n", cases[i].row);
+        struct csv_reader *r = csv_open(write_file("row.csv", text), 1, err, sizeof(err));
+        ck_assert_msg(r != NULL, "%s", err);
+        struct csv_row row;
+        ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "row.csv:2: ") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, cases[i].msg) != NULL, "case '%s': %s", cases[i].row, err);
+        csv_close(r);
+    }
+    char err[512];
+    struct csv_reader *r =
+        csv_open(write_file("hl.csv", "ts,high,low,close\n1,1,2,1.5\n"), 1, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "hl.csv:2: high 1 below low 2") != NULL, "%s", err);
+    csv_close(r);
+    /* empty optional fields take their defaults; equal timestamps pass */
+    r = csv_open(write_file("opt.csv", "ts,open,high,low,close,volume\n5,,,,3,\n5,2,4,1,3,7\n"), 1,
+                 err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.open == 3 && row.bar.high == 3 && row.bar.low == 3 && row.bar.volume == 0);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.open == 2 && row.bar.high == 4 && row.bar.low == 1 && row.bar.volume == 7);
+    csv_close(r);
+}
+END_TEST
+
+/* Many rows across many buffer refills: every row comes back, in order, exactly. */
+START_TEST(test_large_streamed)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/big.csv", tmpdir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "timestamp,open,high,low,close,volume\n");
+    const long n = 200000;
+    double sum = 0;
+    for (long i = 0; i < n; i++) {
+        double c = 100.0 + (double)(i % 1000) / 8.0;
+        sum += c;
+        fprintf(fp, "%ld,%.3f,%.3f,%.3f,%.3f,%ld\n", 1600000000L + i * 60, c, c + 1, c - 1, c, i);
+    }
+    fclose(fp);
+    char err[512];
+    struct csv_reader *r = csv_open(path, 1, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    long k = 0;
+    double got = 0;
+    while (csv_next(r, &row, err, sizeof(err)) == 1) {
+        ck_assert_int_eq(row.ts, 1600000000L + k * 60);
+        ck_assert(row.bar.volume == (double)k);
+        got += row.bar.close;
+        k++;
+    }
+    ck_assert_int_eq(k, n);
+    ck_assert(got == sum);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_long_lines)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/long.csv", tmpdir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "ts,note,close\n1,");
+    for (int i = 0; i < 600000; i++)
+        fputc('x', fp);
+    fprintf(fp, ",4\n2,");
+    for (int i = 0; i < 1100000; i++)
+        fputc('y', fp);
+    fprintf(fp, ",5\n");
+    fclose(fp);
+    char err[512];
+    struct csv_reader *r = csv_open(path, 1, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.close == 4);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "long.csv:3: line longer than") != NULL, "%s", err);
+    csv_close(r);
+}
+END_TEST
+
+START_TEST(test_stream_open)
+{
+    static const char text[] = "ts,close\n10,1\n20,2\n";
+    FILE *fp = fmemopen((void *)text, sizeof(text) - 1, "rb");
+    ck_assert_ptr_nonnull(fp);
+    char err[512];
+    struct csv_reader *r = csv_open_stream(fp, "<mem>", 1, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(csv_name(r), "<mem>");
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 20);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    csv_close(r);
+    fclose(fp);
+}
+END_TEST
+
+/* Every number read equals what strtod makes of the same text, bit for bit. */
+START_TEST(test_numbers_match_strtod)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/nums.csv", tmpdir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "ts,close\n");
+    enum { N = 30000 };
+    static char text[N][48];
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int digits = 1 + (int)(x % 19), point = (int)((x >> 8) % (uint64_t)(digits + 1));
+        char *p = text[i];
+        if ((x >> 20) & 1)
+            *p++ = '-';
+        uint64_t y = x;
+        for (int d = 0; d < digits; d++) {
+            if (d == point && d > 0)
+                *p++ = '.';
+            *p++ = (char)('0' + (y % 10));
+            y = y / 10 ? y / 10 : x >> 3;
+        }
+        if (i % 7 == 0)
+            p += sprintf(p, "e%d", (int)((x >> 30) % 40) - 20);
+        *p = '\0';
+        fprintf(fp, "%d,%s\n", i, text[i]);
+    }
+    fclose(fp);
+    char err[512];
+    struct csv_reader *r = csv_open(path, 1, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+        double want = strtod(text[i], NULL);
+        ck_assert_msg(memcmp(&row.bar.close, &want, sizeof(want)) == 0, "'%s': %.17g vs %.17g",
+                      text[i], row.bar.close, want);
+    }
+    csv_close(r);
+}
+END_TEST
+
+static Suite *csv_suite(void)
+{
+    Suite *s = suite_create("csv");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_timestamp_iso);
+    tcase_add_test(tc, test_timestamp_epoch);
+    tcase_add_test(tc, test_days_from_civil_matches_timegm);
+    tcase_add_test(tc, test_sample_file);
+    tcase_add_test(tc, test_price_only_quotes_crlf);
+    tcase_add_test(tc, test_bom_and_no_trailing_newline);
+    tcase_add_test(tc, test_header_errors);
+    tcase_add_test(tc, test_malformed_fail);
+    tcase_add_test(tc, test_malformed_skip);
+    tcase_add_test(tc, test_row_errors);
+    tcase_add_test(tc, test_large_streamed);
+    tcase_add_test(tc, test_long_lines);
+    tcase_add_test(tc, test_stream_open);
+    tcase_add_test(tc, test_numbers_match_strtod);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(csv_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,322 @@
+/* The host services table: validation, state rules, handles, config, code identity. */
+#include <qmtl/testkit.h>
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host_api.h"
+
+START_TEST(test_parse_interval)
+{
+    struct {
+        const char *s;
+        int64_t want; /* -1: refused */
+    } cases[] = {
+        {"1", 1},       {"60", 60},     {"60s", 60},  {"1m", 60},      {"5M", 300},
+        {"1h", 3600},   {"24h", 86400}, {"86400", 86400}, {"90m", 5400}, {"0", -1},
+        {"0s", -1},     {"86401", -1},  {"25h", -1},  {"1d", -1},      {"", -1},
+        {"m", -1},      {"-5s", -1},    {"5 s", -1},  {"1.5m", -1},    {"99999999999999999999", -1},
+    };
+    char err[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t v = 0;
+        int rc = host_parse_interval(cases[i].s, &v, err, sizeof(err));
+        if (cases[i].want < 0)
+            ck_assert_msg(rc == -1, "'%s' accepted as %lld", cases[i].s, (long long)v);
+        else
+            ck_assert_msg(rc == 0 && v == cases[i].want, "'%s': rc %d v %lld (%s)", cases[i].s,
+                          rc, (long long)v, err);
+    }
+    ck_assert_int_eq(host_parse_interval(NULL, NULL, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_check_tags)
+{
+    char err[200];
+    size_t n;
+    const char *ok[] = {"BTC", "a.b-c_9", NULL};
+    ck_assert_int_eq(host_check_tags(ok, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 2);
+    const char *dup[] = {"x", "y", "x", NULL};
+    ck_assert_int_eq(host_check_tags(dup, &n, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "duplicate tag 'x'");
+    const char *bad[] = {"a b", NULL};
+    ck_assert_int_eq(host_check_tags(bad, &n, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "invalid tag 'a b'"));
+    const char *empty_tag[] = {"", NULL};
+    ck_assert_int_eq(host_check_tags(empty_tag, &n, err, sizeof(err)), -1);
+    const char *none[] = {NULL};
+    ck_assert_int_eq(host_check_tags(none, &n, err, sizeof(err)), -1);
+    ck_assert_int_eq(host_check_tags(NULL, &n, err, sizeof(err)), -1);
+    char longtag[102];
+    memset(longtag, 'a', 101);
+    longtag[101] = 0;
+    const char *toolong[] = {longtag, NULL};
+    ck_assert_int_eq(host_check_tags(toolong, &n, err, sizeof(err)), -1);
+    longtag[100] = 0;
+    ck_assert_int_eq(host_check_tags(toolong, &n, err, sizeof(err)), 0);
+    const char *many[34];
+    char names[33][8];
+    for (int i = 0; i < 33; i++) {
+        snprintf(names[i], 8, "t%d", i);
+        many[i] = names[i];
+    }
+    many[33] = NULL;
+    ck_assert_int_eq(host_check_tags(many, &n, err, sizeof(err)), -1);
+    many[32] = NULL;
+    ck_assert_int_eq(host_check_tags(many, &n, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* ---- a strategy whose setup runs a list of bad declarations and records the results */
+
+struct probe {
+    int code;
+    char msg[QMTL_ERR_MSG_MAX];
+};
+static struct probe probes[32];
+static int n_probes;
+static const struct qmtl_host *saved_host;
+static struct qmtl_ctx *saved_ctx;
+
+static void note(int rc, const struct qmtl_err *e)
+{
+    probes[n_probes].code = rc;
+    snprintf(probes[n_probes].msg, sizeof(probes[n_probes].msg), "%s", rc < 0 ? e->msg : "");
+    n_probes++;
+}
+
+static int ident(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    *out = *qmtl_window_latest(&v->inputs[0]);
+    return QMTL_OK;
+}
+
+static int other(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)v;
+    *out = qmtl_number(1);
+    return QMTL_OK;
+}
+
+static int probe_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"T", NULL};
+    static const char *const badtags[] = {"T", "T", NULL};
+    n_probes = 0;
+    saved_host = h;
+    saved_ctx = ctx;
+    struct qmtl_stream_spec ss = {QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"};
+    qmtl_node px = h->stream_input(ctx, &ss, err); /* 0: valid */
+    note(px, err);
+    ss.interval = "1d";
+    note(h->stream_input(ctx, &ss, err), err); /* 1 */
+    ss.interval = "1m";
+    ss.period = 10001;
+    note(h->stream_input(ctx, &ss, err), err); /* 2 */
+    ss.period = 1;
+    ss.tags = badtags;
+    note(h->stream_input(ctx, &ss, err), err); /* 3 */
+    ss.tags = tags;
+    ss.size = 8;
+    note(h->stream_input(ctx, &ss, err), err); /* 4 */
+    struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                     .inputs = {px}, .window = 0};
+    note(h->indicator(ctx, &is, err), err); /* 5: window 0 */
+    is.window = 3;
+    is.inputs[0] = 77;
+    note(h->indicator(ctx, &is, err), err); /* 6: unknown handle */
+    is.inputs[0] = px;
+    is.kind = "macd";
+    note(h->indicator(ctx, &is, err), err); /* 7 */
+    is.kind = "crossover";
+    note(h->indicator(ctx, &is, err), err); /* 8: needs 2 inputs */
+    is.kind = "sma";
+    is.field = "vwap";
+    note(h->indicator(ctx, &is, err), err); /* 9 */
+    struct qmtl_node_spec ns = {QMTL_SPEC(qmtl_node_spec), .name = "n", .inputs = {px},
+                                .compute = ident};
+    qmtl_node n1 = h->node(ctx, &ns, err);
+    note(n1, err); /* 10: valid */
+    note(h->node(ctx, &ns, err), err); /* 11: same name */
+    ns.name = NULL;
+    note(h->node(ctx, &ns, err), err); /* 12: no name */
+    ns.name = "m";
+    ns.params_json = "[1,2]";
+    note(h->node(ctx, &ns, err), err); /* 13 */
+    ns.params_json = "{\"a\":";
+    note(h->node(ctx, &ns, err), err); /* 14 */
+    ns.params_json = NULL;
+    ns.inputs[0] = 0;
+    note(h->node(ctx, &ns, err), err); /* 15: no inputs */
+    ns.inputs[0] = px;
+    ns.compute = NULL;
+    note(h->node(ctx, &ns, err), err); /* 16 */
+    ns.compute = ident;
+    ns.on_late = 7;
+    note(h->node(ctx, &ns, err), err); /* 17 */
+    ns.on_late = 0;
+    ns.flags = 0x10;
+    note(h->node(ctx, &ns, err), err); /* 18 */
+    ns.flags = 0;
+    struct qmtl_signal_spec sg = {QMTL_SPEC(qmtl_signal_spec), .input = n1, .buy_above = -1,
+                                  .sell_below = 1};
+    note(h->signal(ctx, &sg, err), err); /* 19 */
+    struct qmtl_order_spec os = {QMTL_SPEC(qmtl_order_spec), .signal = 55};
+    note(h->order_publisher(ctx, &os, err), err); /* 20 */
+    struct qmtl_tag_query_spec tq = {QMTL_SPEC(qmtl_tag_query_spec), .query_tags = tags,
+                                     .match_mode = 5, .interval = "1m"};
+    note(h->tag_query(ctx, &tq, err), err); /* 21 */
+    note(h->stream_input(ctx, NULL, err), err); /* 22 */
+    /* code identity: same function same hash; other function differs; version overrides */
+    ns.name = "n2";
+    ns.params_json = "{\"x\":1}";
+    qmtl_node a = h->node(ctx, &ns, err);
+    ns.name = "n3";
+    qmtl_node b = h->node(ctx, &ns, err); /* identical: the same node */
+    ns.name = "n4";
+    ns.compute = other;
+    qmtl_node c = h->node(ctx, &ns, err);
+    ns.name = "n5";
+    ns.code_version = "v1";
+    qmtl_node d = h->node(ctx, &ns, err);
+    ns.name = "n6";
+    ns.compute = ident;
+    qmtl_node e = h->node(ctx, &ns, err);
+    ck_assert(a > 0 && b > 0 && c > 0 && d > 0 && e > 0);
+    ck_assert_str_eq(h->node_id(ctx, a), h->node_id(ctx, b));
+    ck_assert_str_ne(h->node_id(ctx, a), h->node_id(ctx, c));
+    ck_assert_str_eq(h->node_id(ctx, d), h->node_id(ctx, e));
+    ck_assert_ptr_null(h->node_id(ctx, 999));
+    /* config */
+    ck_assert_str_eq(h->config_string(ctx, "mode", "x"), "fast");
+    ck_assert(h->config_number(ctx, "window", 1) == 12.5);
+    ck_assert(h->config_number(ctx, "mode", 3) == 3); /* not a number */
+    ck_assert_str_eq(h->config_string(ctx, "nope", "dflt"), "dflt");
+    struct qmtl_activation act;
+    ck_assert_int_eq(h->activation(ctx, QMTL_SIDE_BUY, &act), QMTL_ENOENT);
+    return QMTL_OK;
+}
+
+static int late_rc;
+static void probe_start(struct qmtl_ctx *ctx, const struct qmtl_host *h)
+{
+    static const char *const tags[] = {"T", NULL};
+    struct qmtl_err e = {0};
+    late_rc = h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
+                                         .tags = tags, .interval = "1m"}, &e);
+}
+
+static const struct qmtl_plugin probe_plugin = {QMTL_PLUGIN_HEADER, .name = "probe",
+                                                .setup = probe_setup, .on_start = probe_start};
+
+START_TEST(test_declaration_errors)
+{
+    struct qmtl_err err = {0};
+    struct qmtl_testkit_options opt = {.size = sizeof(opt),
+                                       .params_yaml = "mode: fast\nwindow: 12.5\n"};
+    struct qmtl_testkit *tk = qmtl_testkit_new(&probe_plugin, &opt, &err);
+    ck_assert_msg(tk != NULL, "%s", err.msg);
+    struct {
+        int code;
+        const char *sub;
+    } want[] = {
+        {1, ""},
+        {QMTL_EINVAL, "invalid interval '1d'"},
+        {QMTL_EINVAL, "period 10001 out of range"},
+        {QMTL_EINVAL, "duplicate tag 'T'"},
+        {QMTL_EINVAL, "spec size 8 is smaller"},
+        {QMTL_EINVAL, "window 0 out of range"},
+        {QMTL_EINVAL, "unknown input handle 77"},
+        {QMTL_EINVAL, "unknown kind 'macd'"},
+        {QMTL_EINVAL, "takes 2 input(s), got 1"},
+        {QMTL_EINVAL, "unknown field 'vwap'"},
+        {2, ""},
+        {QMTL_EINVAL, "name already used"},
+        {QMTL_EINVAL, "a name is required"},
+        {QMTL_EINVAL, "params_json is not a JSON object"},
+        {QMTL_EINVAL, "params_json is not a JSON object"},
+        {QMTL_EINVAL, "at least one input"},
+        {QMTL_EINVAL, "compute is required"},
+        {QMTL_EINVAL, "on_late 7"},
+        {QMTL_EINVAL, "unknown flags 0x10"},
+        {QMTL_EINVAL, "buy_above -1 is below sell_below 1"},
+        {QMTL_EINVAL, "unknown signal handle 55"},
+        {QMTL_EINVAL, "match_mode 5"},
+        {QMTL_EINVAL, "spec is NULL"},
+    };
+    ck_assert_int_eq(n_probes, (int)(sizeof(want) / sizeof(want[0])));
+    for (int i = 0; i < n_probes; i++) {
+        ck_assert_msg(probes[i].code == want[i].code, "probe %d: code %d, want %d (%s)", i,
+                      probes[i].code, want[i].code, probes[i].msg);
+        ck_assert_msg(strstr(probes[i].msg, want[i].sub) != NULL, "probe %d: '%s' lacks '%s'", i,
+                      probes[i].msg, want[i].sub);
+    }
+    ck_assert_int_eq(late_rc, QMTL_ESTATE); /* declared from on_start, after setup */
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+static int fail_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    (void)ctx;
+    (void)h;
+    err->code = QMTL_EINVAL;
+    snprintf(err->msg, sizeof(err->msg), "missing parameter 'symbol'");
+    return QMTL_EINVAL;
+}
+static const struct qmtl_plugin failing = {QMTL_PLUGIN_HEADER, .name = "failing",
+                                           .setup = fail_setup};
+
+START_TEST(test_setup_failure)
+{
+    struct qmtl_err err = {0};
+    ck_assert_ptr_null(qmtl_testkit_new(&failing, NULL, &err));
+    ck_assert_msg(strstr(err.msg, "plugin 'failing'") &&
+                      strstr(err.msg, "setup failed (-3): missing parameter 'symbol'"),
+                  "%s", err.msg);
+    struct qmtl_plugin bad = failing;
+    bad.abi_major = 2;
+    ck_assert_ptr_null(qmtl_testkit_new(&bad, NULL, &err));
+    ck_assert_int_eq(err.code, QMTL_EABI);
+    ck_assert_ptr_null(qmtl_testkit_load("/nonexistent/x.so", NULL, &err));
+    struct qmtl_testkit_options opt = {.size = sizeof(opt), .params_yaml = "[1, 2]"};
+    ck_assert_ptr_null(qmtl_testkit_new(&probe_plugin, &opt, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "params_yaml"));
+}
+END_TEST
+
+START_TEST(test_code_hash_stable)
+{
+    char a[200], b[200], c[200];
+    host_code_hash(ident, NULL, a, sizeof(a));
+    host_code_hash(ident, NULL, b, sizeof(b));
+    host_code_hash(other, NULL, c, sizeof(c));
+    ck_assert_str_eq(a, b);
+    ck_assert_str_ne(a, c);
+    ck_assert_msg(strncmp(a, "so:", 3) == 0 || strncmp(a, "fn:", 3) == 0, "%s", a);
+    host_code_hash(ident, "2.0", a, sizeof(a));
+    ck_assert_str_eq(a, "version:2.0");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("host_api");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_parse_interval);
+    tcase_add_test(tc, test_check_tags);
+    tcase_add_test(tc, test_declaration_errors);
+    tcase_add_test(tc, test_setup_failure);
+    tcase_add_test(tc, test_code_hash_stable);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,457 @@
+/*
+ * Scheduler semantics through the real host: aligned fan-in, fire-on-any, gap and
+ * duplicate skip/fail, late data policies, no-value propagation, defaults from the first
+ * input, evaluation order, sharing across strategies, tag queries.
+ */
+#include <qmtl/testkit.h>
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host_api.h"
+
+#define T0 1699999980 /* multiple of 60 */
+
+/* ---------------------------------------------------------------- recording node */
+
+struct call {
+    int64_t ts;
+    uint32_t trigger;
+    uint32_t counts[2];
+    int64_t newest[2];
+    uint32_t cap;
+    double x0;
+};
+static struct call calls[256];
+static int n_calls;
+
+static int rec(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    struct call *c = &calls[n_calls++ & 255];
+    c->ts = v->ts;
+    c->trigger = v->trigger;
+    c->cap = v->inputs[0].cap;
+    for (uint32_t i = 0; i < v->n_inputs && i < 2; i++) {
+        c->counts[i] = v->inputs[i].count;
+        c->newest[i] = qmtl_window_ts_at(&v->inputs[i], 0);
+    }
+    c->x0 = qmtl_window_number(&v->inputs[0], 0);
+    *out = qmtl_number(c->x0);
+    return QMTL_OK;
+}
+
+static uint32_t g_flags;
+static int32_t g_on_missing, g_on_late;
+static int64_t g_lateness;
+static int32_t g_period;
+
+static const char *const tags_a[] = {"A", NULL};
+static const char *const tags_b[] = {"B", NULL};
+
+static qmtl_node stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *const *tags,
+                        const char *iv, int period, struct qmtl_err *err)
+{
+    return h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
+                                    .name = tags[0], .tags = tags, .interval = iv,
+                                    .period = period}, err);
+}
+
+static int fan_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "60s", 1, err);
+    qmtl_node b = stream(ctx, h, tags_b, "60s", 1, err);
+    if (a < 0 || b < 0)
+        return QMTL_ERR;
+    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                               .inputs = {a, b}, .compute = rec, .flags = g_flags}, err);
+    return n < 0 ? n : QMTL_OK;
+}
+static const struct qmtl_plugin fan = {QMTL_PLUGIN_HEADER, .name = "fan", .setup = fan_setup};
+
+static struct qmtl_testkit *tk_new(const struct qmtl_plugin *p)
+{
+    struct qmtl_err err = {0};
+    n_calls = 0;
+    struct qmtl_testkit *tk = qmtl_testkit_new(p, NULL, &err);
+    ck_assert_msg(tk != NULL, "%s", err.msg);
+    return tk;
+}
+
+static int feed(struct qmtl_testkit *tk, const char *tag, int64_t ts, double x)
+{
+    struct qmtl_err err = {0};
+    return qmtl_testkit_feed_value(tk, tag, ts, x, &err);
+}
+
+START_TEST(test_aligned_fan_in)
+{
+    g_flags = 0;
+    struct qmtl_testkit *tk = tk_new(&fan);
+    ck_assert_int_eq(feed(tk, "A", T0, 1), 0);
+    ck_assert_int_eq(n_calls, 0); /* B has not delivered the bucket */
+    ck_assert_int_eq(feed(tk, "B", T0 + 30, 2), 0);
+    ck_assert_int_eq(n_calls, 1);
+    ck_assert_int_eq(calls[0].ts, T0);
+    ck_assert_int_eq(calls[0].newest[0], T0);
+    ck_assert_int_eq(calls[0].newest[1], T0);
+    ck_assert_int_eq(feed(tk, "B", T0 + 60, 3), 0); /* B first this time */
+    ck_assert_int_eq(n_calls, 1);
+    ck_assert_int_eq(feed(tk, "A", T0 + 61, 4), 0);
+    ck_assert_int_eq(n_calls, 2);
+    ck_assert_int_eq(calls[1].ts, T0 + 60);
+    ck_assert_int_eq(calls[1].trigger, 0);
+    ck_assert(calls[1].x0 == 4);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+START_TEST(test_fire_on_any)
+{
+    g_flags = QMTL_FIRE_ON_ANY;
+    struct qmtl_testkit *tk = tk_new(&fan);
+    feed(tk, "A", T0, 1);
+    ck_assert_int_eq(n_calls, 1); /* B has nothing: does not block */
+    ck_assert_int_eq(calls[0].counts[1], 0);
+    feed(tk, "B", T0, 2);
+    ck_assert_int_eq(n_calls, 2);
+    ck_assert_int_eq(calls[1].trigger, 1);
+    feed(tk, "B", T0 + 60, 2);
+    ck_assert_int_eq(n_calls, 3);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- single input */
+
+static int one_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 2, err);
+    if (a < 0)
+        return a;
+    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                               .inputs = {a}, .compute = rec, .on_missing = g_on_missing,
+                               .period = g_period,
+                               .on_late = g_on_late, .allowed_lateness = g_lateness}, err);
+    return n < 0 ? n : QMTL_OK;
+}
+static const struct qmtl_plugin one = {QMTL_PLUGIN_HEADER, .name = "one", .setup = one_setup};
+
+START_TEST(test_defaults_and_warmup)
+{
+    g_on_missing = g_on_late = 0;
+    g_lateness = 0;
+    struct qmtl_testkit *tk = tk_new(&one);
+    feed(tk, "A", T0, 1);
+    ck_assert_int_eq(n_calls, 0); /* period defaults to the stream's 2: not warm */
+    feed(tk, "A", T0 + 60, 2);
+    ck_assert_int_eq(n_calls, 1);
+    ck_assert_uint_eq(calls[0].cap, 2);
+    ck_assert_int_eq(calls[0].counts[0], 2);
+    /* interval defaulted to 60: output buckets are minutes */
+    int64_t ts;
+    ck_assert_int_eq(qmtl_testkit_output(tk, "rec", 0, &ts, NULL), 0);
+    ck_assert_int_eq(ts, T0 + 60);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+START_TEST(test_gap_and_dup_skip)
+{
+    g_on_missing = QMTL_MISSING_SKIP;
+    g_on_late = 0;
+    g_lateness = 0;
+    struct qmtl_testkit *tk = tk_new(&one);
+    feed(tk, "A", T0, 1);
+    feed(tk, "A", T0 + 60, 2);
+    ck_assert_int_eq(n_calls, 1);
+    feed(tk, "A", T0 + 90, 3); /* same bucket: replaces, skipped */
+    ck_assert_int_eq(n_calls, 1);
+    feed(tk, "A", T0 + 240, 4); /* gap of two buckets: skipped */
+    ck_assert_int_eq(n_calls, 1);
+    feed(tk, "A", T0 + 300, 5);
+    ck_assert_int_eq(n_calls, 2);
+    ck_assert(calls[1].x0 == 5);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+START_TEST(test_gap_fail)
+{
+    g_on_missing = QMTL_MISSING_FAIL;
+    g_on_late = 0;
+    g_lateness = 0;
+    struct qmtl_testkit *tk = tk_new(&one);
+    struct qmtl_err err = {0};
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0, 1, &err), 0);
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0 + 60, 1, &err), 0);
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0 + 180, 1, &err), QMTL_ERR);
+    ck_assert_msg(strstr(err.msg, "plugin 'one': node 'rec'") && strstr(err.msg, "gap detected"),
+                  "%s", err.msg);
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0 + 240, 1, &err), QMTL_ESTATE);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+static struct graph_node *custom_node(struct qmtl_testkit *tk)
+{
+    struct host *h = (struct host *)tk; /* the testkit starts with its host */
+    for (uint32_t k = 0; k < graph_count(h->g); k++)
+        if (graph_node(h->g, k)->kind == GRAPH_CUSTOM)
+            return graph_node(h->g, k);
+    ck_abort_msg("no custom node");
+    return NULL;
+}
+
+START_TEST(test_late_policies)
+{
+    g_on_missing = 0;
+    g_lateness = 0;
+    g_period = 4;
+    static const int seq[] = {0, 1, 2, 4, 5, 6};
+    for (int pol = 0; pol < 3; pol++) {
+        g_on_late = pol;
+        struct qmtl_testkit *tk = tk_new(&one);
+        for (int i = 0; i < 6; i++)
+            feed(tk, "A", T0 + 60 * seq[i], seq[i]);
+        ck_assert_int_eq(n_calls, 2); /* warm at 4 items, but that one follows a gap */
+        feed(tk, "A", T0 + 180, 42); /* late bucket T0+180, inside the ring */
+        struct graph_node *rn = custom_node(tk);
+        if (pol == QMTL_LATE_RECOMPUTE) {
+            ck_assert_int_eq(n_calls, 3);
+            ck_assert_int_eq(calls[2].ts, T0 + 180);
+            /* the ring stays in bucket order: 180, 240, 300, 360 */
+            const struct qmtl_window *w = graph_input(rn, 0);
+            ck_assert_int_eq(qmtl_window_ts_at(w, 3), T0 + 180);
+            ck_assert(qmtl_window_number(w, 3) == 42);
+            ck_assert_int_eq(qmtl_window_ts_at(w, 0), T0 + 360);
+        } else {
+            ck_assert_int_eq(n_calls, 2);
+        }
+        ck_assert_int_eq(rn->late_dropped, pol == QMTL_LATE_IGNORE ? 1 : 0);
+        ck_assert_int_eq(rn->late_side, pol == QMTL_LATE_SIDE_OUTPUT ? 1 : 0);
+        if (pol == QMTL_LATE_SIDE_OUTPUT) {
+            ck_assert_uint_eq(rn->n_side, 1);
+            ck_assert_int_eq(rn->side[0].ts, T0 + 180);
+            ck_assert(rn->side[0].value.as.number == 42);
+        }
+        qmtl_testkit_free(tk);
+    }
+    g_period = 0;
+}
+END_TEST
+
+START_TEST(test_allowed_lateness)
+{
+    g_on_missing = 0;
+    g_on_late = QMTL_LATE_IGNORE;
+    g_lateness = 120;
+    g_period = 4;
+    static const int seq[] = {0, 1, 2, 3, 5, 6};
+    struct qmtl_testkit *tk = tk_new(&one);
+    for (int i = 0; i < 6; i++)
+        feed(tk, "A", T0 + 60 * seq[i], seq[i]);
+    ck_assert_int_eq(n_calls, 2);
+    feed(tk, "A", T0 + 240, 9); /* 2 buckets late: within 120 s, inserted and computed */
+    ck_assert_int_eq(n_calls, 3);
+    ck_assert_int_eq(calls[2].ts, T0 + 240);
+    feed(tk, "A", T0 + 190, 9); /* 3 buckets late: beyond, ignored */
+    ck_assert_int_eq(n_calls, 3);
+    ck_assert_int_eq(custom_node(tk)->late_dropped, 1);
+    qmtl_testkit_free(tk);
+    g_period = 0;
+    g_lateness = 0;
+}
+END_TEST
+
+/* ---------------------------------------------------------------- propagation */
+
+static int odd_only(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    double x = qmtl_window_number(&v->inputs[0], 0);
+    if ((long)x % 2)
+        *out = qmtl_number(x);
+    return QMTL_OK;
+}
+
+static int chain_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node f = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "odd",
+                               .inputs = {a}, .compute = odd_only}, err);
+    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                               .inputs = {f}, .compute = rec}, err);
+    return a < 0 || f < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin chain = {QMTL_PLUGIN_HEADER, .name = "chain",
+                                         .setup = chain_setup};
+
+START_TEST(test_no_value_stops)
+{
+    struct qmtl_testkit *tk = tk_new(&chain);
+    for (int i = 0; i < 10; i++)
+        feed(tk, "A", T0 + 60 * i, i);
+    ck_assert_int_eq(n_calls, 5);
+    ck_assert_uint_eq(qmtl_testkit_output_count(tk, "odd"), 5);
+    ck_assert(calls[4].x0 == 9);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- evaluation order */
+
+static char order_log[16][80];
+static int n_order;
+static char ids[16][80];
+
+static int log_a(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)out;
+    snprintf(order_log[n_order++ & 15], 80, "%s", (const char *)v->user);
+    return QMTL_OK;
+}
+
+static int order_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    static const char *params[8] = {"{\"k\":0}", "{\"k\":1}", "{\"k\":2}", "{\"k\":3}",
+                                    "{\"k\":4}", "{\"k\":5}", "{\"k\":6}", "{\"k\":7}"};
+    static char names[8][8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(names[i], sizeof(names[i]), "n%d", i);
+        qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
+                                   .name = names[i], .inputs = {a}, .compute = log_a,
+                                   .params_json = params[i], .user = ids[i]}, err);
+        if (n < 0)
+            return n;
+        snprintf(ids[i], sizeof(ids[i]), "%s", h->node_id(ctx, n));
+    }
+    return QMTL_OK;
+}
+static const struct qmtl_plugin ordered = {QMTL_PLUGIN_HEADER, .name = "ordered",
+                                           .setup = order_setup};
+
+static int cmp_s(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+START_TEST(test_order_by_node_id)
+{
+    n_order = 0;
+    struct qmtl_testkit *tk = tk_new(&ordered);
+    feed(tk, "A", T0, 1);
+    ck_assert_int_eq(n_order, 8);
+    char sorted[8][80];
+    memcpy(sorted, ids, sizeof(sorted));
+    qsort(sorted, 8, 80, cmp_s);
+    for (int i = 0; i < 8; i++)
+        ck_assert_str_eq(order_log[i], sorted[i]);
+    /* the 8 readers of the stream (same period, recompute) share its history ring */
+    struct host *h = (struct host *)tk;
+    struct graph_node *st = graph_at(h->g, 0);
+    ck_assert_int_eq(st->kind, GRAPH_STREAM);
+    ck_assert_uint_eq(st->n_outs, 1);
+    ck_assert_uint_eq(st->outs[0].n_cons, 8);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- sharing, tag query */
+
+static int custom_shared(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    *out = qmtl_number(qmtl_window_number(&v->inputs[0], 0) * 2);
+    return QMTL_OK;
+}
+
+static int share_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const alpha[] = {"alpha", NULL};
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node m = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                    .kind = "sma", .name = "ma", .inputs = {a}, .window = 3},
+                               err);
+    qmtl_node c = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "dbl",
+                               .inputs = {m}, .compute = custom_shared, .tags = alpha,
+                               .code_version = "dbl-1"}, err);
+    return a < 0 || m < 0 || c < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static int query_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const q[] = {"alpha", NULL};
+    qmtl_node t = h->tag_query(ctx, &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec),
+                                    .name = "q", .query_tags = q, .interval = "1m",
+                                    .period = 1}, err);
+    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                               .inputs = {t}, .compute = rec}, err);
+    return t < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static const struct qmtl_plugin share1 = {QMTL_PLUGIN_HEADER, .name = "s1", .setup = share_setup};
+static const struct qmtl_plugin share2 = {QMTL_PLUGIN_HEADER, .name = "s2", .setup = share_setup};
+static const struct qmtl_plugin query = {QMTL_PLUGIN_HEADER, .name = "q", .setup = query_setup};
+
+START_TEST(test_shared_once_and_tag_query)
+{
+    struct host h;
+    char err[512];
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &share1, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &share2, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &query, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &query, NULL, NULL, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "duplicate name") != NULL, "%s", err);
+    ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+    /* stream, sma, dbl shared by s1 and s2; tag query + rec of q */
+    ck_assert_uint_eq(graph_count(h.g), 5);
+    n_calls = 0;
+    const char *tags[] = {"A"};
+    for (int i = 0; i < 10; i++) {
+        struct qmtl_value v = qmtl_number(i);
+        ck_assert_int_eq(host_feed(&h, tags, 1, T0 + 60 * i, &v), 1);
+    }
+    for (uint32_t k = 0; k < graph_count(h.g); k++) {
+        struct graph_node *n = graph_node(h.g, k);
+        if (n->kind == GRAPH_INDICATOR)
+            ck_assert_int_eq(n->computes, 8); /* once per warm tick, not once per strategy */
+        if (n->kind == GRAPH_CUSTOM && !strcmp(n->label, "dbl")) {
+            ck_assert_uint_eq(n->n_owners, 2);
+            ck_assert_int_eq(n->computes, 6); /* period 3 from the sma: warm at 3 */
+        }
+        if (n->kind == GRAPH_TAG_QUERY)
+            ck_assert_uint_eq(n->n_in, 1);
+    }
+    /* the query saw the shared custom node's outputs: 2 * sma(3) */
+    ck_assert_int_eq(n_calls, 6);
+    ck_assert(calls[5].x0 == 2 * (7 + 8 + 9) / 3.0);
+    ck_assert_int_eq(host_strategy_bars(&h, 0), 10);
+    host_finish(&h);
+    host_release(&h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("scheduler");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_aligned_fan_in);
+    tcase_add_test(tc, test_fire_on_any);
+    tcase_add_test(tc, test_defaults_and_warmup);
+    tcase_add_test(tc, test_gap_and_dup_skip);
+    tcase_add_test(tc, test_gap_fail);
+    tcase_add_test(tc, test_late_policies);
+    tcase_add_test(tc, test_allowed_lateness);
+    tcase_add_test(tc, test_no_value_stops);
+    tcase_add_test(tc, test_order_by_node_id);
+    tcase_add_test(tc, test_shared_once_and_tag_query);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
