@@ -451,9 +451,7 @@ static struct ws_conn *conn_alloc(struct bufferevent *bev, int client, const str
 static int start_server(struct ws_conn *c, const char *accept)
 {
     struct bufferevent *bev = c->bev;
-    bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
-    bufferevent_set_timeouts(bev, NULL, NULL);
-    bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
+    /* the only step that can fail comes first, before anything of evhttp's is changed */
     if (evbuffer_add_printf(bufferevent_get_output(bev),
                             "HTTP/1.1 101 Switching Protocols\r\n"
                             "Upgrade: websocket\r\n"
@@ -461,6 +459,9 @@ static int start_server(struct ws_conn *c, const char *accept)
                             "Sec-WebSocket-Accept: %s\r\n\r\n",
                             accept) < 0)
         return -1;
+    bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    bufferevent_setwatermark(bev, EV_READ | EV_WRITE, 0, 0);
     c->state = ST_OPEN;
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     /* bytes the client sent right after its request: handle them from the loop */
