@@ -35,6 +35,8 @@ static char dbpath[256];
 
 /* ------------------------------------------------------------ fixture */
 
+static int ping_interval = 20;
+
 static void setup_with(long outbuf_limit)
 {
     config_init_defaults(&cfg);
@@ -54,6 +56,7 @@ static void setup_with(long outbuf_limit)
     cfg.gateway.ws_outbuf_limit_bytes = outbuf_limit;
     cfg.gateway.ws_max_message_bytes = 4096;
     cfg.gateway.ws_rate_limit_per_s = 20;
+    cfg.gateway.ws_ping_interval_s = ping_interval;
     char err[256];
     srv = gw_server_new(&cfg, err, sizeof(err));
     ck_assert_msg(srv != NULL, "%s", err);
@@ -582,6 +585,57 @@ static void setup_small(void)
     setup_with(65536);
 }
 
+static void setup_fast_ping(void)
+{
+    ping_interval = 1;
+    setup_with(1048576);
+    ping_interval = 20;
+}
+
+START_TEST(test_keepalive_and_expiry)
+{
+    /* a raw client that never answers pings: closed with 1011 after two silent intervals */
+    char *tok = token_for("w1", "activation");
+    int fd = raw_connect(tok);
+    /* a well-behaved client (answers pings) whose token expires in 2 s: closed with 1008 */
+    char *short_tok = gw_hub_mint_token(hub, "w1", "s1", NULL, 2);
+    struct cli a;
+    cli_connect(&a, NULL, short_tok);
+    ck_assert(a.open);
+    unsigned char buf[8192];
+    int saw_ping = 0, close_code = 0;
+    size_t have = 0;
+    for (int i = 0; i < 60 && (!close_code || !a.closed); i++) {
+        run(100);
+        ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+        if (r > 0)
+            have += (size_t)r;
+        /* skip the 101 head, then scan frames */
+        unsigned char *p = memmem(buf, have, "\r\n\r\n", 4);
+        if (!p)
+            continue;
+        p += 4;
+        while (p + 2 <= buf + have) {
+            size_t len = p[1] & 0x7f;
+            if (p + 2 + len > buf + have)
+                break;
+            if (p[0] == 0x89)
+                saw_ping = 1;
+            if (p[0] == 0x88 && len >= 2)
+                close_code = (p[2] << 8) | p[3];
+            p += 2 + len;
+        }
+    }
+    ck_assert(saw_ping);
+    ck_assert_int_eq(close_code, 1011);
+    ck_assert_int_eq(a.code, 1008);
+    close(fd);
+    cli_free(&a);
+    free(tok);
+    free(short_tok);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -601,6 +655,11 @@ int main(void)
     tcase_add_checked_fixture(ts, setup_small, teardown);
     tcase_add_test(ts, test_slow_consumer_catches_up);
     suite_add_tcase(s, ts);
+    TCase *tk = tcase_create("keepalive");
+    tcase_set_timeout(tk, 60);
+    tcase_add_checked_fixture(tk, setup_fast_ping, teardown);
+    tcase_add_test(tk, test_keepalive_and_expiry);
+    suite_add_tcase(s, tk);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
