@@ -327,7 +327,8 @@ static void on_event(void *arg, int64_t seq, const char *type, const char *world
         }
         if (!frame && !(frame = ws_frame_text(envelope, strlen(envelope))))
             return;
-        if (ws_conn_outbuf_len(c->ws) + ws_frame_len(frame) > limit) {
+        size_t queued = ws_conn_outbuf_len(c->ws);
+        if (queued > 0 && queued + ws_frame_len(frame) > limit) {
             /* slow consumer: stop live delivery; catch up from the log once drained */
             c->lagging = 1;
             dropped++;
