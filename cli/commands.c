@@ -32,7 +32,15 @@ const struct cli_command cli_commands[] = {
      cmd_world},
     {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
      "usage: qmtl node-id [--json] [FILE|-]\n"
-     "  Read a node (or an array of nodes) as JSON and print its canonical form and NodeID.\n",
+     "  Read one node object, or an array of them, as JSON from FILE (or stdin when FILE is\n"
+     "  '-' or absent) and print each node's canonical form and NodeID; for an array also\n"
+     "  the CRC-32 over the ids in order (the submission handshake value).\n"
+     "  A node has node_type (required), interval, period, params (or config),\n"
+     "  dependencies (or inputs), schema_compat_id (or schema_id) and code_hash.\n"
+     "  --json   machine output: {\"canonical\", \"node_id\"} for a node,\n"
+     "           {\"nodes\": [...], \"crc32\": N} for an array\n"
+     "  Exit status: 0 ok, 1 unreadable file, invalid JSON (file:line:column) or a bad node\n"
+     "  (the message names the field), 2 usage error.\n",
      cmd_node_id},
     {"sdk", "print compiler flags for building strategies against this qmtl",
      "usage: qmtl sdk --cflags | --libs | --prefix\n", cmd_sdk},

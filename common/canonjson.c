@@ -62,13 +62,34 @@ int canonjson_append_string(char **buf, size_t *len, size_t *cap, const char *s,
     for (size_t i = 0; i < slen; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': *p++ = '\\'; *p++ = '"'; break;
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\b': *p++ = '\\'; *p++ = 'b'; break;
-        case '\f': *p++ = '\\'; *p++ = 'f'; break;
+        case '"':
+            *p++ = '\\';
+            *p++ = '"';
+            break;
+        case '\\':
+            *p++ = '\\';
+            *p++ = '\\';
+            break;
+        case '\n':
+            *p++ = '\\';
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = '\\';
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = '\\';
+            *p++ = 't';
+            break;
+        case '\b':
+            *p++ = '\\';
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = '\\';
+            *p++ = 'f';
+            break;
         default:
             if (c < 0x20) {
                 memcpy(p, "\\u00", 4);
@@ -95,9 +116,9 @@ static void put_string(struct cj_out *o, const char *s, size_t n)
 }
 
 static const char *const excluded_keys[] = {
-    "world",   "world_id",  "world_ids",           "execution_world", "execution_domain",
-    "domain",  "domains",   "as_of",               "partition",       "dataset_fingerprint",
-    "timestamp", "seed",    "random_state",        "env",
+    "world",        "world_id", "world_ids", "execution_world",     "execution_domain", "domain",
+    "domains",      "as_of",    "partition", "dataset_fingerprint", "timestamp",        "seed",
+    "random_state", "env",
 };
 
 static char ascii_lower(char c)
@@ -136,7 +157,8 @@ static size_t path_push_key(struct cj_out *o, const char *key)
 {
     size_t old = o->pathlen;
     int n = snprintf(o->path + old, sizeof(o->path) - old, ".%s", key);
-    o->pathlen = (n < 0 || (size_t)n >= sizeof(o->path) - old) ? sizeof(o->path) - 1 : old + (size_t)n;
+    o->pathlen =
+        (n < 0 || (size_t)n >= sizeof(o->path) - old) ? sizeof(o->path) - 1 : old + (size_t)n;
     return old;
 }
 
@@ -144,7 +166,8 @@ static size_t path_push_index(struct cj_out *o, size_t i)
 {
     size_t old = o->pathlen;
     int n = snprintf(o->path + old, sizeof(o->path) - old, "[%zu]", i);
-    o->pathlen = (n < 0 || (size_t)n >= sizeof(o->path) - old) ? sizeof(o->path) - 1 : old + (size_t)n;
+    o->pathlen =
+        (n < 0 || (size_t)n >= sizeof(o->path) - old) ? sizeof(o->path) - 1 : old + (size_t)n;
     return old;
 }
 
@@ -222,13 +245,15 @@ static int dump(struct cj_out *o, const json_t *v, int depth)
         }
         const char *key;
         json_t *val;
-        json_object_foreach((json_t *)v, key, val) {
+        json_object_foreach((json_t *)v, key, val)
+        {
             (void)val;
             if ((o->flags & CANONJSON_EXCLUDE) && canonjson_key_excluded(key))
                 continue;
             keys[k++] = key;
         }
-        qsort(keys, k, sizeof(*keys), cmp_keys);
+        if (k > 1)
+            qsort(keys, k, sizeof(*keys), cmp_keys);
         putc1(o, '{');
         for (size_t i = 0; i < k; i++) {
             if (i)
@@ -251,8 +276,8 @@ static int dump(struct cj_out *o, const json_t *v, int depth)
     return -1;
 }
 
-char *canonjson_dump(const json_t *v, unsigned flags, const char *what, size_t *len_out,
-                     char *err, size_t errlen)
+char *canonjson_dump(const json_t *v, unsigned flags, const char *what, size_t *len_out, char *err,
+                     size_t errlen)
 {
     struct cj_out o;
     memset(&o, 0, sizeof(o));

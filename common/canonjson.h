@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define CANONJSON_EXCLUDE 1u   /* drop the NodeID-excluded keys at every depth */
+#define CANONJSON_EXCLUDE 1u /* drop the NodeID-excluded keys at every depth */
 #define CANONJSON_MAX_DEPTH 512
 
 /*
@@ -25,8 +25,8 @@
  * naming the offending place, e.g. "params.a[2]: NaN is not allowed in canonical JSON".
  * 'what' names the root in messages ("params"); NULL means "value".
  */
-char *canonjson_dump(const json_t *v, unsigned flags, const char *what, size_t *len_out,
-                     char *err, size_t errlen);
+char *canonjson_dump(const json_t *v, unsigned flags, const char *what, size_t *len_out, char *err,
+                     size_t errlen);
 
 /*
  * True when a params key is left out of NodeIDs: world, world_id, world_ids,

@@ -3,7 +3,8 @@
  *
  *   canonical form  node_type|interval|period|params_json|sorted_deps|schema_compat_id|code_hash
  *   NodeID          "blake3:" + hex(BLAKE3-256(canonical form))
- *   ComputeKey      "blake3:" + hex(BLAKE3-256(node_id 0x1f world 0x1f domain 0x1f as_of 0x1f partition))
+ *   ComputeKey      "blake3:" + hex(BLAKE3-256(node_id, world, domain, as_of, partition
+ *                   joined by 0x1f))
  *   CRC handshake   zlib CRC-32 running over the node ids' bytes, in DAG order
  *
  * params_json is the canonical JSON of common/canonjson.h (sorted keys, compact, raw UTF-8,
@@ -26,12 +27,12 @@
 #define NODEID_RETRY_LEN 135 /* "blake3:" + 128 hex chars (collision-retry ids) */
 
 struct nodeid_fields {
-    const char *node_type;        /* required, non-empty */
-    int64_t interval;             /* seconds, 0 if none */
-    int64_t period;               /* 0 if none */
-    const json_t *params;         /* borrowed; NULL serializes as null */
-    const char *const *deps;      /* upstream node ids (any order; sorted for hashing);
-                                   * NULL and "" entries are skipped */
+    const char *node_type;   /* required, non-empty */
+    int64_t interval;        /* seconds, 0 if none */
+    int64_t period;          /* 0 if none */
+    const json_t *params;    /* borrowed; NULL serializes as null */
+    const char *const *deps; /* upstream node ids (any order; sorted for hashing);
+                              * NULL and "" entries are skipped */
     size_t n_deps;
     const char *schema_compat_id; /* "" (or NULL) if none */
     const char *code_hash;        /* "" (or NULL) if none */
@@ -63,8 +64,8 @@ void nodeid_from_canonical(const char *canonical, size_t len, char out[NODEID_LE
  * params falls back to config when missing or null. Errors name the field:
  * "field 'interval': expected an integer, got \"1m\"".
  */
-int nodeid_from_json(const json_t *node, char out[NODEID_LEN + 1], char **canonical_out,
-                     char *err, size_t errlen);
+int nodeid_from_json(const json_t *node, char out[NODEID_LEN + 1], char **canonical_out, char *err,
+                     size_t errlen);
 
 /*
  * Collision retry (the reference's current rule): when the plain NodeID is already taken,

@@ -1,5 +1,6 @@
 #include "numfmt.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
  * Method: for a precision p, printf("%.*e") gives the correctly rounded p-digit decimal
  * nearest to the value; it reads back to the value iff it lies inside the value's rounding
  * interval. Because the (p+1)-digit grid contains the p-digit grid, "some p-digit decimal
- * round-trips" is monotonic in p, so a binary search over p = 1..17 finds the shortest.
+ * round-trips" is monotonic in p, so the smallest such p is the shortest length; for
+ * normal numbers it is found in at most three tries (see below), for subnormals by a
+ * binary search over p = 1..17.
  * The rounding interval is symmetric except just above a power of two, where the gap below
  * is half the gap above; there the nearest p-digit decimal may fall below the interval
  * while the one above it is inside, so that candidate is tried too.
@@ -19,7 +22,7 @@
 struct cand {
     char digits[24]; /* significant digits, no dot */
     int nd;
-    int exp10;       /* decimal exponent of digits[0] */
+    int exp10; /* decimal exponent of digits[0] */
 };
 
 /* Parse printf's "d.ddde+XX" (or "de+XX") into c. */
@@ -119,12 +122,21 @@ int numfmt_shortest_digits(double v, char digits[20], int *exp10)
         best.nd = (int)strlen(buf);
         memcpy(best.digits, buf, (size_t)best.nd + 1);
         best.exp10 = best.nd - 1;
+    } else if (a >= DBL_MIN) {
+        /* Normal numbers: two different 15-digit decimals are further apart than the
+         * value's rounding interval is wide (relative spacing > 1e-15 > 2^-52), so if a
+         * 15-digit decimal reads back it is the only one, and every shorter string that
+         * reads back is that one without trailing zeros. Otherwise the answer has 16 or
+         * 17 digits (17 always reads back). */
+        int pow2 = is_pow2_boundary(a);
+        if (!try_precision(a, 15, pow2, &best) && !try_precision(a, 16, pow2, &best))
+            try_precision(a, 17, pow2, &best);
     } else {
+        /* Subnormals: the interval can hold many short decimals; binary search. */
         int pow2 = is_pow2_boundary(a);
         int lo = 1, hi = 17;
         struct cand c;
         int found = 0;
-        /* 17 digits always round-trip; find the smallest p that does. */
         while (lo < hi) {
             int mid = (lo + hi) / 2;
             if (try_precision(a, mid, pow2, &c)) {
