@@ -36,7 +36,7 @@ endif
 BLAKE3_DIR := $(firstword $(wildcard /usr/share/cargo/registry/blake3-*/c))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wno-format-nonliteral -Wvla
+        -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -fPIC $(WARN) -MMD -MP \
         -I. -Icommon -Isdk/include -I$(BLAKE3_DIR)
 
@@ -46,7 +46,7 @@ LDOPT := -fsanitize=address,undefined
 else ifeq ($(VARIANT),fuzz)
 CC := clang
 OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-       -fno-omit-frame-pointer
+       -fno-omit-frame-pointer -Wno-unknown-warning-option
 LDOPT := -fsanitize=address,undefined
 else ifeq ($(VARIANT),debug)
 OPT := -O0
@@ -200,14 +200,14 @@ $(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT)
 
 # Each suite writes a log; a failing suite prints its log and fails the build.
 $(B)/tests/%.log: $(B)/tests/% $(FIXTURES) $(PLUGINS) $(QMTL)
-	$(Q)QMTL_BUILD=$(B) QMTL_NO_DLCLOSE=$(if $(filter asan,$(VARIANT)),1,) \
+	$(Q)QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL_NO_DLCLOSE=$(if $(filter asan,$(VARIANT)),1,) \
 	  ./$< > $@.tmp 2>&1; rc=$$?; \
 	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: $<"; exit 1; fi; \
 	  grep -h '^[0-9]*%: Checks' $@.tmp | sed 's|^|  $(notdir $<): |'; mv $@.tmp $@
 
 $(B)/e2e/%.log: e2e/%.sh $(QMTL) $(PLUGINS) $(LIBTESTKIT) | $(TEST_LOG)
 	@mkdir -p $(dir $@)
-	$(Q)QMTL_BUILD=$(B) QMTL=$(abspath $(QMTL)) bash $< > $@.tmp 2>&1; rc=$$?; \
+	$(Q)QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL=$(abspath $(QMTL)) bash $< > $@.tmp 2>&1; rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "  e2e $*: skipped"; mv $@.tmp $@; exit 0; fi; \
 	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: e2e/$*.sh"; exit 1; fi; \
 	  echo "  e2e $*: $$(grep -c '^ok' $@.tmp) ok"; mv $@.tmp $@

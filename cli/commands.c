@@ -19,7 +19,14 @@ const struct cli_command cli_commands[] = {
      cmd_service},
     {"config", "check a qmtl.yml",
      "usage: qmtl config validate [--config F] [--target gateway|dagmanager|host|all] [--offline] "
-     "[--json]\n",
+     "[--json]\n"
+     "       qmtl config show [--config F] [--json]\n"
+     "       qmtl config schema [--json]\n"
+     "  validate: load the file (else $QMTL_CONFIG_FILE, ./qmtl.yml, ./qmtl.yaml, defaults),\n"
+     "  check it and, unless --offline, probe what it points at (URLs, SQLite stores, plugins\n"
+     "  dir). Exit 0 ok (warnings allowed), 1 a check failed, 2 file missing or invalid.\n"
+     "  show: the effective value of every key (secrets masked). schema: every key, its type,\n"
+     "  default and environment variable.\n",
      cmd_config},
     {"plugin", "inspect a strategy plugin",
      "usage: qmtl plugin check [--json] PLUGIN.so\n"

@@ -15,6 +15,7 @@
 #define MAX_DATA_SOURCES 4096
 #define MAX_TAGS 256
 #define MAX_STRATEGY_PARAMS 16384
+#define MAX_MAPPING_PAIRS 1024 /* strategies, and parameters of one strategy */
 
 /* Deprecated or renamed keys: loaded into 'canonical' with a warning. */
 struct cfg_alias {
@@ -41,34 +42,52 @@ struct loader {
     struct cfg_error *err;
 };
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
-static int col_of(const yaml_node_t *n) { return (int)n->start_mark.column + 1; }
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+static int col_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.column + 1;
+}
 
 static const char *kind(const yaml_node_t *n)
 {
     switch (n->type) {
-    case YAML_MAPPING_NODE: return "a mapping";
-    case YAML_SEQUENCE_NODE: return "a sequence";
-    case YAML_SCALAR_NODE: return "a scalar";
-    default: return "nothing";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a sequence";
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    default:
+        return "nothing";
     }
 }
 
-static const char *text_of(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+static const char *text_of(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
 
 static int is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     const char *s = text_of(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 /* A scalar with an embedded NUL would be silently cut: refuse it. */
-static int has_nul(const yaml_node_t *n) { return strlen(text_of(n)) != n->data.scalar.length; }
+static int has_nul(const yaml_node_t *n)
+{
+    return strlen(text_of(n)) != n->data.scalar.length;
+}
 
-static yaml_node_t *node(struct loader *L, int id) { return yaml_document_get_node(&L->doc, id); }
+static yaml_node_t *node(struct loader *L, int id)
+{
+    return yaml_document_get_node(&L->doc, id);
+}
 
 static int fail_at(struct loader *L, const yaml_node_t *n, const char *key, const char *fmt,
                    const char *a, const char *b)
@@ -116,8 +135,8 @@ static int check_dup(struct loader *L, yaml_node_pair_t *start, yaml_node_pair_t
         if (pk->type == YAML_SCALAR_NODE && strcmp(text_of(pk), k) == 0) {
             char first[32];
             snprintf(first, sizeof(first), "%d", line_of(pk));
-            return fail_at(L, node(L, cur->key), path, "duplicate key '%s' (first defined at line %s)",
-                           path, first);
+            return fail_at(L, node(L, cur->key), path,
+                           "duplicate key '%s' (first defined at line %s)", path, first);
         }
     }
     return 0;
@@ -127,9 +146,10 @@ static char *resolve_path(const char *base_dir, const char *v)
 {
     if (!base_dir || !*v || v[0] == '/' || strcmp(v, ":memory:") == 0)
         return xstrdup(v);
-    size_t n = strlen(base_dir) + strlen(v) + 2;
+    size_t bl = strlen(base_dir);
+    size_t n = bl + strlen(v) + 2;
     char *out = xrealloc(NULL, n);
-    snprintf(out, n, "%s/%s", base_dir, v);
+    snprintf(out, n, "%s%s%s", base_dir, bl && base_dir[bl - 1] == '/' ? "" : "/", v);
     return out;
 }
 
@@ -139,7 +159,7 @@ static int set_scalar(struct loader *L, void *base, const struct cfg_schema_entr
 {
     char why[300];
     if (v->type != YAML_SCALAR_NODE) {
-        snprintf(why, sizeof(why), "expected %s %s, got %s", e->type == CFG_ENUM ? "one of" : "a",
+        snprintf(why, sizeof(why), "expected %s %s, got %s", config_type_article(e->type),
                  e->type == CFG_ENUM ? e->choices : config_type_name(e->type), kind(v));
         return fail_at(L, v, path, "%s: %s", path, why);
     }
@@ -215,7 +235,7 @@ static int load_data_source(struct loader *L, struct cfg_data_source *d, yaml_no
             const char *s = cfg_suggest_("host.data[]", k);
             char hint[96] = "";
             if (s)
-                snprintf(hint, sizeof(hint), " (did you mean '%s'?)", s);
+                snprintf(hint, sizeof(hint), " (did you mean '%s.%s'?)", prefix, s);
             return fail_at(L, node(L, p->key), path, "unknown key '%s'%s", path, hint);
         }
         yaml_node_t *v = node(L, p->value);
@@ -271,9 +291,12 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
     if (is_null(v))
         return 0;
     if (v->type != YAML_MAPPING_NODE)
-        return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s",
-                       "host.strategies", kind(v));
+        return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s", "host.strategies",
+                       kind(v));
     yaml_node_pair_t *start = v->data.mapping.pairs.start;
+    if (v->data.mapping.pairs.top - start > MAX_MAPPING_PAIRS)
+        return fail_at(L, v, "host.strategies", "%s: too many strategies (limit %s)",
+                       "host.strategies", "1024");
     for (yaml_node_pair_t *p = start; p < v->data.mapping.pairs.top; p++) {
         const char *name = pair_key(L, node(L, p->key), "host.strategies");
         if (!name)
@@ -288,6 +311,8 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
             return fail_at(L, m, path, "%s: expected a mapping of parameters, got %s", path,
                            kind(m));
         yaml_node_pair_t *s2 = m->data.mapping.pairs.start;
+        if (m->data.mapping.pairs.top - s2 > MAX_MAPPING_PAIRS)
+            return fail_at(L, m, path, "%s: too many parameters (limit %s)", path, "1024");
         for (yaml_node_pair_t *q = s2; q < m->data.mapping.pairs.top; q++) {
             const char *k = pair_key(L, node(L, q->key), path);
             if (!k)
@@ -301,8 +326,8 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
                 return fail_at(L, val, kpath, "%s: expected a scalar, got %s", kpath,
                                val->type == YAML_SCALAR_NODE ? "a NUL byte" : kind(val));
             if (c->host.n_strategy_params >= MAX_STRATEGY_PARAMS)
-                return fail_at(L, val, kpath, "%s: too many strategy parameters (limit %s)",
-                               kpath, "16384");
+                return fail_at(L, val, kpath, "%s: too many strategy parameters (limit %s)", kpath,
+                               "16384");
             c->host.strategy_params =
                 xrealloc(c->host.strategy_params,
                          (c->host.n_strategy_params + 1) * sizeof(*c->host.strategy_params));
@@ -350,9 +375,18 @@ static int load_section(struct loader *L, const char *section, yaml_node_t *m)
         const struct cfg_schema_entry *e = lookup(section, k, &alias);
         if (!e) {
             const char *s = cfg_suggest_(section, k);
-            char hint[96] = "";
-            if (s)
+            char hint[160] = "";
+            if (s) {
                 snprintf(hint, sizeof(hint), " (did you mean '%s.%s'?)", section, s);
+            } else {
+                /* the right key in the wrong section */
+                size_t n;
+                const struct cfg_schema_entry *all = config_schema(&n);
+                for (size_t i = 0; i < n && !hint[0]; i++)
+                    if (!strcmp(all[i].key, k) && !strchr(all[i].section, '.'))
+                        snprintf(hint, sizeof(hint), " (it belongs in section '%s': '%s.%s')",
+                                 all[i].section, all[i].section, k);
+            }
             return fail_at(L, kn, path, "unknown key '%s'%s", path, hint);
         }
         /* duplicates, counting an alias and its canonical key as the same key */
@@ -493,8 +527,8 @@ int config_load_string(const char *yaml, const char *name, struct qmtl_config *c
     return load_buffer(yaml, strlen(yaml), name, NULL, c, err, 1);
 }
 
-int config_load_string_noenv(const char *yaml, size_t len, const char *name,
-                             struct qmtl_config *c, struct cfg_error *err)
+int config_load_string_noenv(const char *yaml, size_t len, const char *name, struct qmtl_config *c,
+                             struct cfg_error *err)
 {
     config_init_defaults(c);
     return load_buffer(yaml, len, name, NULL, c, err, 0);

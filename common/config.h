@@ -42,9 +42,9 @@ struct cfg_gateway {
 };
 
 struct cfg_dagmanager {
-    char *host;       /* "127.0.0.1" */
-    int port;         /* 8001 (0 = any free port) */
-    char *store_path; /* "qmtl-dagmanager.db" */
+    char *host;        /* "127.0.0.1" */
+    int port;          /* 8001 (0 = any free port) */
+    char *store_path;  /* "qmtl-dagmanager.db" */
     char *gateway_url; /* "" = none */
 };
 
@@ -142,7 +142,10 @@ void config_release(struct qmtl_config *c);
  * *c is initialised by this call (any previous content is NOT freed).
  * Returns 0; -1 with err filled (malformed YAML, unknown key, wrong type, out of range,
  * duplicate key, bad env value); -2 when the named file is missing or unreadable.
- * On failure *c still holds a valid config (defaults) that must be released.
+ * err may be NULL. On failure *c holds a valid but possibly partial config (defaults plus
+ * what was read before the error) that must still be released.
+ * Limits: files up to 4 MiB; 4096 data sources of up to 256 tags; 1024 strategies of up
+ * to 1024 parameters each (16384 in all).
  */
 int config_load(const char *path, struct qmtl_config *c, struct cfg_error *err);
 
@@ -152,8 +155,8 @@ int config_load_string(const char *yaml, const char *name, struct qmtl_config *c
                        struct cfg_error *err);
 
 /* Same, but without reading the environment (tests, fuzzing). */
-int config_load_string_noenv(const char *yaml, size_t len, const char *name,
-                             struct qmtl_config *c, struct cfg_error *err);
+int config_load_string_noenv(const char *yaml, size_t len, const char *name, struct qmtl_config *c,
+                             struct cfg_error *err);
 
 /* The budgets in force: test.budgets when test mode is on, else runtime. Borrowed from c. */
 const struct cfg_runtime *config_budgets(const struct qmtl_config *c);
@@ -198,7 +201,7 @@ struct cfg_schema_entry {
     double min, max;     /* numeric range (inclusive); min > max = unchecked */
     const char *choices; /* CFG_ENUM: "a|b" */
     unsigned flags;
-    const char *doc;     /* one line */
+    const char *doc; /* one line */
 };
 
 /* The schema table (n entries). Static. */

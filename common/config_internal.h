@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+/* "a", "an" or "one of" (enum, followed by the choices) before config_type_name(). */
+const char *config_type_article(enum cfg_type t);
+
 /* Find an entry by section and key; NULL if none. */
 const struct cfg_schema_entry *cfg_find_entry_(const char *section, const char *key);
 

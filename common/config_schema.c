@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +141,8 @@ static const struct cfg_schema_entry schema[] = {
 
 #define N_SCHEMA (sizeof(schema) / sizeof(schema[0]))
 
-static const char *const sections[] = {"gateway", "dagmanager", "host", "runtime", "test", "broker"};
+static const char *const sections[] = {"gateway", "dagmanager", "host",
+                                       "runtime", "test",       "broker"};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 const struct cfg_schema_entry *config_schema(size_t *n)
@@ -187,21 +187,41 @@ const char *config_env_name(const struct cfg_schema_entry *e, char *buf, size_t 
 const char *config_type_name(enum cfg_type t)
 {
     switch (t) {
-    case CFG_STR: return "string";
-    case CFG_PATH: return "path";
-    case CFG_URL: return "url";
-    case CFG_ENUM: return "enum";
+    case CFG_STR:
+        return "string";
+    case CFG_PATH:
+        return "path";
+    case CFG_URL:
+        return "url";
+    case CFG_ENUM:
+        return "enum";
     case CFG_INT:
     case CFG_LONG:
-    case CFG_I64: return "integer";
-    case CFG_U64: return "unsigned integer";
-    case CFG_DOUBLE: return "number";
-    case CFG_BOOL: return "boolean";
-    case CFG_STRLIST: return "list of strings";
-    case CFG_DATA: return "list of data sources";
-    case CFG_STRATEGY: return "mapping";
+    case CFG_I64:
+        return "integer";
+    case CFG_U64:
+        return "unsigned integer";
+    case CFG_DOUBLE:
+        return "number";
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_STRLIST:
+        return "list of strings";
+    case CFG_DATA:
+        return "list of data sources";
+    case CFG_STRATEGY:
+        return "mapping";
     }
     return "?";
+}
+
+const char *config_type_article(enum cfg_type t)
+{
+    if (t == CFG_ENUM)
+        return "one of";
+    if (t == CFG_INT || t == CFG_LONG || t == CFG_I64 || t == CFG_U64)
+        return "an";
+    return "a";
 }
 
 int config_edit_distance(const char *a, const char *b)
@@ -343,8 +363,8 @@ static int range_fail(const struct cfg_schema_entry *e, const char *text, char *
         snprintf(why, whylen, "%s is out of range [%g, %g]", shown(text, sb, sizeof(sb)), e->min,
                  e->max);
     else
-        snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", shown(text, sb, sizeof(sb)), e->min,
-                 e->max);
+        snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", shown(text, sb, sizeof(sb)),
+                 e->min, e->max);
     return -1;
 }
 
@@ -359,8 +379,7 @@ int cfg_set_value_(void *base, const struct cfg_schema_entry *e, const char *tex
             return 0;
         }
         if (!(e->flags & CFG_F_NULL_ZERO)) {
-            snprintf(why, whylen, "expected %s %s, got null",
-                     e->type == CFG_ENUM ? "one of" : "a",
+            snprintf(why, whylen, "expected %s %s, got null", config_type_article(e->type),
                      e->type == CFG_ENUM ? e->choices : config_type_name(e->type));
             return -1;
         }
@@ -540,93 +559,43 @@ const char *config_format_value(const struct qmtl_config *c, const struct cfg_sc
     case CFG_URL:
     case CFG_ENUM: {
         const char *s = *(char *const *)(const void *)slot;
-        snprintf(buf, len, "%s", (mask && (e->flags & CFG_F_SECRET) && s && *s) ? "***" : s ? s : "");
+        snprintf(buf, len, "%s",
+                 (mask && (e->flags & CFG_F_SECRET) && s && *s) ? "***"
+                 : s                                            ? s
+                                                                : "");
         break;
     }
-    case CFG_INT: snprintf(buf, len, "%d", *(const int *)(const void *)slot); break;
-    case CFG_LONG: snprintf(buf, len, "%ld", *(const long *)(const void *)slot); break;
-    case CFG_I64: snprintf(buf, len, "%" PRId64, *(const int64_t *)(const void *)slot); break;
-    case CFG_U64: snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot); break;
-    case CFG_DOUBLE: snprintf(buf, len, "%g", *(const double *)(const void *)slot); break;
-    case CFG_BOOL: snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false"); break;
-    case CFG_DATA: snprintf(buf, len, "%zu source(s)", c->host.n_data); break;
-    case CFG_STRATEGY: snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params); break;
-    case CFG_STRLIST: break;
+    case CFG_INT:
+        snprintf(buf, len, "%d", *(const int *)(const void *)slot);
+        break;
+    case CFG_LONG:
+        snprintf(buf, len, "%ld", *(const long *)(const void *)slot);
+        break;
+    case CFG_I64:
+        snprintf(buf, len, "%" PRId64, *(const int64_t *)(const void *)slot);
+        break;
+    case CFG_U64:
+        snprintf(buf, len, "%" PRIu64, *(const uint64_t *)(const void *)slot);
+        break;
+    case CFG_DOUBLE: {
+        /* shortest text that reads back as the same double */
+        double v = *(const double *)(const void *)slot;
+        snprintf(buf, len, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, len, "%.17g", v);
+        break;
+    }
+    case CFG_BOOL:
+        snprintf(buf, len, "%s", *(const int *)(const void *)slot ? "true" : "false");
+        break;
+    case CFG_DATA:
+        snprintf(buf, len, "%zu source(s)", c->host.n_data);
+        break;
+    case CFG_STRATEGY:
+        snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params);
+        break;
+    case CFG_STRLIST:
+        break;
     }
     return buf;
-}
-
-/* ---------------------------------------------------------------- env, warnings, errors */
-
-int cfg_fail_(struct cfg_error *err, const char *file, int line, int col, const char *key,
-              const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    char text[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
-    err->line = line;
-    err->column = col;
-    snprintf(err->key, sizeof(err->key), "%s", key ? key : "");
-    if (file && line > 0)
-        snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: %s", file, line, col, text);
-    else if (file)
-        snprintf(err->msg, sizeof(err->msg), "%s: %s", file, text);
-    else
-        snprintf(err->msg, sizeof(err->msg), "%s", text);
-    return -1;
-}
-
-void cfg_warn_(struct qmtl_config *c, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    LOG_WARN("config", "%s", line);
-    char **w = realloc(c->warnings, sizeof(*w) * (c->n_warnings + 1));
-    if (!w)
-        return;
-    c->warnings = w;
-    w[c->n_warnings] = strdup(line);
-    if (w[c->n_warnings])
-        c->n_warnings++;
-}
-
-int cfg_apply_env_(struct qmtl_config *c, struct cfg_error *err)
-{
-    char name[128], why[256], path[160];
-    for (size_t i = 0; i < N_SCHEMA; i++) {
-        const struct cfg_schema_entry *e = &schema[i];
-        config_env_name(e, name, sizeof(name));
-        if (!name[0])
-            continue;
-        const char *v = getenv(name);
-        if (!v)
-            continue;
-        snprintf(path, sizeof(path), "%s.%s", e->section, e->key);
-        if (cfg_set_value_(c, e, v, 0, why, sizeof(why)) != 0) {
-            char file[140];
-            snprintf(file, sizeof(file), "env %s", name);
-            return cfg_fail_(err, file, 0, 0, path, "%s: %s", path, why);
-        }
-    }
-    const char *secret = getenv("QMTL_EVENT_SECRET");
-    if (secret)
-        set_str(&c->gateway.event_secret, secret);
-    const char *tm = getenv("QMTL_TEST_MODE");
-    if (tm && *tm) {
-        int b;
-        if (parse_bool(tm, &b) != 0)
-            return cfg_fail_(err, "env QMTL_TEST_MODE", 0, 0, "test.test_mode",
-                             "test.test_mode: expected a boolean (true|false), got '%s'",
-                             shown(tm, why, sizeof(why)));
-        c->test.test_mode = b;
-    }
-    return 0;
 }

@@ -1,0 +1,333 @@
+#include "loader.h"
+
+#include "log.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The size of the descriptor at ABI 1.0: every later minor only appends. */
+#define DESC_V1_0_SIZE (offsetof(struct qmtl_plugin, on_signal) + sizeof(void (*)(void)))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 100)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Check that 'fd' holds a complete 64-bit ELF shared object for this machine, so
+ * that the common mistakes get a precise message instead of dlerror()'s.
+ */
+static int check_elf(int fd, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    Elf64_Ehdr eh;
+
+    if (fstat(fd, &st) < 0)
+        return fail(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, "plugin '%s': not a regular file", path);
+    ssize_t n = pread(fd, &eh, sizeof(eh), 0);
+    if (n < 4 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return fail(err, errlen, "plugin '%s': not an ELF file", path);
+    if (n < (ssize_t)sizeof(eh))
+        return fail(err, errlen, "plugin '%s': truncated file (%zd bytes)", path, n);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
+        return fail(err, errlen, "plugin '%s': built for another machine (ELF class %d, machine %d)",
+                    path, eh.e_ident[EI_CLASS], eh.e_machine);
+    if (eh.e_type != ET_DYN)
+        return fail(err, errlen, "plugin '%s': not a shared object (build with -shared -fPIC)",
+                    path);
+    uint64_t ph_end = eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
+    uint64_t sh_end = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+    if (ph_end > (uint64_t)st.st_size || sh_end > (uint64_t)st.st_size)
+        return fail(err, errlen, "plugin '%s': truncated file (%lld bytes, headers need %llu)",
+                    path, (long long)st.st_size,
+                    (unsigned long long)(ph_end > sh_end ? ph_end : sh_end));
+    return 0;
+}
+
+/* Copy the open file 'in' to a fresh unique file; returns its malloc'd name or NULL. */
+static char *private_copy(int in, const char *path, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    size_t len = strlen(tmp) + 32;
+    char *name = malloc(len);
+    if (!name) {
+        fail(err, errlen, "plugin '%s': out of memory", path);
+        return NULL;
+    }
+    snprintf(name, len, "%s/qmtl-plugin-XXXXXX.so", tmp);
+    int out = mkstemps(name, 3);
+    if (out < 0) {
+        fail(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
+             strerror(errno));
+        free(name);
+        return NULL;
+    }
+    char buf[65536];
+    off_t off = 0;
+    for (;;) {
+        ssize_t r = pread(in, buf, sizeof(buf), off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fail(err, errlen, "plugin '%s': read failed: %s", path, strerror(errno));
+            goto bad;
+        }
+        if (r == 0)
+            break;
+        for (ssize_t w = 0; w < r;) {
+            ssize_t k = write(out, buf + w, (size_t)(r - w));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0) {
+                fail(err, errlen, "plugin '%s': cannot write private copy: %s", path,
+                     strerror(errno));
+                goto bad;
+            }
+            w += k;
+        }
+        off += r;
+    }
+    if (close(out) < 0) {
+        fail(err, errlen, "plugin '%s': cannot write private copy: %s", path, strerror(errno));
+        unlink(name);
+        free(name);
+        return NULL;
+    }
+    return name;
+bad:
+    close(out);
+    unlink(name);
+    free(name);
+    return NULL;
+}
+
+/* dlerror() names the private copy; say the user's path instead. */
+static void dl_failure(char *err, size_t errlen, const char *path, const char *priv)
+{
+    const char *e = dlerror();
+    if (!e)
+        e = "unknown error";
+    const char *hit = strstr(e, priv);
+    if (hit)
+        fail(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')", path,
+             (int)(hit - e), e, path, hit + strlen(priv), path);
+    else
+        fail(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e, path);
+}
+
+static int validate(const struct qmtl_plugin *d, const char *path, char *err, size_t errlen)
+{
+    if (d->magic != QMTL_PLUGIN_MAGIC)
+        return fail(err, errlen,
+                    "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
+                    "QMTL_PLUGIN())",
+                    path, d->magic, QMTL_PLUGIN_MAGIC);
+    if (d->abi_major != QMTL_ABI_MAJOR)
+        return fail(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, d->abi_major,
+                    d->abi_minor, QMTL_ABI_MAJOR);
+    if (d->size < DESC_V1_0_SIZE)
+        return fail(err, errlen,
+                    "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)",
+                    path, d->size, QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
+    if (!valid_name(d->name))
+        return fail(err, errlen,
+                    "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
+                    "[A-Za-z0-9_.-])",
+                    path);
+    if (d->abi_minor > QMTL_ABI_MINOR)
+        return fail(err, errlen, "plugin '%s' (%s): ABI %u.%u is newer than the host's %d.%d",
+                    d->name, path, d->abi_major, d->abi_minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
+    if (!d->setup)
+        return fail(err, errlen, "plugin '%s' (%s): missing required callback 'setup'", d->name,
+                    path);
+    return 0;
+}
+
+int plugin_open(const char *path, struct plugin **out, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, errlen, "plugin '%s': cannot open: %s", path, strerror(errno));
+    if (check_elf(fd, path, err, errlen) < 0) {
+        close(fd);
+        return -1;
+    }
+    char *priv = private_copy(fd, path, err, errlen);
+    close(fd);
+    if (!priv)
+        return -1;
+
+    void *dl = dlopen(priv, RTLD_NOW | RTLD_LOCAL);
+    unlink(priv);
+    if (!dl) {
+        dl_failure(err, errlen, path, priv);
+        free(priv);
+        return -1;
+    }
+    const struct qmtl_plugin *d = dlsym(dl, QMTL_DESCRIPTOR_SYMBOL);
+    if (!d) {
+        fail(err, errlen,
+             "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
+             path, QMTL_DESCRIPTOR_SYMBOL);
+        goto bad;
+    }
+    if (validate(d, path, err, errlen) < 0)
+        goto bad;
+
+    struct plugin *p = calloc(1, sizeof(*p));
+    if (!p || !(p->path = strdup(path))) {
+        free(p);
+        fail(err, errlen, "plugin '%s': out of memory", path);
+        goto bad;
+    }
+    p->private_path = priv;
+    p->dl = dl;
+    p->desc = d;
+    *out = p;
+    return 0;
+bad:
+    dlclose(dl);
+    free(priv);
+    return -1;
+}
+
+void plugin_close(struct plugin *p)
+{
+    if (!p)
+        return;
+    const char *keep = getenv("QMTL_NO_DLCLOSE");
+    if (p->dl && !(keep && strcmp(keep, "1") == 0))
+        dlclose(p->dl);
+    free(p->path);
+    free(p->private_path);
+    free(p);
+}
+
+int plugin_check_duplicate(struct plugin *const *loaded, size_t n, const struct plugin *p,
+                           char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (loaded[i] && loaded[i] != p && strcmp(loaded[i]->desc->name, p->desc->name) == 0)
+            return fail(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+                        p->desc->name, p->path, loaded[i]->path);
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void plugin_free_paths(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+int plugin_scan_dir(const char *dir, char ***paths, size_t *n, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return fail(err, errlen, "plugins directory '%s': %s", dir, strerror(errno));
+    char **v = NULL;
+    size_t cnt = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+            continue;
+        size_t plen = strlen(dir) + len + 2;
+        char *full = malloc(plen);
+        if (!full)
+            goto oom;
+        snprintf(full, plen, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(full);
+            continue;
+        }
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            char **nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                free(full);
+                goto oom;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        v[cnt++] = full;
+    }
+    closedir(d);
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), cmp_str);
+    *paths = v;
+    *n = cnt;
+    return 0;
+oom:
+    closedir(d);
+    plugin_free_paths(v, cnt);
+    return fail(err, errlen, "plugins directory '%s': out of memory", dir);
+}
+
+void plugin_describe_callbacks(const struct qmtl_plugin *d, char *buf, size_t len)
+{
+    struct {
+        const char *name;
+        int set;
+    } cb[] = {
+        {"setup", d->setup != NULL},
+        {"teardown", d->teardown != NULL},
+        {"on_start", d->on_start != NULL},
+        {"on_finish", d->on_finish != NULL},
+        {"on_error", d->on_error != NULL},
+        {"on_activation", d->on_activation != NULL},
+        {"on_fill", d->on_fill != NULL},
+        {"on_signal", d->on_signal != NULL},
+    };
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(cb) / sizeof(cb[0]); i++) {
+        if (!cb[i].set)
+            continue;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", cb[i].name);
+        if (w < 0 || (size_t)w >= len - used)
+            break;
+        used += (size_t)w;
+    }
+}

@@ -1,0 +1,261 @@
+/* Loader: one fixture plugin per outcome, each refusal checked to the exact line. */
+#include "host/loader.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char fixture_path[512];
+
+static const char *fixture(const char *name)
+{
+    const char *b = getenv("QMTL_BUILD");
+    snprintf(fixture_path, sizeof(fixture_path), "%s/fixtures/%s.so", b && *b ? b : "build", name);
+    return fixture_path;
+}
+
+/* Open 'name' expecting failure; return the message (static buffer). */
+static const char *refusal(const char *name)
+{
+    static char err[512];
+    struct plugin *p = NULL;
+    err[0] = '\0';
+    int rc = plugin_open(fixture(name), &p, err, sizeof(err));
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(p);
+    return err;
+}
+
+static void expect(const char *name, const char *fmt)
+{
+    char want[1024];
+    const char *got = refusal(name);
+    snprintf(want, sizeof(want), fmt, fixture_path);
+    ck_assert_str_eq(got, want);
+}
+
+START_TEST(test_ok)
+{
+    char err[256] = "";
+    struct plugin *p = NULL;
+    ck_assert_int_eq(plugin_open(fixture("ok"), &p, err, sizeof(err)), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->desc->name, "ok");
+    ck_assert_str_eq(p->desc->version, "1.2.3");
+    ck_assert_uint_eq(p->desc->abi_major, QMTL_ABI_MAJOR);
+    ck_assert_ptr_nonnull(p->desc->setup);
+    /* the private copy is a different file and is already gone */
+    ck_assert_str_ne(p->private_path, p->path);
+    ck_assert_int_ne(access(p->private_path, F_OK), 0);
+    char cbs[128];
+    plugin_describe_callbacks(p->desc, cbs, sizeof(cbs));
+    ck_assert_str_eq(cbs, "setup, on_start");
+    plugin_close(p);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    expect("does_not_exist", "plugin '%s': cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_no_descriptor)
+{
+    expect("no_descriptor", "plugin '%s': no descriptor: symbol 'qmtl_plugin_descriptor' not "
+                            "found (define it with QMTL_PLUGIN())");
+}
+END_TEST
+
+START_TEST(test_wrong_magic)
+{
+    expect("wrong_magic", "plugin '%s': bad descriptor magic 0xdeadbeef (expected 0x4c544d51; "
+                          "define it with QMTL_PLUGIN())");
+}
+END_TEST
+
+START_TEST(test_newer_minor)
+{
+    char fmt[256];
+    snprintf(fmt, sizeof(fmt), "plugin 'newer_minor' (%%s): ABI %d.%d is newer than the host's %d.%d",
+             QMTL_ABI_MAJOR, QMTL_ABI_MINOR + 1, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
+    expect("newer_minor", fmt);
+}
+END_TEST
+
+START_TEST(test_other_major)
+{
+    char fmt[256];
+    snprintf(fmt, sizeof(fmt), "plugin '%%s': ABI %d.0, host supports %d.x", QMTL_ABI_MAJOR + 1,
+             QMTL_ABI_MAJOR);
+    expect("other_major", fmt);
+}
+END_TEST
+
+START_TEST(test_short_size)
+{
+    char fmt[256];
+    snprintf(fmt, sizeof(fmt),
+             "plugin '%%s': descriptor size 16 is smaller than the ABI 1.0 layout (%zu)",
+             sizeof(struct qmtl_plugin));
+    expect("short_size", fmt);
+}
+END_TEST
+
+START_TEST(test_missing_setup)
+{
+    expect("missing_setup", "plugin 'missing_setup' (%s): missing required callback 'setup'");
+}
+END_TEST
+
+START_TEST(test_bad_name)
+{
+    expect("bad_name", "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
+                       "[A-Za-z0-9_.-])");
+}
+END_TEST
+
+START_TEST(test_not_elf)
+{
+    expect("not_elf", "plugin '%s': not an ELF file");
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    const char *got = refusal("truncated");
+    char want[600];
+    snprintf(want, sizeof(want), "plugin '%s': truncated file (600 bytes, headers need ",
+             fixture_path);
+    ck_assert_msg(strncmp(got, want, strlen(want)) == 0, "got: %s", got);
+}
+END_TEST
+
+START_TEST(test_unresolved)
+{
+    const char *got = refusal("unresolved");
+    char want[600];
+    snprintf(want, sizeof(want), "plugin '%s': cannot load: %s: undefined symbol: "
+             "qmtl_fixture_missing_symbol (check with 'ldd -r %s')",
+             fixture_path, fixture_path, fixture_path);
+    ck_assert_str_eq(got, want);
+}
+END_TEST
+
+START_TEST(test_setup_not_called_by_loader)
+{
+    /* the loader only validates; setup_fails loads fine (its setup fails later) */
+    char err[256];
+    struct plugin *p = NULL;
+    ck_assert_int_eq(plugin_open(fixture("setup_fails"), &p, err, sizeof(err)), 0);
+    struct qmtl_err e = {0, ""};
+    ck_assert_int_eq(p->desc->setup(NULL, NULL, &e), QMTL_EINVAL);
+    ck_assert_str_eq(e.msg, "parameter 'window' is required");
+    plugin_close(p);
+}
+END_TEST
+
+START_TEST(test_duplicate_name)
+{
+    char err[512], a_path[512];
+    struct plugin *a = NULL, *b = NULL;
+    ck_assert_int_eq(plugin_open(fixture("dup_a"), &a, err, sizeof(err)), 0);
+    snprintf(a_path, sizeof(a_path), "%s", fixture_path);
+    ck_assert_int_eq(plugin_open(fixture("dup_b"), &b, err, sizeof(err)), 0);
+    struct plugin *loaded[] = {a};
+    ck_assert_int_eq(plugin_check_duplicate(loaded, 1, a, err, sizeof(err)), 0);
+    ck_assert_int_eq(plugin_check_duplicate(loaded, 1, b, err, sizeof(err)), -1);
+    char want[1200];
+    snprintf(want, sizeof(want), "plugin 'dup' (%s): duplicate name, already loaded from %s",
+             fixture_path, a_path);
+    ck_assert_str_eq(err, want);
+    plugin_close(a);
+    plugin_close(b);
+}
+END_TEST
+
+START_TEST(test_same_path_reloads)
+{
+    /* a file replaced at the same path is really loaded again (private copies) */
+    char dir[] = "/tmp/qmtl-loader-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[600], cmd[1400], err[512];
+    snprintf(path, sizeof(path), "%s/s.so", dir);
+    snprintf(cmd, sizeof(cmd), "cp %s %s", fixture("dup_a"), path);
+    ck_assert_int_eq(system(cmd), 0);
+    struct plugin *a = NULL, *b = NULL;
+    ck_assert_int_eq(plugin_open(path, &a, err, sizeof(err)), 0);
+    ck_assert_str_eq(a->desc->version, "a");
+    snprintf(cmd, sizeof(cmd), "cp %s %s.tmp && mv %s.tmp %s", fixture("dup_b"), path, path, path);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(plugin_open(path, &b, err, sizeof(err)), 0);
+    ck_assert_str_eq(b->desc->version, "b");
+    ck_assert_str_eq(a->desc->version, "a");
+    plugin_close(a);
+    plugin_close(b);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_scan_dir)
+{
+    char dir[] = "/tmp/qmtl-scan-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *names[] = {"b.so", "a.so", ".hidden.so", "c.so.tmp", "notes.txt"};
+    char p[600];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        FILE *f = fopen(p, "w");
+        ck_assert_ptr_nonnull(f);
+        fclose(f);
+    }
+    snprintf(p, sizeof(p), "%s/sub.so", dir);
+    ck_assert_int_eq(mkdir(p, 0700), 0);
+    char **paths = NULL, err[256];
+    size_t n = 0;
+    ck_assert_int_eq(plugin_scan_dir(dir, &paths, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 2);
+    snprintf(p, sizeof(p), "%s/a.so", dir);
+    ck_assert_str_eq(paths[0], p);
+    snprintf(p, sizeof(p), "%s/b.so", dir);
+    ck_assert_str_eq(paths[1], p);
+    plugin_free_paths(paths, n);
+    snprintf(p, sizeof(p), "rm -rf %s", dir);
+    ck_assert_int_eq(system(p), 0);
+    ck_assert_int_eq(plugin_scan_dir("/nonexistent-qmtl", &paths, &n, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "plugins directory '/nonexistent-qmtl': No such file or directory");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("loader");
+    TCase *tc = tcase_create("refusals");
+    tcase_add_test(tc, test_ok);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_no_descriptor);
+    tcase_add_test(tc, test_wrong_magic);
+    tcase_add_test(tc, test_newer_minor);
+    tcase_add_test(tc, test_other_major);
+    tcase_add_test(tc, test_short_size);
+    tcase_add_test(tc, test_missing_setup);
+    tcase_add_test(tc, test_bad_name);
+    tcase_add_test(tc, test_not_elf);
+    tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_unresolved);
+    tcase_add_test(tc, test_setup_not_called_by_loader);
+    tcase_add_test(tc, test_duplicate_name);
+    tcase_add_test(tc, test_same_path_reloads);
+    tcase_add_test(tc, test_scan_dir);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
