@@ -269,3 +269,39 @@ void gw_guard_set_release(struct gw_guard_set *set)
     }
     set->head = NULL;
 }
+
+int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
+                      size_t chunk)
+{
+    struct gw_guard_set set = {max_header_bytes, max_body_bytes, NULL};
+    struct gw_guard g;
+    memset(&g, 0, sizeof(g));
+    g.set = &set;
+    g.bound = 1; /* no connection to bind to */
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf)
+        return -1;
+    g.entry = evbuffer_add_cb(buf, on_input, &g);
+    if (chunk == 0)
+        chunk = len ? len : 1;
+    for (size_t off = 0; off < len && g.mode != G_DISCARD; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        evbuffer_add(buf, data + off, n);
+    }
+    int code = 0;
+    if (g.mode == G_DISCARD) {
+        /* the buffer holds the synthetic rejection (request or header lines) */
+        char head[64];
+        ev_ssize_t n = evbuffer_copyout(buf, head, sizeof(head) - 1);
+        head[n > 0 ? n : 0] = '\0';
+        const char *p = strstr(head, GW_REJECT_PREFIX);
+        if (p)
+            code = atoi(p + strlen(GW_REJECT_PREFIX));
+        else if ((p = strstr(head, GW_REJECT_HEADER ": ")) != NULL)
+            code = atoi(p + strlen(GW_REJECT_HEADER) + 2);
+        else
+            code = -1;
+    }
+    evbuffer_free(buf);
+    return code;
+}

@@ -49,6 +49,12 @@ struct gw_guard_set {
     struct gw_guard *head; /* live guards (freed on connection close or release) */
 };
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg);
+/* Run the guard's request-head parser over 'data' delivered in pieces of 'chunk' bytes
+ * (0 = all at once), without a connection. Returns the rejection status (411, 413, 431)
+ * or 0 when everything would be passed to evhttp; -1 on an internal error. For tests
+ * and fuzzing. */
+int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
+                      size_t chunk);
 /* Free every remaining guard (after evhttp_free). */
 void gw_guard_set_release(struct gw_guard_set *set);
 
