@@ -252,6 +252,10 @@ char *gw_metrics_render(const struct gw_metrics *m)
 
 static const char *const world_subs[] = {"policies", "set-default", "bindings", "decisions",
                                          "decide",   "activation",  "apply",    "audit"};
+static const char *const world_labels[] = {
+    "/worlds/{id}/policies", "/worlds/{id}/set-default", "/worlds/{id}/bindings",
+    "/worlds/{id}/decisions", "/worlds/{id}/decide", "/worlds/{id}/activation",
+    "/worlds/{id}/apply", "/worlds/{id}/audit"};
 
 const char *gw_metrics_route_label(const char *path)
 {
@@ -277,11 +281,8 @@ const char *gw_metrics_route_label(const char *path)
         if (strncmp(sub, "policies/", 9) == 0 && sub[9] && !strchr(sub + 9, '/'))
             return "/worlds/{id}/policies/{version}";
         for (size_t i = 0; i < sizeof(world_subs) / sizeof(world_subs[0]); i++)
-            if (strcmp(sub, world_subs[i]) == 0) {
-                char tmpl[64];
-                snprintf(tmpl, sizeof(tmpl), "/worlds/{id}/%s", world_subs[i]);
-                return route_labels[route_index(tmpl)];
-            }
+            if (strcmp(sub, world_subs[i]) == 0)
+                return world_labels[i];
     }
     return "other";
 }

@@ -205,7 +205,7 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
     char *msg = NULL;
     /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash. */
     if (sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
         sqlite3_free(msg);
