@@ -218,7 +218,7 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
         sqlite3_step(st) == SQLITE_ROW)
         wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
-    if (!wal) {
+    if (!wal && strcmp(path, ":memory:") != 0) {
         snprintf(err, errlen, "store '%s': the file system does not support WAL mode", path);
         gw_store_close(s);
         return NULL;
