@@ -14,7 +14,9 @@
  * JSON error; everything the client sends afterwards on that connection is discarded.
  * After a head carrying an Upgrade header the guard stops looking (WebSocket frames).
  *
- * Each guard is freed by the evhttp connection's close callback, or at shutdown.
+ * Each guard is freed by the evhttp connection's close callback, when it stops looking
+ * (after an Upgrade head), or at shutdown. The bufferevent evhttp uses is the plain socket
+ * bufferevent: whoever takes a connection over (the WebSocket hub) uses it directly.
  */
 #include "gw_routes.h"
 
@@ -33,6 +35,7 @@ struct gw_guard {
     struct gw_guard_set *set;
     struct gw_guard *prev, *next;
     struct bufferevent *bev;
+    struct evhttp_connection *evcon; /* once bound */
     struct evbuffer_cb_entry *entry;
     int bound; /* close callback installed */
     int busy;  /* inside our own buffer modification */
@@ -217,6 +220,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         void *cbarg = NULL;
         bufferevent_getcb(g->bev, &rcb, &wcb, &ecb, &cbarg);
         if (cbarg) {
+            g->evcon = cbarg;
             evhttp_connection_set_closecb(cbarg, on_close, g);
             g->bound = 1;
         }
@@ -231,6 +235,15 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     int code = feed(g, buf, info->n_added, &mid_head);
     if (code)
         reject(g, buf, code, mid_head);
+    else if (g->mode == G_PASS && g->evcon) {
+        /* An Upgrade (WebSocket) or a head evhttp will refuse: nothing more to guard on
+         * this connection. Detach now, so the new owner of the connection (the event
+         * stream) is free to install its own close callback. */
+        evhttp_connection_set_closecb(g->evcon, NULL, NULL);
+        evbuffer_remove_cb_entry(buf, g->entry);
+        unlink_guard(g);
+        free(g);
+    }
 }
 
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg)
