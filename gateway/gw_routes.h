@@ -62,6 +62,9 @@ void gw_guard_set_release(struct gw_guard_set *set);
  * handlers), so its latency is measured from arrival. */
 void gw_server_defer(struct gw_server *s, struct evhttp_request *req);
 
+/* Record the outcome of the last DAG manager call (reported by GET /health). */
+void gw_server_note_dagmanager(struct gw_server *s, int ok);
+
 /* Body parsers exposed for fuzzing and unit tests. */
 /* Decode a StrategySubmit "dag_json" value (base64 or raw JSON text, or an object) into
  * a DAG object. NULL with err. */

@@ -65,6 +65,7 @@ struct gw_server {
     long published_since_trim;
     struct event *sigint, *sigterm;
     int port;
+    int dm_state; /* last DAG manager call: 0 unknown, 1 ok, -1 failed */
     char url[300];
     double started;
     /* the request being dispatched (latency accounting) */
@@ -376,10 +377,13 @@ static void health_route(struct evhttp_request *req, const char *rest, void *arg
         return;
     }
     int store_ok = gw_store_event_last_seq(s->store) >= 0;
-    json_t *body = json_pack("{ss ss ss ss}", "status", store_ok ? "ok" : "degraded", "store",
-                             store_ok ? "ok" : "error", "dagmanager",
-                             *s->cfg->gateway.dagmanager_url ? "unknown" : "disabled",
-                             "worldservice", "ok");
+    const char *dm = !*s->cfg->gateway.dagmanager_url ? "disabled"
+                     : s->dm_state > 0                ? "ok"
+                     : s->dm_state < 0                ? "error"
+                                                      : "unknown";
+    int degraded = !store_ok || s->dm_state < 0;
+    json_t *body = json_pack("{ss ss ss ss}", "status", degraded ? "degraded" : "ok", "store",
+                             store_ok ? "ok" : "error", "dagmanager", dm, "worldservice", "ok");
     gw_reply_json(req, store_ok ? 200 : 503, body);
 }
 
@@ -710,4 +714,9 @@ void gw_server_defer(struct gw_server *s, struct evhttp_request *req)
             s->async[i].start = s->cur_start;
             return;
         }
+}
+
+void gw_server_note_dagmanager(struct gw_server *s, int ok)
+{
+    s->dm_state = ok ? 1 : -1;
 }

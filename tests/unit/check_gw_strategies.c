@@ -288,6 +288,9 @@ START_TEST(test_dagmanager_client)
     json_t *b = gw_store_bindings_get(gw_server_store(t.srv), "w");
     ck_assert_int_eq(json_array_size(b), 1);
     json_decref(b);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/health", NULL, NULL, &r), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "dagmanager")), "ok");
+    gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
     evhttp_free(dm);
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, NULL, &r), 200);
@@ -297,6 +300,10 @@ START_TEST(test_dagmanager_client)
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r), 200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/health", NULL, NULL, &r), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "dagmanager")), "error");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "degraded");
     gwt_resp_free(&r);
     free(body);
     json_decref(dag);
