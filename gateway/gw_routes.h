@@ -62,6 +62,8 @@ void gw_guard_set_release(struct gw_guard_set *set);
  * handlers), so its latency is measured from arrival. */
 void gw_server_defer(struct gw_server *s, struct evhttp_request *req);
 
+/* Count a reply in the request metrics (route, method, code, latency since arrival). */
+void gw_server_record_reply(struct evhttp_request *req, int code);
 /* Record the outcome of the last DAG manager call (reported by GET /health). */
 void gw_server_note_dagmanager(struct gw_server *s, int ok);
 
