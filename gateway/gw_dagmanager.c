@@ -60,8 +60,8 @@ static void on_reply(struct evhttp_request *r, void *arg)
     free(c);
 }
 
-void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query,
-                json_t *body, gw_dm_done_fn done, void *arg)
+void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query, json_t *body,
+                gw_dm_done_fn done, void *arg)
 {
     const char *url = gw_server_config(s)->gateway.dagmanager_url;
     struct evhttp_uri *u = (url && *url) ? evhttp_uri_parse(url) : NULL;

@@ -120,8 +120,7 @@ static void reject(struct gw_guard *g, struct evbuffer *buf, int code, int mid_h
     char req[160];
     int n;
     if (mid_head)
-        n = snprintf(req, sizeof(req), GW_REJECT_HEADER ": %d\r\nConnection: close\r\n\r\n",
-                     code);
+        n = snprintf(req, sizeof(req), GW_REJECT_HEADER ": %d\r\nConnection: close\r\n\r\n", code);
     else
         n = snprintf(req, sizeof(req),
                      "GET " GW_REJECT_PREFIX "%d HTTP/1.1\r\nHost: guard\r\n"

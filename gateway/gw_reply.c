@@ -36,13 +36,13 @@ void gw_reply_json(struct evhttp_request *req, int code, json_t *body)
     free(text);
 }
 
-void gw_reply_error(struct evhttp_request *req, int code, const char *err_code,
-                    const char *message, json_t *detail)
+void gw_reply_error(struct evhttp_request *req, int code, const char *err_code, const char *message,
+                    json_t *detail)
 {
     if (!detail)
         detail = json_string(message);
-    json_t *body = json_pack("{s{ssss}so}", "error", "code", err_code, "message", message,
-                             "detail", detail);
+    json_t *body =
+        json_pack("{s{ssss}so}", "error", "code", err_code, "message", message, "detail", detail);
     gw_reply_json(req, code, body);
 }
 
@@ -128,8 +128,7 @@ int gw_require_operator(struct gw_server *s, struct evhttp_request *req)
 {
     const char *want = gw_server_config(s)->gateway.operator_token;
     if (!want || !*want)
-        return auth_fail(s, req,
-                         "operator routes are disabled: set gateway.operator_token");
+        return auth_fail(s, req, "operator routes are disabled: set gateway.operator_token");
     const char *tok = bearer(req);
     if (!tok)
         return auth_fail(s, req, "missing bearer token (Authorization: Bearer <token>)");

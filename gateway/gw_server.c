@@ -95,12 +95,24 @@ void gw_server_record_reply(struct evhttp_request *req, int code)
         start = s->cur_start;
     const char *method;
     switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: method = "GET"; break;
-    case EVHTTP_REQ_POST: method = "POST"; break;
-    case EVHTTP_REQ_PUT: method = "PUT"; break;
-    case EVHTTP_REQ_DELETE: method = "DELETE"; break;
-    case EVHTTP_REQ_HEAD: method = "HEAD"; break;
-    default: method = "OTHER"; break;
+    case EVHTTP_REQ_GET:
+        method = "GET";
+        break;
+    case EVHTTP_REQ_POST:
+        method = "POST";
+        break;
+    case EVHTTP_REQ_PUT:
+        method = "PUT";
+        break;
+    case EVHTTP_REQ_DELETE:
+        method = "DELETE";
+        break;
+    case EVHTTP_REQ_HEAD:
+        method = "HEAD";
+        break;
+    default:
+        method = "OTHER";
+        break;
     }
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
@@ -258,7 +270,8 @@ static void metrics_route(struct evhttp_request *req, const char *rest, void *ar
     }
     /* Store errors are counted by the store; mirror them before rendering. */
     long se = gw_store_error_count(s->store);
-    gw_metrics_add(s->metrics, GW_M_STORE_ERRORS, se - gw_metrics_get(s->metrics, GW_M_STORE_ERRORS));
+    gw_metrics_add(s->metrics, GW_M_STORE_ERRORS,
+                   se - gw_metrics_get(s->metrics, GW_M_STORE_ERRORS));
     gw_server_record_reply(req, 200); /* count this scrape in what it returns */
     s->cur_req = NULL;
     char *text = gw_metrics_render(s->metrics);

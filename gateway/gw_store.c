@@ -189,9 +189,10 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(s->db, 5000);
     char *msg = NULL;
     /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash. */
-    if (sqlite3_exec(s->db,
-                     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(
+            s->db,
+            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         gw_store_close(s);
@@ -284,7 +285,7 @@ int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_ha
                           const char *meta_json)
 {
     sqlite3_stmt *st = gws_prep(s, "INSERT INTO strategies (id, dag_hash, dag, crc, status, meta,"
-                               " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                   " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return -1;
     gws_bind_text(st, 1, id);
@@ -297,8 +298,7 @@ int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_ha
     return gws_exec_done(s, st, "cannot store strategy");
 }
 
-int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen,
-                    const char *what)
+int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what)
 {
     int rc = sqlite3_step(st);
     int ret = 0;
@@ -354,11 +354,11 @@ int gw_store_world_put(struct gw_store *s, const char *id, const json_t *doc, in
     sqlite3_stmt *st;
     if (create_only)
         st = gws_prep(s, "INSERT OR IGNORE INTO worlds (id, doc, created_at, updated_at)"
-                     " VALUES (?, ?, ?, ?)");
+                         " VALUES (?, ?, ?, ?)");
     else
         st = gws_prep(s, "INSERT INTO worlds (id, doc, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                     " ON CONFLICT(id) DO UPDATE SET doc = excluded.doc,"
-                     " updated_at = excluded.updated_at");
+                         " ON CONFLICT(id) DO UPDATE SET doc = excluded.doc,"
+                         " updated_at = excluded.updated_at");
     if (!st) {
         free(text);
         return -1;
@@ -495,7 +495,8 @@ int gw_store_policy_add(struct gw_store *s, const char *world, const json_t *pol
     char *text = gws_dump(policy);
     if (!text)
         return -1;
-    st = gws_prep(s, "INSERT INTO policies (world_id, version, policy, created_at) VALUES (?,?,?,?)");
+    st = gws_prep(s,
+                  "INSERT INTO policies (world_id, version, policy, created_at) VALUES (?,?,?,?)");
     if (!st) {
         free(text);
         return -1;
@@ -514,7 +515,8 @@ int gw_store_policy_add(struct gw_store *s, const char *world, const json_t *pol
 int gw_store_policy_get(struct gw_store *s, const char *world, int64_t version, json_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = gws_prep(s, "SELECT policy FROM policies WHERE world_id = ? AND version = ?");
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT policy FROM policies WHERE world_id = ? AND version = ?");
     if (!st)
         return -1;
     gws_bind_text(st, 1, world);
@@ -553,4 +555,3 @@ json_t *gw_store_policy_list(struct gw_store *s, const char *world)
     }
     return arr;
 }
-

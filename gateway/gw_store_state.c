@@ -57,9 +57,10 @@ int gw_store_decisions_set(struct gw_store *s, const char *world, const json_t *
     char *text = gws_dump(strategies);
     if (!text)
         return -1;
-    sqlite3_stmt *st = gws_prep(s, "INSERT INTO decisions (world_id, strategies, updated_at)"
-                               " VALUES (?, ?, ?) ON CONFLICT(world_id) DO UPDATE SET"
-                               " strategies = excluded.strategies, updated_at = excluded.updated_at");
+    sqlite3_stmt *st =
+        gws_prep(s, "INSERT INTO decisions (world_id, strategies, updated_at)"
+                    " VALUES (?, ?, ?) ON CONFLICT(world_id) DO UPDATE SET"
+                    " strategies = excluded.strategies, updated_at = excluded.updated_at");
     if (!st) {
         free(text);
         return -1;
@@ -101,7 +102,7 @@ int gw_store_activation_get_raw(struct gw_store *s, const char *world, const cha
 {
     *json = NULL;
     sqlite3_stmt *st = gws_prep(s, "SELECT doc, etag FROM activation WHERE world_id = ? AND"
-                               " strategy_id = ? AND side = ?");
+                                   " strategy_id = ? AND side = ?");
     if (!st)
         return -1;
     gws_bind_text(st, 1, world);
@@ -146,9 +147,9 @@ int gw_store_activation_put(struct gw_store *s, const char *world, const char *s
     if (!text)
         return -1;
     sqlite3_stmt *st = gws_prep(s, "INSERT INTO activation (world_id, strategy_id, side, doc, etag,"
-                               " version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(world_id,"
-                               " strategy_id, side) DO UPDATE SET doc = excluded.doc,"
-                               " etag = excluded.etag, version = excluded.version");
+                                   " version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(world_id,"
+                                   " strategy_id, side) DO UPDATE SET doc = excluded.doc,"
+                                   " etag = excluded.etag, version = excluded.version");
     if (!st) {
         free(text);
         return -1;
@@ -175,8 +176,9 @@ int64_t gw_store_activation_version(struct gw_store *s, const char *world)
 
 int gw_store_activation_bump(struct gw_store *s, const char *world, int64_t *out)
 {
-    sqlite3_stmt *st = gws_prep(s, "INSERT INTO activation_version (world_id, version) VALUES (?, 1)"
-                               " ON CONFLICT(world_id) DO UPDATE SET version = version + 1");
+    sqlite3_stmt *st =
+        gws_prep(s, "INSERT INTO activation_version (world_id, version) VALUES (?, 1)"
+                    " ON CONFLICT(world_id) DO UPDATE SET version = version + 1");
     if (!st)
         return -1;
     gws_bind_text(st, 1, world);
@@ -192,15 +194,15 @@ int gw_store_activation_bump(struct gw_store *s, const char *world, int64_t *out
 json_t *gw_store_activation_list(struct gw_store *s, const char *world)
 {
     sqlite3_stmt *st = gws_prep(s, "SELECT doc FROM activation WHERE world_id = ?"
-                               " ORDER BY strategy_id, side");
+                                   " ORDER BY strategy_id, side");
     if (!st)
         return NULL;
     gws_bind_text(st, 1, world);
     return gws_collect(s, st, "cannot list activation");
 }
 
-static const char *const state_keys[] = {"active", "weight", "freeze", "drain",
-                                         "effective_mode", "run_id", "ts", "etag"};
+static const char *const state_keys[] = {"active",         "weight", "freeze", "drain",
+                                         "effective_mode", "run_id", "ts",     "etag"};
 
 json_t *gw_store_activation_state(struct gw_store *s, const char *world)
 {
@@ -289,14 +291,15 @@ int gw_store_run_get(struct gw_store *s, const char *world, const char *run_id, 
     return ret;
 }
 
-int gw_store_run_put(struct gw_store *s, const char *world, const char *run_id,
-                     const char *stage, const json_t *result)
+int gw_store_run_put(struct gw_store *s, const char *world, const char *run_id, const char *stage,
+                     const json_t *result)
 {
     char *text = result ? gws_dump(result) : NULL;
-    sqlite3_stmt *st = gws_prep(s, "INSERT INTO apply_runs (world_id, run_id, stage, result,"
-                               " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(world_id, run_id)"
-                               " DO UPDATE SET stage = excluded.stage, result = excluded.result,"
-                               " updated_at = excluded.updated_at");
+    sqlite3_stmt *st =
+        gws_prep(s, "INSERT INTO apply_runs (world_id, run_id, stage, result,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(world_id, run_id)"
+                    " DO UPDATE SET stage = excluded.stage, result = excluded.result,"
+                    " updated_at = excluded.updated_at");
     if (!st) {
         free(text);
         return -1;
@@ -335,7 +338,7 @@ json_t *gw_store_audit_list(struct gw_store *s, const char *world, long limit)
     if (limit <= 0)
         limit = 1000;
     sqlite3_stmt *st = gws_prep(s, "SELECT id, ts, event, details FROM (SELECT * FROM audit WHERE"
-                               " world_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id");
+                                   " world_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id");
     if (!st)
         return NULL;
     gws_bind_text(st, 1, world);
@@ -364,11 +367,11 @@ json_t *gw_store_audit_list(struct gw_store *s, const char *world, long limit)
 
 /* ------------------------------------------------------------------ event log */
 
-int gw_store_event_append(struct gw_store *s, int64_t seq, const char *type,
-                          const char *world_id, const char *envelope_json)
+int gw_store_event_append(struct gw_store *s, int64_t seq, const char *type, const char *world_id,
+                          const char *envelope_json)
 {
     sqlite3_stmt *st = gws_prep(s, "INSERT INTO events (seq, type, world_id, envelope, created_at)"
-                               " VALUES (?, ?, ?, ?, ?)");
+                                   " VALUES (?, ?, ?, ?, ?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, seq);
@@ -380,8 +383,8 @@ int gw_store_event_append(struct gw_store *s, int64_t seq, const char *type,
 }
 
 int gw_store_event_scan(struct gw_store *s, int64_t after_seq,
-                        int (*cb)(void *arg, int64_t seq, const char *type,
-                                  const char *world_id, const char *envelope_json),
+                        int (*cb)(void *arg, int64_t seq, const char *type, const char *world_id,
+                                  const char *envelope_json),
                         void *arg)
 {
     /* Not cached: a callback may re-enter the store (e.g. publish while scanning). */

@@ -56,9 +56,9 @@ int gw_live_allowed(struct gw_server *s, struct evhttp_request *req)
 
 static void live_denied(struct evhttp_request *req)
 {
-    gw_reply_error(req, 403, "E_PERMISSION_DENIED", "live trading not allowed",
-                   json_pack("{ssss}", "code", "E_PERMISSION_DENIED", "message",
-                             "live trading not allowed"));
+    gw_reply_error(
+        req, 403, "E_PERMISSION_DENIED", "live trading not allowed",
+        json_pack("{ssss}", "code", "E_PERMISSION_DENIED", "message", "live trading not allowed"));
 }
 
 static void store_failed(struct gw_server *s, struct evhttp_request *req)
@@ -347,8 +347,7 @@ static void set_default_route(struct gw_server *s, struct evhttp_request *req, c
     json_t *vj = json_object_get(body, "version");
     json_t *p = NULL;
     if (!json_is_integer(vj) || json_integer_value(vj) <= 0) {
-        gw_reply_error(req, 422, "E_VALIDATION", "field 'version': expected an integer > 0",
-                       NULL);
+        gw_reply_error(req, 422, "E_VALIDATION", "field 'version': expected an integer > 0", NULL);
         json_decref(body);
         return;
     }
@@ -388,7 +387,8 @@ static void list_route(struct gw_server *s, struct evhttp_request *req, const ch
     struct gw_store *st = gw_server_store(s);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (cmd == EVHTTP_REQ_GET) {
-        json_t *l = decisions ? gw_store_decisions_get(st, world) : gw_store_bindings_get(st, world);
+        json_t *l =
+            decisions ? gw_store_decisions_get(st, world) : gw_store_bindings_get(st, world);
         if (!l)
             store_failed(s, req);
         else

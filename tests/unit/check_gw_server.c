@@ -64,10 +64,11 @@ START_TEST(test_status_health_metrics)
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/metrics", NULL, NULL, &r), 200);
     ck_assert_ptr_nonnull(strstr(r.content_type, "text/plain"));
-    ck_assert_ptr_nonnull(
-        strstr(r.body, "qmtl_gateway_requests_total{route=\"/status\",method=\"GET\",code=\"200\"} 1"));
     ck_assert_ptr_nonnull(strstr(
-        r.body, "qmtl_gateway_requests_total{route=\"/worlds/{id}\",method=\"GET\",code=\"404\"} 1"));
+        r.body, "qmtl_gateway_requests_total{route=\"/status\",method=\"GET\",code=\"200\"} 1"));
+    ck_assert_ptr_nonnull(strstr(
+        r.body,
+        "qmtl_gateway_requests_total{route=\"/worlds/{id}\",method=\"GET\",code=\"404\"} 1"));
     ck_assert_ptr_nonnull(
         strstr(r.body, "qmtl_gateway_request_duration_seconds_count{route=\"/status\"} 2"));
     ck_assert_ptr_nonnull(strstr(r.body, "qmtl_gateway_ws_connections 0"));
@@ -84,9 +85,9 @@ START_TEST(test_operator_auth)
     ck_assert_int_eq(gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\"}", NULL, &r), 401);
     ck_assert_str_eq(gwt_err(&r), "E_UNAUTHORIZED");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\"}",
-                              "Authorization: Bearer op-secreT\n", &r),
-                     401);
+    ck_assert_int_eq(
+        gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\"}", "Authorization: Bearer op-secreT\n", &r),
+        401);
     ck_assert_ptr_null(strstr(r.body, "op-secret")); /* the secret is never echoed */
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\"}",
@@ -135,7 +136,8 @@ END_TEST
 static int raw_exchange(struct gwt *t, const char *data, size_t len, char *out, size_t outlen)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)gw_server_port(t->srv))};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)gw_server_port(t->srv))};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     size_t off = 0;
@@ -189,7 +191,8 @@ START_TEST(test_size_limits)
     ck_assert_ptr_nonnull(strstr(out, "E_BODY_TOO_LARGE"));
     /* chunked bodies: 411 */
     n = snprintf(head, sizeof(head),
-                 "POST /worlds HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+                 "POST /worlds HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                 "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
     raw_exchange(&t, head, (size_t)n, out, sizeof(out));
     ck_assert_msg(strncmp(out, "HTTP/1.1 411", 12) == 0, "got: %.80s", out);
     /* keep-alive: two requests with bodies on one connection both pass the guard */
@@ -226,8 +229,8 @@ START_TEST(test_publish_event)
                                              json_pack("{ss}", "world_id", "w1")),
                      0);
     ck_assert_int_eq(json_array_size(seen), 1);
-    json_t *env = json_loads(json_string_value(json_object_get(json_array_get(seen, 0), "env")), 0,
-                             NULL);
+    json_t *env =
+        json_loads(json_string_value(json_object_get(json_array_get(seen, 0), "env")), 0, NULL);
     ck_assert_str_eq(json_string_value(json_object_get(env, "specversion")), "1.0");
     ck_assert_str_eq(json_string_value(json_object_get(env, "type")), "activation_updated");
     ck_assert_str_eq(json_string_value(json_object_get(env, "datacontenttype")),

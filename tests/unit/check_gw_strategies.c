@@ -184,9 +184,8 @@ START_TEST(test_submit_dedup_status_dryrun)
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 400);
     free(body);
     ck_assert_str_eq(gwt_err(&r), "E_CHECKSUM_MISMATCH");
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(r.json, "detail"), "code")),
-        "E_CHECKSUM_MISMATCH");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "detail"), "code")),
+                     "E_CHECKSUM_MISMATCH");
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", NULL, &r), 400);
     ck_assert_str_eq(gwt_err(&r), "E_SCHEMA_INVALID");
@@ -219,13 +218,15 @@ static void fake_dm(struct evhttp_request *req, void *arg)
     if (strncmp(uri, "/diff", 5) == 0) {
         diff_calls++;
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        json_t *b = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0,
-                               NULL);
+        json_t *b =
+            json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
         ck_assert_ptr_nonnull(b);
         ck_assert_ptr_nonnull(json_string_value(json_object_get(b, "dag_json")));
-        evbuffer_add_printf(out, "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}]},"
-                                 "\"sentinel_id\":\"%s-sentinel\"}",
-                            json_string_value(json_object_get(b, "strategy_id")));
+        evbuffer_add_printf(
+            out,
+            "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}]},"
+            "\"sentinel_id\":\"%s-sentinel\"}",
+            json_string_value(json_object_get(b, "strategy_id")));
         json_decref(b);
     } else {
         ck_assert_ptr_nonnull(strstr(uri, "tags=a%2Cb"));
@@ -251,7 +252,8 @@ START_TEST(test_dagmanager_client)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
     struct gwt_resp r;
     /* no DAG manager configured: degraded by_tag */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+                     200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "queues")), 0);
     gwt_resp_free(&r);
@@ -260,14 +262,19 @@ START_TEST(test_dagmanager_client)
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, NULL, &r), 422);
     gwt_resp_free(&r);
     gwt_set(&t.cfg.gateway.dagmanager_url, url);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+                     200);
     ck_assert(json_is_false(json_object_get(r.json, "degraded")));
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "queues"), 0), "queue")), "q");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "queues"), 0), "queue")),
+                     "q");
     gwt_resp_free(&r);
     /* a world in paper mode with an active strategy: not downgraded, queue map from the diff */
-    ck_assert_int_eq(gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\",\"mode\":\"paper\"}", GWT_OP, &r), 201);
+    ck_assert_int_eq(
+        gwt_http(&t, "POST", "/worlds", "{\"id\":\"w\",\"mode\":\"paper\"}", GWT_OP, &r), 201);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/worlds/w/decisions", "{\"strategies\":[\"x\"]}", GWT_OP, &r), 200);
+    ck_assert_int_eq(
+        gwt_http(&t, "POST", "/worlds/w/decisions", "{\"strategies\":[\"x\"]}", GWT_OP, &r), 200);
     gwt_resp_free(&r);
     uint32_t crc;
     json_t *dag = vector_dag(&crc);
@@ -298,7 +305,8 @@ START_TEST(test_dagmanager_client)
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "downgrade_reason")),
                      "dagmanager_unavailable");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+                     200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/health", NULL, NULL, &r), 200);

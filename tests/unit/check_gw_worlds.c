@@ -43,8 +43,8 @@ START_TEST(test_world_crud)
     struct gwt t;
     start(&t);
     struct gwt_resp r;
-    ck_assert_int_eq(gwt_http(&t, "POST", "/worlds", "{\"id\":\"w1\",\"name\":\"One\"}", GWT_OP, &r),
-                     201);
+    ck_assert_int_eq(
+        gwt_http(&t, "POST", "/worlds", "{\"id\":\"w1\",\"name\":\"One\"}", GWT_OP, &r), 201);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), "w1");
     gwt_resp_free(&r);
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"w1\"}", GWT_OP), 409);
@@ -54,9 +54,9 @@ START_TEST(test_world_crud)
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, NULL, &r), 200);
     ck_assert_int_eq(json_array_size(r.json), 1);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "PUT", "/worlds/w1", "{\"name\":\"Uno\",\"mode\":\"paper\"}",
-                              GWT_OP, &r),
-                     200);
+    ck_assert_int_eq(
+        gwt_http(&t, "PUT", "/worlds/w1", "{\"name\":\"Uno\",\"mode\":\"paper\"}", GWT_OP, &r),
+        200);
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w1", NULL, NULL, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "name")), "Uno");
@@ -66,9 +66,8 @@ START_TEST(test_world_crud)
     ck_assert_int_eq(gwt_http(&t, "PUT", "/worlds/w1", "{\"mode\":\"live\"}", GWT_OP, &r), 403);
     ck_assert_str_eq(gwt_err(&r), "E_PERMISSION_DENIED");
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "PUT", "/worlds/w1", "{\"mode\":\"live\"}",
-                         GWT_OP "X-Allow-Live: true\n"),
-                     200);
+    ck_assert_int_eq(
+        req(&t, "PUT", "/worlds/w1", "{\"mode\":\"live\"}", GWT_OP "X-Allow-Live: true\n"), 200);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP), 403);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP "X-Allow-Live: true\n"), 204);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w1", NULL, NULL), 404);
@@ -88,9 +87,8 @@ START_TEST(test_policies_bindings_decide)
     ck_assert_int_eq(gwt_http(&t, "POST", "/worlds/w/policies", pol, GWT_OP, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 1);
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "POST", "/worlds/w/policies", "{\"policy\":{\"top_k\":{\"k\":0}}}",
-                         GWT_OP),
-                     422);
+    ck_assert_int_eq(
+        req(&t, "POST", "/worlds/w/policies", "{\"policy\":{\"top_k\":{\"k\":0}}}", GWT_OP), 422);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/1", NULL, NULL), 200);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/9", NULL, NULL), 404);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/set-default", "{\"version\":9}", GWT_OP), 404);
@@ -101,9 +99,8 @@ START_TEST(test_policies_bindings_decide)
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/policies", NULL, NULL, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "default_version")), 1);
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[\"a\",\"b\"]}",
-                         GWT_OP),
-                     200);
+    ck_assert_int_eq(
+        req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[\"a\",\"b\"]}", GWT_OP), 200);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[1]}", GWT_OP), 422);
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/bindings", NULL, NULL, &r), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "strategies")), 2);
@@ -156,7 +153,8 @@ START_TEST(test_activation_etag_and_noop)
     json_t *data = json_object_get(json_array_get(events, 0), "data");
     ck_assert_int_eq(json_integer_value(json_object_get(data, "version")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(data, "state_version")), 1);
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(data, "state_hash")), "blake3:"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(data, "state_hash")), "blake3:"));
     /* same change again: no-op, no event, same etag */
     ck_assert_int_eq(PUT_ACT("{\"strategy_id\":\"s\",\"side\":\"long\",\"active\":true}"), 200);
     ck_assert(json_is_false(json_object_get(r.json, "applied")));
@@ -178,9 +176,8 @@ START_TEST(test_activation_etag_and_noop)
     gwt_resp_free(&r);
     ck_assert_int_eq(json_array_size(events), 2);
     /* GET with ETag / If-None-Match */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL,
-                              NULL, &r),
-                     200);
+    ck_assert_int_eq(
+        gwt_http(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, NULL, &r), 200);
     ck_assert_str_eq(r.etag, "\"act:w:s:long:2\"");
     ck_assert(json_number_value(json_object_get(r.json, "weight")) == 0.25);
     gwt_resp_free(&r);

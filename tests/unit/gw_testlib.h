@@ -102,8 +102,8 @@ static inline int gwt_http(struct gwt *t, const char *method, const char *path, 
 {
     memset(r, 0, sizeof(*r));
     struct event_base *base = gw_server_base(t->srv);
-    struct evhttp_connection *c = evhttp_connection_base_new(
-        base, NULL, "127.0.0.1", (unsigned short)gw_server_port(t->srv));
+    struct evhttp_connection *c =
+        evhttp_connection_base_new(base, NULL, "127.0.0.1", (unsigned short)gw_server_port(t->srv));
     evhttp_connection_set_timeout(c, 5);
     struct evhttp_request *req = evhttp_request_new(gwt_on_reply, r);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
