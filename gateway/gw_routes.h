@@ -64,6 +64,8 @@ void gw_server_defer(struct gw_server *s, struct evhttp_request *req);
 
 /* Count a reply in the request metrics (route, method, code, latency since arrival). */
 void gw_server_record_reply(struct evhttp_request *req, int code);
+/* How many events the event log keeps (default 100,000); trimmed every 1024 events. */
+void gw_server_set_event_log_keep(struct gw_server *s, long keep);
 /* Record the outcome of the last DAG manager call (reported by GET /health). */
 void gw_server_note_dagmanager(struct gw_server *s, int ok);
 

@@ -63,6 +63,7 @@ struct gw_server {
     size_t n_pending, cap_pending;
     int64_t last_seq;
     long published_since_trim;
+    long event_log_keep;
     struct event *sigint, *sigterm;
     int port;
     int dm_state; /* last DAG manager call: 0 unknown, 1 ok, -1 failed */
@@ -316,6 +317,15 @@ static void free_pending(struct gw_server *s)
     s->n_pending = 0;
 }
 
+/* Keep the event log bounded: trim it every 1024 events (outside transactions). */
+static void maybe_trim(struct gw_server *s)
+{
+    if (s->published_since_trim < 1024 || gw_store_in_txn(s->store))
+        return;
+    s->published_since_trim = 0;
+    gw_store_event_trim(s->store, s->event_log_keep);
+}
+
 int gw_server_publish_event(struct gw_server *s, const char *type, const char *world_id,
                             json_t *data)
 {
@@ -366,10 +376,8 @@ int gw_server_publish_event(struct gw_server *s, const char *type, const char *w
     }
     notify(s, seq, type, world_id, text);
     free(text);
-    if (++s->published_since_trim >= 1024) {
-        s->published_since_trim = 0;
-        gw_store_event_trim(s->store, EVENT_LOG_KEEP);
-    }
+    s->published_since_trim++;
+    maybe_trim(s);
     return 0;
 }
 
@@ -399,6 +407,7 @@ int gw_server_txn_commit(struct gw_server *s)
     }
     free(list);
     s->published_since_trim += (long)n;
+    maybe_trim(s);
     return 0;
 }
 
@@ -421,6 +430,7 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
         return NULL;
     }
     s->cfg = cfg;
+    s->event_log_keep = EVENT_LOG_KEEP;
     s->started = gw_mono_now();
     s->limits.max_header_bytes = cfg->gateway.max_header_bytes;
     s->limits.max_body_bytes = cfg->gateway.max_body_bytes;
@@ -593,4 +603,9 @@ void gw_server_defer(struct gw_server *s, struct evhttp_request *req)
 void gw_server_note_dagmanager(struct gw_server *s, int ok)
 {
     s->dm_state = ok ? 1 : -1;
+}
+
+void gw_server_set_event_log_keep(struct gw_server *s, long keep)
+{
+    s->event_log_keep = keep;
 }

@@ -72,6 +72,10 @@ static int valid_id(const char *id)
     size_t n = strlen(id);
     if (n == 0 || n > 128)
         return 0;
+    json_t *utf8 = json_string(id); /* NULL unless valid UTF-8 */
+    if (!utf8)
+        return 0;
+    json_decref(utf8);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c < 0x21 || c == 0x7f || c == '/')

@@ -1,6 +1,7 @@
 /* gw_server: router, auth, size limits, JSON errors, metrics and event publication,
  * against a real server on 127.0.0.1. */
 #include "gateway/gw_metrics.h"
+#include "gateway/gw_routes.h"
 #include "gateway/gw_store.h"
 #include "gw_testlib.h"
 #include "log.h"
@@ -268,6 +269,22 @@ START_TEST(test_publish_event)
 }
 END_TEST
 
+START_TEST(test_event_log_trimmed)
+{
+    struct gwt t;
+    gwt_start(&t, NULL);
+    gw_server_set_event_log_keep(t.srv, 10);
+    ck_assert_int_eq(gw_server_txn_begin(t.srv), 0);
+    for (int i = 0; i < 1030; i++)
+        ck_assert_int_eq(gw_server_publish_event(t.srv, "x", "w", json_object()), 0);
+    ck_assert_int_eq(gw_server_txn_commit(t.srv), 0);
+    struct gw_store *st = gw_server_store(t.srv);
+    ck_assert_int_eq(gw_store_event_last_seq(st), 1030);
+    ck_assert_int_eq(gw_store_event_first_seq(st), 1021);
+    gwt_stop(&t, 1);
+}
+END_TEST
+
 START_TEST(test_route_labels)
 {
     ck_assert_str_eq(gw_metrics_route_label("/worlds/w1/activation"), "/worlds/{id}/activation");
@@ -295,6 +312,7 @@ int main(void)
     tcase_add_test(tc, test_bad_json_bodies);
     tcase_add_test(tc, test_size_limits);
     tcase_add_test(tc, test_publish_event);
+    tcase_add_test(tc, test_event_log_trimmed);
     tcase_add_test(tc, test_route_labels);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
