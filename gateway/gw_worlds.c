@@ -462,13 +462,45 @@ static void world_doc_route(struct gw_server *s, struct evhttp_request *req, con
             live_denied(req);
             return;
         }
-        int rc = gw_store_world_delete(st, world);
-        if (rc < 0)
-            store_failed(s, req);
-        else {
-            audit(s, world, "world_deleted", NULL);
-            gw_reply_json(req, 204, NULL);
+        /* Hosts hear that every strategy of the world is off before it disappears. */
+        int rc = gw_server_txn_begin(s);
+        json_t *entries = rc == 0 ? gw_store_activation_list(st, world) : NULL;
+        size_t i;
+        json_t *e;
+        if (!entries)
+            rc = -1;
+        json_array_foreach(entries, i, e)
+        {
+            if (rc < 0)
+                break;
+            json_t *off = json_pack("{sb sf sb sb sO}", "active", 0, "weight", 0.0, "freeze", 0,
+                                    "drain", 0, "effective_mode",
+                                    json_object_get(e, "effective_mode")
+                                        ? json_object_get(e, "effective_mode")
+                                        : json_null());
+            json_t *why = json_pack("{ss}", "reason", "world_deleted");
+            json_t *env =
+                gw_activation_write(s, world, json_string_value(json_object_get(e, "strategy_id")),
+                                    json_string_value(json_object_get(e, "side")), off, why);
+            if (!env)
+                rc = -1;
+            json_decref(env);
+            json_decref(off);
+            json_decref(why);
         }
+        json_decref(entries);
+        if (rc == 0 && gw_store_world_delete(st, world) < 0)
+            rc = -1;
+        if (rc == 0 && audit(s, world, "world_deleted", NULL) < 0)
+            rc = -1;
+        if (rc == 0 && gw_server_txn_commit(s) < 0)
+            rc = -1;
+        if (rc < 0) {
+            if (gw_store_in_txn(st))
+                gw_server_txn_rollback(s);
+            store_failed(s, req);
+        } else
+            gw_reply_json(req, 204, NULL);
         return;
     }
     json_t *body = gw_read_json(req, 0);

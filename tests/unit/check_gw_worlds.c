@@ -68,9 +68,21 @@ START_TEST(test_world_crud)
     gwt_resp_free(&r);
     ck_assert_int_eq(
         req(&t, "PUT", "/worlds/w1", "{\"mode\":\"live\"}", GWT_OP "X-Allow-Live: true\n"), 200);
+    ck_assert_int_eq(req(&t, "PUT", "/worlds/w1/activation",
+                         "{\"strategy_id\":\"s\",\"side\":\"long\",\"active\":true}",
+                         GWT_OP "X-Allow-Live: true\n"),
+                     200);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP), 403);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP "X-Allow-Live: true\n"), 204);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w1", NULL, NULL), 404);
+    /* deleting published the strategy as inactive first */
+    json_t *last = json_array_get(events, json_array_size(events) - 1);
+    ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "activation_updated");
+    ck_assert(json_is_false(json_object_get(json_object_get(last, "data"), "active")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(last, "data"), "reason")),
+                     "world_deleted");
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w1/activation?strategy_id=s&side=long", NULL, NULL),
+                     404);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP), 404);
     stop(&t);
 }
