@@ -124,6 +124,9 @@ expect_code 200 "after restart: strategy kept" GET "/strategies/$SID/status"
 expect_code 200 "after restart: status" GET /status
 check "after restart: event sequence kept" python3 -c "
 import json; assert json.load(open('$E2E_TMP/body'))['last_seq_no'] >= 5"
+expect_rc 1 "a second gateway on the same store is refused" "$QMTL" service gateway --config "$CFG"
+check "it says the store is in use" grep -q "another gateway is using it" "$E2E_TMP/err"
+expect_code 200 "the first one still serves" GET /status
 gw_stop
 
 # failures to start

@@ -186,14 +186,19 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
         gw_store_close(s);
         return NULL;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, 1000);
     char *msg = NULL;
     /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash. */
     if (sqlite3_exec(
             s->db,
             "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
             NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
+        if (sqlite3_errcode(s->db) == SQLITE_BUSY)
+            snprintf(err, errlen,
+                     "store '%s' is locked: another gateway is using it (one gateway per store)",
+                     path);
+        else
+            snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         gw_store_close(s);
         return NULL;
