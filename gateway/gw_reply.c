@@ -36,13 +36,35 @@ void gw_reply_json(struct evhttp_request *req, int code, json_t *body)
     free(text);
 }
 
+/* A JSON string of 'text'; bytes that are not valid UTF-8 (e.g. from a client's path)
+ * become '?'. */
+static json_t *safe_string(const char *text)
+{
+    json_t *j = json_string(text);
+    if (j)
+        return j;
+    char *copy = strdup(text);
+    if (!copy)
+        return json_string("?");
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j ? j : json_string("?");
+}
+
 void gw_reply_error(struct evhttp_request *req, int code, const char *err_code, const char *message,
                     json_t *detail)
 {
     if (!detail)
-        detail = json_string(message);
-    json_t *body =
-        json_pack("{s{ssss}so}", "error", "code", err_code, "message", message, "detail", detail);
+        detail = safe_string(message);
+    json_t *error = json_object();
+    json_object_set_new(error, "code", json_string(err_code));
+    json_object_set_new(error, "message", safe_string(message));
+    json_t *body = json_object();
+    json_object_set_new(body, "error", error);
+    json_object_set_new(body, "detail", detail);
     gw_reply_json(req, code, body);
 }
 

@@ -39,6 +39,12 @@ START_TEST(test_router_exact_and_prefix)
     ck_assert_int_eq(gwt_http(&t, "GET", "/x/a%20b", NULL, NULL, &r), 200); /* decoded */
     ck_assert_str_eq(last_rest, "a b");
     gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/bad%ff%fe/x", NULL, NULL, &r), 404);
+    ck_assert_str_eq(gwt_err(&r), "E_NOT_FOUND"); /* still JSON with a non-UTF-8 path */
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/%ff", NULL, NULL, &r), 404);
+    ck_assert_str_eq(gwt_err(&r), "E_NOT_FOUND");
+    gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/nothing", NULL, NULL, &r), 404);
     ck_assert_str_eq(gwt_err(&r), "E_NOT_FOUND");
     ck_assert_str_eq(r.content_type, "application/json");
