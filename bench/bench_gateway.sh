@@ -47,21 +47,32 @@ to_ms() { # wrk latency "1.23ms" / "850.00us" / "1.02s" -> ms
     case $1 in *us) echo "${1%us}" | awk '{printf "%.2f", $1/1000}';; *ms) echo "${1%ms}";;
         *s) echo "${1%s}" | awk '{printf "%.2f", $1*1000}';; *) echo "$1";; esac
 }
-printf '%-34s %12s %9s %9s\n' "route (100 conns, median of 3)" "req/s" "p50 ms" "p99 ms"
+# gateway CPU time (user+system, clock ticks) from /proc: CPU cost per request is robust to
+# other load on the machine, unlike req/s and tail latency.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$GW/stat"; }
+HZ=$(getconf CLK_TCK)
+printf '%-30s %10s %8s %8s %12s %14s\n' "route (100 conns, median of 3)" "req/s" "p50 ms" "p99 ms" \
+    "CPU us/req" "1-core req/s"
 for path in /status "/worlds/bench/activation?strategy_id=s1&side=long"; do
     rows=()
     for _ in 1 2 3; do
+        t0=$(cpu_ticks)
         out=$($PIN_WRK wrk -t2 -c100 -d5s --latency "$URL$path" 2>&1)
+        t1=$(cpu_ticks)
         rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+        n=$(echo "$out" | awk '/requests in/ {print $1}')
         p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
         p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
         errs=$(echo "$out" | grep -c "Non-2xx\|Socket errors")
-        rows+=("$rps $p50 $p99 $errs")
+        us=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$HZ" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+        rows+=("$rps $p50 $p99 $errs $us")
     done
     med=$(printf '%s\n' "${rows[@]}" | sort -n | sed -n 2p)
     set -- $med
     label=${path%%\?*}
     [ "$label" != /status ] && label="/worlds/{id}/activation"
-    printf '%-34s %12.0f %9s %9s%s\n' "GET $label" "$1" "$2" "$3" "$([ "$4" != 0 ] && echo '  (errors!)')"
+    printf '%-30s %10.0f %8s %8s %12s %14.0f%s\n' "GET $label" "$1" "$2" "$3" "$5" \
+        "$(awk -v u="$5" 'BEGIN {print 1e6 / u}')" "$([ "$4" != 0 ] && echo '  (errors!)')"
 done
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "gateway RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$GW/status)"
