@@ -82,8 +82,9 @@ int gw_activation_validate(const json_t *body, char *err, size_t errlen)
         for (size_t i = 0; i < sizeof(act_modes) / sizeof(act_modes[0]); i++)
             ok |= strcmp(m, act_modes[i]) == 0;
         if (!ok) {
-            snprintf(err, errlen, "field 'effective_mode': expected one of validate, "
-                                  "compute-only, paper, live, shadow");
+            snprintf(err, errlen,
+                     "field 'effective_mode': expected one of validate, "
+                     "compute-only, paper, live, shadow");
             return -1;
         }
     }
@@ -276,8 +277,7 @@ static void put_activation(struct gw_server *s, struct evhttp_request *req, cons
         const char *cur_etag = json_string_value(json_object_get(cur, "etag"));
         int stale = want && cur_etag && strcmp(want, cur_etag) != 0;
         int same = 1;
-        static const char *const keys[] = {"active", "freeze", "drain", "effective_mode",
-                                           "run_id"};
+        static const char *const keys[] = {"active", "freeze", "drain", "effective_mode", "run_id"};
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             const json_t *nv = json_object_get(body, keys[i]);
             const json_t *cv = json_object_get(cur, keys[i]);
@@ -287,8 +287,9 @@ static void put_activation(struct gw_server *s, struct evhttp_request *req, cons
                 same = 0;
         }
         const json_t *nw = json_object_get(body, "weight");
-        double w = (nw && json_is_number(nw)) ? json_number_value(nw)
-                                               : (json_is_true(json_object_get(body, "active")) ? 1.0 : 0.0);
+        double w = (nw && json_is_number(nw))
+                       ? json_number_value(nw)
+                       : (json_is_true(json_object_get(body, "active")) ? 1.0 : 0.0);
         if (w != json_number_value(json_object_get(cur, "weight")))
             same = 0;
         if (stale || same) {

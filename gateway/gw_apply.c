@@ -32,7 +32,8 @@ static int in_list(const json_t *list, const char *s)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
+    json_array_foreach(list, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
     return 0;
 }
 
@@ -138,11 +139,14 @@ static int run_stages(struct gw_server *s, const char *world, const char *run_id
     {
         const char *sid = json_string_value(json_object_get(e, "strategy_id"));
         const char *side = json_string_value(json_object_get(e, "side"));
-        json_t *f = json_pack("{sb sf sb sb ss sO}", "active", 0, "weight",
-                              json_number_value(json_object_get(e, "weight")), "freeze", 1,
-                              "drain", 1, "run_id", run_id, "effective_mode",
-                              json_object_get(e, "effective_mode") ? json_object_get(e, "effective_mode") : json_null());
-        json_t *x = json_pack("{ss sb sI}", "phase", "freeze", "requires_ack", 1, "sequence", ++seq);
+        json_t *f =
+            json_pack("{sb sf sb sb ss sO}", "active", 0, "weight",
+                      json_number_value(json_object_get(e, "weight")), "freeze", 1, "drain", 1,
+                      "run_id", run_id, "effective_mode",
+                      json_object_get(e, "effective_mode") ? json_object_get(e, "effective_mode")
+                                                           : json_null());
+        json_t *x =
+            json_pack("{ss sb sI}", "phase", "freeze", "requires_ack", 1, "sequence", ++seq);
         json_t *env = gw_activation_write(s, world, sid, side, f, x);
         json_decref(f);
         json_decref(x);
@@ -169,8 +173,8 @@ static int run_stages(struct gw_server *s, const char *world, const char *run_id
         gw_server_publish_event(s, "policy_updated", world,
                                 json_pack("{ss sI ss ss ss ss}", "world_id", world,
                                           "policy_version", (json_int_t)(pv < 0 ? 0 : pv),
-                                          "checksum", sum, "status", "ACTIVE", "ts", now,
-                                          "run_id", run_id)) < 0) {
+                                          "checksum", sum, "status", "ACTIVE", "ts", now, "run_id",
+                                          run_id)) < 0) {
         snprintf(err, errlen, "switch: %s", gw_store_errmsg(st));
         goto out;
     }
@@ -188,9 +192,11 @@ static int run_stages(struct gw_server *s, const char *world, const char *run_id
             w = 1.0;
         if (!act)
             w = 0.0;
-        json_t *f = json_pack("{sb sf sb sb ss sO}", "active", act, "weight", w, "freeze", 0,
-                              "drain", 0, "run_id", run_id, "effective_mode",
-                              json_object_get(e, "effective_mode") ? json_object_get(e, "effective_mode") : json_null());
+        json_t *f =
+            json_pack("{sb sf sb sb ss sO}", "active", act, "weight", w, "freeze", 0, "drain", 0,
+                      "run_id", run_id, "effective_mode",
+                      json_object_get(e, "effective_mode") ? json_object_get(e, "effective_mode")
+                                                           : json_null());
         json_t *x = json_pack("{ss sI}", "phase", "unfreeze", "sequence", ++seq);
         json_t *env = gw_activation_write(s, world, sid, side, f, x);
         json_decref(f);
@@ -207,7 +213,9 @@ static int run_stages(struct gw_server *s, const char *world, const char *run_id
         int have = 0;
         size_t k;
         json_t *x;
-        json_array_foreach(entries, k, x) if (!strcmp(json_string_value(json_object_get(x, "strategy_id")), sid)) have = 1;
+        json_array_foreach(
+            entries, k, x) if (!strcmp(json_string_value(json_object_get(x, "strategy_id")), sid))
+            have = 1;
         if (have)
             continue;
         json_t *f = json_pack("{sb sf sb sb ss}", "active", 1, "weight", 1.0, "freeze", 0, "drain",
@@ -303,8 +311,7 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
         }
         if (!policy || gw_policy_validate(policy, err, sizeof(err)) < 0) {
             gw_reply_error(req, 422, "E_VALIDATION",
-                           policy ? err : "no policy: give 'policy' or set a default policy",
-                           NULL);
+                           policy ? err : "no policy: give 'policy' or set a default policy", NULL);
             json_decref(policy);
             goto done;
         }
@@ -334,16 +341,15 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
     if (gw_store_in_txn(st))
         gw_server_txn_rollback(s);
     LOG_WARN("apply", "world '%s' run '%s' rolled back: %s", world, run_id, err);
-    json_t *failed = json_pack("{sb ss ss ss}", "ok", 0, "run_id", run_id, "phase", "rolled_back",
-                               "error", err);
+    json_t *failed =
+        json_pack("{sb ss ss ss}", "ok", 0, "run_id", run_id, "phase", "rolled_back", "error", err);
     gw_store_run_put(st, world, run_id, "rolled_back", failed);
     gw_store_audit_add(st, world, "apply_rolled_back", failed);
     json_decref(failed);
     gw_reply_error(req, 500, "E_APPLY_FAILED", err, json_string("apply failed"));
     goto done;
 store_fail:
-    gw_reply_error(req, 500, "E_STORE", "store operation failed",
-                   json_string(gw_store_errmsg(st)));
+    gw_reply_error(req, 500, "E_STORE", "store operation failed", json_string(gw_store_errmsg(st)));
 done:
     json_decref(result);
     json_decref(target);

@@ -50,6 +50,7 @@ static void on_reply(struct evhttp_request *r, void *arg)
         LOG_WARN("dagmanager", "DAG manager call failed (%s)",
                  code ? "bad status or body" : "unreachable or timed out");
     }
+    gw_server_note_dagmanager(c->s, reply != NULL);
     c->done(c->arg, reply != NULL, reply);
     json_decref(reply);
     /* The connection cannot be freed from inside its own callback. */
@@ -59,8 +60,8 @@ static void on_reply(struct evhttp_request *r, void *arg)
     free(c);
 }
 
-void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query,
-                json_t *body, gw_dm_done_fn done, void *arg)
+void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query, json_t *body,
+                gw_dm_done_fn done, void *arg)
 {
     const char *url = gw_server_config(s)->gateway.dagmanager_url;
     struct evhttp_uri *u = (url && *url) ? evhttp_uri_parse(url) : NULL;
@@ -111,6 +112,7 @@ void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_qu
         evhttp_connection_free(c->conn);
         free(c);
         gw_metrics_add(gw_server_metrics(s), GW_M_DAGMANAGER_ERRORS, 1);
+        gw_server_note_dagmanager(s, 0);
         done(arg, 0, NULL);
     }
     return;

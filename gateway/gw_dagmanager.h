@@ -20,8 +20,8 @@ typedef void (*gw_dm_done_fn)(void *arg, int ok, json_t *reply);
 
 /* Start a call; 'body' (stolen, may be NULL) is sent as JSON. When no DAG manager is
  * configured the callback runs immediately with ok = 0. */
-void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query,
-                json_t *body, gw_dm_done_fn done, void *arg);
+void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query, json_t *body,
+                gw_dm_done_fn done, void *arg);
 
 /* GET /queues/by_tag route handler (registered by gw_strategies_register). */
 void gw_queues_by_tag_route(struct evhttp_request *req, const char *rest, void *arg);

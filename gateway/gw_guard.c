@@ -14,7 +14,9 @@
  * JSON error; everything the client sends afterwards on that connection is discarded.
  * After a head carrying an Upgrade header the guard stops looking (WebSocket frames).
  *
- * Each guard is freed by the evhttp connection's close callback, or at shutdown.
+ * Each guard is freed by the evhttp connection's close callback, when it stops looking
+ * (after an Upgrade head), or at shutdown. The bufferevent evhttp uses is the plain socket
+ * bufferevent: whoever takes a connection over (the WebSocket hub) uses it directly.
  */
 #include "gw_routes.h"
 
@@ -33,6 +35,7 @@ struct gw_guard {
     struct gw_guard_set *set;
     struct gw_guard *prev, *next;
     struct bufferevent *bev;
+    struct evhttp_connection *evcon; /* once bound */
     struct evbuffer_cb_entry *entry;
     int bound; /* close callback installed */
     int busy;  /* inside our own buffer modification */
@@ -117,8 +120,7 @@ static void reject(struct gw_guard *g, struct evbuffer *buf, int code, int mid_h
     char req[160];
     int n;
     if (mid_head)
-        n = snprintf(req, sizeof(req), GW_REJECT_HEADER ": %d\r\nConnection: close\r\n\r\n",
-                     code);
+        n = snprintf(req, sizeof(req), GW_REJECT_HEADER ": %d\r\nConnection: close\r\n\r\n", code);
     else
         n = snprintf(req, sizeof(req),
                      "GET " GW_REJECT_PREFIX "%d HTTP/1.1\r\nHost: guard\r\n"
@@ -217,6 +219,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         void *cbarg = NULL;
         bufferevent_getcb(g->bev, &rcb, &wcb, &ecb, &cbarg);
         if (cbarg) {
+            g->evcon = cbarg;
             evhttp_connection_set_closecb(cbarg, on_close, g);
             g->bound = 1;
         }
@@ -231,6 +234,15 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     int code = feed(g, buf, info->n_added, &mid_head);
     if (code)
         reject(g, buf, code, mid_head);
+    else if (g->mode == G_PASS && g->evcon) {
+        /* An Upgrade (WebSocket) or a head evhttp will refuse: nothing more to guard on
+         * this connection. Detach now, so the new owner of the connection (the event
+         * stream) is free to install its own close callback. */
+        evhttp_connection_set_closecb(g->evcon, NULL, NULL);
+        evbuffer_remove_cb_entry(buf, g->entry);
+        unlink_guard(g);
+        free(g);
+    }
 }
 
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg)
@@ -268,4 +280,40 @@ void gw_guard_set_release(struct gw_guard_set *set)
         g = next;
     }
     set->head = NULL;
+}
+
+int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
+                      size_t chunk)
+{
+    struct gw_guard_set set = {max_header_bytes, max_body_bytes, NULL};
+    struct gw_guard g;
+    memset(&g, 0, sizeof(g));
+    g.set = &set;
+    g.bound = 1; /* no connection to bind to */
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf)
+        return -1;
+    g.entry = evbuffer_add_cb(buf, on_input, &g);
+    if (chunk == 0)
+        chunk = len ? len : 1;
+    for (size_t off = 0; off < len && g.mode != G_DISCARD; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        evbuffer_add(buf, data + off, n);
+    }
+    int code = 0;
+    if (g.mode == G_DISCARD) {
+        /* the buffer holds the synthetic rejection (request or header lines) */
+        char head[64];
+        ev_ssize_t n = evbuffer_copyout(buf, head, sizeof(head) - 1);
+        head[n > 0 ? n : 0] = '\0';
+        const char *p = strstr(head, GW_REJECT_PREFIX);
+        if (p)
+            code = atoi(p + strlen(GW_REJECT_PREFIX));
+        else if ((p = strstr(head, GW_REJECT_HEADER ": ")) != NULL)
+            code = atoi(p + strlen(GW_REJECT_HEADER) + 2);
+        else
+            code = -1;
+    }
+    evbuffer_free(buf);
+    return code;
 }

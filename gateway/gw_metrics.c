@@ -77,12 +77,9 @@ static const struct {
     [GW_M_EVENTS_RELAYED] = {"qmtl_gateway_events_relayed_total",
                              "Event deliveries to WebSocket subscribers", "counter"},
     [GW_M_EVENTS_DROPPED] = {"qmtl_gateway_events_dropped_total",
-                             "Event deliveries dropped or coalesced for slow consumers",
-                             "counter"},
-    [GW_M_AUTH_FAILURES] = {"qmtl_gateway_auth_failures_total", "Rejected credentials",
-                            "counter"},
-    [GW_M_STORE_ERRORS] = {"qmtl_gateway_store_errors_total", "Failed store operations",
-                           "counter"},
+                             "Event deliveries dropped or coalesced for slow consumers", "counter"},
+    [GW_M_AUTH_FAILURES] = {"qmtl_gateway_auth_failures_total", "Rejected credentials", "counter"},
+    [GW_M_STORE_ERRORS] = {"qmtl_gateway_store_errors_total", "Failed store operations", "counter"},
     [GW_M_LIMIT_REJECTIONS] = {"qmtl_gateway_limit_rejections_total",
                                "Requests refused by header or body size limits", "counter"},
     [GW_M_DAGMANAGER_ERRORS] = {"qmtl_gateway_dagmanager_errors_total",
@@ -252,6 +249,10 @@ char *gw_metrics_render(const struct gw_metrics *m)
 
 static const char *const world_subs[] = {"policies", "set-default", "bindings", "decisions",
                                          "decide",   "activation",  "apply",    "audit"};
+static const char *const world_labels[] = {"/worlds/{id}/policies", "/worlds/{id}/set-default",
+                                           "/worlds/{id}/bindings", "/worlds/{id}/decisions",
+                                           "/worlds/{id}/decide",   "/worlds/{id}/activation",
+                                           "/worlds/{id}/apply",    "/worlds/{id}/audit"};
 
 const char *gw_metrics_route_label(const char *path)
 {
@@ -277,11 +278,8 @@ const char *gw_metrics_route_label(const char *path)
         if (strncmp(sub, "policies/", 9) == 0 && sub[9] && !strchr(sub + 9, '/'))
             return "/worlds/{id}/policies/{version}";
         for (size_t i = 0; i < sizeof(world_subs) / sizeof(world_subs[0]); i++)
-            if (strcmp(sub, world_subs[i]) == 0) {
-                char tmpl[64];
-                snprintf(tmpl, sizeof(tmpl), "/worlds/{id}/%s", world_subs[i]);
-                return route_labels[route_index(tmpl)];
-            }
+            if (strcmp(sub, world_subs[i]) == 0)
+                return world_labels[i];
     }
     return "other";
 }

@@ -15,17 +15,17 @@ struct gw_metrics;
 
 /* Fixed gateway-wide metrics. */
 enum gw_metric {
-    GW_M_WS_CONNECTIONS,  /* gauge: open WebSocket connections (add +1 / -1) */
-    GW_M_WS_CONNECTS,     /* counter: WebSocket connections accepted */
-    GW_M_WS_DISCONNECTS,  /* counter */
-    GW_M_WS_MESSAGES_IN,  /* counter: client messages received */
-    GW_M_EVENTS_PUBLISHED,/* counter: events published (persisted) */
-    GW_M_EVENTS_RELAYED,  /* counter: event deliveries to WebSocket clients */
-    GW_M_EVENTS_DROPPED,  /* counter: deliveries dropped or coalesced (slow consumer) */
-    GW_M_AUTH_FAILURES,   /* counter: rejected credentials (HTTP and WebSocket) */
-    GW_M_STORE_ERRORS,    /* counter: failed store operations */
-    GW_M_LIMIT_REJECTIONS,/* counter: requests refused by size limits (411/413/431) */
-    GW_M_DAGMANAGER_ERRORS,/* counter: failed or timed-out DAG manager calls */
+    GW_M_WS_CONNECTIONS,    /* gauge: open WebSocket connections (add +1 / -1) */
+    GW_M_WS_CONNECTS,       /* counter: WebSocket connections accepted */
+    GW_M_WS_DISCONNECTS,    /* counter */
+    GW_M_WS_MESSAGES_IN,    /* counter: client messages received */
+    GW_M_EVENTS_PUBLISHED,  /* counter: events published (persisted) */
+    GW_M_EVENTS_RELAYED,    /* counter: event deliveries to WebSocket clients */
+    GW_M_EVENTS_DROPPED,    /* counter: deliveries dropped or coalesced (slow consumer) */
+    GW_M_AUTH_FAILURES,     /* counter: rejected credentials (HTTP and WebSocket) */
+    GW_M_STORE_ERRORS,      /* counter: failed store operations */
+    GW_M_LIMIT_REJECTIONS,  /* counter: requests refused by size limits (411/413/431) */
+    GW_M_DAGMANAGER_ERRORS, /* counter: failed or timed-out DAG manager calls */
     GW_M_COUNT
 };
 

@@ -49,12 +49,25 @@ struct gw_guard_set {
     struct gw_guard *head; /* live guards (freed on connection close or release) */
 };
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg);
+/* Run the guard's request-head parser over 'data' delivered in pieces of 'chunk' bytes
+ * (0 = all at once), without a connection. Returns the rejection status (411, 413, 431)
+ * or 0 when everything would be passed to evhttp; -1 on an internal error. For tests
+ * and fuzzing. */
+int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
+                      size_t chunk);
 /* Free every remaining guard (after evhttp_free). */
 void gw_guard_set_release(struct gw_guard_set *set);
 
 /* Remember the start time of a request that will be answered later (asynchronous
  * handlers), so its latency is measured from arrival. */
 void gw_server_defer(struct gw_server *s, struct evhttp_request *req);
+
+/* Count a reply in the request metrics (route, method, code, latency since arrival). */
+void gw_server_record_reply(struct evhttp_request *req, int code);
+/* How many events the event log keeps (default 100,000); trimmed every 1024 events. */
+void gw_server_set_event_log_keep(struct gw_server *s, long keep);
+/* Record the outcome of the last DAG manager call (reported by GET /health). */
+void gw_server_note_dagmanager(struct gw_server *s, int ok);
 
 /* Body parsers exposed for fuzzing and unit tests. */
 /* Decode a StrategySubmit "dag_json" value (base64 or raw JSON text, or an object) into

@@ -63,8 +63,10 @@ struct gw_server {
     size_t n_pending, cap_pending;
     int64_t last_seq;
     long published_since_trim;
+    long event_log_keep;
     struct event *sigint, *sigterm;
     int port;
+    int dm_state; /* last DAG manager call: 0 unknown, 1 ok, -1 failed */
     char url[300];
     double started;
     /* the request being dispatched (latency accounting) */
@@ -78,7 +80,7 @@ static struct gw_server *active;
 
 /* ------------------------------------------------------------------ replies */
 
-static void record(struct evhttp_request *req, int code)
+void gw_server_record_reply(struct evhttp_request *req, int code)
 {
     struct gw_server *s = active;
     if (!s)
@@ -94,156 +96,29 @@ static void record(struct evhttp_request *req, int code)
         start = s->cur_start;
     const char *method;
     switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: method = "GET"; break;
-    case EVHTTP_REQ_POST: method = "POST"; break;
-    case EVHTTP_REQ_PUT: method = "PUT"; break;
-    case EVHTTP_REQ_DELETE: method = "DELETE"; break;
-    case EVHTTP_REQ_HEAD: method = "HEAD"; break;
-    default: method = "OTHER"; break;
+    case EVHTTP_REQ_GET:
+        method = "GET";
+        break;
+    case EVHTTP_REQ_POST:
+        method = "POST";
+        break;
+    case EVHTTP_REQ_PUT:
+        method = "PUT";
+        break;
+    case EVHTTP_REQ_DELETE:
+        method = "DELETE";
+        break;
+    case EVHTTP_REQ_HEAD:
+        method = "HEAD";
+        break;
+    default:
+        method = "OTHER";
+        break;
     }
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     double lat = start >= 0 ? gw_mono_now() - start : 0.0;
     gw_metrics_request(s->metrics, gw_metrics_route_label(path), method, code, lat);
-}
-
-void gw_reply_text(struct evhttp_request *req, int code, const char *json_text)
-{
-    struct evbuffer *out = evbuffer_new();
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    if (json_text) {
-        evhttp_add_header(h, "Content-Type", "application/json");
-        evbuffer_add(out, json_text, strlen(json_text));
-    }
-    record(req, code);
-    evhttp_send_reply(req, code, code == 431 ? "Request Header Fields Too Large" : NULL, out);
-    evbuffer_free(out);
-}
-
-void gw_reply_json(struct evhttp_request *req, int code, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(body);
-    gw_reply_text(req, code, text);
-    free(text);
-}
-
-void gw_reply_error(struct evhttp_request *req, int code, const char *err_code,
-                    const char *message, json_t *detail)
-{
-    if (!detail)
-        detail = json_string(message);
-    json_t *body = json_pack("{s{ssss}so}", "error", "code", err_code, "message", message,
-                             "detail", detail);
-    gw_reply_json(req, code, body);
-}
-
-json_t *gw_read_json(struct evhttp_request *req, int any)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    if (len == 0) {
-        gw_reply_error(req, 400, "E_BAD_REQUEST", "request body is empty", NULL);
-        return NULL;
-    }
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    json_error_t jerr;
-    json_t *j = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
-    if (!j) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "invalid JSON body at line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        gw_reply_error(req, 400, "E_INVALID_JSON", msg, NULL);
-        return NULL;
-    }
-    if (!any && !json_is_object(j)) {
-        json_decref(j);
-        gw_reply_error(req, 422, "E_VALIDATION", "request body must be a JSON object", NULL);
-        return NULL;
-    }
-    return j;
-}
-
-char *gw_query_param(struct evhttp_request *req, const char *key)
-{
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-    const char *q = u ? evhttp_uri_get_query(u) : NULL;
-    if (!q)
-        return NULL;
-    struct evkeyvalq params;
-    params.tqh_first = NULL;
-    params.tqh_last = &params.tqh_first;
-    if (evhttp_parse_query_str(q, &params) != 0) {
-        evhttp_clear_headers(&params);
-        return NULL;
-    }
-    const char *v = evhttp_find_header(&params, key);
-    char *out = v ? strdup(v) : NULL;
-    evhttp_clear_headers(&params);
-    return out;
-}
-
-/* ------------------------------------------------------------------ auth */
-
-int gw_token_equal(const char *presented, const char *expected)
-{
-    size_t lp = strlen(presented), le = strlen(expected);
-    /* Compare over the expected length whatever the presented one is. */
-    unsigned char diff = (unsigned char)(lp != le);
-    for (size_t i = 0; i < le; i++) {
-        unsigned char c = i < lp ? (unsigned char)presented[i] : 0;
-        diff |= (unsigned char)(c ^ (unsigned char)expected[i]);
-    }
-    return diff == 0 && le > 0;
-}
-
-static const char *bearer(struct evhttp_request *req)
-{
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return h;
-}
-
-static int auth_fail(struct gw_server *s, struct evhttp_request *req, const char *msg)
-{
-    gw_metrics_add(s->metrics, GW_M_AUTH_FAILURES, 1);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
-    gw_reply_error(req, 401, "E_UNAUTHORIZED", msg, NULL);
-    return -1;
-}
-
-int gw_require_operator(struct gw_server *s, struct evhttp_request *req)
-{
-    const char *want = s->cfg->gateway.operator_token;
-    if (!want || !*want)
-        return auth_fail(s, req,
-                         "operator routes are disabled: set gateway.operator_token");
-    const char *tok = bearer(req);
-    if (!tok)
-        return auth_fail(s, req, "missing bearer token (Authorization: Bearer <token>)");
-    if (!gw_token_equal(tok, want))
-        return auth_fail(s, req, "invalid operator token");
-    return 0;
-}
-
-int gw_require_submitter(struct gw_server *s, struct evhttp_request *req)
-{
-    const char *want = s->cfg->gateway.submit_token;
-    if (!want || !*want)
-        return 0;
-    const char *tok = bearer(req);
-    if (!tok)
-        return auth_fail(s, req, "missing bearer token (Authorization: Bearer <token>)");
-    const char *op = s->cfg->gateway.operator_token;
-    int ok = gw_token_equal(tok, want);
-    ok |= (op && *op) ? gw_token_equal(tok, op) : 0;
-    if (!ok)
-        return auth_fail(s, req, "invalid submission token");
-    return 0;
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -376,10 +251,13 @@ static void health_route(struct evhttp_request *req, const char *rest, void *arg
         return;
     }
     int store_ok = gw_store_event_last_seq(s->store) >= 0;
-    json_t *body = json_pack("{ss ss ss ss}", "status", store_ok ? "ok" : "degraded", "store",
-                             store_ok ? "ok" : "error", "dagmanager",
-                             *s->cfg->gateway.dagmanager_url ? "unknown" : "disabled",
-                             "worldservice", "ok");
+    const char *dm = !*s->cfg->gateway.dagmanager_url ? "disabled"
+                     : s->dm_state > 0                ? "ok"
+                     : s->dm_state < 0                ? "error"
+                                                      : "unknown";
+    int degraded = !store_ok || s->dm_state < 0;
+    json_t *body = json_pack("{ss ss ss ss}", "status", degraded ? "degraded" : "ok", "store",
+                             store_ok ? "ok" : "error", "dagmanager", dm, "worldservice", "ok");
     gw_reply_json(req, store_ok ? 200 : 503, body);
 }
 
@@ -393,8 +271,9 @@ static void metrics_route(struct evhttp_request *req, const char *rest, void *ar
     }
     /* Store errors are counted by the store; mirror them before rendering. */
     long se = gw_store_error_count(s->store);
-    gw_metrics_add(s->metrics, GW_M_STORE_ERRORS, se - gw_metrics_get(s->metrics, GW_M_STORE_ERRORS));
-    record(req, 200); /* count this scrape in what it returns */
+    gw_metrics_add(s->metrics, GW_M_STORE_ERRORS,
+                   se - gw_metrics_get(s->metrics, GW_M_STORE_ERRORS));
+    gw_server_record_reply(req, 200); /* count this scrape in what it returns */
     s->cur_req = NULL;
     char *text = gw_metrics_render(s->metrics);
     struct evbuffer *out = evbuffer_new();
@@ -436,6 +315,15 @@ static void free_pending(struct gw_server *s)
         free(s->pending[i].envelope);
     }
     s->n_pending = 0;
+}
+
+/* Keep the event log bounded: trim it every 1024 events (outside transactions). */
+static void maybe_trim(struct gw_server *s)
+{
+    if (s->published_since_trim < 1024 || gw_store_in_txn(s->store))
+        return;
+    s->published_since_trim = 0;
+    gw_store_event_trim(s->store, s->event_log_keep);
 }
 
 int gw_server_publish_event(struct gw_server *s, const char *type, const char *world_id,
@@ -488,10 +376,8 @@ int gw_server_publish_event(struct gw_server *s, const char *type, const char *w
     }
     notify(s, seq, type, world_id, text);
     free(text);
-    if (++s->published_since_trim >= 1024) {
-        s->published_since_trim = 0;
-        gw_store_event_trim(s->store, EVENT_LOG_KEEP);
-    }
+    s->published_since_trim++;
+    maybe_trim(s);
     return 0;
 }
 
@@ -521,6 +407,7 @@ int gw_server_txn_commit(struct gw_server *s)
     }
     free(list);
     s->published_since_trim += (long)n;
+    maybe_trim(s);
     return 0;
 }
 
@@ -543,6 +430,7 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
         return NULL;
     }
     s->cfg = cfg;
+    s->event_log_keep = EVENT_LOG_KEEP;
     s->started = gw_mono_now();
     s->limits.max_header_bytes = cfg->gateway.max_header_bytes;
     s->limits.max_body_bytes = cfg->gateway.max_body_bytes;
@@ -710,4 +598,14 @@ void gw_server_defer(struct gw_server *s, struct evhttp_request *req)
             s->async[i].start = s->cur_start;
             return;
         }
+}
+
+void gw_server_note_dagmanager(struct gw_server *s, int ok)
+{
+    s->dm_state = ok ? 1 : -1;
+}
+
+void gw_server_set_event_log_keep(struct gw_server *s, long keep)
+{
+    s->event_log_keep = keep;
 }

@@ -85,8 +85,8 @@ void gw_reply_json(struct evhttp_request *req, int code, json_t *body);
 void gw_reply_text(struct evhttp_request *req, int code, const char *json_text);
 /* JSON error reply; 'detail' (stolen, may be NULL) is the reference-shaped detail; when
  * NULL the message string is used. */
-void gw_reply_error(struct evhttp_request *req, int code, const char *err_code,
-                    const char *message, json_t *detail);
+void gw_reply_error(struct evhttp_request *req, int code, const char *err_code, const char *message,
+                    json_t *detail);
 /* Parse the request body as a JSON object (or any JSON when any != 0). On failure sends
  * 400/422 itself and returns NULL. */
 json_t *gw_read_json(struct evhttp_request *req, int any);

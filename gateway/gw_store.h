@@ -109,8 +109,8 @@ int gw_store_activation_clear(struct gw_store *s, const char *world);
 /* ---- apply runs: run_id idempotency for POST /worlds/{id}/apply */
 int gw_store_run_get(struct gw_store *s, const char *world, const char *run_id, char *stage,
                      size_t stagelen, json_t **result);
-int gw_store_run_put(struct gw_store *s, const char *world, const char *run_id,
-                     const char *stage, const json_t *result);
+int gw_store_run_put(struct gw_store *s, const char *world, const char *run_id, const char *stage,
+                     const json_t *result);
 
 /* ---- audit log */
 int gw_store_audit_add(struct gw_store *s, const char *world, const char *event,
@@ -120,12 +120,12 @@ json_t *gw_store_audit_list(struct gw_store *s, const char *world, long limit);
 
 /* ---- event log (seq_no is gateway-wide, monotonic, never reused even after trimming) */
 /* Append an event with the given seq (must be gw_store_event_last_seq() + 1). */
-int gw_store_event_append(struct gw_store *s, int64_t seq, const char *type,
-                          const char *world_id, const char *envelope_json);
+int gw_store_event_append(struct gw_store *s, int64_t seq, const char *type, const char *world_id,
+                          const char *envelope_json);
 /* Events with seq > after_seq in seq order; cb returning non-zero stops (not an error). */
 int gw_store_event_scan(struct gw_store *s, int64_t after_seq,
-                        int (*cb)(void *arg, int64_t seq, const char *type,
-                                  const char *world_id, const char *envelope_json),
+                        int (*cb)(void *arg, int64_t seq, const char *type, const char *world_id,
+                                  const char *envelope_json),
                         void *arg);
 /* Highest seq ever assigned (0 if none), -1 on error. */
 int64_t gw_store_event_last_seq(struct gw_store *s);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const required_fields[] = {"node_type",  "code_hash",        "config_hash",
+static const char *const required_fields[] = {"node_type",   "code_hash",        "config_hash",
                                               "schema_hash", "schema_compat_id", "node_id"};
 
 json_t *gw_strategy_decode_dag(const json_t *dag_json, char *err, size_t errlen)
@@ -129,8 +129,8 @@ int gw_strategy_verify(const json_t *dag, const json_t *crc, json_t **error)
     }
     if (json_array_size(missing_all)) {
         *error = json_pack("{ss ss so ss}", "code", "E_NODE_ID_FIELDS", "message",
-                           "nodes are missing fields required for node identity",
-                           "missing_fields", missing_all, "hint",
+                           "nodes are missing fields required for node identity", "missing_fields",
+                           missing_all, "hint",
                            "send node_type, code_hash, config_hash, schema_hash, "
                            "schema_compat_id and node_id for every node");
         return 400;
@@ -149,8 +149,8 @@ int gw_strategy_verify(const json_t *dag, const json_t *crc, json_t **error)
         (uint64_t)json_integer_value(crc) != computed) {
         snprintf(msg, sizeof(msg), "node_ids_crc32 %s does not match the node ids (%u)",
                  json_is_integer(crc) ? "value" : "missing or not an integer", computed);
-        *error = json_pack("{ss ss sI}", "code", "E_CHECKSUM_MISMATCH", "message", msg,
-                           "expected", (json_int_t)computed);
+        *error = json_pack("{ss ss sI}", "code", "E_CHECKSUM_MISMATCH", "message", msg, "expected",
+                           (json_int_t)computed);
         if (json_is_integer(crc))
             json_object_set(*error, "received", (json_t *)crc);
         return 400;
@@ -226,10 +226,10 @@ static void submit_reply(struct submit *sb, json_t *queue_map, const char *senti
     if (!dm_ok && !reason)
         reason = "dagmanager_unavailable";
     json_t *qm = queue_map ? json_incref(queue_map) : json_object();
-    json_t *ack = json_pack("{ss so ss sI sb ss* sb}", "strategy_id", sb->strategy_id,
-                            "queue_map", qm, "sentinel_id", sentinel, "node_ids_crc32",
-                            (json_int_t)sb->crc, "downgraded", reason != NULL,
-                            "downgrade_reason", reason, "safe_mode", sb->safe_mode);
+    json_t *ack =
+        json_pack("{ss so ss sI sb ss* sb}", "strategy_id", sb->strategy_id, "queue_map", qm,
+                  "sentinel_id", sentinel, "node_ids_crc32", (json_int_t)sb->crc, "downgraded",
+                  reason != NULL, "downgrade_reason", reason, "safe_mode", sb->safe_mode);
     if (!sb->dry_run && dm_ok)
         gw_store_strategy_set_status(gw_server_store(sb->s), sb->strategy_id, "completed");
     gw_reply_json(sb->req, sb->dry_run ? 200 : 202, ack);
@@ -318,13 +318,13 @@ static int persist(struct submit *sb, const json_t *body)
                           json_pack("{ssss}", "node_type", "VersionSentinel", "node_id", sentinel));
     char *text = json_dumps(stored, JSON_COMPACT);
     json_decref(stored);
-    char *meta = json_dumps(json_object_get(body, "meta") ? json_object_get(body, "meta")
-                                                          : json_null(),
-                            JSON_COMPACT | JSON_ENCODE_ANY);
+    char *meta =
+        json_dumps(json_object_get(body, "meta") ? json_object_get(body, "meta") : json_null(),
+                   JSON_COMPACT | JSON_ENCODE_ANY);
     rc = gw_server_txn_begin(sb->s);
     if (rc == 0)
-        rc = gw_store_strategy_put(st, sb->strategy_id, hash, text ? text : "{}", sb->crc,
-                                   "queued", meta);
+        rc = gw_store_strategy_put(st, sb->strategy_id, hash, text ? text : "{}", sb->crc, "queued",
+                                   meta);
     /* A binding per existing world named in the submission. */
     json_t *worlds = json_array();
     if (json_is_string(json_object_get(body, "world_id")))
@@ -409,10 +409,10 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
     }
     json_decref(body);
     char *dag_text = json_dumps(sb->dag, JSON_COMPACT);
-    json_t *req_body = json_pack("{ss ss ss* ss ss* ss*}", "strategy_id", sb->strategy_id,
-                                 "dag_json", dag_text ? dag_text : "{}", "world_id", sb->world,
-                                 "execution_domain", sb->domain, "as_of", sb->as_of, "partition",
-                                 sb->partition);
+    json_t *req_body =
+        json_pack("{ss ss ss* ss ss* ss*}", "strategy_id", sb->strategy_id, "dag_json",
+                  dag_text ? dag_text : "{}", "world_id", sb->world, "execution_domain", sb->domain,
+                  "as_of", sb->as_of, "partition", sb->partition);
     free(dag_text);
     gw_server_defer(s, req);
     gw_dm_call(s, "POST", "/diff", req_body, diff_done, sb);

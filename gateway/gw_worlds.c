@@ -56,9 +56,9 @@ int gw_live_allowed(struct gw_server *s, struct evhttp_request *req)
 
 static void live_denied(struct evhttp_request *req)
 {
-    gw_reply_error(req, 403, "E_PERMISSION_DENIED", "live trading not allowed",
-                   json_pack("{ssss}", "code", "E_PERMISSION_DENIED", "message",
-                             "live trading not allowed"));
+    gw_reply_error(
+        req, 403, "E_PERMISSION_DENIED", "live trading not allowed",
+        json_pack("{ssss}", "code", "E_PERMISSION_DENIED", "message", "live trading not allowed"));
 }
 
 static void store_failed(struct gw_server *s, struct evhttp_request *req)
@@ -72,6 +72,10 @@ static int valid_id(const char *id)
     size_t n = strlen(id);
     if (n == 0 || n > 128)
         return 0;
+    json_t *utf8 = json_string(id); /* NULL unless valid UTF-8 */
+    if (!utf8)
+        return 0;
+    json_decref(utf8);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c < 0x21 || c == 0x7f || c == '/')
@@ -347,8 +351,7 @@ static void set_default_route(struct gw_server *s, struct evhttp_request *req, c
     json_t *vj = json_object_get(body, "version");
     json_t *p = NULL;
     if (!json_is_integer(vj) || json_integer_value(vj) <= 0) {
-        gw_reply_error(req, 422, "E_VALIDATION", "field 'version': expected an integer > 0",
-                       NULL);
+        gw_reply_error(req, 422, "E_VALIDATION", "field 'version': expected an integer > 0", NULL);
         json_decref(body);
         return;
     }
@@ -388,7 +391,8 @@ static void list_route(struct gw_server *s, struct evhttp_request *req, const ch
     struct gw_store *st = gw_server_store(s);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (cmd == EVHTTP_REQ_GET) {
-        json_t *l = decisions ? gw_store_decisions_get(st, world) : gw_store_bindings_get(st, world);
+        json_t *l =
+            decisions ? gw_store_decisions_get(st, world) : gw_store_bindings_get(st, world);
         if (!l)
             store_failed(s, req);
         else
@@ -458,13 +462,45 @@ static void world_doc_route(struct gw_server *s, struct evhttp_request *req, con
             live_denied(req);
             return;
         }
-        int rc = gw_store_world_delete(st, world);
-        if (rc < 0)
-            store_failed(s, req);
-        else {
-            audit(s, world, "world_deleted", NULL);
-            gw_reply_json(req, 204, NULL);
+        /* Hosts hear that every strategy of the world is off before it disappears. */
+        int rc = gw_server_txn_begin(s);
+        json_t *entries = rc == 0 ? gw_store_activation_list(st, world) : NULL;
+        size_t i;
+        json_t *e;
+        if (!entries)
+            rc = -1;
+        json_array_foreach(entries, i, e)
+        {
+            if (rc < 0)
+                break;
+            json_t *off = json_pack("{sb sf sb sb sO}", "active", 0, "weight", 0.0, "freeze", 0,
+                                    "drain", 0, "effective_mode",
+                                    json_object_get(e, "effective_mode")
+                                        ? json_object_get(e, "effective_mode")
+                                        : json_null());
+            json_t *why = json_pack("{ss}", "reason", "world_deleted");
+            json_t *env =
+                gw_activation_write(s, world, json_string_value(json_object_get(e, "strategy_id")),
+                                    json_string_value(json_object_get(e, "side")), off, why);
+            if (!env)
+                rc = -1;
+            json_decref(env);
+            json_decref(off);
+            json_decref(why);
         }
+        json_decref(entries);
+        if (rc == 0 && gw_store_world_delete(st, world) < 0)
+            rc = -1;
+        if (rc == 0 && audit(s, world, "world_deleted", NULL) < 0)
+            rc = -1;
+        if (rc == 0 && gw_server_txn_commit(s) < 0)
+            rc = -1;
+        if (rc < 0) {
+            if (gw_store_in_txn(st))
+                gw_server_txn_rollback(s);
+            store_failed(s, req);
+        } else
+            gw_reply_json(req, 204, NULL);
         return;
     }
     json_t *body = gw_read_json(req, 0);
