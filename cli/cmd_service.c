@@ -14,6 +14,14 @@
 #endif
 #endif
 
+/* The DAG manager server, when it is part of the build. */
+#if defined(__has_include)
+#if __has_include("dagmanager/dm_server.h")
+#include "dagmanager/dm_server.h"
+#define QMTL_HAVE_DAGMANAGER 1
+#endif
+#endif
+
 #include <stdio.h>
 #include <string.h>
 
@@ -88,8 +96,13 @@ int cmd_service(int argc, char **argv)
     }
     if (strcmp(argv[1], "gateway") == 0)
         return run_gateway(argc - 1, argv + 1);
-    if (strcmp(argv[1], "dagmanager") == 0)
+    if (strcmp(argv[1], "dagmanager") == 0) {
+#ifdef QMTL_HAVE_DAGMANAGER
+        return dm_cmd_server(argc - 1, argv + 1);
+#else
         return cli_unavailable("service dagmanager");
+#endif
+    }
     fprintf(stderr, "qmtl service: unknown service '%s'\n", argv[1]);
     cli_print_usage(cli_find("service"), 1);
     return CLI_USAGE;

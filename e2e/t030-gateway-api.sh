@@ -130,7 +130,7 @@ expect_code 200 "the first one still serves" GET /status
 gw_stop
 
 # failures to start
-expect_rc 3 "qmtl service dagmanager server: not built yet" "$QMTL" service dagmanager server
+expect_rc 2 "unknown service" "$QMTL" service frobnicate
 expect_rc 1 "missing config file" "$QMTL" service gateway --config "$E2E_TMP/none.yml"
 expect_rc 2 "unknown flag" "$QMTL" service gateway --frob
 printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: /nonexistent-dir/x/gw.db\n' > "$E2E_TMP/bad.yml"

@@ -4,8 +4,8 @@
  *
  * Contract expected from the DAG manager (HTTP, JSON bodies):
  *   POST /diff            {strategy_id, dag_json, world_id, execution_domain, as_of,
- *                          partition} -> 200 {queue_map: {node_id: [{queue, global}]},
- *                          sentinel_id, crc32?}
+ *                          partition, dry_run} -> 200 {queue_map: {node_id: [{queue,
+ *                          global}]}, sentinel_id, crc32?}
  *   GET  /queues/by_tag   ?tags=a,b&interval=60&match_mode=any&world_id=w
  *                          -> 200 {queues: [{queue, global}]}
  * Any transport error, timeout (1 s) or non-200 status counts as "unavailable".

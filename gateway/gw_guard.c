@@ -9,6 +9,7 @@
  *   - a head longer than max_header_bytes -> 431
  *   - a Content-Length larger than max_body_bytes -> 413
  *   - any Transfer-Encoding (chunked bodies) -> 411 (bodies must declare their length)
+ *   - a malformed request line or header line -> 400
  * A rejected request is replaced in the buffer by a synthetic
  * "GET /.qmtl-reject/<code>" with "Connection: close", which the router answers with a
  * JSON error; everything the client sends afterwards on that connection is discarded.
@@ -46,6 +47,8 @@ struct gw_guard {
     size_t line_len;
     char line[LINE_KEEP];
     int lines;
+    int line_spaces, line_colon;
+    char tail[10]; /* last bytes of the request line (its HTTP version) */
     int chunked, upgrade, bad_length;
     uint64_t content_length;
 };
@@ -75,12 +78,45 @@ static void reset_head(struct gw_guard *g)
     g->head_bytes = 0;
     g->line_len = 0;
     g->lines = 0;
+    g->line_spaces = g->line_colon = 0;
+    memset(g->tail, 0, sizeof(g->tail));
     g->chunked = g->upgrade = g->bad_length = 0;
     g->content_length = 0;
 }
 
-static void end_line(struct gw_guard *g)
+static const char *const methods[] = {"GET",     "POST",  "HEAD",    "PUT",  "DELETE",
+                                      "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+
+/* "METHOD SP target SP HTTP/d.d" as evhttp accepts it. */
+static int request_line_ok(const struct gw_guard *g)
 {
+    size_t m = 0;
+    while (m < g->line_len && m < LINE_KEEP && g->line[m] != ' ')
+        m++;
+    int known = 0;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strlen(methods[i]) == m && strncmp(g->line, methods[i], m) == 0)
+            known = 1;
+    if (!known || g->line_spaces != 2)
+        return 0;
+    const char *t = g->tail;
+    size_t n = sizeof(g->tail);
+    if (t[n - 1] == '\r')
+        n--;
+    if (n < 9)
+        return 0;
+    t += n - 9; /* " HTTP/d.d" */
+    return t[0] == ' ' && strncmp(t + 1, "HTTP/", 5) == 0 && isdigit((unsigned char)t[6]) &&
+           t[7] == '.' && isdigit((unsigned char)t[8]);
+}
+
+/* A complete, non-empty line of the head: 0, or 400 when evhttp would refuse it. */
+static int end_line(struct gw_guard *g)
+{
+    if (g->lines == 0 && !request_line_ok(g))
+        return 400;
+    if (g->lines > 0 && g->line[0] != ' ' && g->line[0] != '\t' && !g->line_colon)
+        return 400; /* a header line without a colon */
     size_t n = g->line_len < LINE_KEEP ? g->line_len : LINE_KEEP - 1;
     g->line[n] = '\0';
     if (n && g->line[n - 1] == '\r')
@@ -110,6 +146,8 @@ static void end_line(struct gw_guard *g)
     }
     g->lines++;
     g->line_len = 0;
+    g->line_spaces = g->line_colon = 0;
+    return 0;
 }
 
 /* 'mid_head': evhttp already consumed the request line of the current head (it parses
@@ -171,16 +209,26 @@ static int feed(struct gw_guard *g, struct evbuffer *buf, size_t n, int *mid_hea
                 if (g->line_len < LINE_KEEP)
                     g->line[g->line_len] = c;
                 g->line_len++;
+                g->line_spaces += c == ' ';
+                g->line_colon |= c == ':';
+                if (g->lines == 0) {
+                    memmove(g->tail, g->tail + 1, sizeof(g->tail) - 1);
+                    g->tail[sizeof(g->tail) - 1] = c;
+                }
                 continue;
             }
             int empty = g->line_len == 0 || (g->line_len == 1 && g->line[0] == '\r');
             if (empty && g->lines == 0) {
                 /* blank line before a request: not a head end */
                 g->line_len = 0;
+                g->line_spaces = g->line_colon = 0;
+                memset(g->tail, 0, sizeof(g->tail));
                 continue;
             }
             if (!empty) {
-                end_line(g);
+                int bad = end_line(g);
+                if (bad)
+                    return bad;
                 continue;
             }
             /* end of head */

@@ -196,6 +196,9 @@ static void reject_route(struct evhttp_request *req, const char *rest, void *arg
                  s->limits.max_body_bytes);
         gw_reply_error(req, 413, "E_BODY_TOO_LARGE", msg, NULL);
         break;
+    case 400:
+        gw_reply_error(req, 400, "E_BAD_REQUEST", "malformed request line or header line", NULL);
+        break;
     case 411:
         gw_reply_error(req, 411, "E_LENGTH_REQUIRED",
                        "chunked request bodies are not accepted: send Content-Length", NULL);
@@ -462,8 +465,11 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)cfg->gateway.max_header_bytes + 4096);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->gateway.max_body_bytes + 1);
     evhttp_set_timeout(s->http, 60);
+    /* Every method reaches the router, which answers 405 in JSON for what a route lacks. */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_bevcb(s->http, gw_guard_bevcb, &s->limits);
     evhttp_set_gencb(s->http, dispatch, s);
     if (gw_server_add_route(s, "/status", status_route, s) < 0 ||

@@ -242,6 +242,12 @@ static void diff_done(void *arg, int ok, json_t *reply)
     const char *sentinel = ok ? json_string_value(json_object_get(reply, "sentinel_id")) : NULL;
     if (ok && !json_is_object(qm))
         ok = 0, qm = NULL, sentinel = NULL;
+    const json_t *dm_crc = ok ? json_object_get(reply, "crc32") : NULL;
+    if (json_is_integer(dm_crc) && (uint32_t)json_integer_value(dm_crc) != sb->crc)
+        /* The DAG manager hashes the ids in its topological order: a different order in the
+         * submitted DAG gives a different CRC without anything being wrong. */
+        LOG_INFO("strategies", "strategy '%s': DAG manager crc32 %lld differs from %u (node order)",
+                 sb->strategy_id, (long long)json_integer_value(dm_crc), sb->crc);
     submit_reply(sb, qm, sentinel, ok);
     submit_free(sb);
 }
@@ -410,9 +416,9 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
     json_decref(body);
     char *dag_text = json_dumps(sb->dag, JSON_COMPACT);
     json_t *req_body =
-        json_pack("{ss ss ss* ss ss* ss*}", "strategy_id", sb->strategy_id, "dag_json",
+        json_pack("{ss ss ss* ss ss* ss* sb}", "strategy_id", sb->strategy_id, "dag_json",
                   dag_text ? dag_text : "{}", "world_id", sb->world, "execution_domain", sb->domain,
-                  "as_of", sb->as_of, "partition", sb->partition);
+                  "as_of", sb->as_of, "partition", sb->partition, "dry_run", dry_run);
     free(dag_text);
     gw_server_defer(s, req);
     gw_dm_call(s, "POST", "/diff", req_body, diff_done, sb);

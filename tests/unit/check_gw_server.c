@@ -209,6 +209,20 @@ START_TEST(test_size_limits)
     ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 404"));
     ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 200"));
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_LIMIT_REJECTIONS), 3);
+    /* malformed heads get JSON 400s instead of libevent's HTML page */
+    const char *bad_line = "GARBAGE\r\nHost: x\r\n\r\n";
+    raw_exchange(&t, bad_line, strlen(bad_line), out, sizeof(out));
+    ck_assert_msg(strncmp(out, "HTTP/1.1 400", 12) == 0, "got: %.80s", out);
+    ck_assert_ptr_nonnull(strstr(out, "E_BAD_REQUEST"));
+    const char *bad_hdr = "GET /status HTTP/1.1\r\nHost x\r\n\r\n";
+    raw_exchange(&t, bad_hdr, strlen(bad_hdr), out, sizeof(out));
+    ck_assert_msg(strncmp(out, "HTTP/1.1 400", 12) == 0, "got: %.80s", out);
+    ck_assert_ptr_nonnull(strstr(out, "application/json"));
+    /* methods a route lacks: JSON 405 */
+    const char *patch = "PATCH /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    raw_exchange(&t, patch, strlen(patch), out, sizeof(out));
+    ck_assert_msg(strncmp(out, "HTTP/1.1 405", 12) == 0, "got: %.80s", out);
+    ck_assert_ptr_nonnull(strstr(out, "E_METHOD_NOT_ALLOWED"));
     /* the server still serves normally */
     struct gwt_resp r;
     ck_assert_int_eq(gwt_http(&t, "GET", "/status", NULL, NULL, &r), 200);
@@ -291,6 +305,34 @@ START_TEST(test_event_log_trimmed)
 }
 END_TEST
 
+START_TEST(test_guard_parser)
+{
+    const char *ok = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                     "GET /b?x=1 HTTP/1.0\r\nX-A: b\r\n  folded\r\n\r\n";
+    for (size_t chunk = 0; chunk < 12; chunk++)
+        ck_assert_int_eq(gw_guard_simulate(1024, 10, ok, strlen(ok), chunk), 0);
+    /* a body over the limit, whatever the read boundaries */
+    const char *big = "POST /a HTTP/1.1\r\nContent-Length: 11\r\n\r\n";
+    for (size_t chunk = 0; chunk < 5; chunk++)
+        ck_assert_int_eq(gw_guard_simulate(1024, 10, big, strlen(big), chunk), 413);
+    /* the body of an accepted request is not parsed as a head */
+    const char *body = "POST /a HTTP/1.1\r\nContent-Length: 9\r\n\r\nGARBAGE\r\n";
+    ck_assert_int_eq(gw_guard_simulate(1024, 10, body, strlen(body), 3), 0);
+    const char *longhead = "GET /a HTTP/1.1\r\nX: 0123456789012345678901234567890123456789\r\n\r\n";
+    ck_assert_int_eq(gw_guard_simulate(32, 10, longhead, strlen(longhead), 7), 431);
+    ck_assert_int_eq(gw_guard_simulate(32, 10, "GET /a HTT", 10, 0), 0); /* incomplete: wait */
+    const char *te = "POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n";
+    ck_assert_int_eq(gw_guard_simulate(1024, 10, te, strlen(te), 2), 411);
+    const char *bad[] = {"FETCH /a HTTP/1.1\r\n\r\n", "GET /a\r\n\r\n", "GET /a b HTTP/1.1\r\n\r\n",
+                         "GET /a HTTP/x.1\r\n\r\n", "GET /a HTTP/1.1\r\nNoColon\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(gw_guard_simulate(1024, 10, bad[i], strlen(bad[i]), 1) == 400, "%s", bad[i]);
+    /* after an Upgrade head, frames pass untouched */
+    const char *up = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x05hello\xff\xff";
+    ck_assert_int_eq(gw_guard_simulate(1024, 10, up, strlen(up), 4), 0);
+}
+END_TEST
+
 START_TEST(test_route_labels)
 {
     ck_assert_str_eq(gw_metrics_route_label("/worlds/w1/activation"), "/worlds/{id}/activation");
@@ -319,6 +361,7 @@ int main(void)
     tcase_add_test(tc, test_size_limits);
     tcase_add_test(tc, test_publish_event);
     tcase_add_test(tc, test_event_log_trimmed);
+    tcase_add_test(tc, test_guard_parser);
     tcase_add_test(tc, test_route_labels);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -222,6 +222,7 @@ static void fake_dm(struct evhttp_request *req, void *arg)
             json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
         ck_assert_ptr_nonnull(b);
         ck_assert_ptr_nonnull(json_string_value(json_object_get(b, "dag_json")));
+        ck_assert(json_is_boolean(json_object_get(b, "dry_run")));
         evbuffer_add_printf(
             out,
             "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}]},"
