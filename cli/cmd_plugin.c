@@ -1,6 +1,9 @@
 /* qmtl plugin check: load one plugin in isolation and report what it is. */
 #include "cli.h"
+#include "host/explain.h"
+#include "host/host_api.h"
 #include "host/loader.h"
+#include "log.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -23,13 +26,44 @@ static int plugin_check(const char *path, int json)
     const struct qmtl_plugin *d = p->desc;
     char cbs[256];
     plugin_describe_callbacks(d, cbs, sizeof(cbs));
+
+    /* Run setup() in a host of its own to build and check the strategy's DAG. */
+    struct host h;
+    struct host_options opt;
+    host_options_default(&opt);
+    int rc = CLI_OK;
+    char setup_err[512] = "";
+    if (host_init(&h, &opt) < 0) {
+        fprintf(stderr, "plugin '%s' (%s): cannot create a host\n", d->name, path);
+        plugin_close(p);
+        return CLI_FAIL;
+    }
+    /* the host logs refusals itself; plugin check reports them once, below */
+    enum log_level old = log_set_level((enum log_level)(LOG_LEVEL_ERROR + 1));
+    size_t idx;
+    if (host_add_strategy(&h, d, path, &idx, err, sizeof(err)) < 0 ||
+        host_finalize(&h, err, sizeof(err)) < 0) {
+        if (strncmp(err, "plugin '", 8) == 0)
+            snprintf(setup_err, sizeof(setup_err), "%s", err);
+        else
+            snprintf(setup_err, sizeof(setup_err), "plugin '%s' (%s): %s", d->name, path, err);
+        rc = CLI_FAIL;
+    }
+    log_set_level(old);
+    char abi[32];
+    snprintf(abi, sizeof(abi), "%u.%u", d->abi_major, d->abi_minor);
+
     if (json) {
-        json_t *o = json_pack("{s:s, s:b, s:s, s:s?, s:s?, s:s, s:s}", "path", path, "ok", 1, "name",
-                              d->name, "version", d->version, "description", d->description,
-                              "abi", "", "callbacks", cbs);
-        char abi[32];
-        snprintf(abi, sizeof(abi), "%u.%u", d->abi_major, d->abi_minor);
-        json_object_set_new(o, "abi", json_string(abi));
+        json_t *o = json_pack("{s:s, s:b, s:s, s:s?, s:s?, s:s, s:s}", "path", path, "ok",
+                              rc == CLI_OK, "name", d->name, "version", d->version,
+                              "description", d->description, "abi", abi, "callbacks", cbs);
+        if (rc == CLI_OK) {
+            json_t *dag = explain_json(&h);
+            json_object_set(o, "nodes", json_object_get(dag, "nodes"));
+            json_decref(dag);
+        } else {
+            json_object_set_new(o, "error", json_string(setup_err));
+        }
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
@@ -39,13 +73,19 @@ static int plugin_check(const char *path, int json)
         printf("version:     %s\n", d->version ? d->version : "(none)");
         if (d->description)
             printf("description: %s\n", d->description);
-        printf("abi:         %u.%u (host %d.%d)\n", d->abi_major, d->abi_minor, QMTL_ABI_MAJOR,
-               QMTL_ABI_MINOR);
+        printf("abi:         %s (host %d.%d)\n", abi, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
         printf("callbacks:   %s\n", cbs);
-        printf("result:      OK, loadable\n");
+        if (rc == CLI_OK) {
+            printf("nodes:       %zu\n", graph_count(h.g));
+            explain_text(stdout, &h);
+            printf("result:      OK, loadable\n");
+        }
     }
+    if (rc != CLI_OK)
+        fprintf(stderr, "%s\n", setup_err);
+    host_release(&h);
     plugin_close(p);
-    return CLI_OK;
+    return rc;
 }
 
 int cmd_plugin(int argc, char **argv)

@@ -6,7 +6,15 @@
 const struct cli_command cli_commands[] = {
     {"project", "scaffold a strategy project",
      "usage: qmtl project init --list-templates\n"
-     "       qmtl project init --path DIR [--strategy TEMPLATE] [--with-sample-data] [--force]\n",
+     "       qmtl project init --path DIR [--strategy TEMPLATE] [--with-sample-data] [--force]\n"
+     "  --list-templates    print each template with a one-line description\n"
+     "  --path DIR          create the project in DIR (created if missing; must be empty)\n"
+     "  --strategy T        template to start from (default: the first listed, 'general')\n"
+     "  --with-sample-data  add data/ with seeded one-minute OHLCV for BTC and ETH\n"
+     "  --force             write into a non-empty DIR (project files are overwritten)\n"
+     "exit codes: 0 created (or listed); 1 refused or failed: DIR not empty, DIR not\n"
+     "  creatable or writable, I/O error, templates not found; 2 usage error: unknown\n"
+     "  option, missing --path, unknown template (the valid ones are listed)\n",
      cmd_project},
     {"run", "run the strategy host (offline backtest or attached to a gateway)",
      "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
@@ -64,7 +72,13 @@ const struct cli_command cli_commands[] = {
      "  (the message names the field), 2 usage error.\n",
      cmd_node_id},
     {"sdk", "print compiler flags for building strategies against this qmtl",
-     "usage: qmtl sdk --cflags | --libs | --prefix\n", cmd_sdk},
+     "usage: qmtl sdk [--cflags] [--libs] [--prefix] [--datadir]\n"
+     "  --cflags   compiler flags for the SDK headers (qmtl/qmtl.h, qmtl/testkit.h)\n"
+     "  --libs     linker flags for a test program using the testkit\n"
+     "  --prefix   the installation prefix (or the build directory when run from it)\n"
+     "  --datadir  where the project templates are\n"
+     "  Works from the build tree and from 'make install PREFIX=...'.\n",
+     cmd_sdk},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -8,6 +8,8 @@ check "reports name" grep -q "^name: *ok$" "$E2E_TMP/out"
 check "reports version" grep -q "^version: *1.2.3$" "$E2E_TMP/out"
 check "reports ABI" grep -q "^abi: *1.0 (host 1.0)$" "$E2E_TMP/out"
 check "reports callbacks" grep -q "^callbacks: *setup, on_start$" "$E2E_TMP/out"
+check "lists its nodes" grep -q "^nodes: *1$" "$E2E_TMP/out"
+check "prints the stream's NodeID" grep -qE "id: blake3:[0-9a-f]{64}$" "$E2E_TMP/out"
 expect_rc 0 "--json" "$QMTL" plugin check --json "$F/ok.so"
 check "--json is JSON with ok=true" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["name"]=="ok"' "$E2E_TMP/out"
 
@@ -26,6 +28,12 @@ refuse bad_name "plugin '$F/bad_name.so': descriptor name is missing or invalid"
 refuse not_elf "plugin '$F/not_elf.so': not an ELF file"
 refuse truncated "plugin '$F/truncated.so': truncated file (600 bytes"
 refuse unresolved "undefined symbol: qmtl_fixture_missing_symbol"
+refuse setup_fails "plugin 'setup_fails' ($F/setup_fails.so): setup failed (-3): parameter 'window' is required"
+expect_rc 0 "--json with nodes" "$QMTL" plugin check --json "$F/ok.so"
+check "--json nodes carry NodeIDs" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["nodes"])==1 and d["nodes"][0]["id"].startswith("blake3:")' "$E2E_TMP/out"
+for so in "$QMTL_BUILD"/plugins/*.so; do
+    expect_rc 0 "in-tree plugin $(basename "$so") passes plugin check" "$QMTL" plugin check "$so"
+done
 expect_rc 1 "missing file" "$QMTL" plugin check "$F/nope.so"
 check "missing file: named" grep -qF "plugin '$F/nope.so': cannot open: No such file or directory" "$E2E_TMP/err"
 expect_rc 2 "no path is a usage error" "$QMTL" plugin check
