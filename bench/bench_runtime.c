@@ -49,16 +49,20 @@ static const char *const tags_btc[] = {"BTC", NULL};
 static qmtl_node stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, int period,
                         struct qmtl_err *err)
 {
-    return h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                    .name = "px", .tags = tags_btc, .interval = "1s",
-                                    .period = period}, err);
+    return h->stream_input(ctx,
+                           &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "px",
+                                                      .tags = tags_btc, .interval = "1s",
+                                                      .period = period},
+                           err);
 }
 
-static qmtl_node ind(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *kind,
-                     qmtl_node a, qmtl_node b, int window, struct qmtl_err *err)
+static qmtl_node ind(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *kind, qmtl_node a,
+                     qmtl_node b, int window, struct qmtl_err *err)
 {
-    return h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                 .kind = kind, .inputs = {a, b}, .window = window}, err);
+    return h->indicator(ctx,
+                        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = kind,
+                                                      .inputs = {a, b}, .window = window},
+                        err);
 }
 
 static int feed_all(struct host *h, const double *x, long n)
@@ -93,8 +97,9 @@ static int start(struct host *h, const struct qmtl_plugin *const *p, size_t n)
 static int builtins_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     qmtl_node px = stream(ctx, h, 1, err);
-    static const char *kinds[] = {"sma", "ema", "rsi", "stddev", "zscore", "returns",
-                                  "rate_of_change", "rolling_min", "rolling_max"};
+    static const char *kinds[] = {
+        "sma",         "ema",        "rsi", "stddev", "zscore", "returns", "rate_of_change",
+        "rolling_min", "rolling_max"};
     static const int windows[] = {20, 50};
     int made = 0;
     for (int w = 0; w < 2; w++)
@@ -141,10 +146,12 @@ static int chain_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     qmtl_node px = stream(ctx, h, 1, err);
     qmtl_node ma = ind(ctx, h, "sma", px, 0, 20, err);
     qmtl_node x = ind(ctx, h, "crossover", px, ma, 1, err);
-    qmtl_node s = h->signal(ctx, &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec),
-                                 .input = x}, err);
-    return h->order_publisher(ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec),
-                                    .signal = s, .quantity = 1}, err) < 0
+    qmtl_node s =
+        h->signal(ctx, &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec), .input = x}, err);
+    return h->order_publisher(
+               ctx,
+               &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = s, .quantity = 1},
+               err) < 0
                ? QMTL_ERR
                : QMTL_OK;
 }
@@ -228,9 +235,11 @@ static int shared_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct 
     qmtl_node ma = ind(ctx, h, "sma", px, 0, 20, err);
     char params[64];
     snprintf(params, sizeof(params), "{\"id\":\"%s\"}", h->config_string(ctx, "id", "?"));
-    return h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "own",
-                        .inputs = {ma}, .compute = own, .state_size = sizeof(double),
-                        .params_json = params}, err) < 0
+    return h->node(ctx,
+                   &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "own",
+                                            .inputs = {ma}, .compute = own,
+                                            .state_size = sizeof(double), .params_json = params},
+                   err) < 0
                ? QMTL_ERR
                : QMTL_OK;
 }
@@ -240,7 +249,7 @@ static double run_shared(long n, int s_count, const double *x, uint64_t *sma_com
 {
     struct qmtl_plugin *ps = calloc((size_t)s_count, sizeof(*ps));
     const struct qmtl_plugin **pp = calloc((size_t)s_count, sizeof(*pp));
-    char (*names)[16] = calloc((size_t)s_count, 16);
+    char(*names)[16] = calloc((size_t)s_count, 16);
     struct host h;
     host_init(&h, NULL);
     for (int i = 0; i < s_count; i++) {
@@ -315,11 +324,13 @@ static int mem_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmt
     for (long i = 0; i < g_nodes; i++) {
         snprintf(name, sizeof(name), "n%ld", i);
         snprintf(params, sizeof(params), "{\"i\":%ld}", i);
-        qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                   .name = name, .inputs = {g_chain ? prev : px},
-                                   .compute = passthru, .period = (int32_t)g_period,
-                                   .on_late = g_private ? QMTL_LATE_IGNORE : 0,
-                                   .params_json = params}, err);
+        qmtl_node n =
+            h->node(ctx,
+                    &(struct qmtl_node_spec){
+                        QMTL_SPEC(qmtl_node_spec), .name = name, .inputs = {g_chain ? prev : px},
+                        .compute = passthru, .period = (int32_t)g_period,
+                        .on_late = g_private ? QMTL_LATE_IGNORE : 0, .params_json = params},
+                    err);
         if (n < 0)
             return n;
         prev = n;

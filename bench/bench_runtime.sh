@@ -11,6 +11,9 @@ N=${BENCH_TICKS:-10000000}
 S=${BENCH_STRATEGIES:-1000}
 T=$(mktemp -d /tmp/qmtl-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# the benchmark plugins are test fixtures: build them if 'make bench' did not
+[ -e "$F/rt_bench_chain.so" ] && [ -e "$F/rt_bench_shared.so" ] ||
+    make -s --no-print-directory "$F/rt_bench_chain.so" "$F/rt_bench_shared.so" >&2
 for f in "$BR" "$F/rt_bench_chain.so" "$F/rt_bench_shared.so" "$Q"; do
     [ -e "$f" ] || { echo "missing $f (run make first)"; exit 1; }
 done

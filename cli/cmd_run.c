@@ -178,6 +178,7 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out_cfg;
     }
+    host_install_crash_report(&r.h, "qmtl run");
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
         host_set_param(&r.h, kv->strategy, kv->key, kv->value);

@@ -92,6 +92,16 @@ expect_rc 1 "unfed stream fails with host.on_missing=fail" env QMTL__HOST__ON_MI
     "$QMTL" run --offline --plugins "$P" --data ETH=gbm:count=10
 check "fail names the stream" grep -q "no data source" "$E2E_TMP/err"
 
+# a plugin that crashes in compute: the line names plugin and node, then the signal kills
+mkdir -p "$E2E_TMP/crash"
+cp "$F/rt_crash.so" "$F/rt_cross.so" "$E2E_TMP/crash/"
+"$QMTL" run --offline --plugins "$E2E_TMP/crash" --data BTC=gbm:count=100 \
+    > "$E2E_TMP/out" 2> "$E2E_TMP/err"
+rc=$?
+check "crash: killed by SIGSEGV (exit $rc)" test "$rc" -eq 139
+check "crash: names plugin and node" grep -q \
+    "^qmtl run: plugin 'rt_crash': node 'bad' (blake3:[0-9a-f]*) crashed with signal 11$" "$E2E_TMP/err"
+
 expect_rc 2 "no data is a usage error" "$QMTL" run --offline --plugins "$P"
 expect_rc 2 "bad --data" "$QMTL" run --offline --plugins "$P" --data "BTC=gbm:count=x"
 expect_rc 1 "missing CSV" "$QMTL" run --offline --plugins "$P" --data "BTC=$E2E_TMP/none.csv"

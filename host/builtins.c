@@ -8,8 +8,8 @@
 #include "host/node_cache.h"
 
 static const char *const kind_names[BI_COUNT_] = {
-    "sma", "ema", "rsi", "stddev", "returns", "rate_of_change", "zscore", "crossover",
-    "rolling_min", "rolling_max"};
+    "sma",    "ema",       "rsi",         "stddev",     "returns", "rate_of_change",
+    "zscore", "crossover", "rolling_min", "rolling_max"};
 
 int builtin_kind_from_name(const char *name)
 {

@@ -56,10 +56,10 @@ struct builtin_stats {
 };
 
 struct builtin {
-    int kind;       /* enum builtin_kind */
-    int32_t window; /* window or lag */
-    double alpha;   /* ema */
-    int field;      /* enum builtin_field */
+    int kind;                       /* enum builtin_kind */
+    int32_t window;                 /* window or lag */
+    double alpha;                   /* ema */
+    int field;                      /* enum builtin_field */
     struct builtin_stats st, saved; /* 'saved' = state before the last absorb */
     double *dq_val;                 /* min/max: deque values, 'window' slots */
     uint64_t *dq_seq;               /* min/max: sequence numbers */

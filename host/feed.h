@@ -55,7 +55,7 @@ struct feed_synth {
     const char *const *tags; /* copied */
     size_t n_tags;           /* >= 1 */
     int kind;                /* enum feed_synth_kind */
-    int64_t interval_s;      /* 1..86400 */
+    int64_t interval_s;      /* 1..31536000 (one year) */
     long count;              /* number of bars, >= 0 */
     double start_price;      /* > 0 */
     double drift;            /* per day */

@@ -295,12 +295,11 @@ int graph_set_inputs(struct graph *g, uint32_t idx, const uint32_t *inputs, uint
     return 0;
 }
 
-static struct graph *sort_graph; /* for qsort; finalize is not reentrant across threads */
-
-static int cmp_order(const void *a, const void *b)
+static int cmp_order(const void *a, const void *b, void *arg)
 {
-    const struct graph_node *x = sort_graph->nodes[*(const uint32_t *)a];
-    const struct graph_node *y = sort_graph->nodes[*(const uint32_t *)b];
+    const struct graph *g = arg;
+    const struct graph_node *x = g->nodes[*(const uint32_t *)a];
+    const struct graph_node *y = g->nodes[*(const uint32_t *)b];
     if (x->rank != y->rank)
         return x->rank < y->rank ? -1 : 1;
     int c = strcmp(x->id, y->id);
@@ -416,9 +415,7 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
     }
     for (size_t i = 0; i < n; i++)
         order[i] = (uint32_t)i;
-    sort_graph = g;
-    qsort(order, n, sizeof(*order), cmp_order);
-    sort_graph = NULL;
+    qsort_r(order, n, sizeof(*order), cmp_order, g);
     for (size_t p = 0; p < n; p++)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);

@@ -61,42 +61,42 @@ struct graph_side_item {
 
 struct graph_node {
     /* hot: read or written on every evaluation (the first cache line) */
-    uint32_t wave_mask;        /* inputs delivered in the current wave (bit per slot < 32) */
-    uint32_t wave_trigger;     /* first input slot delivered in the wave */
-    int64_t wave_ts;           /* bucket delivered last in the wave */
+    uint32_t wave_mask;    /* inputs delivered in the current wave (bit per slot < 32) */
+    uint32_t wave_trigger; /* first input slot delivered in the wave */
+    int64_t wave_ts;       /* bucket delivered last in the wave */
     uint8_t wave_gap, wave_dup, wave_late;
-    uint8_t same_interval;     /* every input's interval is the node's: bucket = ts */
+    uint8_t same_interval; /* every input's interval is the node's: bucket = ts */
     int failed;
-    int kind;                  /* enum graph_kind */
-    uint32_t pos;              /* evaluation position after graph_finalize */
-    uint32_t live_owners;      /* owners not stopped; 0 = node is not evaluated */
+    int kind;             /* enum graph_kind */
+    uint32_t pos;         /* evaluation position after graph_finalize */
+    uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
     uint32_t n_in;
-    struct nc_ring *in_ring1;  /* input slot 0's ring */
-    qmtl_compute_fn compute;   /* GRAPH_CUSTOM */
-    void *state;               /* custom node state: zeroed, in the graph's state arena
-                                * (allocated by graph_finalize, evaluation order) */
+    struct nc_ring *in_ring1; /* input slot 0's ring */
+    qmtl_compute_fn compute;  /* GRAPH_CUSTOM */
+    void *state;              /* custom node state: zeroed, in the graph's state arena
+                               * (allocated by graph_finalize, evaluation order) */
 
     /* warm: on emission */
     struct nc_ring **in_rings; /* per input slot (owned by the upstream's outs; &in_ring1
                                 * when one) */
     uint32_t flags;            /* QMTL_FIRE_ON_ANY */
     uint32_t n_outs;
-    struct graph_out *outs;    /* a stream's own history ring is outs[0] */
-    struct builtin *bi;        /* GRAPH_INDICATOR (owned) */
+    struct graph_out *outs; /* a stream's own history ring is outs[0] */
+    struct builtin *bi;     /* GRAPH_INDICATOR (owned) */
     const void *user;
-    struct qmtl_ctx *ctx;      /* first declarer's context (custom nodes) */
-    int64_t interval;          /* seconds */
-    int64_t last_fired;        /* bucket of the last aligned computation */
+    struct qmtl_ctx *ctx; /* first declarer's context (custom nodes) */
+    int64_t interval;     /* seconds */
+    int64_t last_fired;   /* bucket of the last aligned computation */
     long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
 
     /* identity */
-    uint32_t idx;              /* creation index (stable) */
+    uint32_t idx; /* creation index (stable) */
     uint32_t rank;
-    char id[NODEID_LEN + 1];   /* NodeID */
-    const char *node_type;     /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
-    char *label;               /* display name (first declarer's) */
-    const char *code_hash;     /* interned */
-    char **tags;               /* stream tags, or custom node tags (for tag queries) */
+    char id[NODEID_LEN + 1]; /* NodeID */
+    const char *node_type;   /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
+    char *label;             /* display name (first declarer's) */
+    const char *code_hash;   /* interned */
+    char **tags;             /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;
     int32_t period;
@@ -104,17 +104,17 @@ struct graph_node {
     int64_t allowed_lateness;
     size_t state_size;
 
-    uint32_t *in;              /* upstream indices, one per input slot (&in1 when one) */
+    uint32_t *in; /* upstream indices, one per input slot (&in1 when one) */
     uint32_t in1;
-    struct graph_edge *out;    /* children (explain, tests) */
+    struct graph_edge *out; /* children (explain, tests) */
     uint32_t n_out, cap_out;
-    struct qmtl_window *win;   /* per input slot: view copies when n_in > 1 */
+    struct qmtl_window *win; /* per input slot: view copies when n_in > 1 */
 
     /* owners: strategy indices, one per declaration */
     uint32_t *owners;
     uint32_t n_owners, cap_owners;
 
-    union { /* kind-specific, exclusive */
+    union {      /* kind-specific, exclusive */
         struct { /* GRAPH_SIGNAL */
             double sig_buy_above, sig_sell_below, sig_size;
             double sig_target; /* current target (signal state) */
@@ -131,7 +131,7 @@ struct graph_node {
             int match_mode;
         };
     };
-    char *json_out;            /* copy of the last JSON output */
+    char *json_out; /* copy of the last JSON output */
     size_t json_cap;
     struct graph_side_item *side; /* side output (on_late = side_output), newest kept */
     uint32_t n_side, cap_side;
@@ -150,15 +150,15 @@ struct graph_desc {
     int kind;
     const char *node_type;
     const char *label;
-    const json_t *params;     /* identity parameters (may be NULL) */
-    const char *code_hash;    /* "" when none */
-    const uint32_t *inputs;   /* upstream indices */
+    const json_t *params;   /* identity parameters (may be NULL) */
+    const char *code_hash;  /* "" when none */
+    const uint32_t *inputs; /* upstream indices */
     uint32_t n_inputs;
     int64_t interval;
     int32_t period;
-    const char *const *tags;  /* may be NULL */
+    const char *const *tags; /* may be NULL */
     uint32_t n_tags;
-    int is_private;           /* never merged with an equal node */
+    int is_private; /* never merged with an equal node */
 };
 
 struct graph *graph_new(void);

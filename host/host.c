@@ -1,8 +1,10 @@
 /* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/host_api.h"
 #include "log.h"
@@ -99,6 +101,20 @@ static void release_claims(struct host *h, struct host_strategy *st)
     }
 }
 
+int host_set_activation(struct host *h, uint32_t strat, const struct qmtl_activation *a)
+{
+    if (strat >= h->n_st)
+        return -1;
+    struct host_strategy *st = h->st[strat];
+    int rc = gate_update(&st->gate, a);
+    if (rc == 1 && !st->stopped && st->desc->on_activation) {
+        struct qmtl_activation cur;
+        gate_get(&st->gate, a->side, &cur);
+        st->desc->on_activation(&st->ctx, host_api_table(), &cur);
+    }
+    return rc;
+}
+
 void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason)
 {
     if (strat >= h->n_st)
@@ -118,8 +134,8 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
     }
 }
 
-int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
-                      size_t *idx, char *err, size_t errlen)
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
+                      char *err, size_t errlen)
 {
     if (h->finalized) {
         snprintf(err, errlen, "plugin '%s': the host is already running", desc->name);
@@ -152,19 +168,21 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     }
     st->ctx.h = h;
     st->ctx.strat = (uint32_t)h->n_st;
+    gate_init(&st->gate);
     h->st[h->n_st++] = st;
     if (idx)
         *idx = h->n_st - 1;
 
     struct qmtl_err e = {0};
     st->ctx.in_setup = 1;
+    h->in_setup = (int)h->n_st;
     int rc = desc->setup(&st->ctx, host_api_table(), &e);
+    h->in_setup = 0;
     st->ctx.in_setup = 0;
     if (rc < 0 || rc > 0) {
         st->setup_failed = 1;
         char why[300];
-        snprintf(why, sizeof(why), "setup failed (%d): %s", rc,
-                 e.msg[0] ? e.msg : "no message");
+        snprintf(why, sizeof(why), "setup failed (%d): %s", rc, e.msg[0] ? e.msg : "no message");
         host_stop_strategy(h, st->ctx.strat, rc, why);
         snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
         return -1;
@@ -196,6 +214,25 @@ static void hook_output(void *arg, struct graph_node *n, int64_t ts, const struc
         h->on_output(h->output_arg, n, ts, v);
 }
 
+static void notify_signal(struct host_strategy *st, int64_t ts, const struct qmtl_signal *sg)
+{
+    st->signals++;
+    if (st->desc->on_signal)
+        st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+}
+
+/* Does strategy s have an order publisher reading signal node n? (It reports the signal.) */
+static int published_by(const struct host *h, const struct graph_node *n, uint32_t s)
+{
+    for (uint32_t e = 0; e < n->n_out; e++) {
+        const struct graph_node *c = graph_node(h->g, n->out[e].node);
+        if (c->kind == GRAPH_ORDER && n->out[e].slot == 0 && c->order_strategy == s)
+            return 1;
+    }
+    return 0;
+}
+
+/* A signal node emitted: owners without an order publisher on it hear it here. */
 static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg)
 {
     struct host *h = arg;
@@ -206,11 +243,9 @@ static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
         for (uint32_t j = 0; j < i; j++)
             seen |= n->owners[j] == s;
         struct host_strategy *st = h->st[s];
-        if (seen || st->stopped)
+        if (seen || st->stopped || published_by(h, n, s))
             continue;
-        st->signals++;
-        if (st->desc->on_signal)
-            st->desc->on_signal(&st->ctx, host_api_table(), sg, ts);
+        notify_signal(st, ts, sg);
     }
 }
 
@@ -238,6 +273,17 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;
+    /* every signal reaching a publisher is the strategy's signal (from a signal node or a
+     * custom node alike) */
+    struct qmtl_signal sg = {.action = target > 0   ? QMTL_BUY
+                                       : target < 0 ? QMTL_SELL
+                                                    : QMTL_HOLD,
+                             .target = target};
+    if (sv->type == QMTL_T_SIGNAL)
+        sg = sv->as.signal;
+    notify_signal(st, ts, &sg);
+    if (st->stopped)
+        return; /* on_signal may not stop it, but be safe */
     if (target > 1)
         target = 1;
     if (target < -1)
@@ -254,8 +300,25 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         .price = price,
     };
     if (h->opt.domain != HOST_BACKTEST) {
-        st->blocked++; /* gate closed: no activation known in this build */
-        return;
+        const char *why = NULL;
+        if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
+            st->blocked++;
+            if (h->order_log)
+                fprintf(h->order_log, "%lld blocked %s %s %s qty=%.17g (%s)\n", (long long)ts,
+                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, why);
+            return;
+        }
+        if (h->opt.domain == HOST_LIVE) {
+            if (!h->live_sink ||
+                h->live_sink(h->live_arg, st->name, n->order_symbol, ts, &o) != 0) {
+                st->blocked++;
+                return;
+            }
+            st->orders++;
+            out->type = QMTL_T_ORDER;
+            out->as.order = o;
+            return;
+        }
     }
     st->orders++;
     out->type = QMTL_T_ORDER;
@@ -468,4 +531,79 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
             bars += n->deliveries;
     }
     return bars;
+}
+
+/* ------------------------------------------------------------------ crash report */
+
+static struct host *crash_host;
+static const char *crash_prefix = "qmtl";
+
+static void put(const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void put_int(long v)
+{
+    char buf[24];
+    int i = (int)sizeof(buf) - 1;
+    buf[i] = 0;
+    int neg = v < 0;
+    unsigned long u = neg ? (unsigned long)-v : (unsigned long)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && i > 1);
+    if (neg)
+        buf[--i] = '-';
+    put(buf + i);
+}
+
+/* Async-signal-safe: only reads host memory and write(2)s. */
+static void crash_handler(int sig)
+{
+    struct host *h = crash_host;
+    const struct graph_node *n = sched_running_node();
+    put(crash_prefix);
+    if (h && n && n->n_owners && n->owners[0] < h->n_st) {
+        put(": plugin '");
+        put(h->st[n->owners[0]]->name);
+        put("': node '");
+        put(n->label);
+        put("' (");
+        put(n->id);
+        put(") crashed with signal ");
+    } else if (h && h->in_setup > 0 && (size_t)h->in_setup <= h->n_st) {
+        put(": plugin '");
+        put(h->st[h->in_setup - 1]->name);
+        put("': setup() crashed with signal ");
+    } else {
+        put(": crashed with signal ");
+    }
+    put_int(sig);
+    put("\n");
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void host_install_crash_report(struct host *h, const char *prefix)
+{
+    crash_host = h;
+    if (prefix)
+        crash_prefix = prefix;
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = crash_handler;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
 }

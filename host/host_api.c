@@ -1,10 +1,6 @@
 /* host_api: the plugin services table and the strategies' host (see host_api.h). */
 #include "host/host_api.h"
 
-#include <ctype.h>
-#include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,10 +8,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "nodeid.h"
 
 #define NAME_MAX_LEN 200
-#define TAG_MAX_LEN 100
 #define TAGS_MAX 32
 #define PERIOD_MAX 10000
 #define STATE_MAX (64u << 20)
@@ -35,168 +29,9 @@ static int set_err(struct qmtl_err *e, int code, const char *fmt, ...)
     return code;
 }
 
-/* ------------------------------------------------------------------ validation */
-
-int host_parse_interval(const char *s, int64_t *out, char *err, size_t errlen)
-{
-    if (!s || !*s) {
-        snprintf(err, errlen, "interval is empty");
-        return -1;
-    }
-    const char *p = s;
-    int64_t v = 0;
-    if (!isdigit((unsigned char)*p))
-        goto bad;
-    while (isdigit((unsigned char)*p)) {
-        v = v * 10 + (*p - '0');
-        if (v > 86400L * 3600)
-            goto range;
-        p++;
-    }
-    int64_t mul = 1;
-    if (*p) {
-        switch (tolower((unsigned char)*p)) {
-        case 's':
-            mul = 1;
-            break;
-        case 'm':
-            mul = 60;
-            break;
-        case 'h':
-            mul = 3600;
-            break;
-        default:
-            goto bad;
-        }
-        if (p[1])
-            goto bad;
-    }
-    v *= mul;
-    if (v < 1 || v > 86400)
-        goto range;
-    *out = v;
-    return 0;
-bad:
-    snprintf(err, errlen, "invalid interval '%s' (expected N, Ns, Nm or Nh)", s);
-    return -1;
-range:
-    snprintf(err, errlen, "interval '%s' out of range (1 s .. 86400 s)", s);
-    return -1;
-}
-
-static int tag_ok(const char *t)
-{
-    size_t n = 0;
-    for (; t[n]; n++) {
-        unsigned char c = (unsigned char)t[n];
-        if (!isalnum(c) && c != '_' && c != '.' && c != '-')
-            return 0;
-    }
-    return n >= 1 && n <= TAG_MAX_LEN;
-}
-
-int host_check_tags(const char *const *tags, size_t *n_out, char *err, size_t errlen)
-{
-    size_t n = 0;
-    if (!tags || !tags[0]) {
-        snprintf(err, errlen, "at least one tag is required");
-        return -1;
-    }
-    for (; tags[n]; n++) {
-        if (n >= TAGS_MAX) {
-            snprintf(err, errlen, "too many tags (at most %d)", TAGS_MAX);
-            return -1;
-        }
-        if (!tag_ok(tags[n])) {
-            snprintf(err, errlen, "invalid tag '%.120s' (1..%d chars of [A-Za-z0-9_.-])",
-                     tags[n], TAG_MAX_LEN);
-            return -1;
-        }
-        for (size_t j = 0; j < n; j++)
-            if (strcmp(tags[j], tags[n]) == 0) {
-                snprintf(err, errlen, "duplicate tag '%s'", tags[n]);
-                return -1;
-            }
-    }
-    *n_out = n;
-    return 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* ------------------------------------------------------------------ code hash */
-
-struct phdr_find {
-    uintptr_t addr;
-    char build_id[2 * 64 + 1];
-    uintptr_t base;
-    int found;
-};
-
-static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    struct phdr_find *f = arg;
-    int inside = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && f->addr >= start && f->addr < start + ph->p_memsz)
-            inside = 1;
-    }
-    if (!inside)
-        return 0;
-    f->found = 1;
-    f->base = info->dlpi_addr;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
-            continue;
-        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-        const unsigned char *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-            const unsigned char *name = p + sizeof(*nh);
-            const unsigned char *desc = name + ((nh->n_namesz + 3) & ~3u);
-            if (desc + nh->n_descsz > end)
-                break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-                memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= 64) {
-                for (unsigned k = 0; k < nh->n_descsz; k++)
-                    snprintf(f->build_id + 2 * k, 3, "%02x", desc[k]);
-                return 1;
-            }
-            p = desc + ((nh->n_descsz + 3) & ~3u);
-        }
-    }
-    return 1;
-}
-
-int host_code_hash(qmtl_compute_fn fn, const char *code_version, char *out, size_t outlen)
-{
-    if (code_version && *code_version) {
-        snprintf(out, outlen, "version:%s", code_version);
-        return 0;
-    }
-    struct phdr_find f;
-    memset(&f, 0, sizeof(f));
-    union {
-        qmtl_compute_fn fn;
-        uintptr_t addr;
-    } u = {.fn = fn};
-    f.addr = u.addr;
-    dl_iterate_phdr(phdr_cb, &f);
-    if (f.found && f.build_id[0]) {
-        snprintf(out, outlen, "so:%s:%lx", f.build_id, (unsigned long)(f.addr - f.base));
-        return 0;
-    }
-    char hex[65];
-    nodeid_blake3_hex((const void *)f.addr, 64, hex);
-    snprintf(out, outlen, "fn:%.32s:%lx", hex, (unsigned long)(f.addr - f.base));
-    return 0;
 }
 
 /* ------------------------------------------------------------------ context helpers */
@@ -220,13 +55,22 @@ static int ctx_add_handle(struct qmtl_ctx *ctx, uint32_t idx, const char *name)
         ctx->names = nm;
         ctx->cap = nc;
     }
-    char *copy = strdup(name ? name : "");
-    if (!copy)
+    /* most handles are named like their node: share the node's label then */
+    const char *label = graph_node(ctx->h->g, idx)->label;
+    char *copy = NULL;
+    if (strcmp(name ? name : "", label) != 0 && !(copy = strdup(name ? name : "")))
         return -1;
     ctx->nodes[ctx->n] = idx;
     ctx->names[ctx->n] = copy;
     ctx->n++;
     return (int)ctx->n; /* handle */
+}
+
+const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i)
+{
+    if (i >= ctx->n)
+        return "";
+    return ctx->names[i] ? ctx->names[i] : graph_node(ctx->h->g, ctx->nodes[i])->label;
 }
 
 static struct graph_node *ctx_node(struct qmtl_ctx *ctx, qmtl_node handle)
@@ -256,13 +100,12 @@ static int begin(struct qmtl_ctx *ctx, const void *spec, uint32_t size, size_t n
 static int check_name(const char *name, const char *what, struct qmtl_err *err)
 {
     if (name && strlen(name) > NAME_MAX_LEN)
-        return set_err(err, QMTL_EINVAL, "%s: name longer than %d characters", what,
-                       NAME_MAX_LEN);
+        return set_err(err, QMTL_EINVAL, "%s: name longer than %d characters", what, NAME_MAX_LEN);
     return 0;
 }
 
-static int resolve_inputs(struct qmtl_ctx *ctx, const qmtl_node *in, uint32_t max,
-                          uint32_t *out, uint32_t *n, const char *what, struct qmtl_err *err)
+static int resolve_inputs(struct qmtl_ctx *ctx, const qmtl_node *in, uint32_t max, uint32_t *out,
+                          uint32_t *n, const char *what, struct qmtl_err *err)
 {
     uint32_t k = 0;
     for (; k < max && in[k] != 0; k++) {
@@ -368,8 +211,8 @@ static qmtl_node api_stream_input(struct qmtl_ctx *ctx, const struct qmtl_stream
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "stream_input", &n, &created,
-                           what, err);
+    qmtl_node h =
+        add_node(ctx, &d, spec->name ? spec->name : "stream_input", &n, &created, what, err);
     json_decref(params);
     return h;
 }
@@ -386,8 +229,8 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
     if (host_check_tags(spec->query_tags, &nt, e, sizeof(e)))
         return set_err(err, QMTL_EINVAL, "%s: %s", what, e);
     if (spec->match_mode != QMTL_MATCH_ANY && spec->match_mode != QMTL_MATCH_ALL)
-        return set_err(err, QMTL_EINVAL, "%s: match_mode %d is neither any (0) nor all (1)",
-                       what, (int)spec->match_mode);
+        return set_err(err, QMTL_EINVAL, "%s: match_mode %d is neither any (0) nor all (1)", what,
+                       (int)spec->match_mode);
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     int64_t iv;
@@ -417,8 +260,7 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "tag_query", &n, &created, what,
-                           err);
+    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "tag_query", &n, &created, what, err);
     json_decref(params);
     if (h > 0 && created) {
         n->query_tags = calloc(nt, sizeof(char *));
@@ -458,8 +300,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     if (window == 0 && (kind == BI_RETURNS || kind == BI_ROC || kind == BI_CROSSOVER))
         window = 1;
     if (window < 1 || window > PERIOD_MAX)
-        return set_err(err, QMTL_EINVAL, "%s: window %d out of range (1..%d)", what,
-                       (int)window, PERIOD_MAX);
+        return set_err(err, QMTL_EINVAL, "%s: window %d out of range (1..%d)", what, (int)window,
+                       PERIOD_MAX);
     if (kind == BI_EMA && (spec->alpha < 0 || spec->alpha > 1 || isnan(spec->alpha)))
         return set_err(err, QMTL_EINVAL, "%s: alpha %g not in (0, 1]", what, spec->alpha);
     int field = builtin_field_from_name(spec->field);
@@ -491,8 +333,8 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n,
-                           &created, what, err);
+    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n, &created,
+                           what, err);
     json_decref(params);
     if (h > 0 && created &&
         (!(n->bi = calloc(1, sizeof(*n->bi))) || builtin_init(n->bi, kind, window, alpha, field)))
@@ -515,7 +357,7 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(ctx->names[i], spec->name) == 0 &&
+        if (strcmp(host_handle_name(ctx, i), spec->name) == 0 &&
             graph_node(ctx->h->g, ctx->nodes[i])->kind == GRAPH_CUSTOM)
             return set_err(err, QMTL_EINVAL, "%s: name already used in this strategy", what);
     if (!spec->compute)
@@ -537,8 +379,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         return set_err(err, QMTL_EINVAL, "%s: on_missing %d is neither skip nor fail", what,
                        (int)spec->on_missing);
     if (spec->on_late < QMTL_LATE_RECOMPUTE || spec->on_late > QMTL_LATE_SIDE_OUTPUT)
-        return set_err(err, QMTL_EINVAL, "%s: on_late %d is not recompute|ignore|side_output",
-                       what, (int)spec->on_late);
+        return set_err(err, QMTL_EINVAL, "%s: on_late %d is not recompute|ignore|side_output", what,
+                       (int)spec->on_late);
     if (spec->allowed_lateness < 0 || spec->allowed_lateness > 86400L * 366)
         return set_err(err, QMTL_EINVAL, "%s: allowed_lateness %lld out of range", what,
                        (long long)spec->allowed_lateness);
@@ -557,8 +399,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
         params = json_loads(spec->params_json, JSON_REJECT_DUPLICATES, &je);
         if (!params || !json_is_object(params)) {
             json_decref(params);
-            return set_err(err, QMTL_EINVAL, "%s: params_json is not a JSON object: %.80s",
-                           what, params ? "wrong type" : je.text);
+            return set_err(err, QMTL_EINVAL, "%s: params_json is not a JSON object: %.80s", what,
+                           params ? "wrong type" : je.text);
         }
     } else {
         params = json_object();
@@ -569,12 +411,11 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if (spec->on_missing == QMTL_MISSING_FAIL)
         json_object_set_new(params, "qmtl_on_missing", json_string("fail"));
     if (spec->on_late != QMTL_LATE_RECOMPUTE)
-        json_object_set_new(params, "qmtl_on_late",
-                            json_string(spec->on_late == QMTL_LATE_IGNORE ? "ignore"
-                                                                          : "side_output"));
+        json_object_set_new(
+            params, "qmtl_on_late",
+            json_string(spec->on_late == QMTL_LATE_IGNORE ? "ignore" : "side_output"));
     if (spec->allowed_lateness)
-        json_object_set_new(params, "qmtl_allowed_lateness",
-                            json_integer(spec->allowed_lateness));
+        json_object_set_new(params, "qmtl_allowed_lateness", json_integer(spec->allowed_lateness));
     if (spec->state_size)
         json_object_set_new(params, "qmtl_state_size", json_integer((json_int_t)spec->state_size));
     char code[200];
@@ -716,8 +557,8 @@ static qmtl_node api_order_publisher(struct qmtl_ctx *ctx, const struct qmtl_ord
     };
     struct graph_node *n;
     int created;
-    qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : "order_publisher", &n, &created,
-                           what, err);
+    qmtl_node h =
+        add_node(ctx, &d, spec->name ? spec->name : "order_publisher", &n, &created, what, err);
     json_decref(params);
     if (h > 0) {
         n->order_quantity = spec->quantity;
@@ -756,10 +597,9 @@ static double api_config_number(struct qmtl_ctx *ctx, const char *key, double df
 
 static int api_activation(struct qmtl_ctx *ctx, int side, struct qmtl_activation *out)
 {
-    (void)ctx;
-    (void)side;
-    (void)out;
-    return QMTL_ENOENT; /* offline: no world, no activation */
+    if (!ctx || !ctx->h)
+        return QMTL_EINVAL;
+    return gate_get(&ctx_strategy(ctx)->gate, side, out); /* offline: never known */
 }
 
 static int64_t api_now(struct qmtl_ctx *ctx)

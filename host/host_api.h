@@ -17,10 +17,11 @@
  * tags 1..32 of [A-Za-z0-9_.-], 1..100 chars, no duplicates; names <= 200 chars;
  * input handles must be this strategy's; node functions outside setup() give QMTL_ESTATE.
  *
- * Domains and the gate: offline runs are the backtest domain, where every order goes to
- * the strategy's simulated broker and never leaves the process. In any other domain the
- * gate is closed until an activation is known and allows the side (not wired yet in
- * this module: such orders are counted as blocked).
+ * Domains and the gate (host/gate.h): offline runs are the backtest domain, where every
+ * order goes to the strategy's simulated broker and never leaves the process. In dryrun
+ * an order passes the gate to the simulated broker (and the order log); in live it passes
+ * the gate to h->live_sink (none yet: counted as blocked). Orders the gate refuses are
+ * counted in 'blocked'.
  */
 #ifndef QMTL_HOST_HOST_API_H
 #define QMTL_HOST_HOST_API_H
@@ -31,6 +32,7 @@
 #include <stdio.h>
 
 #include "host/broker.h"
+#include "host/gate.h"
 #include "host/graph.h"
 #include "host/scheduler.h"
 
@@ -40,7 +42,7 @@ struct qmtl_ctx {
     struct host *h;
     uint32_t strat;  /* index in h->st */
     uint32_t *nodes; /* handle k (1-based) -> graph index nodes[k - 1] */
-    char **names;    /* handle names ("" when none) */
+    char **names;    /* handle names; NULL = the node's label (see host_handle_name) */
     size_t n, cap;
     int in_setup;
 };
@@ -51,11 +53,12 @@ struct host_strategy {
     const struct qmtl_plugin *desc;
     struct qmtl_ctx ctx;
     struct broker *broker;
-    int stopped;      /* setup failed, or a node failed: nothing of it runs any more */
+    int stopped; /* setup failed, or a node failed: nothing of it runs any more */
     int setup_failed;
-    char error[320];  /* why it stopped */
+    char error[320]; /* why it stopped */
     long signals, orders, fills, blocked;
     long bars_at_stop; /* bars processed when it stopped */
+    struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
 };
 
@@ -96,9 +99,14 @@ struct host {
     host_output_fn on_output;
     void *output_arg;
     int finalized;
-    uint64_t events;    /* items fed */
-    uint64_t unrouted;  /* items that matched no stream */
-    FILE *order_log;    /* optional: one line per order and fill (deterministic text) */
+    uint64_t events;   /* items fed */
+    uint64_t unrouted; /* items that matched no stream */
+    int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
+    FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
+    /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
+    int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
+                     const struct qmtl_order *o);
+    void *live_arg;
 };
 
 void host_options_default(struct host_options *o);
@@ -113,8 +121,8 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
  * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.
  * Also -1 (nothing registered) for a duplicate name or after host_finalize().
  */
-int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path,
-                      size_t *idx, char *err, size_t errlen);
+int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
+                      char *err, size_t errlen);
 
 /* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
 int host_finalize(struct host *h, char *err, size_t errlen);
@@ -129,11 +137,26 @@ int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts
 /* Call on_finish of every strategy still running (once). */
 void host_finish(struct host *h);
 
+/* An activation update for a strategy (from the control plane): applied to its gate and
+ * handed to on_activation when it changed something. 1 applied, 0 ignored, -1 invalid. */
+int host_set_activation(struct host *h, uint32_t strat, const struct qmtl_activation *a);
+
 /* Stop a strategy (reason recorded, on_error called when code < 0). */
 void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *reason);
 
 /* Items its streams received. */
 long host_strategy_bars(const struct host *h, uint32_t strat);
+
+/*
+ * Crash reporting: install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
+ * write one line naming the plugin and the node (or setup()) that was running, then let
+ * the signal kill the process as it would have. 'prefix' starts the line ("qmtl run").
+ * Only one host per process is reported (the last one passed).
+ */
+void host_install_crash_report(struct host *h, const char *prefix);
+
+/* The name handle index i (0-based) was declared with. */
+const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i);
 
 /* The services table given to plugins. */
 const struct qmtl_host *host_api_table(void);

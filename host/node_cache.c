@@ -9,8 +9,8 @@ struct nc_ring *nc_ring_new(uint32_t cap, int64_t interval, const char *upstream
     if (cap < 1)
         cap = 1;
     /* one block: the ring, its values, then its timestamps */
-    struct nc_ring *r = calloc(1, sizeof(*r) + (size_t)cap * (sizeof(struct qmtl_value) +
-                                                              sizeof(int64_t)));
+    struct nc_ring *r =
+        calloc(1, sizeof(*r) + (size_t)cap * (sizeof(struct qmtl_value) + sizeof(int64_t)));
     if (!r)
         return NULL;
     char *mem = (char *)(r + 1);

@@ -35,11 +35,11 @@ enum nc_status {
 };
 
 struct nc_ring {
-    struct qmtl_window w;       /* storage, head, count, cap, interval, upstream_id */
-    int64_t newest;             /* newest bucket; INT64_MIN when empty */
-    struct qmtl_value evicted;  /* pushed out of the full ring by the last in-order append */
+    struct qmtl_window w;      /* storage, head, count, cap, interval, upstream_id */
+    int64_t newest;            /* newest bucket; INT64_MIN when empty */
+    struct qmtl_value evicted; /* pushed out of the full ring by the last in-order append */
     int has_evicted;
-    int shared;                 /* recompute policy: may serve several consumers */
+    int shared; /* recompute policy: may serve several consumers */
 };
 
 /* Bucket of 'ts' for 'interval' (> 0), flooring for negative times. */

@@ -36,6 +36,7 @@ json_t *report_json(const struct runner *r)
         json_object_set_new(o, "bars", json_integer(host_strategy_bars(h, (uint32_t)i)));
         json_object_set_new(o, "signals", json_integer(st->signals));
         json_object_set_new(o, "orders", json_integer(st->orders));
+        json_object_set_new(o, "blocked_orders", json_integer(st->blocked));
         json_object_set_new(o, "trades", json_integer(bs.trades));
         json_object_set_new(o, "pnl", json_real(bs.pnl));
         json_object_set_new(o, "return", json_real(bs.ret));
@@ -50,6 +51,7 @@ json_t *report_json(const struct runner *r)
     json_object_set_new(run, "events", json_integer((json_int_t)r->events));
     json_object_set_new(run, "sources", json_integer((json_int_t)r->n_sources));
     json_object_set_new(run, "skipped_rows", json_integer(r->skipped_rows));
+    json_object_set_new(run, "unrouted", json_integer((json_int_t)h->unrouted));
     json_object_set_new(run, "seconds", json_real(r->replay_s));
     json_object_set_new(run, "events_per_s", json_real(rate((double)r->events, r->replay_s)));
     json_object_set_new(run, "nodes", json_integer((json_int_t)graph_count(h->g)));
@@ -74,8 +76,8 @@ void report_text(FILE *out, const struct runner *r)
         struct broker_stats bs;
         broker_stats(st->broker, &bs);
         fprintf(out, "%-20s %-12s %9ld %8ld %7ld %14.2f %8.2f%% %8.3f %7.2f%%\n", st->name,
-                status_of(st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades,
-                bs.pnl, 100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
+                status_of(st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades, bs.pnl,
+                100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
     }
     fprintf(out,
             "\nrun: %llu events from %zu source(s) in %.3f s (%.0f events/s); %zu nodes, %zu "
@@ -85,6 +87,9 @@ void report_text(FILE *out, const struct runner *r)
             h->s ? (unsigned long long)sched_computes(h->s) : 0ull);
     if (r->skipped_rows)
         fprintf(out, "data: %ld malformed row(s) skipped\n", r->skipped_rows);
+    if (h->unrouted)
+        fprintf(out, "data: %llu event(s) matched no stream input\n",
+                (unsigned long long)h->unrouted);
     for (size_t i = 0; i < h->n_st; i++)
         if (h->st[i]->stopped)
             fprintf(out, "error: %s\n", h->st[i]->error);

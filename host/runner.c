@@ -135,8 +135,8 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, fail_on_csv_errors,
-                          err, errlen);
+        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, fail_on_csv_errors, err,
+                          errlen);
     }
     if (rc)
         return rc;
@@ -183,8 +183,8 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
         char tags[256] = "";
         size_t len = 0;
         for (uint32_t j = 0; j < x->n_tags && len < sizeof(tags); j++)
-            len += (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s", j ? "," : "",
-                                    x->tags[j]);
+            len +=
+                (size_t)snprintf(tags + len, sizeof(tags) - len, "%s%s", j ? "," : "", x->tags[j]);
         const char *who = r->h.st[x->owners[0]]->name;
         if (fail) {
             snprintf(err, errlen, "stream '%s' (tags %s) of strategy '%s': no data source",

@@ -36,10 +36,10 @@ struct runner {
     size_t n_problems;
     struct feed *feed;
     size_t n_sources;
-    char ***source_tags; /* per source: NULL-terminated copies of its tags */
-    double load_s, replay_s;  /* wall time */
-    uint64_t events;          /* data items replayed */
-    long skipped_rows;        /* malformed CSV rows skipped */
+    char ***source_tags;     /* per source: NULL-terminated copies of its tags */
+    double load_s, replay_s; /* wall time */
+    uint64_t events;         /* data items replayed */
+    long skipped_rows;       /* malformed CSV rows skipped */
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);

@@ -59,8 +59,7 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
     return o->ring;
 }
 
-struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err,
-                        size_t errlen)
+struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen)
 {
     struct sched *s = calloc(1, sizeof(*s));
     if (!s)
@@ -139,6 +138,13 @@ uint64_t sched_waves(const struct sched *s)
     return s->waves;
 }
 
+static _Thread_local const struct graph_node *volatile running;
+
+const struct graph_node *sched_running_node(void)
+{
+    return running;
+}
+
 static inline void mark(struct sched *s, uint32_t pos)
 {
     size_t w = pos >> 6;
@@ -154,8 +160,7 @@ static void fail_node(struct sched *s, struct graph_node *n, int code, const cha
         s->h.node_error(s->h.arg, n, code, msg);
 }
 
-static void side_push(struct graph_node *n, uint32_t slot, int64_t ts,
-                      const struct qmtl_value *v)
+static void side_push(struct graph_node *n, uint32_t slot, int64_t ts, const struct qmtl_value *v)
 {
     n->late_side++;
     if (n->n_side == n->cap_side) {
@@ -251,6 +256,8 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     const struct qmtl_value *ev = r->has_evicted ? &r->evicted : NULL;
     for (uint32_t k = 0; k < o->n_cons; k++) {
         struct graph_node *c = o->cons[k].node;
+        if (k + 4 < o->n_cons)
+            __builtin_prefetch(o->cons[k + 4].node, 1);
         if (c->failed || !c->live_owners)
             continue;
         if (c->kind == GRAPH_INDICATOR)
@@ -383,11 +390,21 @@ static void run_node(struct sched *s, struct graph_node *n)
             .ctx = n->ctx,
             .host = s->h.api,
         };
+        running = n;
         int rc = n->compute(&view, &out);
+        running = NULL;
         if (rc < 0) {
             char msg[64];
             snprintf(msg, sizeof(msg), "compute returned %d", rc);
             fail_node(s, n, rc, msg);
+            return;
+        }
+        if (out.type < QMTL_T_NONE || out.type > QMTL_T_JSON ||
+            (out.type == QMTL_T_JSON && !out.as.json)) {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "compute produced an invalid value (type %d)",
+                     (int)out.type);
+            fail_node(s, n, QMTL_EINVAL, msg);
             return;
         }
         break;
@@ -429,7 +446,11 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         uint64_t bits;
         while ((bits = s->pending[w]) != 0) {
             unsigned k = (unsigned)__builtin_ctzll(bits);
-            s->pending[w] = bits & (bits - 1);
+            uint64_t rest = bits & (bits - 1);
+            s->pending[w] = rest;
+            /* wide fan-outs are memory bound: fetch the next pending node early */
+            if (rest)
+                __builtin_prefetch(s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
             run_node(s, s->at[w * 64 + k]);
         }
     }

@@ -44,13 +44,16 @@ struct sched_hooks {
 struct sched;
 
 /* Create after graph_finalize(): allocates every node's caches. NULL on failure. */
-struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err,
-                        size_t errlen);
+struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen);
 void sched_free(struct sched *s);
 
 /* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the
  * node is not a stream. Node failures go to hooks.node_error, not to the return value. */
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v);
+
+/* The custom node whose compute is running on this thread (NULL outside computes): read
+ * by crash reporters (async-signal-safe to read). */
+const struct graph_node *sched_running_node(void);
 
 /* Bucket of the node being computed (or of the last wave). */
 int64_t sched_now(const struct sched *s);

@@ -70,8 +70,9 @@ int synth_gen_init(struct synth_gen *g, int kind, int64_t interval_s, long count
         snprintf(err, errlen, "synthetic source: unknown kind %d", kind);
         return -1;
     }
-    if (interval_s < 1 || interval_s > 86400) {
-        snprintf(err, errlen, "synthetic source: interval %lld out of range 1..86400 s",
+    if (interval_s < 1 || interval_s > 31536000) {
+        snprintf(err, errlen,
+                 "synthetic source: interval %lld out of range 1..31536000 s (one year)",
                  (long long)interval_s);
         return -1;
     }

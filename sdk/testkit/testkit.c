@@ -94,8 +94,8 @@ static int load_params(struct qmtl_testkit *tk, const char *name, const char *ya
     char *key = NULL;
     for (;;) {
         if (!yaml_parser_parse(&p, &ev)) {
-            rc = tk_err(err, QMTL_EINVAL, "testkit: params_yaml:%zu: %s",
-                        p.problem_mark.line + 1, p.problem ? p.problem : "parse error");
+            rc = tk_err(err, QMTL_EINVAL, "testkit: params_yaml:%zu: %s", p.problem_mark.line + 1,
+                        p.problem ? p.problem : "parse error");
             break;
         }
         yaml_event_type_t t = ev.type;
@@ -176,16 +176,15 @@ fail:
 }
 
 struct qmtl_testkit *qmtl_testkit_new(const struct qmtl_plugin *plugin,
-                                      const struct qmtl_testkit_options *opt,
-                                      struct qmtl_err *err)
+                                      const struct qmtl_testkit_options *opt, struct qmtl_err *err)
 {
     if (!plugin || plugin->magic != QMTL_PLUGIN_MAGIC || !plugin->setup || !plugin->name) {
         tk_err(err, QMTL_EINVAL, "testkit: not a valid plugin descriptor");
         return NULL;
     }
     if (plugin->abi_major != QMTL_ABI_MAJOR || plugin->abi_minor > QMTL_ABI_MINOR) {
-        tk_err(err, QMTL_EABI, "testkit: plugin '%s' ABI %u.%u, host supports %d.x",
-               plugin->name, plugin->abi_major, plugin->abi_minor, QMTL_ABI_MAJOR);
+        tk_err(err, QMTL_EABI, "testkit: plugin '%s' ABI %u.%u, host supports %d.x", plugin->name,
+               plugin->abi_major, plugin->abi_minor, QMTL_ABI_MAJOR);
         return NULL;
     }
     return create(plugin, NULL, opt, err);
@@ -272,8 +271,7 @@ int qmtl_testkit_feed_value(struct qmtl_testkit *tk, const char *tag, int64_t ts
 }
 
 int qmtl_testkit_feed_closes(struct qmtl_testkit *tk, const char *tag, int64_t ts0,
-                             int64_t interval, const double *closes, size_t n,
-                             struct qmtl_err *err)
+                             int64_t interval, const double *closes, size_t n, struct qmtl_err *err)
 {
     if (n && !closes)
         return tk_err(err, QMTL_EINVAL, "testkit: closes is NULL");
@@ -299,7 +297,7 @@ static const struct tk_series *find_series(const struct qmtl_testkit *tk, const 
         return NULL;
     const struct qmtl_ctx *ctx = &tk->h.st[0]->ctx;
     for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(ctx->names[i], name) == 0 && ctx->nodes[i] < tk->n_series)
+        if (strcmp(host_handle_name(ctx, i), name) == 0 && ctx->nodes[i] < tk->n_series)
             return &tk->series[ctx->nodes[i]];
     return NULL;
 }
@@ -310,8 +308,8 @@ size_t qmtl_testkit_output_count(const struct qmtl_testkit *tk, const char *node
     return s ? s->n : 0;
 }
 
-int qmtl_testkit_output(const struct qmtl_testkit *tk, const char *node_name, size_t i,
-                        int64_t *ts, struct qmtl_value *out)
+int qmtl_testkit_output(const struct qmtl_testkit *tk, const char *node_name, size_t i, int64_t *ts,
+                        struct qmtl_value *out)
 {
     const struct tk_series *s = find_series(tk, node_name);
     if (!s || i >= s->n)
@@ -341,8 +339,7 @@ size_t qmtl_testkit_order_count(const struct qmtl_testkit *tk)
     return tk ? tk->n_orders : 0;
 }
 
-int qmtl_testkit_order(const struct qmtl_testkit *tk, size_t i, int64_t *ts,
-                       struct qmtl_order *out)
+int qmtl_testkit_order(const struct qmtl_testkit *tk, size_t i, int64_t *ts, struct qmtl_order *out)
 {
     if (!tk || i >= tk->n_orders)
         return QMTL_ENOENT;

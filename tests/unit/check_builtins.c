@@ -44,46 +44,57 @@ struct ind {
 };
 
 static const struct ind inds[] = {
-    {"sma20", "sma", NULL, 20, 0},       {"sma1", "sma", NULL, 1, 0},
-    {"sma_hi", "sma", "high", 7, 0},     {"ema10", "ema", NULL, 10, 0},
-    {"ema_a", "ema", NULL, 4, 0.3},      {"rsi14", "rsi", NULL, 14, 0},
-    {"std20", "stddev", NULL, 20, 0},    {"z20", "zscore", NULL, 20, 0},
-    {"ret1", "returns", NULL, 1, 0},     {"pct3", "pct_change", NULL, 3, 0},
+    {"sma20", "sma", NULL, 20, 0},          {"sma1", "sma", NULL, 1, 0},
+    {"sma_hi", "sma", "high", 7, 0},        {"ema10", "ema", NULL, 10, 0},
+    {"ema_a", "ema", NULL, 4, 0.3},         {"rsi14", "rsi", NULL, 14, 0},
+    {"std20", "stddev", NULL, 20, 0},       {"z20", "zscore", NULL, 20, 0},
+    {"ret1", "returns", NULL, 1, 0},        {"pct3", "pct_change", NULL, 3, 0},
     {"roc5", "rate_of_change", NULL, 5, 0}, {"min7", "rolling_min", NULL, 7, 0},
-    {"max7", "rolling_max", NULL, 7, 0}, {"max1", "rolling_max", NULL, 1, 0},
+    {"max7", "rolling_max", NULL, 7, 0},    {"max1", "rolling_max", NULL, 1, 0},
 };
 #define N_IND (sizeof(inds) / sizeof(inds[0]))
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     static const char *const tags[] = {"X", NULL};
-    qmtl_node px = h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                        .tags = tags, .interval = "1m", .period = 1}, err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags,
+                                                   .interval = "1m", .period = 1},
+                        err);
     if (px < 0)
         return px;
     for (size_t i = 0; i < N_IND; i++) {
-        qmtl_node n = h->indicator(ctx, &(struct qmtl_indicator_spec){
-                                       QMTL_SPEC(qmtl_indicator_spec), .kind = inds[i].kind,
-                                       .name = inds[i].name, .inputs = {px},
-                                       .window = inds[i].window, .alpha = inds[i].alpha,
-                                       .field = inds[i].field}, err);
+        qmtl_node n =
+            h->indicator(ctx,
+                         &(struct qmtl_indicator_spec){
+                             QMTL_SPEC(qmtl_indicator_spec), .kind = inds[i].kind,
+                             .name = inds[i].name, .inputs = {px}, .window = inds[i].window,
+                             .alpha = inds[i].alpha, .field = inds[i].field},
+                         err);
         if (n < 0)
             return n;
     }
-    qmtl_node f = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                    .kind = "sma", .name = "f5", .inputs = {px}, .window = 5},
-                               err);
-    qmtl_node s = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                    .kind = "sma", .name = "s20", .inputs = {px}, .window = 20},
-                               err);
-    qmtl_node x = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                    .kind = "crossover", .name = "cross", .inputs = {f, s}},
+    qmtl_node f =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                                   .name = "f5", .inputs = {px}, .window = 5},
+                     err);
+    qmtl_node s =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                                   .name = "s20", .inputs = {px}, .window = 20},
+                     err);
+    qmtl_node x = h->indicator(ctx,
+                               &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                                             .kind = "crossover", .name = "cross",
+                                                             .inputs = {f, s}},
                                err);
     return x < 0 ? x : QMTL_OK;
 }
 
-static const struct qmtl_plugin strat = {QMTL_PLUGIN_HEADER, .name = "all_builtins",
-                                         .version = "1", .setup = setup};
+static const struct qmtl_plugin strat = {QMTL_PLUGIN_HEADER, .name = "all_builtins", .version = "1",
+                                         .setup = setup};
 
 /* ---- batch definitions: out[i] (NaN = no value at i) */
 
@@ -159,9 +170,9 @@ static void b_std(const double *x, int w, int z, double *out)
 static void b_lag(const double *x, int lag, int roc, double *out)
 {
     for (int i = 0; i < N; i++)
-        out[i] = i < lag || x[i - lag] == 0
-                     ? NAN
-                     : roc ? 100.0 * (x[i] - x[i - lag]) / x[i - lag] : x[i] / x[i - lag] - 1.0;
+        out[i] = i < lag || x[i - lag] == 0 ? NAN
+                 : roc                      ? 100.0 * (x[i] - x[i - lag]) / x[i - lag]
+                                            : x[i] / x[i - lag] - 1.0;
 }
 
 static void b_ext(const double *x, int w, int is_max, double *out)
@@ -236,8 +247,8 @@ static void compare(struct qmtl_testkit *tk, const char *name, const double *wan
         struct qmtl_value v;
         ck_assert_msg(qmtl_testkit_output(tk, name, j, &ts, &v) == QMTL_OK,
                       "%s: missing output %zu (bar %d)", name, j, i);
-        ck_assert_msg(ts == T0 + (int64_t)i * IV, "%s: output %zu at ts %lld, want bar %d", name,
-                      j, (long long)ts, i);
+        ck_assert_msg(ts == T0 + (int64_t)i * IV, "%s: output %zu at ts %lld, want bar %d", name, j,
+                      (long long)ts, i);
         ck_assert_int_eq(v.type, QMTL_T_NUMBER);
         ck_assert_msg(memcmp(&v.as.number, &want[i], sizeof(double)) == 0,
                       "%s bar %d: stream %.17g != batch %.17g", name, i, v.as.number, want[i]);
@@ -254,8 +265,11 @@ START_TEST(test_stream_equals_batch)
     struct qmtl_testkit *tk = qmtl_testkit_new(&strat, NULL, &err);
     ck_assert_msg(tk != NULL, "%s", err.msg);
     for (int i = 0; i < N; i++) {
-        struct qmtl_bar b = {.open = i ? xs[i - 1] : xs[0], .high = hi[i], .low = xs[i] - 1,
-                             .close = xs[i], .volume = 1};
+        struct qmtl_bar b = {.open = i ? xs[i - 1] : xs[0],
+                             .high = hi[i],
+                             .low = xs[i] - 1,
+                             .close = xs[i],
+                             .volume = 1};
         ck_assert_int_eq(qmtl_testkit_feed_bar(tk, "X", T0 + (int64_t)i * IV, &b, &err), 0);
     }
     static double want[N];

@@ -202,6 +202,8 @@ START_TEST(test_synthetic_rejects)
     s.interval_s = 0;
     ck_assert_int_eq(feed_add_synthetic(f, &s, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "interval 0 out of range") != NULL, "%s", err);
+    s.interval_s = 31536001;
+    ck_assert_int_eq(feed_add_synthetic(f, &s, err, sizeof(err)), -1);
     s = spec_of(FEED_SYNTH_GBM, 1, 10);
     s.start_price = -1;
     ck_assert_int_eq(feed_add_synthetic(f, &s, err, sizeof(err)), -1);

@@ -8,9 +8,15 @@
 static uint32_t add(struct graph *g, const char *type, const uint32_t *in, uint32_t n_in,
                     uint32_t owner, int is_private, int *created)
 {
-    struct graph_desc d = {.kind = GRAPH_INDICATOR, .node_type = type, .label = type,
-                           .code_hash = "c", .inputs = in, .n_inputs = n_in, .interval = 60,
-                           .period = 2, .is_private = is_private};
+    struct graph_desc d = {.kind = GRAPH_INDICATOR,
+                           .node_type = type,
+                           .label = type,
+                           .code_hash = "c",
+                           .inputs = in,
+                           .n_inputs = n_in,
+                           .interval = 60,
+                           .period = 2,
+                           .is_private = is_private};
     uint32_t idx;
     char err[200];
     int c;
@@ -38,8 +44,12 @@ START_TEST(test_nodeid_and_sharing)
     ck_assert_uint_eq(strlen(n->id), NODEID_LEN);
     ck_assert_ptr_eq(graph_find(g, n->id), n);
     /* the NodeID is the canonical hash of the fields (checked against common/nodeid) */
-    struct nodeid_fields f = {.node_type = "src", .interval = 60, .period = 2, .params = NULL,
-                              .schema_compat_id = "", .code_hash = "c"};
+    struct nodeid_fields f = {.node_type = "src",
+                              .interval = 60,
+                              .period = 2,
+                              .params = NULL,
+                              .schema_compat_id = "",
+                              .code_hash = "c"};
     char want[NODEID_LEN + 1], err[128];
     ck_assert_int_eq(nodeid_compute(&f, want, err, sizeof(err)), 0);
     ck_assert_str_eq(n->id, want);
@@ -101,8 +111,12 @@ START_TEST(test_cycle_and_unknown)
     uint32_t bad = 99;
     ck_assert_int_eq(graph_set_inputs(g, a, &bad, 1), -1);
     ck_assert_int_eq(graph_set_inputs(g, 99, &a, 1), -1);
-    struct graph_desc d = {.kind = GRAPH_INDICATOR, .node_type = "x", .inputs = &bad,
-                           .n_inputs = 1, .interval = 1, .period = 1};
+    struct graph_desc d = {.kind = GRAPH_INDICATOR,
+                           .node_type = "x",
+                           .inputs = &bad,
+                           .n_inputs = 1,
+                           .interval = 1,
+                           .period = 1};
     uint32_t idx;
     int created;
     ck_assert_int_eq(graph_add(g, &d, 0, &idx, &created, err, sizeof(err)), -1);

@@ -15,10 +15,10 @@ START_TEST(test_parse_interval)
         const char *s;
         int64_t want; /* -1: refused */
     } cases[] = {
-        {"1", 1},       {"60", 60},     {"60s", 60},  {"1m", 60},      {"5M", 300},
-        {"1h", 3600},   {"24h", 86400}, {"86400", 86400}, {"90m", 5400}, {"0", -1},
-        {"0s", -1},     {"86401", -1},  {"25h", -1},  {"1d", -1},      {"", -1},
-        {"m", -1},      {"-5s", -1},    {"5 s", -1},  {"1.5m", -1},    {"99999999999999999999", -1},
+        {"1", 1},     {"60", 60},     {"60s", 60},      {"1m", 60},    {"5M", 300},
+        {"1h", 3600}, {"24h", 86400}, {"86400", 86400}, {"90m", 5400}, {"0", -1},
+        {"0s", -1},   {"86401", -1},  {"25h", -1},      {"1d", -1},    {"", -1},
+        {"m", -1},    {"-5s", -1},    {"5 s", -1},      {"1.5m", -1},  {"99999999999999999999", -1},
     };
     char err[128];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -27,8 +27,8 @@ START_TEST(test_parse_interval)
         if (cases[i].want < 0)
             ck_assert_msg(rc == -1, "'%s' accepted as %lld", cases[i].s, (long long)v);
         else
-            ck_assert_msg(rc == 0 && v == cases[i].want, "'%s': rc %d v %lld (%s)", cases[i].s,
-                          rc, (long long)v, err);
+            ck_assert_msg(rc == 0 && v == cases[i].want, "'%s': rc %d v %lld (%s)", cases[i].s, rc,
+                          (long long)v, err);
     }
     ck_assert_int_eq(host_parse_interval(NULL, NULL, err, sizeof(err)), -1);
 }
@@ -124,8 +124,8 @@ static int probe_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     ss.tags = tags;
     ss.size = 8;
     note(h->stream_input(ctx, &ss, err), err); /* 4 */
-    struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
-                                     .inputs = {px}, .window = 0};
+    struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma", .inputs = {px},
+                                     .window = 0};
     note(h->indicator(ctx, &is, err), err); /* 5: window 0 */
     is.window = 3;
     is.inputs[0] = 77;
@@ -141,7 +141,7 @@ static int probe_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     struct qmtl_node_spec ns = {QMTL_SPEC(qmtl_node_spec), .name = "n", .inputs = {px},
                                 .compute = ident};
     qmtl_node n1 = h->node(ctx, &ns, err);
-    note(n1, err); /* 10: valid */
+    note(n1, err);                     /* 10: valid */
     note(h->node(ctx, &ns, err), err); /* 11: same name */
     ns.name = NULL;
     note(h->node(ctx, &ns, err), err); /* 12: no name */
@@ -170,7 +170,7 @@ static int probe_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     note(h->order_publisher(ctx, &os, err), err); /* 20 */
     struct qmtl_tag_query_spec tq = {QMTL_SPEC(qmtl_tag_query_spec), .query_tags = tags,
                                      .match_mode = 5, .interval = "1m"};
-    note(h->tag_query(ctx, &tq, err), err); /* 21 */
+    note(h->tag_query(ctx, &tq, err), err);     /* 21 */
     note(h->stream_input(ctx, NULL, err), err); /* 22 */
     /* code identity: same function same hash; other function differs; version overrides */
     ns.name = "n2";
@@ -207,8 +207,10 @@ static void probe_start(struct qmtl_ctx *ctx, const struct qmtl_host *h)
 {
     static const char *const tags[] = {"T", NULL};
     struct qmtl_err e = {0};
-    late_rc = h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                         .tags = tags, .interval = "1m"}, &e);
+    late_rc = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"},
+        &e);
 }
 
 static const struct qmtl_plugin probe_plugin = {QMTL_PLUGIN_HEADER, .name = "probe",

@@ -343,6 +343,8 @@ START_TEST(test_branching)
     ck_assert_int_gt(longs, 0);
     ck_assert_int_gt(shorts, 0);
     check_series(tk, "regime", reg, hg, N);
+    /* every signal the order publisher receives counts (and reaches on_signal) */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_output_count(tk, "regime"));
     expect_end(tk, &acct, p[N - 1]);
     qmtl_testkit_free(tk);
 }
@@ -385,6 +387,8 @@ START_TEST(test_multi_indicator)
     }
     ck_assert_msg(seen[0] && seen[1] && seen[2], "data must produce short, flat and long");
     check_series(tk, "score", score, hc, N);
+    /* every signal the order publisher receives counts (and reaches on_signal) */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_output_count(tk, "score"));
     expect_end(tk, &acct, p[N - 1]);
     qmtl_testkit_free(tk);
 }
@@ -469,6 +473,8 @@ START_TEST(test_state_machine_long)
     }
     ck_assert_uint_gt(k, 20);
     ck_assert_uint_eq(qmtl_testkit_output_count(tk, "trend"), k);
+    /* every signal the order publisher receives counts (and reaches on_signal) */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_output_count(tk, "trend"));
     expect_end(tk, &acct, p[N - 1]);
     qmtl_testkit_free(tk);
 }
@@ -523,6 +529,8 @@ START_TEST(test_order_pipeline)
         k++;
     }
     ck_assert_uint_eq(qmtl_testkit_output_count(tk, "sizer"), k);
+    /* every signal the order publisher receives counts (and reaches on_signal) */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_output_count(tk, "sizer"));
     int distinct = 0;
     for (int i = 0; i < 9; i++)
         distinct += sizes[i] > 0;
@@ -597,6 +605,8 @@ START_TEST(test_lagged_correlation)
     /* once per bar, after both symbols delivered it (aligned fan-in), never twice */
     check_series(tk, "lagcorr", corr, hc, N);
     check_series(tk, "follow", follow, hc, N);
+    /* every signal the order publisher receives counts (and reaches on_signal) */
+    ck_assert_uint_eq(qmtl_testkit_signal_count(tk), qmtl_testkit_output_count(tk, "follow"));
     expect_end(tk, &acct, b[N - 1]);
     qmtl_testkit_free(tk);
 }

@@ -60,9 +60,9 @@ START_TEST(test_parse_data_arg)
     ck_assert_ptr_null(ds.tags[2]);
     ck_assert_str_eq(ds.path, "/x/y.csv");
     runner_data_release(&ds);
-    ck_assert_int_eq(runner_parse_data_arg("ETH=gbm:count=500,interval=1,seed=9,vol=0.1", &ds,
-                                           err, sizeof(err)),
-                     0);
+    ck_assert_int_eq(
+        runner_parse_data_arg("ETH=gbm:count=500,interval=1,seed=9,vol=0.1", &ds, err, sizeof(err)),
+        0);
     ck_assert_str_eq(ds.synthetic, "gbm");
     ck_assert_int_eq(ds.count, 500);
     ck_assert_int_eq(ds.interval_s, 1);
@@ -92,8 +92,7 @@ static void run_once(struct runner *r, char **log, size_t *len)
     char err[512];
     ck_assert_int_eq(runner_load_dir(r, dir, err, sizeof(err)), 3);
     struct cfg_data_source ds;
-    ck_assert_int_eq(runner_parse_data_arg("BTC=gbm:count=5000,seed=3", &ds, err, sizeof(err)),
-                     0);
+    ck_assert_int_eq(runner_parse_data_arg("BTC=gbm:count=5000,seed=3", &ds, err, sizeof(err)), 0);
     ck_assert_msg(runner_add_data(r, &ds, NULL, 0, err, sizeof(err)) == 0, "%s", err);
     runner_data_release(&ds);
     ck_assert_msg(runner_start(r, err, sizeof(err)) == 0, "%s", err);

@@ -6,6 +6,7 @@
 #include <qmtl/testkit.h>
 
 #include <check.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +55,11 @@ static const char *const tags_b[] = {"B", NULL};
 static qmtl_node stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *const *tags,
                         const char *iv, int period, struct qmtl_err *err)
 {
-    return h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                    .name = tags[0], .tags = tags, .interval = iv,
-                                    .period = period}, err);
+    return h->stream_input(ctx,
+                           &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = tags[0],
+                                                      .tags = tags, .interval = iv,
+                                                      .period = period},
+                           err);
 }
 
 static int fan_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
@@ -65,8 +68,11 @@ static int fan_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmt
     qmtl_node b = stream(ctx, h, tags_b, "60s", 1, err);
     if (a < 0 || b < 0)
         return QMTL_ERR;
-    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
-                               .inputs = {a, b}, .compute = rec, .flags = g_flags}, err);
+    qmtl_node n =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec", .inputs = {a, b},
+                                         .compute = rec, .flags = g_flags},
+                err);
     return n < 0 ? n : QMTL_OK;
 }
 static const struct qmtl_plugin fan = {QMTL_PLUGIN_HEADER, .name = "fan", .setup = fan_setup};
@@ -131,10 +137,12 @@ static int one_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmt
     qmtl_node a = stream(ctx, h, tags_a, "1m", 2, err);
     if (a < 0)
         return a;
-    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
-                               .inputs = {a}, .compute = rec, .on_missing = g_on_missing,
-                               .period = g_period,
-                               .on_late = g_on_late, .allowed_lateness = g_lateness}, err);
+    qmtl_node n = h->node(
+        ctx,
+        &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec", .inputs = {a},
+                                 .compute = rec, .on_missing = g_on_missing, .period = g_period,
+                                 .on_late = g_on_late, .allowed_lateness = g_lateness},
+        err);
     return n < 0 ? n : QMTL_OK;
 }
 static const struct qmtl_plugin one = {QMTL_PLUGIN_HEADER, .name = "one", .setup = one_setup};
@@ -217,7 +225,7 @@ START_TEST(test_late_policies)
         for (int i = 0; i < 6; i++)
             feed(tk, "A", T0 + 60 * seq[i], seq[i]);
         ck_assert_int_eq(n_calls, 2); /* warm at 4 items, but that one follows a gap */
-        feed(tk, "A", T0 + 180, 42); /* late bucket T0+180, inside the ring */
+        feed(tk, "A", T0 + 180, 42);  /* late bucket T0+180, inside the ring */
         struct graph_node *rn = custom_node(tk);
         if (pol == QMTL_LATE_RECOMPUTE) {
             ck_assert_int_eq(n_calls, 3);
@@ -279,14 +287,17 @@ static int odd_only(const struct qmtl_view *v, struct qmtl_value *out)
 static int chain_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
-    qmtl_node f = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "odd",
-                               .inputs = {a}, .compute = odd_only}, err);
-    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
-                               .inputs = {f}, .compute = rec}, err);
+    qmtl_node f = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "odd",
+                                                   .inputs = {a}, .compute = odd_only},
+                          err);
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                                                   .inputs = {f}, .compute = rec},
+                          err);
     return a < 0 || f < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
 }
-static const struct qmtl_plugin chain = {QMTL_PLUGIN_HEADER, .name = "chain",
-                                         .setup = chain_setup};
+static const struct qmtl_plugin chain = {QMTL_PLUGIN_HEADER, .name = "chain", .setup = chain_setup};
 
 START_TEST(test_no_value_stops)
 {
@@ -321,9 +332,11 @@ static int order_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     static char names[8][8];
     for (int i = 0; i < 8; i++) {
         snprintf(names[i], sizeof(names[i]), "n%d", i);
-        qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                   .name = names[i], .inputs = {a}, .compute = log_a,
-                                   .params_json = params[i], .user = ids[i]}, err);
+        qmtl_node n = h->node(ctx,
+                              &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = names[i],
+                                                       .inputs = {a}, .compute = log_a,
+                                                       .params_json = params[i], .user = ids[i]},
+                              err);
         if (n < 0)
             return n;
         snprintf(ids[i], sizeof(ids[i]), "%s", h->node_id(ctx, n));
@@ -371,23 +384,31 @@ static int share_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
 {
     static const char *const alpha[] = {"alpha", NULL};
     qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
-    qmtl_node m = h->indicator(ctx, &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                    .kind = "sma", .name = "ma", .inputs = {a}, .window = 3},
-                               err);
-    qmtl_node c = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "dbl",
-                               .inputs = {m}, .compute = custom_shared, .tags = alpha,
-                               .code_version = "dbl-1"}, err);
+    qmtl_node m =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                                   .name = "ma", .inputs = {a}, .window = 3},
+                     err);
+    qmtl_node c = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "dbl",
+                                                   .inputs = {m}, .compute = custom_shared,
+                                                   .tags = alpha, .code_version = "dbl-1"},
+                          err);
     return a < 0 || m < 0 || c < 0 ? QMTL_ERR : QMTL_OK;
 }
 
 static int query_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     static const char *const q[] = {"alpha", NULL};
-    qmtl_node t = h->tag_query(ctx, &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec),
-                                    .name = "q", .query_tags = q, .interval = "1m",
-                                    .period = 1}, err);
-    qmtl_node n = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
-                               .inputs = {t}, .compute = rec}, err);
+    qmtl_node t =
+        h->tag_query(ctx,
+                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .name = "q",
+                                                   .query_tags = q, .interval = "1m", .period = 1},
+                     err);
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                                                   .inputs = {t}, .compute = rec},
+                          err);
     return t < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
 }
 
@@ -434,6 +455,197 @@ START_TEST(test_shared_once_and_tag_query)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- tag query modes, cycles */
+
+static int tagged_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const xy[] = {"x", "y", NULL};
+    static const char *const x[] = {"x", NULL};
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node n1 = h->node(ctx,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "xy",
+                                                    .inputs = {a}, .compute = custom_shared,
+                                                    .tags = xy, .params_json = "{\"k\":1}"},
+                           err);
+    qmtl_node n2 = h->node(ctx,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "x",
+                                                    .inputs = {a}, .compute = custom_shared,
+                                                    .tags = x, .params_json = "{\"k\":2}"},
+                           err);
+    return a < 0 || n1 < 0 || n2 < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static int g_mode;
+static int mode_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const q[] = {"x", "y", NULL};
+    qmtl_node t =
+        h->tag_query(ctx,
+                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .query_tags = q,
+                                                   .match_mode = g_mode, .interval = "1m"},
+                     err);
+    return t < 0 ? t : QMTL_OK;
+}
+
+static const struct qmtl_plugin tagged = {QMTL_PLUGIN_HEADER, .name = "tagged",
+                                          .setup = tagged_setup};
+static const struct qmtl_plugin moder = {QMTL_PLUGIN_HEADER, .name = "moder", .setup = mode_setup};
+
+START_TEST(test_tag_query_match_modes)
+{
+    for (g_mode = 0; g_mode < 2; g_mode++) {
+        struct host h;
+        char err[256];
+        host_init(&h, NULL);
+        ck_assert_int_eq(host_add_strategy(&h, &tagged, NULL, NULL, err, sizeof(err)), 0);
+        ck_assert_int_eq(host_add_strategy(&h, &moder, NULL, NULL, err, sizeof(err)), 0);
+        ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+        struct graph_node *q = NULL;
+        for (uint32_t k = 0; k < graph_count(h.g); k++)
+            if (graph_node(h.g, k)->kind == GRAPH_TAG_QUERY)
+                q = graph_node(h.g, k);
+        ck_assert_ptr_nonnull(q);
+        /* any: both tagged nodes; all: only the one carrying x and y */
+        ck_assert_uint_eq(q->n_in, g_mode == QMTL_MATCH_ANY ? 2 : 1);
+        if (g_mode == QMTL_MATCH_ALL)
+            ck_assert_str_eq(graph_node(h.g, q->in[0])->label, "xy");
+        host_release(&h);
+    }
+}
+END_TEST
+
+static int loop_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const q[] = {"loop", NULL};
+    qmtl_node t = h->tag_query(ctx,
+                               &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec),
+                                                             .query_tags = q, .interval = "1m"},
+                               err);
+    /* its consumer carries the tag it queries: a cycle through the query */
+    qmtl_node n =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "me", .inputs = {t},
+                                         .compute = custom_shared, .tags = q},
+                err);
+    return t < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin looper = {QMTL_PLUGIN_HEADER, .name = "looper",
+                                          .setup = loop_setup};
+
+START_TEST(test_cycle_through_tag_query)
+{
+    struct host h;
+    char err[256];
+    host_init(&h, NULL);
+    ck_assert_int_eq(host_add_strategy(&h, &looper, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "cycle through node") != NULL, "%s", err);
+    host_release(&h);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- invalid results */
+
+static int bad_type(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)v;
+    out->type = 42;
+    return QMTL_OK;
+}
+
+static int bad_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "bad",
+                                                   .inputs = {a}, .compute = bad_type},
+                          err);
+    return a < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin bad_plugin = {QMTL_PLUGIN_HEADER, .name = "badtype",
+                                              .setup = bad_setup};
+
+START_TEST(test_invalid_result_stops)
+{
+    struct qmtl_testkit *tk = tk_new(&bad_plugin);
+    struct qmtl_err err = {0};
+    ck_assert_int_eq(qmtl_testkit_feed_value(tk, "A", T0, 1, &err), QMTL_ERR);
+    ck_assert_msg(strstr(err.msg, "plugin 'badtype': node 'bad'") &&
+                      strstr(err.msg, "invalid value (type 42)"),
+                  "%s", err.msg);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- no allocation */
+
+static int alloc_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node m =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                                   .inputs = {a}, .window = 20},
+                     err);
+    qmtl_node mx = h->indicator(ctx,
+                                &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                                              .kind = "rolling_max", .inputs = {a},
+                                                              .window = 7},
+                                err);
+    qmtl_node x = h->indicator(ctx,
+                               &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                                             .kind = "crossover", .inputs = {a, m}},
+                               err);
+    qmtl_node c = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "rec",
+                                                   .inputs = {mx}, .compute = rec, .period = 5},
+                          err);
+    qmtl_node sg =
+        h->signal(ctx, &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec), .input = x}, err);
+    qmtl_node o = h->order_publisher(
+        ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg}, err);
+    return a < 0 || m < 0 || mx < 0 || x < 0 || c < 0 || sg < 0 || o < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin alloc_plugin = {QMTL_PLUGIN_HEADER, .name = "alloc",
+                                                .setup = alloc_setup};
+
+/* The numeric path (rings, built-ins, custom node, signal, orders, broker) allocates
+ * nothing per event once the routes exist. */
+START_TEST(test_no_allocation_per_event)
+{
+    struct host h;
+    char err[256];
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &alloc_plugin, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+    const char *tags[] = {"A"};
+    double px = 100;
+    uint64_t s = 7;
+    struct qmtl_value v = qmtl_number(0);
+    for (int i = 0; i < 200; i++) { /* warm-up: routes, broker symbols, first orders */
+        s = s * 6364136223846793005ull + 1;
+        px += (double)(s >> 40) / (1 << 24) - 0.5;
+        v.as.number = px;
+        host_feed(&h, tags, 1, T0 + 60 * i, &v);
+    }
+    n_calls = 0;
+    struct mallinfo2 m0 = mallinfo2();
+    long orders0 = h.st[0]->orders;
+    for (int i = 200; i < 20200; i++) {
+        s = s * 6364136223846793005ull + 1;
+        px += (double)(s >> 40) / (1 << 24) - 0.5;
+        v.as.number = px;
+        host_feed(&h, tags, 1, T0 + 60 * i, &v);
+    }
+    struct mallinfo2 m1 = mallinfo2();
+    ck_assert_int_gt(h.st[0]->orders - orders0, 100); /* the order path did run */
+    ck_assert_int_gt(n_calls, 1000);
+    ck_assert_msg(m1.uordblks == m0.uordblks, "heap in use moved by %ld bytes over 20000 events",
+                  (long)(m1.uordblks - m0.uordblks));
+    host_release(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -448,6 +660,10 @@ int main(void)
     tcase_add_test(tc, test_no_value_stops);
     tcase_add_test(tc, test_order_by_node_id);
     tcase_add_test(tc, test_shared_once_and_tag_query);
+    tcase_add_test(tc, test_no_allocation_per_event);
+    tcase_add_test(tc, test_invalid_result_stops);
+    tcase_add_test(tc, test_tag_query_match_modes);
+    tcase_add_test(tc, test_cycle_through_tag_query);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

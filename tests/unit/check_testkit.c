@@ -24,18 +24,18 @@ static int fills_seen, signals_seen, started, finished;
 static int slice_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     static const char *const tags[] = {"BTC", NULL};
-    qmtl_node px = h->stream_input(
-        ctx,
-        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price", .tags = tags,
-                                   .interval = "60s", .period = 1},
-        err);
+    qmtl_node px =
+        h->stream_input(ctx,
+                        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .name = "price",
+                                                   .tags = tags, .interval = "60s", .period = 1},
+                        err);
     if (px < 0)
         return px;
-    qmtl_node ma = h->indicator(ctx,
-                                &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
-                                                              .kind = "sma", .name = "ma",
-                                                              .inputs = {px}, .window = 3},
-                                err);
+    qmtl_node ma =
+        h->indicator(ctx,
+                     &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                                   .name = "ma", .inputs = {px}, .window = 3},
+                     err);
     if (ma < 0)
         return ma;
     qmtl_node sp = h->node(ctx,
@@ -45,18 +45,18 @@ static int slice_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
                            err);
     if (sp < 0)
         return sp;
-    qmtl_node sig = h->signal(ctx,
-                              &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec),
-                                                         .name = "sig", .input = sp,
-                                                         .buy_above = 0.5, .sell_below = -0.5},
-                              err);
+    qmtl_node sig =
+        h->signal(ctx,
+                  &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec), .name = "sig",
+                                             .input = sp, .buy_above = 0.5, .sell_below = -0.5},
+                  err);
     if (sig < 0)
         return sig;
-    qmtl_node op = h->order_publisher(
-        ctx,
-        &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders", .signal = sig,
-                                  .quantity = 10},
-        err);
+    qmtl_node op =
+        h->order_publisher(ctx,
+                           &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .name = "orders",
+                                                     .signal = sig, .quantity = 10},
+                           err);
     return op < 0 ? op : QMTL_OK;
 }
 
@@ -68,8 +68,8 @@ static void on_fill(struct qmtl_ctx *ctx, const struct qmtl_host *h, const struc
     fills_seen++;
 }
 
-static void on_signal(struct qmtl_ctx *ctx, const struct qmtl_host *h,
-                      const struct qmtl_signal *s, int64_t ts)
+static void on_signal(struct qmtl_ctx *ctx, const struct qmtl_host *h, const struct qmtl_signal *s,
+                      int64_t ts)
 {
     (void)ctx;
     (void)h;
@@ -92,10 +92,9 @@ static void on_finish(struct qmtl_ctx *ctx, const struct qmtl_host *h)
     finished++;
 }
 
-static const struct qmtl_plugin slice = {QMTL_PLUGIN_HEADER, .name = "slice", .version = "1",
-                                         .setup = slice_setup, .on_start = on_start,
-                                         .on_finish = on_finish, .on_fill = on_fill,
-                                         .on_signal = on_signal};
+static const struct qmtl_plugin slice = {
+    QMTL_PLUGIN_HEADER,   .name = "slice",        .version = "1",     .setup = slice_setup,
+    .on_start = on_start, .on_finish = on_finish, .on_fill = on_fill, .on_signal = on_signal};
 
 START_TEST(test_thin_slice)
 {
@@ -161,8 +160,8 @@ START_TEST(test_load_so_with_params)
     char path[512];
     snprintf(path, sizeof(path), "%s/fixtures/rt_slice.so", b && *b ? b : "build");
     struct qmtl_err err = {0};
-    struct qmtl_testkit_options opt = {.size = sizeof(opt), .initial_cash = 1000,
-                                       .params_yaml = "window: 2\n"};
+    struct qmtl_testkit_options opt = {
+        .size = sizeof(opt), .initial_cash = 1000, .params_yaml = "window: 2\n"};
     struct qmtl_testkit *tk = qmtl_testkit_load(path, &opt, &err);
     ck_assert_msg(tk != NULL, "%s", err.msg);
     const double closes[] = {10, 12, 11, 11, 13};
@@ -215,12 +214,19 @@ static int json_reader(const struct qmtl_view *v, struct qmtl_value *out)
 static int json_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     static const char *const tags[] = {"J", NULL};
-    qmtl_node px = h->stream_input(ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec),
-                                        .tags = tags, .interval = "1s"}, err);
-    qmtl_node j = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "json",
-                               .inputs = {px}, .compute = json_node}, err);
-    qmtl_node r = h->node(ctx, &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "cmp",
-                               .inputs = {j}, .period = 2, .compute = json_reader}, err);
+    qmtl_node px = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        err);
+    qmtl_node j = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "json",
+                                                   .inputs = {px}, .compute = json_node},
+                          err);
+    qmtl_node r =
+        h->node(ctx,
+                &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "cmp", .inputs = {j},
+                                         .period = 2, .compute = json_reader},
+                err);
     return px < 0 || j < 0 || r < 0 ? QMTL_ERR : QMTL_OK;
 }
 
