@@ -6,7 +6,6 @@
 #include "log.h"
 #include "nodeid.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,8 +33,8 @@ static int get_int(const json_t *node, const char *key, int64_t *out, char *err,
         errno = 0;
         long long x = strtoll(s, &end, 10);
         if (end == s || *end || errno) {
-            snprintf(err, errlen, "nodes[%zu]: field '%s': expected an integer, got \"%.40s\"",
-                     idx, key, s);
+            snprintf(err, errlen, "nodes[%zu]: field '%s': expected an integer, got \"%.40s\"", idx,
+                     key, s);
             return -1;
         }
         *out = x;
@@ -51,8 +50,8 @@ static int get_int(const json_t *node, const char *key, int64_t *out, char *err,
 }
 
 /* An optional string field; "" when absent or null. */
-static int get_str(const json_t *node, const char *key, const char **out, int required,
-                   char *err, size_t errlen, size_t idx)
+static int get_str(const json_t *node, const char *key, const char **out, int required, char *err,
+                   size_t errlen, size_t idx)
 {
     const json_t *v = json_object_get(node, key);
     *out = "";
@@ -80,8 +79,8 @@ static int get_str(const json_t *node, const char *key, const char **out, int re
 }
 
 /* A list of strings (null entries skipped) into a malloc'd array of borrowed pointers. */
-static int get_list(const json_t *node, const char *key, const char ***out, size_t *n,
-                    size_t max, char *err, size_t errlen, size_t idx)
+static int get_list(const json_t *node, const char *key, const char ***out, size_t *n, size_t max,
+                    char *err, size_t errlen, size_t idx)
 {
     const json_t *v = json_object_get(node, key), *e;
     size_t i;
@@ -104,8 +103,9 @@ static int get_list(const json_t *node, const char *key, const char ***out, size
         if (json_is_null(e))
             continue;
         if (!json_is_string(e) || strlen(json_string_value(e)) > DM_MAX_ID_LEN) {
-            snprintf(err, errlen, "nodes[%zu]: field '%s'[%zu]: expected a string of at most %d bytes",
-                     idx, key, i, DM_MAX_ID_LEN);
+            snprintf(err, errlen,
+                     "nodes[%zu]: field '%s'[%zu]: expected a string of at most %d bytes", idx, key,
+                     i, DM_MAX_ID_LEN);
             return -1;
         }
         if (*json_string_value(e))
@@ -124,8 +124,7 @@ static const char *first_str(const json_t *obj, const char *const *keys)
     return NULL;
 }
 
-static int parse_node(const json_t *jn, struct dm_dag_node *n, size_t idx, char *err,
-                      size_t errlen)
+static int parse_node(const json_t *jn, struct dm_dag_node *n, size_t idx, char *err, size_t errlen)
 {
     if (!json_is_object(jn)) {
         snprintf(err, errlen, "nodes[%zu]: expected an object", idx);
@@ -136,7 +135,8 @@ static int parse_node(const json_t *jn, struct dm_dag_node *n, size_t idx, char 
         get_str(jn, "code_hash", &n->code_hash, 1, err, errlen, idx) < 0 ||
         get_str(jn, "schema_compat_id", &n->schema_compat_id, 0, err, errlen, idx) < 0)
         return -1;
-    if (!*n->schema_compat_id && get_str(jn, "schema_id", &n->schema_compat_id, 0, err, errlen, idx) < 0)
+    if (!*n->schema_compat_id &&
+        get_str(jn, "schema_id", &n->schema_compat_id, 0, err, errlen, idx) < 0)
         return -1;
     if (get_int(jn, "interval", &n->interval, err, errlen, idx) < 0 ||
         get_int(jn, "period", &n->period, err, errlen, idx) < 0 ||
@@ -181,8 +181,8 @@ int dm_dag_parse(json_t *dag, struct dm_dag *out, char *err, size_t errlen)
         return -1;
     }
     if (json_array_size(nodes) > DM_MAX_NODES) {
-        snprintf(err, errlen, "dag: %zu nodes, more than the limit of %d",
-                 json_array_size(nodes), DM_MAX_NODES);
+        snprintf(err, errlen, "dag: %zu nodes, more than the limit of %d", json_array_size(nodes),
+                 DM_MAX_NODES);
         return -1;
     }
     out->root = json_incref(dag);
@@ -273,7 +273,8 @@ int dm_topo_order(const struct dm_dag *d, size_t *order, char *err, size_t errle
         goto oom;
     for (size_t i = 0; i < n; i++) {
         if (index_find(&ix, d->nodes[i].node_id, i) != SIZE_MAX) {
-            snprintf(err, errlen, "dag: duplicate node_id '%s' (nodes[%zu])", d->nodes[i].node_id, i);
+            snprintf(err, errlen, "dag: duplicate node_id '%s' (nodes[%zu])", d->nodes[i].node_id,
+                     i);
             free(ix.slot);
             return -1;
         }
@@ -325,128 +326,6 @@ int dm_topo_order(const struct dm_dag *d, size_t *order, char *err, size_t errle
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;
-}
-
-/* ---------------------------------------------------------------- topic naming */
-
-static void trim_copy(const char *in, char *out, size_t outlen, int (*keep)(int), int map_to,
-                      int lower, const char *trim)
-{
-    size_t j = 0;
-    for (const char *p = in ? in : ""; *p && j + 1 < outlen; p++) {
-        int c = lower ? tolower((unsigned char)*p) : (unsigned char)*p;
-        if (keep(c))
-            out[j++] = (char)c;
-        else if (map_to)
-            out[j++] = (char)map_to;
-    }
-    out[j] = '\0';
-    size_t a = 0;
-    while (out[a] && strchr(trim, out[a]))
-        a++;
-    while (j > a && strchr(trim, out[j - 1]))
-        j--;
-    memmove(out, out + a, j - a);
-    out[j - a] = '\0';
-}
-
-static int keep_lower(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-static int keep_name(int c)
-{
-    return isascii(c) && (isalnum(c) || c == '-' || c == '_');
-}
-
-static int keep_version(int c)
-{
-    return keep_name(c) || c == '.';
-}
-
-void dm_sanitize_segment(const char *in, char *out, size_t outlen)
-{
-    trim_copy(in, out, outlen, keep_lower, '-', 1, "-_");
-}
-
-void dm_asset_name(const char *first_tag, char *out, size_t outlen)
-{
-    trim_copy(first_tag, out, outlen, keep_lower, 0, 1, "");
-    if (!out[0])
-        snprintf(out, outlen, "any");
-}
-
-void dm_normalize_version(const char *in, char *out, size_t outlen)
-{
-    trim_copy(in, out, outlen, keep_version, '-', 0, "-_.");
-    if (!out[0])
-        snprintf(out, outlen, "v1");
-}
-
-const char *dm_normalize_domain(const char *in)
-{
-    static const char *const map[][2] = {
-        {"backtest", "backtest"}, {"backtesting", "backtest"}, {"compute", "backtest"},
-        {"computeonly", "backtest"}, {"offline", "backtest"}, {"sandbox", "backtest"},
-        {"sim", "backtest"}, {"simulation", "backtest"}, {"simulated", "backtest"},
-        {"validate", "backtest"}, {"validation", "backtest"}, {"dryrun", "dryrun"},
-        {"dryrunmode", "dryrun"}, {"papermode", "dryrun"}, {"paper", "dryrun"},
-        {"papertrade", "dryrun"}, {"papertrading", "dryrun"}, {"papertrader", "dryrun"},
-        {"live", "live"}, {"active", "live"}, {"prod", "live"}, {"production", "live"},
-        {"shadow", "shadow"},
-    };
-    char key[32];
-    size_t j = 0;
-    for (const char *p = in ? in : ""; *p && j + 1 < sizeof(key); p++)
-        if (!isspace((unsigned char)*p) && *p != '_' && *p != '-')
-            key[j++] = (char)tolower((unsigned char)*p);
-    key[j] = '\0';
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(key, map[i][0]) == 0)
-            return map[i][1];
-    return "backtest";
-}
-
-char *dm_topic_pick(const char *world, const char *domain, const char *first_tag,
-                    const char *node_type, const char *code_hash, const char *version,
-                    dm_topic_exists_fn exists, void *arg)
-{
-    char w[65], dom[33], asset[65], type[65], ver[33], ch[129], prefix[100] = "";
-    dm_sanitize_segment(world, w, sizeof(w));
-    dm_sanitize_segment(domain, dom, sizeof(dom));
-    dm_asset_name(first_tag, asset, sizeof(asset));
-    trim_copy(node_type, type, sizeof(type), keep_name, '-', 0, "");
-    trim_copy(code_hash, ch, sizeof(ch), keep_name, '-', 0, "");
-    dm_normalize_version(version, ver, sizeof(ver));
-    if (w[0] && dom[0])
-        snprintf(prefix, sizeof(prefix), "%s.%s.", w, dom);
-    size_t len = strlen(ch);
-    char *name = NULL;
-    for (size_t n = 6;; n += 2) {
-        int k = (int)(n < len ? n : len);
-        if (asprintf(&name, "%s%s_%s_%.*s_%s", prefix, asset, type, k, ch, ver) < 0)
-            return NULL;
-        int rc = exists(name, arg);
-        if (rc == 0)
-            return name;
-        free(name);
-        if (rc < 0)
-            return NULL;
-        if ((size_t)k >= len)
-            break;
-    }
-    for (int i = 1; i <= 10000; i++) {
-        if (asprintf(&name, "%s%s_%s_%s_%s-%d", prefix, asset, type, ch, ver, i) < 0)
-            return NULL;
-        int rc = exists(name, arg);
-        if (rc == 0)
-            return name;
-        free(name);
-        if (rc < 0)
-            return NULL;
-    }
-    return NULL;
 }
 
 /* ---------------------------------------------------------------- the diff */
@@ -506,9 +385,9 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
 {
     for (size_t k = 0; k < dag->n; k++) {
         const struct dm_dag_node *n = &dag->nodes[order[k]];
-        struct dm_node rec = {(char *)n->node_id, (char *)n->node_type, n->interval, n->period,
-                              (char *)n->code_hash, (char *)n->schema_compat_id,
-                              (char **)n->tags, n->n_tags};
+        struct dm_node rec = {
+            (char *)n->node_id,   (char *)n->node_type,        n->interval,      n->period,
+            (char *)n->code_hash, (char *)n->schema_compat_id, (char **)n->tags, n->n_tags};
         if (dm_store_put_node(s, &rec) < 0)
             return -1;
         char ck[NODEID_LEN + 1];
@@ -529,9 +408,17 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
                                       n->node_type, n->code_hash, c->version, store_exists, s);
             if (!topics[k])
                 return -1;
-            struct dm_queue nq = {topics[k], (char *)n->node_id, ck, (char *)c->world,
-                                  (char *)c->domain, (char *)c->as_of, (char *)c->partition,
-                                  (char *)c->version, n->interval, (char *)c->strategy, 0};
+            struct dm_queue nq = {topics[k],
+                                  (char *)n->node_id,
+                                  ck,
+                                  (char *)c->world,
+                                  (char *)c->domain,
+                                  (char *)c->as_of,
+                                  (char *)c->partition,
+                                  (char *)c->version,
+                                  n->interval,
+                                  (char *)c->strategy,
+                                  0};
             if (dm_store_add_queue(s, &nq) < 0)
                 return -1;
             st->new_nodes++;
@@ -542,9 +429,12 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
     }
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c->strategy);
-    struct dm_strategy reg = {c->strategy, sentinel, c->world, c->domain, c->as_of, c->partition,
-                              c->version, nodeid_crc32_ids(ids, dag->n), ids,
-                              (const char *const *)topics, dag->n};
+    struct dm_strategy reg = {c->strategy, sentinel,
+                              c->world,    c->domain,
+                              c->as_of,    c->partition,
+                              c->version,  nodeid_crc32_ids(ids, dag->n),
+                              ids,         (const char *const *)topics,
+                              dag->n};
     return dm_store_put_strategy(s, &reg);
 }
 
@@ -600,9 +490,9 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     }
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c.strategy);
-    *reply = json_pack("{s:O, s:s, s:I, s:s, s:I, s:I}", "queue_map", qmap, "sentinel_id",
-                       sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n), "version",
-                       c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
+    *reply = json_pack("{s:O, s:s, s:I, s:s, s:I, s:I}", "queue_map", qmap, "sentinel_id", sentinel,
+                       "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n), "version", c.version,
+                       "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
                        (json_int_t)st.reused_nodes);
     rc = *reply ? 0 : DM_DIFF_ESTORE;
     if (rc == 0)

@@ -27,6 +27,7 @@
 #define QMTL_DAGMANAGER_DM_DIFF_H
 
 #include "dagmanager/dm_store.h"
+#include "dagmanager/dm_topic.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -67,23 +68,6 @@ void dm_dag_release(struct dm_dag *d);
 /* Kahn order into order[0..d->n) (indexes into d->nodes). -1 with err on a cycle. */
 int dm_topo_order(const struct dm_dag *d, size_t *order, char *err, size_t errlen);
 
-/* Topic pieces (exposed for tests). Each writes a NUL-terminated result into out. */
-/* world/domain: lowercase, [a-z0-9_-] kept, everything else -> '-', '-'/'_' trimmed. */
-void dm_sanitize_segment(const char *in, char *out, size_t outlen);
-/* First tag lowercased, filtered to [a-z0-9_-]; "any" when that is empty or no tag. */
-void dm_asset_name(const char *first_tag, char *out, size_t outlen);
-/* [A-Za-z0-9._-] kept, others -> '-', then '-', '_', '.' trimmed; "v1" when empty. */
-void dm_normalize_version(const char *in, char *out, size_t outlen);
-/* Execution domain aliases -> backtest|dryrun|live|shadow (unknown or empty: backtest). */
-const char *dm_normalize_domain(const char *in);
-
-/* Pick the topic for a new queue; exists() answers 1 taken, 0 free, <0 error.
- * Returns a malloc'd name, or NULL (error, or 10000 suffixes all taken). */
-typedef int (*dm_topic_exists_fn)(const char *topic, void *arg);
-char *dm_topic_pick(const char *world, const char *domain, const char *first_tag,
-                    const char *node_type, const char *code_hash, const char *version,
-                    dm_topic_exists_fn exists, void *arg);
-
 struct dm_diff_stats {
     size_t new_nodes;
     size_t reused_nodes;
@@ -93,7 +77,7 @@ struct dm_diff_stats {
 #define DM_DIFF_ESTORE (-2)  /* store failure (HTTP 500) */
 
 /* Run a diff. On 0, *reply is a new reference owned by the caller. stats may be NULL. */
-int dm_diff(struct dm_store *s, const json_t *request, json_t **reply,
-            struct dm_diff_stats *stats, char *err, size_t errlen);
+int dm_diff(struct dm_store *s, const json_t *request, json_t **reply, struct dm_diff_stats *stats,
+            char *err, size_t errlen);
 
 #endif

@@ -24,7 +24,7 @@
 
 enum route { R_DIFF, R_BY_TAG, R_NODES, R_STATUS, R_HEALTH, R_METRICS, R_OTHER, R_COUNT };
 static const char *const route_names[R_COUNT] = {"diff",   "queues_by_tag", "nodes", "status",
-                                                  "health", "metrics",       "other"};
+                                                 "health", "metrics",       "other"};
 
 struct dm_server {
     struct event_base *base;
@@ -84,8 +84,8 @@ static void route_diff(struct dm_server *s, struct evhttp_request *req)
     json_t *body = json_loadb(data, len, 0, &je);
     if (!body) {
         s->diff_failures++;
-        snprintf(err, sizeof(err), "invalid JSON body at line %d column %d: %s", je.line,
-                 je.column, je.text);
+        snprintf(err, sizeof(err), "invalid JSON body at line %d column %d: %s", je.line, je.column,
+                 je.text);
         reply_error(s, req, 400, "bad_json", err);
         return;
     }
@@ -164,11 +164,11 @@ static void route_by_tag(struct dm_server *s, struct evhttp_request *req)
         } else {
             json_t *arr = json_array();
             for (size_t i = 0; i < n; i++)
-                json_array_append_new(
-                    arr, json_pack("{s:s, s:b, s:s, s:I, s:s, s:s}", "queue", qs[i].topic,
-                                   "global", 0, "node_id", qs[i].node_id, "interval",
-                                   (json_int_t)qs[i].interval, "world_id", qs[i].world,
-                                   "execution_domain", qs[i].domain));
+                json_array_append_new(arr,
+                                      json_pack("{s:s, s:b, s:s, s:I, s:s, s:s}", "queue",
+                                                qs[i].topic, "global", 0, "node_id", qs[i].node_id,
+                                                "interval", (json_int_t)qs[i].interval, "world_id",
+                                                qs[i].world, "execution_domain", qs[i].domain));
             dm_queues_free(qs, n);
             reply_json(s, req, 200, json_pack("{s:o}", "queues", arr));
         }
@@ -206,19 +206,17 @@ static void route_node(struct dm_server *s, struct evhttp_request *req, const ch
             for (size_t i = 0; i < nq; i++)
                 json_array_append_new(
                     queues,
-                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "queue",
-                              qs[i].topic, "world_id", qs[i].world, "execution_domain",
-                              qs[i].domain, "as_of", qs[i].as_of, "partition", qs[i].partition,
-                              "compute_key", qs[i].compute_key, "version", qs[i].version,
-                              "created_by", qs[i].created_by, "created_at",
-                              (json_int_t)qs[i].created_at));
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "queue", qs[i].topic,
+                              "world_id", qs[i].world, "execution_domain", qs[i].domain, "as_of",
+                              qs[i].as_of, "partition", qs[i].partition, "compute_key",
+                              qs[i].compute_key, "version", qs[i].version, "created_by",
+                              qs[i].created_by, "created_at", (json_int_t)qs[i].created_at));
             reply_json(s, req, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "node_id",
                                  n.node_id, "node_type", n.node_type, "interval",
                                  (json_int_t)n.interval, "period", (json_int_t)n.period,
-                                 "code_hash", n.code_hash, "schema_compat_id",
-                                 n.schema_compat_id, "tags", tags, "queues", queues,
-                                 "strategies", sa));
+                                 "code_hash", n.code_hash, "schema_compat_id", n.schema_compat_id,
+                                 "tags", tags, "queues", queues, "strategies", sa));
         }
         dm_queues_free(qs, nq);
         dm_strings_free(strats, ns);
@@ -247,8 +245,9 @@ static void route_health(struct dm_server *s, struct evhttp_request *req)
     if (dm_store_ping(s->store) == 0)
         reply_json(s, req, 200, json_pack("{s:s}", "status", "ok"));
     else
-        reply_json(s, req, 503,
-                   json_pack("{s:s, s:s}", "status", "error", "store", dm_store_last_error(s->store)));
+        reply_json(
+            s, req, 503,
+            json_pack("{s:s, s:s}", "status", "error", "store", dm_store_last_error(s->store)));
 }
 
 static void route_metrics(struct dm_server *s, struct evhttp_request *req)
@@ -261,8 +260,8 @@ static void route_metrics(struct dm_server *s, struct evhttp_request *req)
     evbuffer_add_printf(b, "# HELP dagmanager_http_requests_total HTTP requests by route.\n"
                            "# TYPE dagmanager_http_requests_total counter\n");
     for (int r = 0; r < R_COUNT; r++)
-        evbuffer_add_printf(b, "dagmanager_http_requests_total{route=\"%s\"} %lu\n",
-                            route_names[r], s->requests[r]);
+        evbuffer_add_printf(b, "dagmanager_http_requests_total{route=\"%s\"} %lu\n", route_names[r],
+                            s->requests[r]);
     evbuffer_add_printf(b,
                         "# HELP dagmanager_http_errors_total Error replies by class.\n"
                         "# TYPE dagmanager_http_errors_total counter\n"
@@ -340,13 +339,26 @@ static void dispatch(struct evhttp_request *req, void *arg)
         return;
     }
     switch (r) {
-    case R_DIFF: route_diff(s, req); break;
-    case R_BY_TAG: route_by_tag(s, req); break;
-    case R_NODES: route_node(s, req, path + 7); break;
-    case R_STATUS: route_status(s, req); break;
-    case R_HEALTH: route_health(s, req); break;
-    case R_METRICS: route_metrics(s, req); break;
-    default: break;
+    case R_DIFF:
+        route_diff(s, req);
+        break;
+    case R_BY_TAG:
+        route_by_tag(s, req);
+        break;
+    case R_NODES:
+        route_node(s, req, path + 7);
+        break;
+    case R_STATUS:
+        route_status(s, req);
+        break;
+    case R_HEALTH:
+        route_health(s, req);
+        break;
+    case R_METRICS:
+        route_metrics(s, req);
+        break;
+    default:
+        break;
     }
 }
 
@@ -372,8 +384,8 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
     evhttp_set_max_headers_size(s->http, DM_MAX_HEADER_BYTES);
     evhttp_set_timeout(s->http, 30);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(s->http, dispatch, s);
     struct evhttp_bound_socket *bs =
         evhttp_bind_socket_with_handle(s->http, cfg->host, (ev_uint16_t)cfg->port);
@@ -470,8 +482,8 @@ int dm_cmd_server(int argc, char **argv)
         event_add(sigint, NULL);
     if (sigterm)
         event_add(sigterm, NULL);
-    LOG_INFO("dagmanager", "listening on http://%s:%d (store '%s', config %s)",
-             cfg.dagmanager.host, dm_server_port(s), cfg.dagmanager.store_path,
+    LOG_INFO("dagmanager", "listening on http://%s:%d (store '%s', config %s)", cfg.dagmanager.host,
+             dm_server_port(s), cfg.dagmanager.store_path,
              cfg.source_path ? cfg.source_path : "built-in defaults");
     event_base_dispatch(base);
     if (sigint)

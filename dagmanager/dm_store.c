@@ -321,7 +321,7 @@ int dm_store_get_node(struct dm_store *s, const char *node_id, struct dm_node *o
 /* ---------------------------------------------------------------- queues */
 
 #define QUEUE_COLS                                                                                 \
-    "q.topic, q.node_id, q.compute_key, q.world, q.domain, q.as_of, q.partition, q.version,"      \
+    "q.topic, q.node_id, q.compute_key, q.world, q.domain, q.as_of, q.partition, q.version,"       \
     " q.interval, q.created_by, q.created_at"
 
 static void queue_from_row(sqlite3_stmt *st, struct dm_queue *q)
@@ -410,8 +410,7 @@ int dm_store_find_binding(struct dm_store *s, const char *node_id, const char *c
     return rc == SQLITE_DONE ? 0 : fail(s, "cannot read binding");
 }
 
-int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queue **out,
-                         size_t *n)
+int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queue **out, size_t *n)
 {
     sqlite3_stmt *st = prep(s, "SELECT " QUEUE_COLS " FROM queues q WHERE q.node_id = ?"
                                " ORDER BY q.created_at, q.topic");
@@ -456,8 +455,8 @@ int dm_store_add_queue(struct dm_store *s, const struct dm_queue *q)
 }
 
 int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
-                           int match_all, int64_t interval, const char *world,
-                           const char *domain, struct dm_queue **out, size_t *n)
+                           int match_all, int64_t interval, const char *world, const char *domain,
+                           struct dm_queue **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -510,10 +509,11 @@ int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n
 int dm_store_put_strategy(struct dm_store *s, const struct dm_strategy *g)
 {
     sqlite3_stmt *st = prep(
-        s, "INSERT INTO strategies (strategy_id, sentinel_id, world, domain, as_of, partition,"
-           " version, crc32, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
-           " ON CONFLICT (strategy_id) DO UPDATE SET sentinel_id = ?2, world = ?3, domain = ?4,"
-           " as_of = ?5, partition = ?6, version = ?7, crc32 = ?8, updated_at = ?9");
+        s,
+        "INSERT INTO strategies (strategy_id, sentinel_id, world, domain, as_of, partition,"
+        " version, crc32, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+        " ON CONFLICT (strategy_id) DO UPDATE SET sentinel_id = ?2, world = ?3, domain = ?4,"
+        " as_of = ?5, partition = ?6, version = ?7, crc32 = ?8, updated_at = ?9");
     if (!st)
         return -1;
     bind_str(st, 1, g->strategy_id);

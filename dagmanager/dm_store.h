@@ -98,8 +98,7 @@ void dm_node_release(struct dm_node *n);
 int dm_store_find_binding(struct dm_store *s, const char *node_id, const char *compute_key,
                           struct dm_queue *out);
 /* All queues of a node (any context), oldest first; *out is a malloc'd array of *n. */
-int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queue **out,
-                         size_t *n);
+int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queue **out, size_t *n);
 void dm_queue_release(struct dm_queue *q);
 void dm_queues_free(struct dm_queue *q, size_t n);
 /* 1 when a queue with this topic exists, 0 not, <0 error. */
@@ -121,8 +120,8 @@ void dm_strings_free(char **v, size_t n);
  * *out malloc'd (dm_queues_free).
  */
 int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
-                           int match_all, int64_t interval, const char *world,
-                           const char *domain, struct dm_queue **out, size_t *n);
+                           int match_all, int64_t interval, const char *world, const char *domain,
+                           struct dm_queue **out, size_t *n);
 
 /* Row counts: table one of "nodes", "queues", "strategies". <0 on error. */
 long dm_store_count(struct dm_store *s, const char *table);

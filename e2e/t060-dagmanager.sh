@@ -6,12 +6,14 @@
 command -v python3 >/dev/null || { echo "# python3 missing"; exit 77; }
 
 PID=
+SERVER_RC=
 stop_server() {
     if [ -n "$PID" ]; then
         kill -TERM "$PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
+        SERVER_RC=$?
         PID=
     fi
 }
@@ -128,8 +130,9 @@ else
 fi
 
 stop_server
-if grep -q 'SIGTERM received, shutting down' "$E2E_TMP/server.log" && grep -q 'stopped' "$E2E_TMP/server.log"; then
-    ok "SIGTERM: clean shutdown"
+if [ "$SERVER_RC" = 0 ] && grep -q 'SIGTERM received, shutting down' "$E2E_TMP/server.log" &&
+    grep -q 'stopped' "$E2E_TMP/server.log"; then
+    ok "SIGTERM: clean shutdown, exit 0 (no leak report under ASan)"
 else
     not_ok "SIGTERM: clean shutdown"; sed 's/^/#   /' "$E2E_TMP/server.log"
 fi
@@ -144,6 +147,7 @@ json_ok "registrations survived the restart" "$STATUS == 200 and j['strategies']
 expect_rc 1 "second server on a busy port" "$QMTL" service dagmanager server --config "$E2E_TMP/qmtl.yml"
 grep -q "cannot listen on 127.0.0.1:$PORT" "$E2E_TMP/err" && ok "busy port: message names the address" || not_ok "busy port message"
 stop_server
+[ "$SERVER_RC" = 0 ] && ok "second shutdown: exit 0" || { not_ok "second shutdown: exit $SERVER_RC"; sed 's/^/#   /' "$E2E_TMP/server.log"; }
 
 expect_rc 2 "unknown dagmanager subcommand" "$QMTL" service dagmanager serve
 expect_rc 1 "missing config file" "$QMTL" service dagmanager server --config "$E2E_TMP/nope.yml"

@@ -65,10 +65,10 @@ static json_t *vector_dag(int with_edges, size_t *n_out)
         char id[NODEID_LEN + 1], err[256];
         ck_assert_int_eq(nodeid_from_json(node, id, NULL, err, sizeof(err)), 0);
         ck_assert_str_eq(id, json_string_value(json_object_get(v, "node_id")));
-        json_t *n = json_pack("{s:s, s:O, s:s, s:O, s:O}", "node_id", id, "node_type",
-                              json_object_get(node, "node_type"), "code_hash", "c0de",
-                              "interval", json_object_get(node, "interval"), "period",
-                              json_object_get(node, "period"));
+        json_t *n =
+            json_pack("{s:s, s:O, s:s, s:O, s:O}", "node_id", id, "node_type",
+                      json_object_get(node, "node_type"), "code_hash", "c0de", "interval",
+                      json_object_get(node, "interval"), "period", json_object_get(node, "period"));
         if (with_edges)
             json_object_set(n, "inputs", json_object_get(node, "dependencies"));
         json_array_append_new(nodes, n);
@@ -86,8 +86,8 @@ static void order_ids(json_t *dagj, const char **ids, size_t *n)
     size_t *order = calloc(d.n + 1, sizeof(*order));
     ck_assert_int_eq(dm_topo_order(&d, order, err, sizeof(err)), 0);
     for (size_t i = 0; i < d.n; i++)
-        ids[i] = json_string_value(json_object_get(
-            json_array_get(json_object_get(dagj, "nodes"), order[i]), "node_id"));
+        ids[i] = json_string_value(
+            json_object_get(json_array_get(json_object_get(dagj, "nodes"), order[i]), "node_id"));
     *n = d.n;
     free(order);
     dm_dag_release(&d);
@@ -117,8 +117,8 @@ START_TEST(test_order_vectors_with_edges)
     static const size_t want[] = {0, 1, 3, 4, 7, 2, 5, 6};
     json_t *nodes = json_object_get(dagj, "nodes");
     for (size_t i = 0; i < 8; i++)
-        ck_assert_str_eq(ids[i], json_string_value(json_object_get(
-                                     json_array_get(nodes, want[i]), "node_id")));
+        ck_assert_str_eq(
+            ids[i], json_string_value(json_object_get(json_array_get(nodes, want[i]), "node_id")));
     ck_assert_uint_ne(nodeid_crc32_ids(ids, n), 2412352240u);
     json_decref(dagj);
 }
@@ -127,10 +127,11 @@ END_TEST
 START_TEST(test_order_crc_reference_pair)
 {
     /* the consumer listed before its source: Kahn puts the source first */
-    json_t *dagj = json_pack(
-        "{s:[{s:s, s:s, s:s, s:[s]}, {s:s, s:s, s:s}]}", "nodes", "node_id", PN_C845, "node_type",
-        "ProcessingNode", "code_hash", "c0ffee", "inputs", SI_ID, "node_id", SI_ID, "node_type",
-        "StreamInput", "code_hash", "74234e98afe7498fb5daf1f36ac2d78acc339464f950703b8c019892f982b90b");
+    json_t *dagj =
+        json_pack("{s:[{s:s, s:s, s:s, s:[s]}, {s:s, s:s, s:s}]}", "nodes", "node_id", PN_C845,
+                  "node_type", "ProcessingNode", "code_hash", "c0ffee", "inputs", SI_ID, "node_id",
+                  SI_ID, "node_type", "StreamInput", "code_hash",
+                  "74234e98afe7498fb5daf1f36ac2d78acc339464f950703b8c019892f982b90b");
     const char *ids[2];
     size_t n;
     order_ids(dagj, ids, &n);
@@ -147,16 +148,16 @@ START_TEST(test_order_errors)
     size_t order[4];
     json_t *cyc = json_pack("{s:[{s:s,s:s,s:s,s:[s]}, {s:s,s:s,s:s,s:[s]}, {s:s,s:s,s:s}]}",
                             "nodes", "node_id", "a", "node_type", "x", "code_hash", "h", "inputs",
-                            "b", "node_id", "b", "node_type", "x", "code_hash", "h", "inputs",
-                            "a", "node_id", "c", "node_type", "x", "code_hash", "h");
+                            "b", "node_id", "b", "node_type", "x", "code_hash", "h", "inputs", "a",
+                            "node_id", "c", "node_type", "x", "code_hash", "h");
     ck_assert_int_eq(dm_dag_parse(cyc, &d, err, sizeof(err)), 0);
     ck_assert_int_eq(dm_topo_order(&d, order, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "cycle through node 'a'"), "%s", err);
     dm_dag_release(&d);
     json_decref(cyc);
-    json_t *dup = json_pack("{s:[{s:s,s:s,s:s}, {s:s,s:s,s:s}]}", "nodes", "node_id", "a",
-                            "node_type", "x", "code_hash", "h", "node_id", "a", "node_type", "y",
-                            "code_hash", "h");
+    json_t *dup =
+        json_pack("{s:[{s:s,s:s,s:s}, {s:s,s:s,s:s}]}", "nodes", "node_id", "a", "node_type", "x",
+                  "code_hash", "h", "node_id", "a", "node_type", "y", "code_hash", "h");
     ck_assert_int_eq(dm_dag_parse(dup, &d, err, sizeof(err)), 0);
     ck_assert_int_eq(dm_topo_order(&d, order, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "duplicate node_id 'a' (nodes[1])"), "%s", err);
@@ -290,12 +291,15 @@ END_TEST
 
 /* ---------------------------------------------------------------- the diff */
 
-#define N_A "{\"node_id\": \"A\", \"node_type\": \"StreamInput\", \"interval\": 60, \"period\": 10,"  \
-            " \"tags\": [\"BTC\", \"price\"], \"code_hash\": \"74234e98afe7498fb5\"}"
-#define N_B "{\"node_id\": \"B\", \"node_type\": \"sma\", \"interval\": 60, \"period\": 5,"           \
-            " \"code_hash\": \"b0b0b0b0\", \"inputs\": [\"A\"]}"
-#define N_C "{\"node_id\": \"C\", \"node_type\": \"ema\", \"interval\": 60, \"period\": 5,"           \
-            " \"code_hash\": \"c0c0c0c0\", \"inputs\": [\"A\"]}"
+#define N_A                                                                                        \
+    "{\"node_id\": \"A\", \"node_type\": \"StreamInput\", \"interval\": 60, \"period\": 10,"       \
+    " \"tags\": [\"BTC\", \"price\"], \"code_hash\": \"74234e98afe7498fb5\"}"
+#define N_B                                                                                        \
+    "{\"node_id\": \"B\", \"node_type\": \"sma\", \"interval\": 60, \"period\": 5,"                \
+    " \"code_hash\": \"b0b0b0b0\", \"inputs\": [\"A\"]}"
+#define N_C                                                                                        \
+    "{\"node_id\": \"C\", \"node_type\": \"ema\", \"interval\": 60, \"period\": 5,"                \
+    " \"code_hash\": \"c0c0c0c0\", \"inputs\": [\"A\"]}"
 
 /* A diff request; the DAG goes in as a JSON string, as the gateway sends it. */
 static json_t *request(const char *strategy, const char *nodes, const char *world,
@@ -430,8 +434,8 @@ START_TEST(test_diff_bad_requests)
     }
     ck_assert_int_eq(dm_store_count(s, "strategies"), 0);
     /* an empty DAG is fine: CRC 0, empty map */
-    json_t *r = diff_ok(s, json_pack("{s:s, s:s}", "strategy_id", "e", "dag_json",
-                                     "{\"nodes\": []}"), NULL);
+    json_t *r = diff_ok(
+        s, json_pack("{s:s, s:s}", "strategy_id", "e", "dag_json", "{\"nodes\": []}"), NULL);
     ck_assert_int_eq(json_integer_value(json_object_get(r, "crc32")), 0);
     ck_assert_uint_eq(json_object_size(json_object_get(r, "queue_map")), 0);
     json_decref(r);

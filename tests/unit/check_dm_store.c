@@ -72,16 +72,17 @@ static void put_node(struct dm_store *s, const char *id, const char *type, int64
                      const char *t1, const char *t2)
 {
     char *tags[2] = {(char *)t1, (char *)t2};
-    struct dm_node n = {(char *)id, (char *)type, interval, 10, "c0ffee00", "compat",
-                        tags, (size_t)(t1 ? (t2 ? 2 : 1) : 0)};
+    struct dm_node n = {(char *)id, (char *)type, interval, 10,
+                        "c0ffee00", "compat",     tags,     (size_t)(t1 ? (t2 ? 2 : 1) : 0)};
     ck_assert_int_eq(dm_store_put_node(s, &n), 0);
 }
 
 static void add_queue(struct dm_store *s, const char *topic, const char *node, const char *ck,
                       const char *world, const char *domain, int64_t interval, const char *by)
 {
-    struct dm_queue q = {(char *)topic, (char *)node, (char *)ck, (char *)world, (char *)domain,
-                         "", "", "v1", interval, (char *)by, 0};
+    struct dm_queue q = {(char *)topic,  (char *)node, (char *)ck, (char *)world,
+                         (char *)domain, "",           "",         "v1",
+                         interval,       (char *)by,   0};
     ck_assert_int_eq(dm_store_add_queue(s, &q), 0);
 }
 
@@ -199,16 +200,14 @@ START_TEST(test_queues_and_bindings)
 }
 END_TEST
 
-static size_t by_tag(struct dm_store *s, const char *t1, const char *t2, int all,
-                     int64_t interval, const char *world, const char *domain, char *names,
-                     size_t len)
+static size_t by_tag(struct dm_store *s, const char *t1, const char *t2, int all, int64_t interval,
+                     const char *world, const char *domain, char *names, size_t len)
 {
     const char *tags[2] = {t1, t2};
     struct dm_queue *qs;
     size_t n;
-    ck_assert_int_eq(dm_store_queues_by_tag(s, tags, t2 ? 2 : 1, all, interval, world, domain,
-                                            &qs, &n),
-                     0);
+    ck_assert_int_eq(
+        dm_store_queues_by_tag(s, tags, t2 ? 2 : 1, all, interval, world, domain, &qs, &n), 0);
     names[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         strncat(names, qs[i].topic, len - strlen(names) - 2);
