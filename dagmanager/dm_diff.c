@@ -198,8 +198,11 @@ int dm_dag_parse(json_t *dag, struct dm_dag *out, char *err, size_t errlen)
     {
         const char *type = json_string_value(json_object_get(jn, "node_type"));
         if (type && strcmp(type, "VersionSentinel") == 0) {
+            /* unlike the reference, a sentinel without a version does not lend its
+             * node_id as the version (it would end up in every topic name) */
             const char *v = first_str(jn, sentinel_keys);
-            version = v ? v : json_string_value(json_object_get(jn, "node_id"));
+            if (v)
+                version = v;
             continue;
         }
         struct dm_dag_node *n = &out->nodes[out->n++];
@@ -457,6 +460,12 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
         req_str(rq, "partition", &c.partition, err, errlen) < 0 ||
         req_str(rq, "version", &version_in, err, errlen) < 0)
         return DM_DIFF_EBADREQ;
+    const json_t *dr = json_object_get(rq, "dry_run");
+    if (dr && !json_is_boolean(dr) && !json_is_null(dr)) {
+        snprintf(err, errlen, "field 'dry_run': expected true or false");
+        return DM_DIFF_EBADREQ;
+    }
+    int dry_run = json_is_true(dr);
     if (!*c.strategy) {
         snprintf(err, errlen, "field 'strategy_id' is required");
         return DM_DIFF_EBADREQ;
@@ -483,21 +492,22 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
         goto out;
     rc = DM_DIFF_ESTORE;
     if (dm_store_begin(s) < 0 || bind_nodes(s, &c, &dag, order, qmap, ids, topics, &st) < 0 ||
-        dm_store_commit(s) < 0) {
+        (dry_run ? dm_store_rollback(s) : dm_store_commit(s)) < 0) {
         dm_store_rollback(s);
         snprintf(err, errlen, "store failure: %s", dm_store_last_error(s));
         goto out;
     }
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c.strategy);
-    *reply = json_pack("{s:O, s:s, s:I, s:s, s:I, s:I}", "queue_map", qmap, "sentinel_id", sentinel,
-                       "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n), "version", c.version,
-                       "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
-                       (json_int_t)st.reused_nodes);
+    *reply = json_pack("{s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap, "sentinel_id",
+                       sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n), "version",
+                       c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
+                       (json_int_t)st.reused_nodes, "dry_run", dry_run);
     rc = *reply ? 0 : DM_DIFF_ESTORE;
     if (rc == 0)
-        LOG_INFO("dm-diff", "strategy '%s' (%s/%s): %zu nodes, %zu new, %zu reused", c.strategy,
-                 *c.world ? c.world : "-", c.domain, dag.n, st.new_nodes, st.reused_nodes);
+        LOG_INFO("dm-diff", "strategy '%s' (%s/%s): %zu nodes, %zu new, %zu reused%s", c.strategy,
+                 *c.world ? c.world : "-", c.domain, dag.n, st.new_nodes, st.reused_nodes,
+                 dry_run ? " (dry run, nothing stored)" : "");
     if (stats)
         *stats = st;
 out:

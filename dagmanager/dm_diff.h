@@ -8,9 +8,10 @@
  *   dag_json          {"nodes": [...], "version"?, "meta"?} as a JSON string or an object
  *   world_id, execution_domain, as_of, partition   strings, optional ("" when absent)
  *   version           optional strategy version (after the DAG's own)
+ *   dry_run           optional bool: compute the reply, store nothing
  * Reply (0):
  *   {queue_map: {node_id: [{queue, global}]}, sentinel_id, crc32, version,
- *    new_nodes, reused_nodes}
+ *    new_nodes, reused_nodes, dry_run}
  *
  * Rules:
  *  - Nodes are taken in Kahn order (ready list seeded in DAG order, FIFO); crc32 is

@@ -458,6 +458,50 @@ START_TEST(test_diff_version_in_topic)
 }
 END_TEST
 
+START_TEST(test_diff_dry_run_and_sentinel)
+{
+    struct dm_store *s = open_store();
+    struct dm_diff_stats st;
+    int g;
+    /* a sentinel without a version does not lend its node_id as the version */
+    json_t *rq = json_pack("{s:s, s:s, s:s, s:b}", "strategy_id", "dryrun", "dag_json",
+                           "{\"nodes\": [" N_A ", {\"node_type\": \"VersionSentinel\","
+                           " \"node_id\": \"x-sentinel\"}]}",
+                           "world_id", "w", "dry_run", 1);
+    json_t *r = diff_ok(s, rq, &st);
+    ck_assert_uint_eq(st.new_nodes, 1);
+    ck_assert_str_eq(queue_of(r, "A", &g), "w.backtest.btc_StreamInput_74234e_v1");
+    ck_assert(json_is_true(json_object_get(r, "dry_run")));
+    json_decref(r);
+    ck_assert_int_eq(dm_store_count(s, "nodes"), 0);
+    ck_assert_int_eq(dm_store_count(s, "queues"), 0);
+    ck_assert_int_eq(dm_store_count(s, "strategies"), 0);
+    /* the real submission gets the name the dry run announced */
+    r = diff_ok(s, request("s1", N_A, "w", ""), &st);
+    ck_assert_str_eq(queue_of(r, "A", &g), "w.live.btc_StreamInput_74234e_v1");
+    ck_assert(json_is_false(json_object_get(r, "dry_run")));
+    json_decref(r);
+    /* a dry run against existing bindings reports reuse, still storing nothing */
+    rq = json_pack("{s:s, s:s, s:s, s:s, s:b}", "strategy_id", "s2", "dag_json",
+                   "{\"nodes\": [" N_A "]}", "world_id", "w", "execution_domain", "live", "dry_run",
+                   1);
+    r = diff_ok(s, rq, &st);
+    ck_assert_uint_eq(st.reused_nodes, 1);
+    queue_of(r, "A", &g);
+    ck_assert_int_eq(g, 1);
+    json_decref(r);
+    ck_assert_int_eq(dm_store_count(s, "strategies"), 1);
+    rq = json_pack("{s:s, s:s, s:i}", "strategy_id", "s3", "dag_json", "{\"nodes\": []}", "dry_run",
+                   1);
+    json_t *reply = NULL;
+    char err[256];
+    ck_assert_int_eq(dm_diff(s, rq, &reply, NULL, err, sizeof(err)), DM_DIFF_EBADREQ);
+    ck_assert_msg(strstr(err, "field 'dry_run'"), "%s", err);
+    json_decref(rq);
+    dm_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dm_diff");
@@ -474,6 +518,7 @@ int main(void)
     tcase_add_test(tc, test_diff_persists_across_reopen);
     tcase_add_test(tc, test_diff_bad_requests);
     tcase_add_test(tc, test_diff_version_in_topic);
+    tcase_add_test(tc, test_diff_dry_run_and_sentinel);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
