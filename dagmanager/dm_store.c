@@ -11,10 +11,21 @@
 #include <string.h>
 #include <time.h>
 
+#define STMT_CACHE 32
+
+/* Prepared statements are cached by the address of their SQL text: every query below is
+ * a string literal, so the pointer is a stable key. */
+struct stmt_slot {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
 struct dm_store {
     sqlite3 *db;
     long errors;
     char errbuf[256];
+    struct stmt_slot stmts[STMT_CACHE];
+    size_t n_stmts;
 };
 
 /* Schema migrations: entry i brings a file from version i to version i + 1. */
@@ -57,12 +68,29 @@ static int fail(struct dm_store *s, const char *what)
 
 static sqlite3_stmt *prep(struct dm_store *s, const char *sql)
 {
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].sql == sql)
+            return s->stmts[i].st;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         fail(s, "cannot prepare statement");
         return NULL;
     }
+    if (s->n_stmts < STMT_CACHE)
+        s->stmts[s->n_stmts++] = (struct stmt_slot){sql, st};
     return st;
+}
+
+/* Done with a statement from prep(): reset a cached one, finalize any other. */
+static void done(struct dm_store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
 }
 
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
@@ -81,7 +109,7 @@ static int step_done(struct dm_store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_DONE ? 0 : fail(s, what);
-    sqlite3_finalize(st);
+    done(s, st);
     return ret;
 }
 
@@ -103,7 +131,7 @@ int dm_store_schema_version(struct dm_store *s)
     if (!st)
         return -1;
     int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
+    done(s, st);
     return v;
 }
 
@@ -170,6 +198,8 @@ void dm_store_close(struct dm_store *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->n_stmts; i++)
+        sqlite3_finalize(s->stmts[i].st);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -275,13 +305,13 @@ static int collect_strings(struct dm_store *s, sqlite3_stmt *st, char ***out, si
     }
     if (rc != SQLITE_DONE) {
         fail(s, "cannot read rows");
-        sqlite3_finalize(st);
+        done(s, st);
         dm_strings_free(*out, *n);
         *out = NULL;
         *n = 0;
         return -1;
     }
-    sqlite3_finalize(st);
+    done(s, st);
     return 0;
 }
 
@@ -295,7 +325,7 @@ int dm_store_get_node(struct dm_store *s, const char *node_id, struct dm_node *o
     bind_str(st, 1, node_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        done(s, st);
         return rc == SQLITE_DONE ? 0 : fail(s, "cannot read node");
     }
     out->node_id = col_dup(st, 0);
@@ -304,7 +334,7 @@ int dm_store_get_node(struct dm_store *s, const char *node_id, struct dm_node *o
     out->period = sqlite3_column_int64(st, 3);
     out->code_hash = col_dup(st, 4);
     out->schema_compat_id = col_dup(st, 5);
-    sqlite3_finalize(st);
+    done(s, st);
     st = prep(s, "SELECT tag FROM node_tags WHERE node_id = ? ORDER BY tag");
     if (!st) {
         dm_node_release(out);
@@ -381,13 +411,13 @@ static int collect_queues(struct dm_store *s, sqlite3_stmt *st, struct dm_queue 
     }
     if (rc != SQLITE_DONE) {
         fail(s, "cannot read queues");
-        sqlite3_finalize(st);
+        done(s, st);
         dm_queues_free(*out, *n);
         *out = NULL;
         *n = 0;
         return -1;
     }
-    sqlite3_finalize(st);
+    done(s, st);
     return 0;
 }
 
@@ -404,7 +434,7 @@ int dm_store_find_binding(struct dm_store *s, const char *node_id, const char *c
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         queue_from_row(st, out);
-    sqlite3_finalize(st);
+    done(s, st);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : fail(s, "cannot read binding");
@@ -427,7 +457,7 @@ int dm_store_topic_exists(struct dm_store *s, const char *topic)
         return -1;
     bind_str(st, 1, topic);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    done(s, st);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : fail(s, "cannot look up topic");
@@ -573,7 +603,7 @@ long dm_store_count(struct dm_store *s, const char *table)
     if (!st)
         return -1;
     long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    done(s, st);
     if (v < 0)
         fail(s, "cannot count rows");
     return v;

@@ -91,6 +91,18 @@ const char *dm_normalize_domain(const char *in)
     return "backtest";
 }
 
+/* 1 when "<base>-k" is taken, 0 free, <0 error. */
+static int suffix_taken(const char *prefix, const char *asset, const char *type, const char *ch,
+                        const char *ver, int k, dm_topic_exists_fn exists, void *arg)
+{
+    char *name;
+    if (asprintf(&name, "%s%s_%s_%s_%s-%d", prefix, asset, type, ch, ver, k) < 0)
+        return -1;
+    int rc = exists(name, arg);
+    free(name);
+    return rc;
+}
+
 char *dm_topic_pick(const char *world, const char *domain, const char *first_tag,
                     const char *node_type, const char *code_hash, const char *version,
                     dm_topic_exists_fn exists, void *arg)
@@ -119,15 +131,31 @@ char *dm_topic_pick(const char *world, const char *domain, const char *first_tag
         if ((size_t)k >= len)
             break;
     }
-    for (int i = 1; i <= 10000; i++) {
-        if (asprintf(&name, "%s%s_%s_%s_%s-%d", prefix, asset, type, ch, ver, i) < 0)
+    /* Suffixes: double k until a free one shows up, then bisect between the last taken
+     * and the first free one, so n queues that share a base cost O(log n) lookups. With
+     * no gaps (suffixes are handed out in order) this finds the smallest free suffix. */
+    int lo = 0, hi = 0, rc;
+    for (int k = 1;; k = k * 2 > DM_TOPIC_MAX_SUFFIX ? DM_TOPIC_MAX_SUFFIX : k * 2) {
+        if ((rc = suffix_taken(prefix, asset, type, ch, ver, k, exists, arg)) < 0)
             return NULL;
-        int rc = exists(name, arg);
-        if (rc == 0)
-            return name;
-        free(name);
-        if (rc < 0)
+        if (rc == 0) {
+            hi = k;
+            break;
+        }
+        if (k == DM_TOPIC_MAX_SUFFIX)
             return NULL;
+        lo = k;
     }
-    return NULL;
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if ((rc = suffix_taken(prefix, asset, type, ch, ver, mid, exists, arg)) < 0)
+            return NULL;
+        if (rc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (asprintf(&name, "%s%s_%s_%s_%s-%d", prefix, asset, type, ch, ver, hi) < 0)
+        return NULL;
+    return name;
 }

@@ -4,14 +4,17 @@
  *   "{world}.{domain}.{asset}_{node_type}_{code_hash[:n]}_{version}"
  *
  * The "{world}.{domain}." prefix is used only when both sanitized segments are non-empty.
- * n starts at 6 and grows by 2 while the name is taken; once the whole hash is used,
- * "-1", "-2", ... (up to 10000) are appended. Pure functions, no allocation except the
- * name returned by dm_topic_pick(). See docs/dagmanager.md.
+ * n starts at 6 and grows by 2 while the name is taken; once the whole hash is used, a
+ * suffix "-k" (1 <= k <= DM_TOPIC_MAX_SUFFIX) is appended: k doubles until free, then
+ * bisects, which finds the smallest free k when suffixes were handed out in order. Pure functions,
+ * no allocation except the name returned by dm_topic_pick(). See docs/dagmanager.md.
  */
 #ifndef QMTL_DAGMANAGER_DM_TOPIC_H
 #define QMTL_DAGMANAGER_DM_TOPIC_H
 
 #include <stddef.h>
+
+#define DM_TOPIC_MAX_SUFFIX 10000
 
 /* Each writes a NUL-terminated result into out (truncated to outlen). */
 /* world/domain: lowercase, [a-z0-9_-] kept, everything else -> '-', '-'/'_' trimmed. */
@@ -24,7 +27,7 @@ void dm_normalize_version(const char *in, char *out, size_t outlen);
 const char *dm_normalize_domain(const char *in);
 
 /* Pick the topic for a new queue; exists() answers 1 taken, 0 free, <0 error.
- * Returns a malloc'd name, or NULL (error, or 10000 suffixes all taken). */
+ * Returns a malloc'd name, or NULL (error, or no free suffix found). */
 typedef int (*dm_topic_exists_fn)(const char *topic, void *arg);
 char *dm_topic_pick(const char *world, const char *domain, const char *first_tag,
                     const char *node_type, const char *code_hash, const char *version,

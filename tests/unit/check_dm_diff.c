@@ -270,6 +270,44 @@ START_TEST(test_topic_naming)
 }
 END_TEST
 
+/* Taken: the base name at every hash length and suffixes 1..max (plus 'extra'). */
+struct suffixes {
+    int max, extra, calls;
+};
+
+static int taken_suffix(const char *t, void *arg)
+{
+    struct suffixes *sf = arg;
+    const char *dash = strrchr(t, '-');
+    sf->calls++;
+    if (!dash)
+        return 1;
+    int k = atoi(dash + 1);
+    return k <= sf->max || k == sf->extra;
+}
+
+START_TEST(test_topic_many_suffixes)
+{
+    struct suffixes sf = {999, 0, 0};
+    char *t = dm_topic_pick("", "live", "a", "T", "abcdef", "v1", taken_suffix, &sf);
+    ck_assert_str_eq(t, "a_T_abcdef_v1-1000");
+    ck_assert_int_le(sf.calls, 25); /* doubling + bisection, not 1000 lookups */
+    free(t);
+    sf = (struct suffixes){0, 0, 0};
+    t = dm_topic_pick("", "live", "a", "T", "abcdef", "v1", taken_suffix, &sf);
+    ck_assert_str_eq(t, "a_T_abcdef_v1-1");
+    free(t);
+    /* with a gap the result is still free */
+    sf = (struct suffixes){4, 6, 0};
+    t = dm_topic_pick("", "live", "a", "T", "abcdef", "v1", taken_suffix, &sf);
+    ck_assert_int_eq(taken_suffix(t, &sf), 0);
+    free(t);
+    /* everything taken: NULL */
+    sf = (struct suffixes){DM_TOPIC_MAX_SUFFIX, 0, 0};
+    ck_assert_ptr_null(dm_topic_pick("", "live", "a", "T", "abcdef", "v1", taken_suffix, &sf));
+}
+END_TEST
+
 START_TEST(test_topic_collisions)
 {
     const char *taken[] = {"w.live.a_T_abcdef_v1", "w.live.a_T_abcdef01_v1", NULL};
@@ -514,6 +552,7 @@ int main(void)
     tcase_add_test(tc, test_parse_errors_and_sentinel);
     tcase_add_test(tc, test_topic_naming);
     tcase_add_test(tc, test_topic_collisions);
+    tcase_add_test(tc, test_topic_many_suffixes);
     tcase_add_test(tc, test_diff_reuse_across_strategies);
     tcase_add_test(tc, test_diff_persists_across_reopen);
     tcase_add_test(tc, test_diff_bad_requests);
