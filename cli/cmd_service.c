@@ -1,26 +1,12 @@
-/* qmtl service: start a service process (gateway; the DAG manager is not built yet). */
+/* qmtl service: start a service process (gateway or DAG manager). */
 #include "cli.h"
 
 #include "common/config.h"
 #include "common/log.h"
 #include "gateway/gw_server.h"
 
-/* The event stream hub (WebSocket /ws/evt) is built on top of gw_server; when its header
- * is present it is started here, at this single call site. */
-#if defined(__has_include)
-#if __has_include("gateway/gw_hub.h")
-#include "gateway/gw_hub.h"
-#define QMTL_HAVE_GW_HUB 1
-#endif
-#endif
-
-/* The DAG manager server, when it is part of the build. */
-#if defined(__has_include)
-#if __has_include("dagmanager/dm_server.h")
 #include "dagmanager/dm_server.h"
-#define QMTL_HAVE_DAGMANAGER 1
-#endif
-#endif
+#include "gateway/gw_hub.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,8 +51,7 @@ static int run_gateway(int argc, char **argv)
         config_release(&cfg);
         return CLI_FAIL;
     }
-#ifdef QMTL_HAVE_GW_HUB
-    /* gw-ws: the event hub (WebSocket stream, /events/subscribe) */
+    /* the event hub: WebSocket stream /ws/evt and /events/subscribe */
     struct gw_hub *hub = gw_hub_new(srv);
     if (!hub) {
         fprintf(stderr, "qmtl service gateway: cannot start the event hub\n");
@@ -74,14 +59,11 @@ static int run_gateway(int argc, char **argv)
         config_release(&cfg);
         return CLI_FAIL;
     }
-#endif
     if (!*cfg.gateway.operator_token)
         LOG_WARN("gateway", "gateway.operator_token is empty: operator routes answer 401");
     LOG_INFO("gateway", "listening on %s (store '%s')", gw_server_url(srv), cfg.gateway.store_path);
     rc = gw_server_run(srv, 1);
-#ifdef QMTL_HAVE_GW_HUB
     gw_hub_free(hub);
-#endif
     gw_server_free(srv);
     config_release(&cfg);
     LOG_INFO("gateway", "stopped");
@@ -97,11 +79,7 @@ int cmd_service(int argc, char **argv)
     if (strcmp(argv[1], "gateway") == 0)
         return run_gateway(argc - 1, argv + 1);
     if (strcmp(argv[1], "dagmanager") == 0) {
-#ifdef QMTL_HAVE_DAGMANAGER
         return dm_cmd_server(argc - 1, argv + 1);
-#else
-        return cli_unavailable("service dagmanager");
-#endif
     }
     fprintf(stderr, "qmtl service: unknown service '%s'\n", argv[1]);
     cli_print_usage(cli_find("service"), 1);
