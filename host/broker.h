@@ -16,6 +16,7 @@
  *              returns or sd below 1e-14 (constant returns)
  *   interval_s = broker_set_interval(), else the smallest gap between points
  *   max_drawdown = max over points of (peak - E) / peak, peak = running max of E
+ *                  starting from the initial cash
  *                  (a fraction, 0.25 = 25%)
  *   pnl = equity - initial cash, ret = pnl / initial cash
  * Everything is deterministic: the same calls give bit-identical results.

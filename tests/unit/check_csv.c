@@ -214,6 +214,8 @@ START_TEST(test_header_errors)
     ck_assert_msg(strstr(err, "unclosed quote") != NULL, "%s", err);
     ck_assert_ptr_null(csv_open("tests/data/does-not-exist.csv", 1, err, sizeof(err)));
     ck_assert_msg(strstr(err, "cannot open 'tests/data/does-not-exist.csv'") != NULL, "%s", err);
+    ck_assert_ptr_null(csv_open(tmpdir, 1, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "Is a directory") != NULL, "%s", err);
     /* a header and no rows: a valid, empty series */
     struct csv_reader *h =
         csv_open(write_file("hdr.csv", "timestamp,close\n"), 1, err, sizeof(err));

@@ -1,0 +1,610 @@
+/*
+ * dm_store: SQLite persistence of the DAG manager's registry (see dm_store.h).
+ */
+#include "dagmanager/dm_store.h"
+
+#include "log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STMT_CACHE 32
+
+/* Prepared statements are cached by the address of their SQL text: every query below is
+ * a string literal, so the pointer is a stable key. */
+struct stmt_slot {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
+struct dm_store {
+    sqlite3 *db;
+    long errors;
+    char errbuf[256];
+    struct stmt_slot stmts[STMT_CACHE];
+    size_t n_stmts;
+};
+
+/* Schema migrations: entry i brings a file from version i to version i + 1. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the registry */
+    "CREATE TABLE nodes (node_id TEXT PRIMARY KEY, node_type TEXT NOT NULL,"
+    "  interval INTEGER NOT NULL, period INTEGER NOT NULL, code_hash TEXT NOT NULL,"
+    "  schema_compat_id TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE node_tags (node_id TEXT NOT NULL REFERENCES nodes(node_id),"
+    "  tag TEXT NOT NULL, PRIMARY KEY (node_id, tag));"
+    "CREATE TABLE queues (topic TEXT PRIMARY KEY, node_id TEXT NOT NULL REFERENCES"
+    "  nodes(node_id), compute_key TEXT NOT NULL, world TEXT NOT NULL, domain TEXT NOT NULL,"
+    "  as_of TEXT NOT NULL, partition TEXT NOT NULL, version TEXT NOT NULL,"
+    "  interval INTEGER NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  UNIQUE (node_id, compute_key));"
+    "CREATE TABLE strategies (strategy_id TEXT PRIMARY KEY, sentinel_id TEXT NOT NULL,"
+    "  world TEXT NOT NULL, domain TEXT NOT NULL, as_of TEXT NOT NULL,"
+    "  partition TEXT NOT NULL, version TEXT NOT NULL, crc32 INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE strategy_nodes (strategy_id TEXT NOT NULL REFERENCES"
+    "  strategies(strategy_id), pos INTEGER NOT NULL, node_id TEXT NOT NULL,"
+    "  topic TEXT NOT NULL, PRIMARY KEY (strategy_id, node_id));",
+    /* 1 -> 2: indexes for tag queries and reverse lookups */
+    "CREATE INDEX node_tags_tag ON node_tags (tag, node_id);"
+    "CREATE INDEX queues_world ON queues (world, domain);"
+    "CREATE INDEX strategy_nodes_node ON strategy_nodes (node_id);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DM_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+static int fail(struct dm_store *s, const char *what)
+{
+    s->errors++;
+    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, sqlite3_errmsg(s->db));
+    LOG_ERROR("dm-store", "%s", s->errbuf);
+    return -1;
+}
+
+static sqlite3_stmt *prep(struct dm_store *s, const char *sql)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].sql == sql)
+            return s->stmts[i].st;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fail(s, "cannot prepare statement");
+        return NULL;
+    }
+    if (s->n_stmts < STMT_CACHE)
+        s->stmts[s->n_stmts++] = (struct stmt_slot){sql, st};
+    return st;
+}
+
+/* Done with a statement from prep(): reset a cached one, finalize any other. */
+static void done(struct dm_store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int step_done(struct dm_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : fail(s, what);
+    done(s, st);
+    return ret;
+}
+
+static int exec(struct dm_store *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    s->errors++;
+    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, msg ? msg : "unknown error");
+    LOG_ERROR("dm-store", "%s", s->errbuf);
+    sqlite3_free(msg);
+    return -1;
+}
+
+int dm_store_schema_version(struct dm_store *s)
+{
+    sqlite3_stmt *st = prep(s, "PRAGMA user_version");
+    if (!st)
+        return -1;
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    done(s, st);
+    return v;
+}
+
+static int migrate(struct dm_store *s, const char *path, char *err, size_t errlen)
+{
+    int v = dm_store_schema_version(s);
+    if (v < 0 || v > N_MIGRATIONS) {
+        snprintf(err, errlen, "store '%s' has schema version %d, newer than this program's %d",
+                 path, v, N_MIGRATIONS);
+        return -1;
+    }
+    if (v == N_MIGRATIONS)
+        return 0;
+    if (exec(s, "BEGIN IMMEDIATE", "cannot start migration") < 0)
+        goto fail;
+    for (int i = v; i < N_MIGRATIONS; i++) {
+        if (exec(s, migrations[i], "migration failed") < 0) {
+            exec(s, "ROLLBACK", "rollback failed");
+            goto fail;
+        }
+        LOG_INFO("dm-store", "'%s': schema migrated to version %d", path, i + 1);
+    }
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", N_MIGRATIONS);
+    if (exec(s, sql, "cannot set schema version") < 0 || exec(s, "COMMIT", "commit failed") < 0) {
+        exec(s, "ROLLBACK", "rollback failed");
+        goto fail;
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "cannot migrate store '%s': %s", path, s->errbuf);
+    return -1;
+}
+
+struct dm_store *dm_store_open(const char *path, char *err, size_t errlen)
+{
+    struct dm_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open store '%s': %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        dm_store_close(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+             "cannot configure store") < 0) {
+        snprintf(err, errlen, "cannot open store '%s': %s", path, s->errbuf);
+        dm_store_close(s);
+        return NULL;
+    }
+    if (migrate(s, path, err, errlen) < 0) {
+        dm_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void dm_store_close(struct dm_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_stmts; i++)
+        sqlite3_finalize(s->stmts[i].st);
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s);
+}
+
+const char *dm_store_last_error(const struct dm_store *s)
+{
+    return s->errbuf;
+}
+
+long dm_store_errors(const struct dm_store *s)
+{
+    return s->errors;
+}
+
+int dm_store_ping(struct dm_store *s)
+{
+    return exec(s, "SELECT 1", "store ping failed");
+}
+
+int dm_store_begin(struct dm_store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE", "cannot begin transaction");
+}
+
+int dm_store_commit(struct dm_store *s)
+{
+    return exec(s, "COMMIT", "cannot commit");
+}
+
+int dm_store_rollback(struct dm_store *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    return exec(s, "ROLLBACK", "cannot roll back");
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+int dm_store_put_node(struct dm_store *s, const struct dm_node *n)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO nodes (node_id, node_type, interval,"
+                               " period, code_hash, schema_compat_id, created_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    bind_str(st, 1, n->node_id);
+    bind_str(st, 2, n->node_type);
+    sqlite3_bind_int64(st, 3, n->interval);
+    sqlite3_bind_int64(st, 4, n->period);
+    bind_str(st, 5, n->code_hash);
+    bind_str(st, 6, n->schema_compat_id);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    if (step_done(s, st, "cannot insert node") < 0)
+        return -1;
+    for (size_t i = 0; i < n->n_tags; i++) {
+        st = prep(s, "INSERT OR IGNORE INTO node_tags (node_id, tag) VALUES (?, ?)");
+        if (!st)
+            return -1;
+        bind_str(st, 1, n->node_id);
+        bind_str(st, 2, n->tags[i]);
+        if (step_done(s, st, "cannot insert node tag") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void dm_node_release(struct dm_node *n)
+{
+    if (!n)
+        return;
+    free(n->node_id);
+    free(n->node_type);
+    free(n->code_hash);
+    free(n->schema_compat_id);
+    dm_strings_free(n->tags, n->n_tags);
+    memset(n, 0, sizeof(*n));
+}
+
+void dm_strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Collect column 0 of every row of a prepared statement (finalized here). */
+static int collect_strings(struct dm_store *s, sqlite3_stmt *st, char ***out, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **nv = realloc(*out, cap * sizeof(*nv));
+            if (!nv)
+                break;
+            *out = nv;
+        }
+        (*out)[(*n)++] = col_dup(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        fail(s, "cannot read rows");
+        done(s, st);
+        dm_strings_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    done(s, st);
+    return 0;
+}
+
+int dm_store_get_node(struct dm_store *s, const char *node_id, struct dm_node *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = prep(s, "SELECT node_id, node_type, interval, period, code_hash,"
+                               " schema_compat_id FROM nodes WHERE node_id = ?");
+    if (!st)
+        return -1;
+    bind_str(st, 1, node_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        done(s, st);
+        return rc == SQLITE_DONE ? 0 : fail(s, "cannot read node");
+    }
+    out->node_id = col_dup(st, 0);
+    out->node_type = col_dup(st, 1);
+    out->interval = sqlite3_column_int64(st, 2);
+    out->period = sqlite3_column_int64(st, 3);
+    out->code_hash = col_dup(st, 4);
+    out->schema_compat_id = col_dup(st, 5);
+    done(s, st);
+    st = prep(s, "SELECT tag FROM node_tags WHERE node_id = ? ORDER BY tag");
+    if (!st) {
+        dm_node_release(out);
+        return -1;
+    }
+    bind_str(st, 1, node_id);
+    if (collect_strings(s, st, &out->tags, &out->n_tags) < 0) {
+        dm_node_release(out);
+        return -1;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- queues */
+
+#define QUEUE_COLS                                                                                 \
+    "q.topic, q.node_id, q.compute_key, q.world, q.domain, q.as_of, q.partition, q.version,"       \
+    " q.interval, q.created_by, q.created_at"
+
+static void queue_from_row(sqlite3_stmt *st, struct dm_queue *q)
+{
+    q->topic = col_dup(st, 0);
+    q->node_id = col_dup(st, 1);
+    q->compute_key = col_dup(st, 2);
+    q->world = col_dup(st, 3);
+    q->domain = col_dup(st, 4);
+    q->as_of = col_dup(st, 5);
+    q->partition = col_dup(st, 6);
+    q->version = col_dup(st, 7);
+    q->interval = sqlite3_column_int64(st, 8);
+    q->created_by = col_dup(st, 9);
+    q->created_at = sqlite3_column_int64(st, 10);
+}
+
+void dm_queue_release(struct dm_queue *q)
+{
+    if (!q)
+        return;
+    free(q->topic);
+    free(q->node_id);
+    free(q->compute_key);
+    free(q->world);
+    free(q->domain);
+    free(q->as_of);
+    free(q->partition);
+    free(q->version);
+    free(q->created_by);
+    memset(q, 0, sizeof(*q));
+}
+
+void dm_queues_free(struct dm_queue *q, size_t n)
+{
+    for (size_t i = 0; q && i < n; i++)
+        dm_queue_release(&q[i]);
+    free(q);
+}
+
+/* Read every row of a queue SELECT (finalized here). */
+static int collect_queues(struct dm_store *s, sqlite3_stmt *st, struct dm_queue **out, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            struct dm_queue *nq = realloc(*out, cap * sizeof(*nq));
+            if (!nq)
+                break;
+            *out = nq;
+        }
+        queue_from_row(st, &(*out)[(*n)++]);
+    }
+    if (rc != SQLITE_DONE) {
+        fail(s, "cannot read queues");
+        done(s, st);
+        dm_queues_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    done(s, st);
+    return 0;
+}
+
+int dm_store_find_binding(struct dm_store *s, const char *node_id, const char *compute_key,
+                          struct dm_queue *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st =
+        prep(s, "SELECT " QUEUE_COLS " FROM queues q WHERE q.node_id = ? AND q.compute_key = ?");
+    if (!st)
+        return -1;
+    bind_str(st, 1, node_id);
+    bind_str(st, 2, compute_key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        queue_from_row(st, out);
+    done(s, st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot read binding");
+}
+
+int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queue **out, size_t *n)
+{
+    sqlite3_stmt *st = prep(s, "SELECT " QUEUE_COLS " FROM queues q WHERE q.node_id = ?"
+                               " ORDER BY q.created_at, q.topic");
+    if (!st)
+        return -1;
+    bind_str(st, 1, node_id);
+    return collect_queues(s, st, out, n);
+}
+
+int dm_store_topic_exists(struct dm_store *s, const char *topic)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM queues WHERE topic = ?");
+    if (!st)
+        return -1;
+    bind_str(st, 1, topic);
+    int rc = sqlite3_step(st);
+    done(s, st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : fail(s, "cannot look up topic");
+}
+
+int dm_store_add_queue(struct dm_store *s, const struct dm_queue *q)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO queues (topic, node_id, compute_key, world, domain,"
+                               " as_of, partition, version, interval, created_by, created_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    bind_str(st, 1, q->topic);
+    bind_str(st, 2, q->node_id);
+    bind_str(st, 3, q->compute_key);
+    bind_str(st, 4, q->world);
+    bind_str(st, 5, q->domain);
+    bind_str(st, 6, q->as_of);
+    bind_str(st, 7, q->partition);
+    bind_str(st, 8, q->version);
+    sqlite3_bind_int64(st, 9, q->interval);
+    bind_str(st, 10, q->created_by);
+    sqlite3_bind_int64(st, 11, q->created_at ? q->created_at : (sqlite3_int64)time(NULL));
+    return step_done(s, st, "cannot insert queue");
+}
+
+int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
+                           int match_all, int64_t interval, const char *world, const char *domain,
+                           struct dm_queue **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (n_tags == 0)
+        return 0;
+    /* The tag list goes in as a JSON array so one statement serves any number of tags. */
+    size_t len = 3;
+    for (size_t i = 0; i < n_tags; i++)
+        len += 2 * strlen(tags[i]) + 3;
+    char *arr = malloc(len), *p = arr;
+    if (!arr)
+        return -1;
+    *p++ = '[';
+    for (size_t i = 0; i < n_tags; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = tags[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = ']';
+    *p = '\0';
+    sqlite3_stmt *st = prep(
+        s, "SELECT " QUEUE_COLS " FROM queues q JOIN (SELECT t.node_id, COUNT(DISTINCT t.tag)"
+           " AS hits FROM node_tags t WHERE t.tag IN (SELECT value FROM json_each(?1))"
+           " GROUP BY t.node_id) m ON m.node_id = q.node_id JOIN nodes n ON n.node_id = q.node_id"
+           " WHERE n.node_type NOT IN ('TagQueryNode', 'tag_query')"
+           " AND (?2 = 0 OR m.hits = (SELECT COUNT(DISTINCT value) FROM json_each(?1)))"
+           " AND (?3 <= 0 OR q.interval = ?3) AND (?4 = '' OR q.world = ?4)"
+           " AND (?5 = '' OR q.domain = ?5) ORDER BY q.topic");
+    if (!st) {
+        free(arr);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, arr, -1, SQLITE_TRANSIENT);
+    free(arr);
+    sqlite3_bind_int(st, 2, match_all ? 1 : 0);
+    sqlite3_bind_int64(st, 3, interval);
+    bind_str(st, 4, world);
+    bind_str(st, 5, domain);
+    return collect_queues(s, st, out, n);
+}
+
+/* ---------------------------------------------------------------- strategies */
+
+int dm_store_put_strategy(struct dm_store *s, const struct dm_strategy *g)
+{
+    sqlite3_stmt *st = prep(
+        s,
+        "INSERT INTO strategies (strategy_id, sentinel_id, world, domain, as_of, partition,"
+        " version, crc32, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+        " ON CONFLICT (strategy_id) DO UPDATE SET sentinel_id = ?2, world = ?3, domain = ?4,"
+        " as_of = ?5, partition = ?6, version = ?7, crc32 = ?8, updated_at = ?9");
+    if (!st)
+        return -1;
+    bind_str(st, 1, g->strategy_id);
+    bind_str(st, 2, g->sentinel_id);
+    bind_str(st, 3, g->world);
+    bind_str(st, 4, g->domain);
+    bind_str(st, 5, g->as_of);
+    bind_str(st, 6, g->partition);
+    bind_str(st, 7, g->version);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)g->crc32);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
+    if (step_done(s, st, "cannot write strategy") < 0)
+        return -1;
+    st = prep(s, "DELETE FROM strategy_nodes WHERE strategy_id = ?");
+    if (!st)
+        return -1;
+    bind_str(st, 1, g->strategy_id);
+    if (step_done(s, st, "cannot clear strategy nodes") < 0)
+        return -1;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        st = prep(s, "INSERT INTO strategy_nodes (strategy_id, pos, node_id, topic)"
+                     " VALUES (?, ?, ?, ?)");
+        if (!st)
+            return -1;
+        bind_str(st, 1, g->strategy_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        bind_str(st, 3, g->node_ids[i]);
+        bind_str(st, 4, g->topics[i]);
+        if (step_done(s, st, "cannot write strategy node") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int dm_store_node_strategies(struct dm_store *s, const char *node_id, char ***ids, size_t *n)
+{
+    sqlite3_stmt *st = prep(s, "SELECT DISTINCT strategy_id FROM strategy_nodes WHERE node_id = ?"
+                               " ORDER BY strategy_id");
+    if (!st)
+        return -1;
+    bind_str(st, 1, node_id);
+    return collect_strings(s, st, ids, n);
+}
+
+long dm_store_count(struct dm_store *s, const char *table)
+{
+    const char *sql = NULL;
+    if (strcmp(table, "nodes") == 0)
+        sql = "SELECT COUNT(*) FROM nodes";
+    else if (strcmp(table, "queues") == 0)
+        sql = "SELECT COUNT(*) FROM queues";
+    else if (strcmp(table, "strategies") == 0)
+        sql = "SELECT COUNT(*) FROM strategies";
+    else
+        return -1;
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st)
+        return -1;
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    done(s, st);
+    if (v < 0)
+        fail(s, "cannot count rows");
+    return v;
+}

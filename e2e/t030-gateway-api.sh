@@ -1,0 +1,139 @@
+#!/bin/bash
+# qmtl service gateway: start on a free 127.0.0.1 port with a temporary config, drive the
+# HTTP API with curl, stop with SIGTERM, restart on the same store.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gw_lib.sh"
+command -v curl >/dev/null || { echo "# curl missing"; exit 77; }
+command -v python3 >/dev/null || { echo "# python3 missing"; exit 77; }
+trap 'gw_kill; rm -rf "$E2E_TMP"' EXIT
+
+CFG=$E2E_TMP/qmtl.yml
+gw_config "$CFG" "$E2E_TMP/gw.db"
+gw_start "$CFG" "$E2E_TMP/gw.log" || { not_ok "gateway starts"; finish; exit 1; }
+ok "gateway starts and logs its URL ($GW_URL)"
+
+expect_code 200 "GET /status" GET /status
+check "status is ok" test "$(jget "j['status']")" = ok
+expect_code 200 "GET /health" GET /health
+expect_code 404 "unknown path is a JSON 404" GET /no/such/path
+check "404 body has error.code" test "$(jget "j['error']['code']")" = E_NOT_FOUND
+
+# operator auth
+expect_code 401 "POST /worlds without a token" POST /worlds '{"id":"w1"}'
+expect_code 401 "POST /worlds with a wrong token" POST /worlds '{"id":"w1"}' -H "Authorization: Bearer nope"
+expect_code 201 "POST /worlds with the operator token" POST /worlds '{"id":"w1","mode":"paper"}' -H "$OP_AUTH"
+expect_code 409 "creating it again conflicts" POST /worlds '{"id":"w1"}' -H "$OP_AUTH"
+expect_code 200 "GET /worlds lists it" GET /worlds
+check "one world" test "$(jget "len(j)")" = 1
+check "secret never logged" bash -c "! grep -q e2e-operator-token '$E2E_TMP/gw.log'"
+
+# activation with ETag
+expect_code 200 "PUT activation" PUT /worlds/w1/activation \
+    '{"strategy_id":"s1","side":"long","active":true,"weight":0.5}' -H "$OP_AUTH"
+check "etag of version 1" test "$(jget "j['etag']")" = "act:w1:s1:long:1"
+expect_code 200 "GET activation" GET "/worlds/w1/activation?strategy_id=s1&side=long"
+check "ETag header" grep -qi '^etag: "act:w1:s1:long:1"' "$E2E_TMP/headers"
+expect_code 304 "GET activation If-None-Match" GET "/worlds/w1/activation?strategy_id=s1&side=long" "" \
+    -H 'If-None-Match: "act:w1:s1:long:1"'
+expect_code 404 "unknown activation" GET "/worlds/w1/activation?strategy_id=zz&side=long"
+
+# decisions, decide, apply, audit
+expect_code 200 "POST decisions" POST /worlds/w1/decisions '{"strategies":["s1"]}' -H "$OP_AUTH"
+expect_code 200 "GET decide" GET /worlds/w1/decide
+check "decide: paper while active" test "$(jget "j['effective_mode']")" = paper
+check "decide: ttl" test "$(jget "j['ttl']")" = 300s
+expect_code 200 "POST apply" POST /worlds/w1/apply \
+    '{"run_id":"r1","plan":{"activate":["s2"],"deactivate":["s1"]}}' -H "$OP_AUTH"
+check "apply completed" test "$(jget "j['phase']")" = completed
+expect_code 200 "apply with the same run_id is idempotent" POST /worlds/w1/apply \
+    '{"run_id":"r1","plan":{"activate":["zz"]}}' -H "$OP_AUTH"
+check "same ack" test "$(jget "j['active']")" = "['s2']"
+expect_code 200 "full activation state" GET /worlds/w1/activation
+check "s2 active after apply" test "$(jget "j['state']['s2']['long']['active']")" = True
+check "s1 inactive after apply" test "$(jget "j['state']['s1']['long']['active']")" = False
+expect_code 200 "GET audit" GET /worlds/w1/audit "" -H "$OP_AUTH"
+check "audit has apply_completed" grep -q apply_completed "$E2E_TMP/body"
+
+# live guard
+expect_code 403 "live world without X-Allow-Live" POST /worlds '{"id":"lw","mode":"live"}' -H "$OP_AUTH"
+expect_code 201 "live world with X-Allow-Live" POST /worlds '{"id":"lw","mode":"live"}' \
+    -H "$OP_AUTH" -H "X-Allow-Live: true"
+
+# strategy submission with the golden node ids
+python3 - "$E2E_TMP" <<'EOF'
+import base64, json, sys, zlib
+v = json.load(open("../shared/vectors/nodeid.json"))
+nodes = []
+for x in v["vectors"]:
+    n = dict(x["node"])
+    if not n.get("schema_compat_id"):
+        continue
+    n["node_id"] = x["node_id"]; n["config_hash"] = "c"; n["schema_hash"] = "s"
+    nodes.append(n)
+crc = 0
+for n in nodes:
+    crc = zlib.crc32(n["node_id"].encode(), crc)
+dag = json.dumps({"nodes": nodes})
+ok = {"dag_json": base64.b64encode(dag.encode()).decode(), "node_ids_crc32": crc, "world_id": "w1"}
+open(sys.argv[1] + "/submit.json", "w").write(json.dumps(ok))
+ok["node_ids_crc32"] = crc ^ 1
+open(sys.argv[1] + "/badcrc.json", "w").write(json.dumps(ok))
+nodes[0]["period"] = 11
+bad = {"dag_json": json.dumps({"nodes": nodes}), "node_ids_crc32": crc}
+open(sys.argv[1] + "/badid.json", "w").write(json.dumps(bad))
+EOF
+expect_code 202 "POST /strategies" POST /strategies "$(cat "$E2E_TMP/submit.json")"
+SID=$(jget "j['strategy_id']")
+check "ack has the StrategyAck fields" python3 -c "
+import json; j=json.load(open('$E2E_TMP/body'))
+assert set(j) >= {'strategy_id','queue_map','sentinel_id','node_ids_crc32','downgraded','downgrade_reason','safe_mode'}
+assert j['downgraded'] and j['downgrade_reason'] == 'dagmanager_unavailable', j"
+expect_code 202 "resubmission" POST /strategies "$(cat "$E2E_TMP/submit.json")"
+check "resubmission keeps the strategy_id" test "$(jget "j['strategy_id']")" = "$SID"
+expect_code 200 "GET /strategies/{id}/status" GET "/strategies/$SID/status"
+expect_code 400 "CRC mismatch" POST /strategies "$(cat "$E2E_TMP/badcrc.json")"
+check "E_CHECKSUM_MISMATCH" test "$(jget "j['detail']['code']")" = E_CHECKSUM_MISMATCH
+expect_code 400 "node id mismatch" POST /strategies "$(cat "$E2E_TMP/badid.json")"
+check "E_NODE_ID_MISMATCH at index 0" test "$(jget "j['detail']['node_id_mismatch'][0]['index']")" = 0
+expect_code 200 "POST /strategies/dry-run" POST /strategies/dry-run "$(cat "$E2E_TMP/submit.json")"
+expect_code 200 "GET /queues/by_tag without a DAG manager" GET "/queues/by_tag?tags=btc&interval=60"
+check "degraded flag" test "$(jget "j['degraded']")" = True
+
+# limits
+head -c 1100000 /dev/zero | tr '\0' a > "$E2E_TMP/big"
+code=$(curl -s -m 5 -o "$E2E_TMP/body" -w '%{http_code}' --data-binary @"$E2E_TMP/big" "$GW_URL/worlds")
+check "body over the limit: 413 ($code)" test "$code" = 413
+check "413 is JSON" test "$(jget "j['error']['code']")" = E_BODY_TOO_LARGE
+code=$(curl -s -m 5 -o "$E2E_TMP/body" -w '%{http_code}' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' b)" "$GW_URL/status")
+check "headers over the limit: 431 ($code)" test "$code" = 431
+check "431 is JSON" test "$(jget "j['error']['code']")" = E_HEADERS_TOO_LARGE
+
+expect_code 200 "GET /metrics" GET /metrics
+check "metrics: request counter" grep -q 'qmtl_gateway_requests_total{route="/worlds/{id}/activation",method="PUT",code="200"} 1' "$E2E_TMP/body"
+check "metrics: auth failures" grep -q '^qmtl_gateway_auth_failures_total 2' "$E2E_TMP/body"
+check "metrics: latency histogram" grep -q 'qmtl_gateway_request_duration_seconds_bucket{route="/status",le="+Inf"}' "$E2E_TMP/body"
+
+gw_stop; rc=$?
+check "SIGTERM: clean exit ($rc)" test "$rc" -eq 0
+check "shutdown logged" grep -q "stopped" "$E2E_TMP/gw.log"
+
+# restart on the same store: state is still there
+gw_start "$CFG" "$E2E_TMP/gw2.log" || not_ok "gateway restarts"
+expect_code 200 "after restart: activation kept" GET "/worlds/w1/activation?strategy_id=s2&side=long"
+expect_code 200 "after restart: strategy kept" GET "/strategies/$SID/status"
+expect_code 200 "after restart: status" GET /status
+check "after restart: event sequence kept" python3 -c "
+import json; assert json.load(open('$E2E_TMP/body'))['last_seq_no'] >= 5"
+expect_rc 1 "a second gateway on the same store is refused" "$QMTL" service gateway --config "$CFG"
+check "it says the store is in use" grep -q "another gateway is using it" "$E2E_TMP/err"
+expect_code 200 "the first one still serves" GET /status
+gw_stop
+
+# failures to start
+expect_rc 2 "unknown service" "$QMTL" service frobnicate
+expect_rc 1 "missing config file" "$QMTL" service gateway --config "$E2E_TMP/none.yml"
+expect_rc 2 "unknown flag" "$QMTL" service gateway --frob
+printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: /nonexistent-dir/x/gw.db\n' > "$E2E_TMP/bad.yml"
+expect_rc 1 "unwritable store" "$QMTL" service gateway --config "$E2E_TMP/bad.yml"
+check "store error names the path" grep -q "/nonexistent-dir/x/gw.db" "$E2E_TMP/err"
+finish

@@ -1,0 +1,774 @@
+/* gw_hub: the gateway's WebSocket event stream (see gw_hub.h). */
+#include "gw_hub.h"
+
+#include "config.h"
+#include "gw_metrics.h"
+#include "gw_server.h"
+#include "gw_store.h"
+#include "jwt.h"
+#include "log.h"
+#include "ws.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define AUDIENCE "controlbus"
+
+enum {
+    TOPIC_QUEUE = 1,
+    TOPIC_ACTIVATION = 2,
+    TOPIC_POLICY = 4,
+    TOPIC_DEPRECATION = 8,
+    TOPIC_NONE = 0x100, /* a filter that matches no topic (only untyped events pass) */
+};
+
+struct hub_client {
+    struct hub_client *prev, *next;
+    struct gw_hub *hub;
+    struct ws_conn *ws;
+    char *world_id;      /* NULL: every world */
+    unsigned topics;     /* TOPIC_* mask; 0: every topic */
+    int64_t exp;         /* token expiry (Unix seconds) */
+    int64_t last_sent;   /* seq_no of the last event sent or skipped by the filters */
+    int lagging;         /* live events paused; catch up from the log on drain */
+    double tokens;       /* rate limit bucket */
+    int64_t bucket_ms;
+    long flood;          /* messages dropped by the rate limit in a row */
+};
+
+struct gw_hub {
+    struct gw_server *srv;
+    struct event_base *base;
+    struct gw_store *store;
+    struct gw_metrics *metrics;
+    const struct cfg_gateway *cfg;
+    unsigned char secret[64];
+    size_t secret_len;
+    struct jwt_key key;
+    struct hub_client *clients;
+    size_t n_clients;
+    int64_t published;   /* highest seq_no handed to listeners */
+    struct event *tick;
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+static void iso_time(int64_t unix_s, int with_ms, char out[40])
+{
+    struct timespec ts;
+    if (unix_s < 0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+    } else {
+        ts.tv_sec = (time_t)unix_s;
+        ts.tv_nsec = 0;
+    }
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (with_ms)
+        snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    else
+        snprintf(out + n, 40 - n, "Z");
+}
+
+static void uuid4(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof(b)) != 1) {
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (unsigned char)rand();
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+static unsigned topic_of_name(const char *t)
+{
+    if (!strcmp(t, "queue") || !strcmp(t, "queues"))
+        return TOPIC_QUEUE;
+    if (!strcmp(t, "activation"))
+        return TOPIC_ACTIVATION;
+    if (!strcmp(t, "policy"))
+        return TOPIC_POLICY;
+    if (!strcmp(t, "deprecation"))
+        return TOPIC_DEPRECATION;
+    return 0;
+}
+
+/* Topic of an event type; 0 = delivered whatever the topic filter. */
+static unsigned topic_of_type(const char *type)
+{
+    if (!type)
+        return 0;
+    if (!strcmp(type, "queue_update") || !strcmp(type, "tagquery.upsert"))
+        return TOPIC_QUEUE;
+    if (!strcmp(type, "activation_updated") || !strcmp(type, "sentinel_weight"))
+        return TOPIC_ACTIVATION;
+    if (!strcmp(type, "policy_updated") || !strcmp(type, "policy_state_hash"))
+        return TOPIC_POLICY;
+    if (!strncmp(type, "deprecation", 11))
+        return TOPIC_DEPRECATION;
+    return 0;
+}
+
+static unsigned topics_from_json(const json_t *arr)
+{
+    unsigned m = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        if (json_is_string(e))
+            m |= topic_of_name(json_string_value(e));
+    }
+    return m;
+}
+
+static unsigned topics_from_csv(const char *csv)
+{
+    unsigned m = 0;
+    char *dup = strdup(csv), *save = NULL;
+    for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+        m |= topic_of_name(t);
+    free(dup);
+    return m;
+}
+
+static int wants(const struct hub_client *c, const char *type, const char *world_id)
+{
+    unsigned t = topic_of_type(type);
+    if (c->topics && t && !(c->topics & t))
+        return 0;
+    if (c->world_id && world_id && *world_id && strcmp(c->world_id, world_id) != 0)
+        return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------ tokens */
+
+char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                        const char *const *topics, int64_t ttl_s)
+{
+    char jti[37], err[200];
+    uuid4(jti);
+    int64_t now = (int64_t)time(NULL);
+    json_t *t = json_array();
+    for (size_t i = 0; topics && topics[i]; i++)
+        json_array_append_new(t, json_string(topics[i]));
+    json_t *claims = json_pack("{s:s,s:s?,s:s?,s:s?,s:o,s:s,s:I,s:I}", "aud", AUDIENCE, "sub",
+                               strategy_id, "strategy_id", strategy_id, "world_id", world_id,
+                               "topics", t, "jti", jti, "iat", (json_int_t)now, "exp",
+                               (json_int_t)(now + ttl_s));
+    if (!claims)
+        return NULL;
+    char *tok = jwt_sign_hs256(claims, &h->key, err, sizeof(err));
+    json_decref(claims);
+    return tok;
+}
+
+/* Apply verified claims (and the connection's query) to a client's filters. */
+static void apply_claims(struct hub_client *c, const json_t *claims, const char *q_world,
+                         const char *q_topics)
+{
+    free(c->world_id);
+    c->world_id = NULL;
+    const char *w = json_string_value(json_object_get(claims, "world_id"));
+    if (w && *w)
+        c->world_id = strdup(w);
+    else if (q_world && *q_world)
+        c->world_id = strdup(q_world);
+    c->topics = topics_from_json(json_object_get(claims, "topics"));
+    if (q_topics && *q_topics) {
+        unsigned q = topics_from_csv(q_topics);
+        c->topics = c->topics ? (c->topics & q) : q;
+        if (!c->topics)
+            c->topics = TOPIC_NONE;
+    }
+    c->exp = (int64_t)json_number_value(json_object_get(claims, "exp"));
+}
+
+/* ------------------------------------------------------------ sending */
+
+static void send_json(struct hub_client *c, json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (s) {
+        ws_conn_send_text(c->ws, s, strlen(s));
+        free(s);
+    }
+}
+
+struct catchup {
+    struct hub_client *c;
+    long limit;
+    int stopped;
+};
+
+static int catchup_cb(void *arg, int64_t seq, const char *type, const char *world_id,
+                      const char *envelope)
+{
+    struct catchup *k = arg;
+    struct hub_client *c = k->c;
+    if (seq > c->hub->published || !ws_conn_is_open(c->ws)) {
+        k->stopped = seq > c->hub->published ? 0 : 1;
+        return 1;
+    }
+    if (wants(c, type, world_id)) {
+        size_t len = strlen(envelope);
+        if (ws_conn_outbuf_len(c->ws) + len + 14 > (size_t)k->limit &&
+            ws_conn_outbuf_len(c->ws) > 0) {
+            k->stopped = 1;
+            return 1;
+        }
+        if (ws_conn_send_text(c->ws, envelope, len) != 0) {
+            k->stopped = 1;
+            return 1;
+        }
+        gw_metrics_add(c->hub->metrics, GW_M_EVENTS_RELAYED, 1);
+    }
+    c->last_sent = seq;
+    return 0;
+}
+
+/* Send the activation snapshot of the client's world, marked with the current seq_no. */
+static void send_snapshot(struct hub_client *c)
+{
+    struct gw_hub *h = c->hub;
+    if (!c->world_id || (c->topics && !(c->topics & TOPIC_ACTIVATION)))
+        return;
+    json_t *arr = gw_store_activation_snapshot(h->store, c->world_id);
+    if (!arr) {
+        gw_metrics_add(h->metrics, GW_M_STORE_ERRORS, 1);
+        return;
+    }
+    size_t i;
+    json_t *data;
+    json_array_foreach(arr, i, data) {
+        char id[37], ts[40];
+        uuid4(id);
+        iso_time(-1, 1, ts);
+        json_object_set_new(data, "snapshot", json_true());
+        json_t *env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "specversion", "1.0", "id",
+                                id, "source", "qmtl.services.gateway", "type",
+                                "activation_updated", "time", ts, "datacontenttype",
+                                "application/json", "seq_no", (json_int_t)h->published, "data",
+                                data);
+        if (env)
+            send_json(c, env);
+    }
+    json_decref(arr);
+}
+
+/* Bring a lagging client up to date from the event log, as far as its buffer allows. */
+static void catch_up(struct hub_client *c)
+{
+    struct gw_hub *h = c->hub;
+    if (c->last_sent >= h->published) {
+        c->lagging = 0;
+        return;
+    }
+    int64_t first = gw_store_event_first_seq(h->store);
+    if (first < 0) {
+        gw_metrics_add(h->metrics, GW_M_STORE_ERRORS, 1);
+        return;
+    }
+    if (first == 0 || first > c->last_sent + 1) {
+        /* what it missed was trimmed from the log: a full snapshot instead */
+        LOG_INFO("hub", "client %s: events after %lld no longer kept, sending a snapshot",
+                 ws_conn_peer(c->ws), (long long)c->last_sent);
+        send_snapshot(c);
+        c->last_sent = h->published;
+        c->lagging = 0;
+        return;
+    }
+    struct catchup k = {c, h->cfg->ws_outbuf_limit_bytes > 0 ? h->cfg->ws_outbuf_limit_bytes
+                                                              : 1048576,
+                        0};
+    if (gw_store_event_scan(h->store, c->last_sent, catchup_cb, &k) != 0) {
+        gw_metrics_add(h->metrics, GW_M_STORE_ERRORS, 1);
+        return;
+    }
+    c->lagging = k.stopped;
+}
+
+static void on_event(void *arg, int64_t seq, const char *type, const char *world_id,
+                     const char *envelope)
+{
+    struct gw_hub *h = arg;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (seq > h->published)
+        h->published = seq;
+    size_t limit = h->cfg->ws_outbuf_limit_bytes > 0 ? (size_t)h->cfg->ws_outbuf_limit_bytes
+                                                     : 1048576;
+    struct ws_frame *frame = NULL;
+    long relayed = 0, dropped = 0;
+    for (struct hub_client *c = h->clients; c; c = c->next) {
+        if (c->lagging || seq <= c->last_sent || !ws_conn_is_open(c->ws))
+            continue;
+        if (!wants(c, type, world_id)) {
+            c->last_sent = seq;
+            continue;
+        }
+        if (!frame && !(frame = ws_frame_text(envelope, strlen(envelope))))
+            return;
+        size_t queued = ws_conn_outbuf_len(c->ws);
+        if (queued > 0 && queued + ws_frame_len(frame) > limit) {
+            /* slow consumer: stop live delivery; catch up from the log once drained */
+            c->lagging = 1;
+            dropped++;
+            continue;
+        }
+        if (ws_conn_send_frame(c->ws, frame) == 0) {
+            c->last_sent = seq;
+            relayed++;
+        }
+    }
+    ws_frame_unref(frame);
+    gw_metrics_add(h->metrics, GW_M_EVENTS_RELAYED, relayed);
+    if (log_get_level() <= LOG_LEVEL_DEBUG) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        LOG_DEBUG("hub", "event %lld (%s) handed to %ld streams in %.3f ms", (long long)seq,
+                  type ? type : "?", relayed,
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    }
+    if (dropped) {
+        gw_metrics_add(h->metrics, GW_M_EVENTS_DROPPED, dropped);
+        LOG_DEBUG("hub", "event %lld: %ld slow subscribers paused", (long long)seq, dropped);
+    }
+}
+
+/* ------------------------------------------------------------ connection handlers */
+
+static int verify(struct gw_hub *h, const char *token, json_t **claims, char *err, size_t errlen)
+{
+    *claims = jwt_verify_hs256(token, &h->key, 1, AUDIENCE, (int64_t)time(NULL), err, errlen);
+    if (!*claims) {
+        gw_metrics_add(h->metrics, GW_M_AUTH_FAILURES, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int rate_ok(struct hub_client *c)
+{
+    int rate = c->hub->cfg->ws_rate_limit_per_s;
+    if (rate <= 0)
+        return 1;
+    int64_t now = ws_now_ms();
+    c->tokens += (double)(now - c->bucket_ms) * rate / 1000.0;
+    if (c->tokens > rate)
+        c->tokens = rate;
+    c->bucket_ms = now;
+    if (c->tokens >= 1.0) {
+        c->tokens -= 1.0;
+        c->flood = 0;
+        return 1;
+    }
+    c->flood++;
+    return 0;
+}
+
+static void client_message(struct ws_conn *ws, int binary, const unsigned char *msg, size_t len,
+                           void *arg)
+{
+    struct hub_client *c = arg;
+    struct gw_hub *h = c->hub;
+    gw_metrics_add(h->metrics, GW_M_WS_MESSAGES_IN, 1);
+    if (!rate_ok(c)) {
+        gw_metrics_add(h->metrics, GW_M_LIMIT_REJECTIONS, 1);
+        if (c->flood > (long)h->cfg->ws_rate_limit_per_s * 2) {
+            LOG_WARN("hub", "client %s: message rate limit exceeded, closing",
+                     ws_conn_peer(ws));
+            ws_conn_close(ws, WS_CLOSE_POLICY, "rate limit exceeded", 0);
+        }
+        return;
+    }
+    if (binary)
+        return;
+    json_t *m = json_loadb((const char *)msg, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(m, "type"));
+    char ts[40];
+    iso_time(-1, 1, ts);
+    if (type && !strcmp(type, "ack")) {
+        json_t *r = json_pack("{s:s,s:s}", "type", "ack", "ts", ts);
+        json_t *v = json_object_get(m, "last_id");
+        json_object_set(r, "last_id", v ? v : json_null());
+        if ((v = json_object_get(m, "last_seq_no")))
+            json_object_set(r, "last_seq_no", v);
+        send_json(c, r);
+    } else if (type && !strcmp(type, "refresh")) {
+        char err[200];
+        json_t *claims;
+        if (verify(h, json_string_value(json_object_get(m, "token")), &claims, err,
+                   sizeof(err)) != 0) {
+            LOG_INFO("hub", "client %s: refresh refused: %s", ws_conn_peer(ws), err);
+            ws_conn_close(ws, WS_CLOSE_POLICY, err, 0);
+        } else {
+            apply_claims(c, claims, NULL, NULL);
+            json_decref(claims);
+            send_json(c, json_pack("{s:s,s:s}", "type", "refresh_ack", "ts", ts));
+        }
+    }
+    json_decref(m);
+}
+
+static void client_drain(struct ws_conn *ws, void *arg)
+{
+    struct hub_client *c = arg;
+    if (c->lagging && ws_conn_is_open(ws))
+        catch_up(c);
+}
+
+static void client_close(struct ws_conn *ws, int code, void *arg)
+{
+    struct hub_client *c = arg;
+    struct gw_hub *h = c->hub;
+    LOG_DEBUG("hub", "client %s closed (%d)", ws_conn_peer(ws), code);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->n_clients--;
+    gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
+    gw_metrics_add(h->metrics, GW_M_WS_DISCONNECTS, 1);
+    free(c->world_id);
+    free(c);
+}
+
+static const struct ws_handlers client_handlers = {NULL, client_message, NULL, client_drain,
+                                                   client_close};
+
+/* ------------------------------------------------------------ routes */
+
+static const char *evhttp_hdr(void *arg, const char *name)
+{
+    return evhttp_find_header(arg, name);
+}
+
+static char *bearer_token(struct evhttp_request *req)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (a && strncasecmp(a, "Bearer ", 7) == 0) {
+        a += 7;
+        while (*a == ' ')
+            a++;
+        return strdup(a);
+    }
+    return gw_query_param(req, "token");
+}
+
+static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
+{
+    (void)rest;
+    struct gw_hub *h = arg;
+    char accept[WS_ACCEPT_LEN + 1], err[200];
+    int status;
+    const char *method = evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "other";
+    if (ws_upgrade_check(method, evhttp_hdr, evhttp_request_get_input_headers(req), accept,
+                         &status, err, sizeof(err)) != 0) {
+        if (status == 426)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Sec-WebSocket-Version",
+                              "13");
+        gw_reply_error(req, status, status == 405 ? "E_METHOD" : "E_UPGRADE_REQUIRED", err,
+                       NULL);
+        return;
+    }
+    struct hub_client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        gw_reply_error(req, 503, "E_UNAVAILABLE", "out of memory", NULL);
+        return;
+    }
+    c->hub = h;
+    c->tokens = h->cfg->ws_rate_limit_per_s;
+    c->bucket_ms = ws_now_ms();
+    char *token = bearer_token(req);
+    char *q_world = gw_query_param(req, "world_id");
+    char *q_topics = gw_query_param(req, "topics");
+    char *q_last = gw_query_param(req, "last_seq_no");
+    c->ws = ws_conn_accept_evhttp(req, accept, &client_handlers, c,
+                                  h->cfg->ws_max_message_bytes > 0
+                                      ? (uint64_t)h->cfg->ws_max_message_bytes
+                                      : 65536);
+    if (!c->ws) {
+        gw_reply_error(req, 503, "E_UNAVAILABLE", "cannot start the WebSocket", NULL);
+        free(c);
+        goto out;
+    }
+    c->next = h->clients;
+    if (h->clients)
+        h->clients->prev = c;
+    h->clients = c;
+    h->n_clients++;
+    gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, 1);
+    gw_metrics_add(h->metrics, GW_M_WS_CONNECTS, 1);
+
+    json_t *claims = NULL;
+    if (verify(h, token, &claims, err, sizeof(err)) != 0) {
+        LOG_INFO("hub", "stream from %s refused: %s", ws_conn_peer(c->ws), err);
+        c->lagging = 1; /* receives nothing */
+        ws_conn_close(c->ws, WS_CLOSE_POLICY, err, 0);
+        goto out;
+    }
+    apply_claims(c, claims, q_world, q_topics);
+    json_decref(claims);
+    c->last_sent = h->published;
+    char *end = NULL;
+    long long last = q_last ? strtoll(q_last, &end, 10) : -1;
+    if (q_last && (end == q_last || *end || last < 0)) {
+        ws_conn_close(c->ws, WS_CLOSE_POLICY, "bad last_seq_no", 0);
+        c->lagging = 1;
+        goto out;
+    }
+    if (last >= 0 && last < h->published) {
+        c->last_sent = last;
+        c->lagging = 1;
+        catch_up(c);
+    } else if (last < 0) {
+        send_snapshot(c);
+    }
+    LOG_DEBUG("hub", "stream from %s: world '%s' topics 0x%x", ws_conn_peer(c->ws),
+              c->world_id ? c->world_id : "*", c->topics);
+out:
+    free(token);
+    free(q_world);
+    free(q_topics);
+    free(q_last);
+}
+
+/* ws://host:port/<path> for this gateway, from gateway.public_url or host/port. */
+static void stream_url(struct gw_hub *h, struct evhttp_request *req, const char *path, char *out,
+                       size_t outlen)
+{
+    const char *pub = h->cfg->public_url;
+    if (pub && *pub) {
+        const char *rest = pub;
+        const char *scheme = "ws://";
+        if (!strncmp(pub, "https://", 8)) {
+            scheme = "wss://";
+            rest = pub + 8;
+        } else if (!strncmp(pub, "http://", 7)) {
+            rest = pub + 7;
+        } else if (!strncmp(pub, "wss://", 6)) {
+            scheme = "wss://";
+            rest = pub + 6;
+        } else if (!strncmp(pub, "ws://", 5)) {
+            rest = pub + 5;
+        }
+        size_t n = strlen(rest);
+        while (n > 0 && rest[n - 1] == '/')
+            n--;
+        snprintf(out, outlen, "%s%.*s%s", scheme, (int)n, rest, path);
+        return;
+    }
+    const char *host = h->cfg->host;
+    if (!host || !*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
+        const char *hh = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+        if (hh && *hh && !strpbrk(hh, "/ \t")) {
+            snprintf(out, outlen, "ws://%s%s", hh, path);
+            return;
+        }
+        host = "127.0.0.1";
+    }
+    int bracket = strchr(host, ':') != NULL;
+    snprintf(out, outlen, "ws://%s%s%s:%d%s", bracket ? "[" : "", host, bracket ? "]" : "",
+             gw_server_port(h->srv), path);
+}
+
+static void route_subscribe(struct evhttp_request *req, const char *rest, void *arg)
+{
+    (void)rest;
+    struct gw_hub *h = arg;
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        gw_reply_error(req, 405, "E_METHOD", "use POST /events/subscribe", NULL);
+        return;
+    }
+    if (gw_require_submitter(h->srv, req) != 0)
+        return;
+    json_t *body = gw_read_json(req, 0);
+    if (!body)
+        return;
+    json_t *w = json_object_get(body, "world_id"), *sid = json_object_get(body, "strategy_id");
+    json_t *topics = json_object_get(body, "topics");
+    const char *bad = NULL;
+    if (w && !json_is_string(w) && !json_is_null(w))
+        bad = "world_id";
+    else if (sid && !json_is_string(sid) && !json_is_null(sid))
+        bad = "strategy_id";
+    else if (topics && !json_is_array(topics))
+        bad = "topics";
+    size_t i;
+    json_t *e;
+    json_array_foreach(topics, i, e) {
+        if (!json_is_string(e))
+            bad = "topics";
+    }
+    if (bad) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "field '%s' has the wrong type", bad);
+        gw_reply_error(req, 422, "E_SCHEMA_INVALID", msg, NULL);
+        json_decref(body);
+        return;
+    }
+    json_t *topics_echo = topics ? json_incref(topics) : json_pack("[s]", "activation");
+    const char *tl[16];
+    size_t nt = 0;
+    json_array_foreach(topics_echo, i, e) {
+        if (nt < 15)
+            tl[nt++] = json_string_value(e);
+    }
+    tl[nt] = NULL;
+    int ttl = h->cfg->token_ttl_s > 0 ? h->cfg->token_ttl_s : 3600;
+    int64_t exp = (int64_t)time(NULL) + ttl;
+    char *token = gw_hub_mint_token(h, json_string_value(w), json_string_value(sid), tl, ttl);
+    if (!token) {
+        gw_reply_error(req, 500, "E_INTERNAL", "cannot sign the stream token", NULL);
+        json_decref(topics_echo);
+        json_decref(body);
+        return;
+    }
+    char url[512], fallback[512], expires[40];
+    stream_url(h, req, "/ws/evt", url, sizeof(url));
+    stream_url(h, req, "/ws", fallback, sizeof(fallback));
+    iso_time(exp, 0, expires);
+    gw_reply_json(req, 200,
+                  json_pack("{s:s,s:s,s:o,s:s,s:s}", "stream_url", url, "token", token,
+                            "topics", topics_echo, "expires_at", expires, "fallback_url",
+                            fallback));
+    free(token);
+    json_decref(body);
+}
+
+/* ------------------------------------------------------------ keepalive */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gw_hub *h = arg;
+    int64_t now_ms = ws_now_ms(), now = (int64_t)time(NULL);
+    int64_t idle_max = (int64_t)(h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : 20) *
+                       2000 + 1000;
+    struct hub_client *next;
+    for (struct hub_client *c = h->clients; c; c = next) {
+        next = c->next;
+        if (!ws_conn_is_open(c->ws))
+            continue;
+        if (c->exp && now > c->exp) {
+            ws_conn_close(c->ws, WS_CLOSE_POLICY, "token expired", 0);
+        } else if (now_ms - ws_conn_last_rx_ms(c->ws) > idle_max) {
+            LOG_INFO("hub", "client %s: no pong or message for %lld ms, closing",
+                     ws_conn_peer(c->ws), (long long)(now_ms - ws_conn_last_rx_ms(c->ws)));
+            ws_conn_close(c->ws, WS_CLOSE_INTERNAL, "keepalive timeout", 0);
+        } else {
+            ws_conn_ping(c->ws, NULL, 0);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            LOG_WARN("hub", "cannot raise the open-file limit to %llu",
+                     (unsigned long long)rl.rlim_max);
+    }
+}
+
+struct gw_hub *gw_hub_new(struct gw_server *s)
+{
+    const struct qmtl_config *cfg = gw_server_config(s);
+    struct gw_hub *h = calloc(1, sizeof(*h));
+    if (!h || !cfg)
+        goto fail;
+    h->srv = s;
+    h->base = gw_server_base(s);
+    h->store = gw_server_store(s);
+    h->metrics = gw_server_metrics(s);
+    h->cfg = &cfg->gateway;
+    const char *secret = h->cfg->event_secret;
+    if (secret && *secret) {
+        h->secret_len = strlen(secret) < sizeof(h->secret) ? strlen(secret) : sizeof(h->secret);
+        memcpy(h->secret, secret, h->secret_len);
+    } else {
+        unsigned char raw[16];
+        if (RAND_bytes(raw, sizeof(raw)) != 1)
+            goto fail;
+        for (size_t i = 0; i < sizeof(raw); i++)
+            snprintf((char *)h->secret + 2 * i, 3, "%02x", raw[i]);
+        h->secret_len = 2 * sizeof(raw);
+        LOG_WARN("hub", "gateway.event_secret is empty: stream tokens use a random secret "
+                        "that changes at every start");
+    }
+    h->key.kid = h->cfg->event_kid && *h->cfg->event_kid ? h->cfg->event_kid : "qmtl-1";
+    h->key.secret = h->secret;
+    h->key.secret_len = h->secret_len;
+    h->published = gw_store_event_last_seq(h->store);
+    if (h->published < 0)
+        h->published = 0;
+    raise_nofile();
+    /* a subscriber that vanishes must not kill the gateway on the next write */
+    signal(SIGPIPE, SIG_IGN);
+    int ping = h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : 20;
+    struct timeval tv = {ping, 0};
+    h->tick = event_new(h->base, -1, EV_PERSIST, on_tick, h);
+    if (!h->tick || event_add(h->tick, &tv) != 0)
+        goto fail;
+    if (gw_server_add_route(s, "/events/subscribe", route_subscribe, h) != 0 ||
+        gw_server_add_route(s, "/ws/evt", route_ws, h) != 0 ||
+        gw_server_add_route(s, "/ws", route_ws, h) != 0 ||
+        gw_server_add_listener(s, on_event, h) != 0)
+        goto fail;
+    return h;
+fail:
+    LOG_ERROR("hub", "cannot start the event stream");
+    if (h && h->tick)
+        event_free(h->tick);
+    free(h);
+    return NULL;
+}
+
+void gw_hub_free(struct gw_hub *h)
+{
+    if (!h)
+        return;
+    while (h->clients) {
+        struct hub_client *c = h->clients;
+        h->clients = c->next;
+        ws_conn_abort(c->ws, WS_CLOSE_GOING_AWAY);
+        gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
+        free(c->world_id);
+        free(c);
+    }
+    if (h->tick)
+        event_free(h->tick);
+    OPENSSL_cleanse(h->secret, sizeof(h->secret));
+    free(h);
+}
+
+size_t gw_hub_clients(const struct gw_hub *h)
+{
+    return h->n_clients;
+}

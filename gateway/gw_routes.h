@@ -1,0 +1,84 @@
+/*
+ * gw_routes: registration of the gateway's built-in route groups and the pieces they
+ * share. Internal to gateway/ (not a public contract).
+ */
+#ifndef QMTL_GATEWAY_GW_ROUTES_H
+#define QMTL_GATEWAY_GW_ROUTES_H
+
+#include "gw_server.h"
+
+#include <event2/bufferevent.h>
+
+/* /worlds and /worlds/... (gw_worlds.c, gw_activation.c, gw_apply.c) */
+int gw_worlds_register(struct gw_server *s);
+/* /strategies, /strategies/..., /queues/by_tag (gw_strategies.c) */
+int gw_strategies_register(struct gw_server *s);
+
+/* Route handlers for the world sub-resources (split across files). 'world' is the
+ * decoded world id, the world exists (doc borrowed). */
+void gw_activation_route(struct gw_server *s, struct evhttp_request *req, const char *world,
+                         const json_t *doc);
+void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char *world,
+                    const json_t *doc);
+/* Apply one activation change inside the caller's transaction: bump the world's version,
+ * store the envelope built from 'fields' (active, weight, freeze, drain, effective_mode,
+ * run_id, ts), append the audit entry and publish activation_updated. 'extra' (borrowed,
+ * may be NULL) is merged into the event data (phase, requires_ack, sequence).
+ * New envelope or NULL on a store failure. */
+json_t *gw_activation_write(struct gw_server *s, const char *world, const char *sid,
+                            const char *side, const json_t *fields, const json_t *extra);
+/* DecisionEnvelope of a world (new object) or NULL on a store error. */
+json_t *gw_worlds_decide(struct gw_server *s, const char *world, const json_t *doc);
+/* Map an effective_mode to an execution domain ("backtest", "dryrun", "live", "shadow"). */
+const char *gw_mode_to_domain(const char *mode);
+/* 1 when the request carries "X-Allow-Live: true" or the live guard is off. */
+int gw_live_allowed(struct gw_server *s, struct evhttp_request *req);
+/* Test hook: make POST /worlds/{id}/apply fail at this stage ("freeze", "switch",
+ * "unfreeze"), NULL for none. */
+extern const char *gw_apply_fail_stage;
+
+/* Connection guard (gw_guard.c): evhttp bufferevent factory enforcing the header and
+ * body limits before evhttp parses anything. Rejected requests are rewritten to
+ * "GET GW_REJECT_PREFIX<code>" so the reply goes through the normal JSON error path. */
+#define GW_REJECT_PREFIX "/.qmtl-reject/"
+#define GW_REJECT_HEADER "X-Qmtl-Reject"
+struct gw_guard;
+struct gw_guard_set {
+    long max_header_bytes;
+    long max_body_bytes;
+    struct gw_guard *head; /* live guards (freed on connection close or release) */
+};
+struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg);
+/* Run the guard's request-head parser over 'data' delivered in pieces of 'chunk' bytes
+ * (0 = all at once), without a connection. Returns the rejection status (411, 413, 431)
+ * or 0 when everything would be passed to evhttp; -1 on an internal error. For tests
+ * and fuzzing. */
+int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
+                      size_t chunk);
+/* Free every remaining guard (after evhttp_free). */
+void gw_guard_set_release(struct gw_guard_set *set);
+
+/* Remember the start time of a request that will be answered later (asynchronous
+ * handlers), so its latency is measured from arrival. */
+void gw_server_defer(struct gw_server *s, struct evhttp_request *req);
+
+/* Count a reply in the request metrics (route, method, code, latency since arrival). */
+void gw_server_record_reply(struct evhttp_request *req, int code);
+/* How many events the event log keeps (default 100,000); trimmed every 1024 events. */
+void gw_server_set_event_log_keep(struct gw_server *s, long keep);
+/* Record the outcome of the last DAG manager call (reported by GET /health). */
+void gw_server_note_dagmanager(struct gw_server *s, int ok);
+
+/* Body parsers exposed for fuzzing and unit tests. */
+/* Decode a StrategySubmit "dag_json" value (base64 or raw JSON text, or an object) into
+ * a DAG object. NULL with err. */
+json_t *gw_strategy_decode_dag(const json_t *dag_json, char *err, size_t errlen);
+/* Verify a decoded DAG against the submitted CRC. 0 ok; otherwise the HTTP status and
+ * *error (new ref) holds the reference-shaped detail {"code":...,...}. */
+int gw_strategy_verify(const json_t *dag, const json_t *crc, json_t **error);
+/* Validate a PUT activation body; 0 ok or -1 with err. */
+int gw_activation_validate(const json_t *body, char *err, size_t errlen);
+/* Validate a policy document; 0 ok or -1 with err. */
+int gw_policy_validate(const json_t *policy, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * gw_store: SQLite persistence for the gateway (see gw_store.h).
+ *
+ * Statements are prepared once and cached by their SQL text pointer; every query
+ * text below is a string literal, so pointer identity is a stable key.
+ */
+#include "gw_store.h"
+#include "gw_store_internal.h"
+
+#include "log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Schema migrations: entry i brings the file from version i to i + 1. */
+static const char *const migrations[] = {
+    "CREATE TABLE strategies (id TEXT PRIMARY KEY, dag_hash TEXT UNIQUE NOT NULL,"
+    "  dag TEXT NOT NULL, crc INTEGER NOT NULL, status TEXT NOT NULL, meta TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE worlds (id TEXT PRIMARY KEY, doc TEXT NOT NULL,"
+    "  default_policy INTEGER NOT NULL DEFAULT 0, act_version INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE policies (world_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  policy TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (world_id, version));"
+    "CREATE TABLE bindings (world_id TEXT NOT NULL, strategy_id TEXT NOT NULL,"
+    "  PRIMARY KEY (world_id, strategy_id));"
+    "CREATE TABLE decisions (world_id TEXT PRIMARY KEY, strategies TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE activation (world_id TEXT NOT NULL, strategy_id TEXT NOT NULL,"
+    "  side TEXT NOT NULL, doc TEXT NOT NULL, etag TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  PRIMARY KEY (world_id, strategy_id, side));"
+    "CREATE TABLE activation_version (world_id TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+    "CREATE TABLE apply_runs (world_id TEXT NOT NULL, run_id TEXT NOT NULL,"
+    "  stage TEXT NOT NULL, result TEXT, updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (world_id, run_id));"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, world_id TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL, event TEXT NOT NULL, details TEXT);"
+    "CREATE INDEX audit_world ON audit (world_id, id);"
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
+    "  world_id TEXT, envelope TEXT NOT NULL, created_at INTEGER NOT NULL);",
+};
+
+void gws_set_err(struct gw_store *s, const char *what)
+{
+    s->errors++;
+    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, sqlite3_errmsg(s->db));
+    LOG_ERROR("store", "%s", s->errbuf);
+}
+
+sqlite3_stmt *gws_prep(struct gw_store *s, const char *sql)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].sql == sql) {
+            sqlite3_reset(s->stmts[i].st);
+            sqlite3_clear_bindings(s->stmts[i].st);
+            return s->stmts[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        gws_set_err(s, "cannot prepare statement");
+        return NULL;
+    }
+    if (s->n_stmts < STMT_CACHE) {
+        s->stmts[s->n_stmts].sql = sql;
+        s->stmts[s->n_stmts].st = st;
+        s->n_stmts++;
+    } else {
+        /* Cache full: this cannot happen with the fixed set of queries below. */
+        LOG_WARN("store", "statement cache full");
+    }
+    return st;
+}
+
+/* Statements not in the cache (cache full) are finalized by the caller through this. */
+void gws_done(struct gw_store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].st == st) {
+            sqlite3_reset(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+void gws_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Run a statement that returns no rows. */
+int gws_exec_done(struct gw_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    gws_done(s, st);
+    if (rc != SQLITE_DONE) {
+        gws_set_err(s, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_sql(struct gw_store *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        s->errors++;
+        snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, msg ? msg : "unknown error");
+        LOG_ERROR("store", "%s", s->errbuf);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+char *gws_dump(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+json_t *gws_load_col(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (!t)
+        return json_null();
+    json_t *j = json_loads(t, JSON_DECODE_ANY, NULL);
+    return j ? j : json_null();
+}
+
+static int get_version(struct gw_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(struct gw_store *s, char *err, size_t errlen)
+{
+    int v = get_version(s);
+    int target = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    if (v < 0) {
+        snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->db));
+        return -1;
+    }
+    if (v > target) {
+        snprintf(err, errlen, "database schema version %d is newer than this gateway (%d)", v,
+                 target);
+        return -1;
+    }
+    for (; v < target; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (exec_sql(s, "BEGIN IMMEDIATE", "cannot begin migration") < 0 ||
+            exec_sql(s, migrations[v], "migration failed") < 0 ||
+            exec_sql(s, pragma, "cannot set schema version") < 0 ||
+            exec_sql(s, "COMMIT", "cannot commit migration") < 0) {
+            snprintf(err, errlen, "schema migration to version %d failed: %s", v + 1, s->errbuf);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        LOG_INFO("store", "schema migrated to version %d", v + 1);
+    }
+    return 0;
+}
+
+struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
+{
+    struct gw_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open store '%s': %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        gw_store_close(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 1000);
+    char *msg = NULL;
+    /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash. */
+    if (sqlite3_exec(
+            s->db,
+            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            NULL, NULL, &msg) != SQLITE_OK) {
+        if (sqlite3_errcode(s->db) == SQLITE_BUSY)
+            snprintf(err, errlen,
+                     "store '%s' is locked: another gateway is using it (one gateway per store)",
+                     path);
+        else
+            snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        gw_store_close(s);
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int wal = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!wal && strcmp(path, ":memory:") != 0) {
+        snprintf(err, errlen, "store '%s': the file system does not support WAL mode", path);
+        gw_store_close(s);
+        return NULL;
+    }
+    if (migrate(s, err, errlen) < 0) {
+        gw_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void gw_store_close(struct gw_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_stmts; i++)
+        sqlite3_finalize(s->stmts[i].st);
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s);
+}
+
+int gw_store_schema_version(struct gw_store *s)
+{
+    return get_version(s);
+}
+
+const char *gw_store_errmsg(struct gw_store *s)
+{
+    return s->errbuf;
+}
+
+long gw_store_error_count(const struct gw_store *s)
+{
+    return s->errors;
+}
+
+int gw_store_begin(struct gw_store *s)
+{
+    if (s->in_txn)
+        return -1;
+    if (exec_sql(s, "BEGIN IMMEDIATE", "cannot begin transaction") < 0)
+        return -1;
+    s->in_txn = 1;
+    return 0;
+}
+
+int gw_store_commit(struct gw_store *s)
+{
+    if (!s->in_txn)
+        return -1;
+    if (exec_sql(s, "COMMIT", "cannot commit transaction") < 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->in_txn = 0;
+        return -1;
+    }
+    s->in_txn = 0;
+    return 0;
+}
+
+int gw_store_rollback(struct gw_store *s)
+{
+    if (!s->in_txn)
+        return -1;
+    s->in_txn = 0;
+    return exec_sql(s, "ROLLBACK", "cannot roll back transaction");
+}
+
+int gw_store_in_txn(const struct gw_store *s)
+{
+    return s->in_txn;
+}
+
+/* ------------------------------------------------------------------ strategies */
+
+int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_hash,
+                          const char *dag_json, uint32_t crc, const char *status,
+                          const char *meta_json)
+{
+    sqlite3_stmt *st = gws_prep(s, "INSERT INTO strategies (id, dag_hash, dag, crc, status, meta,"
+                                   " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, id);
+    gws_bind_text(st, 2, dag_hash);
+    gws_bind_text(st, 3, dag_json);
+    sqlite3_bind_int64(st, 4, crc);
+    gws_bind_text(st, 5, status);
+    gws_bind_text(st, 6, meta_json);
+    sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+    return gws_exec_done(s, st, "cannot store strategy");
+}
+
+int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, outlen, "%s", t ? t : "");
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        gws_set_err(s, what);
+        ret = -1;
+    }
+    gws_done(s, st);
+    return ret;
+}
+
+int gw_store_strategy_find_by_hash(struct gw_store *s, const char *dag_hash, char *out,
+                                   size_t outlen)
+{
+    sqlite3_stmt *st = gws_prep(s, "SELECT id FROM strategies WHERE dag_hash = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, dag_hash);
+    return gws_one_text(s, st, out, outlen, "cannot look up strategy");
+}
+
+int gw_store_strategy_status(struct gw_store *s, const char *id, char *out, size_t outlen)
+{
+    sqlite3_stmt *st = gws_prep(s, "SELECT status FROM strategies WHERE id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, id);
+    return gws_one_text(s, st, out, outlen, "cannot read strategy status");
+}
+
+int gw_store_strategy_set_status(struct gw_store *s, const char *id, const char *status)
+{
+    sqlite3_stmt *st = gws_prep(s, "UPDATE strategies SET status = ? WHERE id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, status);
+    gws_bind_text(st, 2, id);
+    return gws_exec_done(s, st, "cannot update strategy status");
+}
+
+/* ------------------------------------------------------------------ worlds */
+
+int gw_store_world_put(struct gw_store *s, const char *id, const json_t *doc, int create_only)
+{
+    char *text = gws_dump(doc);
+    if (!text)
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    sqlite3_stmt *st;
+    if (create_only)
+        st = gws_prep(s, "INSERT OR IGNORE INTO worlds (id, doc, created_at, updated_at)"
+                         " VALUES (?, ?, ?, ?)");
+    else
+        st = gws_prep(s, "INSERT INTO worlds (id, doc, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                         " ON CONFLICT(id) DO UPDATE SET doc = excluded.doc,"
+                         " updated_at = excluded.updated_at");
+    if (!st) {
+        free(text);
+        return -1;
+    }
+    gws_bind_text(st, 1, id);
+    gws_bind_text(st, 2, text);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now);
+    free(text);
+    if (gws_exec_done(s, st, "cannot store world") < 0)
+        return -1;
+    if (create_only && sqlite3_changes(s->db) == 0)
+        return 1;
+    return 0;
+}
+
+int gw_store_world_get(struct gw_store *s, const char *id, json_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = gws_prep(s, "SELECT doc FROM worlds WHERE id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW) {
+        *out = gws_load_col(st, 0);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        gws_set_err(s, "cannot read world");
+        ret = -1;
+    }
+    gws_done(s, st);
+    return ret;
+}
+
+/* Collect column 0 of every row as parsed JSON into an array. */
+json_t *gws_collect(struct gw_store *s, sqlite3_stmt *st, const char *what)
+{
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, gws_load_col(st, 0));
+    gws_done(s, st);
+    if (rc != SQLITE_DONE) {
+        gws_set_err(s, what);
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+json_t *gw_store_world_list(struct gw_store *s)
+{
+    sqlite3_stmt *st = gws_prep(s, "SELECT doc FROM worlds ORDER BY id");
+    return st ? gws_collect(s, st, "cannot list worlds") : NULL;
+}
+
+int gw_store_world_delete(struct gw_store *s, const char *id)
+{
+    static const char *const sqls[] = {
+        "DELETE FROM policies WHERE world_id = ?",
+        "DELETE FROM bindings WHERE world_id = ?",
+        "DELETE FROM decisions WHERE world_id = ?",
+        "DELETE FROM activation WHERE world_id = ?",
+        "DELETE FROM activation_version WHERE world_id = ?",
+        "DELETE FROM apply_runs WHERE world_id = ?",
+    };
+    sqlite3_stmt *st = gws_prep(s, "DELETE FROM worlds WHERE id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, id);
+    if (gws_exec_done(s, st, "cannot delete world") < 0)
+        return -1;
+    if (sqlite3_changes(s->db) == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+        st = gws_prep(s, sqls[i]);
+        if (!st)
+            return -1;
+        gws_bind_text(st, 1, id);
+        if (gws_exec_done(s, st, "cannot delete world data") < 0)
+            return -1;
+    }
+    return 1;
+}
+
+int64_t gws_one_int(struct gw_store *s, sqlite3_stmt *st, int64_t dflt, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int64_t v = dflt;
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE) {
+        gws_set_err(s, what);
+        v = -1;
+    }
+    gws_done(s, st);
+    return v;
+}
+
+int64_t gw_store_world_default_policy(struct gw_store *s, const char *id)
+{
+    sqlite3_stmt *st = gws_prep(s, "SELECT default_policy FROM worlds WHERE id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, id);
+    return gws_one_int(s, st, 0, "cannot read default policy");
+}
+
+int gw_store_world_set_default_policy(struct gw_store *s, const char *id, int64_t version)
+{
+    sqlite3_stmt *st = gws_prep(s, "UPDATE worlds SET default_policy = ? WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, version);
+    gws_bind_text(st, 2, id);
+    return gws_exec_done(s, st, "cannot set default policy");
+}
+
+/* ------------------------------------------------------------------ policies */
+
+int gw_store_policy_add(struct gw_store *s, const char *world, const json_t *policy,
+                        int64_t *version_out)
+{
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT COALESCE(MAX(version), 0) + 1 FROM policies WHERE world_id = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, world);
+    int64_t v = gws_one_int(s, st, 1, "cannot number policy");
+    if (v < 0)
+        return -1;
+    char *text = gws_dump(policy);
+    if (!text)
+        return -1;
+    st = gws_prep(s,
+                  "INSERT INTO policies (world_id, version, policy, created_at) VALUES (?,?,?,?)");
+    if (!st) {
+        free(text);
+        return -1;
+    }
+    gws_bind_text(st, 1, world);
+    sqlite3_bind_int64(st, 2, v);
+    gws_bind_text(st, 3, text);
+    sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+    free(text);
+    if (gws_exec_done(s, st, "cannot store policy") < 0)
+        return -1;
+    *version_out = v;
+    return 0;
+}
+
+int gw_store_policy_get(struct gw_store *s, const char *world, int64_t version, json_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT policy FROM policies WHERE world_id = ? AND version = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, world);
+    sqlite3_bind_int64(st, 2, version);
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW) {
+        *out = gws_load_col(st, 0);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        gws_set_err(s, "cannot read policy");
+        ret = -1;
+    }
+    gws_done(s, st);
+    return ret;
+}
+
+json_t *gw_store_policy_list(struct gw_store *s, const char *world)
+{
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT version, policy FROM policies WHERE world_id = ? ORDER BY version");
+    if (!st)
+        return NULL;
+    gws_bind_text(st, 1, world);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("{sI so}", "version",
+                                             (json_int_t)sqlite3_column_int64(st, 0), "policy",
+                                             gws_load_col(st, 1)));
+    gws_done(s, st);
+    if (rc != SQLITE_DONE) {
+        gws_set_err(s, "cannot list policies");
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
