@@ -9,7 +9,7 @@
 
 #include "log.h"
 
-#define CSV_BUF_INIT (256 * 1024)
+#define CSV_BUF_INIT (64 * 1024) /* per open file; grows for long lines */
 #define CSV_LINE_MAX (1024 * 1024)
 #define CSV_LOG_FIRST 5 /* skipped rows logged per file */
 
