@@ -1,10 +1,10 @@
 /*
  * synth: seeded pseudo-random numbers and synthetic OHLCV bar generators.
  *
- * The generator is xoshiro256** seeded through splitmix64, so a seed gives the same
- * sequence on every run and machine (plain 64-bit integer arithmetic). Normals come
- * from the Marsaglia polar method; prices use exp/log/sqrt from libm (identical for
- * the same libm; see docs/data.md).
+ * The generator is xoshiro256** seeded through splitmix64 (plain 64-bit integer
+ * arithmetic). Normals come from the Marsaglia polar method. exp and log are our own,
+ * in plain double arithmetic, and sqrt is exact in IEEE-754: a seed gives bit-identical
+ * bars on every run and every IEEE-754 machine, whatever its libm (see docs/data.md).
  */
 #ifndef QMTL_HOST_SYNTH_H
 #define QMTL_HOST_SYNTH_H
@@ -13,6 +13,11 @@
 #include <stdint.h>
 
 #include <qmtl/qmtl.h>
+
+/* exp(x) (x clamped to [-700, 700]) and log(x) within a few ulp of the exact values,
+ * computed with + - * / and frexp/ldexp only, so identical everywhere. */
+double synth_exp(double x);
+double synth_log(double x);
 
 /* splitmix64: advances *state and returns the next output. */
 uint64_t synth_splitmix64(uint64_t *state);

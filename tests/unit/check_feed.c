@@ -54,6 +54,32 @@ START_TEST(test_xoshiro_reference)
 }
 END_TEST
 
+/* Our exp and log (plain arithmetic, identical on every machine) stay within 4 ulp of libm. */
+START_TEST(test_exp_log_accuracy)
+{
+    struct synth_rng r;
+    synth_rng_seed(&r, 3);
+    double worst_e = 0, worst_l = 0;
+    for (int i = 0; i < 200000; i++) {
+        double u = synth_rng_uniform(&r);
+        double x = i % 2 ? (u - 0.5) * 4 : (u - 0.5) * 1400;
+        double want = exp(x), got = synth_exp(x);
+        worst_e = fmax(worst_e, fabs(got - want) / want);
+        double y = ldexp(0.5 + u, (int)(synth_rng_next(&r) % 2000) - 1000);
+        double lw = log(y), lg = synth_log(y);
+        worst_l = fmax(worst_l, fabs(lg - lw) / fmax(fabs(lw), 1e-300));
+        double near1 = 1 + (u - 0.5) * 1e-6; /* log close to 0: absolute error */
+        ck_assert(fabs(synth_log(near1) - log(near1)) <= 4 * 0x1p-52 * fabs(log(near1)) + 1e-300);
+    }
+    ck_assert_msg(worst_e <= 4 * 0x1p-52, "exp relative error %g", worst_e);
+    ck_assert_msg(worst_l <= 4 * 0x1p-52, "log relative error %g", worst_l);
+    ck_assert(synth_exp(0) == 1 && synth_log(1) == 0);
+    ck_assert(synth_exp(1e6) == synth_exp(700) && synth_exp(-1e6) > 0);
+    ck_assert(isinf(synth_log(0)) && synth_log(0) < 0 && isnan(synth_log(-1)));
+    ck_assert(fabs(synth_log(0x1p-1070) - log(0x1p-1070)) < 1e-12); /* subnormal */
+}
+END_TEST
+
 START_TEST(test_rng_distribution)
 {
     struct synth_rng r;
@@ -417,6 +443,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_splitmix64_vector);
     tcase_add_test(tc, test_xoshiro_reference);
+    tcase_add_test(tc, test_exp_log_accuracy);
     tcase_add_test(tc, test_rng_distribution);
     tcase_add_test(tc, test_synthetic_deterministic);
     tcase_add_test(tc, test_gbm_moments);
