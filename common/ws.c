@@ -43,6 +43,7 @@ struct ws_conn {
     int transport_gone; /* evhttp freed the transport under us */
     int http_status;
     int64_t last_rx_ms;
+    evutil_socket_t fd; /* server: the socket, cached for direct sends (-1 until known) */
     uint64_t max_msg;
     size_t feed;        /* server: bytes of complete frames wslay may read now */
     int frag_open;      /* server: a fragmented message is in progress */
@@ -442,6 +443,7 @@ static struct ws_conn *conn_alloc(struct bufferevent *bev, int client, const str
         return NULL;
     }
     c->bev = bev;
+    c->fd = -1;
     c->h = *h;
     c->arg = arg;
     c->last_rx_ms = ws_now_ms();
@@ -583,6 +585,18 @@ struct ws_conn *ws_client_connect(struct event_base *base, const char *host, int
     bufferevent_set_timeouts(bev, &tv, &tv);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
+}
+
+struct ws_conn *ws_client_connect_url(struct event_base *base, const char *url,
+                                      const char *extra_headers, const struct ws_handlers *h,
+                                      void *arg, uint64_t max_msg, char *err, size_t errlen)
+{
+    char host[256], path[2048];
+    int port;
+    if (ws_url_parse(url, host, sizeof(host), &port, path, sizeof(path), err, errlen) != 0)
+        return NULL;
+    return ws_client_connect(base, host, port, path, extra_headers, h, arg, max_msg, err,
+                             errlen);
 }
 
 /* ------------------------------------------------------------ sending */
@@ -766,6 +780,8 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
         pump(c);
     struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t off = 0;
+    if (c->fd < 0)
+        c->fd = bufferevent_getfd(c->bev);
     if (evbuffer_get_length(out) == 0) {
         /*
          * Fan-out fast path: nothing is queued, so write straight to the socket; a full
@@ -773,8 +789,7 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
          * Whatever the kernel does not take goes to the output buffer as usual, and errors
          * are left for the bufferevent to discover on its own write.
          */
-        evutil_socket_t fd = bufferevent_getfd(c->bev);
-        ssize_t n = fd >= 0 ? send(fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        ssize_t n = c->fd >= 0 ? send(c->fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
         if (n == (ssize_t)f->len)
             return 0;
         if (n > 0)
