@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "common/config.h"
+#include "common/http_client.h"
 #include "common/world_client.h"
 
 #include <errno.h>
@@ -349,6 +350,13 @@ int cmd_world(int argc, char **argv)
             h = "::1", v6 = 1;
         snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
                  cfg.gateway.port ? cfg.gateway.port : 8000);
+    }
+    struct http_url parsed;
+    char uerr[700];
+    if (http_url_parse(url, &parsed, uerr, sizeof(uerr)) < 0) {
+        fprintf(stderr, "qmtl world: %s\n", uerr);
+        config_release(&cfg);
+        return CLI_USAGE;
     }
     const char *token = a.token;
     if (!token)

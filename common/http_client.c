@@ -529,8 +529,17 @@ int http_fetch(const struct http_request *rq, struct http_response *resp, char *
     if (rc == 0 && rq->body && rq->body_len)
         rc = send_all(&c, rq->body, rq->body_len);
     free(head);
-    if (rc == 0)
+    if (rc == 0) {
         rc = read_response(&c, rq->method, resp);
+    } else if (rc == HTTP_EIO) {
+        /* The peer may have answered early (e.g. 413) and closed: prefer its answer. */
+        char keep[256];
+        snprintf(keep, sizeof(keep), "%s", err);
+        if (read_response(&c, rq->method, resp) == 0)
+            rc = 0;
+        else
+            snprintf(err, errlen, "%s", keep);
+    }
     if (c.fd >= 0)
         close(c.fd);
     free(c.buf);

@@ -128,6 +128,8 @@ check "unknown verb named" has "unknown verb 'frobnicate'" err
 expect_rc 2 "missing world" W get
 expect_rc 2 "option of another verb" W list --limit 3
 expect_rc 2 "bad mode" W create w9 --mode turbo
+expect_rc 2 "https URL is a usage error" "$QMTL" world --gateway-url https://127.0.0.1:1 list
+check "URL named" has "bad URL 'https://127.0.0.1:1'" err
 
 # gateway down: a clear message and exit 3, within the timeout
 gw_stop
