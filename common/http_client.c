@@ -557,3 +557,26 @@ void http_response_release(struct http_response *resp)
     free(resp->body);
     memset(resp, 0, sizeof(*resp));
 }
+
+int http_parse_response(const char *data, size_t len, const char *method,
+                        struct http_response *resp, char *err, size_t errlen)
+{
+    memset(resp, 0, sizeof(*resp));
+    /* The whole input is already "received" and the peer has closed: fill() is never
+     * reached because every reader checks eof before asking for more. */
+    struct conn c = {.fd = -1, .eof = 1, .err = err, .errlen = errlen, .budget = 0};
+    c.buf = malloc(len + 1);
+    if (!c.buf) {
+        snprintf(err, errlen, "out of memory");
+        return HTTP_EIO;
+    }
+    if (len)
+        memcpy(c.buf, data, len);
+    c.len = len;
+    c.cap = len + 1;
+    int rc = read_response(&c, method ? method : "GET", resp);
+    free(c.buf);
+    if (rc)
+        http_response_release(resp);
+    return rc;
+}

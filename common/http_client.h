@@ -64,6 +64,15 @@ int http_fetch(const struct http_request *rq, struct http_response *resp, char *
 
 void http_response_release(struct http_response *resp);
 
+/*
+ * Parse one complete response held in data[0..len) (the peer closed after it), with the
+ * same rules and messages as http_fetch; method decides whether a body is expected
+ * ("HEAD"). Returns 0 with *resp filled (caller releases), or HTTP_EMALFORMED with err
+ * filled. For tests and fuzzing.
+ */
+int http_parse_response(const char *data, size_t len, const char *method,
+                        struct http_response *resp, char *err, size_t errlen);
+
 /* Append s to out percent-encoded for use as one path segment or query value.
  * Returns 0; -1 when out (size outlen) is too small. out is always NUL-terminated. */
 int http_url_escape(const char *s, char *out, size_t outlen);

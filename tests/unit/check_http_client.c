@@ -324,6 +324,48 @@ START_TEST(test_url)
 }
 END_TEST
 
+START_TEST(test_parse_buffer)
+{
+    struct http_response r;
+    char err[256] = "";
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}";
+    ck_assert_int_eq(http_parse_response(ok, strlen(ok), "GET", &r, err, sizeof(err)), 0);
+    ck_assert_str_eq(r.body, "{}");
+    http_response_release(&r);
+    /* HEAD: the Content-Length describes a body that is not sent */
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(head, strlen(head), "HEAD", &r, err, sizeof(err)), 0);
+    ck_assert_uint_eq(r.body_len, 0);
+    http_response_release(&r);
+    const char *dup = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}";
+    ck_assert_int_eq(http_parse_response(dup, strlen(dup), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad Content-Length");
+    const char *te = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(te, strlen(te), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: unsupported Transfer-Encoding");
+    const char *v2 = "HTTP/2.0 200 OK\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(v2, strlen(v2), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad status line 'HTTP/2.0 200 OK'");
+    const char *nocrlf = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n0\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(nocrlf, strlen(nocrlf), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: chunk not followed by CRLF");
+    ck_assert_int_eq(http_parse_response("", 0, "GET", &r, err, sizeof(err)), HTTP_EMALFORMED);
+    /* a huge header line is refused, not buffered without bound */
+    size_t n = HTTP_MAX_HEADER_BYTES + 100;
+    char *big = malloc(n + 1);
+    memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 21);
+    memset(big + 21, 'a', n - 21);
+    big[n] = '\0';
+    ck_assert_int_eq(http_parse_response(big, n, "GET", &r, err, sizeof(err)), HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: headers longer than 65536 bytes");
+    free(big);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_client");
@@ -338,6 +380,7 @@ int main(void)
     tcase_add_test(tc, test_timeout);
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_url);
+    tcase_add_test(tc, test_parse_buffer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
