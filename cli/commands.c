@@ -56,8 +56,41 @@ const struct cli_command cli_commands[] = {
      "  and nodes. Exit 0 only if the plugin is loadable.\n",
      cmd_plugin},
     {"world", "operator client for the gateway's world API",
-     "usage: qmtl world [--gateway-url URL] [--token T] list|get|create|delete|activation|apply "
-     "...\n",
+     "usage: qmtl world [--gateway-url URL] [--token T] [--json] [--config F] [--timeout S]\n"
+     "                  <verb> ...\n"
+     "  Operator client for the gateway's world API. Verbs:\n"
+     "    list                                  the worlds (ID, NAME, MODE)\n"
+     "    get W                                 one world document\n"
+     "    create W [--name N] [--mode M] [--allow-live]\n"
+     "                                          M: validate (default), compute-only, paper,\n"
+     "                                          live, shadow\n"
+     "    delete W [--allow-live]               delete the world (its hosts hear every\n"
+     "                                          strategy switched off first)\n"
+     "    decide W                              the decision envelope (effective_mode, domain)\n"
+     "    activation W [STRATEGY [--side S]]    the activation table, or one strategy's entries\n"
+     "    activate W STRATEGY [--side long|short|both] [--weight X] [--inactive] [--freeze]\n"
+     "             [--drain] [--mode M] [--allow-live]\n"
+     "                                          set one strategy's activation (side default\n"
+     "                                          long); the change is conditional on the ETag\n"
+     "                                          read just before, so a concurrent change is\n"
+     "                                          reported (exit 1), never overwritten\n"
+     "    apply W --run-id R [--activate S]... [--deactivate S]... [--allow-live]\n"
+     "    apply W --run-id R --metrics FILE [--allow-live]\n"
+     "                                          2-phase apply of a plan, or of the world's\n"
+     "                                          default policy over FILE's metrics\n"
+     "                                          ({strategy: {metric: value}}, '-' = stdin)\n"
+     "    audit W [--limit N]                   the world's audit log\n"
+     "  --gateway-url  default host.gateway_url, else http://gateway.host:gateway.port\n"
+     "                 from the config (http://127.0.0.1:8000)\n"
+     "  --token        operator token; default $QMTL_OPERATOR_TOKEN, else\n"
+     "                 gateway.operator_token from the config\n"
+     "  --allow-live   send X-Allow-Live: true (needed for changes to live worlds)\n"
+     "  --json         print the gateway's JSON instead of tables\n"
+     "  --timeout S    per request; default the config's HTTP budget (2 s)\n"
+     "  Exit status: 0 ok; 1 the gateway refused (its status, error code and message are\n"
+     "  printed, e.g. '401 E_UNAUTHORIZED: ...') or an activation changed concurrently;\n"
+     "  2 usage error or unreadable config; 3 gateway unreachable (connect failed, timed\n"
+     "  out, or the answer was not HTTP/JSON).\n",
      cmd_world},
     {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
      "usage: qmtl node-id [--json] [FILE|-]\n"

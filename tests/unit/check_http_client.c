@@ -1,0 +1,390 @@
+/* http_client: requests against a tiny in-test server on 127.0.0.1 (one thread, one
+ * connection per test), including timeouts, chunked and broken responses. */
+#include "http_client.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct server {
+    int lfd;
+    int port;
+    const char *reply; /* bytes written after the request was read; NULL = never reply */
+    char request[8192]; /* what the client sent (head and body) */
+    size_t request_len;
+    pthread_t thread;
+};
+
+static size_t head_and_body_len(const char *buf, size_t n)
+{
+    const char *end = memmem(buf, n, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    size_t head = (size_t)(end - buf) + 4;
+    const char *cl = strcasestr(buf, "Content-Length:");
+    size_t body = (cl && cl < end) ? strtoul(cl + 15, NULL, 10) : 0;
+    return head + body;
+}
+
+static void *serve(void *arg)
+{
+    struct server *s = arg;
+    int fd = accept(s->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    size_t want = 0;
+    while (s->request_len < sizeof(s->request) - 1) {
+        ssize_t r = recv(fd, s->request + s->request_len, sizeof(s->request) - 1 - s->request_len, 0);
+        if (r <= 0)
+            break;
+        s->request_len += (size_t)r;
+        s->request[s->request_len] = '\0';
+        want = head_and_body_len(s->request, s->request_len);
+        if (want && s->request_len >= want)
+            break;
+    }
+    if (s->reply) {
+        size_t n = strlen(s->reply), off = 0;
+        while (off < n) {
+            ssize_t w = send(fd, s->reply + off, n - off, MSG_NOSIGNAL);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+    } else {
+        /* never answer: wait (bounded) until the client gives up and closes */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char c;
+        while (poll(&p, 1, 10000) > 0 && recv(fd, &c, 1, 0) > 0)
+            ;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void server_start(struct server *s, const char *reply)
+{
+    memset(s, 0, sizeof(*s));
+    s->reply = reply;
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s->lfd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(s->lfd, 4), 0);
+    socklen_t sl = sizeof(a);
+    getsockname(s->lfd, (struct sockaddr *)&a, &sl);
+    s->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+static void server_stop(struct server *s)
+{
+    pthread_join(s->thread, NULL);
+    close(s->lfd);
+}
+
+static int fetch(struct server *s, const char *method, const char *path, const char *body,
+                 const char *const *headers, double timeout, struct http_response *resp,
+                 char *err, size_t errlen)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
+    struct http_request rq = {.method = method,
+                              .url = url,
+                              .path = path,
+                              .headers = headers,
+                              .body = body,
+                              .body_len = body ? strlen(body) : 0,
+                              .timeout_s = timeout};
+    return http_fetch(&rq, resp, err, errlen);
+}
+
+START_TEST(test_content_length)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "ETag: \"act:w:s:long:3\"\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
+    const char *const hdrs[] = {"Authorization: Bearer tok", "If-Match: \"x\"", NULL};
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "PUT", "/worlds/w1/activation", "{\"a\":1}", hdrs, 2.0, &r, err,
+                   sizeof(err));
+    server_stop(&s);
+    ck_assert_msg(rc == 0, "rc %d: %s", rc, err);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"ok\":true}");
+    ck_assert_uint_eq(r.body_len, 11);
+    ck_assert_str_eq(r.etag, "\"act:w:s:long:3\"");
+    ck_assert_str_eq(r.content_type, "application/json");
+    ck_assert_msg(strncmp(s.request, "PUT /worlds/w1/activation HTTP/1.1\r\n", 36) == 0, "%s",
+                  s.request);
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nAuthorization: Bearer tok\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nIf-Match: \"x\"\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nContent-Length: 7\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nHost: 127.0.0.1:"));
+    ck_assert_msg(s.request_len >= 7 && !strcmp(s.request + s.request_len - 7, "{\"a\":1}"),
+                  "body not sent: %s", s.request);
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_base_path_and_status)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.0 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/", s.port);
+    struct http_request rq = {.method = "GET", .url = url, .path = "/worlds?x=1"};
+    struct http_response r;
+    char err[256] = "";
+    int rc = http_fetch(&rq, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_null(r.etag);
+    ck_assert_msg(strncmp(s.request, "GET /api/worlds?x=1 HTTP/1.1\r\n", 30) == 0, "%s",
+                  s.request);
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_chunked)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "5\r\nhello\r\n1;ext=1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: y\r\n\r\n");
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_str_eq(r.body, "hello 0123456789");
+    ck_assert_uint_eq(r.body_len, 16);
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_until_eof_and_no_body)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.1 200 OK\r\n\r\nall of it");
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_str_eq(r.body, "all of it");
+    http_response_release(&r);
+
+    server_start(&s, "HTTP/1.1 204 No Content\r\n\r\n");
+    rc = fetch(&s, "DELETE", "/worlds/w", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_str_eq(r.body, "");
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: connection closed after 10 of 100 body bytes");
+    ck_assert_ptr_null(r.body);
+
+    server_start(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc");
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: connection closed after 3 of 16 chunk bytes");
+
+    server_start(&s, "HTTP/1.1 200 OK\r\nContent-Le");
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: connection closed in the headers");
+
+    server_start(&s, ""); /* closes without a byte */
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: connection closed in the status line");
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_garbage)
+{
+    struct server s;
+    server_start(&s, "SSH-2.0-OpenSSH_9.2\r\n\r\n");
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad status line 'SSH-2.0-OpenSSH_9.2'");
+
+    server_start(&s, "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n");
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad header line 'no colon here'");
+
+    server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n");
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad Content-Length");
+
+    server_start(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    rc = fetch(&s, "GET", "/", NULL, NULL, 2.0, &r, err, sizeof(err));
+    server_stop(&s);
+    ck_assert_int_eq(rc, HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad chunk size line");
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+    struct server s;
+    server_start(&s, NULL);
+    struct http_response r;
+    char err[256] = "";
+    int rc = fetch(&s, "GET", "/", NULL, NULL, 0.3, &r, err, sizeof(err));
+    ck_assert_int_eq(rc, HTTP_ETIMEOUT);
+    ck_assert_str_eq(err, "timed out after 0.3 s");
+    server_stop(&s);
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_refused)
+{
+    /* a port that was free a moment ago and has no listener now */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t sl = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &sl);
+    int port = ntohs(a.sin_port);
+    close(fd);
+    char url[64], want[128], err[256] = "";
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    snprintf(want, sizeof(want), "cannot connect to 127.0.0.1:%d: Connection refused", port);
+    struct http_request rq = {.method = "GET", .url = url, .path = "/status", .timeout_s = 1};
+    struct http_response r;
+    int rc = http_fetch(&rq, &r, err, sizeof(err));
+    ck_assert_int_eq(rc, HTTP_ECONNECT);
+    ck_assert_str_eq(err, want);
+    http_response_release(&r);
+}
+END_TEST
+
+START_TEST(test_url)
+{
+    struct http_url u;
+    char err[256];
+    ck_assert_int_eq(http_url_parse("http://127.0.0.1:8000", &u, err, sizeof(err)), 0);
+    ck_assert_str_eq(u.host, "127.0.0.1");
+    ck_assert_int_eq(u.port, 8000);
+    ck_assert_str_eq(u.path, "/");
+    ck_assert_int_eq(http_url_parse("http://gw.example/base/", &u, err, sizeof(err)), 0);
+    ck_assert_int_eq(u.port, 80);
+    ck_assert_str_eq(u.path, "/base");
+    ck_assert_int_eq(http_url_parse("http://[::1]:9/", &u, err, sizeof(err)), 0);
+    ck_assert_str_eq(u.host, "::1");
+    ck_assert_int_eq(u.port, 9);
+    ck_assert_int_eq(http_url_parse("https://x", &u, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "bad URL 'https://x': only http://host[:port][/path] is supported");
+    ck_assert_int_eq(http_url_parse("http://x:99999", &u, err, sizeof(err)), -1);
+    ck_assert_int_eq(http_url_parse("http://:80", &u, err, sizeof(err)), -1);
+    ck_assert_int_eq(http_url_parse("http://x:80abc", &u, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "bad URL 'http://x:80abc': expected http://host[:port][/path]");
+
+    char out[32] = "/worlds/";
+    ck_assert_int_eq(http_url_escape("a b/c%?é", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/worlds/a%20b%2Fc%25%3F%C3%A9");
+    char small[8] = "";
+    ck_assert_int_eq(http_url_escape("abcdefgh", small, sizeof(small)), -1);
+    ck_assert_uint_lt(strlen(small), sizeof(small));
+}
+END_TEST
+
+START_TEST(test_parse_buffer)
+{
+    struct http_response r;
+    char err[256] = "";
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}";
+    ck_assert_int_eq(http_parse_response(ok, strlen(ok), "GET", &r, err, sizeof(err)), 0);
+    ck_assert_str_eq(r.body, "{}");
+    http_response_release(&r);
+    /* HEAD: the Content-Length describes a body that is not sent */
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(head, strlen(head), "HEAD", &r, err, sizeof(err)), 0);
+    ck_assert_uint_eq(r.body_len, 0);
+    http_response_release(&r);
+    const char *dup = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}";
+    ck_assert_int_eq(http_parse_response(dup, strlen(dup), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad Content-Length");
+    const char *te = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(te, strlen(te), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: unsupported Transfer-Encoding");
+    const char *v2 = "HTTP/2.0 200 OK\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(v2, strlen(v2), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: bad status line 'HTTP/2.0 200 OK'");
+    const char *nocrlf = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n0\r\n\r\n";
+    ck_assert_int_eq(http_parse_response(nocrlf, strlen(nocrlf), "GET", &r, err, sizeof(err)),
+                     HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: chunk not followed by CRLF");
+    ck_assert_int_eq(http_parse_response("", 0, "GET", &r, err, sizeof(err)), HTTP_EMALFORMED);
+    /* a huge header line is refused, not buffered without bound */
+    size_t n = HTTP_MAX_HEADER_BYTES + 100;
+    char *big = malloc(n + 1);
+    memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 21);
+    memset(big + 21, 'a', n - 21);
+    big[n] = '\0';
+    ck_assert_int_eq(http_parse_response(big, n, "GET", &r, err, sizeof(err)), HTTP_EMALFORMED);
+    ck_assert_str_eq(err, "malformed response: headers longer than 65536 bytes");
+    free(big);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("http_client");
+    TCase *tc = tcase_create("http_client");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_content_length);
+    tcase_add_test(tc, test_base_path_and_status);
+    tcase_add_test(tc, test_chunked);
+    tcase_add_test(tc, test_until_eof_and_no_body);
+    tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_timeout);
+    tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_url);
+    tcase_add_test(tc, test_parse_buffer);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
