@@ -21,7 +21,10 @@ trap cleanup EXIT
 
 mkdir -p "$E2E_TMP/plugins"
 cp "$PLUG" "$E2E_TMP/plugins/"
+# a fixed port, so the gateway can come back where the host looks for it
+PORT=$(free_port)
 gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "event_secret: e2e-event-secret-0123456789"
+sed -i "s/^  port: 0$/  port: $PORT/" "$E2E_TMP/gw.yml"
 gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || exit 1
 
 expect_code 201 "create world W (mode paper)" POST /worlds '{"id":"W","mode":"paper"}' -H "$OP_AUTH"
@@ -38,9 +41,9 @@ YAML
 OLOG="$E2E_TMP/orders.log"
 HLOG="$E2E_TMP/host.log"
 HOUT="$E2E_TMP/host.out"
-# 2000 bars at 200 per second: about 10 s of live feed
+# 3600 bars at 200 per second: about 18 s of live feed
 timeout 45 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=2000,seed=7' --pace 200 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
+    --data 'BTC=gbm:count=3600,seed=7' --pace 200 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
 HOST_PID=$!
 
 for _ in $(seq 1 50); do
@@ -100,6 +103,27 @@ if kill -0 "$HOST_PID" 2>/dev/null; then ok "host keeps running without the gate
     not_ok "host keeps running without the gateway"; fi
 grep -q 'gateway lost' "$HLOG" && ok "host noticed the gateway loss" ||
     { not_ok "host noticed the gateway loss"; sed 's/^/#   /' "$HLOG"; }
+sleep 1
+o5b=$(n_orders)
+[ "$o5b" -eq "$o5" ] && ok "no order while the gateway is away" ||
+    not_ok "orders while the gateway is away ($o5 -> $o5b)"
+
+# phase 5: the gateway comes back (same store): the host reconnects, re-fetches the
+# activation, and orders pass again
+gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw1.log" || exit 1
+for _ in $(seq 1 60); do
+    grep -q 'activation state confirmed' "$HLOG" && break
+    sleep 0.1
+done
+grep -q 'activation state confirmed' "$HLOG" && ok "reconnected and re-confirmed the activation" ||
+    { not_ok "reconnected and re-confirmed"; sed 's/^/#   /' "$HLOG"; }
+sleep 1.5
+o5c=$(n_orders)
+[ "$o5c" -gt "$o5b" ] && ok "orders pass again after re-confirmation ($((o5c - o5b)))" ||
+    not_ok "orders pass again after re-confirmation ($o5b -> $o5c)"
+gw_kill
+sleep 0.5
+o5=$(n_orders)
 wait "$HOST_PID"; rc=$?
 HOST_PID=
 [ "$rc" -eq 0 ] && ok "host exits cleanly at the end of the data" ||
@@ -109,7 +133,7 @@ o6=$(n_orders)
     not_ok "orders after the gateway loss ($o5 -> $o6)"
 grep -q '(activation stale)' "$OLOG" && ok "blocked as stale after the loss" ||
     not_ok "blocked as stale after the loss"
-grep -q '^run: 2000 events' "$HOUT" && ok "every bar computed (run: 2000 events)" ||
+grep -q '^run: 3600 events' "$HOUT" && ok "every bar computed (run: 3600 events)" ||
     { not_ok "every bar computed"; sed 's/^/#   /' "$HOUT"; }
 sent=$(sed -n 's/^gate: \([0-9]*\) order(s) sent, \([0-9]*\) blocked.*/\1/p' "$HOUT")
 blk=$(sed -n 's/^gate: \([0-9]*\) order(s) sent, \([0-9]*\) blocked.*/\2/p' "$HOUT")

@@ -511,8 +511,10 @@ static void release(struct att *a)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
-    if (a->base)
+    if (a->base) {
+        event_base_loop(a->base, EVLOOP_NONBLOCK); /* deferred frees of finished requests */
         event_base_free(a->base);
+    }
     if (a->gw_sid)
         for (size_t i = 0; i < a->r->h.n_st; i++)
             free(a->gw_sid[i]);

@@ -362,6 +362,13 @@ struct ctl_req {
     void *arg;
 };
 
+static void free_conn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evhttp_connection_free(arg);
+}
+
 static void req_done(struct evhttp_request *req, void *arg)
 {
     struct ctl_req *r = arg;
@@ -381,8 +388,11 @@ static void req_done(struct evhttp_request *req, void *arg)
     }
     r->cb(r->arg, status, reply, err);
     json_decref(reply);
-    /* the connection may not be freed inside its own request callback */
-    evhttp_connection_free_on_completion(r->conn);
+    /* the connection may not be freed inside its own request callback: right after it */
+    struct timeval zero = {0, 0};
+    if (event_base_once(evhttp_connection_get_base(r->conn), -1, EV_TIMEOUT, free_conn, r->conn,
+                        &zero))
+        evhttp_connection_free_on_completion(r->conn);
     evhttp_uri_free(r->uri);
     free(r);
 }
