@@ -148,5 +148,19 @@ timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id nosuch --gateway-
 [ "$rc" -eq 0 ] && grep -q 'gate: 0 order(s) sent, [1-9][0-9]* blocked by the gate (domain backtest, safe_mode' "$HOUT" &&
     ok "unknown world: backtest + safe_mode, every order blocked" ||
     { not_ok "unknown world (exit $rc)"; sed 's/^/#   /' "$HOUT" "$HLOG"; }
+
+# --follow: the host stays after the data until SIGTERM, then prints the summary
+"$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
+    --data 'BTC=gbm:count=50' --follow > "$HOUT" 2> "$HLOG" &
+HOST_PID=$!
+for _ in $(seq 1 50); do grep -q 'following until' "$HLOG" && break; sleep 0.1; done
+sleep 0.3
+if kill -0 "$HOST_PID" 2>/dev/null; then ok "--follow keeps the host after the data"; else
+    not_ok "--follow keeps the host after the data"; fi
+kill -TERM "$HOST_PID"
+wait "$HOST_PID"; rc=$?
+HOST_PID=
+[ "$rc" -eq 0 ] && grep -q '^run: 50 events' "$HOUT" && ok "SIGTERM ends it with the summary" ||
+    { not_ok "SIGTERM ends it with the summary (exit $rc)"; sed 's/^/#   /' "$HOUT" "$HLOG"; }
 gw_stop > /dev/null
 finish

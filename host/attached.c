@@ -448,7 +448,7 @@ static void submit_all(struct att *a)
             if (!m)
                 m = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
             LOG_ERROR("attached",
-                      "strategy '%s': submission refused (%d: %s); it computes with its gate "
+                      "strategy '%s': not submitted (%d: %s); it computes with its gate "
                       "closed",
                       s->name, status, m ? m : err);
             a->refused[i] = 1;
