@@ -28,8 +28,6 @@ sed -i "s/^  port: 0$/  port: $PORT/" "$E2E_TMP/gw.yml"
 gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || exit 1
 
 expect_code 201 "create world W (mode paper)" POST /worlds '{"id":"W","mode":"paper"}' -H "$OP_AUTH"
-expect_code 200 "W decides sma_crossover" POST /worlds/W/decisions \
-    '{"strategies":["sma_crossover"]}' -H "$OP_AUTH"
 
 # host config: test-mode budgets (HTTP 1.5 s, WS receive 5 s, reconnect 5 s, poll 2 s)
 cat > "$E2E_TMP/host.yml" <<YAML
@@ -54,8 +52,17 @@ if grep -q 'event stream connected' "$HLOG"; then ok "host attached (DAG submitt
     not_ok "host attached"; sed 's/^/#   /' "$HLOG"; fi
 grep -q "strategy 'sma_crossover' submitted" "$HLOG" && ok "DAG accepted by POST /strategies" ||
     not_ok "DAG accepted by POST /strategies"
-grep -q "effective_mode 'paper' -> domain dryrun" "$HLOG" && ok "decision paper -> dryrun" ||
-    not_ok "decision paper -> dryrun"
+# no active strategy yet: /decide says validate -> backtest (orders off)
+grep -q "effective_mode 'validate' -> domain backtest" "$HLOG" && ok "decision validate -> backtest" ||
+    not_ok "decision validate -> backtest"
+expect_code 200 "W decides sma_crossover" POST /worlds/W/decisions \
+    '{"strategies":["sma_crossover"]}' -H "$OP_AUTH"
+for _ in $(seq 1 40); do
+    grep -q "effective_mode 'paper' -> domain dryrun" "$HLOG" && break
+    sleep 0.1
+done
+grep -q "effective_mode 'paper' -> domain dryrun" "$HLOG" &&
+    ok "decision re-fetched: paper -> dryrun" || not_ok "decision re-fetched: paper -> dryrun"
 
 n_orders() { grep -c ' order ' "$OLOG" 2>/dev/null || true; }
 n_blocked() { grep -c ' blocked ' "$OLOG" 2>/dev/null || true; }

@@ -22,7 +22,7 @@ struct att {
     const struct attached_options *o;
     struct attached_stats *st;
     struct event_base *base;
-    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev;
+    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *decide_ev;
     struct ws_conn *ws;
     char world_q[256]; /* world id, URI-escaped */
     char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
@@ -30,6 +30,8 @@ struct att {
     int64_t last_seq;
     int have_seq;
     int domain; /* enum ctl_domain */
+    int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
+    int decide_pending;
     double t0;
     uint64_t fed;
     int data_done, stopping, confirmed, http_pending, budget_spent, retry_logged;
@@ -145,6 +147,7 @@ static void data_end(struct att *a)
 
 static void schedule_retry(struct att *a);
 static void subscribe(struct att *a);
+static void refresh_decision(struct att *a);
 
 static void fetch_done(void *arg, int status, const json_t *reply, const char *err)
 {
@@ -206,6 +209,8 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
     const json_t *data = json_object_get(ev, "data");
+    if (type && !strcmp(type, "policy_updated"))
+        refresh_decision(a);
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
@@ -420,6 +425,71 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         shutdown_loop(a);
 }
 
+/* ------------------------------------------------------------------ decision */
+
+static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
+{
+    int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
+    a->domain = d->domain;
+    a->decision_expires = d->expires;
+    a->st->domain = ctl_domain_name(d->domain);
+    a->st->safe_mode = d->safe_mode;
+    a->st->reason = d->reason;
+    a->r->h.opt.domain = ctl_host_domain(d->domain);
+    if (!changed)
+        return;
+    LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
+             d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
+             d->safe_mode ? d->reason : "");
+    if (d->domain == CTL_LIVE)
+        LOG_WARN("attached", "live domain: the gateway has no order endpoint yet; live orders "
+                             "are refused and counted as blocked");
+    if (d->domain == CTL_SHADOW)
+        LOG_INFO("attached", "shadow domain: orders are hard-blocked");
+}
+
+static void decide_done(void *arg, int status, const json_t *reply, const char *err)
+{
+    (void)err;
+    struct att *a = arg;
+    a->http_pending--;
+    a->decide_pending = 0;
+    if (a->stopping) {
+        if (!a->http_pending)
+            event_base_loopbreak(a->base);
+        return;
+    }
+    struct ctl_decision d;
+    if (status == 200) {
+        ctl_decision_check(reply, time(NULL), &d);
+        set_domain(a, &d, 0);
+    } else if (a->decision_expires && time(NULL) > a->decision_expires) {
+        ctl_decision_check(NULL, time(NULL), &d);
+        d.reason = "stale_decision";
+        set_domain(a, &d, 0);
+    }
+}
+
+static void refresh_decision(struct att *a)
+{
+    if (a->decide_pending || a->stopping)
+        return;
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
+    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, NULL,
+                       a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
+        a->http_pending++;
+        a->decide_pending = 1;
+    }
+}
+
+static void decide_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    refresh_decision(arg);
+}
+
 /* ------------------------------------------------------------------ start-up */
 
 static void submit_all(struct att *a)
@@ -471,19 +541,7 @@ static void decide(struct att *a)
         LOG_WARN("attached", "world '%s': no decision (%d%s%s)", a->o->world_id, status,
                  *err ? ": " : "", err);
     json_decref(reply);
-    a->domain = d.domain;
-    a->st->domain = ctl_domain_name(d.domain);
-    a->st->safe_mode = d.safe_mode;
-    a->st->reason = d.reason;
-    a->r->h.opt.domain = ctl_host_domain(d.domain);
-    LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
-             d.mode, ctl_domain_name(d.domain), d.safe_mode ? ", safe_mode: " : "",
-             d.safe_mode ? d.reason : "");
-    if (d.domain == CTL_LIVE)
-        LOG_WARN("attached", "live domain: the gateway has no order endpoint yet; live orders "
-                             "are refused and counted as blocked");
-    if (d.domain == CTL_SHADOW)
-        LOG_INFO("attached", "shadow domain: orders are hard-blocked");
+    set_domain(a, &d, 1);
 }
 
 static void initial_activation(struct att *a)
@@ -507,7 +565,8 @@ static void release(struct att *a)
 {
     if (a->ws)
         ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
-    struct event **evs[] = {&a->feed_ev, &a->sig_int, &a->sig_term, &a->retry_ev, &a->ping_ev};
+    struct event **evs[] = {&a->feed_ev,  &a->sig_int, &a->sig_term,
+                            &a->retry_ev, &a->ping_ev, &a->decide_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
@@ -558,10 +617,12 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         a.feed_ev = evtimer_new(a.base, feed_cb, &a);
         a.retry_ev = evtimer_new(a.base, retry_cb, &a);
         a.ping_ev = event_new(a.base, -1, EV_PERSIST, ping_cb, &a);
+        a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
         a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
     }
-    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.sig_int || !a.sig_term) {
+    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.decide_ev || !a.sig_int ||
+        !a.sig_term) {
         snprintf(err, errlen, "cannot set up the event loop");
         release(&a);
         return -1;
@@ -571,6 +632,9 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     double rt = o->budgets->ws_receive_timeout_s;
     struct timeval ptv = tv_of(rt > 0 ? fmax(rt / 3, 0.5) : 10);
     event_add(a.ping_ev, &ptv);
+    double pi = o->budgets->poll_interval_s;
+    struct timeval dtv = tv_of(pi > 0 ? pi : 10);
+    event_add(a.decide_ev, &dtv);
     if (!a.confirmed)
         a.lost_at = now_s();
     subscribe(&a);

@@ -6,7 +6,8 @@
  *   1. submits each strategy's DAG to POST /strategies (a refusal is logged; the strategy
  *      keeps computing with its gate closed);
  *   2. GET /worlds/{W}/decide -> effective_mode -> execution domain (control.h; unknown,
- *      missing or stale -> backtest + safe_mode);
+ *      missing or stale -> backtest + safe_mode), asked again every poll interval and on
+ *      policy_updated;
  *   3. GET /worlds/{W}/activation for the initial state;
  *   4. POST /events/subscribe and opens the WebSocket stream with the token, applying
  *      activation_updated events (ordered by etag version) to the strategies' gates and

@@ -138,6 +138,8 @@ void ctl_decision_check(const json_t *env, time_t now, struct ctl_decision *out)
         return;
     }
     double ttl = ttl_seconds(json_object_get(env, "ttl"));
+    if (as_of >= 0)
+        out->expires = as_of + (int64_t)ttl;
     if (as_of >= 0 && (double)as_of + ttl < (double)now) {
         out->safe_mode = 1;
         out->reason = "stale_decision";

@@ -48,6 +48,7 @@ struct ctl_decision {
     const char *reason; /* static: NULL, "decision_unavailable", "missing_as_of",
                          * "stale_decision", "unknown_mode" */
     char mode[32];     /* effective_mode as received ("" when none) */
+    int64_t expires;   /* as_of + ttl (epoch seconds); 0 when unknown */
 };
 
 /*

@@ -69,6 +69,7 @@ START_TEST(test_decision)
     ck_assert_int_eq(d.safe_mode, 0);
     ck_assert_ptr_null(d.reason);
     ck_assert_str_eq(d.mode, "paper");
+    ck_assert_int_eq(d.expires, 1795597200 + 300);
     json_decref(e);
 
     e = env("live", "2026-11-25T09:00:00Z", NULL); /* ttl missing: 300 s */
