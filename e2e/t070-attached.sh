@@ -39,9 +39,9 @@ YAML
 OLOG="$E2E_TMP/orders.log"
 HLOG="$E2E_TMP/host.log"
 HOUT="$E2E_TMP/host.out"
-# 3600 bars at 200 per second: about 18 s of live feed
+# 4400 bars at 200 per second: about 22 s of live feed
 timeout 45 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=3600,seed=7' --pace 200 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
+    --data 'BTC=gbm:count=4400,seed=7' --pace 200 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
 HOST_PID=$!
 
 for _ in $(seq 1 50); do
@@ -140,7 +140,7 @@ o6=$(n_orders)
     not_ok "orders after the gateway loss ($o5 -> $o6)"
 grep -q '(activation stale)' "$OLOG" && ok "blocked as stale after the loss" ||
     not_ok "blocked as stale after the loss"
-grep -q '^run: 3600 events' "$HOUT" && ok "every bar computed (run: 3600 events)" ||
+grep -q '^run: 4400 events' "$HOUT" && ok "every bar computed (run: 4400 events)" ||
     { not_ok "every bar computed"; sed 's/^/#   /' "$HOUT"; }
 sent=$(sed -n 's/^gate: \([0-9]*\) order(s) sent, \([0-9]*\) blocked.*/\1/p' "$HOUT")
 blk=$(sed -n 's/^gate: \([0-9]*\) order(s) sent, \([0-9]*\) blocked.*/\2/p' "$HOUT")
