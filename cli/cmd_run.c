@@ -166,6 +166,8 @@ int cmd_run(int argc, char **argv)
     const char *gw = a.gateway_url ? a.gateway_url : cfg.host.gateway_url;
     const char *world = a.world_id ? a.world_id : cfg.host.world_id;
     int attached = !a.offline && gw && *gw;
+    if (!attached && (a.pace > 0 || a.follow))
+        fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
     if (attached && (!world || !*world)) {
         fprintf(stderr, "qmtl run: attached mode (gateway '%s') needs a world: give --world-id "
                         "or host.world_id\n",

@@ -259,12 +259,13 @@ static void connect_stream(struct att *a, const char *url, const char *token)
     if (a->have_seq)
         snprintf(path + pl, sizeof(path) - pl, "%slast_seq_no=%lld", strchr(path, '?') ? "&" : "?",
                  (long long)a->last_seq);
-    char *hdr = malloc(strlen(token) + 40);
+    size_t hlen = strlen(token) + 40;
+    char *hdr = malloc(hlen);
     if (!hdr) {
         schedule_retry(a);
         return;
     }
-    sprintf(hdr, "Authorization: Bearer %s\r\n", token);
+    snprintf(hdr, hlen, "Authorization: Bearer %s\r\n", token);
     a->ws = ws_client_connect(a->base, host, port, path, hdr, &stream_handlers, a, 0, err,
                               sizeof(err));
     free(hdr);
