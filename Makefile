@@ -2,10 +2,12 @@
 #
 #   make                 build the qmtl binary, the SDK testkit and the in-tree plugins
 #   make demo            build, scaffold a project with sample data, run it offline
-#   make check           build and run every test (unit, fixtures, headers, exports, e2e)
+#   make check           build and run every test (unit, fixtures, headers, exports, e2e,
+#                        and a short pass of every fuzz target)
 #   make asan            the same tests built with ASan+UBSan in build/asan/
 #   make valgrind        unit tests under valgrind (zero errors, zero leaks)
 #   make bench           run the benchmarks in bench/ (prints tables)
+#   make fuzz            run every libFuzzer target FUZZ_SECONDS (20) each, clang ASan+UBSan
 #   make install PREFIX=/usr/local
 #   make style           clang-format every source file in place
 #   make clean
@@ -115,6 +117,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?= 20
+# the short fuzz pass inside 'make check' (seconds per target; 0 skips it)
+CHECK_FUZZ_SECONDS ?= 3
 
 # Every public header must compile on its own (and the SDK header as C++).
 HDR_SRC := $(wildcard common/*.h host/*.h gateway/*.h dagmanager/*.h sdk/include/qmtl/*.h)
@@ -127,7 +131,7 @@ HDR_OK := $(HDR_SRC:%.h=$(B)/hdr/%.ok)
 all: $(QMTL) $(LIBTESTKIT) $(PLUGINS)
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n "2,16p" Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------- compile
 $(B)/obj/%.o: %.c
@@ -234,7 +238,10 @@ check: all headers exports
 	$(Q)rm -f $(TEST_LOG) $(E2E_LOG)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory e2e
-	@echo "make check: all $(words $(TEST_LOG)) unit suites and $(words $(E2E_LOG)) e2e scripts passed"
+ifeq ($(VARIANT),default)
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+endif
+	@echo "make check: all $(words $(TEST_LOG)) unit suites, $(words $(E2E_LOG)) e2e scripts and $(words $(FUZZ_SRC)) fuzz targets passed"
 
 test: check
 
@@ -260,7 +267,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBQMTL)
 	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDOPT) -o $@ $< $(LIBQMTL) $(LIBS)
 
 fuzz:
-	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz fuzz-run
+	$(Q)if [ "$(FUZZ_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory VARIANT=fuzz fuzz-run; fi
 
 fuzz-run: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \

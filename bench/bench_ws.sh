@@ -4,7 +4,8 @@
 # and, per round, how long one activation change takes to reach 50 and 10,000 of them.
 # Usage: bash bench/bench_ws.sh BUILD_DIR   (normally through 'make bench')
 # Env: WS_BENCH_CLIENTS (10000), WS_BENCH_ROUNDS (5), WS_BENCH_SMALL_ROUNDS (20),
-#      WS_BENCH_LOG_LEVEL=debug also prints the gateway's own fan-out time per event.
+#      WS_BENCH_LOG_LEVEL=debug also prints the gateway's own fan-out time per event,
+#      WS_BENCH_BUSY_POLL=0 lets the subscribers sleep in epoll_wait between deliveries.
 set -u
 B=${1:-build}
 QMTL=${QMTL:-$(cd "$B/bin" && pwd)/qmtl}
@@ -12,6 +13,8 @@ BENCH=$B/bench/bench_ws
 N=${WS_BENCH_CLIENTS:-10000}
 R=${WS_BENCH_ROUNDS:-5}
 R_SMALL=${WS_BENCH_SMALL_ROUNDS:-20}
+BUSY=
+[ "${WS_BENCH_BUSY_POLL:-1}" = 0 ] && BUSY=--no-busy-poll
 [ -x "$BENCH" ] || { echo "bench_ws: $BENCH not built"; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
@@ -59,11 +62,11 @@ echo "gateway pid $gw_pid, RSS at start $(awk '/VmRSS/{printf "%.1f MB", $2/1024
 echo
 echo "-- 50 subscribers, $R_SMALL activation changes"
 "$BENCH" --port "$port" --token "$token" --operator bench-operator --world bench \
-    --clients 50 --rounds "$R_SMALL" --pid "$gw_pid" || exit 1
+    --clients 50 --rounds "$R_SMALL" --pid "$gw_pid" $BUSY || exit 1
 echo
 echo "-- $N subscribers, $R activation changes"
 "$BENCH" --port "$port" --token "$token" --operator bench-operator --world bench \
-    --clients "$N" --rounds "$R" --pid "$gw_pid" || exit 1
+    --clients "$N" --rounds "$R" --pid "$gw_pid" $BUSY || exit 1
 echo
 echo "-- floor: $N plain send() calls to loopback sockets read by another process (no gateway)"
 "$BENCH" --floor "$N" || exit 1

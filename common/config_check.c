@@ -294,7 +294,13 @@ int config_probe_sqlite_writable(const char *path, char *hint, size_t len)
         sqlite3_busy_timeout(db, 200);
         int bad = sqlite_exec_check(db, "PRAGMA schema_version", path, hint, len) ||
                   sqlite_exec_check(db, "BEGIN IMMEDIATE; ROLLBACK", path, hint, len);
+        int busy = bad && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED);
         sqlite3_close(db);
+        if (busy) {
+            /* a running gateway or DAG manager holds its store exclusively */
+            snprintf(hint, len, "'%s' is locked: in use by a running service", path);
+            return 1;
+        }
         if (bad)
             return -1;
         snprintf(hint, len, "'%s' is a writable SQLite database", path);
@@ -442,9 +448,9 @@ static void check_store(struct cfg_report *r, const char *target, const char *pa
     }
     int rc = config_probe_sqlite_writable(path, h, sizeof(h));
     add(r, target, "store",
-        rc != 0                     ? CFG_SEV_ERROR
-        : !strcmp(path, ":memory:") ? CFG_SEV_WARN
-                                    : CFG_SEV_OK,
+        rc < 0                                 ? CFG_SEV_ERROR
+        : rc > 0 || !strcmp(path, ":memory:") ? CFG_SEV_WARN
+                                               : CFG_SEV_OK,
         "%s", h);
 }
 

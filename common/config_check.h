@@ -58,7 +58,8 @@ int config_probe_http_health(const char *url, double timeout_s, char *hint, size
 
 /* Can a SQLite database at 'path' be opened for writing (or created next to it)? An
  * existing file must be a SQLite database we can lock for writing; a missing one is
- * tested by creating and removing a scratch database in the same directory. 0 or -1. */
+ * tested by creating and removing a scratch database in the same directory. 0 or -1;
+ * 1 when the file is locked by another process (a running gateway or DAG manager). */
 int config_probe_sqlite_writable(const char *path, char *hint, size_t len);
 
 /* Plugins directory: missing, not a directory or world-writable -> CFG_SEV_ERROR;

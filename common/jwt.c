@@ -1,5 +1,7 @@
 #include "jwt.h"
 
+#include "base64.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -7,79 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define b64url_encode(in, len, out) base64_encode_nopad(in, len, out, BASE64_URL)
 #define JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
-
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-size_t jwt_b64url_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t o = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-        out[o++] = b64url_alphabet[(v >> 18) & 63];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-        out[o++] = b64url_alphabet[(v >> 6) & 63];
-        out[o++] = b64url_alphabet[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = b64url_alphabet[(v >> 18) & 63];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-    } else if (len - i == 2) {
-        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8);
-        out[o++] = b64url_alphabet[(v >> 18) & 63];
-        out[o++] = b64url_alphabet[(v >> 12) & 63];
-        out[o++] = b64url_alphabet[(v >> 6) & 63];
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-unsigned char *jwt_b64url_decode(const char *in, size_t len, size_t *outlen)
-{
-    while (len > 0 && in[len - 1] == '=')
-        len--;
-    if (len % 4 == 1)
-        return NULL;
-    unsigned char *out = malloc(len / 4 * 3 + 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
 
 /* b64url(JSON of obj) appended to buf at *pos; buf has room (caller sized it). */
 static char *b64_json(const json_t *obj, char *err, size_t errlen)
@@ -92,7 +23,7 @@ static char *b64_json(const json_t *obj, char *err, size_t errlen)
     size_t n = strlen(js);
     char *out = malloc(n / 3 * 4 + 8);
     if (out)
-        jwt_b64url_encode((const unsigned char *)js, n, out);
+        b64url_encode((const unsigned char *)js, n, out);
     else
         snprintf(err, errlen, "out of memory");
     free(js);
@@ -107,7 +38,7 @@ static int hmac_b64(const struct jwt_key *key, const char *data, size_t len, cha
               mac, &maclen) ||
         maclen != 32)
         return -1;
-    jwt_b64url_encode(mac, maclen, out);
+    b64url_encode(mac, maclen, out);
     OPENSSL_cleanse(mac, sizeof(mac));
     return 0;
 }
@@ -156,7 +87,7 @@ char *jwt_sign_hs256(const json_t *claims, const struct jwt_key *key, char *err,
 static json_t *decode_segment(const char *s, size_t len, const char *what, char *err, size_t errlen)
 {
     size_t n = 0;
-    unsigned char *raw = jwt_b64url_decode(s, len, &n);
+    unsigned char *raw = base64_decode(s, len, &n, BASE64_URL);
     if (!raw) {
         snprintf(err, errlen, "token %s is not base64url", what);
         return NULL;

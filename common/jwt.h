@@ -39,10 +39,5 @@ char *jwt_sign_hs256(const json_t *claims, const struct jwt_key *key, char *err,
 json_t *jwt_verify_hs256(const char *token, const struct jwt_key *keys, size_t n, const char *aud,
                          int64_t now, char *err, size_t errlen);
 
-/* base64url without padding. 'out' must hold 4*ceil(len/3)+1 bytes; returns the length. */
-size_t jwt_b64url_encode(const unsigned char *in, size_t len, char *out);
-/* Decode base64url (padding optional). Returns the malloc'd bytes and *outlen, or NULL on a
- * character outside the alphabet or an impossible length. A NUL is appended (not counted). */
-unsigned char *jwt_b64url_decode(const char *in, size_t len, size_t *outlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* ws: WebSocket connections over bufferevents, frames by wslay (see ws.h). */
 #include "ws.h"
+#include "ws_internal.h"
 
 #include "log.h"
 
@@ -8,7 +9,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
-#include <netdb.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,35 +20,6 @@
 
 #define DEFAULT_MAX_MSG (1u << 20)
 #define DEFAULT_CLOSE_TIMEOUT_MS 2000
-
-enum ws_state {
-    ST_CONNECTING, /* client: TCP connect in progress */
-    ST_HANDSHAKE,  /* client: request sent, waiting for 101 */
-    ST_OPEN,
-    ST_CLOSING,    /* close frame sent or received; waiting for the handshake to finish */
-    ST_FLUSHING,   /* finished; writing what is left before dropping the transport */
-    ST_DONE,       /* on_close pending or running; freed when the last caller leaves */
-};
-
-struct ws_conn {
-    struct bufferevent *bev;
-    struct evhttp_connection *evcon; /* non-NULL when taken over from evhttp */
-    wslay_event_context_ptr ctx;
-    int client;
-    enum ws_state state;
-    struct ws_handlers h;
-    void *arg;
-    int busy;           /* nesting depth of our callbacks / handlers on the stack */
-    int final_code;
-    int transport_gone; /* evhttp freed the transport under us */
-    int http_status;
-    int64_t last_rx_ms;
-    uint64_t max_msg;
-    size_t feed;        /* server: bytes of complete frames wslay may read now */
-    int frag_open;      /* server: a fragmented message is in progress */
-    char key[WS_KEY_LEN + 1];
-    char peer[80];
-};
 
 struct ws_frame {
     int refs;
@@ -163,7 +134,7 @@ static int ensure_ctx(struct ws_conn *c)
     return 0;
 }
 
-static void drop_ctx(struct ws_conn *c)
+void ws_conn_drop_parser_(struct ws_conn *c)
 {
     if (c->ctx) {
         wslay_event_context_free(c->ctx);
@@ -187,7 +158,7 @@ static void destroy(struct ws_conn *c)
             bufferevent_free(c->bev);
         }
     }
-    drop_ctx(c);
+    ws_conn_drop_parser_(c);
     free(c);
 }
 
@@ -355,7 +326,7 @@ static void server_read(struct ws_conn *c)
     /* back at a frame boundary with nothing pending: release the parser */
     if (c->state == ST_OPEN && !c->frag_open && !now && c->ctx &&
         !wslay_event_want_write(c->ctx) && wslay_event_get_read_enabled(c->ctx))
-        drop_ctx(c);
+        ws_conn_drop_parser_(c);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -396,6 +367,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
     leave(c);
 }
 
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+void ws_conn_attach_(struct ws_conn *c)
+{
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct ws_conn *c = arg;
@@ -429,8 +407,8 @@ static void evcon_closed(struct evhttp_connection *evcon, void *arg)
     leave(c);
 }
 
-static struct ws_conn *conn_alloc(struct bufferevent *bev, int client, const struct ws_handlers *h,
-                                  void *arg, uint64_t max_msg)
+struct ws_conn *ws_conn_alloc_(struct bufferevent *bev, int client, const struct ws_handlers *h,
+                               void *arg, uint64_t max_msg)
 {
     struct ws_conn *c = calloc(1, sizeof(*c));
     if (!c)
@@ -442,6 +420,7 @@ static struct ws_conn *conn_alloc(struct bufferevent *bev, int client, const str
         return NULL;
     }
     c->bev = bev;
+    c->fd = -1;
     c->h = *h;
     c->arg = arg;
     c->last_rx_ms = ws_now_ms();
@@ -494,7 +473,7 @@ struct ws_conn *ws_conn_accept_evhttp(struct evhttp_request *req, const char *ac
             evbuffer_prepend_buffer(bufferevent_get_input(under), fin);
         bev = under;
     }
-    struct ws_conn *c = conn_alloc(bev, 0, h, arg, max_msg);
+    struct ws_conn *c = ws_conn_alloc_(bev, 0, h, arg, max_msg);
     if (!c)
         return NULL;
     c->evcon = evcon;
@@ -504,7 +483,7 @@ struct ws_conn *ws_conn_accept_evhttp(struct evhttp_request *req, const char *ac
     snprintf(c->peer, sizeof(c->peer), "%s:%u", addr ? addr : "?", (unsigned)port);
     if (start_server(c, accept) != 0) {
         /* give the bufferevent back to evhttp untouched enough for an error reply */
-        drop_ctx(c);
+        ws_conn_drop_parser_(c);
         free(c);
         return NULL;
     }
@@ -515,73 +494,14 @@ struct ws_conn *ws_conn_accept_evhttp(struct evhttp_request *req, const char *ac
 struct ws_conn *ws_conn_accept_bev(struct bufferevent *bev, const char *accept,
                                    const struct ws_handlers *h, void *arg, uint64_t max_msg)
 {
-    struct ws_conn *c = conn_alloc(bev, 0, h, arg, max_msg);
+    struct ws_conn *c = ws_conn_alloc_(bev, 0, h, arg, max_msg);
     if (!c)
         return NULL;
     if (start_server(c, accept) != 0) {
-        drop_ctx(c);
+        ws_conn_drop_parser_(c);
         free(c);
         return NULL;
     }
-    return c;
-}
-
-struct ws_conn *ws_client_connect(struct event_base *base, const char *host, int port,
-                                  const char *path, const char *extra_headers,
-                                  const struct ws_handlers *h, void *arg, uint64_t max_msg,
-                                  char *err, size_t errlen)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0 || !res) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(gai));
-        return NULL;
-    }
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    struct ws_conn *c = bev ? conn_alloc(bev, 1, h, arg, max_msg) : NULL;
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        if (bev)
-            bufferevent_free(bev);
-        freeaddrinfo(res);
-        return NULL;
-    }
-    snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
-    c->state = ST_CONNECTING;
-    bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
-    int ok = ws_make_client_key(c->key) == 0 &&
-             evbuffer_add_printf(bufferevent_get_output(bev),
-                                 "GET %s HTTP/1.1\r\n"
-                                 "Host: %s:%d\r\n"
-                                 "Upgrade: websocket\r\n"
-                                 "Connection: Upgrade\r\n"
-                                 "Sec-WebSocket-Key: %s\r\n"
-                                 "Sec-WebSocket-Version: 13\r\n"
-                                 "%s\r\n",
-                                 path && *path ? path : "/", host, port, c->key,
-                                 extra_headers ? extra_headers : "") > 0;
-    if (ok && bufferevent_socket_connect(bev, res->ai_addr, (int)res->ai_addrlen) != 0) {
-        snprintf(err, errlen, "cannot connect to %s:%d", host, port);
-        ok = 0;
-    } else if (!ok) {
-        snprintf(err, errlen, "cannot prepare the WebSocket handshake");
-    }
-    freeaddrinfo(res);
-    if (!ok) {
-        drop_ctx(c);
-        free(c);
-        bufferevent_free(bev);
-        return NULL;
-    }
-    struct timeval tv = {10, 0}; /* connect + handshake budget; cleared once open */
-    bufferevent_set_timeouts(bev, &tv, &tv);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
 }
 
@@ -766,6 +686,8 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
         pump(c);
     struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t off = 0;
+    if (c->fd < 0)
+        c->fd = bufferevent_getfd(c->bev);
     if (evbuffer_get_length(out) == 0) {
         /*
          * Fan-out fast path: nothing is queued, so write straight to the socket; a full
@@ -773,8 +695,7 @@ int ws_conn_send_frame(struct ws_conn *c, struct ws_frame *f)
          * Whatever the kernel does not take goes to the output buffer as usual, and errors
          * are left for the bufferevent to discover on its own write.
          */
-        evutil_socket_t fd = bufferevent_getfd(c->bev);
-        ssize_t n = fd >= 0 ? send(fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        ssize_t n = c->fd >= 0 ? send(c->fd, f->data, f->len, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
         if (n == (ssize_t)f->len)
             return 0;
         if (n > 0)

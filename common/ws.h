@@ -167,6 +167,12 @@ struct ws_conn *ws_client_connect(struct event_base *base, const char *host, int
                                   const struct ws_handlers *h, void *arg, uint64_t max_msg,
                                   char *err, size_t errlen);
 
+/* Same from a URL "ws://host:port/path?query" (see ws_url_parse), e.g. the stream_url of
+ * POST /events/subscribe. */
+struct ws_conn *ws_client_connect_url(struct event_base *base, const char *url,
+                                      const char *extra_headers, const struct ws_handlers *h,
+                                      void *arg, uint64_t max_msg, char *err, size_t errlen);
+
 /* Queue a text message. 0, or -1 when the connection is not open. */
 int ws_conn_send_text(struct ws_conn *c, const char *data, size_t len);
 /* Queue a ping with an optional payload (<= 125 bytes). 0 or -1. */

@@ -144,7 +144,35 @@ if [ $rc -ne 0 ]; then
     echo "# gateway log:"; sed 's/^/# /' "$tmp/gateway.log"
     exit 1
 fi
+# shutdown with a stream open: the subscriber is told 1001 (going away), the gateway exits 0
+timeout 20 "$PY" - "$port" > "$tmp/shutdown.out" 2>&1 <<'PY' &
+import asyncio, json, sys, urllib.request
+import websockets
+port = int(sys.argv[1])
+req = urllib.request.Request("http://127.0.0.1:%d/events/subscribe" % port,
+                             data=json.dumps({"world_id": "w1"}).encode(), method="POST",
+                             headers={"Content-Type": "application/json"})
+sub = json.loads(urllib.request.urlopen(req, timeout=5).read())
+async def main():
+    async with websockets.connect(sub["stream_url"] + "?token=" + sub["token"]) as ws:
+        print("open", flush=True)
+        try:
+            while True:
+                await ws.recv()
+        except websockets.exceptions.ConnectionClosed as e:
+            print("closed", e.code, flush=True)
+asyncio.run(main())
+PY
+client=$!
+for _ in $(seq 1 100); do grep -q '^open' "$tmp/shutdown.out" 2>/dev/null && break; sleep 0.1; done
 kill "$gw_pid"; wait "$gw_pid"; grc=$?
 gw_pid=
-[ $grc -eq 0 ] && echo "ok - gateway stopped cleanly" || { echo "not ok - gateway exit $grc"; sed 's/^/# /' "$tmp/gateway.log"; exit 1; }
+wait "$client"
+[ $grc -eq 0 ] && echo "ok 17 - gateway stopped cleanly with a stream open" || {
+    echo "not ok 17 - gateway exit $grc"; sed 's/^/# /' "$tmp/gateway.log"; exit 1; }
+if grep -q '^closed 1001' "$tmp/shutdown.out"; then
+    echo "ok 18 - the open stream was closed with 1001 at shutdown"
+else
+    echo "not ok 18 - stream at shutdown: $(tr '\n' ' ' < "$tmp/shutdown.out")"; exit 1
+fi
 exit 0

@@ -120,7 +120,7 @@ static void get_activation(struct gw_server *s, struct evhttp_request *req, cons
         return;
     }
     char *text = NULL;
-    char etag[300];
+    char etag[512];
     int rc = gw_store_activation_get_raw(st, world, sid, side, &text, etag, sizeof(etag));
     free(sid);
     free(side);
@@ -132,7 +132,7 @@ static void get_activation(struct gw_server *s, struct evhttp_request *req, cons
         gw_reply_error(req, 404, "E_NOT_FOUND", "activation not found", NULL);
         return;
     }
-    char quoted[310];
+    char quoted[520];
     snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     evhttp_add_header(oh, "ETag", quoted);
@@ -182,7 +182,7 @@ json_t *gw_activation_write(struct gw_server *s, const char *world, const char *
     int64_t v = 0;
     if (gw_store_activation_bump(st, world, &v) < 0)
         return NULL;
-    char etag[400], now[32];
+    char etag[512], now[32];
     snprintf(etag, sizeof(etag), "act:%s:%s:%s:%lld", world, sid, side, (long long)v);
     gw_iso_now(now, 0);
     const json_t *ts = json_object_get(fields, "ts");
@@ -306,7 +306,7 @@ reply:
     json_decref(cur);
     json_decref(body);
     {
-        char quoted[420];
+        char quoted[520];
         snprintf(quoted, sizeof(quoted), "\"%s\"",
                  json_string_value(json_object_get(result, "etag")));
         evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", quoted);

@@ -148,14 +148,19 @@ static unsigned topics_from_csv(const char *csv)
     return m;
 }
 
-static int wants(const struct hub_client *c, const char *type, const char *world_id)
+/* Does client c want an event of topic t (topic_of_type) about world_id? */
+static int wants_topic(const struct hub_client *c, unsigned t, const char *world_id)
 {
-    unsigned t = topic_of_type(type);
     if (c->topics && t && !(c->topics & t))
         return 0;
     if (c->world_id && world_id && *world_id && strcmp(c->world_id, world_id) != 0)
         return 0;
     return 1;
+}
+
+static int wants(const struct hub_client *c, const char *type, const char *world_id)
+{
+    return wants_topic(c, topic_of_type(type), world_id);
 }
 
 /* ------------------------------------------------------------ tokens */
@@ -318,10 +323,13 @@ static void on_event(void *arg, int64_t seq, const char *type, const char *world
                                                      : 1048576;
     struct ws_frame *frame = NULL;
     long relayed = 0, dropped = 0;
+    unsigned topic = topic_of_type(type);
+    if (world_id && !*world_id)
+        world_id = NULL;
     for (struct hub_client *c = h->clients; c; c = c->next) {
         if (c->lagging || seq <= c->last_sent || !ws_conn_is_open(c->ws))
             continue;
-        if (!wants(c, type, world_id)) {
+        if (!wants_topic(c, topic, world_id)) {
             c->last_sent = seq;
             continue;
         }

@@ -4,9 +4,11 @@
  * Owns the event base, the evhttp instance, the store, the metrics and the route
  * table. Every request passes a connection-level guard first (request head larger
  * than gateway.max_header_bytes -> 431, declared body larger than
- * gateway.max_body_bytes -> 413, chunked request bodies -> 411; all with JSON
- * bodies), then the router: exact paths, or prefixes ending in '/' that match deeper
- * paths (longest match wins). Unknown paths get 404 JSON.
+ * gateway.max_body_bytes -> 413, chunked request bodies -> 411, malformed request or
+ * header lines -> 400; all with JSON bodies), then the router: exact paths, or
+ * prefixes ending in '/' that match deeper paths (longest match wins). Unknown paths
+ * get 404 JSON. The bufferevent evhttp uses for a connection is the plain socket
+ * bufferevent; the guard stops looking after a head with an Upgrade header.
  *
  * Error bodies look like
  *   {"error": {"code": "E_NOT_FOUND", "message": "world not found"}, "detail": ...}

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "gw_dagmanager.h"
+#include "common/base64.h"
 #include "gw_routes.h"
 #include "gw_store.h"
 #include "gw_util.h"
@@ -36,7 +37,7 @@ json_t *gw_strategy_decode_dag(const json_t *dag_json, char *err, size_t errlen)
     json_error_t jerr;
     json_t *dag = NULL;
     size_t dlen = 0;
-    unsigned char *raw = gw_base64_decode(text, len, &dlen);
+    unsigned char *raw = base64_decode(text, len, &dlen, BASE64_STD);
     if (raw) {
         dag = json_loadb((const char *)raw, dlen, 0, &jerr);
         free(raw);

@@ -17,8 +17,5 @@ void gw_iso_time(time_t t, char out[32]);
 double gw_mono_now(void);
 /* Hex SHA-256 of data into out (65 bytes with NUL). */
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
-/* Decode standard base64 (padding optional, no whitespace). malloc'd NUL-terminated
- * result and length, or NULL when the input is not base64. */
-unsigned char *gw_base64_decode(const char *in, size_t inlen, size_t *outlen);
 
 #endif

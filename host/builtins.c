@@ -188,20 +188,25 @@ static void apply(struct builtin *b, double x, const struct qmtl_value *evicted)
     }
 }
 
+static int window_kind(int kind)
+{
+    return kind == BI_SMA || kind == BI_STDDEV || kind == BI_ZSCORE || kind == BI_MIN ||
+           kind == BI_MAX;
+}
+
 void builtin_rebuild(struct builtin *b, const struct qmtl_window *w)
 {
-    switch (b->kind) {
-    case BI_SMA:
-    case BI_STDDEV:
-    case BI_ZSCORE:
-    case BI_MIN:
-    case BI_MAX:
-        memset(&b->st, 0, sizeof(b->st));
-        for (uint32_t k = w->count; k-- > 0;)
-            apply(b, builtin_read(b, qmtl_window_at(w, k)), NULL);
-        break;
-    default: /* ema, rsi: history beyond the cache; stateless kinds need nothing */
-        break;
+    if (!window_kind(b->kind))
+        return; /* ema, rsi: history beyond the cache; stateless kinds need nothing */
+    memset(&b->st, 0, sizeof(b->st));
+    for (uint32_t k = w->count; k-- > 0;) {
+        double x = builtin_read(b, qmtl_window_at(w, k));
+        if (isfinite(x)) {
+            apply(b, x, NULL);
+        } else {
+            b->st.bad++;
+            b->st.n++; /* keeps warm-up counting and the min/max sequence aligned */
+        }
     }
 }
 
@@ -212,18 +217,27 @@ void builtin_absorb(struct builtin *b, uint32_t slot, int status, const struct q
     const struct qmtl_value *v = qmtl_window_latest(w);
     if (!v)
         return;
-    if (status == NC_DUP) {
-        if (b->kind == BI_EMA || b->kind == BI_RSI) {
-            b->st = b->saved;
-            apply(b, builtin_read(b, v), NULL);
-        } else {
+    double x = builtin_read(b, v);
+    if (window_kind(b->kind)) {
+        if (status == NC_DUP || b->st.bad || !isfinite(x) ||
+            (evicted && !isfinite(builtin_read(b, evicted))))
             builtin_rebuild(b, w);
-        }
+        else
+            apply(b, x, evicted);
         return;
     }
-    if (b->kind == BI_EMA || b->kind == BI_RSI)
-        b->saved = b->st;
-    apply(b, builtin_read(b, v), evicted);
+    if (b->kind == BI_EMA || b->kind == BI_RSI) {
+        if (status == NC_DUP)
+            b->st = b->saved; /* undo the newest item's step */
+        else
+            b->saved = b->st;
+        b->st.last_bad = !isfinite(x);
+        if (!b->st.last_bad)
+            apply(b, x, NULL);
+        return;
+    }
+    if (status != NC_DUP)
+        apply(b, x, evicted);
 }
 
 void builtin_output(const struct builtin *b, const struct qmtl_window *w, struct qmtl_value *out)
@@ -231,6 +245,8 @@ void builtin_output(const struct builtin *b, const struct qmtl_window *w, struct
     const struct builtin_stats *s = &b->st;
     uint64_t win = (uint64_t)b->window;
     *out = qmtl_none();
+    if (s->bad || s->last_bad)
+        return;
     switch (b->kind) {
     case BI_SMA:
         if (s->n >= win)
@@ -291,4 +307,6 @@ void builtin_output(const struct builtin *b, const struct qmtl_window *w, struct
     default:
         break;
     }
+    if (out->type == QMTL_T_NUMBER && !isfinite(out->as.number))
+        *out = qmtl_none();
 }

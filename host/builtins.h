@@ -22,6 +22,9 @@
  * Inputs are read as numbers (qmtl_value_number), or the chosen field of a bar.
  * A duplicate bucket replaces the newest item: window kinds rebuild from the cache;
  * ema and rsi undo the last update from a saved copy of their state.
+ * Non-finite inputs (NaN, infinities) never poison the state: window kinds produce no
+ * value while such an item is in the window (and rebuild from the finite items), ema and
+ * rsi skip it and produce no value for it; a non-finite result is no value.
  */
 #ifndef QMTL_HOST_BUILTINS_H
 #define QMTL_HOST_BUILTINS_H
@@ -53,6 +56,8 @@ struct builtin_stats {
     double prev_x;            /* rsi */
     double gain, loss;        /* rsi running sums / averages */
     uint64_t dq_head, dq_len; /* min/max deque (indices into the dq arrays) */
+    uint32_t bad;             /* window kinds: non-finite items in the window */
+    int last_bad;             /* ema, rsi: the newest input was not finite */
 };
 
 struct builtin {

@@ -284,7 +284,89 @@ START_TEST(test_stream_equals_batch)
 }
 END_TEST
 
-/* The same state machine used directly: a duplicate bucket replaces the newest item. */
+/* ---- non-finite inputs: no value while one is in the window, never a poisoned state */
+
+static int nan_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"N", NULL};
+    qmtl_node px = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"},
+        err);
+    static const struct ind k[] = {{"sma5", "sma", NULL, 5, 0},
+                                   {"ema3", "ema", NULL, 3, 0},
+                                   {"max3", "rolling_max", NULL, 3, 0},
+                                   {"std4", "stddev", NULL, 4, 0},
+                                   {"ret1", "returns", NULL, 1, 0}};
+    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+        if (h->indicator(ctx,
+                         &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec),
+                                                       .kind = k[i].kind, .name = k[i].name,
+                                                       .inputs = {px}, .window = k[i].window},
+                         err) < 0)
+            return QMTL_ERR;
+    return px < 0 ? px : QMTL_OK;
+}
+static const struct qmtl_plugin nan_plugin = {QMTL_PLUGIN_HEADER, .name = "nan",
+                                              .setup = nan_setup};
+
+static int has_output_at(struct qmtl_testkit *tk, const char *name, int64_t ts, double *x)
+{
+    for (size_t i = 0; i < qmtl_testkit_output_count(tk, name); i++) {
+        int64_t t;
+        struct qmtl_value v;
+        qmtl_testkit_output(tk, name, i, &t, &v);
+        if (t == ts) {
+            *x = v.as.number;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+START_TEST(test_non_finite_inputs)
+{
+    struct qmtl_err err = {0};
+    struct qmtl_testkit *tk = qmtl_testkit_new(&nan_plugin, NULL, &err);
+    ck_assert_msg(tk != NULL, "%s", err.msg);
+    double x[40];
+    for (int i = 0; i < 40; i++)
+        x[i] = 100 + (i * 7 % 11);
+    x[20] = NAN;
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(qmtl_testkit_feed_value(tk, "N", T0 + 60 * i, x[i], &err), 0);
+    double y;
+    /* sma(5): nothing for bars 20..24, then the plain mean again */
+    for (int i = 20; i < 25; i++)
+        ck_assert_msg(!has_output_at(tk, "sma5", T0 + 60 * i, &y), "sma at bar %d", i);
+    for (int i = 25; i < 40; i++) {
+        ck_assert(has_output_at(tk, "sma5", T0 + 60 * i, &y));
+        double m = (x[i] + x[i - 1] + x[i - 2] + x[i - 3] + x[i - 4]) / 5;
+        ck_assert_msg(fabs(y - m) < 1e-9, "sma bar %d: %.17g vs %.17g", i, y, m);
+    }
+    /* rolling max and stddev recover once the NaN leaves their window */
+    ck_assert(!has_output_at(tk, "max3", T0 + 60 * 22, &y));
+    ck_assert(has_output_at(tk, "max3", T0 + 60 * 23, &y));
+    ck_assert(y == fmax(x[23], fmax(x[22], x[21])));
+    ck_assert(!has_output_at(tk, "std4", T0 + 60 * 23, &y));
+    ck_assert(has_output_at(tk, "std4", T0 + 60 * 24, &y) && isfinite(y));
+    /* ema skips the NaN bar and continues from its previous state */
+    ck_assert(!has_output_at(tk, "ema3", T0 + 60 * 20, &y));
+    double e = x[0];
+    for (int i = 1; i < 40; i++)
+        if (i != 20)
+            e += 0.5 * (x[i] - e);
+    ck_assert(has_output_at(tk, "ema3", T0 + 60 * 39, &y));
+    ck_assert_msg(fabs(y - e) < 1e-9, "ema %.17g vs %.17g", y, e);
+    /* returns: no value where it would be NaN */
+    ck_assert(!has_output_at(tk, "ret1", T0 + 60 * 20, &y));
+    ck_assert(!has_output_at(tk, "ret1", T0 + 60 * 21, &y));
+    ck_assert(has_output_at(tk, "ret1", T0 + 60 * 22, &y) && isfinite(y));
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
+/* Kind and field names, periods, input counts. */
 START_TEST(test_kind_names)
 {
     ck_assert_int_eq(builtin_kind_from_name("pct_change"), BI_RETURNS);
@@ -308,6 +390,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_stream_equals_batch);
     tcase_add_test(tc, test_kind_names);
+    tcase_add_test(tc, test_non_finite_inputs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -1058,6 +1059,18 @@ START_TEST(test_probe_sqlite)
     ck_assert_int_eq(config_probe_sqlite_writable(tmpdir, hint, sizeof(hint)), -1);
     ck_assert_ptr_nonnull(strstr(hint, "not a regular file"));
     ck_assert_int_eq(config_probe_sqlite_writable(":memory:", hint, sizeof(hint)), 0);
+    /* a store held exclusively (as a running gateway holds it) is "in use", not broken */
+    snprintf(path, sizeof(path), "%s/held.db", tmpdir);
+    sqlite3 *holder = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &holder), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(holder, "PRAGMA locking_mode=EXCLUSIVE; CREATE TABLE t(x); "
+                                          "BEGIN IMMEDIATE; INSERT INTO t VALUES(1); COMMIT;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), 1);
+    ck_assert_ptr_nonnull(strstr(hint, "in use by a running service"));
+    sqlite3_close(holder);
+    ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), 0);
     rm_tmpdir();
 }
 END_TEST

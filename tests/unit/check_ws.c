@@ -357,6 +357,24 @@ START_TEST(test_echo_and_close)
 }
 END_TEST
 
+START_TEST(test_connect_by_url)
+{
+    struct fx f;
+    fx_init(&f);
+    f.echo = 1;
+    char url[64], err[200];
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws?x=1", f.port);
+    f.cli = ws_client_connect_url(f.base, url, NULL, &cli_h, &f, 0, err, sizeof(err));
+    ck_assert_msg(f.cli != NULL, "%s", err);
+    run(&f, 2000);
+    ck_assert_int_eq(f.cli_open, 1);
+    ck_assert_ptr_null(ws_client_connect_url(f.base, "wss://127.0.0.1/x", NULL, &cli_h, &f, 0,
+                                             err, sizeof(err)));
+    ck_assert_str_eq(err, "unsupported URL 'wss://127.0.0.1/x' (need ws:// or http://)");
+    fx_release(&f);
+}
+END_TEST
+
 START_TEST(test_server_close_policy)
 {
     struct fx f;
@@ -604,6 +622,7 @@ int main(void)
     TCase *tl = tcase_create("live");
     tcase_set_timeout(tl, 30);
     tcase_add_test(tl, test_echo_and_close);
+    tcase_add_test(tl, test_connect_by_url);
     tcase_add_test(tl, test_server_close_policy);
     tcase_add_test(tl, test_too_big);
     tcase_add_test(tl, test_shared_frame);
