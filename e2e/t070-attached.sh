@@ -156,6 +156,23 @@ timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id nosuch --gateway-
     ok "unknown world: backtest + safe_mode, every order blocked" ||
     { not_ok "unknown world (exit $rc)"; sed 's/^/#   /' "$HOUT" "$HLOG"; }
 
+# a live world: the gateway has no order endpoint, so live orders are refused (blocked)
+expect_code 201 "create world L (mode live)" POST /worlds '{"id":"L","mode":"live"}' \
+    -H "$OP_AUTH" -H 'X-Allow-Live: true'
+expect_code 200 "L decides sma_crossover" POST /worlds/L/decisions \
+    '{"strategies":["sma_crossover"]}' -H "$OP_AUTH" -H 'X-Allow-Live: true'
+for side in long short; do
+    expect_code 200 "L activation $side active" PUT /worlds/L/activation \
+        "{\"strategy_id\":\"sma_crossover\",\"side\":\"$side\",\"active\":true}" \
+        -H "$OP_AUTH" -H 'X-Allow-Live: true'
+done
+timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id L --gateway-url "$GW_URL" \
+    --data 'BTC=gbm:count=300,seed=7' > "$HOUT" 2> "$HLOG"; rc=$?
+[ "$rc" -eq 0 ] && grep -q 'gate: 0 order(s) sent, [1-9][0-9]* blocked by the gate (domain live)' "$HOUT" &&
+    grep -q 'live orders are refused' "$HLOG" &&
+    ok "live world: live orders refused and counted as blocked" ||
+    { not_ok "live world (exit $rc)"; sed 's/^/#   /' "$HOUT" "$HLOG"; }
+
 # --follow: the host stays after the data until SIGTERM, then prints the summary
 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
     --data 'BTC=gbm:count=50' --follow > "$HOUT" 2> "$HLOG" &
