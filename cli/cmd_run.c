@@ -1,4 +1,4 @@
-/* qmtl run: the strategy host. Offline (backtest) replay is built; attached mode is not. */
+/* qmtl run: the strategy host, offline (backtest replay) or attached to a gateway. */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "host/attached.h"
 #include "host/explain.h"
 #include "host/report.h"
 #include "host/runner.h"
@@ -16,7 +17,8 @@ struct run_args {
     const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
     const char **data;
     size_t n_data;
-    int offline, json, explain;
+    int offline, json, explain, follow;
+    double pace;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
 };
@@ -52,6 +54,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         } else if (!strcmp(o, "--explain")) {
             a->explain = 1;
             takes = 0;
+        } else if (!strcmp(o, "--follow")) {
+            a->follow = 1;
+            takes = 0;
         } else if (!val) {
             return usage_error("option '%s' needs a value (or is unknown)", o);
         } else if (!strcmp(o, "--config")) {
@@ -62,6 +67,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->data[a->n_data++] = val;
         } else if (!strcmp(o, "--order-log")) {
             a->order_log = val;
+        } else if (!strcmp(o, "--pace")) {
+            if (parse_double(val, &a->pace) || !(a->pace >= 0))
+                return usage_error("--pace must be a number of events per second >= 0, not '%s'",
+                                   val);
         } else if (!strcmp(o, "--world-id")) {
             a->world_id = val;
         } else if (!strcmp(o, "--gateway-url")) {
@@ -155,10 +164,15 @@ int cmd_run(int argc, char **argv)
         goto out_cfg;
     }
     const char *gw = a.gateway_url ? a.gateway_url : cfg.host.gateway_url;
-    if (!a.offline && gw && *gw) {
-        fprintf(stderr, "qmtl run: attached mode (gateway '%s') is not built yet; use --offline\n",
+    const char *world = a.world_id ? a.world_id : cfg.host.world_id;
+    int attached = !a.offline && gw && *gw;
+    if (!attached && (a.pace > 0 || a.follow))
+        fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
+    if (attached && (!world || !*world)) {
+        fprintf(stderr, "qmtl run: attached mode (gateway '%s') needs a world: give --world-id "
+                        "or host.world_id\n",
                 gw);
-        rc = CLI_UNAVAILABLE;
+        rc = CLI_USAGE;
         goto out_cfg;
     }
 
@@ -231,7 +245,21 @@ int cmd_run(int argc, char **argv)
         }
         r.h.order_log = olog;
     }
-    int replay_rc = runner_replay(&r, err, sizeof(err));
+    struct attached_stats ast;
+    int replay_rc;
+    if (attached) {
+        if (olog)
+            setvbuf(olog, NULL, _IOLBF, 0);
+        struct attached_options ao = {.world_id = world,
+                                      .gateway_url = gw,
+                                      .token = cfg.gateway.submit_token,
+                                      .pace = a.pace,
+                                      .follow = a.follow,
+                                      .budgets = config_budgets(&cfg)};
+        replay_rc = attached_run(&r, &ao, &ast, err, sizeof(err));
+    } else {
+        replay_rc = runner_replay(&r, err, sizeof(err));
+    }
     if (olog) {
         r.h.order_log = NULL;
         if (fclose(olog)) {
@@ -245,11 +273,15 @@ int cmd_run(int argc, char **argv)
         json_t *j = report_json(&r);
         if (replay_rc)
             json_object_set_new(j, "data_error", json_string(err));
+        if (attached)
+            json_object_set_new(j, "attached", attached_report_json(&ast));
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
         fputc('\n', stdout);
         json_decref(j);
     } else {
         report_text(stdout, &r);
+        if (attached)
+            attached_report_text(stdout, &ast);
     }
     rc = CLI_OK;
     if (replay_rc || r.n_problems)

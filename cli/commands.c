@@ -20,7 +20,7 @@ const struct cli_command cli_commands[] = {
      "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
      "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
      "                [--csv-errors skip|fail] [--order-log FILE]\n"
-     "                [--world-id W --gateway-url URL]\n"
+     "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
      "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
      "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
      "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
@@ -33,6 +33,13 @@ const struct cli_command cli_commands[] = {
      "                                 (data/BTC.csv -> BTC)\n"
      "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
      "                                 count, interval, seed, start, drift, vol, start_ts\n"
+     "  Attached (--gateway-url or host.gateway_url, with --world-id or host.world_id):\n"
+     "  each strategy's DAG is submitted to the gateway, the world's decision sets the\n"
+     "  domain (paper -> dryrun, live -> live, else no order leaves), activation events\n"
+     "  open and close each strategy's gate (closed by default and whenever the gateway is\n"
+     "  lost), and the data is replayed as the live feed: --pace N events per second\n"
+     "  (default as fast as possible). At the data end the summary (plus gate figures) is\n"
+     "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"service", "start a service: gateway or dagmanager",

@@ -27,6 +27,7 @@ static void node_free(struct graph_node *n)
     if (!n)
         return;
     free(n->label);
+    json_decref(n->params);
     for (uint32_t i = 0; i < n->n_tags; i++)
         free(n->tags[i]);
     free(n->tags);
@@ -244,6 +245,7 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
     n->code_hash = intern(g, d->code_hash ? d->code_hash : "");
     n->interval = d->interval;
     n->period = d->period;
+    n->params = d->params ? json_deep_copy(d->params) : NULL;
     n->is_private = d->is_private;
     n->last_fired = INT64_MIN;
     n->in = d->n_inputs <= 1 ? &n->in1 : calloc(d->n_inputs, sizeof(*n->in));

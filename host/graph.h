@@ -96,6 +96,7 @@ struct graph_node {
     const char *node_type;   /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
     char *label;             /* display name (first declarer's) */
     const char *code_hash;   /* interned */
+    json_t *params;          /* copy of the identity parameters (NULL = none) */
     char **tags;             /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;

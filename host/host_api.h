@@ -62,7 +62,9 @@ struct host_strategy {
     int started, finished;
 };
 
-enum host_domain { HOST_BACKTEST = 0, HOST_DRYRUN, HOST_LIVE };
+/* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
+ * every order is counted as blocked by the gate. */
+enum host_domain { HOST_BACKTEST = 0, HOST_DRYRUN, HOST_LIVE, HOST_BLOCKED };
 
 struct host_options {
     double initial_cash; /* 100000 */

@@ -1,0 +1,682 @@
+/* attached: the host attached to a gateway (see attached.h). */
+#include "host/attached.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host/control.h"
+#include "log.h"
+#include "ws.h"
+
+#define FAST_BATCH 256     /* events per callback when not paced */
+#define PACE_TICK_MS 10    /* paced feeding: timer period */
+#define PACE_MAX_BATCH 4096
+
+struct att {
+    struct runner *r;
+    const struct attached_options *o;
+    struct attached_stats *st;
+    struct event_base *base;
+    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *decide_ev;
+    struct ws_conn *ws;
+    char world_q[256]; /* world id, URI-escaped */
+    char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
+    int *refused;      /* per strategy: submission refused (gate stays closed) */
+    int64_t last_seq;
+    int have_seq;
+    int domain; /* enum ctl_domain */
+    int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
+    int decide_pending;
+    double t0;
+    uint64_t fed;
+    int data_done, stopping, confirmed, http_pending, budget_spent, retry_logged;
+    double lost_at, backoff;
+    int data_rc;
+    char data_err[512];
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct timeval tv_of(double s)
+{
+    struct timeval tv = {(time_t)s, (suseconds_t)((s - floor(s)) * 1e6)};
+    return tv;
+}
+
+/* ------------------------------------------------------------------ activation */
+
+static int strategy_of(const struct att *a, const char *sid)
+{
+    if (!sid)
+        return -1;
+    for (size_t i = 0; i < a->r->h.n_st; i++)
+        if (!strcmp(a->r->h.st[i]->name, sid) || (a->gw_sid[i][0] && !strcmp(a->gw_sid[i], sid)))
+            return (int)i;
+    return -1;
+}
+
+/* Apply one entry for (strategy id, side name). Returns the number of sides applied. */
+static int apply_entry(struct att *a, const char *sid, const char *side_name, const json_t *data)
+{
+    int k = strategy_of(a, sid);
+    if (k < 0 || a->refused[k])
+        return 0;
+    int side = ctl_side_parse(side_name);
+    int sides[2] = {side, 0}, n = 1;
+    if (!side) { /* "all" or none: both sides */
+        sides[0] = QMTL_SIDE_BUY;
+        sides[1] = QMTL_SIDE_SELL;
+        n = 2;
+    }
+    int applied = 0;
+    for (int i = 0; i < n; i++) {
+        struct qmtl_activation act;
+        if (ctl_activation_parse(data, sides[i], ctl_domain_name(a->domain), &act))
+            continue;
+        if (ctl_apply(&a->r->h, (uint32_t)k, &act) == 1) {
+            applied++;
+            LOG_INFO("attached",
+                     "strategy '%s' %s: active=%d freeze=%d drain=%d weight=%g (etag '%s')",
+                     a->r->h.st[k]->name, sides[i] == QMTL_SIDE_BUY ? "long" : "short",
+                     act.active, act.frozen, act.draining, act.weight, act.etag ? act.etag : "");
+        }
+    }
+    a->st->events_applied += applied;
+    return applied;
+}
+
+/* The full state {"version", "state": {sid: {side: entry}}}. */
+static void apply_state(struct att *a, const json_t *reply)
+{
+    const char *sid, *side;
+    json_t *sides, *entry;
+    json_object_foreach((json_t *)json_object_get(reply, "state"), sid, sides)
+        json_object_foreach(sides, side, entry) apply_entry(a, sid, side, entry);
+}
+
+static void lost(struct att *a, const char *why)
+{
+    if (a->confirmed) {
+        LOG_WARN("attached", "gateway lost (%s): computing on with every gate closed", why);
+        ctl_mark_stale(&a->r->h);
+        a->confirmed = 0;
+        a->lost_at = now_s();
+        a->budget_spent = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ shutdown */
+
+static void shutdown_loop(struct att *a)
+{
+    a->stopping = 1;
+    if (a->ws) {
+        ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
+        a->ws = NULL;
+    }
+    if (!a->http_pending)
+        event_base_loopbreak(a->base);
+}
+
+static void data_end(struct att *a)
+{
+    if (a->data_done)
+        return;
+    a->data_done = 1;
+    a->r->replay_s = now_s() - a->t0;
+    a->r->skipped_rows = feed_skipped_rows(a->r->feed);
+    host_finish(&a->r->h);
+    if (!a->o->follow || a->st->interrupted || a->data_rc)
+        shutdown_loop(a);
+    else
+        LOG_INFO("attached", "data ended after %llu events; following until SIGINT/SIGTERM",
+                 (unsigned long long)a->r->events);
+}
+
+/* ------------------------------------------------------------------ stream */
+
+static void schedule_retry(struct att *a);
+static void subscribe(struct att *a);
+static void refresh_decision(struct att *a);
+
+static void fetch_done(void *arg, int status, const json_t *reply, const char *err)
+{
+    struct att *a = arg;
+    a->http_pending--;
+    if (a->stopping) {
+        if (!a->http_pending)
+            event_base_loopbreak(a->base);
+        return;
+    }
+    if (status == 200 && json_is_object(reply)) {
+        apply_state(a, reply);
+        a->confirmed = 1;
+        a->backoff = 0;
+        LOG_INFO("attached", "activation state confirmed (version %lld)",
+                 (long long)json_integer_value(json_object_get(reply, "version")));
+        return;
+    }
+    LOG_WARN("attached", "activation re-fetch failed (%d%s%s): gate stays closed", status,
+             err && *err ? ", " : "", err ? err : "");
+    if (a->ws)
+        ws_conn_close(a->ws, WS_CLOSE_GOING_AWAY, "activation unavailable", 500);
+}
+
+static void on_open(struct ws_conn *c, void *arg)
+{
+    (void)c;
+    struct att *a = arg;
+    a->st->connects++;
+    LOG_INFO("attached", "event stream connected%s", a->have_seq ? " (resuming)" : "");
+    if (a->confirmed)
+        return;
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
+    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, NULL,
+                       a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
+        a->http_pending++;
+    else
+        LOG_WARN("attached", "%s", err);
+}
+
+static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, size_t len,
+                       void *arg)
+{
+    (void)c;
+    struct att *a = arg;
+    if (binary)
+        return;
+    json_t *ev = json_loadb((const char *)msg, len, 0, NULL);
+    if (!json_is_object(ev)) {
+        json_decref(ev);
+        LOG_WARN("attached", "event stream: a message that is not a JSON object was ignored");
+        return;
+    }
+    const json_t *seq = json_object_get(ev, "seq_no");
+    if (json_is_integer(seq) && json_integer_value(seq) > a->last_seq) {
+        a->last_seq = json_integer_value(seq);
+        a->have_seq = 1;
+    }
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const json_t *data = json_object_get(ev, "data");
+    if (type && !strcmp(type, "policy_updated"))
+        refresh_decision(a);
+    if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
+        const char *w = json_string_value(json_object_get(data, "world_id"));
+        if (!w || !strcmp(w, a->o->world_id))
+            apply_entry(a, json_string_value(json_object_get(data, "strategy_id")),
+                        json_string_value(json_object_get(data, "side")), data);
+    }
+    json_decref(ev);
+}
+
+static void on_close(struct ws_conn *c, int code, void *arg)
+{
+    struct att *a = arg;
+    if (a->ws != c)
+        return;
+    a->ws = NULL;
+    a->st->disconnects++;
+    int http = ws_conn_http_status(c);
+    char why[96];
+    if (http && http != 101)
+        snprintf(why, sizeof(why), "stream refused with HTTP %d", http);
+    else
+        snprintf(why, sizeof(why), "stream closed with %d", code);
+    if (!a->confirmed)
+        LOG_WARN("attached", "event stream: %s", why);
+    lost(a, why);
+    if (!a->stopping)
+        schedule_retry(a);
+}
+
+static const struct ws_handlers stream_handlers = {
+    .on_open = on_open,
+    .on_message = on_message,
+    .on_close = on_close,
+};
+
+static void connect_stream(struct att *a, const char *url, const char *token)
+{
+    char host[256], path[1024], err[256];
+    int port;
+    if (ws_url_parse(url, host, sizeof(host), &port, path, sizeof(path), err, sizeof(err))) {
+        LOG_ERROR("attached", "stream_url '%s': %s", url, err);
+        schedule_retry(a);
+        return;
+    }
+    size_t pl = strlen(path);
+    if (a->have_seq)
+        snprintf(path + pl, sizeof(path) - pl, "%slast_seq_no=%lld", strchr(path, '?') ? "&" : "?",
+                 (long long)a->last_seq);
+    size_t hlen = strlen(token) + 40;
+    char *hdr = malloc(hlen);
+    if (!hdr) {
+        schedule_retry(a);
+        return;
+    }
+    snprintf(hdr, hlen, "Authorization: Bearer %s\r\n", token);
+    a->ws = ws_client_connect(a->base, host, port, path, hdr, &stream_handlers, a, 0, err,
+                              sizeof(err));
+    free(hdr);
+    if (!a->ws) {
+        LOG_WARN("attached", "event stream: %s", err);
+        schedule_retry(a);
+    }
+}
+
+static void subscribe_done(void *arg, int status, const json_t *reply, const char *err)
+{
+    struct att *a = arg;
+    a->http_pending--;
+    if (a->stopping) {
+        if (!a->http_pending)
+            event_base_loopbreak(a->base);
+        return;
+    }
+    const char *url = json_string_value(json_object_get(reply, "stream_url"));
+    const char *token = json_string_value(json_object_get(reply, "token"));
+    if (status != 200 || !url || !token) {
+        if (!a->retry_logged++)
+            LOG_WARN("attached", "POST /events/subscribe failed (%d%s%s); retrying quietly",
+                     status, err && *err ? ", " : "", err ? err : "");
+        lost(a, "subscription failed");
+        schedule_retry(a);
+        return;
+    }
+    a->retry_logged = 0;
+    connect_stream(a, url, token);
+}
+
+static void subscribe(struct att *a)
+{
+    json_t *body = json_pack("{ss s[ss]}", "world_id", a->o->world_id, "topics", "activation",
+                             "policy");
+    char err[256];
+    int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
+                            a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,
+                            sizeof(err));
+    json_decref(body);
+    if (rc == 0)
+        a->http_pending++;
+    else {
+        LOG_ERROR("attached", "%s", err);
+        schedule_retry(a);
+    }
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct att *a = arg;
+    if (!a->stopping && !a->ws)
+        subscribe(a);
+}
+
+static void schedule_retry(struct att *a)
+{
+    if (a->stopping)
+        return;
+    const struct cfg_runtime *b = a->o->budgets;
+    double delay;
+    if (b->ws_reconnect_total_s > 0 && a->lost_at > 0 && now_s() - a->lost_at > b->ws_reconnect_total_s) {
+        if (!a->budget_spent)
+            LOG_WARN("attached",
+                     "reconnect budget (%g s) spent: retrying every %g s, gate closed meanwhile",
+                     b->ws_reconnect_total_s, b->poll_interval_s);
+        a->budget_spent = 1;
+        delay = b->poll_interval_s > 0 ? b->poll_interval_s : 10;
+    } else {
+        a->backoff = a->backoff > 0 ? fmin(a->backoff * 2, 2.0) : 0.1;
+        delay = a->backoff;
+    }
+    struct timeval tv = tv_of(delay);
+    evtimer_add(a->retry_ev, &tv);
+}
+
+static void ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct att *a = arg;
+    if (!a->ws || !ws_conn_is_open(a->ws))
+        return;
+    double limit_ms = a->o->budgets->ws_receive_timeout_s * 1000;
+    if (limit_ms > 0 && (double)(ws_now_ms() - ws_conn_last_rx_ms(a->ws)) > limit_ms) {
+        LOG_WARN("attached", "event stream silent for %g s: reconnecting",
+                 a->o->budgets->ws_receive_timeout_s);
+        ws_conn_close(a->ws, WS_CLOSE_GOING_AWAY, "receive timeout", 500);
+        return;
+    }
+    ws_conn_ping(a->ws, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ feed */
+
+static int feed_some(struct att *a, uint64_t max)
+{
+    struct feed_event ev;
+    struct qmtl_value v = qmtl_none();
+    for (uint64_t i = 0; i < max; i++) {
+        int rc = feed_next(a->r->feed, &ev, a->data_err, sizeof(a->data_err));
+        if (rc <= 0) {
+            a->data_rc = rc < 0 ? -1 : 0;
+            return 1;
+        }
+        if (ev.is_bar) {
+            v.type = QMTL_T_BAR;
+            v.as.bar = ev.bar;
+        } else {
+            v.type = QMTL_T_NUMBER;
+            v.as.number = ev.value;
+        }
+        if (host_feed(&a->r->h, ev.tags, ev.n_tags, ev.ts, &v) < 0) {
+            snprintf(a->data_err, sizeof(a->data_err), "out of memory routing data");
+            a->data_rc = -1;
+            return 1;
+        }
+        a->r->events++;
+        a->fed++;
+    }
+    return 0;
+}
+
+static void feed_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct att *a = arg;
+    if (a->data_done)
+        return;
+    uint64_t max = FAST_BATCH;
+    if (a->o->pace > 0) {
+        double want = floor(a->o->pace * (now_s() - a->t0));
+        max = want > (double)a->fed ? (uint64_t)(want - (double)a->fed) : 0;
+        if (max > PACE_MAX_BATCH)
+            max = PACE_MAX_BATCH;
+    }
+    if (feed_some(a, max)) {
+        data_end(a);
+        return;
+    }
+    struct timeval tv = tv_of(a->o->pace > 0 ? PACE_TICK_MS / 1000.0 : 0);
+    evtimer_add(a->feed_ev, &tv);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct att *a = arg;
+    LOG_INFO("attached", "signal %d: stopping", (int)sig);
+    if (!a->data_done) {
+        a->st->interrupted = 1;
+        data_end(a);
+    } else
+        shutdown_loop(a);
+}
+
+/* ------------------------------------------------------------------ decision */
+
+static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
+{
+    int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
+    a->domain = d->domain;
+    a->decision_expires = d->expires;
+    a->st->domain = ctl_domain_name(d->domain);
+    a->st->safe_mode = d->safe_mode;
+    a->st->reason = d->reason;
+    a->r->h.opt.domain = ctl_host_domain(d->domain);
+    if (!changed)
+        return;
+    LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
+             d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
+             d->safe_mode ? d->reason : "");
+    if (d->domain == CTL_LIVE)
+        LOG_WARN("attached", "live domain: the gateway has no order endpoint yet; live orders "
+                             "are refused and counted as blocked");
+    if (d->domain == CTL_SHADOW)
+        LOG_INFO("attached", "shadow domain: orders are hard-blocked");
+}
+
+static void decide_done(void *arg, int status, const json_t *reply, const char *err)
+{
+    (void)err;
+    struct att *a = arg;
+    a->http_pending--;
+    a->decide_pending = 0;
+    if (a->stopping) {
+        if (!a->http_pending)
+            event_base_loopbreak(a->base);
+        return;
+    }
+    struct ctl_decision d;
+    if (status == 200) {
+        ctl_decision_check(reply, time(NULL), &d);
+        set_domain(a, &d, 0);
+    } else if (a->decision_expires && time(NULL) > a->decision_expires) {
+        ctl_decision_check(NULL, time(NULL), &d);
+        d.reason = "stale_decision";
+        set_domain(a, &d, 0);
+    }
+}
+
+static void refresh_decision(struct att *a)
+{
+    if (a->decide_pending || a->stopping)
+        return;
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
+    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, NULL,
+                       a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
+        a->http_pending++;
+        a->decide_pending = 1;
+    }
+}
+
+static void decide_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    refresh_decision(arg);
+}
+
+/* ------------------------------------------------------------------ start-up */
+
+static void submit_all(struct att *a)
+{
+    struct host *h = &a->r->h;
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *s = h->st[i];
+        if (s->stopped)
+            continue;
+        char err[512];
+        json_t *body = ctl_strategy_submission(h, (uint32_t)i, a->o->world_id, err, sizeof(err));
+        json_t *reply = NULL;
+        int status = 0;
+        if (body)
+            status = ctl_http_sync(a->o->gateway_url, "POST", "/strategies", body, a->o->token,
+                                   a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+        json_decref(body);
+        const char *sid = json_string_value(json_object_get(reply, "strategy_id"));
+        if ((status == 202 || status == 200) && sid) {
+            snprintf(a->gw_sid[i], 64, "%s", sid);
+            a->st->submitted++;
+            LOG_INFO("attached", "strategy '%s' submitted as '%s'%s", s->name, sid,
+                     json_is_true(json_object_get(reply, "downgraded")) ? " (downgraded)" : "");
+        } else {
+            const char *m = json_string_value(json_object_get(reply, "message"));
+            if (!m)
+                m = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+            LOG_ERROR("attached",
+                      "strategy '%s': not submitted (%d: %s); it computes with its gate "
+                      "closed",
+                      s->name, status, m ? m : err);
+            a->refused[i] = 1;
+            a->st->refused++;
+        }
+        json_decref(reply);
+    }
+}
+
+static void decide(struct att *a)
+{
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
+    json_t *reply = NULL;
+    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, NULL,
+                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    struct ctl_decision d;
+    ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
+    if (status != 200)
+        LOG_WARN("attached", "world '%s': no decision (%d%s%s)", a->o->world_id, status,
+                 *err ? ": " : "", err);
+    json_decref(reply);
+    set_domain(a, &d, 1);
+}
+
+static void initial_activation(struct att *a)
+{
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
+    json_t *reply = NULL;
+    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, NULL,
+                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    if (status == 200 && json_is_object(reply)) {
+        apply_state(a, reply);
+        a->confirmed = 1;
+    } else {
+        LOG_WARN("attached", "world '%s': activation unavailable (%d%s%s): gates closed",
+                 a->o->world_id, status, *err ? ": " : "", err);
+    }
+    json_decref(reply);
+}
+
+static void release(struct att *a)
+{
+    if (a->ws)
+        ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
+    struct event **evs[] = {&a->feed_ev,  &a->sig_int, &a->sig_term,
+                            &a->retry_ev, &a->ping_ev, &a->decide_ev};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (*evs[i])
+            event_free(*evs[i]);
+    if (a->base) {
+        event_base_loop(a->base, EVLOOP_NONBLOCK); /* deferred frees of finished requests */
+        event_base_free(a->base);
+    }
+    if (a->gw_sid)
+        for (size_t i = 0; i < a->r->h.n_st; i++)
+            free(a->gw_sid[i]);
+    free(a->gw_sid);
+    free(a->refused);
+}
+
+int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
+                 char *err, size_t errlen)
+{
+    struct att a;
+    memset(&a, 0, sizeof(a));
+    memset(out, 0, sizeof(*out));
+    a.r = r;
+    a.o = o;
+    a.st = out;
+    out->domain = "backtest";
+    size_t n = r->h.n_st;
+    a.gw_sid = calloc(n ? n : 1, sizeof(*a.gw_sid));
+    a.refused = calloc(n ? n : 1, sizeof(*a.refused));
+    int ok = a.gw_sid && a.refused;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (a.gw_sid[i] = calloc(1, 64)) != NULL;
+    char *wq = evhttp_uriencode(o->world_id, -1, 0);
+    if (!ok || !wq || strlen(wq) >= sizeof(a.world_q)) {
+        free(wq);
+        snprintf(err, errlen, "out of memory (or world id too long)");
+        release(&a);
+        return -1;
+    }
+    snprintf(a.world_q, sizeof(a.world_q), "%s", wq);
+    free(wq);
+    signal(SIGPIPE, SIG_IGN);
+
+    submit_all(&a);
+    decide(&a);
+    initial_activation(&a);
+
+    a.base = event_base_new();
+    if (a.base) {
+        a.feed_ev = evtimer_new(a.base, feed_cb, &a);
+        a.retry_ev = evtimer_new(a.base, retry_cb, &a);
+        a.ping_ev = event_new(a.base, -1, EV_PERSIST, ping_cb, &a);
+        a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
+        a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
+        a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
+    }
+    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.decide_ev || !a.sig_int ||
+        !a.sig_term) {
+        snprintf(err, errlen, "cannot set up the event loop");
+        release(&a);
+        return -1;
+    }
+    evsignal_add(a.sig_int, NULL);
+    evsignal_add(a.sig_term, NULL);
+    double rt = o->budgets->ws_receive_timeout_s;
+    struct timeval ptv = tv_of(rt > 0 ? fmax(rt / 3, 0.5) : 10);
+    event_add(a.ping_ev, &ptv);
+    double pi = o->budgets->poll_interval_s;
+    struct timeval dtv = tv_of(pi > 0 ? pi : 10);
+    event_add(a.decide_ev, &dtv);
+    if (!a.confirmed)
+        a.lost_at = now_s();
+    subscribe(&a);
+    a.t0 = now_s();
+    struct timeval zero = {0, 0};
+    evtimer_add(a.feed_ev, &zero);
+    event_base_dispatch(a.base);
+
+    for (size_t i = 0; i < n; i++) {
+        out->orders_sent += r->h.st[i]->orders;
+        out->orders_blocked += r->h.st[i]->blocked;
+    }
+    int rc = a.data_rc;
+    if (rc)
+        snprintf(err, errlen, "%s", a.data_err);
+    release(&a);
+    return rc ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ report */
+
+void attached_report_text(FILE *out, const struct attached_stats *s)
+{
+    fprintf(out, "gate: %ld order(s) sent, %ld blocked by the gate (domain %s%s%s)\n",
+            s->orders_sent, s->orders_blocked, s->domain, s->safe_mode ? ", safe_mode: " : "",
+            s->safe_mode && s->reason ? s->reason : "");
+    fprintf(out,
+            "gateway: %d strateg%s submitted, %d refused; %ld stream connect(s), %ld "
+            "disconnect(s), %ld activation update(s) applied%s\n",
+            s->submitted, s->submitted == 1 ? "y" : "ies", s->refused, s->connects,
+            s->disconnects, s->events_applied, s->interrupted ? "; interrupted" : "");
+}
+
+json_t *attached_report_json(const struct attached_stats *s)
+{
+    return json_pack("{ss sb so sI sI si si sI sI sI sb}", "domain", s->domain, "safe_mode",
+                     s->safe_mode, "downgrade_reason",
+                     s->reason ? json_string(s->reason) : json_null(), "orders_sent",
+                     (json_int_t)s->orders_sent, "orders_blocked", (json_int_t)s->orders_blocked,
+                     "submitted", s->submitted, "refused", s->refused, "connects",
+                     (json_int_t)s->connects, "disconnects", (json_int_t)s->disconnects,
+                     "activation_updates", (json_int_t)s->events_applied, "interrupted",
+                     s->interrupted);
+}

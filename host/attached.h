@@ -1,0 +1,66 @@
+/*
+ * attached: the host attached to a gateway ('qmtl run --world-id W --gateway-url URL').
+ *
+ * The caller sets the runner up exactly as offline (plugins loaded, data sources added,
+ * runner_start done). attached_run() then:
+ *   1. submits each strategy's DAG to POST /strategies (a refusal is logged; the strategy
+ *      keeps computing with its gate closed);
+ *   2. GET /worlds/{W}/decide -> effective_mode -> execution domain (control.h; unknown,
+ *      missing or stale -> backtest + safe_mode), asked again every poll interval and on
+ *      policy_updated;
+ *   3. GET /worlds/{W}/activation for the initial state;
+ *   4. POST /events/subscribe and opens the WebSocket stream with the token, applying
+ *      activation_updated events (ordered by etag version) to the strategies' gates and
+ *      calling each plugin's on_activation;
+ *   5. replays the data sources as the live feed on the event loop, in batches from a
+ *      timer ('pace' events per second, 0 = as fast as possible), so the loop stays
+ *      responsive.
+ * A lost stream marks every gate stale (closed); the host keeps computing and reconnects
+ * with backoff (resuming after the last seq_no; bounded by the reconnect budget, then one
+ * attempt per poll interval), and re-fetches the activation before the gate reopens.
+ * When the data ends (or on SIGINT/SIGTERM) it returns; with 'follow' it keeps running
+ * after the data until SIGINT/SIGTERM.
+ *
+ * Orders: dryrun -> simulated broker and the order log; live -> refused (the gateway has
+ * no order endpoint yet: counted as blocked, said once at start); backtest and shadow ->
+ * none leave (counted as blocked).
+ */
+#ifndef QMTL_HOST_ATTACHED_H
+#define QMTL_HOST_ATTACHED_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "host/runner.h"
+
+struct attached_options {
+    const char *world_id;
+    const char *gateway_url;  /* http://host:port */
+    const char *token;        /* bearer token for submission/subscription ("" = none) */
+    double pace;              /* events per second; 0 = as fast as possible */
+    int follow;               /* keep running after the data ends */
+    const struct cfg_runtime *budgets;
+};
+
+/* What the attached run saw (for the summary). */
+struct attached_stats {
+    const char *domain; /* static name of the execution domain */
+    int safe_mode;
+    const char *reason; /* downgrade reason or NULL */
+    int submitted, refused; /* strategies */
+    long connects, disconnects, events_applied;
+    long orders_sent, orders_blocked;
+    int interrupted; /* stopped by a signal before the data ended */
+};
+
+/* Run attached. 0 when the run completed (data ended or signal), -1 with err on a data
+ * error or when the loop cannot start. */
+int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
+                 char *err, size_t errlen);
+
+/* One line: "gate: N order(s) sent, M blocked by the gate (domain D[, safe_mode: R])". */
+void attached_report_text(FILE *out, const struct attached_stats *s);
+/* The same as a JSON object (new reference). */
+json_t *attached_report_json(const struct attached_stats *s);
+
+#endif
