@@ -102,7 +102,7 @@ void ctl_mark_stale(struct host *h);
  * tags, code_hash, config_hash, schema_hash, schema_compat_id (CTL_SCHEMA_COMPAT) and the
  * node_id the gateway recomputes from them. NULL with err.
  */
-#define CTL_SCHEMA_COMPAT "qmtl.host.v1"
+#define CTL_SCHEMA_COMPAT GRAPH_SCHEMA_COMPAT
 json_t *ctl_strategy_submission(const struct host *h, uint32_t strat, const char *world,
                                 char *err, size_t errlen);
 

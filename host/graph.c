@@ -207,7 +207,7 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
         .params = d->params,
         .deps = deps,
         .n_deps = d->n_inputs,
-        .schema_compat_id = "",
+        .schema_compat_id = GRAPH_SCHEMA_COMPAT,
         .code_hash = d->code_hash ? d->code_hash : "",
     };
     char id[NODEID_LEN + 1];

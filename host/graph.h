@@ -23,6 +23,13 @@
 #include "host/node_cache.h"
 #include "nodeid.h"
 
+/*
+ * schema_compat_id of every host node: the reference's value for a node without a
+ * schema (sha256 of "{}"), so the ids the host computes are the ones the gateway and the
+ * DAG manager recompute from a submission.
+ */
+#define GRAPH_SCHEMA_COMPAT "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
 enum graph_kind {
     GRAPH_STREAM = 0,
     GRAPH_TAG_QUERY,

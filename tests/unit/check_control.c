@@ -321,6 +321,23 @@ START_TEST(test_submission_verifies)
     char *d = detail ? json_dumps(detail, 0) : NULL;
     ck_assert_msg(code == 0, "gateway refused the DAG: %d %s", code, d ? d : "");
     free(d);
+    /* the ids on the wire are the host's own NodeIDs (one identity everywhere) */
+    json_t *nodes = json_object_get(dag, "nodes");
+    for (size_t i = 0; i < json_array_size(nodes); i++) {
+        json_t *w = json_array_get(nodes, i);
+        const char *id = json_string_value(json_object_get(w, "node_id"));
+        const char *name = json_string_value(json_object_get(w, "name"));
+        ck_assert_ptr_nonnull(id);
+        int found = 0;
+        for (size_t q = 0; q < graph_count(h.g); q++) {
+            const struct graph_node *gn = graph_at(h.g, (uint32_t)q);
+            if (strcmp(gn->label, name) == 0) {
+                ck_assert_str_eq(gn->id, id);
+                found = 1;
+            }
+        }
+        ck_assert_msg(found, "submitted node '%s' is not a host node", name);
+    }
     /* a changed parameter no longer matches its node id */
     json_t *n2 = json_array_get(json_object_get(dag, "nodes"), 2);
     json_object_set_new(n2, "params", json_pack("{sf}", "k", 2.5));

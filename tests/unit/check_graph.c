@@ -48,7 +48,7 @@ START_TEST(test_nodeid_and_sharing)
                               .interval = 60,
                               .period = 2,
                               .params = NULL,
-                              .schema_compat_id = "",
+                              .schema_compat_id = GRAPH_SCHEMA_COMPAT,
                               .code_hash = "c"};
     char want[NODEID_LEN + 1], err[128];
     ck_assert_int_eq(nodeid_compute(&f, want, err, sizeof(err)), 0);
