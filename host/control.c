@@ -245,10 +245,12 @@ void ctl_mark_stale(struct host *h)
 static json_t *wire_node(const struct graph_node *x, const char *const *deps, uint32_t n_deps,
                          char id[NODEID_LEN + 1], char *err, size_t errlen)
 {
+    json_t *params = x->params_json ? json_loads(x->params_json, 0, NULL) : NULL;
     json_t *o = json_object();
     json_t *dj = json_array();
     json_t *tags = json_array();
-    if (!o || !dj || !tags) {
+    if (!o || !dj || !tags || (x->params_json && !params)) {
+        json_decref(params);
         json_decref(o);
         json_decref(dj);
         json_decref(tags);
@@ -263,7 +265,7 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
         .node_type = x->node_type,
         .interval = x->interval,
         .period = x->period,
-        .params = x->params,
+        .params = params,
         .deps = deps,
         .n_deps = n_deps,
         .schema_compat_id = CTL_SCHEMA_COMPAT,
@@ -272,16 +274,16 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
     size_t clen = 0;
     char *canon = nodeid_canonical_len(&f, &clen, err, errlen);
     if (!canon) {
+        json_decref(params);
         json_decref(o);
         json_decref(dj);
         json_decref(tags);
         return NULL;
     }
     nodeid_from_canonical(canon, clen, id);
-    char *pj = x->params ? json_dumps(x->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *pj = x->params_json;
     char hex[65];
     nodeid_blake3_hex(pj ? pj : "null", pj ? strlen(pj) : 4, hex);
-    free(pj);
     free(canon);
     char config_hash[80];
     snprintf(config_hash, sizeof(config_hash), "blake3:%s", hex);
@@ -289,7 +291,7 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
     json_object_set_new(o, "name", json_string(x->label));
     json_object_set_new(o, "interval", json_integer(x->interval));
     json_object_set_new(o, "period", json_integer(x->period));
-    json_object_set_new(o, "params", x->params ? json_deep_copy(x->params) : json_null());
+    json_object_set_new(o, "params", params ? params : json_null());
     json_object_set_new(o, "dependencies", dj);
     json_object_set_new(o, "tags", tags);
     json_object_set_new(o, "code_hash", json_string(*x->code_hash ? x->code_hash : "none"));

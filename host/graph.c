@@ -27,7 +27,7 @@ static void node_free(struct graph_node *n)
     if (!n)
         return;
     free(n->label);
-    json_decref(n->params);
+    free(n->params_json);
     for (uint32_t i = 0; i < n->n_tags; i++)
         free(n->tags[i]);
     free(n->tags);
@@ -245,13 +245,13 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
     n->code_hash = intern(g, d->code_hash ? d->code_hash : "");
     n->interval = d->interval;
     n->period = d->period;
-    n->params = d->params ? json_deep_copy(d->params) : NULL;
+    n->params_json = d->params ? json_dumps(d->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     n->is_private = d->is_private;
     n->last_fired = INT64_MIN;
     n->in = d->n_inputs <= 1 ? &n->in1 : calloc(d->n_inputs, sizeof(*n->in));
     if (d->n_tags)
         n->tags = dup_strv(d->tags, d->n_tags);
-    if (!n->node_type || !n->label || !n->code_hash || !n->in || (d->n_tags && !n->tags)) {
+    if (!n->node_type || !n->label || !n->code_hash || !n->in || (d->params && !n->params_json) || (d->n_tags && !n->tags)) {
         node_free(n);
         goto oom;
     }

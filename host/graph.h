@@ -103,7 +103,8 @@ struct graph_node {
     const char *node_type;   /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
     char *label;             /* display name (first declarer's) */
     const char *code_hash;   /* interned */
-    json_t *params;          /* copy of the identity parameters (NULL = none) */
+    char *params_json;       /* identity parameters as compact JSON text (NULL = none);
+                              * text, not a json_t, to keep 10,000 nodes small */
     char **tags;             /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;
