@@ -134,6 +134,8 @@ START_TEST(test_validation)
     }
     ck_assert_int_eq(req(&t, "POST", "/orders", "not json", NULL), 400);
     ck_assert_int_eq(req(&t, "DELETE", "/orders", NULL, GWT_OP), 405);
+    ck_assert_str_eq(gw_metrics_route_label("/orders/7/ack"), "/orders/{id}/ack");
+    ck_assert_str_eq(gw_metrics_route_label("/orders"), "/orders");
     char err[256];
     ck_assert_int_eq(gw_order_validate(json_null(), err, sizeof(err)), -1);
     ck_assert_int_eq(
