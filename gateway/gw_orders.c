@@ -109,8 +109,9 @@ static int gate_open(struct gw_server *s, const char *world, const json_t *wdoc,
         return -1;
     const char *dom = json_string_value(json_object_get(dec, "execution_domain"));
     if (!dom || strcmp(dom, "live")) {
-        snprintf(why, whylen, "world '%s' is in execution domain '%s' (effective_mode '%s'), not live",
-                 world, dom ? dom : "?",
+        snprintf(why, whylen,
+                 "world '%s' is in execution domain '%s' (effective_mode '%s'), not live", world,
+                 dom ? dom : "?",
                  json_string_value(json_object_get(dec, "effective_mode"))
                      ? json_string_value(json_object_get(dec, "effective_mode"))
                      : "?");
@@ -187,8 +188,8 @@ static void post_order(struct gw_server *s, struct evhttp_request *req)
         goto out;
     }
     char why[600];
-    rc = gate_open(s, world, wdoc, sid, name, json_string_value(json_object_get(body, "side")),
-                   why, sizeof(why));
+    rc = gate_open(s, world, wdoc, sid, name, json_string_value(json_object_get(body, "side")), why,
+                   sizeof(why));
     if (rc < 0) {
         store_failed(s, req);
         goto out;
@@ -246,8 +247,7 @@ static void list_orders(struct gw_server *s, struct evhttp_request *req)
         gw_reply_error(req, 422, "E_VALIDATION", "query 'status': expected \"new\" or \"acked\"",
                        NULL);
     else if (after && parse_i64(after, 0, INT64_MAX, &a) < 0)
-        gw_reply_error(req, 422, "E_VALIDATION", "query 'after': expected an order id >= 0",
-                       NULL);
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'after': expected an order id >= 0", NULL);
     else if (limit && parse_i64(limit, 1, 1000, &l) < 0)
         gw_reply_error(req, 422, "E_VALIDATION", "query 'limit': expected 1..1000", NULL);
     else {

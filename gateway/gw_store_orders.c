@@ -25,9 +25,10 @@ static json_t *order_row(sqlite3_stmt *st)
     json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
     json_object_set_new(o, "status", json_string((const char *)sqlite3_column_text(st, 1)));
     json_object_set_new(o, "created_at", json_integer(sqlite3_column_int64(st, 3)));
-    json_object_set_new(o, "acked_at", sqlite3_column_type(st, 4) == SQLITE_NULL
-                                           ? json_null()
-                                           : json_integer(sqlite3_column_int64(st, 4)));
+    json_object_set_new(o, "acked_at",
+                        sqlite3_column_type(st, 4) == SQLITE_NULL
+                            ? json_null()
+                            : json_integer(sqlite3_column_int64(st, 4)));
     return o;
 }
 

@@ -138,8 +138,7 @@ START_TEST(test_validation)
     ck_assert_str_eq(gw_metrics_route_label("/orders"), "/orders");
     char err[256];
     ck_assert_int_eq(gw_order_validate(json_null(), err, sizeof(err)), -1);
-    ck_assert_int_eq(
-        gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_REFUSED) >= 8, 1);
+    ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_REFUSED) >= 8, 1);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_ACCEPTED), 0);
     gwt_stop(&t, 1);
 }
@@ -173,9 +172,8 @@ START_TEST(test_accept_idempotent_list_ack)
     ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L", NULL, GWT_OP, &r), 200);
     json_t *orders = json_object_get(r.json, "orders");
     ck_assert_int_eq(json_array_size(orders), 2);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(orders, 0),
-                                                       "client_order_id")),
-                     "s1:1");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(orders, 0), "client_order_id")), "s1:1");
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "next_after")), id1 + 1);
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&limit=1", NULL, GWT_OP, &r), 200);
@@ -194,9 +192,8 @@ START_TEST(test_accept_idempotent_list_ack)
     ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&status=new", NULL, GWT_OP, &r), 200);
     orders = json_object_get(r.json, "orders");
     ck_assert_int_eq(json_array_size(orders), 1);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(orders, 0),
-                                                       "client_order_id")),
-                     "s1:2");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(orders, 0), "client_order_id")), "s1:2");
     gwt_resp_free(&r);
     free(b1);
     free(b2);
