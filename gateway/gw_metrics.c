@@ -32,6 +32,8 @@ static const char *const route_labels[] = {
     "/worlds/{id}/activation",
     "/worlds/{id}/apply",
     "/worlds/{id}/audit",
+    "/orders",
+    "/orders/{id}/ack",
     "other",
 };
 #define N_ROUTES (sizeof(route_labels) / sizeof(route_labels[0]))
@@ -84,6 +86,10 @@ static const struct {
                                "Requests refused by header or body size limits", "counter"},
     [GW_M_DAGMANAGER_ERRORS] = {"qmtl_gateway_dagmanager_errors_total",
                                 "Failed or timed-out DAG manager calls", "counter"},
+    [GW_M_ORDERS_ACCEPTED] = {"qmtl_gateway_orders_accepted_total",
+                              "Live orders accepted and stored", "counter"},
+    [GW_M_ORDERS_REFUSED] = {"qmtl_gateway_orders_refused_total",
+                             "Live orders refused (invalid or gate closed)", "counter"},
 };
 
 struct gw_metrics *gw_metrics_new(void)
@@ -265,6 +271,12 @@ const char *gw_metrics_route_label(const char *path)
         const char *slash = strchr(path + 12, '/');
         if (slash && slash != path + 12 && strcmp(slash, "/status") == 0)
             return "/strategies/{id}/status";
+        return "other";
+    }
+    if (strncmp(path, "/orders/", 8) == 0) {
+        const char *slash = strchr(path + 8, '/');
+        if (slash && slash != path + 8 && strcmp(slash, "/ack") == 0)
+            return "/orders/{id}/ack";
         return "other";
     }
     if (strncmp(path, "/worlds/", 8) == 0) {

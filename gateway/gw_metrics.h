@@ -26,6 +26,8 @@ enum gw_metric {
     GW_M_STORE_ERRORS,      /* counter: failed store operations */
     GW_M_LIMIT_REJECTIONS,  /* counter: requests refused by size limits (411/413/431) */
     GW_M_DAGMANAGER_ERRORS, /* counter: failed or timed-out DAG manager calls */
+    GW_M_ORDERS_ACCEPTED,   /* counter: live orders stored by POST /orders (new ones) */
+    GW_M_ORDERS_REFUSED,    /* counter: POST /orders refused (validation or closed gate) */
     GW_M_COUNT
 };
 

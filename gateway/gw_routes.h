@@ -14,6 +14,11 @@ int gw_worlds_register(struct gw_server *s);
 /* /strategies, /strategies/..., /queues/by_tag (gw_strategies.c) */
 int gw_strategies_register(struct gw_server *s);
 
+/* /orders and /orders/{id}/ack (gw_orders.c) */
+int gw_orders_register(struct gw_server *s);
+/* Validate a POST /orders body; 0 ok or -1 with err naming the field. */
+int gw_order_validate(const json_t *body, char *err, size_t errlen);
+
 /* Route handlers for the world sub-resources (split across files). 'world' is the
  * decoded world id, the world exists (doc borrowed). */
 void gw_activation_route(struct gw_server *s, struct evhttp_request *req, const char *world,

@@ -41,6 +41,12 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_world ON audit (world_id, id);"
     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,"
     "  world_id TEXT, envelope TEXT NOT NULL, created_at INTEGER NOT NULL);",
+    /* 2: live orders (POST /orders), idempotent on (world, strategy, client_order_id) */
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, world_id TEXT NOT NULL,"
+    "  strategy_id TEXT NOT NULL, client_order_id TEXT NOT NULL, status TEXT NOT NULL,"
+    "  doc TEXT NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER,"
+    "  UNIQUE (world_id, strategy_id, client_order_id));"
+    "CREATE INDEX orders_world ON orders (world_id, status, id);",
 };
 
 void gws_set_err(struct gw_store *s, const char *what)

@@ -3,7 +3,7 @@
  *
  * Tables: strategies, worlds (with the default policy version), policies, bindings,
  * decisions, activation (one row per world/strategy/side plus a per-world version
- * counter), apply runs, audit log and the event log. The file is opened in WAL mode
+ * counter), apply runs, audit log, the event log and live orders (version 2). The file is opened in WAL mode
  * with synchronous=FULL, so a write whose call returned 0 (or whose transaction
  * committed) survives kill -9 and power loss. The schema is versioned with
  * PRAGMA user_version and migrated forward on open.
@@ -22,7 +22,7 @@
 
 struct gw_store;
 
-#define GW_STORE_SCHEMA_VERSION 1
+#define GW_STORE_SCHEMA_VERSION 2
 
 /* Open (creating if needed) and migrate the database at 'path'. NULL with err filled. */
 struct gw_store *gw_store_open(const char *path, char *err, size_t errlen);
@@ -133,5 +133,22 @@ int64_t gw_store_event_last_seq(struct gw_store *s);
 int64_t gw_store_event_first_seq(struct gw_store *s);
 /* Keep only the newest 'keep' events. */
 int gw_store_event_trim(struct gw_store *s, long keep);
+
+/* ---- live orders (POST /orders): 'doc' is the order object as accepted. */
+/* Insert unless (world, strategy, client_order_id) exists: 1 inserted, 0 already there
+ * (nothing written); either way *out (new ref) is the stored order with "id", "status",
+ * "created_at" added. -1 on error. */
+int gw_store_order_put(struct gw_store *s, const char *world, const char *strategy,
+                       const char *client_order_id, const json_t *doc, json_t **out);
+/* The order (world, strategy, client_order_id): 1 and *out (new ref), 0 none, -1 error. */
+int gw_store_order_get(struct gw_store *s, const char *world, const char *strategy,
+                       const char *client_order_id, json_t **out);
+/* Orders of a world with id > after (status NULL = any), oldest first, at most 'limit'
+ * (<= 0: 100). A new array or NULL on error. */
+json_t *gw_store_order_list(struct gw_store *s, const char *world, const char *status,
+                            int64_t after, long limit);
+/* Mark an order "acked" (taken by a connector): 1 done (or already acked) with *out the
+ * order, 0 not found, -1 error. */
+int gw_store_order_ack(struct gw_store *s, int64_t id, json_t **out);
 
 #endif

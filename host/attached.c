@@ -10,12 +10,14 @@
 #include <time.h>
 
 #include "host/control.h"
+#include "host/live_orders.h"
 #include "log.h"
 #include "ws.h"
 
 #define FAST_BATCH 256     /* events per callback when not paced */
 #define PACE_TICK_MS 10    /* paced feeding: timer period */
 #define PACE_MAX_BATCH 4096
+#define MAX_ORDERS_INFLIGHT 128 /* live: the feed waits while more orders are in flight */
 
 struct att {
     struct runner *r;
@@ -24,6 +26,7 @@ struct att {
     struct event_base *base;
     struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *decide_ev;
     struct ws_conn *ws;
+    struct live_orders *orders; /* live domain: POST /orders */
     char world_q[256]; /* world id, URI-escaped */
     char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
     int *refused;      /* per strategy: submission refused (gate stays closed) */
@@ -399,6 +402,13 @@ static void feed_cb(evutil_socket_t fd, short what, void *arg)
     struct att *a = arg;
     if (a->data_done)
         return;
+    struct live_orders_stats ls;
+    live_orders_stats(a->orders, &ls);
+    if (ls.inflight >= MAX_ORDERS_INFLIGHT) { /* let the gateway catch up */
+        struct timeval wait = tv_of(PACE_TICK_MS / 1000.0);
+        evtimer_add(a->feed_ev, &wait);
+        return;
+    }
     uint64_t max = FAST_BATCH;
     if (a->o->pace > 0) {
         double want = floor(a->o->pace * (now_s() - a->t0));
@@ -443,8 +453,8 @@ static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
              d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
              d->safe_mode ? d->reason : "");
     if (d->domain == CTL_LIVE)
-        LOG_WARN("attached", "live domain: the gateway has no order endpoint yet; live orders "
-                             "are refused and counted as blocked");
+        LOG_INFO("attached", "live domain: orders that pass the gate go to the gateway (POST "
+                             "/orders)");
     if (d->domain == CTL_SHADOW)
         LOG_INFO("attached", "shadow domain: orders are hard-blocked");
 }
@@ -562,6 +572,18 @@ static void initial_activation(struct att *a)
     json_decref(reply);
 }
 
+/* host live sink: hand an order that passed the gate to the gateway (asynchronously) */
+static int live_sink(void *arg, const char *strategy, const char *symbol, int64_t ts,
+                     const struct qmtl_order *o)
+{
+    struct att *a = arg;
+    if (a->stopping) /* the loop may be gone: nothing can be sent any more */
+        return -1;
+    int k = strategy_of(a, strategy);
+    live_orders_send(a->orders, strategy, k >= 0 ? a->gw_sid[k] : NULL, symbol, ts, o);
+    return 0; /* counted by live_orders (accepted / refused / failed) */
+}
+
 static void release(struct att *a)
 {
     if (a->ws)
@@ -575,6 +597,9 @@ static void release(struct att *a)
         event_base_loop(a->base, EVLOOP_NONBLOCK); /* deferred frees of finished requests */
         event_base_free(a->base);
     }
+    live_orders_free(a->orders);
+    a->r->h.live_sink = NULL;
+    a->r->h.live_arg = NULL;
     if (a->gw_sid)
         for (size_t i = 0; i < a->r->h.n_st; i++)
             free(a->gw_sid[i]);
@@ -621,13 +646,17 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
         a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
+        a.orders = live_orders_new(a.base, o->gateway_url, o->token, o->world_id,
+                                   o->budgets->http_timeout_s, &a.http_pending, &a.stopping);
     }
     if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.decide_ev || !a.sig_int ||
-        !a.sig_term) {
+        !a.sig_term || !a.orders) {
         snprintf(err, errlen, "cannot set up the event loop");
         release(&a);
         return -1;
     }
+    r->h.live_sink = live_sink;
+    r->h.live_arg = &a;
     evsignal_add(a.sig_int, NULL);
     evsignal_add(a.sig_term, NULL);
     double rt = o->budgets->ws_receive_timeout_s;
@@ -648,6 +677,13 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         out->orders_sent += r->h.st[i]->orders;
         out->orders_blocked += r->h.st[i]->blocked;
     }
+    struct live_orders_stats ls;
+    live_orders_stats(a.orders, &ls);
+    /* live orders count as sent only once the gateway stored them */
+    out->orders_sent += ls.accepted - ls.queued;
+    out->orders_live = ls.queued;
+    out->orders_refused = ls.refused;
+    out->orders_failed = ls.failed + ls.inflight;
     int rc = a.data_rc;
     if (rc)
         snprintf(err, errlen, "%s", a.data_err);
@@ -662,6 +698,10 @@ void attached_report_text(FILE *out, const struct attached_stats *s)
     fprintf(out, "gate: %ld order(s) sent, %ld blocked by the gate (domain %s%s%s)\n",
             s->orders_sent, s->orders_blocked, s->domain, s->safe_mode ? ", safe_mode: " : "",
             s->safe_mode && s->reason ? s->reason : "");
+    if (s->orders_live)
+        fprintf(out, "live orders: %ld sent to the gateway, %ld refused by its gate, %ld failed\n",
+                s->orders_live - s->orders_refused - s->orders_failed, s->orders_refused,
+                s->orders_failed);
     fprintf(out,
             "gateway: %d strateg%s submitted, %d refused; %ld stream connect(s), %ld "
             "disconnect(s), %ld activation update(s) applied%s\n",
@@ -671,10 +711,13 @@ void attached_report_text(FILE *out, const struct attached_stats *s)
 
 json_t *attached_report_json(const struct attached_stats *s)
 {
-    return json_pack("{ss sb so sI sI si si sI sI sI sb}", "domain", s->domain, "safe_mode",
+    return json_pack("{ss sb so sI sI sI sI sI si si sI sI sI sb}", "domain", s->domain,
+                     "safe_mode",
                      s->safe_mode, "downgrade_reason",
                      s->reason ? json_string(s->reason) : json_null(), "orders_sent",
                      (json_int_t)s->orders_sent, "orders_blocked", (json_int_t)s->orders_blocked,
+                     "orders_live", (json_int_t)s->orders_live, "orders_refused",
+                     (json_int_t)s->orders_refused, "orders_failed", (json_int_t)s->orders_failed,
                      "submitted", s->submitted, "refused", s->refused, "connects",
                      (json_int_t)s->connects, "disconnects", (json_int_t)s->disconnects,
                      "activation_updates", (json_int_t)s->events_applied, "interrupted",

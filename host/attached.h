@@ -21,9 +21,11 @@
  * When the data ends (or on SIGINT/SIGTERM) it returns; with 'follow' it keeps running
  * after the data until SIGINT/SIGTERM.
  *
- * Orders: dryrun -> simulated broker and the order log; live -> refused (the gateway has
- * no order endpoint yet: counted as blocked, said once at start); backtest and shadow ->
- * none leave (counted as blocked).
+ * Orders: dryrun -> simulated broker and the order log; live -> POST /orders on the
+ * gateway, asynchronously on the loop (live_orders.h: idempotent client_order_id, one
+ * retry; the gateway re-checks the gate, a 409 is counted as refused); backtest and
+ * shadow -> none leave (counted as blocked). While many live orders are in flight the
+ * feed waits.
  */
 #ifndef QMTL_HOST_ATTACHED_H
 #define QMTL_HOST_ATTACHED_H
@@ -49,7 +51,10 @@ struct attached_stats {
     const char *reason; /* downgrade reason or NULL */
     int submitted, refused; /* strategies */
     long connects, disconnects, events_applied;
-    long orders_sent, orders_blocked;
+    long orders_sent, orders_blocked; /* live: sent = stored by the gateway */
+    long orders_live;                 /* live orders handed to the gateway sink */
+    long orders_refused;              /* ... refused by the gateway's gate (409) */
+    long orders_failed;               /* ... failed (transport, timeout, other status) */
     int interrupted; /* stopped by a signal before the data ended */
 };
 
@@ -58,7 +63,9 @@ struct attached_stats {
 int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
                  char *err, size_t errlen);
 
-/* One line: "gate: N order(s) sent, M blocked by the gate (domain D[, safe_mode: R])". */
+/* "gate: N order(s) sent, M blocked by the gate (domain D[, safe_mode: R])", then (when
+ * live orders were made) "live orders: N sent to the gateway, R refused by its gate, F
+ * failed", then the gateway line. */
 void attached_report_text(FILE *out, const struct attached_stats *s);
 /* The same as a JSON object (new reference). */
 json_t *attached_report_json(const struct attached_stats *s);

@@ -20,8 +20,8 @@
  * Domains and the gate (host/gate.h): offline runs are the backtest domain, where every
  * order goes to the strategy's simulated broker and never leaves the process. In dryrun
  * an order passes the gate to the simulated broker (and the order log); in live it passes
- * the gate to h->live_sink (none yet: counted as blocked). Orders the gate refuses are
- * counted in 'blocked'.
+ * the gate to h->live_sink (attached mode: POST /orders, see live_orders.h; none: counted
+ * as blocked). Orders the gate refuses are counted in 'blocked'.
  */
 #ifndef QMTL_HOST_HOST_API_H
 #define QMTL_HOST_HOST_API_H

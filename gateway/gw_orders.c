@@ -1,0 +1,326 @@
+/*
+ * gw_orders: the live order endpoint (DESIGN section 7: live -> the gateway's order
+ * endpoint, from which broker connectors take them).
+ *
+ *   POST /orders            submitter token; {world_id, strategy_id | strategy,
+ *                           client_order_id, symbol, side, quantity, price, ts[, run_id]}
+ *   GET  /orders?world_id=W[&status=S][&after=ID][&limit=N]   operator token
+ *   POST /orders/{id}/ack   operator token: a connector took the order
+ *
+ * POST re-checks the gate on the server, so a misbehaving host cannot bypass it: the
+ * world's execution domain must be live and the activation of (world, strategy, side)
+ * must be active, not frozen and not draining; otherwise 409 E_GATE_CLOSED with the
+ * reason. (world, strategy, client_order_id) is the idempotency key: a resubmission
+ * returns the stored order with 200 and stores nothing (checked before the gate, so a
+ * retry after the gate closed still gets its order). A new order is committed to the
+ * store (synchronous=FULL) before the 201 reply.
+ */
+#include "gw_metrics.h"
+#include "log.h"
+#include "gw_routes.h"
+#include "gw_store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int check_text(const json_t *body, const char *key, size_t max, int required, char *err,
+                      size_t errlen)
+{
+    const json_t *v = json_object_get(body, key);
+    if (!v || json_is_null(v)) {
+        if (!required)
+            return 0;
+        snprintf(err, errlen, "field '%s': required", key);
+        return -1;
+    }
+    const char *t = json_string_value(v);
+    if (!t || !*t || strlen(t) > max) {
+        snprintf(err, errlen, "field '%s': expected a non-empty string of at most %zu bytes", key,
+                 max);
+        return -1;
+    }
+    return 0;
+}
+
+int gw_order_validate(const json_t *body, char *err, size_t errlen)
+{
+    if (!json_is_object(body)) {
+        snprintf(err, errlen, "order must be a JSON object");
+        return -1;
+    }
+    if (check_text(body, "world_id", 256, 1, err, errlen) < 0 ||
+        check_text(body, "strategy_id", 256, 0, err, errlen) < 0 ||
+        check_text(body, "strategy", 256, 0, err, errlen) < 0 ||
+        check_text(body, "client_order_id", 128, 1, err, errlen) < 0 ||
+        check_text(body, "symbol", 64, 1, err, errlen) < 0 ||
+        check_text(body, "run_id", 128, 0, err, errlen) < 0)
+        return -1;
+    if (!json_object_get(body, "strategy_id") && !json_object_get(body, "strategy")) {
+        snprintf(err, errlen, "field 'strategy_id': required (or 'strategy', the name)");
+        return -1;
+    }
+    const char *side = json_string_value(json_object_get(body, "side"));
+    if (!side || (strcasecmp(side, "buy") && strcasecmp(side, "sell"))) {
+        snprintf(err, errlen, "field 'side': expected \"buy\" or \"sell\"");
+        return -1;
+    }
+    const json_t *q = json_object_get(body, "quantity");
+    if (!json_is_number(q) || !isfinite(json_number_value(q)) || !(json_number_value(q) > 0)) {
+        snprintf(err, errlen, "field 'quantity': expected a number > 0");
+        return -1;
+    }
+    const json_t *p = json_object_get(body, "price");
+    if (!json_is_number(p) || !isfinite(json_number_value(p)) || json_number_value(p) < 0) {
+        snprintf(err, errlen, "field 'price': expected a number >= 0");
+        return -1;
+    }
+    if (!json_is_integer(json_object_get(body, "ts"))) {
+        snprintf(err, errlen, "field 'ts': expected an integer (epoch seconds)");
+        return -1;
+    }
+    return 0;
+}
+
+static void refuse(struct gw_server *s, struct evhttp_request *req, int code, const char *ecode,
+                   const char *msg)
+{
+    gw_metrics_add(gw_server_metrics(s), GW_M_ORDERS_REFUSED, 1);
+    gw_reply_error(req, code, ecode, msg, NULL);
+}
+
+static void store_failed(struct gw_server *s, struct evhttp_request *req)
+{
+    gw_reply_error(req, 500, "E_STORE", "store operation failed",
+                   json_string(gw_store_errmsg(gw_server_store(s))));
+}
+
+/* The server-side gate. 1 open; 0 closed with 'why'; -1 store error. */
+static int gate_open(struct gw_server *s, const char *world, const json_t *wdoc, const char *sid,
+                     const char *name, const char *side, char *why, size_t whylen)
+{
+    struct gw_store *st = gw_server_store(s);
+    json_t *dec = gw_worlds_decide(s, world, wdoc);
+    if (!dec)
+        return -1;
+    const char *dom = json_string_value(json_object_get(dec, "execution_domain"));
+    if (!dom || strcmp(dom, "live")) {
+        snprintf(why, whylen,
+                 "world '%s' is in execution domain '%s' (effective_mode '%s'), not live", world,
+                 dom ? dom : "?",
+                 json_string_value(json_object_get(dec, "effective_mode"))
+                     ? json_string_value(json_object_get(dec, "effective_mode"))
+                     : "?");
+        json_decref(dec);
+        return 0;
+    }
+    json_decref(dec);
+    const char *aside = strcasecmp(side, "buy") == 0 ? "long" : "short";
+    json_t *act = NULL;
+    int rc = sid ? gw_store_activation_get(st, world, sid, aside, &act) : 0;
+    if (rc == 0 && name)
+        rc = gw_store_activation_get(st, world, name, aside, &act);
+    if (rc < 0)
+        return -1;
+    const char *who = sid ? sid : name;
+    if (rc == 0) {
+        snprintf(why, whylen, "no activation for strategy '%s' side '%s'", who, aside);
+        return 0;
+    }
+    const char *r = NULL;
+    if (!json_is_true(json_object_get(act, "active")))
+        r = "not active";
+    else if (json_is_true(json_object_get(act, "freeze")))
+        r = "frozen";
+    else if (json_is_true(json_object_get(act, "drain")))
+        r = "draining";
+    json_decref(act);
+    if (r) {
+        snprintf(why, whylen, "activation of strategy '%s' side '%s' is %s", who, aside, r);
+        return 0;
+    }
+    return 1;
+}
+
+static void post_order(struct gw_server *s, struct evhttp_request *req)
+{
+    if (gw_require_submitter(s, req) < 0)
+        return;
+    json_t *body = gw_read_json(req, 0);
+    if (!body) {
+        gw_metrics_add(gw_server_metrics(s), GW_M_ORDERS_REFUSED, 1);
+        return;
+    }
+    char err[512];
+    if (gw_order_validate(body, err, sizeof(err)) < 0) {
+        refuse(s, req, 422, "E_VALIDATION", err);
+        json_decref(body);
+        return;
+    }
+    struct gw_store *st = gw_server_store(s);
+    const char *world = json_string_value(json_object_get(body, "world_id"));
+    const char *sid = json_string_value(json_object_get(body, "strategy_id"));
+    const char *name = json_string_value(json_object_get(body, "strategy"));
+    const char *key = sid ? sid : name;
+    const char *coid = json_string_value(json_object_get(body, "client_order_id"));
+    json_t *wdoc = NULL, *order = NULL;
+    int rc = gw_store_world_get(st, world, &wdoc);
+    if (rc < 0) {
+        store_failed(s, req);
+        goto out;
+    }
+    if (rc == 0) {
+        refuse(s, req, 404, "E_NOT_FOUND", "world not found");
+        goto out;
+    }
+    rc = gw_store_order_get(st, world, key, coid, &order);
+    if (rc < 0) {
+        store_failed(s, req);
+        goto out;
+    }
+    if (rc == 1) { /* idempotent resubmission */
+        gw_reply_json(req, 200, order);
+        order = NULL;
+        goto out;
+    }
+    char why[600];
+    rc = gate_open(s, world, wdoc, sid, name, json_string_value(json_object_get(body, "side")), why,
+                   sizeof(why));
+    if (rc < 0) {
+        store_failed(s, req);
+        goto out;
+    }
+    if (rc == 0) {
+        LOG_INFO("orders", "order '%s' of '%s' refused: %s", coid, key, why);
+        refuse(s, req, 409, "E_GATE_CLOSED", why);
+        goto out;
+    }
+    /* normalize the side to lower case in the stored document */
+    char side[8];
+    snprintf(side, sizeof(side), "%s",
+             strcasecmp(json_string_value(json_object_get(body, "side")), "buy") ? "sell" : "buy");
+    json_object_set_new(body, "side", json_string(side));
+    rc = gw_store_order_put(st, world, key, coid, body, &order);
+    if (rc < 0) {
+        store_failed(s, req);
+        goto out;
+    }
+    if (rc == 1)
+        gw_metrics_add(gw_server_metrics(s), GW_M_ORDERS_ACCEPTED, 1);
+    gw_reply_json(req, rc == 1 ? 201 : 200, order);
+    order = NULL;
+out:
+    json_decref(order);
+    json_decref(wdoc);
+    json_decref(body);
+}
+
+static int parse_i64(const char *t, long long lo, long long hi, long long *out)
+{
+    if (!t || !*t)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(t, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void list_orders(struct gw_server *s, struct evhttp_request *req)
+{
+    if (gw_require_operator(s, req) < 0)
+        return;
+    char *world = gw_query_param(req, "world_id");
+    char *status = gw_query_param(req, "status");
+    char *after = gw_query_param(req, "after");
+    char *limit = gw_query_param(req, "limit");
+    long long a = 0, l = 100;
+    if (!world || !*world)
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'world_id': required", NULL);
+    else if (status && strcmp(status, "new") && strcmp(status, "acked"))
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'status': expected \"new\" or \"acked\"",
+                       NULL);
+    else if (after && parse_i64(after, 0, INT64_MAX, &a) < 0)
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'after': expected an order id >= 0", NULL);
+    else if (limit && parse_i64(limit, 1, 1000, &l) < 0)
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'limit': expected 1..1000", NULL);
+    else {
+        json_t *arr = gw_store_order_list(gw_server_store(s), world, status, a, (long)l);
+        if (!arr)
+            store_failed(s, req);
+        else {
+            size_t n = json_array_size(arr);
+            json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;
+            gw_reply_json(req, 200,
+                          json_pack("{ss so sI}", "world_id", world, "orders", arr, "next_after",
+                                    last ? json_integer_value(last) : (json_int_t)a));
+        }
+    }
+    free(world);
+    free(status);
+    free(after);
+    free(limit);
+}
+
+static void orders_root(struct evhttp_request *req, const char *rest, void *arg)
+{
+    (void)rest;
+    struct gw_server *s = arg;
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    if (m == EVHTTP_REQ_POST)
+        post_order(s, req);
+    else if (m == EVHTTP_REQ_GET)
+        list_orders(s, req);
+    else
+        gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
+}
+
+/* /orders/{id}/ack */
+static void orders_prefix(struct evhttp_request *req, const char *rest, void *arg)
+{
+    struct gw_server *s = arg;
+    const char *slash = strchr(rest, '/');
+    if (!slash || strcmp(slash, "/ack")) {
+        gw_reply_error(req, 404, "E_NOT_FOUND", "no such order resource", NULL);
+        return;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
+        return;
+    }
+    if (gw_require_operator(s, req) < 0)
+        return;
+    char idt[32];
+    long long id = 0;
+    size_t n = (size_t)(slash - rest);
+    if (n < sizeof(idt)) {
+        memcpy(idt, rest, n);
+        idt[n] = '\0';
+    }
+    if (n >= sizeof(idt) || parse_i64(idt, 1, INT64_MAX, &id) < 0) {
+        gw_reply_error(req, 422, "E_VALIDATION", "order id: expected a positive integer", NULL);
+        return;
+    }
+    json_t *order = NULL;
+    int rc = gw_store_order_ack(gw_server_store(s), id, &order);
+    if (rc < 0)
+        store_failed(s, req);
+    else if (rc == 0)
+        gw_reply_error(req, 404, "E_NOT_FOUND", "order not found", NULL);
+    else
+        gw_reply_json(req, 200, order);
+}
+
+int gw_orders_register(struct gw_server *s)
+{
+    if (gw_server_add_route(s, "/orders", orders_root, s) < 0 ||
+        gw_server_add_route(s, "/orders/", orders_prefix, s) < 0)
+        return -1;
+    return 0;
+}
