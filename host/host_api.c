@@ -172,6 +172,17 @@ static void api_log(struct qmtl_ctx *ctx, int level, const char *fmt, ...)
     log_msg((enum log_level)level, name, "%s", buf);
 }
 
+/* The 'nt' tags sorted into 'sorted' (TAGS_MAX slots) and as a new JSON array. */
+static json_t *sorted_tags(const char *const *tags, size_t nt, const char **sorted)
+{
+    memcpy(sorted, tags, nt * sizeof(*sorted));
+    qsort(sorted, nt, sizeof(*sorted), cmp_str);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nt; i++)
+        json_array_append_new(arr, json_string(sorted[i]));
+    return arr;
+}
+
 static qmtl_node api_stream_input(struct qmtl_ctx *ctx, const struct qmtl_stream_spec *spec,
                                   struct qmtl_err *err)
 {
@@ -191,13 +202,8 @@ static qmtl_node api_stream_input(struct qmtl_ctx *ctx, const struct qmtl_stream
     if ((rc = check_period(spec->period, what, err)))
         return rc;
     const char *sorted[TAGS_MAX];
-    memcpy(sorted, spec->tags, nt * sizeof(*sorted));
-    qsort(sorted, nt, sizeof(*sorted), cmp_str);
     json_t *params = json_object();
-    json_t *arr = json_array();
-    for (size_t i = 0; i < nt; i++)
-        json_array_append_new(arr, json_string(sorted[i]));
-    json_object_set_new(params, "tags", arr);
+    json_object_set_new(params, "tags", sorted_tags(spec->tags, nt, sorted));
     struct graph_desc d = {
         .kind = GRAPH_STREAM,
         .node_type = "StreamInput",
@@ -239,12 +245,8 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
     if ((rc = check_period(spec->period, what, err)))
         return rc;
     const char *sorted[TAGS_MAX];
-    memcpy(sorted, spec->query_tags, nt * sizeof(*sorted));
-    qsort(sorted, nt, sizeof(*sorted), cmp_str);
     json_t *params = json_object();
-    json_t *arr = json_array();
-    for (size_t i = 0; i < nt; i++)
-        json_array_append_new(arr, json_string(sorted[i]));
+    json_t *arr = sorted_tags(spec->query_tags, nt, sorted);
     json_object_set_new(params, "interval", json_integer(iv));
     json_object_set_new(params, "match_mode",
                         json_string(spec->match_mode == QMTL_MATCH_ALL ? "all" : "any"));
