@@ -26,12 +26,18 @@ CC ?= cc
 CXX ?= c++
 
 # Ensure the Debian packages are present before anything is compiled (skipped for
-# targets that need none of them).
+# targets that need none of them). The check runs once and leaves a stamp; it runs
+# again when scripts/ensure-deps.sh (the package list) is newer than the stamp, or
+# after 'make clean'.
 NODEPS_GOALS := clean style help
+DEPS_STAMP := build/.deps-ok
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell test $(DEPS_STAMP) -nt scripts/ensure-deps.sh && echo fresh),fresh)
 DEPS_STATUS := $(shell scripts/ensure-deps.sh 1>&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error missing Debian packages: see the message above)
+endif
+$(shell mkdir -p build && touch $(DEPS_STAMP))
 endif
 endif
 
@@ -202,19 +208,22 @@ $(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(CHECK_LIBS) $(LIBS)
 
-# Each suite writes a log; a failing suite prints its log and fails the build.
+# Each suite writes a log and a one-word result next to it (<log>.result: pass, fail
+# or skip) that 'make check' counts; a failing suite prints its log and fails its target.
 $(B)/tests/%.log: $(B)/tests/% $(FIXTURES) $(PLUGINS) $(QMTL)
-	$(Q)QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL_NO_DLCLOSE=$(if $(filter asan,$(VARIANT)),1,) \
-	  ./$< > $@.tmp 2>&1; rc=$$?; \
-	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: $<"; exit 1; fi; \
-	  grep -h '^[0-9]*%: Checks' $@.tmp | sed 's|^|  $(notdir $<): |'; mv $@.tmp $@
+	$(Q)rm -f $@.result; QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) \
+	  QMTL_NO_DLCLOSE=$(if $(filter asan,$(VARIANT)),1,) ./$< > $@.tmp 2>&1; rc=$$?; \
+	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: $<"; echo fail > $@.result; exit 1; fi; \
+	  grep -h '^[0-9]*%: Checks' $@.tmp | sed 's|^|  $(notdir $<): |'; mv $@.tmp $@; echo pass > $@.result
 
-$(B)/e2e/%.log: e2e/%.sh $(QMTL) $(PLUGINS) $(LIBTESTKIT) | $(TEST_LOG)
+$(B)/e2e/%.log: e2e/%.sh $(QMTL) $(PLUGINS) $(LIBTESTKIT)
 	@mkdir -p $(dir $@)
-	$(Q)QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL=$(abspath $(QMTL)) bash $< > $@.tmp 2>&1; rc=$$?; \
-	  if [ $$rc -eq 77 ]; then echo "  e2e $*: skipped"; mv $@.tmp $@; exit 0; fi; \
-	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: e2e/$*.sh"; exit 1; fi; \
-	  echo "  e2e $*: $$(grep -c '^ok' $@.tmp) ok"; mv $@.tmp $@
+	$(Q)rm -f $@.result; QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL=$(abspath $(QMTL)) \
+	  bash $< > $@.tmp 2>&1; rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "  e2e $*: skipped ($$(sed -n 's/^# skipped: //p' $@.tmp | head -1))"; \
+	    mv $@.tmp $@; echo skip > $@.result; exit 0; fi; \
+	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: e2e/$*.sh"; echo fail > $@.result; exit 1; fi; \
+	  echo "  e2e $*: $$(grep -c '^ok' $@.tmp) ok"; mv $@.tmp $@; echo pass > $@.result
 
 $(B)/hdr/%.ok: %.h
 	@mkdir -p $(dir $@)
@@ -234,14 +243,21 @@ exports: $(PLUGINS) $(B)/fixtures/ok.so
 unit: $(TEST_LOG)
 e2e: $(E2E_LOG)
 
+# 'make check' runs every unit suite, then every e2e script, then a short fuzz pass,
+# keeping on after a failure, and ends with one line: N passed, M failed, K skipped.
+# Without -j it uses every core (nproc).
 check: all headers exports
-	$(Q)rm -f $(TEST_LOG) $(E2E_LOG)
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory e2e
+	$(Q)rm -f $(TEST_LOG) $(E2E_LOG) $(TEST_LOG:%=%.result) $(E2E_LOG:%=%.result)
+	$(Q)case " $$MAKEFLAGS" in *" -j"*) J= ;; *) J=-j$$(nproc) ;; esac; \
+	  $(MAKE) --no-print-directory $$J -k unit || true; \
+	  $(MAKE) --no-print-directory $$J -k e2e || true
 ifeq ($(VARIANT),default)
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(Q)rm -f build/fuzz/fuzz/*.log.result; \
+	  $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_SHORT=1 || true
 endif
-	@echo "make check: all $(words $(TEST_LOG)) unit suites, $(words $(E2E_LOG)) e2e scripts and $(words $(FUZZ_SRC)) fuzz targets passed"
+	$(Q)scripts/test-summary.sh "make check$(if $(filter-out default,$(VARIANT)), ($(VARIANT)))" \
+	  $(TEST_LOG:%=%.result) $(E2E_LOG:%=%.result) \
+	  $(if $(filter default,$(VARIANT)),$(FUZZ_SRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz/%.log.result))
 
 test: check
 
@@ -269,14 +285,18 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBQMTL)
 fuzz:
 	$(Q)if [ "$(FUZZ_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory VARIANT=fuzz fuzz-run; fi
 
+# Every target runs even when one fails; each leaves <name>.log.result (pass|fail).
 fuzz-run: $(FUZZ_BIN)
-	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \
-	  rm -rf $(B)/fuzz/corpus-$$n; mkdir -p $(B)/fuzz/corpus-$$n; \
+	$(Q)if [ -n "$(FUZZ_SHORT)" ]; then \
+	  echo "  fuzz: short pass, $(words $(FUZZ_BIN)) targets x $(FUZZ_SECONDS) s (make fuzz runs each longer)"; fi; \
+	failed=0; for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \
+	  rm -rf $(B)/fuzz/corpus-$$n $(B)/fuzz/$$n.log.result; mkdir -p $(B)/fuzz/corpus-$$n; \
 	  if [ -d tests/fuzz/corpus/$$n ]; then cp tests/fuzz/corpus/$$n/* $(B)/fuzz/corpus-$$n/ 2>/dev/null; fi; \
 	  echo "  fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=0 \
-	    $(B)/fuzz/corpus-$$n > $(B)/fuzz/$$n.log 2>&1 || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
-	done
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=0 \
+	    $(B)/fuzz/corpus-$$n > $(B)/fuzz/$$n.log 2>&1; then echo pass > $(B)/fuzz/$$n.log.result; \
+	  else tail -40 $(B)/fuzz/$$n.log; echo "FAIL: fuzz $$n"; echo fail > $(B)/fuzz/$$n.log.result; failed=1; fi; \
+	done; exit $$failed
 
 demo: all
 	$(Q)bash scripts/demo.sh $(B)
@@ -297,4 +317,6 @@ style:
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+# Dependency files of every object, test, bench and fuzz binary (-MMD -MP).
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null) \
+  $(wildcard $(B)/tests/*.d $(B)/bench/*.d $(B)/fuzz/*.d)

@@ -3,7 +3,7 @@
 # Needs: QMTL (the binary), python3 (to pick the vectors apart).
 set -u
 : "${QMTL:?QMTL must point at the qmtl binary}"
-VEC=../shared/vectors/nodeid.json
+VEC=tests/data/vectors/nodeid.json
 [ -f "$VEC" ] || { echo "# $VEC not found"; exit 77; }
 command -v python3 >/dev/null || { echo "# python3 not found"; exit 77; }
 

@@ -62,7 +62,7 @@ expect_code 201 "live world with X-Allow-Live" POST /worlds '{"id":"lw","mode":"
 # strategy submission with the golden node ids
 python3 - "$E2E_TMP" <<'EOF'
 import base64, json, sys, zlib
-v = json.load(open("../shared/vectors/nodeid.json"))
+v = json.load(open("tests/data/vectors/nodeid.json"))
 nodes = []
 for x in v["vectors"]:
     n = dict(x["node"])

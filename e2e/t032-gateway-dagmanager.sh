@@ -39,7 +39,7 @@ expect_code 200 "an active strategy" POST /worlds/demo/decisions '{"strategies":
 # a source and a dependent node, sources first (the DAG manager's Kahn order)
 python3 - "$E2E_TMP" <<'EOF'
 import json, sys, zlib
-v = {x["name"]: x for x in json.load(open("../shared/vectors/nodeid.json"))["vectors"]}
+v = {x["name"]: x for x in json.load(open("tests/data/vectors/nodeid.json"))["vectors"]}
 src = dict(v["stream_input_60_10"]["node"], node_id=v["stream_input_60_10"]["node_id"],
            config_hash="c", schema_hash="s", tags=["btc", "price"])
 nodes = [src]

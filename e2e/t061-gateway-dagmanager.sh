@@ -104,7 +104,7 @@ if q.get("degraded") or a["queue_map"][first][0]["queue"] not in names:
     fail("by_tag through the gateway", q)
 print("ok by_tag")
 EOF
-python3 "$E2E_TMP/drive.py" "$GW_URL" "../shared/vectors/nodeid.json" >"$E2E_TMP/drive.out" 2>&1
+python3 "$E2E_TMP/drive.py" "$GW_URL" "tests/data/vectors/nodeid.json" >"$E2E_TMP/drive.out" 2>&1
 grep -q '^ok first$' "$E2E_TMP/drive.out" && ok "first submission: DAG manager queues, none global" || not_ok "first submission"
 grep -q '^ok second$' "$E2E_TMP/drive.out" && ok "second submission: shared nodes global, same queues" || not_ok "second submission"
 grep -q '^ok by_tag$' "$E2E_TMP/drive.out" && ok "gateway /queues/by_tag returns the DAG manager's queues" || not_ok "by_tag via gateway"

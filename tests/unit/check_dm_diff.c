@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define VECTORS "../shared/vectors/"
+#define VECTORS "tests/data/vectors/"
 #define SI_ID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
 #define PN_C845 "blake3:daecda20a58d61d47a1cdb8d739f289fc88580c8e13e965c2f82bfadbc66370b"
 

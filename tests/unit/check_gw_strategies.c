@@ -14,7 +14,7 @@
 static json_t *vector_dag(uint32_t *crc)
 {
     json_error_t e;
-    json_t *v = json_load_file("../shared/vectors/nodeid.json", 0, &e);
+    json_t *v = json_load_file("tests/data/vectors/nodeid.json", 0, &e);
     ck_assert_msg(v != NULL, "vectors: %s", e.text);
     json_t *nodes = json_array();
     size_t i;

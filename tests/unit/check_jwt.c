@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VECTOR "../shared/vectors/jwt.json"
+#define VECTOR "tests/data/vectors/jwt.json"
 
 static json_t *vec;
 static struct jwt_key vkey;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VECTORS "../shared/vectors/"
+#define VECTORS "tests/data/vectors/"
 
 #define SI_ID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
 #define SCHEMA_EMPTY "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"

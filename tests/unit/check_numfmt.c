@@ -32,7 +32,7 @@ static void expect(double v, const char *want)
 
 START_TEST(test_fixed_forms)
 {
-    /* every float of ../shared/vectors/nodeid.json "float_forms" */
+    /* every float of tests/data/vectors/nodeid.json "float_forms" */
     expect(60.0, "60.0");
     expect(1e-07, "1e-07");
     expect(1e+16, "1e+16");
