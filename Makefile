@@ -3,7 +3,8 @@
 #   make                 build the qmtl binary, the SDK testkit and the in-tree plugins
 #   make demo            build, scaffold a project with sample data, run it offline
 #   make check           build and run every test (unit, fixtures, headers, exports, e2e,
-#                        and a short pass of every fuzz target)
+#                        and a short pass of every fuzz target); keeps going after a
+#                        failure, ends with "N passed, M failed, K skipped"; all cores
 #   make asan            the same tests built with ASan+UBSan in build/asan/
 #   make valgrind        unit tests under valgrind (zero errors, zero leaks)
 #   make bench           run the benchmarks in bench/ (prints tables)
