@@ -46,7 +46,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int allow_target)
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else {
-            fprintf(stderr, "qmtl config: unknown option '%s'\n", a);
+            char where[48];
+            snprintf(where, sizeof(where), "config %s", argv[0]);
+            cli_unknown_option(where, a);
             return -1;
         }
     }

@@ -58,7 +58,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->follow = 1;
             takes = 0;
         } else if (!val) {
-            return usage_error("option '%s' needs a value (or is unknown)", o);
+            return cli_missing_value("run", o);
         } else if (!strcmp(o, "--config")) {
             a->config = val;
         } else if (!strcmp(o, "--plugins")) {
@@ -92,7 +92,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 return usage_error("--slippage-bps must be a number >= 0, not '%s'", val);
             a->have_slip = 1;
         } else {
-            return usage_error("unknown option '%s'", o);
+            return cli_unknown_option("run", o);
         }
         i += takes;
     }
@@ -166,6 +166,19 @@ int cmd_run(int argc, char **argv)
     const char *gw = a.gateway_url ? a.gateway_url : cfg.host.gateway_url;
     const char *world = a.world_id ? a.world_id : cfg.host.world_id;
     int attached = !a.offline && gw && *gw;
+    if (a.world_id && a.offline) {
+        fprintf(stderr, "qmtl run: --world-id and --offline contradict each other\n");
+        rc = CLI_USAGE;
+        goto out_cfg;
+    }
+    if (!a.offline && world && *world && !attached) {
+        fprintf(stderr,
+                "qmtl run: world '%s' needs a gateway URL: give --gateway-url or "
+                "host.gateway_url (or --offline to run a backtest)\n",
+                world);
+        rc = CLI_USAGE;
+        goto out_cfg;
+    }
     if (!attached && (a.pace > 0 || a.follow))
         fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
     if (attached && (!world || !*world)) {

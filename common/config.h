@@ -219,7 +219,4 @@ const char *config_type_name(enum cfg_type t);
 const char *config_format_value(const struct qmtl_config *c, const struct cfg_schema_entry *e,
                                 int mask, char *buf, size_t len);
 
-/* Levenshtein distance (bytes), capped at 255. Exposed for tests. */
-int config_edit_distance(const char *a, const char *b);
-
 #endif

@@ -535,15 +535,6 @@ START_TEST(test_deprecated_aliases)
 }
 END_TEST
 
-START_TEST(test_did_you_mean_distance)
-{
-    ck_assert_int_eq(config_edit_distance("port", "port"), 0);
-    ck_assert_int_eq(config_edit_distance("prot", "port"), 1);
-    ck_assert_int_eq(config_edit_distance("kitten", "sitting"), 3);
-    ck_assert_int_eq(config_edit_distance("", "abc"), 3);
-}
-END_TEST
-
 /* ---------------------------------------------------------------- env and test mode */
 
 /* A valid non-default value for an entry, as config_format_value would print it. */
@@ -1165,7 +1156,6 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_error_malformed_yaml);
     tcase_add_test(tc, test_error_data_source_rules);
     tcase_add_test(tc, test_deprecated_aliases);
-    tcase_add_test(tc, test_did_you_mean_distance);
     suite_add_tcase(s, tc);
     tc = tcase_create("env");
     tcase_add_test(tc, test_env_override_every_key);
