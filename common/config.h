@@ -62,6 +62,8 @@ struct cfg_data_source {
     double volatility;  /* 0.02 per sqrt(day) */
     uint64_t seed;      /* 42 */
     int64_t start_ts;   /* synthetic: 1700000000 */
+    int sort;           /* CSV: sort the rows by time in memory (0) */
+    int allow_nonpositive_prices; /* accept prices <= 0 (0) */
 };
 
 /* host.strategies.<strategy>.<key>: <scalar>, kept as text in file order. */

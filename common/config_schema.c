@@ -107,6 +107,10 @@ static const struct cfg_schema_entry schema[] = {
      "synthetic: random seed"},
     {"host.data[]", "start_ts", CFG_I64, DOFF(start_ts), "1700000000", 0, 4102444800.0, NULL,
      CFG_F_NOENV, "synthetic: timestamp of the first bar (epoch seconds)"},
+    {"host.data[]", "sort", CFG_BOOL, DOFF(sort), "false", NORANGE, NULL, CFG_F_NOENV,
+     "CSV: read the whole file and sort the rows by time (e.g. a file sorted newest first)"},
+    {"host.data[]", "allow_nonpositive_prices", CFG_BOOL, DOFF(allow_nonpositive_prices), "false",
+     NORANGE, NULL, CFG_F_NOENV, "accept prices <= 0 (spreads and the like)"},
 
     /* runtime */
     {"runtime", "http_timeout_s", CFG_DOUBLE, OFF(runtime.http_timeout_s), "2.0", 0.001, 3600, NULL, 0,
