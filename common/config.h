@@ -146,8 +146,9 @@ void config_release(struct qmtl_config *c);
  * duplicate key, bad env value); -2 when the named file is missing or unreadable.
  * err may be NULL. On failure *c holds a valid but possibly partial config (defaults plus
  * what was read before the error) that must still be released.
- * Limits: files up to 4 MiB; 4096 data sources of up to 256 tags; 1024 strategies of up
- * to 1024 parameters each (16384 in all).
+ * Limits: files up to 4 MiB; mappings and sequences nested at most 64 deep (refused in
+ * time linear in the file size); 4096 data sources of up to 256 tags; 1024 strategies of
+ * up to 1024 parameters each (16384 in all).
  */
 int config_load(const char *path, struct qmtl_config *c, struct cfg_error *err);
 
