@@ -128,6 +128,9 @@ START_TEST(test_replay_report_determinism)
         if (!strcmp(st->name, "rt_fail")) {
             ck_assert(st->stopped);
             ck_assert_ptr_nonnull(strstr(st->error, "plugin 'rt_fail': node 'boom'"));
+            /* the plugin's code by name, not as a number */
+            ck_assert_msg(strstr(st->error, "compute returned QMTL_ERR (generic failure)"), "%s",
+                          st->error);
             ck_assert_int_eq(host_strategy_bars(&r1.h, (uint32_t)i), 10);
             seen++;
         } else {
