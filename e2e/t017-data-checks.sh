@@ -35,7 +35,7 @@ jcheck asc.json 'assert d["run"]["events"] == 300 and d["run"]["skipped_rows"] =
 expect_rc 1 "newest-first CSV is refused" run --json --data BTC=desc.csv
 check "one line names the file and --sort" grep -q "desc.csv: rows are sorted newest first (line 3 is older than line 2);.*--sort" err
 check "exactly one line about the order" test "$(grep -c 'newest first\|goes back in time\|row skipped' err)" -eq 1
-jcheck out 'assert d["run"]["skipped_rows"] == 0 and all(s["status"] == "failed" for s in d["strategies"]), d'
+jcheck out 'assert d["run"]["events"] == 0 and d["run"]["skipped_rows"] == 0 and all(s["status"] == "failed" for s in d["strategies"]), d'
 expect_rc 1 "refused in skip mode and in fail mode alike" run --csv-errors fail --data BTC=desc.csv
 check "fail mode: the same line" grep -q "sorted newest first" err
 

@@ -42,11 +42,10 @@ struct csv_reader {
     int64_t last_ts;
     int have_last;
     size_t line_len;     /* bytes of the line read last (a NUL inside shows as < strlen) */
-    long rows;           /* rows returned so far */
-    long first_line;     /* line of the first row returned */
-    struct csv_row held; /* a row read ahead (newest-first check), returned next */
-    int have_held;
-    int order_checked; /* the newest-first check ran (once, at the second row) */
+    struct csv_row held[2]; /* rows read ahead (newest-first check), returned next */
+    int n_held;
+    char *deferred; /* a row error met while reading ahead, returned after the held rows */
+    int order_checked; /* the newest-first check ran (once, at the first row) */
     int end_logged;
 };
 
@@ -573,14 +572,9 @@ static int row_error(struct csv_reader *r, long line, const char *msg, char *err
     return 0;
 }
 
-/* The next well-formed row, in whatever order: 1, 0 at the end, -1 with err. */
-static int next_row(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
+/* The next well-formed row of the file, in whatever order: 1, 0 at the end, -1 with err. */
+static int read_row(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
 {
-    if (r->have_held) {
-        *row = r->held;
-        r->have_held = 0;
-        return 1;
-    }
     for (;;) {
         char *line;
         int rc = read_line(r, &line, err, errlen);
@@ -602,29 +596,52 @@ static int next_row(struct csv_reader *r, struct csv_row *row, char *err, size_t
     }
 }
 
+/* The rows read ahead first, then an error met while reading them, then the file. */
+static int next_row(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
+{
+    if (r->n_held) {
+        *row = r->held[0];
+        r->held[0] = r->held[1];
+        r->n_held--;
+        return 1;
+    }
+    if (r->deferred) {
+        snprintf(err, errlen, "%s", r->deferred);
+        return -1;
+    }
+    return read_row(r, row, err, errlen);
+}
+
 /*
- * The second row is older than the first. When the third is older again (or there is
- * no third), the file is sorted newest first: 1 with err set. Otherwise 0, and the
- * third row is held back to be returned next. -1 when reading the third row failed.
+ * Before the first row goes out, read the next two ahead (they are held and returned
+ * next): when the second is older than the first and the third older than the second
+ * (or there is no third), the file is sorted newest first and nothing of it is used:
+ * 1 with err set. 0 otherwise; a row error met while reading ahead (fail mode) is kept
+ * and returned after the held rows, where it would have come without the read-ahead.
  */
-static int newest_first(struct csv_reader *r, const struct csv_row *second, char *err,
+static int newest_first(struct csv_reader *r, const struct csv_row *first, char *err,
                         size_t errlen)
 {
-    struct csv_row third;
     r->order_checked = 1;
-    int rc = next_row(r, &third, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 1) {
-        r->held = third;
-        r->have_held = 1;
-        if (third.ts >= second->ts)
+    for (int k = 0; k < 2; k++) {
+        int rc = read_row(r, &r->held[r->n_held], err, errlen);
+        if (rc < 0) {
+            if (!(r->deferred = strdup(err)))
+                return -1;
+            return 0;
+        }
+        if (rc == 0)
+            break;
+        const struct csv_row *prev = k ? &r->held[0] : first;
+        if (r->held[r->n_held++].ts >= prev->ts)
             return 0;
     }
+    if (r->n_held == 0)
+        return 0;
     snprintf(err, errlen,
              "%s: rows are sorted newest first (line %ld is older than line %ld); sort the "
              "file oldest first, or give --sort (host.data[].sort) to sort it in memory",
-             r->name, second->line, r->first_line);
+             r->name, r->held[0].line, first->line);
     return 1;
 }
 
@@ -634,9 +651,11 @@ int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen
         int rc = next_row(r, row, err, errlen);
         if (rc <= 0)
             return rc;
-        if (!(r->flags & CSV_ANY_ORDER) && r->have_last && row->ts < r->last_ts) {
-            if (r->rows == 1 && !r->order_checked && newest_first(r, row, err, errlen) != 0)
-                return -1;
+        if (r->flags & CSV_ANY_ORDER)
+            return 1;
+        if (!r->order_checked && newest_first(r, row, err, errlen) != 0)
+            return -1;
+        if (r->have_last && row->ts < r->last_ts) {
             char msg[256];
             snprintf(msg, sizeof(msg),
                      "timestamp %lld goes back in time (previous row: %lld); rows must be in "
@@ -646,8 +665,6 @@ int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen
                 return -1;
             continue;
         }
-        if (r->rows++ == 0)
-            r->first_line = row->line;
         r->last_ts = row->ts;
         r->have_last = 1;
         return 1;
@@ -676,6 +693,7 @@ void csv_close(struct csv_reader *r)
     if (r->own_fp && r->fp)
         fclose(r->fp);
     free(r->fields);
+    free(r->deferred);
     free(r->buf);
     free(r->name);
     free(r);

@@ -15,8 +15,10 @@
  * runtime applies its duplicate policy).
  *
  * A file sorted newest first (its second and third rows each older than the one before,
- * or a second and last row older than the first) is refused whatever the error mode: one
- * error naming the file and suggesting --sort. CSV_ANY_ORDER turns every order check off
+ * or a second and last row older than the first) is refused whatever the error mode,
+ * before its first row is returned: one error naming the file and suggesting --sort. To
+ * tell, csv_next() reads two rows ahead of the first one (a row error met there in fail
+ * mode is returned where it stands, after the rows before it). CSV_ANY_ORDER turns every order check off
  * (for a caller that sorts the rows itself).
  */
 #ifndef QMTL_HOST_CSV_H

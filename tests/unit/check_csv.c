@@ -585,6 +585,22 @@ START_TEST(test_newest_first)
         ck_assert_int_eq(read_ts("ts,close\n30,1\n20,1\n", f, ts, 8, err, sizeof(err)), -1);
         ck_assert_msg(strstr(err, "sorted newest first") != NULL, "%s", err);
     }
+    /* refused before the first row is returned */
+    struct csv_reader *r = csv_open(write_file("d.csv", "ts,close\n3,1\n2,1\n1,1\n"), 0, err,
+                                    sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    csv_close(r);
+    /* a bad row met while reading ahead still fails where it stands (after row 1) */
+    r = csv_open(write_file("d.csv", "ts,close\n3,1\nx,1\n4,1\n"), CSV_FAIL_ON_ERROR, err,
+                 sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 3);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "d.csv:3: bad timestamp 'x'") != NULL, "%s", err);
+    csv_close(r);
     /* one row out of place at the start is a row error, not a newest-first file; the row
      * read ahead to tell them apart is still returned */
     ck_assert_int_eq(read_ts("ts,close\n20,1\n10,1\n30,1\n40,1\n", 0, ts, 8, err, sizeof(err)), 3);
