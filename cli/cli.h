@@ -34,6 +34,21 @@ void cli_print_usage(const struct cli_command *cmd, int to_stderr);
 /* True when argv[1..argc) holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 
+/*
+ * The unknown-option branch of every command: prints "qmtl <where>: unknown option
+ * '--ofline' (did you mean '--offline'?)" (or "option '--x' does not apply here" when the
+ * usage names it for another subcommand) and a pointer to --help on stderr, and returns
+ * CLI_USAGE. 'where' is the command as typed ("run", "service gateway"); its first word
+ * names the table entry whose usage text lists the known options: every "--word" in
+ * that text is a candidate, so an option documented in the usage is suggested without
+ * any list to maintain. A "--opt=value" form is matched on "--opt".
+ */
+int cli_unknown_option(const char *where, const char *opt);
+
+/* An option given last, without its value: "needs a value" when the usage text names
+ * it, else the same as cli_unknown_option(). Returns CLI_USAGE. */
+int cli_missing_value(const char *where, const char *opt);
+
 /* Print "qmtl <what>: not built yet in this version" and return CLI_UNAVAILABLE. */
 int cli_unavailable(const char *what);
 

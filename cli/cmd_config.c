@@ -46,7 +46,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, int allow_target)
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else {
-            fprintf(stderr, "qmtl config: unknown option '%s'\n", a);
+            char where[48];
+            snprintf(where, sizeof(where), "config %s", argv[0]);
+            cli_unknown_option(where, a);
             return -1;
         }
     }
@@ -167,10 +169,11 @@ static int show(int argc, char **argv)
         for (size_t t = 0; t < d->n_tags; t++)
             json_array_append_new(tags, json_string(d->tags[t]));
         json_t *src = json_pack(
-            "{s:o, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I}", "tags", tags, "path", d->path,
-            "synthetic", d->synthetic, "interval_s", (json_int_t)d->interval_s, "count",
+            "{s:o, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:b, s:b}", "tags", tags, "path",
+            d->path, "synthetic", d->synthetic, "interval_s", (json_int_t)d->interval_s, "count",
             (json_int_t)d->count, "start_price", d->start_price, "drift", d->drift, "volatility",
-            d->volatility, "seed", (json_int_t)d->seed, "start_ts", (json_int_t)d->start_ts);
+            d->volatility, "seed", (json_int_t)d->seed, "start_ts", (json_int_t)d->start_ts,
+            "sort", d->sort, "allow_nonpositive_prices", d->allow_nonpositive_prices);
         if (j) {
             json_t *host = json_object_get(j, "host");
             json_t *arr = json_object_get(host, "data_sources");

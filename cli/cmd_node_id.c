@@ -96,9 +96,7 @@ int cmd_node_id(int argc, char **argv)
                 return CLI_USAGE;
             }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "qmtl node-id: unknown option '%s'\n", argv[i]);
-            cli_print_usage(cli_find("node-id"), 1);
-            return CLI_USAGE;
+            return cli_unknown_option("node-id", argv[i]);
         } else if (path) {
             fprintf(stderr, "qmtl node-id: too many arguments\n");
             cli_print_usage(cli_find("node-id"), 1);

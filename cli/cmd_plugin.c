@@ -103,9 +103,7 @@ int cmd_plugin(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "qmtl plugin check: unknown option '%s'\n", argv[i]);
-            cli_print_usage(self, 1);
-            return CLI_USAGE;
+            return cli_unknown_option("plugin check", argv[i]);
         } else if (path) {
             fprintf(stderr, "qmtl plugin check: one plugin at a time ('%s' and '%s')\n", path,
                     argv[i]);

@@ -50,7 +50,7 @@ static int parse(int argc, char **argv, struct init_args *a)
                 return -1;
             }
         } else {
-            fprintf(stderr, "qmtl project init: unknown option '%s'\n", argv[i]);
+            cli_unknown_option("project init", argv[i]);
             return -1;
         }
     }

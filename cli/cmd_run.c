@@ -17,7 +17,7 @@ struct run_args {
     const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
     const char **data;
     size_t n_data;
-    int offline, json, explain, follow;
+    int offline, json, explain, follow, sort, allow_nonpositive;
     double pace;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
@@ -57,8 +57,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         } else if (!strcmp(o, "--follow")) {
             a->follow = 1;
             takes = 0;
+        } else if (!strcmp(o, "--sort")) {
+            a->sort = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--allow-nonpositive-prices")) {
+            a->allow_nonpositive = 1;
+            takes = 0;
         } else if (!val) {
-            return usage_error("option '%s' needs a value (or is unknown)", o);
+            return cli_missing_value("run", o);
         } else if (!strcmp(o, "--config")) {
             a->config = val;
         } else if (!strcmp(o, "--plugins")) {
@@ -92,7 +98,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 return usage_error("--slippage-bps must be a number >= 0, not '%s'", val);
             a->have_slip = 1;
         } else {
-            return usage_error("unknown option '%s'", o);
+            return cli_unknown_option("run", o);
         }
         i += takes;
     }
@@ -100,7 +106,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 }
 
 static int add_sources(struct runner *r, const struct run_args *a, const struct qmtl_config *cfg,
-                       int fail_csv)
+                       unsigned feed_flags)
 {
     char err[512];
     if (a->n_data) {
@@ -110,7 +116,7 @@ static int add_sources(struct runner *r, const struct run_args *a, const struct 
                 fprintf(stderr, "qmtl run: %s\n", err);
                 return CLI_USAGE;
             }
-            int rc = runner_add_data(r, &ds, NULL, fail_csv, err, sizeof(err));
+            int rc = runner_add_data(r, &ds, NULL, feed_flags, err, sizeof(err));
             runner_data_release(&ds);
             if (rc) {
                 fprintf(stderr, "qmtl run: %s\n", err);
@@ -126,7 +132,7 @@ static int add_sources(struct runner *r, const struct run_args *a, const struct 
         memmove(dirbuf, d, strlen(d) + 1);
     }
     for (size_t i = 0; i < cfg->host.n_data; i++)
-        if (runner_add_data(r, &cfg->host.data[i], dirbuf, fail_csv, err, sizeof(err))) {
+        if (runner_add_data(r, &cfg->host.data[i], dirbuf, feed_flags, err, sizeof(err))) {
             fprintf(stderr, "qmtl run: %s\n", err);
             return CLI_FAIL;
         }
@@ -166,6 +172,19 @@ int cmd_run(int argc, char **argv)
     const char *gw = a.gateway_url ? a.gateway_url : cfg.host.gateway_url;
     const char *world = a.world_id ? a.world_id : cfg.host.world_id;
     int attached = !a.offline && gw && *gw;
+    if (a.world_id && a.offline) {
+        fprintf(stderr, "qmtl run: --world-id and --offline contradict each other\n");
+        rc = CLI_USAGE;
+        goto out_cfg;
+    }
+    if (!a.offline && world && *world && !attached) {
+        fprintf(stderr,
+                "qmtl run: world '%s' needs a gateway URL: give --gateway-url or "
+                "host.gateway_url (or --offline to run a backtest)\n",
+                world);
+        rc = CLI_USAGE;
+        goto out_cfg;
+    }
     if (!attached && (a.pace > 0 || a.follow))
         fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
     if (attached && (!world || !*world)) {
@@ -183,7 +202,8 @@ int cmd_run(int argc, char **argv)
     ho.slippage_bps = a.have_slip ? a.slippage_bps : cfg.broker.slippage_bps;
     ho.domain = HOST_BACKTEST;
     const char *csv_errors = a.csv_errors ? a.csv_errors : cfg.host.csv_errors;
-    int fail_csv = csv_errors && !strcmp(csv_errors, "fail");
+    unsigned feed_flags = (csv_errors && !strcmp(csv_errors, "fail") ? FEED_FAIL_ON_ERROR : 0) |
+                          (a.sort ? FEED_SORT : 0) | (a.allow_nonpositive ? FEED_ALLOW_NONPOSITIVE : 0);
 
     struct runner r;
     char err[512];
@@ -211,7 +231,7 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out;
     }
-    if ((rc = add_sources(&r, &a, &cfg, fail_csv)))
+    if ((rc = add_sources(&r, &a, &cfg, feed_flags)))
         goto out;
     if (runner_start(&r, err, sizeof(err))) {
         fprintf(stderr, "qmtl run: %s\n", err);
@@ -267,8 +287,11 @@ int cmd_run(int argc, char **argv)
             replay_rc = -1;
         }
     }
-    if (replay_rc)
+    if (replay_rc) {
         fprintf(stderr, "qmtl run: %s\n", err);
+        if (!r.run_error[0])
+            snprintf(r.run_error, sizeof(r.run_error), "%s", err);
+    }
     if (a.json) {
         json_t *j = report_json(&r);
         if (replay_rc)

@@ -31,9 +31,7 @@ int cmd_sdk(int argc, char **argv)
         else if (strcmp(argv[i], "--datadir") == 0)
             want |= DATADIR;
         else {
-            fprintf(stderr, "qmtl sdk: unknown option '%s'\n", argv[i]);
-            cli_print_usage(cli_find("sdk"), 1);
-            return CLI_USAGE;
+            return cli_unknown_option("sdk", argv[i]);
         }
     }
     if (!want) {

@@ -19,6 +19,8 @@ static int run_gateway(int argc, char **argv)
             path = argv[++i];
         else if (strncmp(argv[i], "--config=", 9) == 0)
             path = argv[i] + 9;
+        else if (argv[i][0] == '-')
+            return cli_unknown_option("service gateway", argv[i]);
         else {
             fprintf(stderr, "qmtl service gateway: unknown argument '%s'\n", argv[i]);
             cli_print_usage(cli_find("service"), 1);
@@ -79,6 +81,13 @@ int cmd_service(int argc, char **argv)
     if (strcmp(argv[1], "gateway") == 0)
         return run_gateway(argc - 1, argv + 1);
     if (strcmp(argv[1], "dagmanager") == 0) {
+        /* the DAG manager parses its own arguments; misspelled options get the hint here */
+        for (int i = 3; i < argc; i++) {
+            if (!strcmp(argv[i], "--config") || !strncmp(argv[i], "--config=", 9))
+                i += argv[i][8] != '=';
+            else if (argv[i][0] == '-')
+                return cli_unknown_option("service dagmanager server", argv[i]);
+        }
         return dm_cmd_server(argc - 1, argv + 1);
     }
     fprintf(stderr, "qmtl service: unknown service '%s'\n", argv[1]);

@@ -191,7 +191,7 @@ static int parse(int argc, char **argv, struct world_args *a)
         } else if (missing) {
             return usage_error("option '%s' needs a value%s", arg, "");
         } else {
-            return usage_error("unknown option '%s'%s", arg, "");
+            return cli_unknown_option("world", arg);
         }
         if (missing)
             return usage_error("option '%s' needs a value%s", arg, "");

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/suggest.h"
+
 const struct cli_command cli_commands[] = {
     {"project", "scaffold a strategy project",
      "usage: qmtl project init --list-templates\n"
@@ -19,12 +21,14 @@ const struct cli_command cli_commands[] = {
     {"run", "run the strategy host (offline backtest or attached to a gateway)",
      "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
      "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
-     "                [--csv-errors skip|fail] [--order-log FILE]\n"
+     "                [--csv-errors skip|fail] [--sort] [--allow-nonpositive-prices]\n"
+     "                [--order-log FILE]\n"
      "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
-     "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
-     "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
-     "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
-     "  printed (--json: one JSON document). --explain prints the DAG and exits.\n"
+     "  Without a gateway configured, or with --offline, the host runs offline (backtest\n"
+     "  domain): every plugin in DIR (default host.plugins_dir) is loaded, the data is\n"
+     "  replayed in full in timestamp order, orders go to the simulated broker, and a\n"
+     "  summary per strategy is printed (--json: one JSON document). --explain prints the\n"
+     "  DAG and exits.\n"
      "  --order-log FILE writes every order and fill, one line each (the same input gives\n"
      "  the same bytes).\n"
      "  --data SPEC (repeatable; replaces host.data from the config):\n"
@@ -33,7 +37,14 @@ const struct cli_command cli_commands[] = {
      "                                 (data/BTC.csv -> BTC)\n"
      "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
      "                                 count, interval, seed, start, drift, vol, start_ts\n"
-     "  Attached (--gateway-url or host.gateway_url, with --world-id or host.world_id):\n"
+     "  --csv-errors  a bad CSV row (malformed, a NUL byte, prices <= 0 or not finite,\n"
+     "                high < low, open/close outside [low, high], negative volume, out of\n"
+     "                time order) is skipped and counted, or fails the run (default\n"
+     "                host.csv_errors, skip). A file sorted newest first is refused.\n"
+     "  --sort        read each CSV file whole and sort it by time (stable) first\n"
+     "  --allow-nonpositive-prices  accept prices <= 0 (spreads and the like)\n"
+     "  Attached (--gateway-url or host.gateway_url, with --world-id or host.world_id; a\n"
+     "  world without a gateway URL is a usage error):\n"
      "  each strategy's DAG is submitted to the gateway, the world's decision sets the\n"
      "  domain (paper -> dryrun, live -> live, else no order leaves), activation events\n"
      "  open and close each strategy's gate (closed by default and whenever the gateway is\n"
@@ -44,7 +55,18 @@ const struct cli_command cli_commands[] = {
      cmd_run},
     {"service", "start a service: gateway or dagmanager",
      "usage: qmtl service gateway [--config F]\n"
-     "       qmtl service dagmanager server [--config F]\n",
+     "       qmtl service dagmanager server [--config F]\n"
+     "  Services (each runs in the foreground until SIGINT or SIGTERM):\n"
+     "    gateway             the control plane: worlds, activation, strategy submission,\n"
+     "                        the WebSocket event stream, live orders and fills; listens on\n"
+     "                        gateway.host:gateway.port (docs/operations.md)\n"
+     "    dagmanager server   the global node and queue registry (diffs, tag queries);\n"
+     "                        listens on dagmanager.host:dagmanager.port (docs/dagmanager.md)\n"
+     "  Options (both services):\n"
+     "    --config F          the qmtl.yml to load (default $QMTL_CONFIG_FILE, ./qmtl.yml,\n"
+     "                        ./qmtl.yaml, else the built-in defaults)\n"
+     "  Exit 0 after a clean stop, 1 when the config is invalid or the service cannot\n"
+     "  start (e.g. the port is taken), 2 usage error.\n",
      cmd_service},
     {"config", "check a qmtl.yml",
      "usage: qmtl config validate [--config F] [--target gateway|dagmanager|host|all] [--offline] "
@@ -151,4 +173,81 @@ int cli_unavailable(const char *what)
 {
     fprintf(stderr, "qmtl %s: not built yet in this version\n", what);
     return CLI_UNAVAILABLE;
+}
+
+#define CLI_MAX_OPTS 128
+#define CLI_OPT_LEN 40
+
+/* The table name of 'where' ("service gateway" -> "service") into cmd. */
+static const struct cli_command *command_of(const char *where, char *cmd, size_t len)
+{
+    size_t cl = strcspn(where, " ");
+    snprintf(cmd, len, "%.*s", (int)(cl < len ? cl : len - 1), where);
+    return cli_find(cmd);
+}
+
+/*
+ * The known option closest to 'opt' (without its dashes and "=value"), copied into
+ * best; the distance is returned (0: 'opt' is in the usage text), or -1 when no known
+ * option is close enough to suggest.
+ */
+static int closest_option(const struct cli_command *c, const char *opt, char *best, size_t len)
+{
+    char word[CLI_OPT_LEN];
+    const char *w = opt + strspn(opt, "-");
+    snprintf(word, sizeof(word), "%.*s", (int)strcspn(w, "="), w);
+    char known[CLI_MAX_OPTS][CLI_OPT_LEN];
+    size_t n = 0;
+    struct suggest sg;
+    suggest_init(&sg, word);
+    suggest_add(&sg, "help");
+    for (const char *p = c ? c->usage : ""; (p = strstr(p, "--")) != NULL;) {
+        p += 2;
+        size_t l = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (l && l < CLI_OPT_LEN && *p != '-' && n < CLI_MAX_OPTS) {
+            memcpy(known[n], p, l);
+            known[n][l] = '\0';
+            suggest_add(&sg, known[n++]);
+        }
+        p += l;
+    }
+    if (opt[0] != '-' || opt[1] != '-')
+        return -1;
+    const char *b = suggest_best(&sg);
+    int d = sg.bestd;
+    size_t wl = strlen(word);
+    for (size_t i = 0; !b && wl >= 3 && i < n; i++) {
+        if (strncmp(known[i], word, wl) == 0) /* an abbreviation: the first option it starts */
+            b = known[i], d = 1;
+    }
+    if (!b)
+        return -1;
+    snprintf(best, len, "%s", b);
+    return d;
+}
+
+int cli_unknown_option(const char *where, const char *opt)
+{
+    char cmd[32], best[CLI_OPT_LEN];
+    const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
+    int d = closest_option(c, opt, best, sizeof(best));
+    if (d == 0)
+        fprintf(stderr, "qmtl %s: option '%s' does not apply here\n", where, opt);
+    else if (d > 0)
+        fprintf(stderr, "qmtl %s: unknown option '%s' (did you mean '--%s'?)\n", where, opt, best);
+    else
+        fprintf(stderr, "qmtl %s: unknown option '%s'\n", where, opt);
+    fprintf(stderr, "'qmtl %s --help' lists the options\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_missing_value(const char *where, const char *opt)
+{
+    char cmd[32], best[CLI_OPT_LEN];
+    const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
+    if (closest_option(c, opt, best, sizeof(best)) != 0)
+        return cli_unknown_option(where, opt);
+    fprintf(stderr, "qmtl %s: option '%s' needs a value\n", where, opt);
+    fprintf(stderr, "'qmtl %s --help' lists the options\n", cmd);
+    return CLI_USAGE;
 }

@@ -16,6 +16,7 @@
 #define MAX_TAGS 256
 #define MAX_STRATEGY_PARAMS 16384
 #define MAX_MAPPING_PAIRS 1024 /* strategies, and parameters of one strategy */
+#define MAX_DEPTH 64           /* nested mappings and sequences */
 
 /* Deprecated or renamed keys: loaded into 'canonical' with a warning. */
 struct cfg_alias {
@@ -464,9 +465,47 @@ static int yaml_fail(struct loader *L, yaml_parser_t *parser)
                      (int)parser->problem_mark.column + 1, "", "malformed YAML: %s", text);
 }
 
+/*
+ * Refuse nesting deeper than MAX_DEPTH before any document is built: libyaml's scanner
+ * does work proportional to the depth for every token, so a 200 KB file of nested
+ * brackets would cost tens of seconds of CPU. This pass reads events and stops at the
+ * first level too deep, so it stays linear in the size of the file. Syntax errors are
+ * left to the loader, which reports them. 0, or -1 with err filled.
+ */
+static int check_depth(struct loader *L, const char *yaml, size_t len)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return cfg_fail_(L->err, L->file, 0, 0, "", "cannot initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    int depth = 0, rc = 0;
+    yaml_event_type_t t = YAML_NO_EVENT;
+    while (t != YAML_STREAM_END_EVENT) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break;
+        t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > MAX_DEPTH) {
+                rc = cfg_fail_(L->err, L->file, (int)ev.start_mark.line + 1,
+                               (int)ev.start_mark.column + 1, "",
+                               "malformed YAML: nested deeper than %d levels", MAX_DEPTH);
+                t = YAML_STREAM_END_EVENT;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 /* Parse the text into L->c (which holds defaults). 0 or -1. */
 static int load_text(struct loader *L, const char *yaml, size_t len)
 {
+    if (check_depth(L, yaml, len) != 0)
+        return -1;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return cfg_fail_(L->err, L->file, 0, 0, "", "cannot initialise the YAML parser");

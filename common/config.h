@@ -62,6 +62,8 @@ struct cfg_data_source {
     double volatility;  /* 0.02 per sqrt(day) */
     uint64_t seed;      /* 42 */
     int64_t start_ts;   /* synthetic: 1700000000 */
+    int sort;           /* CSV: sort the rows by time in memory (0) */
+    int allow_nonpositive_prices; /* accept prices <= 0 (0) */
 };
 
 /* host.strategies.<strategy>.<key>: <scalar>, kept as text in file order. */
@@ -144,8 +146,9 @@ void config_release(struct qmtl_config *c);
  * duplicate key, bad env value); -2 when the named file is missing or unreadable.
  * err may be NULL. On failure *c holds a valid but possibly partial config (defaults plus
  * what was read before the error) that must still be released.
- * Limits: files up to 4 MiB; 4096 data sources of up to 256 tags; 1024 strategies of up
- * to 1024 parameters each (16384 in all).
+ * Limits: files up to 4 MiB; mappings and sequences nested at most 64 deep (refused in
+ * time linear in the file size); 4096 data sources of up to 256 tags; 1024 strategies of
+ * up to 1024 parameters each (16384 in all).
  */
 int config_load(const char *path, struct qmtl_config *c, struct cfg_error *err);
 
@@ -218,8 +221,5 @@ const char *config_type_name(enum cfg_type t);
  * and mask is set). Returns buf. */
 const char *config_format_value(const struct qmtl_config *c, const struct cfg_schema_entry *e,
                                 int mask, char *buf, size_t len);
-
-/* Levenshtein distance (bytes), capped at 255. Exposed for tests. */
-int config_edit_distance(const char *a, const char *b);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "log.h"
+#include "suggest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ static void warn_unknown_env(struct qmtl_config *c, const struct cfg_schema_entr
         best[0] = '\0';
         for (size_t i = 0; i < n && bestd > 0; i++) {
             config_env_name(&s[i], known, sizeof(known));
-            int d = known[0] ? config_edit_distance(name, known) : 255;
+            int d = known[0] ? suggest_distance(name, known) : 255;
             if (d < bestd) {
                 bestd = d;
                 memcpy(best, known, sizeof(best));

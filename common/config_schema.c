@@ -2,6 +2,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "log.h"
+#include "suggest.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -106,6 +107,10 @@ static const struct cfg_schema_entry schema[] = {
      "synthetic: random seed"},
     {"host.data[]", "start_ts", CFG_I64, DOFF(start_ts), "1700000000", 0, 4102444800.0, NULL,
      CFG_F_NOENV, "synthetic: timestamp of the first bar (epoch seconds)"},
+    {"host.data[]", "sort", CFG_BOOL, DOFF(sort), "false", NORANGE, NULL, CFG_F_NOENV,
+     "CSV: read the whole file and sort the rows by time (e.g. a file sorted newest first)"},
+    {"host.data[]", "allow_nonpositive_prices", CFG_BOOL, DOFF(allow_nonpositive_prices), "false",
+     NORANGE, NULL, CFG_F_NOENV, "accept prices <= 0 (spreads and the like)"},
 
     /* runtime */
     {"runtime", "http_timeout_s", CFG_DOUBLE, OFF(runtime.http_timeout_s), "2.0", 0.001, 3600, NULL, 0,
@@ -224,56 +229,18 @@ const char *config_type_article(enum cfg_type t)
     return "a";
 }
 
-int config_edit_distance(const char *a, const char *b)
-{
-    /* optimal string alignment: insert, delete, substitute, swap adjacent (cost 1 each) */
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 255;
-    int d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            int v = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    }
-    return d[la][lb];
-}
-
 const char *cfg_suggest_(const char *section, const char *word)
 {
-    const char *best = NULL;
-    int bestd = 1000;
+    struct suggest sg;
+    suggest_init(&sg, word);
     size_t n = section ? N_SCHEMA : N_SECTIONS;
     for (size_t i = 0; i < n; i++) {
-        const char *cand;
-        if (section) {
-            if (strcmp(schema[i].section, section) != 0)
-                continue;
-            cand = schema[i].key;
-        } else {
-            cand = sections[i];
-        }
-        int d = config_edit_distance(word, cand);
-        if (d < bestd) {
-            bestd = d;
-            best = cand;
-        }
+        if (!section)
+            suggest_add(&sg, sections[i]);
+        else if (strcmp(schema[i].section, section) == 0)
+            suggest_add(&sg, schema[i].key);
     }
-    size_t wl = strlen(word);
-    int limit = wl <= 4 ? 1 : wl <= 8 ? 2 : 3;
-    return bestd <= limit ? best : NULL;
+    return suggest_best(&sg);
 }
 
 /* ---------------------------------------------------------------- values */

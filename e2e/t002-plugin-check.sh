@@ -28,7 +28,7 @@ refuse bad_name "plugin '$F/bad_name.so': descriptor name is missing or invalid"
 refuse not_elf "plugin '$F/not_elf.so': not an ELF file"
 refuse truncated "plugin '$F/truncated.so': truncated file (600 bytes"
 refuse unresolved "undefined symbol: qmtl_fixture_missing_symbol"
-refuse setup_fails "plugin 'setup_fails' ($F/setup_fails.so): setup failed (-3): parameter 'window' is required"
+refuse setup_fails "plugin 'setup_fails' ($F/setup_fails.so): setup failed with QMTL_EINVAL (invalid argument): parameter 'window' is required"
 expect_rc 0 "--json with nodes" "$QMTL" plugin check --json "$F/ok.so"
 check "--json nodes carry NodeIDs" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["nodes"])==1 and d["nodes"][0]["id"].startswith("blake3:")' "$E2E_TMP/out"
 for so in "$QMTL_BUILD"/plugins/*.so; do

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "host/datacheck.h"
 #include "log.h"
 
 #define CSV_BUF_INIT (64 * 1024) /* per open file; grows for long lines */
@@ -36,10 +37,16 @@ struct csv_reader {
     size_t n_fields; /* fields in the header */
     char **fields;   /* n_fields + 1 slots */
     int has_ohlc;
-    int fail_on_error;
+    unsigned flags; /* CSV_* */
     long skipped;
     int64_t last_ts;
     int have_last;
+    size_t line_len;     /* bytes of the line read last (a NUL inside shows as < strlen) */
+    struct csv_row held[2]; /* rows read ahead (newest-first check), returned next */
+    int n_held;
+    char *deferred; /* a row error met while reading ahead, returned after the held rows */
+    int order_checked; /* the newest-first check ran (once, at the first row) */
+    int end_logged;
 };
 
 /* ---------------------------------------------------------------- timestamps */
@@ -294,6 +301,7 @@ static int read_line(struct csv_reader *r, char **out, char *err, size_t errlen)
                 nl--;
             *nl = '\0';
             *out = start;
+            r->line_len = (size_t)(nl - start);
             return 1;
         }
         if (r->eof)
@@ -347,6 +355,10 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
         return -1;
     if (rc == 0) {
         snprintf(err, errlen, "'%s': empty file (no header row)", r->name);
+        return -1;
+    }
+    if (strlen(line) != r->line_len) {
+        snprintf(err, errlen, "%s:%ld: NUL byte in the header", r->name, r->line);
         return -1;
     }
     if (r->line == 1 && (unsigned char)line[0] == 0xef && (unsigned char)line[1] == 0xbb &&
@@ -407,7 +419,7 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
     return 0;
 }
 
-static struct csv_reader *reader_new(FILE *fp, int own, const char *name, int fail_on_error,
+static struct csv_reader *reader_new(FILE *fp, int own, const char *name, unsigned flags,
                                      char *err, size_t errlen)
 {
     struct csv_reader *r = calloc(1, sizeof(*r));
@@ -423,7 +435,7 @@ static struct csv_reader *reader_new(FILE *fp, int own, const char *name, int fa
     r->fp = fp;
     r->own_fp = own;
     r->cap = CSV_BUF_INIT;
-    r->fail_on_error = fail_on_error;
+    r->flags = flags;
     if (read_header(r, err, errlen) < 0) {
         csv_close(r);
         return NULL;
@@ -431,20 +443,20 @@ static struct csv_reader *reader_new(FILE *fp, int own, const char *name, int fa
     return r;
 }
 
-struct csv_reader *csv_open(const char *path, int fail_on_error, char *err, size_t errlen)
+struct csv_reader *csv_open(const char *path, unsigned flags, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
-    return reader_new(fp, 1, path, fail_on_error, err, errlen);
+    return reader_new(fp, 1, path, flags, err, errlen);
 }
 
-struct csv_reader *csv_open_stream(FILE *fp, const char *name, int fail_on_error, char *err,
+struct csv_reader *csv_open_stream(FILE *fp, const char *name, unsigned flags, char *err,
                                    size_t errlen)
 {
-    return reader_new(fp, 0, name, fail_on_error, err, errlen);
+    return reader_new(fp, 0, name, flags, err, errlen);
 }
 
 /*
@@ -539,50 +551,123 @@ static int parse_row(struct csv_reader *r, char *line, struct csv_row *row, char
     row->bar.high = isnan(v[COL_HIGH]) ? fmax(row->bar.open, close) : v[COL_HIGH];
     row->bar.low = isnan(v[COL_LOW]) ? fmin(row->bar.open, close) : v[COL_LOW];
     row->bar.volume = isnan(v[COL_VOLUME]) ? 0.0 : v[COL_VOLUME];
-    if (row->bar.high < row->bar.low) {
-        snprintf(msg, msglen, "high %g below low %g", row->bar.high, row->bar.low);
+    unsigned dc = r->flags & CSV_ALLOW_NONPOSITIVE ? DATACHECK_ALLOW_NONPOSITIVE : 0;
+    if (datacheck_bar(&row->bar, dc, msg, msglen) < 0)
         return -1;
-    }
-    if (row->bar.volume < 0) {
-        snprintf(msg, msglen, "negative volume %g", row->bar.volume);
-        return -1;
-    }
-    if (r->have_last && row->ts < r->last_ts) {
-        snprintf(msg, msglen,
-                 "timestamp '%.64s' (%lld) goes back in time (previous row: %lld); rows must "
-                 "be in time order",
-                 tsf, (long long)row->ts, (long long)r->last_ts);
-        return -1;
-    }
     row->line = r->line;
     return 0;
 }
 
-int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
+/* A bad row: with CSV_FAIL_ON_ERROR -1 and "file:line: msg" in err; else counted, the
+ * first few logged, and 0 (skip it). */
+static int row_error(struct csv_reader *r, long line, const char *msg, char *err, size_t errlen)
+{
+    if (r->flags & CSV_FAIL_ON_ERROR) {
+        snprintf(err, errlen, "%s:%ld: %s", r->name, line, msg);
+        return -1;
+    }
+    r->skipped++;
+    if (r->skipped <= CSV_LOG_FIRST)
+        LOG_WARN("feed", "%s:%ld: %s (row skipped)", r->name, line, msg);
+    return 0;
+}
+
+/* The next well-formed row of the file, in whatever order: 1, 0 at the end, -1 with err. */
+static int read_row(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
 {
     for (;;) {
         char *line;
         int rc = read_line(r, &line, err, errlen);
         if (rc <= 0) {
-            if (rc == 0 && r->skipped > CSV_LOG_FIRST)
+            if (rc == 0 && r->skipped > CSV_LOG_FIRST && !r->end_logged)
                 LOG_WARN("feed", "'%s': %ld malformed rows skipped in total", r->name, r->skipped);
+            r->end_logged |= rc == 0;
             return rc;
         }
         if (blank(line))
             continue;
         char msg[256];
-        if (parse_row(r, line, row, msg, sizeof(msg)) == 0) {
-            r->last_ts = row->ts;
-            r->have_last = 1;
+        if (strlen(line) != r->line_len)
+            snprintf(msg, sizeof(msg), "NUL byte in the row");
+        else if (parse_row(r, line, row, msg, sizeof(msg)) == 0)
             return 1;
-        }
-        if (r->fail_on_error) {
-            snprintf(err, errlen, "%s:%ld: %s", r->name, r->line, msg);
+        if (row_error(r, r->line, msg, err, errlen) < 0)
             return -1;
+    }
+}
+
+/* The rows read ahead first, then an error met while reading them, then the file. */
+static int next_row(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
+{
+    if (r->n_held) {
+        *row = r->held[0];
+        r->held[0] = r->held[1];
+        r->n_held--;
+        return 1;
+    }
+    if (r->deferred) {
+        snprintf(err, errlen, "%s", r->deferred);
+        return -1;
+    }
+    return read_row(r, row, err, errlen);
+}
+
+/*
+ * Before the first row goes out, read the next two ahead (they are held and returned
+ * next): when the second is older than the first and the third older than the second
+ * (or there is no third), the file is sorted newest first and nothing of it is used:
+ * 1 with err set. 0 otherwise; a row error met while reading ahead (fail mode) is kept
+ * and returned after the held rows, where it would have come without the read-ahead.
+ */
+static int newest_first(struct csv_reader *r, const struct csv_row *first, char *err,
+                        size_t errlen)
+{
+    r->order_checked = 1;
+    for (int k = 0; k < 2; k++) {
+        int rc = read_row(r, &r->held[r->n_held], err, errlen);
+        if (rc < 0) {
+            if (!(r->deferred = strdup(err)))
+                return -1;
+            return 0;
         }
-        r->skipped++;
-        if (r->skipped <= CSV_LOG_FIRST)
-            LOG_WARN("feed", "%s:%ld: %s (row skipped)", r->name, r->line, msg);
+        if (rc == 0)
+            break;
+        const struct csv_row *prev = k ? &r->held[0] : first;
+        if (r->held[r->n_held++].ts >= prev->ts)
+            return 0;
+    }
+    if (r->n_held == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s: rows are sorted newest first (line %ld is older than line %ld); sort the "
+             "file oldest first, or give --sort (host.data[].sort) to sort it in memory",
+             r->name, r->held[0].line, first->line);
+    return 1;
+}
+
+int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen)
+{
+    for (;;) {
+        int rc = next_row(r, row, err, errlen);
+        if (rc <= 0)
+            return rc;
+        if (r->flags & CSV_ANY_ORDER)
+            return 1;
+        if (!r->order_checked && newest_first(r, row, err, errlen) != 0)
+            return -1;
+        if (r->have_last && row->ts < r->last_ts) {
+            char msg[256];
+            snprintf(msg, sizeof(msg),
+                     "timestamp %lld goes back in time (previous row: %lld); rows must be in "
+                     "time order (or give --sort)",
+                     (long long)row->ts, (long long)r->last_ts);
+            if (row_error(r, row->line, msg, err, errlen) < 0)
+                return -1;
+            continue;
+        }
+        r->last_ts = row->ts;
+        r->have_last = 1;
+        return 1;
     }
 }
 
@@ -608,6 +693,7 @@ void csv_close(struct csv_reader *r)
     if (r->own_fp && r->fp)
         fclose(r->fp);
     free(r->fields);
+    free(r->deferred);
     free(r->buf);
     free(r->name);
     free(r);

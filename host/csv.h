@@ -7,11 +7,19 @@
  * milliseconds (values >= 1e11 are milliseconds). Rows are read through a bounded
  * buffer; the file is never loaded whole.
  *
- * Row errors (malformed field, wrong field count, timestamp going backwards) read
- * "path:line: reason". With fail_on_error csv_next() returns -1 with that text;
- * otherwise the row is skipped, counted, and the first few per file are logged.
- * Rows with a timestamp equal to the previous one are passed on (the runtime applies
- * its duplicate policy).
+ * Row errors (malformed field, wrong field count, a NUL byte, a bar refused by
+ * datacheck_bar(): non-positive or non-finite prices, high < low, negative volume...,
+ * timestamp going backwards) read "path:line: reason". With CSV_FAIL_ON_ERROR csv_next()
+ * returns -1 with that text; otherwise the row is skipped, counted, and the first few per
+ * file are logged. Rows with a timestamp equal to the previous one are passed on (the
+ * runtime applies its duplicate policy).
+ *
+ * A file sorted newest first (its second and third rows each older than the one before,
+ * or a second and last row older than the first) is refused whatever the error mode,
+ * before its first row is returned: one error naming the file and suggesting --sort. To
+ * tell, csv_next() reads two rows ahead of the first one (a row error met there in fail
+ * mode is returned where it stands, after the rows before it). CSV_ANY_ORDER turns every order check off
+ * (for a caller that sorts the rows itself).
  */
 #ifndef QMTL_HOST_CSV_H
 #define QMTL_HOST_CSV_H
@@ -30,12 +38,17 @@ struct csv_row {
 
 struct csv_reader;
 
+/* csv_open() flags */
+#define CSV_FAIL_ON_ERROR 0x1u     /* a bad row fails csv_next() instead of being skipped */
+#define CSV_ALLOW_NONPOSITIVE 0x2u /* prices <= 0 pass (DATACHECK_ALLOW_NONPOSITIVE) */
+#define CSV_ANY_ORDER 0x4u         /* no time-order checks: the caller sorts */
+
 /* Open 'path' and read its header. NULL with err set ("cannot open 'x': ...",
  * "'x': empty file", "'x': no close column ..."). */
-struct csv_reader *csv_open(const char *path, int fail_on_error, char *err, size_t errlen);
+struct csv_reader *csv_open(const char *path, unsigned flags, char *err, size_t errlen);
 
 /* The same over an open stream (not closed by csv_close); 'name' is used in messages. */
-struct csv_reader *csv_open_stream(FILE *fp, const char *name, int fail_on_error, char *err,
+struct csv_reader *csv_open_stream(FILE *fp, const char *name, unsigned flags, char *err,
                                    size_t errlen);
 
 /* Next row: 1 with *row set, 0 at end of file, -1 with err set. */

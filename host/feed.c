@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "host/csv.h"
+#include "host/datacheck.h"
 #include "host/synth.h"
 
 enum src_kind { SRC_CSV, SRC_SYNTH };
@@ -17,6 +18,9 @@ struct feed_source {
     char *name;
     int64_t interval_s;
     struct csv_reader *csv;
+    int sort;              /* FEED_SORT: rows[] is read and sorted at the first fill */
+    struct csv_row *rows;  /* sorted rows, next one at rows[next] */
+    size_t n_rows, next;
     struct synth_gen gen;
     int is_bar;
     /* the source's next event, valid when 'ready' */
@@ -69,6 +73,7 @@ static void source_free(struct feed_source *s)
     free(s->tags);
     free(s->name);
     csv_close(s->csv);
+    free(s->rows);
     free(s);
 }
 
@@ -115,7 +120,7 @@ oom:
 }
 
 int feed_add_csv(struct feed *f, const char *path, const char *const *tags, size_t n_tags,
-                 int64_t interval_s, int fail_on_error, char *err, size_t errlen)
+                 int64_t interval_s, unsigned flags, char *err, size_t errlen)
 {
     if (interval_s < 0) {
         snprintf(err, errlen, "source '%s': negative interval", path);
@@ -126,7 +131,11 @@ int feed_add_csv(struct feed *f, const char *path, const char *const *tags, size
         return -1;
     s->kind = SRC_CSV;
     s->interval_s = interval_s;
-    s->csv = csv_open(path, fail_on_error, err, errlen);
+    s->sort = (flags & FEED_SORT) != 0;
+    unsigned cf = (flags & FEED_FAIL_ON_ERROR ? CSV_FAIL_ON_ERROR : 0) |
+                  (flags & FEED_ALLOW_NONPOSITIVE ? CSV_ALLOW_NONPOSITIVE : 0) |
+                  (s->sort ? CSV_ANY_ORDER : 0);
+    s->csv = csv_open(path, cf, err, errlen);
     if (!s->csv) {
         source_free(s);
         return -1;
@@ -158,6 +167,47 @@ int feed_add_synthetic(struct feed *f, const struct feed_synth *spec, char *err,
     return 0;
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+    const struct csv_row *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line); /* file order: a stable sort */
+}
+
+/* FEED_SORT: read every row of the file and sort them. 0 or -1 with err. */
+static int source_sort(struct feed_source *s, char *err, size_t errlen)
+{
+    size_t cap = 0;
+    struct csv_row row;
+    int rc;
+    while ((rc = csv_next(s->csv, &row, err, errlen)) == 1) {
+        if (s->n_rows == cap) {
+            if (cap >= (size_t)FEED_SORT_MAX_ROWS) {
+                snprintf(err, errlen,
+                         "'%s': more than %ld rows to sort in memory; sort the file instead",
+                         s->name, FEED_SORT_MAX_ROWS);
+                return -1;
+            }
+            size_t ncap = cap ? cap * 2 : 1024;
+            struct csv_row *nr = realloc(s->rows, ncap * sizeof(*nr));
+            if (!nr) {
+                snprintf(err, errlen, "'%s': out of memory sorting the rows", s->name);
+                return -1;
+            }
+            s->rows = nr;
+            cap = ncap;
+        }
+        s->rows[s->n_rows++] = row;
+    }
+    if (rc < 0)
+        return -1;
+    if (s->n_rows)
+        qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
+    s->sort = 0;
+    return 0;
+}
+
 /* Load the source's next event: 1, 0 when exhausted, -1 with err. */
 static int source_fill(struct feed_source *s, char *err, size_t errlen)
 {
@@ -167,7 +217,15 @@ static int source_fill(struct feed_source *s, char *err, size_t errlen)
     int rc;
     if (s->kind == SRC_CSV) {
         struct csv_row row;
-        rc = csv_next(s->csv, &row, err, errlen);
+        if (s->sort && source_sort(s, err, errlen) < 0)
+            return -1;
+        if (s->rows) {
+            rc = s->next < s->n_rows;
+            if (rc)
+                row = s->rows[s->next++];
+        } else {
+            rc = csv_next(s->csv, &row, err, errlen);
+        }
         if (rc == 1) {
             s->ts = row.ts;
             s->bar = row.bar;
@@ -176,6 +234,11 @@ static int source_fill(struct feed_source *s, char *err, size_t errlen)
     } else {
         s->line = s->gen.index;
         rc = synth_gen_next(&s->gen, &s->ts, &s->bar);
+        char why[160];
+        if (rc == 1 && datacheck_bar(&s->bar, 0, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: bar %ld: %s", s->name, s->line, why);
+            return -1;
+        }
     }
     if (rc == 1)
         s->ready = 1;

@@ -8,7 +8,7 @@
  *
  *     struct feed *f = feed_new();
  *     const char *tags[] = {"BTC"};
- *     if (feed_add_csv(f, "btc.csv", tags, 1, 60, 0, err, sizeof(err)) < 0) ...
+ *     if (feed_add_csv(f, "btc.csv", tags, 1, 60, FEED_FAIL_ON_ERROR, err, sizeof(err)) < 0) ...
  *     struct feed_event ev;
  *     int rc;
  *     while ((rc = feed_next(f, &ev, err, sizeof(err))) == 1) ...
@@ -73,19 +73,30 @@ struct feed;
 /* An empty feed; NULL only when out of memory. */
 struct feed *feed_new(void);
 
+/* feed_add_csv() flags */
+#define FEED_FAIL_ON_ERROR 0x1u     /* a bad row fails the feed instead of being skipped */
+#define FEED_ALLOW_NONPOSITIVE 0x2u /* prices <= 0 pass (see host/datacheck.h) */
+#define FEED_SORT 0x4u              /* read the whole file and sort it by time (stable) */
+
+/* Most rows FEED_SORT holds in memory (about 56 bytes each). */
+#define FEED_SORT_MAX_ROWS 20000000L
+
 /*
  * Add a CSV OHLCV file (format: docs/data.md). The header is read and checked now
  * (missing file, empty file, no timestamp or close column fail here, with the path in
  * the message); rows are read lazily by feed_next(). 'tags' are copied. interval_s is
- * the declared bar interval (0 = unknown), reported in events. With fail_on_error a
- * malformed or out-of-order row makes feed_next() fail with "file:line: reason";
- * otherwise such rows are skipped, counted and logged (the first few per file).
- * Returns 0 or -1 with err set.
+ * the declared bar interval (0 = unknown), reported in events. With FEED_FAIL_ON_ERROR a
+ * malformed, refused (host/datacheck.h) or out-of-order row makes feed_next() fail with
+ * "file:line: reason"; otherwise such rows are skipped, counted and logged (the first
+ * few per file). A file sorted newest first always fails (csv.h), unless FEED_SORT: then
+ * the first feed_next() reads every row and sorts them by timestamp, equal timestamps in
+ * file order. Returns 0 or -1 with err set.
  */
 int feed_add_csv(struct feed *f, const char *path, const char *const *tags, size_t n_tags,
-                 int64_t interval_s, int fail_on_error, char *err, size_t errlen);
+                 int64_t interval_s, unsigned flags, char *err, size_t errlen);
 
-/* Add a synthetic source. 0 or -1 with err set (invalid spec). */
+/* Add a synthetic source. 0 or -1 with err set (invalid spec). Its bars pass the same
+ * checks as every input (host/datacheck.h); a refused bar fails the feed. */
 int feed_add_synthetic(struct feed *f, const struct feed_synth *spec, char *err, size_t errlen);
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/errcode.h"
 #include "host/host_api.h"
 #include "log.h"
 
@@ -181,8 +182,9 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     st->ctx.in_setup = 0;
     if (rc < 0 || rc > 0) {
         st->setup_failed = 1;
-        char why[300];
-        snprintf(why, sizeof(why), "setup failed (%d): %s", rc, e.msg[0] ? e.msg : "no message");
+        char why[300], code[64];
+        snprintf(why, sizeof(why), "setup failed with %s: %s", errcode_text(rc, code, sizeof(code)),
+                 e.msg[0] ? e.msg : "no message");
         host_stop_strategy(h, st->ctx.strat, rc, why);
         snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
         return -1;

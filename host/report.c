@@ -5,11 +5,13 @@
 
 #include "host/explain.h"
 
-static const char *status_of(const struct host_strategy *st)
+static const char *status_of(const struct runner *r, const struct host_strategy *st)
 {
     if (st->setup_failed)
         return "setup_failed";
-    return st->stopped ? "stopped" : "ok";
+    if (st->stopped)
+        return "stopped";
+    return r->run_error[0] ? "failed" : "ok"; /* the data did not reach its end */
 }
 
 static double rate(double n, double s)
@@ -30,9 +32,11 @@ json_t *report_json(const struct runner *r)
         json_object_set_new(o, "name", json_string(st->name));
         json_object_set_new(o, "version", json_string(st->desc->version ? st->desc->version : ""));
         json_object_set_new(o, "plugin", json_string(st->path));
-        json_object_set_new(o, "status", json_string(status_of(st)));
+        json_object_set_new(o, "status", json_string(status_of(r, st)));
         if (st->stopped)
             json_object_set_new(o, "error", json_string(st->error));
+        else if (r->run_error[0])
+            json_object_set_new(o, "error", json_string(r->run_error));
         json_object_set_new(o, "bars", json_integer(host_strategy_bars(h, (uint32_t)i)));
         json_object_set_new(o, "signals", json_integer(st->signals));
         json_object_set_new(o, "orders", json_integer(st->orders));
@@ -76,7 +80,7 @@ void report_text(FILE *out, const struct runner *r)
         struct broker_stats bs;
         broker_stats(st->broker, &bs);
         fprintf(out, "%-20s %-12s %9ld %8ld %7ld %14.2f %8.2f%% %8.3f %7.2f%%\n", st->name,
-                status_of(st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades, bs.pnl,
+                status_of(r, st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades, bs.pnl,
                 100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
     }
     fprintf(out,
@@ -95,4 +99,6 @@ void report_text(FILE *out, const struct runner *r)
             fprintf(out, "error: %s\n", h->st[i]->error);
     for (size_t i = 0; i < r->n_problems; i++)
         fprintf(out, "error: %s\n", r->problems[i]);
+    if (r->run_error[0])
+        fprintf(out, "error: the run stopped early: %s\n", r->run_error);
 }

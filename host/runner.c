@@ -105,8 +105,12 @@ int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
 }
 
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
-                    int fail_on_csv_errors, char *err, size_t errlen)
+                    unsigned flags, char *err, size_t errlen)
 {
+    if (ds->sort)
+        flags |= FEED_SORT;
+    if (ds->allow_nonpositive_prices)
+        flags |= FEED_ALLOW_NONPOSITIVE;
     const char *const *tags = (const char *const *)ds->tags;
     int rc;
     if (ds->synthetic && *ds->synthetic) {
@@ -135,8 +139,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, fail_on_csv_errors, err,
-                          errlen);
+        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
     }
     if (rc)
         return rc;
@@ -225,6 +228,8 @@ int runner_replay(struct runner *r, char *err, size_t errlen)
     }
     r->replay_s = now_s() - t0;
     r->skipped_rows = feed_skipped_rows(r->feed);
+    if (rc < 0)
+        snprintf(r->run_error, sizeof(r->run_error), "%s", err);
     host_finish(&r->h);
     return rc < 0 ? -1 : 0;
 }

@@ -11,7 +11,7 @@
  *     struct runner r;
  *     runner_init(&r, &host_options);
  *     runner_load_dir(&r, "plugins", err, len);    // -1 only when nothing can be loaded
- *     runner_add_data(&r, &source, base_dir, fail_on_csv_errors, err, len);
+ *     runner_add_data(&r, &source, base_dir, FEED_FAIL_ON_ERROR, err, len);
  *     runner_start(&r, err, len);                  // finalize the DAG, on_start
  *     runner_replay(&r, err, len);                 // feed everything, on_finish
  *     ... report_*(&r, ...)
@@ -40,6 +40,10 @@ struct runner {
     double load_s, replay_s; /* wall time */
     uint64_t events;         /* data items replayed */
     long skipped_rows;       /* malformed CSV rows skipped */
+    /* Why the replay stopped before the end of the data (a bad row with --csv-errors
+     * fail, a read error...); "" when it ran to the end. Every strategy not stopped for
+     * its own reason then reports the status "failed" (host/report.h). */
+    char run_error[512];
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
@@ -50,9 +54,11 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen);
 /* Load every plugin of 'dir'. Returns the number set up; -1 when the directory cannot be read. */
 int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen);
 
-/* Add a data source (CSV path, resolved against base_dir when relative, or synthetic). */
+/* Add a data source (CSV path, resolved against base_dir when relative, or synthetic).
+ * flags: FEED_* (host/feed.h) for every source; the source's own sort and
+ * allow_nonpositive_prices keys add FEED_SORT and FEED_ALLOW_NONPOSITIVE. */
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
-                    int fail_on_csv_errors, char *err, size_t errlen);
+                    unsigned flags, char *err, size_t errlen);
 
 /*
  * Streams that no data source feeds (a source feeds a stream when every tag of the source

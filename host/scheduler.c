@@ -1,6 +1,8 @@
 /* scheduler: waves through the DAG in evaluation order (see scheduler.h). */
 #include "host/scheduler.h"
 
+#include "host/errcode.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,8 +396,8 @@ static void run_node(struct sched *s, struct graph_node *n)
         int rc = n->compute(&view, &out);
         running = NULL;
         if (rc < 0) {
-            char msg[64];
-            snprintf(msg, sizeof(msg), "compute returned %d", rc);
+            char msg[96], code[64];
+            snprintf(msg, sizeof(msg), "compute returned %s", errcode_text(rc, code, sizeof(code)));
             fail_node(s, n, rc, msg);
             return;
         }

@@ -450,7 +450,8 @@ START_TEST(test_numbers_match_strtod)
     }
     fclose(fp);
     char err[512];
-    struct csv_reader *r = csv_open(path, 1, err, sizeof(err));
+    /* signs and zeros too: this is about number parsing, not the price rules */
+    struct csv_reader *r = csv_open(path, CSV_FAIL_ON_ERROR | CSV_ALLOW_NONPOSITIVE, err, sizeof(err));
     ck_assert_ptr_nonnull(r);
     struct csv_row row;
     for (int i = 0; i < N; i++) {
@@ -460,6 +461,161 @@ START_TEST(test_numbers_match_strtod)
                       text[i], row.bar.close, want);
     }
     csv_close(r);
+}
+END_TEST
+
+/* Write raw bytes (NULs included) to a fresh file in tmpdir; returns its path. */
+static const char *write_bytes(const char *name, const char *bytes, size_t n)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(bytes, 1, n, fp), n);
+    fclose(fp);
+    return path;
+}
+
+/* "10\0garbage" must not read as 10, in either mode. */
+START_TEST(test_nul_bytes)
+{
+    static const char text[] = "ts,close\n1,10\n2,10\0garbage\n3,11\n";
+    char err[512];
+    struct csv_row row;
+    struct csv_reader *r =
+        csv_open(write_bytes("nul.csv", text, sizeof(text) - 1), CSV_FAIL_ON_ERROR, err,
+                 sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "nul.csv:3: NUL byte in the row") != NULL, "%s", err);
+    csv_close(r);
+    r = csv_open(write_bytes("nul.csv", text, sizeof(text) - 1), 0, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.close == 10 && row.line == 2);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.close == 11 && row.line == 4);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 0);
+    ck_assert_int_eq(csv_skipped(r), 1);
+    csv_close(r);
+    static const char hdr[] = "ts,clo\0se\n1,2\n";
+    ck_assert_ptr_null(csv_open(write_bytes("nulh.csv", hdr, sizeof(hdr) - 1), 0, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "nulh.csv:1: NUL byte in the header") != NULL, "%s", err);
+}
+END_TEST
+
+/* Prices must be positive (unless allowed) and consistent; the rules of host/datacheck. */
+START_TEST(test_price_rules)
+{
+    static const struct {
+        const char *row;
+        const char *msg; /* NULL: accepted with CSV_ALLOW_NONPOSITIVE */
+    } cases[] = {
+        {"1,0,1,0,0,1", "non-positive close 0"},
+        {"1,1,1,-2,-1,1", "non-positive close -1"},
+        {"1,-1,1,-2,0.5,1", "non-positive open -1"},
+        {"1,1,2,0.5,3,1", "close 3 outside the bar's range [low 0.5, high 2]"},
+        {"1,0.1,2,0.5,1,1", "open 0.1 outside the bar's range [low 0.5, high 2]"},
+        {"1,1,1,2,1.5,1", "high 1 below low 2"},
+        {"1,1,2,0.5,1,-3", "negative volume -3"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[128], err[512];
+        struct csv_row row;
+        snprintf(text, sizeof(text), "ts,open,high,low,close,volume\n%s\n", cases[i].row);
+        struct csv_reader *r = csv_open(write_file("px.csv", text), CSV_FAIL_ON_ERROR, err,
+                                        sizeof(err));
+        ck_assert_ptr_nonnull(r);
+        ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "px.csv:2: ") && strstr(err, cases[i].msg), "case '%s': %s",
+                      cases[i].row, err);
+        csv_close(r);
+        /* allowing non-positive prices lifts the sign rule only */
+        r = csv_open(write_file("px.csv", text), CSV_FAIL_ON_ERROR | CSV_ALLOW_NONPOSITIVE, err,
+                     sizeof(err));
+        ck_assert_ptr_nonnull(r);
+        int want = strstr(cases[i].msg, "non-positive") ? 1 : -1;
+        ck_assert_msg(csv_next(r, &row, err, sizeof(err)) == want, "case '%s' allowed: %s",
+                      cases[i].row, err);
+        csv_close(r);
+    }
+    /* a price-only series: the close is the only price */
+    char err[512];
+    struct csv_row row;
+    struct csv_reader *r =
+        csv_open(write_file("p.csv", "ts,price\n1,5\n2,-5\n3,6\n"), 0, err, sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert(row.bar.close == 6);
+    ck_assert_int_eq(csv_skipped(r), 1);
+    csv_close(r);
+}
+END_TEST
+
+/* Return every row's timestamp: n rows, or -1 with err. */
+static int read_ts(const char *text, unsigned flags, int64_t *ts, int max, char *err, size_t len)
+{
+    struct csv_reader *r = csv_open(write_file("order.csv", text), flags, err, len);
+    ck_assert_msg(r != NULL, "%s", err);
+    struct csv_row row;
+    int n = 0, rc;
+    while ((rc = csv_next(r, &row, err, len)) == 1) {
+        ck_assert_int_lt(n, max);
+        ts[n++] = row.ts;
+    }
+    csv_close(r);
+    return rc < 0 ? -1 : n;
+}
+
+START_TEST(test_newest_first)
+{
+    char err[512];
+    int64_t ts[8];
+    /* newest first: refused in one line whatever the error mode */
+    for (unsigned f = 0; f <= CSV_FAIL_ON_ERROR; f++) {
+        ck_assert_int_eq(read_ts("ts,close\n30,1\n20,1\n10,1\n5,1\n", f, ts, 8, err, sizeof(err)),
+                         -1);
+        ck_assert_msg(strstr(err, "order.csv: rows are sorted newest first (line 3 is older than "
+                                  "line 2)") != NULL,
+                      "%s", err);
+        ck_assert_msg(strstr(err, "--sort") != NULL, "%s", err);
+        /* two rows, the second older */
+        ck_assert_int_eq(read_ts("ts,close\n30,1\n20,1\n", f, ts, 8, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "sorted newest first") != NULL, "%s", err);
+    }
+    /* refused before the first row is returned */
+    struct csv_reader *r = csv_open(write_file("d.csv", "ts,close\n3,1\n2,1\n1,1\n"), 0, err,
+                                    sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    struct csv_row row;
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    csv_close(r);
+    /* a bad row met while reading ahead still fails where it stands (after row 1) */
+    r = csv_open(write_file("d.csv", "ts,close\n3,1\nx,1\n4,1\n"), CSV_FAIL_ON_ERROR, err,
+                 sizeof(err));
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), 1);
+    ck_assert_int_eq(row.ts, 3);
+    ck_assert_int_eq(csv_next(r, &row, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "d.csv:3: bad timestamp 'x'") != NULL, "%s", err);
+    csv_close(r);
+    /* one row out of place at the start is a row error, not a newest-first file; the row
+     * read ahead to tell them apart is still returned */
+    ck_assert_int_eq(read_ts("ts,close\n20,1\n10,1\n30,1\n40,1\n", 0, ts, 8, err, sizeof(err)), 3);
+    ck_assert(ts[0] == 20 && ts[1] == 30 && ts[2] == 40);
+    ck_assert_int_eq(
+        read_ts("ts,close\n20,1\n10,1\n30,1\n", CSV_FAIL_ON_ERROR, ts, 8, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "order.csv:3: timestamp 10 goes back in time") != NULL, "%s", err);
+    /* going back later in the file is a row error too */
+    ck_assert_int_eq(read_ts("ts,close\n10,1\n20,1\n15,1\n5,1\n", 0, ts, 8, err, sizeof(err)), 2);
+    /* CSV_ANY_ORDER: every row, in file order */
+    ck_assert_int_eq(
+        read_ts("ts,close\n30,1\n20,1\n10,1\n", CSV_ANY_ORDER | CSV_FAIL_ON_ERROR, ts, 8, err,
+                sizeof(err)),
+        3);
+    ck_assert(ts[0] == 30 && ts[1] == 20 && ts[2] == 10);
 }
 END_TEST
 
@@ -483,6 +639,9 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_stream_open);
     tcase_add_test(tc, test_numbers_match_strtod);
+    tcase_add_test(tc, test_nul_bytes);
+    tcase_add_test(tc, test_price_rules);
+    tcase_add_test(tc, test_newest_first);
     suite_add_tcase(s, tc);
     return s;
 }

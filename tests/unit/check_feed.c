@@ -1,3 +1,4 @@
+#include "host/datacheck.h"
 #include "host/feed.h"
 #include "host/synth.h"
 
@@ -436,6 +437,88 @@ START_TEST(test_mixed_and_edge_files)
 }
 END_TEST
 
+/* Write 'text' to a fresh temporary file; returns its path in buf. */
+static const char *temp_csv(char *buf, size_t len, const char *text)
+{
+    snprintf(buf, len, "/tmp/check_feed.XXXXXX");
+    int fd = mkstemp(buf);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* FEED_SORT: a newest-first file comes out in time order; equal timestamps keep their
+ * file order; without it the same file is refused. */
+START_TEST(test_sort_in_memory)
+{
+    char path[64], err[512];
+    temp_csv(path, sizeof(path), "ts,close\n40,4\n30,3\n10,1.5\n20,2\n10,1\n");
+    const char *tags[] = {"X"};
+    struct feed *f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, tags, 1, 0, FEED_SORT | FEED_FAIL_ON_ERROR, err,
+                                  sizeof(err)),
+                     0);
+    static const int64_t want_ts[] = {10, 10, 20, 30, 40};
+    static const double want_px[] = {1.5, 1, 2, 3, 4};
+    static const long want_line[] = {4, 6, 5, 3, 2};
+    struct feed_event ev;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 1);
+        ck_assert_int_eq(ev.ts, want_ts[i]);
+        ck_assert(ev.value == want_px[i]);
+        ck_assert_int_eq(ev.line, want_line[i]);
+    }
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), 0);
+    feed_free(f);
+    log_set_sink(quiet, NULL);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, tags, 1, 0, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), -1); /* before any event */
+    ck_assert_msg(strstr(err, "sorted newest first") != NULL, "%s", err);
+    feed_free(f);
+    /* a bad row while sorting fails the feed in fail mode, is skipped otherwise */
+    temp_csv(path, sizeof(path), "ts,close\n30,3\n20,-2\n10,1\n");
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, tags, 1, 0, FEED_SORT | FEED_FAIL_ON_ERROR, err,
+                                  sizeof(err)),
+                     0);
+    ck_assert_int_eq(feed_next(f, &ev, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":3: non-positive close -2") != NULL, "%s", err);
+    feed_free(f);
+    f = feed_new();
+    ck_assert_int_eq(feed_add_csv(f, path, tags, 1, 0, FEED_SORT | FEED_ALLOW_NONPOSITIVE, err,
+                                  sizeof(err)),
+                     0);
+    int n = 0;
+    while (feed_next(f, &ev, err, sizeof(err)) == 1)
+        n++;
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(feed_skipped_rows(f), 0);
+    feed_free(f);
+    log_set_sink(NULL, NULL);
+    unlink(path);
+}
+END_TEST
+
+/* Every synthetic bar passes the same rules as any input. */
+START_TEST(test_synthetic_bars_pass_datacheck)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        struct synth_gen g;
+        char err[256];
+        ck_assert_int_eq(synth_gen_init(&g, kind, 60, 20000, 100, -5, 8, 7, 0, err, sizeof(err)),
+                         0);
+        int64_t ts;
+        struct qmtl_bar b;
+        while (synth_gen_next(&g, &ts, &b) == 1)
+            ck_assert_msg(datacheck_bar(&b, 0, err, sizeof(err)) == 0, "bar %ld: %s", g.index, err);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("feed");
@@ -455,6 +538,8 @@ int main(void)
     tcase_add_test(tc, test_csv_errors_through_feed);
     tcase_add_test(tc, test_sample_ohlc_event);
     tcase_add_test(tc, test_mixed_and_edge_files);
+    tcase_add_test(tc, test_sort_in_memory);
+    tcase_add_test(tc, test_synthetic_bars_pass_datacheck);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

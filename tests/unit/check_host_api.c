@@ -279,7 +279,7 @@ START_TEST(test_setup_failure)
     struct qmtl_err err = {0};
     ck_assert_ptr_null(qmtl_testkit_new(&failing, NULL, &err));
     ck_assert_msg(strstr(err.msg, "plugin 'failing'") &&
-                      strstr(err.msg, "setup failed (-3): missing parameter 'symbol'"),
+                      strstr(err.msg, "setup failed with QMTL_EINVAL (invalid argument): missing parameter 'symbol'"),
                   "%s", err.msg);
     struct qmtl_plugin bad = failing;
     bad.abi_major = 2;

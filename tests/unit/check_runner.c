@@ -128,6 +128,9 @@ START_TEST(test_replay_report_determinism)
         if (!strcmp(st->name, "rt_fail")) {
             ck_assert(st->stopped);
             ck_assert_ptr_nonnull(strstr(st->error, "plugin 'rt_fail': node 'boom'"));
+            /* the plugin's code by name, not as a number */
+            ck_assert_msg(strstr(st->error, "compute returned QMTL_ERR (generic failure)"), "%s",
+                          st->error);
             ck_assert_int_eq(host_strategy_bars(&r1.h, (uint32_t)i), 10);
             seen++;
         } else {
@@ -205,11 +208,19 @@ START_TEST(test_csv_fail_mode)
     struct cfg_data_source ds;
     ck_assert_int_eq(runner_parse_data_arg("BTC=tests/data/malformed.csv", &ds, err, sizeof(err)),
                      0);
-    ck_assert_msg(runner_add_data(&r, &ds, NULL, 1, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(runner_add_data(&r, &ds, NULL, FEED_FAIL_ON_ERROR, err, sizeof(err)) == 0, "%s",
+                  err);
     runner_data_release(&ds);
     ck_assert_int_eq(runner_start(&r, err, sizeof(err)), 0);
     ck_assert_int_eq(runner_replay(&r, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "malformed.csv:") != NULL, "%s", err);
+    ck_assert_str_eq(r.run_error, err);
+    /* the strategy did not see the whole data: its status says so */
+    json_t *j = report_json(&r);
+    json_t *st = json_array_get(json_object_get(j, "strategies"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(st, "status")), "failed");
+    ck_assert_str_eq(json_string_value(json_object_get(st, "error")), err);
+    json_decref(j);
     runner_release(&r);
     rm_tmp();
     log_set_sink(NULL, NULL);

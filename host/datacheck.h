@@ -1,0 +1,28 @@
+/*
+ * datacheck: the rules every input bar must pass before it reaches the DAG.
+ *
+ * One function for every feed, so that data which lies is refused the same way
+ * whatever it comes from: the CSV reader calls it for each row (a refused row is a row
+ * error: skipped or fatal per --csv-errors), the feed calls it for each synthetic bar,
+ * and a live input (a socket, a followed file, a bus) must call it on each bar it
+ * receives, before routing it.
+ *
+ * The rules: open, high, low and close are finite numbers and, unless
+ * DATACHECK_ALLOW_NONPOSITIVE (spreads, some futures), greater than 0; high >= low; open
+ * and close lie within [low, high]; volume is finite and >= 0. A price-only series is a
+ * bar with open = high = low = close.
+ */
+#ifndef QMTL_HOST_DATACHECK_H
+#define QMTL_HOST_DATACHECK_H
+
+#include <stddef.h>
+
+#include <qmtl/qmtl.h>
+
+#define DATACHECK_ALLOW_NONPOSITIVE 0x1u /* prices <= 0 are accepted (still finite) */
+
+/* 0 when the bar passes, -1 with the first broken rule in why (e.g. "high 1 below low 2",
+ * "non-positive close -3 (allow with --allow-nonpositive-prices)"). */
+int datacheck_bar(const struct qmtl_bar *b, unsigned flags, char *why, size_t whylen);
+
+#endif
