@@ -59,32 +59,6 @@ check "general is the default" grep -q '^general .*(default)$' "$E2E_TMP/out"
 for t in $TEMPLATES; do
     exercise "$QMTL" "$t" "$E2E_TMP/build-tree/$t" "build tree"
 done
-P=$E2E_TMP/build-tree/general
-check "Makefile records the qmtl that created it" grep -qx "QMTL ?= $QMTL" "$P/Makefile"
-check ".gitignore holds build outputs only" test "$(grep -v '^#' "$P/.gitignore")" = "/build/"
-check "qmtl.yml is offline by default" bash -c "! grep -Eq '^ *(gateway_url|world_id):' '$P/qmtl.yml'"
-check "qmtl.yml shows how to attach (commented)" grep -q '^ *# gateway_url:' "$P/qmtl.yml"
-check "sample data: the symbol general reads, and only it" \
-    test -f "$P/data/BTC_1m.csv" -a ! -e "$P/data/ETH_1m.csv"
-TQ=$E2E_TMP/build-tree/tag_query
-check "sample data: tag_query gets both of its symbols" \
-    test -f "$TQ/data/BTC_1m.csv" -a -f "$TQ/data/ETH_1m.csv"
-check "sample data: BTC is the same file whichever the template" \
-    cmp -s "$P/data/BTC_1m.csv" "$TQ/data/BTC_1m.csv"
-check "sample data: >= 10,000 one-minute bars each" \
-    test "$(wc -l < "$TQ/data/BTC_1m.csv")" -gt 10000 -a "$(wc -l < "$TQ/data/ETH_1m.csv")" -gt 10000
-check "sample data: every bar is a valid OHLCV bar with plausible prices" awk -F, '
-    NR == 1 { ok = ($0 == "timestamp,open,high,low,close,volume"); next }
-    { if ($4 > $2 || $4 > $5 || $3 < $2 || $3 < $5 || $4 <= 0 || $6 <= 0) ok = 0
-      if (NR == 2) first = $5
-      if ($5 < first / 2 || $5 > first * 2) ok = 0
-      if (prev != "" && $2 != prev) ok = 0; prev = $5 }
-    END { exit !(ok && NR > 10000) }' "$P/data/BTC_1m.csv"
-expect_rc 0 "qmtl config validate accepts the generated qmtl.yml" \
-    "$QMTL" config validate --offline --target host --config "$P/qmtl.yml"
-expect_rc 0 "make clean" pmake -C "$P" clean
-check "make clean removes build/" test ! -e "$P/build"
-
 # without --with-sample-data: synthetic sources for the template's symbols only, each
 # feeding a stream input (run with the strategy built above)
 for t in $TEMPLATES; do
@@ -110,6 +84,32 @@ expect_rc 0 "branching with lookback 20: --explain" \
     bash -c "cd '$B' && '$QMTL' run --offline --config qmtl.yml --explain"
 check "branching: risk_adjusted params follow lookback (20)" test "$(adjusted params:)" = '{"lookback":20}'
 check "branching: ... and so does its NodeID" test -n "$ID10" -a "$(adjusted id:)" != "$ID10"
+
+P=$E2E_TMP/build-tree/general
+check "Makefile records the qmtl that created it" grep -qx "QMTL ?= $QMTL" "$P/Makefile"
+check ".gitignore holds build outputs only" test "$(grep -v '^#' "$P/.gitignore")" = "/build/"
+check "qmtl.yml is offline by default" bash -c "! grep -Eq '^ *(gateway_url|world_id):' '$P/qmtl.yml'"
+check "qmtl.yml shows how to attach (commented)" grep -q '^ *# gateway_url:' "$P/qmtl.yml"
+check "sample data: the symbol general reads, and only it" \
+    test -f "$P/data/BTC_1m.csv" -a ! -e "$P/data/ETH_1m.csv"
+TQ=$E2E_TMP/build-tree/tag_query
+check "sample data: tag_query gets both of its symbols" \
+    test -f "$TQ/data/BTC_1m.csv" -a -f "$TQ/data/ETH_1m.csv"
+check "sample data: BTC is the same file whichever the template" \
+    cmp -s "$P/data/BTC_1m.csv" "$TQ/data/BTC_1m.csv"
+check "sample data: >= 10,000 one-minute bars each" \
+    test "$(wc -l < "$TQ/data/BTC_1m.csv")" -gt 10000 -a "$(wc -l < "$TQ/data/ETH_1m.csv")" -gt 10000
+check "sample data: every bar is a valid OHLCV bar with plausible prices" awk -F, '
+    NR == 1 { ok = ($0 == "timestamp,open,high,low,close,volume"); next }
+    { if ($4 > $2 || $4 > $5 || $3 < $2 || $3 < $5 || $4 <= 0 || $6 <= 0) ok = 0
+      if (NR == 2) first = $5
+      if ($5 < first / 2 || $5 > first * 2) ok = 0
+      if (prev != "" && $2 != prev) ok = 0; prev = $5 }
+    END { exit !(ok && NR > 10000) }' "$P/data/BTC_1m.csv"
+expect_rc 0 "qmtl config validate accepts the generated qmtl.yml" \
+    "$QMTL" config validate --offline --target host --config "$P/qmtl.yml"
+expect_rc 0 "make clean" pmake -C "$P" clean
+check "make clean removes build/" test ! -e "$P/build"
 
 # the project still builds when the recorded qmtl is gone, using qmtl from PATH
 sed -i "s|^QMTL ?= .*|QMTL ?= /nonexistent/qmtl|" "$P/Makefile"

@@ -80,8 +80,8 @@ static int same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-unsigned explain_diff(const struct host *h, const struct graph_node *a,
-                      const struct graph_node *b, char *out, size_t len)
+unsigned explain_diff(const struct host *h, const struct graph_node *a, const struct graph_node *b,
+                      char *out, size_t len)
 {
     struct sbuf sb = {out, len, 0};
     unsigned d = 0;

@@ -39,7 +39,7 @@ enum {
     EXPLAIN_DIFF_INPUTS = 1 << 5,
     EXPLAIN_DIFF_PRIVATE = 1 << 6,
 };
-unsigned explain_diff(const struct host *h, const struct graph_node *a,
-                      const struct graph_node *b, char *out, size_t len);
+unsigned explain_diff(const struct host *h, const struct graph_node *a, const struct graph_node *b,
+                      char *out, size_t len);
 
 #endif

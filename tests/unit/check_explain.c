@@ -23,15 +23,16 @@ static int declare(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *
     qmtl_node px = h->stream_input(ctx, &ss, err);
     if (px < 0)
         return px;
-    struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
-                                     .name = "avg", .inputs = {px}, .window = window};
+    struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma", .name = "avg",
+                                     .inputs = {px}, .window = window};
     qmtl_node avg = h->indicator(ctx, &is, err);
     if (avg < 0)
         return avg;
     char params[32];
     snprintf(params, sizeof(params), "{\"n\":%d}", n);
-    struct qmtl_node_spec ns = {QMTL_SPEC(qmtl_node_spec), .name = "f", .inputs = {avg},
-                                .period = 1, .compute = pass_compute, .params_json = params};
+    struct qmtl_node_spec ns = {QMTL_SPEC(qmtl_node_spec), .name = "f",
+                                .inputs = {avg},           .period = 1,
+                                .compute = pass_compute,   .params_json = params};
     qmtl_node f = h->node(ctx, &ns, err);
     return f < 0 ? f : QMTL_OK;
 }
@@ -102,9 +103,8 @@ START_TEST(params_are_shown)
     ck_assert_ptr_null(strstr(text, "not shared"));
     free(text);
     json_t *doc = explain_json(&h);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(node_named(doc, "f", 0),
-                                                                        "params"),
-                                                        "n")),
+    ck_assert_int_eq(json_integer_value(
+                         json_object_get(json_object_get(node_named(doc, "f", 0), "params"), "n")),
                      5);
     ck_assert_ptr_null(json_object_get(node_named(doc, "f", 0), "not_shared"));
     json_decref(doc);
@@ -152,8 +152,8 @@ START_TEST(why_not_shared_interval_and_inputs)
     ck_assert_msg(strstr(text, ": interval 60s vs 300s; inputs [") != NULL, "%s", text);
     free(text);
     json_t *doc = explain_json(&h);
-    const json_t *r = json_object_get(json_object_get(node_named(doc, "avg", 1), "not_shared"),
-                                      "reasons");
+    const json_t *r =
+        json_object_get(json_object_get(node_named(doc, "avg", 1), "not_shared"), "reasons");
     ck_assert_uint_eq(json_array_size(r), 2);
     ck_assert_str_eq(json_string_value(json_array_get(r, 0)), "interval");
     ck_assert_str_eq(json_string_value(json_array_get(r, 1)), "inputs");
