@@ -113,6 +113,15 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, int
     return argv[++*i];
 }
 
+/* An integer > 0 from all of 'v'. 0, or -1. */
+static int positive_long(const char *v, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    return end == v || *end || errno || *out <= 0 ? -1 : 0;
+}
+
 static int parse(int argc, char **argv, struct world_args *a)
 {
     int dashdash = 0;
@@ -188,17 +197,11 @@ static int parse(int argc, char **argv, struct world_args *a)
             a->metrics_file = v;
             a->flags |= F_METRICS;
         } else if ((v = opt_value(argc, argv, &i, "--limit", &missing))) {
-            char *end = NULL;
-            errno = 0;
-            a->limit = strtol(v, &end, 10);
-            if (end == v || *end || errno || a->limit <= 0)
+            if (positive_long(v, &a->limit) < 0)
                 return usage_error("--limit: expected an integer > 0, got '%s'%s", v, "");
             a->flags |= F_LIMIT;
         } else if ((v = opt_value(argc, argv, &i, "--version", &missing))) {
-            char *end = NULL;
-            errno = 0;
-            a->version = strtol(v, &end, 10);
-            if (end == v || *end || errno || a->version <= 0)
+            if (positive_long(v, &a->version) < 0)
                 return usage_error("--version: expected an integer > 0, got '%s'%s", v, "");
             a->flags |= F_VERSION;
         } else if ((v = opt_value(argc, argv, &i, "--status", &missing))) {

@@ -18,11 +18,8 @@ static json_t *get_json(struct world_client *wc, const char *world, const char *
 {
     char path[1024];
     struct wc_reply rep;
-    snprintf(path, sizeof(path), "/worlds/");
-    if (http_url_escape(world, path, sizeof(path) - 64) < 0 || strlen(suffix) > 60)
-        return NULL;
-    strcat(path, suffix);
-    if (wc_get_quiet_(wc, path, &rep) < 0)
+    if (wc_world_path_(wc, path, sizeof(path), world, suffix) < 0 ||
+        wc_get_quiet_(wc, path, &rep) < 0)
         return NULL;
     json_t *j = json_incref(rep.j);
     wc_reply_release_(&rep);
