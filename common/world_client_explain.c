@@ -112,15 +112,22 @@ static const char *some_strategy(const struct known *k)
     return name ? name : id ? id : "STRATEGY";
 }
 
-/* The newest apply_completed or decisions_set audit entry (borrowed from 'audit'). */
+/* The newest apply_completed or decisions_set audit entry of the world as it exists now
+ * (the log outlives a deleted world: stop at its creation) when it left the decisions
+ * empty; else NULL. Borrowed from 'audit'. */
 static const json_t *last_change(const json_t *audit)
 {
     const json_t *entries = json_object_get(audit, "entries");
     for (size_t i = json_array_size(entries); i-- > 0;) {
         const json_t *e = json_array_get(entries, i);
         const char *ev = json_string_value(json_object_get(e, "event"));
-        if (ev && (!strcmp(ev, "apply_completed") || !strcmp(ev, "decisions_set")))
-            return e;
+        const json_t *d = json_object_get(e, "details");
+        if (!ev || !strcmp(ev, "world_created"))
+            return NULL;
+        if (!strcmp(ev, "apply_completed"))
+            return json_array_size(json_object_get(d, "active")) == 0 ? e : NULL;
+        if (!strcmp(ev, "decisions_set"))
+            return json_array_size(json_object_get(d, "strategies")) == 0 ? e : NULL;
     }
     return NULL;
 }
@@ -223,7 +230,7 @@ void wc_warn_unseen_(struct world_client *wc, const char *world, const char *str
         size_t n;
         char *list = bound_list(&k, &n);
         if (n > 0)
-            fprintf(wc->err, "  bound strategies: %s\n", list);
+            fprintf(wc->err, "  bound strategies: %s\n", list ? list : "?");
         free(list);
     }
     known_release(&k);
