@@ -66,10 +66,33 @@ static int list_templates(const struct scaffold_paths *p)
         return CLI_FAIL;
     }
     for (size_t i = 0; i < cat.n; i++)
-        printf("%-17s %s%s\n", cat.items[i].name, cat.items[i].description,
-               i == 0 ? " (default)" : "");
+        printf("%-17s %s [data: %s]%s\n", cat.items[i].name, cat.items[i].description,
+               cat.items[i].symbols, i == 0 ? " (default)" : "");
     scaffold_catalog_release(&cat);
     return CLI_OK;
+}
+
+/* The sample data files scaffold_create wrote for template 'name' (one line). */
+static void print_sample_files(const struct scaffold_paths *p, const char *name)
+{
+    struct scaffold_catalog cat;
+    char err[1024];
+    struct sample_spec spec;
+    if (scaffold_catalog_load(p->data_dir, &cat, err, sizeof(err)) < 0)
+        return;
+    const struct scaffold_template *t = scaffold_catalog_find(&cat, name);
+    if (t && scaffold_sample_spec(t, &spec, err, sizeof(err)) == 0) {
+        printf("sample data:");
+        for (size_t i = 0; i < spec.n_series; i++) {
+            char f[64];
+            if (spec.skip_mask & (1u << i))
+                continue;
+            sample_csv_name(&spec, i, f);
+            printf(" data/%s", f);
+        }
+        printf(" (%ld bars each, every %llds)\n", spec.count, (long long)spec.interval_s);
+    }
+    scaffold_catalog_release(&cat);
 }
 
 int cmd_project(int argc, char **argv)
@@ -130,17 +153,8 @@ int cmd_project(int argc, char **argv)
     char name[80];
     scaffold_project_name(a.path, name, sizeof(name));
     printf("created project '%s' (template '%s') in %s\n", name, opt.template_name, a.path);
-    if (a.with_sample_data) {
-        struct sample_spec spec;
-        sample_spec_default(&spec);
-        printf("sample data:");
-        for (size_t i = 0; i < spec.n_series; i++) {
-            char f[64];
-            sample_csv_name(&spec, i, f);
-            printf(" data/%s", f);
-        }
-        printf(" (%ld bars each, every %llds)\n", spec.count, (long long)spec.interval_s);
-    }
+    if (a.with_sample_data)
+        print_sample_files(&p, opt.template_name);
     printf("next: cd %s && make && make run && make test\n", a.path);
     return CLI_OK;
 }

@@ -25,6 +25,8 @@ enum {
     F_DEACTIVATE = 1 << 10,
     F_METRICS = 1 << 11,
     F_LIMIT = 1 << 12,
+    F_VERSION = 1 << 13,
+    F_STATUS = 1 << 14,
 };
 
 #define MAX_LIST 256
@@ -36,9 +38,9 @@ struct world_args {
     unsigned flags;
     const char *pos[4];
     int npos;
-    const char *name, *mode, *side, *run_id, *metrics_file;
+    const char *name, *mode, *side, *run_id, *metrics_file, *status;
     double weight;
-    long limit;
+    long limit, version;
     const char *activate[MAX_LIST + 1], *deactivate[MAX_LIST + 1];
     int nact, ndeact;
 };
@@ -64,13 +66,17 @@ static const struct verb verbs[] = {
     {"apply", 1, 1, F_RUN_ID | F_ACTIVATE | F_DEACTIVATE | F_METRICS | F_ALLOW_LIVE,
      "WORLD --run-id R [--activate S]... [--deactivate S]... | --metrics FILE [--allow-live]"},
     {"audit", 1, 1, F_LIMIT, "WORLD [--limit N]"},
+    {"policy set", 2, 2, 0, "WORLD FILE"},
+    {"policy get", 1, 1, F_VERSION, "WORLD [--version N]"},
+    {"orders", 1, 1, F_STATUS | F_LIMIT, "WORLD [--status new|acked] [--limit N]"},
     {NULL, 0, 0, 0, NULL},
 };
 
 static const char *const flag_names[] = {"--name",     "--mode",   "--allow-live", "--side",
                                          "--weight",   "--inactive", "--freeze",   "--drain",
                                          "--run-id",   "--activate", "--deactivate",
-                                         "--metrics",  "--limit"};
+                                         "--metrics",  "--limit",    "--version",
+                                         "--status"};
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -105,6 +111,15 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, int
         return NULL;
     }
     return argv[++*i];
+}
+
+/* An integer > 0 from all of 'v'. 0, or -1. */
+static int positive_long(const char *v, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    return end == v || *end || errno || *out <= 0 ? -1 : 0;
 }
 
 static int parse(int argc, char **argv, struct world_args *a)
@@ -182,12 +197,18 @@ static int parse(int argc, char **argv, struct world_args *a)
             a->metrics_file = v;
             a->flags |= F_METRICS;
         } else if ((v = opt_value(argc, argv, &i, "--limit", &missing))) {
-            char *end = NULL;
-            errno = 0;
-            a->limit = strtol(v, &end, 10);
-            if (end == v || *end || errno || a->limit <= 0)
+            if (positive_long(v, &a->limit) < 0)
                 return usage_error("--limit: expected an integer > 0, got '%s'%s", v, "");
             a->flags |= F_LIMIT;
+        } else if ((v = opt_value(argc, argv, &i, "--version", &missing))) {
+            if (positive_long(v, &a->version) < 0)
+                return usage_error("--version: expected an integer > 0, got '%s'%s", v, "");
+            a->flags |= F_VERSION;
+        } else if ((v = opt_value(argc, argv, &i, "--status", &missing))) {
+            if (strcmp(v, "new") && strcmp(v, "acked"))
+                return usage_error("--status: expected new or acked, got '%s'%s", v, "");
+            a->status = v;
+            a->flags |= F_STATUS;
         } else if (missing) {
             return usage_error("option '%s' needs a value%s", arg, "");
         } else {
@@ -277,6 +298,21 @@ static int run_verb(const struct verb *vb, struct world_args *a, struct world_cl
         free(metrics);
         return rc;
     }
+    if (!strcmp(vb->name, "policy set")) {
+        char *text = read_file(a->pos[2]);
+        if (!text) {
+            fprintf(stderr, "qmtl world: cannot read policy file '%s': %s\n", a->pos[2],
+                    strerror(errno ? errno : EINVAL));
+            return CLI_USAGE;
+        }
+        int rc = wc_policy_set(wc, w, text, a->pos[2]);
+        free(text);
+        return rc;
+    }
+    if (!strcmp(vb->name, "policy get"))
+        return wc_policy_get(wc, w, (a->flags & F_VERSION) ? a->version : 0);
+    if (!strcmp(vb->name, "orders"))
+        return wc_orders(wc, w, a->status, (a->flags & F_LIMIT) ? a->limit : 0);
     return wc_audit(wc, w, (a->flags & F_LIMIT) ? a->limit : 0);
 }
 
@@ -289,13 +325,27 @@ int cmd_world(int argc, char **argv)
         return rc;
     if (a.npos == 0)
         return usage_error("missing verb (list, get, create, delete, decide, activation, "
-                           "activate, apply, audit)%s%s",
+                           "activate, apply, audit, policy, orders)%s%s",
                            "", "");
+    /* "policy set|get": a verb of two words; the rest shifts left by one */
+    char two[32];
+    const char *verb = a.pos[0];
+    if (!strcmp(a.pos[0], "policy")) {
+        if (a.npos < 2 || (strcmp(a.pos[1], "set") && strcmp(a.pos[1], "get")))
+            return usage_error("policy: expected 'policy set WORLD FILE' or 'policy get WORLD "
+                               "[--version N]'%s%s",
+                               "", "");
+        snprintf(two, sizeof(two), "policy %s", a.pos[1]);
+        verb = two;
+        for (int k = 1; k + 1 < a.npos; k++)
+            a.pos[k] = a.pos[k + 1];
+        a.npos--;
+    }
     const struct verb *vb = verbs;
-    while (vb->name && strcmp(vb->name, a.pos[0]) != 0)
+    while (vb->name && strcmp(vb->name, verb) != 0)
         vb++;
     if (!vb->name)
-        return usage_error("unknown verb '%s'%s", a.pos[0], "");
+        return usage_error("unknown verb '%s'%s", verb, "");
     int nargs = a.npos - 1;
     if (nargs < vb->min_pos || nargs > vb->max_pos) {
         fprintf(stderr, "qmtl world: usage: qmtl world %s %s\n", vb->name, vb->args);

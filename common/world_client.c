@@ -1,5 +1,6 @@
 /* world_client: see world_client.h. */
 #include "world_client.h"
+#include "world_client_internal.h"
 
 #include "http_client.h"
 
@@ -9,19 +10,14 @@
 
 /* ------------------------------------------------------------------ requests */
 
-struct reply {
-    struct http_response r;
-    json_t *j; /* parsed body, NULL when empty */
-};
-
-static void reply_release(struct reply *rep)
+void wc_reply_release_(struct wc_reply *rep)
 {
     http_response_release(&rep->r);
     json_decref(rep->j);
     rep->j = NULL;
 }
 
-static void print_body(struct world_client *wc, const struct reply *rep)
+void wc_print_body_(struct world_client *wc, const struct wc_reply *rep)
 {
     size_t n = rep->r.body_len;
     while (n > 0 && (rep->r.body[n - 1] == '\n' || rep->r.body[n - 1] == '\r' ||
@@ -32,14 +28,13 @@ static void print_body(struct world_client *wc, const struct reply *rep)
 }
 
 /*
- * One request. body (borrowed) is sent as JSON when not NULL. A 2xx answer returns WC_OK
- * with *rep filled (release it). With allow_404, a 404 also returns WC_OK (check
- * rep->r.status). Any other status prints the gateway's error and returns WC_REFUSED;
- * transport failures print and return WC_UNREACHABLE. *rep is released on failure.
+ * Send one request and parse the JSON body. 0 with *rep filled (rep->j NULL when the body
+ * is empty, or not JSON on a non-2xx status), or WC_UNREACHABLE with the reason in 'why'
+ * and *rep released. Prints nothing.
  */
-static int call(struct world_client *wc, const char *method, const char *path,
-                const json_t *body, int allow_live, const char *if_match, int allow_404,
-                struct reply *rep)
+static int fetch(struct world_client *wc, const char *method, const char *path,
+                 const json_t *body, int allow_live, const char *if_match, struct wc_reply *rep,
+                 char *why, size_t whylen)
 {
     memset(rep, 0, sizeof(*rep));
     const char *hdrs[4];
@@ -58,7 +53,7 @@ static int call(struct world_client *wc, const char *method, const char *path,
     hdrs[nh] = NULL;
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     if (body && !text) {
-        fprintf(wc->err, "qmtl world: out of memory\n");
+        snprintf(why, whylen, "out of memory");
         return WC_UNREACHABLE;
     }
     struct http_request rq = {.method = method,
@@ -72,30 +67,52 @@ static int call(struct world_client *wc, const char *method, const char *path,
     int rc = http_fetch(&rq, &rep->r, err, sizeof(err));
     free(text);
     if (rc == HTTP_EURL) {
-        fprintf(wc->err, "qmtl world: %s\n", err);
+        snprintf(why, whylen, "%s", err);
         return WC_UNREACHABLE;
     }
     if (rc != 0) {
-        fprintf(wc->err, "qmtl world: gateway %s unreachable: %s\n", wc->url, err);
+        snprintf(why, whylen, "gateway %s unreachable: %s", wc->url, err);
         return WC_UNREACHABLE;
     }
     if (rep->r.body_len > 0) {
         json_error_t jerr;
         rep->j = json_loadb(rep->r.body, rep->r.body_len, JSON_DECODE_ANY, &jerr);
         if (!rep->j && rep->r.status < 300) {
-            fprintf(wc->err,
-                    "qmtl world: malformed response from %s: invalid JSON at line %d, column "
-                    "%d: %s\n",
-                    wc->url, jerr.line, jerr.column, jerr.text);
-            reply_release(rep);
+            snprintf(why, whylen,
+                     "malformed response from %s: invalid JSON at line %d, column %d: %s",
+                     wc->url, jerr.line, jerr.column, jerr.text);
+            wc_reply_release_(rep);
             return WC_UNREACHABLE;
         }
+    }
+    return 0;
+}
+
+int wc_get_quiet_(struct world_client *wc, const char *path, struct wc_reply *rep)
+{
+    char why[700];
+    if (fetch(wc, "GET", path, NULL, 0, NULL, rep, why, sizeof(why)) != 0)
+        return -1;
+    if (rep->r.status < 200 || rep->r.status >= 300 || !rep->j) {
+        wc_reply_release_(rep);
+        return -1;
+    }
+    return 0;
+}
+
+int wc_call_(struct world_client *wc, const char *method, const char *path, const json_t *body,
+             int allow_live, const char *if_match, int allow_404, struct wc_reply *rep)
+{
+    char why[700];
+    if (fetch(wc, method, path, body, allow_live, if_match, rep, why, sizeof(why)) != 0) {
+        fprintf(wc->err, "qmtl world: %s\n", why);
+        return WC_UNREACHABLE;
     }
     int status = rep->r.status;
     if ((status >= 200 && status < 300) || (allow_404 && status == 404))
         return WC_OK;
     if (wc->json)
-        print_body(wc, rep);
+        wc_print_body_(wc, rep);
     const json_t *e = json_object_get(rep->j, "error");
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *msg = json_string_value(json_object_get(e, "message"));
@@ -110,12 +127,12 @@ static int call(struct world_client *wc, const char *method, const char *path,
                          "or gateway.operator_token)\n");
     else if (status == 403 && code && !strcmp(code, "E_PERMISSION_DENIED") && !allow_live)
         fprintf(wc->err, "  hint: changes to a live world need --allow-live\n");
-    reply_release(rep);
+    wc_reply_release_(rep);
     return WC_REFUSED;
 }
 
 /* "/worlds/<escaped world><suffix>" */
-static int world_path(struct world_client *wc, char *buf, size_t n, const char *world,
+int wc_world_path_(struct world_client *wc, char *buf, size_t n, const char *world,
                       const char *suffix)
 {
     snprintf(buf, n, "/worlds/");
@@ -130,7 +147,7 @@ static int world_path(struct world_client *wc, char *buf, size_t n, const char *
 /* ------------------------------------------------------------------ text output */
 
 /* A value as table text; malloc'ed. */
-static char *text_of(const json_t *v)
+char *wc_text_of_(const json_t *v)
 {
     char buf[64];
     if (!v || json_is_null(v))
@@ -153,12 +170,7 @@ static char *text_of(const json_t *v)
     return s ? s : strdup("?");
 }
 
-struct table {
-    size_t ncol, nrows, cap;
-    char **cells; /* nrows * ncol */
-};
-
-static void table_row(struct table *t, const char *const *vals)
+void wc_table_row_(struct wc_table *t, const char *const *vals)
 {
     if (t->nrows == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
@@ -174,17 +186,17 @@ static void table_row(struct table *t, const char *const *vals)
 }
 
 /* Adds a row of JSON values (borrowed). */
-static void table_row_json(struct table *t, const json_t *const *vals)
+void wc_table_row_json_(struct wc_table *t, const json_t *const *vals)
 {
     char *s[16];
     for (size_t c = 0; c < t->ncol; c++)
-        s[c] = text_of(vals[c]);
-    table_row(t, (const char *const *)s);
+        s[c] = wc_text_of_(vals[c]);
+    wc_table_row_(t, (const char *const *)s);
     for (size_t c = 0; c < t->ncol; c++)
         free(s[c]);
 }
 
-static void table_free(struct table *t)
+void wc_table_free_(struct wc_table *t)
 {
     for (size_t i = 0; i < t->nrows * t->ncol; i++)
         free(t->cells[i]);
@@ -193,7 +205,7 @@ static void table_free(struct table *t)
     t->nrows = t->cap = 0;
 }
 
-static void table_print(struct table *t, FILE *out)
+void wc_table_print_(struct wc_table *t, FILE *out)
 {
     size_t w[16] = {0};
     for (size_t r = 0; r < t->nrows; r++)
@@ -212,21 +224,21 @@ static void table_print(struct table *t, FILE *out)
                 fprintf(out, "%s\n", s ? s : "");
         }
     }
-    table_free(t);
+    wc_table_free_(t);
 }
 
 /* "key: value" lines for keys of obj (in the given order first, then the rest). */
-static void print_fields(FILE *out, const json_t *obj, const char *const *order)
+void wc_print_fields_(FILE *out, const json_t *obj, const char *const *order)
 {
-    struct table t = {.ncol = 2};
+    struct wc_table t = {.ncol = 2};
     for (const char *const *k = order; k && *k; k++) {
         const json_t *v = json_object_get(obj, *k);
         if (!v)
             continue;
         char key[128];
         snprintf(key, sizeof(key), "%s:", *k);
-        char *s = text_of(v);
-        table_row(&t, (const char *const[]){key, s});
+        char *s = wc_text_of_(v);
+        wc_table_row_(&t, (const char *const[]){key, s});
         free(s);
     }
     const char *k;
@@ -240,62 +252,62 @@ static void print_fields(FILE *out, const json_t *obj, const char *const *order)
             continue;
         char key[128];
         snprintf(key, sizeof(key), "%.120s:", k);
-        char *s = text_of(v);
-        table_row(&t, (const char *const[]){key, s});
+        char *s = wc_text_of_(v);
+        wc_table_row_(&t, (const char *const[]){key, s});
         free(s);
     }
-    table_print(&t, out);
+    wc_table_print_(&t, out);
 }
 
 /* ------------------------------------------------------------------ verbs */
 
 int wc_list(struct world_client *wc)
 {
-    struct reply rep;
-    int rc = call(wc, "GET", "/worlds", NULL, 0, NULL, 0, &rep);
+    struct wc_reply rep;
+    int rc = wc_call_(wc, "GET", "/worlds", NULL, 0, NULL, 0, &rep);
     if (rc)
         return rc;
     if (wc->json) {
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     } else if (!json_is_array(rep.j)) {
         fprintf(wc->err, "qmtl world: malformed response from %s: expected a list\n", wc->url);
         rc = WC_UNREACHABLE;
     } else if (json_array_size(rep.j) == 0) {
         fprintf(wc->out, "no worlds\n");
     } else {
-        struct table t = {.ncol = 3};
-        table_row(&t, (const char *const[]){"ID", "NAME", "MODE"});
+        struct wc_table t = {.ncol = 3};
+        wc_table_row_(&t, (const char *const[]){"ID", "NAME", "MODE"});
         size_t i;
         json_t *w;
         json_array_foreach(rep.j, i, w)
         {
             const json_t *mode = json_object_get(w, "mode");
             json_t *dflt = json_string("validate");
-            table_row_json(&t, (const json_t *const[]){json_object_get(w, "id"),
+            wc_table_row_json_(&t, (const json_t *const[]){json_object_get(w, "id"),
                                                        json_object_get(w, "name"),
                                                        mode ? mode : dflt});
             json_decref(dflt);
         }
-        table_print(&t, wc->out);
+        wc_table_print_(&t, wc->out);
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return rc;
 }
 
 int wc_get(struct world_client *wc, const char *world)
 {
     char path[1024];
-    struct reply rep;
-    if (world_path(wc, path, sizeof(path), world, "") < 0)
+    struct wc_reply rep;
+    if (wc_world_path_(wc, path, sizeof(path), world, "") < 0)
         return WC_REFUSED;
-    int rc = call(wc, "GET", path, NULL, 0, NULL, 0, &rep);
+    int rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 0, &rep);
     if (rc)
         return rc;
     if (wc->json)
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     else
-        print_fields(wc->out, rep.j, (const char *const[]){"id", "name", "mode", NULL});
-    reply_release(&rep);
+        wc_print_fields_(wc->out, rep.j, (const char *const[]){"id", "name", "mode", NULL});
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
@@ -307,48 +319,48 @@ int wc_create(struct world_client *wc, const char *world, const char *name, cons
         json_object_set_new(body, "name", json_string(name));
     if (mode)
         json_object_set_new(body, "mode", json_string(mode));
-    struct reply rep;
-    int rc = call(wc, "POST", "/worlds", body, allow_live, NULL, 0, &rep);
+    struct wc_reply rep;
+    int rc = wc_call_(wc, "POST", "/worlds", body, allow_live, NULL, 0, &rep);
     json_decref(body);
     if (rc)
         return rc;
     if (wc->json)
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     else
         fprintf(wc->out, "created world '%s' (mode %s)\n", world,
                 mode ? mode : "validate");
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
 int wc_delete(struct world_client *wc, const char *world, int allow_live)
 {
     char path[1024];
-    struct reply rep;
-    if (world_path(wc, path, sizeof(path), world, "") < 0)
+    struct wc_reply rep;
+    if (wc_world_path_(wc, path, sizeof(path), world, "") < 0)
         return WC_REFUSED;
-    int rc = call(wc, "DELETE", path, NULL, allow_live, NULL, 0, &rep);
+    int rc = wc_call_(wc, "DELETE", path, NULL, allow_live, NULL, 0, &rep);
     if (rc)
         return rc;
     if (wc->json)
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     else
         fprintf(wc->out, "deleted world '%s'\n", world);
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
 int wc_decide(struct world_client *wc, const char *world)
 {
     char path[1024];
-    struct reply rep;
-    if (world_path(wc, path, sizeof(path), world, "/decide") < 0)
+    struct wc_reply rep;
+    if (wc_world_path_(wc, path, sizeof(path), world, "/decide") < 0)
         return WC_REFUSED;
-    int rc = call(wc, "GET", path, NULL, 0, NULL, 0, &rep);
+    int rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 0, &rep);
     if (rc)
         return rc;
     if (wc->json) {
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     } else {
         json_t *flat = json_deep_copy(rep.j);
         const json_t *cc = json_object_get(rep.j, "compute_context");
@@ -358,23 +370,26 @@ int wc_decide(struct world_client *wc, const char *world)
             json_object_set(flat, "downgraded", json_object_get(cc, "downgraded"));
             json_object_set(flat, "downgrade_reason", json_object_get(cc, "downgrade_reason"));
         }
-        print_fields(wc->out, flat,
+        wc_print_fields_(wc->out, flat,
                      (const char *const[]){"world_id", "effective_mode", "execution_domain",
                                            "reason", "policy_version", "as_of", "ttl", "etag",
                                            "safe_mode", "downgraded", "downgrade_reason", NULL});
         json_decref(flat);
+        const char *reason = json_string_value(json_object_get(rep.j, "reason"));
+        if (reason && !strcmp(reason, "no_active_strategies"))
+            wc_explain_no_active_(wc, world);
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
 static const char *const act_header[] = {"STRATEGY", "SIDE", "ACTIVE", "WEIGHT", "FREEZE",
                                          "DRAIN",    "MODE", "RUN_ID", "ETAG"};
 
-static void act_row(struct table *t, const char *sid, const char *side, const json_t *e)
+static void act_row(struct wc_table *t, const char *sid, const char *side, const json_t *e)
 {
     json_t *s = json_string(sid), *d = json_string(side);
-    table_row_json(t, (const json_t *const[]){s, d, json_object_get(e, "active"),
+    wc_table_row_json_(t, (const json_t *const[]){s, d, json_object_get(e, "active"),
                                               json_object_get(e, "weight"),
                                               json_object_get(e, "freeze"),
                                               json_object_get(e, "drain"),
@@ -400,22 +415,22 @@ int wc_activation(struct world_client *wc, const char *world, const char *strate
                   const char *side)
 {
     char path[2048];
-    struct reply rep;
-    struct table t = {.ncol = 9};
-    table_row(&t, act_header);
+    struct wc_reply rep;
+    struct wc_table t = {.ncol = 9};
+    wc_table_row_(&t, act_header);
     if (!strategy) {
-        if (world_path(wc, path, sizeof(path), world, "/activation") < 0)
+        if (wc_world_path_(wc, path, sizeof(path), world, "/activation") < 0)
             return WC_REFUSED;
-        int rc = call(wc, "GET", path, NULL, 0, NULL, 0, &rep);
+        int rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 0, &rep);
         if (rc) {
-            table_free(&t);
+            wc_table_free_(&t);
             return rc;
         }
         if (wc->json) {
-            print_body(wc, &rep);
+            wc_print_body_(wc, &rep);
         } else {
             const json_t *state = json_object_get(rep.j, "state");
-            char *ver = text_of(json_object_get(rep.j, "version"));
+            char *ver = wc_text_of_(json_object_get(rep.j, "version"));
             fprintf(wc->out, "world: %s  version: %s\n", world, ver);
             free(ver);
             const char *sid;
@@ -429,17 +444,17 @@ int wc_activation(struct world_client *wc, const char *world, const char *strate
             if (t.nrows == 1)
                 fprintf(wc->out, "no activation entries\n");
             else
-                table_print(&t, wc->out);
+                wc_table_print_(&t, wc->out);
         }
-        reply_release(&rep);
-        table_free(&t);
+        wc_reply_release_(&rep);
+        wc_table_free_(&t);
         return WC_OK;
     }
     const char *one[2];
     const char *const *sides = sides_of(side, one);
     int found = 0, rc = WC_OK;
     for (const char *const *sd = sides; *sd && rc == WC_OK; sd++) {
-        if (world_path(wc, path, sizeof(path), world, "/activation?strategy_id=") < 0) {
+        if (wc_world_path_(wc, path, sizeof(path), world, "/activation?strategy_id=") < 0) {
             rc = WC_REFUSED;
             break;
         }
@@ -450,17 +465,17 @@ int wc_activation(struct world_client *wc, const char *world, const char *strate
         }
         strcat(path, "&side=");
         strcat(path, *sd);
-        rc = call(wc, "GET", path, NULL, 0, NULL, 1, &rep);
+        rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 1, &rep);
         if (rc)
             break;
         if (rep.r.status == 200) {
             found++;
             if (wc->json)
-                print_body(wc, &rep);
+                wc_print_body_(wc, &rep);
             else
                 act_row(&t, strategy, *sd, rep.j);
         }
-        reply_release(&rep);
+        wc_reply_release_(&rep);
     }
     if (rc == WC_OK && !found) {
         fprintf(wc->err, "qmtl world: 404 E_NOT_FOUND: no activation for strategy '%s' (%s) in "
@@ -469,8 +484,8 @@ int wc_activation(struct world_client *wc, const char *world, const char *strate
         rc = WC_REFUSED;
     }
     if (rc == WC_OK && !wc->json)
-        table_print(&t, wc->out);
-    table_free(&t);
+        wc_table_print_(&t, wc->out);
+    wc_table_free_(&t);
     return rc;
 }
 
@@ -491,9 +506,9 @@ static int activate_side(struct world_client *wc, const char *world, const struc
                          const char *side)
 {
     char path[2048], etag[600] = "", sent[600] = "";
-    struct reply rep;
+    struct wc_reply rep;
     /* 1. the current entry and its ETag (none yet: 404) */
-    if (world_path(wc, path, sizeof(path), world, "/activation?strategy_id=") < 0)
+    if (wc_world_path_(wc, path, sizeof(path), world, "/activation?strategy_id=") < 0)
         return WC_REFUSED;
     size_t base = strlen(path);
     if (http_url_escape(a->strategy, path, sizeof(path) - 16) < 0) {
@@ -502,14 +517,14 @@ static int activate_side(struct world_client *wc, const char *world, const struc
     }
     strcat(path, "&side=");
     strcat(path, side);
-    int rc = call(wc, "GET", path, NULL, 0, NULL, 1, &rep);
+    int rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 1, &rep);
     if (rc)
         return rc;
     if (rep.r.status == 200 && rep.r.etag) {
         snprintf(etag, sizeof(etag), "%s", rep.r.etag);
         unquote(etag, sent, sizeof(sent));
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     /* 2. the change, conditional on that ETag */
     path[base - strlen("?strategy_id=")] = '\0';
     json_t *body = json_pack("{ss ss sb sb sb}", "strategy_id", a->strategy, "side", side,
@@ -518,24 +533,24 @@ static int activate_side(struct world_client *wc, const char *world, const struc
         json_object_set_new(body, "weight", json_real(a->weight));
     if (a->mode)
         json_object_set_new(body, "effective_mode", json_string(a->mode));
-    rc = call(wc, "PUT", path, body, a->allow_live, *etag ? etag : NULL, 0, &rep);
+    rc = wc_call_(wc, "PUT", path, body, a->allow_live, *etag ? etag : NULL, 0, &rep);
     json_decref(body);
     if (rc)
         return rc;
     int applied = json_is_true(json_object_get(rep.j, "applied"));
     const char *now = json_string_value(json_object_get(rep.j, "etag"));
     if (wc->json)
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     if (!applied && *sent && now && strcmp(now, sent) != 0) {
         fprintf(wc->err,
                 "qmtl world: activation of '%s' (%s) in world '%s' was changed by someone else "
                 "(etag '%s', now '%s'); nothing applied: check it and retry\n",
                 a->strategy, side, world, sent, now);
-        reply_release(&rep);
+        wc_reply_release_(&rep);
         return WC_REFUSED;
     }
     if (!wc->json) {
-        char *w = text_of(json_object_get(rep.j, "weight"));
+        char *w = wc_text_of_(json_object_get(rep.j, "weight"));
         fprintf(wc->out, "%s %s %s: %s weight %s%s%s (etag %s)\n", world, a->strategy, side,
                 json_is_true(json_object_get(rep.j, "active")) ? "active" : "inactive", w,
                 json_is_true(json_object_get(rep.j, "freeze")) ? " frozen" : "",
@@ -545,7 +560,7 @@ static int activate_side(struct world_client *wc, const char *world, const struc
             fprintf(wc->out, "  unchanged: it already was in that state\n");
         free(w);
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
@@ -553,6 +568,8 @@ int wc_activate(struct world_client *wc, const char *world, const struct wc_acti
 {
     const char *one[2];
     const char *const *sides = sides_of(a->side, one);
+    if (a->active)
+        wc_warn_unseen_(wc, world, a->strategy);
     for (const char *const *sd = sides; *sd; sd++) {
         int rc = activate_side(wc, world, a, *sd);
         if (rc)
@@ -574,7 +591,7 @@ int wc_apply(struct world_client *wc, const char *world, const char *run_id,
              int allow_live)
 {
     char path[1024];
-    if (world_path(wc, path, sizeof(path), world, "/apply") < 0)
+    if (wc_world_path_(wc, path, sizeof(path), world, "/apply") < 0)
         return WC_REFUSED;
     json_t *body = json_pack("{ss}", "run_id", run_id);
     if ((activate && *activate) || (deactivate && *deactivate) || !metrics) {
@@ -594,13 +611,13 @@ int wc_apply(struct world_client *wc, const char *world, const char *run_id,
         }
         json_object_set_new(body, "metrics", m);
     }
-    struct reply rep;
-    int rc = call(wc, "POST", path, body, allow_live, NULL, 0, &rep);
+    struct wc_reply rep;
+    int rc = wc_call_(wc, "POST", path, body, allow_live, NULL, 0, &rep);
     json_decref(body);
     if (rc)
         return rc;
     if (wc->json) {
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     } else {
         fprintf(wc->out, "run '%s': %s\nactive:", run_id,
                 json_string_value(json_object_get(rep.j, "phase"))
@@ -614,7 +631,7 @@ int wc_apply(struct world_client *wc, const char *world, const char *run_id,
             fprintf(wc->out, " (none)");
         fputc('\n', wc->out);
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }
 
@@ -623,29 +640,29 @@ int wc_audit(struct world_client *wc, const char *world, long limit)
     char path[1024], suffix[64] = "/audit";
     if (limit > 0)
         snprintf(suffix, sizeof(suffix), "/audit?limit=%ld", limit);
-    if (world_path(wc, path, sizeof(path), world, suffix) < 0)
+    if (wc_world_path_(wc, path, sizeof(path), world, suffix) < 0)
         return WC_REFUSED;
-    struct reply rep;
-    int rc = call(wc, "GET", path, NULL, 0, NULL, 0, &rep);
+    struct wc_reply rep;
+    int rc = wc_call_(wc, "GET", path, NULL, 0, NULL, 0, &rep);
     if (rc)
         return rc;
     const json_t *entries = json_object_get(rep.j, "entries");
     if (wc->json) {
-        print_body(wc, &rep);
+        wc_print_body_(wc, &rep);
     } else if (json_array_size(entries) == 0) {
         fprintf(wc->out, "no audit entries\n");
     } else {
-        struct table t = {.ncol = 4};
-        table_row(&t, (const char *const[]){"ID", "TS", "EVENT", "DETAILS"});
+        struct wc_table t = {.ncol = 4};
+        wc_table_row_(&t, (const char *const[]){"ID", "TS", "EVENT", "DETAILS"});
         size_t i;
         json_t *e;
         json_array_foreach(entries, i, e)
-            table_row_json(&t, (const json_t *const[]){json_object_get(e, "id"),
+            wc_table_row_json_(&t, (const json_t *const[]){json_object_get(e, "id"),
                                                        json_object_get(e, "ts"),
                                                        json_object_get(e, "event"),
                                                        json_object_get(e, "details")});
-        table_print(&t, wc->out);
+        wc_table_print_(&t, wc->out);
     }
-    reply_release(&rep);
+    wc_reply_release_(&rep);
     return WC_OK;
 }

@@ -5,6 +5,11 @@
  * to wc->out: aligned tables / "key: value" lines, or the gateway's JSON unchanged when
  * wc->json is set. Problems go to wc->err as one "qmtl world: ..." line.
  *
+ * 'decide' explains a no_active_strategies answer (why, and the command that fixes it),
+ * and 'activate' warns (a WARN line on wc->err, not an error) when the world has never
+ * seen the strategy; both only read what the gateway knows and print nothing more when
+ * it cannot be read.
+ *
  * Every verb returns one of the WC_* exit codes:
  *   WC_OK          the gateway did it (or showed it)
  *   WC_REFUSED     the gateway answered with an error ("401 E_UNAUTHORIZED: ..."), or an
@@ -62,5 +67,17 @@ int wc_apply(struct world_client *wc, const char *world, const char *run_id,
              int allow_live);
 /* limit <= 0: the gateway's default. */
 int wc_audit(struct world_client *wc, const char *world, long limit);
+
+/* Store the JSON object 'policy_text' (read from 'source', named in errors) as a new
+ * policy version of the world and make it the default (two requests; when the second
+ * fails the version stays stored and the message says so). */
+int wc_policy_set(struct world_client *wc, const char *world, const char *policy_text,
+                  const char *source);
+/* Print policy 'version' (<= 0: the default; WC_REFUSED when the world has none) as the
+ * indented JSON object 'policy set' takes, after a '#' comment line. */
+int wc_policy_get(struct world_client *wc, const char *world, long version);
+/* The world's live orders, oldest first (GET /orders): status "new", "acked" or NULL for
+ * both; limit <= 0: the gateway's default (100). */
+int wc_orders(struct world_client *wc, const char *world, const char *status, long limit);
 
 #endif

@@ -35,6 +35,8 @@ exercise() {
         quiet "$ROOT/scripts/check-exports.sh" "$p/build/strategy.so"
     expect_rc 0 "$label: make run ($t)" pmake -C "$p" run
     cp "$E2E_TMP/out" "$E2E_TMP/run-$t.out"
+    check "$label: $t: every data source feeds a stream input" \
+        bash -c "! grep -h 'matched no stream input' '$E2E_TMP/out' '$E2E_TMP/err'"
     local n; n=$(trades_in "$E2E_TMP/run-$t.out")
     if [ -s "$E2E_TMP/run-$t.out" ] && [ "$n" -gt 0 ]; then
         ok "$label: $t summary shows $n trades"
@@ -57,14 +59,46 @@ check "general is the default" grep -q '^general .*(default)$' "$E2E_TMP/out"
 for t in $TEMPLATES; do
     exercise "$QMTL" "$t" "$E2E_TMP/build-tree/$t" "build tree"
 done
+# without --with-sample-data: synthetic sources for the template's symbols only, each
+# feeding a stream input (run with the strategy built above)
+for t in $TEMPLATES; do
+    S=$E2E_TMP/synthetic/$t
+    "$QMTL" project init --path "$S" --strategy "$t" > /dev/null &&
+        mkdir -p "$S/build" && cp "$E2E_TMP/build-tree/$t/build/strategy.so" "$S/build/"
+    expect_rc 0 "synthetic data: run $t" bash -c "cd '$S' && '$QMTL' run --offline --config qmtl.yml"
+    check "synthetic data: $t: every source feeds a stream input" \
+        bash -c "! grep -h 'matched no stream input' '$E2E_TMP/out' '$E2E_TMP/err'"
+done
+
+# identity params follow the real parameter: branching's lookback is both what
+# risk_adjusted computes with and what its params (and so its NodeID) say
+B=$E2E_TMP/build-tree/branching
+# adjusted FIELD: FIELD ("id:", "params:") of the risk_adjusted node in the last --explain
+adjusted() { awk -v f="$1" '/^\[[0-9]+\]/ { on = ($0 ~ / '"'"'risk_adjusted'"'"' /) }
+    on && $1 == f { print $2; exit }' "$E2E_TMP/out"; }
+expect_rc 0 "branching: --explain" bash -c "cd '$B' && '$QMTL' run --offline --config qmtl.yml --explain"
+check "branching: risk_adjusted params say lookback 10" test "$(adjusted params:)" = '{"lookback":10}'
+ID10=$(adjusted id:)
+sed -i 's/^  # strategies:$/  strategies:\n    branching:\n      lookback: 20/' "$B/qmtl.yml"
+expect_rc 0 "branching with lookback 20: --explain" \
+    bash -c "cd '$B' && '$QMTL' run --offline --config qmtl.yml --explain"
+check "branching: risk_adjusted params follow lookback (20)" test "$(adjusted params:)" = '{"lookback":20}'
+check "branching: ... and so does its NodeID" test -n "$ID10" -a "$(adjusted id:)" != "$ID10"
+
 P=$E2E_TMP/build-tree/general
 check "Makefile records the qmtl that created it" grep -qx "QMTL ?= $QMTL" "$P/Makefile"
 check ".gitignore holds build outputs only" test "$(grep -v '^#' "$P/.gitignore")" = "/build/"
 check "qmtl.yml is offline by default" bash -c "! grep -Eq '^ *(gateway_url|world_id):' '$P/qmtl.yml'"
 check "qmtl.yml shows how to attach (commented)" grep -q '^ *# gateway_url:' "$P/qmtl.yml"
-check "sample data: two symbols" test -f "$P/data/BTC_1m.csv" -a -f "$P/data/ETH_1m.csv"
+check "sample data: the symbol general reads, and only it" \
+    test -f "$P/data/BTC_1m.csv" -a ! -e "$P/data/ETH_1m.csv"
+TQ=$E2E_TMP/build-tree/tag_query
+check "sample data: tag_query gets both of its symbols" \
+    test -f "$TQ/data/BTC_1m.csv" -a -f "$TQ/data/ETH_1m.csv"
+check "sample data: BTC is the same file whichever the template" \
+    cmp -s "$P/data/BTC_1m.csv" "$TQ/data/BTC_1m.csv"
 check "sample data: >= 10,000 one-minute bars each" \
-    test "$(wc -l < "$P/data/BTC_1m.csv")" -gt 10000 -a "$(wc -l < "$P/data/ETH_1m.csv")" -gt 10000
+    test "$(wc -l < "$TQ/data/BTC_1m.csv")" -gt 10000 -a "$(wc -l < "$TQ/data/ETH_1m.csv")" -gt 10000
 check "sample data: every bar is a valid OHLCV bar with plausible prices" awk -F, '
     NR == 1 { ok = ($0 == "timestamp,open,high,low,close,volume"); next }
     { if ($4 > $2 || $4 > $5 || $3 < $2 || $3 < $5 || $4 <= 0 || $6 <= 0) ok = 0

@@ -51,12 +51,23 @@ expect_rc 0 "decide w1 (no active strategies)" W decide w1
 check "decide: validate" has "^effective_mode: *validate$"
 check "decide: backtest" has "^execution_domain: *backtest$"
 check "decide: reason" has "^reason: *no_active_strategies$"
+check "decide: says why" has "^why: no strategy of world 'w1' is decided active"
+check "decide: no default policy, and how to set one" \
+    has "^  - no default policy: .*(qmtl world policy set w1 FILE)$"
+check "decide: nothing bound" has "^  - no strategy is bound: none was submitted for this world"
+check "decide: the fixing command" has "^fix: qmtl world apply w1 --run-id RUN --activate STRATEGY"
 
 # activation: set, unchanged, both sides, table
 expect_rc 0 "activate s1 long 0.5" W activate w1 s1 --weight 0.5
 check "activate prints the entry" has "^w1 s1 long: active weight 0.5 (etag act:w1:s1:long:1)$"
+check "a strategy the world never saw: a warning, not an error" \
+    has "^qmtl world: WARN: world 'w1' has never seen strategy 's1'" err
 expect_rc 0 "activate s1 again is a no-op" W activate w1 s1 --weight 0.5
 check "reported unchanged" has "unchanged"
+check "s1 is known now: no warning" bash -c "! grep -q WARN '$E2E_TMP/err'"
+expect_rc 0 "decide: activation alone decides nothing" W decide w1
+check "decide: names the activation entries" has "^  - activation entries exist (s1), but"
+check "decide: suggests activating s1" has "^fix: qmtl world apply w1 --run-id RUN --activate s1"
 expect_rc 0 "activate s2 both sides frozen" W activate w1 s2 --side both --freeze --weight 0.25
 check "long side" has "^w1 s2 long: active weight 0.25 frozen"
 check "short side" has "^w1 s2 short: active weight 0.25 frozen"
@@ -89,14 +100,52 @@ echo '{"s4": {"sharpe": 2.0}, "s5": {"sharpe": 0.5}}' > "$E2E_TMP/m.json"
 expect_rc 1 "apply metrics without a default policy is refused" \
     W apply w1 --run-id r2 --metrics "$E2E_TMP/m.json"
 check "validation error printed" has "422 E_VALIDATION: no policy" err
+# policies: set (a new version, made the default) and get, round trip
+expect_rc 1 "policy get without a default" W policy get w1
+check "... says how to set one" has "world 'w1' has no default policy; set one with: qmtl world policy set w1 FILE" err
+echo '{"thresholds": {"sharpe": {"metric": "sharpe", "min": 1.0}}}' > "$E2E_TMP/p.json"
+expect_rc 0 "policy set" W policy set w1 "$E2E_TMP/p.json"
+check "policy set names the version" has "^world 'w1': policy version 1 is the default$"
+expect_rc 0 "policy get" W policy get w1
+check "policy get: the version" has "^# world 'w1', policy version 1 (the default)$"
+check "policy get: the policy" has '^      "min": 1.0$'
+grep -v '^#' "$E2E_TMP/out" > "$E2E_TMP/p2.json"
+expect_rc 0 "what policy get prints, policy set takes" W policy set w1 "$E2E_TMP/p2.json"
+check "... as version 2" has "^world 'w1': policy version 2 is the default$"
+expect_rc 0 "policy get --version 1 --json" W --json policy get w1 --version 1
+check "--json: the gateway's document" test "$(jout "j['version'], j['policy']['thresholds']['sharpe']['min']")" = "1 1.0"
+expect_rc 1 "policy get of a missing version" W policy get w1 --version 9
+check "... 404" has "404 E_NOT_FOUND: policy not found" err
+echo '{"thresholds": {"sharpe": {"min": "x"}}}' > "$E2E_TMP/bad.json"
+expect_rc 1 "an invalid policy is refused by the gateway" W policy set w1 "$E2E_TMP/bad.json"
+check "... naming the field" has "422 E_VALIDATION: field 'policy.thresholds.sharpe'" err
+echo '{"thresholds": ' > "$E2E_TMP/bad.json"
+expect_rc 1 "a policy file that is not JSON" W policy set w1 "$E2E_TMP/bad.json"
+check "... naming the file and position" has "qmtl world: $E2E_TMP/bad.json:[0-9]*:[0-9]*: invalid JSON" err
+expect_rc 2 "policy without set/get" W policy w1
+expect_rc 2 "policy set without a file" W policy set w1
+expect_rc 2 "a missing policy file" W policy set w1 "$E2E_TMP/none.json"
+expect_rc 2 "bad --version" W policy get w1 --version 0
+expect_rc 0 "apply metrics through the default policy" \
+    W apply w1 --run-id r2 --metrics "$E2E_TMP/m.json"
+check "only s4 passes" has "^active: s4$"
+echo '{"s5": {"sharpe": 0.1}, "s6": {"sharpe": 0.2}}' > "$E2E_TMP/m0.json"
+expect_rc 0 "apply metrics that no strategy passes" W apply w1 --run-id r3 --metrics "$E2E_TMP/m0.json"
+check "nothing active" has "^active: (none)$"
+expect_rc 0 "decide after it" W decide w1
+check "decide: no active strategies" has "^reason: *no_active_strategies$"
+check "decide: the policy is there" has "^  - default policy: version 2 (qmtl world policy get w1)$"
+check "decide: none passed the thresholds" \
+    has "^  - the last apply (run 'r3') evaluated the policy over 2 strategies and none passed its thresholds$"
+check "decide: fix with passing metrics" has "^fix: qmtl world apply w1 --run-id RUN --metrics FILE"
 if command -v curl >/dev/null; then
-    expect_code 200 "add a policy (curl)" POST /worlds/w1/policies \
-        '{"policy": {"thresholds": {"sharpe": {"metric": "sharpe", "min": 1.0}}}}' -H "$OP_AUTH"
-    expect_code 200 "make it the default (curl)" POST /worlds/w1/set-default '{"version": 1}' -H "$OP_AUTH"
-    expect_rc 0 "apply metrics through the default policy" \
-        W apply w1 --run-id r2 --metrics "$E2E_TMP/m.json"
-    check "only s4 passes" has "^active: s4$"
+    expect_code 200 "bind s7 (curl)" POST /worlds/w1/bindings '{"strategies": ["s7"]}' -H "$OP_AUTH"
+    expect_rc 0 "activate a bound strategy" W activate w1 s7
+    check "... without a warning" bash -c "! grep -q WARN '$E2E_TMP/err'"
+    expect_rc 0 "decide: bound strategies are named" W decide w1
+    check "... as bound but not decided" has "^  - bound (submitted) but not decided: s7$"
 fi
+expect_rc 0 "apply the plan again" W apply w1 --run-id r4 --activate s3
 expect_rc 2 "apply without --run-id" W apply w1 --activate s1
 expect_rc 2 "apply without a plan" W apply w1 --run-id r3
 
@@ -108,6 +157,17 @@ check "audit has world_created" has "world_created"
 expect_rc 0 "audit --limit 1" W audit w1 --limit 1
 check "one entry" test "$(grep -c '^[0-9]' "$E2E_TMP/out")" = 1
 expect_rc 1 "audit with a wrong token" W --token nope audit w1
+
+# orders (the world's live orders; none in this world)
+expect_rc 0 "orders" W orders w1
+check "no orders" has "^no orders in world 'w1'$"
+expect_rc 0 "orders --status new --limit 5" W orders w1 --status new --limit 5
+check "no new orders" has "^no new orders in world 'w1'$"
+expect_rc 0 "orders --json" W --json orders w1
+check "--json: the gateway's list" test "$(jout "j['world_id'], j['orders']")" = "w1 []"
+expect_rc 1 "orders with a wrong token" W --token nope orders w1
+expect_rc 2 "orders --status bogus" W orders w1 --status bogus
+expect_rc 2 "orders --version does not apply" W orders w1 --version 1
 
 # live guard
 expect_rc 1 "live world without --allow-live is refused" W create lw --mode live

@@ -261,6 +261,7 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
     if (!body)
         return;
     json_t *target = NULL, *prev = NULL, *result = NULL;
+    int by_policy = 0;
     char err[300], stage[32];
     const char *run_id = json_string_value(json_object_get(body, "run_id"));
     const json_t *plan = json_object_get(body, "plan");
@@ -316,6 +317,7 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
             goto done;
         }
         target = evaluate(policy, metrics);
+        by_policy = 1;
         json_decref(policy);
     } else {
         gw_reply_error(req, 422, "E_VALIDATION", "give 'plan' or 'metrics' to choose the target",
@@ -325,8 +327,11 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
     if (gw_server_txn_begin(s) < 0)
         goto store_fail;
     if (run_stages(s, world, run_id, target, err, sizeof(err)) == 0) {
-        result = json_pack("{sb ss sO ss}", "ok", 1, "run_id", run_id, "active", target, "phase",
-                           "completed");
+        result = json_pack("{sb ss sO ss ss}", "ok", 1, "run_id", run_id, "active", target,
+                           "phase", "completed", "basis", by_policy ? "policy" : "plan");
+        if (by_policy) /* how many strategies the policy was evaluated over */
+            json_object_set_new(result, "candidates",
+                                json_integer((json_int_t)json_object_size(metrics)));
         if (gw_store_run_put(st, world, run_id, "completed", result) == 0 &&
             gw_store_audit_add(st, world, "apply_completed", result) == 0 &&
             gw_server_txn_commit(s) == 0) {

@@ -77,6 +77,9 @@ json_t *gw_store_policy_list(struct gw_store *s, const char *world);
 /* ---- bindings (set of strategy ids) and decisions (active strategy list) */
 int gw_store_bindings_add(struct gw_store *s, const char *world, const json_t *strategies);
 json_t *gw_store_bindings_get(struct gw_store *s, const char *world); /* array */
+/* {strategy_id: name} for the bound strategies whose submission's meta names them
+ * ("strategy": the plugin's name, as a host submits it). New object, NULL on error. */
+json_t *gw_store_bindings_names(struct gw_store *s, const char *world);
 int gw_store_decisions_set(struct gw_store *s, const char *world, const json_t *strategies);
 json_t *gw_store_decisions_get(struct gw_store *s, const char *world); /* array, [] if none */
 

@@ -52,6 +52,33 @@ json_t *gw_store_bindings_get(struct gw_store *s, const char *world)
     return arr;
 }
 
+json_t *gw_store_bindings_names(struct gw_store *s, const char *world)
+{
+    sqlite3_stmt *st = gws_prep(s, "SELECT b.strategy_id, s.meta FROM bindings b"
+                                   " JOIN strategies s ON s.id = b.strategy_id"
+                                   " WHERE b.world_id = ? ORDER BY b.strategy_id");
+    if (!st)
+        return NULL;
+    gws_bind_text(st, 1, world);
+    json_t *names = json_object();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *meta = gws_load_col(st, 1);
+        const char *name = json_string_value(json_object_get(meta, "strategy"));
+        if (name && *name)
+            json_object_set_new(names, (const char *)sqlite3_column_text(st, 0),
+                                json_string(name));
+        json_decref(meta);
+    }
+    gws_done(s, st);
+    if (rc != SQLITE_DONE) {
+        gws_set_err(s, "cannot list binding names");
+        json_decref(names);
+        return NULL;
+    }
+    return names;
+}
+
 int gw_store_decisions_set(struct gw_store *s, const char *world, const json_t *strategies)
 {
     char *text = gws_dump(strategies);

@@ -393,10 +393,16 @@ static void list_route(struct gw_server *s, struct evhttp_request *req, const ch
     if (cmd == EVHTTP_REQ_GET) {
         json_t *l =
             decisions ? gw_store_decisions_get(st, world) : gw_store_bindings_get(st, world);
-        if (!l)
+        /* bindings hold submission ids: say which strategy (by name) each one is */
+        json_t *names = decisions || !l ? NULL : gw_store_bindings_names(st, world);
+        if (!l || (!decisions && !names)) {
+            json_decref(l);
             store_failed(s, req);
-        else
+        } else if (decisions) {
             gw_reply_json(req, 200, json_pack("{so}", "strategies", l));
+        } else {
+            gw_reply_json(req, 200, json_pack("{so so}", "strategies", l, "names", names));
+        }
         return;
     }
     if (cmd != EVHTTP_REQ_POST) {

@@ -263,6 +263,8 @@ struct csv_out {
 static int csv_emit(void *arg, size_t series, int64_t ts, const struct qmtl_bar *b)
 {
     struct csv_out *o = arg;
+    if (!o->f[series])
+        return 0; /* skipped: generated only so the others stay the same */
     time_t t = (time_t)ts;
     struct tm tm;
     char when[32];
@@ -284,6 +286,11 @@ int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*nam
 {
     if (spec_check(spec, err, errlen) < 0)
         return -1;
+    uint32_t all = spec->n_series >= 32 ? UINT32_MAX : (1u << spec->n_series) - 1;
+    if ((spec->skip_mask & all) == all) {
+        snprintf(err, errlen, "sample data: every series is skipped: nothing to write");
+        return -1;
+    }
     struct csv_out o;
     memset(&o, 0, sizeof(o));
     char tmp[SAMPLE_MAX_SERIES][4096], final[SAMPLE_MAX_SERIES][4096];
@@ -295,6 +302,10 @@ int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*nam
         if (names)
             memcpy(names[i], name, sizeof(name));
         snprintf(final[i], sizeof(final[i]), "%s/%s", dir, name);
+        if (spec->skip_mask & (1u << i)) {
+            opened++; /* nothing opened: o.f[i] stays NULL */
+            continue;
+        }
         snprintf(tmp[i], sizeof(tmp[i]), "%s/.%s.tmp", dir, name);
         o.f[i] = fopen(tmp[i], "w");
         if (!o.f[i]) {
@@ -317,12 +328,14 @@ int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*nam
     rc = 0;
 out:
     for (size_t i = 0; i < opened; i++) {
-        if (fclose(o.f[i]) != 0 && rc == 0) {
+        if (o.f[i] && fclose(o.f[i]) != 0 && rc == 0) {
             snprintf(err, errlen, "cannot write '%s': %s", final[i], strerror(errno));
             rc = -1;
         }
     }
     for (size_t i = 0; i < opened; i++) {
+        if (!o.f[i])
+            continue;
         if (rc == 0 && rename(tmp[i], final[i]) != 0) {
             snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp[i], final[i],
                      strerror(errno));

@@ -37,7 +37,10 @@ struct sample_spec {
     uint64_t seed;
     double correlation; /* of the shocks between series, in [-1, 1] */
     const struct sample_series *series;
-    size_t n_series; /* 1..SAMPLE_MAX_SERIES */
+    size_t n_series;    /* 1..SAMPLE_MAX_SERIES */
+    uint32_t skip_mask; /* sample_write_csv: series i is generated but not written when
+                         * bit i is set, so the written ones stay byte-identical to a
+                         * full run; 0 writes every series */
 };
 
 /*
@@ -58,11 +61,11 @@ int sample_generate(const struct sample_spec *spec, sample_emit_fn emit, void *a
                     size_t errlen);
 
 /*
- * Write one CSV per series into 'dir' (which must exist), named "<symbol>_<N>m.csv"
+ * Write one CSV per series not in skip_mask into 'dir' (which must exist), named "<symbol>_<N>m.csv"
  * for minute intervals (else "<symbol>_<N>s.csv"), with the header
  * "timestamp,open,high,low,close,volume" and ISO-8601 UTC timestamps. Each file is
- * written to a temporary name and renamed into place. If 'names' is not NULL it
- * receives the file names (without dir), each of at most 'name_len' bytes.
+ * written to a temporary name and renamed into place. If 'names' is not NULL,
+ * names[i] receives the file name of series i (without dir; skipped ones too).
  * 0, or -1 with a message naming the file in err.
  */
 int sample_write_csv(const struct sample_spec *spec, const char *dir, char (*names)[64], char *err,

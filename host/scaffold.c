@@ -170,10 +170,40 @@ void scaffold_catalog_release(struct scaffold_catalog *cat)
     for (size_t i = 0; i < cat->n; i++) {
         free(cat->items[i].name);
         free(cat->items[i].description);
+        free(cat->items[i].symbols);
     }
     free(cat->items);
     cat->items = NULL;
     cat->n = 0;
+}
+
+/* "A,B,C" of non-empty [A-Za-z0-9_.-] tags (at most 40 bytes each). */
+static int valid_symbols(const char *s)
+{
+    for (;;) {
+        size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+        if (n == 0 || n > 40)
+            return 0;
+        s += n;
+        if (*s == '\0')
+            return 1;
+        if (*s++ != ',')
+            return 0;
+    }
+}
+
+/* Cut the next blank-separated word off *p (NUL-terminating it); "" at the end. */
+static char *next_word(char **p)
+{
+    char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *w = s;
+    s += strcspn(s, " \t\r");
+    if (*s)
+        *s++ = '\0';
+    *p = s;
+    return w;
 }
 
 static int valid_template_name(const char *s)
@@ -209,28 +239,37 @@ int scaffold_catalog_load(const char *data_dir, struct scaffold_catalog *cat, ch
             line++;
         if (*line == '#' || *line == '\0' || *line == '\r')
             continue;
-        size_t nl = strcspn(line, " \t\r");
-        char *desc = line + nl;
-        if (*desc)
-            *desc++ = '\0';
+        char *rest = line;
+        char *name = next_word(&rest);
+        char *symbols = next_word(&rest);
+        char *desc = rest;
         while (*desc == ' ' || *desc == '\t')
             desc++;
         size_t dl = strlen(desc);
         while (dl > 0 && (desc[dl - 1] == '\r' || desc[dl - 1] == ' '))
             desc[--dl] = '\0';
-        if (!valid_template_name(line) || !*desc) {
-            snprintf(err, errlen, "%s: entry %d: expected 'NAME DESCRIPTION'", path, line_no);
+        if (!valid_template_name(name) || !*symbols || !*desc) {
+            snprintf(err, errlen, "%s: entry %d: expected 'NAME SYMBOLS DESCRIPTION'", path,
+                     line_no);
             rc = -1;
             break;
         }
-        pathf(probe, sizeof(probe), "%s/templates/%s/strategy.c", data_dir, line);
+        if (!valid_symbols(symbols)) {
+            snprintf(err, errlen,
+                     "%s: entry %d: template '%s': SYMBOLS '%s' is not a comma-separated list "
+                     "of data tags ([A-Za-z0-9_.-])",
+                     path, line_no, name, symbols);
+            rc = -1;
+            break;
+        }
+        pathf(probe, sizeof(probe), "%s/templates/%s/strategy.c", data_dir, name);
         if (!is_file(probe)) {
-            snprintf(err, errlen, "%s: template '%s' has no '%s'", path, line, probe);
+            snprintf(err, errlen, "%s: template '%s' has no '%s'", path, name, probe);
             rc = -1;
             break;
         }
-        if (scaffold_catalog_find(cat, line)) {
-            snprintf(err, errlen, "%s: template '%s' listed twice", path, line);
+        if (scaffold_catalog_find(cat, name)) {
+            snprintf(err, errlen, "%s: template '%s' listed twice", path, name);
             rc = -1;
             break;
         }
@@ -241,10 +280,12 @@ int scaffold_catalog_load(const char *data_dir, struct scaffold_catalog *cat, ch
             break;
         }
         cat->items = items;
-        items[cat->n].name = strdup(line);
+        items[cat->n].name = strdup(name);
         items[cat->n].description = strdup(desc);
+        items[cat->n].symbols = strdup(symbols);
         cat->n++;
-        if (!items[cat->n - 1].name || !items[cat->n - 1].description) {
+        if (!items[cat->n - 1].name || !items[cat->n - 1].description ||
+            !items[cat->n - 1].symbols) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
             break;
@@ -279,6 +320,46 @@ void scaffold_catalog_names(const struct scaffold_catalog *cat, char *out, size_
             break;
         used += (size_t)n;
     }
+}
+
+int scaffold_template_reads(const struct scaffold_template *t, const char *symbol)
+{
+    size_t n = strlen(symbol);
+    for (const char *p = t->symbols; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, symbol, n) == 0)
+            return 1;
+        p += k;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int scaffold_sample_spec(const struct scaffold_template *t, struct sample_spec *spec, char *err,
+                         size_t errlen)
+{
+    sample_spec_default(spec);
+    for (size_t i = 0; i < spec->n_series; i++)
+        if (!scaffold_template_reads(t, spec->series[i].symbol))
+            spec->skip_mask |= 1u << i;
+    for (const char *p = t->symbols; *p;) {
+        size_t k = strcspn(p, ",");
+        int found = 0;
+        for (size_t i = 0; i < spec->n_series; i++)
+            found |= strlen(spec->series[i].symbol) == k &&
+                     strncmp(spec->series[i].symbol, p, k) == 0;
+        if (!found) {
+            snprintf(err, errlen,
+                     "template '%s' reads '%.*s', which the sample data set does not have", t->name,
+                     (int)k, p);
+            return -1;
+        }
+        p += k;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ substitution */
@@ -457,19 +538,81 @@ void scaffold_project_name(const char *path, char *out, size_t len)
 
 /* ------------------------------------------------------------ create */
 
-static char *read_snippet(const char *data_dir, const char *name, char *err, size_t errlen)
+/*
+ * Keep the header of 'text' (snippet file 'path') and the "- tags: [SYMBOL]" blocks of
+ * the symbols template 't' reads (see scaffold.h). New string, or NULL with err.
+ */
+static char *filter_sources(const char *text, const char *path,
+                            const struct scaffold_template *t, char *err, size_t errlen)
+{
+    size_t cap = strlen(text) + 1, used = 0;
+    char *out = malloc(cap);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int keep = 1, line_no = 0;
+    size_t n_sym = 1;
+    for (const char *c = t->symbols; *c; c++)
+        n_sym += *c == ',';
+    size_t n_kept = 0;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        line_no++;
+        const char *q = p + strspn(p, " \t");
+        if (q[0] == '-' && q[1] == ' ') {
+            const char *open = "- tags: [";
+            size_t sl = strncmp(q, open, strlen(open)) == 0
+                            ? strcspn(q + strlen(open), "],\n")
+                            : 0;
+            const char *sym = q + strlen(open);
+            if (sl == 0 || sl > 40 || sym[sl] != ']') {
+                snprintf(err, errlen, "%s:%d: expected a data source starting '- tags: [SYMBOL]'",
+                         path, line_no);
+                free(out);
+                return NULL;
+            }
+            char one[48];
+            snprintf(one, sizeof(one), "%.*s", (int)sl, sym);
+            keep = scaffold_template_reads(t, one);
+            n_kept += keep;
+        }
+        if (keep) {
+            memcpy(out + used, p, len);
+            used += len;
+            out[used++] = '\n';
+        }
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    if (used > 0)
+        used--; /* the placeholder's own line supplies the last newline */
+    out[used] = '\0';
+    if (n_kept != n_sym) {
+        snprintf(err, errlen,
+                 "%s: template '%s' reads %s but the file has %zu matching data source%s (one "
+                 "'- tags: [SYMBOL]' block per symbol is needed)",
+                 path, t->name, t->symbols, n_kept, n_kept == 1 ? "" : "s");
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static char *read_snippet(const char *data_dir, const char *name,
+                          const struct scaffold_template *t, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     pathf(path, sizeof(path), "%s/snippets/%s", data_dir, name);
-    size_t len = 0;
-    char *s = read_all(path, &len);
+    char *s = read_all(path, NULL);
     if (!s) {
         snprintf(err, errlen, "cannot read template file '%s': %s", path, strerror(errno));
         return NULL;
     }
-    if (len > 0 && s[len - 1] == '\n')
-        s[len - 1] = '\0'; /* the placeholder's own line supplies the newline */
-    return s;
+    char *kept = filter_sources(s, path, t, err, errlen);
+    free(s);
+    return kept;
 }
 
 int scaffold_create(const struct scaffold_paths *paths, const struct scaffold_options *opt,
@@ -529,9 +672,12 @@ int scaffold_create(const struct scaffold_paths *paths, const struct scaffold_op
         goto out;
     }
 
-    snippet =
-        read_snippet(paths->data_dir,
-                     opt->with_sample_data ? "data-sample.yml" : "data-synthetic.yml", err, errlen);
+    struct sample_spec spec;
+    if (opt->with_sample_data && scaffold_sample_spec(t, &spec, err, errlen) < 0)
+        goto out;
+    snippet = read_snippet(paths->data_dir,
+                           opt->with_sample_data ? "data-sample.yml" : "data-synthetic.yml", t,
+                           err, errlen);
     if (!snippet)
         goto out;
     char project[80];
@@ -558,8 +704,6 @@ int scaffold_create(const struct scaffold_paths *paths, const struct scaffold_op
             snprintf(err, errlen, "cannot create directory '%s/data': %s", path, strerror(errno));
             goto out;
         }
-        struct sample_spec spec;
-        sample_spec_default(&spec);
         if (sample_write_csv(&spec, data, NULL, err, errlen) < 0)
             goto out;
     }

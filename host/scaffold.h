@@ -12,11 +12,19 @@
  * No environment variable is needed for either.
  *
  * The template directory (scaffold/ in the source tree):
- *   templates.list          one template per line: NAME DESCRIPTION... ('#' comments);
+ *   templates.list          one template per line: NAME SYMBOLS DESCRIPTION... ('#'
+ *                           comments); SYMBOLS is the comma-separated list of data tags
+ *                           the template's strategy reads (e.g. "BTC" or "BTC,ETH");
  *                           the order is the listing order, the first is the default
  *   project/                files copied into every project
  *   templates/NAME/         files copied over them for template NAME (at least strategy.c)
  *   snippets/               text inserted by placeholders (data sources in qmtl.yml)
+ *
+ * Data: a project gets data for exactly the template's SYMBOLS, nothing more, so every
+ * data source in its qmtl.yml feeds a stream input. The data snippet (data-sample.yml
+ * or data-synthetic.yml) is a header of comments followed by one block per symbol, each
+ * starting with a line "- tags: [SYMBOL]"; the blocks of other symbols are dropped. With
+ * sample data, only the CSV files of the template's symbols are written.
  * A file named 'gitignore' is written as '.gitignore'; names starting with '.' are
  * skipped. In every copied file the placeholders @PROJECT@, @TEMPLATE@,
  * @DESCRIPTION@, @QMTL@ and @DATA_SOURCES@ are replaced; other text is copied as is.
@@ -49,6 +57,7 @@ int scaffold_locate(const char *exe, struct scaffold_paths *out, char *err, size
 struct scaffold_template {
     char *name;
     char *description;
+    char *symbols; /* comma-separated data tags the strategy reads, e.g. "BTC,ETH" */
 };
 
 /* The templates of a data dir, in listing order. Release with scaffold_catalog_release. */
@@ -59,7 +68,8 @@ struct scaffold_catalog {
 
 /*
  * Read DATA_DIR/templates.list. Every listed template must have
- * DATA_DIR/templates/NAME/strategy.c. 0, or -1 with err (file:line for bad lines).
+ * DATA_DIR/templates/NAME/strategy.c and a SYMBOLS list of tags made of
+ * [A-Za-z0-9_.-]. 0, or -1 with err (file:line for bad lines).
  */
 int scaffold_catalog_load(const char *data_dir, struct scaffold_catalog *cat, char *err,
                           size_t errlen);
@@ -69,6 +79,18 @@ const struct scaffold_template *scaffold_catalog_find(const struct scaffold_cata
                                                       const char *name);
 /* Comma-separated names ("general, single_indicator, ...") into out. */
 void scaffold_catalog_names(const struct scaffold_catalog *cat, char *out, size_t len);
+
+/* 1 if 'symbol' is one of the template's SYMBOLS, else 0. */
+int scaffold_template_reads(const struct scaffold_template *t, const char *symbol);
+
+struct sample_spec;
+/*
+ * The sample data written for template 't' with --with-sample-data: the default sample
+ * set (sample_spec_default) with every series the template does not read skipped
+ * (skip_mask). 0, or -1 with err when the template reads a symbol the sample set lacks.
+ */
+int scaffold_sample_spec(const struct scaffold_template *t, struct sample_spec *spec, char *err,
+                         size_t errlen);
 
 /* Failure values of scaffold_create (each with a message in err). */
 enum scaffold_status {

@@ -106,6 +106,24 @@ START_TEST(test_bindings_decisions)
     ck_assert(json_equal(got, l)); /* order kept */
     json_decref(got);
     json_decref(l);
+    /* names: from the submission's meta, only for bound strategies that have one */
+    got = gw_store_bindings_names(s, "w");
+    ck_assert_int_eq(json_object_size(got), 0); /* "a", "b": no submission */
+    json_decref(got);
+    ck_assert_int_eq(gw_store_strategy_put(s, "u1", "h1", "{}", 1, "queued",
+                                           "{\"strategy\":\"mom\"}"),
+                     0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "u2", "h2", "{}", 1, "queued", NULL), 0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "u3", "h3", "{}", 1, "queued",
+                                           "{\"strategy\":\"other\"}"),
+                     0);
+    l = json_pack("[ss]", "u1", "u2");
+    ck_assert_int_eq(gw_store_bindings_add(s, "w", l), 0);
+    json_decref(l);
+    got = gw_store_bindings_names(s, "w");
+    ck_assert_int_eq(json_object_size(got), 1); /* u2 has no name, u3 is not bound */
+    ck_assert_str_eq(json_string_value(json_object_get(got, "u1")), "mom");
+    json_decref(got);
     gw_store_close(s);
 }
 END_TEST

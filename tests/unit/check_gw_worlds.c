@@ -116,6 +116,8 @@ START_TEST(test_policies_bindings_decide)
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[1]}", GWT_OP), 422);
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/bindings", NULL, NULL, &r), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "strategies")), 2);
+    ck_assert(json_is_object(json_object_get(r.json, "names"))); /* none submitted: empty */
+    ck_assert_int_eq(json_object_size(json_object_get(r.json, "names")), 0);
     gwt_resp_free(&r);
     /* no active strategies: validate */
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/decide", NULL, NULL, &r), 200);
@@ -259,6 +261,8 @@ START_TEST(test_apply_two_phase)
     ck_assert(json_is_true(json_object_get(r.json, "ok")));
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "phase")), "completed");
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "active")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "basis")), "plan");
+    ck_assert_ptr_null(json_object_get(r.json, "candidates"));
     gwt_resp_free(&r);
     /* freeze a, policy_updated, unfreeze a (inactive), new entry b (active) */
     ck_assert_int_eq(json_array_size(events), 4);
@@ -310,6 +314,8 @@ START_TEST(test_apply_two_phase)
                      200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "active")), 1);
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(r.json, "active"), 0)), "c");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "basis")), "policy");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "candidates")), 3);
     gwt_resp_free(&r);
     /* live worlds need the live guard header */
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"lw\",\"mode\":\"live\"}",

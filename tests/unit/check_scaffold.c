@@ -226,6 +226,41 @@ START_TEST(sample_writes_csv_files)
 }
 END_TEST
 
+START_TEST(sample_skip_mask_writes_only_the_rest)
+{
+    char full[64], part[64], path[256], err[512] = "";
+    make_tmpdir(full, sizeof(full));
+    make_tmpdir(part, sizeof(part));
+    struct sample_spec spec;
+    sample_spec_default(&spec);
+    spec.count = 500;
+    ck_assert_msg(sample_write_csv(&spec, full, NULL, err, sizeof(err)) == 0, "%s", err);
+    spec.skip_mask = 1u << 1; /* ETH */
+    char names[SAMPLE_MAX_SERIES][64];
+    ck_assert_msg(sample_write_csv(&spec, part, names, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(names[1], "ETH_1m.csv"); /* named, not written */
+    snprintf(path, sizeof(path), "%s/ETH_1m.csv", part);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/.ETH_1m.csv.tmp", part);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    /* the written series is byte-identical to the one of a full run */
+    snprintf(path, sizeof(path), "%s/BTC_1m.csv", full);
+    char *a = slurp(path);
+    snprintf(path, sizeof(path), "%s/BTC_1m.csv", part);
+    char *b = slurp(path);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    spec.skip_mask = 3;
+    ck_assert_int_eq(sample_write_csv(&spec, part, NULL, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "every series is skipped"));
+    rm_rf(full);
+    rm_rf(part);
+}
+END_TEST
+
 /* ------------------------------------------------------------ locating, catalog */
 
 START_TEST(locate_build_tree)
@@ -306,6 +341,18 @@ START_TEST(catalog_lists_every_template_in_order)
     }
     ck_assert_ptr_nonnull(scaffold_catalog_find(&cat, "branching"));
     ck_assert_ptr_null(scaffold_catalog_find(&cat, "nope"));
+    /* the data each template reads: tag_query both symbols, the others BTC only */
+    for (size_t i = 0; i < cat.n; i++) {
+        int tq = strcmp(cat.items[i].name, "tag_query") == 0;
+        ck_assert_str_eq(cat.items[i].symbols, tq ? "BTC,ETH" : "BTC");
+        ck_assert(scaffold_template_reads(&cat.items[i], "BTC"));
+        ck_assert_int_eq(scaffold_template_reads(&cat.items[i], "ETH"), tq);
+        ck_assert(!scaffold_template_reads(&cat.items[i], "BT"));
+        struct sample_spec spec;
+        ck_assert_msg(scaffold_sample_spec(&cat.items[i], &spec, err, sizeof(err)) == 0, "%s",
+                      err);
+        ck_assert_uint_eq(spec.skip_mask, tq ? 0 : 2u); /* series 1 is ETH */
+    }
     char names[512];
     scaffold_catalog_names(&cat, names, sizeof(names));
     ck_assert_str_eq(names, "general, single_indicator, multi_indicator, branching, "
@@ -340,19 +387,38 @@ START_TEST(catalog_rejects_bad_lists)
     write_file(dir, "templates.list", "# only comments\n\n");
     ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "no templates"));
-    write_file(dir, "templates.list", "a  the a template\nb  no such directory\n");
+    write_file(dir, "templates.list", "a  BTC  the a template\nb  BTC  no such directory\n");
     ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "template 'b' has no"));
-    write_file(dir, "templates.list", "a  first\na  again\n");
+    write_file(dir, "templates.list", "a BTC first\na BTC again\n");
     ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "listed twice"));
     write_file(dir, "templates.list", "a\n");
     ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "entry 1"));
-    write_file(dir, "templates.list", "# c\n  a   described here  \n");
+    ck_assert_ptr_nonnull(strstr(err, "NAME SYMBOLS DESCRIPTION"));
+    write_file(dir, "templates.list", "a BTC\n"); /* no description */
+    ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "entry 1"));
+    const char *bad_symbols[] = {"a B/C text\n", "a BTC,,ETH text\n", "a BTC, text\n",
+                                 "a ,BTC text\n"};
+    for (size_t i = 0; i < sizeof(bad_symbols) / sizeof(bad_symbols[0]); i++) {
+        write_file(dir, "templates.list", bad_symbols[i]);
+        ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "SYMBOLS") != NULL, "%s: %s", bad_symbols[i], err);
+    }
+    write_file(dir, "templates.list", "# c\n  a  BTC,ETH   described here  \n");
     ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), 0);
     ck_assert_uint_eq(cat.n, 1);
     ck_assert_str_eq(cat.items[0].description, "described here");
+    ck_assert_str_eq(cat.items[0].symbols, "BTC,ETH");
+    scaffold_catalog_release(&cat);
+    /* a symbol the sample data set lacks */
+    write_file(dir, "templates.list", "a DOGE text\n");
+    ck_assert_int_eq(scaffold_catalog_load(dir, &cat, err, sizeof(err)), 0);
+    struct sample_spec spec;
+    ck_assert_int_eq(scaffold_sample_spec(&cat.items[0], &spec, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "reads 'DOGE'"));
     scaffold_catalog_release(&cat);
     rm_rf(dir);
 }
@@ -407,7 +473,7 @@ START_TEST(create_writes_the_project)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         assert_no_placeholders(proj, files[i]);
     ck_assert(exists(proj, "data/BTC_1m.csv"));
-    ck_assert(exists(proj, "data/ETH_1m.csv"));
+    ck_assert(!exists(proj, "data/ETH_1m.csv")); /* branching reads BTC only */
     ck_assert(!exists(proj, "gitignore"));
 
     char p[PATH_MAX];
@@ -424,7 +490,8 @@ START_TEST(create_writes_the_project)
     snprintf(p, sizeof(p), "%s/qmtl.yml", proj);
     text = slurp(p);
     ck_assert_ptr_nonnull(strstr(text, "path: data/BTC_1m.csv"));
-    ck_assert_ptr_nonnull(strstr(text, "path: data/ETH_1m.csv"));
+    ck_assert_ptr_null(strstr(text, "ETH_1m.csv"));
+    ck_assert_ptr_null(strstr(text, "tags: [ETH]"));
     ck_assert_ptr_nonnull(strstr(text, "# gateway_url:"));
     ck_assert_ptr_nonnull(strstr(text, "# world_id:"));
     ck_assert_ptr_null(strstr(text, "\ngateway_url"));
@@ -448,10 +515,87 @@ START_TEST(create_default_template_without_data)
     char *text = slurp(p);
     ck_assert_ptr_nonnull(strstr(text, "synthetic:"));
     ck_assert_ptr_null(strstr(text, "path: data/"));
+    ck_assert_ptr_nonnull(strstr(text, "tags: [BTC]"));
+    ck_assert_ptr_null(strstr(text, "tags: [ETH]")); /* general reads BTC only */
+    ck_assert_ptr_null(strstr(text, "seed: 43"));    /* nor any line of ETH's block */
     free(text);
     snprintf(p, sizeof(p), "%s/strategy.c", dir);
     text = slurp(p);
     ck_assert_ptr_nonnull(strstr(text, "price -> momentum -> signal -> orders"));
+    free(text);
+    rm_rf(dir);
+}
+END_TEST
+
+START_TEST(create_wires_every_symbol_of_the_template)
+{
+    char dir[64], proj[128], p[PATH_MAX], err[1024] = "";
+    make_tmpdir(dir, sizeof(dir));
+    for (int sample = 0; sample <= 1; sample++) {
+        snprintf(proj, sizeof(proj), "%s/tq%d", dir, sample);
+        ck_assert_msg(create(proj, "tag_query", sample, 0, err, sizeof(err)) == SCAFFOLD_OK, "%s",
+                      err);
+        snprintf(p, sizeof(p), "%s/qmtl.yml", proj);
+        char *text = slurp(p);
+        ck_assert_ptr_nonnull(strstr(text, "tags: [BTC]"));
+        ck_assert_ptr_nonnull(strstr(text, "tags: [ETH]"));
+        ck_assert_ptr_nonnull(strstr(text, sample ? "path: data/ETH_1m.csv" : "seed: 43"));
+        free(text);
+        ck_assert_int_eq(exists(proj, "data/ETH_1m.csv"), sample);
+    }
+    rm_rf(dir);
+}
+END_TEST
+
+/* A template directory of one template 'a' reading 'symbols', with 'synthetic' as its
+ * data-synthetic.yml snippet. */
+static void fake_data_dir(const char *dir, const char *symbols, const char *synthetic)
+{
+    char p[PATH_MAX], line[128];
+    const char *sub[] = {"templates", "templates/a", "project", "snippets"};
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, sub[i]);
+        ck_assert(mkdir(p, 0755) == 0 || errno == EEXIST);
+    }
+    snprintf(line, sizeof(line), "a %s the a template\n", symbols);
+    write_file(dir, "templates.list", line);
+    write_file(dir, "templates/a/strategy.c", "/* a */\n");
+    write_file(dir, "project/qmtl.yml", "host:\n  data:\n@DATA_SOURCES@\n");
+    write_file(dir, "snippets/data-synthetic.yml", synthetic);
+}
+
+START_TEST(create_refuses_unwired_data_snippets)
+{
+    char dir[64], proj[128], err[1024] = "";
+    make_tmpdir(dir, sizeof(dir));
+    struct scaffold_paths paths;
+    memset(&paths, 0, sizeof(paths));
+    snprintf(paths.data_dir, sizeof(paths.data_dir), "%s/tpl", dir);
+    ck_assert_int_eq(mkdir(paths.data_dir, 0755), 0);
+    struct scaffold_options o = {.path = proj, .template_name = "a"};
+
+    /* the template reads ETH, the snippet has no ETH source */
+    fake_data_dir(paths.data_dir, "BTC,ETH", "    # hdr\n    - tags: [BTC]\n      count: 1\n");
+    snprintf(proj, sizeof(proj), "%s/p1", dir);
+    ck_assert_int_eq(scaffold_create(&paths, &o, err, sizeof(err)), SCAFFOLD_EFAIL);
+    ck_assert_msg(strstr(err, "data-synthetic.yml") && strstr(err, "reads BTC,ETH"), "%s", err);
+    /* a block that does not say which symbol it feeds */
+    fake_data_dir(paths.data_dir, "BTC", "    # hdr\n    - path: x.csv\n");
+    snprintf(proj, sizeof(proj), "%s/p2", dir);
+    ck_assert_int_eq(scaffold_create(&paths, &o, err, sizeof(err)), SCAFFOLD_EFAIL);
+    ck_assert_msg(strstr(err, "data-synthetic.yml:2:") && strstr(err, "- tags: [SYMBOL]"), "%s",
+                  err);
+    /* filtering keeps the header and the template's blocks, in order */
+    fake_data_dir(paths.data_dir, "ETH",
+                  "    # hdr\n    - tags: [BTC]\n      seed: 1\n    - tags: [ETH]\n"
+                  "      seed: 2\n      # eth note\n");
+    snprintf(proj, sizeof(proj), "%s/p3", dir);
+    ck_assert_msg(scaffold_create(&paths, &o, err, sizeof(err)) == SCAFFOLD_OK, "%s", err);
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/qmtl.yml", proj);
+    char *text = slurp(p);
+    ck_assert_str_eq(text, "host:\n  data:\n    # hdr\n    - tags: [ETH]\n      seed: 2\n"
+                           "      # eth note\n");
     free(text);
     rm_rf(dir);
 }
@@ -587,6 +731,7 @@ int main(void)
     tcase_add_test(tc, sample_is_deterministic_per_seed);
     tcase_add_test(tc, sample_rejects_bad_specs);
     tcase_add_test(tc, sample_writes_csv_files);
+    tcase_add_test(tc, sample_skip_mask_writes_only_the_rest);
     suite_add_tcase(s, tc);
     tc = tcase_create("catalog");
     tcase_add_test(tc, locate_build_tree);
@@ -598,6 +743,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, create_writes_the_project);
     tcase_add_test(tc, create_default_template_without_data);
+    tcase_add_test(tc, create_wires_every_symbol_of_the_template);
+    tcase_add_test(tc, create_refuses_unwired_data_snippets);
     tcase_add_test(tc, create_refuses_non_empty_unless_forced);
     tcase_add_test(tc, create_refuses_unknown_template);
     tcase_add_test(tc, create_refuses_unusable_paths);

@@ -1,8 +1,8 @@
 /*
  * @PROJECT@: @DESCRIPTION@
  *
- *   price (BTC, 1m bars) -> momentum (10 bars) ----------------\
- *                        -> returns -> volatility (stddev, 10) --> risk_adjusted
+ *   price (BTC, 1m bars) -> momentum (lookback, 10 bars) -------------\
+ *                        -> returns -> volatility (stddev, lookback) --> risk_adjusted
  *                                                       -> position -> signal -> orders
  *
  * Two branches computed from the same input, joined again by a custom node: the
@@ -12,20 +12,27 @@
 #include <qmtl/qmtl.h>
 
 #include <math.h>
+#include <stdio.h>
 
 #include "nodes.h"
 
-#define LOOKBACK 10
-
 static struct hysteresis_params signal_params = {.enter = 2.5, .exit = 0.25, .size = 1.0};
+
+/* The join's parameters: read by the compute (through .user) and written into its
+ * identity (params_json) from the same struct, so the two cannot disagree. */
+struct risk_params {
+    int lookback; /* bars of the momentum and of the volatility window */
+};
+static struct risk_params risk = {.lookback = 10};
 
 static int risk_adjusted_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
+    const struct risk_params *p = view->user;
     double mom = qmtl_window_number(&view->inputs[0], 0);
     double vol = qmtl_window_number(&view->inputs[1], 0);
     if (!isfinite(mom) || !(vol > 0))
         return QMTL_OK; /* no volatility yet (or none at all): no opinion */
-    *out = qmtl_number(mom / (vol * sqrt((double)LOOKBACK)));
+    *out = qmtl_number(mom / (vol * sqrt((double)p->lookback)));
     return QMTL_OK;
 }
 
@@ -34,12 +41,13 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     signal_params.enter = h->config_number(ctx, "enter", 2.5);
     signal_params.exit = h->config_number(ctx, "exit", 0.25);
+    risk.lookback = (int)h->config_number(ctx, "lookback", 10);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
         return price;
-    /* branch 1: momentum over LOOKBACK bars (this project's indicator) */
-    qmtl_node mom = momentum(ctx, h, "momentum", price, LOOKBACK, NULL, err);
+    /* branch 1: momentum over 'lookback' bars (this project's indicator) */
+    qmtl_node mom = momentum(ctx, h, "momentum", price, risk.lookback, NULL, err);
     if (mom < 0)
         return mom;
     /* branch 2: volatility of one-bar returns (built-in nodes) */
@@ -52,19 +60,22 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return ret;
     struct qmtl_indicator_spec vol_spec = {
         QMTL_SPEC(qmtl_indicator_spec), .kind = "stddev", .name = "volatility", .inputs = {ret},
-        .window = LOOKBACK,
+        .window = risk.lookback,
     };
     qmtl_node vol = h->indicator(ctx, &vol_spec, err);
     if (vol < 0)
         return vol;
     /* join */
+    char params[48];
+    snprintf(params, sizeof(params), "{\"lookback\":%d}", risk.lookback);
     struct qmtl_node_spec join_spec = {
         QMTL_SPEC(qmtl_node_spec),
         .name = "risk_adjusted",
         .inputs = {mom, vol},
         .period = 1,
         .compute = risk_adjusted_compute,
-        .params_json = "{\"lookback\":10}",
+        .user = &risk,
+        .params_json = params,
     };
     qmtl_node adj = h->node(ctx, &join_spec, err);
     if (adj < 0)
