@@ -133,7 +133,8 @@ gw_stop
 expect_rc 2 "unknown service" "$QMTL" service frobnicate
 expect_rc 1 "missing config file" "$QMTL" service gateway --config "$E2E_TMP/none.yml"
 expect_rc 2 "unknown flag" "$QMTL" service gateway --frob
-printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: /nonexistent-dir/x/gw.db\n' > "$E2E_TMP/bad.yml"
+: > "$E2E_TMP/plainfile"
+printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: %s/plainfile/x/gw.db\n' "$E2E_TMP" > "$E2E_TMP/bad.yml"
 expect_rc 1 "unwritable store" "$QMTL" service gateway --config "$E2E_TMP/bad.yml"
-check "store error names the path" grep -q "/nonexistent-dir/x/gw.db" "$E2E_TMP/err"
+check "store error names the path" grep -q "store_path .*/plainfile/x/gw.db.: cannot create directory" "$E2E_TMP/err"
 finish

@@ -100,7 +100,7 @@ static const struct {
 } expected_defaults[] = {
     {"gateway.host", "127.0.0.1"},
     {"gateway.port", "8000"},
-    {"gateway.store_path", "qmtl-gateway.db"},
+    {"gateway.store_path", ""},
     {"gateway.dagmanager_url", "http://127.0.0.1:8001"},
     {"gateway.operator_token", ""},
     {"gateway.submit_token", ""},
@@ -117,7 +117,7 @@ static const struct {
     {"gateway.live_guard", "true"},
     {"dagmanager.host", "127.0.0.1"},
     {"dagmanager.port", "8001"},
-    {"dagmanager.store_path", "qmtl-dagmanager.db"},
+    {"dagmanager.store_path", ""},
     {"dagmanager.gateway_url", ""},
     {"host.plugins_dir", "plugins"},
     {"host.data", "0 source(s)"},
@@ -861,7 +861,7 @@ START_TEST(test_shipped_configs)
         config_format_value(&d, &s[i], 0, b, sizeof(b));
         if (s[i].type == CFG_PATH) {
             char resolved[600];
-            snprintf(resolved, sizeof(resolved), "config/%s", b);
+            snprintf(resolved, sizeof(resolved), "%s%s", b[0] ? "config/" : "", b);
             ck_assert_str_eq(a, resolved);
         } else {
             ck_assert_msg(!strcmp(a, b), "config/qmtl.yml %s.%s = %s, default %s", s[i].section,
@@ -1053,9 +1053,15 @@ START_TEST(test_probe_sqlite)
     write_file(path, "this is plain text, certainly not a SQLite database header......\n");
     ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), -1);
     ck_assert_ptr_nonnull(strstr(hint, "not a database"));
-    snprintf(path, sizeof(path), "%s/nodir/x.db", tmpdir);
+    /* a missing directory is created by the service: fine if it can be */
+    snprintf(path, sizeof(path), "%s/nodir/sub/x.db", tmpdir);
+    ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), 0);
+    ck_assert_ptr_nonnull(strstr(hint, "will be created, with its directory"));
+    snprintf(path, sizeof(path), "%s/nodir", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), -1); /* the probe creates nothing */
+    snprintf(path, sizeof(path), "%s/not-a-db/sub/x.db", tmpdir);
     ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), -1);
-    ck_assert_ptr_nonnull(strstr(hint, "does not exist"));
+    ck_assert_ptr_nonnull(strstr(hint, "cannot be created"));
     ck_assert_int_eq(config_probe_sqlite_writable(tmpdir, hint, sizeof(hint)), -1);
     ck_assert_ptr_nonnull(strstr(hint, "not a regular file"));
     ck_assert_int_eq(config_probe_sqlite_writable(":memory:", hint, sizeof(hint)), 0);
