@@ -184,7 +184,7 @@ class Runner:
             self.failed += 1
         print('%s %d - %s' % ('ok' if good else 'not ok', self.n, what))
         if not good and detail:
-            for ln in detail.rstrip('\n').split('\n')[-40:]:
+            for ln in detail.rstrip('\n').split('\n')[-80:]:
                 print('#   ' + ln)
         sys.stdout.flush()
 
@@ -296,8 +296,9 @@ class Runner:
             problems.append('output differs from the doc:\n--- doc\n%s\n--- got\n%s'
                             % (normalise(b.expected), normalise(out)))
         if problems:
+            tail = '\n'.join(err.rstrip('\n').split('\n')[-12:])
             return self.result(False, what + ' (' + problems[0].split('\n')[0] + ')',
-                               '\n'.join(problems) + '\n--- stderr\n' + err)
+                               '\n'.join(problems)[-6000:] + '\n--- stderr (end)\n' + tail)
         self.result(True, what)
 
     def finish_doc(self, doc):
