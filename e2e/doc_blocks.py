@@ -292,7 +292,7 @@ class Runner:
                 if i < len(got) and not matches(exp, actual):
                     problems.append('output of "%s" differs from the doc:\n--- doc\n%s\n--- got\n%s'
                                     % (cmd.split('\n')[0], normalise(exp), normalise(actual)))
-        if b.expected is not None and not matches(b.expected, out):
+        if b.expected is not None and not matches(self.ports(b.expected), out):
             problems.append('output differs from the doc:\n--- doc\n%s\n--- got\n%s'
                             % (normalise(b.expected), normalise(out)))
         if problems:
