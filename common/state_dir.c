@@ -48,36 +48,44 @@ char *state_store_path(const char *configured, const char *default_name, const c
     return out;
 }
 
-/* mkdir -p with mode 0700 for what it creates; errno is left set on failure and the
- * component that failed is left in 'dir' (truncated there). */
-static int make_dirs(char *dir)
+static int is_dir(const char *path)
 {
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return 0;
-        errno = ENOTDIR;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int state_mkdir_p(const char *dir, mode_t mode)
+{
+    if (is_dir(dir))
+        return 0;
+    char *buf = strdup(dir);
+    if (!buf) {
+        errno = ENOMEM;
         return -1;
     }
-    for (char *p = dir + 1; *p; p++) {
+    int rc = 0;
+    for (char *p = buf + 1; *p && rc == 0; p++) {
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return -1;
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            rc = -1;
+        else if (!is_dir(buf)) {
             errno = ENOTDIR;
-            return -1;
+            rc = -1;
         }
         *p = '/';
     }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return -1;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (rc == 0 && mkdir(buf, mode) != 0 && errno != EEXIST)
+        rc = -1;
+    else if (rc == 0 && !is_dir(buf)) {
         errno = ENOTDIR;
-        return -1;
+        rc = -1;
     }
-    return 0;
+    int e = errno;
+    free(buf);
+    errno = e;
+    return rc;
 }
 
 int state_make_parent(const char *path, const char *key, char *err, size_t errlen)
@@ -93,7 +101,7 @@ int state_make_parent(const char *path, const char *key, char *err, size_t errle
     }
     memcpy(dir, path, n);
     dir[n] = '\0';
-    if (make_dirs(dir) != 0) {
+    if (state_mkdir_p(dir, 0700) != 0) {
         int e = errno;
         snprintf(err, errlen, "%s '%s': cannot create directory '%s': %s", key, path, dir,
                  strerror(e));

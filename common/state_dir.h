@@ -19,6 +19,12 @@
 #define QMTL_COMMON_STATE_DIR_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p: create 'dir' and any missing parent with 'mode'; directories that exist are
+ * left as they are. 0, or -1 with errno set (ENOTDIR when a component is not a
+ * directory, ENAMETOOLONG, ENOMEM). */
+int state_mkdir_p(const char *dir, mode_t mode);
 
 /* Write the state directory (not created) into out. -1 when neither XDG_STATE_HOME
  * (absolute) nor HOME is set, or the path does not fit. */

@@ -2,6 +2,7 @@
 #include "state_dir.h"
 
 #include <check.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,28 @@ START_TEST(test_make_parent_fails)
 }
 END_TEST
 
+START_TEST(test_mkdir_p)
+{
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s/x/y/", tmpdir); /* a trailing slash is fine */
+    ck_assert_int_eq(state_mkdir_p(dir, 0755), 0);
+    ck_assert_uint_eq(mode_of(dir), 0755);
+    ck_assert_int_eq(state_mkdir_p(dir, 0700), 0); /* exists: left as it is */
+    ck_assert_uint_eq(mode_of(dir), 0755);
+    snprintf(dir, sizeof(dir), "%s/f", tmpdir);
+    FILE *f = fopen(dir, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    errno = 0;
+    ck_assert_int_eq(state_mkdir_p(dir, 0755), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+    snprintf(dir, sizeof(dir), "%s/f/g/h", tmpdir);
+    errno = 0;
+    ck_assert_int_eq(state_mkdir_p(dir, 0755), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+}
+END_TEST
+
 START_TEST(test_prepare_store)
 {
     char err[PATH_MAX * 2], want[PATH_MAX + 64];
@@ -164,6 +187,7 @@ int main(void)
     tcase_add_test(tc, test_store_path);
     tcase_add_test(tc, test_make_parent);
     tcase_add_test(tc, test_make_parent_fails);
+    tcase_add_test(tc, test_mkdir_p);
     tcase_add_test(tc, test_prepare_store);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
