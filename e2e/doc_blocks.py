@@ -9,7 +9,8 @@ Markers are HTML comments (invisible once rendered) on the line right before a f
   <!-- runnable service wait="REGEX" [timeout=S] -->
                                start the block in the background and go on once REGEX
                                shows in its output (default timeout 30 s); it runs until
-                               the end of the document, then its process group is stopped
+                               the end of the document, then its process group gets
+                               SIGTERM, and it must still be running then and exit 0
   <!-- file: PATH -->          write the block's text to PATH (relative) before later blocks
   <!-- output -->              the block is the expected standard output of the runnable
                                block before it
@@ -245,7 +246,7 @@ class Runner:
         wait = b.opts.get('wait')
         timeout = float(b.opts.get('timeout', 30))
         proc, name = self.spawn(b, 'exec ' + self.ports(b.text).strip() + '\n')
-        self.services.append(proc)
+        self.services.append((proc, what, name))
         deadline = time.monotonic() + timeout
         rx = re.compile(wait) if isinstance(wait, str) else None
         while True:
@@ -302,8 +303,14 @@ class Runner:
         self.result(True, what)
 
     def finish_doc(self, doc):
-        for proc in self.services:
+        for proc, what, name in self.services:
+            alive = proc.poll() is None
             stop_group(proc)
+            rc = proc.returncode
+            self.result(alive and rc == 0,
+                        '%s: service %s, stopped by SIGTERM (exit %s)'
+                        % (what, 'still running' if alive else 'had exited', rc),
+                        self.read(name + '.err'))
         left = []
         for d, _, files in os.walk(self.work):
             for f in files:

@@ -61,7 +61,11 @@ hello from a file block
 ```
 <!-- runnable service wait="ready on 127.0.0.1:[0-9]+" -->
 ```sh
-bash -c 'echo $$ > svc.pid; echo "ready on 127.0.0.1:8000"; sleep 300'
+bash -c 'echo $$ > svc.pid; trap "exit 0" TERM; echo "ready on 127.0.0.1:8000"; sleep 300 & wait'
+```
+<!-- runnable service wait="ready" -->
+```sh
+bash -c 'echo ready; sleep 300'
 ```
 <!-- runnable -->
 ```sh
@@ -82,10 +86,13 @@ ok 7 -:40
 ok 8 -:48
 ok 9 -:53
 ok 10 -:57
-not ok 11 -: no database written into the working directory
+ok 11 -:61
+ok 12 -:53: service still running, stopped by SIGTERM
+not ok 13 -:57: service still running, stopped by SIGTERM
+not ok 14 -: no database written into the working directory
 EOF
 if diff -u "$E2E_TMP/self/want" "$E2E_TMP/self/got" > "$E2E_TMP/self/diff"; then
-    ok "runner: failing exit, wrong output, timeout and a left-behind database are caught"
+    ok "runner: failing exit, wrong output, timeout, unclean service stop and a left-behind database are caught"
 else
     not_ok "runner: results differ from what the self-test document expects"
     sed 's/^/# /' "$E2E_TMP/self/diff" "$E2E_TMP/self/out"
