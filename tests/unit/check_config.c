@@ -1146,6 +1146,48 @@ START_TEST(test_check_report)
 }
 END_TEST
 
+/* An empty store_path is checked where the service would put it: the state directory. */
+START_TEST(test_check_default_stores)
+{
+    struct qmtl_config c;
+    struct cfg_error e;
+    struct cfg_report r;
+    char want[PATH_MAX + 64];
+    quiet();
+    make_tmpdir();
+    setenv("XDG_STATE_HOME", tmpdir, 1);
+    ck_assert_int_eq(load("gateway: {port: 0, dagmanager_url: ''}\ndagmanager: {port: 0}\n", &c, &e),
+                     0);
+    ck_assert_str_eq(c.gateway.store_path, "");
+    config_check(&c, CFG_TARGET_GATEWAY | CFG_TARGET_DAGMANAGER, 0, &r);
+    const struct cfg_check *k = find_check(&r, "gateway", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_OK);
+    snprintf(want, sizeof(want), "'%s/qmtl/gateway.db' will be created, with its directory", tmpdir);
+    ck_assert_msg(strstr(k->hint, want), "%s", k->hint);
+    k = find_check(&r, "dagmanager", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_OK); /* not "the gateway's store_path" */
+    snprintf(want, sizeof(want), "'%s/qmtl/dagmanager.db'", tmpdir);
+    ck_assert_msg(strstr(k->hint, want), "%s", k->hint);
+    config_report_release(&r);
+    /* no state directory: an ERROR that asks for store_path */
+    unsetenv("XDG_STATE_HOME");
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    unsetenv("HOME");
+    ck_assert_int_eq(config_check(&c, CFG_TARGET_GATEWAY, 1, &r), CFG_SEV_ERROR);
+    k = find_check(&r, "gateway", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(k->hint, "set gateway.store_path"));
+    config_report_release(&r);
+    if (home) {
+        setenv("HOME", home, 1);
+        free(home);
+    }
+    config_release(&c);
+    rm_tmpdir();
+    log_set_sink(NULL, NULL);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1184,6 +1226,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_probe_http);
     tcase_add_test(tc, test_probe_listen);
     tcase_add_test(tc, test_probe_sqlite);
+    tcase_add_test(tc, test_check_default_stores);
     tcase_add_test(tc, test_probe_plugins_dir);
     tcase_add_test(tc, test_check_report);
     suite_add_tcase(s, tc);
