@@ -1169,6 +1169,15 @@ START_TEST(test_check_default_stores)
     snprintf(want, sizeof(want), "'%s/qmtl/dagmanager.db'", tmpdir);
     ck_assert_msg(strstr(k->hint, want), "%s", k->hint);
     config_report_release(&r);
+    /* the DAG manager pointed at the gateway's default store is refused */
+    free(c.dagmanager.store_path);
+    snprintf(want, sizeof(want), "%s/qmtl/gateway.db", tmpdir);
+    c.dagmanager.store_path = strdup(want);
+    config_check(&c, CFG_TARGET_DAGMANAGER, 1, &r);
+    k = find_check(&r, "dagmanager", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(k->hint, "is also the gateway's store_path"));
+    config_report_release(&r);
     /* no state directory: an ERROR that asks for store_path */
     unsetenv("XDG_STATE_HOME");
     char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
