@@ -3,6 +3,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/state_dir.h"
 #include "gateway/gw_server.h"
 
 #include "dagmanager/dm_server.h"
@@ -41,6 +42,12 @@ static int run_gateway(int argc, char **argv)
     for (size_t i = 0; i < cfg.n_warnings; i++)
         LOG_WARN("config", "%s", cfg.warnings[i]);
     char err[512];
+    if (state_prepare_store(&cfg.gateway.store_path, "gateway.db", "gateway.store_path", err,
+                            sizeof(err)) != 0) {
+        fprintf(stderr, "qmtl service gateway: %s\n", err);
+        config_release(&cfg);
+        return CLI_FAIL;
+    }
     struct gw_server *srv = gw_server_new(&cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "qmtl service gateway: %s\n", err);

@@ -24,7 +24,7 @@
 struct cfg_gateway {
     char *host;                 /* "127.0.0.1" */
     int port;                   /* 8000 (0 = any free port) */
-    char *store_path;           /* "qmtl-gateway.db" (SQLite, WAL; ":memory:" allowed) */
+    char *store_path;           /* "" = <state dir>/gateway.db (SQLite, WAL; ":memory:" allowed) */
     char *dagmanager_url;       /* "http://127.0.0.1:8001" ("" = none, degrade) */
     char *operator_token;       /* "" = operator routes refuse everything with 401 */
     char *submit_token;         /* "" = submission open */
@@ -44,7 +44,7 @@ struct cfg_gateway {
 struct cfg_dagmanager {
     char *host;        /* "127.0.0.1" */
     int port;          /* 8001 (0 = any free port) */
-    char *store_path;  /* "qmtl-dagmanager.db" */
+    char *store_path;  /* "" = <state dir>/dagmanager.db (see state_dir.h) */
     char *gateway_url; /* "" = none */
 };
 

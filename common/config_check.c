@@ -1,5 +1,6 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
 #include "config_check.h"
+#include "state_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -271,6 +272,38 @@ static int sqlite_exec_check(sqlite3 *db, const char *sql, const char *path, cha
     return 0;
 }
 
+/* The store's directory is missing: the service creates it (state_make_parent), which
+ * works when the nearest existing ancestor is a writable directory. */
+static int probe_missing_dir(const char *path, const char *dir, char *hint, size_t len)
+{
+    char anc[1024];
+    struct stat st;
+    snprintf(anc, sizeof(anc), "%s", dir);
+    while (stat(anc, &st) != 0) {
+        char *slash = strrchr(anc, '/');
+        if (!slash)
+            snprintf(anc, sizeof(anc), ".");
+        else if (slash == anc)
+            anc[1] = '\0';
+        else
+            *slash = '\0';
+        if (!strcmp(anc, ".") || !strcmp(anc, "/"))
+            break;
+    }
+    if (stat(anc, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                            "not a directory", dir, path, anc);
+        return -1;
+    }
+    if (access(anc, W_OK | X_OK) != 0) {
+        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                            "not writable", dir, path, anc);
+        return -1;
+    }
+    snprintf(hint, len, "'%s' will be created, with its directory '%s' (mode 0700)", path, dir);
+    return 0;
+}
+
 int config_probe_sqlite_writable(const char *path, char *hint, size_t len)
 {
     struct stat st;
@@ -306,16 +339,14 @@ int config_probe_sqlite_writable(const char *path, char *hint, size_t len)
         snprintf(hint, len, "'%s' is a writable SQLite database", path);
         return 0;
     }
-    if (errno != ENOENT) {
+    if (errno != ENOENT && errno != ENOTDIR) {
         snprintf(hint, len, "cannot stat '%s': %s", path, strerror(errno));
         return -1;
     }
     char dir[1024], scratch[1100];
     dir_of(path, dir, sizeof(dir));
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(hint, len, "directory '%s' of '%s' does not exist", dir, path);
-        return -1;
-    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return probe_missing_dir(path, dir, hint, len);
     snprintf(scratch, sizeof(scratch), "%s/.qmtl-probe-%ld.db", dir, (long)getpid());
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(scratch, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -435,13 +466,23 @@ static void check_listen(struct cfg_report *r, const char *target, const char *h
         "%s", h);
 }
 
+/* The store a service opens ("" = in the state directory); NULL after reporting why. */
+static char *store_of(struct cfg_report *r, const char *target, const char *configured,
+                      const char *default_name)
+{
+    char e[HINT], key[64];
+    snprintf(key, sizeof(key), "%s.store_path", target);
+    char *p = state_store_path(configured, default_name, key, e, sizeof(e));
+    if (!p)
+        add(r, target, "store", CFG_SEV_ERROR, "%s", e);
+    return p;
+}
+
 static void check_store(struct cfg_report *r, const char *target, const char *path, int offline)
 {
     char h[HINT];
-    if (!*path) {
-        add(r, target, "store", CFG_SEV_ERROR, "store_path is empty");
-        return;
-    }
+    if (!path)
+        return; /* store_of() said why */
     if (offline) {
         skipped(r, target, "store");
         return;
@@ -476,7 +517,9 @@ static void check_gateway(const struct qmtl_config *c, struct cfg_report *r, int
     const struct cfg_gateway *g = &c->gateway;
     double t = config_budgets(c)->http_timeout_s;
     check_listen(r, "gateway", g->host, g->port, offline);
-    check_store(r, "gateway", g->store_path, offline);
+    char *store = store_of(r, "gateway", g->store_path, "gateway.db");
+    check_store(r, "gateway", store, offline);
+    free(store);
     check_url(r, "gateway", "dagmanager", g->dagmanager_url, t, CFG_SEV_WARN,
               "no dagmanager_url: the gateway runs degraded (no queue registry)", CFG_SEV_WARN,
               offline);
@@ -503,11 +546,17 @@ static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, 
             d->host, d->port);
     else
         check_listen(r, "dagmanager", d->host, d->port, offline);
-    if (strcmp(d->store_path, ":memory:") && !strcmp(d->store_path, c->gateway.store_path))
+    char e[HINT];
+    char *store = store_of(r, "dagmanager", d->store_path, "dagmanager.db");
+    char *gw = state_store_path(c->gateway.store_path, "gateway.db", "gateway.store_path", e,
+                                sizeof(e));
+    if (store && gw && strcmp(store, ":memory:") && !strcmp(store, gw))
         add(r, "dagmanager", "store", CFG_SEV_ERROR,
-            "store_path '%s' is also the gateway's store_path", d->store_path);
+            "store_path '%s' is also the gateway's store_path", store);
     else
-        check_store(r, "dagmanager", d->store_path, offline);
+        check_store(r, "dagmanager", store, offline);
+    free(store);
+    free(gw);
     check_url(r, "dagmanager", "gateway", d->gateway_url, t, CFG_SEV_WARN,
               "no gateway_url: no callbacks to a gateway", CFG_SEV_OK, offline);
 }

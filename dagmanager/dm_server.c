@@ -7,6 +7,7 @@
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
 #include "log.h"
+#include "state_dir.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -464,9 +465,15 @@ int dm_cmd_server(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.n_warnings; i++)
         LOG_WARN("config", "%s", cfg.warnings[i]);
+    char err[512];
+    if (state_prepare_store(&cfg.dagmanager.store_path, "dagmanager.db", "dagmanager.store_path",
+                            err, sizeof(err)) != 0) {
+        fprintf(stderr, "qmtl service dagmanager server: %s\n", err);
+        config_release(&cfg);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     struct event_base *base = event_base_new();
-    char err[512];
     struct dm_server *s = base ? dm_server_new(base, &cfg.dagmanager, err, sizeof(err)) : NULL;
     if (!s) {
         fprintf(stderr, "qmtl service dagmanager server: %s\n",

@@ -129,11 +129,36 @@ check "it says the store is in use" grep -q "another gateway is using it" "$E2E_
 expect_code 200 "the first one still serves" GET /status
 gw_stop
 
+# default store: gateway.db in the state directory (created 0700), nothing in the working dir
+mkdir -p "$E2E_TMP/cwd"
+gw_config "$E2E_TMP/cwd/qmtl.yml" '""'
+pushd "$E2E_TMP/cwd" > /dev/null
+export XDG_STATE_HOME="$E2E_TMP/xdg"
+check "default store: the gateway starts" gw_start qmtl.yml "$E2E_TMP/gw-default.log"
+check "default store: \$XDG_STATE_HOME/qmtl/gateway.db" test -f "$E2E_TMP/xdg/qmtl/gateway.db"
+check "default store: its directory is 0700" test "$(stat -c %a "$E2E_TMP/xdg/qmtl")" = 700
+check "default store: the log names it" grep -q "store '$E2E_TMP/xdg/qmtl/gateway.db'" "$E2E_TMP/gw-default.log"
+gw_stop
+unset XDG_STATE_HOME
+HOME="$E2E_TMP/home" expect_rc 0 "config validate without XDG_STATE_HOME" \
+    "$QMTL" config validate --config qmtl.yml --target gateway
+check "... probes ~/.local/state/qmtl/gateway.db" \
+    grep -q "'$E2E_TMP/home/.local/state/qmtl/gateway.db' will be created" "$E2E_TMP/out"
+HOME="$E2E_TMP/home" gw_start qmtl.yml "$E2E_TMP/gw-home.log" && gw_stop
+check "... where the gateway puts it" test -f "$E2E_TMP/home/.local/state/qmtl/gateway.db"
+env -u HOME -u XDG_STATE_HOME "$QMTL" service gateway --config qmtl.yml > /dev/null 2> "$E2E_TMP/err"
+check "no HOME and no XDG_STATE_HOME: refused, asking for store_path" \
+    grep -q "gateway.store_path is not set and there is no state directory" "$E2E_TMP/err"
+check "default store: no database in the working directory" \
+    test -z "$(find . -name '*.db*')"
+popd > /dev/null
+
 # failures to start
 expect_rc 2 "unknown service" "$QMTL" service frobnicate
 expect_rc 1 "missing config file" "$QMTL" service gateway --config "$E2E_TMP/none.yml"
 expect_rc 2 "unknown flag" "$QMTL" service gateway --frob
-printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: /nonexistent-dir/x/gw.db\n' > "$E2E_TMP/bad.yml"
+: > "$E2E_TMP/plainfile"
+printf 'gateway:\n  host: 127.0.0.1\n  port: 0\n  store_path: %s/plainfile/x/gw.db\n' "$E2E_TMP" > "$E2E_TMP/bad.yml"
 expect_rc 1 "unwritable store" "$QMTL" service gateway --config "$E2E_TMP/bad.yml"
-check "store error names the path" grep -q "/nonexistent-dir/x/gw.db" "$E2E_TMP/err"
+check "store error names the path" grep -q "store_path .*/plainfile/x/gw.db.: cannot create directory" "$E2E_TMP/err"
 finish

@@ -149,6 +149,20 @@ grep -q "cannot listen on 127.0.0.1:$PORT" "$E2E_TMP/err" && ok "busy port: mess
 stop_server
 [ "$SERVER_RC" = 0 ] && ok "second shutdown: exit 0" || { not_ok "second shutdown: exit $SERVER_RC"; sed 's/^/#   /' "$E2E_TMP/server.log"; }
 
+# without store_path: dagmanager.db in the state directory, created with mode 0700
+printf 'dagmanager:\n  host: 127.0.0.1\n  port: %s\n' "$PORT" > "$E2E_TMP/qmtl.yml"
+export XDG_STATE_HOME="$E2E_TMP/xdg"
+check "default store: the server starts" start_server
+stop_server
+unset XDG_STATE_HOME
+check "default store: \$XDG_STATE_HOME/qmtl/dagmanager.db" test -f "$E2E_TMP/xdg/qmtl/dagmanager.db"
+check "default store: its directory is 0700" test "$(stat -c %a "$E2E_TMP/xdg/qmtl")" = 700
+: > "$E2E_TMP/plainfile"
+printf 'dagmanager:\n  port: 0\n  store_path: plainfile/sub/dm.db\n' > "$E2E_TMP/bad.yml"
+expect_rc 1 "a store directory that cannot be created" \
+    "$QMTL" service dagmanager server --config "$E2E_TMP/bad.yml"
+check "... is named with its key" grep -q "dagmanager.store_path '.*plainfile/sub/dm.db': cannot create directory" "$E2E_TMP/err"
+
 expect_rc 2 "unknown dagmanager subcommand" "$QMTL" service dagmanager serve
 expect_rc 1 "missing config file" "$QMTL" service dagmanager server --config "$E2E_TMP/nope.yml"
 finish

@@ -2,6 +2,7 @@
 #include "host/scaffold.h"
 
 #include "host/sample_data.h"
+#include "common/state_dir.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -472,31 +473,6 @@ static int copy_tree(const char *src, const char *dst, const struct subst *vars,
 
 /* ------------------------------------------------------------ the target directory */
 
-/* mkdir -p. 0 or -1 with errno. */
-static int mkdir_parents(const char *path)
-{
-    char buf[PATH_MAX];
-    if (pathf(buf, sizeof(buf), "%s", path) < 0) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-    if (!is_dir(buf)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 /* 1 if 'path' holds any entry, 0 if empty, -1 on error (errno). */
 static int dir_has_entries(const char *path)
 {
@@ -661,7 +637,7 @@ int scaffold_create(const struct scaffold_paths *paths, const struct scaffold_op
             rc = SCAFFOLD_ENOTEMPTY;
             goto out;
         }
-    } else if (mkdir_parents(path) != 0) {
+    } else if (state_mkdir_p(path, 0755) != 0) {
         snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
         rc = SCAFFOLD_EPATH;
         goto out;

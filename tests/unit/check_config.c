@@ -100,7 +100,7 @@ static const struct {
 } expected_defaults[] = {
     {"gateway.host", "127.0.0.1"},
     {"gateway.port", "8000"},
-    {"gateway.store_path", "qmtl-gateway.db"},
+    {"gateway.store_path", ""},
     {"gateway.dagmanager_url", "http://127.0.0.1:8001"},
     {"gateway.operator_token", ""},
     {"gateway.submit_token", ""},
@@ -117,7 +117,7 @@ static const struct {
     {"gateway.live_guard", "true"},
     {"dagmanager.host", "127.0.0.1"},
     {"dagmanager.port", "8001"},
-    {"dagmanager.store_path", "qmtl-dagmanager.db"},
+    {"dagmanager.store_path", ""},
     {"dagmanager.gateway_url", ""},
     {"host.plugins_dir", "plugins"},
     {"host.data", "0 source(s)"},
@@ -884,7 +884,7 @@ START_TEST(test_shipped_configs)
         config_format_value(&d, &s[i], 0, b, sizeof(b));
         if (s[i].type == CFG_PATH) {
             char resolved[600];
-            snprintf(resolved, sizeof(resolved), "config/%s", b);
+            snprintf(resolved, sizeof(resolved), "%s%s", b[0] ? "config/" : "", b);
             ck_assert_str_eq(a, resolved);
         } else {
             ck_assert_msg(!strcmp(a, b), "config/qmtl.yml %s.%s = %s, default %s", s[i].section,
@@ -1076,9 +1076,15 @@ START_TEST(test_probe_sqlite)
     write_file(path, "this is plain text, certainly not a SQLite database header......\n");
     ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), -1);
     ck_assert_ptr_nonnull(strstr(hint, "not a database"));
-    snprintf(path, sizeof(path), "%s/nodir/x.db", tmpdir);
+    /* a missing directory is created by the service: fine if it can be */
+    snprintf(path, sizeof(path), "%s/nodir/sub/x.db", tmpdir);
+    ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), 0);
+    ck_assert_ptr_nonnull(strstr(hint, "will be created, with its directory"));
+    snprintf(path, sizeof(path), "%s/nodir", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), -1); /* the probe creates nothing */
+    snprintf(path, sizeof(path), "%s/not-a-db/sub/x.db", tmpdir);
     ck_assert_int_eq(config_probe_sqlite_writable(path, hint, sizeof(hint)), -1);
-    ck_assert_ptr_nonnull(strstr(hint, "does not exist"));
+    ck_assert_ptr_nonnull(strstr(hint, "cannot be created"));
     ck_assert_int_eq(config_probe_sqlite_writable(tmpdir, hint, sizeof(hint)), -1);
     ck_assert_ptr_nonnull(strstr(hint, "not a regular file"));
     ck_assert_int_eq(config_probe_sqlite_writable(":memory:", hint, sizeof(hint)), 0);
@@ -1163,6 +1169,57 @@ START_TEST(test_check_report)
 }
 END_TEST
 
+/* An empty store_path is checked where the service would put it: the state directory. */
+START_TEST(test_check_default_stores)
+{
+    struct qmtl_config c;
+    struct cfg_error e;
+    struct cfg_report r;
+    char want[PATH_MAX + 64];
+    quiet();
+    make_tmpdir();
+    setenv("XDG_STATE_HOME", tmpdir, 1);
+    ck_assert_int_eq(load("gateway: {port: 0, dagmanager_url: ''}\ndagmanager: {port: 0}\n", &c, &e),
+                     0);
+    ck_assert_str_eq(c.gateway.store_path, "");
+    config_check(&c, CFG_TARGET_GATEWAY | CFG_TARGET_DAGMANAGER, 0, &r);
+    const struct cfg_check *k = find_check(&r, "gateway", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_OK);
+    snprintf(want, sizeof(want), "'%s/qmtl/gateway.db' will be created, with its directory", tmpdir);
+    ck_assert_msg(strstr(k->hint, want), "%s", k->hint);
+    k = find_check(&r, "dagmanager", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_OK); /* not "the gateway's store_path" */
+    snprintf(want, sizeof(want), "'%s/qmtl/dagmanager.db'", tmpdir);
+    ck_assert_msg(strstr(k->hint, want), "%s", k->hint);
+    config_report_release(&r);
+    /* the DAG manager pointed at the gateway's default store is refused */
+    free(c.dagmanager.store_path);
+    snprintf(want, sizeof(want), "%s/qmtl/gateway.db", tmpdir);
+    c.dagmanager.store_path = strdup(want);
+    config_check(&c, CFG_TARGET_DAGMANAGER, 1, &r);
+    k = find_check(&r, "dagmanager", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(k->hint, "is also the gateway's store_path"));
+    config_report_release(&r);
+    /* no state directory: an ERROR that asks for store_path */
+    unsetenv("XDG_STATE_HOME");
+    char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    unsetenv("HOME");
+    ck_assert_int_eq(config_check(&c, CFG_TARGET_GATEWAY, 1, &r), CFG_SEV_ERROR);
+    k = find_check(&r, "gateway", "store");
+    ck_assert_int_eq(k->severity, CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(k->hint, "set gateway.store_path"));
+    config_report_release(&r);
+    if (home) {
+        setenv("HOME", home, 1);
+        free(home);
+    }
+    config_release(&c);
+    rm_tmpdir();
+    log_set_sink(NULL, NULL);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1201,6 +1258,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_probe_http);
     tcase_add_test(tc, test_probe_listen);
     tcase_add_test(tc, test_probe_sqlite);
+    tcase_add_test(tc, test_check_default_stores);
     tcase_add_test(tc, test_probe_plugins_dir);
     tcase_add_test(tc, test_check_report);
     suite_add_tcase(s, tc);
