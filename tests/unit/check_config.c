@@ -128,6 +128,8 @@ static const struct {
     {"host.csv_errors", "skip"},
     {"host.on_missing", "skip"},
     {"host.strategies", "0 param(s)"},
+    {"host.preflight_timeout_s", "5"},
+    {"host.max_nodes_per_strategy", "1000000"},
     {"runtime.http_timeout_s", "2"},
     {"runtime.ws_receive_timeout_s", "30"},
     {"runtime.ws_reconnect_total_s", "0"},
