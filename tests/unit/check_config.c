@@ -1091,7 +1091,8 @@ START_TEST(test_probe_plugins_dir)
     ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_OK);
     ck_assert_ptr_nonnull(strstr(hint, "holds 1 plugin(s)"));
     ck_assert_int_eq(chmod(dir, 0775), 0);
-    ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_WARN);
+    ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(hint, "group-writable: qmtl run refuses it"));
     ck_assert_int_eq(chmod(dir, 0777), 0);
     ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_ERROR);
     ck_assert_ptr_nonnull(strstr(hint, "world-writable"));
