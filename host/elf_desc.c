@@ -19,8 +19,7 @@ struct src {
     uint64_t size;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int plugin_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -100,45 +99,45 @@ static int check_header(const struct src *s, const char *path, Elf64_Ehdr *eh, c
     memset(eh, 0, sizeof(*eh));
     size_t have = s->size < sizeof(*eh) ? (size_t)s->size : sizeof(*eh);
     if (have < SELFMAG || get(s, 0, eh, have) < 0 || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-        return fail(err, errlen, "plugin '%s': not an ELF file", path);
+        return plugin_errf(err, errlen, "plugin '%s': not an ELF file", path);
     if (have < EI_NIDENT || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
         eh->e_ident[EI_DATA] != host_data_encoding())
-        return fail(err, errlen,
-                    "plugin '%s': built for another machine (ELF class %d, byte order %d; this "
-                    "host needs 64-bit %s-endian)",
-                    path, have >= EI_NIDENT ? eh->e_ident[EI_CLASS] : 0,
-                    have >= EI_NIDENT ? eh->e_ident[EI_DATA] : 0,
-                    host_data_encoding() == ELFDATA2LSB ? "little" : "big");
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': built for another machine (ELF class %d, byte order %d; this "
+            "host needs 64-bit %s-endian)",
+            path, have >= EI_NIDENT ? eh->e_ident[EI_CLASS] : 0,
+            have >= EI_NIDENT ? eh->e_ident[EI_DATA] : 0,
+            host_data_encoding() == ELFDATA2LSB ? "little" : "big");
     if (have < sizeof(*eh))
-        return fail(err, errlen, "plugin '%s': truncated file (%zu bytes)", path, have);
+        return plugin_errf(err, errlen, "plugin '%s': truncated file (%zu bytes)", path, have);
     if (eh->e_machine != elf_host_machine())
-        return fail(err, errlen,
-                    "plugin '%s': built for another machine (ELF machine %d, this host is %d)",
-                    path, eh->e_machine, elf_host_machine());
+        return plugin_errf(
+            err, errlen, "plugin '%s': built for another machine (ELF machine %d, this host is %d)",
+            path, eh->e_machine, elf_host_machine());
     if (eh->e_type != ET_DYN)
-        return fail(err, errlen, "plugin '%s': not a shared object (build with -shared -fPIC)",
-                    path);
+        return plugin_errf(err, errlen,
+                           "plugin '%s': not a shared object (build with -shared -fPIC)", path);
     if ((eh->e_phnum && eh->e_phentsize != sizeof(Elf64_Phdr)) ||
         (eh->e_shnum && eh->e_shentsize != sizeof(Elf64_Shdr)))
-        return fail(err, errlen, "plugin '%s': malformed ELF file: header entry sizes %u/%u",
-                    path, eh->e_phentsize, eh->e_shentsize);
+        return plugin_errf(err, errlen, "plugin '%s': malformed ELF file: header entry sizes %u/%u",
+                           path, eh->e_phentsize, eh->e_shentsize);
     uint64_t ph_len = (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
     uint64_t sh_len = (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
     if (!inside(s, eh->e_phoff, ph_len) || !inside(s, eh->e_shoff, sh_len)) {
         uint64_t ph_end = eh->e_phoff + ph_len, sh_end = eh->e_shoff + sh_len;
         if (ph_end < eh->e_phoff || sh_end < eh->e_shoff)
-            return fail(err, errlen, "plugin '%s': malformed ELF file: header offsets overflow",
-                        path);
-        return fail(err, errlen, "plugin '%s': truncated file (%llu bytes, headers need %llu)",
-                    path, (unsigned long long)s->size,
-                    (unsigned long long)(ph_end > sh_end ? ph_end : sh_end));
+            return plugin_errf(err, errlen,
+                               "plugin '%s': malformed ELF file: header offsets overflow", path);
+        return plugin_errf(
+            err, errlen, "plugin '%s': truncated file (%llu bytes, headers need %llu)", path,
+            (unsigned long long)s->size, (unsigned long long)(ph_end > sh_end ? ph_end : sh_end));
     }
     return 0;
 }
 
 /* Find the exported descriptor symbol in .dynsym; 1 found, 0 not found, -1 malformed. */
-static int find_symbol(const struct src *s, const Elf64_Ehdr *eh, Elf64_Sym *out,
-                       const char **why)
+static int find_symbol(const struct src *s, const Elf64_Ehdr *eh, Elf64_Sym *out, const char **why)
 {
     static const char want[] = QMTL_DESCRIPTOR_SYMBOL;
     for (uint32_t i = 0; i < eh->e_shnum; i++) {
@@ -210,29 +209,29 @@ static int read_desc(const struct src *s, const char *path, struct elf_desc *out
     const char *why = "";
     int found = find_symbol(s, &eh, &sym, &why);
     if (found < 0)
-        return fail(err, errlen, "plugin '%s': malformed ELF file: %s", path, why);
+        return plugin_errf(err, errlen, "plugin '%s': malformed ELF file: %s", path, why);
     if (!found)
-        return fail(err, errlen,
-                    "plugin '%s': no descriptor: symbol '%s' not found (define it with "
-                    "QMTL_PLUGIN())",
-                    path, QMTL_DESCRIPTOR_SYMBOL);
+        return plugin_errf(err, errlen,
+                           "plugin '%s': no descriptor: symbol '%s' not found (define it with "
+                           "QMTL_PLUGIN())",
+                           path, QMTL_DESCRIPTOR_SYMBOL);
     unsigned char raw[16];
     if (sym.st_size < sizeof(raw))
-        return fail(err, errlen,
-                    "plugin '%s': descriptor symbol '%s' is %llu bytes, too small for a "
-                    "descriptor (define it with QMTL_PLUGIN())",
-                    path, QMTL_DESCRIPTOR_SYMBOL, (unsigned long long)sym.st_size);
+        return plugin_errf(err, errlen,
+                           "plugin '%s': descriptor symbol '%s' is %llu bytes, too small for a "
+                           "descriptor (define it with QMTL_PLUGIN())",
+                           path, QMTL_DESCRIPTOR_SYMBOL, (unsigned long long)sym.st_size);
     uint64_t off = 0;
     int where = vaddr_to_off(s, &eh, sym.st_value, sizeof(raw), &off);
     if (where < 0)
-        return fail(err, errlen,
-                    "plugin '%s': malformed ELF file: descriptor address 0x%llx is in no "
-                    "loaded segment",
-                    path, (unsigned long long)sym.st_value);
+        return plugin_errf(err, errlen,
+                           "plugin '%s': malformed ELF file: descriptor address 0x%llx is in no "
+                           "loaded segment",
+                           path, (unsigned long long)sym.st_value);
     memset(raw, 0, sizeof(raw));
     if (where > 0 && get(s, off, raw, sizeof(raw)) < 0)
-        return fail(err, errlen, "plugin '%s': malformed ELF file: descriptor outside the file",
-                    path);
+        return plugin_errf(err, errlen,
+                           "plugin '%s': malformed ELF file: descriptor outside the file", path);
     /* same byte order as the host (checked above) */
     memcpy(&out->magic, raw, 4);
     memcpy(&out->abi_major, raw + 4, 4);

@@ -37,6 +37,11 @@ int elf_desc_read_mem(const void *data, size_t len, const char *path, struct elf
 int elf_desc_read_fd(int fd, uint64_t size, const char *path, struct elf_desc *out, char *err,
                      size_t errlen);
 
+/* Format one refusal line into err (when err and errlen are set); returns -1. Shared by
+ * the plugin file readers (elf_desc, loader). */
+int plugin_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The ELF e_machine of this host (e.g. EM_X86_64, EM_AARCH64). */
 int elf_host_machine(void);
 

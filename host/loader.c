@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +16,6 @@
 
 /* The size of the descriptor at ABI 1.0: every later minor only appends. */
 #define DESC_V1_0_SIZE (offsetof(struct qmtl_plugin, on_signal) + sizeof(void (*)(void)))
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int valid_name(const char *s)
 {
@@ -56,13 +43,13 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
     size_t len = strlen(tmp) + 32;
     char *name = malloc(len);
     if (!name) {
-        fail(err, errlen, "plugin '%s': out of memory", path);
+        plugin_errf(err, errlen, "plugin '%s': out of memory", path);
         return NULL;
     }
     snprintf(name, len, "%s/qmtl-plugin-XXXXXX.so", tmp);
     int out = mkstemps(name, 3);
     if (out < 0) {
-        fail(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
+        plugin_errf(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
              strerror(errno));
         free(name);
         return NULL;
@@ -75,11 +62,11 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            fail(err, errlen, "plugin '%s': read failed: %s", path, strerror(errno));
+            plugin_errf(err, errlen, "plugin '%s': read failed: %s", path, strerror(errno));
             goto bad;
         }
         if (r == 0) {
-            fail(err, errlen, "plugin '%s': file shrank while being copied", path);
+            plugin_errf(err, errlen, "plugin '%s': file shrank while being copied", path);
             goto bad;
         }
         for (ssize_t w = 0; w < r;) {
@@ -87,7 +74,7 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                fail(err, errlen, "plugin '%s': cannot write private copy: %s", path,
+                plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path,
                      strerror(errno));
                 goto bad;
             }
@@ -96,7 +83,7 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
         off += r;
     }
     if (close(out) < 0) {
-        fail(err, errlen, "plugin '%s': cannot write private copy: %s", path, strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path, strerror(errno));
         unlink(name);
         free(name);
         return NULL;
@@ -117,10 +104,10 @@ static void dl_failure(char *err, size_t errlen, const char *path, const char *p
         e = "unknown error";
     const char *hit = strstr(e, priv);
     if (hit)
-        fail(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')", path,
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')", path,
              (int)(hit - e), e, path, hit + strlen(priv), path);
     else
-        fail(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e, path);
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e, path);
 }
 
 /* The leading integer fields, the same whether read from the file or from the mapping. */
@@ -128,19 +115,19 @@ static int validate_header(uint32_t magic, uint32_t major, uint32_t minor, uint3
                            const char *path, char *err, size_t errlen)
 {
     if (magic != QMTL_PLUGIN_MAGIC)
-        return fail(err, errlen,
+        return plugin_errf(err, errlen,
                     "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
                     "QMTL_PLUGIN())",
                     path, magic, QMTL_PLUGIN_MAGIC);
     if (major != QMTL_ABI_MAJOR)
-        return fail(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, major, minor,
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, major, minor,
                     QMTL_ABI_MAJOR);
     if (size < DESC_V1_0_SIZE)
-        return fail(err, errlen,
+        return plugin_errf(err, errlen,
                     "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)",
                     path, size, QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
     if (minor > QMTL_ABI_MINOR)
-        return fail(err, errlen, "plugin '%s': ABI %u.%u is newer than the host's %d.%d", path,
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u is newer than the host's %d.%d", path,
                     major, minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
     return 0;
 }
@@ -150,12 +137,12 @@ static int validate(const struct qmtl_plugin *d, const char *path, char *err, si
     if (validate_header(d->magic, d->abi_major, d->abi_minor, d->size, path, err, errlen) < 0)
         return -1;
     if (!valid_name(d->name))
-        return fail(err, errlen,
+        return plugin_errf(err, errlen,
                     "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
                     "[A-Za-z0-9_.-])",
                     path);
     if (!d->setup)
-        return fail(err, errlen, "plugin '%s' (%s): missing required callback 'setup'", d->name,
+        return plugin_errf(err, errlen, "plugin '%s' (%s): missing required callback 'setup'", d->name,
                     path);
     return 0;
 }
@@ -169,7 +156,7 @@ int plugin_map(const char *copy, const char *path, struct plugin **out, char *er
     }
     const struct qmtl_plugin *d = dlsym(dl, QMTL_DESCRIPTOR_SYMBOL);
     if (!d) {
-        fail(err, errlen,
+        plugin_errf(err, errlen,
              "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
              path, QMTL_DESCRIPTOR_SYMBOL);
         goto bad;
@@ -181,7 +168,7 @@ int plugin_map(const char *copy, const char *path, struct plugin **out, char *er
         if (p)
             free(p->path);
         free(p);
-        fail(err, errlen, "plugin '%s': out of memory", path);
+        plugin_errf(err, errlen, "plugin '%s': out of memory", path);
         goto bad;
     }
     p->dl = dl;
@@ -198,18 +185,18 @@ static char *stage(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        fail(err, errlen, "plugin '%s': cannot open: %s", path, strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot open: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     struct elf_desc hd;
     char *priv = NULL;
     if (fstat(fd, &st) < 0)
-        fail(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        fail(err, errlen, "plugin '%s': not a regular file", path);
+        plugin_errf(err, errlen, "plugin '%s': not a regular file", path);
     else if ((uint64_t)st.st_size > PLUGIN_MAX_BYTES)
-        fail(err, errlen, "plugin '%s': file is %lld bytes, larger than the %llu MiB a plugin may be",
+        plugin_errf(err, errlen, "plugin '%s': file is %lld bytes, larger than the %llu MiB a plugin may be",
              path, (long long)st.st_size, (unsigned long long)(PLUGIN_MAX_BYTES >> 20));
     else if (elf_desc_read_fd(fd, (uint64_t)st.st_size, path, &hd, err, errlen) == 0 &&
              validate_header(hd.magic, hd.abi_major, hd.abi_minor, hd.size, path, err,
@@ -255,7 +242,7 @@ int plugin_check_duplicate(struct plugin *const *loaded, size_t n, const struct 
 {
     for (size_t i = 0; i < n; i++) {
         if (loaded[i] && loaded[i] != p && strcmp(loaded[i]->desc->name, p->desc->name) == 0)
-            return fail(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+            return plugin_errf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
                         p->desc->name, p->path, loaded[i]->path);
     }
     return 0;
@@ -304,18 +291,18 @@ int plugin_check_owner(const char *path, int is_dir, char *err, size_t errlen)
     struct stat st;
     const char *what = is_dir ? "plugins directory" : "plugin";
     if (stat(path, &st) < 0)
-        return fail(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+        return plugin_errf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
     uid_t me = geteuid();
     if (st.st_uid != me && st.st_uid != 0) {
         const struct passwd *pw = getpwuid(me);
-        return fail(err, errlen,
+        return plugin_errf(err, errlen,
                     "%s '%s' is owned by uid %u, not by this user (uid %u) or root; others "
                     "could replace it: run 'chown %s %s'",
                     what, path, (unsigned)st.st_uid, (unsigned)me,
                     pw && pw->pw_name ? pw->pw_name : "root", path);
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return fail(err, errlen,
+        return plugin_errf(err, errlen,
                     "%s '%s' is writable by %s; others could replace it: run 'chmod go-w %s'",
                     what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", path);
     return 0;
@@ -337,7 +324,7 @@ int plugin_scan_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
 {
     DIR *d = opendir(dir);
     if (!d)
-        return fail(err, errlen, "plugins directory '%s': %s", dir, strerror(errno));
+        return plugin_errf(err, errlen, "plugins directory '%s': %s", dir, strerror(errno));
     char **v = NULL;
     size_t cnt = 0, cap = 0;
     struct dirent *e;
@@ -376,7 +363,7 @@ int plugin_scan_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
 oom:
     closedir(d);
     plugin_free_paths(v, cnt);
-    return fail(err, errlen, "plugins directory '%s': out of memory", dir);
+    return plugin_errf(err, errlen, "plugins directory '%s': out of memory", dir);
 }
 
 void plugin_describe_callbacks(const struct qmtl_plugin *d, char *buf, size_t len)

@@ -215,17 +215,16 @@ int preflight_run(const char *copy, const char *path, void *arg, char *err, size
                  who, stage, limit);
         return -1;
     }
-    int reported = find_line(report, 'K', line, sizeof(line)) ||
-                   find_line(report, 'F', line, sizeof(line));
+    int reported =
+        find_line(report, 'K', line, sizeof(line)) || find_line(report, 'F', line, sizeof(line));
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        snprintf(err, errlen, "%s: refused by preflight: crashed with signal %d (%s) %s", who,
-                 sig, strsignal(sig), reported ? "after setup()" : during);
+        snprintf(err, errlen, "%s: refused by preflight: crashed with signal %d (%s) %s", who, sig,
+                 strsignal(sig), reported ? "after setup()" : during);
         return -1;
     }
     if (!reported) {
-        snprintf(err, errlen,
-                 "%s: refused by preflight: exited with status %d %s", who,
+        snprintf(err, errlen, "%s: refused by preflight: exited with status %d %s", who,
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, during);
         return -1;
     }

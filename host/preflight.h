@@ -28,8 +28,8 @@
 #define PREFLIGHT_DEFAULT_TIMEOUT_S 5.0
 
 struct preflight_options {
-    double timeout_s;         /* load + setup time limit; <= 0: the default */
-    const struct host *host;  /* options and strategy parameters to copy (may be NULL) */
+    double timeout_s;        /* load + setup time limit; <= 0: the default */
+    const struct host *host; /* options and strategy parameters to copy (may be NULL) */
 };
 
 /* A plugin_preflight_fn; 'arg' is a struct preflight_options * (NULL: defaults). */
