@@ -136,7 +136,8 @@ static int check_header(const struct src *s, const char *path, Elf64_Ehdr *eh, c
     return 0;
 }
 
-/* Find the exported descriptor symbol in .dynsym; 1 found, 0 not found, -1 malformed. */
+/* Find the exported descriptor symbol in .dynsym; 1 found, 0 not found, -1 malformed or
+ * no .dynsym section at all (files stripped of their section headers are not read). */
 static int find_symbol(const struct src *s, const Elf64_Ehdr *eh, Elf64_Sym *out, const char **why)
 {
     static const char want[] = QMTL_DESCRIPTOR_SYMBOL;
@@ -173,7 +174,8 @@ static int find_symbol(const struct src *s, const Elf64_Ehdr *eh, Elf64_Sym *out
         }
         return 0;
     }
-    return 0;
+    *why = "no dynamic symbol table in the section headers (stripped of them?)";
+    return -1;
 }
 
 /* The file offset of virtual address v (n bytes); 1 in the file, 0 zero-filled, -1 none. */

@@ -3,10 +3,10 @@
  *
  * Before any byte of a plugin is mapped (and before its ELF constructors can run), the
  * loader checks the file as data: a 64-bit ELF shared object of this host's machine and
- * byte order, whose dynamic symbol table (.dynsym, found through the section headers)
- * exports 'qmtl_plugin_descriptor'; the symbol's address is mapped to a file offset
- * through the PT_LOAD segments and the descriptor's leading integer fields (magic,
- * abi_major, abi_minor, size) are read from there. Only those four fields are read:
+ * byte order, whose dynamic symbol table (.dynsym, found through the section headers; a
+ * file stripped of them is refused) exports 'qmtl_plugin_descriptor'; the symbol's
+ * address is mapped to a file offset through the PT_LOAD segments and the descriptor's
+ * leading integer fields (magic, abi_major, abi_minor, size) are read from there. Only those four fields are read:
  * the pointers that follow are relocated at load time and mean nothing in the file.
  *
  * The file is hostile: every offset, size and count is checked against the file size

@@ -127,6 +127,13 @@ START_TEST(test_hostile_headers)
     ck_assert_int_eq(elf_desc_read_mem(w, len, "t.so", &d, err, sizeof(err)), -1);
     ck_assert_str_eq(err, "plugin 't.so': malformed ELF file: .dynsym string table link");
 
+    /* no section headers at all */
+    memcpy(w, buf, len);
+    eh->e_shnum = 0;
+    ck_assert_int_eq(elf_desc_read_mem(w, len, "t.so", &d, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "plugin 't.so': malformed ELF file: no dynamic symbol table in the "
+                          "section headers (stripped of them?)");
+
     /* the descriptor's address in no loaded segment */
     memcpy(w, buf, len);
     Elf64_Phdr *ph = (Elf64_Phdr *)(w + eh->e_phoff);
