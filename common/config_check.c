@@ -349,7 +349,8 @@ enum cfg_severity config_probe_plugins_dir(const char *dir, char *hint, size_t l
     }
     /* the same rule qmtl run applies (host/loader.h plugin_check_owner) */
     if (st.st_mode & S_IWOTH) {
-        snprintf(hint, len, "'%s' is world-writable: anyone could plant a plugin (chmod go-w)", dir);
+        snprintf(hint, len, "'%s' is world-writable: anyone could plant a plugin (chmod go-w)",
+                 dir);
         return CFG_SEV_ERROR;
     }
     if (st.st_mode & S_IWGRP) {
@@ -357,8 +358,9 @@ enum cfg_severity config_probe_plugins_dir(const char *dir, char *hint, size_t l
         return CFG_SEV_ERROR;
     }
     if (st.st_uid != geteuid() && st.st_uid != 0) {
-        snprintf(hint, len, "'%s' is owned by uid %u, neither this user nor root: qmtl run refuses it",
-                 dir, (unsigned)st.st_uid);
+        snprintf(hint, len,
+                 "'%s' is owned by uid %u, neither this user nor root: qmtl run refuses it", dir,
+                 (unsigned)st.st_uid);
         return CFG_SEV_ERROR;
     }
     DIR *d = opendir(dir);

@@ -50,7 +50,7 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
     int out = mkstemps(name, 3);
     if (out < 0) {
         plugin_errf(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
-             strerror(errno));
+                    strerror(errno));
         free(name);
         return NULL;
     }
@@ -75,7 +75,7 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
                 continue;
             if (k < 0) {
                 plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path,
-                     strerror(errno));
+                            strerror(errno));
                 goto bad;
             }
             w += k;
@@ -83,7 +83,8 @@ static char *private_copy(int in, uint64_t size, const char *path, char *err, si
         off += r;
     }
     if (close(out) < 0) {
-        plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path, strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path,
+                    strerror(errno));
         unlink(name);
         free(name);
         return NULL;
@@ -104,10 +105,11 @@ static void dl_failure(char *err, size_t errlen, const char *path, const char *p
         e = "unknown error";
     const char *hit = strstr(e, priv);
     if (hit)
-        plugin_errf(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')", path,
-             (int)(hit - e), e, path, hit + strlen(priv), path);
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')",
+                    path, (int)(hit - e), e, path, hit + strlen(priv), path);
     else
-        plugin_errf(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e, path);
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e,
+                    path);
 }
 
 /* The leading integer fields, the same whether read from the file or from the mapping. */
@@ -115,20 +117,22 @@ static int validate_header(uint32_t magic, uint32_t major, uint32_t minor, uint3
                            const char *path, char *err, size_t errlen)
 {
     if (magic != QMTL_PLUGIN_MAGIC)
-        return plugin_errf(err, errlen,
-                    "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
-                    "QMTL_PLUGIN())",
-                    path, magic, QMTL_PLUGIN_MAGIC);
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
+            "QMTL_PLUGIN())",
+            path, magic, QMTL_PLUGIN_MAGIC);
     if (major != QMTL_ABI_MAJOR)
-        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, major, minor,
-                    QMTL_ABI_MAJOR);
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, major,
+                           minor, QMTL_ABI_MAJOR);
     if (size < DESC_V1_0_SIZE)
-        return plugin_errf(err, errlen,
-                    "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)",
-                    path, size, QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)", path, size,
+            QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
     if (minor > QMTL_ABI_MINOR)
-        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u is newer than the host's %d.%d", path,
-                    major, minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u is newer than the host's %d.%d",
+                           path, major, minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
     return 0;
 }
 
@@ -137,13 +141,14 @@ static int validate(const struct qmtl_plugin *d, const char *path, char *err, si
     if (validate_header(d->magic, d->abi_major, d->abi_minor, d->size, path, err, errlen) < 0)
         return -1;
     if (!valid_name(d->name))
-        return plugin_errf(err, errlen,
-                    "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
-                    "[A-Za-z0-9_.-])",
-                    path);
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
+            "[A-Za-z0-9_.-])",
+            path);
     if (!d->setup)
-        return plugin_errf(err, errlen, "plugin '%s' (%s): missing required callback 'setup'", d->name,
-                    path);
+        return plugin_errf(err, errlen, "plugin '%s' (%s): missing required callback 'setup'",
+                           d->name, path);
     return 0;
 }
 
@@ -156,9 +161,10 @@ int plugin_map(const char *copy, const char *path, struct plugin **out, char *er
     }
     const struct qmtl_plugin *d = dlsym(dl, QMTL_DESCRIPTOR_SYMBOL);
     if (!d) {
-        plugin_errf(err, errlen,
-             "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
-             path, QMTL_DESCRIPTOR_SYMBOL);
+        plugin_errf(
+            err, errlen,
+            "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
+            path, QMTL_DESCRIPTOR_SYMBOL);
         goto bad;
     }
     if (validate(d, path, err, errlen) < 0)
@@ -180,7 +186,20 @@ bad:
     return -1;
 }
 
-/* Open 'path' as data, check it and its descriptor header, and make the private copy. */
+/* Steps 1 (file and descriptor header, from the open file 'fd' of 'size' bytes). */
+static int check_file(int fd, uint64_t size, const char *path, char *err, size_t errlen)
+{
+    struct elf_desc hd;
+    if (elf_desc_read_fd(fd, size, path, &hd, err, errlen) < 0)
+        return -1;
+    return validate_header(hd.magic, hd.abi_major, hd.abi_minor, hd.size, path, err, errlen);
+}
+
+/*
+ * Open 'path' as data, check it (step 1) and make the private copy (step 2), then check
+ * the copy again: the original may change after it was checked, the copy (0600, ours)
+ * cannot. Returns the copy's malloc'd name, or NULL with err (no copy left behind).
+ */
 static char *stage(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -189,25 +208,36 @@ static char *stage(const char *path, char *err, size_t errlen)
         return NULL;
     }
     struct stat st;
-    struct elf_desc hd;
     char *priv = NULL;
     if (fstat(fd, &st) < 0)
         plugin_errf(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         plugin_errf(err, errlen, "plugin '%s': not a regular file", path);
     else if ((uint64_t)st.st_size > PLUGIN_MAX_BYTES)
-        plugin_errf(err, errlen, "plugin '%s': file is %lld bytes, larger than the %llu MiB a plugin may be",
-             path, (long long)st.st_size, (unsigned long long)(PLUGIN_MAX_BYTES >> 20));
-    else if (elf_desc_read_fd(fd, (uint64_t)st.st_size, path, &hd, err, errlen) == 0 &&
-             validate_header(hd.magic, hd.abi_major, hd.abi_minor, hd.size, path, err,
-                             errlen) == 0)
+        plugin_errf(err, errlen,
+                    "plugin '%s': file is %lld bytes, larger than the %llu MiB a plugin may be",
+                    path, (long long)st.st_size, (unsigned long long)(PLUGIN_MAX_BYTES >> 20));
+    else if (check_file(fd, (uint64_t)st.st_size, path, err, errlen) == 0)
         priv = private_copy(fd, (uint64_t)st.st_size, path, err, errlen);
     close(fd);
+    if (!priv)
+        return NULL;
+    int cfd = open(priv, O_RDONLY | O_CLOEXEC);
+    int rc = cfd < 0 ? plugin_errf(err, errlen, "plugin '%s': cannot reopen private copy: %s", path,
+                                   strerror(errno))
+                     : check_file(cfd, (uint64_t)st.st_size, path, err, errlen);
+    if (cfd >= 0)
+        close(cfd);
+    if (rc < 0) {
+        unlink(priv);
+        free(priv);
+        return NULL;
+    }
     return priv;
 }
 
-int plugin_open_checked(const char *path, plugin_preflight_fn check, void *arg,
-                        struct plugin **out, char *err, size_t errlen)
+int plugin_open_checked(const char *path, plugin_preflight_fn check, void *arg, struct plugin **out,
+                        char *err, size_t errlen)
 {
     char *priv = stage(path, err, errlen);
     if (!priv)
@@ -242,8 +272,9 @@ int plugin_check_duplicate(struct plugin *const *loaded, size_t n, const struct 
 {
     for (size_t i = 0; i < n; i++) {
         if (loaded[i] && loaded[i] != p && strcmp(loaded[i]->desc->name, p->desc->name) == 0)
-            return plugin_errf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
-                        p->desc->name, p->path, loaded[i]->path);
+            return plugin_errf(err, errlen,
+                               "plugin '%s' (%s): duplicate name, already loaded from %s",
+                               p->desc->name, p->path, loaded[i]->path);
     }
     return 0;
 }
@@ -264,8 +295,8 @@ size_t plugin_refuse_duplicates(struct plugin **plugins, size_t n,
             if (!plugins[j] || strcmp(plugins[j]->desc->name, name) != 0)
                 continue;
             if (len >= 0 && (size_t)len < sizeof(line))
-                len += snprintf(line + len, sizeof(line) - (size_t)len, " and %s",
-                                plugins[j]->path);
+                len +=
+                    snprintf(line + len, sizeof(line) - (size_t)len, " and %s", plugins[j]->path);
             same++;
         }
         if (!same)
@@ -296,15 +327,15 @@ int plugin_check_owner(const char *path, int is_dir, char *err, size_t errlen)
     if (st.st_uid != me && st.st_uid != 0) {
         const struct passwd *pw = getpwuid(me);
         return plugin_errf(err, errlen,
-                    "%s '%s' is owned by uid %u, not by this user (uid %u) or root; others "
-                    "could replace it: run 'chown %s %s'",
-                    what, path, (unsigned)st.st_uid, (unsigned)me,
-                    pw && pw->pw_name ? pw->pw_name : "root", path);
+                           "%s '%s' is owned by uid %u, not by this user (uid %u) or root; others "
+                           "could replace it: run 'chown %s %s'",
+                           what, path, (unsigned)st.st_uid, (unsigned)me,
+                           pw && pw->pw_name ? pw->pw_name : "root", path);
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return plugin_errf(err, errlen,
-                    "%s '%s' is writable by %s; others could replace it: run 'chmod go-w %s'",
-                    what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", path);
+        return plugin_errf(
+            err, errlen, "%s '%s' is writable by %s; others could replace it: run 'chmod go-w %s'",
+            what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", path);
     return 0;
 }
 

@@ -56,8 +56,8 @@ typedef int (*plugin_preflight_fn)(const char *copy, const char *path, void *arg
  * 'check' (may be NULL) is the preflight of step 3. In this process, runs no plugin
  * code besides what the dynamic linker runs at step 4 (ELF constructors).
  */
-int plugin_open_checked(const char *path, plugin_preflight_fn check, void *arg,
-                        struct plugin **out, char *err, size_t errlen);
+int plugin_open_checked(const char *path, plugin_preflight_fn check, void *arg, struct plugin **out,
+                        char *err, size_t errlen);
 
 /* plugin_open_checked without a preflight. */
 int plugin_open(const char *path, struct plugin **out, char *err, size_t errlen);
