@@ -110,7 +110,8 @@ TEST_LOG := $(TEST_BIN:%=%.log)
 # Fixture plugins for the loader tests (tests/fixtures/<case>.c -> $(B)/fixtures/<case>.so)
 FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
-            $(B)/fixtures/not_elf.so $(B)/fixtures/truncated.so
+            $(B)/fixtures/not_elf.so $(B)/fixtures/truncated.so \
+            $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
 E2E_SRC := $(sort $(wildcard e2e/t[0-9]*.sh))
@@ -202,6 +203,13 @@ $(B)/fixtures/not_elf.so:
 
 $(B)/fixtures/truncated.so: $(B)/fixtures/ok.so
 	$(Q)head -c 600 $< > $@
+
+# ok.so patched as data: e_machine EM_ARM (40), and EI_CLASS ELFCLASS32
+$(B)/fixtures/foreign_machine.so: $(B)/fixtures/ok.so
+	$(Q)cp $< $@.tmp && printf '\050\000' | dd of=$@.tmp bs=1 seek=18 conv=notrunc status=none && mv $@.tmp $@
+
+$(B)/fixtures/elf32.so: $(B)/fixtures/ok.so
+	$(Q)cp $< $@.tmp && printf '\001' | dd of=$@.tmp bs=1 seek=4 conv=notrunc status=none && mv $@.tmp $@
 
 # ---------------------------------------------------------------- tests
 $(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT)

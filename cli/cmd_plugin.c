@@ -1,8 +1,10 @@
 /* qmtl plugin check: load one plugin in isolation and report what it is. */
 #include "cli.h"
+#include "config.h"
 #include "host/explain.h"
 #include "host/host_api.h"
 #include "host/loader.h"
+#include "host/preflight.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -13,7 +15,29 @@ static int plugin_check(const char *path, int json)
 {
     char err[1024];
     struct plugin *p = NULL;
-    if (plugin_open(path, &p, err, sizeof(err)) < 0) {
+    /* the same checks as qmtl run: file, preflight child (time limit and node cap from
+     * the discovered config or its environment overrides), then the mapping */
+    struct qmtl_config cfg;
+    struct cfg_error cerr;
+    memset(&cerr, 0, sizeof(cerr));
+    if (config_load(NULL, &cfg, &cerr) != 0) {
+        config_release(&cfg);
+        config_init_defaults(&cfg);
+    }
+    struct host_options opt;
+    host_options_default(&opt);
+    opt.max_nodes_per_strategy = cfg.host.max_nodes_per_strategy;
+    struct host pf_host;
+    if (host_init(&pf_host, &opt) < 0) {
+        config_release(&cfg);
+        fprintf(stderr, "plugin '%s': cannot create a host\n", path);
+        return CLI_FAIL;
+    }
+    struct preflight_options pf = {.timeout_s = cfg.host.preflight_timeout_s, .host = &pf_host};
+    config_release(&cfg);
+    int orc = plugin_open_checked(path, preflight_run, &pf, &p, err, sizeof(err));
+    host_release(&pf_host);
+    if (orc < 0) {
         if (json) {
             json_t *o = json_pack("{s:s, s:b, s:s}", "path", path, "ok", 0, "error", err);
             json_dumpf(o, stdout, JSON_INDENT(2));
@@ -29,8 +53,6 @@ static int plugin_check(const char *path, int json)
 
     /* Run setup() in a host of its own to build and check the strategy's DAG. */
     struct host h;
-    struct host_options opt;
-    host_options_default(&opt);
     int rc = CLI_OK;
     char setup_err[512] = "";
     if (host_init(&h, &opt) < 0) {

@@ -201,6 +201,7 @@ int cmd_run(int argc, char **argv)
     ho.fee_bps = a.have_fee ? a.fee_bps : cfg.broker.fee_bps;
     ho.slippage_bps = a.have_slip ? a.slippage_bps : cfg.broker.slippage_bps;
     ho.domain = HOST_BACKTEST;
+    ho.max_nodes_per_strategy = cfg.host.max_nodes_per_strategy;
     const char *csv_errors = a.csv_errors ? a.csv_errors : cfg.host.csv_errors;
     unsigned feed_flags = (csv_errors && !strcmp(csv_errors, "fail") ? FEED_FAIL_ON_ERROR : 0) |
                           (a.sort ? FEED_SORT : 0) | (a.allow_nonpositive ? FEED_ALLOW_NONPOSITIVE : 0);
@@ -212,6 +213,7 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out_cfg;
     }
+    r.pf.timeout_s = cfg.host.preflight_timeout_s;
     host_install_crash_report(&r.h, "qmtl run");
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];

@@ -85,6 +85,8 @@ struct cfg_host {
     char *on_missing;  /* "skip" | "fail" */
     struct cfg_kv *strategy_params;
     size_t n_strategy_params;
+    double preflight_timeout_s;  /* 5 */
+    long max_nodes_per_strategy; /* 1000000 */
 };
 
 /* Time budgets every client in the project reads (via config_budgets()). */

@@ -378,8 +378,20 @@ enum cfg_severity config_probe_plugins_dir(const char *dir, char *hint, size_t l
         snprintf(hint, len, "'%s' is not a directory", dir);
         return CFG_SEV_ERROR;
     }
+    /* the same rule qmtl run applies (host/loader.h plugin_check_owner) */
     if (st.st_mode & S_IWOTH) {
-        snprintf(hint, len, "'%s' is world-writable: anyone could plant a plugin (chmod o-w)", dir);
+        snprintf(hint, len, "'%s' is world-writable: anyone could plant a plugin (chmod go-w)",
+                 dir);
+        return CFG_SEV_ERROR;
+    }
+    if (st.st_mode & S_IWGRP) {
+        snprintf(hint, len, "'%s' is group-writable: qmtl run refuses it (chmod go-w)", dir);
+        return CFG_SEV_ERROR;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(hint, len,
+                 "'%s' is owned by uid %u, neither this user nor root: qmtl run refuses it", dir,
+                 (unsigned)st.st_uid);
         return CFG_SEV_ERROR;
     }
     DIR *d = opendir(dir);
@@ -394,10 +406,6 @@ enum cfg_severity config_probe_plugins_dir(const char *dir, char *hint, size_t l
             n++;
     }
     closedir(d);
-    if (st.st_mode & S_IWGRP) {
-        snprintf(hint, len, "'%s' is group-writable (%d plugin(s)); consider chmod g-w", dir, n);
-        return CFG_SEV_WARN;
-    }
     snprintf(hint, len, "'%s' holds %d plugin(s)", dir, n);
     return CFG_SEV_OK;
 }

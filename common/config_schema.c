@@ -85,6 +85,10 @@ static const struct cfg_schema_entry schema[] = {
      "node input with no data source: skip the node or fail the run"},
     {"host", "strategies", CFG_STRATEGY, OFF(host.strategy_params), "{}", NORANGE, NULL, CFG_F_NOENV,
      "per-strategy parameters: name -> mapping of scalars (kept as text)"},
+    {"host", "preflight_timeout_s", CFG_DOUBLE, OFF(host.preflight_timeout_s), "5", 0.1, 600, NULL, 0,
+     "time a plugin's load and setup() may take in the preflight child before it is refused, seconds"},
+    {"host", "max_nodes_per_strategy", CFG_LONG, OFF(host.max_nodes_per_strategy), "1000000", 1,
+     100000000, NULL, 0, "most nodes one strategy's setup() may declare"},
 
     /* host.data[] (offsets in struct cfg_data_source) */
     {"host.data[]", "tags", CFG_STRLIST, DOFF(tags), "", NORANGE, NULL, CFG_F_REQUIRED | CFG_F_NOENV,

@@ -104,3 +104,33 @@ void log_msg(enum log_level level, const char *component, const char *fmt, ...)
     log_vmsg(level, component, fmt, ap);
     va_end(ap);
 }
+
+char *log_escape(const char *s, size_t max, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (!outlen)
+        return out;
+    for (size_t i = 0; s && i < max && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[5];
+        size_t n = 0;
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\\') {
+            esc[n++] = '\\';
+            esc[n++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
+        } else if (c < 0x20 || c == 0x7f) {
+            esc[n++] = '\\';
+            esc[n++] = 'x';
+            esc[n++] = hex[c >> 4];
+            esc[n++] = hex[c & 15];
+        } else {
+            esc[n++] = (char)c;
+        }
+        if (o + n >= outlen)
+            break;
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return out;
+}

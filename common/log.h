@@ -10,6 +10,7 @@
 #define QMTL_COMMON_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_DEBUG = 0, LOG_LEVEL_INFO = 1, LOG_LEVEL_WARN = 2, LOG_LEVEL_ERROR = 3 };
 
@@ -32,6 +33,15 @@ int log_parse_level(const char *s, enum log_level *out);
  */
 typedef void (*log_sink_fn)(enum log_level level, const char *line, void *arg);
 void log_set_sink(log_sink_fn fn, void *arg);
+
+/*
+ * Copy untrusted text (a plugin's message) as one printable line: at most 'max' bytes
+ * of 's' are read (it need not be NUL-terminated within them); newline, CR, tab,
+ * backslash and every other control byte (and DEL) become \n, \r, \t, \\, \xNN, so
+ * the text can neither end a log line nor forge the next one. 'out' is always
+ * NUL-terminated (truncated to outlen). Returns out.
+ */
+char *log_escape(const char *s, size_t max, char *out, size_t outlen);
 
 #define LOG_DEBUG(comp, ...) log_msg(LOG_LEVEL_DEBUG, comp, __VA_ARGS__)
 #define LOG_INFO(comp, ...) log_msg(LOG_LEVEL_INFO, comp, __VA_ARGS__)

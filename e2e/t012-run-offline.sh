@@ -50,10 +50,11 @@ expect_rc 1 "failing compute is reported" "$QMTL" run --offline --plugins "$P" \
 check "names plugin and node" grep -q "error: plugin 'rt_fail': node 'boom' (blake3:" "$E2E_TMP/out"
 check "others still ran" grep -q "^rt_cross  *ok  *100 " "$E2E_TMP/out"
 
-# duplicate names refused
+# duplicate names: both files refused, whichever sorts first
 cp "$F/rt_cross.so" "$P/rt_cross_copy.so"
 expect_rc 1 "duplicate plugin name" "$QMTL" run --offline --plugins "$P" --data BTC=gbm:count=10
-check "duplicate: message" grep -q "plugin 'rt_cross' (.*rt_cross_copy.so): duplicate name, already loaded from" "$E2E_TMP/out"
+check "duplicate: message" grep -qF "plugin 'rt_cross': duplicate name in $P/rt_cross.so and $P/rt_cross_copy.so; both refused" "$E2E_TMP/out"
+check "duplicate: neither ran" sh -c "! grep -q '^rt_cross ' '$E2E_TMP/out'"
 
 # the same from a qmtl.yml: plugins dir, data, broker costs, strategy parameters
 cat > "$E2E_TMP/qmtl.yml" <<YML

@@ -15,6 +15,7 @@ void host_options_default(struct host_options *o)
     memset(o, 0, sizeof(*o));
     o->initial_cash = 100000;
     o->domain = HOST_BACKTEST;
+    o->max_nodes_per_strategy = HOST_MAX_NODES_DEFAULT;
 }
 
 int host_init(struct host *h, const struct host_options *o)
@@ -26,6 +27,8 @@ int host_init(struct host *h, const struct host_options *o)
         host_options_default(&h->opt);
     if (!(h->opt.initial_cash > 0))
         h->opt.initial_cash = 100000;
+    if (h->opt.max_nodes_per_strategy <= 0)
+        h->opt.max_nodes_per_strategy = HOST_MAX_NODES_DEFAULT;
     h->g = graph_new();
     return h->g ? 0 : -1;
 }
@@ -40,6 +43,7 @@ static void strategy_free(struct host_strategy *st)
         free(st->ctx.names[i]);
     free(st->ctx.names);
     free(st->ctx.nodes);
+    host_ctx_release_names(&st->ctx);
     broker_free(st->broker);
     free(st);
 }
@@ -182,9 +186,11 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     st->ctx.in_setup = 0;
     if (rc < 0 || rc > 0) {
         st->setup_failed = 1;
-        char why[300], code[64];
+        /* the plugin's message: read within its buffer (no NUL needed), one printable line */
+        char msg[4 * sizeof(e.msg) + 1], why[300], code[64];
+        log_escape(e.msg, sizeof(e.msg), msg, sizeof(msg));
         snprintf(why, sizeof(why), "setup failed with %s: %s", errcode_text(rc, code, sizeof(code)),
-                 e.msg[0] ? e.msg : "no message");
+                 msg[0] ? msg : "no message");
         host_stop_strategy(h, st->ctx.strat, rc, why);
         snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
         return -1;
@@ -516,6 +522,12 @@ void host_finish(struct host *h)
     }
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 long host_strategy_bars(const struct host *h, uint32_t strat)
 {
     if (strat >= h->n_st)
@@ -523,15 +535,20 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
     const struct host_strategy *st = h->st[strat];
     if (st->stopped)
         return st->bars_at_stop;
+    /* each stream once, even when declared twice: sort its stream nodes (linear-ish) */
+    uint32_t *streams = malloc((st->ctx.n ? st->ctx.n : 1) * sizeof(*streams));
+    if (!streams)
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < st->ctx.n; i++)
+        if (graph_node(h->g, st->ctx.nodes[i])->kind == GRAPH_STREAM)
+            streams[k++] = st->ctx.nodes[i];
+    qsort(streams, k, sizeof(*streams), cmp_u32);
     long bars = 0;
-    for (size_t i = 0; i < st->ctx.n; i++) {
-        const struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);
-        int dup = 0;
-        for (size_t j = 0; j < i; j++)
-            dup |= st->ctx.nodes[j] == st->ctx.nodes[i];
-        if (n->kind == GRAPH_STREAM && !dup)
-            bars += n->deliveries;
-    }
+    for (size_t i = 0; i < k; i++)
+        if (i == 0 || streams[i] != streams[i - 1])
+            bars += graph_node(h->g, streams[i])->deliveries;
+    free(streams);
     return bars;
 }
 

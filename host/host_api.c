@@ -141,6 +141,67 @@ static int check_period(int32_t p, const char *what, struct qmtl_err *err)
     return 0;
 }
 
+/* ------------------------------------------------------------------ custom node names */
+
+/* A strategy's custom node names: an open-addressing set, so setup() stays linear. */
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int names_has(const struct qmtl_ctx *ctx, const char *name)
+{
+    if (!ctx->cap_custom)
+        return 0;
+    size_t m = ctx->cap_custom - 1;
+    for (size_t i = name_hash(name) & m; ctx->custom[i]; i = (i + 1) & m)
+        if (strcmp(ctx->custom[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void names_put(char **slots, size_t cap, char *name)
+{
+    size_t i = name_hash(name) & (cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = name;
+}
+
+static int names_add(struct qmtl_ctx *ctx, const char *name)
+{
+    if (2 * (ctx->n_custom + 1) > ctx->cap_custom) {
+        size_t nc = ctx->cap_custom ? ctx->cap_custom * 2 : 64;
+        char **ns = calloc(nc, sizeof(*ns));
+        if (!ns)
+            return -1;
+        for (size_t i = 0; i < ctx->cap_custom; i++)
+            if (ctx->custom[i])
+                names_put(ns, nc, ctx->custom[i]);
+        free(ctx->custom);
+        ctx->custom = ns;
+        ctx->cap_custom = nc;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return -1;
+    names_put(ctx->custom, ctx->cap_custom, copy);
+    ctx->n_custom++;
+    return 0;
+}
+
+void host_ctx_release_names(struct qmtl_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->cap_custom; i++)
+        free(ctx->custom[i]);
+    free(ctx->custom);
+    ctx->custom = NULL;
+    ctx->n_custom = ctx->cap_custom = 0;
+}
+
 /* Add to the graph and hand out a handle. Returns the handle or a negative code. */
 static qmtl_node add_node(struct qmtl_ctx *ctx, const struct graph_desc *d, const char *name,
                           struct graph_node **node_out, int *created, const char *what,
@@ -148,6 +209,11 @@ static qmtl_node add_node(struct qmtl_ctx *ctx, const struct graph_desc *d, cons
 {
     char e[256];
     uint32_t idx;
+    long max = ctx->h->opt.max_nodes_per_strategy;
+    if (max > 0 && ctx->n >= (size_t)max)
+        return set_err(err, QMTL_EINVAL,
+                       "%s: more than %ld nodes in one strategy (host.max_nodes_per_strategy)",
+                       what, max);
     if (graph_add(ctx->h->g, d, ctx->strat, &idx, created, e, sizeof(e)))
         return set_err(err, QMTL_EINVAL, "%s: %s", what, e);
     int h = ctx_add_handle(ctx, idx, name);
@@ -161,11 +227,13 @@ static qmtl_node add_node(struct qmtl_ctx *ctx, const struct graph_desc *d, cons
 
 static void api_log(struct qmtl_ctx *ctx, int level, const char *fmt, ...)
 {
-    char buf[1024];
+    char raw[1024], buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    /* one line of the plugin's own: no newline to forge another component's line */
+    log_escape(raw, sizeof(raw), buf, sizeof(buf));
     if (level < QMTL_LOG_DEBUG || level > QMTL_LOG_ERROR)
         level = QMTL_LOG_INFO;
     const char *name = ctx && ctx->h ? ctx_strategy(ctx)->name : "plugin";
@@ -358,10 +426,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     what = wbuf;
     if ((rc = check_name(spec->name, what, err)))
         return rc;
-    for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(host_handle_name(ctx, i), spec->name) == 0 &&
-            graph_node(ctx->h->g, ctx->nodes[i])->kind == GRAPH_CUSTOM)
-            return set_err(err, QMTL_EINVAL, "%s: name already used in this strategy", what);
+    if (names_has(ctx, spec->name))
+        return set_err(err, QMTL_EINVAL, "%s: name already used in this strategy", what);
     if (!spec->compute)
         return set_err(err, QMTL_EINVAL, "%s: compute is required", what);
     uint32_t in[QMTL_MAX_INPUTS], nin;
@@ -439,6 +505,8 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     int created;
     qmtl_node h = add_node(ctx, &d, spec->name, &n, &created, what, err);
     json_decref(params);
+    if (h > 0 && names_add(ctx, spec->name) < 0)
+        return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
     if (h > 0 && created) {
         n->compute = spec->compute;
         n->user = spec->user;

@@ -45,6 +45,8 @@ struct qmtl_ctx {
     char **names;    /* handle names; NULL = the node's label (see host_handle_name) */
     size_t n, cap;
     int in_setup;
+    char **custom; /* set of the custom node names declared (owned; see host_api.c) */
+    size_t n_custom, cap_custom;
 };
 
 struct host_strategy {
@@ -71,7 +73,10 @@ struct host_options {
     double fee_bps;      /* 0 */
     double slippage_bps; /* 0 */
     int domain;          /* enum host_domain; offline = HOST_BACKTEST */
+    long max_nodes_per_strategy; /* node handles one setup() may declare (<= 0: default) */
 };
+
+#define HOST_MAX_NODES_DEFAULT 1000000L
 
 struct host_param {
     char *strategy, *key, *value;
@@ -156,6 +161,9 @@ long host_strategy_bars(const struct host *h, uint32_t strat);
  * Only one host per process is reported (the last one passed).
  */
 void host_install_crash_report(struct host *h, const char *prefix);
+
+/* Free the context's custom node name set. */
+void host_ctx_release_names(struct qmtl_ctx *ctx);
 
 /* The name handle index i (0-based) was declared with. */
 const char *host_handle_name(const struct qmtl_ctx *ctx, size_t i);

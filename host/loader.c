@@ -1,13 +1,13 @@
 #include "loader.h"
 
+#include "host/elf_desc.h"
 #include "log.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +16,6 @@
 
 /* The size of the descriptor at ABI 1.0: every later minor only appends. */
 #define DESC_V1_0_SIZE (offsetof(struct qmtl_plugin, on_signal) + sizeof(void (*)(void)))
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int valid_name(const char *s)
 {
@@ -43,40 +31,11 @@ static int valid_name(const char *s)
 }
 
 /*
- * Check that 'fd' holds a complete 64-bit ELF shared object for this machine, so
- * that the common mistakes get a precise message instead of dlerror()'s.
+ * Copy the first 'size' bytes of the open file 'in' to a fresh unique file (mode 0600);
+ * returns its malloc'd name or NULL. Never copies more than 'size' bytes, even when the
+ * file grows meanwhile.
  */
-static int check_elf(int fd, const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    Elf64_Ehdr eh;
-
-    if (fstat(fd, &st) < 0)
-        return fail(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errlen, "plugin '%s': not a regular file", path);
-    ssize_t n = pread(fd, &eh, sizeof(eh), 0);
-    if (n < 4 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-        return fail(err, errlen, "plugin '%s': not an ELF file", path);
-    if (n < (ssize_t)sizeof(eh))
-        return fail(err, errlen, "plugin '%s': truncated file (%zd bytes)", path, n);
-    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
-        return fail(err, errlen, "plugin '%s': built for another machine (ELF class %d, machine %d)",
-                    path, eh.e_ident[EI_CLASS], eh.e_machine);
-    if (eh.e_type != ET_DYN)
-        return fail(err, errlen, "plugin '%s': not a shared object (build with -shared -fPIC)",
-                    path);
-    uint64_t ph_end = eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
-    uint64_t sh_end = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
-    if (ph_end > (uint64_t)st.st_size || sh_end > (uint64_t)st.st_size)
-        return fail(err, errlen, "plugin '%s': truncated file (%lld bytes, headers need %llu)",
-                    path, (long long)st.st_size,
-                    (unsigned long long)(ph_end > sh_end ? ph_end : sh_end));
-    return 0;
-}
-
-/* Copy the open file 'in' to a fresh unique file; returns its malloc'd name or NULL. */
-static char *private_copy(int in, const char *path, char *err, size_t errlen)
+static char *private_copy(int in, uint64_t size, const char *path, char *err, size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
@@ -84,36 +43,39 @@ static char *private_copy(int in, const char *path, char *err, size_t errlen)
     size_t len = strlen(tmp) + 32;
     char *name = malloc(len);
     if (!name) {
-        fail(err, errlen, "plugin '%s': out of memory", path);
+        plugin_errf(err, errlen, "plugin '%s': out of memory", path);
         return NULL;
     }
     snprintf(name, len, "%s/qmtl-plugin-XXXXXX.so", tmp);
     int out = mkstemps(name, 3);
     if (out < 0) {
-        fail(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
-             strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot create private copy in '%s': %s", path, tmp,
+                    strerror(errno));
         free(name);
         return NULL;
     }
     char buf[65536];
     off_t off = 0;
-    for (;;) {
-        ssize_t r = pread(in, buf, sizeof(buf), off);
+    while ((uint64_t)off < size) {
+        uint64_t left = size - (uint64_t)off;
+        ssize_t r = pread(in, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf), off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            fail(err, errlen, "plugin '%s': read failed: %s", path, strerror(errno));
+            plugin_errf(err, errlen, "plugin '%s': read failed: %s", path, strerror(errno));
             goto bad;
         }
-        if (r == 0)
-            break;
+        if (r == 0) {
+            plugin_errf(err, errlen, "plugin '%s': file shrank while being copied", path);
+            goto bad;
+        }
         for (ssize_t w = 0; w < r;) {
             ssize_t k = write(out, buf + w, (size_t)(r - w));
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                fail(err, errlen, "plugin '%s': cannot write private copy: %s", path,
-                     strerror(errno));
+                plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path,
+                            strerror(errno));
                 goto bad;
             }
             w += k;
@@ -121,7 +83,8 @@ static char *private_copy(int in, const char *path, char *err, size_t errlen)
         off += r;
     }
     if (close(out) < 0) {
-        fail(err, errlen, "plugin '%s': cannot write private copy: %s", path, strerror(errno));
+        plugin_errf(err, errlen, "plugin '%s': cannot write private copy: %s", path,
+                    strerror(errno));
         unlink(name);
         free(name);
         return NULL;
@@ -142,86 +105,154 @@ static void dl_failure(char *err, size_t errlen, const char *path, const char *p
         e = "unknown error";
     const char *hit = strstr(e, priv);
     if (hit)
-        fail(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')", path,
-             (int)(hit - e), e, path, hit + strlen(priv), path);
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %.*s%s%s (check with 'ldd -r %s')",
+                    path, (int)(hit - e), e, path, hit + strlen(priv), path);
     else
-        fail(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e, path);
+        plugin_errf(err, errlen, "plugin '%s': cannot load: %s (check with 'ldd -r %s')", path, e,
+                    path);
+}
+
+/* The leading integer fields, the same whether read from the file or from the mapping. */
+static int validate_header(uint32_t magic, uint32_t major, uint32_t minor, uint32_t size,
+                           const char *path, char *err, size_t errlen)
+{
+    if (magic != QMTL_PLUGIN_MAGIC)
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
+            "QMTL_PLUGIN())",
+            path, magic, QMTL_PLUGIN_MAGIC);
+    if (major != QMTL_ABI_MAJOR)
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, major,
+                           minor, QMTL_ABI_MAJOR);
+    if (size < DESC_V1_0_SIZE)
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)", path, size,
+            QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
+    if (minor > QMTL_ABI_MINOR)
+        return plugin_errf(err, errlen, "plugin '%s': ABI %u.%u is newer than the host's %d.%d",
+                           path, major, minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
+    return 0;
 }
 
 static int validate(const struct qmtl_plugin *d, const char *path, char *err, size_t errlen)
 {
-    if (d->magic != QMTL_PLUGIN_MAGIC)
-        return fail(err, errlen,
-                    "plugin '%s': bad descriptor magic 0x%08x (expected 0x%08x; define it with "
-                    "QMTL_PLUGIN())",
-                    path, d->magic, QMTL_PLUGIN_MAGIC);
-    if (d->abi_major != QMTL_ABI_MAJOR)
-        return fail(err, errlen, "plugin '%s': ABI %u.%u, host supports %d.x", path, d->abi_major,
-                    d->abi_minor, QMTL_ABI_MAJOR);
-    if (d->size < DESC_V1_0_SIZE)
-        return fail(err, errlen,
-                    "plugin '%s': descriptor size %u is smaller than the ABI %d.0 layout (%zu)",
-                    path, d->size, QMTL_ABI_MAJOR, (size_t)DESC_V1_0_SIZE);
+    if (validate_header(d->magic, d->abi_major, d->abi_minor, d->size, path, err, errlen) < 0)
+        return -1;
     if (!valid_name(d->name))
-        return fail(err, errlen,
-                    "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
-                    "[A-Za-z0-9_.-])",
-                    path);
-    if (d->abi_minor > QMTL_ABI_MINOR)
-        return fail(err, errlen, "plugin '%s' (%s): ABI %u.%u is newer than the host's %d.%d",
-                    d->name, path, d->abi_major, d->abi_minor, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
+        return plugin_errf(
+            err, errlen,
+            "plugin '%s': descriptor name is missing or invalid (1-100 characters of "
+            "[A-Za-z0-9_.-])",
+            path);
     if (!d->setup)
-        return fail(err, errlen, "plugin '%s' (%s): missing required callback 'setup'", d->name,
-                    path);
+        return plugin_errf(err, errlen, "plugin '%s' (%s): missing required callback 'setup'",
+                           d->name, path);
     return 0;
 }
 
-int plugin_open(const char *path, struct plugin **out, char *err, size_t errlen)
+int plugin_map(const char *copy, const char *path, struct plugin **out, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(err, errlen, "plugin '%s': cannot open: %s", path, strerror(errno));
-    if (check_elf(fd, path, err, errlen) < 0) {
-        close(fd);
-        return -1;
-    }
-    char *priv = private_copy(fd, path, err, errlen);
-    close(fd);
-    if (!priv)
-        return -1;
-
-    void *dl = dlopen(priv, RTLD_NOW | RTLD_LOCAL);
-    unlink(priv);
+    void *dl = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
-        dl_failure(err, errlen, path, priv);
-        free(priv);
+        dl_failure(err, errlen, path, copy);
         return -1;
     }
     const struct qmtl_plugin *d = dlsym(dl, QMTL_DESCRIPTOR_SYMBOL);
     if (!d) {
-        fail(err, errlen,
-             "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
-             path, QMTL_DESCRIPTOR_SYMBOL);
+        plugin_errf(
+            err, errlen,
+            "plugin '%s': no descriptor: symbol '%s' not found (define it with QMTL_PLUGIN())",
+            path, QMTL_DESCRIPTOR_SYMBOL);
         goto bad;
     }
     if (validate(d, path, err, errlen) < 0)
         goto bad;
-
     struct plugin *p = calloc(1, sizeof(*p));
-    if (!p || !(p->path = strdup(path))) {
+    if (!p || !(p->path = strdup(path)) || !(p->private_path = strdup(copy))) {
+        if (p)
+            free(p->path);
         free(p);
-        fail(err, errlen, "plugin '%s': out of memory", path);
+        plugin_errf(err, errlen, "plugin '%s': out of memory", path);
         goto bad;
     }
-    p->private_path = priv;
     p->dl = dl;
     p->desc = d;
     *out = p;
     return 0;
 bad:
     dlclose(dl);
-    free(priv);
     return -1;
+}
+
+/* Steps 1 (file and descriptor header, from the open file 'fd' of 'size' bytes). */
+static int check_file(int fd, uint64_t size, const char *path, char *err, size_t errlen)
+{
+    struct elf_desc hd;
+    if (elf_desc_read_fd(fd, size, path, &hd, err, errlen) < 0)
+        return -1;
+    return validate_header(hd.magic, hd.abi_major, hd.abi_minor, hd.size, path, err, errlen);
+}
+
+/*
+ * Open 'path' as data, check it (step 1) and make the private copy (step 2), then check
+ * the copy again: the original may change after it was checked, the copy (0600, ours)
+ * cannot. Returns the copy's malloc'd name, or NULL with err (no copy left behind).
+ */
+static char *stage(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        plugin_errf(err, errlen, "plugin '%s': cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *priv = NULL;
+    if (fstat(fd, &st) < 0)
+        plugin_errf(err, errlen, "plugin '%s': cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        plugin_errf(err, errlen, "plugin '%s': not a regular file", path);
+    else if ((uint64_t)st.st_size > PLUGIN_MAX_BYTES)
+        plugin_errf(err, errlen,
+                    "plugin '%s': file is %lld bytes, larger than the %llu MiB a plugin may be",
+                    path, (long long)st.st_size, (unsigned long long)(PLUGIN_MAX_BYTES >> 20));
+    else if (check_file(fd, (uint64_t)st.st_size, path, err, errlen) == 0)
+        priv = private_copy(fd, (uint64_t)st.st_size, path, err, errlen);
+    close(fd);
+    if (!priv)
+        return NULL;
+    int cfd = open(priv, O_RDONLY | O_CLOEXEC);
+    int rc = cfd < 0 ? plugin_errf(err, errlen, "plugin '%s': cannot reopen private copy: %s", path,
+                                   strerror(errno))
+                     : check_file(cfd, (uint64_t)st.st_size, path, err, errlen);
+    if (cfd >= 0)
+        close(cfd);
+    if (rc < 0) {
+        unlink(priv);
+        free(priv);
+        return NULL;
+    }
+    return priv;
+}
+
+int plugin_open_checked(const char *path, plugin_preflight_fn check, void *arg, struct plugin **out,
+                        char *err, size_t errlen)
+{
+    char *priv = stage(path, err, errlen);
+    if (!priv)
+        return -1;
+    int rc = check ? check(priv, path, arg, err, errlen) : 0;
+    if (rc == 0)
+        rc = plugin_map(priv, path, out, err, errlen);
+    unlink(priv); /* in every case: a mapping keeps the file alive */
+    free(priv);
+    return rc;
+}
+
+int plugin_open(const char *path, struct plugin **out, char *err, size_t errlen)
+{
+    return plugin_open_checked(path, NULL, NULL, out, err, errlen);
 }
 
 void plugin_close(struct plugin *p)
@@ -241,9 +272,70 @@ int plugin_check_duplicate(struct plugin *const *loaded, size_t n, const struct 
 {
     for (size_t i = 0; i < n; i++) {
         if (loaded[i] && loaded[i] != p && strcmp(loaded[i]->desc->name, p->desc->name) == 0)
-            return fail(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
-                        p->desc->name, p->path, loaded[i]->path);
+            return plugin_errf(err, errlen,
+                               "plugin '%s' (%s): duplicate name, already loaded from %s",
+                               p->desc->name, p->path, loaded[i]->path);
     }
+    return 0;
+}
+
+size_t plugin_refuse_duplicates(struct plugin **plugins, size_t n,
+                                void (*report)(void *arg, const char *line), void *arg)
+{
+    size_t refused = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!plugins[i])
+            continue;
+        const char *name = plugins[i]->desc->name;
+        char line[2048];
+        int len = snprintf(line, sizeof(line), "plugin '%s': duplicate name in %s", name,
+                           plugins[i]->path);
+        size_t same = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            if (!plugins[j] || strcmp(plugins[j]->desc->name, name) != 0)
+                continue;
+            if (len >= 0 && (size_t)len < sizeof(line))
+                len +=
+                    snprintf(line + len, sizeof(line) - (size_t)len, " and %s", plugins[j]->path);
+            same++;
+        }
+        if (!same)
+            continue;
+        if (len >= 0 && (size_t)len < sizeof(line))
+            snprintf(line + len, sizeof(line) - (size_t)len, "; %s refused",
+                     same == 1 ? "both" : "all");
+        if (report)
+            report(arg, line);
+        for (size_t j = n; j-- > i;) {
+            if (!plugins[j] || (j != i && strcmp(plugins[j]->desc->name, name) != 0))
+                continue;
+            plugin_close(plugins[j]);
+            plugins[j] = NULL;
+            refused++;
+        }
+    }
+    return refused;
+}
+
+int plugin_check_owner(const char *path, int is_dir, char *err, size_t errlen)
+{
+    struct stat st;
+    const char *what = is_dir ? "plugins directory" : "plugin";
+    if (stat(path, &st) < 0)
+        return plugin_errf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+    uid_t me = geteuid();
+    if (st.st_uid != me && st.st_uid != 0) {
+        const struct passwd *pw = getpwuid(me);
+        return plugin_errf(err, errlen,
+                           "%s '%s' is owned by uid %u, not by this user (uid %u) or root; others "
+                           "could replace it: run 'chown %s %s'",
+                           what, path, (unsigned)st.st_uid, (unsigned)me,
+                           pw && pw->pw_name ? pw->pw_name : "root", path);
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return plugin_errf(
+            err, errlen, "%s '%s' is writable by %s; others could replace it: run 'chmod go-w %s'",
+            what, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group", path);
     return 0;
 }
 
@@ -263,7 +355,7 @@ int plugin_scan_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
 {
     DIR *d = opendir(dir);
     if (!d)
-        return fail(err, errlen, "plugins directory '%s': %s", dir, strerror(errno));
+        return plugin_errf(err, errlen, "plugins directory '%s': %s", dir, strerror(errno));
     char **v = NULL;
     size_t cnt = 0, cap = 0;
     struct dirent *e;
@@ -302,7 +394,7 @@ int plugin_scan_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
 oom:
     closedir(d);
     plugin_free_paths(v, cnt);
-    return fail(err, errlen, "plugins directory '%s': out of memory", dir);
+    return plugin_errf(err, errlen, "plugins directory '%s': out of memory", dir);
 }
 
 void plugin_describe_callbacks(const struct qmtl_plugin *d, char *buf, size_t len)

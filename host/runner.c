@@ -22,6 +22,8 @@ int runner_init(struct runner *r, const struct host_options *opt)
     memset(r, 0, sizeof(*r));
     if (host_init(&r->h, opt))
         return -1;
+    r->pf.timeout_s = PREFLIGHT_DEFAULT_TIMEOUT_S;
+    r->pf.host = &r->h;
     r->feed = feed_new();
     return r->feed ? 0 : -1;
 }
@@ -55,24 +57,23 @@ static void add_problem(struct runner *r, const char *msg)
         r->n_problems++;
 }
 
-int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
+/* Check, preflight and map one file; a refusal is recorded and logged. */
+static int open_one(struct runner *r, const char *path, struct plugin **p, char *err, size_t errlen)
 {
-    double t0 = now_s();
-    struct plugin *p;
-    if (plugin_open(path, &p, err, errlen)) {
-        add_problem(r, err);
-        LOG_ERROR("runner", "%s", err);
-        return -1;
-    }
-    if (plugin_check_duplicate(r->plugins, r->n_plugins, p, err, errlen)) {
-        add_problem(r, err);
-        LOG_ERROR("runner", "%s", err);
-        plugin_close(p);
-        return -1;
-    }
+    if (plugin_check_owner(path, 0, err, errlen) == 0 &&
+        plugin_open_checked(path, preflight_run, &r->pf, p, err, errlen) == 0)
+        return 0;
+    add_problem(r, err);
+    LOG_ERROR("runner", "%s", err);
+    return -1;
+}
+
+/* Hand an open plugin to the host (runs setup()); the runner keeps it mapped. */
+static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
+{
     struct plugin **pp = realloc(r->plugins, (r->n_plugins + 1) * sizeof(*pp));
     if (!pp) {
-        snprintf(err, errlen, "plugin '%s': out of memory", path);
+        snprintf(err, errlen, "plugin '%s': out of memory", p->path);
         plugin_close(p);
         return -1;
     }
@@ -83,24 +84,62 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
         LOG_ERROR("runner", "%s", err);
     else
         LOG_INFO("runner", "loaded '%s' %s (%s)", p->desc->name,
-                 p->desc->version ? p->desc->version : "", path);
+                 p->desc->version ? p->desc->version : "", p->path);
+    return rc;
+}
+
+int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
+{
+    double t0 = now_s();
+    struct plugin *p;
+    if (open_one(r, path, &p, err, errlen))
+        return -1;
+    if (plugin_check_duplicate(r->plugins, r->n_plugins, p, err, errlen)) {
+        add_problem(r, err);
+        LOG_ERROR("runner", "%s", err);
+        plugin_close(p);
+        return -1;
+    }
+    int rc = add_one(r, p, err, errlen);
     r->load_s += now_s() - t0;
     return rc;
 }
 
+static void report_duplicate(void *arg, const char *line)
+{
+    add_problem(arg, line);
+    LOG_ERROR("runner", "%s", line);
+}
+
 int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
 {
+    double t0 = now_s();
     char **paths;
     size_t n;
-    if (plugin_scan_dir(dir, &paths, &n, err, errlen))
+    if (plugin_check_owner(dir, 1, err, errlen) || plugin_scan_dir(dir, &paths, &n, err, errlen))
         return -1;
-    int ok = 0;
+    struct plugin **open = calloc(n ? n : 1, sizeof(*open));
+    if (!open) {
+        plugin_free_paths(paths, n);
+        snprintf(err, errlen, "plugins directory '%s': out of memory", dir);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
-        char e[512];
-        if (runner_load(r, paths[i], e, sizeof(e)) == 0)
-            ok++;
+        char e[1024];
+        if (open_one(r, paths[i], &open[i], e, sizeof(e)))
+            open[i] = NULL;
     }
     plugin_free_paths(paths, n);
+    /* all names are known before any setup(): no file wins a name by sorting first */
+    plugin_refuse_duplicates(open, n, report_duplicate, r);
+    int ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        char e[1024];
+        if (open[i] && add_one(r, open[i], e, sizeof(e)) == 0)
+            ok++;
+    }
+    free(open);
+    r->load_s += now_s() - t0;
     return ok;
 }
 

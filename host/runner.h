@@ -1,7 +1,9 @@
 /*
  * runner: the offline host behind 'qmtl run --offline'.
  *
- * Loads every plugin of a directory (host/loader; duplicate names refused), runs each
+ * Loads every plugin of a directory (host/loader: the directory and each file must be
+ * owned by this user or root and not group/world-writable; each plugin is preflighted in
+ * a child process, host/preflight.h; a name declared by two files refuses both), runs each
  * setup() into one host (host_api.h), binds data sources (host/feed: CSV files and
  * seeded synthetic series) to stream inputs by tags, replays the data in full in
  * timestamp order, and collects what the report prints. A plugin that fails to load or
@@ -27,6 +29,7 @@
 #include "host/feed.h"
 #include "host/host_api.h"
 #include "host/loader.h"
+#include "host/preflight.h"
 
 struct runner {
     struct host h;
@@ -44,14 +47,17 @@ struct runner {
      * fail, a read error...); "" when it ran to the end. Every strategy not stopped for
      * its own reason then reports the status "failed" (host/report.h). */
     char run_error[512];
+    struct preflight_options pf; /* every plugin is preflighted (timeout_s: 5 s default) */
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
 void runner_release(struct runner *r);
 
-/* Load one plugin file and set it up. 0, or -1 with the problem in err (also recorded). */
+/* Load one plugin file and set it up. 0, or -1 with the problem in err (also recorded).
+ * A name already loaded refuses the newcomer; the loaded one stays. */
 int runner_load(struct runner *r, const char *path, char *err, size_t errlen);
-/* Load every plugin of 'dir'. Returns the number set up; -1 when the directory cannot be read. */
+/* Load every plugin of 'dir'. Returns the number set up; -1 when the directory cannot be
+ * read or others could write to it (err names the chmod/chown to run). */
 int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen);
 
 /* Add a data source (CSV path, resolved against base_dir when relative, or synthetic).

@@ -128,6 +128,8 @@ static const struct {
     {"host.csv_errors", "skip"},
     {"host.on_missing", "skip"},
     {"host.strategies", "0 param(s)"},
+    {"host.preflight_timeout_s", "5"},
+    {"host.max_nodes_per_strategy", "1000000"},
     {"runtime.http_timeout_s", "2"},
     {"runtime.ws_receive_timeout_s", "30"},
     {"runtime.ws_reconnect_total_s", "0"},
@@ -1118,7 +1120,8 @@ START_TEST(test_probe_plugins_dir)
     ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_OK);
     ck_assert_ptr_nonnull(strstr(hint, "holds 1 plugin(s)"));
     ck_assert_int_eq(chmod(dir, 0775), 0);
-    ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_WARN);
+    ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_ERROR);
+    ck_assert_ptr_nonnull(strstr(hint, "group-writable: qmtl run refuses it"));
     ck_assert_int_eq(chmod(dir, 0777), 0);
     ck_assert_int_eq(config_probe_plugins_dir(dir, hint, sizeof(hint)), CFG_SEV_ERROR);
     ck_assert_ptr_nonnull(strstr(hint, "world-writable"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
+#include "log.h"
 
 START_TEST(test_parse_interval)
 {
@@ -306,6 +307,130 @@ START_TEST(test_code_hash_stable)
 }
 END_TEST
 
+
+/* ---- strings a host must not trust, and the node cap */
+
+static char logged[8][1200];
+static int n_logged;
+
+static void capture(enum log_level l, const char *line, void *arg)
+{
+    (void)l;
+    (void)arg;
+    if (n_logged < 8)
+        snprintf(logged[n_logged++], sizeof(logged[0]), "%s", line);
+}
+
+static int hostile_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    h->log(ctx, QMTL_LOG_WARN, "hello\n2026-01-01T00:00:00.000Z ERROR [gateway] forged\x1b[31m");
+    /* the whole message buffer, and no NUL in it: the host must stay inside it */
+    memset(err->msg, 'A', sizeof(err->msg));
+    err->code = QMTL_EINVAL;
+    return QMTL_EINVAL;
+}
+static const struct qmtl_plugin hostile = {QMTL_PLUGIN_HEADER, .name = "hostile",
+                                           .setup = hostile_setup};
+
+START_TEST(test_untrusted_plugin_strings)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    n_logged = 0;
+    log_set_sink(capture, NULL);
+    char err[600], want[600];
+    ck_assert_int_eq(host_add_strategy(&h, &hostile, NULL, NULL, err, sizeof(err)), -1);
+    log_set_sink(NULL, NULL);
+    char as[QMTL_ERR_MSG_MAX + 1];
+    memset(as, 'A', QMTL_ERR_MSG_MAX);
+    as[QMTL_ERR_MSG_MAX] = '\0';
+    snprintf(want, sizeof(want), "plugin 'hostile' ((linked)): setup failed with QMTL_EINVAL (invalid argument): %s", as);
+    ck_assert_str_eq(err, want);
+    /* the log line stays one line: newline and escape sequence shown, not obeyed */
+    ck_assert_int_ge(n_logged, 1);
+    ck_assert_ptr_null(strchr(logged[0], '\n'));
+    ck_assert_ptr_null(strchr(logged[0], '\x1b'));
+    ck_assert_msg(strstr(logged[0], "hello\\n2026-01-01T00:00:00.000Z ERROR [gateway] "
+                                    "forged\\x1b[31m"),
+                  "%s", logged[0]);
+    host_release(&h);
+}
+END_TEST
+
+static int wide_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"T", NULL};
+    qmtl_node prev = h->stream_input(
+        ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"},
+        err);
+    for (int i = 0; prev > 0 && i < 20; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "n%d", i);
+        prev = h->node(ctx,
+                       &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = name,
+                                                .inputs = {prev}, .compute = ident},
+                       err);
+    }
+    return prev < 0 ? prev : QMTL_OK;
+}
+static const struct qmtl_plugin wide = {QMTL_PLUGIN_HEADER, .name = "wide", .setup = wide_setup};
+
+START_TEST(test_max_nodes_per_strategy)
+{
+    struct host h;
+    struct host_options o;
+    host_options_default(&o);
+    ck_assert_int_eq(o.max_nodes_per_strategy, HOST_MAX_NODES_DEFAULT);
+    o.max_nodes_per_strategy = 8;
+    ck_assert_int_eq(host_init(&h, &o), 0);
+    log_set_sink(capture, NULL);
+    char err[600];
+    ck_assert_int_eq(host_add_strategy(&h, &wide, NULL, NULL, err, sizeof(err)), -1);
+    log_set_sink(NULL, NULL);
+    ck_assert_str_eq(err, "plugin 'wide' ((linked)): setup failed with QMTL_EINVAL (invalid argument): node 'n7': more than 8 "
+                          "nodes in one strategy (host.max_nodes_per_strategy)");
+    host_release(&h);
+    o.max_nodes_per_strategy = 21;
+    ck_assert_int_eq(host_init(&h, &o), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &wide, NULL, NULL, err, sizeof(err)), 0);
+    host_release(&h);
+}
+END_TEST
+
+static int twice_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"T", NULL};
+    qmtl_node s = h->stream_input(
+        ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"},
+        err);
+    qmtl_node a = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "x",
+                                                   .inputs = {s}, .compute = ident},
+                          err);
+    if (a < 0)
+        return a;
+    return h->node(ctx,
+                   &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "x", .inputs = {a},
+                                            .compute = other},
+                   err);
+}
+static const struct qmtl_plugin twice = {QMTL_PLUGIN_HEADER, .name = "twice",
+                                         .setup = twice_setup};
+
+START_TEST(test_custom_name_used_twice)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    log_set_sink(capture, NULL);
+    char err[600];
+    ck_assert_int_eq(host_add_strategy(&h, &twice, NULL, NULL, err, sizeof(err)), -1);
+    log_set_sink(NULL, NULL);
+    ck_assert_str_eq(err, "plugin 'twice' ((linked)): setup failed with QMTL_EINVAL (invalid argument): node 'x': name already "
+                          "used in this strategy");
+    host_release(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("host_api");
@@ -315,6 +440,9 @@ int main(void)
     tcase_add_test(tc, test_declaration_errors);
     tcase_add_test(tc, test_setup_failure);
     tcase_add_test(tc, test_code_hash_stable);
+    tcase_add_test(tc, test_untrusted_plugin_strings);
+    tcase_add_test(tc, test_max_nodes_per_strategy);
+    tcase_add_test(tc, test_custom_name_used_twice);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,6 +1,8 @@
 /* Loader: one fixture plugin per outcome, each refusal checked to the exact line. */
 #include "host/loader.h"
 
+#include "host/elf_desc.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +83,7 @@ END_TEST
 START_TEST(test_newer_minor)
 {
     char fmt[256];
-    snprintf(fmt, sizeof(fmt), "plugin 'newer_minor' (%%s): ABI %d.%d is newer than the host's %d.%d",
+    snprintf(fmt, sizeof(fmt), "plugin '%%s': ABI %d.%d is newer than the host's %d.%d",
              QMTL_ABI_MAJOR, QMTL_ABI_MINOR + 1, QMTL_ABI_MAJOR, QMTL_ABI_MINOR);
     expect("newer_minor", fmt);
 }
@@ -232,6 +234,176 @@ START_TEST(test_scan_dir)
 }
 END_TEST
 
+
+START_TEST(test_constructor_not_run_before_check)
+{
+    /* its constructor calls exit(3): the descriptor is refused from the file first */
+    expect("ctor_exit_bad_magic", "plugin '%s': bad descriptor magic 0xdeadbeef (expected "
+                                  "0x4c544d51; define it with QMTL_PLUGIN())");
+}
+END_TEST
+
+START_TEST(test_foreign_machine)
+{
+    char fmt[256];
+    snprintf(fmt, sizeof(fmt),
+             "plugin '%%s': built for another machine (ELF machine 40, this host is %d)",
+             elf_host_machine());
+    expect("foreign_machine", fmt);
+    expect("elf32", "plugin '%s': built for another machine (ELF class 1, byte order 1; this "
+                    "host needs 64-bit little-endian)");
+}
+END_TEST
+
+/* A private TMPDIR, so that the test can see every copy the loader leaves behind. */
+static char tmpdir[64];
+
+static void private_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/qmtl-ldtmp-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    setenv("TMPDIR", tmpdir, 1);
+}
+
+static int tmpdir_entries(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s)\"", tmpdir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static int refuse_check(const char *copy, const char *path, void *arg, char *err, size_t errlen)
+{
+    ck_assert_int_eq(access(copy, R_OK), 0); /* the copy exists while the check runs */
+    *(int *)arg += 1;
+    snprintf(err, errlen, "plugin '%s': refused by the test", path);
+    return -1;
+}
+
+START_TEST(test_copies_removed_in_every_case)
+{
+    private_tmpdir();
+    char err[512];
+    struct plugin *p = NULL;
+    int calls = 0;
+    ck_assert_int_eq(plugin_open_checked(fixture("ok"), refuse_check, &calls, &p, err,
+                                         sizeof(err)),
+                     -1);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(tmpdir_entries(), 0);
+    ck_assert_int_eq(plugin_open(fixture("unresolved"), &p, err, sizeof(err)), -1);
+    ck_assert_int_eq(tmpdir_entries(), 0);
+    ck_assert_int_eq(plugin_open(fixture("missing_setup"), &p, err, sizeof(err)), -1);
+    ck_assert_int_eq(tmpdir_entries(), 0);
+    ck_assert_int_eq(plugin_open(fixture("ok"), &p, err, sizeof(err)), 0);
+    ck_assert_int_eq(tmpdir_entries(), 0);
+    plugin_close(p);
+    rmdir(tmpdir);
+    unsetenv("TMPDIR");
+}
+END_TEST
+
+START_TEST(test_large_sparse_file_not_copied)
+{
+    private_tmpdir();
+    char path[128], cmd[700], err[512], want[700];
+    snprintf(path, sizeof(path), "%s.so", tmpdir);
+    snprintf(cmd, sizeof(cmd), "cp %s %s && truncate -s 1G %s", fixture("ok"), path, path);
+    ck_assert_int_eq(system(cmd), 0);
+    struct plugin *p = NULL;
+    ck_assert_int_eq(plugin_open(path, &p, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want),
+             "plugin '%s': file is 1073741824 bytes, larger than the 256 MiB a plugin may be",
+             path);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(tmpdir_entries(), 0);
+    unlink(path);
+    rmdir(tmpdir);
+    unsetenv("TMPDIR");
+}
+END_TEST
+
+static char reported[4][2048];
+static int n_reported;
+
+static void collect(void *arg, const char *line)
+{
+    (void)arg;
+    snprintf(reported[n_reported++], sizeof(reported[0]), "%s", line);
+}
+
+START_TEST(test_refuse_duplicates)
+{
+    char err[512], paths[3][512];
+    struct plugin *v[4] = {NULL};
+    const char *names[] = {"dup_a", "ok", "dup_b"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(plugin_open(fixture(names[i]), &v[i], err, sizeof(err)), 0);
+        snprintf(paths[i], sizeof(paths[i]), "%s", fixture_path);
+    }
+    n_reported = 0;
+    ck_assert_uint_eq(plugin_refuse_duplicates(v, 3, collect, NULL), 2);
+    ck_assert_int_eq(n_reported, 1);
+    char want[2048];
+    snprintf(want, sizeof(want), "plugin 'dup': duplicate name in %s and %s; both refused",
+             paths[0], paths[2]);
+    ck_assert_str_eq(reported[0], want);
+    ck_assert_ptr_null(v[0]);
+    ck_assert_ptr_nonnull(v[1]);
+    ck_assert_ptr_null(v[2]);
+    /* three of a name: one line, all refused */
+    ck_assert_int_eq(plugin_open(fixture("dup_a"), &v[0], err, sizeof(err)), 0);
+    ck_assert_int_eq(plugin_open(fixture("dup_b"), &v[2], err, sizeof(err)), 0);
+    ck_assert_int_eq(plugin_open(fixture("dup_a"), &v[3], err, sizeof(err)), 0);
+    n_reported = 0;
+    ck_assert_uint_eq(plugin_refuse_duplicates(v, 4, collect, NULL), 3);
+    ck_assert_int_eq(n_reported, 1);
+    ck_assert_ptr_nonnull(strstr(reported[0], "; all refused"));
+    ck_assert_ptr_null(v[3]);
+    plugin_close(v[1]);
+}
+END_TEST
+
+START_TEST(test_check_owner)
+{
+    char dir[] = "/tmp/qmtl-owner-XXXXXX", path[128], err[512], want[700];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/p.so", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(plugin_check_owner(path, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(plugin_check_owner(dir, 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(chmod(path, 0646), 0);
+    ck_assert_int_eq(plugin_check_owner(path, 0, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want),
+             "plugin '%s' is writable by everyone; others could replace it: run 'chmod go-w %s'",
+             path, path);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(chmod(dir, 0770), 0);
+    ck_assert_int_eq(plugin_check_owner(dir, 1, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want),
+             "plugins directory '%s' is writable by its group; others could replace it: run "
+             "'chmod go-w %s'",
+             dir, dir);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    if (geteuid() == 0) { /* only root can give a file away */
+        ck_assert_int_eq(chown(path, 65534, 65534), 0);
+        ck_assert_int_eq(plugin_check_owner(path, 0, err, sizeof(err)), -1);
+        snprintf(want, sizeof(want),
+                 "plugin '%s' is owned by uid 65534, not by this user (uid 0) or root; others "
+                 "could replace it: run 'chown root %s'",
+                 path, path);
+        ck_assert_str_eq(err, want);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -252,6 +424,12 @@ int main(void)
     tcase_add_test(tc, test_duplicate_name);
     tcase_add_test(tc, test_same_path_reloads);
     tcase_add_test(tc, test_scan_dir);
+    tcase_add_test(tc, test_constructor_not_run_before_check);
+    tcase_add_test(tc, test_foreign_machine);
+    tcase_add_test(tc, test_copies_removed_in_every_case);
+    tcase_add_test(tc, test_large_sparse_file_not_copied);
+    tcase_add_test(tc, test_refuse_duplicates);
+    tcase_add_test(tc, test_check_owner);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

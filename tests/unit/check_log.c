@@ -67,6 +67,20 @@ START_TEST(test_long_line_truncated)
 }
 END_TEST
 
+START_TEST(test_escape)
+{
+    char out[64];
+    ck_assert_str_eq(log_escape("a\nb\r\tc\\d\x1b[0m\x7f", 100, out, sizeof(out)),
+                     "a\\nb\\r\\tc\\\\d\\x1b[0m\\x7f");
+    /* reads at most 'max' bytes: no NUL needed within them */
+    const char raw[4] = {'x', 'y', 'z', 'w'};
+    ck_assert_str_eq(log_escape(raw, 3, out, sizeof(out)), "xyz");
+    /* truncated on a whole escape, always terminated */
+    ck_assert_str_eq(log_escape("ab\n", 10, out, 4), "ab");
+    ck_assert_str_eq(log_escape(NULL, 10, out, sizeof(out)), "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("log");
@@ -75,6 +89,7 @@ int main(void)
     tcase_add_test(tc, test_threshold);
     tcase_add_test(tc, test_parse_level);
     tcase_add_test(tc, test_long_line_truncated);
+    tcase_add_test(tc, test_escape);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/explain.h"
@@ -177,19 +178,65 @@ START_TEST(test_duplicate_and_bad_plugins)
 {
     log_set_sink(quiet, NULL);
     mkdir_tmp();
-    copy("rt_cross", "a");
+    /* name squatting: aaa.so declares the name of the real b.so; sorting first wins nothing */
+    copy("rt_cross", "aaa");
     copy("rt_cross", "b");
     copy("not_elf", "c");
+    copy("rt_slice", "d");
     struct runner r;
     ck_assert_int_eq(runner_init(&r, NULL), 0);
-    char err[512];
+    char err[512], want[1024];
     ck_assert_int_eq(runner_load_dir(&r, dir, err, sizeof(err)), 1);
     ck_assert_uint_eq(r.n_problems, 2);
-    ck_assert_msg(strstr(r.problems[0], "plugin 'rt_cross' (") &&
-                      strstr(r.problems[0], "b.so): duplicate name, already loaded from"),
-                  "%s", r.problems[0]);
-    ck_assert_ptr_nonnull(strstr(r.problems[1], "not an ELF file"));
+    ck_assert_uint_eq(r.h.n_st, 1);
+    ck_assert_str_eq(r.h.st[0]->name, "rt_slice");
+    ck_assert_ptr_nonnull(strstr(r.problems[0], "not an ELF file"));
+    snprintf(want, sizeof(want),
+             "plugin 'rt_cross': duplicate name in %s/aaa.so and %s/b.so; both refused", dir, dir);
+    ck_assert_str_eq(r.problems[1], want);
     ck_assert_int_eq(runner_load_dir(&r, "/nonexistent-qmtl-dir", err, sizeof(err)), -1);
+    /* one file more, loaded later (as a reload would): the running one stays */
+    snprintf(want, sizeof(want), "%s/aaa.so", dir);
+    ck_assert_int_eq(runner_load(&r, want, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "%s/b.so", dir);
+    ck_assert_int_eq(runner_load(&r, want, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "b.so): duplicate name, already loaded from"), "%s", err);
+    ck_assert_uint_eq(r.h.n_st, 2);
+    runner_release(&r);
+    rm_tmp();
+    log_set_sink(NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_unsafe_permissions)
+{
+    log_set_sink(quiet, NULL);
+    mkdir_tmp();
+    copy("rt_cross", "a");
+    copy("rt_slice", "b");
+    struct runner r;
+    ck_assert_int_eq(runner_init(&r, NULL), 0);
+    char err[512], want[1024], path[600];
+    /* a world-writable directory: nothing is loaded, the exact chmod is given */
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    ck_assert_int_eq(runner_load_dir(&r, dir, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want),
+             "plugins directory '%s' is writable by everyone; others could replace it: run "
+             "'chmod go-w %s'",
+             dir, dir);
+    ck_assert_str_eq(err, want);
+    ck_assert_uint_eq(r.h.n_st, 0);
+    /* a group-writable file: that plugin only */
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/a.so", dir);
+    ck_assert_int_eq(chmod(path, 0664), 0);
+    ck_assert_int_eq(runner_load_dir(&r, dir, err, sizeof(err)), 1);
+    ck_assert_uint_eq(r.n_problems, 1);
+    snprintf(want, sizeof(want),
+             "plugin '%s' is writable by its group; others could replace it: run 'chmod go-w %s'",
+             path, path);
+    ck_assert_str_eq(r.problems[0], want);
+    ck_assert_str_eq(r.h.st[0]->name, "rt_slice");
     runner_release(&r);
     rm_tmp();
     log_set_sink(NULL, NULL);
@@ -235,6 +282,7 @@ int main(void)
     tcase_add_test(tc, test_parse_data_arg);
     tcase_add_test(tc, test_replay_report_determinism);
     tcase_add_test(tc, test_duplicate_and_bad_plugins);
+    tcase_add_test(tc, test_unsafe_permissions);
     tcase_add_test(tc, test_csv_fail_mode);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
