@@ -231,7 +231,9 @@ int cli_unknown_option(const char *where, const char *opt)
     char cmd[32], best[CLI_OPT_LEN];
     const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
     int d = closest_option(c, opt, best, sizeof(best));
-    if (d == 0)
+    if (d == 0 && strchr(opt, '='))
+        fprintf(stderr, "qmtl %s: option '--%s' is not written '%s' here\n", where, best, opt);
+    else if (d == 0)
         fprintf(stderr, "qmtl %s: option '%s' does not apply here\n", where, opt);
     else if (d > 0)
         fprintf(stderr, "qmtl %s: unknown option '%s' (did you mean '--%s'?)\n", where, opt, best);
