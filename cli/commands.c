@@ -247,7 +247,7 @@ int cli_missing_value(const char *where, const char *opt)
 {
     char cmd[32], best[CLI_OPT_LEN];
     const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
-    if (closest_option(c, opt, best, sizeof(best)) != 0)
+    if (strchr(opt, '=') || closest_option(c, opt, best, sizeof(best)) != 0)
         return cli_unknown_option(where, opt);
     fprintf(stderr, "qmtl %s: option '%s' needs a value\n", where, opt);
     fprintf(stderr, "'qmtl %s --help' lists the options\n", cmd);
