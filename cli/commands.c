@@ -40,9 +40,9 @@ const struct cli_command cli_commands[] = {
      "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
      "                                 count, interval, seed, start, drift, vol, start_ts\n"
      "  --csv-errors  a bad CSV row (malformed, a NUL byte, prices <= 0 or not finite,\n"
-     "                high < low, open/close outside [low, high], negative volume, out of\n"
-     "                time order) is skipped and counted, or fails the run (default\n"
-     "                host.csv_errors, skip). A file sorted newest first is refused.\n"
+     "                high < low, negative volume, out of time order) is skipped and\n"
+     "                counted, or fails the run (default host.csv_errors, skip). A file\n"
+     "                sorted newest first is refused.\n"
      "  --sort        read each CSV file whole and sort it by time (stable) first\n"
      "  --allow-nonpositive-prices  accept prices <= 0 (spreads and the like)\n"
      "  Attached (--gateway-url or host.gateway_url, with --world-id or host.world_id; a\n"
@@ -240,7 +240,9 @@ int cli_unknown_option(const char *where, const char *opt)
     char cmd[32], best[CLI_OPT_LEN];
     const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
     int d = closest_option(c, opt, best, sizeof(best));
-    if (d == 0)
+    if (d == 0 && strchr(opt, '='))
+        fprintf(stderr, "qmtl %s: option '--%s' is not written '%s' here\n", where, best, opt);
+    else if (d == 0)
         fprintf(stderr, "qmtl %s: option '%s' does not apply here\n", where, opt);
     else if (d > 0)
         fprintf(stderr, "qmtl %s: unknown option '%s' (did you mean '--%s'?)\n", where, opt, best);
@@ -254,7 +256,7 @@ int cli_missing_value(const char *where, const char *opt)
 {
     char cmd[32], best[CLI_OPT_LEN];
     const struct cli_command *c = command_of(where, cmd, sizeof(cmd));
-    if (closest_option(c, opt, best, sizeof(best)) != 0)
+    if (strchr(opt, '=') || closest_option(c, opt, best, sizeof(best)) != 0)
         return cli_unknown_option(where, opt);
     fprintf(stderr, "qmtl %s: option '%s' needs a value\n", where, opt);
     fprintf(stderr, "'qmtl %s --help' lists the options\n", cmd);

@@ -43,6 +43,8 @@ check "no suggestion when nothing is close" bash -c "! grep -q 'did you mean' '$
 check "points at --help" grep -q "'qmtl run --help' lists the options" "$E2E_TMP/err"
 expect_rc 2 "an option of another subcommand" "$QMTL" config show --offline
 check "named as not applying here" grep -q "option '--offline' does not apply here" "$E2E_TMP/err"
+expect_rc 2 "--opt=value where the command wants two words" "$QMTL" run --config=x.yml
+check "says how it is not written" grep -q "option '--config' is not written '--config=x.yml' here" "$E2E_TMP/err"
 
 # qmtl service --help lists the services and their options
 expect_rc 0 "qmtl service --help" "$QMTL" service --help

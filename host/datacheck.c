@@ -23,13 +23,6 @@ int datacheck_bar(const struct qmtl_bar *b, unsigned flags, char *why, size_t wh
         snprintf(why, whylen, "high %g below low %g", b->high, b->low);
         return -1;
     }
-    for (int i = 0; i < 2; i++) { /* close, open */
-        if (px[i] > b->high || px[i] < b->low) {
-            snprintf(why, whylen, "%s %g outside the bar's range [low %g, high %g]", name[i],
-                     px[i], b->low, b->high);
-            return -1;
-        }
-    }
     if (!isfinite(b->volume)) {
         snprintf(why, whylen, "volume is not a finite number");
         return -1;

@@ -8,9 +8,10 @@
  * receives, before routing it.
  *
  * The rules: open, high, low and close are finite numbers and, unless
- * DATACHECK_ALLOW_NONPOSITIVE (spreads, some futures), greater than 0; high >= low; open
- * and close lie within [low, high]; volume is finite and >= 0. A price-only series is a
- * bar with open = high = low = close.
+ * DATACHECK_ALLOW_NONPOSITIVE (spreads, some futures), greater than 0; high >= low;
+ * volume is finite and >= 0. A price-only series is a bar with open = high = low = close.
+ * An open or close outside [low, high] is let through: settlement prices of some
+ * markets are.
  */
 #ifndef QMTL_HOST_DATACHECK_H
 #define QMTL_HOST_DATACHECK_H

@@ -515,8 +515,6 @@ START_TEST(test_price_rules)
         {"1,0,1,0,0,1", "non-positive close 0"},
         {"1,1,1,-2,-1,1", "non-positive close -1"},
         {"1,-1,1,-2,0.5,1", "non-positive open -1"},
-        {"1,1,2,0.5,3,1", "close 3 outside the bar's range [low 0.5, high 2]"},
-        {"1,0.1,2,0.5,1,1", "open 0.1 outside the bar's range [low 0.5, high 2]"},
         {"1,1,1,2,1.5,1", "high 1 below low 2"},
         {"1,1,2,0.5,1,-3", "negative volume -3"},
     };
