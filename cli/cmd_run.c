@@ -269,6 +269,10 @@ int cmd_run(int argc, char **argv)
     }
     if (replay_rc)
         fprintf(stderr, "qmtl run: %s\n", err);
+    if (attached && ast.unreachable) { /* nothing ran: no report */
+        rc = CLI_FAIL;
+        goto out;
+    }
     if (a.json) {
         json_t *j = report_json(&r);
         if (replay_rc)

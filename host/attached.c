@@ -18,13 +18,16 @@
 #define PACE_TICK_MS 10    /* paced feeding: timer period */
 #define PACE_MAX_BATCH 4096
 #define MAX_ORDERS_INFLIGHT 128 /* live: the feed waits while more orders are in flight */
+#define RX_LATE_S 0.25  /* a receive check this late means the loop itself was held up */
+#define RX_GRACE_S 0.01 /* ... then pending reads run before the stream is judged silent */
+#define PING_MIN_S 0.05
 
 struct att {
     struct runner *r;
     const struct attached_options *o;
     struct attached_stats *st;
     struct event_base *base;
-    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *decide_ev;
+    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *rx_ev, *decide_ev;
     struct ws_conn *ws;
     struct live_orders *orders; /* live domain: POST /orders */
     char world_q[256]; /* world id, URI-escaped */
@@ -39,6 +42,12 @@ struct att {
     uint64_t fed;
     int data_done, stopping, confirmed, http_pending, budget_spent, retry_logged;
     double lost_at, backoff;
+    double rx_due;  /* when rx_ev should fire (monotonic s) */
+    int rx_grace;   /* rx_ev re-armed once after firing late */
+    double start_t0; /* start-up requests: first attempt (monotonic s) */
+    int answered;    /* ... some start-up request got an HTTP answer */
+    int start_attempts;
+    char start_err[256]; /* ... the last unanswered one */
     int data_rc;
     char data_err[512];
 };
@@ -151,6 +160,7 @@ static void data_end(struct att *a)
 static void schedule_retry(struct att *a);
 static void subscribe(struct att *a);
 static void refresh_decision(struct att *a);
+static void arm_rx_check(struct att *a, double delay);
 
 static void fetch_done(void *arg, int status, const json_t *reply, const char *err)
 {
@@ -275,7 +285,10 @@ static void connect_stream(struct att *a, const char *url, const char *token)
     if (!a->ws) {
         LOG_WARN("attached", "event stream: %s", err);
         schedule_retry(a);
+        return;
     }
+    /* the handshake, like the open stream, must show life within the receive timeout */
+    arm_rx_check(a, a->o->budgets->ws_receive_timeout_s);
 }
 
 static void subscribe_done(void *arg, int status, const json_t *reply, const char *err)
@@ -348,21 +361,67 @@ static void schedule_retry(struct att *a)
     evtimer_add(a->retry_ev, &tv);
 }
 
+/* Keepalive: a ping every third of the receive timeout keeps pongs coming back even from a
+ * gateway that sends no pings of its own. */
 static void ping_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct att *a = arg;
-    if (!a->ws || !ws_conn_is_open(a->ws))
+    if (a->ws && ws_conn_is_open(a->ws))
+        ws_conn_ping(a->ws, NULL, 0);
+}
+
+static void arm_rx_check(struct att *a, double delay)
+{
+    a->rx_due = now_s() + delay;
+    struct timeval tv = tv_of(delay);
+    evtimer_add(a->rx_ev, &tv);
+}
+
+/*
+ * Nothing received within the receive timeout. A silent partition never resets the
+ * connection, so this is the only sign of it: every gate closes now, the connection is
+ * dropped without a closing handshake nobody would answer, and reconnecting starts.
+ */
+static void stream_silent(struct att *a, double silent_s)
+{
+    struct ws_conn *c = a->ws;
+    int was_open = ws_conn_is_open(c);
+    char why[96];
+    snprintf(why, sizeof(why), "%s for %.2f s", was_open ? "event stream silent" : "no stream handshake",
+             silent_s);
+    if (!a->confirmed)
+        LOG_WARN("attached", "event stream: %s: reconnecting", why);
+    lost(a, why);
+    a->ws = NULL;
+    if (was_open)
+        a->st->disconnects++;
+    ws_conn_abort(c, WS_CLOSE_GOING_AWAY);
+    schedule_retry(a);
+}
+
+/* The receive deadline: fires when the stream would have been silent for the receive
+ * timeout, and re-arms itself for the last byte received otherwise. */
+static void rx_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct att *a = arg;
+    if (!a->ws || a->stopping)
         return;
-    double limit_ms = a->o->budgets->ws_receive_timeout_s * 1000;
-    if (limit_ms > 0 && (double)(ws_now_ms() - ws_conn_last_rx_ms(a->ws)) > limit_ms) {
-        LOG_WARN("attached", "event stream silent for %g s: reconnecting",
-                 a->o->budgets->ws_receive_timeout_s);
-        ws_conn_close(a->ws, WS_CLOSE_GOING_AWAY, "receive timeout", 500);
+    if (now_s() - a->rx_due > RX_LATE_S && !a->rx_grace) {
+        a->rx_grace = 1;
+        arm_rx_check(a, RX_GRACE_S);
         return;
     }
-    ws_conn_ping(a->ws, NULL, 0);
+    a->rx_grace = 0;
+    double limit = a->o->budgets->ws_receive_timeout_s;
+    double silent = (double)(ws_now_ms() - ws_conn_last_rx_ms(a->ws)) / 1000.0;
+    if (silent >= limit)
+        stream_silent(a, silent);
+    else
+        arm_rx_check(a, limit - silent);
 }
 
 /* ------------------------------------------------------------------ feed */
@@ -503,6 +562,41 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ start-up */
 
+/*
+ * A blocking start-up request. Until the gateway has answered once, a request nobody
+ * answers (refused, reset, timed out) is tried again with backoff (0.1 s doubling to 2 s)
+ * while the start-up retry budget lasts. Returns the HTTP status, 0 when unanswered.
+ */
+static int start_request(struct att *a, const char *method, const char *path, const json_t *body,
+                         const char *token, json_t **reply, char *err, size_t errlen)
+{
+    const struct cfg_runtime *b = a->o->budgets;
+    double backoff = 0.1;
+    for (;;) {
+        a->start_attempts++;
+        int status = ctl_http_sync(a->o->gateway_url, method, path, body, token,
+                                   b->http_timeout_s, reply, err, errlen);
+        if (status) {
+            a->answered = 1;
+            return status;
+        }
+        snprintf(a->start_err, sizeof(a->start_err), "%s", err);
+        double left = b->start_retry_total_s - (now_s() - a->start_t0);
+        if (a->answered || left <= 0)
+            return 0;
+        if (a->start_attempts == 1)
+            LOG_WARN("attached", "gateway %s does not answer (%s): retrying for up to %g s",
+                     a->o->gateway_url, err, b->start_retry_total_s);
+        struct timespec ts;
+        double d = fmin(backoff, left);
+        ts.tv_sec = (time_t)d;
+        ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+        backoff = fmin(backoff * 2, 2.0);
+    }
+}
+
+/* Submit every running strategy (stops early when the gateway never answered). */
 static void submit_all(struct att *a)
 {
     struct host *h = &a->r->h;
@@ -515,9 +609,13 @@ static void submit_all(struct att *a)
         json_t *reply = NULL;
         int status = 0;
         if (body)
-            status = ctl_http_sync(a->o->gateway_url, "POST", "/strategies", body, a->o->token,
-                                   a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+            status = start_request(a, "POST", "/strategies", body, a->o->token, &reply, err,
+                                   sizeof(err));
         json_decref(body);
+        if (body && !a->answered) {
+            json_decref(reply);
+            return;
+        }
         const char *sid = json_string_value(json_object_get(reply, "strategy_id"));
         if ((status == 202 || status == 200) && sid) {
             snprintf(a->gw_sid[i], 64, "%s", sid);
@@ -544,8 +642,7 @@ static void decide(struct att *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, NULL,
-                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = start_request(a, "GET", path, NULL, NULL, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
     if (status != 200)
@@ -588,8 +685,8 @@ static void release(struct att *a)
 {
     if (a->ws)
         ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
-    struct event **evs[] = {&a->feed_ev,  &a->sig_int, &a->sig_term,
-                            &a->retry_ev, &a->ping_ev, &a->decide_ev};
+    struct event **evs[] = {&a->feed_ev, &a->sig_int, &a->sig_term, &a->retry_ev,
+                            &a->ping_ev, &a->rx_ev,   &a->decide_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
@@ -634,8 +731,20 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     free(wq);
     signal(SIGPIPE, SIG_IGN);
 
+    a.start_t0 = now_s();
     submit_all(&a);
-    decide(&a);
+    if (a.answered || !a.start_attempts)
+        decide(&a);
+    if (!a.answered) {
+        snprintf(err, errlen,
+                 "gateway %s never answered: %s; %d attempt(s) in %.1f s (start-up retry "
+                 "budget %g s)",
+                 o->gateway_url, a.start_err, a.start_attempts, now_s() - a.start_t0,
+                 o->budgets->start_retry_total_s);
+        out->unreachable = 1;
+        release(&a);
+        return -1;
+    }
     initial_activation(&a);
 
     a.base = event_base_new();
@@ -643,14 +752,15 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         a.feed_ev = evtimer_new(a.base, feed_cb, &a);
         a.retry_ev = evtimer_new(a.base, retry_cb, &a);
         a.ping_ev = event_new(a.base, -1, EV_PERSIST, ping_cb, &a);
+        a.rx_ev = evtimer_new(a.base, rx_check_cb, &a);
         a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
         a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
         a.orders = live_orders_new(a.base, o->gateway_url, o->token, o->world_id,
                                    o->budgets->http_timeout_s, &a.http_pending, &a.stopping);
     }
-    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.decide_ev || !a.sig_int ||
-        !a.sig_term || !a.orders) {
+    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.rx_ev || !a.decide_ev ||
+        !a.sig_int || !a.sig_term || !a.orders) {
         snprintf(err, errlen, "cannot set up the event loop");
         release(&a);
         return -1;
@@ -660,7 +770,7 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     evsignal_add(a.sig_int, NULL);
     evsignal_add(a.sig_term, NULL);
     double rt = o->budgets->ws_receive_timeout_s;
-    struct timeval ptv = tv_of(rt > 0 ? fmax(rt / 3, 0.5) : 10);
+    struct timeval ptv = tv_of(fmax(rt / 3, PING_MIN_S));
     event_add(a.ping_ev, &ptv);
     double pi = o->budgets->poll_interval_s;
     struct timeval dtv = tv_of(pi > 0 ? pi : 10);
