@@ -44,20 +44,10 @@ struct att {
     double lost_at, backoff;
     double rx_due;  /* when rx_ev should fire (monotonic s) */
     int rx_grace;   /* rx_ev re-armed once after firing late */
-    double start_t0; /* start-up requests: first attempt (monotonic s) */
-    int answered;    /* ... some start-up request got an HTTP answer */
-    int start_attempts;
-    char start_err[256]; /* ... the last unanswered one */
+    struct ctl_retry start; /* start-up requests: retried until the gateway answers */
     int data_rc;
     char data_err[512];
 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static struct timeval tv_of(double s)
 {
@@ -122,7 +112,7 @@ static void lost(struct att *a, const char *why)
         LOG_WARN("attached", "gateway lost (%s): computing on with every gate closed", why);
         ctl_mark_stale(&a->r->h);
         a->confirmed = 0;
-        a->lost_at = now_s();
+        a->lost_at = ctl_now_s();
         a->budget_spent = 0;
     }
 }
@@ -145,7 +135,7 @@ static void data_end(struct att *a)
     if (a->data_done)
         return;
     a->data_done = 1;
-    a->r->replay_s = now_s() - a->t0;
+    a->r->replay_s = ctl_now_s() - a->t0;
     a->r->skipped_rows = feed_skipped_rows(a->r->feed);
     host_finish(&a->r->h);
     if (!a->o->follow || a->st->interrupted || a->data_rc)
@@ -346,7 +336,7 @@ static void schedule_retry(struct att *a)
         return;
     const struct cfg_runtime *b = a->o->budgets;
     double delay;
-    if (b->ws_reconnect_total_s > 0 && a->lost_at > 0 && now_s() - a->lost_at > b->ws_reconnect_total_s) {
+    if (b->ws_reconnect_total_s > 0 && a->lost_at > 0 && ctl_now_s() - a->lost_at > b->ws_reconnect_total_s) {
         if (!a->budget_spent)
             LOG_WARN("attached",
                      "reconnect budget (%g s) spent: retrying every %g s, gate closed meanwhile",
@@ -374,7 +364,7 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 
 static void arm_rx_check(struct att *a, double delay)
 {
-    a->rx_due = now_s() + delay;
+    a->rx_due = ctl_now_s() + delay;
     struct timeval tv = tv_of(delay);
     evtimer_add(a->rx_ev, &tv);
 }
@@ -410,7 +400,7 @@ static void rx_check_cb(evutil_socket_t fd, short what, void *arg)
     struct att *a = arg;
     if (!a->ws || a->stopping)
         return;
-    if (now_s() - a->rx_due > RX_LATE_S && !a->rx_grace) {
+    if (ctl_now_s() - a->rx_due > RX_LATE_S && !a->rx_grace) {
         a->rx_grace = 1;
         arm_rx_check(a, RX_GRACE_S);
         return;
@@ -470,7 +460,7 @@ static void feed_cb(evutil_socket_t fd, short what, void *arg)
     }
     uint64_t max = FAST_BATCH;
     if (a->o->pace > 0) {
-        double want = floor(a->o->pace * (now_s() - a->t0));
+        double want = floor(a->o->pace * (ctl_now_s() - a->t0));
         max = want > (double)a->fed ? (uint64_t)(want - (double)a->fed) : 0;
         if (max > PACE_MAX_BATCH)
             max = PACE_MAX_BATCH;
@@ -562,40 +552,6 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ start-up */
 
-/*
- * A blocking start-up request. Until the gateway has answered once, a request nobody
- * answers (refused, reset, timed out) is tried again with backoff (0.1 s doubling to 2 s)
- * while the start-up retry budget lasts. Returns the HTTP status, 0 when unanswered.
- */
-static int start_request(struct att *a, const char *method, const char *path, const json_t *body,
-                         const char *token, json_t **reply, char *err, size_t errlen)
-{
-    const struct cfg_runtime *b = a->o->budgets;
-    double backoff = 0.1;
-    for (;;) {
-        a->start_attempts++;
-        int status = ctl_http_sync(a->o->gateway_url, method, path, body, token,
-                                   b->http_timeout_s, reply, err, errlen);
-        if (status) {
-            a->answered = 1;
-            return status;
-        }
-        snprintf(a->start_err, sizeof(a->start_err), "%s", err);
-        double left = b->start_retry_total_s - (now_s() - a->start_t0);
-        if (a->answered || left <= 0)
-            return 0;
-        if (a->start_attempts == 1)
-            LOG_WARN("attached", "gateway %s does not answer (%s): retrying for up to %g s",
-                     a->o->gateway_url, err, b->start_retry_total_s);
-        struct timespec ts;
-        double d = fmin(backoff, left);
-        ts.tv_sec = (time_t)d;
-        ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-        nanosleep(&ts, NULL);
-        backoff = fmin(backoff * 2, 2.0);
-    }
-}
-
 /* Submit every running strategy (stops early when the gateway never answered). */
 static void submit_all(struct att *a)
 {
@@ -609,10 +565,11 @@ static void submit_all(struct att *a)
         json_t *reply = NULL;
         int status = 0;
         if (body)
-            status = start_request(a, "POST", "/strategies", body, a->o->token, &reply, err,
-                                   sizeof(err));
+            status = ctl_http_retry(&a->start, a->o->gateway_url, "POST", "/strategies", body,
+                                    a->o->token, a->o->budgets->http_timeout_s, &reply, err,
+                                    sizeof(err));
         json_decref(body);
-        if (body && !a->answered) {
+        if (body && !a->start.answered) {
             json_decref(reply);
             return;
         }
@@ -642,7 +599,8 @@ static void decide(struct att *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = start_request(a, "GET", path, NULL, NULL, &reply, err, sizeof(err));
+    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, NULL,
+                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
     if (status != 200)
@@ -731,15 +689,15 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     free(wq);
     signal(SIGPIPE, SIG_IGN);
 
-    a.start_t0 = now_s();
+    a.start.budget_s = o->budgets->start_retry_total_s;
     submit_all(&a);
-    if (a.answered || !a.start_attempts)
+    if (a.start.answered || !a.start.attempts)
         decide(&a);
-    if (!a.answered) {
+    if (!a.start.answered) {
         snprintf(err, errlen,
                  "gateway %s never answered: %s; %d attempt(s) in %.1f s (start-up retry "
                  "budget %g s)",
-                 o->gateway_url, a.start_err, a.start_attempts, now_s() - a.start_t0,
+                 o->gateway_url, a.start.last_err, a.start.attempts, ctl_now_s() - a.start.t0,
                  o->budgets->start_retry_total_s);
         out->unreachable = 1;
         release(&a);
@@ -776,9 +734,9 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     struct timeval dtv = tv_of(pi > 0 ? pi : 10);
     event_add(a.decide_ev, &dtv);
     if (!a.confirmed)
-        a.lost_at = now_s();
+        a.lost_at = ctl_now_s();
     subscribe(&a);
-    a.t0 = now_s();
+    a.t0 = ctl_now_s();
     struct timeval zero = {0, 0};
     evtimer_add(a.feed_ev, &zero);
     event_base_dispatch(a.base);
@@ -799,37 +757,4 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         snprintf(err, errlen, "%s", a.data_err);
     release(&a);
     return rc ? -1 : 0;
-}
-
-/* ------------------------------------------------------------------ report */
-
-void attached_report_text(FILE *out, const struct attached_stats *s)
-{
-    fprintf(out, "gate: %ld order(s) sent, %ld blocked by the gate (domain %s%s%s)\n",
-            s->orders_sent, s->orders_blocked, s->domain, s->safe_mode ? ", safe_mode: " : "",
-            s->safe_mode && s->reason ? s->reason : "");
-    if (s->orders_live)
-        fprintf(out, "live orders: %ld sent to the gateway, %ld refused by its gate, %ld failed\n",
-                s->orders_live - s->orders_refused - s->orders_failed, s->orders_refused,
-                s->orders_failed);
-    fprintf(out,
-            "gateway: %d strateg%s submitted, %d refused; %ld stream connect(s), %ld "
-            "disconnect(s), %ld activation update(s) applied%s\n",
-            s->submitted, s->submitted == 1 ? "y" : "ies", s->refused, s->connects,
-            s->disconnects, s->events_applied, s->interrupted ? "; interrupted" : "");
-}
-
-json_t *attached_report_json(const struct attached_stats *s)
-{
-    return json_pack("{ss sb so sI sI sI sI sI si si sI sI sI sb}", "domain", s->domain,
-                     "safe_mode",
-                     s->safe_mode, "downgrade_reason",
-                     s->reason ? json_string(s->reason) : json_null(), "orders_sent",
-                     (json_int_t)s->orders_sent, "orders_blocked", (json_int_t)s->orders_blocked,
-                     "orders_live", (json_int_t)s->orders_live, "orders_refused",
-                     (json_int_t)s->orders_refused, "orders_failed", (json_int_t)s->orders_failed,
-                     "submitted", s->submitted, "refused", s->refused, "connects",
-                     (json_int_t)s->connects, "disconnects", (json_int_t)s->disconnects,
-                     "activation_updates", (json_int_t)s->events_applied, "interrupted",
-                     s->interrupted);
 }
