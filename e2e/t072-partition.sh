@@ -10,15 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
 
-PLUG="$QMTL_BUILD/plugins/sma_crossover.so"
-[ -f "$PLUG" ] || { echo "# $PLUG not built"; exit 77; }
-command -v curl > /dev/null || { echo "# curl missing"; exit 77; }
-
+attached_prereqs
 HOST_PID=
 PROXY_PID=
 cleanup() {
-    [ -n "$HOST_PID" ] && kill -KILL "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
-    [ -n "$PROXY_PID" ] && kill -KILL "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
+    kill_wait "$HOST_PID" "$PROXY_PID"
     gw_kill
     rm -rf "$E2E_TMP"
 }
@@ -106,8 +102,6 @@ while True:
     handle(c)
 PY
 
-mkdir -p "$E2E_TMP/plugins"
-cp "$PLUG" "$E2E_TMP/plugins/"
 PPORT=$(free_port)
 PLOG="$E2E_TMP/proxy.log"
 # default heartbeat settings: no test mode, no ws_ping_interval_s, no ws_receive_timeout_s
@@ -118,20 +112,10 @@ GW_PORT=${GW_URL##*:}
 
 python3 "$E2E_TMP/proxy.py" "$PPORT" "$GW_PORT" "$PLOG" 2> "$E2E_TMP/proxy.err" &
 PROXY_PID=$!
-for _ in $(seq 1 50); do grep -q listening "$PLOG" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$PLOG" 2>/dev/null && ok "blackholing proxy listening on $PPORT" ||
+wait_for 30 grep -q listening "$PLOG" 2>/dev/null && ok "blackholing proxy listening on $PPORT" ||
     { not_ok "proxy did not start"; sed 's/^/#   /' "$E2E_TMP/proxy.err"; exit 1; }
 
-LIVE='X-Allow-Live: true'
-expect_code 201 "create world P (mode live)" POST /worlds '{"id":"P","mode":"live"}' \
-    -H "$OP_AUTH" -H "$LIVE"
-expect_code 200 "P decides sma_crossover" POST /worlds/P/decisions \
-    '{"strategies":["sma_crossover"]}' -H "$OP_AUTH" -H "$LIVE"
-for side in long short; do
-    expect_code 200 "P activation $side active" PUT /worlds/P/activation \
-        "{\"strategy_id\":\"sma_crossover\",\"side\":\"$side\",\"active\":true}" \
-        -H "$OP_AUTH" -H "$LIVE"
-done
+gw_live_world P
 
 cat > "$E2E_TMP/host.yml" <<YAML
 gateway:
@@ -142,20 +126,12 @@ YAML
 HLOG="$E2E_TMP/host.log"
 HOUT="$E2E_TMP/host.out"
 OLOG="$E2E_TMP/orders.log"
-# 6000 bars at 100 per second: up to 60 s of paced live feed (stopped by SIGTERM earlier);
-# a few live orders per second while the gate is open
-timeout 90 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id P --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=3000,seed=11' --pace 100 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
+# 30000 bars at 100 per second: up to 300 s of paced live feed (stopped by SIGTERM, or
+# killed by the cleanup); a few live orders per second while the gate is open
+"$QMTL" run --config "$E2E_TMP/host.yml" --world-id P --gateway-url "$GW_URL" \
+    --data 'BTC=gbm:count=30000,seed=11' --pace 100 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
 HOST_PID=$!
 
-# wait_for SECONDS COMMAND...: poll every 0.05 s until the command succeeds
-wait_for() {
-    local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 )); shift
-    until "$@"; do
-        [ "$(date +%s%N)" -lt "$end" ] || return 1
-        sleep 0.05
-    done
-}
 # orders the gateway stored for P (at most 1000 listed): "count max_ts" ("0 -1" when none)
 gw_orders() {
     req GET "/orders?world_id=P&limit=1000" "" -H "$OP_AUTH" > /dev/null
@@ -165,9 +141,9 @@ n_gw_orders() { set -- $(gw_orders); echo "$1"; }
 n_stale() { grep -c '(activation stale)' "$OLOG" 2>/dev/null || true; }
 has_orders() { [ "$(n_gw_orders)" -gt "${1:-0}" ]; }
 
-wait_for 10 grep -q 'event stream connected' "$HLOG" && ok "host attached, stream through the proxy" ||
+wait_for 30 grep -q 'event stream connected' "$HLOG" && ok "host attached, stream through the proxy" ||
     { not_ok "host attached"; sed 's/^/#   /' "$HLOG"; exit 1; }
-wait_for 10 has_orders 5 && ok "live orders reach the gateway while the stream is healthy" ||
+wait_for 30 has_orders 5 && ok "live orders reach the gateway while the stream is healthy" ||
     { not_ok "no live orders before the partition ($(n_gw_orders))"; sed 's/^/#   /' "$HLOG"; }
 [ "$(n_stale)" -eq 0 ] && ok "no order blocked as stale before the partition" ||
     not_ok "stale blocks before the partition ($(n_stale))"
@@ -192,7 +168,7 @@ python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1]) < 3.0 else 1)' "${l
 
 # the host keeps computing; orders now stop at its gate
 stale_grew() { [ "$(n_stale)" -ge "$((s_a + 3))" ]; }
-wait_for 10 stale_grew &&
+wait_for 30 stale_grew &&
     ok "host keeps computing, its orders blocked as stale ($(n_stale))" ||
     not_ok "no stale-blocked orders during the partition ($s_a -> $(n_stale))"
 read -r o_b max_ts_b <<< "$(gw_orders)"
@@ -207,7 +183,7 @@ drops() {
     sed -n 's/^qmtl_gateway_ws_keepalive_drops_total \([0-9]*\)$/\1/p' "$E2E_TMP/body"
 }
 dropped() { [ "$(drops)" -ge 1 ] 2>/dev/null; }
-wait_for 10 dropped && grep -q 'no pong or message for' "$E2E_TMP/gw.log" &&
+wait_for 30 dropped && grep -q 'no pong or message for' "$E2E_TMP/gw.log" &&
     ok "gateway dropped the silent stream (keepalive drops: $(drops))" ||
     { not_ok "gateway kept the silent stream (keepalive drops: $(drops))"; sed 's/^/#   /' "$E2E_TMP/gw.log"; }
 kill -0 "$HOST_PID" 2>/dev/null && ok "host still running during the partition" ||
@@ -215,14 +191,16 @@ kill -0 "$HOST_PID" 2>/dev/null && ok "host still running during the partition" 
 
 # --- the network heals
 kill -USR2 "$PROXY_PID"
-wait_for 15 grep -q 'activation state confirmed' "$HLOG" &&
+wait_for 30 grep -q 'activation state confirmed' "$HLOG" &&
     ok "host reconnected and re-confirmed the activation" ||
     { not_ok "host did not re-confirm the activation"; sed 's/^/#   /' "$HLOG"; }
-wait_for 10 has_orders "$o_b" &&
+wait_for 30 has_orders "$o_b" &&
     ok "live orders flow again after re-confirmation ($o_b -> $(n_gw_orders))" ||
     not_ok "no live orders after the partition healed ($(n_gw_orders))"
 
 kill -TERM "$HOST_PID"
+host_gone() { ! kill -0 "$HOST_PID" 2>/dev/null; }
+wait_for 30 host_gone || kill -KILL "$HOST_PID"
 wait "$HOST_PID"; rc=$?
 HOST_PID=
 [ "$rc" -eq 0 ] && grep -q 'disconnect(s)' "$HOUT" &&

@@ -7,22 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
 
-PLUG="$QMTL_BUILD/plugins/sma_crossover.so"
-[ -f "$PLUG" ] || { echo "# $PLUG not built"; exit 77; }
-command -v curl > /dev/null || { echo "# curl missing"; exit 77; }
-
+attached_prereqs
 HOST_PID=
 MUTE_PID=
 cleanup() {
-    [ -n "$HOST_PID" ] && kill -KILL "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
-    [ -n "$MUTE_PID" ] && kill -KILL "$MUTE_PID" 2>/dev/null && wait "$MUTE_PID" 2>/dev/null
+    kill_wait "$HOST_PID" "$MUTE_PID"
     gw_kill
     rm -rf "$E2E_TMP"
 }
 trap cleanup EXIT
 
-mkdir -p "$E2E_TMP/plugins"
-cp "$PLUG" "$E2E_TMP/plugins/"
 # test mode: start-up retry budget 3 s, HTTP timeout 1.5 s
 cat > "$E2E_TMP/host.yml" <<YAML
 gateway:
@@ -69,9 +63,9 @@ while True:
     c, _ = s.accept(); held.append(c)
 ' "$MPORT" > "$E2E_TMP/mute.out" &
 MUTE_PID=$!
-for _ in $(seq 1 50); do grep -q ready "$E2E_TMP/mute.out" 2>/dev/null && break; sleep 0.1; done
+wait_for 30 grep -q ready "$E2E_TMP/mute.out"
 check_unanswered "http://127.0.0.1:$MPORT" "silent peer"
-kill -KILL "$MUTE_PID"; wait "$MUTE_PID" 2>/dev/null; MUTE_PID=
+kill_wait "$MUTE_PID"; MUTE_PID=
 
 # 3. the gateway starts while the host is retrying: the run goes ahead
 PORT=$(free_port)
@@ -84,8 +78,7 @@ timeout 60 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W \
     --gateway-url "http://127.0.0.1:$PORT" --data 'BTC=gbm:count=200' \
     > "$E2E_TMP/host.out" 2> "$HLOG" &
 HOST_PID=$!
-for _ in $(seq 1 100); do grep -q 'does not answer' "$HLOG" 2>/dev/null && break; sleep 0.1; done
-grep -q 'does not answer' "$HLOG" && ok "host waits for the gateway, retrying" ||
+wait_for 10 grep -q 'does not answer' "$HLOG" && ok "host waits for the gateway, retrying" ||
     { not_ok "host did not retry"; sed 's/^/#   /' "$HLOG"; }
 gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || exit 1
 wait "$HOST_PID"; rc=$?
