@@ -689,7 +689,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         } else if (idle_max && idle > idle_max) {
             LOG_INFO("hub", "client %s: no pong or message for %lld ms, closing",
                      ws_conn_peer(c->ws), (long long)idle);
-            gw_metrics_add(h->metrics, GW_M_WS_KEEPALIVE_DROPS, 1);
+            gw_metrics_add(h->metrics, GW_M_WS_IDLE_DROPS, 1);
             /* the peer cannot answer a closing handshake: do not wait long for it */
             ws_conn_close(c->ws, WS_CLOSE_INTERNAL, "keepalive timeout", 200);
         } else if (idle_max) {

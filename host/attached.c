@@ -44,6 +44,7 @@ struct att {
     double lost_at, backoff;
     double rx_due;  /* when rx_ev should fire (monotonic s) */
     int rx_grace;   /* rx_ev re-armed once after firing late */
+    int ws_opened;  /* the current stream finished its handshake */
     struct ctl_retry start; /* start-up requests: retried until the gateway answers */
     int data_rc;
     char data_err[512];
@@ -179,6 +180,7 @@ static void on_open(struct ws_conn *c, void *arg)
 {
     (void)c;
     struct att *a = arg;
+    a->ws_opened = 1;
     a->st->connects++;
     LOG_INFO("attached", "event stream connected%s", a->have_seq ? " (resuming)" : "");
     if (a->confirmed)
@@ -278,6 +280,7 @@ static void connect_stream(struct att *a, const char *url, const char *token)
         return;
     }
     /* the handshake, like the open stream, must show life within the receive timeout */
+    a->ws_opened = 0;
     arm_rx_check(a, a->o->budgets->ws_receive_timeout_s);
 }
 
@@ -377,15 +380,14 @@ static void arm_rx_check(struct att *a, double delay)
 static void stream_silent(struct att *a, double silent_s)
 {
     struct ws_conn *c = a->ws;
-    int was_open = ws_conn_is_open(c);
     char why[96];
-    snprintf(why, sizeof(why), "%s for %.2f s", was_open ? "event stream silent" : "no stream handshake",
-             silent_s);
+    snprintf(why, sizeof(why), "%s for %.2f s",
+             a->ws_opened ? "event stream silent" : "no stream handshake", silent_s);
     if (!a->confirmed)
         LOG_WARN("attached", "event stream: %s: reconnecting", why);
     lost(a, why);
     a->ws = NULL;
-    if (was_open)
+    if (a->ws_opened)
         a->st->disconnects++;
     ws_conn_abort(c, WS_CLOSE_GOING_AWAY);
     schedule_retry(a);

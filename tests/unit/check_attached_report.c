@@ -19,9 +19,15 @@ static char *text_of(const struct attached_stats *s)
 
 START_TEST(test_text)
 {
-    struct attached_stats s = {.domain = "live", .submitted = 1, .connects = 2,
-                               .disconnects = 1, .events_applied = 4, .orders_sent = 7,
-                               .orders_blocked = 3, .orders_live = 10, .orders_refused = 2,
+    struct attached_stats s = {.domain = "live",
+                               .submitted = 1,
+                               .connects = 2,
+                               .disconnects = 1,
+                               .events_applied = 4,
+                               .orders_sent = 7,
+                               .orders_blocked = 3,
+                               .orders_live = 10,
+                               .orders_refused = 2,
                                .orders_failed = 1};
     char *t = text_of(&s);
     ck_assert_str_eq(t, "gate: 7 order(s) sent, 3 blocked by the gate (domain live)\n"
@@ -30,8 +36,10 @@ START_TEST(test_text)
                         "disconnect(s), 4 activation update(s) applied\n");
     free(t);
     /* no live orders: no live line; safe mode names its reason; interrupted is said */
-    struct attached_stats b = {.domain = "backtest", .safe_mode = 1,
-                               .reason = "decision_unavailable", .submitted = 2,
+    struct attached_stats b = {.domain = "backtest",
+                               .safe_mode = 1,
+                               .reason = "decision_unavailable",
+                               .submitted = 2,
                                .interrupted = 1};
     t = text_of(&b);
     ck_assert_str_eq(t, "gate: 0 order(s) sent, 0 blocked by the gate (domain backtest, "
@@ -44,8 +52,8 @@ END_TEST
 
 START_TEST(test_json)
 {
-    struct attached_stats s = {.domain = "dryrun", .submitted = 1, .refused = 1,
-                               .disconnects = 3, .orders_sent = 5};
+    struct attached_stats s = {
+        .domain = "dryrun", .submitted = 1, .refused = 1, .disconnects = 3, .orders_sent = 5};
     json_t *j = attached_report_json(&s);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "domain")), "dryrun");

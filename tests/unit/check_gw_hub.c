@@ -630,7 +630,7 @@ START_TEST(test_keepalive_and_expiry)
     ck_assert(saw_ping);
     ck_assert_int_eq(close_code, 1011);
     ck_assert_int_eq(a.code, 1008); /* it answered every ping: only its token ended it */
-    ck_assert_int_eq(gw_metrics_get(gw_server_metrics(srv), GW_M_WS_KEEPALIVE_DROPS), 1);
+    ck_assert_int_eq(gw_metrics_get(gw_server_metrics(srv), GW_M_WS_IDLE_DROPS), 1);
     close(fd);
     cli_free(&a);
     free(tok);
