@@ -35,7 +35,7 @@ static char dbpath[256];
 
 /* ------------------------------------------------------------ fixture */
 
-static double ping_interval = 20;
+static double ping_interval = 0; /* no pings: raw readers see only the frames they expect */
 
 static void setup_with(long outbuf_limit)
 {
@@ -589,7 +589,7 @@ static void setup_fast_ping(void)
 {
     ping_interval = 0.25; /* sub-second: a silent client is dropped after 1.5 s */
     setup_with(1048576);
-    ping_interval = 20;
+    ping_interval = 0;
 }
 
 START_TEST(test_keepalive_and_expiry)
