@@ -294,6 +294,10 @@ int cmd_run(int argc, char **argv)
         if (!r.run_error[0])
             snprintf(r.run_error, sizeof(r.run_error), "%s", err);
     }
+    if (attached && ast.unreachable) { /* nothing ran: no report */
+        rc = CLI_FAIL;
+        goto out;
+    }
     if (a.json) {
         json_t *j = report_json(&r);
         if (replay_rc)

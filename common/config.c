@@ -540,8 +540,10 @@ static int finish(struct qmtl_config *c, struct cfg_error *err, int use_env)
 {
     if (use_env && cfg_apply_env_(c, err) != 0)
         return -1;
-    if (c->test.test_mode)
+    if (c->test.test_mode) {
         c->runtime = c->test.budgets;
+        c->gateway.ws_ping_interval_s = c->test.ws_ping_interval_s;
+    }
     return 0;
 }
 

@@ -11,8 +11,9 @@
  * All strings are non-NULL after init ("" means unset) except source_path.
  *
  * Test mode (test.test_mode: true or QMTL_TEST_MODE=1): config_load*() copies the test
- * budgets (test.http_timeout_s, ...) over 'runtime', so 'runtime' always holds the
- * effective budgets after a load. Clients should still call config_budgets(), which also
+ * budgets (test.http_timeout_s, ...) over 'runtime', and test.ws_ping_interval_s over
+ * gateway.ws_ping_interval_s, so 'runtime' and 'gateway' always hold the effective values
+ * after a load. Clients should still call config_budgets(), which also
  * works on a config assembled by hand.
  */
 #ifndef QMTL_COMMON_CONFIG_H
@@ -36,7 +37,7 @@ struct cfg_gateway {
     long max_header_bytes;      /* 16384 */
     long ws_max_message_bytes;  /* 65536 */
     long ws_outbuf_limit_bytes; /* 1048576 */
-    int ws_ping_interval_s;     /* 20 (0 = no pings) */
+    double ws_ping_interval_s;  /* 1 (0 = no pings); test mode: test.ws_ping_interval_s */
     int ws_rate_limit_per_s;    /* 50 client messages/s (0 = unlimited) */
     int live_guard;             /* 1: live changes need header X-Allow-Live: true */
 };
@@ -92,14 +93,16 @@ struct cfg_host {
 /* Time budgets every client in the project reads (via config_budgets()). */
 struct cfg_runtime {
     double http_timeout_s;       /* 2.0 */
-    double ws_receive_timeout_s; /* 30 */
+    double ws_receive_timeout_s; /* 2.5: stream silent this long = lost */
     double ws_reconnect_total_s; /* 0 = unlimited */
     double poll_interval_s;      /* 10 */
+    double start_retry_total_s;  /* 30: attached start, unanswered gateway retried this long */
 };
 
 struct cfg_test {
     int test_mode;              /* 0; QMTL_TEST_MODE=1 sets it */
-    struct cfg_runtime budgets; /* used when test_mode: 1.5, 5, 5, 2 */
+    struct cfg_runtime budgets; /* used when test_mode: 1.5, 1.5, 5, 2, 3 */
+    double ws_ping_interval_s;  /* 0.5: replaces gateway.ws_ping_interval_s in test mode */
 };
 
 struct cfg_broker {

@@ -49,8 +49,9 @@ static const struct cfg_schema_entry schema[] = {
      67108864, NULL, 0, "largest accepted WebSocket message"},
     {"gateway", "ws_outbuf_limit_bytes", CFG_LONG, OFF(gateway.ws_outbuf_limit_bytes), "1048576", 1024,
      1073741824, NULL, 0, "per-connection output backlog before a slow client is dropped"},
-    {"gateway", "ws_ping_interval_s", CFG_INT, OFF(gateway.ws_ping_interval_s), "20", 0, 3600, NULL, 0,
-     "seconds between WebSocket pings (0 = no pings)"},
+    {"gateway", "ws_ping_interval_s", CFG_DOUBLE, OFF(gateway.ws_ping_interval_s), "1", 0, 3600, NULL,
+     0, "seconds between the pings sent to each stream client; a client silent for 2 intervals + 1 s "
+        "is dropped (0 = no pings, no drop)"},
     {"gateway", "ws_rate_limit_per_s", CFG_INT, OFF(gateway.ws_rate_limit_per_s), "50", 0, 1000000,
      NULL, 0, "client messages per second per connection (0 = unlimited)"},
     {"gateway", "live_guard", CFG_BOOL, OFF(gateway.live_guard), "true", NORANGE, NULL, 0,
@@ -119,24 +120,32 @@ static const struct cfg_schema_entry schema[] = {
     /* runtime */
     {"runtime", "http_timeout_s", CFG_DOUBLE, OFF(runtime.http_timeout_s), "2.0", 0.001, 3600, NULL, 0,
      "HTTP request timeout, seconds"},
-    {"runtime", "ws_receive_timeout_s", CFG_DOUBLE, OFF(runtime.ws_receive_timeout_s), "30", 0.001,
-     86400, NULL, 0, "WebSocket receive timeout, seconds"},
+    {"runtime", "ws_receive_timeout_s", CFG_DOUBLE, OFF(runtime.ws_receive_timeout_s), "2.5", 0.001,
+     86400, NULL, 0, "event stream: nothing received for this long = stream lost (gates close, "
+                     "reconnect); the host pings every third of it, seconds"},
     {"runtime", "ws_reconnect_total_s", CFG_DOUBLE, OFF(runtime.ws_reconnect_total_s), "0", 0, 86400,
      NULL, CFG_F_NULL_ZERO, "total time spent reconnecting, seconds (0 or null = unlimited)"},
     {"runtime", "poll_interval_s", CFG_DOUBLE, OFF(runtime.poll_interval_s), "10", 0.001, 86400, NULL,
      0, "polling interval, seconds"},
+    {"runtime", "start_retry_total_s", CFG_DOUBLE, OFF(runtime.start_retry_total_s), "30", 0, 86400,
+     NULL, 0, "attached start: how long an unanswered gateway is retried before 'qmtl run' fails, "
+              "seconds (0 = one attempt)"},
 
     /* test */
     {"test", "test_mode", CFG_BOOL, OFF(test.test_mode), "false", NORANGE, NULL, 0,
      "use the test budgets below instead of runtime.* (also QMTL_TEST_MODE=1)"},
     {"test", "http_timeout_s", CFG_DOUBLE, OFF(test.budgets.http_timeout_s), "1.5", 0.001, 3600, NULL,
      0, "test mode: HTTP request timeout, seconds"},
-    {"test", "ws_receive_timeout_s", CFG_DOUBLE, OFF(test.budgets.ws_receive_timeout_s), "5", 0.001,
-     86400, NULL, 0, "test mode: WebSocket receive timeout, seconds"},
+    {"test", "ws_receive_timeout_s", CFG_DOUBLE, OFF(test.budgets.ws_receive_timeout_s), "1.5", 0.001,
+     86400, NULL, 0, "test mode: event stream receive timeout, seconds"},
     {"test", "ws_reconnect_total_s", CFG_DOUBLE, OFF(test.budgets.ws_reconnect_total_s), "5", 0, 86400,
      NULL, CFG_F_NULL_ZERO, "test mode: total reconnect time, seconds (0 = unlimited)"},
     {"test", "poll_interval_s", CFG_DOUBLE, OFF(test.budgets.poll_interval_s), "2", 0.001, 86400, NULL,
      0, "test mode: polling interval, seconds"},
+    {"test", "start_retry_total_s", CFG_DOUBLE, OFF(test.budgets.start_retry_total_s), "3", 0, 86400,
+     NULL, 0, "test mode: start-up retry budget for an unanswered gateway, seconds"},
+    {"test", "ws_ping_interval_s", CFG_DOUBLE, OFF(test.ws_ping_interval_s), "0.5", 0, 3600, NULL, 0,
+     "test mode: used instead of gateway.ws_ping_interval_s"},
 
     /* broker */
     {"broker", "initial_cash", CFG_DOUBLE, OFF(broker.initial_cash), "100000", 0.01, 1e15, NULL, 0,

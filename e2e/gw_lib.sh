@@ -67,3 +67,34 @@ expect_code() {
 }
 # jget EXPR: evaluate a python expression on the last body (as 'j')
 jget() { python3 -c "import json,sys; j=json.load(open('$E2E_TMP/body')); print($1)"; }
+
+# attached_prereqs: the in-tree sma_crossover plugin copied to $E2E_TMP/plugins, and curl;
+# skips the script (exit 77) without them
+attached_prereqs() {
+    local plug="$QMTL_BUILD/plugins/sma_crossover.so"
+    [ -f "$plug" ] || { echo "# $plug not built"; exit 77; }
+    command -v curl > /dev/null || { echo "# curl missing"; exit 77; }
+    mkdir -p "$E2E_TMP/plugins"
+    cp "$plug" "$E2E_TMP/plugins/"
+}
+
+# kill_wait PID...: SIGKILL the background processes still running and reap them
+kill_wait() {
+    local p
+    for p in "$@"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    return 0
+}
+
+# gw_live_world ID: create a live world that decides sma_crossover, active on both sides
+gw_live_world() {
+    local w=$1 side live='X-Allow-Live: true'
+    expect_code 201 "create world $w (mode live)" POST /worlds "{\"id\":\"$w\",\"mode\":\"live\"}" \
+        -H "$OP_AUTH" -H "$live"
+    expect_code 200 "$w decides sma_crossover" POST "/worlds/$w/decisions" \
+        '{"strategies":["sma_crossover"]}' -H "$OP_AUTH" -H "$live"
+    for side in long short; do
+        expect_code 200 "$w activation $side active" PUT "/worlds/$w/activation" \
+            "{\"strategy_id\":\"sma_crossover\",\"side\":\"$side\",\"active\":true}" \
+            -H "$OP_AUTH" -H "$live"
+    done
+}

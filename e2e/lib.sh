@@ -18,6 +18,15 @@ expect_rc() {
 }
 # free_port: an unused TCP port on 127.0.0.1
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# wait_for SECONDS COMMAND...: run COMMAND every 0.05 s until it succeeds (0) or SECONDS
+# (whole seconds) have passed (1)
+wait_for() {
+    local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 )); shift
+    until "$@"; do
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
 finish() { echo "1..$T_N"; echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"; [ "$T_FAIL" -eq 0 ]; }
 E2E_TMP=$(mktemp -d /tmp/qmtl-e2e.XXXXXX)
 trap 'rm -rf "$E2E_TMP"' EXIT

@@ -132,7 +132,7 @@ expect 0 "env override shown" -- env -C "$T/proj" QMTL__GATEWAY__PORT=9123 QMTL_
 has "$T/out" "gateway.port = 9123" "env value in config show"
 has "$T/out" "runtime.http_timeout_s = 2" "QMTL_TEST_MODE=0 overrides the file"
 expect 0 "test mode from the file" -- env -C "$T/proj" "$QMTL" config show --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["runtime"]; assert r["http_timeout_s"]=="1.5" and r["ws_receive_timeout_s"]=="5" and r["ws_reconnect_total_s"]=="5" and r["poll_interval_s"]=="2", r' "$T/out" &&
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["runtime"]; assert r["http_timeout_s"]=="1.5" and r["ws_receive_timeout_s"]=="1.5" and r["ws_reconnect_total_s"]=="5" and r["poll_interval_s"]=="2", r' "$T/out" &&
     ok "test-mode budgets in effect" || not_ok "test-mode budgets"
 
 # usage errors

@@ -29,7 +29,7 @@ gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || exit 1
 
 expect_code 201 "create world W (mode paper)" POST /worlds '{"id":"W","mode":"paper"}' -H "$OP_AUTH"
 
-# host config: test-mode budgets (HTTP 1.5 s, WS receive 5 s, reconnect 5 s, poll 2 s)
+# host config: test-mode budgets (HTTP 1.5 s, WS receive 1.5 s, reconnect 5 s, poll 2 s)
 cat > "$E2E_TMP/host.yml" <<YAML
 host:
   plugins_dir: $E2E_TMP/plugins

@@ -25,6 +25,8 @@
 #include <time.h>
 
 #define AUDIENCE "controlbus"
+#define TICK_NO_PING_S 20.0 /* keepalive tick when pings are off (token expiry only) */
+#define TICK_MIN_S 0.05
 
 enum {
     TOPIC_QUEUE = 1,
@@ -673,20 +675,24 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct gw_hub *h = arg;
     int64_t now_ms = ws_now_ms(), now = (int64_t)time(NULL);
-    int64_t idle_max = (int64_t)(h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : 20) *
-                       2000 + 1000;
+    double ping = h->cfg->ws_ping_interval_s;
+    /* a client that answered none of the last two pings (nor sent anything) is gone */
+    int64_t idle_max = ping > 0 ? (int64_t)(ping * 2000) + 1000 : 0;
     struct hub_client *next;
     for (struct hub_client *c = h->clients; c; c = next) {
         next = c->next;
         if (!ws_conn_is_open(c->ws))
             continue;
+        int64_t idle = now_ms - ws_conn_last_rx_ms(c->ws);
         if (c->exp && now > c->exp) {
             ws_conn_close(c->ws, WS_CLOSE_POLICY, "token expired", 0);
-        } else if (now_ms - ws_conn_last_rx_ms(c->ws) > idle_max) {
+        } else if (idle_max && idle > idle_max) {
             LOG_INFO("hub", "client %s: no pong or message for %lld ms, closing",
-                     ws_conn_peer(c->ws), (long long)(now_ms - ws_conn_last_rx_ms(c->ws)));
-            ws_conn_close(c->ws, WS_CLOSE_INTERNAL, "keepalive timeout", 0);
-        } else {
+                     ws_conn_peer(c->ws), (long long)idle);
+            gw_metrics_add(h->metrics, GW_M_WS_IDLE_DROPS, 1);
+            /* the peer cannot answer a closing handshake: do not wait long for it */
+            ws_conn_close(c->ws, WS_CLOSE_INTERNAL, "keepalive timeout", 200);
+        } else if (idle_max) {
             ws_conn_ping(c->ws, NULL, 0);
         }
     }
@@ -739,8 +745,11 @@ struct gw_hub *gw_hub_new(struct gw_server *s)
     raise_nofile();
     /* a subscriber that vanishes must not kill the gateway on the next write */
     signal(SIGPIPE, SIG_IGN);
-    int ping = h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : 20;
-    struct timeval tv = {ping, 0};
+    /* the tick pings and checks silence; without pings it still ends expired tokens */
+    double tick = h->cfg->ws_ping_interval_s > 0 ? h->cfg->ws_ping_interval_s : TICK_NO_PING_S;
+    if (tick < TICK_MIN_S)
+        tick = TICK_MIN_S;
+    struct timeval tv = {(time_t)tick, (suseconds_t)((tick - (double)(time_t)tick) * 1e6)};
     h->tick = event_new(h->base, -1, EV_PERSIST, on_tick, h);
     if (!h->tick || event_add(h->tick, &tv) != 0)
         goto fail;

@@ -9,8 +9,9 @@
  * 1008); topic filter from the token's "topics" claim, narrowed by ?topics=a,b; world filter
  * from the "world_id" claim (or ?world_id= when the token has none); ?last_seq_no=N replays
  * the events after N from the event log, or sends an activation snapshot when they were
- * trimmed; keepalive pings every gateway.ws_ping_interval_s (no traffic for two intervals:
- * close 1011); incoming messages limited to gateway.ws_max_message_bytes (close 1009) and
+ * trimmed; keepalive pings every gateway.ws_ping_interval_s (no traffic for two intervals
+ * + 1 s: close 1011, counted in GW_M_WS_IDLE_DROPS; 0 = no pings, no check); incoming
+ * messages limited to gateway.ws_max_message_bytes (close 1009) and
  * gateway.ws_rate_limit_per_s (excess dropped; a sustained flood: close 1008); a slow
  * consumer whose output would exceed gateway.ws_outbuf_limit_bytes stops receiving live
  * events (counted as dropped) and is caught up from the event log once its buffer drains.

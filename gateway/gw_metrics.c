@@ -72,6 +72,8 @@ static const struct {
                           "counter"},
     [GW_M_WS_DISCONNECTS] = {"qmtl_gateway_ws_disconnects_total", "WebSocket disconnects",
                              "counter"},
+    [GW_M_WS_IDLE_DROPS] = {"qmtl_gateway_ws_keepalive_drops_total",
+                            "WebSocket streams closed after a keepalive timeout", "counter"},
     [GW_M_WS_MESSAGES_IN] = {"qmtl_gateway_ws_messages_received_total",
                              "WebSocket client messages received", "counter"},
     [GW_M_EVENTS_PUBLISHED] = {"qmtl_gateway_events_published_total",

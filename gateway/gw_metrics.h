@@ -18,6 +18,7 @@ enum gw_metric {
     GW_M_WS_CONNECTIONS,    /* gauge: open WebSocket connections (add +1 / -1) */
     GW_M_WS_CONNECTS,       /* counter: WebSocket connections accepted */
     GW_M_WS_DISCONNECTS,    /* counter */
+    GW_M_WS_IDLE_DROPS,     /* counter: streams closed for silence (keepalive timeout) */
     GW_M_WS_MESSAGES_IN,    /* counter: client messages received */
     GW_M_EVENTS_PUBLISHED,  /* counter: events published (persisted) */
     GW_M_EVENTS_RELAYED,    /* counter: event deliveries to WebSocket clients */

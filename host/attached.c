@@ -18,13 +18,16 @@
 #define PACE_TICK_MS 10    /* paced feeding: timer period */
 #define PACE_MAX_BATCH 4096
 #define MAX_ORDERS_INFLIGHT 128 /* live: the feed waits while more orders are in flight */
+#define RX_LATE_S 0.25  /* a receive check this late means the loop itself was held up */
+#define RX_GRACE_S 0.01 /* ... then pending reads run before the stream is judged silent */
+#define PING_MIN_S 0.05
 
 struct att {
     struct runner *r;
     const struct attached_options *o;
     struct attached_stats *st;
     struct event_base *base;
-    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *decide_ev;
+    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *rx_ev, *decide_ev;
     struct ws_conn *ws;
     struct live_orders *orders; /* live domain: POST /orders */
     char world_q[256]; /* world id, URI-escaped */
@@ -39,16 +42,13 @@ struct att {
     uint64_t fed;
     int data_done, stopping, confirmed, http_pending, budget_spent, retry_logged;
     double lost_at, backoff;
+    double rx_due;  /* when rx_ev should fire (monotonic s) */
+    int rx_grace;   /* rx_ev re-armed once after firing late */
+    int ws_opened;  /* the current stream finished its handshake */
+    struct ctl_retry start; /* start-up requests: retried until the gateway answers */
     int data_rc;
     char data_err[512];
 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static struct timeval tv_of(double s)
 {
@@ -113,7 +113,7 @@ static void lost(struct att *a, const char *why)
         LOG_WARN("attached", "gateway lost (%s): computing on with every gate closed", why);
         ctl_mark_stale(&a->r->h);
         a->confirmed = 0;
-        a->lost_at = now_s();
+        a->lost_at = ctl_now_s();
         a->budget_spent = 0;
     }
 }
@@ -136,7 +136,7 @@ static void data_end(struct att *a)
     if (a->data_done)
         return;
     a->data_done = 1;
-    a->r->replay_s = now_s() - a->t0;
+    a->r->replay_s = ctl_now_s() - a->t0;
     a->r->skipped_rows = feed_skipped_rows(a->r->feed);
     host_finish(&a->r->h);
     if (!a->o->follow || a->st->interrupted || a->data_rc)
@@ -151,6 +151,7 @@ static void data_end(struct att *a)
 static void schedule_retry(struct att *a);
 static void subscribe(struct att *a);
 static void refresh_decision(struct att *a);
+static void arm_rx_check(struct att *a, double delay);
 
 static void fetch_done(void *arg, int status, const json_t *reply, const char *err)
 {
@@ -179,6 +180,7 @@ static void on_open(struct ws_conn *c, void *arg)
 {
     (void)c;
     struct att *a = arg;
+    a->ws_opened = 1;
     a->st->connects++;
     LOG_INFO("attached", "event stream connected%s", a->have_seq ? " (resuming)" : "");
     if (a->confirmed)
@@ -275,7 +277,11 @@ static void connect_stream(struct att *a, const char *url, const char *token)
     if (!a->ws) {
         LOG_WARN("attached", "event stream: %s", err);
         schedule_retry(a);
+        return;
     }
+    /* the handshake, like the open stream, must show life within the receive timeout */
+    a->ws_opened = 0;
+    arm_rx_check(a, a->o->budgets->ws_receive_timeout_s);
 }
 
 static void subscribe_done(void *arg, int status, const json_t *reply, const char *err)
@@ -333,7 +339,7 @@ static void schedule_retry(struct att *a)
         return;
     const struct cfg_runtime *b = a->o->budgets;
     double delay;
-    if (b->ws_reconnect_total_s > 0 && a->lost_at > 0 && now_s() - a->lost_at > b->ws_reconnect_total_s) {
+    if (b->ws_reconnect_total_s > 0 && a->lost_at > 0 && ctl_now_s() - a->lost_at > b->ws_reconnect_total_s) {
         if (!a->budget_spent)
             LOG_WARN("attached",
                      "reconnect budget (%g s) spent: retrying every %g s, gate closed meanwhile",
@@ -348,21 +354,66 @@ static void schedule_retry(struct att *a)
     evtimer_add(a->retry_ev, &tv);
 }
 
+/* Keepalive: a ping every third of the receive timeout keeps pongs coming back even from a
+ * gateway that sends no pings of its own. */
 static void ping_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct att *a = arg;
-    if (!a->ws || !ws_conn_is_open(a->ws))
+    if (a->ws && ws_conn_is_open(a->ws))
+        ws_conn_ping(a->ws, NULL, 0);
+}
+
+static void arm_rx_check(struct att *a, double delay)
+{
+    a->rx_due = ctl_now_s() + delay;
+    struct timeval tv = tv_of(delay);
+    evtimer_add(a->rx_ev, &tv);
+}
+
+/*
+ * Nothing received within the receive timeout. A silent partition never resets the
+ * connection, so this is the only sign of it: every gate closes now, the connection is
+ * dropped without a closing handshake nobody would answer, and reconnecting starts.
+ */
+static void stream_silent(struct att *a, double silent_s)
+{
+    struct ws_conn *c = a->ws;
+    char why[96];
+    snprintf(why, sizeof(why), "%s for %.2f s",
+             a->ws_opened ? "event stream silent" : "no stream handshake", silent_s);
+    if (!a->confirmed)
+        LOG_WARN("attached", "event stream: %s: reconnecting", why);
+    lost(a, why);
+    a->ws = NULL;
+    if (a->ws_opened)
+        a->st->disconnects++;
+    ws_conn_abort(c, WS_CLOSE_GOING_AWAY);
+    schedule_retry(a);
+}
+
+/* The receive deadline: fires when the stream would have been silent for the receive
+ * timeout, and re-arms itself for the last byte received otherwise. */
+static void rx_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct att *a = arg;
+    if (!a->ws || a->stopping)
         return;
-    double limit_ms = a->o->budgets->ws_receive_timeout_s * 1000;
-    if (limit_ms > 0 && (double)(ws_now_ms() - ws_conn_last_rx_ms(a->ws)) > limit_ms) {
-        LOG_WARN("attached", "event stream silent for %g s: reconnecting",
-                 a->o->budgets->ws_receive_timeout_s);
-        ws_conn_close(a->ws, WS_CLOSE_GOING_AWAY, "receive timeout", 500);
+    if (ctl_now_s() - a->rx_due > RX_LATE_S && !a->rx_grace) {
+        a->rx_grace = 1;
+        arm_rx_check(a, RX_GRACE_S);
         return;
     }
-    ws_conn_ping(a->ws, NULL, 0);
+    a->rx_grace = 0;
+    double limit = a->o->budgets->ws_receive_timeout_s;
+    double silent = (double)(ws_now_ms() - ws_conn_last_rx_ms(a->ws)) / 1000.0;
+    if (silent >= limit)
+        stream_silent(a, silent);
+    else
+        arm_rx_check(a, limit - silent);
 }
 
 /* ------------------------------------------------------------------ feed */
@@ -411,7 +462,7 @@ static void feed_cb(evutil_socket_t fd, short what, void *arg)
     }
     uint64_t max = FAST_BATCH;
     if (a->o->pace > 0) {
-        double want = floor(a->o->pace * (now_s() - a->t0));
+        double want = floor(a->o->pace * (ctl_now_s() - a->t0));
         max = want > (double)a->fed ? (uint64_t)(want - (double)a->fed) : 0;
         if (max > PACE_MAX_BATCH)
             max = PACE_MAX_BATCH;
@@ -503,6 +554,7 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ start-up */
 
+/* Submit every running strategy (stops early when the gateway never answered). */
 static void submit_all(struct att *a)
 {
     struct host *h = &a->r->h;
@@ -515,9 +567,14 @@ static void submit_all(struct att *a)
         json_t *reply = NULL;
         int status = 0;
         if (body)
-            status = ctl_http_sync(a->o->gateway_url, "POST", "/strategies", body, a->o->token,
-                                   a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+            status = ctl_http_retry(&a->start, a->o->gateway_url, "POST", "/strategies", body,
+                                    a->o->token, a->o->budgets->http_timeout_s, &reply, err,
+                                    sizeof(err));
         json_decref(body);
+        if (body && !a->start.answered) {
+            json_decref(reply);
+            return;
+        }
         const char *sid = json_string_value(json_object_get(reply, "strategy_id"));
         if ((status == 202 || status == 200) && sid) {
             snprintf(a->gw_sid[i], 64, "%s", sid);
@@ -544,8 +601,8 @@ static void decide(struct att *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, NULL,
-                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, NULL,
+                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
     if (status != 200)
@@ -588,8 +645,8 @@ static void release(struct att *a)
 {
     if (a->ws)
         ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
-    struct event **evs[] = {&a->feed_ev,  &a->sig_int, &a->sig_term,
-                            &a->retry_ev, &a->ping_ev, &a->decide_ev};
+    struct event **evs[] = {&a->feed_ev, &a->sig_int, &a->sig_term, &a->retry_ev,
+                            &a->ping_ev, &a->rx_ev,   &a->decide_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
@@ -634,8 +691,20 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     free(wq);
     signal(SIGPIPE, SIG_IGN);
 
+    a.start.budget_s = o->budgets->start_retry_total_s;
     submit_all(&a);
-    decide(&a);
+    if (a.start.answered || !a.start.attempts)
+        decide(&a);
+    if (!a.start.answered) {
+        snprintf(err, errlen,
+                 "gateway %s never answered: %s; %d attempt(s) in %.1f s (start-up retry "
+                 "budget %g s)",
+                 o->gateway_url, a.start.last_err, a.start.attempts, ctl_now_s() - a.start.t0,
+                 o->budgets->start_retry_total_s);
+        out->unreachable = 1;
+        release(&a);
+        return -1;
+    }
     initial_activation(&a);
 
     a.base = event_base_new();
@@ -643,14 +712,15 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         a.feed_ev = evtimer_new(a.base, feed_cb, &a);
         a.retry_ev = evtimer_new(a.base, retry_cb, &a);
         a.ping_ev = event_new(a.base, -1, EV_PERSIST, ping_cb, &a);
+        a.rx_ev = evtimer_new(a.base, rx_check_cb, &a);
         a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
         a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
         a.orders = live_orders_new(a.base, o->gateway_url, o->token, o->world_id,
                                    o->budgets->http_timeout_s, &a.http_pending, &a.stopping);
     }
-    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.decide_ev || !a.sig_int ||
-        !a.sig_term || !a.orders) {
+    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.rx_ev || !a.decide_ev ||
+        !a.sig_int || !a.sig_term || !a.orders) {
         snprintf(err, errlen, "cannot set up the event loop");
         release(&a);
         return -1;
@@ -660,15 +730,15 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     evsignal_add(a.sig_int, NULL);
     evsignal_add(a.sig_term, NULL);
     double rt = o->budgets->ws_receive_timeout_s;
-    struct timeval ptv = tv_of(rt > 0 ? fmax(rt / 3, 0.5) : 10);
+    struct timeval ptv = tv_of(fmax(rt / 3, PING_MIN_S));
     event_add(a.ping_ev, &ptv);
     double pi = o->budgets->poll_interval_s;
     struct timeval dtv = tv_of(pi > 0 ? pi : 10);
     event_add(a.decide_ev, &dtv);
     if (!a.confirmed)
-        a.lost_at = now_s();
+        a.lost_at = ctl_now_s();
     subscribe(&a);
-    a.t0 = now_s();
+    a.t0 = ctl_now_s();
     struct timeval zero = {0, 0};
     evtimer_add(a.feed_ev, &zero);
     event_base_dispatch(a.base);
@@ -689,37 +759,4 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         snprintf(err, errlen, "%s", a.data_err);
     release(&a);
     return rc ? -1 : 0;
-}
-
-/* ------------------------------------------------------------------ report */
-
-void attached_report_text(FILE *out, const struct attached_stats *s)
-{
-    fprintf(out, "gate: %ld order(s) sent, %ld blocked by the gate (domain %s%s%s)\n",
-            s->orders_sent, s->orders_blocked, s->domain, s->safe_mode ? ", safe_mode: " : "",
-            s->safe_mode && s->reason ? s->reason : "");
-    if (s->orders_live)
-        fprintf(out, "live orders: %ld sent to the gateway, %ld refused by its gate, %ld failed\n",
-                s->orders_live - s->orders_refused - s->orders_failed, s->orders_refused,
-                s->orders_failed);
-    fprintf(out,
-            "gateway: %d strateg%s submitted, %d refused; %ld stream connect(s), %ld "
-            "disconnect(s), %ld activation update(s) applied%s\n",
-            s->submitted, s->submitted == 1 ? "y" : "ies", s->refused, s->connects,
-            s->disconnects, s->events_applied, s->interrupted ? "; interrupted" : "");
-}
-
-json_t *attached_report_json(const struct attached_stats *s)
-{
-    return json_pack("{ss sb so sI sI sI sI sI si si sI sI sI sb}", "domain", s->domain,
-                     "safe_mode",
-                     s->safe_mode, "downgrade_reason",
-                     s->reason ? json_string(s->reason) : json_null(), "orders_sent",
-                     (json_int_t)s->orders_sent, "orders_blocked", (json_int_t)s->orders_blocked,
-                     "orders_live", (json_int_t)s->orders_live, "orders_refused",
-                     (json_int_t)s->orders_refused, "orders_failed", (json_int_t)s->orders_failed,
-                     "submitted", s->submitted, "refused", s->refused, "connects",
-                     (json_int_t)s->connects, "disconnects", (json_int_t)s->disconnects,
-                     "activation_updates", (json_int_t)s->events_applied, "interrupted",
-                     s->interrupted);
 }

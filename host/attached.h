@@ -15,6 +15,11 @@
  *   5. replays the data sources as the live feed on the event loop, in batches from a
  *      timer ('pace' events per second, 0 = as fast as possible), so the loop stays
  *      responsive.
+ * Before step 1 nothing has answered yet: a gateway that does not answer is asked again
+ * with backoff for the start-up retry budget, then the run fails (see attached_run).
+ * The stream has a heartbeat: the host pings every third of the receive timeout and the
+ * gateway pings on its own; nothing received for the receive timeout (a silent partition)
+ * counts as a lost stream at once, without a closing handshake.
  * A lost stream marks every gate stale (closed); the host keeps computing and reconnects
  * with backoff (resuming after the last seq_no; bounded by the reconnect budget, then one
  * attempt per poll interval), and re-fetches the activation before the gate reopens.
@@ -56,10 +61,13 @@ struct attached_stats {
     long orders_refused;              /* ... refused by the gateway's gate (409) */
     long orders_failed;               /* ... failed (transport, timeout, other status) */
     int interrupted; /* stopped by a signal before the data ended */
+    int unreachable; /* the gateway never answered at start: nothing ran */
 };
 
 /* Run attached. 0 when the run completed (data ended or signal), -1 with err on a data
- * error or when the loop cannot start. */
+ * error, when the loop cannot start, or (out->unreachable set, nothing computed) when no
+ * start-up request got an answer from the gateway within the start-up retry budget
+ * (runtime.start_retry_total_s). */
 int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
                  char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 #include "host/control.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 #include "nodeid.h"
@@ -515,4 +517,42 @@ int ctl_http_sync(const char *base_url, const char *method, const char *path, co
         snprintf(err, errlen, "%s %s: %s", method, path, s.err);
     *reply = s.reply;
     return s.status;
+}
+
+double ctl_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int ctl_http_retry(struct ctl_retry *rs, const char *base_url, const char *method,
+                   const char *path, const json_t *body, const char *token, double timeout_s,
+                   json_t **reply, char *err, size_t errlen)
+{
+    if (!rs->attempts)
+        rs->t0 = ctl_now_s();
+    double backoff = 0.1;
+    for (;;) {
+        rs->attempts++;
+        int status = ctl_http_sync(base_url, method, path, body, token, timeout_s, reply, err,
+                                   errlen);
+        if (status) {
+            rs->answered = 1;
+            return status;
+        }
+        snprintf(rs->last_err, sizeof(rs->last_err), "%s", err);
+        double left = rs->budget_s - (ctl_now_s() - rs->t0);
+        if (rs->answered || left <= 0)
+            return 0;
+        if (rs->attempts == 1)
+            LOG_WARN("control", "gateway %s does not answer (%s): retrying for up to %g s",
+                     base_url, err, rs->budget_s);
+        json_decref(*reply);
+        *reply = NULL;
+        double d = fmin(backoff, left);
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+        nanosleep(&ts, NULL);
+        backoff = fmin(backoff * 2, 2.0);
+    }
 }

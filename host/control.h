@@ -126,4 +126,27 @@ int ctl_http_start(struct event_base *base, const char *base_url, const char *me
 int ctl_http_sync(const char *base_url, const char *method, const char *path, const json_t *body,
                   const char *token, double timeout_s, json_t **reply, char *err, size_t errlen);
 
+/* Start-up retry state shared by a sequence of ctl_http_retry calls. Zero it, then set
+ * budget_s. */
+struct ctl_retry {
+    double budget_s;    /* retry while less than this has passed since the first attempt */
+    double t0;          /* monotonic seconds of the first attempt (set by the first call) */
+    int attempts;       /* requests made */
+    int answered;       /* some request got an HTTP answer: no more retries after that */
+    char last_err[256]; /* the last unanswered request's error */
+};
+
+/*
+ * ctl_http_sync for a peer that may not be up yet: while no request of 'rs' has been
+ * answered, an unanswered one (refused, reset, timed out) is made again after a backoff
+ * (0.1 s doubling to 2 s, sleeping) until rs->budget_s has passed since the first attempt.
+ * The first miss is logged once. Returns the HTTP status, 0 when unanswered (err and
+ * rs->last_err say why).
+ */
+int ctl_http_retry(struct ctl_retry *rs, const char *base_url, const char *method,
+                   const char *path, const json_t *body, const char *token, double timeout_s,
+                   json_t **reply, char *err, size_t errlen);
+/* Monotonic clock, seconds. */
+double ctl_now_s(void);
+
 #endif

@@ -112,7 +112,7 @@ static const struct {
     {"gateway.max_header_bytes", "16384"},
     {"gateway.ws_max_message_bytes", "65536"},
     {"gateway.ws_outbuf_limit_bytes", "1048576"},
-    {"gateway.ws_ping_interval_s", "20"},
+    {"gateway.ws_ping_interval_s", "1"},
     {"gateway.ws_rate_limit_per_s", "50"},
     {"gateway.live_guard", "true"},
     {"dagmanager.host", "127.0.0.1"},
@@ -131,14 +131,17 @@ static const struct {
     {"host.preflight_timeout_s", "5"},
     {"host.max_nodes_per_strategy", "1000000"},
     {"runtime.http_timeout_s", "2"},
-    {"runtime.ws_receive_timeout_s", "30"},
+    {"runtime.ws_receive_timeout_s", "2.5"},
     {"runtime.ws_reconnect_total_s", "0"},
     {"runtime.poll_interval_s", "10"},
+    {"runtime.start_retry_total_s", "30"},
     {"test.test_mode", "false"},
     {"test.http_timeout_s", "1.5"},
-    {"test.ws_receive_timeout_s", "5"},
+    {"test.ws_receive_timeout_s", "1.5"},
     {"test.ws_reconnect_total_s", "5"},
     {"test.poll_interval_s", "2"},
+    {"test.start_retry_total_s", "3"},
+    {"test.ws_ping_interval_s", "0.5"},
     {"broker.initial_cash", "100000"},
     {"broker.fee_bps", "1"},
     {"broker.slippage_bps", "0.5"},
@@ -175,9 +178,12 @@ START_TEST(test_every_default)
     ck_assert_uint_eq(c.host.n_data, 0);
     ck_assert_ptr_null(c.source_path);
     ck_assert(c.runtime.http_timeout_s == 2.0);
-    ck_assert(c.runtime.ws_receive_timeout_s == 30.0);
+    ck_assert(c.runtime.ws_receive_timeout_s == 2.5);
     ck_assert(c.runtime.ws_reconnect_total_s == 0.0);
     ck_assert(c.runtime.poll_interval_s == 10.0);
+    ck_assert(c.runtime.start_retry_total_s == 30.0);
+    ck_assert(c.gateway.ws_ping_interval_s == 1.0);
+    ck_assert(c.test.ws_ping_interval_s == 0.5);
     ck_assert(c.broker.initial_cash == 100000.0);
     ck_assert(c.broker.fee_bps == 1.0);
     ck_assert(c.broker.slippage_bps == 0.5);
@@ -228,7 +234,7 @@ START_TEST(test_file_overrides)
                                "  max_header_bytes: 4096\n"
                                "  ws_max_message_bytes: 1000\n"
                                "  ws_outbuf_limit_bytes: 8192\n"
-                               "  ws_ping_interval_s: 0\n"
+                               "  ws_ping_interval_s: 0.25\n"
                                "  ws_rate_limit_per_s: 7\n"
                                "  live_guard: off\n"
                                "dagmanager: {host: 10.0.0.1, port: 9101, store_path: dm.db,"
@@ -246,12 +252,15 @@ START_TEST(test_file_overrides)
                                "  ws_receive_timeout_s: 12\n"
                                "  ws_reconnect_total_s: null\n"
                                "  poll_interval_s: 0.25\n"
+                               "  start_retry_total_s: 0\n"
                                "test:\n"
                                "  test_mode: false\n"
                                "  http_timeout_s: 0.5\n"
                                "  ws_receive_timeout_s: 1\n"
                                "  ws_reconnect_total_s: 2\n"
                                "  poll_interval_s: 0.1\n"
+                               "  start_retry_total_s: 0.75\n"
+                               "  ws_ping_interval_s: 0.2\n"
                                "broker: {initial_cash: 5e5, fee_bps: 0, slippage_bps: 2.5}\n";
     struct qmtl_config c;
     struct cfg_error e;
@@ -270,7 +279,7 @@ START_TEST(test_file_overrides)
     ck_assert_int_eq(c.gateway.max_header_bytes, 4096);
     ck_assert_int_eq(c.gateway.ws_max_message_bytes, 1000);
     ck_assert_int_eq(c.gateway.ws_outbuf_limit_bytes, 8192);
-    ck_assert_int_eq(c.gateway.ws_ping_interval_s, 0);
+    ck_assert(c.gateway.ws_ping_interval_s == 0.25); /* not test mode: the gateway's own */
     ck_assert_int_eq(c.gateway.ws_rate_limit_per_s, 7);
     ck_assert_int_eq(c.gateway.live_guard, 0);
     ck_assert_str_eq(c.dagmanager.host, "10.0.0.1");
@@ -288,11 +297,14 @@ START_TEST(test_file_overrides)
     ck_assert(c.runtime.ws_receive_timeout_s == 12);
     ck_assert(c.runtime.ws_reconnect_total_s == 0);
     ck_assert(c.runtime.poll_interval_s == 0.25);
+    ck_assert(c.runtime.start_retry_total_s == 0);
     ck_assert_int_eq(c.test.test_mode, 0);
     ck_assert(c.test.budgets.http_timeout_s == 0.5);
     ck_assert(c.test.budgets.ws_receive_timeout_s == 1);
     ck_assert(c.test.budgets.ws_reconnect_total_s == 2);
     ck_assert(c.test.budgets.poll_interval_s == 0.1);
+    ck_assert(c.test.budgets.start_retry_total_s == 0.75);
+    ck_assert(c.test.ws_ping_interval_s == 0.2);
     ck_assert(c.broker.initial_cash == 500000);
     ck_assert(c.broker.fee_bps == 0);
     ck_assert(c.broker.slippage_bps == 2.5);
@@ -696,14 +708,17 @@ static void assert_test_budgets(const struct qmtl_config *c)
 {
     const struct cfg_runtime *b = config_budgets(c);
     ck_assert(b->http_timeout_s == 1.5);
-    ck_assert(b->ws_receive_timeout_s == 5.0);
+    ck_assert(b->ws_receive_timeout_s == 1.5);
     ck_assert(b->ws_reconnect_total_s == 5.0);
     ck_assert(b->poll_interval_s == 2.0);
-    /* runtime holds the effective budgets after a load */
+    ck_assert(b->start_retry_total_s == 3.0);
+    /* runtime holds the effective budgets after a load, gateway the test ping interval */
     ck_assert(c->runtime.http_timeout_s == 1.5);
-    ck_assert(c->runtime.ws_receive_timeout_s == 5.0);
+    ck_assert(c->runtime.ws_receive_timeout_s == 1.5);
     ck_assert(c->runtime.ws_reconnect_total_s == 5.0);
     ck_assert(c->runtime.poll_interval_s == 2.0);
+    ck_assert(c->runtime.start_retry_total_s == 3.0);
+    ck_assert(c->gateway.ws_ping_interval_s == 0.5);
 }
 
 START_TEST(test_test_mode)
@@ -713,8 +728,10 @@ START_TEST(test_test_mode)
     /* off: the normal budgets */
     ck_assert_int_eq(config_load_string("", NULL, &c, &e), 0);
     const struct cfg_runtime *b = config_budgets(&c);
-    ck_assert(b->http_timeout_s == 2.0 && b->ws_receive_timeout_s == 30.0 &&
-              b->ws_reconnect_total_s == 0.0 && b->poll_interval_s == 10.0);
+    ck_assert(b->http_timeout_s == 2.0 && b->ws_receive_timeout_s == 2.5 &&
+              b->ws_reconnect_total_s == 0.0 && b->poll_interval_s == 10.0 &&
+              b->start_retry_total_s == 30.0);
+    ck_assert(c.gateway.ws_ping_interval_s == 1.0);
     config_release(&c);
     /* the file */
     ck_assert_int_eq(config_load_string("test:\n  test_mode: true\n", NULL, &c, &e), 0);
@@ -752,7 +769,7 @@ START_TEST(test_test_mode)
     config_release(&c);
     config_init_defaults(&c);
     c.test.test_mode = 1;
-    ck_assert(config_budgets(&c)->ws_receive_timeout_s == 5.0);
+    ck_assert(config_budgets(&c)->ws_receive_timeout_s == 1.5);
     config_release(&c);
 }
 END_TEST

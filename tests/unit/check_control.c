@@ -1,9 +1,16 @@
-/* control: decision -> domain, activation ordering, gate transitions, the submitted DAG. */
+/* control: decision -> domain, activation ordering, gate transitions, the submitted DAG,
+ * start-up retries against a peer that does not answer. */
 #include "host/control.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gateway/gw_routes.h"
 #include "log.h"
@@ -351,6 +358,91 @@ START_TEST(test_submission_verifies)
 }
 END_TEST
 
+/* A loopback port nobody listens on (bound, then released). */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    ck_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+START_TEST(test_retry_unanswered)
+{
+    char url[64], err[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", dead_port());
+    json_t *reply = NULL;
+    /* within the budget, a refused request is made again */
+    struct ctl_retry rs = {.budget_s = 0.35};
+    ck_assert_int_eq(ctl_http_retry(&rs, url, "GET", "/status", NULL, NULL, 1.0, &reply, err,
+                                     sizeof(err)),
+                     0);
+    ck_assert_ptr_null(reply);
+    ck_assert_int_gt(rs.attempts, 1);
+    ck_assert_int_eq(rs.answered, 0);
+    ck_assert_ptr_nonnull(strstr(rs.last_err, "GET /status: no answer"));
+    /* no budget: one attempt */
+    struct ctl_retry once = {.budget_s = 0};
+    ck_assert_int_eq(ctl_http_retry(&once, url, "GET", "/status", NULL, NULL, 1.0, &reply, err,
+                                    sizeof(err)),
+                     0);
+    ck_assert_int_eq(once.attempts, 1);
+    /* once the peer has answered, a miss is not retried (the budget is for the start) */
+    struct ctl_retry seen = {.budget_s = 60, .answered = 1};
+    ck_assert_int_eq(ctl_http_retry(&seen, url, "GET", "/status", NULL, NULL, 1.0, &reply, err,
+                                    sizeof(err)),
+                     0);
+    ck_assert_int_eq(seen.attempts, 1);
+}
+END_TEST
+
+/* A one-shot HTTP peer: answers one request with 200 {"ok":true}. */
+static void *one_answer(void *arg)
+{
+    int lfd = *(int *)arg;
+    int c = accept(lfd, NULL, NULL);
+    if (c >= 0) {
+        char buf[4096];
+        ssize_t n = read(c, buf, sizeof(buf)); /* the whole request fits: no body */
+        (void)n;
+        static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}";
+        ssize_t w = write(c, rsp, sizeof(rsp) - 1);
+        (void)w;
+        close(c);
+    }
+    return NULL;
+}
+
+START_TEST(test_retry_answered)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    ck_assert(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    ck_assert(listen(lfd, 4) == 0);
+    ck_assert(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, one_answer, &lfd), 0);
+    char url[64], err[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    json_t *reply = NULL;
+    struct ctl_retry rs = {.budget_s = 5};
+    ck_assert_int_eq(ctl_http_retry(&rs, url, "GET", "/status", NULL, NULL, 5.0, &reply, err,
+                                    sizeof(err)),
+                     200);
+    ck_assert_int_eq(rs.attempts, 1);
+    ck_assert_int_eq(rs.answered, 1);
+    ck_assert(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    pthread_join(t, NULL);
+    close(lfd);
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
@@ -363,6 +455,8 @@ int main(void)
     tcase_add_test(tc, test_activation_parse);
     tcase_add_test(tc, test_ordering_and_gate);
     tcase_add_test(tc, test_submission_verifies);
+    tcase_add_test(tc, test_retry_unanswered);
+    tcase_add_test(tc, test_retry_answered);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

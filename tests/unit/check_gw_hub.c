@@ -35,7 +35,7 @@ static char dbpath[256];
 
 /* ------------------------------------------------------------ fixture */
 
-static int ping_interval = 20;
+static double ping_interval = 0; /* no pings: raw readers see only the frames they expect */
 
 static void setup_with(long outbuf_limit)
 {
@@ -587,14 +587,15 @@ static void setup_small(void)
 
 static void setup_fast_ping(void)
 {
-    ping_interval = 1;
+    ping_interval = 0.25; /* sub-second: a silent client is dropped after 1.5 s */
     setup_with(1048576);
-    ping_interval = 20;
+    ping_interval = 0;
 }
 
 START_TEST(test_keepalive_and_expiry)
 {
-    /* a raw client that never answers pings: closed with 1011 after two silent intervals */
+    /* a raw client that never answers pings: closed with 1011 after two silent intervals
+     * (+ 1 s) and counted as a keepalive drop */
     char *tok = token_for("w1", "activation");
     int fd = raw_connect(tok);
     /* a well-behaved client (answers pings) whose token expires in 2 s: closed with 1008 */
@@ -628,7 +629,8 @@ START_TEST(test_keepalive_and_expiry)
     }
     ck_assert(saw_ping);
     ck_assert_int_eq(close_code, 1011);
-    ck_assert_int_eq(a.code, 1008);
+    ck_assert_int_eq(a.code, 1008); /* it answered every ping: only its token ended it */
+    ck_assert_int_eq(gw_metrics_get(gw_server_metrics(srv), GW_M_WS_IDLE_DROPS), 1);
     close(fd);
     cli_free(&a);
     free(tok);
