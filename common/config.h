@@ -27,7 +27,12 @@ struct cfg_gateway {
     char *store_path;           /* "qmtl-gateway.db" (SQLite, WAL; ":memory:" allowed) */
     char *dagmanager_url;       /* "http://127.0.0.1:8001" ("" = none, degrade) */
     char *operator_token;       /* "" = operator routes refuse everything with 401 */
-    char *submit_token;         /* "" = submission open */
+    char *submit_token;         /* "" = submitter routes refuse everything with 401 */
+    char *host_token;           /* "" = live orders (POST /orders) refused */
+    char *connector_token;      /* "" = connector routes (order list, acks) refused */
+    char *dagmanager_token;     /* bearer sent to the DAG manager ("" = none) */
+    int insecure_allow_anonymous; /* 0; 1: no Authorization header = every credential
+                                   * (refused unless host is a loopback address) */
     char *event_secret;         /* HS256 secret; env QMTL_EVENT_SECRET overrides; "" = generate */
     char *event_kid;            /* "qmtl-1" */
     char *public_url;           /* "" = http://host:port ; stream_url = ws://.../ws/evt */
@@ -39,6 +44,13 @@ struct cfg_gateway {
     int ws_ping_interval_s;     /* 20 (0 = no pings) */
     int ws_rate_limit_per_s;    /* 50 client messages/s (0 = unlimited) */
     int live_guard;             /* 1: live changes need header X-Allow-Live: true */
+    double read_idle_timeout_s; /* 10: silence allowed while a request arrives */
+    double read_timeout_s;      /* 30: whole request head + body */
+    int ws_max_connections;     /* 1024 event-stream connections in total */
+    int ws_max_connections_per_token; /* 16 per credential that subscribed */
+    long max_strategies_per_token;    /* 1000 stored submissions per credential */
+    long max_strategy_bytes_per_token; /* 67108864 bytes of stored DAGs per credential */
+    long strategy_ttl_s;        /* 604800: unused submissions expire after this */
 };
 
 struct cfg_dagmanager {
@@ -46,6 +58,8 @@ struct cfg_dagmanager {
     int port;          /* 8001 (0 = any free port) */
     char *store_path;  /* "qmtl-dagmanager.db" */
     char *gateway_url; /* "" = none */
+    char *token;       /* bearer its routes require ("" = refused) */
+    int insecure_allow_anonymous; /* 0; 1: requests without Authorization pass (loopback) */
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic is
@@ -77,6 +91,8 @@ struct cfg_host {
     size_t n_data;
     char *world_id;    /* "" = offline */
     char *gateway_url; /* "" = offline */
+    char *submit_token; /* bearer for submission, event subscription, world reads */
+    char *host_token;   /* bearer for live orders */
     int metrics_port;  /* 0 = off */
     int hot_reload;    /* 1 */
     char *csv_errors;  /* "skip" | "fail" */

@@ -1,5 +1,6 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
 #include "config_check.h"
+#include "bearer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -488,10 +489,31 @@ static void check_gateway(const struct qmtl_config *c, struct cfg_report *r, int
         add(r, "gateway", "event_secret", CFG_SEV_WARN, "shorter than 16 bytes");
     else
         add(r, "gateway", "event_secret", CFG_SEV_OK, "set");
-    add(r, "gateway", "operator_token", *g->operator_token ? CFG_SEV_OK : CFG_SEV_WARN, "%s",
-        *g->operator_token ? "set" : "empty: operator routes answer 401 to everyone");
-    if (!*g->submit_token)
-        add(r, "gateway", "submit_token", CFG_SEV_WARN, "empty: anyone can submit strategies");
+    const struct {
+        const char *key, *value, *what;
+    } creds[] = {
+        {"operator_token", g->operator_token, "operator routes (worlds, activation) refuse"},
+        {"submit_token", g->submit_token, "submission and event subscription refuse"},
+        {"host_token", g->host_token, "live orders are refused"},
+        {"connector_token", g->connector_token, "order acks are refused"},
+    };
+    int any = 0;
+    for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+        any |= *creds[i].value != '\0';
+        add(r, "gateway", creds[i].key, *creds[i].value ? CFG_SEV_OK : CFG_SEV_WARN, "%s%s",
+            *creds[i].value ? "set" : "empty: ", *creds[i].value ? "" : creds[i].what);
+    }
+    if (g->insecure_allow_anonymous && !bearer_host_is_loopback(g->host))
+        add(r, "gateway", "insecure_allow_anonymous", CFG_SEV_ERROR,
+            "on with host '%s', which is not a loopback address: the gateway refuses to start",
+            g->host);
+    else if (g->insecure_allow_anonymous)
+        add(r, "gateway", "insecure_allow_anonymous", CFG_SEV_WARN,
+            "on: requests without a token hold every credential");
+    else if (!any)
+        add(r, "gateway", "credentials", CFG_SEV_WARN,
+            "no token set: the gateway refuses to start (see docs/operations.md, Security "
+            "model)");
 }
 
 static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, int offline)
@@ -510,6 +532,14 @@ static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, 
         check_store(r, "dagmanager", d->store_path, offline);
     check_url(r, "dagmanager", "gateway", d->gateway_url, t, CFG_SEV_WARN,
               "no gateway_url: no callbacks to a gateway", CFG_SEV_OK, offline);
+    if (d->insecure_allow_anonymous && !bearer_host_is_loopback(d->host))
+        add(r, "dagmanager", "insecure_allow_anonymous", CFG_SEV_ERROR,
+            "on with host '%s', which is not a loopback address: the DAG manager refuses to "
+            "start",
+            d->host);
+    else if (!*d->token && !d->insecure_allow_anonymous)
+        add(r, "dagmanager", "token", CFG_SEV_WARN,
+            "empty: the DAG manager refuses to start (set it and gateway.dagmanager_token)");
 }
 
 static void check_host(const struct qmtl_config *c, struct cfg_report *r, int offline)

@@ -2,6 +2,7 @@
 #include "gw_hub.h"
 
 #include "config.h"
+#include "gw_auth.h"
 #include "gw_metrics.h"
 #include "gw_server.h"
 #include "gw_store.h"
@@ -39,6 +40,7 @@ struct hub_client {
     struct gw_hub *hub;
     struct ws_conn *ws;
     char *world_id;      /* NULL: every world */
+    char *cred;          /* credential that subscribed (token claim "cred") */
     unsigned topics;     /* TOPIC_* mask; 0: every topic */
     int64_t exp;         /* token expiry (Unix seconds) */
     int64_t last_sent;   /* seq_no of the last event sent or skipped by the filters */
@@ -165,8 +167,8 @@ static int wants(const struct hub_client *c, const char *type, const char *world
 
 /* ------------------------------------------------------------ tokens */
 
-char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
-                        const char *const *topics, int64_t ttl_s)
+static char *mint(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                  const char *const *topics, int64_t ttl_s, const char *cred)
 {
     char jti[37], err[200];
     uuid4(jti);
@@ -174,15 +176,21 @@ char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *stra
     json_t *t = json_array();
     for (size_t i = 0; topics && topics[i]; i++)
         json_array_append_new(t, json_string(topics[i]));
-    json_t *claims = json_pack("{s:s,s:s?,s:s?,s:s?,s:o,s:s,s:I,s:I}", "aud", AUDIENCE, "sub",
+    json_t *claims = json_pack("{s:s,s:s?,s:s?,s:s?,s:o,s:s,s:I,s:I,s:s}", "aud", AUDIENCE, "sub",
                                strategy_id, "strategy_id", strategy_id, "world_id", world_id,
                                "topics", t, "jti", jti, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + ttl_s));
+                               (json_int_t)(now + ttl_s), "cred", cred);
     if (!claims)
         return NULL;
     char *tok = jwt_sign_hs256(claims, &h->key, err, sizeof(err));
     json_decref(claims);
     return tok;
+}
+
+char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                        const char *const *topics, int64_t ttl_s)
+{
+    return mint(h, world_id, strategy_id, topics, ttl_s, "anonymous");
 }
 
 /* Apply verified claims (and the connection's query) to a client's filters. */
@@ -459,6 +467,7 @@ static void client_close(struct ws_conn *ws, int code, void *arg)
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
     gw_metrics_add(h->metrics, GW_M_WS_DISCONNECTS, 1);
     free(c->world_id);
+    free(c->cred);
     free(c);
 }
 
@@ -470,6 +479,33 @@ static const struct ws_handlers client_handlers = {NULL, client_message, NULL, c
 static const char *evhttp_hdr(void *arg, const char *name)
 {
     return evhttp_find_header(arg, name);
+}
+
+/* 1 (with err) when one more stream for the credential of 'claims' would pass
+ * gateway.ws_max_connections or gateway.ws_max_connections_per_token. */
+static int stream_cap_reached(struct gw_hub *h, const json_t *claims, char *err, size_t errlen)
+{
+    long total = h->cfg->ws_max_connections > 0 ? h->cfg->ws_max_connections : 1024;
+    long per = h->cfg->ws_max_connections_per_token > 0 ? h->cfg->ws_max_connections_per_token : 16;
+    if ((long)h->n_clients >= total) {
+        snprintf(err, errlen, "too many event streams: %ld open (gateway.ws_max_connections)",
+                 total);
+        return 1;
+    }
+    const char *cred = json_string_value(json_object_get(claims, "cred"));
+    if (!cred)
+        cred = "anonymous";
+    long mine = 0;
+    for (struct hub_client *c = h->clients; c; c = c->next)
+        mine += c->cred && !strcmp(c->cred, cred) && ws_conn_is_open(c->ws);
+    if (mine >= per) {
+        snprintf(err, errlen,
+                 "too many event streams for the %s credential: %ld open "
+                 "(gateway.ws_max_connections_per_token)",
+                 cred, mine);
+        return 1;
+    }
+    return 0;
 }
 
 static char *bearer_token(struct evhttp_request *req)
@@ -512,12 +548,26 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
     char *q_world = gw_query_param(req, "world_id");
     char *q_topics = gw_query_param(req, "topics");
     char *q_last = gw_query_param(req, "last_seq_no");
+    json_t *claims = NULL;
+    int bad_token = verify(h, token, &claims, err, sizeof(err)) != 0;
+    if (!bad_token && stream_cap_reached(h, claims, err, sizeof(err))) {
+        /* refused before the upgrade: the connection stays plain HTTP */
+        LOG_WARN("hub", "stream refused: %s", err);
+        gw_reply_error(req, 429, "E_TOO_MANY_STREAMS", err, NULL);
+        json_decref(claims);
+        free(c);
+        goto out;
+    }
+    const char *cred = json_string_value(json_object_get(claims, "cred"));
+    c->cred = strdup(cred ? cred : "anonymous");
     c->ws = ws_conn_accept_evhttp(req, accept, &client_handlers, c,
                                   h->cfg->ws_max_message_bytes > 0
                                       ? (uint64_t)h->cfg->ws_max_message_bytes
                                       : 65536);
     if (!c->ws) {
         gw_reply_error(req, 503, "E_UNAVAILABLE", "cannot start the WebSocket", NULL);
+        json_decref(claims);
+        free(c->cred);
         free(c);
         goto out;
     }
@@ -529,8 +579,7 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, 1);
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTS, 1);
 
-    json_t *claims = NULL;
-    if (verify(h, token, &claims, err, sizeof(err)) != 0) {
+    if (bad_token) {
         LOG_INFO("hub", "stream from %s refused: %s", ws_conn_peer(c->ws), err);
         c->lagging = 1; /* receives nothing */
         ws_conn_close(c->ws, WS_CLOSE_POLICY, err, 0);
@@ -609,8 +658,6 @@ static void route_subscribe(struct evhttp_request *req, const char *rest, void *
         gw_reply_error(req, 405, "E_METHOD", "use POST /events/subscribe", NULL);
         return;
     }
-    if (gw_require_submitter(h->srv, req) != 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -646,7 +693,8 @@ static void route_subscribe(struct evhttp_request *req, const char *rest, void *
     tl[nt] = NULL;
     int ttl = h->cfg->token_ttl_s > 0 ? h->cfg->token_ttl_s : 3600;
     int64_t exp = (int64_t)time(NULL) + ttl;
-    char *token = gw_hub_mint_token(h, json_string_value(w), json_string_value(sid), tl, ttl);
+    char *token = mint(h, json_string_value(w), json_string_value(sid), tl, ttl,
+                       gw_auth_principal(gw_server_request_creds(h->srv)));
     if (!token) {
         gw_reply_error(req, 500, "E_INTERNAL", "cannot sign the stream token", NULL);
         json_decref(topics_echo);

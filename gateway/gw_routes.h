@@ -51,7 +51,9 @@ struct gw_guard;
 struct gw_guard_set {
     long max_header_bytes;
     long max_body_bytes;
-    struct gw_guard *head; /* live guards (freed on connection close or release) */
+    struct gw_guard *head;   /* live guards (freed on connection close or release) */
+    double read_timeout_s;   /* whole request (head and body); 0 = none */
+    struct event_base *base; /* for the read timers (NULL = none) */
 };
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg);
 /* Run the guard's request-head parser over 'data' delivered in pieces of 'chunk' bytes

@@ -26,6 +26,7 @@
 
 #define SECRET "hub-test-secret"
 #define OPTOK "op-token"
+#define SUBTOK "sub-token"
 
 static struct qmtl_config cfg;
 static struct gw_server *srv;
@@ -49,6 +50,8 @@ static void setup_with(long outbuf_limit)
     cfg.gateway.store_path = strdup(dbpath);
     free(cfg.gateway.operator_token);
     cfg.gateway.operator_token = strdup(OPTOK);
+    free(cfg.gateway.submit_token);
+    cfg.gateway.submit_token = strdup(SUBTOK);
     free(cfg.gateway.event_secret);
     cfg.gateway.event_secret = strdup(SECRET);
     free(cfg.gateway.dagmanager_url);
@@ -243,7 +246,7 @@ START_TEST(test_subscribe)
     struct http_result r = http(EVHTTP_REQ_POST, "/events/subscribe",
                                 "{\"world_id\":\"w1\",\"strategy_id\":\"s1\",\"topics\":"
                                 "[\"activation\",\"queues\"]}",
-                                NULL);
+                                SUBTOK);
     ck_assert_int_eq(r.code, 200);
     char want[128];
     snprintf(want, sizeof(want), "ws://127.0.0.1:%d/ws/evt", gw_server_port(srv));
@@ -267,10 +270,10 @@ START_TEST(test_subscribe)
     json_decref(claims);
     json_decref(r.body);
     /* wrong types are refused, GET is refused */
-    r = http(EVHTTP_REQ_POST, "/events/subscribe", "{\"topics\":\"activation\"}", NULL);
+    r = http(EVHTTP_REQ_POST, "/events/subscribe", "{\"topics\":\"activation\"}", SUBTOK);
     ck_assert_int_eq(r.code, 422);
     json_decref(r.body);
-    r = http(EVHTTP_REQ_GET, "/events/subscribe", NULL, NULL);
+    r = http(EVHTTP_REQ_GET, "/events/subscribe", NULL, SUBTOK);
     ck_assert_int_eq(r.code, 405);
     json_decref(r.body);
     /* a plain GET on the stream path is not an upgrade */

@@ -141,7 +141,7 @@ START_TEST(test_submit_dedup_status_dryrun)
     json_t *dag = vector_dag(&crc);
     struct gwt_resp r;
     char *body = submit_body(dag, crc, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     free(body);
     char sid[64];
     snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(r.json, "strategy_id")));
@@ -158,21 +158,21 @@ START_TEST(test_submit_dedup_status_dryrun)
     gwt_resp_free(&r);
     /* same DAG again, base64 this time: same strategy */
     body = submit_body(dag, crc, 1, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     free(body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), sid);
     gwt_resp_free(&r);
     char path[128];
     snprintf(path, sizeof(path), "/strategies/%s/status", sid);
-    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, GWT_SUB, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "queued");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/strategies/nope/status", NULL, NULL, &r), 404);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/strategies/nope/status", NULL, GWT_SUB, &r), 404);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "detail")), "strategy not found");
     gwt_resp_free(&r);
     /* dry-run: not persisted */
     body = submit_body(dag, crc, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, GWT_SUB, &r), 200);
     free(body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), "dryrun");
     char dr[32];
@@ -181,13 +181,13 @@ START_TEST(test_submit_dedup_status_dryrun)
     gwt_resp_free(&r);
     /* errors over HTTP carry the reference's detail shape */
     body = submit_body(dag, crc ^ 1, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 400);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 400);
     free(body);
     ck_assert_str_eq(gwt_err(&r), "E_CHECKSUM_MISMATCH");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "detail"), "code")),
                      "E_CHECKSUM_MISMATCH");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", NULL, &r), 400);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", GWT_SUB, &r), 400);
     ck_assert_str_eq(gwt_err(&r), "E_SCHEMA_INVALID");
     gwt_resp_free(&r);
     /* submission token */
@@ -198,7 +198,7 @@ START_TEST(test_submit_dedup_status_dryrun)
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, "Authorization: Bearer sub\n", &r),
                      202);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_OP, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 401); /* old token */
     gwt_resp_free(&r);
     free(body);
     json_decref(dag);
@@ -253,17 +253,17 @@ START_TEST(test_dagmanager_client)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
     struct gwt_resp r;
     /* no DAG manager configured: degraded by_tag */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "queues")), 0);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?interval=60", NULL, NULL, &r), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?interval=60", NULL, GWT_SUB, &r), 422);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, NULL, &r), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, GWT_SUB, &r), 422);
     gwt_resp_free(&r);
     gwt_set(&t.cfg.gateway.dagmanager_url, url);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_false(json_object_get(r.json, "degraded")));
     ck_assert_str_eq(json_string_value(json_object_get(
@@ -280,7 +280,7 @@ START_TEST(test_dagmanager_client)
     uint32_t crc;
     json_t *dag = vector_dag(&crc);
     char *body = submit_body(dag, crc, 0, "w");
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     ck_assert_int_eq(diff_calls, 1);
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));
@@ -289,7 +289,7 @@ START_TEST(test_dagmanager_client)
     snprintf(path, sizeof(path), "/strategies/%s/status",
              json_string_value(json_object_get(r.json, "strategy_id")));
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, GWT_SUB, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "completed");
     gwt_resp_free(&r);
     /* the submission bound the strategy to the world */
@@ -301,12 +301,12 @@ START_TEST(test_dagmanager_client)
     gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
     evhttp_free(dm);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, GWT_SUB, &r), 200);
     ck_assert(json_is_true(json_object_get(r.json, "downgraded")));
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "downgrade_reason")),
                      "dagmanager_unavailable");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     gwt_resp_free(&r);
