@@ -31,8 +31,8 @@ struct cfg_gateway {
     char *host_token;           /* "" = live orders (POST /orders) refused */
     char *connector_token;      /* "" = connector routes (order list, acks) refused */
     char *dagmanager_token;     /* bearer sent to the DAG manager ("" = none) */
-    int insecure_allow_anonymous; /* 0; 1: no Authorization header = every credential
-                                   * (refused unless host is a loopback address) */
+    /* 0; 1: a request without Authorization holds every credential (loopback only) */
+    int insecure_allow_anonymous;
     char *event_secret;         /* HS256 secret; env QMTL_EVENT_SECRET overrides; "" = generate */
     char *event_kid;            /* "qmtl-1" */
     char *public_url;           /* "" = http://host:port ; stream_url = ws://.../ws/evt */
@@ -47,10 +47,11 @@ struct cfg_gateway {
     double read_idle_timeout_s; /* 10: silence allowed while a request arrives */
     double read_timeout_s;      /* 30: whole request head + body */
     int ws_max_connections;     /* 1024 event-stream connections in total */
-    int ws_max_connections_per_token; /* 16 per credential that subscribed */
-    long max_strategies_per_token;    /* 1000 stored submissions per credential */
-    long max_strategy_bytes_per_token; /* 67108864 bytes of stored DAGs per credential */
     long strategy_ttl_s;        /* 604800: unused submissions expire after this */
+    /* per credential: event streams (16), stored submissions (1000), DAG bytes (64 MiB) */
+    int ws_max_connections_per_token;
+    long max_strategies_per_token;
+    long max_strategy_bytes_per_token;
 };
 
 struct cfg_dagmanager {
@@ -59,7 +60,8 @@ struct cfg_dagmanager {
     char *store_path;  /* "qmtl-dagmanager.db" */
     char *gateway_url; /* "" = none */
     char *token;       /* bearer its routes require ("" = refused) */
-    int insecure_allow_anonymous; /* 0; 1: requests without Authorization pass (loopback) */
+    /* 0; 1: requests without Authorization pass (loopback host only) */
+    int insecure_allow_anonymous;
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic is

@@ -335,8 +335,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
         const char *hdr =
             evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
         if (!(s->anonymous && !hdr) && !bearer_equal(bearer_from_header(hdr), s->token)) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                              "Bearer");
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
             reply_error(s, req, 401, "unauthorized",
                         !*s->token ? "this route is disabled: dagmanager.token is not set"
                         : hdr      ? "invalid token"

@@ -117,8 +117,7 @@ static const struct cred_key keys[] = {
      "operator routes (worlds, activation, policies) are refused"},
     {GW_CRED_SUBMITTER, "gateway.submit_token", "QMTL__GATEWAY__SUBMIT_TOKEN",
      "strategy submission and event subscription are refused"},
-    {GW_CRED_HOST, "gateway.host_token", "QMTL__GATEWAY__HOST_TOKEN",
-     "live orders are refused"},
+    {GW_CRED_HOST, "gateway.host_token", "QMTL__GATEWAY__HOST_TOKEN", "live orders are refused"},
     {GW_CRED_CONNECTOR, "gateway.connector_token", "QMTL__GATEWAY__CONNECTOR_TOKEN",
      "order acks from connectors are refused"},
 };
@@ -223,12 +222,12 @@ static int refuse(struct gw_server *s, struct evhttp_request *req, int code, con
 int gw_auth_request(struct gw_server *s, struct evhttp_request *req, const char *path)
 {
     const struct cfg_gateway *g = &gw_server_config(s)->gateway;
-    const struct gw_auth_rule *r = gw_auth_match(method_name(evhttp_request_get_command(req)), path);
+    const struct gw_auth_rule *r =
+        gw_auth_match(method_name(evhttp_request_get_command(req)), path);
     unsigned want = r ? r->creds : GW_CRED_ANY;
     if (want == 0 || (want & GW_CRED_EVENT))
         return 0;
-    const char *hdr =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!hdr && g->insecure_allow_anonymous)
         return (int)(GW_CRED_ANY | GW_CRED_ANONYMOUS);
     char need[96], msg[300];
@@ -255,8 +254,8 @@ int gw_auth_request(struct gw_server *s, struct evhttp_request *req, const char 
             snprintf(unset + n, sizeof(unset) - n, "%s%s", n ? ", " : "", keys[i].key);
         }
     if (!configured) {
-        snprintf(msg, sizeof(msg), "this route is disabled: no token is set for the %s credential (%s)",
-                 need, unset);
+        snprintf(msg, sizeof(msg),
+                 "this route is disabled: no token is set for the %s credential (%s)", need, unset);
         return refuse(s, req, 401, msg);
     }
     if (!tok) {

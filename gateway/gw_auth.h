@@ -31,7 +31,7 @@ enum gw_cred {
     GW_CRED_SUBMITTER = 1u << 1,
     GW_CRED_HOST = 1u << 2,
     GW_CRED_CONNECTOR = 1u << 3,
-    GW_CRED_EVENT = 1u << 4, /* no bearer: the event stream checks its own HS256 token */
+    GW_CRED_EVENT = 1u << 4,     /* no bearer: the event stream checks its own HS256 token */
     GW_CRED_ANONYMOUS = 1u << 5, /* set with GW_CRED_ANY on an insecure anonymous request */
 };
 #define GW_CRED_ANY (GW_CRED_OPERATOR | GW_CRED_SUBMITTER | GW_CRED_HOST | GW_CRED_CONNECTOR)

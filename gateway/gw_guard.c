@@ -82,8 +82,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct gw_guard *g = arg;
-    LOG_WARN("gateway", "request not received within %.3g s (gateway.read_timeout_s): closing "
-                        "the connection",
+    LOG_WARN("gateway",
+             "request not received within %.3g s (gateway.read_timeout_s): closing "
+             "the connection",
              g->set->read_timeout_s);
     if (g->evcon)
         evhttp_connection_free(g->evcon); /* on_close frees the guard */
@@ -170,8 +171,8 @@ static int end_line(struct gw_guard *g)
         for (size_t k = 0; k < 2 && !g->ws_target; k++) {
             const char *t = k ? "GET /ws/evt" : "GET /ws";
             size_t n = strlen(t);
-            g->ws_target = m > n && !memcmp(g->line, t, n) &&
-                           (g->line[n] == ' ' || g->line[n] == '?');
+            g->ws_target =
+                m > n && !memcmp(g->line, t, n) && (g->line[n] == ' ' || g->line[n] == '?');
         }
     }
     if (g->lines > 0 && g->line[0] != ' ' && g->line[0] != '\t' && !g->line_colon)

@@ -8,8 +8,9 @@
  * header lines -> 400; all with JSON bodies), then the router: exact paths, or
  * prefixes ending in '/' that match deeper paths (longest match wins). Unknown paths
  * get 404 JSON. Before the router, every request is authenticated against the route
- * table of gw_auth.h (401/403 before anything is looked up). The bufferevent evhttp uses for a connection is the plain socket
- * bufferevent; the guard stops looking after a head with an Upgrade header.
+ * table of gw_auth.h (401/403 before anything is looked up). The bufferevent evhttp uses for a
+ * connection is the plain socket bufferevent; the guard stops looking after a head with an Upgrade
+ * header.
  *
  * Error bodies look like
  *   {"error": {"code": "E_NOT_FOUND", "message": "world not found"}, "detail": ...}

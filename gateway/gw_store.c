@@ -328,12 +328,12 @@ int gw_store_strategy_touch(struct gw_store *s, const char *id)
 
 long gw_store_strategy_expire(struct gw_store *s, int64_t before)
 {
-    sqlite3_stmt *st = gws_prep(
-        s, "DELETE FROM strategies WHERE last_seen < ?"
-           " AND id NOT IN (SELECT strategy_id FROM bindings)"
-           " AND id NOT IN (SELECT strategy_id FROM activation)"
-           " AND NOT EXISTS (SELECT 1 FROM decisions d"
-           "   WHERE instr(d.strategies, '\"' || strategies.id || '\"') > 0)");
+    sqlite3_stmt *st =
+        gws_prep(s, "DELETE FROM strategies WHERE last_seen < ?"
+                    " AND id NOT IN (SELECT strategy_id FROM bindings)"
+                    " AND id NOT IN (SELECT strategy_id FROM activation)"
+                    " AND NOT EXISTS (SELECT 1 FROM decisions d"
+                    "   WHERE instr(d.strategies, '\"' || strategies.id || '\"') > 0)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, before);
@@ -344,8 +344,9 @@ long gw_store_strategy_expire(struct gw_store *s, int64_t before)
 
 int gw_store_strategy_usage(struct gw_store *s, const char *owner, long *count, long *bytes)
 {
-    sqlite3_stmt *st = gws_prep(s, "SELECT count(*), coalesce(sum(length(CAST(dag AS BLOB))), 0) FROM strategies"
-                                   " WHERE owner = ?");
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT count(*), coalesce(sum(length(CAST(dag AS BLOB))), 0) FROM strategies"
+                    " WHERE owner = ?");
     if (!st)
         return -1;
     gws_bind_text(st, 1, owner);

@@ -17,8 +17,7 @@ enum { K_NONE, K_WRONG, K_OP, K_SUB, K_HOST, K_CONN, K_COUNT };
 static const char *const kind_name[K_COUNT] = {"none",      "wrong", "operator",
                                                "submitter", "host",  "connector"};
 static const char *const kind_header[K_COUNT] = {
-    NULL,     "Authorization: Bearer not-a-token\n", GWT_OP, GWT_SUB, GWT_HOST,
-    GWT_CONN,
+    NULL, "Authorization: Bearer not-a-token\n", GWT_OP, GWT_SUB, GWT_HOST, GWT_CONN,
 };
 
 #define OP (1u << K_OP)
@@ -80,8 +79,7 @@ START_TEST(test_walk_every_route_with_every_credential)
     gwt_resp_free(&r);
     for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++)
         for (int k = 0; k < K_COUNT; k++) {
-            int code = gwt_http(&t, walk[i].method, walk[i].path, walk[i].body, kind_header[k],
-                                &r);
+            int code = gwt_http(&t, walk[i].method, walk[i].path, walk[i].body, kind_header[k], &r);
             int want;
             if (walk[i].allowed & (1u << k))
                 want = 0; /* anything but 401/403 */
@@ -254,8 +252,7 @@ START_TEST(test_insecure_anonymous)
     ck_assert_int_eq(gwt_http(&t, "POST", "/orders/1/ack", NULL, NULL, &r), 404);
     gwt_resp_free(&r);
     /* a wrong token is still refused, and a real one keeps its kind */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, "Authorization: Bearer nope\n", &r),
-                     401);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, "Authorization: Bearer nope\n", &r), 401);
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, GWT_CONN, &r), 403);
     gwt_resp_free(&r);

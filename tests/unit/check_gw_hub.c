@@ -552,7 +552,8 @@ START_TEST(test_slow_consumer_catches_up)
             if (have < 2)
                 break;
             unsigned char *h = evbuffer_pullup(in, have < 10 ? (ev_ssize_t)have : 10);
-            ck_assert_int_eq(h[0], 0x81);
+            /* text frames, and the keepalive ping a slow machine may reach */
+            ck_assert(h[0] == 0x81 || h[0] == 0x89);
             size_t hl = 2, len = h[1] & 0x7f;
             if (len == 126) {
                 if (have < 4)
@@ -565,6 +566,10 @@ START_TEST(test_slow_consumer_catches_up)
             if (have < hl + len)
                 break;
             unsigned char *f = evbuffer_pullup(in, (ev_ssize_t)(hl + len));
+            if (f[0] == 0x89) {
+                evbuffer_drain(in, hl + len);
+                continue;
+            }
             json_t *j = json_loadb((const char *)f + hl, len, 0, NULL);
             ck_assert_ptr_nonnull(j);
             ck_assert_int_eq(json_integer_value(json_object_get(j, "seq_no")), expect);

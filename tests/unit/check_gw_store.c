@@ -204,8 +204,10 @@ START_TEST(test_runs_audit_strategies)
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(a, 1), "id")), 5);
     json_decref(a);
     char id[64];
-    ck_assert_int_eq(gw_store_strategy_put(s, "sid", "h1", "{}", 7, "queued", NULL, "submitter"), 0);
-    ck_assert_int_eq(gw_store_strategy_put(s, "sid2", "h1", "{}", 7, "queued", NULL, "submitter"), -1);
+    ck_assert_int_eq(gw_store_strategy_put(s, "sid", "h1", "{}", 7, "queued", NULL, "submitter"),
+                     0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "sid2", "h1", "{}", 7, "queued", NULL, "submitter"),
+                     -1);
     ck_assert_int_eq(gw_store_strategy_find_by_hash(s, "h1", id, sizeof(id)), 1);
     ck_assert_str_eq(id, "sid");
     ck_assert_int_eq(gw_store_strategy_set_status(s, "sid", "completed"), 0);
@@ -220,8 +222,10 @@ END_TEST
 START_TEST(test_strategy_quota_and_expiry)
 {
     struct gw_store *s = open_ok();
-    ck_assert_int_eq(gw_store_strategy_put(s, "a1", "h1", "{\"n\":1}", 1, "queued", NULL, "submitter"), 0);
-    ck_assert_int_eq(gw_store_strategy_put(s, "a2", "h2", "{\"n\":22}", 1, "queued", NULL, "submitter"), 0);
+    ck_assert_int_eq(
+        gw_store_strategy_put(s, "a1", "h1", "{\"n\":1}", 1, "queued", NULL, "submitter"), 0);
+    ck_assert_int_eq(
+        gw_store_strategy_put(s, "a2", "h2", "{\"n\":22}", 1, "queued", NULL, "submitter"), 0);
     ck_assert_int_eq(gw_store_strategy_put(s, "b1", "h3", "{}", 1, "queued", NULL, "operator"), 0);
     long n = 0, bytes = 0;
     ck_assert_int_eq(gw_store_strategy_usage(s, "submitter", &n, &bytes), 0);

@@ -187,7 +187,8 @@ START_TEST(test_submit_dedup_status_dryrun)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "detail"), "code")),
                      "E_CHECKSUM_MISMATCH");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", GWT_SUB, &r), 400);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", GWT_SUB, &r),
+                     400);
     ck_assert_str_eq(gwt_err(&r), "E_SCHEMA_INVALID");
     gwt_resp_free(&r);
     /* submission token */
@@ -260,7 +261,8 @@ START_TEST(test_dagmanager_client)
     gwt_resp_free(&r);
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?interval=60", NULL, GWT_SUB, &r), 422);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, GWT_SUB, &r), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, GWT_SUB, &r),
+                     422);
     gwt_resp_free(&r);
     gwt_set(&t.cfg.gateway.dagmanager_url, url);
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),

@@ -155,7 +155,8 @@ START_TEST(test_activation_etag_and_noop)
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"w\"}", GWT_OP), 201);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, GWT_OP),
                      404);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=up", NULL, GWT_OP), 422);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=up", NULL, GWT_OP),
+                     422);
     ck_assert_int_eq(PUT_ACT("{\"strategy_id\":\"s\",\"side\":\"long\",\"active\":true}"), 200);
     ck_assert_str_eq(r.etag, "\"act:w:s:long:1\"");
     ck_assert(json_is_true(json_object_get(r.json, "applied")));
