@@ -509,6 +509,59 @@ static int raw_connect(const char *token)
     return fd;
 }
 
+/* The first line of what the server sent on a raw connection (bounded wait). */
+static void raw_first_line(int fd, char *out, size_t len)
+{
+    size_t got = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 100 && !strchr(out, '\n'); i++) {
+        run(20);
+        ssize_t n = read(fd, out + got, len - 1 - got);
+        if (n > 0) {
+            got += (size_t)n;
+            out[got] = '\0';
+        }
+    }
+}
+
+/* Event streams are capped per credential and in total; the next upgrade gets 429. */
+START_TEST(test_stream_caps)
+{
+    cfg.gateway.ws_max_connections_per_token = 2;
+    cfg.gateway.ws_max_connections = 3;
+    char line[256];
+    char *anon = token_for("w1", "activation");
+    int fds[4];
+    for (int i = 0; i < 2; i++) {
+        fds[i] = raw_connect(anon);
+        raw_first_line(fds[i], line, sizeof(line));
+        ck_assert_msg(strstr(line, " 101 ") != NULL, "stream %d: %s", i, line);
+    }
+    fds[2] = raw_connect(anon); /* a third for the same credential */
+    raw_first_line(fds[2], line, sizeof(line));
+    ck_assert_msg(strstr(line, " 429 ") != NULL, "third stream: %s", line);
+    ck_assert_uint_eq(gw_hub_clients(hub), 2);
+    close(fds[2]);
+    /* another credential still gets in, up to the total */
+    struct http_result r = http(EVHTTP_REQ_POST, "/events/subscribe", "{\"world_id\":\"w1\"}", SUBTOK);
+    ck_assert_int_eq(r.code, 200);
+    char *sub = strdup(json_string_value(json_object_get(r.body, "token")));
+    json_decref(r.body);
+    fds[2] = raw_connect(sub);
+    raw_first_line(fds[2], line, sizeof(line));
+    ck_assert_msg(strstr(line, " 101 ") != NULL, "submitter stream: %s", line);
+    fds[3] = raw_connect(sub); /* total of 3 reached */
+    raw_first_line(fds[3], line, sizeof(line));
+    ck_assert_msg(strstr(line, " 429 ") != NULL, "fourth stream: %s", line);
+    ck_assert_ptr_nonnull(strstr(line, "429"));
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    run(100);
+    free(sub);
+    free(anon);
+}
+END_TEST
+
 START_TEST(test_slow_consumer_catches_up)
 {
     char *tok = token_for("w1", "activation");
@@ -652,6 +705,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_subscribe);
+    tcase_add_test(tc, test_stream_caps);
     tcase_add_test(tc, test_filters_and_envelope);
     tcase_add_test(tc, test_bad_tokens);
     tcase_add_test(tc, test_ack_refresh);

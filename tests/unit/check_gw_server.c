@@ -297,6 +297,60 @@ START_TEST(test_event_log_trimmed)
 }
 END_TEST
 
+static void short_read_timeouts(struct qmtl_config *c)
+{
+    c->gateway.read_timeout_s = 0.6;
+    c->gateway.read_idle_timeout_s = 5;
+}
+
+/* A client that trickles its request (a byte every 100 ms, never silent for long) is cut
+ * by the total read timeout, not served forever; a prompt client on the same server is. */
+START_TEST(test_slow_client_cut_by_read_timeout)
+{
+    gwt_configure = short_read_timeouts;
+    struct gwt t;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    struct event_base *base = gw_server_base(t.srv);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)gw_server_port(t.srv))};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    const char *req = "GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                      "\r\n\r\n";
+    size_t len = strlen(req), sent = 0;
+    int closed = 0;
+    /* 150 bytes at 100 ms: 15 s if nothing cut it */
+    while (sent < len && !closed) {
+        if (send(fd, req + sent, 1, MSG_NOSIGNAL) != 1) {
+            closed = 1;
+            break;
+        }
+        sent++;
+        for (int i = 0; i < 10; i++) {
+            event_base_loop(base, EVLOOP_NONBLOCK);
+            usleep(10000);
+        }
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = 1;
+        ck_assert_msg(n <= 0, "the slow request was answered");
+    }
+    ck_assert_msg(closed, "a request trickled over %zu bytes was never cut", sent);
+    ck_assert_uint_lt(sent, len);
+    close(fd);
+    /* the server still serves */
+    struct gwt_resp r;
+    ck_assert_int_eq(gwt_http(&t, "GET", "/status", NULL, NULL, &r), 200);
+    gwt_resp_free(&r);
+    gwt_stop(&t, 1);
+}
+END_TEST
+
 START_TEST(test_guard_parser)
 {
     const char *ok = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
@@ -322,6 +376,20 @@ START_TEST(test_guard_parser)
     /* after an Upgrade head, frames pass untouched */
     const char *up = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x05hello\xff\xff";
     ck_assert_int_eq(gw_guard_simulate(1024, 10, up, strlen(up), 4), 0);
+    /* any other request with an Upgrade header stays guarded: the next head on the
+     * connection is still measured, and so is its body */
+    char next[1400];
+    const char *heads[] = {"GET /status HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+                           "POST /ws HTTP/1.1\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\n{}",
+                           "GET /ws HTTP/1.1\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}"};
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        int n = snprintf(next, sizeof(next), "%sGET /x HTTP/1.1\r\nX-Pad: %01100d\r\n\r\n",
+                         heads[i], 0);
+        ck_assert_int_eq(gw_guard_simulate(1024, 10, next, (size_t)n, 0), 431);
+        n = snprintf(next, sizeof(next), "%sPOST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\n",
+                     heads[i]);
+        ck_assert_int_eq(gw_guard_simulate(1024, 10, next, (size_t)n, 7), 413);
+    }
 }
 END_TEST
 
@@ -353,6 +421,7 @@ int main(void)
     tcase_add_test(tc, test_publish_event);
     tcase_add_test(tc, test_event_log_trimmed);
     tcase_add_test(tc, test_guard_parser);
+    tcase_add_test(tc, test_slow_client_cut_by_read_timeout);
     tcase_add_test(tc, test_route_labels);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -133,6 +133,69 @@ START_TEST(test_decode_dag)
 }
 END_TEST
 
+static void small_quota(struct qmtl_config *c)
+{
+    c->gateway.max_strategies_per_token = 2;
+}
+
+static void tiny_byte_quota(struct qmtl_config *c)
+{
+    c->gateway.max_strategy_bytes_per_token = 1024;
+}
+
+/* the vector DAG, made distinct by a meta tag */
+static char *tagged_body(int tag)
+{
+    uint32_t crc;
+    json_t *dag = vector_dag(&crc);
+    json_object_set_new(json_object_get(dag, "meta"), "tag", json_integer(tag));
+    char *body = submit_body(dag, crc, 0, NULL);
+    json_decref(dag);
+    return body;
+}
+
+/* Stored submissions are bounded per credential: count and bytes. */
+START_TEST(test_submission_quota)
+{
+    gwt_configure = small_quota;
+    struct gwt t;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    struct gwt_resp r;
+    char *b1 = tagged_body(1), *b2 = tagged_body(2), *b3 = tagged_body(3);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 202);
+    char sid[64];
+    snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(r.json, "strategy_id")));
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b2, GWT_SUB, &r), 202);
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b3, GWT_SUB, &r), 429);
+    ck_assert_str_eq(gwt_err(&r), "E_QUOTA");
+    ck_assert_ptr_nonnull(strstr(r.body, "max_strategies_per_token"));
+    gwt_resp_free(&r);
+    /* a resubmission stores nothing new: still accepted, same id */
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 202);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), sid);
+    gwt_resp_free(&r);
+    /* dry runs store nothing and are not counted */
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", b3, GWT_SUB, &r), 200);
+    gwt_resp_free(&r);
+    gwt_stop(&t, 1);
+
+    gwt_configure = tiny_byte_quota;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    ck_assert_int_gt(strlen(b1), 1024);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 429);
+    ck_assert_ptr_nonnull(strstr(r.body, "max_strategy_bytes_per_token"));
+    gwt_resp_free(&r);
+    gwt_stop(&t, 1);
+    free(b1);
+    free(b2);
+    free(b3);
+}
+END_TEST
+
 START_TEST(test_submit_dedup_status_dryrun)
 {
     struct gwt t;
@@ -331,6 +394,7 @@ int main(void)
     tcase_add_test(tc, test_verify_vectors);
     tcase_add_test(tc, test_decode_dag);
     tcase_add_test(tc, test_submit_dedup_status_dryrun);
+    tcase_add_test(tc, test_submission_quota);
     tcase_add_test(tc, test_dagmanager_client);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
