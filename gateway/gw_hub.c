@@ -816,6 +816,7 @@ void gw_hub_free(struct gw_hub *h)
         ws_conn_abort(c->ws, WS_CLOSE_GOING_AWAY);
         gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
         free(c->world_id);
+        free(c->cred);
         free(c);
     }
     if (h->tick)
