@@ -351,6 +351,43 @@ START_TEST(test_slow_client_cut_by_read_timeout)
 }
 END_TEST
 
+static void short_idle_timeout(struct qmtl_config *c)
+{
+    c->gateway.read_timeout_s = 60;
+    c->gateway.read_idle_timeout_s = 0.3;
+}
+
+/* A client that starts a request and falls silent is cut by the idle timeout. */
+START_TEST(test_silent_client_cut_by_idle_timeout)
+{
+    gwt_configure = short_idle_timeout;
+    struct gwt t;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    struct event_base *base = gw_server_base(t.srv);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)gw_server_port(t.srv))};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    const char *part = "GET /status HTTP/1.1\r\nHost: x\r\n";
+    ck_assert_int_eq(send(fd, part, strlen(part), MSG_NOSIGNAL), (ssize_t)strlen(part));
+    int closed = 0;
+    for (int i = 0; i < 1000 && !closed; i++) { /* up to 10 s */
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = 1;
+        else
+            usleep(10000);
+    }
+    ck_assert_msg(closed, "a silent half-sent request kept its connection");
+    close(fd);
+    gwt_stop(&t, 1);
+}
+END_TEST
+
 START_TEST(test_guard_parser)
 {
     const char *ok = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
@@ -422,6 +459,7 @@ int main(void)
     tcase_add_test(tc, test_event_log_trimmed);
     tcase_add_test(tc, test_guard_parser);
     tcase_add_test(tc, test_slow_client_cut_by_read_timeout);
+    tcase_add_test(tc, test_silent_client_cut_by_idle_timeout);
     tcase_add_test(tc, test_route_labels);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
