@@ -3,8 +3,9 @@
  * decisions, decide and audit. Activation lives in gw_activation.c, the 2-phase
  * apply in gw_apply.c.
  *
- * Reads (GET) are open so hosts can poll decide/activation; every change and the
- * audit log need the operator token. A world document is the JSON object given at
+ * Who may call which route is decided before these handlers run (gw_auth.c): the
+ * operator for everything, hosts (submitter or host token) for decide and activation
+ * reads. Every change to a live world needs the live guard. A world document is the JSON object given at
  * creation with at least "id"; the optional "mode" (validate | compute-only | paper |
  * live | shadow, default validate) is the effective_mode /decide reports while the
  * world has active strategies.
