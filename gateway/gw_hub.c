@@ -2,8 +2,8 @@
 #include "gw_hub.h"
 
 #include "config.h"
-#include "gw_auth.h"
 #include "gw_metrics.h"
+#include "gw_routes.h"
 #include "gw_server.h"
 #include "gw_store.h"
 #include "jwt.h"
@@ -67,7 +67,7 @@ struct gw_hub {
 
 /* ------------------------------------------------------------ small helpers */
 
-static void iso_time(int64_t unix_s, int with_ms, char out[40])
+void gw_hub_iso_time(int64_t unix_s, int with_ms, char out[40])
 {
     struct timespec ts;
     if (unix_s < 0) {
@@ -167,7 +167,7 @@ static int wants(const struct hub_client *c, const char *type, const char *world
 
 /* ------------------------------------------------------------ tokens */
 
-static char *mint(struct gw_hub *h, const char *world_id, const char *strategy_id,
+char *gw_hub_mint(struct gw_hub *h, const char *world_id, const char *strategy_id,
                   const char *const *topics, int64_t ttl_s, const char *cred)
 {
     char jti[37], err[200];
@@ -190,7 +190,7 @@ static char *mint(struct gw_hub *h, const char *world_id, const char *strategy_i
 char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
                         const char *const *topics, int64_t ttl_s)
 {
-    return mint(h, world_id, strategy_id, topics, ttl_s, "anonymous");
+    return gw_hub_mint(h, world_id, strategy_id, topics, ttl_s, "anonymous");
 }
 
 /* Apply verified claims (and the connection's query) to a client's filters. */
@@ -274,7 +274,7 @@ static void send_snapshot(struct hub_client *c)
     json_array_foreach(arr, i, data) {
         char id[37], ts[40];
         uuid4(id);
-        iso_time(-1, 1, ts);
+        gw_hub_iso_time(-1, 1, ts);
         json_object_set_new(data, "snapshot", json_true());
         json_t *env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "specversion", "1.0", "id",
                                 id, "source", "qmtl.services.gateway", "type",
@@ -421,7 +421,7 @@ static void client_message(struct ws_conn *ws, int binary, const unsigned char *
     json_t *m = json_loadb((const char *)msg, len, 0, NULL);
     const char *type = json_string_value(json_object_get(m, "type"));
     char ts[40];
-    iso_time(-1, 1, ts);
+    gw_hub_iso_time(-1, 1, ts);
     if (type && !strcmp(type, "ack")) {
         json_t *r = json_pack("{s:s,s:s}", "type", "ack", "ts", ts);
         json_t *v = json_object_get(m, "last_id");
@@ -611,108 +611,6 @@ out:
     free(q_last);
 }
 
-/* ws://host:port/<path> for this gateway, from gateway.public_url or host/port. */
-static void stream_url(struct gw_hub *h, struct evhttp_request *req, const char *path, char *out,
-                       size_t outlen)
-{
-    const char *pub = h->cfg->public_url;
-    if (pub && *pub) {
-        const char *rest = pub;
-        const char *scheme = "ws://";
-        if (!strncmp(pub, "https://", 8)) {
-            scheme = "wss://";
-            rest = pub + 8;
-        } else if (!strncmp(pub, "http://", 7)) {
-            rest = pub + 7;
-        } else if (!strncmp(pub, "wss://", 6)) {
-            scheme = "wss://";
-            rest = pub + 6;
-        } else if (!strncmp(pub, "ws://", 5)) {
-            rest = pub + 5;
-        }
-        size_t n = strlen(rest);
-        while (n > 0 && rest[n - 1] == '/')
-            n--;
-        snprintf(out, outlen, "%s%.*s%s", scheme, (int)n, rest, path);
-        return;
-    }
-    const char *host = h->cfg->host;
-    if (!host || !*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
-        const char *hh = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-        if (hh && *hh && !strpbrk(hh, "/ \t")) {
-            snprintf(out, outlen, "ws://%s%s", hh, path);
-            return;
-        }
-        host = "127.0.0.1";
-    }
-    int bracket = strchr(host, ':') != NULL;
-    snprintf(out, outlen, "ws://%s%s%s:%d%s", bracket ? "[" : "", host, bracket ? "]" : "",
-             gw_server_port(h->srv), path);
-}
-
-static void route_subscribe(struct evhttp_request *req, const char *rest, void *arg)
-{
-    (void)rest;
-    struct gw_hub *h = arg;
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-        gw_reply_error(req, 405, "E_METHOD", "use POST /events/subscribe", NULL);
-        return;
-    }
-    json_t *body = gw_read_json(req, 0);
-    if (!body)
-        return;
-    json_t *w = json_object_get(body, "world_id"), *sid = json_object_get(body, "strategy_id");
-    json_t *topics = json_object_get(body, "topics");
-    const char *bad = NULL;
-    if (w && !json_is_string(w) && !json_is_null(w))
-        bad = "world_id";
-    else if (sid && !json_is_string(sid) && !json_is_null(sid))
-        bad = "strategy_id";
-    else if (topics && !json_is_array(topics))
-        bad = "topics";
-    size_t i;
-    json_t *e;
-    json_array_foreach(topics, i, e) {
-        if (!json_is_string(e))
-            bad = "topics";
-    }
-    if (bad) {
-        char msg[120];
-        snprintf(msg, sizeof(msg), "field '%s' has the wrong type", bad);
-        gw_reply_error(req, 422, "E_SCHEMA_INVALID", msg, NULL);
-        json_decref(body);
-        return;
-    }
-    json_t *topics_echo = topics ? json_incref(topics) : json_pack("[s]", "activation");
-    const char *tl[16];
-    size_t nt = 0;
-    json_array_foreach(topics_echo, i, e) {
-        if (nt < 15)
-            tl[nt++] = json_string_value(e);
-    }
-    tl[nt] = NULL;
-    int ttl = h->cfg->token_ttl_s > 0 ? h->cfg->token_ttl_s : 3600;
-    int64_t exp = (int64_t)time(NULL) + ttl;
-    char *token = mint(h, json_string_value(w), json_string_value(sid), tl, ttl,
-                       gw_auth_principal(gw_server_request_creds(h->srv)));
-    if (!token) {
-        gw_reply_error(req, 500, "E_INTERNAL", "cannot sign the stream token", NULL);
-        json_decref(topics_echo);
-        json_decref(body);
-        return;
-    }
-    char url[512], fallback[512], expires[40];
-    stream_url(h, req, "/ws/evt", url, sizeof(url));
-    stream_url(h, req, "/ws", fallback, sizeof(fallback));
-    iso_time(exp, 0, expires);
-    gw_reply_json(req, 200,
-                  json_pack("{s:s,s:s,s:o,s:s,s:s}", "stream_url", url, "token", token,
-                            "topics", topics_echo, "expires_at", expires, "fallback_url",
-                            fallback));
-    free(token);
-    json_decref(body);
-}
-
 /* ------------------------------------------------------------ keepalive */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -792,7 +690,7 @@ struct gw_hub *gw_hub_new(struct gw_server *s)
     h->tick = event_new(h->base, -1, EV_PERSIST, on_tick, h);
     if (!h->tick || event_add(h->tick, &tv) != 0)
         goto fail;
-    if (gw_server_add_route(s, "/events/subscribe", route_subscribe, h) != 0 ||
+    if (gw_server_add_route(s, "/events/subscribe", gw_subscribe_route, h) != 0 ||
         gw_server_add_route(s, "/ws/evt", route_ws, h) != 0 ||
         gw_server_add_route(s, "/ws", route_ws, h) != 0 ||
         gw_server_add_listener(s, on_event, h) != 0)
@@ -823,6 +721,16 @@ void gw_hub_free(struct gw_hub *h)
         event_free(h->tick);
     OPENSSL_cleanse(h->secret, sizeof(h->secret));
     free(h);
+}
+
+const struct cfg_gateway *gw_hub_cfg(const struct gw_hub *h)
+{
+    return h->cfg;
+}
+
+struct gw_server *gw_hub_server(const struct gw_hub *h)
+{
+    return h->srv;
 }
 
 size_t gw_hub_clients(const struct gw_hub *h)
