@@ -57,7 +57,7 @@ for path in /status "/worlds/bench/activation?strategy_id=s1&side=long"; do
     rows=()
     for _ in 1 2 3; do
         t0=$(cpu_ticks)
-        out=$($PIN_WRK wrk -t2 -c100 -d5s --latency "$URL$path" 2>&1)
+        out=$($PIN_WRK wrk -t2 -c100 -d5s --latency -H "$A" "$URL$path" 2>&1)
         t1=$(cpu_ticks)
         rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
         n=$(echo "$out" | awk '/requests in/ {print $1}')

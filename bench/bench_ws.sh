@@ -38,24 +38,25 @@ gateway:
   store_path: $shm/gateway.db
   dagmanager_url: ""
   operator_token: bench-operator
+  submit_token: bench-submitter
   event_secret: bench-secret
 YAML
 QMTL_LOG_LEVEL=${WS_BENCH_LOG_LEVEL:-warn} "$QMTL" service gateway --config "$tmp/qmtl.yml" > "$tmp/gateway.log" 2>&1 &
 gw_pid=$!
 
-api() { # METHOD PATH [BODY]
+api() { # METHOD PATH [BODY]; $BEARER (default the operator token)
     python3 - "$port" "$@" <<'PY'
-import json, sys, urllib.request
+import json, os, sys, urllib.request
 port, method, path = sys.argv[1:4]
 body = sys.argv[4].encode() if len(sys.argv) > 4 else None
 req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), data=body, method=method,
-    headers={"Content-Type": "application/json", "Authorization": "Bearer bench-operator"})
+    headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ.get("BEARER", "bench-operator")})
 print(urllib.request.urlopen(req, timeout=5).read().decode())
 PY
 }
 for _ in $(seq 1 100); do api GET /health >/dev/null 2>&1 && break; sleep 0.1; done
 api POST /worlds '{"id":"bench"}' > /dev/null || { cat "$tmp/gateway.log"; exit 1; }
-token=$(api POST /events/subscribe '{"world_id":"bench","strategy_id":"bench","topics":["activation"]}' |
+token=$(BEARER=bench-submitter api POST /events/subscribe '{"world_id":"bench","strategy_id":"bench","topics":["activation"]}' |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 echo "gateway pid $gw_pid, RSS at start $(awk '/VmRSS/{printf "%.1f MB", $2/1024}' /proc/$gw_pid/status)"

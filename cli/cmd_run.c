@@ -274,7 +274,8 @@ int cmd_run(int argc, char **argv)
             setvbuf(olog, NULL, _IOLBF, 0);
         struct attached_options ao = {.world_id = world,
                                       .gateway_url = gw,
-                                      .token = cfg.gateway.submit_token,
+                                      .token = cfg.host.submit_token,
+                                      .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
                                       .budgets = config_budgets(&cfg)};

@@ -68,8 +68,6 @@ static int run_gateway(int argc, char **argv)
         config_release(&cfg);
         return CLI_FAIL;
     }
-    if (!*cfg.gateway.operator_token)
-        LOG_WARN("gateway", "gateway.operator_token is empty: operator routes answer 401");
     LOG_INFO("gateway", "listening on %s (store '%s')", gw_server_url(srv), cfg.gateway.store_path);
     rc = gw_server_run(srv, 1);
     gw_hub_free(hub);

@@ -28,7 +28,12 @@ struct cfg_gateway {
     char *store_path;           /* "" = <state dir>/gateway.db (SQLite, WAL; ":memory:" allowed) */
     char *dagmanager_url;       /* "http://127.0.0.1:8001" ("" = none, degrade) */
     char *operator_token;       /* "" = operator routes refuse everything with 401 */
-    char *submit_token;         /* "" = submission open */
+    char *submit_token;         /* "" = submitter routes refuse everything with 401 */
+    char *host_token;           /* "" = live orders (POST /orders) refused */
+    char *connector_token;      /* "" = connector routes (order list, acks) refused */
+    char *dagmanager_token;     /* bearer sent to the DAG manager ("" = none) */
+    /* 0; 1: a request without Authorization holds every credential (loopback only) */
+    int insecure_allow_anonymous;
     char *event_secret;         /* HS256 secret; env QMTL_EVENT_SECRET overrides; "" = generate */
     char *event_kid;            /* "qmtl-1" */
     char *public_url;           /* "" = http://host:port ; stream_url = ws://.../ws/evt */
@@ -40,6 +45,14 @@ struct cfg_gateway {
     double ws_ping_interval_s;  /* 1 (0 = no pings); test mode: test.ws_ping_interval_s */
     int ws_rate_limit_per_s;    /* 50 client messages/s (0 = unlimited) */
     int live_guard;             /* 1: live changes need header X-Allow-Live: true */
+    double read_idle_timeout_s; /* 10: silence allowed while a request arrives */
+    double read_timeout_s;      /* 30: whole request head + body */
+    int ws_max_connections;     /* 1024 event-stream connections in total */
+    long strategy_ttl_s;        /* 604800: unused submissions expire after this */
+    /* per credential: event streams (16), stored submissions (1000), DAG bytes (64 MiB) */
+    int ws_max_connections_per_token;
+    long max_strategies_per_token;
+    long max_strategy_bytes_per_token;
 };
 
 struct cfg_dagmanager {
@@ -47,6 +60,9 @@ struct cfg_dagmanager {
     int port;          /* 8001 (0 = any free port) */
     char *store_path;  /* "" = <state dir>/dagmanager.db (see state_dir.h) */
     char *gateway_url; /* "" = none */
+    char *token;       /* bearer its routes require ("" = refused) */
+    /* 0; 1: requests without Authorization pass (loopback host only) */
+    int insecure_allow_anonymous;
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic is
@@ -80,6 +96,8 @@ struct cfg_host {
     size_t n_data;
     char *world_id;    /* "" = offline */
     char *gateway_url; /* "" = offline */
+    char *submit_token; /* bearer for submission, event subscription, world reads */
+    char *host_token;   /* bearer for live orders */
     int metrics_port;  /* 0 = off */
     int hot_reload;    /* 1 */
     char *csv_errors;  /* "skip" | "fail" */

@@ -1,5 +1,6 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
 #include "config_check.h"
+#include "bearer.h"
 #include "state_dir.h"
 
 #include <dirent.h>
@@ -539,10 +540,37 @@ static void check_gateway(const struct qmtl_config *c, struct cfg_report *r, int
         add(r, "gateway", "event_secret", CFG_SEV_WARN, "shorter than 16 bytes");
     else
         add(r, "gateway", "event_secret", CFG_SEV_OK, "set");
-    add(r, "gateway", "operator_token", *g->operator_token ? CFG_SEV_OK : CFG_SEV_WARN, "%s",
-        *g->operator_token ? "set" : "empty: operator routes answer 401 to everyone");
-    if (!*g->submit_token)
-        add(r, "gateway", "submit_token", CFG_SEV_WARN, "empty: anyone can submit strategies");
+    /* one line for the four credentials (docs/operations.md, "Security model") */
+    const struct {
+        const char *key, *value;
+    } creds[] = {{"operator_token", g->operator_token},
+                 {"submit_token", g->submit_token},
+                 {"host_token", g->host_token},
+                 {"connector_token", g->connector_token}};
+    char empty[128] = "";
+    int any = 0;
+    for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+        size_t n = strlen(empty);
+        any |= *creds[i].value != '\0';
+        if (!*creds[i].value)
+            snprintf(empty + n, sizeof(empty) - n, "%s%s", n ? ", " : "", creds[i].key);
+    }
+    if (g->insecure_allow_anonymous && !bearer_host_is_loopback(g->host))
+        add(r, "gateway", "credentials", CFG_SEV_ERROR,
+            "insecure_allow_anonymous with host '%s', not a loopback address: the gateway "
+            "refuses to start",
+            g->host);
+    else if (g->insecure_allow_anonymous)
+        add(r, "gateway", "credentials", CFG_SEV_WARN,
+            "insecure_allow_anonymous: requests without a token hold every credential");
+    else if (!any)
+        add(r, "gateway", "credentials", CFG_SEV_WARN,
+            "no token set: the gateway refuses to start (see docs/operations.md, Security "
+            "model)");
+    else if (*empty)
+        add(r, "gateway", "credentials", CFG_SEV_WARN, "empty (their routes refuse): %s", empty);
+    else
+        add(r, "gateway", "credentials", CFG_SEV_OK, "operator, submitter, host, connector set");
 }
 
 static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, int offline)
@@ -567,6 +595,14 @@ static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, 
     free(gw);
     check_url(r, "dagmanager", "gateway", d->gateway_url, t, CFG_SEV_WARN,
               "no gateway_url: no callbacks to a gateway", CFG_SEV_OK, offline);
+    if (d->insecure_allow_anonymous && !bearer_host_is_loopback(d->host))
+        add(r, "dagmanager", "token", CFG_SEV_ERROR,
+            "insecure_allow_anonymous with host '%s', not a loopback address: the DAG "
+            "manager refuses to start",
+            d->host);
+    else if (!*d->token && !d->insecure_allow_anonymous)
+        add(r, "dagmanager", "token", CFG_SEV_WARN,
+            "empty: the DAG manager refuses to start (set it and gateway.dagmanager_token)");
 }
 
 static void check_host(const struct qmtl_config *c, struct cfg_report *r, int offline)

@@ -3,6 +3,7 @@
  */
 #include "dagmanager/dm_server.h"
 
+#include "bearer.h"
 #include "config.h"
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
@@ -36,6 +37,8 @@ struct dm_server {
     unsigned long requests[R_COUNT];
     unsigned long errors_4xx, errors_5xx;
     unsigned long diffs, diff_failures, diff_new, diff_reused;
+    char *token;   /* dagmanager.token ("" = every route but status/health/metrics refused) */
+    int anonymous; /* dagmanager.insecure_allow_anonymous */
 };
 
 /* ---------------------------------------------------------------- replies */
@@ -328,6 +331,19 @@ static void dispatch(struct evhttp_request *req, void *arg)
     else if (strcmp(path, "/metrics") == 0)
         r = R_METRICS;
     s->requests[r]++;
+    /* Authenticate before any lookup: only status, health and metrics are public. */
+    if (r != R_STATUS && r != R_HEALTH && r != R_METRICS) {
+        const char *hdr =
+            evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+        if (!(s->anonymous && !hdr) && !bearer_equal(bearer_from_header(hdr), s->token)) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+            reply_error(s, req, 401, "unauthorized",
+                        !*s->token ? "this route is disabled: dagmanager.token is not set"
+                        : hdr      ? "invalid token"
+                                   : "missing bearer token (Authorization: Bearer <token>)");
+            return;
+        }
+    }
     if (r == R_OTHER) {
         reply_error(s, req, 404, "not_found", "no such route");
         return;
@@ -373,6 +389,32 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
     }
     s->base = base;
     s->started = time(NULL);
+    s->token = strdup(cfg->token ? cfg->token : "");
+    s->anonymous = cfg->insecure_allow_anonymous;
+    if (!s->token) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (s->anonymous && !bearer_host_is_loopback(cfg->host)) {
+        snprintf(err, errlen,
+                 "dagmanager.insecure_allow_anonymous is refused: dagmanager.host '%.100s' is "
+                 "not a loopback address (use 127.0.0.1 or ::1, or set dagmanager.token)",
+                 cfg->host ? cfg->host : "");
+        goto fail;
+    }
+    if (!*s->token && !s->anonymous) {
+        snprintf(err, errlen,
+                 "no credential configured: set the token the gateway sends (the same value as "
+                 "gateway.dagmanager_token), for example:\n"
+                 "  export QMTL__DAGMANAGER__TOKEN=$(openssl rand -hex 32)\n"
+                 "  export QMTL__GATEWAY__DAGMANAGER_TOKEN=$QMTL__DAGMANAGER__TOKEN\n"
+                 "or, for a local experiment only, dagmanager.insecure_allow_anonymous: true with "
+                 "dagmanager.host: 127.0.0.1");
+        goto fail;
+    }
+    if (s->anonymous)
+        LOG_WARN("dagmanager", "INSECURE: dagmanager.insecure_allow_anonymous is on: requests "
+                               "without a token are served (loopback only; never in production)");
     s->store = dm_store_open(cfg->store_path, err, errlen);
     if (!s->store)
         goto fail;
@@ -419,6 +461,7 @@ void dm_server_free(struct dm_server *s)
     if (s->http)
         evhttp_free(s->http);
     dm_store_close(s->store);
+    free(s->token);
     free(s);
 }
 

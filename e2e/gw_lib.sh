@@ -8,6 +8,9 @@ gw_config() {
         echo "  port: 0"
         echo "  store_path: $store"
         echo "  operator_token: e2e-operator-token"
+        echo "  submit_token: e2e-submit-token"
+        echo "  host_token: e2e-host-token"
+        echo "  connector_token: e2e-connector-token"
         echo "  dagmanager_url: \"\""
         for l in "$@"; do echo "  $l"; done
     } > "$f"
@@ -48,6 +51,9 @@ gw_stop() {
 gw_kill() { [ -n "$GW_PID" ] && kill -KILL "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null; GW_PID=; }
 
 OP_AUTH="Authorization: Bearer e2e-operator-token"
+SUB_AUTH="Authorization: Bearer e2e-submit-token"
+HOST_AUTH="Authorization: Bearer e2e-host-token"
+CONN_AUTH="Authorization: Bearer e2e-connector-token"
 # req METHOD PATH [BODY] [extra curl args...]: prints the status code, body in $E2E_TMP/body
 req() {
     local m=$1 p=$2 b=${3:-}; shift 2; [ $# -gt 0 ] && shift

@@ -61,13 +61,15 @@ import http.client, json, sys, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
 acks = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+hdr = {"Authorization": "Bearer e2e-operator-token"}
 bad = 0
 last_hot = None
 for a in acks:
     if a["sid"] == "hot":
         last_hot = a
         continue
-    conn.request("GET", "/worlds/cw/activation?strategy_id=%s&side=%s" % (a["sid"], a["side"]))
+    conn.request("GET", "/worlds/cw/activation?strategy_id=%s&side=%s" % (a["sid"], a["side"]),
+                 headers=hdr)
     r = conn.getresponse(); body = r.read()
     if r.status != 200:
         print("missing", a); bad += 1; continue
@@ -75,14 +77,14 @@ for a in acks:
     if j["etag"] != a["etag"] or j["state_version"] != a["version"] or r.getheader("ETag") != '"%s"' % a["etag"]:
         print("differs", a, j); bad += 1
 if last_hot:
-    conn.request("GET", "/worlds/cw/activation?strategy_id=hot&side=short")
+    conn.request("GET", "/worlds/cw/activation?strategy_id=hot&side=short", headers=hdr)
     r = conn.getresponse(); j = json.loads(r.read())
     # the hot entry holds the last acknowledged write, or a later one whose ack was lost
     if j["state_version"] < last_hot["version"]:
         print("hot entry went back", last_hot, j); bad += 1
     elif j["state_version"] == last_hot["version"] and (j["etag"] != last_hot["etag"] or j["weight"] != last_hot["weight"]):
         print("hot entry differs", last_hot, j); bad += 1
-conn.request("GET", "/worlds/cw/activation")
+conn.request("GET", "/worlds/cw/activation", headers=hdr)
 st = json.loads(conn.getresponse().read())
 if acks and st["version"] < max(a["version"] for a in acks):
     print("world version went back", st["version"]); bad += 1

@@ -20,7 +20,8 @@ dm_stop() {
 trap 'dm_stop; gw_kill; rm -rf "$E2E_TMP"' EXIT
 
 DM_PORT=$(free_port)
-printf 'dagmanager:\n  host: 127.0.0.1\n  port: %s\n  store_path: %s/dm.db\n' "$DM_PORT" "$E2E_TMP" \
+printf 'dagmanager:\n  host: 127.0.0.1\n  port: %s\n  store_path: %s/dm.db\n  token: e2e-dm-token\n' \
+    "$DM_PORT" "$E2E_TMP" \
     > "$E2E_TMP/dm.yml"
 "$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
 DM_PID=$!
@@ -28,7 +29,7 @@ for _ in $(seq 1 100); do grep -q "listening on" "$E2E_TMP/dm.log" 2>/dev/null &
 check "DAG manager starts" grep -q "listening on" "$E2E_TMP/dm.log"
 
 CFG=$E2E_TMP/qmtl.yml
-gw_config "$CFG" "$E2E_TMP/gw.db"
+gw_config "$CFG" "$E2E_TMP/gw.db" "dagmanager_token: e2e-dm-token"
 sed -i "s|  dagmanager_url: \"\"|  dagmanager_url: http://127.0.0.1:$DM_PORT|" "$CFG"
 gw_start "$CFG" "$E2E_TMP/gw.log" || { not_ok "gateway starts"; finish; exit 1; }
 ok "gateway starts with dagmanager_url"
@@ -49,18 +50,18 @@ for n in nodes:
 body = {"dag_json": json.dumps({"nodes": nodes}), "node_ids_crc32": crc, "world_id": "demo"}
 open(sys.argv[1] + "/submit.json", "w").write(json.dumps(body))
 EOF
-expect_code 202 "POST /strategies" POST /strategies "$(cat "$E2E_TMP/submit.json")"
+expect_code 202 "POST /strategies" POST /strategies "$(cat "$E2E_TMP/submit.json")" -H "$SUB_AUTH"
 check "not downgraded" test "$(jget "j['downgraded']")" = False
 check "queue map from the DAG manager" python3 -c "
 import json; j = json.load(open('$E2E_TMP/body'))
 q = j['queue_map']['blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b']
 assert q[0]['queue'].startswith('demo.dryrun.'), q"
 SID=$(jget "j['strategy_id']")
-expect_code 200 "strategy status" GET "/strategies/$SID/status"
+expect_code 200 "strategy status" GET "/strategies/$SID/status" "" -H "$SUB_AUTH"
 check "status completed" test "$(jget "j['status']")" = completed
-expect_code 200 "dry-run" POST /strategies/dry-run "$(cat "$E2E_TMP/submit.json")"
+expect_code 200 "dry-run" POST /strategies/dry-run "$(cat "$E2E_TMP/submit.json")" -H "$SUB_AUTH"
 check "dry-run not downgraded" test "$(jget "j['downgraded']")" = False
-expect_code 200 "GET /queues/by_tag" GET "/queues/by_tag?tags=btc&interval=60&world_id=demo"
+expect_code 200 "GET /queues/by_tag" GET "/queues/by_tag?tags=btc&interval=60&world_id=demo" "" -H "$SUB_AUTH"
 check "by_tag answered by the DAG manager" python3 -c "
 import json; j = json.load(open('$E2E_TMP/body'))
 assert not j['degraded'] and len(j['queues']) == 1, j"
@@ -68,9 +69,9 @@ expect_code 200 "GET /health" GET /health
 check "health: dagmanager ok" test "$(jget "j['dagmanager']")" = ok
 
 dm_stop
-expect_code 202 "DAG manager gone: still accepted" POST /strategies "$(cat "$E2E_TMP/submit.json")"
+expect_code 202 "DAG manager gone: still accepted" POST /strategies "$(cat "$E2E_TMP/submit.json")" -H "$SUB_AUTH"
 check "downgraded: dagmanager_unavailable" test "$(jget "j['downgrade_reason']")" = dagmanager_unavailable
-expect_code 200 "by_tag degraded" GET "/queues/by_tag?tags=btc&interval=60"
+expect_code 200 "by_tag degraded" GET "/queues/by_tag?tags=btc&interval=60" "" -H "$SUB_AUTH"
 check "degraded flag" test "$(jget "j['degraded']")" = True
 expect_code 200 "GET /health" GET /health
 check "health: dagmanager error" test "$(jget "j['dagmanager']")" = error

@@ -25,6 +25,7 @@ gateway:
   store_path: $tmp/gateway.db
   dagmanager_url: ""
   operator_token: e2e-operator
+  submit_token: e2e-submit
   event_secret: e2e-event-secret
   ws_ping_interval_s: 1
 YAML
@@ -46,6 +47,7 @@ import websockets
 PORT = int(sys.argv[1])
 BASE = "http://127.0.0.1:%d" % PORT
 OP = {"Authorization": "Bearer e2e-operator"}
+SUB = {"Authorization": "Bearer e2e-submit"}
 n = 0
 
 def ok(cond, what):
@@ -73,7 +75,7 @@ async def main():
     st, _ = http("POST", "/worlds", {"id": "w1"}, OP)
     ok(st in (200, 201), "world created")
     st, sub = http("POST", "/events/subscribe",
-                   {"world_id": "w1", "strategy_id": "s1", "topics": ["activation"]})
+                   {"world_id": "w1", "strategy_id": "s1", "topics": ["activation"]}, SUB)
     ok(st == 200 and sub["stream_url"] == "ws://127.0.0.1:%d/ws/evt" % PORT,
        "subscribe returns the real stream_url")
     ok(sub["topics"] == ["activation"] and sub["expires_at"].endswith("Z") and sub["token"].count(".") == 2,
@@ -151,7 +153,8 @@ import websockets
 port = int(sys.argv[1])
 req = urllib.request.Request("http://127.0.0.1:%d/events/subscribe" % port,
                              data=json.dumps({"world_id": "w1"}).encode(), method="POST",
-                             headers={"Content-Type": "application/json"})
+                             headers={"Content-Type": "application/json",
+                                      "Authorization": "Bearer e2e-submit"})
 sub = json.loads(urllib.request.urlopen(req, timeout=5).read())
 async def main():
     async with websockets.connect(sub["stream_url"] + "?token=" + sub["token"]) as ws:

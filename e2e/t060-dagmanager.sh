@@ -26,18 +26,23 @@ dagmanager:
   host: 127.0.0.1
   port: $PORT
   store_path: dm.db
+  token: e2e-dm-token
 EOF
 
 # req.py METHOD PATH [JSON-BODY | @FILE]: prints "<status>" then the body on one line
 cat >"$E2E_TMP/req.py" <<'EOF'
-import sys, urllib.request, urllib.error
+import os, sys, urllib.request, urllib.error
 method, url = sys.argv[1], sys.argv[2]
+# $DM_AUTH: the Authorization header ("none" = no header); default the configured token
+auth = os.environ.get("DM_AUTH", "Bearer e2e-dm-token")
+headers = {"Content-Type": "application/json"}
+if auth != "none":
+    headers["Authorization"] = auth
 data = None
 if len(sys.argv) > 3:
     a = sys.argv[3]
     data = open(a[1:], "rb").read() if a.startswith("@") else a.encode()
-req = urllib.request.Request(url, data=data, method=method,
-                             headers={"Content-Type": "application/json"})
+req = urllib.request.Request(url, data=data, method=method, headers=headers)
 try:
     r = urllib.request.urlopen(req, timeout=5)
     code, body = r.status, r.read()
@@ -103,6 +108,12 @@ json_ok "by_tag filters on interval" "$STATUS == 200 and j['queues'] == []"
 req GET "$URL/queues/by_tag?tags=BTC&match_mode=some"
 json_ok "by_tag with a bad match_mode: 400 JSON error" "$STATUS == 400 and 'match_mode' in j['error']['message']"
 
+DM_AUTH=none req GET "$URL/nodes/nope"
+json_ok "no token: 401 before any lookup" "$STATUS == 401 and j['error']['code'] == 'unauthorized'"
+DM_AUTH="Bearer wrong" req POST "$URL/diff" "$(diff_body s8 "$NA" "$NB")"
+json_ok "wrong token: 401" "$STATUS == 401"
+DM_AUTH=none req GET "$URL/health"
+json_ok "/health needs no token" "$STATUS == 200"
 req GET "$URL/nodes/A"
 json_ok "GET /nodes/A: node, queue and both strategies" "$STATUS == 200 and j['node_type'] == 'StreamInput' and j['strategies'] == ['s1', 's2'] and j['queues'][0]['queue'] == '$Q_A'"
 req GET "$URL/nodes/nope"
@@ -165,4 +176,15 @@ check "... is named with its key" grep -q "dagmanager.store_path '.*plainfile/su
 
 expect_rc 2 "unknown dagmanager subcommand" "$QMTL" service dagmanager serve
 expect_rc 1 "missing config file" "$QMTL" service dagmanager server --config "$E2E_TMP/nope.yml"
+
+# fail closed: no token refuses to start (naming what to set); anonymous only on loopback
+printf 'dagmanager:\n  host: 127.0.0.1\n  port: 0\n  store_path: ":memory:"\n' > "$E2E_TMP/notok.yml"
+expect_rc 1 "no dagmanager.token: refuses to start" "$QMTL" service dagmanager server \
+    --config "$E2E_TMP/notok.yml"
+check "the refusal names QMTL__DAGMANAGER__TOKEN" grep -q "QMTL__DAGMANAGER__TOKEN" "$E2E_TMP/err"
+printf 'dagmanager:\n  host: 0.0.0.0\n  port: 0\n  store_path: ":memory:"\n  insecure_allow_anonymous: true\n' \
+    > "$E2E_TMP/anon.yml"
+expect_rc 1 "insecure_allow_anonymous off loopback: refuses to start" "$QMTL" service dagmanager \
+    server --config "$E2E_TMP/anon.yml"
+check "the refusal says loopback" grep -q "loopback" "$E2E_TMP/err"
 finish

@@ -24,11 +24,14 @@ gateway:
   port: 0
   store_path: gw.db
   operator_token: e2e-operator-token
+  submit_token: e2e-submit-token
+  dagmanager_token: e2e-dm-token
   dagmanager_url: "http://127.0.0.1:$DM_PORT"
 dagmanager:
   host: 127.0.0.1
   port: $DM_PORT
   store_path: dm.db
+  token: e2e-dm-token
 EOF
 
 "$QMTL" service gateway --config "$E2E_TMP/qmtl.yml" 2>"$E2E_TMP/gw.log" &
@@ -74,7 +77,8 @@ def submit(ns):
         crc = zlib.crc32(n["node_id"].encode(), crc)
     body = {"dag_json": json.dumps({"nodes": ns}), "node_ids_crc32": crc, "world_id": "w1"}
     r = urllib.request.Request(gw + "/strategies", data=json.dumps(body).encode(),
-                               method="POST", headers={"Content-Type": "application/json"})
+                               method="POST", headers={"Content-Type": "application/json",
+                                                       "Authorization": "Bearer e2e-submit-token"})
     with urllib.request.urlopen(r, timeout=5) as x:
         return x.status, json.load(x)
 
@@ -96,8 +100,9 @@ for n in nodes[:2]:
     if b["queue_map"][n["node_id"]] != [{"queue": a["queue_map"][n["node_id"]][0]["queue"], "global": True}]:
         fail("second submission reuses the first one's queues", b)
 print("ok second")
-with urllib.request.urlopen(gw + "/queues/by_tag?tags=BTC&interval=60&match_mode=any&world_id=w1",
-                            timeout=5) as x:
+with urllib.request.urlopen(urllib.request.Request(
+        gw + "/queues/by_tag?tags=BTC&interval=60&match_mode=any&world_id=w1",
+        headers={"Authorization": "Bearer e2e-submit-token"}), timeout=5) as x:
     q = json.load(x)
 names = [e["queue"] for e in q["queues"]]
 if q.get("degraded") or a["queue_map"][first][0]["queue"] not in names:

@@ -33,6 +33,8 @@ expect_code 201 "create world W (mode paper)" POST /worlds '{"id":"W","mode":"pa
 cat > "$E2E_TMP/host.yml" <<YAML
 host:
   plugins_dir: $E2E_TMP/plugins
+  submit_token: e2e-submit-token
+  host_token: e2e-host-token
 test:
   test_mode: true
 YAML

@@ -38,6 +38,8 @@ done
 cat > "$E2E_TMP/host.yml" <<YAML
 host:
   plugins_dir: $E2E_TMP/plugins
+  submit_token: e2e-submit-token
+  host_token: e2e-host-token
 test:
   test_mode: true
 YAML
@@ -72,10 +74,15 @@ jget 'len(set(o["client_order_id"] for o in j["orders"])) == len(j["orders"]) an
     not_ok "order fields"
 first=$(jget 'json.dumps({k: j["orders"][0][k] for k in ("world_id","strategy_id","strategy","client_order_id","symbol","side","quantity","price","ts")})')
 fid=$(jget 'j["orders"][0]["id"]')
-expect_code 401 "GET /orders without the operator token" GET "/orders?world_id=LV"
+expect_code 401 "GET /orders without a token" GET "/orders?world_id=LV"
+expect_code 200 "GET /orders (connector)" GET "/orders?world_id=LV&limit=1000" "" -H "$CONN_AUTH"
+expect_code 403 "a live order with the submission token is refused" POST /orders "$first" \
+    -H "$SUB_AUTH"
+expect_code 403 "a live order with the operator token is refused" POST /orders "$first" \
+    -H "$OP_AUTH"
 
 # the host's retry path: the same client_order_id again gives the stored order, no duplicate
-expect_code 200 "resubmitting an order (same client_order_id)" POST /orders "$first"
+expect_code 200 "resubmitting an order (same client_order_id)" POST /orders "$first" -H "$HOST_AUTH"
 [ "$(jget 'j["id"]')" = "$fid" ] && ok "resubmission returns the stored order (id $fid)" ||
     not_ok "resubmission returned another order"
 expect_code 200 "GET /orders again" GET "/orders?world_id=LV&limit=1000" "" -H "$OP_AUTH"
@@ -83,7 +90,8 @@ expect_code 200 "GET /orders again" GET "/orders?world_id=LV&limit=1000" "" -H "
     not_ok "duplicate after the resubmission"
 
 # ack: the connector took the first order
-expect_code 200 "POST /orders/$fid/ack" POST "/orders/$fid/ack" "" -H "$OP_AUTH"
+expect_code 403 "operators do not ack orders" POST "/orders/$fid/ack" "" -H "$OP_AUTH"
+expect_code 200 "POST /orders/$fid/ack (connector)" POST "/orders/$fid/ack" "" -H "$CONN_AUTH"
 expect_code 200 "GET /orders?status=new" GET "/orders?world_id=LV&status=new&limit=1000" "" -H "$OP_AUTH"
 [ "$(jget 'len(j["orders"])')" = "$((sent - 1))" ] && ok "acked order no longer listed as new" ||
     not_ok "status=new after ack"
@@ -93,14 +101,14 @@ expect_code 200 "freeze the long side" PUT /worlds/LV/activation \
     '{"strategy_id":"sma_crossover","side":"long","active":true,"freeze":true}' \
     -H "$OP_AUTH" -H "$LIVE"
 ORDER='{"world_id":"LV","strategy":"sma_crossover","client_order_id":"manual-1","symbol":"BTC","side":"buy","quantity":1,"price":100,"ts":1700000000}'
-expect_code 409 "POST /orders with the activation frozen" POST /orders "$ORDER"
+expect_code 409 "POST /orders with the activation frozen" POST /orders "$ORDER" -H "$HOST_AUTH"
 [ "$(jget 'j["error"]["code"]')" = "E_GATE_CLOSED" ] && jget 'j["error"]["message"]' | grep -q frozen &&
     ok "409 E_GATE_CLOSED names the reason (frozen)" ||
     { not_ok "409 body"; sed 's/^/#   /' "$E2E_TMP/body"; echo; }
 expect_code 201 "the unfrozen short side still takes orders" POST /orders \
-    '{"world_id":"LV","strategy":"sma_crossover","client_order_id":"manual-2","symbol":"BTC","side":"sell","quantity":1,"price":100,"ts":1700000000}'
+    '{"world_id":"LV","strategy":"sma_crossover","client_order_id":"manual-2","symbol":"BTC","side":"sell","quantity":1,"price":100,"ts":1700000000}' -H "$HOST_AUTH"
 expect_code 422 "invalid order names the field" POST /orders \
-    '{"world_id":"LV","strategy":"sma_crossover","client_order_id":"m3","symbol":"BTC","side":"buy","quantity":-1,"price":100,"ts":1}'
+    '{"world_id":"LV","strategy":"sma_crossover","client_order_id":"m3","symbol":"BTC","side":"buy","quantity":-1,"price":100,"ts":1}' -H "$HOST_AUTH"
 jget 'j["error"]["message"]' | grep -q "'quantity'" && ok "422 names 'quantity'" || not_ok "422 message"
 
 expect_code 200 "GET /metrics" GET /metrics

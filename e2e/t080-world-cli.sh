@@ -40,11 +40,13 @@ check "404 printed" has "^qmtl world: 404 E_NOT_FOUND: world not found" err
 
 # operator token: wrong one via --token, then via the environment
 expect_rc 1 "wrong token is refused" W --token wrong create w3
-check "401 code and message" has "^qmtl world: 401 E_UNAUTHORIZED: invalid operator token" err
+check "401 code and message" has "^qmtl world: 401 E_UNAUTHORIZED: invalid token: this route takes the operator credential" err
 expect_rc 1 "wrong token from QMTL_OPERATOR_TOKEN" env QMTL_OPERATOR_TOKEN=wrong \
     "$QMTL" world --config "$CFG" --gateway-url "$GW_URL" delete w2
 check "env token is used (401)" has "401 E_UNAUTHORIZED" err
-expect_rc 0 "reads need no token" "$QMTL" world --gateway-url "$GW_URL" get w2
+expect_rc 1 "reads need the operator token too" env -u QMTL_OPERATOR_TOKEN \
+    "$QMTL" world --gateway-url "$GW_URL" get w2
+check "a read without a token: 401" has "401 E_UNAUTHORIZED" err
 
 # decide
 expect_rc 0 "decide w1 (no active strategies)" W decide w1

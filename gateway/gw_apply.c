@@ -248,8 +248,6 @@ void gw_apply_route(struct gw_server *s, struct evhttp_request *req, const char 
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     const char *wmode = json_string_value(json_object_get(doc, "mode"));
     if (wmode && !strcmp(wmode, "live") && !gw_live_allowed(s, req)) {
         gw_reply_error(req, 403, "E_PERMISSION_DENIED", "live trading not allowed",

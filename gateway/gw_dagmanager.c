@@ -96,6 +96,12 @@ void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_qu
     char hostport[300];
     snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
     evhttp_add_header(h, "Host", hostport);
+    const char *tok = gw_server_config(s)->gateway.dagmanager_token;
+    if (tok && *tok) {
+        char auth[600];
+        snprintf(auth, sizeof(auth), "Bearer %.580s", tok);
+        evhttp_add_header(h, "Authorization", auth);
+    }
     if (body) {
         char *text = json_dumps(body, JSON_COMPACT);
         if (text) {

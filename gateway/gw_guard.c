@@ -13,7 +13,13 @@
  * A rejected request is replaced in the buffer by a synthetic
  * "GET /.qmtl-reject/<code>" with "Connection: close", which the router answers with a
  * JSON error; everything the client sends afterwards on that connection is discarded.
- * After a head carrying an Upgrade header the guard stops looking (WebSocket frames).
+ * After the head of a WebSocket handshake (GET /ws or /ws/evt with an Upgrade header and
+ * no body) the guard stops looking (WebSocket frames follow); any other request with an
+ * Upgrade header is guarded like every request.
+ *
+ * Time: from the first byte of a request head until its body is complete, at most
+ * gateway.read_timeout_s may pass (evhttp's own timeout, gateway.read_idle_timeout_s,
+ * bounds the silences); a client that trickles bytes is disconnected when it runs out.
  *
  * Each guard is freed by the evhttp connection's close callback, when it stops looking
  * (after an Upgrade head), or at shutdown. The bufferevent evhttp uses is the plain socket
@@ -21,8 +27,11 @@
  */
 #include "gw_routes.h"
 
+#include "log.h"
+
 #include <ctype.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +59,49 @@ struct gw_guard {
     int line_spaces, line_colon;
     char tail[10]; /* last bytes of the request line (its HTTP version) */
     int chunked, upgrade, bad_length;
+    int ws_target; /* request line is GET /ws or GET /ws/evt */
     uint64_t content_length;
+    struct event *timer; /* read_timeout_s, armed while a request arrives */
 };
+
+static void stop_timer(struct gw_guard *g)
+{
+    if (g->timer)
+        event_del(g->timer);
+}
+
+static void free_guard(struct gw_guard *g)
+{
+    if (g->timer)
+        event_free(g->timer);
+    free(g);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gw_guard *g = arg;
+    LOG_WARN("gateway",
+             "request not received within %.3g s (gateway.read_timeout_s): closing "
+             "the connection",
+             g->set->read_timeout_s);
+    if (g->evcon)
+        evhttp_connection_free(g->evcon); /* on_close frees the guard */
+}
+
+static void start_timer(struct gw_guard *g)
+{
+    if (!g->set->base || g->set->read_timeout_s <= 0)
+        return;
+    if (!g->timer && !(g->timer = evtimer_new(g->set->base, on_timeout, g)))
+        return;
+    if (evtimer_pending(g->timer, NULL))
+        return;
+    double t = g->set->read_timeout_s;
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6)};
+    evtimer_add(g->timer, &tv);
+}
 
 static void unlink_guard(struct gw_guard *g)
 {
@@ -70,7 +120,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
     if (bev && g->entry)
         evbuffer_remove_cb_entry(bufferevent_get_input(bev), g->entry);
     unlink_guard(g);
-    free(g);
+    free_guard(g);
 }
 
 static void reset_head(struct gw_guard *g)
@@ -81,6 +131,7 @@ static void reset_head(struct gw_guard *g)
     g->line_spaces = g->line_colon = 0;
     memset(g->tail, 0, sizeof(g->tail));
     g->chunked = g->upgrade = g->bad_length = 0;
+    g->ws_target = 0;
     g->content_length = 0;
 }
 
@@ -115,6 +166,15 @@ static int end_line(struct gw_guard *g)
 {
     if (g->lines == 0 && !request_line_ok(g))
         return 400;
+    if (g->lines == 0) {
+        size_t m = g->line_len < LINE_KEEP ? g->line_len : LINE_KEEP;
+        for (size_t k = 0; k < 2 && !g->ws_target; k++) {
+            const char *t = k ? "GET /ws/evt" : "GET /ws";
+            size_t n = strlen(t);
+            g->ws_target =
+                m > n && !memcmp(g->line, t, n) && (g->line[n] == ' ' || g->line[n] == '?');
+        }
+    }
     if (g->lines > 0 && g->line[0] != ' ' && g->line[0] != '\t' && !g->line_colon)
         return 400; /* a header line without a colon */
     size_t n = g->line_len < LINE_KEEP ? g->line_len : LINE_KEEP - 1;
@@ -169,6 +229,7 @@ static void reject(struct gw_guard *g, struct evbuffer *buf, int code, int mid_h
     evbuffer_add(buf, req, (size_t)n);
     g->busy = 0;
     g->mode = G_DISCARD;
+    stop_timer(g);
 }
 
 /* Feed 'n' new bytes (the last n of the buffer). Returns a rejection code or 0. */
@@ -187,8 +248,10 @@ static int feed(struct gw_guard *g, struct evbuffer *buf, size_t n, int *mid_hea
                 take = g->body_left;
             off += (size_t)take;
             g->body_left -= take;
-            if (g->body_left == 0)
+            if (g->body_left == 0) {
                 g->mode = G_HEAD;
+                stop_timer(g);
+            }
             continue;
         }
         /* G_HEAD: copy a chunk and scan it byte by byte (heads are small). */
@@ -202,6 +265,8 @@ static int feed(struct gw_guard *g, struct evbuffer *buf, size_t n, int *mid_hea
         size_t i;
         for (i = 0; i < (size_t)got; i++) {
             char c = chunk[i];
+            if (g->head_bytes == 0)
+                start_timer(g);
             g->head_bytes++;
             if ((long)g->head_bytes > max_head)
                 return 431;
@@ -240,12 +305,14 @@ static int feed(struct gw_guard *g, struct evbuffer *buf, size_t n, int *mid_hea
                 code = 413;
             if (code)
                 return code;
-            if (g->upgrade || g->bad_length)
+            if ((g->upgrade && g->ws_target && g->content_length == 0) || g->bad_length)
                 g->mode = G_PASS; /* WebSocket, or evhttp answers 400 and closes */
             else if (g->content_length > 0) {
                 g->mode = G_BODY;
                 g->body_left = g->content_length;
             }
+            if (g->mode != G_BODY)
+                stop_timer(g);
             reset_head(g);
             *mid_head = 0;
             break;
@@ -289,7 +356,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         evhttp_connection_set_closecb(g->evcon, NULL, NULL);
         evbuffer_remove_cb_entry(buf, g->entry);
         unlink_guard(g);
-        free(g);
+        free_guard(g);
     }
 }
 
@@ -324,7 +391,7 @@ void gw_guard_set_release(struct gw_guard_set *set)
     struct gw_guard *g = set->head;
     while (g) {
         struct gw_guard *next = g->next;
-        free(g);
+        free_guard(g);
         g = next;
     }
     set->head = NULL;
@@ -333,7 +400,7 @@ void gw_guard_set_release(struct gw_guard_set *set)
 int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *data, size_t len,
                       size_t chunk)
 {
-    struct gw_guard_set set = {max_header_bytes, max_body_bytes, NULL};
+    struct gw_guard_set set = {max_header_bytes, max_body_bytes, NULL, 0, NULL};
     struct gw_guard g;
     memset(&g, 0, sizeof(g));
     g.set = &set;

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "gw_metrics.h"
+#include "gw_routes.h"
 #include "gw_server.h"
 #include "gw_store.h"
 #include "jwt.h"
@@ -41,6 +42,7 @@ struct hub_client {
     struct gw_hub *hub;
     struct ws_conn *ws;
     char *world_id;      /* NULL: every world */
+    char *cred;          /* credential that subscribed (token claim "cred") */
     unsigned topics;     /* TOPIC_* mask; 0: every topic */
     int64_t exp;         /* token expiry (Unix seconds) */
     int64_t last_sent;   /* seq_no of the last event sent or skipped by the filters */
@@ -67,7 +69,7 @@ struct gw_hub {
 
 /* ------------------------------------------------------------ small helpers */
 
-static void iso_time(int64_t unix_s, int with_ms, char out[40])
+void gw_hub_iso_time(int64_t unix_s, int with_ms, char out[40])
 {
     struct timespec ts;
     if (unix_s < 0) {
@@ -167,8 +169,8 @@ static int wants(const struct hub_client *c, const char *type, const char *world
 
 /* ------------------------------------------------------------ tokens */
 
-char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
-                        const char *const *topics, int64_t ttl_s)
+char *gw_hub_mint(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                  const char *const *topics, int64_t ttl_s, const char *cred)
 {
     char jti[37], err[200];
     uuid4(jti);
@@ -176,15 +178,21 @@ char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *stra
     json_t *t = json_array();
     for (size_t i = 0; topics && topics[i]; i++)
         json_array_append_new(t, json_string(topics[i]));
-    json_t *claims = json_pack("{s:s,s:s?,s:s?,s:s?,s:o,s:s,s:I,s:I}", "aud", AUDIENCE, "sub",
+    json_t *claims = json_pack("{s:s,s:s?,s:s?,s:s?,s:o,s:s,s:I,s:I,s:s}", "aud", AUDIENCE, "sub",
                                strategy_id, "strategy_id", strategy_id, "world_id", world_id,
                                "topics", t, "jti", jti, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + ttl_s));
+                               (json_int_t)(now + ttl_s), "cred", cred);
     if (!claims)
         return NULL;
     char *tok = jwt_sign_hs256(claims, &h->key, err, sizeof(err));
     json_decref(claims);
     return tok;
+}
+
+char *gw_hub_mint_token(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                        const char *const *topics, int64_t ttl_s)
+{
+    return gw_hub_mint(h, world_id, strategy_id, topics, ttl_s, "anonymous");
 }
 
 /* Apply verified claims (and the connection's query) to a client's filters. */
@@ -268,7 +276,7 @@ static void send_snapshot(struct hub_client *c)
     json_array_foreach(arr, i, data) {
         char id[37], ts[40];
         uuid4(id);
-        iso_time(-1, 1, ts);
+        gw_hub_iso_time(-1, 1, ts);
         json_object_set_new(data, "snapshot", json_true());
         json_t *env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "specversion", "1.0", "id",
                                 id, "source", "qmtl.services.gateway", "type",
@@ -415,7 +423,7 @@ static void client_message(struct ws_conn *ws, int binary, const unsigned char *
     json_t *m = json_loadb((const char *)msg, len, 0, NULL);
     const char *type = json_string_value(json_object_get(m, "type"));
     char ts[40];
-    iso_time(-1, 1, ts);
+    gw_hub_iso_time(-1, 1, ts);
     if (type && !strcmp(type, "ack")) {
         json_t *r = json_pack("{s:s,s:s}", "type", "ack", "ts", ts);
         json_t *v = json_object_get(m, "last_id");
@@ -461,6 +469,7 @@ static void client_close(struct ws_conn *ws, int code, void *arg)
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
     gw_metrics_add(h->metrics, GW_M_WS_DISCONNECTS, 1);
     free(c->world_id);
+    free(c->cred);
     free(c);
 }
 
@@ -472,6 +481,33 @@ static const struct ws_handlers client_handlers = {NULL, client_message, NULL, c
 static const char *evhttp_hdr(void *arg, const char *name)
 {
     return evhttp_find_header(arg, name);
+}
+
+/* 1 (with err) when one more stream for the credential of 'claims' would pass
+ * gateway.ws_max_connections or gateway.ws_max_connections_per_token. */
+static int stream_cap_reached(struct gw_hub *h, const json_t *claims, char *err, size_t errlen)
+{
+    long total = h->cfg->ws_max_connections > 0 ? h->cfg->ws_max_connections : 1024;
+    long per = h->cfg->ws_max_connections_per_token > 0 ? h->cfg->ws_max_connections_per_token : 16;
+    if ((long)h->n_clients >= total) {
+        snprintf(err, errlen, "too many event streams: %ld open (gateway.ws_max_connections)",
+                 total);
+        return 1;
+    }
+    const char *cred = json_string_value(json_object_get(claims, "cred"));
+    if (!cred)
+        cred = "anonymous";
+    long mine = 0;
+    for (struct hub_client *c = h->clients; c; c = c->next)
+        mine += c->cred && !strcmp(c->cred, cred) && ws_conn_is_open(c->ws);
+    if (mine >= per) {
+        snprintf(err, errlen,
+                 "too many event streams for the %s credential: %ld open "
+                 "(gateway.ws_max_connections_per_token)",
+                 cred, mine);
+        return 1;
+    }
+    return 0;
 }
 
 static char *bearer_token(struct evhttp_request *req)
@@ -514,12 +550,26 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
     char *q_world = gw_query_param(req, "world_id");
     char *q_topics = gw_query_param(req, "topics");
     char *q_last = gw_query_param(req, "last_seq_no");
+    json_t *claims = NULL;
+    int bad_token = verify(h, token, &claims, err, sizeof(err)) != 0;
+    if (!bad_token && stream_cap_reached(h, claims, err, sizeof(err))) {
+        /* refused before the upgrade: the connection stays plain HTTP */
+        LOG_WARN("hub", "stream refused: %s", err);
+        gw_reply_error(req, 429, "E_TOO_MANY_STREAMS", err, NULL);
+        json_decref(claims);
+        free(c);
+        goto out;
+    }
+    const char *cred = json_string_value(json_object_get(claims, "cred"));
+    c->cred = strdup(cred ? cred : "anonymous");
     c->ws = ws_conn_accept_evhttp(req, accept, &client_handlers, c,
                                   h->cfg->ws_max_message_bytes > 0
                                       ? (uint64_t)h->cfg->ws_max_message_bytes
                                       : 65536);
     if (!c->ws) {
         gw_reply_error(req, 503, "E_UNAVAILABLE", "cannot start the WebSocket", NULL);
+        json_decref(claims);
+        free(c->cred);
         free(c);
         goto out;
     }
@@ -531,8 +581,7 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, 1);
     gw_metrics_add(h->metrics, GW_M_WS_CONNECTS, 1);
 
-    json_t *claims = NULL;
-    if (verify(h, token, &claims, err, sizeof(err)) != 0) {
+    if (bad_token) {
         LOG_INFO("hub", "stream from %s refused: %s", ws_conn_peer(c->ws), err);
         c->lagging = 1; /* receives nothing */
         ws_conn_close(c->ws, WS_CLOSE_POLICY, err, 0);
@@ -562,109 +611,6 @@ out:
     free(q_world);
     free(q_topics);
     free(q_last);
-}
-
-/* ws://host:port/<path> for this gateway, from gateway.public_url or host/port. */
-static void stream_url(struct gw_hub *h, struct evhttp_request *req, const char *path, char *out,
-                       size_t outlen)
-{
-    const char *pub = h->cfg->public_url;
-    if (pub && *pub) {
-        const char *rest = pub;
-        const char *scheme = "ws://";
-        if (!strncmp(pub, "https://", 8)) {
-            scheme = "wss://";
-            rest = pub + 8;
-        } else if (!strncmp(pub, "http://", 7)) {
-            rest = pub + 7;
-        } else if (!strncmp(pub, "wss://", 6)) {
-            scheme = "wss://";
-            rest = pub + 6;
-        } else if (!strncmp(pub, "ws://", 5)) {
-            rest = pub + 5;
-        }
-        size_t n = strlen(rest);
-        while (n > 0 && rest[n - 1] == '/')
-            n--;
-        snprintf(out, outlen, "%s%.*s%s", scheme, (int)n, rest, path);
-        return;
-    }
-    const char *host = h->cfg->host;
-    if (!host || !*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
-        const char *hh = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-        if (hh && *hh && !strpbrk(hh, "/ \t")) {
-            snprintf(out, outlen, "ws://%s%s", hh, path);
-            return;
-        }
-        host = "127.0.0.1";
-    }
-    int bracket = strchr(host, ':') != NULL;
-    snprintf(out, outlen, "ws://%s%s%s:%d%s", bracket ? "[" : "", host, bracket ? "]" : "",
-             gw_server_port(h->srv), path);
-}
-
-static void route_subscribe(struct evhttp_request *req, const char *rest, void *arg)
-{
-    (void)rest;
-    struct gw_hub *h = arg;
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-        gw_reply_error(req, 405, "E_METHOD", "use POST /events/subscribe", NULL);
-        return;
-    }
-    if (gw_require_submitter(h->srv, req) != 0)
-        return;
-    json_t *body = gw_read_json(req, 0);
-    if (!body)
-        return;
-    json_t *w = json_object_get(body, "world_id"), *sid = json_object_get(body, "strategy_id");
-    json_t *topics = json_object_get(body, "topics");
-    const char *bad = NULL;
-    if (w && !json_is_string(w) && !json_is_null(w))
-        bad = "world_id";
-    else if (sid && !json_is_string(sid) && !json_is_null(sid))
-        bad = "strategy_id";
-    else if (topics && !json_is_array(topics))
-        bad = "topics";
-    size_t i;
-    json_t *e;
-    json_array_foreach(topics, i, e) {
-        if (!json_is_string(e))
-            bad = "topics";
-    }
-    if (bad) {
-        char msg[120];
-        snprintf(msg, sizeof(msg), "field '%s' has the wrong type", bad);
-        gw_reply_error(req, 422, "E_SCHEMA_INVALID", msg, NULL);
-        json_decref(body);
-        return;
-    }
-    json_t *topics_echo = topics ? json_incref(topics) : json_pack("[s]", "activation");
-    const char *tl[16];
-    size_t nt = 0;
-    json_array_foreach(topics_echo, i, e) {
-        if (nt < 15)
-            tl[nt++] = json_string_value(e);
-    }
-    tl[nt] = NULL;
-    int ttl = h->cfg->token_ttl_s > 0 ? h->cfg->token_ttl_s : 3600;
-    int64_t exp = (int64_t)time(NULL) + ttl;
-    char *token = gw_hub_mint_token(h, json_string_value(w), json_string_value(sid), tl, ttl);
-    if (!token) {
-        gw_reply_error(req, 500, "E_INTERNAL", "cannot sign the stream token", NULL);
-        json_decref(topics_echo);
-        json_decref(body);
-        return;
-    }
-    char url[512], fallback[512], expires[40];
-    stream_url(h, req, "/ws/evt", url, sizeof(url));
-    stream_url(h, req, "/ws", fallback, sizeof(fallback));
-    iso_time(exp, 0, expires);
-    gw_reply_json(req, 200,
-                  json_pack("{s:s,s:s,s:o,s:s,s:s}", "stream_url", url, "token", token,
-                            "topics", topics_echo, "expires_at", expires, "fallback_url",
-                            fallback));
-    free(token);
-    json_decref(body);
 }
 
 /* ------------------------------------------------------------ keepalive */
@@ -753,7 +699,7 @@ struct gw_hub *gw_hub_new(struct gw_server *s)
     h->tick = event_new(h->base, -1, EV_PERSIST, on_tick, h);
     if (!h->tick || event_add(h->tick, &tv) != 0)
         goto fail;
-    if (gw_server_add_route(s, "/events/subscribe", route_subscribe, h) != 0 ||
+    if (gw_server_add_route(s, "/events/subscribe", gw_subscribe_route, h) != 0 ||
         gw_server_add_route(s, "/ws/evt", route_ws, h) != 0 ||
         gw_server_add_route(s, "/ws", route_ws, h) != 0 ||
         gw_server_add_listener(s, on_event, h) != 0)
@@ -777,12 +723,23 @@ void gw_hub_free(struct gw_hub *h)
         ws_conn_abort(c->ws, WS_CLOSE_GOING_AWAY);
         gw_metrics_add(h->metrics, GW_M_WS_CONNECTIONS, -1);
         free(c->world_id);
+        free(c->cred);
         free(c);
     }
     if (h->tick)
         event_free(h->tick);
     OPENSSL_cleanse(h->secret, sizeof(h->secret));
     free(h);
+}
+
+const struct cfg_gateway *gw_hub_cfg(const struct gw_hub *h)
+{
+    return h->cfg;
+}
+
+struct gw_server *gw_hub_server(const struct gw_hub *h)
+{
+    return h->srv;
 }
 
 size_t gw_hub_clients(const struct gw_hub *h)

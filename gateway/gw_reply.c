@@ -1,6 +1,6 @@
 /*
- * gw_reply: JSON replies, request body parsing, query parameters and bearer-token
- * checks for route handlers (declared in gw_server.h).
+ * gw_reply: JSON replies, request body parsing and query parameters for route handlers
+ * (declared in gw_server.h).
  */
 #include "gw_server.h"
 
@@ -8,6 +8,7 @@
 #include "gw_metrics.h"
 #include "gw_routes.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -113,64 +114,23 @@ char *gw_query_param(struct evhttp_request *req, const char *key)
     return out;
 }
 
-/* ------------------------------------------------------------------ auth */
-
-int gw_token_equal(const char *presented, const char *expected)
+int gw_query_limit(struct evhttp_request *req, long def, long *out)
 {
-    size_t lp = strlen(presented), le = strlen(expected);
-    /* Compare over the expected length whatever the presented one is. */
-    unsigned char diff = (unsigned char)(lp != le);
-    for (size_t i = 0; i < le; i++) {
-        unsigned char c = i < lp ? (unsigned char)presented[i] : 0;
-        diff |= (unsigned char)(c ^ (unsigned char)expected[i]);
-    }
-    return diff == 0 && le > 0;
-}
-
-static const char *bearer(struct evhttp_request *req)
-{
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return h;
-}
-
-static int auth_fail(struct gw_server *s, struct evhttp_request *req, const char *msg)
-{
-    gw_metrics_add(gw_server_metrics(s), GW_M_AUTH_FAILURES, 1);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
-    gw_reply_error(req, 401, "E_UNAUTHORIZED", msg, NULL);
-    return -1;
-}
-
-int gw_require_operator(struct gw_server *s, struct evhttp_request *req)
-{
-    const char *want = gw_server_config(s)->gateway.operator_token;
-    if (!want || !*want)
-        return auth_fail(s, req, "operator routes are disabled: set gateway.operator_token");
-    const char *tok = bearer(req);
-    if (!tok)
-        return auth_fail(s, req, "missing bearer token (Authorization: Bearer <token>)");
-    if (!gw_token_equal(tok, want))
-        return auth_fail(s, req, "invalid operator token");
-    return 0;
-}
-
-int gw_require_submitter(struct gw_server *s, struct evhttp_request *req)
-{
-    const char *want = gw_server_config(s)->gateway.submit_token;
-    if (!want || !*want)
+    char *v = gw_query_param(req, "limit");
+    *out = def;
+    if (!v)
         return 0;
-    const char *tok = bearer(req);
-    if (!tok)
-        return auth_fail(s, req, "missing bearer token (Authorization: Bearer <token>)");
-    const char *op = gw_server_config(s)->gateway.operator_token;
-    int ok = gw_token_equal(tok, want);
-    ok |= (op && *op) ? gw_token_equal(tok, op) : 0;
-    if (!ok)
-        return auth_fail(s, req, "invalid submission token");
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    int bad = errno || end == v || *end || n < 1 || n > GW_MAX_LIMIT;
+    free(v);
+    if (bad) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "query 'limit': expected 1..%d", GW_MAX_LIMIT);
+        gw_reply_error(req, 422, "E_VALIDATION", msg, NULL);
+        return -1;
+    }
+    *out = (long)n;
     return 0;
 }

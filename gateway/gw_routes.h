@@ -51,7 +51,9 @@ struct gw_guard;
 struct gw_guard_set {
     long max_header_bytes;
     long max_body_bytes;
-    struct gw_guard *head; /* live guards (freed on connection close or release) */
+    struct gw_guard *head;   /* live guards (freed on connection close or release) */
+    double read_timeout_s;   /* whole request (head and body); 0 = none */
+    struct event_base *base; /* for the read timers (NULL = none) */
 };
 struct bufferevent *gw_guard_bevcb(struct event_base *base, void *arg);
 /* Run the guard's request-head parser over 'data' delivered in pieces of 'chunk' bytes
@@ -62,6 +64,19 @@ int gw_guard_simulate(long max_header_bytes, long max_body_bytes, const char *da
                       size_t chunk);
 /* Free every remaining guard (after evhttp_free). */
 void gw_guard_set_release(struct gw_guard_set *set);
+
+/* The event hub's pieces shared with POST /events/subscribe (gw_hub.c, gw_subscribe.c). */
+struct gw_hub;
+struct cfg_gateway;
+const struct cfg_gateway *gw_hub_cfg(const struct gw_hub *h);
+struct gw_server *gw_hub_server(const struct gw_hub *h);
+/* A stream token (malloc'd, NULL on failure) carrying the credential name 'cred'. */
+char *gw_hub_mint(struct gw_hub *h, const char *world_id, const char *strategy_id,
+                  const char *const *topics, int64_t ttl_s, const char *cred);
+/* ISO 8601 UTC time of 'unix_s' (now when < 0), with milliseconds when with_ms. */
+void gw_hub_iso_time(int64_t unix_s, int with_ms, char out[40]);
+/* POST /events/subscribe; 'arg' is the hub. */
+void gw_subscribe_route(struct evhttp_request *req, const char *rest, void *arg);
 
 /* Remember the start time of a request that will be answered later (asynchronous
  * handlers), so its latency is measured from arrival. */

@@ -5,6 +5,7 @@
 #include "gw_server.h"
 
 #include "config.h"
+#include "gw_auth.h"
 #include "gw_metrics.h"
 #include "gw_routes.h"
 #include "gw_store.h"
@@ -72,6 +73,7 @@ struct gw_server {
     /* the request being dispatched (latency accounting) */
     struct evhttp_request *cur_req;
     double cur_start;
+    int cur_creds;
     struct async_req async[64];
 };
 
@@ -162,6 +164,15 @@ static void dispatch(struct evhttp_request *req, void *arg)
         gw_reply_error(req, 400, "E_BAD_REQUEST", "malformed request path", NULL);
         goto out;
     }
+    /* The connection guard's own rejections carry no credential. */
+    if (strncmp(path, GW_REJECT_PREFIX, strlen(GW_REJECT_PREFIX)) == 0) {
+        reject_route(req, path + strlen(GW_REJECT_PREFIX), s);
+        goto out;
+    }
+    /* Authenticate before any lookup. */
+    s->cur_creds = gw_auth_request(s, req, path);
+    if (s->cur_creds < 0)
+        goto out;
     struct route *best = NULL;
     for (size_t i = 0; i < s->n_routes; i++) {
         struct route *r = &s->routes[i];
@@ -433,6 +444,11 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
         return NULL;
     }
     s->cfg = cfg;
+    if (gw_auth_check_config(&cfg->gateway, err, errlen) < 0) {
+        free(s);
+        return NULL;
+    }
+    gw_auth_log_config(&cfg->gateway);
     s->event_log_keep = EVENT_LOG_KEEP;
     s->started = gw_mono_now();
     s->limits.max_header_bytes = cfg->gateway.max_header_bytes;
@@ -464,7 +480,12 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
     /* evhttp's own limits stay as a backstop behind the guard. */
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)cfg->gateway.max_header_bytes + 4096);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->gateway.max_body_bytes + 1);
-    evhttp_set_timeout(s->http, 60);
+    /* Idle reads (and writes) are bounded by evhttp, whole requests by the guard. */
+    double idle = cfg->gateway.read_idle_timeout_s > 0 ? cfg->gateway.read_idle_timeout_s : 10;
+    struct timeval itv = {(time_t)idle, (suseconds_t)((idle - (double)(time_t)idle) * 1e6)};
+    evhttp_set_timeout_tv(s->http, &itv);
+    s->limits.read_timeout_s = cfg->gateway.read_timeout_s;
+    s->limits.base = s->base;
     /* Every method reaches the router, which answers 405 in JSON for what a route lacks. */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
@@ -475,7 +496,6 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
     if (gw_server_add_route(s, "/status", status_route, s) < 0 ||
         gw_server_add_route(s, "/health", health_route, s) < 0 ||
         gw_server_add_route(s, "/metrics", metrics_route, s) < 0 ||
-        gw_server_add_route(s, GW_REJECT_PREFIX, reject_route, s) < 0 ||
         gw_worlds_register(s) < 0 || gw_strategies_register(s) < 0 ||
         gw_orders_register(s) < 0) {
         snprintf(err, errlen, "cannot register routes");
@@ -605,6 +625,11 @@ void gw_server_defer(struct gw_server *s, struct evhttp_request *req)
             s->async[i].start = s->cur_start;
             return;
         }
+}
+
+int gw_server_request_creds(const struct gw_server *s)
+{
+    return s->cur_creds;
 }
 
 void gw_server_note_dagmanager(struct gw_server *s, int ok)

@@ -7,8 +7,10 @@
  * gateway.max_body_bytes -> 413, chunked request bodies -> 411, malformed request or
  * header lines -> 400; all with JSON bodies), then the router: exact paths, or
  * prefixes ending in '/' that match deeper paths (longest match wins). Unknown paths
- * get 404 JSON. The bufferevent evhttp uses for a connection is the plain socket
- * bufferevent; the guard stops looking after a head with an Upgrade header.
+ * get 404 JSON. Before the router, every request is authenticated against the route
+ * table of gw_auth.h (401/403 before anything is looked up). The bufferevent evhttp uses for a
+ * connection is the plain socket bufferevent; the guard stops looking after a head with an Upgrade
+ * header.
  *
  * Error bodies look like
  *   {"error": {"code": "E_NOT_FOUND", "message": "world not found"}, "detail": ...}
@@ -92,14 +94,14 @@ void gw_reply_error(struct evhttp_request *req, int code, const char *err_code, 
 /* Parse the request body as a JSON object (or any JSON when any != 0). On failure sends
  * 400/422 itself and returns NULL. */
 json_t *gw_read_json(struct evhttp_request *req, int any);
-/* Operator routes: 0 when the request carries "Authorization: Bearer <operator_token>"
- * (constant-time comparison); otherwise replies 401 (or 403) and returns -1. */
-int gw_require_operator(struct gw_server *s, struct evhttp_request *req);
-/* Strategy submission: like gw_require_operator with gateway.submit_token (the operator
- * token is accepted too); open when submit_token is empty. */
-int gw_require_submitter(struct gw_server *s, struct evhttp_request *req);
-/* Constant-time comparison of a presented token with the expected one. 1 equal. */
-int gw_token_equal(const char *presented, const char *expected);
+/* Credentials the request being dispatched authenticated with (GW_CRED_* bits of
+ * gw_auth.h; 0 on a public route). Valid inside a route handler only. */
+int gw_server_request_creds(const struct gw_server *s);
+/* Largest accepted "limit" query parameter of every list route. */
+#define GW_MAX_LIMIT 1000
+/* The "limit" query parameter: *out = def when absent; 0, or -1 after replying 422 when
+ * it is not an integer in 1..GW_MAX_LIMIT. */
+int gw_query_limit(struct evhttp_request *req, long def, long *out);
 /* Value of query parameter 'key' of the request URI (malloc'd) or NULL. */
 char *gw_query_param(struct evhttp_request *req, const char *key);
 

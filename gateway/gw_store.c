@@ -47,6 +47,11 @@ static const char *const migrations[] = {
     "  doc TEXT NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER,"
     "  UNIQUE (world_id, strategy_id, client_order_id));"
     "CREATE INDEX orders_world ON orders (world_id, status, id);",
+    /* 3: per-credential submission quotas and expiry of unused submissions */
+    "ALTER TABLE strategies ADD COLUMN owner TEXT NOT NULL DEFAULT 'anonymous';"
+    "ALTER TABLE strategies ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE strategies SET last_seen = created_at;"
+    "CREATE INDEX strategies_owner ON strategies (owner);",
 };
 
 void gws_set_err(struct gw_store *s, const char *what)
@@ -293,10 +298,11 @@ int gw_store_in_txn(const struct gw_store *s)
 
 int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_hash,
                           const char *dag_json, uint32_t crc, const char *status,
-                          const char *meta_json)
+                          const char *meta_json, const char *owner)
 {
     sqlite3_stmt *st = gws_prep(s, "INSERT INTO strategies (id, dag_hash, dag, crc, status, meta,"
-                                   " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                   " created_at, owner, last_seen)"
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?7, ?8, ?7)");
     if (!st)
         return -1;
     gws_bind_text(st, 1, id);
@@ -306,7 +312,55 @@ int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_ha
     gws_bind_text(st, 5, status);
     gws_bind_text(st, 6, meta_json);
     sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+    gws_bind_text(st, 8, owner ? owner : "anonymous");
     return gws_exec_done(s, st, "cannot store strategy");
+}
+
+int gw_store_strategy_touch(struct gw_store *s, const char *id)
+{
+    sqlite3_stmt *st = gws_prep(s, "UPDATE strategies SET last_seen = ? WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+    gws_bind_text(st, 2, id);
+    return gws_exec_done(s, st, "cannot update strategy");
+}
+
+long gw_store_strategy_expire(struct gw_store *s, int64_t before)
+{
+    sqlite3_stmt *st =
+        gws_prep(s, "DELETE FROM strategies WHERE last_seen < ?"
+                    " AND id NOT IN (SELECT strategy_id FROM bindings)"
+                    " AND id NOT IN (SELECT strategy_id FROM activation)"
+                    " AND NOT EXISTS (SELECT 1 FROM decisions d"
+                    "   WHERE instr(d.strategies, '\"' || strategies.id || '\"') > 0)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, before);
+    if (gws_exec_done(s, st, "cannot expire strategies") < 0)
+        return -1;
+    return (long)sqlite3_changes(s->db);
+}
+
+int gw_store_strategy_usage(struct gw_store *s, const char *owner, long *count, long *bytes)
+{
+    sqlite3_stmt *st =
+        gws_prep(s, "SELECT count(*), coalesce(sum(length(CAST(dag AS BLOB))), 0) FROM strategies"
+                    " WHERE owner = ?");
+    if (!st)
+        return -1;
+    gws_bind_text(st, 1, owner);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *count = (long)sqlite3_column_int64(st, 0);
+        *bytes = (long)sqlite3_column_int64(st, 1);
+    }
+    gws_done(s, st);
+    if (rc != SQLITE_ROW) {
+        gws_set_err(s, "cannot count strategies");
+        return -1;
+    }
+    return 0;
 }
 
 int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what)

@@ -22,7 +22,7 @@
 
 struct gw_store;
 
-#define GW_STORE_SCHEMA_VERSION 2
+#define GW_STORE_SCHEMA_VERSION 3
 
 /* Open (creating if needed) and migrate the database at 'path'. NULL with err filled. */
 struct gw_store *gw_store_open(const char *path, char *err, size_t errlen);
@@ -42,10 +42,18 @@ int gw_store_rollback(struct gw_store *s);
 int gw_store_in_txn(const struct gw_store *s);
 
 /* ---- strategies */
-/* Insert a strategy row. */
+/* Insert a strategy row submitted by the credential 'owner' (NULL = "anonymous");
+ * its last_seen is now. */
 int gw_store_strategy_put(struct gw_store *s, const char *id, const char *dag_hash,
                           const char *dag_json, uint32_t crc, const char *status,
-                          const char *meta_json);
+                          const char *meta_json, const char *owner);
+/* Mark a strategy as submitted again now (resets its expiry). 0 or -1. */
+int gw_store_strategy_touch(struct gw_store *s, const char *id);
+/* Delete the strategies last submitted before 'before' (Unix seconds) that no world
+ * uses (no binding, activation or decision names them). Rows deleted or -1. */
+long gw_store_strategy_expire(struct gw_store *s, int64_t before);
+/* Stored strategies of 'owner' and the bytes of their DAGs. 0 or -1. */
+int gw_store_strategy_usage(struct gw_store *s, const char *owner, long *count, long *bytes);
 /* Look up by DAG hash: 1 and id copied to out, 0 not found, -1 error. */
 int gw_store_strategy_find_by_hash(struct gw_store *s, const char *dag_hash, char *out,
                                    size_t outlen);

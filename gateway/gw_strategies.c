@@ -9,6 +9,7 @@
  * "dagmanager_unavailable" and an empty queue_map.
  */
 #include "config.h"
+#include "gw_auth.h"
 #include "gw_dagmanager.h"
 #include "common/base64.h"
 #include "gw_routes.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const required_fields[] = {"node_type",   "code_hash",        "config_hash",
                                               "schema_hash", "schema_compat_id", "node_id"};
@@ -305,9 +307,45 @@ static void compute_context(struct submit *sb, const json_t *body)
     }
 }
 
-static int persist(struct submit *sb, const json_t *body)
+/* Per-credential quota (gateway.max_strategies_per_token, max_strategy_bytes_per_token)
+ * after expiring the unused submissions older than gateway.strategy_ttl_s. 0 within
+ * the quota, 1 over it (msg filled), -1 on a store error. */
+static int over_quota(struct submit *sb, const char *owner, size_t bytes, char *msg, size_t len)
 {
     struct gw_store *st = gw_server_store(sb->s);
+    const struct cfg_gateway *g = &gw_server_config(sb->s)->gateway;
+    long ttl = g->strategy_ttl_s > 0 ? g->strategy_ttl_s : 604800;
+    long gone = gw_store_strategy_expire(st, (int64_t)time(NULL) - ttl);
+    if (gone < 0)
+        return -1;
+    if (gone > 0)
+        LOG_INFO("strategies", "%ld unused submission(s) expired", gone);
+    long count = 0, used = 0;
+    if (gw_store_strategy_usage(st, owner, &count, &used) < 0)
+        return -1;
+    if (g->max_strategies_per_token > 0 && count + 1 > g->max_strategies_per_token) {
+        snprintf(msg, len,
+                 "submission quota reached: the %s credential has %ld stored strategies "
+                 "(gateway.max_strategies_per_token)",
+                 owner, count);
+        return 1;
+    }
+    if (g->max_strategy_bytes_per_token > 0 &&
+        used + (long)bytes > g->max_strategy_bytes_per_token) {
+        snprintf(msg, len,
+                 "submission quota reached: the %s credential would store %ld bytes of DAGs "
+                 "(gateway.max_strategy_bytes_per_token = %ld)",
+                 owner, used + (long)bytes, g->max_strategy_bytes_per_token);
+        return 1;
+    }
+    return 0;
+}
+
+/* 0 stored (or found), -1 store error, -2 over quota (quota_msg filled). */
+static int persist(struct submit *sb, const json_t *body, char *quota_msg, size_t qlen)
+{
+    struct gw_store *st = gw_server_store(sb->s);
+    const char *owner = gw_auth_principal(gw_server_request_creds(sb->s));
     char *canon = json_dumps(sb->dag, JSON_COMPACT | JSON_SORT_KEYS);
     if (!canon)
         return -1;
@@ -315,8 +353,8 @@ static int persist(struct submit *sb, const json_t *body)
     gw_sha256_hex(canon, strlen(canon), hash);
     free(canon);
     int rc = gw_store_strategy_find_by_hash(st, hash, sb->strategy_id, sizeof(sb->strategy_id));
-    if (rc != 0)
-        return rc < 0 ? -1 : 0; /* resubmission: same strategy_id */
+    if (rc != 0) /* resubmission: same strategy_id, its expiry starts again */
+        return rc < 0 || gw_store_strategy_touch(st, sb->strategy_id) < 0 ? -1 : 0;
     gw_uuid4(sb->strategy_id);
     json_t *stored = json_deep_copy(sb->dag);
     char sentinel[80];
@@ -328,10 +366,16 @@ static int persist(struct submit *sb, const json_t *body)
     char *meta =
         json_dumps(json_object_get(body, "meta") ? json_object_get(body, "meta") : json_null(),
                    JSON_COMPACT | JSON_ENCODE_ANY);
+    int q = over_quota(sb, owner, text ? strlen(text) : 2, quota_msg, qlen);
+    if (q != 0) {
+        free(text);
+        free(meta);
+        return q < 0 ? -1 : -2;
+    }
     rc = gw_server_txn_begin(sb->s);
     if (rc == 0)
         rc = gw_store_strategy_put(st, sb->strategy_id, hash, text ? text : "{}", sb->crc, "queued",
-                                   meta);
+                                   meta, owner);
     /* A binding per existing world named in the submission. */
     json_t *worlds = json_array();
     if (json_is_string(json_object_get(body, "world_id")))
@@ -371,8 +415,6 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_submitter(s, req) < 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -408,8 +450,11 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
     compute_context(sb, body);
     if (dry_run)
         snprintf(sb->strategy_id, sizeof(sb->strategy_id), "dryrun");
-    else if (persist(sb, body) < 0) {
-        gw_reply_error(req, 500, "E_STORE", "store operation failed", NULL);
+    else if ((code = persist(sb, body, err, sizeof(err))) < 0) {
+        if (code == -2)
+            gw_reply_error(req, 429, "E_QUOTA", err, NULL);
+        else
+            gw_reply_error(req, 500, "E_STORE", "store operation failed", NULL);
         submit_free(sb);
         json_decref(body);
         return;

@@ -3,8 +3,9 @@
  * decisions, decide and audit. Activation lives in gw_activation.c, the 2-phase
  * apply in gw_apply.c.
  *
- * Reads (GET) are open so hosts can poll decide/activation; every change and the
- * audit log need the operator token. A world document is the JSON object given at
+ * Who may call which route is decided before these handlers run (gw_auth.c): the
+ * operator for everything, hosts (submitter or host token) for decide and activation
+ * reads. Every change to a live world needs the live guard. A world document is the JSON object given at
  * creation with at least "id"; the optional "mode" (validate | compute-only | paper |
  * live | shadow, default validate) is the effective_mode /decide reports while the
  * world has active strategies.
@@ -156,8 +157,6 @@ static void worlds_root(struct evhttp_request *req, const char *rest, void *arg)
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -317,8 +316,6 @@ static void policies_route(struct gw_server *s, struct evhttp_request *req, cons
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -343,8 +340,6 @@ static void set_default_route(struct gw_server *s, struct evhttp_request *req, c
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -409,8 +404,6 @@ static void list_route(struct gw_server *s, struct evhttp_request *req, const ch
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     json_t *body = gw_read_json(req, 0);
     if (!body)
         return;
@@ -461,8 +454,6 @@ static void world_doc_route(struct gw_server *s, struct evhttp_request *req, con
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
-        return;
     if (cmd == EVHTTP_REQ_DELETE) {
         if (doc_is_live(doc) && !gw_live_allowed(s, req)) {
             live_denied(req);
@@ -538,11 +529,9 @@ static void audit_route(struct gw_server *s, struct evhttp_request *req, const c
         gw_reply_error(req, 405, "E_METHOD_NOT_ALLOWED", "method not allowed", NULL);
         return;
     }
-    if (gw_require_operator(s, req) < 0)
+    long limit;
+    if (gw_query_limit(req, GW_MAX_LIMIT, &limit) < 0)
         return;
-    char *lim = gw_query_param(req, "limit");
-    long limit = lim ? strtol(lim, NULL, 10) : 0;
-    free(lim);
     json_t *list = gw_store_audit_list(gw_server_store(s), world, limit);
     if (!list)
         store_failed(s, req);
@@ -581,6 +570,14 @@ static void worlds_prefix(struct evhttp_request *req, const char *rest, void *ar
     }
     if (rc == 0) {
         gw_reply_error(req, 404, "E_NOT_FOUND", "world not found", NULL);
+        return;
+    }
+    /* The live guard covers every change to a live world: its document, decisions,
+     * bindings, policies, activation and 2-phase apply. */
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET && doc_is_live(doc) &&
+        !gw_live_allowed(s, req)) {
+        live_denied(req);
+        json_decref(doc);
         return;
     }
     if (!sub)

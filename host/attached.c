@@ -187,7 +187,7 @@ static void on_open(struct ws_conn *c, void *arg)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, NULL,
+    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
                        a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
         a->http_pending++;
     else
@@ -538,7 +538,7 @@ static void refresh_decision(struct att *a)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, NULL,
+    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
                        a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
         a->http_pending++;
         a->decide_pending = 1;
@@ -601,7 +601,7 @@ static void decide(struct att *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, NULL,
+    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, a->o->token,
                                 a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
@@ -617,7 +617,7 @@ static void initial_activation(struct att *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, NULL,
+    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, a->o->token,
                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     if (status == 200 && json_is_object(reply)) {
         apply_state(a, reply);
@@ -716,7 +716,7 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
         a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
-        a.orders = live_orders_new(a.base, o->gateway_url, o->token, o->world_id,
+        a.orders = live_orders_new(a.base, o->gateway_url, o->host_token, o->world_id,
                                    o->budgets->http_timeout_s, &a.http_pending, &a.stopping);
     }
     if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.rx_ev || !a.decide_ev ||

@@ -43,7 +43,8 @@
 struct attached_options {
     const char *world_id;
     const char *gateway_url;  /* http://host:port */
-    const char *token;        /* bearer token for submission/subscription ("" = none) */
+    const char *token;        /* submitter bearer: submission, subscription, world reads */
+    const char *host_token;   /* host bearer: live orders ("" = none) */
     double pace;              /* events per second; 0 = as fast as possible */
     int follow;               /* keep running after the data ends */
     const struct cfg_runtime *budgets;

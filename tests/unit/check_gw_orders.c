@@ -44,7 +44,7 @@ START_TEST(test_store_orders)
     struct gwt t;
     gwt_start(&t, NULL);
     struct gw_store *st = gw_server_store(t.srv);
-    ck_assert_int_eq(gw_store_schema_version(st), 2);
+    ck_assert_int_eq(gw_store_schema_version(st), GW_STORE_SCHEMA_VERSION);
     json_t *doc = json_pack("{ss sf}", "symbol", "X", "quantity", 2.0), *o = NULL, *o2 = NULL;
     ck_assert_int_eq(gw_store_order_put(st, "w", "s", "c1", doc, &o), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "id")), 1);
@@ -125,15 +125,15 @@ START_TEST(test_validation)
     live_world(&t);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct gwt_resp r;
-        ck_assert_int_eq(gwt_http(&t, "POST", "/orders", bad[i].body, NULL, &r), 422);
+        ck_assert_int_eq(gwt_http(&t, "POST", "/orders", bad[i].body, GWT_HOST, &r), 422);
         ck_assert_str_eq(gwt_err(&r), "E_VALIDATION");
         const char *msg =
             json_string_value(json_object_get(json_object_get(r.json, "error"), "message"));
         ck_assert_msg(msg && strstr(msg, bad[i].field), "case %zu: %s", i, msg ? msg : "(none)");
         gwt_resp_free(&r);
     }
-    ck_assert_int_eq(req(&t, "POST", "/orders", "not json", NULL), 400);
-    ck_assert_int_eq(req(&t, "DELETE", "/orders", NULL, GWT_OP), 405);
+    ck_assert_int_eq(req(&t, "POST", "/orders", "not json", GWT_HOST), 400);
+    ck_assert_int_eq(req(&t, "DELETE", "/orders", NULL, GWT_CONN), 405);
     ck_assert_str_eq(gw_metrics_route_label("/orders/7/ack"), "/orders/{id}/ack");
     ck_assert_str_eq(gw_metrics_route_label("/orders"), "/orders");
     char err[256];
@@ -151,45 +151,47 @@ START_TEST(test_accept_idempotent_list_ack)
     live_world(&t);
     char *b1 = order_body("L", "s1:1", "buy", 1.5), *b2 = order_body("L", "s1:2", "SELL", 2.0);
     struct gwt_resp r;
-    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b1, NULL, &r), 201);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b1, GWT_HOST, &r), 201);
     json_int_t id1 = json_integer_value(json_object_get(r.json, "id"));
     ck_assert_int_gt(id1, 0);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "new");
     gwt_resp_free(&r);
     /* resubmission: 200, the same order, no duplicate */
-    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b1, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b1, GWT_HOST, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "id")), id1);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b2, NULL, &r), 201);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/orders", b2, GWT_HOST, &r), 201);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "side")), "sell");
     gwt_resp_free(&r);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_ACCEPTED), 2);
     /* listing needs the operator token */
     ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L", NULL, NULL), 401);
-    ck_assert_int_eq(req(&t, "GET", "/orders", NULL, GWT_OP), 422);
-    ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&limit=0", NULL, GWT_OP), 422);
-    ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&status=zz", NULL, GWT_OP), 422);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L", NULL, GWT_OP, &r), 200);
+    ck_assert_int_eq(req(&t, "GET", "/orders", NULL, GWT_CONN), 422);
+    ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&limit=0", NULL, GWT_CONN), 422);
+    ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&status=zz", NULL, GWT_CONN), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L", NULL, GWT_CONN, &r), 200);
     json_t *orders = json_object_get(r.json, "orders");
     ck_assert_int_eq(json_array_size(orders), 2);
     ck_assert_str_eq(
         json_string_value(json_object_get(json_array_get(orders, 0), "client_order_id")), "s1:1");
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "next_after")), id1 + 1);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&limit=1", NULL, GWT_OP, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&limit=1", NULL, GWT_CONN, &r), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "orders")), 1);
     gwt_resp_free(&r);
     /* ack */
     char path[64];
     snprintf(path, sizeof(path), "/orders/%lld/ack", (long long)id1);
     ck_assert_int_eq(req(&t, "POST", path, NULL, NULL), 401);
-    ck_assert_int_eq(gwt_http(&t, "POST", path, NULL, GWT_OP, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", path, NULL, GWT_OP, &r), 403); /* operators do not ack */
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "POST", path, NULL, GWT_CONN, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "acked");
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "POST", "/orders/999/ack", NULL, GWT_OP), 404);
-    ck_assert_int_eq(req(&t, "POST", "/orders/abc/ack", NULL, GWT_OP), 422);
-    ck_assert_int_eq(req(&t, "POST", "/orders/1/nack", NULL, GWT_OP), 404);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&status=new", NULL, GWT_OP, &r), 200);
+    ck_assert_int_eq(req(&t, "POST", "/orders/999/ack", NULL, GWT_CONN), 404);
+    ck_assert_int_eq(req(&t, "POST", "/orders/abc/ack", NULL, GWT_CONN), 422);
+    ck_assert_int_eq(req(&t, "POST", "/orders/1/nack", NULL, GWT_CONN), 404);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/orders?world_id=L&status=new", NULL, GWT_CONN, &r), 200);
     orders = json_object_get(r.json, "orders");
     ck_assert_int_eq(json_array_size(orders), 1);
     ck_assert_str_eq(
@@ -204,7 +206,7 @@ END_TEST
 static void expect_gate_closed(struct gwt *t, const char *body, const char *why)
 {
     struct gwt_resp r;
-    ck_assert_int_eq(gwt_http(t, "POST", "/orders", body, NULL, &r), 409);
+    ck_assert_int_eq(gwt_http(t, "POST", "/orders", body, GWT_HOST, &r), 409);
     ck_assert_str_eq(gwt_err(&r), "E_GATE_CLOSED");
     const char *msg =
         json_string_value(json_object_get(json_object_get(r.json, "error"), "message"));
@@ -218,19 +220,19 @@ START_TEST(test_gate)
     gwt_start(&t, NULL);
     live_world(&t);
     char *b = order_body("L", "g1", "buy", 1.0);
-    ck_assert_int_eq(req(&t, "POST", "/orders", b, NULL), 201);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_HOST), 201);
     /* frozen long side: new orders refused, but the stored one is still returned */
     ck_assert_int_eq(req(&t, "PUT", "/worlds/L/activation",
                          "{\"strategy_id\":\"s1\",\"side\":\"long\",\"active\":true,"
                          "\"freeze\":true}",
                          LIVE),
                      200);
-    ck_assert_int_eq(req(&t, "POST", "/orders", b, NULL), 200);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_HOST), 200);
     char *b2 = order_body("L", "g2", "buy", 1.0);
     expect_gate_closed(&t, b2, "frozen");
     /* the short side is still open */
     char *b3 = order_body("L", "g3", "sell", 1.0);
-    ck_assert_int_eq(req(&t, "POST", "/orders", b3, NULL), 201);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b3, GWT_HOST), 201);
     ck_assert_int_eq(req(&t, "PUT", "/worlds/L/activation",
                          "{\"strategy_id\":\"s1\",\"side\":\"long\",\"active\":true,"
                          "\"drain\":true}",
@@ -256,7 +258,7 @@ START_TEST(test_gate)
     char *bp = order_body("P", "p1", "buy", 1.0);
     expect_gate_closed(&t, bp, "not live");
     char *bx = order_body("nosuch", "p1", "buy", 1.0);
-    ck_assert_int_eq(req(&t, "POST", "/orders", bx, NULL), 404);
+    ck_assert_int_eq(req(&t, "POST", "/orders", bx, GWT_HOST), 404);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_ACCEPTED), 2);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_REFUSED), 6);
     json_t *l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, 0, 0);
@@ -275,17 +277,15 @@ START_TEST(test_submit_token)
 {
     struct gwt t;
     gwt_start(&t, NULL);
-    gw_server_free(t.srv);
-    gwt_set(&t.cfg.gateway.submit_token, "sub-secret");
-    char err[256];
-    t.srv = gw_server_new(&t.cfg, err, sizeof(err));
-    ck_assert_ptr_nonnull(t.srv);
-    ck_assert_int_eq(gw_server_bind(t.srv, err, sizeof(err)), 0);
     live_world(&t);
     char *b = order_body("L", "t1", "buy", 1.0);
     ck_assert_int_eq(req(&t, "POST", "/orders", b, NULL), 401);
     ck_assert_int_eq(req(&t, "POST", "/orders", b, "Authorization: Bearer wrong\n"), 401);
-    ck_assert_int_eq(req(&t, "POST", "/orders", b, "Authorization: Bearer sub-secret\n"), 201);
+    /* live orders take the host credential, not the submission one */
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_SUB), 403);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_OP), 403);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_CONN), 403);
+    ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_HOST), 201);
     free(b);
     gwt_stop(&t, 1);
 }

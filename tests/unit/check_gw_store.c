@@ -2,6 +2,7 @@
 #include "gateway/gw_store.h"
 
 #include <check.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,8 +222,10 @@ START_TEST(test_runs_audit_strategies)
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(a, 1), "id")), 5);
     json_decref(a);
     char id[64];
-    ck_assert_int_eq(gw_store_strategy_put(s, "sid", "h1", "{}", 7, "queued", NULL), 0);
-    ck_assert_int_eq(gw_store_strategy_put(s, "sid2", "h1", "{}", 7, "queued", NULL), -1);
+    ck_assert_int_eq(gw_store_strategy_put(s, "sid", "h1", "{}", 7, "queued", NULL, "submitter"),
+                     0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "sid2", "h1", "{}", 7, "queued", NULL, "submitter"),
+                     -1);
     ck_assert_int_eq(gw_store_strategy_find_by_hash(s, "h1", id, sizeof(id)), 1);
     ck_assert_str_eq(id, "sid");
     ck_assert_int_eq(gw_store_strategy_set_status(s, "sid", "completed"), 0);
@@ -233,12 +236,50 @@ START_TEST(test_runs_audit_strategies)
 }
 END_TEST
 
+/* Per-owner usage and the expiry of submissions no world uses. */
+START_TEST(test_strategy_quota_and_expiry)
+{
+    struct gw_store *s = open_ok();
+    ck_assert_int_eq(
+        gw_store_strategy_put(s, "a1", "h1", "{\"n\":1}", 1, "queued", NULL, "submitter"), 0);
+    ck_assert_int_eq(
+        gw_store_strategy_put(s, "a2", "h2", "{\"n\":22}", 1, "queued", NULL, "submitter"), 0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "b1", "h3", "{}", 1, "queued", NULL, "operator"), 0);
+    long n = 0, bytes = 0;
+    ck_assert_int_eq(gw_store_strategy_usage(s, "submitter", &n, &bytes), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(bytes, 7 + 8);
+    ck_assert_int_eq(gw_store_strategy_usage(s, "nobody", &n, &bytes), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(bytes, 0);
+    /* a2 is bound to a world, b1 is named by a decision: only a1 expires */
+    json_t *doc = json_pack("{ss}", "id", "w");
+    ck_assert_int_eq(gw_store_world_put(s, "w", doc, 1), 0);
+    json_decref(doc);
+    json_t *l = json_pack("[s]", "a2");
+    ck_assert_int_eq(gw_store_bindings_add(s, "w", l), 0);
+    json_decref(l);
+    l = json_pack("[s]", "b1");
+    ck_assert_int_eq(gw_store_decisions_set(s, "w", l), 0);
+    json_decref(l);
+    ck_assert_int_eq(gw_store_strategy_expire(s, (int64_t)time(NULL) - 3600), 0); /* too young */
+    ck_assert_int_eq(gw_store_strategy_expire(s, (int64_t)time(NULL) + 10), 1);
+    char id[64];
+    ck_assert_int_eq(gw_store_strategy_find_by_hash(s, "h1", id, sizeof(id)), 0);
+    ck_assert_int_eq(gw_store_strategy_find_by_hash(s, "h2", id, sizeof(id)), 1);
+    ck_assert_int_eq(gw_store_strategy_find_by_hash(s, "h3", id, sizeof(id)), 1);
+    ck_assert_int_eq(gw_store_strategy_touch(s, "a2"), 0);
+    gw_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("gw_store");
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_migrates);
+    tcase_add_test(tc, test_strategy_quota_and_expiry);
     tcase_add_test(tc, test_open_bad_path);
     tcase_add_test(tc, test_worlds_crud);
     tcase_add_test(tc, test_bindings_decisions);

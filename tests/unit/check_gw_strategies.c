@@ -133,6 +133,69 @@ START_TEST(test_decode_dag)
 }
 END_TEST
 
+static void small_quota(struct qmtl_config *c)
+{
+    c->gateway.max_strategies_per_token = 2;
+}
+
+static void tiny_byte_quota(struct qmtl_config *c)
+{
+    c->gateway.max_strategy_bytes_per_token = 1024;
+}
+
+/* the vector DAG, made distinct by a meta tag */
+static char *tagged_body(int tag)
+{
+    uint32_t crc;
+    json_t *dag = vector_dag(&crc);
+    json_object_set_new(json_object_get(dag, "meta"), "tag", json_integer(tag));
+    char *body = submit_body(dag, crc, 0, NULL);
+    json_decref(dag);
+    return body;
+}
+
+/* Stored submissions are bounded per credential: count and bytes. */
+START_TEST(test_submission_quota)
+{
+    gwt_configure = small_quota;
+    struct gwt t;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    struct gwt_resp r;
+    char *b1 = tagged_body(1), *b2 = tagged_body(2), *b3 = tagged_body(3);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 202);
+    char sid[64];
+    snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(r.json, "strategy_id")));
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b2, GWT_SUB, &r), 202);
+    gwt_resp_free(&r);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b3, GWT_SUB, &r), 429);
+    ck_assert_str_eq(gwt_err(&r), "E_QUOTA");
+    ck_assert_ptr_nonnull(strstr(r.body, "max_strategies_per_token"));
+    gwt_resp_free(&r);
+    /* a resubmission stores nothing new: still accepted, same id */
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 202);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), sid);
+    gwt_resp_free(&r);
+    /* dry runs store nothing and are not counted */
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", b3, GWT_SUB, &r), 200);
+    gwt_resp_free(&r);
+    gwt_stop(&t, 1);
+
+    gwt_configure = tiny_byte_quota;
+    gwt_start(&t, NULL);
+    gwt_configure = NULL;
+    ck_assert_int_gt(strlen(b1), 1024);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", b1, GWT_SUB, &r), 429);
+    ck_assert_ptr_nonnull(strstr(r.body, "max_strategy_bytes_per_token"));
+    gwt_resp_free(&r);
+    gwt_stop(&t, 1);
+    free(b1);
+    free(b2);
+    free(b3);
+}
+END_TEST
+
 START_TEST(test_submit_dedup_status_dryrun)
 {
     struct gwt t;
@@ -141,7 +204,7 @@ START_TEST(test_submit_dedup_status_dryrun)
     json_t *dag = vector_dag(&crc);
     struct gwt_resp r;
     char *body = submit_body(dag, crc, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     free(body);
     char sid[64];
     snprintf(sid, sizeof(sid), "%s", json_string_value(json_object_get(r.json, "strategy_id")));
@@ -158,21 +221,21 @@ START_TEST(test_submit_dedup_status_dryrun)
     gwt_resp_free(&r);
     /* same DAG again, base64 this time: same strategy */
     body = submit_body(dag, crc, 1, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     free(body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), sid);
     gwt_resp_free(&r);
     char path[128];
     snprintf(path, sizeof(path), "/strategies/%s/status", sid);
-    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, GWT_SUB, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "queued");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/strategies/nope/status", NULL, NULL, &r), 404);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/strategies/nope/status", NULL, GWT_SUB, &r), 404);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "detail")), "strategy not found");
     gwt_resp_free(&r);
     /* dry-run: not persisted */
     body = submit_body(dag, crc, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, GWT_SUB, &r), 200);
     free(body);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "strategy_id")), "dryrun");
     char dr[32];
@@ -181,13 +244,14 @@ START_TEST(test_submit_dedup_status_dryrun)
     gwt_resp_free(&r);
     /* errors over HTTP carry the reference's detail shape */
     body = submit_body(dag, crc ^ 1, 0, NULL);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 400);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 400);
     free(body);
     ck_assert_str_eq(gwt_err(&r), "E_CHECKSUM_MISMATCH");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "detail"), "code")),
                      "E_CHECKSUM_MISMATCH");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", NULL, &r), 400);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", "{\"dag_json\":\"@@\"}", GWT_SUB, &r),
+                     400);
     ck_assert_str_eq(gwt_err(&r), "E_SCHEMA_INVALID");
     gwt_resp_free(&r);
     /* submission token */
@@ -198,7 +262,7 @@ START_TEST(test_submit_dedup_status_dryrun)
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, "Authorization: Bearer sub\n", &r),
                      202);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_OP, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 401); /* old token */
     gwt_resp_free(&r);
     free(body);
     json_decref(dag);
@@ -253,17 +317,18 @@ START_TEST(test_dagmanager_client)
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
     struct gwt_resp r;
     /* no DAG manager configured: degraded by_tag */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "queues")), 0);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?interval=60", NULL, NULL, &r), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?interval=60", NULL, GWT_SUB, &r), 422);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, NULL, &r), 422);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a&interval=x", NULL, GWT_SUB, &r),
+                     422);
     gwt_resp_free(&r);
     gwt_set(&t.cfg.gateway.dagmanager_url, url);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_false(json_object_get(r.json, "degraded")));
     ck_assert_str_eq(json_string_value(json_object_get(
@@ -280,7 +345,7 @@ START_TEST(test_dagmanager_client)
     uint32_t crc;
     json_t *dag = vector_dag(&crc);
     char *body = submit_body(dag, crc, 0, "w");
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, NULL, &r), 202);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     ck_assert_int_eq(diff_calls, 1);
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));
@@ -289,7 +354,7 @@ START_TEST(test_dagmanager_client)
     snprintf(path, sizeof(path), "/strategies/%s/status",
              json_string_value(json_object_get(r.json, "strategy_id")));
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", path, NULL, GWT_SUB, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "completed");
     gwt_resp_free(&r);
     /* the submission bound the strategy to the world */
@@ -301,12 +366,12 @@ START_TEST(test_dagmanager_client)
     gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
     evhttp_free(dm);
-    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, GWT_SUB, &r), 200);
     ck_assert(json_is_true(json_object_get(r.json, "downgraded")));
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "downgrade_reason")),
                      "dagmanager_unavailable");
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, NULL, &r),
+    ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
                      200);
     ck_assert(json_is_true(json_object_get(r.json, "degraded")));
     gwt_resp_free(&r);
@@ -329,6 +394,7 @@ int main(void)
     tcase_add_test(tc, test_verify_vectors);
     tcase_add_test(tc, test_decode_dag);
     tcase_add_test(tc, test_submit_dedup_status_dryrun);
+    tcase_add_test(tc, test_submission_quota);
     tcase_add_test(tc, test_dagmanager_client);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -51,14 +51,14 @@ START_TEST(test_world_crud)
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"\"}", GWT_OP), 422);
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"a/b\"}", GWT_OP), 422);
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"w2\",\"mode\":\"turbo\"}", GWT_OP), 422);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds", NULL, GWT_OP, &r), 200);
     ck_assert_int_eq(json_array_size(r.json), 1);
     gwt_resp_free(&r);
     ck_assert_int_eq(
         gwt_http(&t, "PUT", "/worlds/w1", "{\"name\":\"Uno\",\"mode\":\"paper\"}", GWT_OP, &r),
         200);
     gwt_resp_free(&r);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w1", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w1", NULL, GWT_OP, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "name")), "Uno");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "mode")), "paper");
     gwt_resp_free(&r);
@@ -74,14 +74,14 @@ START_TEST(test_world_crud)
                      200);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP), 403);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP "X-Allow-Live: true\n"), 204);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w1", NULL, NULL), 404);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w1", NULL, GWT_OP), 404);
     /* deleting published the strategy as inactive first */
     json_t *last = json_array_get(events, json_array_size(events) - 1);
     ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "activation_updated");
     ck_assert(json_is_false(json_object_get(json_object_get(last, "data"), "active")));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(last, "data"), "reason")),
                      "world_deleted");
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w1/activation?strategy_id=s&side=long", NULL, NULL),
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w1/activation?strategy_id=s&side=long", NULL, GWT_OP),
                      404);
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/w1", NULL, GWT_OP), 404);
     stop(&t);
@@ -101,26 +101,26 @@ START_TEST(test_policies_bindings_decide)
     gwt_resp_free(&r);
     ck_assert_int_eq(
         req(&t, "POST", "/worlds/w/policies", "{\"policy\":{\"top_k\":{\"k\":0}}}", GWT_OP), 422);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/1", NULL, NULL), 200);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/9", NULL, NULL), 404);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/1", NULL, GWT_OP), 200);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/policies/9", NULL, GWT_OP), 404);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/set-default", "{\"version\":9}", GWT_OP), 404);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/set-default", "{\"version\":1}", GWT_OP), 200);
     ck_assert_int_eq(json_array_size(events), 1);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(events, 0), "type")),
                      "policy_updated");
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/policies", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/policies", NULL, GWT_OP, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "default_version")), 1);
     gwt_resp_free(&r);
     ck_assert_int_eq(
         req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[\"a\",\"b\"]}", GWT_OP), 200);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/bindings", "{\"strategies\":[1]}", GWT_OP), 422);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/bindings", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/bindings", NULL, GWT_OP, &r), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "strategies")), 2);
     ck_assert(json_is_object(json_object_get(r.json, "names"))); /* none submitted: empty */
     ck_assert_int_eq(json_object_size(json_object_get(r.json, "names")), 0);
     gwt_resp_free(&r);
     /* no active strategies: validate */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/decide", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/decide", NULL, GWT_OP, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "effective_mode")), "validate");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "reason")), "no_active_strategies");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "ttl")), "300s");
@@ -129,7 +129,7 @@ START_TEST(test_policies_bindings_decide)
     gwt_resp_free(&r);
     ck_assert_int_eq(req(&t, "POST", "/worlds/w/decisions", "{\"strategies\":[\"a\"]}", GWT_OP),
                      200);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/decide", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/decide", NULL, GWT_OP, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "effective_mode")), "paper");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "execution_domain")), "dryrun");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "reason")), "policy_evaluated");
@@ -142,7 +142,7 @@ START_TEST(test_policies_bindings_decide)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(entries, 0), "event")),
                      "world_created");
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/nothing", NULL, NULL), 404);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/nothing", NULL, GWT_OP), 404);
     stop(&t);
 }
 END_TEST
@@ -155,9 +155,10 @@ START_TEST(test_activation_etag_and_noop)
     start(&t);
     struct gwt_resp r;
     ck_assert_int_eq(req(&t, "POST", "/worlds", "{\"id\":\"w\"}", GWT_OP), 201);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, NULL),
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, GWT_OP),
                      404);
-    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=up", NULL, NULL), 422);
+    ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=up", NULL, GWT_OP),
+                     422);
     ck_assert_int_eq(PUT_ACT("{\"strategy_id\":\"s\",\"side\":\"long\",\"active\":true}"), 200);
     ck_assert_str_eq(r.etag, "\"act:w:s:long:1\"");
     ck_assert(json_is_true(json_object_get(r.json, "applied")));
@@ -191,15 +192,15 @@ START_TEST(test_activation_etag_and_noop)
     ck_assert_int_eq(json_array_size(events), 2);
     /* GET with ETag / If-None-Match */
     ck_assert_int_eq(
-        gwt_http(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, NULL, &r), 200);
+        gwt_http(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL, GWT_OP, &r), 200);
     ck_assert_str_eq(r.etag, "\"act:w:s:long:2\"");
     ck_assert(json_number_value(json_object_get(r.json, "weight")) == 0.25);
     gwt_resp_free(&r);
     ck_assert_int_eq(req(&t, "GET", "/worlds/w/activation?strategy_id=s&side=long", NULL,
-                         "If-None-Match: \"act:w:s:long:2\"\n"),
+                         GWT_OP "If-None-Match: \"act:w:s:long:2\"\n"),
                      304);
     /* full state */
-    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/activation", NULL, NULL, &r), 200);
+    ck_assert_int_eq(gwt_http(&t, "GET", "/worlds/w/activation", NULL, GWT_OP, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "version")), 2);
     gwt_resp_free(&r);
     /* validation and auth */

@@ -53,8 +53,8 @@ START_TEST(test_send_accept_refuse_fail)
                          LIVE),
                      200);
     int pending = 0, stopping = 0;
-    struct live_orders *lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "", "L",
-                                             5.0, &pending, &stopping);
+    struct live_orders *lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv),
+                                             "host-secret", "L", 5.0, &pending, &stopping);
     ck_assert_ptr_nonnull(lo);
     struct qmtl_order buy = {.side = QMTL_SIDE_BUY, .quantity = 2, .price = 101};
     struct qmtl_order sell = {.side = QMTL_SIDE_SELL, .quantity = 1, .price = 99};
@@ -84,8 +84,8 @@ START_TEST(test_send_accept_refuse_fail)
     live_orders_free(lo);
 
     /* a restarted sink repeats the same ids: the gateway returns the stored orders */
-    lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "", "L", 5.0, &pending,
-                         &stopping);
+    lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "host-secret", "L", 5.0,
+                         &pending, &stopping);
     ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy), 0);
     drain(&t, lo);
     live_orders_stats(lo, &st);
@@ -96,8 +96,8 @@ START_TEST(test_send_accept_refuse_fail)
     live_orders_free(lo);
 
     /* a wrong world: 404 is a failure, not a refusal */
-    lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "", "nosuch", 5.0, &pending,
-                         &stopping);
+    lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "host-secret", "nosuch", 5.0,
+                         &pending, &stopping);
     ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 100, &buy), 0);
     drain(&t, lo);
     live_orders_stats(lo, &st);

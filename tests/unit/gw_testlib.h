@@ -39,6 +39,9 @@ static void gwt_set(char **field, const char *v)
     *field = strdup(v);
 }
 
+/* Called (when set) on the config before each gwt_start creates the server. */
+static void (*gwt_configure)(struct qmtl_config *cfg);
+
 /* Start a gateway; 'reuse_dir' keeps the store of a previous gwt (restart tests). */
 static inline void gwt_start(struct gwt *t, const char *reuse_dir)
 {
@@ -55,8 +58,13 @@ static inline void gwt_start(struct gwt *t, const char *reuse_dir)
     t->cfg.gateway.port = 0;
     gwt_set(&t->cfg.gateway.store_path, t->db);
     gwt_set(&t->cfg.gateway.operator_token, "op-secret");
+    gwt_set(&t->cfg.gateway.submit_token, "sub-secret");
+    gwt_set(&t->cfg.gateway.host_token, "host-secret");
+    gwt_set(&t->cfg.gateway.connector_token, "conn-secret");
     gwt_set(&t->cfg.gateway.dagmanager_url, "");
-    char err[256];
+    if (gwt_configure)
+        gwt_configure(&t->cfg);
+    char err[1024];
     t->srv = gw_server_new(&t->cfg, err, sizeof(err));
     ck_assert_msg(t->srv != NULL, "gw_server_new: %s", err);
     ck_assert_int_eq(gw_server_bind(t->srv, err, sizeof(err)), 0);
@@ -148,6 +156,9 @@ static inline void gwt_resp_free(struct gwt_resp *r)
 }
 
 #define GWT_OP "Authorization: Bearer op-secret\n"
+#define GWT_SUB "Authorization: Bearer sub-secret\n"
+#define GWT_HOST "Authorization: Bearer host-secret\n"
+#define GWT_CONN "Authorization: Bearer conn-secret\n"
 
 /* Error code of a JSON error reply ("" when absent). */
 static inline const char *gwt_err(const struct gwt_resp *r)
