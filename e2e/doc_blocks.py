@@ -7,8 +7,8 @@ Markers are HTML comments (invisible once rendered) on the line right before a f
   <!-- runnable exit=N -->     ... it must exit N (for blocks that show an error)
   <!-- runnable timeout=S -->  time bound in seconds (default 120)
   <!-- runnable service wait="REGEX" [timeout=S] -->
-                               start the block in the background and go on once REGEX
-                               shows in its output (default timeout 30 s); it runs until
+                               start the block in the background (its last line is
+                               the service, exec'd) and go on once REGEX shows in its output (default timeout 30 s); it runs until
                                the end of the document, then its process group gets
                                SIGTERM, and it must still be running then and exit 0
   <!-- file: PATH -->          write the block's text to PATH (relative) before later blocks
@@ -245,7 +245,11 @@ class Runner:
     def run_service(self, b, what):
         wait = b.opts.get('wait')
         timeout = float(b.opts.get('timeout', 30))
-        proc, name = self.spawn(b, 'exec ' + self.ports(b.text).strip() + '\n')
+        # the last line is the service (exec'd, so SIGTERM reaches it); lines before it
+        # prepare its environment (e.g. '. tokens.env')
+        lines = self.ports(b.text).strip().split('\n')
+        script = '\n'.join(lines[:-1] + ['exec ' + lines[-1]]) + '\n'
+        proc, name = self.spawn(b, script)
         self.services.append((proc, what, name))
         deadline = time.monotonic() + timeout
         rx = re.compile(wait) if isinstance(wait, str) else None

@@ -161,7 +161,7 @@ stop_server
 [ "$SERVER_RC" = 0 ] && ok "second shutdown: exit 0" || { not_ok "second shutdown: exit $SERVER_RC"; sed 's/^/#   /' "$E2E_TMP/server.log"; }
 
 # without store_path: dagmanager.db in the state directory, created with mode 0700
-printf 'dagmanager:\n  host: 127.0.0.1\n  port: %s\n' "$PORT" > "$E2E_TMP/qmtl.yml"
+printf 'dagmanager:\n  host: 127.0.0.1\n  port: %s\n  token: e2e-dm-token\n' "$PORT" > "$E2E_TMP/qmtl.yml"
 export XDG_STATE_HOME="$E2E_TMP/xdg"
 check "default store: the server starts" start_server
 stop_server

@@ -106,7 +106,7 @@ PPORT=$(free_port)
 PLOG="$E2E_TMP/proxy.log"
 # default heartbeat settings: no test mode, no ws_ping_interval_s, no ws_receive_timeout_s
 gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "event_secret: e2e-event-secret-0123456789" \
-    "submit_token: e2e-submit-token" "public_url: http://127.0.0.1:$PPORT"
+    "public_url: http://127.0.0.1:$PPORT"
 gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || exit 1
 GW_PORT=${GW_URL##*:}
 
@@ -118,10 +118,10 @@ wait_for 30 grep -q listening "$PLOG" 2>/dev/null && ok "blackholing proxy liste
 gw_live_world P
 
 cat > "$E2E_TMP/host.yml" <<YAML
-gateway:
-  submit_token: e2e-submit-token
 host:
   plugins_dir: $E2E_TMP/plugins
+  submit_token: e2e-submit-token
+  host_token: e2e-host-token
 YAML
 HLOG="$E2E_TMP/host.log"
 HOUT="$E2E_TMP/host.out"

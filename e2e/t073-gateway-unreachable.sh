@@ -19,10 +19,10 @@ trap cleanup EXIT
 
 # test mode: start-up retry budget 3 s, HTTP timeout 1.5 s
 cat > "$E2E_TMP/host.yml" <<YAML
-gateway:
-  submit_token: e2e-submit-token
 host:
   plugins_dir: $E2E_TMP/plugins
+  submit_token: e2e-submit-token
+  host_token: e2e-host-token
 test:
   test_mode: true
 YAML
@@ -69,8 +69,7 @@ kill_wait "$MUTE_PID"; MUTE_PID=
 
 # 3. the gateway starts while the host is retrying: the run goes ahead
 PORT=$(free_port)
-gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "event_secret: e2e-event-secret-0123456789" \
-    "submit_token: e2e-submit-token"
+gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "event_secret: e2e-event-secret-0123456789"
 sed -i "s/^  port: 0$/  port: $PORT/" "$E2E_TMP/gw.yml"
 printf '  start_retry_total_s: 20\n' >> "$E2E_TMP/host.yml"
 HLOG="$E2E_TMP/host.log"

@@ -112,11 +112,12 @@ START_TEST(test_bindings_decisions)
     ck_assert_int_eq(json_object_size(got), 0); /* "a", "b": no submission */
     json_decref(got);
     ck_assert_int_eq(gw_store_strategy_put(s, "u1", "h1", "{}", 1, "queued",
-                                           "{\"strategy\":\"mom\"}"),
+                                           "{\"strategy\":\"mom\"}", "submitter"),
                      0);
-    ck_assert_int_eq(gw_store_strategy_put(s, "u2", "h2", "{}", 1, "queued", NULL), 0);
+    ck_assert_int_eq(gw_store_strategy_put(s, "u2", "h2", "{}", 1, "queued", NULL, "submitter"),
+                     0);
     ck_assert_int_eq(gw_store_strategy_put(s, "u3", "h3", "{}", 1, "queued",
-                                           "{\"strategy\":\"other\"}"),
+                                           "{\"strategy\":\"other\"}", "submitter"),
                      0);
     l = json_pack("[ss]", "u1", "u2");
     ck_assert_int_eq(gw_store_bindings_add(s, "w", l), 0);
