@@ -279,7 +279,9 @@ int cmd_run(int argc, char **argv)
         fputc('\n', stdout);
         json_decref(j);
     } else {
-        report_text(stdout, &r);
+        json_t *j = report_json(&r);
+        report_text(stdout, j);
+        json_decref(j);
         if (attached)
             attached_report_text(stdout, &ast);
     }

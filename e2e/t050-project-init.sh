@@ -14,9 +14,11 @@ pmake_path() { local path=$1; shift; env -u QMTL -u QMTL_BUILD -u QMTL_VARIANT -
 
 quiet() { "$@" >/dev/null; }
 
-# Total of the "trades" column of a run's summary table (0 when there is none).
+# Total of the "fills" column of a run's summary table, strategy rows only (0 when
+# there is none).
 trades_in() {
-    awk '$1 == "strategy" { for (i = 1; i <= NF; i++) if ($i == "trades") col = i; next }
+    awk '$1 == "strategy" { for (i = 1; i <= NF; i++) if ($i == "fills") col = i; next }
+         $1 == "TOTAL" { next }
          col && NF >= col && $col ~ /^[0-9]+$/ { sum += $col }
          /^$/ { col = 0 }
          END { print sum + 0 }' "$1"

@@ -8,6 +8,7 @@
 
 #include "host/host_api.h"
 #include "log.h"
+#include "numfmt.h"
 
 void host_options_default(struct host_options *o)
 {
@@ -249,6 +250,14 @@ static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
     }
 }
 
+/* Shortest round-trip text of a finite number for the order log ("nan" otherwise). */
+static const char *fmt_num(double v, char buf[NUMFMT_DOUBLE_MAX])
+{
+    if (numfmt_double(v, buf, NUMFMT_DOUBLE_MAX) < 0)
+        snprintf(buf, NUMFMT_DOUBLE_MAX, "%g", v);
+    return buf;
+}
+
 static double read_price(const struct qmtl_window *w)
 {
     const struct qmtl_value *v = qmtl_window_latest(w);
@@ -303,9 +312,12 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         const char *why = NULL;
         if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
             st->blocked++;
-            if (h->order_log)
-                fprintf(h->order_log, "%lld blocked %s %s %s qty=%.17g (%s)\n", (long long)ts,
-                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, why);
+            if (h->order_log) {
+                char q[NUMFMT_DOUBLE_MAX];
+                fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts,
+                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell",
+                        fmt_num(o.quantity, q), why);
+            }
             return;
         }
         if (h->opt.domain == HOST_LIVE) {
@@ -324,15 +336,17 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     out->type = QMTL_T_ORDER;
     out->as.order = o;
     struct qmtl_fill fill = {.size = sizeof(fill)};
+    char q[NUMFMT_DOUBLE_MAX], pr[NUMFMT_DOUBLE_MAX], fe[NUMFMT_DOUBLE_MAX];
     if (h->order_log)
-        fprintf(h->order_log, "%lld order %s %s %s qty=%.17g price=%.17g\n", (long long)ts,
-                st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, o.price);
+        fprintf(h->order_log, "%lld order %s %s %s qty=%s price=%s\n", (long long)ts, st->name,
+                n->order_symbol, o.side > 0 ? "buy" : "sell", fmt_num(o.quantity, q),
+                fmt_num(o.price, pr));
     if (broker_submit(st->broker, n->order_symbol, ts, &o, &fill) == 0) {
         st->fills++;
         if (h->order_log)
-            fprintf(h->order_log, "%lld fill %s %s %s qty=%.17g price=%.17g fee=%.17g\n",
+            fprintf(h->order_log, "%lld fill %s %s %s qty=%s price=%s fee=%s\n",
                     (long long)fill.ts, st->name, fill.symbol, fill.side > 0 ? "buy" : "sell",
-                    fill.quantity, fill.price, fill.fee);
+                    fmt_num(fill.quantity, q), fmt_num(fill.price, pr), fmt_num(fill.fee, fe));
         fill.size = sizeof(fill);
         if (st->desc->on_fill)
             st->desc->on_fill(&st->ctx, host_api_table(), &fill);

@@ -151,11 +151,11 @@ START_TEST(test_replay_report_determinism)
     ck_assert_uint_eq(json_array_size(arr), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 2), "status")),
                      "stopped");
-    json_decref(j);
     char *text = NULL;
     size_t tl = 0;
     FILE *f = open_memstream(&text, &tl);
-    report_text(f, &r1);
+    report_text(f, j);
+    json_decref(j);
     explain_text(f, &r1.h);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(text, "rt_cross"));
