@@ -74,6 +74,15 @@ void host_release(struct host *h)
 
 int host_set_param(struct host *h, const char *strategy, const char *key, const char *value)
 {
+    for (size_t i = 0; i < h->n_params; i++)
+        if (!strcmp(h->params[i].strategy, strategy) && !strcmp(h->params[i].key, key)) {
+            char *v = strdup(value);
+            if (!v)
+                return -1;
+            free(h->params[i].value);
+            h->params[i].value = v;
+            return 0;
+        }
     struct host_param *p = realloc(h->params, (h->n_params + 1) * sizeof(*p));
     if (!p)
         return -1;
@@ -82,6 +91,7 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
     p->strategy = strdup(strategy);
     p->key = strdup(key);
     p->value = strdup(value);
+    p->used = 0;
     if (!p->strategy || !p->key || !p->value) {
         free(p->strategy);
         free(p->key);
@@ -138,14 +148,22 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen)
 {
+    return host_add_strategy_as(h, desc, NULL, path, idx, err, errlen);
+}
+
+int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
+                         const char *path, size_t *idx, char *err, size_t errlen)
+{
+    if (!name)
+        name = desc->name;
     if (h->finalized) {
-        snprintf(err, errlen, "plugin '%s': the host is already running", desc->name);
+        snprintf(err, errlen, "plugin '%s': the host is already running", name);
         return -1;
     }
     for (size_t i = 0; i < h->n_st; i++)
-        if (strcmp(h->st[i]->name, desc->name) == 0) {
+        if (strcmp(h->st[i]->name, name) == 0) {
             snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
-                     desc->name, path ? path : "(linked)", h->st[i]->path);
+                     name, path ? path : "(linked)", h->st[i]->path);
             return -1;
         }
     if (h->n_st == h->cap_st) {
@@ -159,7 +177,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     struct host_strategy *st = calloc(1, sizeof(*st));
     if (!st)
         goto oom;
-    st->name = strdup(desc->name);
+    st->name = strdup(name);
     st->path = strdup(path ? path : "(linked)");
     st->desc = desc;
     st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
@@ -190,7 +208,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     }
     return 0;
 oom:
-    snprintf(err, errlen, "plugin '%s': out of memory", desc->name);
+    snprintf(err, errlen, "plugin '%s': out of memory", name);
     return -1;
 }
 
