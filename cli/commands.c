@@ -20,13 +20,29 @@ const struct cli_command cli_commands[] = {
      "usage: qmtl run [--offline] [--config F] [--plugins DIR] [--data SPEC]... [--json]\n"
      "                [--explain] [--cash N] [--fee-bps N] [--slippage-bps N]\n"
      "                [--csv-errors skip|fail] [--order-log FILE]\n"
+     "                [--from T] [--to T] [--param S.K=V]... [--sweep S.K=V1,V2,...]...\n"
+     "                [--strict] [--quiet] [--report F.html] [--equity-csv F]\n"
+     "                [--trades-csv F]\n"
      "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
      "  Without a gateway configured the host runs offline (backtest domain): every plugin\n"
      "  in DIR (default host.plugins_dir) is loaded, the data is replayed in full in\n"
      "  timestamp order, orders go to the simulated broker, and a summary per strategy is\n"
-     "  printed (--json: one JSON document). --explain prints the DAG and exits.\n"
+     "  printed, with the portfolio of all strategies (--json: one JSON document with the\n"
+     "  statistics, equity curves and round trips). --explain prints the DAG and exits.\n"
      "  --order-log FILE writes every order and fill, one line each (the same input gives\n"
      "  the same bytes).\n"
+     "  Offline results (docs/backtest.md):\n"
+     "    --report F.html    one self-contained HTML report (charts, statistics, trades)\n"
+     "    --equity-csv F     the equity curves (one row per bar and strategy)\n"
+     "    --trades-csv F     the round trips (one row each)\n"
+     "    --from T, --to T   replay only data with from <= ts <= to; T is seconds since\n"
+     "                       the epoch or YYYY-MM-DD[THH:MM[:SS]] (UTC; a date alone for\n"
+     "                       --to means the end of that day)\n"
+     "    --param S.K=V      strategy S's parameter K (over host.strategies)\n"
+     "    --sweep S.K=V1,..  run strategy S once per value (several keys: every\n"
+     "                       combination) in one host, named S[K=V,...]\n"
+     "    --strict           a parameter no strategy reads is an error, not a warning\n"
+     "    --quiet            no progress line (shown on a terminal after one second)\n"
      "  --data SPEC (repeatable; replaces host.data from the config):\n"
      "    TAG[,TAG...]=PATH            a CSV file bound to those tags\n"
      "    PATH                         a CSV file; the tag is the file name stem\n"
@@ -42,6 +58,13 @@ const struct cli_command cli_commands[] = {
      "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
+    {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
+     "usage: qmtl report RUN.json -o OUT.html\n"
+     "  Write the same self-contained HTML report as 'qmtl run --offline --report' from a\n"
+     "  document saved with 'qmtl run --offline --json > RUN.json'. The document is\n"
+     "  checked first; a missing or malformed field is named.\n"
+     "  Exit status: 0 written, 1 unreadable or invalid document or write error, 2 usage.\n",
+     cmd_report},
     {"service", "start a service: gateway or dagmanager",
      "usage: qmtl service gateway [--config F]\n"
      "       qmtl service dagmanager server [--config F]\n",

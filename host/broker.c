@@ -102,6 +102,25 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
+int broker_reserve(struct broker *b, size_t points, size_t fills)
+{
+    if (points > b->cap_pts) {
+        struct stats_point *p = realloc(b->pts, points * sizeof(*p));
+        if (!p)
+            return -1;
+        b->pts = p;
+        b->cap_pts = points;
+    }
+    if (fills > b->cap_fills) {
+        struct trade_fill *f = realloc(b->fills, fills * sizeof(*f));
+        if (!f)
+            return -1;
+        b->fills = f;
+        b->cap_fills = fills;
+    }
+    return 0;
+}
+
 static int record(struct broker *b, int64_t ts)
 {
     if (!b->n_pts || ts > b->pts[b->n_pts - 1].ts) {

@@ -76,6 +76,10 @@ struct broker_stats {
 };
 void broker_stats(const struct broker *b, struct broker_stats *out);
 
+/* Room for that many equity points and fills, so that recording them allocates nothing
+ * until then (the curve otherwise grows by doubling). 0 or -1 (out of memory). */
+int broker_reserve(struct broker *b, size_t points, size_t fills);
+
 /* The equity curve and the fills so far (borrowed, valid until the next call that
  * changes the broker). */
 const struct stats_point *broker_points(const struct broker *b, size_t *n);
