@@ -386,7 +386,7 @@ int cmd_run(int argc, char **argv)
     }
     if (replay_rc)
         fprintf(stderr, "qmtl run: %s\n", err);
-    json_t *doc = report_json(&r);
+    json_t *doc = report_json(&r, a.json || a.report || a.equity_csv || a.trades_csv);
     if (!doc) {
         fprintf(stderr, "qmtl run: out of memory building the report\n");
         rc = CLI_FAIL;

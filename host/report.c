@@ -127,10 +127,10 @@ static int cmp_exit(const void *a, const void *b)
 }
 
 /* The portfolio of every strategy: merged curve, all round trips by exit time. */
-static json_t *portfolio_obj(const struct host *h)
+static json_t *portfolio_obj(const struct host *h, int series)
 {
     size_t k = h->n_st;
-    const struct stats_point **series = calloc(k ? k : 1, sizeof(*series));
+    const struct stats_point **curves = calloc(k ? k : 1, sizeof(*curves));
     size_t *lens = calloc(k ? k : 1, sizeof(*lens));
     double *init = calloc(k ? k : 1, sizeof(*init));
     struct trade_trip *all = NULL;
@@ -139,13 +139,13 @@ static json_t *portfolio_obj(const struct host *h)
     json_t *o = NULL;
     struct stats_point *m = NULL;
     size_t nm = 0;
-    if (!series || !lens || !init)
+    if (!curves || !lens || !init)
         goto out;
     for (size_t i = 0; i < k; i++) {
         const struct broker *b = h->st[i]->broker;
         struct broker_stats bs;
         broker_stats(b, &bs);
-        series[i] = broker_points(b, &lens[i]);
+        curves[i] = broker_points(b, &lens[i]);
         init[i] = bs.initial_cash;
         initial += bs.initial_cash;
         fees += bs.fees;
@@ -168,7 +168,7 @@ static json_t *portfolio_obj(const struct host *h)
     }
     if (n_all)
         qsort(all, n_all, sizeof(*all), cmp_exit); /* stable enough: ties keep no meaning */
-    if (stats_merge(series, lens, init, k, &m, &nm))
+    if (stats_merge(curves, lens, init, k, &m, &nm))
         goto out;
     int64_t interval = 0;
     for (size_t i = 0; i < k; i++) {
@@ -190,17 +190,18 @@ static json_t *portfolio_obj(const struct host *h)
     o = json_object();
     json_object_set_new(o, "initial_cash", num(initial));
     json_object_set_new(o, "stats", stats_obj(&res));
-    json_object_set_new(o, "equity", equity_obj(m, nm));
+    if (series)
+        json_object_set_new(o, "equity", equity_obj(m, nm));
 out:
     free(m);
     free(all);
-    free(series);
+    free(curves);
     free(lens);
     free(init);
     return o;
 }
 
-static json_t *strategy_obj(const struct host *h, size_t i)
+static json_t *strategy_obj(const struct host *h, size_t i, int series)
 {
     const struct host_strategy *st = h->st[i];
     struct broker_stats bs;
@@ -231,15 +232,17 @@ static json_t *strategy_obj(const struct host *h, size_t i)
     json_object_set_new(o, "final_equity", num(bs.equity));
     json_object_set_new(o, "initial_cash", num(bs.initial_cash));
     json_object_set_new(o, "stats", stats_obj(&res));
-    size_t n;
-    const struct stats_point *p = broker_points(st->broker, &n);
-    json_object_set_new(o, "equity", equity_obj(p, n));
-    json_object_set_new(o, "trades", trips_arr(trips, nt));
+    if (series) {
+        size_t n;
+        const struct stats_point *p = broker_points(st->broker, &n);
+        json_object_set_new(o, "equity", equity_obj(p, n));
+        json_object_set_new(o, "trades", trips_arr(trips, nt));
+    }
     free(trips);
     return o;
 }
 
-json_t *report_json(const struct runner *r)
+json_t *report_json(const struct runner *r, int series)
 {
     const struct host *h = &r->h;
     json_t *root = json_object();
@@ -247,13 +250,13 @@ json_t *report_json(const struct runner *r)
     if (!root || !arr)
         goto oom;
     for (size_t i = 0; i < h->n_st; i++) {
-        json_t *o = strategy_obj(h, i);
+        json_t *o = strategy_obj(h, i, series);
         if (!o || json_array_append_new(arr, o))
             goto oom;
     }
     json_object_set_new(root, "strategies", arr);
     arr = NULL;
-    json_t *pf = portfolio_obj(h);
+    json_t *pf = portfolio_obj(h, series);
     if (!pf)
         goto oom;
     json_object_set_new(root, "portfolio", pf);

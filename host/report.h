@@ -18,8 +18,9 @@
 
 #include "host/runner.h"
 
-/* A new JSON object (caller decrefs); NULL when out of memory. */
-json_t *report_json(const struct runner *r);
+/* A new JSON object (caller decrefs); NULL when out of memory. Without 'series' the
+ * equity curves and round-trip lists are left out (enough for report_text). */
+json_t *report_json(const struct runner *r, int series);
 
 /* The terminal summary of a results document (one row per strategy, then the
  * portfolio total row, the run line and the problems). */

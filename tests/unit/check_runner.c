@@ -144,7 +144,7 @@ START_TEST(test_replay_report_determinism)
     ck_assert_int_eq(seen, 3);
     /* rt_slice and rt_cross share the stream and sma(5) */
     ck_assert_uint_eq(explain_shared_count(&r1.h), 2);
-    json_t *j = report_json(&r1);
+    json_t *j = report_json(&r1, 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "run"), "events")),
                      5000);
     json_t *arr = json_object_get(j, "strategies");
