@@ -163,7 +163,9 @@ static int export_results(const struct run_args *a, const json_t *doc)
                     *err ? ": " : "", err);
             rc = -1;
         } else if (!a->json) {
-            fprintf(stderr, "qmtl run: %s written to %s\n", out[i].what, out[i].path);
+            char abs[PATH_MAX];
+            fprintf(stderr, "qmtl run: %s written to %s\n", out[i].what,
+                    realpath(out[i].path, abs) ? abs : out[i].path);
         }
     }
     return rc;

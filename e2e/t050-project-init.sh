@@ -37,6 +37,9 @@ exercise() {
         quiet "$ROOT/scripts/check-exports.sh" "$p/build/strategy.so"
     expect_rc 0 "$label: make run ($t)" pmake -C "$p" run
     cp "$E2E_TMP/out" "$E2E_TMP/run-$t.out"
+    check "$label: make run ($t) writes report.html next to the project and says where" \
+        grep -q "report written to $(cd "$p" && pwd -P)/report.html" "$E2E_TMP/err"
+    check "$label: ... a non-empty HTML file" grep -q '<svg class="chart"' "$p/report.html"
     local n; n=$(trades_in "$E2E_TMP/run-$t.out")
     if [ -s "$E2E_TMP/run-$t.out" ] && [ "$n" -gt 0 ]; then
         ok "$label: $t summary shows $n trades"
