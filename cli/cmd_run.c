@@ -401,7 +401,7 @@ int cmd_run(int argc, char **argv)
             json_object_set_new(j, "data_error", json_string(err));
         if (attached)
             json_object_set_new(j, "attached", attached_report_json(&ast));
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
         fputc('\n', stdout);
     } else {
         report_text(stdout, doc);
