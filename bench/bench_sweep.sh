@@ -30,8 +30,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # the text summary (no --json: the sweep's document would carry 100 equity curves)
 run() { "$Q" run --offline --plugins "$T/p" "$@" 2> /dev/null; }
 # run: E events from S source(s) in X s (R events/s); N nodes, H shared; C node computations
-field() { awk -v k="$2" '$1 == "run:" { f["events"] = $2; f["seconds"] = $7; f["nodes"] = $11;
-          f["shared_nodes"] = $13; f["node_computations"] = $15 } END { print f[k] }' "$1"; }
+field() { awk -v k="$2" '$1 == "run:" { f["events"] = $2; f["seconds"] = $8; f["nodes"] = $12;
+          f["shared_nodes"] = $14; f["node_computations"] = $16 } END { print f[k] }' "$1"; }
 
 # one data pass: the same file bound to a tag no stream reads
 for i in 1 2 3; do
