@@ -325,6 +325,19 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out;
     }
+    for (size_t i = 0; i < a.sweep.n; i++) {
+        const char *base = a.sweep.ax[i].strategy;
+        size_t len = strlen(base), k;
+        for (k = 0; k < r.h.n_st; k++)
+            if (!strncmp(r.h.st[k]->name, base, len) && r.h.st[k]->name[len] == '[')
+                break;
+        if (k == r.h.n_st) {
+            fprintf(stderr, "qmtl run: --sweep %s.%s: no plugin named '%s' in '%s'\n", base,
+                    a.sweep.ax[i].key, base, dir);
+            rc = CLI_FAIL;
+            goto out;
+        }
+    }
     if (runner_check_params(&r, a.strict, err, sizeof(err)) < 0) {
         fprintf(stderr, "qmtl run: %s (--strict)\n", err);
         rc = CLI_FAIL;

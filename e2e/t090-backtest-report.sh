@@ -60,9 +60,9 @@ check "... naming the field" grep -q "strategies\[0\]" "$E2E_TMP/err"
 
 # The report in a real browser.
 if ! command -v chromium > /dev/null; then
-    echo "# chromium not installed (scripts/ensure-deps.sh installs it as root)"
-    finish
-    exit $?
+    echo "# SKIP browser checks: chromium is not installed (scripts/ensure-deps.sh installs it as root)"
+    [ "$T_FAIL" -eq 0 ] || { finish; exit 1; }
+    exit 77
 fi
 CHR=(timeout 120 chromium --headless --disable-gpu --no-sandbox --no-first-run
     --disable-extensions --disable-dev-shm-usage --hide-scrollbars

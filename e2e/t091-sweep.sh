@@ -70,4 +70,7 @@ expect_rc 2 "a bad --sweep value is a usage error" "$QMTL" run --offline --confi
     --data "$DATA" --sweep 'sma_crossover.fast=3,,5'
 check "... naming the value" grep -q "value 2 is not" "$E2E_TMP/err"
 expect_rc 2 "--sweep without a key" "$QMTL" run --offline --data "$DATA" --sweep sma_crossover=3
+expect_rc 1 "--sweep of a strategy no plugin has" "$QMTL" run --offline --config qmtl.yml \
+    --data "$DATA" --sweep sma_crossver.fast=3,5
+check "... names it" grep -q "no plugin named 'sma_crossver'" "$E2E_TMP/err"
 finish
