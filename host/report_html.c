@@ -157,12 +157,6 @@ static void date_cell(FILE *out, int64_t ts)
     fprintf(out, "<td data-v=\"%lld\">%s</td>", (long long)ts, buf);
 }
 
-/* An anchor id from a name: letters and digits kept, anything else '_'. */
-static void anchor(FILE *out, const char *prefix, size_t i)
-{
-    fprintf(out, "%s%zu", prefix, i);
-}
-
 /* The equity columns as plain arrays (heap; free *ts, *eq, *bm). 0 or -1. */
 static int columns(const json_t *o, int64_t **ts, double **eq, double **bm, size_t *n)
 {
@@ -375,9 +369,7 @@ static void comparison(FILE *out, const json_t *arr, const json_t *pf)
     const json_t *s;
     json_array_foreach(arr, i, s)
     {
-        fputs("<tr><td><a href=\"#", out);
-        anchor(out, "s", i);
-        fputs("\">", out);
+        fprintf(out, "<tr><td><a href=\"#s%zu\">", i);
         html_escape(out, str(s, "name"));
         fputs("</a></td>", out);
         text_cell(out, str(s, "status"));
@@ -464,9 +456,7 @@ int report_html_write(FILE *out, const json_t *doc, char *err, size_t errlen)
     const json_t *s;
     json_array_foreach(arr, i, s)
     {
-        fputs("<section><h2 id=\"", out);
-        anchor(out, "s", i);
-        fputs("\">", out);
+        fprintf(out, "<section><h2 id=\"s%zu\">", i);
         html_escape(out, str(s, "name"));
         fputs("</h2>\n<p>status ", out);
         html_escape(out, str(s, "status"));
