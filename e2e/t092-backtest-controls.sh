@@ -73,6 +73,18 @@ expect_rc 1 "... an error with --strict" "$QMTL" run --offline --config qmtl.yml
     --strict
 check "known keys raise nothing" bash -c "! grep -q 'does not read' '$E2E_TMP/err'"
 
+# --order-log numbers are the shortest text that reads back to the same double
+expect_rc 0 "--order-log" "$QMTL" run --offline --config qmtl.yml --data "$DATA" \
+    --order-log orders.log --fee-bps 7.3 --slippage-bps 3.1
+check "order log prices are shortest round-trip decimals" python3 - orders.log <<'PY'
+import re, sys
+nums = re.findall(r"(?:qty|price|fee)=(\S+)", open(sys.argv[1]).read())
+assert len(nums) > 20, len(nums)
+for n in nums:
+    assert repr(float(n)) == n, n  # Python's repr is the shortest round-trip form
+assert any(len(n.split(".")[-1]) > 6 for n in nums)  # real fill prices, not round numbers
+PY
+
 # progress: a backtest longer than a second, on a terminal and not
 LONG='BTC=gbm:count=1500000,interval=60,seed=2'
 expect_rc 0 "long run, stderr not a terminal" "$QMTL" run --offline --plugins "$P" --data "$LONG"
