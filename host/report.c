@@ -167,7 +167,7 @@ static json_t *portfolio_obj(const struct host *h, int series)
         free(t);
     }
     if (n_all)
-        qsort(all, n_all, sizeof(*all), cmp_exit); /* stable enough: ties keep no meaning */
+        qsort(all, n_all, sizeof(*all), cmp_exit); /* closing order (ties: any, deterministic) */
     if (stats_merge(curves, lens, init, k, &m, &nm))
         goto out;
     int64_t interval = 0;
