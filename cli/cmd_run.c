@@ -4,20 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 #include "host/attached.h"
 #include "host/explain.h"
 #include "host/report.h"
+#include "host/report_csv.h"
+#include "host/report_html.h"
 #include "host/runner.h"
 #include "log.h"
 
 struct run_args {
     const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
-    const char **data;
-    size_t n_data;
-    int offline, json, explain, follow, sort, allow_nonpositive;
+    const char *report, *equity_csv, *trades_csv;
+    const char **data, **params;
+    size_t n_data, n_params;
+    struct sweep sweep;
+    int64_t from, to;
+    int have_from, have_to;
+    int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
     double pace;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
@@ -63,6 +70,12 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         } else if (!strcmp(o, "--allow-nonpositive-prices")) {
             a->allow_nonpositive = 1;
             takes = 0;
+        } else if (!strcmp(o, "--strict")) {
+            a->strict = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
+            takes = 0;
         } else if (!val) {
             return cli_missing_value("run", o);
         } else if (!strcmp(o, "--config")) {
@@ -73,6 +86,32 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->data[a->n_data++] = val;
         } else if (!strcmp(o, "--order-log")) {
             a->order_log = val;
+        } else if (!strcmp(o, "--report")) {
+            a->report = val;
+        } else if (!strcmp(o, "--equity-csv")) {
+            a->equity_csv = val;
+        } else if (!strcmp(o, "--trades-csv")) {
+            a->trades_csv = val;
+        } else if (!strcmp(o, "--param")) {
+            if (!strchr(val, '=') || !strchr(val, '.'))
+                return usage_error("--param '%s': expected STRATEGY.KEY=VALUE", val);
+            a->params[a->n_params++] = val;
+        } else if (!strcmp(o, "--sweep")) {
+            char e[512];
+            if (sweep_add(&a->sweep, val, e, sizeof(e)))
+                return usage_error("%s", e);
+        } else if (!strcmp(o, "--from")) {
+            if (runner_parse_time(val, 0, &a->from))
+                return usage_error("--from '%s': expected YYYY-MM-DD[THH:MM[:SS]] (UTC) or "
+                                   "seconds since the epoch",
+                                   val);
+            a->have_from = 1;
+        } else if (!strcmp(o, "--to")) {
+            if (runner_parse_time(val, 1, &a->to))
+                return usage_error("--to '%s': expected YYYY-MM-DD[THH:MM[:SS]] (UTC) or "
+                                   "seconds since the epoch",
+                                   val);
+            a->have_to = 1;
         } else if (!strcmp(o, "--pace")) {
             if (parse_double(val, &a->pace) || !(a->pace >= 0))
                 return usage_error("--pace must be a number of events per second >= 0, not '%s'",
@@ -101,6 +140,60 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             return cli_unknown_option("run", o);
         }
         i += takes;
+    }
+    if (a->have_from && a->have_to && a->from > a->to)
+        return usage_error("%s", "--from is after --to");
+    return 0;
+}
+
+/* The files the results are exported to (--report, --equity-csv, --trades-csv). */
+static int export_results(const struct run_args *a, const json_t *doc)
+{
+    struct {
+        const char *path, *what;
+        int (*write)(FILE *, const json_t *, char *, size_t);
+    } out[] = {{a->report, "report", report_html_write},
+               {a->equity_csv, "equity CSV", report_equity_csv},
+               {a->trades_csv, "trades CSV", report_trades_csv}};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+        if (!out[i].path)
+            continue;
+        char err[512] = "";
+        FILE *f = fopen(out[i].path, "w");
+        int w = f ? out[i].write(f, doc, err, sizeof(err)) : -1;
+        if (f && fclose(f))
+            w = -1;
+        if (w) {
+            fprintf(stderr, "qmtl run: cannot write %s '%s'%s%s\n", out[i].what, out[i].path,
+                    *err ? ": " : "", err);
+            rc = -1;
+        } else if (!a->json) {
+            char abs[PATH_MAX];
+            fprintf(stderr, "qmtl run: %s written to %s\n", out[i].what,
+                    realpath(out[i].path, abs) ? abs : out[i].path);
+        }
+    }
+    return rc;
+}
+
+/* --param values (after the config's, so they win), then the sweep's consumers. */
+static int apply_params(struct runner *r, const struct run_args *a)
+{
+    for (size_t i = 0; i < a->n_params; i++) {
+        char *st, *key, *val, e[256];
+        if (sweep_split_kv(a->params[i], &st, &key, &val, e, sizeof(e))) {
+            fprintf(stderr, "qmtl run: --param %s\n", e);
+            return CLI_USAGE;
+        }
+        int rc = host_set_param(&r->h, st, key, val);
+        free(st);
+        free(key);
+        free(val);
+        if (rc) {
+            fprintf(stderr, "qmtl run: out of memory\n");
+            return CLI_FAIL;
+        }
     }
     return 0;
 }
@@ -148,11 +241,17 @@ int cmd_run(int argc, char **argv)
     struct run_args a;
     memset(&a, 0, sizeof(a));
     a.data = calloc((size_t)argc + 1, sizeof(*a.data));
-    if (!a.data)
+    a.params = calloc((size_t)argc + 1, sizeof(*a.params));
+    if (!a.data || !a.params) {
+        free(a.data);
+        free(a.params);
         return CLI_FAIL;
+    }
     int rc = parse_args(argc, argv, &a);
     if (rc) {
         free(a.data);
+        free(a.params);
+        sweep_release(&a.sweep);
         return rc;
     }
     struct qmtl_config cfg;
@@ -187,6 +286,13 @@ int cmd_run(int argc, char **argv)
     }
     if (!attached && (a.pace > 0 || a.follow))
         fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
+    if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
+                     a.trades_csv)) {
+        fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
+                        "apply to offline runs only\n");
+        rc = CLI_USAGE;
+        goto out_cfg;
+    }
     if (attached && (!world || !*world)) {
         fprintf(stderr, "qmtl run: attached mode (gateway '%s') needs a world: give --world-id "
                         "or host.world_id\n",
@@ -219,6 +325,14 @@ int cmd_run(int argc, char **argv)
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
         host_set_param(&r.h, kv->strategy, kv->key, kv->value);
     }
+    if ((rc = apply_params(&r, &a)))
+        goto out;
+    r.sweep = a.sweep.n ? &a.sweep : NULL;
+    r.from = a.from;
+    r.to = a.to;
+    r.have_from = a.have_from;
+    r.have_to = a.have_to;
+    r.progress = !attached && !a.quiet && !a.json && !a.explain && isatty(STDERR_FILENO);
     const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
     int loaded = runner_load_dir(&r, dir, err, sizeof(err));
     if (loaded < 0) {
@@ -230,6 +344,24 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "qmtl run: no plugin loaded from '%s'\n", dir);
         for (size_t i = 0; i < r.n_problems; i++)
             fprintf(stderr, "  %s\n", r.problems[i]);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < a.sweep.n; i++) {
+        const char *base = a.sweep.ax[i].strategy;
+        size_t len = strlen(base), k;
+        for (k = 0; k < r.h.n_st; k++)
+            if (!strncmp(r.h.st[k]->name, base, len) && r.h.st[k]->name[len] == '[')
+                break;
+        if (k == r.h.n_st) {
+            fprintf(stderr, "qmtl run: --sweep %s.%s: no plugin named '%s' in '%s'\n", base,
+                    a.sweep.ax[i].key, base, dir);
+            rc = CLI_FAIL;
+            goto out;
+        }
+    }
+    if (runner_check_params(&r, a.strict, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qmtl run: %s (--strict)\n", err);
         rc = CLI_FAIL;
         goto out;
     }
@@ -299,22 +431,29 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto out;
     }
+    json_t *doc = report_json(&r, a.json || a.report || a.equity_csv || a.trades_csv);
+    if (!doc) {
+        fprintf(stderr, "qmtl run: out of memory building the report\n");
+        rc = CLI_FAIL;
+        goto out;
+    }
+    int export_rc = attached ? 0 : export_results(&a, doc);
     if (a.json) {
-        json_t *j = report_json(&r);
+        json_t *j = doc;
         if (replay_rc)
             json_object_set_new(j, "data_error", json_string(err));
         if (attached)
             json_object_set_new(j, "attached", attached_report_json(&ast));
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
         fputc('\n', stdout);
-        json_decref(j);
     } else {
-        report_text(stdout, &r);
+        report_text(stdout, doc);
         if (attached)
             attached_report_text(stdout, &ast);
     }
+    json_decref(doc);
     rc = CLI_OK;
-    if (replay_rc || r.n_problems)
+    if (replay_rc || r.n_problems || export_rc)
         rc = CLI_FAIL;
     for (size_t i = 0; i < r.h.n_st; i++)
         if (r.h.st[i]->stopped)
@@ -324,5 +463,7 @@ out:
 out_cfg:
     config_release(&cfg);
     free(a.data);
+    free(a.params);
+    sweep_release(&a.sweep);
     return rc;
 }

@@ -15,11 +15,11 @@ check "run line counts events" grep -q "^run: 3000 events from 1 source" "$E2E_T
 expect_rc 0 "--json" "$QMTL" run --offline --plugins "$P" --json \
     --data BTC=gbm:count=3000,interval=60,seed=7
 cp "$E2E_TMP/out" "$E2E_TMP/a.json"
-check "--json: strategies with trades and shared nodes" python3 -c '
+check "--json: strategies with fills and shared nodes" python3 -c '
 import json,sys
 d=json.load(open(sys.argv[1]))
 s={x["name"]:x for x in d["strategies"]}
-assert s["rt_cross"]["trades"]>0 and s["rt_slice"]["trades"]>0, s
+assert s["rt_cross"]["fills"]>0 and s["rt_slice"]["fills"]>0, s
 assert s["rt_cross"]["bars"]==3000
 assert d["run"]["events"]==3000 and d["run"]["shared_nodes"]==2, d["run"]
 ' "$E2E_TMP/a.json"

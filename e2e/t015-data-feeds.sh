@@ -19,7 +19,7 @@ names={"sma_crossover","branching","multi_indicator","state_machine","order_pipe
 assert names <= set(s), sorted(s)
 for n in names:
     assert s[n]["status"]=="ok", s[n]
-    assert s[n]["trades"]>0 and s[n]["signals"]>0, (n, s[n])
+    assert s[n]["fills"]>0 and s[n]["signals"]>0, (n, s[n])
 assert d["run"]["events"]==15000 and d["run"]["sources"]==3, d["run"]
 ' "$E2E_TMP/a.json"
 expect_rc 0 "same data again" "$QMTL" run --offline --plugins "$P" --json $SYN
@@ -87,7 +87,7 @@ import json,sys
 d=json.load(open(sys.argv[1]))
 s={x["name"]:x for x in d["strategies"]}
 assert d["run"]["events"]==800, d["run"]
-assert s["lagged_correlation"]["trades"]>0, s["lagged_correlation"]
+assert s["lagged_correlation"]["fills"]>0, s["lagged_correlation"]
 ' "$E2E_TMP/out"
 
 # data and broker costs from qmtl.yml

@@ -74,7 +74,7 @@ s = json.load(open(sys.argv[2]))["strategies"][0]
 def near(name, got, want):
     assert abs(got - want) <= 1e-7 * (1 + abs(want)), "%s: %r, want %r" % (name, got, want)
 assert trades > 20, trades
-assert s["name"] == "sma_crossover" and s["trades"] == trades, (s, trades)
+assert s["name"] == "sma_crossover" and s["fills"] == trades, (s, trades)
 near("fees", s["fees"], fees)
 near("pnl", s["pnl"], eq[-1] - CASH)
 near("return", s["return"], (eq[-1] - CASH) / CASH)

@@ -14,9 +14,11 @@ pmake_path() { local path=$1; shift; env -u QMTL -u QMTL_BUILD -u QMTL_VARIANT -
 
 quiet() { "$@" >/dev/null; }
 
-# Total of the "trades" column of a run's summary table (0 when there is none).
+# Total of the "fills" column of a run's summary table, strategy rows only (0 when
+# there is none).
 trades_in() {
-    awk '$1 == "strategy" { for (i = 1; i <= NF; i++) if ($i == "trades") col = i; next }
+    awk '$1 == "strategy" { for (i = 1; i <= NF; i++) if ($i == "fills") col = i; next }
+         $1 == "TOTAL" { next }
          col && NF >= col && $col ~ /^[0-9]+$/ { sum += $col }
          /^$/ { col = 0 }
          END { print sum + 0 }' "$1"
@@ -37,6 +39,9 @@ exercise() {
     cp "$E2E_TMP/out" "$E2E_TMP/run-$t.out"
     check "$label: $t: every data source feeds a stream input" \
         bash -c "! grep -h 'matched no stream input' '$E2E_TMP/out' '$E2E_TMP/err'"
+    check "$label: make run ($t) writes report.html next to the project and says where" \
+        grep -q "report written to $(cd "$p" && pwd -P)/report.html" "$E2E_TMP/err"
+    check "$label: ... a non-empty HTML file" grep -q '<svg class="chart"' "$p/report.html"
     local n; n=$(trades_in "$E2E_TMP/run-$t.out")
     if [ -s "$E2E_TMP/run-$t.out" ] && [ "$n" -gt 0 ]; then
         ok "$label: $t summary shows $n trades"

@@ -10,17 +10,6 @@ struct broker_symbol {
     double mark; /* NaN until marked or traded */
 };
 
-/* Online statistics over the committed equity points (all but the newest). */
-struct broker_curve {
-    long n_points;  /* committed points */
-    double prev_eq; /* newest committed point */
-    int64_t prev_ts;
-    long n_ret;              /* returns between committed points */
-    double ret_mean, ret_m2; /* Welford */
-    double peak, max_dd;
-    int64_t min_gap;
-};
-
 struct broker {
     double initial_cash, cash, fee_rate, slip_rate;
     struct broker_symbol *sym;
@@ -28,11 +17,12 @@ struct broker {
     long trades;
     double fees, turnover;
     int64_t interval_s; /* set explicitly, 0 = infer */
-    /* the newest (pending) point, updated while its timestamp repeats */
-    int have_point;
-    int64_t point_ts;
-    double point_eq;
-    struct broker_curve c;
+    double bench_px0;   /* first price of the benchmark symbol (sym[0]) */
+    struct stats_point *pts; /* the equity curve; the newest point is updated while its
+                                timestamp repeats */
+    size_t n_pts, cap_pts;
+    struct trade_fill *fills;
+    size_t n_fills, cap_fills;
 };
 
 struct broker *broker_new(double cash, double fee_bps, double slippage_bps)
@@ -46,7 +36,6 @@ struct broker *broker_new(double cash, double fee_bps, double slippage_bps)
     b->initial_cash = b->cash = cash;
     b->fee_rate = fee_bps / 1e4;
     b->slip_rate = slippage_bps / 1e4;
-    b->c.peak = cash;
     return b;
 }
 
@@ -100,41 +89,52 @@ double broker_equity(const struct broker *b)
     return eq;
 }
 
-static void curve_commit(struct broker_curve *c, int64_t ts, double eq)
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
-    if (c->n_points > 0) {
-        if (c->prev_eq != 0) {
-            double r = (eq - c->prev_eq) / fabs(c->prev_eq);
-            c->n_ret++;
-            double d = r - c->ret_mean;
-            c->ret_mean += d / (double)c->n_ret;
-            c->ret_m2 += d * (r - c->ret_mean);
-        }
-        int64_t gap = ts - c->prev_ts;
-        if (gap > 0 && (c->min_gap == 0 || gap < c->min_gap))
-            c->min_gap = gap;
-    }
-    if (eq > c->peak)
-        c->peak = eq;
-    if (c->peak > 0) {
-        double dd = (c->peak - eq) / c->peak;
-        if (dd > c->max_dd)
-            c->max_dd = dd;
-    }
-    c->prev_eq = eq;
-    c->prev_ts = ts;
-    c->n_points++;
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 256;
+    void *nv = realloc(*v, nc * elem);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
 }
 
-static void record(struct broker *b, int64_t ts)
+int broker_reserve(struct broker *b, size_t points, size_t fills)
 {
-    double eq = broker_equity(b);
-    if (b->have_point && ts > b->point_ts)
-        curve_commit(&b->c, b->point_ts, b->point_eq);
-    if (!b->have_point || ts > b->point_ts)
-        b->point_ts = ts;
-    b->point_eq = eq;
-    b->have_point = 1;
+    if (points > b->cap_pts) {
+        struct stats_point *p = realloc(b->pts, points * sizeof(*p));
+        if (!p)
+            return -1;
+        b->pts = p;
+        b->cap_pts = points;
+    }
+    if (fills > b->cap_fills) {
+        struct trade_fill *f = realloc(b->fills, fills * sizeof(*f));
+        if (!f)
+            return -1;
+        b->fills = f;
+        b->cap_fills = fills;
+    }
+    return 0;
+}
+
+static int record(struct broker *b, int64_t ts)
+{
+    if (!b->n_pts || ts > b->pts[b->n_pts - 1].ts) {
+        if (grow((void **)&b->pts, &b->cap_pts, b->n_pts, sizeof(*b->pts)))
+            return -1;
+        b->pts[b->n_pts++].ts = ts;
+    }
+    struct stats_point *p = &b->pts[b->n_pts - 1];
+    p->equity = broker_equity(b);
+    p->bench = b->bench_px0 > 0 ? b->initial_cash * b->sym[0].mark / b->bench_px0 : b->initial_cash;
+    p->in_market = 0;
+    for (size_t i = 0; i < b->n_sym && !p->in_market; i++)
+        p->in_market = b->sym[i].position != 0;
+    return 0;
 }
 
 int broker_mark(struct broker *b, const char *symbol, int64_t ts, double price)
@@ -145,8 +145,9 @@ int broker_mark(struct broker *b, const char *symbol, int64_t ts, double price)
     if (!s)
         return -1;
     s->mark = price;
-    record(b, ts);
-    return 0;
+    if (!(b->bench_px0 > 0) && s == &b->sym[0])
+        b->bench_px0 = price;
+    return record(b, ts);
 }
 
 int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct qmtl_order *o,
@@ -161,6 +162,8 @@ int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct
     double ref = o->price > 0 ? o->price : s->mark;
     if (!(ref > 0))
         return -1; /* no price known (NaN mark) */
+    if (grow((void **)&b->fills, &b->cap_fills, b->n_fills, sizeof(*b->fills)))
+        return -1;
     double side = o->side;
     double px = ref * (1.0 + side * b->slip_rate);
     double notional = o->quantity * px;
@@ -171,10 +174,14 @@ int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct
         s->position = 0;
     if (isnan(s->mark))
         s->mark = ref;
+    if (!(b->bench_px0 > 0) && s == &b->sym[0])
+        b->bench_px0 = s->mark;
+    b->fills[b->n_fills++] = (struct trade_fill){
+        .ts = ts, .symbol = s->name, .side = o->side, .qty = o->quantity, .price = px, .fee = fee};
     b->trades++;
     b->fees += fee;
     b->turnover += notional;
-    record(b, ts);
+    (void)record(b, ts); /* the fill is done; a missed point only thins the curve */
     if (fill_out) {
         memset(fill_out, 0, sizeof(*fill_out));
         fill_out->size = sizeof(*fill_out);
@@ -207,9 +214,14 @@ double broker_cash(const struct broker *b)
 
 void broker_stats(const struct broker *b, struct broker_stats *out)
 {
-    struct broker_curve c = b->c;
-    if (b->have_point)
-        curve_commit(&c, b->point_ts, b->point_eq);
+    struct stats_input in = {.pts = b->pts,
+                             .n = b->n_pts,
+                             .initial = b->initial_cash,
+                             .interval_s = b->interval_s,
+                             .fees = b->fees,
+                             .traded_notional = b->turnover};
+    struct stats_result r;
+    stats_compute(&in, &r);
     memset(out, 0, sizeof(*out));
     out->trades = b->trades;
     out->fees = b->fees;
@@ -218,14 +230,27 @@ void broker_stats(const struct broker *b, struct broker_stats *out)
     out->equity = broker_equity(b);
     out->pnl = out->equity - b->initial_cash;
     out->ret = out->pnl / b->initial_cash;
-    out->bars = c.n_points;
-    out->max_drawdown = c.max_dd;
-    out->interval_s = b->interval_s ? b->interval_s : c.min_gap;
-    if (c.n_ret >= 2 && out->interval_s > 0) {
-        double sd = sqrt(c.ret_m2 / (double)(c.n_ret - 1));
-        if (sd > 1e-14) /* constant returns: undefined, reported as 0 */
-            out->sharpe = c.ret_mean / sd * sqrt(365.0 * 86400.0 / (double)out->interval_s);
-    }
+    out->bars = r.points;
+    out->max_drawdown = r.max_drawdown;
+    out->interval_s = r.interval_s;
+    out->sharpe = r.sharpe;
+}
+
+const struct stats_point *broker_points(const struct broker *b, size_t *n)
+{
+    *n = b->n_pts;
+    return b->pts;
+}
+
+const struct trade_fill *broker_fills(const struct broker *b, size_t *n)
+{
+    *n = b->n_fills;
+    return b->fills;
+}
+
+int64_t broker_interval(const struct broker *b)
+{
+    return b->interval_s;
 }
 
 void broker_free(struct broker *b)
@@ -235,5 +260,7 @@ void broker_free(struct broker *b)
     for (size_t i = 0; i < b->n_sym; i++)
         free(b->sym[i].name);
     free(b->sym);
+    free(b->pts);
+    free(b->fills);
     free(b);
 }

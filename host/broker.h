@@ -6,10 +6,13 @@
  * notional and is paid from cash. Short positions are allowed; cash may go negative
  * (no margin model). Positions are marked at the last price given to broker_mark().
  *
- * Equity curve: one point per distinct timestamp. broker_mark() and broker_submit()
- * at a timestamp equal to the newest point update that point (several symbols marked
- * at one bar give one point); a later timestamp starts a new point; an earlier one
- * updates the newest point. Statistics are kept online (O(1) memory):
+ * Equity curve: one point per distinct timestamp, kept in memory (struct stats_point,
+ * 32 bytes per bar), with the buy-and-hold benchmark of the first symbol the broker
+ * sees (initial cash * mark / first mark) and whether a position is held.
+ * broker_mark() and broker_submit() at a timestamp equal to the newest point update
+ * that point (several symbols marked at one bar give one point); a later timestamp
+ * starts a new point; an earlier one updates the newest point. Every fill is kept too
+ * (round trips: host/trades.h). broker_stats() computes (host/stats.h):
  *   r_i      = E_i / E_{i-1} - 1 between consecutive points
  *   sharpe   = mean(r) / sd(r) * sqrt(periods_per_year), sd with n-1, risk-free 0,
  *              periods_per_year = 365 * 86400 / interval_s; 0 when fewer than two
@@ -28,6 +31,9 @@
 #include <stdint.h>
 
 #include <qmtl/qmtl.h>
+
+#include "host/stats.h"
+#include "host/trades.h"
 
 struct broker;
 
@@ -69,6 +75,17 @@ struct broker_stats {
     int64_t interval_s; /* used for the annualization (0 if unknown) */
 };
 void broker_stats(const struct broker *b, struct broker_stats *out);
+
+/* Room for that many equity points and fills, so that recording them allocates nothing
+ * until then (the curve otherwise grows by doubling). 0 or -1 (out of memory). */
+int broker_reserve(struct broker *b, size_t points, size_t fills);
+
+/* The equity curve and the fills so far (borrowed, valid until the next call that
+ * changes the broker). */
+const struct stats_point *broker_points(const struct broker *b, size_t *n);
+const struct trade_fill *broker_fills(const struct broker *b, size_t *n);
+/* The interval given to broker_set_interval (0 = inferred). */
+int64_t broker_interval(const struct broker *b);
 
 /* NULL is a no-op. */
 void broker_free(struct broker *b);

@@ -9,6 +9,7 @@
 #include "host/errcode.h"
 #include "host/host_api.h"
 #include "log.h"
+#include "numfmt.h"
 
 void host_options_default(struct host_options *o)
 {
@@ -78,6 +79,15 @@ void host_release(struct host *h)
 
 int host_set_param(struct host *h, const char *strategy, const char *key, const char *value)
 {
+    for (size_t i = 0; i < h->n_params; i++)
+        if (!strcmp(h->params[i].strategy, strategy) && !strcmp(h->params[i].key, key)) {
+            char *v = strdup(value);
+            if (!v)
+                return -1;
+            free(h->params[i].value);
+            h->params[i].value = v;
+            return 0;
+        }
     struct host_param *p = realloc(h->params, (h->n_params + 1) * sizeof(*p));
     if (!p)
         return -1;
@@ -86,6 +96,7 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
     p->strategy = strdup(strategy);
     p->key = strdup(key);
     p->value = strdup(value);
+    p->used = 0;
     if (!p->strategy || !p->key || !p->value) {
         free(p->strategy);
         free(p->key);
@@ -142,14 +153,22 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen)
 {
+    return host_add_strategy_as(h, desc, NULL, path, idx, err, errlen);
+}
+
+int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
+                         const char *path, size_t *idx, char *err, size_t errlen)
+{
+    if (!name)
+        name = desc->name;
     if (h->finalized) {
-        snprintf(err, errlen, "plugin '%s': the host is already running", desc->name);
+        snprintf(err, errlen, "plugin '%s': the host is already running", name);
         return -1;
     }
     for (size_t i = 0; i < h->n_st; i++)
-        if (strcmp(h->st[i]->name, desc->name) == 0) {
+        if (strcmp(h->st[i]->name, name) == 0) {
             snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
-                     desc->name, path ? path : "(linked)", h->st[i]->path);
+                     name, path ? path : "(linked)", h->st[i]->path);
             return -1;
         }
     if (h->n_st == h->cap_st) {
@@ -163,7 +182,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     struct host_strategy *st = calloc(1, sizeof(*st));
     if (!st)
         goto oom;
-    st->name = strdup(desc->name);
+    st->name = strdup(name);
     st->path = strdup(path ? path : "(linked)");
     st->desc = desc;
     st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
@@ -197,7 +216,7 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
     }
     return 0;
 oom:
-    snprintf(err, errlen, "plugin '%s': out of memory", desc->name);
+    snprintf(err, errlen, "plugin '%s': out of memory", name);
     return -1;
 }
 
@@ -257,6 +276,14 @@ static void hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
     }
 }
 
+/* Shortest round-trip text of a finite number for the order log ("nan" otherwise). */
+static const char *fmt_num(double v, char buf[NUMFMT_DOUBLE_MAX])
+{
+    if (numfmt_double(v, buf, NUMFMT_DOUBLE_MAX) < 0)
+        snprintf(buf, NUMFMT_DOUBLE_MAX, "%g", v);
+    return buf;
+}
+
 static double read_price(const struct qmtl_window *w)
 {
     const struct qmtl_value *v = qmtl_window_latest(w);
@@ -311,9 +338,12 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         const char *why = NULL;
         if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
             st->blocked++;
-            if (h->order_log)
-                fprintf(h->order_log, "%lld blocked %s %s %s qty=%.17g (%s)\n", (long long)ts,
-                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, why);
+            if (h->order_log) {
+                char q[NUMFMT_DOUBLE_MAX];
+                fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts,
+                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell",
+                        fmt_num(o.quantity, q), why);
+            }
             return;
         }
         if (h->opt.domain == HOST_LIVE) {
@@ -332,15 +362,17 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     out->type = QMTL_T_ORDER;
     out->as.order = o;
     struct qmtl_fill fill = {.size = sizeof(fill)};
+    char q[NUMFMT_DOUBLE_MAX], pr[NUMFMT_DOUBLE_MAX], fe[NUMFMT_DOUBLE_MAX];
     if (h->order_log)
-        fprintf(h->order_log, "%lld order %s %s %s qty=%.17g price=%.17g\n", (long long)ts,
-                st->name, n->order_symbol, o.side > 0 ? "buy" : "sell", o.quantity, o.price);
+        fprintf(h->order_log, "%lld order %s %s %s qty=%s price=%s\n", (long long)ts, st->name,
+                n->order_symbol, o.side > 0 ? "buy" : "sell", fmt_num(o.quantity, q),
+                fmt_num(o.price, pr));
     if (broker_submit(st->broker, n->order_symbol, ts, &o, &fill) == 0) {
         st->fills++;
         if (h->order_log)
-            fprintf(h->order_log, "%lld fill %s %s %s qty=%.17g price=%.17g fee=%.17g\n",
+            fprintf(h->order_log, "%lld fill %s %s %s qty=%s price=%s fee=%s\n",
                     (long long)fill.ts, st->name, fill.symbol, fill.side > 0 ? "buy" : "sell",
-                    fill.quantity, fill.price, fill.fee);
+                    fmt_num(fill.quantity, q), fmt_num(fill.price, pr), fmt_num(fill.fee, fe));
         fill.size = sizeof(fill);
         if (st->desc->on_fill)
             st->desc->on_fill(&st->ctx, host_api_table(), &fill);

@@ -646,9 +646,11 @@ static const char *api_config_string(struct qmtl_ctx *ctx, const char *key, cons
         return dflt;
     const char *name = ctx_strategy(ctx)->name;
     for (size_t i = 0; i < ctx->h->n_params; i++) {
-        const struct host_param *p = &ctx->h->params[i];
-        if (strcmp(p->strategy, name) == 0 && strcmp(p->key, key) == 0)
+        struct host_param *p = &ctx->h->params[i];
+        if (strcmp(p->strategy, name) == 0 && strcmp(p->key, key) == 0) {
+            p->used = 1;
             return p->value;
+        }
     }
     return dflt;
 }

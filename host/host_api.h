@@ -80,6 +80,7 @@ struct host_options {
 
 struct host_param {
     char *strategy, *key, *value;
+    int used; /* read by the strategy (config_string/config_number), or consumed by a sweep */
 };
 
 struct host_route {
@@ -120,7 +121,8 @@ void host_options_default(struct host_options *o);
 int host_init(struct host *h, const struct host_options *o);
 void host_release(struct host *h);
 
-/* A strategy parameter (host.strategies.<strategy>.<key>). 0 or -1. */
+/* A strategy parameter (host.strategies.<strategy>.<key>); a second value for the same
+ * strategy and key replaces the first. 0 or -1. */
 int host_set_param(struct host *h, const char *strategy, const char *key, const char *value);
 
 /*
@@ -130,6 +132,11 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
  */
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen);
+
+/* The same under the strategy name 'name' instead of desc->name (NULL: desc->name), so
+ * that one plugin can run several times with different parameters (sweeps). */
+int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
+                         const char *path, size_t *idx, char *err, size_t errlen);
 
 /* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
 int host_finalize(struct host *h, char *err, size_t errlen);

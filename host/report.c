@@ -1,9 +1,13 @@
-/* report: per-strategy backtest summary and run figures (see report.h). */
+/* report: the results document of an offline run (see report.h). */
 #include "host/report.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/explain.h"
+#include "host/stats.h"
+#include "host/trades.h"
 
 static const char *status_of(const struct runner *r, const struct host_strategy *st)
 {
@@ -19,38 +23,248 @@ static double rate(double n, double s)
     return s > 0 ? n / s : 0;
 }
 
-json_t *report_json(const struct runner *r)
+/* A number, or null when it has no JSON form (NaN, infinities). */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *stats_obj(const struct stats_result *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "bars", json_integer(s->points));
+    json_object_set_new(o, "interval_s", json_integer(s->interval_s));
+    json_object_set_new(o, "final_equity", num(s->final_equity));
+    json_object_set_new(o, "pnl", num(s->pnl));
+    json_object_set_new(o, "total_return", num(s->total_return));
+    json_object_set_new(o, "cagr", num(s->cagr));
+    json_object_set_new(o, "volatility", num(s->volatility));
+    json_object_set_new(o, "sharpe", num(s->sharpe));
+    json_object_set_new(o, "sortino", num(s->sortino));
+    json_object_set_new(o, "calmar", num(s->calmar));
+    json_object_set_new(o, "max_drawdown", num(s->max_drawdown));
+    json_object_set_new(o, "max_drawdown_bars", json_integer(s->max_dd_bars));
+    json_object_set_new(o, "max_drawdown_seconds",
+                        json_integer((json_int_t)s->max_dd_bars * s->interval_s));
+    json_object_set_new(o, "exposure", num(s->exposure));
+    json_object_set_new(o, "turnover", num(s->turnover));
+    json_object_set_new(o, "fees", num(s->fees));
+    json_object_set_new(o, "round_trips", json_integer(s->round_trips));
+    json_object_set_new(o, "wins", json_integer(s->wins));
+    json_object_set_new(o, "losses", json_integer(s->losses));
+    json_object_set_new(o, "win_rate", num(s->win_rate));
+    json_object_set_new(o, "profit_factor", num(s->profit_factor));
+    json_object_set_new(o, "avg_win", num(s->avg_win));
+    json_object_set_new(o, "avg_loss", num(s->avg_loss));
+    json_object_set_new(o, "max_losing_streak", json_integer(s->max_losing_streak));
+    json_object_set_new(o, "benchmark_return", num(s->bench_return));
+    json_object_set_new(o, "excess_return", num(s->excess_return));
+    return o;
+}
+
+static json_t *equity_obj(const struct stats_point *p, size_t n)
+{
+    json_t *ts = json_array(), *eq = json_array(), *bm = json_array(), *im = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(ts, json_integer(p[i].ts));
+        json_array_append_new(eq, num(p[i].equity));
+        json_array_append_new(bm, num(p[i].bench));
+        json_array_append_new(im, json_integer(p[i].in_market != 0));
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "ts", ts);
+    json_object_set_new(o, "equity", eq);
+    json_object_set_new(o, "benchmark", bm);
+    json_object_set_new(o, "in_market", im);
+    return o;
+}
+
+static json_t *trips_arr(const struct trade_trip *t, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "symbol", json_string(t[i].symbol));
+        json_object_set_new(o, "side", json_string(t[i].side > 0 ? "long" : "short"));
+        json_object_set_new(o, "entry_ts", json_integer(t[i].entry_ts));
+        json_object_set_new(o, "exit_ts", json_integer(t[i].exit_ts));
+        json_object_set_new(o, "qty", num(t[i].qty));
+        json_object_set_new(o, "entry_price", num(t[i].entry_px));
+        json_object_set_new(o, "exit_price", num(t[i].exit_px));
+        json_object_set_new(o, "pnl", num(t[i].pnl));
+        json_object_set_new(o, "fees", num(t[i].fees));
+        json_object_set_new(o, "bars", json_integer(t[i].bars));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* One strategy's statistics and round trips (*trips: heap, caller frees). */
+static int strategy_stats(const struct broker *b, struct stats_result *res,
+                          struct trade_trip **trips, size_t *nt)
+{
+    size_t n, nf;
+    const struct stats_point *p = broker_points(b, &n);
+    const struct trade_fill *f = broker_fills(b, &nf);
+    struct broker_stats bs;
+    broker_stats(b, &bs);
+    if (trades_build(f, nf, bs.interval_s, trips, nt) < 0)
+        return -1;
+    struct stats_input in = {.pts = p,
+                             .n = n,
+                             .initial = bs.initial_cash,
+                             .interval_s = bs.interval_s,
+                             .trips = *trips,
+                             .n_trips = *nt,
+                             .fees = bs.fees,
+                             .traded_notional = bs.turnover};
+    stats_compute(&in, res);
+    return 0;
+}
+
+static int cmp_exit(const void *a, const void *b)
+{
+    const struct trade_trip *x = a, *y = b;
+    return (x->exit_ts > y->exit_ts) - (x->exit_ts < y->exit_ts);
+}
+
+/* The portfolio of every strategy: merged curve, all round trips by exit time. */
+static json_t *portfolio_obj(const struct host *h, int series)
+{
+    size_t k = h->n_st;
+    const struct stats_point **curves = calloc(k ? k : 1, sizeof(*curves));
+    size_t *lens = calloc(k ? k : 1, sizeof(*lens));
+    double *init = calloc(k ? k : 1, sizeof(*init));
+    struct trade_trip *all = NULL;
+    size_t n_all = 0;
+    double initial = 0, fees = 0, notional = 0;
+    json_t *o = NULL;
+    struct stats_point *m = NULL;
+    size_t nm = 0;
+    if (!curves || !lens || !init)
+        goto out;
+    for (size_t i = 0; i < k; i++) {
+        const struct broker *b = h->st[i]->broker;
+        struct broker_stats bs;
+        broker_stats(b, &bs);
+        curves[i] = broker_points(b, &lens[i]);
+        init[i] = bs.initial_cash;
+        initial += bs.initial_cash;
+        fees += bs.fees;
+        notional += bs.turnover;
+        size_t nf, nt;
+        struct trade_trip *t;
+        const struct trade_fill *f = broker_fills(b, &nf);
+        if (trades_build(f, nf, bs.interval_s, &t, &nt) < 0)
+            goto out;
+        struct trade_trip *na = realloc(all, (n_all + nt + 1) * sizeof(*na));
+        if (!na) {
+            free(t);
+            goto out;
+        }
+        all = na;
+        if (nt)
+            memcpy(all + n_all, t, nt * sizeof(*t));
+        n_all += nt;
+        free(t);
+    }
+    if (n_all)
+        qsort(all, n_all, sizeof(*all), cmp_exit); /* closing order (ties: any, deterministic) */
+    if (stats_merge(curves, lens, init, k, &m, &nm))
+        goto out;
+    int64_t interval = 0;
+    for (size_t i = 0; i < k; i++) {
+        struct broker_stats bs;
+        broker_stats(h->st[i]->broker, &bs);
+        if (bs.interval_s > 0 && (interval == 0 || bs.interval_s < interval))
+            interval = bs.interval_s;
+    }
+    struct stats_input in = {.pts = m,
+                             .n = nm,
+                             .initial = initial > 0 ? initial : 1,
+                             .interval_s = interval,
+                             .trips = all,
+                             .n_trips = n_all,
+                             .fees = fees,
+                             .traded_notional = notional};
+    struct stats_result res;
+    stats_compute(&in, &res);
+    o = json_object();
+    json_object_set_new(o, "initial_cash", num(initial));
+    json_object_set_new(o, "stats", stats_obj(&res));
+    if (series)
+        json_object_set_new(o, "equity", equity_obj(m, nm));
+out:
+    free(m);
+    free(all);
+    free(curves);
+    free(lens);
+    free(init);
+    return o;
+}
+
+static json_t *strategy_obj(const struct runner *r, size_t i, int series)
+{
+    const struct host *h = &r->h;
+    const struct host_strategy *st = h->st[i];
+    struct broker_stats bs;
+    broker_stats(st->broker, &bs);
+    struct stats_result res;
+    struct trade_trip *trips = NULL;
+    size_t nt = 0;
+    if (strategy_stats(st->broker, &res, &trips, &nt))
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(st->name));
+    json_object_set_new(o, "version", json_string(st->desc->version ? st->desc->version : ""));
+    json_object_set_new(o, "plugin", json_string(st->path));
+    json_object_set_new(o, "status", json_string(status_of(r, st)));
+    if (st->stopped)
+        json_object_set_new(o, "error", json_string(st->error));
+    else if (r->run_error[0])
+        json_object_set_new(o, "error", json_string(r->run_error));
+    json_object_set_new(o, "bars", json_integer(host_strategy_bars(h, (uint32_t)i)));
+    json_object_set_new(o, "signals", json_integer(st->signals));
+    json_object_set_new(o, "orders", json_integer(st->orders));
+    json_object_set_new(o, "blocked_orders", json_integer(st->blocked));
+    json_object_set_new(o, "fills", json_integer(bs.trades));
+    json_object_set_new(o, "round_trips", json_integer((json_int_t)nt));
+    json_object_set_new(o, "pnl", num(bs.pnl));
+    json_object_set_new(o, "return", num(bs.ret));
+    json_object_set_new(o, "sharpe", num(bs.sharpe));
+    json_object_set_new(o, "max_drawdown", num(bs.max_drawdown));
+    json_object_set_new(o, "fees", num(bs.fees));
+    json_object_set_new(o, "final_equity", num(bs.equity));
+    json_object_set_new(o, "initial_cash", num(bs.initial_cash));
+    json_object_set_new(o, "stats", stats_obj(&res));
+    if (series) {
+        size_t n;
+        const struct stats_point *p = broker_points(st->broker, &n);
+        json_object_set_new(o, "equity", equity_obj(p, n));
+        json_object_set_new(o, "trades", trips_arr(trips, nt));
+    }
+    free(trips);
+    return o;
+}
+
+json_t *report_json(const struct runner *r, int series)
 {
     const struct host *h = &r->h;
     json_t *root = json_object();
     json_t *arr = json_array();
+    if (!root || !arr)
+        goto oom;
     for (size_t i = 0; i < h->n_st; i++) {
-        const struct host_strategy *st = h->st[i];
-        struct broker_stats bs;
-        broker_stats(st->broker, &bs);
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(st->name));
-        json_object_set_new(o, "version", json_string(st->desc->version ? st->desc->version : ""));
-        json_object_set_new(o, "plugin", json_string(st->path));
-        json_object_set_new(o, "status", json_string(status_of(r, st)));
-        if (st->stopped)
-            json_object_set_new(o, "error", json_string(st->error));
-        else if (r->run_error[0])
-            json_object_set_new(o, "error", json_string(r->run_error));
-        json_object_set_new(o, "bars", json_integer(host_strategy_bars(h, (uint32_t)i)));
-        json_object_set_new(o, "signals", json_integer(st->signals));
-        json_object_set_new(o, "orders", json_integer(st->orders));
-        json_object_set_new(o, "blocked_orders", json_integer(st->blocked));
-        json_object_set_new(o, "trades", json_integer(bs.trades));
-        json_object_set_new(o, "pnl", json_real(bs.pnl));
-        json_object_set_new(o, "return", json_real(bs.ret));
-        json_object_set_new(o, "sharpe", json_real(bs.sharpe));
-        json_object_set_new(o, "max_drawdown", json_real(bs.max_drawdown));
-        json_object_set_new(o, "fees", json_real(bs.fees));
-        json_object_set_new(o, "final_equity", json_real(bs.equity));
-        json_array_append_new(arr, o);
+        json_t *o = strategy_obj(r, i, series);
+        if (!o || json_array_append_new(arr, o))
+            goto oom;
     }
     json_object_set_new(root, "strategies", arr);
+    arr = NULL;
+    json_t *pf = portfolio_obj(h, series);
+    if (!pf)
+        goto oom;
+    json_object_set_new(root, "portfolio", pf);
     json_t *run = json_object();
     json_object_set_new(run, "events", json_integer((json_int_t)r->events));
     json_object_set_new(run, "sources", json_integer((json_int_t)r->n_sources));
@@ -62,43 +276,97 @@ json_t *report_json(const struct runner *r)
     json_object_set_new(run, "shared_nodes", json_integer((json_int_t)explain_shared_count(h)));
     json_object_set_new(run, "node_computations",
                         json_integer(h->s ? (json_int_t)sched_computes(h->s) : 0));
+    if (r->run_error[0])
+        json_object_set_new(run, "error", json_string(r->run_error));
     json_object_set_new(root, "run", run);
     json_t *probs = json_array();
     for (size_t i = 0; i < r->n_problems; i++)
         json_array_append_new(probs, json_string(r->problems[i]));
     json_object_set_new(root, "problems", probs);
     return root;
+oom:
+    json_decref(arr);
+    json_decref(root);
+    return NULL;
 }
 
-void report_text(FILE *out, const struct runner *r)
+/* ------------------------------------------------------------------ text */
+
+static double jnum(const json_t *o, const char *key)
 {
-    const struct host *h = &r->h;
-    fprintf(out, "%-20s %-12s %9s %8s %7s %14s %9s %8s %8s\n", "strategy", "status", "bars",
-            "signals", "trades", "pnl", "return", "sharpe", "max_dd");
-    for (size_t i = 0; i < h->n_st; i++) {
-        const struct host_strategy *st = h->st[i];
-        struct broker_stats bs;
-        broker_stats(st->broker, &bs);
-        fprintf(out, "%-20s %-12s %9ld %8ld %7ld %14.2f %8.2f%% %8.3f %7.2f%%\n", st->name,
-                status_of(r, st), host_strategy_bars(h, (uint32_t)i), st->signals, bs.trades, bs.pnl,
-                100 * bs.ret, bs.sharpe, 100 * bs.max_drawdown);
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static long jint(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static void row(FILE *out, int w, const char *name, const char *status, long bars, long signals,
+                long fills, const json_t *stats)
+{
+    fprintf(out, "%-*s %-12s %9ld %8ld %7ld %6ld %14.2f %8.2f%% %8.3f %7.2f%% %10.2f\n", w, name,
+            status, bars, signals, fills, jint(stats, "round_trips"), jnum(stats, "pnl"),
+            100 * jnum(stats, "total_return"), jnum(stats, "sharpe"),
+            100 * jnum(stats, "max_drawdown"), jnum(stats, "fees"));
+}
+
+void report_text(FILE *out, const json_t *doc)
+{
+    const json_t *arr = json_object_get(doc, "strategies");
+    int w = 20;
+    size_t i;
+    const json_t *s;
+    json_array_foreach(arr, i, s)
+    {
+        int len = (int)strlen(jstr(s, "name"));
+        if (len > w && len <= 80)
+            w = len;
     }
+    fprintf(out, "%-*s %-12s %9s %8s %7s %6s %14s %9s %8s %8s %10s\n", w, "strategy", "status",
+            "bars", "signals", "fills", "trips", "pnl", "return", "sharpe", "max_dd", "fees");
+    long signals = 0, fills = 0;
+    json_array_foreach(arr, i, s)
+    {
+        signals += jint(s, "signals");
+        fills += jint(s, "fills");
+        row(out, w, jstr(s, "name"), jstr(s, "status"), jint(s, "bars"), jint(s, "signals"),
+            jint(s, "fills"), json_object_get(s, "stats"));
+    }
+    const json_t *pf = json_object_get(doc, "portfolio");
+    if (json_array_size(arr) > 1 && pf) {
+        const json_t *ps = json_object_get(pf, "stats");
+        row(out, w, "TOTAL (portfolio)", "", jint(ps, "bars"), signals, fills, ps);
+    }
+    const json_t *run = json_object_get(doc, "run");
     fprintf(out,
-            "\nrun: %llu events from %zu source(s) in %.3f s (%.0f events/s); %zu nodes, %zu "
-            "shared; %llu node computations\n",
-            (unsigned long long)r->events, r->n_sources, r->replay_s,
-            rate((double)r->events, r->replay_s), graph_count(h->g), explain_shared_count(h),
-            h->s ? (unsigned long long)sched_computes(h->s) : 0ull);
-    if (r->skipped_rows)
-        fprintf(out, "data: %ld malformed row(s) skipped\n", r->skipped_rows);
-    if (h->unrouted)
-        fprintf(out, "data: %llu event(s) matched no stream input\n",
-                (unsigned long long)h->unrouted);
-    for (size_t i = 0; i < h->n_st; i++)
-        if (h->st[i]->stopped)
-            fprintf(out, "error: %s\n", h->st[i]->error);
-    for (size_t i = 0; i < r->n_problems; i++)
-        fprintf(out, "error: %s\n", r->problems[i]);
-    if (r->run_error[0])
-        fprintf(out, "error: the run stopped early: %s\n", r->run_error);
+            "\nrun: %ld events from %ld source(s) in %.3f s (%.0f events/s); %ld nodes, %ld "
+            "shared; %ld node computations\n",
+            jint(run, "events"), jint(run, "sources"), jnum(run, "seconds"),
+            jnum(run, "events_per_s"), jint(run, "nodes"), jint(run, "shared_nodes"),
+            jint(run, "node_computations"));
+    if (jint(run, "skipped_rows"))
+        fprintf(out, "data: %ld malformed row(s) skipped\n", jint(run, "skipped_rows"));
+    if (jint(run, "unrouted"))
+        fprintf(out, "data: %ld event(s) matched no stream input\n", jint(run, "unrouted"));
+    json_array_foreach(arr, i, s)
+    {
+        /* its own error; the run's is printed once below */
+        if (json_object_get(s, "error") && strcmp(jstr(s, "status"), "failed"))
+            fprintf(out, "error: %s\n", jstr(s, "error"));
+    }
+    json_array_foreach(json_object_get(doc, "problems"), i, s)
+    {
+        fprintf(out, "error: %s\n", json_string_value(s) ? json_string_value(s) : "");
+    }
+    if (json_object_get(run, "error"))
+        fprintf(out, "error: the run stopped early: %s\n", jstr(run, "error"));
 }

@@ -68,8 +68,7 @@ static int open_one(struct runner *r, const char *path, struct plugin **p, char 
     return -1;
 }
 
-/* Hand an open plugin to the host (runs setup()); the runner keeps it mapped. */
-static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
+static int keep_plugin(struct runner *r, struct plugin *p, char *err, size_t errlen)
 {
     struct plugin **pp = realloc(r->plugins, (r->n_plugins + 1) * sizeof(*pp));
     if (!pp) {
@@ -79,6 +78,71 @@ static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
     }
     r->plugins = pp;
     r->plugins[r->n_plugins++] = p;
+    return 0;
+}
+
+/* One strategy per parameter set of the sweep, each from its own copy of the file (the
+ * file was checked and preflighted once; every copy is checked from the file again). */
+static int load_sweep(struct runner *r, struct plugin *first, size_t sets, char *err,
+                      size_t errlen)
+{
+    const char *base = first->desc->name;
+    struct host *h = &r->h;
+    size_t n_base = h->n_params;
+    for (size_t i = 0; i < n_base; i++)
+        if (!strcmp(h->params[i].strategy, base))
+            h->params[i].used = 1; /* consumed: copied to every instance */
+    const char *keys[64], *vals[64];
+    if (r->sweep->n > 64) {
+        snprintf(err, errlen, "--sweep: at most 64 axes");
+        return -1;
+    }
+    int failed = 0;
+    for (size_t k = 0; k < sets; k++) {
+        struct plugin *p = first;
+        if (k > 0) {
+            if (plugin_open(first->path, &p, err, errlen) || keep_plugin(r, p, err, errlen)) {
+                add_problem(r, err);
+                return -1;
+            }
+        }
+        char name[256];
+        size_t n_kv;
+        if (sweep_set(r->sweep, base, k, name, sizeof(name), keys, vals, &n_kv)) {
+            snprintf(err, errlen, "--sweep: instance name of '%s' longer than %zu bytes", base,
+                     sizeof(name) - 1);
+            add_problem(r, err);
+            return -1;
+        }
+        for (size_t i = 0; i < n_base; i++)
+            if (!strcmp(h->params[i].strategy, base) &&
+                !sweep_has_key(r->sweep, base, h->params[i].key) &&
+                host_set_param(h, name, h->params[i].key, h->params[i].value))
+                goto oom;
+        for (size_t j = 0; j < n_kv; j++)
+            if (host_set_param(h, name, keys[j], vals[j]))
+                goto oom;
+        if (host_add_strategy_as(h, p->desc, name, p->path, NULL, err, errlen)) {
+            LOG_ERROR("runner", "%s", err);
+            failed = 1;
+        }
+    }
+    LOG_INFO("runner", "loaded '%s' %zu times (sweep) from %s", base, sets, first->path);
+    return failed ? -1 : 0;
+oom:
+    snprintf(err, errlen, "plugin '%s': out of memory", base);
+    return -1;
+}
+
+/* Hand an open plugin to the host (runs setup(), once per sweep set); the runner keeps
+ * it mapped. */
+static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
+{
+    if (keep_plugin(r, p, err, errlen))
+        return -1;
+    size_t sets = r->sweep ? sweep_count(r->sweep, p->desc->name) : 0;
+    if (sets)
+        return load_sweep(r, p, sets, err, errlen);
     int rc = host_add_strategy(&r->h, p->desc, p->path, NULL, err, errlen);
     if (rc)
         LOG_ERROR("runner", "%s", err);
@@ -103,6 +167,38 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
     int rc = add_one(r, p, err, errlen);
     r->load_s += now_s() - t0;
     return rc;
+}
+
+int runner_check_params(struct runner *r, int strict, char *err, size_t errlen)
+{
+    int n = 0;
+    const struct host *h = &r->h;
+    for (size_t i = 0; i < h->n_params; i++) {
+        const struct host_param *p = &h->params[i];
+        if (p->used)
+            continue;
+        int known = 0;
+        for (size_t k = 0; k < h->n_st && !known; k++)
+            known = !strcmp(h->st[k]->name, p->strategy) ? 1 + h->st[k]->setup_failed : 0;
+        if (known == 2)
+            continue; /* its setup failed (reported): it may not have read its keys */
+        char msg[512];
+        if (known)
+            snprintf(msg, sizeof(msg), "parameter '%s.%s': strategy '%s' does not read '%s'",
+                     p->strategy, p->key, p->strategy, p->key);
+        else
+            snprintf(msg, sizeof(msg),
+                     "parameter '%s.%s': no strategy named '%s' is loaded (host.strategies, "
+                     "--param)",
+                     p->strategy, p->key, p->strategy);
+        if (strict) {
+            snprintf(err, errlen, "%s", msg);
+            return -1;
+        }
+        LOG_WARN("runner", "%s", msg);
+        n++;
+    }
+    return n;
 }
 
 static void report_duplicate(void *arg, const char *line)
@@ -143,6 +239,22 @@ int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
     return ok;
 }
 
+/* Data rows of a CSV file (lines after the header), for the progress line only. */
+static uint64_t count_rows(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char buf[65536];
+    uint64_t lines = 0;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (char *c = buf; (c = memchr(c, '\n', n - (size_t)(c - buf))); c++)
+            lines++;
+    fclose(f);
+    return lines ? lines - 1 : 0;
+}
+
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
                     unsigned flags, char *err, size_t errlen)
 {
@@ -172,6 +284,8 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
             .start_ts = ds->start_ts,
         };
         rc = feed_add_synthetic(r->feed, &sp, err, errlen);
+        if (!rc && ds->count > 0)
+            r->expected += (uint64_t)ds->count;
     } else {
         char path[PATH_MAX];
         if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
@@ -179,6 +293,8 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
         rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
+        if (!rc && r->progress)
+            r->expected += count_rows(path);
     }
     if (rc)
         return rc;
@@ -244,13 +360,41 @@ int runner_start(struct runner *r, char *err, size_t errlen)
     return host_finalize(&r->h, err, errlen);
 }
 
+static void progress(const struct runner *r, uint64_t done, double elapsed, int last)
+{
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    uint64_t total = r->expected > done ? r->expected : done;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\rqmtl run: %llu/%llu events (%3.0f%%), %.0f events/s, ETA %.0f s   %s",
+            (unsigned long long)done, (unsigned long long)total,
+            total ? 100.0 * (double)done / (double)total : 100.0, rate, eta, last ? "\n" : "");
+    fflush(stderr);
+}
+
 int runner_replay(struct runner *r, char *err, size_t errlen)
 {
     struct feed_event ev;
     int rc;
-    double t0 = now_s();
+    double t0 = now_s(), shown = 0;
+    uint64_t read = 0;
     struct qmtl_value v = qmtl_none();
     while ((rc = feed_next(r->feed, &ev, err, errlen)) == 1) {
+        read++;
+        if (r->progress && (read & 4095) == 0) {
+            double t = now_s() - t0;
+            if (t >= 1.0 && t - shown >= 0.25) {
+                progress(r, read, t, 0);
+                shown = t;
+            }
+        }
+        if (r->have_to && ev.ts > r->to) {
+            r->out_of_range++;
+            continue; /* keep reading: the feed reports data errors to the end */
+        }
+        if (r->have_from && ev.ts < r->from) {
+            r->out_of_range++;
+            continue;
+        }
         if (ev.is_bar) {
             v.type = QMTL_T_BAR;
             v.as.bar = ev.bar;
@@ -266,11 +410,47 @@ int runner_replay(struct runner *r, char *err, size_t errlen)
         r->events++;
     }
     r->replay_s = now_s() - t0;
+    if (shown > 0)
+        progress(r, read, r->replay_s, 1);
     r->skipped_rows = feed_skipped_rows(r->feed);
     if (rc < 0)
         snprintf(r->run_error, sizeof(r->run_error), "%s", err);
     host_finish(&r->h);
     return rc < 0 ? -1 : 0;
+}
+
+int runner_parse_time(const char *s, int end_of_day, int64_t *out)
+{
+    char *end;
+    if (*s >= '0' && *s <= '9' && !strchr(s, '-')) {
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end)
+            return -1;
+        *out = v;
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%d", &tm);
+    if (!end)
+        return -1;
+    int date_only = *end == 0;
+    if (!date_only) {
+        if (*end != 'T' && *end != ' ')
+            return -1;
+        char *e2 = strptime(end + 1, "%H:%M:%S", &tm);
+        if (!e2)
+            e2 = strptime(end + 1, "%H:%M", &tm);
+        if (!e2 || (*e2 && strcmp(e2, "Z")))
+            return -1;
+    }
+    int year = tm.tm_year, mon = tm.tm_mon, mday = tm.tm_mday;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_year != year || tm.tm_mon != mon || tm.tm_mday != mday)
+        return -1; /* normalized: no such day (2024-02-30) */
+    *out = (int64_t)t + (date_only && end_of_day ? 86399 : 0);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ --data */

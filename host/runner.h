@@ -30,6 +30,7 @@
 #include "host/host_api.h"
 #include "host/loader.h"
 #include "host/preflight.h"
+#include "host/sweep.h"
 
 struct runner {
     struct host h;
@@ -48,13 +49,21 @@ struct runner {
      * its own reason then reports the status "failed" (host/report.h). */
     char run_error[512];
     struct preflight_options pf; /* every plugin is preflighted (timeout_s: 5 s default) */
+    /* options, set by the caller before loading / replaying */
+    const struct sweep *sweep; /* borrowed; NULL = no sweep (see runner_load) */
+    int64_t from, to;          /* replay only items with from <= ts <= to ... */
+    int have_from, have_to;    /* ... when set */
+    int progress;              /* progress line on stderr (the caller checks it is a TTY) */
+    uint64_t out_of_range;     /* items outside from/to, not replayed */
+    uint64_t expected;         /* items the sources hold, estimated for the progress line */
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
 void runner_release(struct runner *r);
 
 /* Load one plugin file and set it up. 0, or -1 with the problem in err (also recorded).
- * A name already loaded refuses the newcomer; the loaded one stays. */
+ * A name already loaded refuses the newcomer; the loaded one stays. A strategy swept by r->sweep is loaded once per parameter set (a private copy of the
+ * file each time) under its instance names; its own parameters are copied to each. */
 int runner_load(struct runner *r, const char *path, char *err, size_t errlen);
 /* Load every plugin of 'dir'. Returns the number set up; -1 when the directory cannot be
  * read or others could write to it (err names the chmod/chown to run). */
@@ -74,9 +83,24 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
  */
 int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen);
 
+/*
+ * Parameters nothing read: a key of host.strategies (or --param) that its strategy did
+ * not read during setup, or a strategy name that no loaded strategy has. Each is logged
+ * as a warning; with 'strict' the first is returned as an error instead. Returns the
+ * count, or -1 (strict) with err. Call after loading.
+ */
+int runner_check_params(struct runner *r, int strict, char *err, size_t errlen);
+
+/* Parse a --from/--to time: seconds since the epoch, "YYYY-MM-DD" or
+ * "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC). A date alone is its first second, or with
+ * end_of_day its last. 0 or -1. */
+int runner_parse_time(const char *s, int end_of_day, int64_t *out);
+
 /* Finalize the DAG and call on_start. 0 or -1. */
 int runner_start(struct runner *r, char *err, size_t errlen);
-/* Replay every data item, then call on_finish. 0, or -1 on a data error (fail mode). */
+/* Replay every data item (within from/to), then call on_finish. 0, or -1 on a data
+ * error (fail mode). With r->progress, a progress line (items done/expected, rate, ETA)
+ * is rewritten on stderr after the first second, and ended with a newline. */
 int runner_replay(struct runner *r, char *err, size_t errlen);
 
 /* Parse a --data argument: "TAG[,TAG...]=PATH", "TAGS=gbm|random_walk[:k=v,...]"

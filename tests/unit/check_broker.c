@@ -232,6 +232,42 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* The curve: one point per bar with the benchmark (first symbol, bought and held with
+ * the initial cash) and whether a position is held; every fill is kept. */
+START_TEST(test_curve_points_and_fills)
+{
+    struct broker *b = broker_new(1000, 0, 0);
+    broker_mark(b, "BTC", 60, 100);
+    struct qmtl_order o = order(QMTL_SIDE_BUY, 2, 0);
+    broker_submit(b, "BTC", 120, &o, NULL);
+    broker_mark(b, "BTC", 120, 110);
+    o = order(QMTL_SIDE_SELL, 2, 0);
+    broker_mark(b, "BTC", 180, 120);
+    broker_submit(b, "BTC", 180, &o, NULL);
+    size_t n, nf;
+    const struct stats_point *p = broker_points(b, &n);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(p[0].ts, 60);
+    NEAR(p[0].equity, 1000);
+    NEAR(p[0].bench, 1000);
+    ck_assert_int_eq(p[0].in_market, 0);
+    NEAR(p[1].equity, 1000 + 2 * 10); /* bought at 100, marked 110 */
+    NEAR(p[1].bench, 1100);
+    ck_assert_int_eq(p[1].in_market, 1);
+    NEAR(p[2].equity, 1040);
+    NEAR(p[2].bench, 1200);
+    ck_assert_int_eq(p[2].in_market, 0);
+    const struct trade_fill *f = broker_fills(b, &nf);
+    ck_assert_uint_eq(nf, 2);
+    ck_assert_str_eq(f[0].symbol, "BTC");
+    ck_assert_int_eq(f[0].side, 1);
+    NEAR(f[0].price, 100);
+    ck_assert_int_eq(f[1].ts, 180);
+    NEAR(f[1].price, 120);
+    broker_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -242,6 +278,7 @@ int main(void)
     tcase_add_test(tc, test_short_and_two_symbols);
     tcase_add_test(tc, test_rejects);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_curve_points_and_fills);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -148,18 +148,18 @@ START_TEST(test_replay_report_determinism)
     ck_assert_int_eq(seen, 3);
     /* rt_slice and rt_cross share the stream and sma(5) */
     ck_assert_uint_eq(explain_shared_count(&r1.h), 2);
-    json_t *j = report_json(&r1);
+    json_t *j = report_json(&r1, 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "run"), "events")),
                      5000);
     json_t *arr = json_object_get(j, "strategies");
     ck_assert_uint_eq(json_array_size(arr), 3);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 2), "status")),
                      "stopped");
-    json_decref(j);
     char *text = NULL;
     size_t tl = 0;
     FILE *f = open_memstream(&text, &tl);
-    report_text(f, &r1);
+    report_text(f, j);
+    json_decref(j);
     explain_text(f, &r1.h);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(text, "rt_cross"));

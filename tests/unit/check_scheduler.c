@@ -610,7 +610,7 @@ static const struct qmtl_plugin alloc_plugin = {QMTL_PLUGIN_HEADER, .name = "all
                                                 .setup = alloc_setup};
 
 /* The numeric path (rings, built-ins, custom node, signal, orders, broker) allocates
- * nothing per event once the routes exist. */
+ * nothing per event once the routes exist (and the broker's curve has room). */
 START_TEST(test_no_allocation_per_event)
 {
     struct host h;
@@ -628,6 +628,8 @@ START_TEST(test_no_allocation_per_event)
         v.as.number = px;
         host_feed(&h, tags, 1, T0 + 60 * i, &v);
     }
+    /* the broker keeps one equity point per bar and every fill: room made up front */
+    ck_assert_int_eq(broker_reserve(h.st[0]->broker, 20400, 20400), 0);
     n_calls = 0;
     struct mallinfo2 m0 = mallinfo2();
     long orders0 = h.st[0]->orders;
