@@ -263,7 +263,7 @@ START_TEST(test_csv_fail_mode)
     ck_assert_msg(strstr(err, "malformed.csv:") != NULL, "%s", err);
     ck_assert_str_eq(r.run_error, err);
     /* the strategy did not see the whole data: its status says so */
-    json_t *j = report_json(&r);
+    json_t *j = report_json(&r, 0);
     json_t *st = json_array_get(json_object_get(j, "strategies"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(st, "status")), "failed");
     ck_assert_str_eq(json_string_value(json_object_get(st, "error")), err);
