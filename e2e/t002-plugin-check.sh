@@ -20,7 +20,7 @@ refuse() { # fixture expected-substring
 }
 refuse no_descriptor "plugin '$F/no_descriptor.so': no descriptor: symbol 'qmtl_plugin_descriptor' not found"
 refuse wrong_magic "plugin '$F/wrong_magic.so': bad descriptor magic 0xdeadbeef"
-refuse newer_minor "plugin '$F/newer_minor.so': ABI 1.1 is newer than the host's 1.0"
+refuse newer_minor "plugin '$F/newer_minor.so': ABI 1.2 is newer than the host's 1.1"
 refuse other_major "plugin '$F/other_major.so': ABI 2.0, host supports 1.x"
 refuse short_size "plugin '$F/short_size.so': descriptor size 16 is smaller than the ABI 1.0 layout"
 refuse missing_setup "plugin 'missing_setup' ($F/missing_setup.so): missing required callback 'setup'"
