@@ -6,12 +6,15 @@ F=$QMTL_BUILD/fixtures
 expect_rc 0 "ok.so is loadable" "$QMTL" plugin check "$F/ok.so"
 check "reports name" grep -q "^name: *ok$" "$E2E_TMP/out"
 check "reports version" grep -q "^version: *1.2.3$" "$E2E_TMP/out"
-check "reports ABI" grep -q "^abi: *1.0 (host 1.0)$" "$E2E_TMP/out"
+check "reports ABI" grep -q "^abi: *1.1 (host 1.1)$" "$E2E_TMP/out"
 check "reports callbacks" grep -q "^callbacks: *setup, on_start$" "$E2E_TMP/out"
 check "lists its nodes" grep -q "^nodes: *1$" "$E2E_TMP/out"
 check "prints the stream's NodeID" grep -qE "id: blake3:[0-9a-f]{64}$" "$E2E_TMP/out"
 expect_rc 0 "--json" "$QMTL" plugin check --json "$F/ok.so"
 check "--json is JSON with ok=true" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["name"]=="ok"' "$E2E_TMP/out"
+expect_rc 0 "a plugin built against the 1.0 header is loadable" "$QMTL" plugin check "$F/legacy.so"
+check "legacy: reports ABI 1.0 on a 1.1 host" grep -q "^abi: *1.0 (host 1.1)$" "$E2E_TMP/out"
+check "legacy: its four nodes" grep -q "^nodes: *4$" "$E2E_TMP/out"
 
 refuse() { # fixture expected-substring
     expect_rc 1 "$1 is refused" "$QMTL" plugin check "$F/$1.so"
