@@ -109,9 +109,12 @@ TEST_LOG := $(TEST_BIN:%=%.log)
 
 # Fixture plugins for the loader tests (tests/fixtures/<case>.c -> $(B)/fixtures/<case>.so)
 FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
+IDENT_VARIANTS := base extra changed pinned
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(B)/fixtures/not_elf.so $(B)/fixtures/truncated.so \
-            $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so
+            $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so \
+            $(B)/fixtures/legacy.so \
+            $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so)
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
 E2E_SRC := $(sort $(wildcard e2e/t[0-9]*.sh))
@@ -196,6 +199,17 @@ $(B)/fixtures/%.so: tests/fixtures/%.c sdk/include/qmtl/qmtl.h
 $(B)/fixtures/unresolved.so: tests/fixtures/unresolved.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PLUGIN_CFLAGS) -shared -o $@ $<
+
+# 'legacy' is built against the frozen ABI 1.0 header: a 1.0 plugin must keep loading.
+$(B)/fixtures/legacy.so: tests/fixtures/abi10/legacy.c tests/fixtures/abi10/qmtl/qmtl.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -Itests/fixtures/abi10 $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+# One source, four builds, for the code identity of custom nodes (check_host_api).
+$(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter-out base,$*),-DIDENT_$(shell echo $* | tr a-z A-Z)) \
+	  $(PLUGIN_LDFLAGS) -o $@ $<
 
 $(B)/fixtures/not_elf.so:
 	@mkdir -p $(dir $@)

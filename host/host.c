@@ -46,6 +46,7 @@ static void strategy_free(struct host_strategy *st)
     free(st->ctx.nodes);
     host_ctx_release_names(&st->ctx);
     broker_free(st->broker);
+    free(st->state);
     free(st);
 }
 
@@ -186,7 +187,16 @@ int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const c
     st->path = strdup(path ? path : "(linked)");
     st->desc = desc;
     st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
-    if (!st->name || !st->path || !st->broker) {
+    size_t state_size = host_desc_state_size(desc);
+    if (state_size > HOST_STATE_MAX) {
+        snprintf(err, errlen, "plugin '%s' (%s): state_size %zu larger than %zu", desc->name,
+                 path ? path : "(linked)", state_size, HOST_STATE_MAX);
+        strategy_free(st);
+        return -1;
+    }
+    if (state_size)
+        st->state = calloc(1, state_size);
+    if (!st->name || !st->path || !st->broker || (state_size && !st->state)) {
         strategy_free(st);
         goto oom;
     }

@@ -12,7 +12,7 @@
 #define NAME_MAX_LEN 200
 #define TAGS_MAX 32
 #define PERIOD_MAX 10000
-#define STATE_MAX (64u << 20)
+#define SPEC_WORD 8
 
 /* ------------------------------------------------------------------ errors */
 
@@ -80,8 +80,14 @@ static struct graph_node *ctx_node(struct qmtl_ctx *ctx, qmtl_node handle)
     return graph_node(ctx->h->g, ctx->nodes[handle - 1]);
 }
 
-/* Common checks of every node-creating call. */
-static int begin(struct qmtl_ctx *ctx, const void *spec, uint32_t size, size_t need,
+/*
+ * Common checks of every node-creating call, and the spec read into 'local' (the host's
+ * layout, 'have' bytes). A spec built against an older header has a smaller 'size': the
+ * fields it does not cover read as zero, their default. The size is taken in whole
+ * 8-byte words (every spec holds pointers, so a real sizeof is one), so a bogus size
+ * never hands the host half a pointer.
+ */
+static int begin(struct qmtl_ctx *ctx, const void *spec, void *local, size_t have,
                  const char *what, struct qmtl_err *err)
 {
     if (!ctx || !ctx->h)
@@ -90,10 +96,17 @@ static int begin(struct qmtl_ctx *ctx, const void *spec, uint32_t size, size_t n
         return set_err(err, QMTL_ESTATE, "%s: nodes can only be declared inside setup()", what);
     if (!spec)
         return set_err(err, QMTL_EINVAL, "%s: spec is NULL", what);
-    if (size < need)
+    uint32_t size;
+    memcpy(&size, spec, sizeof(size));
+    size_t take = size & ~(size_t)(SPEC_WORD - 1);
+    if (take < SPEC_WORD)
         return set_err(err, QMTL_EINVAL,
-                       "%s: spec size %u is smaller than %zu (start it with QMTL_SPEC())", what,
-                       size, need);
+                       "%s: spec size %u is smaller than %d (start it with QMTL_SPEC())", what,
+                       size, SPEC_WORD);
+    if (take > have)
+        take = have;
+    memset(local, 0, have);
+    memcpy(local, spec, take);
     return 0;
 }
 
@@ -255,9 +268,11 @@ static qmtl_node api_stream_input(struct qmtl_ctx *ctx, const struct qmtl_stream
                                   struct qmtl_err *err)
 {
     const char *what = "stream_input";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_stream_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     char e[200];
     size_t nt;
     if (host_check_tags(spec->tags, &nt, e, sizeof(e)))
@@ -295,9 +310,11 @@ static qmtl_node api_tag_query(struct qmtl_ctx *ctx, const struct qmtl_tag_query
                                struct qmtl_err *err)
 {
     const char *what = "tag_query";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_tag_query_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     char e[200];
     size_t nt;
     if (host_check_tags(spec->query_tags, &nt, e, sizeof(e)))
@@ -348,9 +365,11 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
                                struct qmtl_err *err)
 {
     const char *what = "indicator";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_indicator_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     int kind = builtin_kind_from_name(spec->kind);
     if (kind < 0)
         return set_err(err, QMTL_EINVAL, "%s: unknown kind '%.60s'", what,
@@ -416,9 +435,11 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
                           struct qmtl_err *err)
 {
     const char *what = "node";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_node_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     if (!spec->name || !*spec->name)
         return set_err(err, QMTL_EINVAL, "node: a name is required");
     char wbuf[QMTL_ERR_MSG_MAX];
@@ -452,9 +473,9 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if (spec->allowed_lateness < 0 || spec->allowed_lateness > 86400L * 366)
         return set_err(err, QMTL_EINVAL, "%s: allowed_lateness %lld out of range", what,
                        (long long)spec->allowed_lateness);
-    if (spec->state_size > STATE_MAX)
-        return set_err(err, QMTL_EINVAL, "%s: state_size %zu larger than %u", what,
-                       spec->state_size, STATE_MAX);
+    if (spec->state_size > HOST_STATE_MAX)
+        return set_err(err, QMTL_EINVAL, "%s: state_size %zu larger than %zu", what,
+                       spec->state_size, HOST_STATE_MAX);
     size_t nt = 0;
     if (spec->tags && spec->tags[0]) {
         char e[200];
@@ -524,9 +545,11 @@ static qmtl_node api_signal(struct qmtl_ctx *ctx, const struct qmtl_signal_spec 
                             struct qmtl_err *err)
 {
     const char *what = "signal";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_signal_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     struct graph_node *u = ctx_node(ctx, spec->input);
@@ -588,9 +611,11 @@ static qmtl_node api_order_publisher(struct qmtl_ctx *ctx, const struct qmtl_ord
                                      struct qmtl_err *err)
 {
     const char *what = "order_publisher";
-    int rc = begin(ctx, spec, spec ? spec->size : 0, sizeof(*spec), what, err);
+    struct qmtl_order_spec local;
+    int rc = begin(ctx, spec, &local, sizeof(local), what, err);
     if (rc)
         return rc;
+    spec = &local;
     if ((rc = check_name(spec->name, what, err)))
         return rc;
     struct graph_node *sig = ctx_node(ctx, spec->signal);
@@ -689,6 +714,20 @@ static const char *api_node_id(struct qmtl_ctx *ctx, qmtl_node node)
     return n ? n->id : NULL;
 }
 
+static void *api_strategy_state(struct qmtl_ctx *ctx)
+{
+    if (!ctx || !ctx->h)
+        return NULL;
+    return ctx_strategy(ctx)->state;
+}
+
+size_t host_desc_state_size(const struct qmtl_plugin *desc)
+{
+    if (desc->size < offsetof(struct qmtl_plugin, state_size) + sizeof(desc->state_size))
+        return 0;
+    return desc->state_size;
+}
+
 static const struct qmtl_host api_table = {
     .abi_major = QMTL_ABI_MAJOR,
     .abi_minor = QMTL_ABI_MINOR,
@@ -705,6 +744,7 @@ static const struct qmtl_host api_table = {
     .activation = api_activation,
     .now = api_now,
     .node_id = api_node_id,
+    .strategy_state = api_strategy_state,
 };
 
 const struct qmtl_host *host_api_table(void)

@@ -62,6 +62,7 @@ struct host_strategy {
     long bars_at_stop; /* bars processed when it stopped */
     struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
+    void *state; /* the descriptor's state_size bytes (ABI 1.1), zeroed; NULL when 0; owned */
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -182,9 +183,19 @@ const struct qmtl_host *host_api_table(void);
 int host_parse_interval(const char *s, int64_t *out, char *err, size_t errlen);
 int host_check_tags(const char *const *tags, size_t *n_out, char *err, size_t errlen);
 
-/* Code identity of a compute function: "version:<v>" when code_version is set, else
- * "so:<GNU build-id>:<offset>" (or "fn:<hash of the first bytes>:<offset>" when the
- * object has no build-id). 0 or -1. */
+/* The descriptor's state_size: 0 for a descriptor whose 'size' does not cover it (ABI 1.0). */
+size_t host_desc_state_size(const struct qmtl_plugin *desc);
+
+/* Largest per-strategy and per-node state the host allocates (64 MiB). */
+#define HOST_STATE_MAX ((size_t)64 << 20)
+
+/*
+ * Code identity of a compute function (docs/node-identity.md): "version:<v>" when
+ * code_version is set; else "fn:<blake3 hex of the function's machine code>", its extent
+ * taken from the dynamic symbol table or the unwind table (.eh_frame) of the loaded
+ * object; else, when neither knows the function, "so:<GNU build-id>:<offset>" (or
+ * "fn:<hash of the first 64 bytes>:<offset>" without a build-id). 0 or -1.
+ */
 int host_code_hash(qmtl_compute_fn fn, const char *code_version, char *out, size_t outlen);
 
 #endif

@@ -106,8 +106,43 @@ struct phdr_find {
     uintptr_t addr;
     char build_id[2 * 64 + 1];
     uintptr_t base;
+    uintptr_t seg_end; /* end of the loaded segment holding addr */
     int found;
 };
+
+/* libgcc's unwinder: the FDE (unwind entry) covering 'pc' and the start of its function. */
+struct dwarf_eh_bases {
+    void *tbase;
+    void *dbase;
+    void *func;
+};
+extern const void *_Unwind_Find_FDE(void *pc, struct dwarf_eh_bases *bases);
+
+/*
+ * Bytes of the function starting at 'fn': from the dynamic symbol table when it exports
+ * the function, else from its unwind entry (static functions, stripped objects). The
+ * entry is used only when its pc_begin, read as the pc-relative 4-byte encoding that gcc
+ * and clang emit for shared objects, is 'fn' itself. 0 when neither knows.
+ */
+static size_t function_size(void *fn)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && info.dli_saddr == fn &&
+        ELF64_ST_TYPE(sym->st_info) == STT_FUNC && sym->st_size)
+        return (size_t)sym->st_size;
+    struct dwarf_eh_bases b;
+    const unsigned char *fde = _Unwind_Find_FDE((char *)fn + 1, &b);
+    if (!fde || b.func != fn)
+        return 0;
+    /* FDE: length (4), CIE pointer (4), pc_begin, pc_range */
+    int32_t begin, range;
+    memcpy(&begin, fde + 8, sizeof(begin));
+    memcpy(&range, fde + 12, sizeof(range));
+    if ((const void *)(fde + 8 + begin) != fn || range <= 0)
+        return 0;
+    return (size_t)range;
+}
 
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -117,8 +152,10 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && f->addr >= start && f->addr < start + ph->p_memsz)
+        if (ph->p_type == PT_LOAD && f->addr >= start && f->addr < start + ph->p_memsz) {
             inside = 1;
+            f->seg_end = start + ph->p_memsz;
+        }
     }
     if (!inside)
         return 0;
@@ -162,6 +199,13 @@ int host_code_hash(qmtl_compute_fn fn, const char *code_version, char *out, size
     } u = {.fn = fn};
     f.addr = u.addr;
     dl_iterate_phdr(phdr_cb, &f);
+    size_t len = f.found ? function_size((void *)f.addr) : 0;
+    if (len && len <= f.seg_end - f.addr) {
+        char hex[65];
+        nodeid_blake3_hex((const void *)f.addr, len, hex);
+        snprintf(out, outlen, "fn:%s", hex);
+        return 0;
+    }
     if (f.found && f.build_id[0]) {
         snprintf(out, outlen, "so:%s:%lx", f.build_id, (unsigned long)(f.addr - f.base));
         return 0;

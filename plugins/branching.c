@@ -35,7 +35,7 @@ static int momentum(const struct qmtl_view *v, struct qmtl_value *out)
 
 static int regime(const struct qmtl_view *v, struct qmtl_value *out)
 {
-    const struct regime_params *p = v->user;
+    const struct regime_params *p = v->host->strategy_state(v->ctx);
     double mom = qmtl_window_number(&v->inputs[0], 0);
     double vol = qmtl_window_number(&v->inputs[1], 0);
     if (isnan(mom) || isnan(vol))
@@ -50,17 +50,16 @@ static int regime(const struct qmtl_view *v, struct qmtl_value *out)
     return QMTL_OK;
 }
 
-static struct regime_params params;
-
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     const char *interval = h->config_string(ctx, "interval", "1m");
     double lag = h->config_number(ctx, "lag", 10);
     double vol_window = h->config_number(ctx, "vol_window", 10);
-    params.k = h->config_number(ctx, "k", 1.0);
-    params.lag = lag;
-    if (!(lag >= 1 && lag < 10000 && vol_window >= 2 && vol_window <= 10000 && params.k >= 0)) {
+    struct regime_params *params = h->strategy_state(ctx); /* host-owned, per strategy */
+    params->k = h->config_number(ctx, "k", 1.0);
+    params->lag = lag;
+    if (!(lag >= 1 && lag < 10000 && vol_window >= 2 && vol_window <= 10000 && params->k >= 0)) {
         err->code = QMTL_EINVAL;
         snprintf(err->msg, sizeof(err->msg), "need 1 <= lag < 10000, vol_window >= 2, k >= 0");
         return QMTL_EINVAL;
@@ -98,12 +97,12 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     if (vol < 0)
         return vol;
     char rparams[96];
-    snprintf(rparams, sizeof(rparams), "{\"k\":%.17g,\"lag\":%d}", params.k, (int)lag);
+    snprintf(rparams, sizeof(rparams), "{\"k\":%.17g,\"lag\":%d}", params->k, (int)lag);
     qmtl_node reg =
         h->node(ctx,
                 &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "regime",
                                          .inputs = {mom, vol}, .period = 1, .compute = regime,
-                                         .user = &params, .params_json = rparams},
+                                         .params_json = rparams},
                 err);
     if (reg < 0)
         return reg;
@@ -118,4 +117,4 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "branching", .version = "1.0.0",
             .description = "momentum vs volatility branches joined by an aligned fan-in",
-            .setup = setup);
+            .setup = setup, .state_size = sizeof(struct regime_params));

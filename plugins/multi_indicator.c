@@ -18,11 +18,9 @@ struct score_params {
     double overbought, oversold;
 };
 
-static struct score_params params;
-
 static int score(const struct qmtl_view *v, struct qmtl_value *out)
 {
-    const struct score_params *p = v->user;
+    const struct score_params *p = v->host->strategy_state(v->ctx);
     double fast = qmtl_window_number(&v->inputs[0], 0);
     double slow = qmtl_window_number(&v->inputs[1], 0);
     double rsi = qmtl_window_number(&v->inputs[2], 0);
@@ -54,10 +52,11 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     double fast = h->config_number(ctx, "fast", 12);
     double slow = h->config_number(ctx, "slow", 26);
     double rsi_n = h->config_number(ctx, "rsi", 14);
-    params.overbought = h->config_number(ctx, "overbought", 70);
-    params.oversold = h->config_number(ctx, "oversold", 30);
+    struct score_params *params = h->strategy_state(ctx); /* host-owned, per strategy */
+    params->overbought = h->config_number(ctx, "overbought", 70);
+    params->oversold = h->config_number(ctx, "oversold", 30);
     if (!(fast >= 1 && slow > fast && slow <= 10000 && rsi_n >= 1 && rsi_n <= 10000 &&
-          params.oversold < params.overbought)) {
+          params->oversold < params->overbought)) {
         err->code = QMTL_EINVAL;
         snprintf(err->msg, sizeof(err->msg),
                  "need 1 <= fast < slow <= 10000, rsi >= 1, oversold < overbought");
@@ -82,12 +81,12 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return r;
     char sparams[96];
     snprintf(sparams, sizeof(sparams), "{\"overbought\":%.17g,\"oversold\":%.17g}",
-             params.overbought, params.oversold);
+             params->overbought, params->oversold);
     qmtl_node sc =
         h->node(ctx,
                 &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "score",
                                          .inputs = {ef, es, r}, .period = 1, .compute = score,
-                                         .user = &params, .params_json = sparams},
+                                         .params_json = sparams},
                 err);
     if (sc < 0)
         return sc;
@@ -101,4 +100,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 }
 
 QMTL_PLUGIN(.name = "multi_indicator", .version = "1.0.0",
-            .description = "fast/slow ema trend filtered by rsi", .setup = setup);
+            .description = "fast/slow ema trend filtered by rsi", .setup = setup,
+            .state_size = sizeof(struct score_params));

@@ -29,11 +29,9 @@ struct trend_params {
     double stop;
 };
 
-static struct trend_params params;
-
 static int trend(const struct qmtl_view *v, struct qmtl_value *out)
 {
-    const struct trend_params *p = v->user;
+    const struct trend_params *p = v->host->strategy_state(v->ctx);
     struct trend_state *s = v->state;
     const struct qmtl_window *w = &v->inputs[0];
     if (qmtl_window_len(w) < 2)
@@ -78,13 +76,14 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     const char *interval = h->config_string(ctx, "interval", "1m");
     double confirm = h->config_number(ctx, "confirm", 3);
-    params.stop = h->config_number(ctx, "stop", 0.02);
-    if (!(confirm >= 1 && confirm <= 1000 && params.stop > 0 && params.stop < 1)) {
+    struct trend_params *params = h->strategy_state(ctx); /* host-owned, per strategy */
+    params->stop = h->config_number(ctx, "stop", 0.02);
+    if (!(confirm >= 1 && confirm <= 1000 && params->stop > 0 && params->stop < 1)) {
         err->code = QMTL_EINVAL;
         snprintf(err->msg, sizeof(err->msg), "need 1 <= confirm <= 1000 and 0 < stop < 1");
         return QMTL_EINVAL;
     }
-    params.confirm = (int)confirm;
+    params->confirm = (int)confirm;
     const char *tags[] = {symbol, NULL};
     qmtl_node px =
         h->stream_input(ctx,
@@ -94,13 +93,13 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     if (px < 0)
         return px;
     char tparams[96];
-    snprintf(tparams, sizeof(tparams), "{\"confirm\":%d,\"stop\":%.17g}", params.confirm,
-             params.stop);
+    snprintf(tparams, sizeof(tparams), "{\"confirm\":%d,\"stop\":%.17g}", params->confirm,
+             params->stop);
     qmtl_node tr = h->node(ctx,
                            &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "trend",
                                                     .inputs = {px}, .period = 2, .compute = trend,
                                                     .state_size = sizeof(struct trend_state),
-                                                    .user = &params, .params_json = tparams},
+                                                    .params_json = tparams},
                            err);
     if (tr < 0)
         return tr;
@@ -115,4 +114,4 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "state_machine", .version = "1.0.0",
             .description = "trend state (flat/up/down) kept in node state between ticks",
-            .setup = setup);
+            .setup = setup, .state_size = sizeof(struct trend_params));

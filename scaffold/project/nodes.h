@@ -32,7 +32,9 @@ qmtl_node momentum(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *
  * Flat -> long when the input rises above 'enter', long -> flat when it falls below
  * 'exit' (and the mirror image for shorts unless 'long_only'). Emits a signal only
  * when the wanted position changes; its target is +-'size' or 0. The position is kept
- * in the node's state between ticks. 'p' is read at every tick: keep it alive (static).
+ * in the node's state between ticks. 'p' is read at every tick: keep it in the
+ * strategy's state (host->strategy_state, sized by the descriptor's state_size), which
+ * the host owns and keeps as long as the strategy; never in a static of the plugin.
  */
 struct hysteresis_params {
     double enter;  /* > exit */

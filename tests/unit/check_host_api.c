@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
+#include "host/loader.h"
 #include "log.h"
 
 START_TEST(test_parse_interval)
@@ -123,7 +124,7 @@ static int probe_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct q
     ss.tags = badtags;
     note(h->stream_input(ctx, &ss, err), err); /* 3 */
     ss.tags = tags;
-    ss.size = 8;
+    ss.size = 4; /* not even the size field and its padding */
     note(h->stream_input(ctx, &ss, err), err); /* 4 */
     struct qmtl_indicator_spec is = {QMTL_SPEC(qmtl_indicator_spec), .kind = "sma", .inputs = {px},
                                      .window = 0};
@@ -232,7 +233,7 @@ START_TEST(test_declaration_errors)
         {QMTL_EINVAL, "invalid interval '1d'"},
         {QMTL_EINVAL, "period 10001 out of range"},
         {QMTL_EINVAL, "duplicate tag 'T'"},
-        {QMTL_EINVAL, "spec size 8 is smaller"},
+        {QMTL_EINVAL, "spec size 4 is smaller than 8 (start it with QMTL_SPEC())"},
         {QMTL_EINVAL, "window 0 out of range"},
         {QMTL_EINVAL, "unknown input handle 77"},
         {QMTL_EINVAL, "unknown kind 'macd'"},
@@ -301,7 +302,8 @@ START_TEST(test_code_hash_stable)
     host_code_hash(other, NULL, c, sizeof(c));
     ck_assert_str_eq(a, b);
     ck_assert_str_ne(a, c);
-    ck_assert_msg(strncmp(a, "so:", 3) == 0 || strncmp(a, "fn:", 3) == 0, "%s", a);
+    /* the function's own bytes (its extent from the unwind table), not the build id */
+    ck_assert_msg(strncmp(a, "fn:", 3) == 0 && strlen(a) == 3 + 64, "%s", a);
     host_code_hash(ident, "2.0", a, sizeof(a));
     ck_assert_str_eq(a, "version:2.0");
 }
@@ -431,6 +433,197 @@ START_TEST(test_custom_name_used_twice)
 }
 END_TEST
 
+/* ---- ABI 1.1: specs from older headers, per-strategy state, code identity */
+
+/* Declares the same stream and node twice: once with full specs whose tail fields are
+ * the defaults, once with specs whose 'size' stops before a tail full of garbage. */
+static char tail_ids[2][2][NODEID_LEN + 1];
+static int tail_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"T", NULL};
+    for (int round = 0; round < 2; round++) {
+        struct qmtl_stream_spec ss = {QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"};
+        struct qmtl_node_spec ns = {QMTL_SPEC(qmtl_node_spec), .name = round ? "short" : "full",
+                                    .compute = ident};
+        if (round) {
+            ss.size = (uint32_t)offsetof(struct qmtl_stream_spec, period);
+            ss.period = -5; /* not covered by size: read as 0 (default 1) */
+            ns.size = (uint32_t)offsetof(struct qmtl_node_spec, state_size);
+            ns.state_size = (size_t)1 << 40;
+            ns.params_json = "not json";
+            ns.on_late = 99;
+            ns.allowed_lateness = -1;
+            ns.code_version = "ignored";
+        }
+        qmtl_node px = h->stream_input(ctx, &ss, err);
+        if (px < 0)
+            return px;
+        ns.inputs[0] = px;
+        qmtl_node n = h->node(ctx, &ns, err);
+        if (n < 0)
+            return n;
+        snprintf(tail_ids[round][0], sizeof(tail_ids[0][0]), "%s", h->node_id(ctx, px));
+        snprintf(tail_ids[round][1], sizeof(tail_ids[0][1]), "%s", h->node_id(ctx, n));
+    }
+    return QMTL_OK;
+}
+static const struct qmtl_plugin tail_plugin = {QMTL_PLUGIN_HEADER, .name = "tail",
+                                               .setup = tail_setup};
+
+START_TEST(test_spec_smaller_size_takes_defaults)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    char err[600];
+    ck_assert_msg(host_add_strategy(&h, &tail_plugin, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    /* same stream (period 1), and the short node has default state, policies and code */
+    ck_assert_str_eq(tail_ids[1][0], tail_ids[0][0]);
+    ck_assert_str_eq(tail_ids[1][1], tail_ids[0][1]); /* names are not identity */
+    for (size_t i = 0; i < h.st[0]->ctx.n; i++) {
+        const struct graph_node *n = graph_node(h.g, h.st[0]->ctx.nodes[i]);
+        if (n->kind == GRAPH_STREAM)
+            ck_assert_int_eq(n->period, 1);
+        if (n->kind != GRAPH_CUSTOM)
+            continue;
+        ck_assert_uint_eq(n->state_size, 0);
+        ck_assert_int_eq(n->on_late, QMTL_LATE_RECOMPUTE);
+        ck_assert_int_eq(n->allowed_lateness, 0);
+        ck_assert_ptr_null(strstr(n->code_hash, "ignored"));
+    }
+    host_release(&h);
+}
+END_TEST
+
+struct band {
+    double scale;
+    int64_t seen;
+};
+
+/* out = latest * the strategy's scale, read from the strategy state (not a static) */
+static int scaled(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    struct band *b = v->host->strategy_state(v->ctx);
+    b->seen++;
+    *out = qmtl_number(qmtl_window_number(&v->inputs[0], 0) * b->scale);
+    return QMTL_OK;
+}
+
+static double finished_scale;
+static int64_t finished_seen;
+static int state_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    static const char *const tags[] = {"S", NULL};
+    ck_assert(QMTL_HOST_HAS(h, strategy_state));
+    struct band *b = h->strategy_state(ctx);
+    ck_assert_ptr_nonnull(b);
+    ck_assert(b->scale == 0 && b->seen == 0); /* zeroed */
+    b->scale = h->config_number(ctx, "scale", 1);
+    char params[64];
+    snprintf(params, sizeof(params), "{\"scale\": %g}", b->scale);
+    qmtl_node px = h->stream_input(
+        ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1m"},
+        err);
+    if (px < 0)
+        return px;
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "scaled",
+                                                   .inputs = {px}, .compute = scaled,
+                                                   .params_json = params},
+                          err);
+    return n < 0 ? n : QMTL_OK;
+}
+static void state_finish(struct qmtl_ctx *ctx, const struct qmtl_host *h)
+{
+    const struct band *b = h->strategy_state(ctx);
+    finished_scale = b->scale;
+    finished_seen = b->seen;
+}
+static const struct qmtl_plugin state_plugin = {QMTL_PLUGIN_HEADER, .name = "stateful",
+                                                .setup = state_setup, .on_finish = state_finish,
+                                                .state_size = sizeof(struct band)};
+
+START_TEST(test_strategy_state)
+{
+    struct qmtl_err err = {0};
+    /* two instances with their own parameters: each sees its own state */
+    const char *yaml[2] = {"scale: 2\n", "scale: 3\n"};
+    struct qmtl_testkit *tk[2];
+    for (int i = 0; i < 2; i++) {
+        struct qmtl_testkit_options opt = {.size = sizeof(opt), .params_yaml = yaml[i]};
+        tk[i] = qmtl_testkit_new(&state_plugin, &opt, &err);
+        ck_assert_msg(tk[i] != NULL, "%s", err.msg);
+    }
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(qmtl_testkit_feed_value(tk[i], "S", 60, 10.0, &err), QMTL_OK);
+        ck_assert_int_eq(qmtl_testkit_feed_value(tk[i], "S", 120, 11.0, &err), QMTL_OK);
+    }
+    ck_assert_double_eq(qmtl_testkit_last_number(tk[0], "scaled"), 22.0);
+    ck_assert_double_eq(qmtl_testkit_last_number(tk[1], "scaled"), 33.0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(qmtl_testkit_finish(tk[i], &err), QMTL_OK);
+        ck_assert_double_eq(finished_scale, i ? 3.0 : 2.0);
+        ck_assert_int_eq(finished_seen, 2);
+        qmtl_testkit_free(tk[i]);
+    }
+    /* no state asked: NULL; too much asked: refused before setup */
+    struct host h;
+    char e[600];
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    struct qmtl_plugin big = state_plugin;
+    big.name = "big";
+    big.state_size = HOST_STATE_MAX + 1;
+    ck_assert_int_eq(host_add_strategy(&h, &big, NULL, NULL, e, sizeof(e)), -1);
+    ck_assert_str_eq(e, "plugin 'big' ((linked)): state_size 67108865 larger than 67108864");
+    ck_assert_int_eq(host_add_strategy(&h, &tail_plugin, NULL, NULL, e, sizeof(e)), 0);
+    ck_assert_ptr_null(host_api_table()->strategy_state(&h.st[0]->ctx));
+    host_release(&h);
+}
+END_TEST
+
+/* The code hash and NodeID of custom node 'ident' in build 'variant' of the fixture. */
+static void ident_of(const char *variant, char *hash, char *id)
+{
+    char path[512], err[600];
+    const char *b = getenv("QMTL_BUILD");
+    snprintf(path, sizeof(path), "%s/fixtures/ident_%s.so", b && *b ? b : "build", variant);
+    struct plugin *p = NULL;
+    ck_assert_msg(plugin_open(path, &p, err, sizeof(err)) == 0, "%s", err);
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    ck_assert_msg(host_add_strategy(&h, p->desc, path, NULL, err, sizeof(err)) == 0, "%s", err);
+    hash[0] = id[0] = '\0';
+    for (size_t i = 0; i < h.st[0]->ctx.n; i++) {
+        const struct graph_node *n = graph_node(h.g, h.st[0]->ctx.nodes[i]);
+        if (strcmp(n->label, "ident") == 0) {
+            snprintf(hash, 200, "%s", n->code_hash);
+            snprintf(id, NODEID_LEN + 1, "%s", n->id);
+        }
+    }
+    host_release(&h);
+    plugin_close(p);
+    ck_assert_msg(id[0], "%s: no node 'ident'", variant);
+}
+
+START_TEST(test_custom_code_identity)
+{
+    char hb[200], he[200], hc[200], hp[200], hb2[200];
+    char ib[NODEID_LEN + 1], ie[NODEID_LEN + 1], ic[NODEID_LEN + 1], ip[NODEID_LEN + 1],
+        ib2[NODEID_LEN + 1];
+    ident_of("base", hb, ib);
+    ident_of("base", hb2, ib2); /* another private copy, mapped elsewhere */
+    ident_of("extra", he, ie);
+    ident_of("changed", hc, ic);
+    ident_of("pinned", hp, ip);
+    ck_assert_msg(strncmp(hb, "fn:", 3) == 0, "%s", hb);
+    ck_assert_str_eq(ib2, ib);
+    ck_assert_str_eq(ie, ib); /* another build, an unrelated function more: same NodeID */
+    ck_assert_str_ne(ic, ib); /* the compute changed */
+    ck_assert_str_eq(hp, "version:ident-1");
+    ck_assert_str_ne(ip, ic); /* code_version overrides the bytes */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("host_api");
@@ -443,6 +636,9 @@ int main(void)
     tcase_add_test(tc, test_untrusted_plugin_strings);
     tcase_add_test(tc, test_max_nodes_per_strategy);
     tcase_add_test(tc, test_custom_name_used_twice);
+    tcase_add_test(tc, test_spec_smaller_size_takes_defaults);
+    tcase_add_test(tc, test_strategy_state);
+    tcase_add_test(tc, test_custom_code_identity);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2,6 +2,9 @@
 #include "host/loader.h"
 
 #include "host/elf_desc.h"
+#include "host/host_api.h"
+
+#include <qmtl/testkit.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -103,7 +106,7 @@ START_TEST(test_short_size)
     char fmt[256];
     snprintf(fmt, sizeof(fmt),
              "plugin '%%s': descriptor size 16 is smaller than the ABI 1.0 layout (%zu)",
-             sizeof(struct qmtl_plugin));
+             offsetof(struct qmtl_plugin, on_signal) + sizeof(void (*)(void))); /* 1.0 ends there */
     expect("short_size", fmt);
 }
 END_TEST
@@ -404,11 +407,41 @@ START_TEST(test_check_owner)
 }
 END_TEST
 
+/* A plugin built against the frozen 1.0 header loads through the real loader and runs. */
+START_TEST(test_abi10_plugin_runs)
+{
+    char err[512] = "";
+    struct plugin *p = NULL;
+    ck_assert_msg(plugin_open(fixture("legacy"), &p, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(p->desc->abi_major, 1);
+    ck_assert_uint_eq(p->desc->abi_minor, 0);
+    ck_assert_uint_lt(p->desc->size, sizeof(struct qmtl_plugin)); /* no state_size field */
+    ck_assert_uint_eq(host_desc_state_size(p->desc), 0);
+    plugin_close(p);
+
+    struct qmtl_err e = {0};
+    struct qmtl_testkit *tk = qmtl_testkit_load(fixture("legacy"), NULL, &e);
+    ck_assert_msg(tk != NULL, "%s", e.msg);
+    const double closes[] = {100, 102, 104};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(qmtl_testkit_feed_value(tk, "LEGACY", 60 * (i + 1), closes[i], &e),
+                         QMTL_OK);
+    /* counted = close + bars seen (node state); sma2 = mean of the last two closes */
+    ck_assert_uint_eq(qmtl_testkit_output_count(tk, "counted"), 3);
+    ck_assert_double_eq(qmtl_testkit_last_number(tk, "counted"), 107.0);
+    ck_assert_double_eq(qmtl_testkit_last_number(tk, "sma2"), 103.0);
+    ck_assert_uint_ge(qmtl_testkit_signal_count(tk), 1);
+    ck_assert_int_eq(qmtl_testkit_finish(tk, &e), QMTL_OK);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
     TCase *tc = tcase_create("refusals");
     tcase_add_test(tc, test_ok);
+    tcase_add_test(tc, test_abi10_plugin_runs);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_no_descriptor);
     tcase_add_test(tc, test_wrong_magic);

@@ -16,14 +16,18 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 2.5, .exit = 0.25, .size = 1.0};
-
 /* The join's parameters: read by the compute (through .user) and written into its
  * identity (params_json) from the same struct, so the two cannot disagree. */
 struct risk_params {
     int lookback; /* bars of the momentum and of the volatility window */
 };
-static struct risk_params risk = {.lookback = 10};
+
+/* Everything setup() reads from the configuration, kept in the strategy's state
+ * (host-owned, one per loaded strategy; the descriptor's state_size). */
+struct strategy_params {
+    struct hysteresis_params signal;
+    struct risk_params risk;
+};
 
 static int risk_adjusted_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
@@ -39,15 +43,19 @@ static int risk_adjusted_compute(const struct qmtl_view *view, struct qmtl_value
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
-    signal_params.enter = h->config_number(ctx, "enter", 2.5);
-    signal_params.exit = h->config_number(ctx, "exit", 0.25);
-    risk.lookback = (int)h->config_number(ctx, "lookback", 10);
+    struct strategy_params *sp = h->strategy_state(ctx);
+    struct hysteresis_params *signal_params = &sp->signal;
+    struct risk_params *risk = &sp->risk;
+    signal_params->size = 1.0;
+    signal_params->enter = h->config_number(ctx, "enter", 2.5);
+    signal_params->exit = h->config_number(ctx, "exit", 0.25);
+    risk->lookback = (int)h->config_number(ctx, "lookback", 10);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
         return price;
     /* branch 1: momentum over 'lookback' bars (this project's indicator) */
-    qmtl_node mom = momentum(ctx, h, "momentum", price, risk.lookback, NULL, err);
+    qmtl_node mom = momentum(ctx, h, "momentum", price, risk->lookback, NULL, err);
     if (mom < 0)
         return mom;
     /* branch 2: volatility of one-bar returns (built-in nodes) */
@@ -60,27 +68,27 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return ret;
     struct qmtl_indicator_spec vol_spec = {
         QMTL_SPEC(qmtl_indicator_spec), .kind = "stddev", .name = "volatility", .inputs = {ret},
-        .window = risk.lookback,
+        .window = risk->lookback,
     };
     qmtl_node vol = h->indicator(ctx, &vol_spec, err);
     if (vol < 0)
         return vol;
     /* join */
     char params[48];
-    snprintf(params, sizeof(params), "{\"lookback\":%d}", risk.lookback);
+    snprintf(params, sizeof(params), "{\"lookback\":%d}", risk->lookback);
     struct qmtl_node_spec join_spec = {
         QMTL_SPEC(qmtl_node_spec),
         .name = "risk_adjusted",
         .inputs = {mom, vol},
         .period = 1,
         .compute = risk_adjusted_compute,
-        .user = &risk,
+        .user = risk,
         .params_json = params,
     };
     qmtl_node adj = h->node(ctx, &join_spec, err);
     if (adj < 0)
         return adj;
-    qmtl_node position = hysteresis_signal(ctx, h, "position", adj, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", adj, signal_params, err);
     if (position < 0)
         return position;
     /* the built-in signal node passes the decisions on, counts them and reports them
@@ -105,4 +113,4 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
             .description = "price -> momentum, volatility -> risk-adjusted signal -> orders",
-            .setup = setup);
+            .setup = setup, .state_size = sizeof(struct strategy_params));

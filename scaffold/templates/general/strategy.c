@@ -10,16 +10,16 @@
 
 #include "nodes.h"
 
-/* Read by the signal node at every tick, so it lives as long as the plugin. */
-static struct hysteresis_params signal_params = {.enter = 0.004, .exit = 0.0, .size = 1.0};
-
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     int lookback = (int)h->config_number(ctx, "lookback", 20);
     /* long above +0.4 % momentum, short below -0.4 %, flat again when it crosses 'exit' */
-    signal_params.enter = h->config_number(ctx, "enter", 0.004);
-    signal_params.exit = h->config_number(ctx, "exit", 0.0);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct hysteresis_params *signal_params = h->strategy_state(ctx);
+    signal_params->size = 1.0;
+    signal_params->enter = h->config_number(ctx, "enter", 0.004);
+    signal_params->exit = h->config_number(ctx, "exit", 0.0);
     double quantity = h->config_number(ctx, "quantity", 1.0); /* units at full target */
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
@@ -28,7 +28,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node mom = momentum(ctx, h, "momentum", price, lookback, NULL, err);
     if (mom < 0)
         return mom;
-    qmtl_node position = hysteresis_signal(ctx, h, "position", mom, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", mom, signal_params, err);
     if (position < 0)
         return position;
     /* the built-in signal node passes the decisions on, counts them and reports them
@@ -52,4 +52,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 }
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
-            .description = "price -> momentum -> signal -> orders", .setup = setup);
+            .description = "price -> momentum -> signal -> orders", .setup = setup,
+            .state_size = sizeof(struct hysteresis_params));

@@ -16,8 +16,6 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.0015, .exit = 0.0002, .size = 1.0};
-
 static int score_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
     double fast = qmtl_window_number(&view->inputs[0], 0);
@@ -47,8 +45,11 @@ static qmtl_node builtin(struct qmtl_ctx *ctx, const struct qmtl_host *h, const 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
-    signal_params.enter = h->config_number(ctx, "enter", 0.0015);
-    signal_params.exit = h->config_number(ctx, "exit", 0.0002);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct hysteresis_params *signal_params = h->strategy_state(ctx);
+    signal_params->size = 1.0;
+    signal_params->enter = h->config_number(ctx, "enter", 0.0015);
+    signal_params->exit = h->config_number(ctx, "exit", 0.0002);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
@@ -73,7 +74,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node score = h->node(ctx, &score_spec, err);
     if (score < 0)
         return score;
-    qmtl_node position = hysteresis_signal(ctx, h, "position", score, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", score, signal_params, err);
     if (position < 0)
         return position;
     /* the built-in signal node passes the decisions on, counts them and reports them
@@ -97,4 +98,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 }
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
-            .description = "price -> fast ema, slow ema, rsi -> score -> orders", .setup = setup);
+            .description = "price -> fast ema, slow ema, rsi -> score -> orders", .setup = setup,
+            .state_size = sizeof(struct hysteresis_params));

@@ -31,8 +31,6 @@ struct gate_state {
     int32_t reserved;
 };
 
-static struct gate_params gate = {.cooldown_s = 15 * 60, .vol_cap = 0.01};
-
 static int gate_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
     const struct gate_params *p = view->user;
@@ -71,8 +69,10 @@ static void on_activation(struct qmtl_ctx *ctx, const struct qmtl_host *h,
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
-    gate.cooldown_s = (int64_t)h->config_number(ctx, "cooldown_s", 15 * 60);
-    gate.vol_cap = h->config_number(ctx, "vol_cap", 0.01);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct gate_params *gate = h->strategy_state(ctx);
+    gate->cooldown_s = (int64_t)h->config_number(ctx, "cooldown_s", 15 * 60);
+    gate->vol_cap = h->config_number(ctx, "vol_cap", 0.01);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
@@ -107,7 +107,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         return vol;
     char json[96];
     snprintf(json, sizeof(json), "{\"cooldown_s\":%lld,\"vol_cap\":%.17g}",
-             (long long)gate.cooldown_s, gate.vol_cap);
+             (long long)gate->cooldown_s, gate->vol_cap);
     struct qmtl_node_spec gate_spec = {
         QMTL_SPEC(qmtl_node_spec),
         .name = "risk_gate",
@@ -118,7 +118,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         .flags = QMTL_FIRE_ON_ANY,
         .compute = gate_compute,
         .state_size = sizeof(struct gate_state),
-        .user = &gate,
+        .user = gate,
         .params_json = json,
     };
     qmtl_node gated = h->node(ctx, &gate_spec, err);
@@ -138,4 +138,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
             .description = "signal -> risk gate -> orders", .setup = setup,
-            .on_fill = on_fill, .on_activation = on_activation);
+            .on_fill = on_fill, .on_activation = on_activation,
+            .state_size = sizeof(struct gate_params));

@@ -11,14 +11,15 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.0015, .exit = 0.0, .size = 1.0};
-
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
     int window = (int)h->config_number(ctx, "ema_window", 10);
-    signal_params.enter = h->config_number(ctx, "enter", 0.0015);
-    signal_params.exit = h->config_number(ctx, "exit", 0.0);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct hysteresis_params *signal_params = h->strategy_state(ctx);
+    signal_params->size = 1.0;
+    signal_params->enter = h->config_number(ctx, "enter", 0.0015);
+    signal_params->exit = h->config_number(ctx, "exit", 0.0);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
@@ -36,7 +37,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node slope = momentum(ctx, h, "ema_slope", ema, 5, NULL, err);
     if (slope < 0)
         return slope;
-    qmtl_node position = hysteresis_signal(ctx, h, "position", slope, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", slope, signal_params, err);
     if (position < 0)
         return position;
     /* the built-in signal node passes the decisions on, counts them and reports them
@@ -60,4 +61,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 }
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
-            .description = "price -> ema -> ema slope -> orders", .setup = setup);
+            .description = "price -> ema -> ema slope -> orders", .setup = setup,
+            .state_size = sizeof(struct hysteresis_params));

@@ -29,8 +29,6 @@ struct trend_params {
     double band; /* relative gap between the emas needed to switch */
 };
 
-static struct trend_params params = {.band = 0.0005};
-
 static int trend_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
     const struct trend_params *p = view->user;
@@ -67,7 +65,9 @@ static qmtl_node ema(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     const char *symbol = h->config_string(ctx, "symbol", "BTC");
-    params.band = h->config_number(ctx, "band", 0.0005);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct trend_params *params = h->strategy_state(ctx);
+    params->band = h->config_number(ctx, "band", 0.0005);
 
     qmtl_node price = price_stream(ctx, h, "price", symbol, err);
     if (price < 0)
@@ -79,7 +79,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     if (slow < 0)
         return slow;
     char json[64];
-    snprintf(json, sizeof(json), "{\"band\":%.17g}", params.band);
+    snprintf(json, sizeof(json), "{\"band\":%.17g}", params->band);
     struct qmtl_node_spec spec = {
         QMTL_SPEC(qmtl_node_spec),
         .name = "trend_state",
@@ -87,7 +87,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
         .period = 1,
         .compute = trend_compute,
         .state_size = sizeof(struct trend_state),
-        .user = &params,
+        .user = params,
         .params_json = json,
     };
     qmtl_node state = h->node(ctx, &spec, err);
@@ -115,4 +115,4 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
             .description = "price -> fast/slow ema -> trend state machine -> orders",
-            .setup = setup);
+            .setup = setup, .state_size = sizeof(struct trend_params));

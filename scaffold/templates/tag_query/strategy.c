@@ -22,8 +22,6 @@
 
 #include "nodes.h"
 
-static struct hysteresis_params signal_params = {.enter = 0.004, .exit = 0.0, .size = 1.0};
-
 /* The mean of the two markets' momentum, once both have delivered the minute. */
 static int consensus_compute(const struct qmtl_view *view, struct qmtl_value *out)
 {
@@ -67,8 +65,11 @@ static qmtl_node query(struct qmtl_ctx *ctx, const struct qmtl_host *h, const ch
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
     int lookback = (int)h->config_number(ctx, "lookback", 20);
-    signal_params.enter = h->config_number(ctx, "enter", 0.004);
-    signal_params.exit = h->config_number(ctx, "exit", 0.0);
+    /* parameters live in the strategy's state: host-owned, one per loaded strategy */
+    struct hysteresis_params *signal_params = h->strategy_state(ctx);
+    signal_params->size = 1.0;
+    signal_params->enter = h->config_number(ctx, "enter", 0.004);
+    signal_params->exit = h->config_number(ctx, "exit", 0.0);
 
     /* the producing side */
     qmtl_node btc = publish(ctx, h, "momentum_btc", "price_btc", "BTC", lookback, err);
@@ -95,7 +96,7 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
     qmtl_node cons = h->node(ctx, &consensus, err);
     if (cons < 0)
         return cons;
-    qmtl_node position = hysteresis_signal(ctx, h, "position", cons, &signal_params, err);
+    qmtl_node position = hysteresis_signal(ctx, h, "position", cons, signal_params, err);
     if (position < 0)
         return position;
     /* the built-in signal node passes the decisions on, counts them and reports them
@@ -120,4 +121,5 @@ static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_er
 
 QMTL_PLUGIN(.name = "@PROJECT@", .version = "0.1.0",
             .description = "momentum of BTC and ETH, read back by tag -> consensus -> orders",
-            .setup = setup);
+            .setup = setup,
+            .state_size = sizeof(struct hysteresis_params));

@@ -28,6 +28,9 @@
  *  - The host refuses a plugin of another major or of a newer minor than its own,
  *    before running any plugin code. A plugin tests for newer host services with
  *    QMTL_HOST_HAS(host, field).
+ *  - A struct the plugin passes in with a smaller 'size' (built against an older
+ *    header) is accepted: the fields it does not cover take their defaults (zero).
+ *  - 1.1 added: qmtl_plugin.state_size and qmtl_host.strategy_state.
  *
  * Conventions:
  *  - Functions return QMTL_OK (0) or a negative QMTL_E* code; functions returning a
@@ -52,7 +55,7 @@ extern "C" {
 /* ------------------------------------------------------------------ versions */
 
 #define QMTL_ABI_MAJOR 1
-#define QMTL_ABI_MINOR 0
+#define QMTL_ABI_MINOR 1
 #define QMTL_PLUGIN_MAGIC 0x4c544d51u /* "QMTL" in little-endian memory */
 #define QMTL_DESCRIPTOR_SYMBOL "qmtl_plugin_descriptor"
 
@@ -130,6 +133,10 @@ struct qmtl_order {
     double price;    /* reference price at decision time (fills add slippage) */
 };
 
+/*
+ * Frozen since 1.0: qmtl_value and qmtl_window travel in arrays (windows, node outputs),
+ * so they carry no 'size' and can never grow; a change to either is a major bump.
+ */
 struct qmtl_value {
     int32_t type; /* enum qmtl_type */
     int32_t reserved;
@@ -150,6 +157,7 @@ struct qmtl_value {
  * The items one input delivered to a node, oldest to newest, at most 'cap' of them
  * (cap = the consuming node's period). Storage is a ring owned by the host; read it
  * with the qmtl_window_* helpers below. Valid only during the compute call.
+ * Frozen since 1.0, like qmtl_value (it travels in an array: view->inputs).
  */
 struct qmtl_window {
     const struct qmtl_value *values; /* ring of 'cap' values */
@@ -331,13 +339,13 @@ struct qmtl_node_spec {
     uint32_t flags;                    /* QMTL_FIRE_ON_ANY */
     qmtl_compute_fn compute;           /* required */
     size_t state_size;                 /* bytes of zeroed, host-owned state (view->state) */
-    const void *user;                  /* handed back as view->user */
+    const void *user; /* handed back as view->user; never a pointer into the .so's data */
     const char *params_json;           /* parameters that define identity (JSON object) */
     const char *const *tags;           /* NULL-terminated, optional (for tag queries) */
     int32_t on_missing;                /* enum qmtl_on_missing */
     int32_t on_late;                   /* enum qmtl_on_late */
     int64_t allowed_lateness;          /* seconds */
-    const char *code_version; /* optional: when set, identity uses it instead of the binary */
+    const char *code_version; /* optional: identity uses it instead of the compute's bytes */
 };
 
 /*
@@ -402,13 +410,15 @@ struct qmtl_fill {
  * Services the host gives a plugin. Append-only: test newer members with
  * QMTL_HOST_HAS. Node-creating functions are only valid inside setup() (else
  * QMTL_ESTATE). Returned strings are borrowed and valid until teardown.
+ * Each member says since which ABI minor it exists.
  */
 struct qmtl_host {
     uint32_t abi_major, abi_minor, size, reserved;
 
-    /* Log a line prefixed with the strategy's name. Plugins never write to stdout/stderr. */
+    /* Since 1.0. Log a line prefixed with the strategy's name. Plugins never write to stdout/stderr. */
     void (*log)(struct qmtl_ctx *ctx, int level, const char *fmt, ...) QMTL_PRINTF(3, 4);
 
+    /* Since 1.0: node declarations (only inside setup()). */
     qmtl_node (*stream_input)(struct qmtl_ctx *ctx, const struct qmtl_stream_spec *spec,
                               struct qmtl_err *err);
     qmtl_node (*tag_query)(struct qmtl_ctx *ctx, const struct qmtl_tag_query_spec *spec,
@@ -422,18 +432,28 @@ struct qmtl_host {
     qmtl_node (*order_publisher)(struct qmtl_ctx *ctx, const struct qmtl_order_spec *spec,
                                  struct qmtl_err *err);
 
-    /* Strategy parameters from the configuration (host.strategies.<name>.<key>). */
+    /* Since 1.0. Strategy parameters from the configuration (host.strategies.<name>.<key>). */
     const char *(*config_string)(struct qmtl_ctx *ctx, const char *key, const char *dflt);
     double (*config_number)(struct qmtl_ctx *ctx, const char *key, double dflt);
 
-    /* Current activation for 'side'. Returns QMTL_OK or QMTL_ENOENT (not known yet). */
+    /* Since 1.0. Current activation for 'side'. Returns QMTL_OK or QMTL_ENOENT (not known yet). */
     int (*activation)(struct qmtl_ctx *ctx, int side, struct qmtl_activation *out);
 
-    /* Event time of the bucket being processed (seconds since the epoch). */
+    /* Since 1.0. Event time of the bucket being processed (seconds since the epoch). */
     int64_t (*now)(struct qmtl_ctx *ctx);
 
-    /* The NodeID ("blake3:<64 hex>") of one of this strategy's nodes; NULL if unknown. */
+    /* Since 1.0. The NodeID ("blake3:<64 hex>") of one of this strategy's nodes; NULL if unknown. */
     const char *(*node_id)(struct qmtl_ctx *ctx, qmtl_node node);
+
+    /*
+     * Since 1.1. The strategy's own state: the descriptor's 'state_size' bytes, zeroed
+     * before setup(), owned by the host and kept until the strategy is released (never
+     * inside the .so, so a reload leaves nothing dangling). NULL when state_size is 0.
+     * Reachable from setup(), every hook (their ctx) and every compute (view->ctx). A
+     * custom node shared between strategies computes with its first declarer's ctx, so
+     * it sees that strategy's state: keep what defines its output in params_json.
+     */
+    void *(*strategy_state)(struct qmtl_ctx *ctx);
 };
 
 #define QMTL_HOST_HAS(h, member)                                                                   \
@@ -465,6 +485,10 @@ struct qmtl_plugin {
                     const struct qmtl_fill *fill);
     void (*on_signal)(struct qmtl_ctx *ctx, const struct qmtl_host *host,
                       const struct qmtl_signal *signal, int64_t ts);
+
+    /* Since 1.1: bytes of per-strategy state (host->strategy_state); at most 64 MiB.
+     * A 1.0 descriptor (smaller 'size') has none. */
+    size_t state_size;
 };
 
 #define QMTL_PLUGIN_HEADER                                                                         \
