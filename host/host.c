@@ -410,14 +410,54 @@ static int cmp_by_id(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Mark in 'down' every node that depends on node q through the inputs known so far (its
+ * own inputs and the tag queries already resolved). */
+static void mark_downstream(const struct graph *g, uint32_t q, unsigned char *down, size_t n)
+{
+    memset(down, 0, n);
+    down[q] = 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t y = 0; y < n; y++) {
+            const struct graph_node *x = graph_node((struct graph *)g, y);
+            for (uint32_t s = 0; !down[y] && s < x->n_in; s++)
+                if (x->in[s] < n && down[x->in[s]])
+                    down[y] = changed = 1;
+        }
+    }
+}
+
+/* A tag query that would match a node depending on itself closes a cycle: the strategies
+ * declaring it are stopped with one line naming the nodes (and the other strategy), and
+ * the matches that close the cycle are dropped, so the rest of the DAG still runs. */
+static void refuse_cycle(struct host *h, const struct graph_node *q, const struct graph_node *x)
+{
+    char reason[600], other[200] = "";
+    const char *xs = x->n_owners ? h->st[x->owners[0]]->name : NULL;
+    for (uint32_t o = 0; o < q->n_owners; o++) {
+        const char *qs = h->st[q->owners[o]]->name;
+        if (xs && strcmp(xs, qs))
+            snprintf(other, sizeof(other), " of strategy '%.120s'", xs);
+        else
+            other[0] = 0;
+        snprintf(reason, sizeof(reason),
+                 "cycle through node '%.100s': the tag query matches node '%.100s'%s, which "
+                 "depends on it",
+                 q->label, x->label, other);
+        host_stop_strategy(h, q->owners[o], QMTL_EINVAL, reason);
+    }
+}
+
 static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
 {
     size_t n = graph_count(h->g);
     struct graph_node **cand = calloc(n ? n : 1, sizeof(*cand));
     uint32_t *in = calloc(n ? n : 1, sizeof(*in));
-    if (!cand || !in) {
+    unsigned char *down = malloc(n ? n : 1);
+    if (!cand || !in || !down) {
         free(cand);
         free(in);
+        free(down);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -434,14 +474,23 @@ static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
             cand[k++] = x;
         }
         qsort(cand, k, sizeof(*cand), cmp_by_id);
-        for (size_t j = 0; j < k; j++)
-            in[j] = cand[j]->idx;
-        graph_set_inputs(h->g, i, in, (uint32_t)k);
+        if (k)
+            mark_downstream(h->g, i, down, n);
+        size_t m = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (down[cand[j]->idx]) {
+                refuse_cycle(h, q, cand[j]);
+                continue;
+            }
+            in[m++] = cand[j]->idx;
+        }
+        graph_set_inputs(h->g, i, in, (uint32_t)m);
         if (!k)
             LOG_WARN("runtime", "tag query '%s' (%s) matches no node", q->label, q->id);
     }
     free(cand);
     free(in);
+    free(down);
     return 0;
 }
 

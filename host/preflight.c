@@ -94,6 +94,13 @@ static void child(int fd, const char *copy, const char *path, const struct prefl
         send_line(fd, 'E', line);
         _exit(0);
     }
+    if (h.n_st && h.st[0]->stopped) { /* e.g. a tag query matching its own downstream */
+        char line[1200];
+        snprintf(line, sizeof(line), "plugin '%s' (%s): graph: %s", p->desc->name, path,
+                 h.st[0]->error);
+        send_line(fd, 'E', line);
+        _exit(0);
+    }
     send_line(fd, 'K', NULL);
     _exit(0); /* no teardown, no atexit handlers, no stdio flush of the parent's buffers */
 }

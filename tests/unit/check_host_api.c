@@ -433,6 +433,63 @@ START_TEST(test_custom_name_used_twice)
 }
 END_TEST
 
+/* Two strategies whose tag queries close a cycle only together: each matches the node the
+ * other feeds from its query. The later one is stopped naming the nodes and the other
+ * strategy; the first keeps running (its query simply sees the node it matched). */
+static int cyc_pass(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    *out = qmtl_number(qmtl_window_number(&v->inputs[0], 0));
+    return QMTL_OK;
+}
+static int cyc_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err,
+                     const char *query, const char *tag, const char *qname, const char *nname)
+{
+    const char *q[] = {query, NULL}, *t[] = {tag, NULL};
+    qmtl_node tq = h->tag_query(ctx,
+                                &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec),
+                                                              .name = qname, .query_tags = q,
+                                                              .interval = "60s"},
+                                err);
+    if (tq < 0)
+        return tq;
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = nname,
+                                                   .inputs = {tq}, .compute = cyc_pass,
+                                                   .tags = t},
+                          err);
+    return n < 0 ? n : QMTL_OK;
+}
+static int cyc_a(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return cyc_setup(ctx, h, err, "x", "y", "tq_a", "node_a");
+}
+static int cyc_b(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return cyc_setup(ctx, h, err, "y", "x", "tq_b", "node_b");
+}
+static const struct qmtl_plugin cyc_plugin_a = {QMTL_PLUGIN_HEADER, .name = "cyc_a",
+                                                .setup = cyc_a};
+static const struct qmtl_plugin cyc_plugin_b = {QMTL_PLUGIN_HEADER, .name = "cyc_b",
+                                                .setup = cyc_b};
+
+START_TEST(test_tag_query_cycle_across_strategies)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    log_set_sink(capture, NULL);
+    char err[600];
+    ck_assert_int_eq(host_add_strategy(&h, &cyc_plugin_a, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &cyc_plugin_b, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_msg(host_finalize(&h, err, sizeof(err)) == 0, "%s", err);
+    log_set_sink(NULL, NULL);
+    ck_assert_int_eq(h.st[0]->stopped, 0);
+    ck_assert_int_eq(h.st[1]->stopped, 1);
+    ck_assert_str_eq(h.st[1]->error, "cycle through node 'tq_b': the tag query matches node "
+                                     "'node_a' of strategy 'cyc_a', which depends on it");
+    host_release(&h);
+}
+END_TEST
+
 /* ---- ABI 1.1: specs from older headers, per-strategy state, code identity */
 
 /* Declares the same stream and node twice: once with full specs whose tail fields are
@@ -639,6 +696,7 @@ int main(void)
     tcase_add_test(tc, test_spec_smaller_size_takes_defaults);
     tcase_add_test(tc, test_strategy_state);
     tcase_add_test(tc, test_custom_code_identity);
+    tcase_add_test(tc, test_tag_query_cycle_across_strategies);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
