@@ -22,6 +22,7 @@ struct swap {
     uint32_t *owner_map;           /* live strategy index -> new index (GRAPH_NONE: gone) */
     struct host_strategy **st;     /* the strategies after the change, by new index */
     size_t n_st;
+    uint32_t *cursor;              /* live node index -> where adopt() looks first */
     struct host_strategy *fresh;   /* add, replace: the new strategy */
     uint32_t fresh_idx;
     int fresh_setup;               /* its setup() succeeded (teardown owed on discard) */
@@ -43,13 +44,14 @@ void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, siz
     n->ctx = b->ctx;
 }
 
-/* Forget in node 'from' the rings it shares with node 'other' (they stay with other). */
-static void drop_shared_rings(struct graph_node *from, const struct graph_node *other)
+/* Forget in node n the rings adopted across the two graphs (the other graph keeps them). */
+static void drop_borrowed_rings(struct graph_node *n)
 {
-    for (uint32_t k = 0; k < from->n_outs; k++)
-        for (uint32_t j = 0; j < other->n_outs; j++)
-            if (from->outs[k].ring && from->outs[k].ring == other->outs[j].ring)
-                from->outs[k].ring = NULL;
+    for (uint32_t k = 0; k < n->n_outs; k++)
+        if (n->outs[k].ring && n->outs[k].ring->borrowed) {
+            n->outs[k].ring->borrowed = 0;
+            n->outs[k].ring = NULL;
+        }
 }
 
 static void swap_discard(struct swap *w)
@@ -57,7 +59,8 @@ static void swap_discard(struct swap *w)
     if (w->twin) /* rings adopted from the live graph stay there */
         for (uint32_t i = 0; i < graph_count(w->g); i++)
             if (w->twin[i])
-                drop_shared_rings(graph_node(w->g, i), w->twin[i]);
+                drop_borrowed_rings(graph_node(w->g, i));
+    free(w->cursor);
     sched_free(w->s);
     graph_free(w->g); /* drops the staging bindings' references */
     if (w->fresh) {
@@ -207,16 +210,21 @@ static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct
 {
     struct swap *w = arg;
     const struct graph_node *tu = w->twin[u->idx];
-    if (!tu)
+    if (!tu || !tu->n_outs)
         return NULL;
-    for (uint32_t k = 0; k < tu->n_outs; k++) {
+    /* both graphs make rings in evaluation order: the match is usually the next one */
+    uint32_t start = w->cursor[tu->idx] % tu->n_outs;
+    for (uint32_t i = 0; i < tu->n_outs; i++) {
+        uint32_t k = (start + i) % tu->n_outs;
         const struct graph_out *o = &tu->outs[k];
-        if (!o->ring || o->ring->shared != shared || o->ring->w.cap != cap)
+        if (o->ring->borrowed || o->ring->shared != shared || o->ring->w.cap != cap)
             continue;
-        if (shared)
-            return o->ring;
-        if (x && o->n_cons && o->cons[0].slot == slot && w->twin[x->idx] == o->cons[0].node)
-            return o->ring;
+        if (!shared && !(x && o->n_cons && o->cons[0].slot == slot &&
+                         w->twin[x->idx] == o->cons[0].node))
+            continue;
+        w->cursor[tu->idx] = k + 1;
+        o->ring->borrowed = 1;
+        return o->ring;
     }
     return NULL;
 }
@@ -224,6 +232,11 @@ static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct
 /* Step 5: the staging scheduler, on the live rings of the twins. */
 static int stage_sched(struct swap *w, char *err, size_t errlen)
 {
+    size_t n_old = graph_count(w->h->g);
+    if (!(w->cursor = calloc(n_old ? n_old : 1, sizeof(*w->cursor)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     w->s = sched_new_adopting(w->g, sched_get_hooks(w->h->s), adopt, w, err, errlen);
     return w->s ? 0 : -1;
 }
@@ -236,7 +249,7 @@ static void carry(struct swap *w)
         struct graph_node *y = graph_node(w->g, i), *x = w->twin[i];
         if (!x)
             continue;
-        drop_shared_rings(x, y); /* the adopted rings are the staging graph's now */
+        drop_borrowed_rings(x); /* the adopted rings are the staging graph's now */
         for (uint32_t k = 0; k < y->n_outs; k++)
             y->outs[k].ring->w.upstream_id = y->id;
         struct builtin *bi = y->bi;
@@ -319,6 +332,7 @@ static void swap_commit(struct swap *w)
     free(w->map);
     free(w->twin);
     free(w->owner_map);
+    free(w->cursor);
     if (w->fresh) {
         w->fresh->started = 1;
         if (w->fresh->desc->on_start)

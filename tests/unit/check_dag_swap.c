@@ -566,6 +566,82 @@ START_TEST(test_remove_before_start_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- tag queries */
+
+static const char *const tags_fx[] = {"fx", NULL};
+
+static int q_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node tq =
+        h->tag_query(ctx,
+                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .name = "fxq",
+                                                   .query_tags = tags_fx, .interval = "60s"},
+                     err);
+    return tq < 0 ? tq : QMTL_OK;
+}
+static const struct qmtl_plugin Q = {QMTL_PLUGIN_HEADER, .name = "q", .setup = q_setup};
+
+static int fx_stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *sym,
+                     struct qmtl_err *err)
+{
+    const char *tags[] = {sym, "fx", NULL};
+    qmtl_node x = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "60s"},
+        err);
+    return x < 0 ? x : QMTL_OK;
+}
+static int eur_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return fx_stream(ctx, h, "EUR", err);
+}
+static int jpy_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return fx_stream(ctx, h, "JPY", err);
+}
+static const struct qmtl_plugin EUR = {QMTL_PLUGIN_HEADER, .name = "eur", .setup = eur_setup};
+static const struct qmtl_plugin JPY = {QMTL_PLUGIN_HEADER, .name = "jpy", .setup = jpy_setup};
+
+static int feed_fx(struct host *h, const char *sym, int i, double x)
+{
+    const char *tags[] = {sym};
+    struct qmtl_value v = qmtl_number(x);
+    return host_feed(h, tags, 1, T0 + 60 * (int64_t)i, &v);
+}
+
+START_TEST(test_tag_queries_resolved_again)
+{
+    struct host h;
+    struct recs rh = {0};
+    start(&h, &rh, (const struct qmtl_plugin *const[]){&Q, &EUR}, 2);
+    char q_id[NODEID_LEN + 1];
+    snprintf(q_id, sizeof(q_id), "%s", nid(&h, 0, 1));
+    ck_assert_int_eq(feed_fx(&h, "EUR", 0, 1.5), 1);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 0, 150), 0); /* no such stream yet */
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 1);
+
+    char err[512];
+    struct host_swap_result res;
+    ck_assert_msg(host_add_strategy_from(&h, NULL, &JPY, NULL, NULL, NULL, &res, err,
+                                         sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(res.added, 1);
+    ck_assert_uint_eq(res.kept, 2);
+    ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 2);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 1, 151), 1); /* routes rebuilt */
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 2);
+    ck_assert(rh.r[rh.n - 1].v == 151 && !strcmp(rh.r[rh.n - 1].id, q_id));
+
+    ck_assert_msg(host_remove_strategy(&h, 1, &res, err, sizeof(err)) == 0, "%s", err); /* eur */
+    ck_assert_uint_eq(res.removed, 1);
+    ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 1);
+    ck_assert_int_eq(feed_fx(&h, "EUR", 2, 1.6), 0);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 2, 152), 1);
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 3);
+    stop(&h, &rh);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- plugin instances */
 
 static int mapped(const char *path)
@@ -695,6 +771,7 @@ int main(void)
     tcase_add_test(tc, test_failing_change_leaves_dag);
     tcase_add_test(tc, test_refused_inside_wave);
     tcase_add_test(tc, test_remove_before_start_refused);
+    tcase_add_test(tc, test_tag_queries_resolved_again);
     tcase_add_test(tc, test_instance_unmapped_at_last_reference);
     tcase_add_test(tc, test_stopped_owner_hands_over_binding);
     suite_add_tcase(s, tc);
