@@ -1,6 +1,7 @@
 /* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,8 +212,10 @@ int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, siz
     struct qmtl_err e = {0};
     st->ctx.in_setup = 1;
     h->in_setup = (int)st->ctx.strat + 1;
+    h->setup_name = st->name;
     int rc = st->desc->setup(&st->ctx, host_api_table(), &e);
     h->in_setup = 0;
+    h->setup_name = NULL;
     st->ctx.in_setup = 0;
     if (rc == 0)
         return 0;
@@ -746,17 +749,20 @@ static void crash_handler(int sig)
     struct host *h = crash_host;
     const struct graph_node *n = sched_running_node();
     put(crash_prefix);
-    if (h && n && n->n_owners && n->owners[0] < h->n_st) {
+    if (h && n && n->ctx) {
+        /* the strategy whose binding runs (a shared node: its primary owner) */
         put(": plugin '");
-        put(h->st[n->owners[0]]->name);
+        put(((const struct host_strategy *)((const char *)n->ctx -
+                                            offsetof(struct host_strategy, ctx)))
+                ->name);
         put("': node '");
         put(n->label);
         put("' (");
         put(n->id);
         put(") crashed with signal ");
-    } else if (h && h->in_setup > 0 && (size_t)h->in_setup <= h->n_st) {
+    } else if (h && h->in_setup > 0 && h->setup_name) {
         put(": plugin '");
-        put(h->st[h->in_setup - 1]->name);
+        put(h->setup_name);
         put("': setup() crashed with signal ");
     } else {
         put(": crashed with signal ");
