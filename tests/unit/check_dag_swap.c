@@ -166,7 +166,16 @@ static int a_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_
     qmtl_node o = h->order_publisher(
         ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg, .quantity = 1},
         err);
-    return o < 0 ? o : QMTL_OK;
+    if (o < 0)
+        return o;
+    /* late items ignored: a private ring of 4 on X */
+    qmtl_node t = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "late4",
+                                                   .inputs = {x}, .period = 4, .compute = triple,
+                                                   .code_version = "t1",
+                                                   .on_late = QMTL_LATE_IGNORE},
+                          err);
+    return t < 0 ? t : QMTL_OK;
 }
 static const struct qmtl_plugin A = {QMTL_PLUGIN_HEADER, .name = "a", .setup = a_setup};
 
@@ -285,11 +294,30 @@ static const char *nid(struct host *h, size_t s, int k)
     return host_api_table()->node_id(&h->st[s]->ctx, k);
 }
 
-/* Handles 1..last of strategy s in h and rs in ref: same NodeIDs, same series. */
+/* The input windows of two nodes hold the same items. */
+static void assert_same_windows(const struct graph_node *x, const struct graph_node *y)
+{
+    ck_assert_uint_eq(x->n_in, y->n_in);
+    for (uint32_t i = 0; i < x->n_in; i++) {
+        const struct qmtl_window *u = graph_input(x, i), *v = graph_input(y, i);
+        ck_assert_uint_eq(u->count, v->count);
+        ck_assert_uint_eq(u->cap, v->cap);
+        for (uint32_t k = 0; k < u->count; k++) {
+            ck_assert_int_eq(qmtl_window_ts_at(u, k), qmtl_window_ts_at(v, k));
+            ck_assert(qmtl_window_number(u, k) == qmtl_window_number(v, k));
+        }
+    }
+}
+
+/* Handles 1..last of strategy s in h and rs in ref: same NodeIDs, same series; from the
+ * start (from 0): the same windows now too. */
 static void assert_same_nodes(struct host *h, size_t s, struct recs *a, struct host *ref,
                               size_t rs, struct recs *b, int64_t from, size_t last)
 {
     for (size_t k = 1; k <= last; k++) {
+        if (from == 0)
+            assert_same_windows(graph_node(h->g, h->st[s]->ctx.nodes[k - 1]),
+                                graph_node(ref->g, ref->st[rs]->ctx.nodes[k - 1]));
         ck_assert_str_eq(nid(h, s, (int)k), nid(ref, rs, (int)k));
         char what[128];
         snprintf(what, sizeof(what), "strategy '%s' node %zu", h->st[s]->name, k);
@@ -332,7 +360,7 @@ START_TEST(test_add_to_warm_dag)
                   "%s", err);
     ck_assert_uint_eq(idx, 1);
     ck_assert_uint_eq(res.added, 1); /* ema */
-    ck_assert_uint_eq(res.kept, 5);  /* X, sma, acc, signal, order */
+    ck_assert_uint_eq(res.kept, 6);  /* X, sma, acc, signal, order, late4 */
     ck_assert_uint_eq(res.removed, 0);
     ck_assert_int_eq(b_start, 2); /* ref's, then the added one's */
     feed(&h, SWAP_AT, END);
@@ -366,7 +394,7 @@ START_TEST(test_remove_from_warm_dag)
     struct host_swap_result res = {0};
     ck_assert_msg(host_remove_strategy(&h, 0, &res, err, sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(res.removed, 1); /* ema: sma and acc stay with a */
-    ck_assert_uint_eq(res.kept, 5);
+    ck_assert_uint_eq(res.kept, 6);
     ck_assert_uint_eq(res.added, 0);
     ck_assert_int_eq(b_finish, 1);
     ck_assert_int_eq(b_teardown, 1);
@@ -405,7 +433,7 @@ START_TEST(test_replace_shared)
                   err);
     ck_assert_uint_eq(res.added, 2);   /* stddev, triple */
     ck_assert_uint_eq(res.removed, 1); /* ema */
-    ck_assert_uint_eq(res.kept, 5);
+    ck_assert_uint_eq(res.kept, 6);
     ck_assert_int_eq(b_finish, 1);
     ck_assert_int_eq(b_teardown, 1);
     ck_assert_int_eq(b2_start, 2); /* ref's, then the replacing one's */
@@ -448,7 +476,7 @@ START_TEST(test_replace_same_version_is_warm)
                   err);
     ck_assert_ptr_ne(h.g, before);
     ck_assert_uint_eq(res.added, 0);
-    ck_assert_uint_eq(res.kept, 5); /* the order publisher too */
+    ck_assert_uint_eq(res.kept, 6); /* the order publisher and late4's private ring too */
     ck_assert_uint_eq(res.removed, 0);
     feed(&h, SWAP_AT, END);
     /* acc's output counts its computations: its state went over */
