@@ -578,6 +578,69 @@ START_TEST(test_remove_before_start_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- a stopped strategy */
+
+static int g_fail_at; /* the compute fails on this value of X (0: never) */
+
+static int fragile(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    double x = qmtl_window_number(&v->inputs[0], 0);
+    if (g_fail_at && x == g_fail_at)
+        return QMTL_ERR;
+    *out = qmtl_number(x);
+    return QMTL_OK;
+}
+
+static int f_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node x = x_stream(ctx, h, err);
+    qmtl_node n = x > 0 ? h->node(ctx,
+                                  &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
+                                                           .name = "fragile", .inputs = {x},
+                                                           .compute = fragile,
+                                                           .code_version = "f1"},
+                                  err)
+                        : x;
+    return n < 0 ? n : QMTL_OK;
+}
+static const struct qmtl_plugin F = {QMTL_PLUGIN_HEADER, .name = "f", .setup = f_setup};
+
+START_TEST(test_replace_stopped_strategy)
+{
+    struct host h;
+    struct recs rh = {0};
+    start(&h, &rh, (const struct qmtl_plugin *const[]){&A, &F}, 2);
+    char fragile_id[NODEID_LEN + 1];
+    snprintf(fragile_id, sizeof(fragile_id), "%s", nid(&h, 1, 2));
+    g_fail_at = 3;
+    for (int i = 0; i < 5; i++) {
+        struct qmtl_value v = qmtl_number(i);
+        host_feed(&h, tags_x, 1, T0 + 60 * i, &v);
+    }
+    ck_assert_int_eq(h.st[1]->stopped, 1);
+    ck_assert(graph_find(h.g, fragile_id)->failed);
+    ck_assert_uint_eq(count_from(&rh, fragile_id, 0), 3);
+
+    /* the same code, now healthy: the node (declared again only by the new version)
+     * starts afresh, and the strategy runs */
+    g_fail_at = 0;
+    char err[512];
+    struct host_swap_result res;
+    ck_assert_msg(host_replace_strategy(&h, 1, NULL, &F, NULL, &res, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(res.added, 0);
+    ck_assert_int_eq(h.st[1]->stopped, 0);
+    ck_assert(!graph_find(h.g, fragile_id)->failed);
+    ck_assert_uint_eq(graph_find(h.g, fragile_id)->live_owners, 1);
+    for (int i = 5; i < 8; i++) {
+        struct qmtl_value v = qmtl_number(i);
+        host_feed(&h, tags_x, 1, T0 + 60 * i, &v);
+    }
+    ck_assert_uint_eq(count_from(&rh, fragile_id, 0), 6);
+    stop(&h, &rh);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- tag queries */
 
 static const char *const tags_fx[] = {"fx", NULL};
@@ -782,6 +845,7 @@ int main(void)
     tcase_add_test(tc, test_refused_inside_wave);
     tcase_add_test(tc, test_remove_before_start_refused);
     tcase_add_test(tc, test_tag_queries_resolved_again);
+    tcase_add_test(tc, test_replace_stopped_strategy);
     tcase_add_test(tc, test_instance_unmapped_at_last_reference);
     tcase_add_test(tc, test_stopped_owner_hands_over_binding);
     suite_add_tcase(s, tc);
