@@ -52,7 +52,6 @@ struct loop {
     loop_fn hup;
     void *hup_arg;
     int follow, ran, running, stopping, end_why, signal;
-    double stop_t0;
     char error[512];
 };
 
@@ -118,18 +117,13 @@ static int any_busy(struct loop *l)
     return busy;
 }
 
-/* Exit once no stop hook has work in flight (bounded by the grace period). */
+/* Exit once no stop hook has work in flight. */
 static void exit_check(struct loop *l)
 {
-    int busy = any_busy(l);
-    if (busy && now_s() - l->stop_t0 < LOOP_STOP_GRACE_S) {
+    if (any_busy(l))
         arm(l->stop_ev, LOOP_STOP_POLL_MS);
-        return;
-    }
-    if (busy)
-        LOG_WARN("loop", "work still in flight after %g s of stopping: exiting anyway",
-                 LOOP_STOP_GRACE_S);
-    event_base_loopbreak(l->base);
+    else
+        event_base_loopbreak(l->base);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -148,7 +142,6 @@ static void stop_now(struct loop *l, int why)
         return;
     }
     l->stopping = 1;
-    l->stop_t0 = now_s();
     event_del(l->pull_ev);
     for (size_t i = l->n_hooks; i-- > 0;)
         if (l->hooks[i].kind == HOOK_STOP && l->hooks[i].stop)

@@ -28,9 +28,9 @@
  * Stopping. loop_stop(), SIGINT or SIGTERM (why = LOOP_END_SIGNAL), or a failing source
  * (LOOP_END_ERROR): if the data had not ended, every source is ended and the data-end
  * hooks run with that reason; then the stop hooks run once each, newest first, and the
- * loop exits as soon as no stop hook reports busy work (requests in flight), checked every
- * LOOP_STOP_POLL_MS and given up after LOOP_STOP_GRACE_S (logged). A second SIGINT or
- * SIGTERM while stopping exits at once. SIGHUP calls the hook set with loop_on_sighup()
+ * loop exits as soon as no stop hook reports busy work (requests in flight, each bounded
+ * by its own timeout), checked every LOOP_STOP_POLL_MS. A second SIGINT or SIGTERM while
+ * stopping exits at once. SIGHUP calls the hook set with loop_on_sighup()
  * (the signal keeps its default action while no hook is set).
  *
  * Signals are caught only while loop_run() runs (libevent's evsignal); one loop per
@@ -49,7 +49,6 @@ struct loop_source;
 #define LOOP_PACE_TICK_MS 10   /* a paced or held pull source is looked at this often */
 #define LOOP_PACE_MAX_BATCH 4096
 #define LOOP_STOP_POLL_MS 10
-#define LOOP_STOP_GRACE_S 30.0
 
 /* pull source results */
 enum { LOOP_FAIL = -1, LOOP_END = 0, LOOP_MORE = 1 };
