@@ -52,6 +52,7 @@ struct loop {
     loop_fn hup;
     void *hup_arg;
     int follow, ran, running, stopping, end_why, signal;
+    int in_defer, defer_after_pull; /* see loop_defer */
     char error[512];
 };
 
@@ -71,6 +72,7 @@ static void arm(struct event *ev, long ms)
 /* ------------------------------------------------------------------ ending */
 
 static void stop_now(struct loop *l, int why);
+static void release_deferred(struct loop *l);
 
 static void data_end(struct loop *l, int why)
 {
@@ -80,6 +82,7 @@ static void data_end(struct loop *l, int why)
     for (size_t i = 0; i < l->n_src; i++)
         l->src[i]->ended = 1;
     event_del(l->pull_ev);
+    release_deferred(l);
     for (size_t i = 0; i < l->n_hooks; i++)
         if (l->hooks[i].kind == HOOK_END)
             l->hooks[i].end(l->hooks[i].arg, why);
@@ -143,6 +146,7 @@ static void stop_now(struct loop *l, int why)
     }
     l->stopping = 1;
     event_del(l->pull_ev);
+    release_deferred(l);
     for (size_t i = l->n_hooks; i-- > 0;)
         if (l->hooks[i].kind == HOOK_STOP && l->hooks[i].stop)
             l->hooks[i].stop(l->hooks[i].arg);
@@ -157,11 +161,21 @@ void loop_stop(struct loop *l)
 
 /* ------------------------------------------------------------------ pull */
 
-static void pull_cb(evutil_socket_t fd, short what, void *arg)
+/* Deferred calls that deferred calls scheduled run once a batch has been fed (or at the
+ * next turn when no batch is due), so that a call deferring itself cannot starve data. */
+static void release_deferred(struct loop *l)
 {
-    (void)fd;
-    (void)what;
-    struct loop *l = arg;
+    if (!l->defer_after_pull)
+        return;
+    l->defer_after_pull = 0;
+    if (evtimer_pending(l->pull_ev, NULL) && l->end_why < 0 && !l->stopping)
+        event_active(l->defer_ev, EV_TIMEOUT, 1);
+    else
+        arm(l->defer_ev, 0);
+}
+
+static void pull_turn(struct loop *l)
+{
     if (l->stopping || l->end_why >= 0)
         return;
     if (l->hold && l->hold(l->hold_arg)) {
@@ -211,6 +225,15 @@ static void pull_cb(evutil_socket_t fd, short what, void *arg)
         arm(l->pull_ev, LOOP_PACE_TICK_MS);
 }
 
+static void pull_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct loop *l = arg;
+    pull_turn(l);
+    release_deferred(l);
+}
+
 /* ------------------------------------------------------------------ deferred */
 
 static void defer_cb(evutil_socket_t fd, short what, void *arg)
@@ -222,9 +245,18 @@ static void defer_cb(evutil_socket_t fd, short what, void *arg)
     size_t n = l->n_dq;
     l->dq = NULL;
     l->n_dq = l->cap_dq = 0;
+    l->in_defer = 1;
     for (size_t i = 0; i < n; i++)
         q[i].fn(q[i].arg, 0);
+    l->in_defer = 0;
     free(q);
+    if (!l->n_dq)
+        return;
+    /* scheduled by the calls just run: after the next batch */
+    if (evtimer_pending(l->pull_ev, NULL) && l->end_why < 0 && !l->stopping)
+        l->defer_after_pull = 1;
+    else
+        arm(l->defer_ev, 0);
 }
 
 int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg)
@@ -238,7 +270,10 @@ int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg)
         l->cap_dq = cap;
     }
     l->dq[l->n_dq++] = (struct loop_deferred){fn, arg};
-    event_active(l->defer_ev, EV_TIMEOUT, 1);
+    if (!l->in_defer) {
+        l->defer_after_pull = 0;
+        event_active(l->defer_ev, EV_TIMEOUT, 1);
+    }
     return 0;
 }
 

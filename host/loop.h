@@ -100,8 +100,9 @@ int loop_on_stop(struct loop *l, loop_fn stop, loop_busy_fn busy, void *arg);
 void loop_on_sighup(struct loop *l, loop_fn fn, void *arg);
 
 /* Run fn(arg, 0) on the loop once the current callback has returned, before the next
- * pull batch. Safe to call from any callback (not from a signal handler). 0 or -1 (out
- * of memory). */
+ * pull batch; a call made from a deferred call runs after the next batch instead (or at
+ * the next turn when none is due), so a call that defers itself cannot starve the data.
+ * Safe to call from any callback (not from a signal handler). 0 or -1 (out of memory). */
 int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg);
 
 /*
