@@ -17,9 +17,9 @@ struct loop_source {
     char *name;
     loop_pull_fn pull; /* NULL: a push source */
     void *arg;
-    double pace;     /* items per second, 0 = unpaced */
-    double t0;       /* first paced pull (monotonic s) */
-    uint64_t taken;  /* items taken while paced */
+    double pace;    /* items per second, 0 = unpaced */
+    double t0;      /* first paced pull (monotonic s) */
+    uint64_t taken; /* items taken while paced */
     int ended;
 };
 
@@ -196,9 +196,8 @@ static void pull_turn(struct loop *l)
             double want = floor(s->pace * (now - s->t0));
             if (want <= (double)s->taken)
                 continue;
-            max = want - (double)s->taken > LOOP_PACE_MAX_BATCH
-                      ? LOOP_PACE_MAX_BATCH
-                      : (size_t)(want - (double)s->taken);
+            max = want - (double)s->taken > LOOP_PACE_MAX_BATCH ? LOOP_PACE_MAX_BATCH
+                                                                : (size_t)(want - (double)s->taken);
         }
         char err[512] = "";
         int rc = s->pull(s->arg, max, err, sizeof(err));
@@ -324,8 +323,7 @@ struct loop *loop_new(char *err, size_t errlen)
     l->sig_int = evsignal_new(l->base, SIGINT, signal_cb, l);
     l->sig_term = evsignal_new(l->base, SIGTERM, signal_cb, l);
     l->sig_hup = evsignal_new(l->base, SIGHUP, signal_cb, l);
-    if (!l->pull_ev || !l->defer_ev || !l->stop_ev || !l->sig_int || !l->sig_term ||
-        !l->sig_hup)
+    if (!l->pull_ev || !l->defer_ev || !l->stop_ev || !l->sig_int || !l->sig_term || !l->sig_hup)
         goto fail;
     /* deferred calls run before anything else that is ready (priority 0 of 2) */
     event_priority_set(l->defer_ev, 0);
@@ -443,7 +441,8 @@ int loop_on_data_end(struct loop *l, loop_end_fn fn, void *arg)
 
 int loop_on_stop(struct loop *l, loop_fn stop, loop_busy_fn busy, void *arg)
 {
-    return add_hook(l, (struct loop_hook){.kind = HOOK_STOP, .stop = stop, .busy = busy, .arg = arg});
+    return add_hook(l,
+                    (struct loop_hook){.kind = HOOK_STOP, .stop = stop, .busy = busy, .arg = arg});
 }
 
 /* ------------------------------------------------------------------ run */

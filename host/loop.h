@@ -45,8 +45,8 @@ struct event_base;
 struct loop;
 struct loop_source;
 
-#define LOOP_BATCH 1024        /* items a pull source may feed per call (unpaced) */
-#define LOOP_PACE_TICK_MS 10   /* a paced or held pull source is looked at this often */
+#define LOOP_BATCH 1024      /* items a pull source may feed per call (unpaced) */
+#define LOOP_PACE_TICK_MS 10 /* a paced or held pull source is looked at this often */
 #define LOOP_PACE_MAX_BATCH 4096
 #define LOOP_STOP_POLL_MS 10
 

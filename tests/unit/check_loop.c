@@ -11,10 +11,10 @@
 struct counter {
     struct loop *l;
     size_t total, taken, calls, max_seen;
-    int fail_at;     /* fail on this call (1-based), 0 = never */
-    int raise_at;    /* raise this signal on call raise_at (both 0 = never) */
+    int fail_at;  /* fail on this call (1-based), 0 = never */
+    int raise_at; /* raise this signal on call raise_at (both 0 = never) */
     int raise_sig;
-    int defer_at;    /* loop_defer on this call */
+    int defer_at;           /* loop_defer on this call */
     int deferred_ran_after; /* calls made when the deferred call ran (-1: not yet) */
     int deferred_cancelled;
     int hold_checks, hold_for; /* hold(): busy for the first hold_for checks */
