@@ -301,8 +301,7 @@ void loop_on_sighup(struct loop *l, loop_fn fn, void *arg)
 {
     l->hup = fn;
     l->hup_arg = arg;
-    if (!l->running)
-        return;
+    /* caught from now on, also before and after loop_run (handled while the loop runs) */
     if (fn)
         evsignal_add(l->sig_hup, NULL);
     else
@@ -325,8 +324,11 @@ struct loop *loop_new(char *err, size_t errlen)
     l->sig_hup = evsignal_new(l->base, SIGHUP, signal_cb, l);
     if (!l->pull_ev || !l->defer_ev || !l->stop_ev || !l->sig_int || !l->sig_term || !l->sig_hup)
         goto fail;
-    /* deferred calls run before anything else that is ready (priority 0 of 2) */
+    /* deferred calls and signals run before anything else that is ready (priority 0 of 2) */
     event_priority_set(l->defer_ev, 0);
+    event_priority_set(l->sig_int, 0);
+    event_priority_set(l->sig_term, 0);
+    event_priority_set(l->sig_hup, 0);
     return l;
 fail:
     snprintf(err, errlen, "cannot set up the event loop");
@@ -456,8 +458,6 @@ int loop_run(struct loop *l, char *err, size_t errlen)
     l->ran = 1;
     evsignal_add(l->sig_int, NULL);
     evsignal_add(l->sig_term, NULL);
-    if (l->hup)
-        evsignal_add(l->sig_hup, NULL);
     for (size_t i = 0; i < l->n_src; i++)
         if (l->src[i]->pull && !l->src[i]->ended) {
             arm(l->pull_ev, 0);
@@ -472,7 +472,6 @@ int loop_run(struct loop *l, char *err, size_t errlen)
         event_base_dispatch(l->base);
     evsignal_del(l->sig_int);
     evsignal_del(l->sig_term);
-    evsignal_del(l->sig_hup);
     event_del(l->pull_ev);
     event_del(l->stop_ev);
     l->running = 0;

@@ -258,6 +258,19 @@ START_TEST(test_sighup_hook)
     ck_assert_int_eq(hups, 1);
     ck_assert_uint_eq(c.taken, c.total); /* SIGHUP does not stop the run */
     ck_assert_int_eq(h.last_why, LOOP_END_DATA);
+    raise(SIGHUP); /* after the run: caught, not handled (the process lives on) */
+    ck_assert_int_eq(hups, 1);
+    loop_free(l);
+
+    /* before the run: caught at once, handled when the loop runs */
+    l = new_loop(&h);
+    struct counter d = {.total = 10};
+    ck_assert_ptr_nonnull(loop_add_pull(l, "count", counter_pull, &d));
+    loop_on_sighup(l, on_hup, NULL);
+    raise(SIGHUP);
+    ck_assert_int_eq(hups, 1);
+    ck_assert_int_eq(loop_run(l, err, sizeof(err)), 0);
+    ck_assert_int_eq(hups, 2);
     loop_free(l);
 }
 END_TEST
