@@ -241,6 +241,25 @@ static int stage_sched(struct swap *w, char *err, size_t errlen)
     return w->s ? 0 : -1;
 }
 
+/* Step 5 too: room in every data route for the staging graph's streams, so that routing
+ * again at the commit does not allocate (host_rebuild_routes then only shrinks). */
+static int stage_routes(struct swap *w, char *err, size_t errlen)
+{
+    size_t n = graph_count(w->g);
+    if (n <= graph_count(w->h->g))
+        return 0;
+    for (size_t i = 0; i < w->h->n_routes; i++) {
+        struct host_route *r = &w->h->routes[i];
+        uint32_t *s = realloc(r->streams, n * sizeof(*s));
+        if (!s) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        r->streams = s;
+    }
+    return 0;
+}
+
 /* Step 7: move the twins' runtime state into the staging nodes. */
 static void carry(struct swap *w)
 {
@@ -327,7 +346,9 @@ static void swap_commit(struct swap *w)
     free(h->st);
     h->st = w->st;
     h->n_st = h->cap_st = w->n_st;
-    host_routes_clear(h);
+    if (host_rebuild_routes(h)) /* route ids held by data sources stay valid */
+        LOG_ERROR("runtime", "out of memory routing data after a DAG change: routes reach "
+                             "nothing until the next change"); /* see stage_routes */
     host_strategy_free(gone); /* its plugin reference last: after teardown and the nodes */
     free(w->map);
     free(w->twin);
@@ -360,7 +381,7 @@ static int swap_run(struct host *h, enum swap_op op, size_t going, struct plugin
     if (stage_copy(&w, err, errlen) ||
         (op != SWAP_REMOVE && stage_setup(&w, pi, desc, name, path, err, errlen)) ||
         stage_finish(&w, err, errlen) || stage_diff(&w, err, errlen) ||
-        stage_sched(&w, err, errlen)) {
+        stage_sched(&w, err, errlen) || stage_routes(&w, err, errlen)) {
         swap_discard(&w);
         return -1;
     }

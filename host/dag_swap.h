@@ -24,7 +24,8 @@
  *      a new node reading a ring that already holds items rebuilds its built-in state
  *      from it (it starts warm, as if it had always read that ring);
  *   8. strategy handles are renumbered, the staging graph and scheduler replace the live
- *      ones, routes are rebuilt on the next event, and the old graph is freed: nodes no
+ *      ones, every route is resolved again (host/route.h: route ids held by data
+ *      sources stay valid), and the old graph is freed: nodes no
  *      strategy owns drop their plugin instance references (a .so whose count reaches
  *      zero is unmapped);
  *   9. the new strategy gets on_start.
@@ -68,8 +69,5 @@ int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, siz
  */
 int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *err,
                              size_t errlen);
-
-/* Forget the routes from data tags to streams (rebuilt on the next host_feed). */
-void host_routes_clear(struct host *h);
 
 #endif

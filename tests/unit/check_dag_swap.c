@@ -687,6 +687,10 @@ START_TEST(test_tag_queries_resolved_again)
     ck_assert_int_eq(feed_fx(&h, "EUR", 0, 1.5), 1);
     ck_assert_int_eq(feed_fx(&h, "JPY", 0, 150), 0); /* no such stream yet */
     ck_assert_uint_eq(count_from(&rh, q_id, 0), 1);
+    /* a data source bound to a route before the change keeps its route id */
+    const char *jpy[] = {"JPY"};
+    int route = host_route_id(&h, jpy, 1);
+    ck_assert_int_ge(route, 0);
 
     char err[512];
     struct host_swap_result res;
@@ -696,7 +700,8 @@ START_TEST(test_tag_queries_resolved_again)
     ck_assert_uint_eq(res.added, 1);
     ck_assert_uint_eq(res.kept, 2);
     ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 2);
-    ck_assert_int_eq(feed_fx(&h, "JPY", 1, 151), 1); /* routes rebuilt */
+    struct qmtl_value v151 = qmtl_number(151);
+    ck_assert_int_eq(host_feed_route(&h, route, T0 + 60, &v151), 1); /* routes rebuilt */
     ck_assert_uint_eq(count_from(&rh, q_id, 0), 2);
     ck_assert(rh.r[rh.n - 1].v == 151 && !strcmp(rh.r[rh.n - 1].id, q_id));
 
@@ -704,7 +709,8 @@ START_TEST(test_tag_queries_resolved_again)
     ck_assert_uint_eq(res.removed, 1);
     ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 1);
     ck_assert_int_eq(feed_fx(&h, "EUR", 2, 1.6), 0);
-    ck_assert_int_eq(feed_fx(&h, "JPY", 2, 152), 1);
+    struct qmtl_value v152 = qmtl_number(152);
+    ck_assert_int_eq(host_feed_route(&h, route, T0 + 120, &v152), 1);
     ck_assert_uint_eq(count_from(&rh, q_id, 0), 3);
     stop(&h, &rh);
 }
