@@ -9,11 +9,14 @@
 #include "cli.h"
 #include "config.h"
 #include "host/attached.h"
+#include "host/crash_report.h"
 #include "host/explain.h"
+#include "host/quarantine.h"
 #include "host/report.h"
 #include "host/report_csv.h"
 #include "host/report_html.h"
 #include "host/runner.h"
+#include "host/supervisor.h"
 #include "log.h"
 
 struct run_args {
@@ -25,6 +28,7 @@ struct run_args {
     int64_t from, to;
     int have_from, have_to;
     int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
+    int restart_on_crash;
     double pace;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
@@ -75,6 +79,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             takes = 0;
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--restart-on-crash")) {
+            a->restart_on_crash = 1;
             takes = 0;
         } else if (!val) {
             return cli_missing_value("run", o);
@@ -301,6 +308,19 @@ int cmd_run(int argc, char **argv)
         goto out_cfg;
     }
 
+    if (a.restart_on_crash) {
+        /* the parent supervises until the host is done; the child goes on as the host */
+        struct supervisor_options so = {.prefix = "qmtl run"};
+        int code;
+        int s = supervisor_run(&so, &code, cerr.msg, sizeof(cerr.msg));
+        if (s <= 0) {
+            if (s < 0)
+                fprintf(stderr, "qmtl run: %s\n", cerr.msg);
+            rc = s < 0 ? CLI_FAIL : code;
+            goto out_cfg;
+        }
+    }
+
     struct host_options ho;
     host_options_default(&ho);
     ho.initial_cash = a.have_cash ? a.cash : cfg.broker.initial_cash;
@@ -321,6 +341,14 @@ int cmd_run(int argc, char **argv)
     }
     r.pf.timeout_s = cfg.host.preflight_timeout_s;
     host_install_crash_report(&r.h, "qmtl run");
+    const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
+    struct quarantine quar;
+    if (quarantine_open(&quar, dir, err, sizeof(err)))
+        LOG_WARN("run", "%s: running without crash quarantine", err);
+    else {
+        r.admit = quarantine_admit_hook;
+        r.admit_arg = &quar;
+    }
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
         host_set_param(&r.h, kv->strategy, kv->key, kv->value);
@@ -333,7 +361,6 @@ int cmd_run(int argc, char **argv)
     r.have_from = a.have_from;
     r.have_to = a.have_to;
     r.progress = !attached && !a.quiet && !a.json && !a.explain && isatty(STDERR_FILENO);
-    const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
     int loaded = runner_load_dir(&r, dir, err, sizeof(err));
     if (loaded < 0) {
         fprintf(stderr, "qmtl run: %s\n", err);
@@ -460,6 +487,9 @@ int cmd_run(int argc, char **argv)
             rc = CLI_FAIL;
 out:
     runner_release(&r);
+    crash_report_set_record(NULL);
+    crash_report_clear_notes();
+    quarantine_release(&quar);
 out_cfg:
     config_release(&cfg);
     free(a.data);

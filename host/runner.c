@@ -60,7 +60,8 @@ static void add_problem(struct runner *r, const char *msg)
 /* Check, preflight and map one file; a refusal is recorded and logged. */
 static int open_one(struct runner *r, const char *path, struct plugin **p, char *err, size_t errlen)
 {
-    if (plugin_check_owner(path, 0, err, errlen) == 0 &&
+    if ((!r->admit || r->admit(r->admit_arg, path, err, errlen) == 0) &&
+        plugin_check_owner(path, 0, err, errlen) == 0 &&
         plugin_open_checked(path, preflight_run, &r->pf, p, err, errlen) == 0)
         return 0;
     add_problem(r, err);

@@ -56,6 +56,10 @@ struct runner {
     int progress;              /* progress line on stderr (the caller checks it is a TTY) */
     uint64_t out_of_range;     /* items outside from/to, not replayed */
     uint64_t expected;         /* items the sources hold, estimated for the progress line */
+    /* asked before each plugin file is opened (NULL: all are): -1 refuses it with err
+     * (recorded as a problem), e.g. quarantine_admit_hook (host/quarantine.h) */
+    int (*admit)(void *arg, const char *path, char *err, size_t errlen);
+    void *admit_arg;
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
