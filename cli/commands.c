@@ -27,7 +27,7 @@ const struct cli_command cli_commands[] = {
      "                [--order-log FILE]\n"
      "                [--from T] [--to T] [--param S.K=V]... [--sweep S.K=V1,V2,...]...\n"
      "                [--strict] [--quiet] [--report F.html] [--equity-csv F]\n"
-     "                [--trades-csv F]\n"
+     "                [--trades-csv F] [--restart-on-crash]\n"
      "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
      "  Without a gateway configured, or with --offline, the host runs offline (backtest\n"
      "  domain): every plugin in DIR (default host.plugins_dir) is loaded, the data is\n"
@@ -69,6 +69,12 @@ const struct cli_command cli_commands[] = {
      "  lost), and the data is replayed as the live feed: --pace N events per second\n"
      "  (default as fast as possible). At the data end the summary (plus gate figures) is\n"
      "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
+     "  --restart-on-crash  run the host in a child process and start it again (1 s\n"
+     "                backoff, doubling up to 30 s) when it dies of SIGSEGV, SIGBUS,\n"
+     "                SIGFPE, SIGILL or SIGABRT; the plugin file that crashed it is\n"
+     "                quarantined until a new version of it is dropped in (also without\n"
+     "                this option, at the next start). SIGTERM, SIGINT and SIGHUP are\n"
+     "                passed on to the host (docs/operations.md).\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",

@@ -39,4 +39,15 @@ check "list emptied" sh -c "! ls '$XDG_STATE_HOME'/qmtl/host-*.quarantine 2>/dev
 expect_rc 2 "usage errors are not restarted" \
     "$QMTL" run --offline --restart-on-crash --plugins "$P"
 check "no restart" sh -c "! grep -q restarting '$E2E_TMP/err'"
+
+# the systemd unit shipped for this (contrib/qmtl-host.service) is valid
+if command -v systemd-analyze > /dev/null; then
+    sed "s|/usr/local/bin/qmtl|$QMTL|" "$(dirname "$0")/../contrib/qmtl-host.service" \
+        > "$E2E_TMP/qmtl-host.service"
+    check "systemd unit: verifies" sh -c "cd '$E2E_TMP' && systemd-analyze verify qmtl-host.service"
+    check "systemd unit: restarts after a crash, SIGHUP on reload" sh -c \
+        "grep -q '^Restart=on-abnormal$' '$E2E_TMP/qmtl-host.service' && grep -q '^ExecReload=/bin/kill -HUP \\\$MAINPID$' '$E2E_TMP/qmtl-host.service'"
+else
+    ok "# SKIP systemd-analyze not installed"
+fi
 finish
