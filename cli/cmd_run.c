@@ -13,6 +13,7 @@
 #include "host/report_session.h"
 #include "host/explain.h"
 #include "host/quarantine.h"
+#include "host/reload.h"
 #include "host/report.h"
 #include "host/report_csv.h"
 #include "host/report_html.h"
@@ -185,6 +186,12 @@ static int export_results(const struct run_args *a, const json_t *doc)
     return rc;
 }
 
+static void sighup_ignored(void *arg)
+{
+    (void)arg;
+    LOG_INFO("run", "SIGHUP: hot reload is off for this run (host.hot_reload, --follow); ignored");
+}
+
 /* --param values (after the config's, so they win), then the sweep's consumers. */
 static int apply_params(struct runner *r, const struct run_args *a)
 {
@@ -292,8 +299,6 @@ int cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out_cfg;
     }
-    if (!attached && (a.pace > 0 || a.follow))
-        fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -344,11 +349,24 @@ int cmd_run(int argc, char **argv)
     host_install_crash_report(&r.h, "qmtl run");
     const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
     struct quarantine quar;
-    if (quarantine_open(&quar, dir, err, sizeof(err)))
+    int have_quar = quarantine_open(&quar, dir, err, sizeof(err)) == 0;
+    if (!have_quar)
         LOG_WARN("run", "%s: running without crash quarantine", err);
     else {
         r.admit = quarantine_admit_hook;
         r.admit_arg = &quar;
+    }
+    /* hot reload: a host that keeps running (attached, --follow); never a finite replay,
+     * whose results must not depend on when a file changed (docs/operations.md) */
+    struct reload *rl = NULL;
+    if (cfg.host.hot_reload && (attached || a.follow) && !a.sweep.n && !a.explain) {
+        if (!(rl = reload_new(&r, dir, have_quar ? &quar : NULL, NULL, err, sizeof(err)))) {
+            fprintf(stderr, "qmtl run: %s\n", err);
+            rc = CLI_FAIL;
+            goto out;
+        }
+    } else {
+        loop_on_sighup(r.loop, sighup_ignored, NULL);
     }
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
@@ -441,6 +459,10 @@ int cmd_run(int argc, char **argv)
                                       .budgets = config_budgets(&cfg)};
         replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
     } else {
+        struct loop_source *pump = runner_pump(&r);
+        if (pump)
+            loop_source_pace(pump, a.pace);
+        loop_follow(r.loop, a.follow);
         replay_rc = runner_replay(&r, err, sizeof(err));
         if (!replay_rc && r.interrupted) { /* the results cover only part of the data */
             snprintf(err, sizeof(err), "interrupted by %s after %llu event(s)",
@@ -493,6 +515,7 @@ int cmd_run(int argc, char **argv)
         if (r.h.st[i]->stopped)
             rc = CLI_FAIL;
 out:
+    reload_free(rl);
     runner_release(&r);
     crash_report_set_record(NULL);
     crash_report_clear_notes();

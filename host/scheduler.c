@@ -17,6 +17,7 @@ struct sched {
     size_t lo; /* lowest word that may hold a pending bit */
     int64_t now;
     uint64_t computes, waves;
+    int in_wave;
 };
 
 /* The ring slot 'slot' of node x reads from upstream u: shared when possible. */
@@ -138,6 +139,23 @@ uint64_t sched_computes(const struct sched *s)
 uint64_t sched_waves(const struct sched *s)
 {
     return s->waves;
+}
+
+int sched_in_wave(const struct sched *s)
+{
+    return s && s->in_wave;
+}
+
+const struct sched_hooks *sched_get_hooks(const struct sched *s)
+{
+    return &s->h;
+}
+
+void sched_carry(struct sched *to, const struct sched *from)
+{
+    to->now = from->now;
+    to->computes = from->computes;
+    to->waves = from->waves;
 }
 
 static _Thread_local const struct graph_node *volatile running;
@@ -443,6 +461,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
     struct qmtl_value out = *v;
+    s->in_wave = 1;
     emit(s, n, b, &out, 0);
     for (size_t w = s->lo; w < s->words; w++) {
         uint64_t bits;
@@ -457,5 +476,6 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         }
     }
     s->lo = s->words;
+    s->in_wave = 0;
     return 0;
 }

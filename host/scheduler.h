@@ -55,6 +55,15 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
  * by crash reporters (async-signal-safe to read). */
 const struct graph_node *sched_running_node(void);
 
+/* 1 while a wave runs (inside sched_feed: computes and hooks), else 0. */
+int sched_in_wave(const struct sched *s);
+
+/* The hooks the scheduler was made with. */
+const struct sched_hooks *sched_get_hooks(const struct sched *s);
+
+/* Carry the clock and the counters of 'from' over to 'to' (a DAG swap, host/dag_swap.h). */
+void sched_carry(struct sched *to, const struct sched *from);
+
 /* Bucket of the node being computed (or of the last wave). */
 int64_t sched_now(const struct sched *s);
 /* Node computations run so far (all nodes). */
