@@ -456,7 +456,8 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
-                                      .budgets = config_budgets(&cfg)};
+                                      .budgets = config_budgets(&cfg),
+                                      .reload = rl};
         replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
     } else {
         struct loop_source *pump = runner_pump(&r);
