@@ -36,7 +36,8 @@ static int strategy_of(const struct session *a, const char *sid)
     if (!sid)
         return -1;
     for (size_t i = 0; i < a->r->h.n_st && i < a->n_sid; i++)
-        if (!strcmp(a->r->h.st[i]->name, sid) || (a->gw_sid[i][0] && !strcmp(a->gw_sid[i], sid)))
+        if ((a->refused[i] != SESSION_SID_ONLY && !strcmp(a->r->h.st[i]->name, sid)) ||
+            (a->gw_sid[i][0] && !strcmp(a->gw_sid[i], sid)))
             return (int)i;
     return -1;
 }
@@ -45,7 +46,7 @@ static int strategy_of(const struct session *a, const char *sid)
 static int apply_entry(struct session *a, const char *sid, const char *side_name, const json_t *data)
 {
     int k = strategy_of(a, sid);
-    if (k < 0 || a->refused[k])
+    if (k < 0 || a->refused[k] == SESSION_REFUSED)
         return 0;
     int side = ctl_side_parse(side_name);
     int sides[2] = {side, 0}, n = 1;
@@ -491,7 +492,7 @@ static void submit_all(struct session *a)
                       "strategy '%s': not submitted (%d: %s); it computes with its gate "
                       "closed",
                       s->name, status, m ? m : err);
-            a->refused[i] = 1;
+            a->refused[i] = SESSION_REFUSED;
             a->st->refused++;
         }
         json_decref(reply);

@@ -12,6 +12,11 @@
 #include "host/reload.h"
 #include "host/session.h"
 
+/* session.refused[k]: 0, the submission was refused (no activation applies), or a reload
+ * gave the strategy a new strategy_id: only activations for that id apply, not those
+ * keyed by its name. */
+enum { SESSION_REFUSED = 1, SESSION_SID_ONLY = 2 };
+
 struct session {
     struct runner *r;
     const struct session_options *o;
@@ -22,7 +27,7 @@ struct session {
     struct live_orders *orders; /* live domain: POST /orders */
     char world_q[256]; /* world id, URI-escaped */
     char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
-    int *refused;      /* per strategy: submission refused (gate stays closed) */
+    int *refused;      /* per strategy: SESSION_REFUSED (gate stays closed), SESSION_SID_ONLY */
     size_t n_sid;      /* entries of gw_sid and refused (follows h->n_st across reloads) */
     int64_t last_seq;
     int have_seq;

@@ -73,12 +73,13 @@ static void resubmit_done(void *arg, int status, const json_t *reply, const char
         LOG_ERROR("attached", "strategy '%s': not resubmitted after the reload (%d: %s); it "
                               "computes with its gate closed",
                   q->name, status, m ? m : err ? err : "");
-        a->refused[k] = 1;
+        a->refused[k] = SESSION_REFUSED;
         gate_init(&st->gate);
         free(q);
         return;
     }
-    a->refused[k] = 0;
+    if (a->refused[k] == SESSION_REFUSED)
+        a->refused[k] = 0;
     if (q->replaced && !strcmp(sid, q->old_sid)) {
         restore_gate(&st->gate, &q->saved);
         LOG_INFO("attached", "strategy '%s' resubmitted after the reload: same strategy id '%s', "
@@ -88,6 +89,8 @@ static void resubmit_done(void *arg, int status, const json_t *reply, const char
         return;
     }
     snprintf(a->gw_sid[k], 64, "%s", sid);
+    if (q->replaced) /* an activation keyed by its name was the old version's */
+        a->refused[k] = SESSION_SID_ONLY;
     gate_init(&st->gate); /* unknown: closed until the new submission's activation */
     LOG_INFO("attached", "strategy '%s' submitted after the reload as '%s'%s%s%s: its gate stays "
                          "closed until its activation is confirmed",
@@ -122,7 +125,7 @@ static void resubmit(struct session *a, size_t k, int replaced)
         LOG_ERROR("attached", "strategy '%s': cannot resubmit after the reload: %s; its gate "
                               "stays closed",
                   q->name, err);
-        a->refused[k] = 1;
+        a->refused[k] = SESSION_REFUSED;
         json_decref(body);
         free(q);
         return;
