@@ -109,7 +109,8 @@ static const struct cfg_schema_entry schema[] = {
     {"host", "metrics_port", CFG_INT, OFF(host.metrics_port), "0", 0, 65535, NULL, 0,
      "port of the Prometheus metrics endpoint (0 = off)"},
     {"host", "hot_reload", CFG_BOOL, OFF(host.hot_reload), "true", NORANGE, NULL, 0,
-     "watch plugins_dir and reload changed plugins"},
+     "apply new, replaced and removed plugins of plugins_dir while the host runs (attached "
+     "or --follow; never a finite offline replay)"},
     {"host", "csv_errors", CFG_ENUM, OFF(host.csv_errors), "skip", NORANGE, "skip|fail", 0,
      "bad CSV row: skip it (counted) or fail the run"},
     {"host", "on_missing", CFG_ENUM, OFF(host.on_missing), "skip", NORANGE, "skip|fail", 0,
