@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,8 +147,10 @@ static void crash_handler(int sig)
     char num[24];
     fmt_int(sig, num, sizeof(num));
     put_fd(2, crash_prefix);
-    if (h && n && n->n_owners && n->owners[0] < h->n_st) {
-        const struct host_strategy *st = h->st[n->owners[0]];
+    if (h && n && n->ctx) {
+        /* the strategy whose binding runs (a shared node: its primary owner) */
+        const struct host_strategy *st = (const struct host_strategy *)((const char *)n->ctx -
+                                                                         offsetof(struct host_strategy, ctx));
         put_fd(2, ": plugin '");
         put_fd(2, st->name);
         put_fd(2, "': node '");
@@ -158,14 +161,18 @@ static void crash_handler(int sig)
         put_fd(2, num);
         put_fd(2, "\n");
         write_record(st, n, sig);
-    } else if (h && h->in_setup > 0 && (size_t)h->in_setup <= h->n_st) {
-        const struct host_strategy *st = h->st[h->in_setup - 1];
+    } else if (h && h->in_setup > 0 && h->setup_name) {
         put_fd(2, ": plugin '");
-        put_fd(2, st->name);
+        put_fd(2, h->setup_name);
         put_fd(2, "': setup() crashed with signal ");
         put_fd(2, num);
         put_fd(2, "\n");
-        write_record(st, NULL, sig);
+        /* a registered strategy (a staged one, set up by a DAG swap, is not: no record) */
+        for (size_t i = 0; i < h->n_st; i++)
+            if (!strcmp(h->st[i]->name, h->setup_name)) {
+                write_record(h->st[i], NULL, sig);
+                break;
+            }
     } else {
         put_fd(2, ": crashed with signal ");
         put_fd(2, num);

@@ -23,6 +23,7 @@ struct swap {
     uint32_t *owner_map;           /* live strategy index -> new index (GRAPH_NONE: gone) */
     struct host_strategy **st;     /* the strategies after the change, by new index */
     size_t n_st;
+    uint32_t *cursor;              /* live node index -> where adopt() looks first */
     struct host_strategy *fresh;   /* add, replace: the new strategy */
     uint32_t fresh_idx;
     int fresh_setup;               /* its setup() succeeded (teardown owed on discard) */
@@ -44,8 +45,23 @@ void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, siz
     n->ctx = b->ctx;
 }
 
+/* Forget in node n the rings adopted across the two graphs (the other graph keeps them). */
+static void drop_borrowed_rings(struct graph_node *n)
+{
+    for (uint32_t k = 0; k < n->n_outs; k++)
+        if (n->outs[k].ring && n->outs[k].ring->borrowed) {
+            n->outs[k].ring->borrowed = 0;
+            n->outs[k].ring = NULL;
+        }
+}
+
 static void swap_discard(struct swap *w)
 {
+    if (w->twin) /* rings adopted from the live graph stay there */
+        for (uint32_t i = 0; i < graph_count(w->g); i++)
+            if (w->twin[i])
+                drop_borrowed_rings(graph_node(w->g, i));
+    free(w->cursor);
     sched_free(w->s);
     graph_free(w->g); /* drops the staging bindings' references */
     if (w->fresh) {
@@ -126,7 +142,7 @@ static int stage_setup(struct swap *w, struct plugin_instance *pi, const struct 
     return 0;
 }
 
-/* Step 3: owners that run, primary bindings, tag queries, order, scheduler. */
+/* Step 3: owners that run, primary bindings, tag queries, order. */
 static int stage_finish(struct swap *w, char *err, size_t errlen)
 {
     size_t n = graph_count(w->g);
@@ -140,8 +156,7 @@ static int stage_finish(struct swap *w, char *err, size_t errlen)
     if (host_resolve_tag_queries(w->h, w->g, 1, err, errlen) ||
         graph_finalize(w->g, err, errlen))
         return -1;
-    w->s = sched_new(w->g, sched_get_hooks(w->h->s), err, errlen);
-    return w->s ? 0 : -1;
+    return 0;
 }
 
 /* Step 4: each staging node's live twin, and the counts. */
@@ -189,35 +204,45 @@ static int stage_diff(struct swap *w, char *err, size_t errlen)
     return 0;
 }
 
-/* Point consumers of out 'o' at its ring. */
-static void repoint(struct graph_out *o)
+/* sched_adopt_fn: the live ring of u's twin holding what the staging ring would (same
+ * capacity and sharing; a private ring also the same consumer and slot). */
+static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct graph_node *x,
+                             uint32_t slot, uint32_t cap, int shared)
 {
-    for (uint32_t c = 0; c < o->n_cons; c++) {
-        struct graph_node *x = o->cons[c].node;
-        x->in_rings[o->cons[c].slot] = o->ring;
-        if (o->cons[c].slot == 0)
-            x->in_ring1 = o->ring;
-    }
-}
-
-/* The live ring of twin x that staging out 'o' of y takes over, or NULL. */
-static struct graph_out *match_out(struct swap *w, struct graph_node *x, const struct graph_out *o)
-{
-    for (uint32_t k = 0; k < x->n_outs; k++) {
-        struct graph_out *xo = &x->outs[k];
-        if (xo->ring->shared != o->ring->shared || xo->ring->w.cap != o->ring->w.cap)
+    struct swap *w = arg;
+    const struct graph_node *tu = w->twin[u->idx];
+    if (!tu || !tu->n_outs)
+        return NULL;
+    /* both graphs make rings in evaluation order: the match is usually the next one */
+    uint32_t start = w->cursor[tu->idx] % tu->n_outs;
+    for (uint32_t i = 0; i < tu->n_outs; i++) {
+        uint32_t k = (start + i) % tu->n_outs;
+        const struct graph_out *o = &tu->outs[k];
+        if (o->ring->borrowed || o->ring->shared != shared || o->ring->w.cap != cap)
             continue;
-        if (o->ring->shared)
-            return xo;
-        /* a private ring has one consumer: the same (twin, slot) */
-        if (xo->n_cons && o->n_cons && xo->cons[0].slot == o->cons[0].slot &&
-            w->twin[o->cons[0].node->idx] == xo->cons[0].node)
-            return xo;
+        if (!shared && !(x && o->n_cons && o->cons[0].slot == slot &&
+                         w->twin[x->idx] == o->cons[0].node))
+            continue;
+        w->cursor[tu->idx] = k + 1;
+        o->ring->borrowed = 1;
+        return o->ring;
     }
     return NULL;
 }
 
-/* Step 6: move the twins' runtime state into the staging nodes. */
+/* Step 5: the staging scheduler, on the live rings of the twins. */
+static int stage_sched(struct swap *w, char *err, size_t errlen)
+{
+    size_t n_old = graph_count(w->h->g);
+    if (!(w->cursor = calloc(n_old ? n_old : 1, sizeof(*w->cursor)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->s = sched_new_adopting(w->g, sched_get_hooks(w->h->s), adopt, w, err, errlen);
+    return w->s ? 0 : -1;
+}
+
+/* Step 7: move the twins' runtime state into the staging nodes. */
 static void carry(struct swap *w)
 {
     size_t n = graph_count(w->g);
@@ -225,16 +250,9 @@ static void carry(struct swap *w)
         struct graph_node *y = graph_node(w->g, i), *x = w->twin[i];
         if (!x)
             continue;
-        for (uint32_t k = 0; k < y->n_outs; k++) {
-            struct graph_out *xo = match_out(w, x, &y->outs[k]);
-            if (!xo)
-                continue;
-            struct nc_ring *r = xo->ring;
-            xo->ring = y->outs[k].ring; /* the fresh one goes with the old graph */
-            y->outs[k].ring = r;
-            r->w.upstream_id = y->id;
-            repoint(&y->outs[k]);
-        }
+        drop_borrowed_rings(x); /* the adopted rings are the staging graph's now */
+        for (uint32_t k = 0; k < y->n_outs; k++)
+            y->outs[k].ring->w.upstream_id = y->id;
         struct builtin *bi = y->bi;
         y->bi = x->bi;
         x->bi = bi;
@@ -270,7 +288,7 @@ static void carry(struct swap *w)
     }
 }
 
-/* Steps 5-8. Nothing here can fail. */
+/* Steps 6-9. Nothing here can fail. */
 static void swap_commit(struct swap *w)
 {
     struct host *h = w->h;
@@ -316,6 +334,7 @@ static void swap_commit(struct swap *w)
     free(w->map);
     free(w->twin);
     free(w->owner_map);
+    free(w->cursor);
     if (w->fresh) {
         w->fresh->started = 1;
         if (w->fresh->desc->on_start)
@@ -342,7 +361,8 @@ static int swap_run(struct host *h, enum swap_op op, size_t going, struct plugin
     struct swap w = {.h = h, .op = op, .going = going};
     if (stage_copy(&w, err, errlen) ||
         (op != SWAP_REMOVE && stage_setup(&w, pi, desc, name, path, err, errlen)) ||
-        stage_finish(&w, err, errlen) || stage_diff(&w, err, errlen)) {
+        stage_finish(&w, err, errlen) || stage_diff(&w, err, errlen) ||
+        stage_sched(&w, err, errlen)) {
         swap_discard(&w);
         return -1;
     }

@@ -13,20 +13,23 @@
  *   4. diff by NodeID: each staging node's twin is the live node it was copied from, or
  *      the live node of the same NodeID (a replaced strategy's node declared again), or
  *      for a private node (order publisher) the going strategy's one of the same NodeID;
+ *   5. the staging scheduler is built: a ring whose upstream has a twin reuses the twin's
+ *      live ring of the same capacity and sharing (a private ring: of the same consumer),
+ *      so windows stay without a copy; only new rings are allocated;
  * Every step above may fail: the staging graph is freed and the live DAG is untouched.
  * From here nothing can fail:
- *   5. the going strategy gets on_finish (when it ran) and teardown;
- *   6. each twin's rings (matched by capacity and sharing, or by consumer for a private
- *      ring), built-in state, custom state, counters and side output move to the staging
- *      node; a new node reading a ring that already holds items rebuilds its built-in
- *      state from it (it starts warm, as if it had always read that ring);
- *   7. strategy handles are renumbered, the staging graph and scheduler replace the live
+ *   6. the going strategy gets on_finish (when it ran) and teardown;
+ *   7. each twin's built-in state, custom state, counters and side output move to the
+ *      staging node, and the live graph lets go of the rings the staging graph adopted;
+ *      a new node reading a ring that already holds items rebuilds its built-in state
+ *      from it (it starts warm, as if it had always read that ring);
+ *   8. strategy handles are renumbered, the staging graph and scheduler replace the live
  *      ones, routes are rebuilt on the next event, and the old graph is freed: nodes no
  *      strategy owns drop their plugin instance references (a .so whose count reaches
  *      zero is unmapped);
- *   8. the new strategy gets on_start.
- * Cost: linear in the graph (copy, order, rings) plus the tag queries; no NodeID is
- * hashed again except the new strategy's.
+ *   9. the new strategy gets on_start.
+ * Cost: linear in the graph (copy, order) plus the tag queries; no NodeID is hashed
+ * again except the new strategy's, no window copied.
  *
  * Internal to host/: host.c and dag_swap.c share the helpers below.
  */

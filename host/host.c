@@ -1,6 +1,7 @@
 /* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +199,10 @@ int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, siz
     struct qmtl_err e = {0};
     st->ctx.in_setup = 1;
     h->in_setup = (int)st->ctx.strat + 1;
+    h->setup_name = st->name;
     int rc = st->desc->setup(&st->ctx, host_api_table(), &e);
     h->in_setup = 0;
+    h->setup_name = NULL;
     st->ctx.in_setup = 0;
     if (rc == 0)
         return 0;

@@ -108,6 +108,7 @@ struct host {
     uint64_t events;   /* items fed */
     uint64_t unrouted; /* items that matched no stream */
     int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
+    const char *setup_name; /* its name (also for a strategy staged by a DAG swap) */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
     /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,

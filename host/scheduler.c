@@ -21,7 +21,8 @@ struct sched {
 };
 
 /* The ring slot 'slot' of node x reads from upstream u: shared when possible. */
-static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot)
+static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot,
+                                sched_adopt_fn adopt, void *arg)
 {
     uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
     int shared = x->on_late == QMTL_LATE_RECOMPUTE;
@@ -43,7 +44,9 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
         }
         o = &u->outs[u->n_outs];
         memset(o, 0, sizeof(*o));
-        if (!(o->ring = nc_ring_new(cap, u->interval, u->id)))
+        if (adopt)
+            o->ring = adopt(arg, u, x, slot, cap, shared);
+        if (!o->ring && !(o->ring = nc_ring_new(cap, u->interval, u->id)))
             return NULL;
         o->ring->shared = shared;
         u->n_outs++;
@@ -63,6 +66,12 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
 }
 
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen)
+{
+    return sched_new_adopting(g, hooks, NULL, NULL, err, errlen);
+}
+
+struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
+                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen)
 {
     struct sched *s = calloc(1, sizeof(*s));
     if (!s)
@@ -85,7 +94,11 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
             continue;
         uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
         x->outs = calloc(1, sizeof(*x->outs));
-        if (!x->outs || !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
+        if (!x->outs)
+            goto oom;
+        if (adopt)
+            x->outs[0].ring = adopt(arg, x, NULL, 0, cap, 1);
+        if (!x->outs[0].ring && !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
             goto oom;
         x->outs[0].ring->shared = 1;
         x->n_outs = 1;
@@ -102,7 +115,7 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
         x->same_interval = 1;
         for (uint32_t i = 0; i < x->n_in; i++) {
             struct graph_node *u = graph_node(g, x->in[i]);
-            if (!(x->in_rings[i] = ring_for(u, x, i)))
+            if (!(x->in_rings[i] = ring_for(u, x, i, adopt, arg)))
                 goto oom;
             if (i == 0)
                 x->in_ring1 = x->in_rings[0];

@@ -17,6 +17,14 @@
 
 #define T0 1700000040 /* multiple of 60 */
 
+static const char *fixture(const char *name)
+{
+    static char path[512];
+    const char *b = getenv("QMTL_BUILD");
+    snprintf(path, sizeof(path), "%s/fixtures/%s.so", b && *b ? b : "build", name);
+    return path;
+}
+
 /* ---------------------------------------------------------------- recording */
 
 struct rec {
@@ -158,11 +166,20 @@ static int a_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_
     qmtl_node o = h->order_publisher(
         ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg, .quantity = 1},
         err);
-    return o < 0 ? o : QMTL_OK;
+    if (o < 0)
+        return o;
+    /* late items ignored: a private ring of 4 on X */
+    qmtl_node t = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "late4",
+                                                   .inputs = {x}, .period = 4, .compute = triple,
+                                                   .code_version = "t1",
+                                                   .on_late = QMTL_LATE_IGNORE},
+                          err);
+    return t < 0 ? t : QMTL_OK;
 }
 static const struct qmtl_plugin A = {QMTL_PLUGIN_HEADER, .name = "a", .setup = a_setup};
 
-static int b_start, b_finish, b_teardown, b2_start, cyc_teardown, bad_teardown;
+static int b_start, b_finish, b_teardown, b2_start, bad_teardown;
 
 /* b: X -> sma(3) -> acc (shared with a); X -> ema(5) (its own) */
 static int b_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
@@ -241,41 +258,11 @@ static int invalid_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct
 static const struct qmtl_plugin INVALID = {QMTL_PLUGIN_HEADER, .name = "invalid",
                                            .setup = invalid_setup};
 
-static int pass(const struct qmtl_view *v, struct qmtl_value *out)
-{
-    *out = qmtl_number(qmtl_window_number(&v->inputs[0], 0));
-    return QMTL_OK;
-}
-/* a tag query matching a node downstream of itself */
-static int cyc_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
-{
-    static const char *const q[] = {"loop", NULL};
-    qmtl_node tq =
-        h->tag_query(ctx,
-                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .name = "tq",
-                                                   .query_tags = q, .interval = "60s"},
-                     err);
-    qmtl_node n = tq > 0 ? h->node(ctx,
-                                   &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
-                                                            .name = "back", .inputs = {tq},
-                                                            .compute = pass, .tags = q},
-                                   err)
-                         : tq;
-    return n < 0 ? n : QMTL_OK;
-}
-static void cyc_on_teardown(struct qmtl_ctx *ctx, const struct qmtl_host *h)
-{
-    (void)ctx, (void)h;
-    cyc_teardown++;
-}
-static const struct qmtl_plugin CYC = {QMTL_PLUGIN_HEADER, .name = "cyc", .setup = cyc_setup,
-                                       .teardown = cyc_on_teardown};
-
 /* ---------------------------------------------------------------- driving */
 
 static void reset_counts(void)
 {
-    b_start = b_finish = b_teardown = b2_start = cyc_teardown = bad_teardown = 0;
+    b_start = b_finish = b_teardown = b2_start = bad_teardown = 0;
 }
 
 static void start(struct host *h, struct recs *rs, const struct qmtl_plugin *const *p, size_t n)
@@ -307,11 +294,30 @@ static const char *nid(struct host *h, size_t s, int k)
     return host_api_table()->node_id(&h->st[s]->ctx, k);
 }
 
-/* Handles 1..last of strategy s in h and rs in ref: same NodeIDs, same series. */
+/* The input windows of two nodes hold the same items. */
+static void assert_same_windows(const struct graph_node *x, const struct graph_node *y)
+{
+    ck_assert_uint_eq(x->n_in, y->n_in);
+    for (uint32_t i = 0; i < x->n_in; i++) {
+        const struct qmtl_window *u = graph_input(x, i), *v = graph_input(y, i);
+        ck_assert_uint_eq(u->count, v->count);
+        ck_assert_uint_eq(u->cap, v->cap);
+        for (uint32_t k = 0; k < u->count; k++) {
+            ck_assert_int_eq(qmtl_window_ts_at(u, k), qmtl_window_ts_at(v, k));
+            ck_assert(qmtl_window_number(u, k) == qmtl_window_number(v, k));
+        }
+    }
+}
+
+/* Handles 1..last of strategy s in h and rs in ref: same NodeIDs, same series; from the
+ * start (from 0): the same windows now too. */
 static void assert_same_nodes(struct host *h, size_t s, struct recs *a, struct host *ref,
                               size_t rs, struct recs *b, int64_t from, size_t last)
 {
     for (size_t k = 1; k <= last; k++) {
+        if (from == 0)
+            assert_same_windows(graph_node(h->g, h->st[s]->ctx.nodes[k - 1]),
+                                graph_node(ref->g, ref->st[rs]->ctx.nodes[k - 1]));
         ck_assert_str_eq(nid(h, s, (int)k), nid(ref, rs, (int)k));
         char what[128];
         snprintf(what, sizeof(what), "strategy '%s' node %zu", h->st[s]->name, k);
@@ -354,7 +360,7 @@ START_TEST(test_add_to_warm_dag)
                   "%s", err);
     ck_assert_uint_eq(idx, 1);
     ck_assert_uint_eq(res.added, 1); /* ema */
-    ck_assert_uint_eq(res.kept, 5);  /* X, sma, acc, signal, order */
+    ck_assert_uint_eq(res.kept, 6);  /* X, sma, acc, signal, order, late4 */
     ck_assert_uint_eq(res.removed, 0);
     ck_assert_int_eq(b_start, 2); /* ref's, then the added one's */
     feed(&h, SWAP_AT, END);
@@ -388,7 +394,7 @@ START_TEST(test_remove_from_warm_dag)
     struct host_swap_result res = {0};
     ck_assert_msg(host_remove_strategy(&h, 0, &res, err, sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(res.removed, 1); /* ema: sma and acc stay with a */
-    ck_assert_uint_eq(res.kept, 5);
+    ck_assert_uint_eq(res.kept, 6);
     ck_assert_uint_eq(res.added, 0);
     ck_assert_int_eq(b_finish, 1);
     ck_assert_int_eq(b_teardown, 1);
@@ -427,7 +433,7 @@ START_TEST(test_replace_shared)
                   err);
     ck_assert_uint_eq(res.added, 2);   /* stddev, triple */
     ck_assert_uint_eq(res.removed, 1); /* ema */
-    ck_assert_uint_eq(res.kept, 5);
+    ck_assert_uint_eq(res.kept, 6);
     ck_assert_int_eq(b_finish, 1);
     ck_assert_int_eq(b_teardown, 1);
     ck_assert_int_eq(b2_start, 2); /* ref's, then the replacing one's */
@@ -470,7 +476,7 @@ START_TEST(test_replace_same_version_is_warm)
                   err);
     ck_assert_ptr_ne(h.g, before);
     ck_assert_uint_eq(res.added, 0);
-    ck_assert_uint_eq(res.kept, 5); /* the order publisher too */
+    ck_assert_uint_eq(res.kept, 6); /* the order publisher and late4's private ring too */
     ck_assert_uint_eq(res.removed, 0);
     feed(&h, SWAP_AT, END);
     /* acc's output counts its computations: its state went over */
@@ -502,9 +508,15 @@ START_TEST(test_failing_change_leaves_dag)
     ck_assert_int_eq(host_replace_strategy(&h, 1, NULL, &INVALID, NULL, &res, err, sizeof(err)),
                      -1);
     ck_assert_msg(strstr(err, "unknown kind 'no_such_kind'"), "%s", err);
-    ck_assert_int_eq(host_replace_strategy(&h, 1, NULL, &CYC, NULL, &res, err, sizeof(err)), -1);
+    /* a tag query matching a node downstream of itself: refused, and the instance's
+     * references taken by the staging strategy and nodes are given back */
+    struct plugin *p;
+    ck_assert_msg(plugin_open(fixture("tag_cycle"), &p, err, sizeof(err)) == 0, "%s", err);
+    struct plugin_instance *pi = plugin_instance_new(p);
+    ck_assert_int_eq(host_replace_strategy(&h, 1, pi, NULL, NULL, &res, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "cycle through node 'tq'"), "%s", err);
-    ck_assert_int_eq(cyc_teardown, 1); /* its setup succeeded: torn down when dropped */
+    ck_assert_uint_eq(pi->refs, 1);
+    plugin_instance_unref(pi);
     ck_assert_int_eq(host_add_strategy_from(&h, NULL, &BAD, NULL, NULL, NULL, &res, err,
                                             sizeof(err)),
                      -1);
@@ -566,6 +578,145 @@ START_TEST(test_remove_before_start_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- a stopped strategy */
+
+static int g_fail_at; /* the compute fails on this value of X (0: never) */
+
+static int fragile(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    double x = qmtl_window_number(&v->inputs[0], 0);
+    if (g_fail_at && x == g_fail_at)
+        return QMTL_ERR;
+    *out = qmtl_number(x);
+    return QMTL_OK;
+}
+
+static int f_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node x = x_stream(ctx, h, err);
+    qmtl_node n = x > 0 ? h->node(ctx,
+                                  &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec),
+                                                           .name = "fragile", .inputs = {x},
+                                                           .compute = fragile,
+                                                           .code_version = "f1"},
+                                  err)
+                        : x;
+    return n < 0 ? n : QMTL_OK;
+}
+static const struct qmtl_plugin F = {QMTL_PLUGIN_HEADER, .name = "f", .setup = f_setup};
+
+START_TEST(test_replace_stopped_strategy)
+{
+    struct host h;
+    struct recs rh = {0};
+    start(&h, &rh, (const struct qmtl_plugin *const[]){&A, &F}, 2);
+    char fragile_id[NODEID_LEN + 1];
+    snprintf(fragile_id, sizeof(fragile_id), "%s", nid(&h, 1, 2));
+    g_fail_at = 3;
+    for (int i = 0; i < 5; i++) {
+        struct qmtl_value v = qmtl_number(i);
+        host_feed(&h, tags_x, 1, T0 + 60 * i, &v);
+    }
+    ck_assert_int_eq(h.st[1]->stopped, 1);
+    ck_assert(graph_find(h.g, fragile_id)->failed);
+    ck_assert_uint_eq(count_from(&rh, fragile_id, 0), 3);
+
+    /* the same code, now healthy: the node (declared again only by the new version)
+     * starts afresh, and the strategy runs */
+    g_fail_at = 0;
+    char err[512];
+    struct host_swap_result res;
+    ck_assert_msg(host_replace_strategy(&h, 1, NULL, &F, NULL, &res, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(res.added, 0);
+    ck_assert_int_eq(h.st[1]->stopped, 0);
+    ck_assert(!graph_find(h.g, fragile_id)->failed);
+    ck_assert_uint_eq(graph_find(h.g, fragile_id)->live_owners, 1);
+    for (int i = 5; i < 8; i++) {
+        struct qmtl_value v = qmtl_number(i);
+        host_feed(&h, tags_x, 1, T0 + 60 * i, &v);
+    }
+    ck_assert_uint_eq(count_from(&rh, fragile_id, 0), 6);
+    stop(&h, &rh);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- tag queries */
+
+static const char *const tags_fx[] = {"fx", NULL};
+
+static int q_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node tq =
+        h->tag_query(ctx,
+                     &(struct qmtl_tag_query_spec){QMTL_SPEC(qmtl_tag_query_spec), .name = "fxq",
+                                                   .query_tags = tags_fx, .interval = "60s"},
+                     err);
+    return tq < 0 ? tq : QMTL_OK;
+}
+static const struct qmtl_plugin Q = {QMTL_PLUGIN_HEADER, .name = "q", .setup = q_setup};
+
+static int fx_stream(struct qmtl_ctx *ctx, const struct qmtl_host *h, const char *sym,
+                     struct qmtl_err *err)
+{
+    const char *tags[] = {sym, "fx", NULL};
+    qmtl_node x = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "60s"},
+        err);
+    return x < 0 ? x : QMTL_OK;
+}
+static int eur_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return fx_stream(ctx, h, "EUR", err);
+}
+static int jpy_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    return fx_stream(ctx, h, "JPY", err);
+}
+static const struct qmtl_plugin EUR = {QMTL_PLUGIN_HEADER, .name = "eur", .setup = eur_setup};
+static const struct qmtl_plugin JPY = {QMTL_PLUGIN_HEADER, .name = "jpy", .setup = jpy_setup};
+
+static int feed_fx(struct host *h, const char *sym, int i, double x)
+{
+    const char *tags[] = {sym};
+    struct qmtl_value v = qmtl_number(x);
+    return host_feed(h, tags, 1, T0 + 60 * (int64_t)i, &v);
+}
+
+START_TEST(test_tag_queries_resolved_again)
+{
+    struct host h;
+    struct recs rh = {0};
+    start(&h, &rh, (const struct qmtl_plugin *const[]){&Q, &EUR}, 2);
+    char q_id[NODEID_LEN + 1];
+    snprintf(q_id, sizeof(q_id), "%s", nid(&h, 0, 1));
+    ck_assert_int_eq(feed_fx(&h, "EUR", 0, 1.5), 1);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 0, 150), 0); /* no such stream yet */
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 1);
+
+    char err[512];
+    struct host_swap_result res;
+    ck_assert_msg(host_add_strategy_from(&h, NULL, &JPY, NULL, NULL, NULL, &res, err,
+                                         sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(res.added, 1);
+    ck_assert_uint_eq(res.kept, 2);
+    ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 2);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 1, 151), 1); /* routes rebuilt */
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 2);
+    ck_assert(rh.r[rh.n - 1].v == 151 && !strcmp(rh.r[rh.n - 1].id, q_id));
+
+    ck_assert_msg(host_remove_strategy(&h, 1, &res, err, sizeof(err)) == 0, "%s", err); /* eur */
+    ck_assert_uint_eq(res.removed, 1);
+    ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 1);
+    ck_assert_int_eq(feed_fx(&h, "EUR", 2, 1.6), 0);
+    ck_assert_int_eq(feed_fx(&h, "JPY", 2, 152), 1);
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 3);
+    stop(&h, &rh);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- plugin instances */
 
 static int mapped(const char *path)
@@ -582,11 +733,9 @@ static int mapped(const char *path)
 
 static struct plugin_instance *open_fixture(char *private_path, size_t len)
 {
-    const char *b = getenv("QMTL_BUILD");
-    char path[512], err[512];
-    snprintf(path, sizeof(path), "%s/fixtures/dag_custom.so", b && *b ? b : "build");
+    char err[512];
     struct plugin *p;
-    ck_assert_msg(plugin_open(path, &p, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(plugin_open(fixture("dag_custom"), &p, err, sizeof(err)) == 0, "%s", err);
     snprintf(private_path, len, "%s", p->private_path);
     struct plugin_instance *pi = plugin_instance_new(p);
     ck_assert_ptr_nonnull(pi);
@@ -695,6 +844,8 @@ int main(void)
     tcase_add_test(tc, test_failing_change_leaves_dag);
     tcase_add_test(tc, test_refused_inside_wave);
     tcase_add_test(tc, test_remove_before_start_refused);
+    tcase_add_test(tc, test_tag_queries_resolved_again);
+    tcase_add_test(tc, test_replace_stopped_strategy);
     tcase_add_test(tc, test_instance_unmapped_at_last_reference);
     tcase_add_test(tc, test_stopped_owner_hands_over_binding);
     suite_add_tcase(s, tc);
