@@ -104,7 +104,7 @@ check "watching the plugins directory" grep -q "watching '$P' for new, replaced 
 # 1. atomic rename
 deploy "$SRC/rl_a_v2.so"
 check "rename: reload line" wait_for 20 seen \
-    "reload: strategy 'rl_a' 1.0.0 -> 2.0.0: nodes added 1, kept 2, removed 1; pause [0-9]* us ($P/rl_a.so)"
+    "reload: strategy 'rl_a' 1.0.0 -> 2.0.0: nodes added 1, kept 2, removed 1; pause [0-9]* us, cpu [0-9]* us ($P/rl_a.so)"
 check "rename: the new code runs" wait_for 10 after "'rl_a' 1.0.0 -> 2.0.0" "rl_a v2 ts="
 check "rename: the old code does not" none_after "'rl_a' 1.0.0 -> 2.0.0" "rl_a v1 ts="
 
@@ -160,7 +160,9 @@ check "shared: no bar lost or seen twice, no warm-up gap" awk '
     END {exit bad}' "$E2E_TMP/b_ts"
 
 kill -TERM $HOST
-wait $HOST
+wait $HOST; rc=$?
+check "exit 1: stopped by SIGTERM before the data ended (exit $rc)" test $rc -eq 1
+check "no leak or sanitizer report" sh -c "! grep -q 'Sanitizer' '$LOG'"
 [ "$T_FAIL" -eq 0 ] || grep -v " ts=" "$LOG" | sed 's/^/# /' 
 check "stops on SIGTERM with a report" grep -q "^rl_b " "$E2E_TMP/host.out"
 check "rl_a no longer in the report" sh -c "! grep -q '^rl_a ' '$E2E_TMP/host.out'"

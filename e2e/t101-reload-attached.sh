@@ -121,8 +121,10 @@ activate "$SID2"
 check "v2: orders pass once its activation is confirmed" wait_for 20 more_orders "$o"
 
 kill -TERM $HOST_PID
-wait $HOST_PID
+wait $HOST_PID; rc=$?
 HOST_PID=
+check "exit 0 after SIGTERM with --follow (exit $rc)" test $rc -eq 0
+check "no leak or sanitizer report" sh -c "! grep -q 'Sanitizer' '$HLOG'"
 check "host reports after SIGTERM" grep -q "^rl_x " "$E2E_TMP/host.out"
 [ "$T_FAIL" -eq 0 ] || sed 's/^/# /' "$HLOG" | grep -v "DEBUG" | tail -40
 finish

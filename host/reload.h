@@ -13,10 +13,11 @@
  *     last reference goes;
  *   - removed file: the strategy is taken out (on_finish, teardown); its orders stop.
  * Each change prints one line:
- *     reload: strategy 'S' 1.0.0 -> 1.1.0: nodes added 3, kept 47, removed 3; pause 412 us (DIR/x.so)
+ *     reload: strategy 'S' 1.0.0 -> 1.1.0: nodes added 3, kept 47, removed 3; pause 412 us, cpu 300 us (DIR/x.so)
  * ("new" / "removed" stand for the missing side; added: nodes of the strategy that are new
  * in the graph, kept: its nodes that were there before and keep their state, shared ones
- * included, removed: nodes freed; the pause is the time the DAG change held the loop). Any failure keeps what runs and prints one line naming the file, the version
+ * included, removed: nodes freed; the pause is the wall time the DAG change held the loop,
+ * cpu the thread CPU time it took). Any failure keeps what runs and prints one line naming the file, the version
  * (when the file could be read that far) and why:
  *     reload: 'DIR/x.so' (strategy 'S' 1.1.0) not loaded: WHY; 'S' 1.0.0 keeps running
  * A failure the watcher will retry once the file has settled is not printed (see
