@@ -66,7 +66,9 @@ static int cmp_u32(const void *a, const void *b)
 static uint32_t strategy_nodes(const struct host *h, size_t idx)
 {
     const struct qmtl_ctx *c = &h->st[idx]->ctx;
-    uint32_t *v = malloc((c->n ? c->n : 1) * sizeof(*v));
+    if (!c->n)
+        return 0;
+    uint32_t *v = malloc(c->n * sizeof(*v));
     if (!v)
         return 0;
     memcpy(v, c->nodes, c->n * sizeof(*v));
