@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop_testlib.h"
 
 static char dir[256];
 static struct event_base *base;
@@ -51,32 +52,9 @@ static int on_change(void *arg, const struct plugin_watch_event *ev)
     return s->rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-}
-
-/* Run the loop until cond() holds or 'max_s' pass; returns cond(). A 10 ms ticker keeps
- * each loop turn short, so the condition is checked often. */
 static int run_until(int (*cond)(void), double max_s)
 {
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
-    double end = now_s() + max_s;
-    while (!cond() && now_s() < end)
-        event_base_loop(base, EVLOOP_ONCE);
-    event_free(t);
-    return cond();
+    return lt_run_until(base, cond, max_s);
 }
 
 static int want_seen;

@@ -15,23 +15,13 @@
 #include "host/host_api.h"
 #include "host/loader.h"
 #include "log.h"
+#include "loop_testlib.h"
 
 static char tmp[256], plugdir[300], state[300];
 
-static void sh(const char *fmt, const char *a, const char *b)
-{
-    char cmd[1400];
-    snprintf(cmd, sizeof(cmd), fmt, a, b);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
 static void fixture_to(const char *fixture, const char *as)
 {
-    const char *b = getenv("QMTL_BUILD");
-    char src[512], dst[512];
-    snprintf(src, sizeof(src), "%s/fixtures/%s.so", b && *b ? b : "build", fixture);
-    snprintf(dst, sizeof(dst), "%s/%s", plugdir, as);
-    sh("cp '%s' '%s'", src, dst);
+    lt_fixture_to(fixture, plugdir, as);
 }
 
 static void setup(void)
@@ -48,7 +38,7 @@ static void teardown(void)
 {
     crash_report_set_record(NULL);
     crash_report_clear_notes();
-    sh("rm -rf '%s'%s", tmp, "");
+    lt_sh("rm -rf '%s'%s", tmp, "");
 }
 
 /* In a child: load 'fixture' from the plugins dir as a quarantine-admitted host would,

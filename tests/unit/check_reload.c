@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host/loop.h"
 #include "host/runner.h"
 #include "log.h"
+#include "loop_testlib.h"
 
 static char dir[256];
 static struct runner r;
@@ -36,50 +36,29 @@ static void on_change(void *arg, enum reload_change kind, const char *name, size
     n_changes++;
 }
 
-static void sh(const char *fmt, const char *a, const char *b)
-{
-    char cmd[1400];
-    snprintf(cmd, sizeof(cmd), fmt, a, b);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
 /* The safe deploy of fixture 'fx' as 'as' in the plugins directory. */
 static void deploy(const char *fx, const char *as)
 {
-    const char *b = getenv("QMTL_BUILD");
-    char src[512], dst[512];
-    snprintf(src, sizeof(src), "%s/fixtures/%s.so", b && *b ? b : "build", fx);
+    char tmp[300], dst[512];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", as);
+    lt_fixture_to(fx, dir, tmp);
     snprintf(dst, sizeof(dst), "%s/%s", dir, as);
-    sh("cp '%s' '%s.tmp'", src, dst);
-    sh("mv '%s.tmp' '%s'", dst, dst);
+    lt_sh("mv '%s.tmp' '%s'", dst, dst);
 }
 
-static double now_s(void)
+static uint64_t (*counter)(void);
+static uint64_t wanted;
+static int counted(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return counter() >= wanted;
 }
 
-static void tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-}
-
-/* Turn the loop until n changes were applied (or failures counted), at most 20 s. */
+/* Turn the runner's loop until count() reaches n, at most 20 s. */
 static int wait_for(uint64_t (*count)(void), uint64_t n)
 {
-    struct event_base *base = loop_base(r.loop);
-    struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {0, 10000};
-    event_add(t, &tv);
-    double end = now_s() + 20;
-    while (count() < n && now_s() < end)
-        event_base_loop(base, EVLOOP_ONCE);
-    event_free(t);
-    return count() >= n;
+    counter = count;
+    wanted = n;
+    return lt_run_until(loop_base(r.loop), counted, 20);
 }
 
 static uint64_t n_added(void) { return reload_get_stats(rl)->added; }
@@ -114,7 +93,7 @@ static void teardown(void)
 {
     reload_free(rl);
     runner_release(&r);
-    sh("rm -rf '%s'%s", dir, "");
+    lt_sh("rm -rf '%s'%s", dir, "");
 }
 
 START_TEST(test_add_replace_remove)
