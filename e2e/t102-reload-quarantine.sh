@@ -35,6 +35,27 @@ check "says so" grep -q "plugin '$P/rt_crash.so': a new version replaces the qua
 check "the new version runs" grep -q "^rt_slice  *ok  *100 " "$E2E_TMP/out"
 check "list emptied" sh -c "! ls '$XDG_STATE_HOME'/qmtl/host-*.quarantine 2>/dev/null"
 
+# a host that keeps running: the crash, the restart and the quarantine, then a new version
+# dropped in while it runs lifts the quarantine by hot reload; SIGTERM to the supervisor
+# reaches the host
+cp "$F/rt_crash.so" "$P/.c.tmp" && mv "$P/.c.tmp" "$P/rt_crash.so"
+"$QMTL" run --offline --restart-on-crash --follow --pace 200 --plugins "$P" \
+    --data BTC=gbm:count=100000 > "$E2E_TMP/f.out" 2> "$E2E_TMP/f.err" &
+SUP=$!
+seen() { grep -q -- "$1" "$E2E_TMP/f.err"; }
+check "follow: crashed and restarted" wait_for 20 seen "host crashed with signal 11; restarting"
+check "follow: quarantined at the restart" wait_for 20 seen "plugin '$P/rt_crash.so' quarantined: it crashed the host"
+check "follow: the restarted host watches the directory" wait_for 20 seen "watching '$P'"
+cp "$F/rt_slice.so" "$P/.c.tmp" && mv "$P/.c.tmp" "$P/rt_crash.so"
+check "follow: a new version lifts the quarantine while running" wait_for 20 seen \
+    "plugin '$P/rt_crash.so': a new version replaces the quarantined one"
+check "follow: and joins the running DAG" wait_for 20 seen "reload: strategy 'rt_slice' new -> 1.0.0"
+kill -TERM $SUP
+wait $SUP; rc=$?
+check "follow: SIGTERM to the supervisor stops the host (exit $rc)" test $rc -eq 1
+check "follow: the host reported (it got the SIGTERM)" grep -q "interrupted by SIGTERM" "$E2E_TMP/f.err"
+check "follow: one restart only" test "$(grep -c 'restarting in' "$E2E_TMP/f.err")" -eq 1
+
 # --restart-on-crash passes a clean exit status on, and does not restart other failures
 expect_rc 2 "usage errors are not restarted" \
     "$QMTL" run --offline --restart-on-crash --plugins "$P"
