@@ -41,12 +41,6 @@ void runner_release(struct runner *r)
     for (size_t i = 0; i < r->n_problems; i++)
         free(r->problems[i]);
     free(r->problems);
-    for (size_t i = 0; i < r->n_sources; i++) {
-        for (char **t = r->source_tags[i]; t && *t; t++)
-            free(*t);
-        free(r->source_tags[i]);
-    }
-    free(r->source_tags);
     free(r->source_route);
     feed_free(r->feed);
     memset(r, 0, sizeof(*r));
@@ -323,38 +317,24 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     }
     if (rc)
         return rc;
-    char ***st = realloc(r->source_tags, (r->n_sources + 1) * sizeof(*st));
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    r->source_tags = st;
     int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
     if (!sr) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     r->source_route = sr;
-    sr[r->n_sources] = route;
-    char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
-    for (size_t i = 0; copy && i < ds->n_tags; i++)
-        copy[i] = strdup(ds->tags[i]);
-    st[r->n_sources++] = copy;
+    sr[r->n_sources++] = route;
     return 0;
 }
 
-static int source_feeds(char *const *src, const struct graph_node *x)
+/* Whether a data source's route reaches stream node 'idx' (routes: host/route.h). */
+static int source_feeds(const struct runner *r, size_t source, uint32_t idx)
 {
-    if (!src || !src[0])
-        return 0;
-    for (; *src; src++) {
-        int found = 0;
-        for (uint32_t j = 0; j < x->n_tags && !found; j++)
-            found = strcmp(*src, x->tags[j]) == 0;
-        if (!found)
-            return 0;
-    }
-    return 1;
+    const struct host_route *rt = &r->h.routes[r->source_route[source]];
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->streams[i] == idx)
+            return 1;
+    return 0;
 }
 
 int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
@@ -366,7 +346,7 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
             continue;
         int fed = 0;
         for (size_t k = 0; k < r->n_sources && !fed; k++)
-            fed = source_feeds(r->source_tags[k], x);
+            fed = source_feeds(r, k, x->idx);
         if (fed)
             continue;
         unfed++;
