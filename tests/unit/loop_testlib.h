@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fixture_lib.h"
+
 static inline double lt_now_s(void)
 {
     struct timespec ts;
@@ -48,14 +50,12 @@ static inline void lt_sh(const char *fmt, const char *a, const char *b)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Copy fixture plugin 'fixture' ($QMTL_BUILD/fixtures/NAME.so) to dir/as. */
-static inline void lt_fixture_to(const char *fixture, const char *dir, const char *as)
+/* Copy fixture plugin 'name' (fixture_lib.h) to dir/as. */
+static inline void lt_fixture_to(const char *name, const char *dir, const char *as)
 {
-    const char *b = getenv("QMTL_BUILD");
-    char src[512], dst[512];
-    snprintf(src, sizeof(src), "%s/fixtures/%s.so", b && *b ? b : "build", fixture);
+    char dst[512];
     snprintf(dst, sizeof(dst), "%s/%s", dir, as);
-    lt_sh("cp '%s' '%s'", src, dst);
+    lt_sh("cp '%s' '%s'", fixture(name), dst);
 }
 
 #endif
