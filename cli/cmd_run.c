@@ -10,6 +10,7 @@
 #include "config.h"
 #include "host/attached.h"
 #include "host/explain.h"
+#include "host/live_run.h"
 #include "host/report.h"
 #include "host/report_csv.h"
 #include "host/report_html.h"
@@ -26,6 +27,7 @@ struct run_args {
     int have_from, have_to;
     int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
     double pace;
+    int metrics_port, have_metrics_port;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
 };
@@ -116,6 +118,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             if (parse_double(val, &a->pace) || !(a->pace >= 0))
                 return usage_error("--pace must be a number of events per second >= 0, not '%s'",
                                    val);
+        } else if (!strcmp(o, "--metrics-port")) {
+            char *end;
+            long p = strtol(val, &end, 10);
+            if (end == val || *end || p < 0 || p > 65535)
+                return usage_error("--metrics-port must be a port number 0..65535, not '%s'",
+                                   val);
+            a->metrics_port = (int)p;
+            a->have_metrics_port = 1;
         } else if (!strcmp(o, "--world-id")) {
             a->world_id = val;
         } else if (!strcmp(o, "--gateway-url")) {
@@ -400,8 +410,24 @@ int cmd_run(int argc, char **argv)
         r.h.order_log = olog;
     }
     struct attached_stats ast;
+    struct live_run_stats lst;
     int replay_rc;
-    if (attached) {
+    int metrics_port = a.have_metrics_port ? a.metrics_port : cfg.host.metrics_port;
+    int looped = !attached && (r.n_live || metrics_port > 0);
+    if (attached && (r.n_live || metrics_port > 0)) {
+        fprintf(stderr, "qmtl run: live inputs and the metrics endpoint run offline only for "
+                        "now (attached mode replays files)\n");
+        rc = CLI_USAGE;
+        if (olog)
+            fclose(olog);
+        r.h.order_log = NULL;
+        goto out;
+    }
+    if (looped) {
+        struct live_run_options lo = {.metrics_host = cfg.host.metrics_host,
+                                      .metrics_port = metrics_port};
+        replay_rc = live_run(&r, &lo, &lst, err, sizeof(err));
+    } else if (attached) {
         if (olog)
             setvbuf(olog, NULL, _IOLBF, 0);
         struct attached_options ao = {.world_id = world,
