@@ -1,6 +1,7 @@
 /* qmtl run: the strategy host, offline (backtest replay) or attached to a gateway. */
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "host/attached.h"
+#include "host/report_session.h"
 #include "host/explain.h"
 #include "host/live_run.h"
 #include "host/report.h"
@@ -409,38 +410,43 @@ int cmd_run(int argc, char **argv)
         }
         r.h.order_log = olog;
     }
-    struct attached_stats ast;
-    struct live_run_stats lst;
+    struct session_stats ast;
     int replay_rc;
-    int metrics_port = a.have_metrics_port ? a.metrics_port : cfg.host.metrics_port;
-    int looped = !attached && (r.n_live || metrics_port > 0);
-    if (attached && (r.n_live || metrics_port > 0)) {
-        fprintf(stderr, "qmtl run: live inputs and the metrics endpoint run offline only for "
-                        "now (attached mode replays files)\n");
-        rc = CLI_USAGE;
+    struct live_run_options lo = {
+        .metrics_host = cfg.host.metrics_host,
+        .metrics_port = a.have_metrics_port ? a.metrics_port : cfg.host.metrics_port,
+        .attached = attached};
+    struct live_run *lr = NULL;
+    if ((r.n_live || lo.metrics_port > 0) && !(lr = live_run_start(&r, &lo, err, sizeof(err)))) {
+        fprintf(stderr, "qmtl run: %s\n", err);
         if (olog)
             fclose(olog);
         r.h.order_log = NULL;
+        rc = CLI_FAIL;
         goto out;
     }
-    if (looped) {
-        struct live_run_options lo = {.metrics_host = cfg.host.metrics_host,
-                                      .metrics_port = metrics_port};
-        replay_rc = live_run(&r, &lo, &lst, err, sizeof(err));
-    } else if (attached) {
+    if (attached) {
         if (olog)
             setvbuf(olog, NULL, _IOLBF, 0);
-        struct attached_options ao = {.world_id = world,
+        struct session_options ao = {.world_id = world,
                                       .gateway_url = gw,
                                       .token = cfg.host.submit_token,
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
                                       .budgets = config_budgets(&cfg)};
-        replay_rc = attached_run(&r, &ao, &ast, err, sizeof(err));
+        replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
     } else {
         replay_rc = runner_replay(&r, err, sizeof(err));
+        /* the results cover only part of the data; a live host stops only that way */
+        if (!replay_rc && r.interrupted && !r.n_live) {
+            snprintf(err, sizeof(err), "interrupted by %s after %llu event(s)",
+                     r.interrupted == SIGINT ? "SIGINT" : "SIGTERM",
+                     (unsigned long long)r.events);
+            replay_rc = -1;
+        }
     }
+    live_run_free(lr);
     if (olog) {
         r.h.order_log = NULL;
         if (fclose(olog)) {
@@ -469,13 +475,13 @@ int cmd_run(int argc, char **argv)
         if (replay_rc)
             json_object_set_new(j, "data_error", json_string(err));
         if (attached)
-            json_object_set_new(j, "attached", attached_report_json(&ast));
+            json_object_set_new(j, "attached", report_session_json(&ast));
         json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
         fputc('\n', stdout);
     } else {
         report_text(stdout, doc);
         if (attached)
-            attached_report_text(stdout, &ast);
+            report_session_text(stdout, &ast);
     }
     json_decref(doc);
     rc = CLI_OK;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "host/host_api.h"
+#include "host/route.h"
 #include "host/linejson.h"
 #include "host/live_follow.h"
 #include "log.h"
@@ -64,12 +65,21 @@ struct live_in {
     void *sink_arg;
     struct live_src **src;
     size_t n_src;
-    int behind;
-    void (*on_done)(void *arg);
-    void *done_arg;
-    int done_called;
+    int behind, held; /* stalled by live_in_set_behind / by the hold hook */
+    int (*hold)(void *arg);
+    void *hold_arg;
+    struct event *hold_ev; /* polls the hold hook while held */
+    void (*on_end)(void *arg, size_t input);
+    void *end_arg;
     size_t buffered;
+    struct route_cache {   /* tags -> host route, so items are fed by index */
+        char *key;         /* tags joined by 0x1f (owned); NULL = empty slot */
+        int route;
+    } *routes;
+    size_t n_routes;
 };
+
+#define ROUTE_SLOTS (2 * LIVE_MAX_TAG_SETS)
 
 static double mono_now(void)
 {
@@ -80,9 +90,57 @@ static double mono_now(void)
 
 /* ------------------------------------------------------------------ delivery */
 
+/* The host route of an item's tags: looked up once per distinct tag set (FNV-1a over the
+ * tags in a table of ROUTE_SLOTS), at most LIVE_MAX_TAG_SETS of them. -1 with why. */
+static int route_of(struct live_in *li, const struct live_item *it, char *why, size_t whylen)
+{
+    char key[LINEJSON_MAX_TAGS * 101 + 1];
+    size_t len = 0;
+    uint64_t hsh = 1469598103934665603ULL;
+    for (size_t i = 0; i < it->n_tags; i++) {
+        size_t n = strlen(it->tags[i]);
+        if (len + n + 1 >= sizeof(key)) {
+            snprintf(why, whylen, "tags too long");
+            return -1;
+        }
+        memcpy(key + len, it->tags[i], n);
+        len += n;
+        key[len++] = 0x1f;
+    }
+    key[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        hsh = (hsh ^ (unsigned char)key[i]) * 1099511628211ULL;
+    if (!li->routes && !(li->routes = calloc(ROUTE_SLOTS, sizeof(*li->routes)))) {
+        snprintf(why, whylen, "out of memory routing the item");
+        return -1;
+    }
+    size_t slot = (size_t)(hsh % ROUTE_SLOTS);
+    while (li->routes[slot].key) {
+        if (!strcmp(li->routes[slot].key, key))
+            return li->routes[slot].route;
+        slot = (slot + 1) % ROUTE_SLOTS;
+    }
+    if (li->n_routes >= LIVE_MAX_TAG_SETS) {
+        snprintf(why, whylen, "more than %d distinct tag sets on the live inputs",
+                 LIVE_MAX_TAG_SETS);
+        return -1;
+    }
+    int r = host_route_id(li->h, it->tags, it->n_tags);
+    if (r < 0 || !(li->routes[slot].key = strdup(key))) {
+        snprintf(why, whylen, "out of memory routing the item");
+        return -1;
+    }
+    li->routes[slot].route = r;
+    li->n_routes++;
+    return r;
+}
+
 static int host_sink(void *arg, const struct live_item *it, char *why, size_t whylen)
 {
-    struct host *h = arg;
+    struct live_in *li = arg;
+    int route = route_of(li, it, why, whylen);
+    if (route < 0)
+        return -1;
     struct qmtl_value v = qmtl_none();
     if (it->is_bar) {
         v.type = QMTL_T_BAR;
@@ -91,8 +149,8 @@ static int host_sink(void *arg, const struct live_item *it, char *why, size_t wh
         v.type = QMTL_T_NUMBER;
         v.as.number = it->bar.close;
     }
-    if (host_feed(h, it->tags, it->n_tags, it->ts, &v) < 0) {
-        snprintf(why, whylen, "cannot route the item (out of memory)");
+    if (host_feed_route(li->h, route, it->ts, &v) < 0) {
+        snprintf(why, whylen, "the host cannot take items (not started)");
         return -1;
     }
     return 0;
@@ -140,7 +198,7 @@ int live_in_deliver_(struct live_in *li, struct live_src_log *log, const char *w
 
 int live_in_behind_(const struct live_in *li)
 {
-    return li->behind;
+    return li->behind || li->held;
 }
 
 struct host *live_in_host_(const struct live_in *li)
@@ -155,15 +213,40 @@ struct event_base *live_in_base_(const struct live_in *li)
 
 /* ------------------------------------------------------------------ connections */
 
-static void check_done(struct live_in *li)
+static void ended(struct live_in *li, struct live_src *s)
 {
-    if (li->done_called || !li->on_done)
-        return;
     for (size_t i = 0; i < li->n_src; i++)
-        if (li->src[i]->kind != SRC_STDIN || !li->src[i]->done)
-            return;
-    li->done_called = 1;
-    li->on_done(li->done_arg);
+        if (li->src[i] == s && li->on_end)
+            li->on_end(li->end_arg, i);
+}
+
+static void refresh(struct live_in *li);
+
+/* The hold hook says the host is behind: stall every input and look again every
+ * LIVE_HOLD_POLL_MS. 1 while stalled (by the hook or by live_in_set_behind). */
+static int hold_check(struct live_in *li)
+{
+    if (!li->held && li->hold && li->hold(li->hold_arg)) {
+        li->held = 1;
+        refresh(li);
+        struct timeval tv = {0, LIVE_HOLD_POLL_MS * 1000};
+        event_add(li->hold_ev, &tv);
+    }
+    return live_in_behind_(li);
+}
+
+static void hold_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct live_in *li = arg;
+    if (li->hold && li->hold(li->hold_arg)) {
+        struct timeval tv = {0, LIVE_HOLD_POLL_MS * 1000};
+        event_add(li->hold_ev, &tv);
+        return;
+    }
+    li->held = 0;
+    refresh(li);
 }
 
 static void conn_free(struct live_conn *c)
@@ -193,7 +276,7 @@ static void conn_free(struct live_conn *c)
 /* Read only while the buffer has room, the host is not behind and data may still come. */
 static void conn_update(struct live_conn *c)
 {
-    int want = !c->src->li->behind && !c->eof && c->len <= LIVE_LINE_MAX;
+    int want = !live_in_behind_(c->src->li) && !c->eof && c->len <= LIVE_LINE_MAX;
     if (!c->rd) {
         if (want)
             event_active(c->more, EV_READ, 0);
@@ -214,7 +297,7 @@ static int conn_lines(struct live_conn *c)
     size_t pos = 0;
     int n = 0;
     unsigned lf = s->flags & LIVE_ALLOW_NONPOSITIVE ? LINEJSON_ALLOW_NONPOSITIVE : 0;
-    while (n < LIVE_BATCH && !li->behind) {
+    while (n < LIVE_BATCH && !live_in_behind_(li)) {
         char *start = c->buf + pos;
         char *nl = memchr(start, '\n', c->len - pos);
         size_t len;
@@ -269,7 +352,7 @@ static int conn_lines(struct live_conn *c)
 static void conn_pump(struct live_conn *c)
 {
     struct live_in *li = c->src->li;
-    if (li->behind)
+    if (hold_check(li))
         return;
     int left = conn_lines(c);
     if (c->eof && !c->len) {
@@ -277,12 +360,14 @@ static void conn_pump(struct live_conn *c)
         if (s->kind == SRC_STDIN) {
             LOG_INFO("live", "live input %s: end of input after %ld line(s)", s->name, c->line);
             s->done = 1;
+            ended(li, s);
+            conn_free(c);
+            return;
         } else {
             LOG_INFO("live", "live input %s: %s disconnected after %ld line(s)", s->name, c->who,
                      c->line);
         }
         conn_free(c);
-        check_done(li);
         return;
     }
     if (left)
@@ -345,7 +430,10 @@ static struct live_conn *conn_new(struct live_src *s, int fd, const char *who)
     snprintf(c->who, sizeof(c->who), "%s", who);
     c->fl_saved = fcntl(fd, F_GETFL);
     evutil_make_socket_nonblocking(fd);
-    c->rd = event_new(li->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    struct stat st;
+    int pollable = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
+                   !(S_ISCHR(st.st_mode) && !isatty(fd)); /* epoll refuses files, /dev/null */
+    c->rd = pollable ? event_new(li->base, fd, EV_READ | EV_PERSIST, on_readable, c) : NULL;
     if (c->rd && event_add(c->rd, NULL) < 0) {
         event_free(c->rd); /* a regular file or /dev/null: read it as fast as it goes */
         c->rd = NULL;
@@ -406,12 +494,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 struct live_in *live_in_new(struct event_base *base, struct host *h)
 {
     struct live_in *li = calloc(1, sizeof(*li));
-    if (!li)
+    if (!li || !(li->hold_ev = evtimer_new(base, hold_poll, li))) {
+        free(li);
         return NULL;
+    }
     li->base = base;
     li->h = h;
     li->sink = host_sink;
-    li->sink_arg = h;
+    li->sink_arg = li;
     return li;
 }
 
@@ -421,10 +511,16 @@ void live_in_set_sink(struct live_in *li, live_sink_fn fn, void *arg)
     li->sink_arg = arg;
 }
 
-void live_in_set_on_done(struct live_in *li, void (*fn)(void *arg), void *arg)
+void live_in_set_on_end(struct live_in *li, void (*fn)(void *arg, size_t input), void *arg)
 {
-    li->on_done = fn;
-    li->done_arg = arg;
+    li->on_end = fn;
+    li->end_arg = arg;
+}
+
+void live_in_set_hold(struct live_in *li, int (*held)(void *arg), void *arg)
+{
+    li->hold = held;
+    li->hold_arg = arg;
 }
 
 int live_in_is_spec(const char *spec)
@@ -627,6 +723,13 @@ void live_in_set_behind(struct live_in *li, int behind)
     if (li->behind == !!behind)
         return;
     li->behind = !!behind;
+    refresh(li);
+}
+
+/* Re-arm or stop every input after the stalled state changed. */
+static void refresh(struct live_in *li)
+{
+    int behind = live_in_behind_(li);
     for (size_t i = 0; i < li->n_src; i++) {
         struct live_src *s = li->src[i];
         for (struct live_conn *c = s->conns; c; c = c->next) {
@@ -667,5 +770,9 @@ void live_in_free(struct live_in *li)
     for (size_t i = 0; i < li->n_src; i++)
         src_free(li->src[i]);
     free(li->src);
+    for (size_t i = 0; li->routes && i < ROUTE_SLOTS; i++)
+        free(li->routes[i].key);
+    free(li->routes);
+    event_free(li->hold_ev);
     free(li);
 }

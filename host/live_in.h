@@ -11,7 +11,8 @@
  *   follow:PATH     a CSV file (host/csv.h format) read from its start and then followed
  *                   as it grows (host/live_follow.h), tagged with the source's tags.
  *
- * Each item goes to the sink (by default host_feed() on the host), then counts in the
+ * Each item goes to the sink (by default: fed to the host along the route of its tags,
+ * host/route.h, resolved once per distinct tag set, at most LIVE_MAX_TAG_SETS), then counts in the
  * host's metrics under the source's name (host/metrics.h). A bad line (malformed, refused
  * by host/datacheck.h, longer than LIVE_LINE_MAX) is counted and logged as
  *   live input tcp:127.0.0.1:9100: publisher 127.0.0.1:50312 line 17: no close (line skipped)
@@ -22,8 +23,9 @@
  * LIVE_LINE_MAX + 1 bytes and is read only while that buffer has room; lines are handed
  * to the sink at most LIVE_BATCH per connection per loop turn, so publishers take turns
  * and timers and the monitoring endpoint still run. A publisher faster than the host
- * fills the kernel's socket buffer and blocks in write(). live_in_set_behind() stops
- * reading and delivering on every input until it is cleared (the host is behind).
+ * fills the kernel's socket buffer and blocks in write(). live_in_set_behind() and the hold
+ * hook (live_in_set_hold) stop reading and delivering on every input while the host is
+ * behind.
  * At most LIVE_MAX_CONNS publishers per listener; more are closed at once (logged).
  *
  * Single-threaded: everything runs on 'base'.
@@ -40,6 +42,8 @@
 #define LIVE_BATCH 1024     /* lines per connection per loop turn */
 #define LIVE_MAX_CONNS 256  /* publishers per listener */
 #define LIVE_LOG_PER_S 10   /* bad lines logged per source per second */
+#define LIVE_MAX_TAG_SETS 4096 /* distinct tag sets the inputs may route (then refused) */
+#define LIVE_HOLD_POLL_MS 10   /* while the hold hook says busy, looked at this often */
 
 struct event_base;
 struct host;
@@ -83,9 +87,14 @@ int live_in_add(struct live_in *li, const char *spec, const char *const *tags, s
 /* Stop (1) or resume (0) reading and delivering on every input. */
 void live_in_set_behind(struct live_in *li, int behind);
 
-/* Called once when no input can deliver any more (standard input reached its end and
- * there is no listener and no followed file): the run is over. */
-void live_in_set_on_done(struct live_in *li, void (*fn)(void *arg), void *arg);
+/* fn(arg, i) is called once when input i (order of addition) can deliver no more: standard
+ * input reached its end. Listeners and followed files never end. */
+void live_in_set_on_end(struct live_in *li, void (*fn)(void *arg, size_t input), void *arg);
+
+/* While held(arg) returns nonzero every input is stalled as by live_in_set_behind(), and
+ * held() is asked again every LIVE_HOLD_POLL_MS (qmtl run: the loop's hold, orders in
+ * flight). It is asked before each batch. */
+void live_in_set_hold(struct live_in *li, int (*held)(void *arg), void *arg);
 
 /* The port a tcp: input listens on (the chosen one for port 0), by order of addition
  * among all inputs; -1 when input i is not tcp:. */

@@ -1,17 +1,21 @@
 /*
- * live_run: 'qmtl run' (offline) on an event loop, for a host that receives live data
- * or serves its metrics (docs/data.md "Live inputs", docs/operations.md "Monitoring a
- * host"):
- *   - the finite sources (CSV files, synthetic series) are replayed first, in timestamp
- *     order and in batches of LIVE_RUN_BATCH items per loop turn, so the monitoring
- *     endpoint answers during the replay;
- *   - then the live inputs of r->live (host/live_in.h) feed the host as items arrive;
- *   - the monitoring endpoint (host/metrics_http.h) serves while the host runs.
- * It returns when every finite source is replayed and no live input can deliver more
- * (standard input ended, and no listener or followed file), or on SIGINT/SIGTERM; then
- * it calls on_finish (host_finish) as runner_replay() does.
+ * live_run: the live inputs and the monitoring endpoint of 'qmtl run', on the runner's
+ * event loop (host/loop.h), offline or attached (docs/data.md "Live inputs",
+ * docs/operations.md "Monitoring a host").
  *
- * The caller sets the runner up exactly as for runner_replay() (plugins, data, start).
+ *   - each input of r->live (host/live_in.h) is a push source of the loop: standard
+ *     input ends at its end; a listener or a followed file never ends, so the host runs
+ *     until SIGINT/SIGTERM (the normal way to stop a live host);
+ *   - the inputs stall while the loop is held (attached: live orders in flight), as the
+ *     replay does;
+ *   - the monitoring endpoint (host/metrics_http.h) serves while the loop runs;
+ *   - live_run_free() closes the inputs (a unix: socket file goes) and the endpoint.
+ * The finite sources (CSV files, synthetic series) are the runner's pump, on the same
+ * loop: they are replayed while the live inputs already deliver.
+ *
+ *     struct live_run *lr = live_run_start(&r, &opts, err, len);   // after runner_start
+ *     runner_replay(&r, ...) or session_run(&r, ...);               // runs the loop
+ *     live_run_free(lr);                                            // before runner_release
  */
 #ifndef QMTL_HOST_LIVE_RUN_H
 #define QMTL_HOST_LIVE_RUN_H
@@ -20,24 +24,23 @@
 
 #include "host/runner.h"
 
-#define LIVE_RUN_BATCH 4096
-
 struct live_run_options {
-    const char *metrics_host; /* "127.0.0.1" when NULL */
+    const char *metrics_host; /* "127.0.0.1" when NULL or "" */
     int metrics_port;         /* 0 = no endpoint */
+    int attached;             /* /health also needs the gateway's event stream */
 };
 
-/* What happened (the caller's summary). */
-struct live_run_stats {
-    int metrics_port;  /* the port the endpoint listened on (0: none) */
-    int interrupted;   /* stopped by SIGINT/SIGTERM */
-    long live_events;  /* items the live inputs routed */
-    long bad_lines;    /* lines the live inputs refused */
-};
+struct live_run;
 
-/* 0 when the run ended (data done or signal), -1 with err when an input or the endpoint
- * cannot start or a finite source fails (fail mode). */
-int live_run(struct runner *r, const struct live_run_options *o, struct live_run_stats *out,
-             char *err, size_t errlen);
+/* Start every live input and the endpoint on r->loop. NULL with err when one cannot start
+ * ("live input tcp:127.0.0.1:9100: cannot listen: Address already in use"). */
+struct live_run *live_run_start(struct runner *r, const struct live_run_options *o, char *err,
+                                size_t errlen);
+
+/* The port the endpoint listens on (0: none). */
+int live_run_metrics_port(const struct live_run *lr);
+
+/* Close whatever is still open and free. NULL is a no-op. */
+void live_run_free(struct live_run *lr);
 
 #endif

@@ -25,12 +25,15 @@ int runner_init(struct runner *r, const struct host_options *opt)
         return -1;
     r->pf.timeout_s = PREFLIGHT_DEFAULT_TIMEOUT_S;
     r->pf.host = &r->h;
+    char err[128];
     r->feed = feed_new();
-    return r->feed ? 0 : -1;
+    r->loop = loop_new(err, sizeof(err));
+    return r->feed && r->loop ? 0 : -1;
 }
 
 void runner_release(struct runner *r)
 {
+    loop_free(r->loop); /* first: deferred calls still pending are cancelled */
     host_release(&r->h); /* calls teardown: plugins must still be mapped */
     for (size_t i = 0; i < r->n_plugins; i++)
         plugin_close(r->plugins[i]);
@@ -51,6 +54,7 @@ void runner_release(struct runner *r)
         free(r->live[i].spec);
     }
     free(r->live);
+    free(r->source_route);
     feed_free(r->feed);
     memset(r, 0, sizeof(*r));
 }
@@ -312,6 +316,13 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     if (ds->allow_nonpositive_prices)
         flags |= FEED_ALLOW_NONPOSITIVE;
     const char *const *tags = (const char *const *)ds->tags;
+    /* the source's route, resolved once: the pump feeds by index (host/route.h) */
+    int route = host_route_id(&r->h, tags, ds->n_tags);
+    if (route < 0) {
+        snprintf(err, errlen, "data source: out of memory (or more than %d tags)",
+                 HOST_ROUTE_MAX_TAGS);
+        return -1;
+    }
     int rc;
     if (ds->synthetic && *ds->synthetic) {
         int kind = feed_synth_kind_parse(ds->synthetic);
@@ -356,6 +367,13 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
         return -1;
     }
     r->source_tags = st;
+    int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
+    if (!sr) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->source_route = sr;
+    sr[r->n_sources] = route;
     char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
     for (size_t i = 0; copy && i < ds->n_tags; i++)
         copy[i] = strdup(ds->tags[i]);
@@ -413,65 +431,6 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
 int runner_start(struct runner *r, char *err, size_t errlen)
 {
     return host_finalize(&r->h, err, errlen);
-}
-
-static void progress(const struct runner *r, uint64_t done, double elapsed, int last)
-{
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
-    uint64_t total = r->expected > done ? r->expected : done;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\rqmtl run: %llu/%llu events (%3.0f%%), %.0f events/s, ETA %.0f s   %s",
-            (unsigned long long)done, (unsigned long long)total,
-            total ? 100.0 * (double)done / (double)total : 100.0, rate, eta, last ? "\n" : "");
-    fflush(stderr);
-}
-
-int runner_replay(struct runner *r, char *err, size_t errlen)
-{
-    struct feed_event ev;
-    int rc;
-    double t0 = now_s(), shown = 0;
-    uint64_t read = 0;
-    struct qmtl_value v = qmtl_none();
-    while ((rc = feed_next(r->feed, &ev, err, errlen)) == 1) {
-        read++;
-        if (r->progress && (read & 4095) == 0) {
-            double t = now_s() - t0;
-            if (t >= 1.0 && t - shown >= 0.25) {
-                progress(r, read, t, 0);
-                shown = t;
-            }
-        }
-        if (r->have_to && ev.ts > r->to) {
-            r->out_of_range++;
-            continue; /* keep reading: the feed reports data errors to the end */
-        }
-        if (r->have_from && ev.ts < r->from) {
-            r->out_of_range++;
-            continue;
-        }
-        if (ev.is_bar) {
-            v.type = QMTL_T_BAR;
-            v.as.bar = ev.bar;
-        } else {
-            v.type = QMTL_T_NUMBER;
-            v.as.number = ev.value;
-        }
-        if (host_feed(&r->h, ev.tags, ev.n_tags, ev.ts, &v) < 0) {
-            snprintf(err, errlen, "out of memory routing data");
-            rc = -1;
-            break;
-        }
-        r->events++;
-    }
-    r->replay_s = now_s() - t0;
-    if (shown > 0)
-        progress(r, read, r->replay_s, 1);
-    r->skipped_rows = feed_skipped_rows(r->feed);
-    if (rc < 0)
-        snprintf(r->run_error, sizeof(r->run_error), "%s", err);
-    host_finish(&r->h);
-    return rc < 0 ? -1 : 0;
 }
 
 int runner_parse_time(const char *s, int end_of_day, int64_t *out)

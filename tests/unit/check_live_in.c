@@ -241,8 +241,9 @@ START_TEST(test_long_line)
 }
 END_TEST
 
-static void done_cb(void *arg)
+static void done_cb(void *arg, size_t input)
 {
+    ck_assert_uint_eq(input, 0);
     (*(long *)arg)++;
 }
 
@@ -273,7 +274,7 @@ START_TEST(test_stdin)
         struct seen s = {0};
         long done = 0;
         live_in_set_sink(li, sink, &s);
-        live_in_set_on_done(li, done_cb, &done);
+        live_in_set_on_end(li, done_cb, &done);
         char err[256];
         ck_assert(live_in_add(li, "-", NULL, 0, 0, err, sizeof(err)) == 0);
         ck_assert_int_eq(live_in_add(li, "stdin", NULL, 0, 0, err, sizeof(err)), -1);
