@@ -54,6 +54,7 @@ int cli_unavailable(const char *what);
 
 int cmd_project(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -60,9 +60,10 @@ const struct cli_command cli_commands[] = {
      "    tcp:HOST:PORT, unix:PATH     listen for publishers of line-delimited JSON\n"
      "                                 bars/ticks, each line with its tags\n"
      "    -                            the same JSON lines on standard input\n"
-     "    With live inputs the finite sources are replayed first, then the host runs\n"
-     "    until standard input ends (when it is the only live input) or SIGINT/SIGTERM,\n"
-     "    and prints the summary (docs/data.md, Live inputs).\n"
+     "    Live inputs deliver while the finite sources replay; the host runs until\n"
+     "    standard input ends (when it is the only live input) or SIGINT/SIGTERM, the\n"
+     "    normal way to stop a live host (exit 0), then prints the summary (docs/data.md,\n"
+     "    Live inputs). Offline or attached.\n"
      "  --metrics-port N  serve GET /metrics (Prometheus) and /health on\n"
      "                host.metrics_host (127.0.0.1) port N while the host runs (default\n"
      "                host.metrics_port; 0 = off; docs/operations.md)\n"
@@ -84,6 +85,18 @@ const struct cli_command cli_commands[] = {
      "  runs and the summary covers the data replayed so far (exit 1, 'interrupted').\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
+    {"feed", "replay a CSV file as JSON lines into a host's live input, at a given pace",
+     "usage: qmtl feed --to tcp:HOST:PORT|unix:PATH|- [--rate N] [--tags T[,T...]] FILE.csv\n"
+     "  Read FILE.csv (the CSV format of docs/data.md) and send each row as one line of\n"
+     "  JSON, {\"tags\":[...],\"ts\":...,\"open\":...,\"close\":...}, to a host started with\n"
+     "  'qmtl run --data tcp:HOST:PORT' (or unix:PATH; '-' writes to standard output, for\n"
+     "  'qmtl feed --to - F.csv | qmtl run --data -'), to test the live path.\n"
+     "    --rate N   N lines per second (default 0: as fast as the host takes them)\n"
+     "    --tags T   the tags every line carries (default: the file name stem,\n"
+     "               data/BTC.csv -> BTC)\n"
+     "  Bad rows are skipped (counted). At the end one line on stderr: lines sent, time.\n"
+     "  Exit status: 0 sent, 1 cannot read the file or reach the host, 2 usage error.\n",
+     cmd_feed},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
      "usage: qmtl report RUN.json -o OUT.html\n"
      "  Write the same self-contained HTML report as 'qmtl run --offline --report' from a\n"
