@@ -43,7 +43,7 @@ static void one_line(struct live_follow *f, char *l, size_t len)
     char why[256];
     int rc = csv_lines_feed(f->csv, l, len, f->line, &row, why, sizeof(why));
     if (rc < 0) {
-        live_in_bad_line_(f->li, &f->log, f->path, f->line, why);
+        live_in_bad_line_(f->li, &f->log, "", f->line, why);
         return;
     }
     if (rc == 0)
@@ -54,7 +54,7 @@ static void one_line(struct live_follow *f, char *l, size_t len)
                            .ts_ms = row.ts * 1000,
                            .bar = row.bar,
                            .is_bar = csv_has_ohlc(f->csv)};
-    live_in_deliver_(f->li, &f->log, f->path, f->line, &it);
+    live_in_deliver_(f->li, &f->log, "", f->line, &it);
 }
 
 /* Hand up to LIVE_BATCH complete lines over ('eof_line': the last one may lack its
@@ -87,7 +87,7 @@ static int lines(struct live_follow *f, int eof_line)
         char why[96];
         snprintf(why, sizeof(why), "line longer than %d bytes", LIVE_LINE_MAX);
         if (!f->discarding)
-            live_in_bad_line_(f->li, &f->log, f->path, ++f->line, why);
+            live_in_bad_line_(f->li, &f->log, "", ++f->line, why);
         f->len = 0;
         f->discarding = 1;
     }

@@ -172,8 +172,8 @@ void live_in_bad_line_(struct live_in *li, struct live_src_log *log, const char 
     }
     if (log->logged < LIVE_LOG_PER_S) {
         log->logged++;
-        LOG_WARN("live", "live input %s: %s line %ld: %s (line skipped)", log->name, who, line,
-                 why);
+        LOG_WARN("live", "live input %s: %s%sline %ld: %s (line skipped)", log->name, who,
+                 *who ? " " : "", line, why);
     } else {
         log->suppressed++;
     }

@@ -3,7 +3,7 @@
  *
  * A set of inputs on the host's event loop, each one a data source spec:
  *   tcp:HOST:PORT   listen on TCP (HOST a name or an address; PORT 0 = any free port)
- *   unix:PATH       listen on a Unix-domain stream socket (created mode 0600; a stale
+ *   unix:PATH       listen on a Unix-domain stream socket (created owner-only; a stale
  *                   socket file left by a dead host is replaced, any other file refused)
  *   -  or  stdin    read standard input
  * Every publisher connected to a listener, and standard input, sends line-delimited JSON
@@ -122,7 +122,8 @@ struct live_src_log {
 /* Deliver one item of source 'log' to the sink and count it. 0, or -1 (counted bad). */
 int live_in_deliver_(struct live_in *li, struct live_src_log *log, const char *who, long line,
                      const struct live_item *it);
-/* Count and (rate-limited) log one bad line: "live input NAME: WHO line N: WHY". */
+/* Count and (rate-limited) log one bad line: "live input NAME: WHO line N: WHY" (who ""
+ * for a file: "live input NAME: line N: WHY"). */
 void live_in_bad_line_(struct live_in *li, struct live_src_log *log, const char *who, long line,
                        const char *why);
 int live_in_behind_(const struct live_in *li);
