@@ -350,7 +350,7 @@ START_TEST(test_follow)
     append(path, "80,4\n");
     ck_assert_int_eq(run_until(base, &s.items, 3, 10), 3);
     ck_assert_int_eq(s.last_ts, 1704067380);
-    ck_assert_int_eq(logged_with("btc.csv line 4: bad close 'abc'", NULL), 1);
+    ck_assert_int_eq(logged_with("btc.csv: line 4: bad close 'abc'", NULL), 1);
     /* rotation: the old file gets a last line, then a new file with a header */
     append(path, "1704067440,8\n");
     ck_assert_int_eq(rename(path, old), 0);
