@@ -67,8 +67,12 @@ void host_metrics_event(struct host_metrics *m, long i, int64_t ts_ms, double no
 
 void host_metrics_order_blocked(struct host_metrics *m, const char *strategy, const char *reason)
 {
-    if (!reason)
-        reason = "unknown";
+    char label_[64];
+    snprintf(label_, sizeof(label_), "%s", reason ? reason : "unknown");
+    for (char *c = label_; *c; c++)
+        if (*c == ' ')
+            *c = '_';
+    reason = label_;
     for (size_t i = 0; i < m->n_blocked; i++)
         if (!strcmp(m->blocked[i].strategy, strategy) && !strcmp(m->blocked[i].reason, reason)) {
             m->blocked[i].n++;
@@ -90,9 +94,6 @@ void host_metrics_order_blocked(struct host_metrics *m, const char *strategy, co
         free(b->reason);
         return;
     }
-    for (char *c = b->reason; *c; c++)
-        if (*c == ' ')
-            *c = '_';
     b->n = 1;
     m->n_blocked++;
 }
