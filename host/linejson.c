@@ -128,13 +128,24 @@ static int tags(struct lj *s, struct linejson_item *it)
 
 static int key_index(const char *k)
 {
-    static const char *const names[] = {"tags", "ts", "open", "high", "low", "close", "volume"};
-    for (int i = 0; i < K_N; i++)
-        if (!strcmp(k, names[i]))
-            return i;
-    if (!strcmp(k, "price"))
-        return K_CLOSE;
-    return -1;
+    switch (k[0]) { /* one comparison per key: this runs for every field of every line */
+    case 't':
+        return !strcmp(k, "tags") ? K_TAGS : !strcmp(k, "ts") ? K_TS : -1;
+    case 'o':
+        return !strcmp(k, "open") ? K_OPEN : -1;
+    case 'h':
+        return !strcmp(k, "high") ? K_HIGH : -1;
+    case 'l':
+        return !strcmp(k, "low") ? K_LOW : -1;
+    case 'c':
+        return !strcmp(k, "close") ? K_CLOSE : -1;
+    case 'p':
+        return !strcmp(k, "price") ? K_CLOSE : -1;
+    case 'v':
+        return !strcmp(k, "volume") ? K_VOLUME : -1;
+    default:
+        return -1;
+    }
 }
 
 static int timestamp(struct lj *s, struct linejson_item *it)

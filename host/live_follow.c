@@ -63,6 +63,7 @@ static int lines(struct live_follow *f, int eof_line)
 {
     size_t pos = 0;
     int n = 0;
+    live_in_stamp_(f->li);
     while (n < LIVE_BATCH) {
         char *start = f->buf + pos;
         char *nl = memchr(start, '\n', f->len - pos);

@@ -72,6 +72,7 @@ struct live_in {
     void (*on_end)(void *arg, size_t input);
     void *end_arg;
     size_t buffered;
+    double wall; /* wall clock at the start of the current batch (lag) */
     struct route_cache {   /* tags -> host route, so items are fed by index */
         char *key;         /* tags joined by 0x1f (owned); NULL = empty slot */
         int route;
@@ -187,13 +188,16 @@ int live_in_deliver_(struct live_in *li, struct live_src_log *log, const char *w
         live_in_bad_line_(li, log, who, line, why);
         return -1;
     }
-    if (li->h && log->metric >= 0) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        host_metrics_event(&li->h->metrics, log->metric, it->ts_ms,
-                           (double)t.tv_sec + (double)t.tv_nsec / 1e9);
-    }
+    if (li->h && log->metric >= 0)
+        host_metrics_event(&li->h->metrics, log->metric, it->ts_ms, li->wall);
     return 0;
+}
+
+void live_in_stamp_(struct live_in *li)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    li->wall = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int live_in_behind_(const struct live_in *li)
@@ -297,6 +301,7 @@ static int conn_lines(struct live_conn *c)
     size_t pos = 0;
     int n = 0;
     unsigned lf = s->flags & LIVE_ALLOW_NONPOSITIVE ? LINEJSON_ALLOW_NONPOSITIVE : 0;
+    live_in_stamp_(li);
     while (n < LIVE_BATCH && !live_in_behind_(li)) {
         char *start = c->buf + pos;
         char *nl = memchr(start, '\n', c->len - pos);

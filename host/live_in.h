@@ -126,6 +126,8 @@ int live_in_deliver_(struct live_in *li, struct live_src_log *log, const char *w
  * for a file: "live input NAME: line N: WHY"). */
 void live_in_bad_line_(struct live_in *li, struct live_src_log *log, const char *who, long line,
                        const char *why);
+/* Read the wall clock once for the batch about to be delivered (the lag metric). */
+void live_in_stamp_(struct live_in *li);
 int live_in_behind_(const struct live_in *li);
 struct host *live_in_host_(const struct live_in *li);
 struct event_base *live_in_base_(const struct live_in *li);
