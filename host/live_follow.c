@@ -139,7 +139,7 @@ static void check_rotation(struct live_follow *f)
 
 static void pump(struct live_follow *f)
 {
-    if (live_in_behind_(f->li))
+    if (live_in_hold_check_(f->li))
         return;
     for (int rounds = 0; rounds < 64; rounds++) {
         if (lines(f, 0)) {

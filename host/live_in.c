@@ -228,7 +228,7 @@ static void refresh(struct live_in *li);
 
 /* The hold hook says the host is behind: stall every input and look again every
  * LIVE_HOLD_POLL_MS. 1 while stalled (by the hook or by live_in_set_behind). */
-static int hold_check(struct live_in *li)
+int live_in_hold_check_(struct live_in *li)
 {
     if (!li->held && li->hold && li->hold(li->hold_arg)) {
         li->held = 1;
@@ -357,7 +357,7 @@ static int conn_lines(struct live_conn *c)
 static void conn_pump(struct live_conn *c)
 {
     struct live_in *li = c->src->li;
-    if (hold_check(li))
+    if (live_in_hold_check_(li))
         return;
     int left = conn_lines(c);
     if (c->eof && !c->len) {

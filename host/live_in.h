@@ -129,6 +129,8 @@ void live_in_bad_line_(struct live_in *li, struct live_src_log *log, const char 
 /* Read the wall clock once for the batch about to be delivered (the lag metric). */
 void live_in_stamp_(struct live_in *li);
 int live_in_behind_(const struct live_in *li);
+/* Ask the hold hook before a batch: 1 when the inputs are stalled (hook or behind). */
+int live_in_hold_check_(struct live_in *li);
 struct host *live_in_host_(const struct live_in *li);
 struct event_base *live_in_base_(const struct live_in *li);
 
