@@ -20,17 +20,8 @@ trap '[ -n "$HOST" ] && kill -TERM $HOST 2> /dev/null; rm -rf "$T"' EXIT
 command -v curl > /dev/null || { echo "curl is needed"; exit 1; }
 mkdir -p "$T/p"
 cp "$B/plugins/sma_crossover.so" "$T/p/"
-python3 - "$T/BTC.csv" "$N" <<'PY'
-import math, random, sys
-random.seed(1)
-p = 100.0
-with open(sys.argv[1], "w") as f:
-    f.write("timestamp,open,high,low,close,volume\n")
-    for i in range(int(sys.argv[2])):
-        q = p * math.exp(random.gauss(0, 0.002))
-        f.write("%d,%.4f,%.4f,%.4f,%.4f,%d\n" % (1700000040 + 60 * i, p, max(p, q), min(p, q), q, 1000))
-        p = q
-PY
+. "$(dirname "$0")/lib.sh"
+bench_csv "$T/BTC.csv" "$N"
 "$Q" feed --to - --tags BTC "$T/BTC.csv" > "$T/btc.jsonl" 2> /dev/null
 sed 's/"tags":\["BTC"\]/"tags":["NONE"]/' "$T/btc.jsonl" > "$T/none.jsonl"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

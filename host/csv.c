@@ -554,12 +554,7 @@ static int parse_row(struct csv_reader *r, char *line, struct csv_row *row, char
             return -1;
         }
     }
-    double close = v[COL_CLOSE];
-    row->bar.close = close;
-    row->bar.open = isnan(v[COL_OPEN]) ? close : v[COL_OPEN];
-    row->bar.high = isnan(v[COL_HIGH]) ? fmax(row->bar.open, close) : v[COL_HIGH];
-    row->bar.low = isnan(v[COL_LOW]) ? fmin(row->bar.open, close) : v[COL_LOW];
-    row->bar.volume = isnan(v[COL_VOLUME]) ? 0.0 : v[COL_VOLUME];
+    row->bar = datacheck_fill(v[COL_OPEN], v[COL_HIGH], v[COL_LOW], v[COL_CLOSE], v[COL_VOLUME]);
     unsigned dc = r->flags & CSV_ALLOW_NONPOSITIVE ? DATACHECK_ALLOW_NONPOSITIVE : 0;
     if (datacheck_bar(&row->bar, dc, msg, msglen) < 0)
         return -1;

@@ -259,12 +259,7 @@ int linejson_parse(char *line, size_t len, unsigned flags, struct linejson_item 
     size_t n;
     if (host_check_tags(it->tags, &n, e, sizeof(e)))
         return fail(&s, "%s", e);
-    double close = v[K_CLOSE];
-    it->bar.close = close;
-    it->bar.open = isnan(v[K_OPEN]) ? close : v[K_OPEN];
-    it->bar.high = isnan(v[K_HIGH]) ? fmax(it->bar.open, close) : v[K_HIGH];
-    it->bar.low = isnan(v[K_LOW]) ? fmin(it->bar.open, close) : v[K_LOW];
-    it->bar.volume = isnan(v[K_VOLUME]) ? 0.0 : v[K_VOLUME];
+    it->bar = datacheck_fill(v[K_OPEN], v[K_HIGH], v[K_LOW], v[K_CLOSE], v[K_VOLUME]);
     it->is_bar = seen[K_OPEN] || seen[K_HIGH] || seen[K_LOW];
     unsigned dc = flags & LINEJSON_ALLOW_NONPOSITIVE ? DATACHECK_ALLOW_NONPOSITIVE : 0;
     return datacheck_bar(&it->bar, dc, why, whylen) < 0 ? -1 : 1;
