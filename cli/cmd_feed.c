@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "host/csv.h"
 #include "host/host_api.h"
-#include "numfmt.h"
 
 #define FEED_OUT_BUF 65536
 
@@ -105,19 +104,27 @@ static int write_all(int fd, const char *buf, size_t n)
     return 0;
 }
 
+/* A finite double as JSON text that reads back to the same value: 15 significant digits
+ * when they do (most prices), else 17 (always exact). */
+static void fmt_num(double v, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%.15g", v);
+    if (strtod(out, NULL) != v)
+        snprintf(out, outlen, "%.17g", v);
+}
+
 /* One row as a JSON line into out (at least 512 bytes free). Its length. */
 static size_t json_line(char *out, const char *tags_json, const struct csv_row *row, int ohlc)
 {
-    char o[NUMFMT_DOUBLE_MAX], h[NUMFMT_DOUBLE_MAX], l[NUMFMT_DOUBLE_MAX], c[NUMFMT_DOUBLE_MAX],
-        v[NUMFMT_DOUBLE_MAX];
-    numfmt_double(row->bar.close, c, sizeof(c));
+    char o[32], h[32], l[32], c[32], v[32];
+    fmt_num(row->bar.close, c, sizeof(c));
     if (!ohlc)
         return (size_t)sprintf(out, "{\"tags\":%s,\"ts\":%lld,\"close\":%s}\n", tags_json,
                                (long long)row->ts, c);
-    numfmt_double(row->bar.open, o, sizeof(o));
-    numfmt_double(row->bar.high, h, sizeof(h));
-    numfmt_double(row->bar.low, l, sizeof(l));
-    numfmt_double(row->bar.volume, v, sizeof(v));
+    fmt_num(row->bar.open, o, sizeof(o));
+    fmt_num(row->bar.high, h, sizeof(h));
+    fmt_num(row->bar.low, l, sizeof(l));
+    fmt_num(row->bar.volume, v, sizeof(v));
     return (size_t)sprintf(out,
                            "{\"tags\":%s,\"ts\":%lld,\"open\":%s,\"high\":%s,\"low\":%s,"
                            "\"close\":%s,\"volume\":%s}\n",
