@@ -21,13 +21,9 @@ struct feed_args {
     double rate; /* lines per second; 0 = as fast as the host takes them */
 };
 
-static int usage_error(const char *msg, const char *arg)
+static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "qmtl feed: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, "\n");
-    cli_print_usage(cli_find("feed"), 1);
-    return CLI_USAGE;
+    return cli_usage_error("feed", fmt, arg);
 }
 
 static double now_s(void)

@@ -35,11 +35,7 @@ struct run_args {
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "qmtl run: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    cli_print_usage(cli_find("run"), 1);
-    return CLI_USAGE;
+    return cli_usage_error("run", fmt, arg);
 }
 
 static int parse_double(const char *s, double *out)

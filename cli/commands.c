@@ -227,6 +227,15 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qmtl %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    cli_print_usage(cli_find(cmd), 1);
+    return CLI_USAGE;
+}
+
 int cli_unavailable(const char *what)
 {
     fprintf(stderr, "qmtl %s: not built yet in this version\n", what);
