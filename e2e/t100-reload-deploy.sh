@@ -83,7 +83,8 @@ cp "$SRC/rl_a_v1.so" "$P/rl_a.so"
 cp "$SRC/rl_b.so" "$P/rl_b.so"
 
 LOG=$E2E_TMP/host.err
-"$QMTL" run --offline --follow --pace 100 --plugins "$P" \
+MPORT=$(free_port)
+"$QMTL" run --offline --follow --pace 100 --plugins "$P" --metrics-port "$MPORT" \
     --data BTC=gbm:count=1000000,interval=60,seed=5 > "$E2E_TMP/host.out" 2> "$LOG" &
 HOST=$!
 trap 'kill $HOST 2>/dev/null; rm -rf "$E2E_TMP"' EXIT
@@ -150,6 +151,20 @@ check "removed: reload line" wait_for 20 seen \
 check "removed: rl_b keeps running" wait_for 10 after "7.0.0 -> removed" "rl_b ts="
 check "removed: rl_a computes no more" none_after "7.0.0 -> removed" "rl_a v[0-9] ts="
 check "host still up" kill -0 $HOST
+
+# the reload counters on the metrics endpoint, scraped while the host runs
+if command -v curl > /dev/null; then
+    curl -s -m 5 "http://127.0.0.1:$MPORT/metrics" > "$E2E_TMP/metrics"
+    metric() { sed -n "s/^qmtl_host_reloads_total{outcome=\"$1\"} \([0-9]*\)$/\1/p" "$E2E_TMP/metrics"; }
+    check "/metrics: added 1 (rt_cross)" test "$(metric added)" = 1
+    check "/metrics: replaced as many as the reload lines say" \
+        test "$(metric replaced)" = "$(grep -c "reload: strategy 'rl_a' [0-9.]* -> [0-9]" "$LOG")"
+    check "/metrics: removed 1" test "$(metric removed)" = 1
+    check "/metrics: failed 2 (half-written, v5)" test "$(metric failed)" = 2
+    check "/metrics: nothing quarantined" grep -q "^qmtl_host_plugins_quarantined 0$" "$E2E_TMP/metrics"
+else
+    ok "# SKIP curl missing: /metrics not scraped"
+fi
 
 # rl_b, which shares the stream and sma(20), saw every bar exactly once, in order, without
 # a warm-up gap across the six DAG changes

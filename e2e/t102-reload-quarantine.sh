@@ -39,13 +39,20 @@ check "list emptied" sh -c "! ls '$XDG_STATE_HOME'/qmtl/host-*.quarantine 2>/dev
 # dropped in while it runs lifts the quarantine by hot reload; SIGTERM to the supervisor
 # reaches the host
 cp "$F/rt_crash.so" "$P/.c.tmp" && mv "$P/.c.tmp" "$P/rt_crash.so"
-"$QMTL" run --offline --restart-on-crash --follow --pace 200 --plugins "$P" \
+MPORT=$(free_port)
+"$QMTL" run --offline --restart-on-crash --follow --pace 200 --plugins "$P" --metrics-port "$MPORT" \
     --data BTC=gbm:count=100000 > "$E2E_TMP/f.out" 2> "$E2E_TMP/f.err" &
 SUP=$!
 seen() { grep -q -- "$1" "$E2E_TMP/f.err"; }
 check "follow: crashed and restarted" wait_for 20 seen "host crashed with signal 11; restarting"
 check "follow: quarantined at the restart" wait_for 20 seen "plugin '$P/rt_crash.so' quarantined: it crashed the host"
 check "follow: the restarted host watches the directory" wait_for 20 seen "watching '$P'"
+if command -v curl > /dev/null; then
+    check "follow: /metrics counts the quarantine" wait_for 10 sh -c \
+        "curl -s -m 2 http://127.0.0.1:$MPORT/metrics | grep -q '^qmtl_host_plugins_quarantined 1$'"
+    check "follow: ... and the quarantine made at this start" sh -c \
+        "curl -s -m 2 http://127.0.0.1:$MPORT/metrics | grep -q '^qmtl_host_quarantines_total 1$'"
+fi
 cp "$F/rt_slice.so" "$P/.c.tmp" && mv "$P/.c.tmp" "$P/rt_crash.so"
 check "follow: a new version lifts the quarantine while running" wait_for 20 seen \
     "plugin '$P/rt_crash.so': a new version replaces the quarantined one"

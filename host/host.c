@@ -33,6 +33,7 @@ int host_init(struct host *h, const struct host_options *o)
         h->opt.initial_cash = 100000;
     if (h->opt.max_nodes_per_strategy <= 0)
         h->opt.max_nodes_per_strategy = HOST_MAX_NODES_DEFAULT;
+    host_metrics_init(&h->metrics);
     h->g = graph_new();
     return h->g ? 0 : -1;
 }
@@ -73,6 +74,7 @@ void host_release(struct host *h)
     }
     free(h->params);
     host_routes_release(h);
+    host_metrics_release(&h->metrics);
     memset(h, 0, sizeof(*h));
 }
 
@@ -390,6 +392,7 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         const char *why = NULL;
         if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
             st->blocked++;
+            host_metrics_order_blocked(&h->metrics, st->name, why);
             if (h->order_log) {
                 char q[NUMFMT_DOUBLE_MAX];
                 fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts,
@@ -402,6 +405,7 @@ static void hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
             if (!h->live_sink ||
                 h->live_sink(h->live_arg, st->name, n->order_symbol, ts, &o) != 0) {
                 st->blocked++;
+                host_metrics_order_blocked(&h->metrics, st->name, "sink refused");
                 return;
             }
             st->orders++;

@@ -35,6 +35,7 @@
 #include "host/broker.h"
 #include "host/gate.h"
 #include "host/graph.h"
+#include "host/metrics.h"
 #include "host/route.h"
 #include "host/scheduler.h"
 
@@ -114,6 +115,7 @@ struct host {
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
                      const struct qmtl_order *o);
     void *live_arg;
+    struct host_metrics metrics; /* counters for /metrics and /health (host/metrics.h) */
 };
 
 void host_options_default(struct host_options *o);

@@ -215,6 +215,7 @@ static void take_record(struct quarantine *q)
             drop_entry(q, i);
     if (add_entry(q, file, now, why))
         return;
+    q->taken++;
     LOG_ERROR("reload", "plugin '%s' quarantined: it %s; drop in a new version of the file to "
                         "load it again",
               path, why);

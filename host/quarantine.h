@@ -37,6 +37,7 @@ struct quarantine {
     struct quarantine_entry *e;
     size_t n;
     uint64_t refused; /* loads refused because quarantined */
+    uint64_t taken;   /* crash records turned into entries by quarantine_open (0 or 1) */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "host/loop.h"
+#include "host/metrics.h"
 #include "host/plugin_instance.h"
 #include "host/quarantine.h"
 #include "host/runner.h"
@@ -119,6 +120,7 @@ static void removed(struct reload *rl, const char *path)
         return;
     }
     rl->st.removed++;
+    h->metrics.reloads[HOST_RELOAD_REMOVED]++;
     res.kept = had > res.removed ? had - res.removed : 0; /* shared nodes that stay */
     struct pause pause = pause_end(t0);
     done(rl, RELOAD_REMOVED, name, (size_t)idx, from, "removed", &res, pause, path);
@@ -132,8 +134,12 @@ static int changed(struct reload *rl, const char *path, char *what, size_t whatl
     struct host *h = &r->h;
     int idx = strategy_from(h, path);
     snprintf(what, whatlen, "version not read");
-    if (rl->q && quarantine_admit(rl->q, path, why, whylen))
-        return -2;
+    if (rl->q) {
+        int refused = quarantine_admit(rl->q, path, why, whylen);
+        h->metrics.quarantined = (long)rl->q->n; /* a new version may have lifted one */
+        if (refused)
+            return -2;
+    }
     struct plugin *p = NULL;
     if (plugin_check_owner(path, 0, why, whylen) ||
         plugin_open_checked(path, preflight_run, &r->pf, &p, why, whylen))
@@ -179,6 +185,7 @@ static int changed(struct reload *rl, const char *path, char *what, size_t whatl
         rl->st.replaced++;
     else
         rl->st.added++;
+    h->metrics.reloads[idx >= 0 ? HOST_RELOAD_REPLACED : HOST_RELOAD_ADDED]++;
     done(rl, idx >= 0 ? RELOAD_REPLACED : RELOAD_ADDED, nm, at, from, to, &res, pause, path);
     return 0;
 }
@@ -201,6 +208,7 @@ static int on_watch(void *arg, const struct plugin_watch_event *ev)
         snprintf(keeps, sizeof(keeps), "strategy '%s' %s keeps running", h->st[idx]->name,
                  ver(h->st[idx]->desc->version));
     rl->st.failed++;
+    h->metrics.reloads[HOST_RELOAD_FAILED]++;
     if (rc == -2)
         rl->st.quarantined++;
     LOG_ERROR("reload", "reload: '%s' (%s) not loaded: %s; %s", ev->path, what, why, keeps);

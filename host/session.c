@@ -162,6 +162,10 @@ static void on_open(struct ws_conn *c, void *arg)
     struct session *a = arg;
     a->ws_opened = 1;
     a->st->connects++;
+    struct host_metrics *m = &a->r->h.metrics;
+    if (a->st->connects > 1)
+        m->reconnects++;
+    m->stream_connected = 1;
     LOG_INFO("attached", "event stream connected%s", a->have_seq ? " (resuming)" : "");
     if (a->confirmed)
         return;
@@ -191,6 +195,7 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     if (json_is_integer(seq) && json_integer_value(seq) > a->last_seq) {
         a->last_seq = json_integer_value(seq);
         a->have_seq = 1;
+        a->r->h.metrics.last_seq_no = a->last_seq;
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
     const json_t *data = json_object_get(ev, "data");
@@ -212,6 +217,7 @@ static void on_close(struct ws_conn *c, int code, void *arg)
         return;
     a->ws = NULL;
     a->st->disconnects++;
+    a->r->h.metrics.stream_connected = 0;
     int http = ws_conn_http_status(c);
     char why[96];
     if (http && http != 101)
@@ -366,6 +372,7 @@ static void stream_silent(struct session *a, double silent_s)
     a->ws = NULL;
     if (a->ws_opened)
         a->st->disconnects++;
+    a->r->h.metrics.stream_connected = 0;
     ws_conn_abort(c, WS_CLOSE_GOING_AWAY);
     schedule_retry(a);
 }
