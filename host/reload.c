@@ -114,6 +114,7 @@ static void removed(struct reload *rl, const char *path)
     struct pause t0 = pause_start();
     if (host_remove_strategy(h, (size_t)idx, &res, err, sizeof(err))) {
         rl->st.failed++;
+        h->metrics.reloads[HOST_RELOAD_FAILED]++;
         LOG_ERROR("reload", "reload: '%s' removed, but strategy '%s' %s could not be taken out: "
                             "%s; it keeps running",
                   path, name, from, err);
