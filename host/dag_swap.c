@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host/plugin_instance.h"
+#include "host/route.h"
 #include "log.h"
 
 enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE };
