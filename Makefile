@@ -67,7 +67,7 @@ endif
 
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-LIBS := -levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -ldl -lm -pthread
+LIBS := -levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -lnats -ldl -lm -pthread
 CHECK_LIBS := -lcheck -lsubunit -lrt -lm -pthread
 
 ifeq ($(V),1)

@@ -1,0 +1,280 @@
+/* bus_nats against a real nats-server (JetStream, loopback, own store, killed at the end):
+ * streams created then checked, publish + durable consume on the loop thread in order,
+ * duplicates dropped by Nats-Msg-Id, a restarted consumer resumes after what it
+ * acknowledged, hostile messages refused. Skipped (passes with a note) without nats-server. */
+#include "bus_nats.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <fcntl.h>
+#include <event2/event.h>
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
+
+static pid_t server = -1;
+static char url[64], store[64];
+static struct event_base *base;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static const char *server_path(void)
+{
+    static const char *const paths[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
+                                        "/usr/local/bin/nats-server"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        if (access(paths[i], X_OK) == 0)
+            return paths[i];
+    return NULL;
+}
+
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
+static void setup(void)
+{
+    log_set_sink(quiet, NULL);
+    base = event_base_new();
+    const char *path = server_path();
+    if (!path)
+        return;
+    snprintf(store, sizeof(store), "/tmp/check_bus_nats.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(store));
+    int port = free_port();
+    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    server = fork();
+    ck_assert_int_ge(server, 0);
+    if (server == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(path, path, "-a", "127.0.0.1", "-p", ps, "-js", "-sd", store, (char *)NULL);
+        _exit(127);
+    }
+}
+
+static void teardown(void)
+{
+    if (server > 0) {
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        server = -1;
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    event_base_free(base);
+}
+
+/* Connect, retrying while the server starts (bounded). */
+static struct bus_conn *connect_bus(void)
+{
+    char err[300] = "";
+    for (int i = 0; i < 100; i++) {
+        struct bus_conn *c = bus_conn_new(base, url, "check", 1000, err, sizeof(err));
+        if (c)
+            return c;
+        usleep(50000);
+    }
+    ck_abort_msg("no bus: %s", err);
+    return NULL;
+}
+
+struct seen {
+    struct bus_msg m[16];
+    char json[16][64];
+    int n;
+};
+
+static void record(void *arg, const struct bus_msg *m)
+{
+    struct seen *s = arg;
+    if (s->n < 16) {
+        s->m[s->n] = *m;
+        if (m->value.type == QMTL_T_JSON)
+            snprintf(s->json[s->n], sizeof(s->json[0]), "%.*s", (int)m->json_len, m->value.as.json);
+        s->n++;
+    }
+}
+
+/* Run the loop until 'want' messages arrived or 5 s passed. */
+static void wait_for(struct seen *s, int want)
+{
+    struct timeval tick = {0, 20000};
+    for (int i = 0; i < 250 && s->n < want; i++) {
+        event_base_loopexit(base, &tick);
+        event_base_dispatch(base);
+    }
+}
+
+/* Run the loop a little and expect nothing more. */
+static void settle(void)
+{
+    struct timeval t = {0, 300000};
+    event_base_loopexit(base, &t);
+    event_base_dispatch(base);
+}
+
+#define SKIP_WITHOUT_SERVER()                                                                      \
+    do {                                                                                           \
+        if (server <= 0) {                                                                         \
+            fprintf(stderr, "# skipped: nats-server is not installed\n");                          \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+START_TEST(test_streams)
+{
+    SKIP_WITHOUT_SERVER();
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    int created = -1;
+    ck_assert_msg(
+        bus_conn_ensure_stream(c, "w.live.btc_sma_builti_v1", 60, &created, err, sizeof(err)) == 0,
+        "%s", err);
+    ck_assert_int_eq(created, 1);
+    ck_assert_int_eq(
+        bus_conn_ensure_stream(c, "w.live.btc_sma_builti_v1", 60, &created, err, sizeof(err)), 0);
+    ck_assert_int_eq(created, 0); /* checked, not created again */
+    ck_assert_int_eq(bus_conn_ensure_stream(c, "a..b", 60, NULL, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "a..b"));
+    bus_conn_free(c);
+    /* an unreachable server is one clear line */
+    ck_assert_ptr_null(bus_conn_new(base, "nats://127.0.0.1:1", "x", 200, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "cannot connect to 'nats://127.0.0.1:1'"));
+}
+END_TEST
+
+START_TEST(test_publish_consume_resume)
+{
+    SKIP_WITHOUT_SERVER();
+    const char *topic = "w.live.any_sma_builti_v1";
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
+    struct qmtl_value v = qmtl_number(1.5);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        v.as.number = (double)seq;
+        ck_assert_msg(
+            bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) == 0,
+            "%s", err);
+    }
+    v.as.number = 99; /* a retried publish of seq 2: the stream drops it by its msg id */
+    ck_assert_int_eq(bus_conn_publish(c, topic, NID, 120, 2, &v, err, sizeof(err)), 0);
+    struct qmtl_value j = qmtl_none();
+    j.type = QMTL_T_JSON;
+    j.as.json = "{\"k\":1}";
+    ck_assert_int_eq(bus_conn_publish(c, topic, NID, 240, 4, &j, err, sizeof(err)), 0);
+    ck_assert_msg(bus_conn_flush(c, 2000, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(bus_conn_publish(c, "bad topic", NID, 0, 5, &v, err, sizeof(err)), -1);
+    ck_assert_int_eq(bus_conn_consume(c, topic, "bad.name", record, NULL, err, sizeof(err)), -1);
+
+    struct seen s = {0};
+    ck_assert_msg(bus_conn_consume(c, topic, "host_b", record, &s, err, sizeof(err)) == 0, "%s",
+                  err);
+    wait_for(&s, 4);
+    settle();
+    ck_assert_int_eq(s.n, 4);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(s.m[i].node_id, NID);
+        ck_assert_uint_eq(s.m[i].seq, (uint64_t)i + 1);
+        ck_assert_int_eq(s.m[i].ts, 60 * (i + 1));
+        ck_assert(s.m[i].value.as.number == (double)(i + 1));
+    }
+    ck_assert_int_eq(s.m[3].value.type, QMTL_T_JSON);
+    ck_assert_str_eq(s.json[3], "{\"k\":1}");
+    struct bus_conn_stats st;
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.published, 5);
+    ck_assert_uint_eq(st.delivered, 4);
+    bus_conn_free(c);
+
+    /* a restarted consumer resumes after what it acknowledged */
+    c = connect_bus();
+    v.as.number = 5;
+    ck_assert_int_eq(bus_conn_publish(c, topic, NID, 300, 5, &v, err, sizeof(err)), 0);
+    struct seen again = {0};
+    ck_assert_int_eq(bus_conn_consume(c, topic, "host_b", record, &again, err, sizeof(err)), 0);
+    wait_for(&again, 1);
+    settle();
+    ck_assert_int_eq(again.n, 1);
+    ck_assert_uint_eq(again.m[0].seq, 5);
+    /* another durable consumer starts from the stream's first message */
+    struct seen other = {0};
+    ck_assert_int_eq(bus_conn_consume(c, topic, "host_c", record, &other, err, sizeof(err)), 0);
+    wait_for(&other, 5);
+    ck_assert_int_eq(other.n, 5);
+    bus_conn_free(c);
+}
+END_TEST
+
+START_TEST(test_hostile_message_refused)
+{
+    SKIP_WITHOUT_SERVER();
+    const char *topic = "w.live.any_x_v1";
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
+    /* raw bytes on the subject from a plain client: not a qmtl message */
+    natsConnection *raw = NULL;
+    ck_assert_int_eq(natsConnection_ConnectTo(&raw, url), NATS_OK);
+    ck_assert_int_eq(natsConnection_PublishString(raw, "qmtl.q.w.live.any_x_v1", "garbage"),
+                     NATS_OK);
+    natsConnection_Flush(raw);
+    struct qmtl_value v = qmtl_number(7);
+    ck_assert_int_eq(bus_conn_publish(c, topic, NID, 60, 1, &v, err, sizeof(err)), 0);
+    struct seen s = {0};
+    ck_assert_int_eq(bus_conn_consume(c, topic, "h", record, &s, err, sizeof(err)), 0);
+    wait_for(&s, 1);
+    settle();
+    ck_assert_int_eq(s.n, 1);
+    ck_assert(s.m[0].value.as.number == 7);
+    struct bus_conn_stats st;
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.refused, 1);
+    natsConnection_Destroy(raw);
+    bus_conn_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("bus_nats");
+    TCase *tc = tcase_create("nats");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_streams);
+    tcase_add_test(tc, test_publish_consume_resume);
+    tcase_add_test(tc, test_hostile_message_refused);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    nats_Close();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
