@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "host/attached.h"
+#include "host/bus.h"
 #include "host/explain.h"
 #include "host/report.h"
 #include "host/report_csv.h"
@@ -17,7 +18,7 @@
 #include "log.h"
 
 struct run_args {
-    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
+    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log, *bus;
     const char *report, *equity_csv, *trades_csv;
     const char **data, **params;
     size_t n_data, n_params;
@@ -120,6 +121,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->world_id = val;
         } else if (!strcmp(o, "--gateway-url")) {
             a->gateway_url = val;
+        } else if (!strcmp(o, "--bus")) {
+            a->bus = val;
         } else if (!strcmp(o, "--csv-errors")) {
             if (strcmp(val, "skip") && strcmp(val, "fail"))
                 return usage_error("--csv-errors must be skip or fail, not '%s'", val);
@@ -286,6 +289,9 @@ int cmd_run(int argc, char **argv)
     }
     if (!attached && (a.pace > 0 || a.follow))
         fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
+    const char *bus_url = a.bus ? a.bus : cfg.host.bus;
+    if (!attached && a.bus)
+        fprintf(stderr, "qmtl run: --bus applies to attached mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -313,6 +319,7 @@ int cmd_run(int argc, char **argv)
                           (a.sort ? FEED_SORT : 0) | (a.allow_nonpositive ? FEED_ALLOW_NONPOSITIVE : 0);
 
     struct runner r;
+    struct host_bus *bus = NULL;
     char err[512];
     if (runner_init(&r, &ho)) {
         fprintf(stderr, "qmtl run: out of memory\n");
@@ -367,6 +374,13 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = add_sources(&r, &a, &cfg, feed_flags)))
         goto out;
+    /* before runner_start: the bus hooks every node output */
+    if (attached && bus_url && *bus_url &&
+        !(bus = host_bus_new(&r.h, bus_url, err, sizeof(err)))) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_USAGE;
+        goto out;
+    }
     if (runner_start(&r, err, sizeof(err))) {
         fprintf(stderr, "qmtl run: %s\n", err);
         rc = CLI_FAIL;
@@ -410,6 +424,7 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
+                                      .bus = bus,
                                       .budgets = config_budgets(&cfg)};
         replay_rc = attached_run(&r, &ao, &ast, err, sizeof(err));
     } else {
@@ -460,6 +475,7 @@ int cmd_run(int argc, char **argv)
             rc = CLI_FAIL;
 out:
     runner_release(&r);
+    host_bus_free(bus);
 out_cfg:
     config_release(&cfg);
     free(a.data);

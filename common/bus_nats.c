@@ -143,6 +143,27 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+int bus_url_check(const char *key, const char *url, char *err, size_t errlen)
+{
+    const char *p = url;
+    do {
+        while (*p == ' ')
+            p++;
+        size_t scheme = !strncmp(p, "nats://", 7) ? 7 : !strncmp(p, "tls://", 6) ? 6 : 0;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!scheme || len <= scheme) {
+            snprintf(err, errlen,
+                     "%s: expected nats://HOST:PORT (several separated by commas), "
+                     "got '%.200s'",
+                     key, url);
+            return -1;
+        }
+        p = end ? end + 1 : NULL;
+    } while (p);
+    return 0;
+}
+
 struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const char *name,
                               int timeout_ms, char *err, size_t errlen)
 {

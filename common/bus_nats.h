@@ -29,6 +29,10 @@
 struct event_base;
 struct bus_conn;
 
+/* 0 when 'url' names NATS servers ("nats://" or "tls://" URLs, comma-separated); else -1
+ * with "<key>: ..." in err. */
+int bus_url_check(const char *key, const char *url, char *err, size_t errlen);
+
 /* Connect to 'url' ("nats://HOST:PORT"; several separated by commas), waiting at most
  * 'timeout_ms' for the first connection; later losses reconnect on their own. 'name' is
  * the connection name the server shows. Borrows 'base' (it must outlive the connection).

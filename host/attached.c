@@ -1,5 +1,6 @@
 /* attached: the host attached to a gateway (see attached.h). */
 #include "host/attached.h"
+#include "host/bus.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -576,6 +577,10 @@ static void submit_all(struct att *a)
             return;
         }
         const char *sid = json_string_value(json_object_get(reply, "strategy_id"));
+        char berr[256];
+        if ((status == 202 || status == 200) && sid && a->o->bus &&
+            host_bus_plan(a->o->bus, (uint32_t)i, a->o->world_id, reply, berr, sizeof(berr)) < 0)
+            LOG_WARN("attached", "strategy '%s': %s; its nodes stay in process", s->name, berr);
         if ((status == 202 || status == 200) && sid) {
             snprintf(a->gw_sid[i], 64, "%s", sid);
             a->st->submitted++;
@@ -650,6 +655,7 @@ static void release(struct att *a)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
+    host_bus_stop(a->o->bus);
     if (a->base) {
         event_base_loop(a->base, EVLOOP_NONBLOCK); /* deferred frees of finished requests */
         event_base_free(a->base);
@@ -722,6 +728,10 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.rx_ev || !a.decide_ev ||
         !a.sig_int || !a.sig_term || !a.orders) {
         snprintf(err, errlen, "cannot set up the event loop");
+        release(&a);
+        return -1;
+    }
+    if (o->bus && host_bus_start(o->bus, a.base, err, errlen) < 0) {
         release(&a);
         return -1;
     }

@@ -337,7 +337,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     int gap = n->wave_gap, dup = n->wave_dup, late = n->wave_late;
     n->wave_mask = 0;
     n->wave_gap = n->wave_dup = n->wave_late = 0;
-    if (n->failed || !n->live_owners)
+    if (n->failed || !n->live_owners || n->kind == GRAPH_REMOTE)
         return;
     int passthrough = n->kind == GRAPH_ORDER || n->kind == GRAPH_TAG_QUERY;
     if ((gap || dup) && !passthrough) {
@@ -434,7 +434,7 @@ static void run_node(struct sched *s, struct graph_node *n)
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v)
 {
     struct graph_node *n = graph_node(s->g, idx);
-    if (!n || n->kind != GRAPH_STREAM)
+    if (!n || (n->kind != GRAPH_STREAM && n->kind != GRAPH_REMOTE))
         return -1;
     if (n->failed || !n->live_owners)
         return 0;
