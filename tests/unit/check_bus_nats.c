@@ -4,49 +4,19 @@
  * acknowledged, hostile messages refused. Skipped (passes with a note) without nats-server. */
 #include "bus_nats.h"
 #include "log.h"
+#include "nats_testlib.h"
 
-#include <arpa/inet.h>
 #include <check.h>
-#include <fcntl.h>
 #include <event2/event.h>
 #include <nats/nats.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define NID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
 
-static pid_t server = -1;
-static char url[64], store[64];
+static struct natst srv;
 static struct event_base *base;
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static const char *server_path(void)
-{
-    static const char *const paths[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
-                                        "/usr/local/bin/nats-server"};
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        if (access(paths[i], X_OK) == 0)
-            return paths[i];
-    return NULL;
-}
 
 static void quiet(enum log_level level, const char *line, void *arg)
 {
@@ -57,51 +27,18 @@ static void setup(void)
 {
     log_set_sink(quiet, NULL);
     base = event_base_new();
-    const char *path = server_path();
-    if (!path)
-        return;
-    snprintf(store, sizeof(store), "/tmp/check_bus_nats.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(store));
-    int port = free_port();
-    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
-    char ps[16];
-    snprintf(ps, sizeof(ps), "%d", port);
-    server = fork();
-    ck_assert_int_ge(server, 0);
-    if (server == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(path, path, "-a", "127.0.0.1", "-p", ps, "-js", "-sd", store, (char *)NULL);
-        _exit(127);
-    }
+    natst_start(&srv);
 }
 
 static void teardown(void)
 {
-    if (server > 0) {
-        kill(server, SIGKILL);
-        waitpid(server, NULL, 0);
-        server = -1;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-        ck_assert_int_eq(system(cmd), 0);
-    }
+    natst_stop(&srv);
     event_base_free(base);
 }
 
-/* Connect, retrying while the server starts (bounded). */
 static struct bus_conn *connect_bus(void)
 {
-    char err[300] = "";
-    for (int i = 0; i < 100; i++) {
-        struct bus_conn *c = bus_conn_new(base, url, "check", 1000, err, sizeof(err));
-        if (c)
-            return c;
-        usleep(50000);
-    }
-    ck_abort_msg("no bus: %s", err);
-    return NULL;
+    return natst_connect(&srv, base);
 }
 
 struct seen {
@@ -121,14 +58,18 @@ static void record(void *arg, const struct bus_msg *m)
     }
 }
 
+static int want_n;
+
+static int reached(void *arg)
+{
+    return ((struct seen *)arg)->n >= want_n;
+}
+
 /* Run the loop until 'want' messages arrived or 5 s passed. */
 static void wait_for(struct seen *s, int want)
 {
-    struct timeval tick = {0, 20000};
-    for (int i = 0; i < 250 && s->n < want; i++) {
-        event_base_loopexit(base, &tick);
-        event_base_dispatch(base);
-    }
+    want_n = want;
+    natst_loop_until(base, reached, s);
 }
 
 /* Run the loop a little and expect nothing more. */
@@ -139,13 +80,7 @@ static void settle(void)
     event_base_dispatch(base);
 }
 
-#define SKIP_WITHOUT_SERVER()                                                                      \
-    do {                                                                                           \
-        if (server <= 0) {                                                                         \
-            fprintf(stderr, "# skipped: nats-server is not installed\n");                          \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
+#define SKIP_WITHOUT_SERVER() NATST_SKIP_WITHOUT_SERVER(&srv)
 
 START_TEST(test_streams)
 {
@@ -241,7 +176,7 @@ START_TEST(test_hostile_message_refused)
     ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
     /* raw bytes on the subject from a plain client: not a qmtl message */
     natsConnection *raw = NULL;
-    ck_assert_int_eq(natsConnection_ConnectTo(&raw, url), NATS_OK);
+    ck_assert_int_eq(natsConnection_ConnectTo(&raw, srv.url), NATS_OK);
     ck_assert_int_eq(natsConnection_PublishString(raw, "qmtl.q.w.live.any_x_v1", "garbage"),
                      NATS_OK);
     natsConnection_Flush(raw);
