@@ -376,7 +376,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     /* before runner_start: the bus hooks every node output */
     if (attached && bus_url && *bus_url &&
-        !(bus = host_bus_new(&r.h, bus_url, err, sizeof(err)))) {
+        !(bus = host_bus_new(&r.h, bus_url, a.bus ? "--bus" : "host.bus", err, sizeof(err)))) {
         fprintf(stderr, "qmtl run: %s\n", err);
         rc = CLI_USAGE;
         goto out;

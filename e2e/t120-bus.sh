@@ -104,6 +104,20 @@ PY
 grep -q '^ok' "$E2E_TMP/streams.out" && ok "streams created by the DAG manager hold host 1's outputs ($(head -1 "$E2E_TMP/streams.out"))" ||
     { not_ok "streams"; sed 's/^/#   /' "$E2E_TMP/streams.out" "$E2E_TMP/dm.log"; }
 
+# a bus that does not answer stops an attached host before it runs
+DEAD=$(free_port)
+timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
+    --plugins "$E2E_TMP/p1" --data "$DATA" --bus "nats://127.0.0.1:$DEAD" > /dev/null 2> "$E2E_TMP/dead.log"
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "bus: cannot connect to 'nats://127.0.0.1:$DEAD'" "$E2E_TMP/dead.log" &&
+    ! grep -q 'diff computed' "$E2E_TMP/dead.log" && ok "unreachable bus: the host refuses to run (exit $rc)" ||
+    { not_ok "unreachable bus (exit $rc)"; tail -3 "$E2E_TMP/dead.log" | sed 's/^/#   /'; }
+timeout 10 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
+    --plugins "$E2E_TMP/p1" --data "$DATA" --bus "http://127.0.0.1:$NPORT" > /dev/null 2> "$E2E_TMP/bad.log"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--bus: expected nats://HOST:PORT" "$E2E_TMP/bad.log" &&
+    ok "--bus with another scheme: usage error naming --bus" || not_ok "--bus http:// (exit $rc)"
+
 # host 2 consumes sma3 and diff instead of computing them
 start_h2() {
     "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \

@@ -60,9 +60,10 @@ static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct 
         LOG_WARN("bus", "node '%s' (%s): output not published: %s", n->label, n->id, err);
 }
 
-struct host_bus *host_bus_new(struct host *h, const char *url, char *err, size_t errlen)
+struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, char *err,
+                              size_t errlen)
 {
-    if (bus_url_check("host.bus", url, err, errlen) < 0)
+    if (bus_url_check(key, url, err, errlen) < 0)
         return NULL;
     struct host_bus *b = calloc(1, sizeof(*b));
     if (!b || !(b->url = strdup(url))) {

@@ -35,9 +35,11 @@
 struct event_base;
 struct host_bus;
 
-/* Borrow 'h' (it must outlive the bus) and remember 'url' (checked: nats://...). Installs
- * h->on_output (the previous hook, if any, is still called). NULL with err. */
-struct host_bus *host_bus_new(struct host *h, const char *url, char *err, size_t errlen);
+/* Borrow 'h' (it must outlive the bus) and remember 'url' (checked: nats://...; 'key'
+ * names where it came from in the message, e.g. "--bus"). Installs h->on_output (the
+ * previous hook, if any, is still called). NULL with err. */
+struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, char *err,
+                              size_t errlen);
 
 /*
  * Apply strategy 'strat''s submission answer (the POST /strategies ack: queue_map in the

@@ -47,7 +47,8 @@ static void setup(void)
     ck_assert_int_eq(runner_parse_data_arg("BTC=gbm:count=10,seed=1", &ds, err, sizeof(err)), 0);
     ck_assert_int_eq(runner_add_data(&r, &ds, NULL, 0, err, sizeof(err)), 0);
     runner_data_release(&ds);
-    bus = host_bus_new(&r.h, srv.pid > 0 ? srv.url : "nats://127.0.0.1:1", err, sizeof(err));
+    bus = host_bus_new(&r.h, srv.pid > 0 ? srv.url : "nats://127.0.0.1:1", "host.bus", err,
+                       sizeof(err));
     ck_assert_msg(bus != NULL, "%s", err);
     ck_assert_msg(runner_start(&r, err, sizeof(err)) == 0, "%s", err);
 }
@@ -98,8 +99,8 @@ static int fed_enough(void *arg)
 START_TEST(test_refusals)
 {
     char err[256];
-    ck_assert_ptr_null(host_bus_new(&r.h, "http://127.0.0.1:4222", err, sizeof(err)));
-    ck_assert_ptr_nonnull(strstr(err, "host.bus: expected nats://HOST:PORT"));
+    ck_assert_ptr_null(host_bus_new(&r.h, "http://127.0.0.1:4222", "--bus", err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "--bus: expected nats://HOST:PORT"));
     json_t *bad = json_pack("{s:[]}", "queue_map");
     ck_assert_int_eq(host_bus_plan(bus, 0, "w", bad, err, sizeof(err)), -1);
     json_decref(bad);
