@@ -451,6 +451,51 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     return 0;
 }
 
+int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
+                          size_t errlen)
+{
+    char stream[BUS_NAME_MAX];
+    *out = NULL;
+    if (bus_stream_name(topic, stream, sizeof(stream)) < 0) {
+        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+        return -1;
+    }
+    jsStreamInfo *si = NULL;
+    jsConsumerInfoList *cl = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetStreamInfo(&si, c->js, stream, NULL, &je);
+    if (s == NATS_NOT_FOUND)
+        return 1;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: stream lookup", s, je);
+    s = js_Consumers(&cl, c->js, stream, NULL, &je);
+    if (s != NATS_OK && s != NATS_NOT_FOUND) {
+        jsStreamInfo_Destroy(si);
+        return nats_fail(err, errlen, "bus: consumer list", s, je);
+    }
+    json_t *cs = json_array();
+    for (int i = 0; cl && i < cl->Count; i++) {
+        const jsConsumerInfo *ci = cl->List[i];
+        json_array_append_new(
+            cs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "name", ci->Name ? ci->Name : "",
+                          "delivered", (json_int_t)ci->Delivered.Stream, "acknowledged",
+                          (json_int_t)ci->AckFloor.Stream, "lag", (json_int_t)ci->NumPending,
+                          "ack_pending", (json_int_t)ci->NumAckPending, "redelivered",
+                          (json_int_t)ci->NumRedelivered));
+    }
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "stream", stream, "messages",
+                     (json_int_t)si->State.Msgs, "bytes", (json_int_t)si->State.Bytes,
+                     "first_seq", (json_int_t)si->State.FirstSeq, "last_seq",
+                     (json_int_t)si->State.LastSeq, "consumers", cs);
+    jsConsumerInfoList_Destroy(cl);
+    jsStreamInfo_Destroy(si);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
 {
     out->published = atomic_load(&c->published);

@@ -23,6 +23,8 @@
 
 #include "bus_codec.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +74,18 @@ typedef void (*bus_msg_fn)(void *arg, const struct bus_msg *m);
  * last acknowledged message). 'durable' uses [A-Za-z0-9_-] only. */
 int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
                      void *arg, char *err, size_t errlen);
+
+/*
+ * What the stream of 'topic' holds and who reads it, for the DAG manager's reports:
+ *   {"stream", "messages", "bytes", "first_seq", "last_seq",
+ *    "consumers": [{"name", "delivered", "acknowledged", "lag", "ack_pending",
+ *                   "redelivered"}]}
+ * (delivered / acknowledged: stream sequences; lag: messages not yet delivered).
+ * 0 with *out a new reference, 1 when the stream does not exist (*out NULL), -1 with err.
+ * Blocks for one JetStream request per call (at most the connection timeout).
+ */
+int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
+                          size_t errlen);
 
 /* Counters (any thread): messages published, publish acknowledgements that failed,
  * messages delivered to callbacks, messages refused by the decoder. */

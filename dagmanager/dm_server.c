@@ -220,6 +220,19 @@ static void route_by_tag(struct dm_server *s, struct evhttp_request *req)
 
 /* ---------------------------------------------------------------- GET /nodes/{id} */
 
+/* A queue's stream for GET /nodes/{id}: the stream's figures, its publisher (the strategy
+ * that created the queue computes it) and its consumers with their lag; null when the
+ * stream does not exist, {"error": ...} when the bus does not answer. */
+static json_t *bus_report(struct dm_server *s, const char *topic)
+{
+    json_t *r = NULL;
+    char err[300];
+    int rc = bus_conn_queue_report(s->bus, topic, &r, err, sizeof(err));
+    if (rc < 0)
+        return json_pack("{s:s}", "error", err);
+    return rc == 1 ? json_null() : r;
+}
+
 static void route_node(struct dm_server *s, struct evhttp_request *req, const char *raw_id)
 {
     char *id = evhttp_uridecode(raw_id, 0, NULL);
@@ -244,14 +257,17 @@ static void route_node(struct dm_server *s, struct evhttp_request *req, const ch
                 json_array_append_new(tags, json_string(n.tags[i]));
             for (size_t i = 0; i < ns; i++)
                 json_array_append_new(sa, json_string(strats[i]));
-            for (size_t i = 0; i < nq; i++)
-                json_array_append_new(
-                    queues,
+            for (size_t i = 0; i < nq; i++) {
+                json_t *q =
                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "queue", qs[i].topic,
                               "world_id", qs[i].world, "execution_domain", qs[i].domain, "as_of",
                               qs[i].as_of, "partition", qs[i].partition, "compute_key",
                               qs[i].compute_key, "version", qs[i].version, "created_by",
-                              qs[i].created_by, "created_at", (json_int_t)qs[i].created_at));
+                              qs[i].created_by, "created_at", (json_int_t)qs[i].created_at);
+                if (s->bus)
+                    json_object_set_new(q, "bus", bus_report(s, qs[i].topic));
+                json_array_append_new(queues, q);
+            }
             reply_json(s, req, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "node_id",
                                  n.node_id, "node_type", n.node_type, "interval",

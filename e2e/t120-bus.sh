@@ -154,6 +154,23 @@ PY
 grep -q '^ok' "$E2E_TMP/consumers.out" && ok "two durable consumers, fully acknowledged" ||
     { not_ok "durable consumers"; sed 's/^/#   /' "$E2E_TMP/consumers.out"; }
 
+# the DAG manager reports the queue: its publisher, its messages, its consumer's lag
+DIFF_ID=$(grep -o "node 'diff' (blake3:[0-9a-f]*)" "$E2E_TMP/h2.log" | head -1 | grep -o 'blake3:[0-9a-f]*')
+curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node.json"
+SID1=$(grep -o "strategy 'bus_producer' submitted as '[^']*'" "$E2E_TMP/h1.log" | head -1 | sed "s/.* as '//; s/'//")
+python3 - "$E2E_TMP/node.json" "$N_DIFF" "$SID1" > "$E2E_TMP/report.out" <<'PY'
+import json, sys
+q = json.load(open(sys.argv[1]))["queues"][0]
+b = q["bus"]
+print(q["created_by"], b["messages"], [(c["lag"], c["acknowledged"]) for c in b["consumers"]])
+ok = (q["created_by"] == sys.argv[3] and b["messages"] == int(sys.argv[2])
+      and len(b["consumers"]) == 1 and b["consumers"][0]["lag"] == 0
+      and b["consumers"][0]["acknowledged"] == b["last_seq"])
+print("ok" if ok else "FAIL")
+PY
+grep -q '^ok' "$E2E_TMP/report.out" && ok "GET /nodes/{diff}: publisher, $N_DIFF messages, one consumer with lag 0" ||
+    { not_ok "DAG manager queue report"; sed 's/^/#   /' "$E2E_TMP/report.out" "$E2E_TMP/node.json"; }
+
 # restarted, host 2 resumes after what it acknowledged: nothing is fed again
 start_h2 "$E2E_TMP/h2b.log"
 subscribed() { [ "$(grep -c 'consumed from' "$E2E_TMP/h2b.log" 2>/dev/null)" -eq 2 ]; }

@@ -163,6 +163,22 @@ START_TEST(test_publish_consume_resume)
     ck_assert_int_eq(bus_conn_consume(c, topic, "host_c", record, &other, err, sizeof(err)), 0);
     wait_for(&other, 5);
     ck_assert_int_eq(other.n, 5);
+    /* the report: 5 messages, two consumers, both caught up */
+    json_t *rep = NULL;
+    settle();
+    ck_assert_msg(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(json_integer_value(json_object_get(rep, "messages")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(rep, "last_seq")), 5);
+    json_t *cs = json_object_get(rep, "consumers");
+    ck_assert_uint_eq(json_array_size(cs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(cs, i), "lag")), 0);
+        ck_assert_int_eq(
+            json_integer_value(json_object_get(json_array_get(cs, i), "acknowledged")), 5);
+    }
+    json_decref(rep);
+    ck_assert_int_eq(bus_conn_queue_report(c, "w.live.none_v1", &rep, err, sizeof(err)), 1);
+    ck_assert_ptr_null(rep);
     bus_conn_free(c);
 }
 END_TEST
