@@ -364,6 +364,34 @@ int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id,
     return 0;
 }
 
+int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
+                         char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (bus_stream_name(topic, stream, sizeof(stream)) < 0 ||
+        bus_subject(topic, subject, sizeof(subject)) < 0) {
+        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+        return -1;
+    }
+    natsMsg *msg = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetLastMsg(&msg, c->js, stream, subject, NULL, &je);
+    if (s == NATS_NOT_FOUND)
+        return 1;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: last message", s, je);
+    struct bus_msg m;
+    int len = natsMsg_GetDataLength(msg);
+    int rc = bus_decode((const unsigned char *)natsMsg_GetData(msg), len > 0 ? (size_t)len : 0,
+                        &m, err, errlen);
+    natsMsg_Destroy(msg);
+    if (rc < 0)
+        return -1;
+    *ts = m.ts;
+    *seq = m.seq;
+    return 0;
+}
+
 int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen)
 {
     jsPubOptions po;

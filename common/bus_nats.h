@@ -58,6 +58,12 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
 int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
                      uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen);
 
+/* The last output stored in the stream of 'topic': its bucket timestamp and sequence
+ * (how a restarted publisher continues). 0 with *ts / *seq, 1 when the stream holds none,
+ * -1 with err (a message that does not decode is an error too). */
+int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
+                         char *err, size_t errlen);
+
 /* Wait at most 'timeout_ms' for every publish so far to be acknowledged. 0, or -1 (err). */
 int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen);
 

@@ -6,7 +6,8 @@
 # plus a node of its own. The shared sma and custom node are computed once, on host 1
 # (counted on each host); host 2 consumes them from its durable consumer and its own node
 # sees exactly the windows it sees when one host runs both strategies; a restarted host 2
-# resumes after what it acknowledged and re-processes nothing.
+# resumes after what it acknowledged and re-processes nothing; a restarted host 1 with more
+# data continues each stream after what it holds (no value twice, no gap downstream).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
 
@@ -181,5 +182,38 @@ kill -TERM "$H2_PID"; wait "$H2_PID"; H2_PID=
 grep -q '2 remote (0 values fed' "$E2E_TMP/h2b.log" && ! grep -q 'echo ts=' "$E2E_TMP/h2b.log" &&
     ok "restarted host 2 re-processes nothing" ||
     { not_ok "restarted host 2 re-processed values"; grep 'bus' "$E2E_TMP/h2b.log" | sed 's/^/#   /'; }
+
+# host 1 restarts with 60 more bars: it recomputes everything, but the stream holds the
+# first outputs already, so it publishes only the new ones, numbering on
+DATA2='BTC=gbm:count=300,seed=11'
+"$QMTL" run --offline --quiet --plugins "$E2E_TMP/both" --data "$DATA2" > /dev/null 2> "$E2E_TMP/one2.log"
+grep -o 'echo ts=.*' "$E2E_TMP/one2.log" > "$E2E_TMP/one2.echo"
+N_DIFF2=$(grep -c 'diff computed' "$E2E_TMP/one2.log")
+timeout 60 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
+    --plugins "$E2E_TMP/p1" --data "$DATA2" > /dev/null 2> "$E2E_TMP/h1b.log"
+grep -q "'diff' (blake3:[0-9a-f]*): '[^']*' holds outputs up to sequence $N_DIFF " "$E2E_TMP/h1b.log" &&
+    ok "restarted host 1 continues diff's stream after sequence $N_DIFF" ||
+    { not_ok "restarted host 1 continues the stream"; grep bus "$E2E_TMP/h1b.log" | sed 's/^/#   /'; }
+curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node2.json"
+python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["queues"][0]["bus"]
+sys.exit(0 if b["messages"] == int(sys.argv[2]) and b["last_seq"] == int(sys.argv[2]) else 1)' \
+    "$E2E_TMP/node2.json" "$N_DIFF2" && ok "diff's stream: $N_DIFF2 outputs, numbered 1..$N_DIFF2 (nothing twice)" ||
+    { not_ok "diff's stream after the restart"; sed 's/^/#   /' "$E2E_TMP/node2.json"; }
+# host 2 again: only the new values arrive, without a gap, and its node sees what one host sees
+start_h2 "$E2E_TMP/h2c.log"
+N_NEW=$(( $(wc -l < "$E2E_TMP/one2.echo") - N_ECHO - 2 ))
+wait_for 20 echoes "$E2E_TMP/h2c.log" "$N_NEW"
+kill -TERM "$H2_PID"; wait "$H2_PID"; H2_PID=
+grep -o 'echo ts=.*' "$E2E_TMP/h2c.log" > "$E2E_TMP/three.echo"
+tail -n "$N_NEW" "$E2E_TMP/one2.echo" > "$E2E_TMP/one2.tail"
+if [ "$N_NEW" -gt 0 ] && cmp -s "$E2E_TMP/one2.tail" "$E2E_TMP/three.echo" &&
+    grep -q "2 remote (120 values fed, 0 duplicates dropped, 0 gaps" "$E2E_TMP/h2c.log"; then
+    ok "host 2 gets the 60 new sma3 and diff values each, no gap, no duplicate; its node's windows match ($N_NEW lines)"
+else
+    not_ok "host 2 after host 1's restart"; grep 'bus' "$E2E_TMP/h2c.log" | sed 's/^/#   /'
+    diff "$E2E_TMP/one2.tail" "$E2E_TMP/three.echo" | head -5 | sed 's/^/#   /'
+fi
 
 finish

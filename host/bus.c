@@ -7,6 +7,7 @@
 #include "log.h"
 #include "nodeid.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,11 @@ enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_REMOTE };
 struct bus_node {
     uint8_t compute_here; /* some strategy here was told to compute it */
     uint8_t role;
-    int kind;        /* the node's kind before it became remote */
-    char *topic;     /* its queue (node_queues or the queue_map topic) */
-    char *consumers; /* "|"-joined names of this host's strategies that consume it */
-    uint64_t seq;    /* published: last sequence sent; remote: last fed */
+    int kind;          /* the node's kind before it became remote */
+    char *topic;       /* its queue (node_queues or the queue_map topic) */
+    char *consumers;   /* "|"-joined names of this host's strategies that consume it */
+    uint64_t seq;      /* published: last sequence sent; remote: last fed */
+    int64_t resume_ts; /* published: outputs up to this bucket are already stored */
     int warned;
 };
 
@@ -54,6 +56,8 @@ static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct 
         return;
     struct bus_node *bn = &b->nodes[n->idx];
     char err[300];
+    if (ts <= bn->resume_ts) /* a restarted publisher recomputes what the stream holds */
+        return;
     if (bus_conn_publish(b->conn, bn->topic, n->id, ts, bn->seq + 1, v, err, sizeof(err)) == 0)
         bn->seq++;
     else if (!bn->warned++)
@@ -236,6 +240,26 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
     b->conn = bus_conn_new(base, b->url, name, 2000, err, errlen);
     if (!b->conn)
         return -1;
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        struct graph_node *n = graph_node(b->h->g, i);
+        bn->resume_ts = INT64_MIN;
+        if (bn->role != ROLE_PUBLISHED)
+            continue;
+        int64_t ts;
+        uint64_t seq;
+        int rc = bus_conn_last_output(b->conn, bn->topic, &ts, &seq, err, errlen);
+        if (rc == 0) { /* continue the stream: no duplicate, no second numbering */
+            bn->seq = seq;
+            bn->resume_ts = ts;
+            LOG_INFO("bus",
+                     "node '%s' (%s): '%s' holds outputs up to sequence %llu (bucket %lld); "
+                     "publishing continues after them",
+                     n->label, n->id, bn->topic, (unsigned long long)seq, (long long)ts);
+        } else if (rc < 0) {
+            LOG_WARN("bus", "node '%s': %s; publishing from sequence 1", n->label, err);
+        }
+    }
     for (uint32_t i = 0; i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];
         struct graph_node *n = graph_node(b->h->g, i);

@@ -6,7 +6,10 @@
  *  - local:     a node some strategy of this host computes (absent from its queue_map);
  *  - published: a local indicator or custom node with a queue (the ack's node_queues):
  *               every value it emits goes to that queue, with a per-node sequence
- *               (1, 2, ...) and Nats-Msg-Id "<NodeID>:<seq>";
+ *               (1, 2, ...) and Nats-Msg-Id "<NodeID>:<seq>". When the stream already
+ *               holds outputs of the node (this host restarted, or another host
+ *               computed it before), publishing continues after the last one: values
+ *               of buckets up to its bucket are not sent again, the sequence goes on;
  *  - remote:    an indicator or custom node that every strategy of this host was told to
  *               consume (queue_map gives its topic): it becomes GRAPH_REMOTE, is never
  *               computed here, and is fed from a durable JetStream consumer, so its

@@ -179,6 +179,14 @@ START_TEST(test_publish_consume_resume)
     json_decref(rep);
     ck_assert_int_eq(bus_conn_queue_report(c, "w.live.none_v1", &rep, err, sizeof(err)), 1);
     ck_assert_ptr_null(rep);
+    /* where a restarted publisher continues: the last output stored */
+    int64_t lts = 0;
+    uint64_t lseq = 0;
+    ck_assert_int_eq(bus_conn_last_output(c, topic, &lts, &lseq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(lseq, 5);
+    ck_assert_int_eq(lts, 300);
+    ck_assert_int_eq(bus_conn_ensure_stream(c, "w.live.empty_v1", 0, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_conn_last_output(c, "w.live.empty_v1", &lts, &lseq, err, sizeof(err)), 1);
     bus_conn_free(c);
 }
 END_TEST
