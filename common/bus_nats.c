@@ -44,6 +44,7 @@ struct bus_conn {
     int subs_done;               /* under mu: subscriptions whose handler can no longer run */
     struct bus_sub **subs;
     size_t n_subs;
+    kvStore *leases;
     _Atomic uint64_t published, publish_errors, delivered, refused;
 };
 
@@ -244,6 +245,8 @@ void bus_conn_free(struct bus_conn *c)
     pthread_mutex_unlock(&c->mu);
     for (size_t i = 0; i < c->n_subs; i++)
         natsSubscription_Destroy(c->subs[i]->sub);
+    if (c->leases)
+        kvStore_Destroy(c->leases);
     jsCtx_Destroy(c->js);
     if (c->nc) {
         natsConnection_FlushTimeout(c->nc, CLOSE_WAIT_MS); /* the last acknowledgements */
@@ -382,8 +385,8 @@ int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uin
         return nats_fail(err, errlen, "bus: last message", s, je);
     struct bus_msg m;
     int len = natsMsg_GetDataLength(msg);
-    int rc = bus_decode((const unsigned char *)natsMsg_GetData(msg), len > 0 ? (size_t)len : 0,
-                        &m, err, errlen);
+    int rc = bus_decode((const unsigned char *)natsMsg_GetData(msg), len > 0 ? (size_t)len : 0, &m,
+                        err, errlen);
     natsMsg_Destroy(msg);
     if (rc < 0)
         return -1;
@@ -512,9 +515,9 @@ int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, c
                           (json_int_t)ci->NumRedelivered));
     }
     *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "stream", stream, "messages",
-                     (json_int_t)si->State.Msgs, "bytes", (json_int_t)si->State.Bytes,
-                     "first_seq", (json_int_t)si->State.FirstSeq, "last_seq",
-                     (json_int_t)si->State.LastSeq, "consumers", cs);
+                     (json_int_t)si->State.Msgs, "bytes", (json_int_t)si->State.Bytes, "first_seq",
+                     (json_int_t)si->State.FirstSeq, "last_seq", (json_int_t)si->State.LastSeq,
+                     "consumers", cs);
     jsConsumerInfoList_Destroy(cl);
     jsStreamInfo_Destroy(si);
     if (!*out) {
@@ -522,6 +525,86 @@ int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, c
         return -1;
     }
     return 0;
+}
+
+#define LEASE_BUCKET "QMTL_LEASES"
+
+int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen)
+{
+    if (c->leases)
+        return 0;
+    natsStatus s = js_KeyValue(&c->leases, c->js, LEASE_BUCKET);
+    if (s == NATS_NOT_FOUND) {
+        kvConfig kc;
+        kvConfig_Init(&kc);
+        kc.Bucket = LEASE_BUCKET;
+        kc.History = 1;
+        kc.TTL = (int64_t)ttl_ms * 1000000; /* nanoseconds */
+        kc.StorageType = js_MemoryStorage;
+        s = js_CreateKeyValue(&c->leases, c->js, &kc);
+        if (s != NATS_OK && js_KeyValue(&c->leases, c->js, LEASE_BUCKET) == NATS_OK)
+            s = NATS_OK; /* another process created it meanwhile */
+    }
+    return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
+}
+
+/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
+static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, c->leases, key);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
+    const char *v = kvEntry_ValueString(e);
+    int mine = v && strcmp(v, holder) == 0;
+    if (mine)
+        *rev = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    return mine;
+}
+
+int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                        char *err, size_t errlen)
+{
+    natsStatus s = kvStore_CreateString(rev, c->leases, key, holder);
+    if (s == NATS_OK)
+        return 1;
+    uint64_t mine = 0;
+    int held = lease_held_by(c, key, holder, &mine, err, errlen);
+    if (held <= 0)
+        return held;
+    *rev = mine;
+    return bus_conn_lease_renew(c, key, holder, rev, err, errlen);
+}
+
+int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    uint64_t next = 0;
+    natsStatus s = kvStore_UpdateString(&next, c->leases, key, holder, *rev);
+    if (s == NATS_OK) {
+        *rev = next;
+        return 1;
+    }
+    /* an expired entry may be gone: taking it again is renewing it */
+    s = kvStore_CreateString(&next, c->leases, key, holder);
+    if (s == NATS_OK) {
+        *rev = next;
+        return 1;
+    }
+    (void)err, (void)errlen;
+    return 0;
+}
+
+void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder)
+{
+    uint64_t rev;
+    char err[200];
+    if (c->leases && lease_held_by(c, key, holder, &rev, err, sizeof(err)) == 1)
+        kvStore_Delete(c->leases, key);
 }
 
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)

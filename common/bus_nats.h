@@ -93,6 +93,26 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
 int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
                           size_t errlen);
 
+/*
+ * Leases: who computes a shared node. One key-value bucket, QMTL_LEASES (created when
+ * missing), whose entries expire 'ttl_ms' after their last write; the key is the node's
+ * queue topic, the value the holder's name. bus_conn_lease_open binds (once per
+ * connection) before the other two.
+ */
+int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen);
+/* Take 'key' for 'holder' if nobody holds it (or 'holder' already does): 1 taken (*rev
+ * is the entry's revision), 0 held by another, -1 error (err). */
+int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                        char *err, size_t errlen);
+/* Renew a lease taken at revision *rev: 1 renewed (*rev updated), 0 lost (it expired and
+ * someone else took it, or it changed), -1 error. */
+int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen);
+
+/* Give a lease up (delete the entry) if 'holder' holds it, so another host takes it at
+ * once instead of after the TTL. Errors are ignored: the entry expires anyway. */
+void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder);
+
 /* Counters (any thread): messages published, publish acknowledgements that failed,
  * messages delivered to callbacks, messages refused by the decoder. */
 struct bus_conn_stats {

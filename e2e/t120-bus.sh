@@ -95,7 +95,8 @@ jsz
 python3 - "$E2E_TMP/jsz.json" "$N_DIFF" > "$E2E_TMP/streams.out" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-streams = {s["name"]: s for a in j.get("account_details", []) for s in a.get("stream_detail", [])}
+streams = {s["name"]: s for a in j.get("account_details", []) for s in a.get("stream_detail", [])
+           if s["name"].startswith("QMTL_Q_")}  # the lease bucket (KV_QMTL_LEASES) aside
 msgs = sorted(s["state"]["messages"] for n, s in streams.items() if n.startswith("QMTL_Q_w~"))
 print(len(streams), msgs)
 # stream, sma3, diff: three queues of host 1's strategy; sma3 and diff carry the values

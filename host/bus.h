@@ -16,6 +16,16 @@
  *               children see the values the owner computed, in the owner's order.
  * Streams, stream inputs, tag queries, signals and order nodes stay local.
  *
+ * Ownership: exactly one host publishes a shared node, the one holding its lease (NATS
+ * key-value bucket QMTL_LEASES, key = the queue topic, TTL 1 s, renewed every 250 ms).
+ * A host told to compute a node whose lease another host holds computes it for itself
+ * without publishing (standby). When a lease lapses (its holder died or stopped), a
+ * standby host or a consuming host takes it: a consumer first drains the queue, then
+ * computes the node from the first bucket its local inputs deliver after the last stored
+ * one (an indicator is kept warm while remote), and publishes on from the stored
+ * sequence, so its children see no value twice and none missing. A stopping host gives
+ * its leases up at once.
+ *
  * A remote value whose sequence is not above the last one fed is a duplicate
  * (at-least-once delivery, a restarted publisher) and is dropped; a jump is logged as a
  * gap and fed. Every value is checked (bus_decode; its NodeID must be the node's).
@@ -64,12 +74,12 @@ void host_bus_stop(struct host_bus *b);
 void host_bus_free(struct host_bus *b);
 
 struct host_bus_stats {
-    size_t published_nodes, remote_nodes;
-    uint64_t published, fed, duplicates, gaps, refused, publish_errors;
+    size_t published_nodes, remote_nodes, standby_nodes;
+    uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
 };
 void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
 
-/* What the bus does with graph node 'idx': "local", "published" or "remote". */
+/* What the bus does with graph node 'idx': "local", "published", "standby" or "remote". */
 const char *host_bus_role(const struct host_bus *b, uint32_t idx);
 
 #endif

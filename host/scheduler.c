@@ -248,7 +248,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
                 fail_node(s, c, QMTL_ENOMEM, "out of memory caching a late item");
                 continue;
             }
-            if (c->kind == GRAPH_INDICATOR)
+            if (c->bi) /* an indicator, also while remote: it stays warm for a takeover */
                 builtin_rebuild(c->bi, &r->w);
             c->wave_late = 1;
             arrived(s, c, o->cons[k].slot, ts);
@@ -262,7 +262,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
             __builtin_prefetch(o->cons[k + 4].node, 1);
         if (c->failed || !c->live_owners)
             continue;
-        if (c->kind == GRAPH_INDICATOR)
+        if (c->bi) /* an indicator, also while remote: it stays warm for a takeover */
             builtin_absorb(c->bi, o->cons[k].slot, st, &r->w, ev);
         /* Only gaps and repeats in the data count: a sparse upstream (one that emits no
          * value on some buckets) is not missing data. */
