@@ -7,7 +7,8 @@
 # (counted on each host); host 2 consumes them from its durable consumer and its own node
 # sees exactly the windows it sees when one host runs both strategies; a restarted host 2
 # resumes after what it acknowledged and re-processes nothing; a restarted host 1 with more
-# data continues each stream after what it holds (no value twice, no gap downstream).
+# data continues each stream after what it holds (no value twice, no gap downstream); when
+# the computing host is killed, the consumer takes its leases and computes on.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
 
@@ -19,9 +20,9 @@ for p in bus_producer bus_consumer; do
     [ -f "$F/$p.so" ] || { echo "# skipped: $F/$p.so not built (make $F/$p.so)"; exit 77; }
 done
 
-NATS_PID= DM_PID= H1_PID= H2_PID=
+NATS_PID= DM_PID= H1_PID= H2_PID= A_PID=
 cleanup() {
-    kill_wait "$H1_PID" "$H2_PID" "$DM_PID" "$NATS_PID"
+    kill_wait "$H1_PID" "$H2_PID" "$A_PID" "$DM_PID" "$NATS_PID"
     gw_kill
     rm -rf "$E2E_TMP"
 }
@@ -216,5 +217,44 @@ else
     not_ok "host 2 after host 1's restart"; grep 'bus' "$E2E_TMP/h2c.log" | sed 's/^/#   /'
     diff "$E2E_TMP/one2.tail" "$E2E_TMP/three.echo" | head -5 | sed 's/^/#   /'
 fi
+
+# Ownership: in world W2 host A computes and publishes, host B consumes (A paced faster,
+# so B's own data is behind); A is killed with -9. B takes the leases within 2 s, drains
+# the queues and computes sma3 and diff itself from the first bucket after the last stored
+# one: its node sees the one-host windows (no gap, no duplicate) and diff's stream holds
+# every output once.
+"$QMTL" run --config "$E2E_TMP/host.yml" --world-id W2 --gateway-url "$GW_URL" \
+    --plugins "$E2E_TMP/p1" --data "$DATA" --pace 40 --follow > /dev/null 2> "$E2E_TMP/hA.log" &
+A_PID=$!
+leased() { [ "$(grep -c 'lease taken; published' "$E2E_TMP/hA.log")" -eq 2 ]; }
+wait_for 10 leased && ok "host A holds the leases of sma3 and diff" || not_ok "host A takes the leases"
+"$QMTL" run --config "$E2E_TMP/host.yml" --world-id W2 --gateway-url "$GW_URL" \
+    --plugins "$E2E_TMP/p2" --data "$DATA" --pace 15 --follow > /dev/null 2> "$E2E_TMP/hB.log" &
+H2_PID=$!
+wait_for 15 echoes "$E2E_TMP/hB.log" 60 || not_ok "host B consumes while A runs"
+kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null; A_PID=
+took() { [ "$(grep -c 'took the lease its owner left' "$E2E_TMP/hB.log")" -eq 2 ]; }
+wait_for 2 took && ok "host A killed (-9): host B took both leases within 2 s" ||
+    { not_ok "takeover within 2 s"; grep bus "$E2E_TMP/hB.log" | sed 's/^/#   /'; }
+wait_for 40 echoes "$E2E_TMP/hB.log" "$N_ECHO"
+kill -TERM "$H2_PID"; wait "$H2_PID"; H2_PID=
+grep -o 'echo ts=.*' "$E2E_TMP/hB.log" > "$E2E_TMP/takeover.echo"
+nb=$(grep -c 'diff computed' "$E2E_TMP/hB.log")
+if [ "$nb" -gt 0 ] && cmp -s "$E2E_TMP/one.echo" "$E2E_TMP/takeover.echo"; then
+    ok "after the takeover host B computed diff $nb times; its node saw the one-host windows, no gap, no duplicate"
+else
+    not_ok "takeover: diff computed $nb times on B, windows differ"
+    diff "$E2E_TMP/one.echo" "$E2E_TMP/takeover.echo" | head -5 | sed 's/^/#   /'
+    grep bus "$E2E_TMP/hB.log" | sed 's/^/#   /'
+fi
+curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node3.json"
+python3 -c '
+import json, sys
+q = [q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == "W2"][0]["bus"]
+print(q["messages"], q["last_seq"])
+sys.exit(0 if q["messages"] == int(sys.argv[2]) and q["last_seq"] == int(sys.argv[2]) else 1)' \
+    "$E2E_TMP/node3.json" "$N_DIFF" > "$E2E_TMP/w2.out" &&
+    ok "W2 diff stream: $N_DIFF outputs numbered 1..$N_DIFF across both owners" ||
+    { not_ok "W2 diff stream: $(cat "$E2E_TMP/w2.out")"; }
 
 finish

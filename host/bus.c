@@ -395,10 +395,13 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
             host_bus_stop(b);
             return -1;
         }
-        if (rc == 1)
+        if (rc == 1) {
+            LOG_INFO("bus", "node '%s' (%s): lease taken; published to '%s'",
+                     graph_node(b->h->g, i)->label, graph_node(b->h->g, i)->id, bn->topic);
             resume_publishing(b, i);
-        else
+        } else {
             standby(b, i);
+        }
     }
     for (uint32_t i = 0; i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];

@@ -220,6 +220,31 @@ START_TEST(test_hostile_message_refused)
 }
 END_TEST
 
+START_TEST(test_leases)
+{
+    SKIP_WITHOUT_SERVER();
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    uint64_t ra = 0, rb = 0;
+    ck_assert_msg(bus_conn_lease_open(c, 60000, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(bus_conn_lease_open(c, 60000, err, sizeof(err)), 0); /* once is enough */
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
+    ck_assert_int_eq(bus_conn_lease_renew(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
+    bus_conn_lease_release(c, "w.live.x_v1", "host-b"); /* not b's: nothing happens */
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 0);
+    bus_conn_lease_release(c, "w.live.x_v1", "host-a");
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 1);
+    /* a's renewal now fails: the lease is b's */
+    ck_assert_int_eq(bus_conn_lease_renew(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_conn_lease_renew(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 1);
+    /* another key is independent */
+    ck_assert_int_eq(bus_conn_lease_take(c, "w.live.y_v1", "host-a", &ra, err, sizeof(err)), 1);
+    bus_conn_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bus_nats");
@@ -229,6 +254,7 @@ int main(void)
     tcase_add_test(tc, test_streams);
     tcase_add_test(tc, test_publish_consume_resume);
     tcase_add_test(tc, test_hostile_message_refused);
+    tcase_add_test(tc, test_leases);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
