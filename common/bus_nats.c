@@ -61,6 +61,17 @@ static int nats_fail(char *err, size_t errlen, const char *what, natsStatus s, j
     return -1;
 }
 
+/* The stream and subject of a topic (BUS_NAME_MAX bytes each); -1 with err if it has none. */
+static int topic_names(const char *topic, char *stream, char *subject, char *err, size_t errlen)
+{
+    if (bus_stream_name(topic, stream, BUS_NAME_MAX) < 0 ||
+        bus_subject(topic, subject, BUS_NAME_MAX) < 0) {
+        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
@@ -281,11 +292,8 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
                            char *err, size_t errlen)
 {
     char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
-    if (bus_stream_name(topic, stream, sizeof(stream)) < 0 ||
-        bus_subject(topic, subject, sizeof(subject)) < 0) {
-        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
         return -1;
-    }
     if (created)
         *created = 0;
     jsStreamInfo *si = NULL;
@@ -371,11 +379,8 @@ int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uin
                          char *err, size_t errlen)
 {
     char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
-    if (bus_stream_name(topic, stream, sizeof(stream)) < 0 ||
-        bus_subject(topic, subject, sizeof(subject)) < 0) {
-        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
         return -1;
-    }
     natsMsg *msg = NULL;
     jsErrCode je = 0;
     natsStatus s = js_GetLastMsg(&msg, c->js, stream, subject, NULL, &je);
@@ -408,11 +413,8 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
                      void *arg, char *err, size_t errlen)
 {
     char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
-    if (bus_stream_name(topic, stream, sizeof(stream)) < 0 ||
-        bus_subject(topic, subject, sizeof(subject)) < 0) {
-        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
         return -1;
-    }
     for (const char *d = durable; *d; d++)
         if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') || (*d >= '0' && *d <= '9') ||
               *d == '_' || *d == '-')) {
@@ -487,10 +489,9 @@ int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, c
 {
     char stream[BUS_NAME_MAX];
     *out = NULL;
-    if (bus_stream_name(topic, stream, sizeof(stream)) < 0) {
-        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+    char subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
         return -1;
-    }
     jsStreamInfo *si = NULL;
     jsConsumerInfoList *cl = NULL;
     jsErrCode je = 0;

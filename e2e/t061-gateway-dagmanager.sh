@@ -64,7 +64,7 @@ check "dagmanager starts" python3 -c 'import sys, urllib.request; urllib.request
 # Two submissions with the golden node ids: the second one is a subset of the first.
 cat >"$E2E_TMP/drive.py" <<'EOF'
 import json, sys, urllib.error, urllib.request, zlib
-gw, vectors = sys.argv[1], sys.argv[2]
+gw, vectors, bodies = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 v = json.load(open(vectors))
 nodes = []
 for x in v["vectors"]:
@@ -74,16 +74,19 @@ for x in v["vectors"]:
     n.update(node_id=x["node_id"], config_hash="c", schema_hash="s", tags=["BTC"])
     nodes.append(n)
 
+def post(path, body):
+    r = urllib.request.Request(gw + path, data=json.dumps(body).encode(), method="POST",
+                               headers={"Content-Type": "application/json",
+                                        "Authorization": "Bearer e2e-submit-token"})
+    with urllib.request.urlopen(r, timeout=5) as x:
+        return x.status, json.load(x)
+
 def submit(ns):
     crc = 0
     for n in ns:
         crc = zlib.crc32(n["node_id"].encode(), crc)
-    body = {"dag_json": json.dumps({"nodes": ns}), "node_ids_crc32": crc, "world_id": "w1"}
-    r = urllib.request.Request(gw + "/strategies", data=json.dumps(body).encode(),
-                               method="POST", headers={"Content-Type": "application/json",
-                                                       "Authorization": "Bearer e2e-submit-token"})
-    with urllib.request.urlopen(r, timeout=5) as x:
-        return x.status, json.load(x)
+    return post("/strategies", {"dag_json": json.dumps({"nodes": ns}), "node_ids_crc32": crc,
+                                "world_id": "w1"})
 
 def fail(msg, j):
     print("FAIL", msg, json.dumps(j)[:800])
@@ -115,25 +118,10 @@ names = [e["queue"] for e in q["queues"]]
 if q.get("degraded") or a["node_queues"][first] not in names:
     fail("by_tag through the gateway", q)
 print("ok by_tag")
-EOF
+
 # Reference-style bodies: the producer computes a stream and a processing node; the
 # consumer declares the same stream and a tag query over its tags.
-cat >"$E2E_TMP/reference.py" <<'EOF'
-import json, sys, urllib.request
-gw, bodies = sys.argv[1], json.load(open(sys.argv[2]))
 STREAM = "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
-
-def post(path, body):
-    r = urllib.request.Request(gw + path, data=json.dumps(body).encode(), method="POST",
-                               headers={"Content-Type": "application/json",
-                                        "Authorization": "Bearer e2e-submit-token"})
-    with urllib.request.urlopen(r, timeout=5) as x:
-        return x.status, json.load(x)
-
-def fail(msg, j):
-    print("FAIL", msg, json.dumps(j)[:800])
-    sys.exit(1)
-
 st, p = post("/strategies", bodies["producer"])
 if st != 202 or p["queue_map"] != {} or len(p["node_queues"]) != 2:
     fail("producer: both nodes new (absent), both topics in node_queues", p)
@@ -148,11 +136,11 @@ if st != 202 or qm.get(STREAM) != topic or len(tq) != 1 or qm[tq[0]] != [{"queue
     fail("consumer: the stream as its topic string, the tag query as its upstream list", c)
 print("ok reference")
 EOF
-python3 "$E2E_TMP/drive.py" "$GW_URL" "tests/data/vectors/nodeid.json" >"$E2E_TMP/drive.out" 2>&1
+python3 "$E2E_TMP/drive.py" "$GW_URL" "tests/data/vectors/nodeid.json" \
+    "tests/data/reference_submit.json" >"$E2E_TMP/drive.out" 2>&1
 grep -q '^ok first$' "$E2E_TMP/drive.out" && ok "first submission: DAG manager queues, none global" || not_ok "first submission"
 grep -q '^ok second$' "$E2E_TMP/drive.out" && ok "second submission: shared nodes global, same queues" || not_ok "second submission"
 grep -q '^ok by_tag$' "$E2E_TMP/drive.out" && ok "gateway /queues/by_tag returns the DAG manager's queues" || not_ok "by_tag via gateway"
-python3 "$E2E_TMP/reference.py" "$GW_URL" "tests/data/reference_submit.json" >>"$E2E_TMP/drive.out" 2>&1
 grep -q '^ok reference$' "$E2E_TMP/drive.out" && ok "reference bodies: queue_map in the reference's shape (reused topic, tag query upstreams)" || not_ok "reference-style submissions"
 grep -q FAIL "$E2E_TMP/drive.out" && sed 's/^/#   /' "$E2E_TMP/drive.out" "$E2E_TMP/dm.log"
 finish

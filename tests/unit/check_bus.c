@@ -22,17 +22,10 @@ static char dir[64];
 static struct runner r;
 static struct host_bus *bus;
 
-static void quiet(enum log_level level, const char *line, void *arg)
-{
-    (void)level, (void)line, (void)arg;
-}
-
 /* A host running the bus_consumer fixture (price -> sma3 -> diff -> echo), bus attached. */
 static void setup(void)
 {
-    log_set_sink(quiet, NULL);
-    base = event_base_new();
-    natst_start(&srv);
+    natst_setup(&srv, &base);
     snprintf(dir, sizeof(dir), "/tmp/check_bus.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *b = getenv("QMTL_BUILD");
@@ -57,8 +50,7 @@ static void teardown(void)
 {
     runner_release(&r);
     host_bus_free(bus);
-    natst_stop(&srv);
-    event_base_free(base);
+    natst_teardown(&srv, base);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

@@ -18,22 +18,14 @@
 static struct natst srv;
 static struct event_base *base;
 
-static void quiet(enum log_level level, const char *line, void *arg)
-{
-    (void)level, (void)line, (void)arg;
-}
-
 static void setup(void)
 {
-    log_set_sink(quiet, NULL);
-    base = event_base_new();
-    natst_start(&srv);
+    natst_setup(&srv, &base);
 }
 
 static void teardown(void)
 {
-    natst_stop(&srv);
-    event_base_free(base);
+    natst_teardown(&srv, base);
 }
 
 static struct bus_conn *connect_bus(void)

@@ -7,6 +7,7 @@
 #define QMTL_TESTS_NATS_TESTLIB_H
 
 #include "bus_nats.h"
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -75,6 +76,26 @@ static inline void natst_stop(struct natst *t)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->store);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+static inline void natst_quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
+/* Fixture start: logs silenced, a new event base in *base, the server started. */
+static inline void natst_setup(struct natst *t, struct event_base **base)
+{
+    log_set_sink(natst_quiet, NULL);
+    *base = event_base_new();
+    natst_start(t);
+}
+
+/* Fixture end: the server stopped, the event base freed. */
+static inline void natst_teardown(struct natst *t, struct event_base *base)
+{
+    natst_stop(t);
+    event_base_free(base);
 }
 
 /* Connect on 'base', retrying while the server starts (5 s at most). */
