@@ -37,6 +37,7 @@ struct bus_node {
     uint64_t seq;      /* published: last sequence sent; remote: last fed */
     int64_t resume_ts; /* published: outputs up to this bucket are already stored */
     uint64_t lease_rev;
+    int64_t fed_ts;      /* remote: bucket of the last value fed */
     uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
     int64_t target_ts;
     int warned;
@@ -79,12 +80,14 @@ static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_
         for (uint32_t k = 0; k < t->n_in && !feeds; k++)
             feeds = t->in[k] == up->idx;
         int64_t bucket = t->interval > 0 ? ts - ts % t->interval : ts;
-        if (!feeds || bucket <= bn->target_ts)
+        if (!feeds || bucket <= bn->target_ts || bucket <= bn->fed_ts)
             continue;
         t->kind = bn->kind;
         bn->role = ROLE_PUBLISHED;
-        bn->seq = bn->target_seq;
-        bn->resume_ts = bn->target_ts;
+        /* continue after the later of what was stored and what was fed (bn->seq) */
+        if (bn->seq < bn->target_seq)
+            bn->seq = bn->target_seq;
+        bn->resume_ts = bn->fed_ts > bn->target_ts ? bn->fed_ts : bn->target_ts;
         b->n_takeover--;
         b->takeovers++;
         LOG_INFO("bus",
@@ -235,6 +238,7 @@ static void on_remote(void *arg, const struct bus_msg *m)
                  (unsigned long long)bn->seq, (unsigned long long)m->seq);
     }
     bn->seq = m->seq;
+    bn->fed_ts = m->ts;
     struct qmtl_value v = m->value;
     if (v.type == QMTL_T_JSON) {
         if (m->json_len + 1 > b->scratch_cap) {
@@ -388,6 +392,7 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
     for (uint32_t i = 0; i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];
         bn->resume_ts = INT64_MIN;
+        bn->fed_ts = INT64_MIN;
         if (bn->role != ROLE_PUBLISHED)
             continue;
         int rc = bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err, errlen);
