@@ -74,6 +74,8 @@ const struct cli_command cli_commands[] = {
      "  machines through NATS JetStream: indicators and custom nodes this host computes\n"
      "  are published to their queues, those another host computes are consumed instead\n"
      "  of computed (docs/scale-out.md).\n"
+     "  SIGINT or SIGTERM during an offline replay stops it between two batches: on_finish\n"
+     "  runs and the summary covers the data replayed so far (exit 1, 'interrupted').\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
