@@ -67,7 +67,7 @@ endif
 
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-LIBS := -levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -ldl -lm -pthread
+LIBS := -levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -lnats -ldl -lm -pthread
 CHECK_LIBS := -lcheck -lsubunit -lrt -lm -pthread
 
 ifeq ($(V),1)
@@ -114,7 +114,8 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(B)/fixtures/not_elf.so $(B)/fixtures/truncated.so \
             $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so \
             $(B)/fixtures/legacy.so \
-            $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so)
+            $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so) \
+            $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
 E2E_SRC := $(sort $(wildcard e2e/t[0-9]*.sh))
@@ -210,6 +211,11 @@ $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter-out base,$*),-DIDENT_$(shell echo $* | tr a-z A-Z)) \
 	  $(PLUGIN_LDFLAGS) -o $@ $<
+
+# One source, two strategies sharing nodes, for the scale-out e2e (t120-bus).
+$(B)/fixtures/bus_%.so: tests/fixtures/bus/bus.c sdk/include/qmtl/qmtl.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter consumer,$*),-DBUS_CONSUMER) $(PLUGIN_LDFLAGS) -o $@ $<
 
 $(B)/fixtures/not_elf.so:
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "host/crash_report.h"
+#include "host/bus.h"
 #include "host/report_session.h"
 #include "host/explain.h"
 #include "host/quarantine.h"
@@ -24,7 +25,7 @@
 #include "log.h"
 
 struct run_args {
-    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log;
+    const char *config, *plugins, *world_id, *gateway_url, *csv_errors, *order_log, *bus;
     const char *report, *equity_csv, *trades_csv;
     const char **data, **params;
     size_t n_data, n_params;
@@ -136,6 +137,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->world_id = val;
         } else if (!strcmp(o, "--gateway-url")) {
             a->gateway_url = val;
+        } else if (!strcmp(o, "--bus")) {
+            a->bus = val;
         } else if (!strcmp(o, "--csv-errors")) {
             if (strcmp(val, "skip") && strcmp(val, "fail"))
                 return usage_error("--csv-errors must be skip or fail, not '%s'", val);
@@ -324,6 +327,9 @@ int cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out_cfg;
     }
+    const char *bus_url = a.bus ? a.bus : cfg.host.bus;
+    if (!attached && a.bus)
+        fprintf(stderr, "qmtl run: --bus applies to attached mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -364,6 +370,7 @@ int cmd_run(int argc, char **argv)
                           (a.sort ? FEED_SORT : 0) | (a.allow_nonpositive ? FEED_ALLOW_NONPOSITIVE : 0);
 
     struct runner r;
+    struct host_bus *bus = NULL;
     char err[512];
     if (runner_init(&r, &ho)) {
         fprintf(stderr, "qmtl run: out of memory\n");
@@ -384,7 +391,14 @@ int cmd_run(int argc, char **argv)
     /* hot reload: a host that keeps running (attached, --follow); never a finite replay,
      * whose results must not depend on when a file changed (docs/operations.md) */
     struct reload *rl = NULL;
-    if (cfg.host.hot_reload && keeps_running(&a, &cfg, attached) && !a.sweep.n && !a.explain) {
+    int with_bus = attached && bus_url && *bus_url;
+    if (cfg.host.hot_reload && with_bus && keeps_running(&a, &cfg, attached))
+        LOG_WARN("run", "hot reload is off for this run: a host on a bus (%s) does not yet "
+                        "re-plan its published and remote nodes after a DAG change "
+                        "(docs/scale-out.md); restart the host to deploy a new version",
+                 a.bus ? "--bus" : "host.bus");
+    if (cfg.host.hot_reload && !with_bus && keeps_running(&a, &cfg, attached) && !a.sweep.n &&
+        !a.explain) {
         if (!(rl = reload_new(&r, dir, have_quar ? &quar : NULL, NULL, err, sizeof(err)))) {
             fprintf(stderr, "qmtl run: %s\n", err);
             rc = CLI_FAIL;
@@ -442,6 +456,13 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = add_sources(&r, &a, &cfg, feed_flags)))
         goto out;
+    /* before runner_start: the bus hooks every node output */
+    if (attached && bus_url && *bus_url &&
+        !(bus = host_bus_new(&r.h, bus_url, a.bus ? "--bus" : "host.bus", err, sizeof(err)))) {
+        fprintf(stderr, "qmtl run: %s\n", err);
+        rc = CLI_USAGE;
+        goto out;
+    }
     if (runner_start(&r, err, sizeof(err))) {
         fprintf(stderr, "qmtl run: %s\n", err);
         rc = CLI_FAIL;
@@ -498,6 +519,7 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
+                                      .bus = bus,
                                       .budgets = config_budgets(&cfg),
                                       .reload = rl};
         replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
@@ -565,6 +587,7 @@ out:
     crash_report_set_record(NULL);
     crash_report_clear_notes();
     quarantine_release(&quar);
+    host_bus_free(bus);
 out_cfg:
     config_release(&cfg);
     free(a.data);

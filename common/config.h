@@ -63,6 +63,8 @@ struct cfg_dagmanager {
     char *token;       /* bearer its routes require ("" = refused) */
     /* 0; 1: requests without Authorization pass (loopback host only) */
     int insecure_allow_anonymous;
+    char *bus;              /* "" = no bus; else nats://HOST:PORT: every queue gets a stream */
+    long bus_retention_s;   /* 604800: how long a queue's stream keeps messages (0 = forever) */
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic/live
@@ -109,6 +111,7 @@ struct cfg_host {
     size_t n_strategy_params;
     double preflight_timeout_s;  /* 5 */
     long max_nodes_per_strategy; /* 1000000 */
+    char *bus;                   /* "" = in process; else nats://HOST:PORT (see scale-out.md) */
 };
 
 /* Time budgets every client in the project reads (via config_budgets()). */

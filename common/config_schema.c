@@ -92,6 +92,10 @@ static const struct cfg_schema_entry schema[] = {
      "bearer token its routes require (\"\" = refused; the gateway sends gateway.dagmanager_token)"},
     {"dagmanager", "insecure_allow_anonymous", CFG_BOOL, OFF(dagmanager.insecure_allow_anonymous),
      "false", NORANGE, NULL, 0, "requests without a token pass (loopback host only)"},
+    {"dagmanager", "bus", CFG_STR, OFF(dagmanager.bus), "", NORANGE, NULL, 0,
+     "NATS server(s) of the bus, nats://HOST:PORT (\"\" = none): every queue gets a JetStream stream"},
+    {"dagmanager", "bus_retention_s", CFG_LONG, OFF(dagmanager.bus_retention_s), "604800", 0,
+     315360000, NULL, 0, "how long a queue's stream keeps messages, seconds (0 = no limit)"},
 
     /* host */
     {"host", "plugins_dir", CFG_PATH, OFF(host.plugins_dir), "plugins", NORANGE, NULL, 0,
@@ -123,6 +127,8 @@ static const struct cfg_schema_entry schema[] = {
      "time a plugin's load and setup() may take in the preflight child before it is refused, seconds"},
     {"host", "max_nodes_per_strategy", CFG_LONG, OFF(host.max_nodes_per_strategy), "1000000", 1,
      100000000, NULL, 0, "most nodes one strategy's setup() may declare"},
+    {"host", "bus", CFG_STR, OFF(host.bus), "", NORANGE, NULL, 0,
+     "NATS server(s) of the bus, nats://HOST:PORT (\"\" = everything in process; attached runs only)"},
 
     /* host.data[] (offsets in struct cfg_data_source) */
     {"host.data[]", "tags", CFG_STRLIST, DOFF(tags), "", NORANGE, NULL, CFG_F_REQUIRED | CFG_F_NOENV,

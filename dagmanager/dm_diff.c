@@ -142,6 +142,7 @@ static int parse_node(const json_t *jn, struct dm_dag_node *n, size_t idx, char 
         get_int(jn, "period", &n->period, err, errlen, idx) < 0 ||
         get_list(jn, "tags", &n->tags, &n->n_tags, DM_MAX_TAGS, err, errlen, idx) < 0)
         return -1;
+    n->json = jn;
     const json_t *in = json_object_get(jn, "inputs");
     const char *key = json_array_size(in) > 0 ? "inputs" : "dependencies";
     return get_list(jn, key, &n->inputs, &n->n_inputs, DM_MAX_NODES, err, errlen, idx);
@@ -441,6 +442,65 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
     return dm_store_put_strategy(s, &reg);
 }
 
+static int is_tag_query(const struct dm_dag_node *n)
+{
+    return !strcmp(n->node_type, "TagQueryNode") || !strcmp(n->node_type, "tag_query");
+}
+
+/* The queues a tag-query node consumes: {queue, global: false} each, into *out. 0, -1 for
+ * a malformed query (err), -2 for a store failure. */
+static int resolve_tag_query(struct dm_store *s, const struct diff_ctx *c,
+                             const struct dm_dag_node *n, size_t idx, json_t **out, char *err,
+                             size_t errlen)
+{
+    const json_t *params = json_object_get(n->json, "params");
+    const char **tags = n->tags, **qt = NULL;
+    size_t nt = n->n_tags;
+    if (!nt && json_is_object(params)) {
+        if (get_list(params, "query_tags", &qt, &nt, DM_MAX_TAGS, err, errlen, idx) < 0)
+            return -1;
+        tags = qt;
+    }
+    const char *mode = json_string_value(json_object_get(n->json, "match_mode"));
+    if (!mode)
+        mode = json_string_value(json_object_get(params, "match_mode"));
+    if (mode && strcmp(mode, "any") && strcmp(mode, "all")) {
+        free(qt);
+        snprintf(err, errlen, "nodes[%zu]: field 'match_mode': expected any or all", idx);
+        return -1;
+    }
+    struct dm_queue *q = NULL;
+    size_t nq = 0;
+    int rc = nt ? dm_store_queues_by_tag(s, tags, nt, mode && !strcmp(mode, "all"), n->interval,
+                                         c->world, c->domain, &q, &nq)
+                : 0;
+    free(qt);
+    if (rc < 0)
+        return -2;
+    *out = json_array();
+    for (size_t i = 0; i < nq; i++)
+        json_array_append_new(*out, json_pack("{s:s, s:b}", "queue", q[i].topic, "global", 0));
+    dm_queues_free(q, nq);
+    return 0;
+}
+
+/* tag_queues for every tag-query node of the DAG (inside the diff's transaction). */
+static int resolve_tag_queries(struct dm_store *s, const struct diff_ctx *c,
+                               const struct dm_dag *dag, json_t *tq, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < dag->n; i++) {
+        const struct dm_dag_node *n = &dag->nodes[i];
+        json_t *list = NULL;
+        if (!is_tag_query(n))
+            continue;
+        int rc = resolve_tag_query(s, c, n, i, &list, err, errlen);
+        if (rc < 0)
+            return rc;
+        json_object_set_new(tq, n->node_id, list);
+    }
+    return 0;
+}
+
 int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff_stats *stats,
             char *err, size_t errlen)
 {
@@ -482,8 +542,9 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     const char **ids = calloc(dag.n + 1, sizeof(*ids));
     char **topics = calloc(dag.n + 1, sizeof(*topics));
     json_t *qmap = json_object();
+    json_t *tq = json_object();
     int rc = DM_DIFF_EBADREQ;
-    if (!order || !ids || !topics || !qmap) {
+    if (!order || !ids || !topics || !qmap || !tq) {
         snprintf(err, errlen, "out of memory");
         rc = DM_DIFF_ESTORE;
         goto out;
@@ -491,18 +552,25 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     if (dm_topo_order(&dag, order, err, errlen) < 0)
         goto out;
     rc = DM_DIFF_ESTORE;
+    int trc = 0;
     if (dm_store_begin(s) < 0 || bind_nodes(s, &c, &dag, order, qmap, ids, topics, &st) < 0 ||
+        (trc = resolve_tag_queries(s, &c, &dag, tq, err, errlen)) < 0 ||
         (dry_run ? dm_store_rollback(s) : dm_store_commit(s)) < 0) {
         dm_store_rollback(s);
+        if (trc == -1) {
+            rc = DM_DIFF_EBADREQ;
+            goto out;
+        }
         snprintf(err, errlen, "store failure: %s", dm_store_last_error(s));
         goto out;
     }
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c.strategy);
-    *reply = json_pack("{s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap, "sentinel_id",
-                       sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n), "version",
-                       c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
-                       (json_int_t)st.reused_nodes, "dry_run", dry_run);
+    *reply =
+        json_pack("{s:O, s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap, "tag_queues", tq,
+                  "sentinel_id", sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n),
+                  "version", c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
+                  (json_int_t)st.reused_nodes, "dry_run", dry_run);
     rc = *reply ? 0 : DM_DIFF_ESTORE;
     if (rc == 0)
         LOG_INFO("dm-diff", "strategy '%s' (%s/%s): %zu nodes, %zu new, %zu reused%s", c.strategy,
@@ -517,6 +585,7 @@ out:
     free(ids);
     free(order);
     json_decref(qmap);
+    json_decref(tq);
     dm_dag_release(&dag);
     return rc;
 }

@@ -10,8 +10,8 @@
  *   version           optional strategy version (after the DAG's own)
  *   dry_run           optional bool: compute the reply, store nothing
  * Reply (0):
- *   {queue_map: {node_id: [{queue, global}]}, sentinel_id, crc32, version,
- *    new_nodes, reused_nodes, dry_run}
+ *   {queue_map: {node_id: [{queue, global}]}, tag_queues: {node_id: [{queue, global}]},
+ *    sentinel_id, crc32, version, new_nodes, reused_nodes, dry_run}
  *
  * Rules:
  *  - Nodes are taken in Kahn order (ready list seeded in DAG order, FIFO); crc32 is
@@ -23,6 +23,10 @@
  *  - Topic: "{world}.{domain}.{asset}_{node_type}_{code_hash[:n]}_{version}" (the prefix
  *    only when both sanitized segments are non-empty); n starts at 6 and grows by 2 while
  *    the name is taken, then "-1", "-2", ... are appended (up to 10000).
+ *  - tag_queues: for every tag-query node (node_type TagQueryNode or tag_query), the queues
+ *    its query matches after this diff (dm_store_queues_by_tag with the node's tags, or
+ *    else params.query_tags; match_mode from the node, else params, else any; the node's
+ *    interval; the request's world and domain), global false: what the node consumes.
  */
 #ifndef QMTL_DAGMANAGER_DM_DIFF_H
 #define QMTL_DAGMANAGER_DM_DIFF_H
@@ -49,6 +53,7 @@ struct dm_dag_node {
     size_t n_tags;
     const char **inputs; /* upstream node ids as given (may name nodes outside the DAG) */
     size_t n_inputs;
+    const json_t *json; /* the node's object in the DAG (borrowed, like the strings) */
 };
 
 struct dm_dag {

@@ -4,6 +4,7 @@
 #include "dagmanager/dm_server.h"
 
 #include "bearer.h"
+#include "bus_nats.h"
 #include "config.h"
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
@@ -39,6 +40,9 @@ struct dm_server {
     unsigned long diffs, diff_failures, diff_new, diff_reused;
     char *token;   /* dagmanager.token ("" = every route but status/health/metrics refused) */
     int anonymous; /* dagmanager.insecure_allow_anonymous */
+    struct bus_conn *bus; /* dagmanager.bus (NULL = none) */
+    long bus_retention_s;
+    unsigned long streams_created, bus_errors;
 };
 
 /* ---------------------------------------------------------------- replies */
@@ -77,6 +81,30 @@ static void reply_error(struct dm_server *s, struct evhttp_request *req, int cod
 
 /* ---------------------------------------------------------------- POST /diff */
 
+/* The DAG manager owns the queues: with a bus, each queue of the diff (tag queries aside:
+ * they consume, nothing is published under their name) has its stream, created with the
+ * retention or checked. 0, or -1 with err. */
+static int ensure_streams(struct dm_server *s, const json_t *reply, char *err, size_t errlen)
+{
+    const json_t *tq = json_object_get(reply, "tag_queues");
+    const char *id;
+    json_t *list;
+    json_object_foreach((json_t *)json_object_get(reply, "queue_map"), id, list)
+    {
+        const char *topic = json_string_value(json_object_get(json_array_get(list, 0), "queue"));
+        int created = 0;
+        if (json_object_get(tq, id) || !topic)
+            continue;
+        if (bus_conn_ensure_stream(s->bus, topic, s->bus_retention_s, &created, err, errlen) < 0)
+            return -1;
+        if (created) {
+            s->streams_created++;
+            LOG_INFO("dm-bus", "stream for queue '%s' created", topic);
+        }
+    }
+    return 0;
+}
+
 static void route_diff(struct dm_server *s, struct evhttp_request *req)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -97,6 +125,15 @@ static void route_diff(struct dm_server *s, struct evhttp_request *req)
     struct dm_diff_stats st;
     int rc = dm_diff(s->store, body, &reply, &st, err, sizeof(err));
     json_decref(body);
+    if (rc == 0 && s->bus && !json_is_true(json_object_get(reply, "dry_run")) &&
+        ensure_streams(s, reply, err, sizeof(err)) < 0) {
+        /* stored, but a host cannot publish yet: the gateway degrades, a retry ensures again */
+        json_decref(reply);
+        s->bus_errors++;
+        s->diff_failures++;
+        reply_error(s, req, 503, "bus_error", err);
+        return;
+    }
     if (rc == 0) {
         s->diff_new += st.new_nodes;
         s->diff_reused += st.reused_nodes;
@@ -183,6 +220,19 @@ static void route_by_tag(struct dm_server *s, struct evhttp_request *req)
 
 /* ---------------------------------------------------------------- GET /nodes/{id} */
 
+/* A queue's stream for GET /nodes/{id}: the stream's figures, its publisher (the strategy
+ * that created the queue computes it) and its consumers with their lag; null when the
+ * stream does not exist, {"error": ...} when the bus does not answer. */
+static json_t *bus_report(struct dm_server *s, const char *topic)
+{
+    json_t *r = NULL;
+    char err[300];
+    int rc = bus_conn_queue_report(s->bus, topic, &r, err, sizeof(err));
+    if (rc < 0)
+        return json_pack("{s:s}", "error", err);
+    return rc == 1 ? json_null() : r;
+}
+
 static void route_node(struct dm_server *s, struct evhttp_request *req, const char *raw_id)
 {
     char *id = evhttp_uridecode(raw_id, 0, NULL);
@@ -207,14 +257,17 @@ static void route_node(struct dm_server *s, struct evhttp_request *req, const ch
                 json_array_append_new(tags, json_string(n.tags[i]));
             for (size_t i = 0; i < ns; i++)
                 json_array_append_new(sa, json_string(strats[i]));
-            for (size_t i = 0; i < nq; i++)
-                json_array_append_new(
-                    queues,
+            for (size_t i = 0; i < nq; i++) {
+                json_t *q =
                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "queue", qs[i].topic,
                               "world_id", qs[i].world, "execution_domain", qs[i].domain, "as_of",
                               qs[i].as_of, "partition", qs[i].partition, "compute_key",
                               qs[i].compute_key, "version", qs[i].version, "created_by",
-                              qs[i].created_by, "created_at", (json_int_t)qs[i].created_at));
+                              qs[i].created_by, "created_at", (json_int_t)qs[i].created_at);
+                if (s->bus)
+                    json_object_set_new(q, "bus", bus_report(s, qs[i].topic));
+                json_array_append_new(queues, q);
+            }
             reply_json(s, req, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "node_id",
                                  n.node_id, "node_type", n.node_type, "interval",
@@ -235,9 +288,10 @@ static void route_status(struct dm_server *s, struct evhttp_request *req)
 {
     int ok = dm_store_ping(s->store) == 0;
     reply_json(s, req, 200,
-               json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "status",
+               json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "status",
                          ok ? "ok" : "degraded", "store", ok ? "ok" : "error", "dagmanager",
-                         "running", "schema_version", dm_store_schema_version(s->store), "nodes",
+                         "running", "bus", s->bus ? "nats" : "off", "schema_version",
+                         dm_store_schema_version(s->store), "nodes",
                          (json_int_t)dm_store_count(s->store, "nodes"), "queues",
                          (json_int_t)dm_store_count(s->store, "queues"), "strategies",
                          (json_int_t)dm_store_count(s->store, "strategies"), "uptime_s",
@@ -301,6 +355,15 @@ static void route_metrics(struct dm_server *s, struct evhttp_request *req)
                         "# TYPE dagmanager_store_errors_total counter\n"
                         "dagmanager_store_errors_total %ld\n",
                         dm_store_errors(s->store));
+    if (s->bus)
+        evbuffer_add_printf(b,
+                            "# HELP dagmanager_bus_streams_created_total Queue streams created.\n"
+                            "# TYPE dagmanager_bus_streams_created_total counter\n"
+                            "dagmanager_bus_streams_created_total %lu\n"
+                            "# HELP dagmanager_bus_errors_total Diffs whose streams failed.\n"
+                            "# TYPE dagmanager_bus_errors_total counter\n"
+                            "dagmanager_bus_errors_total %lu\n",
+                            s->streams_created, s->bus_errors);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");
     evhttp_send_reply(req, 200, "OK", b);
@@ -418,6 +481,14 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
     s->store = dm_store_open(cfg->store_path, err, errlen);
     if (!s->store)
         goto fail;
+    if (cfg->bus && *cfg->bus) {
+        if (bus_url_check("dagmanager.bus", cfg->bus, err, errlen) < 0 ||
+            !(s->bus = bus_conn_new(base, cfg->bus, "qmtl-dagmanager", 2000, err, errlen)))
+            goto fail;
+        s->bus_retention_s = cfg->bus_retention_s;
+        LOG_INFO("dagmanager", "bus %s: queues get JetStream streams (retention %ld s)", cfg->bus,
+                 s->bus_retention_s);
+    }
     s->http = evhttp_new(base);
     if (!s->http) {
         snprintf(err, errlen, "cannot create the HTTP server");
@@ -461,6 +532,7 @@ void dm_server_free(struct dm_server *s)
     if (s->http)
         evhttp_free(s->http);
     dm_store_close(s->store);
+    bus_conn_free(s->bus);
     free(s->token);
     free(s);
 }

@@ -52,15 +52,20 @@ open(sys.argv[1] + "/submit.json", "w").write(json.dumps(body))
 EOF
 expect_code 202 "POST /strategies" POST /strategies "$(cat "$E2E_TMP/submit.json")" -H "$SUB_AUTH"
 check "not downgraded" test "$(jget "j['downgraded']")" = False
-check "queue map from the DAG manager" python3 -c "
+check "queue from the DAG manager (new node: absent from queue_map, in node_queues)" python3 -c "
 import json; j = json.load(open('$E2E_TMP/body'))
-q = j['queue_map']['blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b']
-assert q[0]['queue'].startswith('demo.dryrun.'), q"
+assert j['queue_map'] == {}, j
+q = j['node_queues']['blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b']
+assert q.startswith('demo.dryrun.'), q"
 SID=$(jget "j['strategy_id']")
 expect_code 200 "strategy status" GET "/strategies/$SID/status" "" -H "$SUB_AUTH"
 check "status completed" test "$(jget "j['status']")" = completed
 expect_code 200 "dry-run" POST /strategies/dry-run "$(cat "$E2E_TMP/submit.json")" -H "$SUB_AUTH"
 check "dry-run not downgraded" test "$(jget "j['downgraded']")" = False
+check "dry-run: the full per-node list" python3 -c "
+import json; j = json.load(open('$E2E_TMP/body'))
+q = j['queue_map']['blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b']
+assert q[0]['queue'].startswith('demo.dryrun.'), q"
 expect_code 200 "GET /queues/by_tag" GET "/queues/by_tag?tags=btc&interval=60&world_id=demo" "" -H "$SUB_AUTH"
 check "by_tag answered by the DAG manager" python3 -c "
 import json; j = json.load(open('$E2E_TMP/body'))

@@ -1,5 +1,7 @@
 /*
  * gw_strategies: POST /strategies, POST /strategies/dry-run, GET /strategies/{id}/status.
+ * The submission ack's queue_map follows the reference's shape (see reference_queue_map);
+ * the dry run answers the diff's full per-node list.
  *
  * Pipeline: decode the DAG (base64 or raw JSON), schema check, node identity (required
  * fields, CRC-32 over node ids, every node id recomputed with the node identity
@@ -215,9 +217,44 @@ static void submit_free(struct submit *sb)
     free(sb);
 }
 
-static void submit_reply(struct submit *sb, json_t *queue_map, const char *sentinel, int dm_ok)
+/*
+ * The submission's queue_map in the reference's shape, from the DAG manager's diff: a node
+ * this submission computes (its queue is new, or its own from an earlier submission) is
+ * absent; a node another strategy already computes maps to its topic string (consume it,
+ * do not compute); a tag-query node maps to its list of matching upstream queues. Every
+ * other node's topic also goes to *node_queues (node_id -> topic), which our host reads
+ * to know where it publishes. Both new references.
+ */
+static json_t *reference_queue_map(const json_t *diff, json_t **node_queues)
+{
+    json_t *out = json_object();
+    *node_queues = json_object();
+    const json_t *tq = json_object_get(diff, "tag_queues");
+    const char *id;
+    json_t *list;
+    json_object_foreach((json_t *)json_object_get(diff, "queue_map"), id, list)
+    {
+        const json_t *matches = json_object_get(tq, id);
+        if (json_is_array(matches)) {
+            json_object_set_new(out, id, json_deep_copy(matches));
+            continue;
+        }
+        const json_t *e = json_array_get(list, 0);
+        const json_t *topic = json_object_get(e, "queue");
+        if (!json_is_string(topic))
+            continue;
+        json_object_set(*node_queues, id, (json_t *)topic);
+        if (json_is_true(json_object_get(e, "global")))
+            json_object_set(out, id, (json_t *)topic);
+    }
+    return out;
+}
+
+/* 'diff' is the DAG manager's reply (borrowed), NULL when it did not answer. */
+static void submit_reply(struct submit *sb, const json_t *diff)
 {
     char fallback[80];
+    const char *sentinel = json_string_value(json_object_get(diff, "sentinel_id"));
     if (!sentinel) {
         if (sb->dry_run)
             snprintf(fallback, sizeof(fallback), "dryrun:%08x", sb->crc);
@@ -226,14 +263,22 @@ static void submit_reply(struct submit *sb, json_t *queue_map, const char *senti
         sentinel = fallback;
     }
     const char *reason = sb->reason;
-    if (!dm_ok && !reason)
+    if (!diff && !reason)
         reason = "dagmanager_unavailable";
-    json_t *qm = queue_map ? json_incref(queue_map) : json_object();
+    json_t *nq = NULL, *qm;
+    if (!diff)
+        qm = json_object();
+    else if (sb->dry_run) /* the full per-node list, as the diff gives it */
+        qm = json_incref(json_object_get(diff, "queue_map"));
+    else
+        qm = reference_queue_map(diff, &nq);
     json_t *ack =
         json_pack("{ss so ss sI sb ss* sb}", "strategy_id", sb->strategy_id, "queue_map", qm,
                   "sentinel_id", sentinel, "node_ids_crc32", (json_int_t)sb->crc, "downgraded",
                   reason != NULL, "downgrade_reason", reason, "safe_mode", sb->safe_mode);
-    if (!sb->dry_run && dm_ok)
+    if (!sb->dry_run)
+        json_object_set_new(ack, "node_queues", nq ? nq : json_object());
+    if (!sb->dry_run && diff)
         gw_store_strategy_set_status(gw_server_store(sb->s), sb->strategy_id, "completed");
     gw_reply_json(sb->req, sb->dry_run ? 200 : 202, ack);
 }
@@ -241,17 +286,15 @@ static void submit_reply(struct submit *sb, json_t *queue_map, const char *senti
 static void diff_done(void *arg, int ok, json_t *reply)
 {
     struct submit *sb = arg;
-    json_t *qm = ok ? json_object_get(reply, "queue_map") : NULL;
-    const char *sentinel = ok ? json_string_value(json_object_get(reply, "sentinel_id")) : NULL;
-    if (ok && !json_is_object(qm))
-        ok = 0, qm = NULL, sentinel = NULL;
+    if (ok && !json_is_object(json_object_get(reply, "queue_map")))
+        ok = 0;
     const json_t *dm_crc = ok ? json_object_get(reply, "crc32") : NULL;
     if (json_is_integer(dm_crc) && (uint32_t)json_integer_value(dm_crc) != sb->crc)
         /* The DAG manager hashes the ids in its topological order: a different order in the
          * submitted DAG gives a different CRC without anything being wrong. */
         LOG_INFO("strategies", "strategy '%s': DAG manager crc32 %lld differs from %u (node order)",
                  sb->strategy_id, (long long)json_integer_value(dm_crc), sb->crc);
-    submit_reply(sb, qm, sentinel, ok);
+    submit_reply(sb, ok ? reply : NULL);
     submit_free(sb);
 }
 

@@ -42,6 +42,8 @@ static const char *kind_word(int kind)
         return "custom";
     case GRAPH_SIGNAL:
         return "signal";
+    case GRAPH_REMOTE:
+        return "remote";
     default:
         return "order";
     }

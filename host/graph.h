@@ -36,7 +36,10 @@ enum graph_kind {
     GRAPH_INDICATOR,
     GRAPH_CUSTOM,
     GRAPH_SIGNAL,
-    GRAPH_ORDER
+    GRAPH_ORDER,
+    /* an indicator or custom node another host computes: never computed here, its values
+     * come from the bus (host/bus.h) through sched_feed, like a stream's */
+    GRAPH_REMOTE
 };
 
 #define GRAPH_NONE UINT32_MAX

@@ -335,7 +335,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
                 fail_node(s, c, QMTL_ENOMEM, "out of memory caching a late item");
                 continue;
             }
-            if (c->kind == GRAPH_INDICATOR)
+            if (c->bi) /* an indicator, also while remote: it stays warm for a takeover */
                 builtin_rebuild(c->bi, &r->w);
             c->wave_late = 1;
             arrived(s, c, o->cons[k].slot, ts);
@@ -349,7 +349,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
             __builtin_prefetch(o->cons[k + 4].node, 1);
         if (c->failed || !c->live_owners)
             continue;
-        if (c->kind == GRAPH_INDICATOR)
+        if (c->bi) /* an indicator, also while remote: it stays warm for a takeover */
             builtin_absorb(c->bi, o->cons[k].slot, st, &r->w, ev);
         /* Only gaps and repeats in the data count: a sparse upstream (one that emits no
          * value on some buckets) is not missing data. */
@@ -424,7 +424,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     int gap = n->wave_gap, dup = n->wave_dup, late = n->wave_late;
     n->wave_mask = 0;
     n->wave_gap = n->wave_dup = n->wave_late = 0;
-    if (n->failed || !n->live_owners)
+    if (n->failed || !n->live_owners || n->kind == GRAPH_REMOTE)
         return;
     int passthrough = n->kind == GRAPH_ORDER || n->kind == GRAPH_TAG_QUERY;
     if ((gap || dup) && !passthrough) {
@@ -525,7 +525,7 @@ static void run_node(struct sched *s, struct graph_node *n)
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v)
 {
     struct graph_node *n = graph_node(s->g, idx);
-    if (!n || n->kind != GRAPH_STREAM)
+    if (!n || (n->kind != GRAPH_STREAM && n->kind != GRAPH_REMOTE))
         return -1;
     if (n->failed || !n->live_owners)
         return 0;

@@ -63,7 +63,9 @@ struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hook
 void sched_free(struct sched *s);
 
 /* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the
- * node is not a stream. Node failures go to hooks.node_error, not to the return value. */
+ * node is not a stream. Node failures go to hooks.node_error, not to the return value.
+ * A GRAPH_REMOTE node is fed the same way (its value, at its bucket) and is never
+ * computed by a wave. */
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v);
 
 /* The custom node whose compute is running on this thread (NULL outside computes): read

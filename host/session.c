@@ -1,5 +1,6 @@
 /* session: the control session of a host attached to a gateway (see session.h). */
 #include "host/session.h"
+#include "host/bus.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -486,6 +487,10 @@ static void submit_all(struct session *a)
             return;
         }
         const char *sid = json_string_value(json_object_get(reply, "strategy_id"));
+        char berr[256];
+        if ((status == 202 || status == 200) && sid && a->o->bus &&
+            host_bus_plan(a->o->bus, (uint32_t)i, a->o->world_id, reply, berr, sizeof(berr)) < 0)
+            LOG_WARN("attached", "strategy '%s': %s; its nodes stay in process", s->name, berr);
         if ((status == 202 || status == 200) && sid) {
             snprintf(a->gw_sid[i], 64, "%s", sid);
             a->st->submitted++;
@@ -559,6 +564,7 @@ static void release(struct session *a)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
+    host_bus_stop(a->o->bus);
     if (a->base) /* deferred frees of finished requests and of the stream, while 'a' lives */
         event_base_loop(a->base, EVLOOP_NONBLOCK);
     live_orders_free(a->orders);
@@ -651,6 +657,10 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
 
     if (attach(&a)) {
         snprintf(err, errlen, "cannot set up the control session on the event loop");
+        release(&a);
+        return -1;
+    }
+    if (o->bus && host_bus_start(o->bus, a.base, err, errlen) < 0) {
         release(&a);
         return -1;
     }

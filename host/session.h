@@ -31,6 +31,9 @@
  * and the loop waits for its requests in flight; with 'follow' it keeps running after the
  * data until SIGINT/SIGTERM.
  *
+ * With a bus (host/bus.h), each submission answer plans which nodes are published or
+ * consumed, and the bus starts on the loop before the data flows.
+ *
  * Orders: dryrun -> simulated broker and the order log; live -> POST /orders on the
  * gateway, asynchronously on the loop (live_orders.h: idempotent client_order_id, one
  * retry; the gateway re-checks the gate, a 409 is counted as refused); backtest and
@@ -52,6 +55,7 @@ struct session_options {
     const char *host_token;   /* host bearer: live orders ("" = none) */
     double pace;              /* events per second; 0 = as fast as possible */
     int follow;               /* keep running after the data ends */
+    struct host_bus *bus;     /* NULL = in process; else planned from each submission */
     const struct cfg_runtime *budgets;
     struct reload *reload;    /* hot reload (NULL: none): changed strategies are resubmitted */
 };

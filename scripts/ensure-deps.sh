@@ -8,7 +8,8 @@ set -u
 
 PKGS="build-essential pkg-config libevent-dev libyaml-dev libjansson-dev check \
 libsubunit-dev libsqlite3-dev libssl-dev libwslay-dev librust-blake3-dev \
-python3 python3-websockets valgrind clang libclang-rt-14-dev openssl chromium curl"
+python3 python3-websockets valgrind clang libclang-rt-14-dev openssl chromium curl \
+nats-server libnats-dev"
 
 missing=""
 for p in $PKGS; do

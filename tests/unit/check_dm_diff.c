@@ -540,6 +540,54 @@ START_TEST(test_diff_dry_run_and_sentinel)
 }
 END_TEST
 
+#define N_Q(id, extra)                                                                             \
+    "{\"node_id\": \"" id "\", \"node_type\": \"TagQueryNode\", \"interval\": 60,"                 \
+    " \"period\": 1, \"code_hash\": \"builtin:tag_query:1\"" extra "}"
+
+/* tag_queues: what each tag-query node consumes, from its params or its own tags. */
+START_TEST(test_diff_tag_queues)
+{
+    struct dm_store *s = open_store();
+    json_decref(diff_ok(s, request("s1", N_A "," N_B, "w", ""), NULL));
+    json_t *r =
+        diff_ok(s,
+                request("s2",
+                        N_Q("Q1", ", \"params\": {\"query_tags\": [\"BTC\"], \"match_mode\": "
+                                  "\"any\"}") "," N_Q("Q2", ", \"tags\": [\"BTC\", \"nope\"], "
+                                                            "\"match_mode\": \"all\"") "," N_Q(
+                            "Q3",
+                            ", \"tags\": [\"price\", \"BTC\"], \"match_mode\": \"all\"") "," N_C,
+                        "w", ""),
+                NULL);
+    json_t *tq = json_object_get(r, "tag_queues");
+    ck_assert_uint_eq(json_object_size(tq), 3); /* only the tag-query nodes */
+    json_t *want =
+        json_pack("[{s:s, s:b}]", "queue", "w.live.btc_StreamInput_74234e_v1", "global", 0);
+    ck_assert_msg(json_equal(json_object_get(tq, "Q1"), want), "Q1");
+    ck_assert_msg(json_equal(json_object_get(tq, "Q3"), want), "Q3");
+    ck_assert_uint_eq(json_array_size(json_object_get(tq, "Q2")), 0);
+    json_decref(want);
+    json_decref(r);
+    /* another world sees none of w's queues */
+    r = diff_ok(s, request("s3", N_Q("Q1", ", \"params\": {\"query_tags\": [\"BTC\"]}"), "w9", ""),
+                NULL);
+    ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(r, "tag_queues"), "Q1")), 0);
+    json_decref(r);
+    /* a malformed query is the client's error, and nothing is stored */
+    long before = dm_store_count(s, "strategies");
+    json_t *rq =
+        request("s4", N_Q("Q9", ", \"match_mode\": \"most\", \"tags\": [\"BTC\"]"), "w", "");
+    json_t *reply = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(dm_diff(s, rq, &reply, NULL, err, sizeof(err)), DM_DIFF_EBADREQ);
+    ck_assert_msg(strstr(err, "'match_mode'") != NULL, "%s", err);
+    ck_assert_ptr_null(reply);
+    ck_assert_int_eq(dm_store_count(s, "strategies"), before);
+    json_decref(rq);
+    dm_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dm_diff");
@@ -558,6 +606,7 @@ int main(void)
     tcase_add_test(tc, test_diff_bad_requests);
     tcase_add_test(tc, test_diff_version_in_topic);
     tcase_add_test(tc, test_diff_dry_run_and_sentinel);
+    tcase_add_test(tc, test_diff_tag_queues);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -289,7 +289,10 @@ static void fake_dm(struct evhttp_request *req, void *arg)
         ck_assert(json_is_boolean(json_object_get(b, "dry_run")));
         evbuffer_add_printf(
             out,
-            "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}]},"
+            "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
+            "\"n2\":[{\"queue\":\"w.dryrun.q2\",\"global\":true}],"
+            "\"n3\":[{\"queue\":\"w.dryrun.q3\",\"global\":false}]},"
+            "\"tag_queues\":{\"n3\":[{\"queue\":\"w.dryrun.q2\",\"global\":false}]},"
             "\"sentinel_id\":\"%s-sentinel\"}",
             json_string_value(json_object_get(b, "strategy_id")));
         json_decref(b);
@@ -349,7 +352,16 @@ START_TEST(test_dagmanager_client)
     ck_assert_int_eq(diff_calls, 1);
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));
-    ck_assert_ptr_nonnull(json_object_get(json_object_get(r.json, "queue_map"), "n1"));
+    /* the reference's shape: the node this submission computes is absent, the node another
+     * strategy computes is its topic string, the tag query its list of upstream queues;
+     * node_queues gives our host every topic */
+    json_t *want = json_pack("{s:s, s:[{s:s, s:b}]}", "n2", "w.dryrun.q2", "n3", "queue",
+                             "w.dryrun.q2", "global", 0);
+    ck_assert_msg(json_equal(json_object_get(r.json, "queue_map"), want), "queue_map shape");
+    json_decref(want);
+    want = json_pack("{s:s, s:s}", "n1", "w.dryrun.q1", "n2", "w.dryrun.q2");
+    ck_assert_msg(json_equal(json_object_get(r.json, "node_queues"), want), "node_queues");
+    json_decref(want);
     char path[128];
     snprintf(path, sizeof(path), "/strategies/%s/status",
              json_string_value(json_object_get(r.json, "strategy_id")));
@@ -363,6 +375,16 @@ START_TEST(test_dagmanager_client)
     json_decref(b);
     ck_assert_int_eq(gwt_http(&t, "GET", "/health", NULL, NULL, &r), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "dagmanager")), "ok");
+    gwt_resp_free(&r);
+    /* the dry run keeps the diff's full per-node list */
+    ck_assert_int_eq(gwt_http(&t, "POST", "/strategies/dry-run", body, GWT_SUB, &r), 200);
+    ck_assert_uint_eq(json_object_size(json_object_get(r.json, "queue_map")), 3);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(r.json, "queue_map"), "n1"), 0),
+            "queue")),
+        "w.dryrun.q1");
+    ck_assert_ptr_null(json_object_get(r.json, "node_queues"));
     gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
     evhttp_free(dm);

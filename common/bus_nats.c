@@ -1,0 +1,617 @@
+/* bus_nats: a JetStream connection bridged onto the process's event loop (see bus_nats.h). */
+#include "bus_nats.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DUPLICATE_WINDOW_NS (120LL * 1000000000LL)
+#define CLOSE_WAIT_MS 2000
+
+struct bus_sub {
+    struct bus_conn *c;
+    natsSubscription *sub;
+    bus_msg_fn fn;
+    void *arg;
+};
+
+/* A message handed from a library thread to the loop. */
+struct pending {
+    struct pending *next;
+    natsMsg *msg;
+    struct bus_sub *s;
+};
+
+struct bus_conn {
+    struct event_base *base;
+    natsConnection *nc;
+    jsCtx *js;
+    int pipefd[2];
+    struct event *wake;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct pending *head, *tail; /* under mu */
+    int subs_done;               /* under mu: subscriptions whose handler can no longer run */
+    struct bus_sub **subs;
+    size_t n_subs;
+    kvStore *leases;
+    _Atomic uint64_t published, publish_errors, delivered, refused;
+};
+
+static int nats_fail(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr)
+{
+    const char *last = nats_GetLastError(NULL);
+    snprintf(err, errlen, "%s: %s%s%s", what, natsStatus_GetText(s), last && *last ? " (" : "",
+             last && *last ? last : "");
+    if (last && *last)
+        snprintf(err + strlen(err), errlen > strlen(err) ? errlen - strlen(err) : 0, ")");
+    if (jerr)
+        snprintf(err + strlen(err), errlen > strlen(err) ? errlen - strlen(err) : 0,
+                 " [JetStream error %d]", (int)jerr);
+    return -1;
+}
+
+/* The stream and subject of a topic (BUS_NAME_MAX bytes each); -1 with err if it has none. */
+static int topic_names(const char *topic, char *stream, char *subject, char *err, size_t errlen)
+{
+    if (bus_stream_name(topic, stream, BUS_NAME_MAX) < 0 ||
+        bus_subject(topic, subject, BUS_NAME_MAX) < 0) {
+        snprintf(err, errlen, "bus: topic '%.200s' gives no valid stream name", topic);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    struct bus_conn *c = closure;
+    atomic_fetch_add(&c->publish_errors, 1);
+    LOG_WARN("bus", "publish to '%s' not acknowledged: %s",
+             pae->Msg ? natsMsg_GetSubject(pae->Msg) : "?",
+             pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+}
+
+/* Library thread: queue the message for the loop and wake it. */
+static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    struct bus_sub *s = closure;
+    struct pending *p = malloc(sizeof(*p));
+    if (!p) { /* not acknowledged: JetStream delivers it again */
+        natsMsg_Destroy(msg);
+        return;
+    }
+    p->next = NULL;
+    p->msg = msg;
+    p->s = s;
+    pthread_mutex_lock(&s->c->mu);
+    if (s->c->tail)
+        s->c->tail->next = p;
+    else
+        s->c->head = p;
+    s->c->tail = p;
+    pthread_mutex_unlock(&s->c->mu);
+    char b = 1;
+    ssize_t w = write(s->c->pipefd[1], &b, 1); /* full pipe: a wake-up is pending anyway */
+    (void)w;
+}
+
+static void on_sub_complete(void *closure)
+{
+    struct bus_sub *s = closure;
+    pthread_mutex_lock(&s->c->mu);
+    s->c->subs_done++;
+    pthread_cond_broadcast(&s->c->cv);
+    pthread_mutex_unlock(&s->c->mu);
+}
+
+static struct pending *take_all(struct bus_conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    struct pending *p = c->head;
+    c->head = c->tail = NULL;
+    pthread_mutex_unlock(&c->mu);
+    return p;
+}
+
+/* Loop thread: decode, hand over, acknowledge. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct bus_conn *c = arg;
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    struct pending *p = take_all(c);
+    while (p) {
+        struct pending *next = p->next;
+        struct bus_msg m;
+        char err[200];
+        const unsigned char *data = (const unsigned char *)natsMsg_GetData(p->msg);
+        int len = natsMsg_GetDataLength(p->msg);
+        if (bus_decode(data, len > 0 ? (size_t)len : 0, &m, err, sizeof(err)) == 0) {
+            p->s->fn(p->s->arg, &m);
+            atomic_fetch_add(&c->delivered, 1);
+        } else {
+            atomic_fetch_add(&c->refused, 1);
+            LOG_WARN("bus", "message on '%s' refused: %s", natsMsg_GetSubject(p->msg), err);
+        }
+        natsMsg_Ack(p->msg, NULL);
+        natsMsg_Destroy(p->msg);
+        free(p);
+        p = next;
+    }
+}
+
+int bus_url_check(const char *key, const char *url, char *err, size_t errlen)
+{
+    const char *p = url;
+    do {
+        while (*p == ' ')
+            p++;
+        size_t scheme = !strncmp(p, "nats://", 7) ? 7 : !strncmp(p, "tls://", 6) ? 6 : 0;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!scheme || len <= scheme) {
+            snprintf(err, errlen,
+                     "%s: expected nats://HOST:PORT (several separated by commas), "
+                     "got '%.200s'",
+                     key, url);
+            return -1;
+        }
+        p = end ? end + 1 : NULL;
+    } while (p);
+    return 0;
+}
+
+struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const char *name,
+                              int timeout_ms, char *err, size_t errlen)
+{
+    struct bus_conn *c = calloc(1, sizeof(*c));
+    natsOptions *o = NULL;
+    natsStatus s;
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->base = base;
+    c->pipefd[0] = c->pipefd[1] = -1;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pipe2(c->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "bus: pipe: %s", strerror(errno));
+        goto fail;
+    }
+    c->wake = event_new(base, c->pipefd[0], EV_READ | EV_PERSIST, on_wake, c);
+    if (!c->wake || event_add(c->wake, NULL) < 0) {
+        snprintf(err, errlen, "bus: cannot watch the wake-up pipe");
+        goto fail;
+    }
+    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, url)) != NATS_OK ||
+        (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
+        (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
+        (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
+        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK) {
+        nats_fail(err, errlen, "bus: options", s, 0);
+        goto fail;
+    }
+    if ((s = natsConnection_Connect(&c->nc, o)) != NATS_OK) {
+        char what[300];
+        snprintf(what, sizeof(what), "bus: cannot connect to '%s'", url);
+        nats_fail(err, errlen, what, s, 0);
+        goto fail;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = timeout_ms > 0 ? timeout_ms : 2000;
+    jo.PublishAsync.MaxPending = 65536;
+    jo.PublishAsync.ErrHandler = on_pub_error;
+    jo.PublishAsync.ErrHandlerClosure = c;
+    if ((s = natsConnection_JetStream(&c->js, c->nc, &jo)) != NATS_OK) {
+        nats_fail(err, errlen, "bus: JetStream context", s, 0);
+        goto fail;
+    }
+    natsOptions_Destroy(o);
+    return c;
+fail:
+    natsOptions_Destroy(o);
+    bus_conn_free(c);
+    return NULL;
+}
+
+void bus_conn_free(struct bus_conn *c)
+{
+    if (!c)
+        return;
+    if (c->js) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = CLOSE_WAIT_MS;
+        if (js_PublishAsyncComplete(c->js, &po) != NATS_OK)
+            LOG_WARN("bus", "closing with publishes not acknowledged");
+    }
+    for (size_t i = 0; i < c->n_subs; i++)
+        natsSubscription_Unsubscribe(c->subs[i]->sub);
+    /* no handler may run once the subscriptions are gone (bounded wait) */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CLOSE_WAIT_MS / 1000;
+    pthread_mutex_lock(&c->mu);
+    while ((size_t)c->subs_done < c->n_subs)
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &until) == ETIMEDOUT)
+            break;
+    int all_done = (size_t)c->subs_done >= c->n_subs;
+    pthread_mutex_unlock(&c->mu);
+    for (size_t i = 0; i < c->n_subs; i++)
+        natsSubscription_Destroy(c->subs[i]->sub);
+    if (c->leases)
+        kvStore_Destroy(c->leases);
+    jsCtx_Destroy(c->js);
+    if (c->nc) {
+        natsConnection_FlushTimeout(c->nc, CLOSE_WAIT_MS); /* the last acknowledgements */
+        natsConnection_Close(c->nc);
+        natsConnection_Destroy(c->nc);
+    }
+    if (!all_done) { /* a handler may still touch c: leave it allocated rather than crash */
+        LOG_WARN("bus", "a subscription did not close in time");
+        return;
+    }
+    /* never acknowledged: the stream delivers them again to this durable consumer */
+    for (struct pending *p = take_all(c), *next; p; p = next) {
+        next = p->next;
+        natsMsg_Destroy(p->msg);
+        free(p);
+    }
+    for (size_t i = 0; i < c->n_subs; i++)
+        free(c->subs[i]);
+    free(c->subs);
+    if (c->wake)
+        event_free(c->wake);
+    if (c->pipefd[0] >= 0)
+        close(c->pipefd[0]);
+    if (c->pipefd[1] >= 0)
+        close(c->pipefd[1]);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}
+
+int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_age_s, int *created,
+                           char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    if (created)
+        *created = 0;
+    jsStreamInfo *si = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetStreamInfo(&si, c->js, stream, NULL, &je);
+    if (s == NATS_OK) {
+        int ok = si->Config && si->Config->SubjectsLen == 1 &&
+                 strcmp(si->Config->Subjects[0], subject) == 0;
+        jsStreamInfo_Destroy(si);
+        if (!ok) {
+            snprintf(err, errlen, "bus: stream '%s' exists without the subject '%s'", stream,
+                     subject);
+            return -1;
+        }
+        return 0;
+    }
+    if (s != NATS_NOT_FOUND) {
+        char what[BUS_NAME_MAX + 40];
+        snprintf(what, sizeof(what), "bus: stream '%s' lookup", stream);
+        return nats_fail(err, errlen, what, s, je);
+    }
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char *subjects[1] = {subject};
+    cfg.Name = stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Retention = js_LimitsPolicy;
+    cfg.MaxAge = max_age_s > 0 ? max_age_s * 1000000000LL : 0;
+    /* the server wants the duplicate window within the retention */
+    cfg.Duplicates =
+        cfg.MaxAge && cfg.MaxAge < DUPLICATE_WINDOW_NS ? cfg.MaxAge : DUPLICATE_WINDOW_NS;
+    je = 0;
+    if ((s = js_AddStream(&si, c->js, &cfg, NULL, &je)) != NATS_OK) {
+        char what[BUS_NAME_MAX + 40];
+        snprintf(what, sizeof(what), "bus: cannot create stream '%s'", stream);
+        return nats_fail(err, errlen, what, s, je);
+    }
+    jsStreamInfo_Destroy(si);
+    if (created)
+        *created = 1;
+    return 0;
+}
+
+int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
+                     uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen)
+{
+    char subject[BUS_NAME_MAX], id[BUS_MSG_ID_MAX];
+    unsigned char small[512];
+    if (bus_subject(topic, subject, sizeof(subject)) < 0) {
+        snprintf(err, errlen, "bus: topic '%.200s' gives no valid subject", topic);
+        return -1;
+    }
+    size_t need = bus_encoded_size(node_id, v);
+    unsigned char *buf = need > sizeof(small) ? malloc(need) : small;
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t n = bus_encode(node_id, ts, seq, v, buf, need > sizeof(small) ? need : sizeof(small),
+                          err, errlen);
+    if (!n || bus_msg_id(node_id, seq, id, sizeof(id)) < 0) {
+        if (buf != small)
+            free(buf);
+        if (n)
+            snprintf(err, errlen, "bus: NodeID too long for a message id");
+        return -1;
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    natsStatus s = js_PublishAsync(c->js, subject, buf, (int)n, &po);
+    if (buf != small)
+        free(buf);
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: publish", s, 0);
+    atomic_fetch_add(&c->published, 1);
+    return 0;
+}
+
+int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
+                         char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    natsMsg *msg = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetLastMsg(&msg, c->js, stream, subject, NULL, &je);
+    if (s == NATS_NOT_FOUND)
+        return 1;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: last message", s, je);
+    struct bus_msg m;
+    int len = natsMsg_GetDataLength(msg);
+    int rc = bus_decode((const unsigned char *)natsMsg_GetData(msg), len > 0 ? (size_t)len : 0, &m,
+                        err, errlen);
+    natsMsg_Destroy(msg);
+    if (rc < 0)
+        return -1;
+    *ts = m.ts;
+    *seq = m.seq;
+    return 0;
+}
+
+int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen)
+{
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = timeout_ms;
+    natsStatus s = js_PublishAsyncComplete(c->js, &po);
+    return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: waiting for acknowledgements", s, 0);
+}
+
+int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
+                     void *arg, char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    for (const char *d = durable; *d; d++)
+        if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') || (*d >= '0' && *d <= '9') ||
+              *d == '_' || *d == '-')) {
+            snprintf(err, errlen, "bus: durable name '%.100s': only [A-Za-z0-9_-]", durable);
+            return -1;
+        }
+    if (!*durable) {
+        snprintf(err, errlen, "bus: empty durable name");
+        return -1;
+    }
+    struct bus_sub *s = calloc(1, sizeof(*s));
+    struct bus_sub **grown = realloc(c->subs, (c->n_subs + 1) * sizeof(*grown));
+    if (!s || !grown) {
+        free(s);
+        if (grown)
+            c->subs = grown;
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->subs = grown;
+    s->c = c;
+    s->fn = fn;
+    s->arg = arg;
+    /* The consumer is created here, not by js_Subscribe: the library deletes a consumer it
+     * created when the subscription ends, and a durable one must outlive the process. */
+    char deliver[2 * BUS_NAME_MAX];
+    snprintf(deliver, sizeof(deliver), "qmtl.d.%s.%s", stream, durable);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable;
+    cc.DeliverSubject = deliver;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = 5LL * 1000000000LL;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode je = 0;
+    natsStatus st = js_AddConsumer(&ci, c->js, stream, &cc, NULL, &je);
+    jsConsumerInfo_Destroy(ci);
+    if (st != NATS_OK) {
+        free(s);
+        char what[2 * BUS_NAME_MAX];
+        snprintf(what, sizeof(what), "bus: consumer '%s' of stream '%s'", durable, stream);
+        return nats_fail(err, errlen, what, st, je);
+    }
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Consumer = durable;
+    so.ManualAck = true;
+    je = 0;
+    st = js_Subscribe(&s->sub, c->js, subject, on_msg, s, NULL, &so, &je);
+    if (st == NATS_OK)
+        st = natsSubscription_SetPendingLimits(s->sub, -1, -1);
+    if (st == NATS_OK) /* last: once set, the callback will run when the subscription ends */
+        st = natsSubscription_SetOnCompleteCB(s->sub, on_sub_complete, s);
+    if (st != NATS_OK) {
+        if (s->sub) {
+            natsSubscription_Unsubscribe(s->sub);
+            natsSubscription_Destroy(s->sub);
+        }
+        free(s);
+        char what[BUS_NAME_MAX + 60];
+        snprintf(what, sizeof(what), "bus: cannot consume stream '%s'", stream);
+        return nats_fail(err, errlen, what, st, je);
+    }
+    c->subs[c->n_subs++] = s;
+    return 0;
+}
+
+int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
+                          size_t errlen)
+{
+    char stream[BUS_NAME_MAX];
+    *out = NULL;
+    char subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    jsStreamInfo *si = NULL;
+    jsConsumerInfoList *cl = NULL;
+    jsErrCode je = 0;
+    natsStatus s = js_GetStreamInfo(&si, c->js, stream, NULL, &je);
+    if (s == NATS_NOT_FOUND)
+        return 1;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: stream lookup", s, je);
+    s = js_Consumers(&cl, c->js, stream, NULL, &je);
+    if (s != NATS_OK && s != NATS_NOT_FOUND) {
+        jsStreamInfo_Destroy(si);
+        return nats_fail(err, errlen, "bus: consumer list", s, je);
+    }
+    json_t *cs = json_array();
+    for (int i = 0; cl && i < cl->Count; i++) {
+        const jsConsumerInfo *ci = cl->List[i];
+        json_array_append_new(
+            cs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "name", ci->Name ? ci->Name : "",
+                          "delivered", (json_int_t)ci->Delivered.Stream, "acknowledged",
+                          (json_int_t)ci->AckFloor.Stream, "lag", (json_int_t)ci->NumPending,
+                          "ack_pending", (json_int_t)ci->NumAckPending, "redelivered",
+                          (json_int_t)ci->NumRedelivered));
+    }
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "stream", stream, "messages",
+                     (json_int_t)si->State.Msgs, "bytes", (json_int_t)si->State.Bytes, "first_seq",
+                     (json_int_t)si->State.FirstSeq, "last_seq", (json_int_t)si->State.LastSeq,
+                     "consumers", cs);
+    jsConsumerInfoList_Destroy(cl);
+    jsStreamInfo_Destroy(si);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+#define LEASE_BUCKET "QMTL_LEASES"
+
+int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen)
+{
+    if (c->leases)
+        return 0;
+    natsStatus s = js_KeyValue(&c->leases, c->js, LEASE_BUCKET);
+    if (s == NATS_NOT_FOUND) {
+        kvConfig kc;
+        kvConfig_Init(&kc);
+        kc.Bucket = LEASE_BUCKET;
+        kc.History = 1;
+        kc.TTL = (int64_t)ttl_ms * 1000000; /* nanoseconds */
+        kc.StorageType = js_MemoryStorage;
+        s = js_CreateKeyValue(&c->leases, c->js, &kc);
+        if (s != NATS_OK && js_KeyValue(&c->leases, c->js, LEASE_BUCKET) == NATS_OK)
+            s = NATS_OK; /* another process created it meanwhile */
+    }
+    return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
+}
+
+/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
+static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, c->leases, key);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
+    const char *v = kvEntry_ValueString(e);
+    int mine = v && strcmp(v, holder) == 0;
+    if (mine)
+        *rev = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    return mine;
+}
+
+int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                        char *err, size_t errlen)
+{
+    natsStatus s = kvStore_CreateString(rev, c->leases, key, holder);
+    if (s == NATS_OK)
+        return 1;
+    uint64_t mine = 0;
+    int held = lease_held_by(c, key, holder, &mine, err, errlen);
+    if (held <= 0)
+        return held;
+    *rev = mine;
+    return bus_conn_lease_renew(c, key, holder, rev, err, errlen);
+}
+
+int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    uint64_t next = 0;
+    natsStatus s = kvStore_UpdateString(&next, c->leases, key, holder, *rev);
+    if (s == NATS_OK) {
+        *rev = next;
+        return 1;
+    }
+    /* an expired entry may be gone: taking it again is renewing it */
+    s = kvStore_CreateString(&next, c->leases, key, holder);
+    if (s == NATS_OK) {
+        *rev = next;
+        return 1;
+    }
+    (void)err, (void)errlen;
+    return 0;
+}
+
+void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder)
+{
+    uint64_t rev;
+    char err[200];
+    if (c->leases && lease_held_by(c, key, holder, &rev, err, sizeof(err)) == 1)
+        kvStore_Delete(c->leases, key);
+}
+
+void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
+{
+    out->published = atomic_load(&c->published);
+    out->publish_errors = atomic_load(&c->publish_errors);
+    out->delivered = atomic_load(&c->delivered);
+    out->refused = atomic_load(&c->refused);
+}

@@ -1,0 +1,123 @@
+/*
+ * bus_nats: one NATS JetStream connection of a qmtl process (host or DAG manager), with
+ * what they need of it: check or create a queue's stream, publish a node output (the
+ * bus_codec format, Nats-Msg-Id "<NodeID>:<seq>"), consume a queue through a durable
+ * consumer. Every name derives from the queue's topic (bus_codec.h).
+ *
+ * Threads: the C client (libnats) reads and writes its socket on threads of its own and
+ * calls subscription callbacks there. This module hands every delivered message to the
+ * process's event loop through a pipe: consumer callbacks run on the thread that runs
+ * 'base', never concurrently with the rest of the process. (libnats' libevent adapter
+ * would move the socket I/O onto the loop but needs libevent's locking enabled before the
+ * event_base exists, and still delivers on library threads.)
+ *
+ * Delivery is at-least-once: a message is acknowledged after its consumer callback
+ * returns; one the process never acknowledged (it died) comes again to the same durable
+ * consumer. Consumers drop duplicates with the per-node sequence.
+ *
+ * Errors: functions return 0 or -1 with one line in 'err' (what failed, the server's
+ * reason when there is one).
+ */
+#ifndef QMTL_COMMON_BUS_NATS_H
+#define QMTL_COMMON_BUS_NATS_H
+
+#include "bus_codec.h"
+
+#include <jansson.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct bus_conn;
+
+/* 0 when 'url' names NATS servers ("nats://" or "tls://" URLs, comma-separated); else -1
+ * with "<key>: ..." in err. */
+int bus_url_check(const char *key, const char *url, char *err, size_t errlen);
+
+/* Connect to 'url' ("nats://HOST:PORT"; several separated by commas), waiting at most
+ * 'timeout_ms' for the first connection; later losses reconnect on their own. 'name' is
+ * the connection name the server shows. Borrows 'base' (it must outlive the connection).
+ * NULL with err on failure. */
+struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const char *name,
+                              int timeout_ms, char *err, size_t errlen);
+
+/* Wait (at most 2 s) for publishes still unacknowledged, unsubscribe, close. NULL is a
+ * no-op. Consumer callbacks never run after this returns. */
+void bus_conn_free(struct bus_conn *c);
+
+/* Make sure the stream of 'topic' exists: created with a file store, the topic's subject,
+ * limits retention of 'max_age_s' seconds (0 = unlimited) and a 2-minute duplicate window
+ * when missing; checked (same subject) when present. *created (may be NULL) says which. */
+int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_age_s, int *created,
+                           char *err, size_t errlen);
+
+/* Publish one output of node 'node_id' to the stream of 'topic', asynchronously (the
+ * acknowledgement is awaited in the background; a failed one is counted and logged).
+ * -1 when the value cannot be encoded or the client refuses the message. */
+int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
+                     uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen);
+
+/* The last output stored in the stream of 'topic': its bucket timestamp and sequence
+ * (how a restarted publisher continues). 0 with *ts / *seq, 1 when the stream holds none,
+ * -1 with err (a message that does not decode is an error too). */
+int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
+                         char *err, size_t errlen);
+
+/* Wait at most 'timeout_ms' for every publish so far to be acknowledged. 0, or -1 (err). */
+int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Called on the loop thread for every decoded message of a consumed queue. 'm' is
+ * borrowed for the call (a JSON value points into the message). A message that does not
+ * decode is logged (naming the field) and acknowledged without a call: it can never
+ * decode.
+ */
+typedef void (*bus_msg_fn)(void *arg, const struct bus_msg *m);
+
+/* Consume the stream of 'topic' through the durable consumer 'durable' (created when
+ * missing, delivering from the stream's first message; an existing one resumes after the
+ * last acknowledged message). 'durable' uses [A-Za-z0-9_-] only. */
+int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
+                     void *arg, char *err, size_t errlen);
+
+/*
+ * What the stream of 'topic' holds and who reads it, for the DAG manager's reports:
+ *   {"stream", "messages", "bytes", "first_seq", "last_seq",
+ *    "consumers": [{"name", "delivered", "acknowledged", "lag", "ack_pending",
+ *                   "redelivered"}]}
+ * (delivered / acknowledged: stream sequences; lag: messages not yet delivered).
+ * 0 with *out a new reference, 1 when the stream does not exist (*out NULL), -1 with err.
+ * Blocks for one JetStream request per call (at most the connection timeout).
+ */
+int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
+                          size_t errlen);
+
+/*
+ * Leases: who computes a shared node. One key-value bucket, QMTL_LEASES (created when
+ * missing), whose entries expire 'ttl_ms' after their last write; the key is the node's
+ * queue topic, the value the holder's name. bus_conn_lease_open binds (once per
+ * connection) before the other two.
+ */
+int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen);
+/* Take 'key' for 'holder' if nobody holds it (or 'holder' already does): 1 taken (*rev
+ * is the entry's revision), 0 held by another, -1 error (err). */
+int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                        char *err, size_t errlen);
+/* Renew a lease taken at revision *rev: 1 renewed (*rev updated), 0 lost (it expired and
+ * someone else took it, or it changed), -1 error. */
+int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen);
+
+/* Give a lease up (delete the entry) if 'holder' holds it, so another host takes it at
+ * once instead of after the TTL. Errors are ignored: the entry expires anyway. */
+void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder);
+
+/* Counters (any thread): messages published, publish acknowledgements that failed,
+ * messages delivered to callbacks, messages refused by the decoder. */
+struct bus_conn_stats {
+    uint64_t published, publish_errors, delivered, refused;
+};
+void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out);
+
+#endif

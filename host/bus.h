@@ -1,0 +1,85 @@
+/*
+ * bus: the host's side of scale-out (docs/scale-out.md). With host.bus / --bus set, an
+ * attached host shares node outputs with hosts on other machines through NATS JetStream
+ * (common/bus_nats.h), following the submission answers of the gateway:
+ *
+ *  - local:     a node some strategy of this host computes (absent from its queue_map);
+ *  - published: a local indicator or custom node with a queue (the ack's node_queues):
+ *               every value it emits goes to that queue, with a per-node sequence
+ *               (1, 2, ...) and Nats-Msg-Id "<NodeID>:<seq>". When the stream already
+ *               holds outputs of the node (this host restarted, or another host
+ *               computed it before), publishing continues after the last one: values
+ *               of buckets up to its bucket are not sent again, the sequence goes on;
+ *  - remote:    an indicator or custom node that every strategy of this host was told to
+ *               consume (queue_map gives its topic): it becomes GRAPH_REMOTE, is never
+ *               computed here, and is fed from a durable JetStream consumer, so its
+ *               children see the values the owner computed, in the owner's order.
+ * Streams, stream inputs, tag queries, signals and order nodes stay local.
+ *
+ * Ownership: exactly one host publishes a shared node, the one holding its lease (NATS
+ * key-value bucket QMTL_LEASES, key = the queue topic, TTL 1 s, renewed every 250 ms).
+ * A host told to compute a node whose lease another host holds computes it for itself
+ * without publishing (standby). When a lease lapses (its holder died or stopped), a
+ * standby host or a consuming host takes it: a consumer first drains the queue, then
+ * computes the node from the first bucket its local inputs deliver after the last stored
+ * one (an indicator is kept warm while remote), and publishes on from the stored
+ * sequence, so its children see no value twice and none missing. A stopping host gives
+ * its leases up at once.
+ *
+ * A remote value whose sequence is not above the last one fed is a duplicate
+ * (at-least-once delivery, a restarted publisher) and is dropped; a jump is logged as a
+ * gap and fed. Every value is checked (bus_decode; its NodeID must be the node's).
+ *
+ * Lifecycle, all on the host's thread: host_bus_new() before host_finalize() (it installs
+ * the host's output hook), host_bus_plan() once per strategy with the gateway's answer,
+ * host_bus_start() on the event loop that runs the data (connects, subscribes), then
+ * host_bus_stop() before that loop is freed, host_bus_free() after the host.
+ * Without host_bus_new() nothing changes: everything stays in process.
+ */
+#ifndef QMTL_HOST_BUS_H
+#define QMTL_HOST_BUS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/host_api.h"
+
+struct event_base;
+struct host_bus;
+
+/* Borrow 'h' (it must outlive the bus) and remember 'url' (checked: nats://...; 'key'
+ * names where it came from in the message, e.g. "--bus"). Installs h->on_output (the
+ * previous hook, if any, is still called). NULL with err. */
+struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, char *err,
+                              size_t errlen);
+
+/*
+ * Apply strategy 'strat''s submission answer (the POST /strategies ack: queue_map in the
+ * reference's shape and node_queues). 'world' goes into the durable consumer names.
+ * 0, or -1 with err for an answer that is not an object (nothing changes then).
+ */
+int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const json_t *ack,
+                  char *err, size_t errlen);
+
+/* Connect on 'base' and start consuming every remote node (their nodes become
+ * GRAPH_REMOTE). 0, or -1 with err (nothing is consumed then; no node changed). */
+int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_t errlen);
+
+/* Wait (bounded) for unacknowledged publishes, disconnect, log the summary line. The
+ * bus can be started again. NULL is a no-op. */
+void host_bus_stop(struct host_bus *b);
+
+/* NULL is a no-op. Restores the host's previous output hook. */
+void host_bus_free(struct host_bus *b);
+
+struct host_bus_stats {
+    size_t published_nodes, remote_nodes, standby_nodes;
+    uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
+};
+void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
+
+/* What the bus does with graph node 'idx': "local", "published", "standby" or "remote". */
+const char *host_bus_role(const struct host_bus *b, uint32_t idx);
+
+#endif

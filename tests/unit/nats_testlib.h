@@ -1,0 +1,133 @@
+/*
+ * Helpers for the unit tests that need a real NATS server: nats-server with JetStream on
+ * 127.0.0.1 (a free port), its store in a temporary directory, SIGKILLed by natst_stop.
+ * Without nats-server installed natst_start leaves t->pid at -1 and the tests skip.
+ */
+#ifndef QMTL_TESTS_NATS_TESTLIB_H
+#define QMTL_TESTS_NATS_TESTLIB_H
+
+#include "bus_nats.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct natst {
+    pid_t pid;
+    char url[64];
+    char store[64];
+};
+
+static inline int natst_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static inline void natst_start(struct natst *t)
+{
+    static const char *const paths[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
+                                        "/usr/local/bin/nats-server"};
+    const char *path = NULL;
+    t->pid = -1;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
+        if (access(paths[i], X_OK) == 0)
+            path = paths[i];
+    if (!path)
+        return;
+    snprintf(t->store, sizeof(t->store), "/tmp/qmtl-nats-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(t->store));
+    int port = natst_free_port();
+    snprintf(t->url, sizeof(t->url), "nats://127.0.0.1:%d", port);
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    t->pid = fork();
+    ck_assert_int_ge(t->pid, 0);
+    if (t->pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(path, path, "-a", "127.0.0.1", "-p", ps, "-js", "-sd", t->store, (char *)NULL);
+        _exit(127);
+    }
+}
+
+static inline void natst_stop(struct natst *t)
+{
+    if (t->pid <= 0)
+        return;
+    kill(t->pid, SIGKILL);
+    waitpid(t->pid, NULL, 0);
+    t->pid = -1;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->store);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static inline void natst_quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
+/* Fixture start: logs silenced, a new event base in *base, the server started. */
+static inline void natst_setup(struct natst *t, struct event_base **base)
+{
+    log_set_sink(natst_quiet, NULL);
+    *base = event_base_new();
+    natst_start(t);
+}
+
+/* Fixture end: the server stopped, the event base freed. */
+static inline void natst_teardown(struct natst *t, struct event_base *base)
+{
+    natst_stop(t);
+    event_base_free(base);
+}
+
+/* Connect on 'base', retrying while the server starts (5 s at most). */
+static inline struct bus_conn *natst_connect(const struct natst *t, struct event_base *base)
+{
+    char err[300] = "";
+    for (int i = 0; i < 100; i++) {
+        struct bus_conn *c = bus_conn_new(base, t->url, "check", 1000, err, sizeof(err));
+        if (c)
+            return c;
+        usleep(50000);
+    }
+    ck_abort_msg("no bus: %s", err);
+    return NULL;
+}
+
+/* Run 'base' in 20 ms slices until done(arg) or 5 s passed. */
+static inline void natst_loop_until(struct event_base *base, int (*done)(void *), void *arg)
+{
+    struct timeval tick = {0, 20000};
+    for (int i = 0; i < 250 && !done(arg); i++) {
+        event_base_loopexit(base, &tick);
+        event_base_dispatch(base);
+    }
+}
+
+#define NATST_SKIP_WITHOUT_SERVER(t)                                                               \
+    do {                                                                                           \
+        if ((t)->pid <= 0) {                                                                       \
+            fprintf(stderr, "# skipped: nats-server is not installed\n");                          \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+#endif
