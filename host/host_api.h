@@ -63,6 +63,7 @@ struct host_strategy {
     struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
     void *state; /* the descriptor's state_size bytes (ABI 1.1), zeroed; NULL when 0; owned */
+    uint64_t signal_stamp; /* orders.c: last signal emission it was stamped for */
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -116,6 +117,7 @@ struct host {
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
                      const struct qmtl_order *o);
     void *live_arg;
+    uint64_t signal_stamp; /* orders.c: signal emissions so far (fan-out stamps) */
 };
 
 void host_options_default(struct host_options *o);
