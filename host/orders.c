@@ -3,8 +3,11 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "host/host_api.h"
+#include "host/live_orders.h"
+#include "log.h"
 #include "numfmt.h"
 
 static void notify_signal(struct host_strategy *st, int64_t ts, const struct qmtl_signal *sg)
@@ -44,12 +47,155 @@ static const char *fmt_num(double v, char buf[NUMFMT_DOUBLE_MAX])
     return buf;
 }
 
-static double read_price(const struct qmtl_window *w)
+static const char *side_word(int side)
+{
+    return side > 0 ? "buy" : "sell";
+}
+
+/* A fill reached the strategy (simulated or real): counted, logged, handed to on_fill. */
+static void filled(struct host *h, struct host_strategy *st, const struct qmtl_fill *f)
+{
+    st->fills++;
+    if (h->order_log) {
+        char q[NUMFMT_DOUBLE_MAX], pr[NUMFMT_DOUBLE_MAX], fe[NUMFMT_DOUBLE_MAX];
+        fprintf(h->order_log, "%lld fill %s %s %s qty=%s price=%s fee=%s\n", (long long)f->ts,
+                st->name, f->symbol, side_word(f->side), fmt_num(f->quantity, q),
+                fmt_num(f->price, pr), fmt_num(f->fee, fe));
+    }
+    if (!st->stopped && st->desc->on_fill) {
+        struct qmtl_fill copy = *f;
+        copy.size = sizeof(copy);
+        st->desc->on_fill(&st->ctx, host_api_table(), &copy);
+    }
+}
+
+/* broker_bar's report for one resting order of strategy 'arg'. */
+static void sim_event(void *arg, const char *coid, const struct qmtl_fill *f, double remaining)
+{
+    struct host_strategy *st = arg;
+    struct host *h = st->ctx.h;
+    struct book *bk = broker_book(st->broker);
+    if (f) {
+        book_order_filled(bk, coid, f->quantity);
+        filled(h, st, f);
+        return;
+    }
+    book_order_canceled(bk, coid);
+    st->expired++;
+    if (h->order_log) {
+        char q[NUMFMT_DOUBLE_MAX];
+        fprintf(h->order_log, "%lld expired %s %s qty=%s\n", (long long)sched_now(h->s), st->name,
+                coid, fmt_num(remaining, q));
+    }
+}
+
+void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
+                    double qty, const char *why)
+{
+    st->blocked++;
+    if (h->order_log) {
+        char q[NUMFMT_DOUBLE_MAX];
+        fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts, st->name,
+                symbol, side_word(qty > 0 ? 1 : -1), fmt_num(fabs(qty), q), why);
+    }
+}
+
+int orders_send(struct host *h, struct host_strategy *st, const struct orders_req *rq,
+                char *coid, size_t coid_len)
+{
+    struct book *bk = broker_book(st->broker);
+    struct qmtl_order o = {.side = rq->side, .quantity = rq->quantity, .price = rq->price};
+    live_order_client_id(coid, coid_len, st->name, rq->ts, st->order_seq + 1);
+    if (h->opt.domain == HOST_LIVE) {
+        if (rq->type != BROKER_MARKET) {
+            orders_blocked(h, st, rq->symbol, rq->ts, rq->side * rq->quantity,
+                           "limit and stop orders are simulated only");
+            return -1;
+        }
+        if (!h->live_sink ||
+            h->live_sink(h->live_arg, st->name, rq->symbol, rq->ts, &o, coid) != 0) {
+            st->blocked++;
+            return -1;
+        }
+        st->order_seq++;
+        book_order_sent(bk, coid, rq->symbol, rq->side, rq->quantity, rq->ts);
+        st->orders++;
+        return 0;
+    }
+    st->order_seq++;
+    if (book_order_sent(bk, coid, rq->symbol, rq->side, rq->quantity, rq->ts))
+        return -1;
+    st->orders++;
+    if (h->order_log) {
+        char q[NUMFMT_DOUBLE_MAX], pr[NUMFMT_DOUBLE_MAX], lv[NUMFMT_DOUBLE_MAX];
+        fprintf(h->order_log, "%lld order %s %s %s qty=%s price=%s", (long long)rq->ts, st->name,
+                rq->symbol, side_word(rq->side), fmt_num(rq->quantity, q),
+                fmt_num(rq->price, pr));
+        if (rq->type == BROKER_LIMIT)
+            fprintf(h->order_log, " limit=%s", fmt_num(rq->limit_price, lv));
+        else if (rq->type == BROKER_STOP)
+            fprintf(h->order_log, " stop=%s", fmt_num(rq->stop_price, lv));
+        fputc('\n', h->order_log);
+    }
+    if (rq->type == BROKER_MARKET && h->opt.fill_at == HOST_FILL_CLOSE) {
+        struct qmtl_fill f;
+        if (broker_submit(st->broker, rq->symbol, rq->ts, &o, &f) == 0) {
+            book_order_filled(bk, coid, f.quantity);
+            filled(h, st, &f);
+        } else {
+            book_order_rejected(bk, coid);
+        }
+        return 0;
+    }
+    struct broker_order bo = {.client_order_id = coid,
+                              .symbol = rq->symbol,
+                              .side = rq->side,
+                              .quantity = rq->quantity,
+                              .type = rq->type,
+                              .limit_price = rq->limit_price,
+                              .stop_price = rq->stop_price,
+                              .tif = rq->tif,
+                              .ts = rq->ts};
+    if (broker_place(st->broker, &bo)) {
+        book_order_rejected(bk, coid);
+        return -1;
+    }
+    return 0;
+}
+
+/* The latest price input as a bar (a number is a bar with open = high = low = close). */
+static int read_bar(const struct qmtl_window *w, struct qmtl_bar *bar)
 {
     const struct qmtl_value *v = qmtl_window_latest(w);
     if (!v)
-        return NAN;
-    return v->type == QMTL_T_BAR ? v->as.bar.close : qmtl_value_number(v);
+        return -1;
+    if (v->type == QMTL_T_BAR) {
+        *bar = v->as.bar;
+    } else {
+        double x = qmtl_value_number(v);
+        *bar = (struct qmtl_bar){.open = x, .high = x, .low = x, .close = x};
+    }
+    return bar->close > 0 && isfinite(bar->close) ? 0 : -1;
+}
+
+/* The position a target asks for, before the gate: target * weight of its side (dryrun,
+ * live) times the publisher's quantity, or of equity / price. A side that is deactivated
+ * flattens what it holds. */
+static double wanted(const struct host *h, const struct host_strategy *st, const struct graph_node *n,
+                     double target, double cur, double price)
+{
+    double w = 1;
+    if (h->opt.domain != HOST_BACKTEST) {
+        if (target != 0)
+            w = gate_weight(&st->gate, target > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL);
+        /* a deactivated side: what it holds goes (its target is flat) */
+        if (cur != 0 && (target > 0) == (cur > 0) &&
+            gate_deactivated(&st->gate, cur > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL))
+            w = 0;
+    }
+    double t = target * w;
+    return n->order_quantity > 0 ? t * n->order_quantity
+                                 : t * broker_equity(st->broker) / price;
 }
 
 void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
@@ -59,11 +205,17 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     struct host_strategy *st = h->st[n->order_strategy];
     if (st->stopped)
         return;
-    double price = read_price(graph_input(n, 1));
-    if (price_in && price > 0 && isfinite(price))
-        broker_mark(st->broker, n->order_symbol, ts, price);
-    if (!signal_in || !(price > 0) || !isfinite(price))
+    struct qmtl_bar bar;
+    int have_price = read_bar(graph_input(n, 1), &bar) == 0;
+    if (price_in && have_price) {
+        /* orders resting from earlier bars trade on this one first (no look-ahead) */
+        if (broker_resting(st->broker))
+            broker_bar(st->broker, n->order_symbol, ts, &bar, sim_event, st);
+        broker_mark(st->broker, n->order_symbol, ts, bar.close);
+    }
+    if (!signal_in || !have_price || st->stopped)
         return;
+    double price = bar.close;
     const struct qmtl_value *sv = qmtl_window_latest(graph_input(n, 0));
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
@@ -83,58 +235,105 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         target = 1;
     if (target < -1)
         target = -1;
-    double pos = broker_position(st->broker, n->order_symbol);
-    double want = n->order_quantity > 0 ? target * n->order_quantity
-                                        : target * broker_equity(st->broker) / price;
-    double delta = want - pos;
+    struct book *bk = broker_book(st->broker);
+    double cur = book_position(bk, n->order_symbol) + book_open(bk, n->order_symbol);
+    double delta = wanted(h, st, n, target, cur, price) - cur;
     if (!(fabs(delta) > 1e-9))
         return;
-    struct qmtl_order o = {
-        .side = delta > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL,
-        .quantity = fabs(delta),
-        .price = price,
-    };
     if (h->opt.domain != HOST_BACKTEST) {
         const char *why = NULL;
-        if (!gate_allows(&st->gate, h->opt.domain, o.side, &why)) {
-            st->blocked++;
-            if (h->order_log) {
-                char q[NUMFMT_DOUBLE_MAX];
-                fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts,
-                        st->name, n->order_symbol, o.side > 0 ? "buy" : "sell",
-                        fmt_num(o.quantity, q), why);
-            }
+        double pass = gate_clip(&st->gate, h->opt.domain, cur, delta, &why);
+        if (why)
+            orders_blocked(h, st, n->order_symbol, ts, delta - pass, why);
+        delta = pass;
+        if (!(fabs(delta) > 1e-9))
             return;
-        }
-        if (h->opt.domain == HOST_LIVE) {
-            if (!h->live_sink ||
-                h->live_sink(h->live_arg, st->name, n->order_symbol, ts, &o) != 0) {
-                st->blocked++;
-                return;
-            }
-            st->orders++;
-            out->type = QMTL_T_ORDER;
-            out->as.order = o;
-            return;
-        }
     }
-    st->orders++;
-    out->type = QMTL_T_ORDER;
-    out->as.order = o;
-    struct qmtl_fill fill = {.size = sizeof(fill)};
-    char q[NUMFMT_DOUBLE_MAX], pr[NUMFMT_DOUBLE_MAX], fe[NUMFMT_DOUBLE_MAX];
-    if (h->order_log)
-        fprintf(h->order_log, "%lld order %s %s %s qty=%s price=%s\n", (long long)ts, st->name,
-                n->order_symbol, o.side > 0 ? "buy" : "sell", fmt_num(o.quantity, q),
-                fmt_num(o.price, pr));
-    if (broker_submit(st->broker, n->order_symbol, ts, &o, &fill) == 0) {
-        st->fills++;
-        if (h->order_log)
-            fprintf(h->order_log, "%lld fill %s %s %s qty=%s price=%s fee=%s\n",
-                    (long long)fill.ts, st->name, fill.symbol, fill.side > 0 ? "buy" : "sell",
-                    fmt_num(fill.quantity, q), fmt_num(fill.price, pr), fmt_num(fill.fee, fe));
-        fill.size = sizeof(fill);
-        if (st->desc->on_fill)
-            st->desc->on_fill(&st->ctx, host_api_table(), &fill);
+    struct orders_req rq = {.symbol = n->order_symbol,
+                            .side = delta > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL,
+                            .quantity = fabs(delta),
+                            .price = price,
+                            .type = BROKER_MARKET,
+                            .ts = ts};
+    char coid[160];
+    if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0) {
+        out->type = QMTL_T_ORDER;
+        out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
+                                            .price = price};
+    }
+}
+
+/* ------------------------------------------------------------------ fills from outside */
+
+int host_apply_fill(struct host *h, uint32_t strat, const struct host_fill *f)
+{
+    if (strat >= h->n_st || !f || !f->symbol || !*f->symbol)
+        return -1;
+    struct host_strategy *st = h->st[strat];
+    const char *key = f->client_order_id && *f->client_order_id ? f->client_order_id
+                                                                 : f->order_id;
+    if (!key || !*key || f->seq < 1)
+        return -1;
+    struct book *bk = broker_book(st->broker);
+    int seen = book_fill_seen(bk, key, f->seq);
+    if (seen)
+        return seen > 0 ? 1 : -1;
+    struct qmtl_fill out;
+    if (broker_fill(st->broker, f->symbol, f->side, f->quantity, f->price, f->commission, f->ts,
+                    &out))
+        return -1;
+    const struct book_order *o = book_order_find(bk, f->client_order_id && *f->client_order_id
+                                                         ? f->client_order_id
+                                                         : NULL,
+                                                 f->order_id);
+    if (o) {
+        char coid[160];
+        snprintf(coid, sizeof(coid), "%s", o->client_order_id);
+        book_order_filled(bk, coid, f->quantity);
+    }
+    filled(h, st, &out);
+    return 0;
+}
+
+int host_order_status_parse(const char *s)
+{
+    static const char *const names[] = {"accepted", "rejected",         "canceled",
+                                        "expired",  "partially_filled", "filled"};
+    for (int i = 0; s && i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int host_order_update(struct host *h, uint32_t strat, const struct host_order_update *u)
+{
+    if (strat >= h->n_st || !u)
+        return -1;
+    struct host_strategy *st = h->st[strat];
+    struct book *bk = broker_book(st->broker);
+    const struct book_order *o = book_order_find(
+        bk, u->client_order_id && *u->client_order_id ? u->client_order_id : NULL, u->order_id);
+    if (!o)
+        return 1; /* not open here (already closed, or from before a restart) */
+    char coid[160];
+    snprintf(coid, sizeof(coid), "%s", o->client_order_id);
+    switch (u->status) {
+    case HOST_ORDER_ACCEPTED:
+    case HOST_ORDER_PARTIALLY_FILLED:
+    case HOST_ORDER_FILLED: /* the fills move the position, not the status */
+        return book_order_acked(bk, coid, u->order_id) ? -1 : 0;
+    case HOST_ORDER_REJECTED:
+        book_order_rejected(bk, coid);
+        st->rejected_broker++;
+        LOG_WARN("orders", "strategy '%s': order '%s' rejected%s%s", st->name, coid,
+                 u->reason ? ": " : "", u->reason ? u->reason : "");
+        return 0;
+    case HOST_ORDER_CANCELED:
+    case HOST_ORDER_EXPIRED:
+        book_order_canceled(bk, coid);
+        st->expired++;
+        return 0;
+    default:
+        return -1;
     }
 }
