@@ -217,6 +217,33 @@ static void rejected(struct host *h, struct host_strategy *st, const char *symbo
     }
 }
 
+int orders_check(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
+                 double pos, double delta, double price, const char **why)
+{
+    struct risk *r = risk_of(h, st);
+    int rr = r ? risk_check(r, pos, delta, price, ts, h->killed) : RISK_KILL_SWITCH;
+    if (rr != RISK_OK) {
+        rejected(h, st, symbol, ts, delta, rr);
+        *why = risk_reason_name(rr);
+        return 1;
+    }
+    if (h->opt.domain != HOST_BACKTEST) {
+        double pass = gate_clip(&st->gate, h->opt.domain, pos, delta, why);
+        if (pass != delta) {
+            orders_blocked(h, st, symbol, ts, delta, *why);
+            return 1;
+        }
+    }
+    *why = NULL;
+    return 0;
+}
+
+void orders_sent(struct host_strategy *st, int64_t ts)
+{
+    if (st->risk_ready)
+        risk_sent(&st->risk, ts);
+}
+
 /* The latest price input as a bar (a number is a bar with open = high = low = close). */
 static int read_bar(const struct qmtl_window *w, struct qmtl_bar *bar)
 {
@@ -327,7 +354,7 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
                             .ts = ts};
     char coid[160];
     if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0) {
-        risk_sent(r, ts);
+        orders_sent(st, ts);
         out->type = QMTL_T_ORDER;
         out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
                                             .price = price};
