@@ -6,7 +6,7 @@ F=$QMTL_BUILD/fixtures
 expect_rc 0 "ok.so is loadable" "$QMTL" plugin check "$F/ok.so"
 check "reports name" grep -q "^name: *ok$" "$E2E_TMP/out"
 check "reports version" grep -q "^version: *1.2.3$" "$E2E_TMP/out"
-check "reports ABI" grep -q "^abi: *1.1 (host 1.1)$" "$E2E_TMP/out"
+check "reports ABI" grep -q "^abi: *1.2 (host 1.2)$" "$E2E_TMP/out"
 check "reports callbacks" grep -q "^callbacks: *setup, on_start$" "$E2E_TMP/out"
 check "lists its nodes" grep -q "^nodes: *1$" "$E2E_TMP/out"
 check "prints the stream's NodeID" grep -qE "id: blake3:[0-9a-f]{64}$" "$E2E_TMP/out"
