@@ -185,24 +185,7 @@ int host_set_risk_limit(struct host *h, const char *strategy, const char *key, c
     struct risk_limits probe = {0};
     if (!strategy || !key || risk_limit_set(&probe, key, value))
         return -1;
-    struct host_param *p =
-        realloc(h->risk_overrides, (h->n_risk_overrides + 1) * sizeof(*h->risk_overrides));
-    if (!p)
-        return -1;
-    h->risk_overrides = p;
-    p = &p[h->n_risk_overrides];
-    p->strategy = strdup(strategy);
-    p->key = strdup(key);
-    p->value = strdup(value);
-    p->used = 0;
-    if (!p->strategy || !p->key || !p->value) {
-        free(p->strategy);
-        free(p->key);
-        free(p->value);
-        return -1;
-    }
-    h->n_risk_overrides++;
-    return 0;
+    return host_param_push_(&h->risk_overrides, &h->n_risk_overrides, strategy, key, value);
 }
 
 /* Count (and log) an order the risk checks refused. */
