@@ -101,12 +101,46 @@ void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol
     }
 }
 
+/* Decimal digits of v at p (no NUL); returns the end. */
+static char *put_int(char *p, long long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* live_order_client_id()'s "<name>-<ts>-<seq>" (name cut at 100 bytes), without stdio:
+ * it is made for every order on the hot path. */
+static void client_id(char *out, size_t len, const char *name, int64_t ts, long seq)
+{
+    if (len < 160) {
+        live_order_client_id(out, len, name, ts, seq);
+        return;
+    }
+    size_t n = strnlen(name, 100);
+    memcpy(out, name, n);
+    char *p = out + n;
+    *p++ = '-';
+    p = put_int(p, ts);
+    *p++ = '-';
+    p = put_int(p, seq);
+    *p = 0;
+}
+
 int orders_send(struct host *h, struct host_strategy *st, const struct orders_req *rq,
                 char *coid, size_t coid_len)
 {
     struct book *bk = broker_book(st->broker);
     struct qmtl_order o = {.side = rq->side, .quantity = rq->quantity, .price = rq->price};
-    live_order_client_id(coid, coid_len, st->name, rq->ts, st->order_seq + 1);
+    client_id(coid, coid_len, st->name, rq->ts, st->order_seq + 1);
     if (h->opt.domain == HOST_LIVE) {
         if (rq->type != BROKER_MARKET) {
             orders_blocked(h, st, rq->symbol, rq->ts, rq->side * rq->quantity,
