@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
+#include "host/live_orders.h"
 
 /* ------------------------------------------------------------------ fan-out */
 
@@ -190,6 +191,9 @@ START_TEST(test_live_sizes_against_open_orders)
     /* three buy signals, one order: the first is in flight, nothing doubles it */
     ck_assert_int_eq(n_sent, 1);
     ck_assert(sent_qty[0] == 10);
+    char want[64];
+    live_order_client_id(want, sizeof(want), "lv", 1000, 1);
+    ck_assert_str_eq(sent_coid[0], want); /* "<strategy>-<ts>-<seq>" */
     struct book *bk = broker_book(h.st[0]->broker);
     ck_assert(book_open(bk, "X") == 10);
     ck_assert(book_position(bk, "X") == 0);
