@@ -518,3 +518,16 @@ int host_order_counters(const struct host *h, uint32_t strat, struct orders_coun
     out->open_orders = book_open_orders(broker_book(st->broker));
     return 0;
 }
+
+void orders_carry(struct host_strategy *to, struct host_strategy *from)
+{
+    to->order_seq = from->order_seq;
+    to->expired = from->expired;
+    to->rejected_broker = from->rejected_broker;
+    struct risk r = to->risk; /* swapped: each side frees what it holds */
+    int ready = to->risk_ready;
+    to->risk = from->risk;
+    to->risk_ready = from->risk_ready;
+    from->risk = r;
+    from->risk_ready = ready;
+}

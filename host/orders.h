@@ -160,6 +160,12 @@ int host_set_risk_limit(struct host *h, const char *strategy, const char *key, c
  */
 int host_kill(struct host *h, const char *reason);
 
+/* A strategy replaced on a running host (dag_swap) keeps its order state: the
+ * client_order_id sequence (so no id is used twice), the counters and the risk state
+ * (rate window, day start, refusals) move from 'from' to 'to' ('from' gets 'to's, to
+ * free). The book travels with the broker. */
+void orders_carry(struct host_strategy *to, struct host_strategy *from);
+
 /* What a strategy's orders came to, for the run summary and /metrics. */
 struct orders_counters {
     long signals, orders, fills;
