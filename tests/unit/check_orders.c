@@ -298,6 +298,30 @@ START_TEST(test_deactivated_side_flattens)
 }
 END_TEST
 
+/* A strategy replaced on a running host keeps its client_order_id sequence and its book. */
+START_TEST(test_replace_keeps_order_state)
+{
+    struct host h;
+    live_host(&h, HOST_LIVE, 1);
+    const double up[] = {101};
+    feed_prices(&h, up, 1, 1000);
+    ck_assert_int_eq(n_sent, 1);
+    char err[256];
+    struct host_swap_result res;
+    ck_assert_msg(host_replace_strategy(&h, 0, NULL, &plug_live, NULL, &res, err, sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_int_eq(h.st[0]->order_seq, 1);
+    ck_assert(book_open(broker_book(h.st[0]->broker), "X") == 10);
+    const double down[] = {99};
+    feed_prices(&h, down, 1, 1001);
+    ck_assert_int_eq(n_sent, 2);
+    char want[64];
+    live_order_client_id(want, sizeof(want), "lv", 1001, 2); /* not 1 again */
+    ck_assert_str_eq(sent_coid[1], want);
+    host_release(&h);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ ABI 1.2 */
 
 struct lim_state {
@@ -519,6 +543,7 @@ int main(void)
     tcase_add_test(tc, test_weight_scales_target);
     tcase_add_test(tc, test_deactivated_side_flattens);
     tcase_add_test(tc, test_plugin_orders_and_book);
+    tcase_add_test(tc, test_replace_keeps_order_state);
     tcase_add_test(tc, test_kill_switch);
     tcase_add_test(tc, test_risk_checks);
     tcase_add_test(tc, test_daily_loss_stops);
