@@ -7,6 +7,7 @@
 
 #include "host/orders.h"
 #include "host/plugin_instance.h"
+#include "host/route.h"
 #include "log.h"
 
 enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE };

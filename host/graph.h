@@ -110,6 +110,7 @@ struct graph_node {
     int64_t interval;     /* seconds */
     int64_t last_fired;   /* bucket of the last aligned computation */
     long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
+    uint64_t compute_ns; /* time spent in the plugin's compute (custom nodes) */
 
     /* identity */
     uint32_t idx; /* creation index (stable) */

@@ -34,6 +34,7 @@ int host_init(struct host *h, const struct host_options *o)
         h->opt.initial_cash = 100000;
     if (h->opt.max_nodes_per_strategy <= 0)
         h->opt.max_nodes_per_strategy = HOST_MAX_NODES_DEFAULT;
+    host_metrics_init(&h->metrics);
     h->g = graph_new();
     return h->g ? 0 : -1;
 }
@@ -81,6 +82,7 @@ void host_release(struct host *h)
     params_free(h->params, h->n_params);
     params_free(h->risk_overrides, h->n_risk_overrides);
     host_routes_release(h);
+    host_metrics_release(&h->metrics);
     memset(h, 0, sizeof(*h));
 }
 
@@ -497,82 +499,4 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
             bars += graph_node(h->g, streams[i])->deliveries;
     free(streams);
     return bars;
-}
-
-/* ------------------------------------------------------------------ crash report */
-
-static struct host *crash_host;
-static const char *crash_prefix = "qmtl";
-
-static void put(const char *s)
-{
-    size_t n = strlen(s);
-    while (n) {
-        ssize_t w = write(2, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-static void put_int(long v)
-{
-    char buf[24];
-    int i = (int)sizeof(buf) - 1;
-    buf[i] = 0;
-    int neg = v < 0;
-    unsigned long u = neg ? (unsigned long)-v : (unsigned long)v;
-    do {
-        buf[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u && i > 1);
-    if (neg)
-        buf[--i] = '-';
-    put(buf + i);
-}
-
-/* Async-signal-safe: only reads host memory and write(2)s. */
-static void crash_handler(int sig)
-{
-    struct host *h = crash_host;
-    const struct graph_node *n = sched_running_node();
-    put(crash_prefix);
-    if (h && n && n->ctx) {
-        /* the strategy whose binding runs (a shared node: its primary owner) */
-        put(": plugin '");
-        put(((const struct host_strategy *)((const char *)n->ctx -
-                                            offsetof(struct host_strategy, ctx)))
-                ->name);
-        put("': node '");
-        put(n->label);
-        put("' (");
-        put(n->id);
-        put(") crashed with signal ");
-    } else if (h && h->in_setup > 0 && h->setup_name) {
-        put(": plugin '");
-        put(h->setup_name);
-        put("': setup() crashed with signal ");
-    } else {
-        put(": crashed with signal ");
-    }
-    put_int(sig);
-    put("\n");
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void host_install_crash_report(struct host *h, const char *prefix)
-{
-    crash_host = h;
-    if (prefix)
-        crash_prefix = prefix;
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = crash_handler;
-    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
 }

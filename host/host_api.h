@@ -36,6 +36,7 @@
 #include "host/gate.h"
 #include "host/graph.h"
 #include "host/risk.h"
+#include "host/metrics.h"
 #include "host/route.h"
 #include "host/scheduler.h"
 
@@ -133,6 +134,7 @@ struct host {
     size_t n_risk_overrides;
     int killed;            /* host_kill(): flattened, no new order leaves */
     char kill_reason[200];
+    struct host_metrics metrics; /* counters for /metrics and /health (host/metrics.h) */
 };
 
 void host_options_default(struct host_options *o);
@@ -235,14 +237,6 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 
 /* Items its streams received. */
 long host_strategy_bars(const struct host *h, uint32_t strat);
-
-/*
- * Crash reporting: install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
- * write one line naming the plugin and the node (or setup()) that was running, then let
- * the signal kill the process as it would have. 'prefix' starts the line ("qmtl run").
- * Only one host per process is reported (the last one passed).
- */
-void host_install_crash_report(struct host *h, const char *prefix);
 
 /* Free the context's custom node name set. */
 void host_ctx_release_names(struct qmtl_ctx *ctx);

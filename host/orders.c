@@ -94,6 +94,7 @@ void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol
                     double qty, const char *why)
 {
     st->blocked++;
+    host_metrics_order_blocked(&h->metrics, st->name, why);
     if (h->order_log) {
         char q[NUMFMT_DOUBLE_MAX];
         fprintf(h->order_log, "%lld blocked %s %s %s qty=%s (%s)\n", (long long)ts, st->name,
@@ -150,6 +151,7 @@ int orders_send(struct host *h, struct host_strategy *st, const struct orders_re
         if (!h->live_sink ||
             h->live_sink(h->live_arg, st->name, rq->symbol, rq->ts, &o, coid) != 0) {
             st->blocked++;
+            host_metrics_order_blocked(&h->metrics, st->name, "sink refused");
             return -1;
         }
         st->order_seq++;
@@ -226,6 +228,7 @@ int host_set_risk_limit(struct host *h, const char *strategy, const char *key, c
 static void rejected(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
                      double qty, int reason)
 {
+    host_metrics_order_blocked(&h->metrics, st->name, risk_reason_name(reason));
     if (h->order_log) {
         char q[NUMFMT_DOUBLE_MAX];
         fprintf(h->order_log, "%lld rejected %s %s %s qty=%s (%s)\n", (long long)ts, st->name,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct sched {
     struct graph *g;
@@ -479,8 +480,12 @@ static void run_node(struct sched *s, struct graph_node *n)
             .host = s->h.api,
         };
         running = n;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = n->compute(&view, &out);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         running = NULL;
+        n->compute_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
         if (rc < 0) {
             char msg[96], code[64];
             snprintf(msg, sizeof(msg), "compute returned %s", errcode_text(rc, code, sizeof(code)));
