@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/orders.h"
 #include "host/plugin_instance.h"
 #include "host/route.h"
 #include "log.h"
@@ -329,6 +330,7 @@ static void swap_commit(struct swap *w)
         f->orders = gone->orders;
         f->fills = gone->fills;
         f->blocked = gone->blocked;
+        orders_carry(f, gone);
     }
     carry(w);
     for (size_t i = 0; i < w->n_st; i++) {

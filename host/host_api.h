@@ -35,6 +35,7 @@
 #include "host/broker.h"
 #include "host/gate.h"
 #include "host/graph.h"
+#include "host/risk.h"
 #include "host/metrics.h"
 #include "host/route.h"
 #include "host/scheduler.h"
@@ -66,6 +67,12 @@ struct host_strategy {
     struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
     void *state; /* the descriptor's state_size bytes (ABI 1.1), zeroed; NULL when 0; owned */
+    uint64_t signal_stamp; /* orders.c: last signal emission it was stamped for */
+    long order_seq;        /* orders sent so far: the client_order_id sequence */
+    long expired;          /* open orders canceled or expired without (full) fills */
+    long rejected_broker;  /* orders the broker (gateway, connector) rejected */
+    struct risk risk;      /* pre-trade limits and refusals (orders.c sets it up lazily) */
+    int risk_ready;
     struct plugin_instance *pi; /* the loaded .so (a reference), or NULL when the caller
                                  * keeps the descriptor mapped (linked, legacy callers) */
 };
@@ -80,7 +87,13 @@ struct host_options {
     double slippage_bps; /* 0 */
     int domain;          /* enum host_domain; offline = HOST_BACKTEST */
     long max_nodes_per_strategy; /* node handles one setup() may declare (<= 0: default) */
+    int fill_at; /* enum host_fill_at: when the simulated broker fills market orders */
+    struct risk_limits risk; /* host-wide pre-trade limits (0 = none) */
 };
+
+/* broker.fill_at: next_open (default: the next bar's open, no look-ahead) or close (the
+ * bar the decision was made on, the optimistic model kept as an option). */
+enum host_fill_at { HOST_FILL_NEXT_OPEN = 0, HOST_FILL_CLOSE = 1 };
 
 #define HOST_MAX_NODES_DEFAULT 1000000L
 
@@ -111,10 +124,16 @@ struct host {
     int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
     const char *setup_name; /* its name (also for a strategy staged by a DAG swap) */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
-    /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
+    /* live domain: where orders that passed the gate go (NULL: none, they are blocked);
+     * 'client_order_id' is the host's id of the order (orders.h) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
-                     const struct qmtl_order *o);
+                     const struct qmtl_order *o, const char *client_order_id);
     void *live_arg;
+    uint64_t signal_stamp; /* orders.c: signal emissions so far (fan-out stamps) */
+    struct host_param *risk_overrides; /* risk.strategies.<name>.<key> (host_set_risk_limit) */
+    size_t n_risk_overrides;
+    int killed;            /* host_kill(): flattened, no new order leaves */
+    char kill_reason[200];
     struct host_metrics metrics; /* counters for /metrics and /health (host/metrics.h) */
 };
 
@@ -125,6 +144,11 @@ void host_release(struct host *h);
 /* A strategy parameter (host.strategies.<strategy>.<key>); a second value for the same
  * strategy and key replaces the first. 0 or -1. */
 int host_set_param(struct host *h, const char *strategy, const char *key, const char *value);
+
+/* Append (strategy, key, value) copies to a parameter list (the parameters, the risk
+ * overrides). 0 or -1 (out of memory: the list is unchanged). */
+int host_param_push_(struct host_param **arr, size_t *n, const char *strategy, const char *key,
+                     const char *value);
 
 /*
  * Register a strategy and run its setup(). 0 and *idx on success. When setup() fails the
