@@ -106,6 +106,7 @@ static const struct {
     {"gateway.submit_token", ""},
     {"gateway.host_token", ""},
     {"gateway.connector_token", ""},
+    {"gateway.fill_secret", ""},
     {"gateway.dagmanager_token", ""},
     {"gateway.insecure_allow_anonymous", "false"},
     {"gateway.event_secret", ""},

@@ -128,8 +128,8 @@ static void cred_list(unsigned creds, char *out, size_t len)
         snprintf(out, len, "none");
         return;
     }
-    for (unsigned b = 1; b <= GW_CRED_EVENT; b <<= 1)
-        if (creds & b) {
+    for (unsigned b = 1; b <= GW_CRED_SIGNED; b <<= 1)
+        if ((creds & b) && b != GW_CRED_ANONYMOUS) {
             size_t n = strlen(out);
             snprintf(out + n, len - n, "%s%s", n ? ", " : "", gw_cred_name(b));
         }
