@@ -11,6 +11,7 @@
 
 #include "host/control.h"
 #include "host/live_orders.h"
+#include "host/orders.h"
 #include "log.h"
 #include "ws.h"
 
@@ -631,14 +632,27 @@ static void initial_activation(struct att *a)
 
 /* host live sink: hand an order that passed the gate to the gateway (asynchronously) */
 static int live_sink(void *arg, const char *strategy, const char *symbol, int64_t ts,
-                     const struct qmtl_order *o)
+                     const struct qmtl_order *o, const char *coid)
 {
     struct att *a = arg;
     if (a->stopping) /* the loop may be gone: nothing can be sent any more */
         return -1;
     int k = strategy_of(a, strategy);
-    live_orders_send(a->orders, strategy, k >= 0 ? a->gw_sid[k] : NULL, symbol, ts, o);
+    live_orders_send(a->orders, strategy, k >= 0 ? a->gw_sid[k] : NULL, symbol, ts, o, coid);
     return 0; /* counted by live_orders (accepted / refused / failed) */
+}
+
+/* A live order the gateway did not store is no longer open in the host's book. */
+static void live_result(void *arg, const char *strategy, const char *coid, int outcome)
+{
+    struct att *a = arg;
+    int k = strategy_of(a, strategy);
+    if (outcome == 1 || k < 0)
+        return;
+    struct host_order_update u = {.client_order_id = coid, .status = HOST_ORDER_REJECTED,
+                                  .reason = outcome == 0 ? "refused by the gateway's gate"
+                                                         : "not delivered to the gateway"};
+    host_order_update(&a->r->h, (uint32_t)k, &u);
 }
 
 static void release(struct att *a)
@@ -727,6 +741,7 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     }
     r->h.live_sink = live_sink;
     r->h.live_arg = &a;
+    live_orders_on_result(a.orders, live_result, &a);
     evsignal_add(a.sig_int, NULL);
     evsignal_add(a.sig_term, NULL);
     double rt = o->budgets->ws_receive_timeout_s;

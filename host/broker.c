@@ -1,28 +1,41 @@
 #include "host/broker.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct broker_symbol {
-    char *name;
-    double position;
-    double mark; /* NaN until marked or traded */
+struct resting {
+    char *coid, *symbol;
+    int side, type, tif;
+    double remaining, limit, stop;
+    int64_t ts;
+    int seen_bar; /* ioc: a bar was evaluated */
+};
+
+struct bar_event {
+    char coid[160];
+    int filled;
+    struct qmtl_fill fill;
+    double remaining;
 };
 
 struct broker {
-    double initial_cash, cash, fee_rate, slip_rate;
-    struct broker_symbol *sym;
-    size_t n_sym, cap_sym, last_sym;
+    double initial_cash, fee_rate, slip_rate;
+    struct book *book; /* positions and cash (owned) */
     long trades;
     double fees, turnover;
     int64_t interval_s; /* set explicitly, 0 = infer */
-    double bench_px0;   /* first price of the benchmark symbol (sym[0]) */
+    double bench_px0;   /* first price of the benchmark symbol (the book's first) */
     struct stats_point *pts; /* the equity curve; the newest point is updated while its
                                 timestamp repeats */
     size_t n_pts, cap_pts;
     struct trade_fill *fills;
     size_t n_fills, cap_fills;
+    struct resting *rest; /* resting orders, placement order */
+    size_t n_rest, cap_rest;
+    struct bar_event *ev; /* broker_bar's events, reported after matching */
+    size_t n_ev, cap_ev;
 };
 
 struct broker *broker_new(double cash, double fee_bps, double slippage_bps)
@@ -33,9 +46,13 @@ struct broker *broker_new(double cash, double fee_bps, double slippage_bps)
     struct broker *b = calloc(1, sizeof(*b));
     if (!b)
         return NULL;
-    b->initial_cash = b->cash = cash;
+    b->initial_cash = cash;
     b->fee_rate = fee_bps / 1e4;
     b->slip_rate = slippage_bps / 1e4;
+    if (!(b->book = book_new(cash))) {
+        free(b);
+        return NULL;
+    }
     return b;
 }
 
@@ -44,49 +61,24 @@ void broker_set_interval(struct broker *b, int64_t interval_s)
     b->interval_s = interval_s > 0 ? interval_s : 0;
 }
 
-static struct broker_symbol *find_sym(const struct broker *b, const char *symbol)
+struct book *broker_book(const struct broker *b)
 {
-    if (b->last_sym < b->n_sym && strcmp(b->sym[b->last_sym].name, symbol) == 0)
-        return &b->sym[b->last_sym];
-    for (size_t i = 0; i < b->n_sym; i++)
-        if (strcmp(b->sym[i].name, symbol) == 0) {
-            ((struct broker *)b)->last_sym = i; /* lookup cache only */
-            return &b->sym[i];
-        }
-    return NULL;
+    return b->book;
 }
 
-static struct broker_symbol *get_sym(struct broker *b, const char *symbol)
+/* The benchmark: the first symbol the book saw, from its first mark. */
+static double bench_mark(const struct broker *b)
 {
-    struct broker_symbol *s = find_sym(b, symbol);
-    if (s)
-        return s;
-    if (b->n_sym == b->cap_sym) {
-        size_t ncap = b->cap_sym ? b->cap_sym * 2 : 4;
-        struct broker_symbol *ns = realloc(b->sym, ncap * sizeof(*ns));
-        if (!ns)
-            return NULL;
-        b->sym = ns;
-        b->cap_sym = ncap;
-    }
-    char *name = strdup(symbol);
-    if (!name)
-        return NULL;
-    s = &b->sym[b->n_sym];
-    s->name = name;
-    s->position = 0;
-    s->mark = NAN;
-    b->last_sym = b->n_sym++;
-    return s;
+    if (!book_count(b->book))
+        return NAN;
+    struct book_line l;
+    book_at(b->book, 0, &l);
+    return l.mark;
 }
 
 double broker_equity(const struct broker *b)
 {
-    double eq = b->cash;
-    for (size_t i = 0; i < b->n_sym; i++)
-        if (b->sym[i].position != 0)
-            eq += b->sym[i].position * b->sym[i].mark;
-    return eq;
+    return book_equity(b->book);
 }
 
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
@@ -130,24 +122,47 @@ static int record(struct broker *b, int64_t ts)
     }
     struct stats_point *p = &b->pts[b->n_pts - 1];
     p->equity = broker_equity(b);
-    p->bench = b->bench_px0 > 0 ? b->initial_cash * b->sym[0].mark / b->bench_px0 : b->initial_cash;
-    p->in_market = 0;
-    for (size_t i = 0; i < b->n_sym && !p->in_market; i++)
-        p->in_market = b->sym[i].position != 0;
+    p->bench = b->bench_px0 > 0 ? b->initial_cash * bench_mark(b) / b->bench_px0 : b->initial_cash;
+    p->in_market = book_in_market(b->book);
     return 0;
 }
 
 int broker_mark(struct broker *b, const char *symbol, int64_t ts, double price)
 {
-    if (!symbol || !isfinite(price) || price <= 0)
+    if (!symbol || book_mark(b->book, symbol, price))
         return -1;
-    struct broker_symbol *s = get_sym(b, symbol);
-    if (!s)
-        return -1;
-    s->mark = price;
-    if (!(b->bench_px0 > 0) && s == &b->sym[0])
-        b->bench_px0 = price;
+    if (!(b->bench_px0 > 0))
+        b->bench_px0 = bench_mark(b);
     return record(b, ts);
+}
+
+int broker_fill(struct broker *b, const char *symbol, int side, double qty, double price,
+                double fee, int64_t ts, struct qmtl_fill *fill_out)
+{
+    if (!symbol || grow((void **)&b->fills, &b->cap_fills, b->n_fills, sizeof(*b->fills)) ||
+        book_apply_fill(b->book, symbol, side, qty, price, fee, ts))
+        return -1;
+    struct book_line l;
+    book_get(b->book, symbol, &l);
+    if (!(b->bench_px0 > 0))
+        b->bench_px0 = bench_mark(b);
+    b->fills[b->n_fills++] = (struct trade_fill){
+        .ts = ts, .symbol = l.symbol, .side = side, .qty = qty, .price = price, .fee = fee};
+    b->trades++;
+    b->fees += fee;
+    b->turnover += qty * price;
+    (void)record(b, ts); /* the fill is done; a missed point only thins the curve */
+    if (fill_out) {
+        memset(fill_out, 0, sizeof(*fill_out));
+        fill_out->size = sizeof(*fill_out);
+        fill_out->side = side;
+        fill_out->symbol = l.symbol;
+        fill_out->quantity = qty;
+        fill_out->price = price;
+        fill_out->fee = fee;
+        fill_out->ts = ts;
+    }
+    return 0;
 }
 
 int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct qmtl_order *o,
@@ -156,60 +171,30 @@ int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct
     if (!symbol || !o || (o->side != QMTL_SIDE_BUY && o->side != QMTL_SIDE_SELL) ||
         !isfinite(o->quantity) || o->quantity <= 0 || !isfinite(o->price) || o->price < 0)
         return -1;
-    struct broker_symbol *s = get_sym(b, symbol);
-    if (!s)
-        return -1;
-    double ref = o->price > 0 ? o->price : s->mark;
+    double ref = o->price > 0 ? o->price : book_mark_price(b->book, symbol);
     if (!(ref > 0))
         return -1; /* no price known (NaN mark) */
-    if (grow((void **)&b->fills, &b->cap_fills, b->n_fills, sizeof(*b->fills)))
+    if (isnan(book_mark_price(b->book, symbol)) && book_mark(b->book, symbol, ref))
         return -1;
     double side = o->side;
     double px = ref * (1.0 + side * b->slip_rate);
-    double notional = o->quantity * px;
-    double fee = notional * b->fee_rate;
-    b->cash -= side * notional + fee;
-    s->position += side * o->quantity;
-    if (fabs(s->position) < 1e-12)
-        s->position = 0;
-    if (isnan(s->mark))
-        s->mark = ref;
-    if (!(b->bench_px0 > 0) && s == &b->sym[0])
-        b->bench_px0 = s->mark;
-    b->fills[b->n_fills++] = (struct trade_fill){
-        .ts = ts, .symbol = s->name, .side = o->side, .qty = o->quantity, .price = px, .fee = fee};
-    b->trades++;
-    b->fees += fee;
-    b->turnover += notional;
-    (void)record(b, ts); /* the fill is done; a missed point only thins the curve */
-    if (fill_out) {
-        memset(fill_out, 0, sizeof(*fill_out));
-        fill_out->size = sizeof(*fill_out);
-        fill_out->side = o->side;
-        fill_out->symbol = s->name;
-        fill_out->quantity = o->quantity;
-        fill_out->price = px;
-        fill_out->fee = fee;
-        fill_out->ts = ts;
-    }
-    return 0;
+    double fee = o->quantity * px * b->fee_rate;
+    return broker_fill(b, symbol, o->side, o->quantity, px, fee, ts, fill_out);
 }
 
 double broker_position(const struct broker *b, const char *symbol)
 {
-    const struct broker_symbol *s = symbol ? find_sym(b, symbol) : NULL;
-    return s ? s->position : 0.0;
+    return symbol ? book_position(b->book, symbol) : 0.0;
 }
 
 double broker_mark_price(const struct broker *b, const char *symbol)
 {
-    const struct broker_symbol *s = symbol ? find_sym(b, symbol) : NULL;
-    return s ? s->mark : NAN;
+    return symbol ? book_mark_price(b->book, symbol) : NAN;
 }
 
 double broker_cash(const struct broker *b)
 {
-    return b->cash;
+    return book_cash(b->book);
 }
 
 void broker_stats(const struct broker *b, struct broker_stats *out)
@@ -257,10 +242,164 @@ void broker_free(struct broker *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->n_sym; i++)
-        free(b->sym[i].name);
-    free(b->sym);
+    book_free(b->book);
+    for (size_t i = 0; i < b->n_rest; i++) {
+        free(b->rest[i].coid);
+        free(b->rest[i].symbol);
+    }
+    free(b->rest);
+    free(b->ev);
     free(b->pts);
     free(b->fills);
     free(b);
+}
+
+/* ------------------------------------------------------------------ resting orders */
+
+static struct resting *find_rest(const struct broker *b, const char *coid)
+{
+    for (size_t i = 0; coid && i < b->n_rest; i++)
+        if (strcmp(b->rest[i].coid, coid) == 0)
+            return &b->rest[i];
+    return NULL;
+}
+
+int broker_place(struct broker *b, const struct broker_order *o)
+{
+    if (!o->client_order_id || !*o->client_order_id || !o->symbol ||
+        (o->side != 1 && o->side != -1) || !isfinite(o->quantity) || o->quantity <= 0 ||
+        o->type < BROKER_MARKET || o->type > BROKER_STOP || o->tif < BROKER_GTC ||
+        o->tif > BROKER_IOC || find_rest(b, o->client_order_id))
+        return -1;
+    if (o->type == BROKER_LIMIT && !(isfinite(o->limit_price) && o->limit_price > 0))
+        return -1;
+    if (o->type == BROKER_STOP && !(isfinite(o->stop_price) && o->stop_price > 0))
+        return -1;
+    if (grow((void **)&b->rest, &b->cap_rest, b->n_rest, sizeof(*b->rest)))
+        return -1;
+    struct resting *r = &b->rest[b->n_rest];
+    memset(r, 0, sizeof(*r));
+    r->coid = strdup(o->client_order_id);
+    r->symbol = strdup(o->symbol);
+    if (!r->coid || !r->symbol) {
+        free(r->coid);
+        free(r->symbol);
+        return -1;
+    }
+    r->side = o->side;
+    r->type = o->type;
+    r->tif = o->tif;
+    r->remaining = o->quantity;
+    r->limit = o->limit_price;
+    r->stop = o->stop_price;
+    r->ts = o->ts;
+    b->n_rest++;
+    return 0;
+}
+
+static void drop_rest(struct broker *b, size_t i)
+{
+    free(b->rest[i].coid);
+    free(b->rest[i].symbol);
+    memmove(&b->rest[i], &b->rest[i + 1], (b->n_rest - i - 1) * sizeof(*b->rest));
+    b->n_rest--;
+}
+
+int broker_cancel(struct broker *b, const char *coid)
+{
+    struct resting *r = find_rest(b, coid);
+    if (!r)
+        return -1;
+    drop_rest(b, (size_t)(r - b->rest));
+    return 0;
+}
+
+size_t broker_resting(const struct broker *b)
+{
+    return b->n_rest;
+}
+
+/* The reference price at which r trades against the bar (slippage not applied yet); NaN
+ * when it does not trade. *slip: whether slippage applies. */
+static double match(const struct resting *r, const struct qmtl_bar *bar, int *slip)
+{
+    *slip = r->type != BROKER_LIMIT;
+    if (r->type == BROKER_MARKET)
+        return bar->open;
+    double lvl = r->type == BROKER_LIMIT ? r->limit : r->stop;
+    /* a buy limit and a sell stop trigger at or below their level, the others above */
+    int below = (r->type == BROKER_LIMIT) == (r->side > 0);
+    if (below)
+        return bar->open <= lvl ? bar->open : bar->low <= lvl ? lvl : NAN;
+    return bar->open >= lvl ? bar->open : bar->high >= lvl ? lvl : NAN;
+}
+
+/* Queue an event of broker_bar (reported once matching is over, so a callback that
+ * places or cancels orders never changes the list being matched). */
+static void queue_event(struct broker *b, const char *coid, const struct qmtl_fill *f,
+                        double remaining)
+{
+    if (grow((void **)&b->ev, &b->cap_ev, b->n_ev, sizeof(*b->ev)))
+        return; /* out of memory: the fill is applied, only its report is lost */
+    struct bar_event *e = &b->ev[b->n_ev++];
+    snprintf(e->coid, sizeof(e->coid), "%s", coid);
+    e->filled = f != NULL;
+    if (f)
+        e->fill = *f;
+    e->remaining = remaining;
+}
+
+int broker_bar(struct broker *b, const char *symbol, int64_t ts, const struct qmtl_bar *bar,
+               broker_event_fn cb, void *arg)
+{
+    if (!symbol || !bar || !(bar->open > 0) || !(bar->high > 0) || !(bar->low > 0) ||
+        !isfinite(bar->open) || !isfinite(bar->high) || !isfinite(bar->low))
+        return -1;
+    int fills = 0;
+    b->n_ev = 0;
+    for (size_t i = 0; i < b->n_rest;) {
+        struct resting *r = &b->rest[i];
+        if (r->ts >= ts || strcmp(r->symbol, symbol) != 0) {
+            i++;
+            continue;
+        }
+        if (r->tif == BROKER_DAY && ts / 86400 != r->ts / 86400) {
+            queue_event(b, r->coid, NULL, r->remaining);
+            drop_rest(b, i);
+            continue;
+        }
+        int slip;
+        double ref = match(r, bar, &slip);
+        struct qmtl_fill f;
+        if (ref > 0) {
+            double qty = r->remaining;
+            if (r->type == BROKER_LIMIT && bar->volume > 0 && qty > bar->volume)
+                qty = bar->volume;
+            double px = slip ? ref * (1.0 + r->side * b->slip_rate) : ref;
+            if (broker_fill(b, symbol, r->side, qty, px, qty * px * b->fee_rate, ts, &f) == 0) {
+                r->remaining -= qty;
+                if (r->remaining <= 1e-12)
+                    r->remaining = 0;
+                fills++;
+                queue_event(b, r->coid, &f, r->remaining);
+                if (!r->remaining) {
+                    drop_rest(b, i);
+                    continue;
+                }
+            }
+        }
+        if (r->tif == BROKER_IOC) {
+            queue_event(b, r->coid, NULL, r->remaining);
+            drop_rest(b, i);
+            continue;
+        }
+        i++;
+    }
+    size_t n = b->n_ev;
+    for (size_t k = 0; cb && k < n && k < b->n_ev; k++) {
+        struct bar_event e = b->ev[k]; /* a callback may run broker_bar again (never does) */
+        cb(arg, e.coid, e.filled ? &e.fill : NULL, e.remaining);
+    }
+    b->n_ev = 0;
+    return fills;
 }

@@ -1,6 +1,11 @@
 /*
  * broker: the simulated broker of the backtest domain. It never leaves the process.
  *
+ * Positions and cash live in the broker's book (host/book.h); every fill, simulated or
+ * real, goes through broker_fill(), which applies it with book_apply_fill() and records
+ * it (fills list, equity point). The live path feeds the strategy's broker the same way,
+ * so its curve and statistics come from real fills.
+ *
  * Fills are immediate and complete: a buy fills at price * (1 + slippage_bps/1e4), a
  * sell at price * (1 - slippage_bps/1e4); the fee is fee_bps/1e4 of the fill's
  * notional and is paid from cash. Short positions are allowed; cash may go negative
@@ -32,6 +37,7 @@
 
 #include <qmtl/qmtl.h>
 
+#include "host/book.h"
 #include "host/stats.h"
 #include "host/trades.h"
 
@@ -56,6 +62,60 @@ int broker_mark(struct broker *b, const char *symbol, int64_t ts, double price);
  */
 int broker_submit(struct broker *b, const char *symbol, int64_t ts, const struct qmtl_order *o,
                   struct qmtl_fill *fill_out);
+
+/* Record one fill at 'price' (slippage included) with 'fee': book_apply_fill() on the
+ * broker's book, then the fills list and the equity point at 'ts'. Fills *fill_out as
+ * broker_submit() does. 0, or -1 (invalid fill, out of memory). */
+int broker_fill(struct broker *b, const char *symbol, int side, double qty, double price,
+                double fee, int64_t ts, struct qmtl_fill *fill_out);
+
+/* The broker's book (borrowed, valid until broker_free). */
+struct book *broker_book(const struct broker *b);
+
+/*
+ * Resting orders: market orders filled at the next bar's open (broker.fill_at next_open),
+ * limit and stop orders, each waiting for a bar of its symbol later than the one it was
+ * placed on (no look-ahead). Against a bar (open, high, low):
+ *   market         fills at open, with slippage
+ *   limit buy  L   open <= L: at open; else low <= L: at L        (no slippage: a limit
+ *   limit sell L   open >= L: at open; else high >= L: at L        never fills worse)
+ *   stop buy   S   open >= S: at open; else high >= S: at S, with slippage
+ *   stop sell  S   open <= S: at open; else low <= S: at S, with slippage
+ * A limit order fills at most the bar's volume (when the bar has one): the rest stays
+ * open (a partial fill). Time in force: gtc (until filled or canceled), day (expires at
+ * the first bar of a later UTC day), ioc (one bar, then the rest expires).
+ */
+enum broker_order_type { BROKER_MARKET = 0, BROKER_LIMIT = 1, BROKER_STOP = 2 };
+enum broker_tif { BROKER_GTC = 0, BROKER_DAY = 1, BROKER_IOC = 2 };
+
+struct broker_order {
+    const char *client_order_id; /* copied; unique among resting orders */
+    const char *symbol;          /* copied */
+    int side;                    /* +1 buy, -1 sell */
+    double quantity;             /* > 0 */
+    int type;                    /* enum broker_order_type */
+    double limit_price, stop_price;
+    int tif;    /* enum broker_tif */
+    int64_t ts; /* the bar it was placed on: only later bars can fill it */
+};
+
+/* Rest an order. 0, or -1 (invalid, duplicate id, out of memory). */
+int broker_place(struct broker *b, const struct broker_order *o);
+/* Remove a resting order. 0, or -1 when none has that id. */
+int broker_cancel(struct broker *b, const char *client_order_id);
+/* Resting orders (all symbols). */
+size_t broker_resting(const struct broker *b);
+
+/* What broker_bar reports per order: a fill ('fill' set, 'remaining' what is left of
+ * the order afterwards) or an expiry ('fill' NULL, 'remaining' the expired quantity). */
+typedef void (*broker_event_fn)(void *arg, const char *client_order_id,
+                                const struct qmtl_fill *fill, double remaining);
+
+/* A bar of 'symbol' at 'ts': match the resting orders of that symbol placed before 'ts'
+ * (in placement order), fill through broker_fill() and report each event to 'cb'. Marks
+ * nothing (call broker_mark after). Returns the number of fills, -1 on an invalid bar. */
+int broker_bar(struct broker *b, const char *symbol, int64_t ts, const struct qmtl_bar *bar,
+               broker_event_fn cb, void *arg);
 
 /* Position in units (0 for an unknown symbol). */
 double broker_position(const struct broker *b, const char *symbol);

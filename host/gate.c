@@ -79,3 +79,67 @@ int gate_allows(const struct gate *g, int domain, int side, const char **why)
         *why = w;
     return w == NULL;
 }
+
+/* Why 'side' refuses an opening (reduce = 0) or reducing (reduce = 1) order; NULL: passes. */
+static const char *side_refuses(const struct gate *g, int k, int reduce)
+{
+    const struct gate_side *s = &g->side[k];
+    if (!s->known)
+        return "activation unknown";
+    if (s->a.stale)
+        return "activation stale";
+    if (s->a.frozen)
+        return "frozen";
+    if (reduce)
+        return NULL; /* active, draining or deactivated: reducing passes */
+    if (s->a.draining)
+        return "draining";
+    if (!s->a.active)
+        return "not active";
+    return NULL;
+}
+
+double gate_clip(const struct gate *g, int domain, double pos, double delta, const char **why)
+{
+    const char *w = NULL;
+    double pass = 0;
+    if (domain != 1 && domain != 2) {
+        w = "domain does not send orders";
+    } else if (delta != 0) {
+        double reduce = 0;
+        if (pos > 0 && delta < 0)
+            reduce = delta < -pos ? -pos : delta;
+        else if (pos < 0 && delta > 0)
+            reduce = delta > -pos ? -pos : delta;
+        double open = delta - reduce;
+        if (reduce != 0) {
+            w = side_refuses(g, pos > 0 ? 0 : 1, 1);
+            if (!w)
+                pass = reduce;
+        }
+        if (open != 0 && !w) {
+            w = side_refuses(g, open > 0 ? 0 : 1, 0);
+            if (!w)
+                pass += open;
+        }
+    }
+    if (why)
+        *why = w;
+    return pass;
+}
+
+double gate_weight(const struct gate *g, int side)
+{
+    int k = side_index(side);
+    if (k < 0 || side_refuses(g, k, 0))
+        return 1;
+    double w = g->side[k].a.weight;
+    return w > 1 ? 1 : w > 0 ? w : 0; /* NaN -> 0 */
+}
+
+int gate_deactivated(const struct gate *g, int side)
+{
+    int k = side_index(side);
+    return k >= 0 && g->side[k].known && !g->side[k].a.stale && !g->side[k].a.frozen &&
+           !g->side[k].a.active;
+}

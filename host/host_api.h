@@ -63,6 +63,10 @@ struct host_strategy {
     struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
     void *state; /* the descriptor's state_size bytes (ABI 1.1), zeroed; NULL when 0; owned */
+    uint64_t signal_stamp; /* orders.c: last signal emission it was stamped for */
+    long order_seq;        /* orders sent so far: the client_order_id sequence */
+    long expired;          /* open orders canceled or expired without (full) fills */
+    long rejected_broker;  /* orders the broker (gateway, connector) rejected */
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -75,7 +79,12 @@ struct host_options {
     double slippage_bps; /* 0 */
     int domain;          /* enum host_domain; offline = HOST_BACKTEST */
     long max_nodes_per_strategy; /* node handles one setup() may declare (<= 0: default) */
+    int fill_at; /* enum host_fill_at: when the simulated broker fills market orders */
 };
+
+/* broker.fill_at: next_open (default: the next bar's open, no look-ahead) or close (the
+ * bar the decision was made on, the optimistic model kept as an option). */
+enum host_fill_at { HOST_FILL_NEXT_OPEN = 0, HOST_FILL_CLOSE = 1 };
 
 #define HOST_MAX_NODES_DEFAULT 1000000L
 
@@ -112,10 +121,12 @@ struct host {
     uint64_t unrouted; /* items that matched no stream */
     int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
-    /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
+    /* live domain: where orders that passed the gate go (NULL: none, they are blocked);
+     * 'client_order_id' is the host's id of the order (orders.h) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
-                     const struct qmtl_order *o);
+                     const struct qmtl_order *o, const char *client_order_id);
     void *live_arg;
+    uint64_t signal_stamp; /* orders.c: signal emissions so far (fan-out stamps) */
 };
 
 void host_options_default(struct host_options *o);

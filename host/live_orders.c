@@ -25,12 +25,15 @@ struct live_orders {
     struct seq_slot *seqs;
     size_t n_seqs;
     struct live_orders_stats st;
+    live_orders_result_fn on_result;
+    void *result_arg;
 };
 
 struct order_req {
     struct live_orders *lo;
     json_t *body;
     char coid[160];
+    char name[128];
     int attempts;
 };
 
@@ -101,6 +104,12 @@ static long next_seq(struct live_orders *lo, const char *name)
 
 static void order_done(void *arg, int status, const json_t *reply, const char *err);
 
+void live_orders_on_result(struct live_orders *lo, live_orders_result_fn fn, void *arg)
+{
+    lo->on_result = fn;
+    lo->result_arg = arg;
+}
+
 static int start(struct order_req *q)
 {
     struct live_orders *lo = q->lo;
@@ -131,8 +140,10 @@ static void order_done(void *arg, int status, const json_t *reply, const char *e
     struct live_orders *lo = q->lo;
     lo->st.inflight--;
     (*lo->pending)--;
+    int outcome = -1;
     if (status == 200 || status == 201) {
         lo->st.accepted++;
+        outcome = 1;
         LOG_DEBUG("orders", "order '%s' accepted (%d)", q->coid, status);
     } else if ((status == 0 || status >= 500) && q->attempts < MAX_ATTEMPTS && !*lo->stopping &&
                start(q) == 0) {
@@ -142,6 +153,7 @@ static void order_done(void *arg, int status, const json_t *reply, const char *e
             json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
         if (status == 409) {
             lo->st.refused++;
+            outcome = 0;
             LOG_WARN("orders", "order '%s' refused by the gateway: %s", q->coid,
                      msg ? msg : "gate closed");
         } else {
@@ -150,21 +162,28 @@ static void order_done(void *arg, int status, const json_t *reply, const char *e
                      (msg || (err && *err)) ? ": " : "", msg ? msg : (err ? err : ""));
         }
     }
+    if (lo->on_result)
+        lo->on_result(lo->result_arg, q->name, q->coid, outcome);
     finish(q);
 }
 
 int live_orders_send(struct live_orders *lo, const char *name, const char *strategy_id,
-                     const char *symbol, int64_t ts, const struct qmtl_order *o)
+                     const char *symbol, int64_t ts, const struct qmtl_order *o,
+                     const char *client_order_id)
 {
     lo->st.queued++;
-    long seq = next_seq(lo, name);
+    long seq = client_order_id ? 1 : next_seq(lo, name);
     struct order_req *q = seq > 0 ? calloc(1, sizeof(*q)) : NULL;
     if (!q) {
         lo->st.failed++;
         return -1;
     }
     q->lo = lo;
-    live_order_client_id(q->coid, sizeof(q->coid), name, ts, seq);
+    if (client_order_id)
+        snprintf(q->coid, sizeof(q->coid), "%s", client_order_id);
+    else
+        live_order_client_id(q->coid, sizeof(q->coid), name, ts, seq);
+    snprintf(q->name, sizeof(q->name), "%s", name);
     q->body = json_pack("{ss ss ss ss ss sf sf sI}", "world_id", lo->world, "strategy", name,
                         "client_order_id", q->coid, "symbol", symbol ? symbol : "", "side",
                         o->side > 0 ? "buy" : "sell", "quantity", o->quantity, "price", o->price,

@@ -41,10 +41,19 @@ struct live_orders *live_orders_new(struct event_base *base, const char *gateway
 void live_orders_free(struct live_orders *lo);
 
 /* Queue one order of strategy 'name' ('strategy_id' = the gateway's id, or NULL/"" to
- * send the name only). Always counts the order (queued, and failed when the request
+ * send the name only) under 'client_order_id' (NULL: the next "<name>-<ts>-<seq>" of
+ * the sink's own count). Always counts the order (queued, and failed when the request
  * cannot start). 0 started, -1 not started. */
 int live_orders_send(struct live_orders *lo, const char *name, const char *strategy_id,
-                     const char *symbol, int64_t ts, const struct qmtl_order *o);
+                     const char *symbol, int64_t ts, const struct qmtl_order *o,
+                     const char *client_order_id);
+
+/* How each request ended: outcome 1 accepted (stored by the gateway), 0 refused by its
+ * gate (409), -1 failed. Strings are borrowed for the call. */
+typedef void (*live_orders_result_fn)(void *arg, const char *name, const char *client_order_id,
+                                      int outcome);
+/* Call 'fn' when a request ends (NULL: nobody). */
+void live_orders_on_result(struct live_orders *lo, live_orders_result_fn fn, void *arg);
 
 void live_orders_stats(const struct live_orders *lo, struct live_orders_stats *out);
 

@@ -2,6 +2,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,6 +269,136 @@ START_TEST(test_curve_points_and_fills)
 }
 END_TEST
 
+/* ---- resting orders against bars */
+
+struct ev_log {
+    int n;
+    char coid[16][32];
+    double qty[16], px[16], left[16];
+    int filled[16];
+};
+
+static void on_ev(void *arg, const char *coid, const struct qmtl_fill *f, double remaining)
+{
+    struct ev_log *l = arg;
+    int k = l->n++ & 15;
+    snprintf(l->coid[k], sizeof(l->coid[k]), "%s", coid);
+    l->filled[k] = f != NULL;
+    l->qty[k] = f ? f->quantity : 0;
+    l->px[k] = f ? f->price : 0;
+    l->left[k] = remaining;
+}
+
+static struct broker_order ord(const char *id, int side, double qty, int type, double lvl,
+                               int tif, int64_t ts)
+{
+    return (struct broker_order){.client_order_id = id, .symbol = "X", .side = side,
+                                 .quantity = qty, .type = type,
+                                 .limit_price = type == BROKER_LIMIT ? lvl : 0,
+                                 .stop_price = type == BROKER_STOP ? lvl : 0, .tif = tif,
+                                 .ts = ts};
+}
+
+START_TEST(test_market_next_open)
+{
+    struct broker *b = broker_new(1000, 10, 100); /* fee 0.1%, slippage 1% */
+    struct broker_order o = ord("m1", 1, 2, BROKER_MARKET, 0, BROKER_GTC, 60);
+    ck_assert_int_eq(broker_place(b, &o), 0);
+    ck_assert_int_eq(broker_place(b, &o), -1); /* same id */
+    struct ev_log l = {0};
+    struct qmtl_bar same = {.open = 50, .high = 60, .low = 40, .close = 55};
+    ck_assert_int_eq(broker_bar(b, "X", 60, &same, on_ev, &l), 0); /* its own bar: no */
+    ck_assert_int_eq(l.n, 0);
+    struct qmtl_bar next = {.open = 10, .high = 12, .low = 9, .close = 11};
+    ck_assert_int_eq(broker_bar(b, "Y", 120, &next, on_ev, &l), 0); /* other symbol */
+    ck_assert_int_eq(broker_bar(b, "X", 120, &next, on_ev, &l), 1);
+    ck_assert_int_eq(l.n, 1);
+    ck_assert(l.filled[0] && l.qty[0] == 2 && l.left[0] == 0);
+    ck_assert(fabs(l.px[0] - 10.1) < 1e-12); /* the open, plus slippage */
+    ck_assert(broker_position(b, "X") == 2);
+    ck_assert(fabs(broker_cash(b) - (1000 - 2 * 10.1 * 1.001)) < 1e-9);
+    ck_assert_uint_eq(broker_resting(b), 0);
+    broker_free(b);
+}
+END_TEST
+
+START_TEST(test_limit_and_stop)
+{
+    struct broker *b = broker_new(100000, 0, 100);
+    struct ev_log l = {0};
+    struct broker_order os[] = {
+        ord("lb", 1, 1, BROKER_LIMIT, 95, BROKER_GTC, 0),  /* buy limit below the market */
+        ord("ls", -1, 1, BROKER_LIMIT, 90, BROKER_GTC, 0), /* sell limit below: at open */
+        ord("sb", 1, 1, BROKER_STOP, 104, BROKER_GTC, 0),  /* buy stop above */
+        ord("ss", -1, 1, BROKER_STOP, 80, BROKER_GTC, 0),  /* sell stop far below: waits */
+    };
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_int_eq(broker_place(b, &os[i]), 0);
+    struct qmtl_bar bar = {.open = 100, .high = 106, .low = 94, .close = 101};
+    ck_assert_int_eq(broker_bar(b, "X", 60, &bar, on_ev, &l), 3);
+    ck_assert_int_eq(l.n, 3);
+    ck_assert_str_eq(l.coid[0], "lb");
+    ck_assert(l.px[0] == 95); /* low reached the limit: at the limit, no slippage */
+    ck_assert_str_eq(l.coid[1], "ls");
+    ck_assert(l.px[1] == 100); /* open already better than the limit: at open */
+    ck_assert_str_eq(l.coid[2], "sb");
+    ck_assert(fabs(l.px[2] - 104 * 1.01) < 1e-9); /* stop level, with slippage */
+    ck_assert_uint_eq(broker_resting(b), 1);
+    /* a gap through the stop fills at the open */
+    struct qmtl_bar gap = {.open = 70, .high = 72, .low = 69, .close = 71};
+    l.n = 0;
+    ck_assert_int_eq(broker_bar(b, "X", 120, &gap, on_ev, &l), 1);
+    ck_assert(fabs(l.px[0] - 70 * 0.99) < 1e-9);
+    ck_assert_int_eq(broker_cancel(b, "ss"), -1); /* already filled */
+    /* invalid orders */
+    struct broker_order bad = ord("z", 1, 1, BROKER_LIMIT, 0, BROKER_GTC, 0);
+    ck_assert_int_eq(broker_place(b, &bad), -1);
+    bad = ord("z", 1, 1, BROKER_STOP, -1, BROKER_GTC, 0);
+    ck_assert_int_eq(broker_place(b, &bad), -1);
+    bad = ord("z", 1, 1, 7, 1, BROKER_GTC, 0);
+    ck_assert_int_eq(broker_place(b, &bad), -1);
+    broker_free(b);
+}
+END_TEST
+
+START_TEST(test_partial_tif_cancel)
+{
+    struct broker *b = broker_new(100000, 0, 0);
+    struct ev_log l = {0};
+    /* a limit order larger than the bar's volume fills in parts */
+    struct broker_order big = ord("big", 1, 250, BROKER_LIMIT, 100, BROKER_GTC, 0);
+    ck_assert_int_eq(broker_place(b, &big), 0);
+    struct qmtl_bar bar = {.open = 101, .high = 102, .low = 99, .close = 100, .volume = 100};
+    ck_assert_int_eq(broker_bar(b, "X", 60, &bar, on_ev, &l), 1);
+    ck_assert(l.qty[0] == 100 && l.left[0] == 150);
+    ck_assert_int_eq(broker_bar(b, "X", 120, &bar, on_ev, &l), 1);
+    ck_assert(l.qty[1] == 100 && l.left[1] == 50);
+    ck_assert_int_eq(broker_cancel(b, "big"), 0);
+    ck_assert_uint_eq(broker_resting(b), 0);
+    ck_assert(broker_position(b, "X") == 200);
+    /* ioc: one bar, then the rest expires */
+    l.n = 0;
+    struct broker_order ioc = ord("ioc", 1, 150, BROKER_LIMIT, 100, BROKER_IOC, 120);
+    ck_assert_int_eq(broker_place(b, &ioc), 0);
+    ck_assert_int_eq(broker_bar(b, "X", 180, &bar, on_ev, &l), 1);
+    ck_assert_int_eq(l.n, 2);
+    ck_assert(l.filled[0] && l.qty[0] == 100);
+    ck_assert(!l.filled[1] && l.left[1] == 50);
+    ck_assert_uint_eq(broker_resting(b), 0);
+    /* day: expires at the first bar of a later UTC day, unfilled */
+    l.n = 0;
+    struct broker_order day = ord("day", 1, 1, BROKER_LIMIT, 50, BROKER_DAY, 86400 + 60);
+    ck_assert_int_eq(broker_place(b, &day), 0);
+    ck_assert_int_eq(broker_bar(b, "X", 86400 + 120, &bar, on_ev, &l), 0);
+    ck_assert_int_eq(l.n, 0);
+    ck_assert_int_eq(broker_bar(b, "X", 2 * 86400, &bar, on_ev, &l), 0);
+    ck_assert_int_eq(l.n, 1);
+    ck_assert(!l.filled[0] && l.left[0] == 1);
+    ck_assert_uint_eq(broker_resting(b), 0);
+    broker_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -279,6 +410,9 @@ int main(void)
     tcase_add_test(tc, test_rejects);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_curve_points_and_fills);
+    tcase_add_test(tc, test_market_next_open);
+    tcase_add_test(tc, test_limit_and_stop);
+    tcase_add_test(tc, test_partial_tif_cancel);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

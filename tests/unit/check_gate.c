@@ -70,6 +70,104 @@ START_TEST(test_rules)
 }
 END_TEST
 
+/* ---- sides are position sides: every row of the table in gate.h / docs/operations.md */
+
+enum { UNKNOWN, STALE, FROZEN, DRAINING, DEACTIVATED, ACTIVE };
+
+static void set_side(struct gate *g, int side, int state, double weight)
+{
+    if (state == UNKNOWN)
+        return;
+    struct qmtl_activation a = act(side, state != DEACTIVATED, 10, "t");
+    a.frozen = state == FROZEN;
+    a.draining = state == DRAINING;
+    a.weight = weight;
+    ck_assert_int_eq(gate_update(g, &a), 1);
+    if (state == STALE)
+        gate_mark_stale(g);
+}
+
+START_TEST(test_side_table)
+{
+    static const struct {
+        int state;
+        int open_passes, reduce_passes;
+        const char *why; /* for the refused opening order */
+    } rows[] = {
+        {UNKNOWN, 0, 0, "activation unknown"}, {STALE, 0, 0, "activation stale"},
+        {FROZEN, 0, 0, "frozen"},              {DRAINING, 0, 1, "draining"},
+        {DEACTIVATED, 0, 1, "not active"},     {ACTIVE, 1, 1, NULL},
+    };
+    static const int sides[] = {QMTL_SIDE_BUY, QMTL_SIDE_SELL};
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+        for (int k = 0; k < 2; k++) {
+            /* the side under test has the row's state, the other side is active */
+            struct gate g;
+            gate_init(&g);
+            set_side(&g, sides[k], rows[r].state, 1);
+            set_side(&g, sides[1 - k], ACTIVE, 1);
+            double dir = sides[k]; /* +1 long side, -1 short side */
+            const char *why;
+            /* opening (from flat) and increasing on the side */
+            double got = gate_clip(&g, 2, 0, 3 * dir, &why);
+            ck_assert_msg(got == (rows[r].open_passes ? 3 * dir : 0), "row %zu side %d open", r,
+                          sides[k]);
+            got = gate_clip(&g, 1, 2 * dir, 3 * dir, &why);
+            ck_assert(got == (rows[r].open_passes ? 3 * dir : 0));
+            if (!rows[r].open_passes)
+                ck_assert_str_eq(why, rows[r].why);
+            /* reducing a position of the side: an order in the other direction */
+            got = gate_clip(&g, 2, 5 * dir, -2 * dir, &why);
+            ck_assert_msg(got == (rows[r].reduce_passes ? -2 * dir : 0), "row %zu side %d reduce",
+                          r, sides[k]);
+            /* crossing flat: the reducing part is this side's, the rest opens on the other
+             * (active) side, which passes only after the reducing part did */
+            got = gate_clip(&g, 2, 1 * dir, -3 * dir, &why);
+            ck_assert(got == (rows[r].reduce_passes ? -3 * dir : 0));
+            /* the other direction: flat -> the other side opens (active: passes) */
+            ck_assert(gate_clip(&g, 2, 0, -dir, &why) == -dir);
+            ck_assert(why == NULL);
+        }
+    /* a crossing order whose opening side is closed is cut at flat */
+    struct gate g;
+    gate_init(&g);
+    set_side(&g, QMTL_SIDE_BUY, ACTIVE, 1);
+    const char *why;
+    ck_assert(gate_clip(&g, 2, 1, -3, &why) == -1);
+    ck_assert_str_eq(why, "activation unknown");
+    /* backtest and shadow pass nothing */
+    ck_assert(gate_clip(&g, 0, 0, 1, &why) == 0);
+    ck_assert(gate_clip(&g, 3, 0, 1, &why) == 0);
+    ck_assert_str_eq(why, "domain does not send orders");
+}
+END_TEST
+
+START_TEST(test_weight)
+{
+    struct gate g;
+    gate_init(&g);
+    ck_assert(gate_weight(&g, QMTL_SIDE_BUY) == 1); /* unknown: the gate decides */
+    set_side(&g, QMTL_SIDE_BUY, ACTIVE, 0.25);
+    ck_assert(gate_weight(&g, QMTL_SIDE_BUY) == 0.25);
+    struct qmtl_activation a = act(QMTL_SIDE_SELL, 1, 10, "w");
+    a.weight = 7;
+    gate_update(&g, &a);
+    ck_assert(gate_weight(&g, QMTL_SIDE_SELL) == 1); /* clamped to [0, 1] */
+    a = act(QMTL_SIDE_SELL, 1, 11, "w2");
+    a.weight = -3;
+    gate_update(&g, &a);
+    ck_assert(gate_weight(&g, QMTL_SIDE_SELL) == 0);
+    a = act(QMTL_SIDE_SELL, 1, 12, "w3");
+    a.weight = __builtin_nan("");
+    gate_update(&g, &a);
+    ck_assert(gate_weight(&g, QMTL_SIDE_SELL) == 0);
+    ck_assert(!gate_deactivated(&g, QMTL_SIDE_BUY));
+    a = act(QMTL_SIDE_BUY, 0, 20, "off");
+    gate_update(&g, &a);
+    ck_assert(gate_deactivated(&g, QMTL_SIDE_BUY));
+}
+END_TEST
+
 /* ---- through the host: dryrun orders wait for the gate */
 
 static int activations;
@@ -142,17 +240,25 @@ START_TEST(test_dryrun_orders_wait_for_activation)
     ck_assert(seen_active);
     ck_assert_int_eq(host_set_activation(&h, 0, &buy), 0); /* repeated: no hook */
     ck_assert_int_eq(activations, 1);
+    long blocked = st->blocked;
     feed(&h, 10, 20);
-    /* only buys pass: the position goes +1 once, then sells (to -1) stay blocked */
-    ck_assert_int_eq(st->orders, 1); /* the first +1 buys; -1 sells stay blocked */
-    ck_assert_int_eq(st->fills, 1);
+    /* only the long side is active: every +1 buys, and every -1 sells back to flat (a
+     * reducing order of the long side) while its short part stays blocked */
+    ck_assert_int_eq(st->orders, 10);
+    ck_assert_int_eq(st->blocked - blocked, 5);
+    ck_assert_int_eq(st->fills, 9); /* the last sell waits for the next bar's open */
     ck_assert(broker_position(st->broker, "X") == 1);
+    ck_assert(book_open(broker_book(st->broker), "X") == -1);
     struct qmtl_activation sell = act(QMTL_SIDE_SELL, 1, 1, "b");
     host_set_activation(&h, 0, &sell);
     long before = st->orders;
+    blocked = st->blocked;
     feed(&h, 20, 30);
-    /* both sides open: every flip trades, except the first (+1 while already long) */
-    ck_assert_int_eq(st->orders - before, 9);
+    /* both sides open: every flip trades (+1 from flat, then -2, +2, ...) */
+    ck_assert_int_eq(st->orders - before, 10);
+    ck_assert_int_eq(st->blocked, blocked);
+    ck_assert(broker_position(st->broker, "X") == 1); /* the last (-2) still open */
+    ck_assert(book_open(broker_book(st->broker), "X") == -2);
     host_release(&h);
 }
 END_TEST
@@ -162,6 +268,8 @@ int main(void)
     Suite *s = suite_create("gate");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_rules);
+    tcase_add_test(tc, test_side_table);
+    tcase_add_test(tc, test_weight);
     tcase_add_test(tc, test_dryrun_orders_wait_for_activation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

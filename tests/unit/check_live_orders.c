@@ -60,10 +60,10 @@ START_TEST(test_send_accept_refuse_fail)
     /* a sell beyond the open buys opens a short: the frozen short side */
     struct qmtl_order sell = {.side = QMTL_SIDE_SELL, .quantity = 5, .price = 99};
     /* the gateway's strategy id is unknown to the activation; the name is used */
-    ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy), 0);
-    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 160, &buy), 0);
+    ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy, NULL), 0);
+    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 160, &buy, NULL), 0);
     ck_assert_int_eq(pending, 2);
-    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 220, &sell), 0); /* frozen */
+    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 220, &sell, NULL), 0); /* frozen */
     drain(&t, lo);
     ck_assert_int_eq(pending, 0);
     struct live_orders_stats st;
@@ -87,7 +87,7 @@ START_TEST(test_send_accept_refuse_fail)
     /* a restarted sink repeats the same ids: the gateway returns the stored orders */
     lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "host-secret", "L", 5.0,
                          &pending, &stopping);
-    ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy), 0);
+    ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy, NULL), 0);
     drain(&t, lo);
     live_orders_stats(lo, &st);
     ck_assert_int_eq(st.accepted, 1);
@@ -99,7 +99,7 @@ START_TEST(test_send_accept_refuse_fail)
     /* a wrong world: 404 is a failure, not a refusal */
     lo = live_orders_new(gw_server_base(t.srv), gw_server_url(t.srv), "host-secret", "nosuch", 5.0,
                          &pending, &stopping);
-    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 100, &buy), 0);
+    ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 100, &buy, NULL), 0);
     drain(&t, lo);
     live_orders_stats(lo, &st);
     ck_assert_int_eq(st.failed, 1);
@@ -117,7 +117,7 @@ START_TEST(test_unreachable_retries_then_fails)
     struct live_orders *lo =
         live_orders_new(base, "http://127.0.0.1:1", "", "L", 2.0, &pending, &stopping);
     struct qmtl_order buy = {.side = QMTL_SIDE_BUY, .quantity = 1, .price = 1};
-    ck_assert_int_eq(live_orders_send(lo, "s", NULL, "X", 1, &buy), 0);
+    ck_assert_int_eq(live_orders_send(lo, "s", NULL, "X", 1, &buy, NULL), 0);
     struct live_orders_stats st;
     for (int i = 0; i < 10000; i++) {
         live_orders_stats(lo, &st);
@@ -133,7 +133,7 @@ START_TEST(test_unreachable_retries_then_fails)
     event_base_free(base);
     /* a bad URL cannot start: counted as failed at once */
     lo = live_orders_new(NULL, "not a url", "", "L", 2.0, &pending, &stopping);
-    ck_assert_int_eq(live_orders_send(lo, "s", NULL, "X", 1, &buy), -1);
+    ck_assert_int_eq(live_orders_send(lo, "s", NULL, "X", 1, &buy, NULL), -1);
     live_orders_stats(lo, &st);
     ck_assert_int_eq(st.failed, 1);
     ck_assert_int_eq(pending, 0);

@@ -1,0 +1,311 @@
+/* orders: signal fan-out, sizing, sides, weight, next-open fills, limit/stop orders. */
+#include "host/orders.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host_api.h"
+
+/* ------------------------------------------------------------------ fan-out */
+
+static long heard[3];
+
+static void on_signal(struct qmtl_ctx *ctx, const struct qmtl_host *h, const struct qmtl_signal *s,
+                      int64_t ts)
+{
+    (void)s;
+    (void)ts;
+    const char *name = h->config_string(ctx, "who", "?");
+    heard[name[0] - 'a']++;
+}
+
+/* A stream, a shared signal node; 'publish' adds an order publisher on it, 'twice'
+ * declares the signal node a second time. */
+static int setup_sig(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err,
+                     int publish, int twice)
+{
+    const char *tags[] = {"X", NULL};
+    qmtl_node px = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        err);
+    struct qmtl_signal_spec ss = {QMTL_SPEC(qmtl_signal_spec), .input = px, .buy_above = 100.5,
+                                  .sell_below = 100.5};
+    qmtl_node sg = h->signal(ctx, &ss, err);
+    if (twice) {
+        ss.name = "again";
+        if (h->signal(ctx, &ss, err) < 0)
+            return QMTL_ERR;
+    }
+    if (publish &&
+        h->order_publisher(ctx,
+                           &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg,
+                                                     .quantity = 1},
+                           err) < 0)
+        return QMTL_ERR;
+    return px < 0 || sg < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static int setup_a(struct qmtl_ctx *c, const struct qmtl_host *h, struct qmtl_err *e)
+{
+    return setup_sig(c, h, e, 1, 0);
+}
+static int setup_b(struct qmtl_ctx *c, const struct qmtl_host *h, struct qmtl_err *e)
+{
+    return setup_sig(c, h, e, 0, 1);
+}
+static int setup_c(struct qmtl_ctx *c, const struct qmtl_host *h, struct qmtl_err *e)
+{
+    return setup_sig(c, h, e, 0, 0);
+}
+
+static const struct qmtl_plugin plug_a = {QMTL_PLUGIN_HEADER, .name = "a", .setup = setup_a,
+                                          .on_signal = on_signal};
+static const struct qmtl_plugin plug_b = {QMTL_PLUGIN_HEADER, .name = "b", .setup = setup_b,
+                                          .on_signal = on_signal};
+static const struct qmtl_plugin plug_c = {QMTL_PLUGIN_HEADER, .name = "c", .setup = setup_c,
+                                          .on_signal = on_signal};
+
+static void feed_prices(struct host *h, const double *px, int n, int64_t ts0)
+{
+    const char *tags[] = {"X"};
+    for (int i = 0; i < n; i++) {
+        struct qmtl_value v = qmtl_number(px[i]);
+        ck_assert_int_ge(host_feed(h, tags, 1, ts0 + i, &v), 1);
+    }
+}
+
+START_TEST(test_signal_fanout_once_per_strategy)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    char err[256];
+    host_set_param(&h, "a", "who", "a");
+    host_set_param(&h, "b", "who", "b");
+    host_set_param(&h, "c", "who", "c");
+    memset(heard, 0, sizeof(heard));
+    ck_assert_int_eq(host_add_strategy(&h, &plug_a, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &plug_b, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_add_strategy(&h, &plug_c, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), 0);
+    const double px[] = {101, 100, 101, 100};
+    feed_prices(&h, px, 4, 1000);
+    /* one shared signal node: 'a' hears it through its publisher, 'b' (two declarations)
+     * and 'c' through the fan-out, each exactly once per emission */
+    ck_assert_int_eq(heard[0], 4);
+    ck_assert_int_eq(heard[1], 4);
+    ck_assert_int_eq(heard[2], 4);
+    ck_assert_int_eq(h.st[1]->signals, 4);
+    host_release(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ live path */
+
+static char sent_coid[8][64];
+static double sent_qty[8];
+static int n_sent, n_fills_heard;
+
+static int sink(void *arg, const char *strategy, const char *symbol, int64_t ts,
+                const struct qmtl_order *o, const char *coid)
+{
+    (void)arg;
+    (void)strategy;
+    (void)symbol;
+    (void)ts;
+    snprintf(sent_coid[n_sent & 7], sizeof(sent_coid[0]), "%s", coid);
+    sent_qty[n_sent & 7] = o->side * o->quantity;
+    n_sent++;
+    return 0;
+}
+
+static void on_fill(struct qmtl_ctx *ctx, const struct qmtl_host *h, const struct qmtl_fill *f)
+{
+    (void)ctx;
+    (void)h;
+    (void)f;
+    n_fills_heard++;
+}
+
+/* Every bar: target +1 while the price is above 100.5, else -1. */
+static int always(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    double x = qmtl_window_number(&v->inputs[0], 0);
+    *out = qmtl_signal_value(x > 100.5 ? QMTL_BUY : QMTL_SELL, x > 100.5 ? 1 : -1);
+    return QMTL_OK;
+}
+
+/* A publisher of 10 units on 'always'. */
+static int setup_live(struct qmtl_ctx *c, const struct qmtl_host *h, struct qmtl_err *e)
+{
+    const char *tags[] = {"X", NULL};
+    qmtl_node px = h->stream_input(
+        c, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        e);
+    qmtl_node sg = h->node(c,
+                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "always",
+                                                    .inputs = {px}, .compute = always},
+                           e);
+    qmtl_node o = h->order_publisher(
+        c, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg, .quantity = 10}, e);
+    return px < 0 || sg < 0 || o < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static const struct qmtl_plugin plug_live = {QMTL_PLUGIN_HEADER, .name = "lv",
+                                             .setup = setup_live, .on_fill = on_fill};
+
+static struct qmtl_activation side_on(int side, double weight)
+{
+    struct qmtl_activation a = {.size = sizeof(a), .side = side, .active = 1, .weight = weight,
+                                .ts = 5, .etag = "e", .run_id = "r", .domain = "live"};
+    return a;
+}
+
+static void live_host(struct host *h, int domain, double long_weight)
+{
+    struct host_options o;
+    host_options_default(&o);
+    o.domain = domain;
+    ck_assert_int_eq(host_init(h, &o), 0);
+    h->live_sink = sink;
+    char err[256];
+    ck_assert_int_eq(host_add_strategy(h, &plug_live, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(h, err, sizeof(err)), 0);
+    struct qmtl_activation a = side_on(QMTL_SIDE_BUY, long_weight);
+    ck_assert_int_eq(host_set_activation(h, 0, &a), 1);
+    a = side_on(QMTL_SIDE_SELL, 1);
+    ck_assert_int_eq(host_set_activation(h, 0, &a), 1);
+    n_sent = n_fills_heard = 0;
+}
+
+START_TEST(test_live_sizes_against_open_orders)
+{
+    struct host h;
+    live_host(&h, HOST_LIVE, 1);
+    const double up[] = {101, 102, 103};
+    feed_prices(&h, up, 3, 1000);
+    /* three buy signals, one order: the first is in flight, nothing doubles it */
+    ck_assert_int_eq(n_sent, 1);
+    ck_assert(sent_qty[0] == 10);
+    struct book *bk = broker_book(h.st[0]->broker);
+    ck_assert(book_open(bk, "X") == 10);
+    ck_assert(book_position(bk, "X") == 0);
+    /* the fill arrives (in two parts); a repeated delivery changes nothing */
+    struct host_fill f = {.client_order_id = sent_coid[0], .order_id = "g1", .symbol = "X",
+                          .side = QMTL_SIDE_BUY, .quantity = 4, .price = 101.5,
+                          .commission = 0.1, .ts = 1003, .seq = 1};
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), 0);
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), 1);
+    ck_assert(book_position(bk, "X") == 4);
+    ck_assert(book_open(bk, "X") == 6);
+    f.seq = 2;
+    f.quantity = 6;
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), 0);
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), 1);
+    ck_assert_int_eq(n_fills_heard, 2);
+    ck_assert_int_eq(h.st[0]->fills, 2);
+    ck_assert(book_position(bk, "X") == 10);
+    ck_assert(book_open(bk, "X") == 0);
+    ck_assert(fabs(book_cash(bk) - (100000 - 10 * 101.5 - 0.2)) < 1e-9);
+    /* invalid fills */
+    f.seq = 0;
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), -1);
+    f.seq = 3;
+    f.client_order_id = NULL;
+    f.order_id = NULL;
+    ck_assert_int_eq(host_apply_fill(&h, 0, &f), -1);
+    ck_assert_int_eq(host_apply_fill(&h, 7, &f), -1);
+    /* down: a sell of 20 (reduce 10 on the long side, open 10 on the short) */
+    const double down[] = {99};
+    feed_prices(&h, down, 1, 1003);
+    ck_assert_int_eq(n_sent, 2);
+    ck_assert(sent_qty[1] == -20);
+    /* rejected by the broker: no longer open, the next signal sends it again */
+    struct host_order_update u = {.client_order_id = sent_coid[1],
+                                  .status = host_order_status_parse("rejected"),
+                                  .reason = "no margin"};
+    ck_assert_int_eq(host_order_update(&h, 0, &u), 0);
+    ck_assert_int_eq(host_order_update(&h, 0, &u), 1); /* not open any more */
+    ck_assert(book_open(bk, "X") == 0);
+    ck_assert_int_eq(h.st[0]->rejected_broker, 1);
+    feed_prices(&h, down, 1, 1004);
+    ck_assert_int_eq(n_sent, 3);
+    ck_assert(sent_qty[2] == -20);
+    ck_assert_str_ne(sent_coid[2], sent_coid[1]);
+    /* accepted: acknowledged under the gateway's id, still open */
+    u = (struct host_order_update){.client_order_id = sent_coid[2], .order_id = "g3",
+                                   .status = HOST_ORDER_ACCEPTED};
+    ck_assert_int_eq(host_order_update(&h, 0, &u), 0);
+    const struct book_order *o = book_order_find(bk, NULL, "g3");
+    ck_assert(o && o->acked && o->remaining == 20);
+    u.status = HOST_ORDER_CANCELED;
+    ck_assert_int_eq(host_order_update(&h, 0, &u), 0);
+    ck_assert_uint_eq(book_open_orders(bk), 0);
+    ck_assert_int_eq(host_order_status_parse("filled"), HOST_ORDER_FILLED);
+    ck_assert_int_eq(host_order_status_parse("bogus"), -1);
+    host_release(&h);
+}
+END_TEST
+
+START_TEST(test_weight_scales_target)
+{
+    struct host h;
+    live_host(&h, HOST_LIVE, 0.3);
+    const double up[] = {101};
+    feed_prices(&h, up, 1, 1000);
+    ck_assert_int_eq(n_sent, 1);
+    ck_assert(fabs(sent_qty[0] - 3) < 1e-12); /* 10 units at weight 0.3 */
+    host_release(&h);
+}
+END_TEST
+
+START_TEST(test_deactivated_side_flattens)
+{
+    struct host h;
+    live_host(&h, HOST_DRYRUN, 1);
+    const double up[] = {101, 102};
+    feed_prices(&h, up, 2, 1000);
+    struct book *bk = broker_book(h.st[0]->broker);
+    ck_assert(book_position(bk, "X") == 10); /* filled at the second bar's open */
+    struct qmtl_activation off = side_on(QMTL_SIDE_BUY, 1);
+    off.active = 0;
+    off.ts = 6;
+    ck_assert_int_eq(host_set_activation(&h, 0, &off), 1);
+    long blocked = h.st[0]->blocked;
+    const double more[] = {103, 104};
+    feed_prices(&h, more, 2, 1002);
+    /* the strategy still wants long; its side is off: the position is flattened */
+    ck_assert_msg(book_position(bk, "X") == 0, "pos %g open %g orders %ld blocked %ld",
+                  book_position(bk, "X"), book_open(bk, "X"), h.st[0]->orders, h.st[0]->blocked);
+    ck_assert_int_eq(h.st[0]->blocked, blocked + 1); /* and re-entering is blocked */
+    /* frozen: nothing at all */
+    struct qmtl_activation fr = side_on(QMTL_SIDE_SELL, 1);
+    fr.frozen = 1;
+    fr.ts = 7;
+    host_set_activation(&h, 0, &fr);
+    long orders = h.st[0]->orders;
+    const double dn[] = {99, 98};
+    feed_prices(&h, dn, 2, 1004);
+    ck_assert_int_eq(h.st[0]->orders, orders);
+    host_release(&h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("orders");
+    TCase *tc = tcase_create("fanout");
+    tcase_add_test(tc, test_signal_fanout_once_per_strategy);
+    tcase_add_test(tc, test_live_sizes_against_open_orders);
+    tcase_add_test(tc, test_weight_scales_target);
+    tcase_add_test(tc, test_deactivated_side_flattens);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
