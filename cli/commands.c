@@ -153,6 +153,30 @@ const struct cli_command cli_commands[] = {
      "  2 usage error or unreadable config; 3 gateway unreachable (connect failed, timed\n"
      "  out, or the answer was not HTTP/JSON).\n",
      cmd_world},
+    {"connector", "broker connectors that fill a world's live orders (paper)",
+     "usage: qmtl connector paper --gateway-url URL --world-id W --data SPEC [--data SPEC]...\n"
+     "                            [--config F] [--token T] [--claim-id ID] [--fee-bps N]\n"
+     "                            [--slippage-bps N] [--fill-at next_open|close] [--poll S]\n"
+     "                            [--once]\n"
+     "  The paper connector: claims the world's live orders from the gateway (each exactly\n"
+     "  once), fills them against the price data the way the simulated broker does (a\n"
+     "  market order at the open of the next bar, or with --fill-at close at the close of\n"
+     "  its bar; slippage against the order, fee on the notional) and posts the fills back\n"
+     "  (POST /fills); an order whose symbol has no data is rejected, one with no bar to\n"
+     "  fill at is expired. Runs until SIGINT/SIGTERM; --once stops when no order is left.\n"
+     "  The protocol, for writing real connectors: docs/connectors.md.\n"
+     "  --gateway-url   default host.gateway_url; --world-id default host.world_id\n"
+     "  --data SPEC     price data, as 'qmtl run --data' (default host.data); an order's\n"
+     "                  symbol is a data tag\n"
+     "  --token         connector token; default $QMTL_CONNECTOR_TOKEN, else\n"
+     "                  gateway.connector_token from the config\n"
+     "  --claim-id ID   names this connector in its claims (default paper-<world>); a\n"
+     "                  restarted connector with the same ID finishes what it had claimed\n"
+     "  --fee-bps, --slippage-bps   default broker.fee_bps and broker.slippage_bps\n"
+     "  --poll S        pause when nothing is new (default 0.2 s)\n"
+     "  Prints one line of counts at the end. Exit status: 0 ok; 1 bad data, refused by\n"
+     "  the gateway (credential, unknown world) or a report that was not recorded; 2 usage.\n",
+     cmd_connector},
     {"node-id", "compute canonical node specs, NodeIDs and the CRC-32 handshake",
      "usage: qmtl node-id [--json] [FILE|-]\n"
      "  Read one node object, or an array of them, as JSON from FILE (or stdin when FILE is\n"
