@@ -24,7 +24,7 @@ struct run_args {
     struct sweep sweep;
     int64_t from, to;
     int have_from, have_to;
-    int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
+    int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive, allow_live_replay;
     double pace;
     double cash, fee_bps, slippage_bps;
     int have_cash, have_fee, have_slip;
@@ -63,6 +63,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             takes = 0;
         } else if (!strcmp(o, "--follow")) {
             a->follow = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--allow-live-replay")) {
+            a->allow_live_replay = 1;
             takes = 0;
         } else if (!strcmp(o, "--sort")) {
             a->sort = 1;
@@ -284,8 +287,9 @@ int cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out_cfg;
     }
-    if (!attached && (a.pace > 0 || a.follow))
-        fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
+    if (!attached && (a.pace > 0 || a.follow || a.allow_live_replay))
+        fprintf(stderr, "qmtl run: --pace, --follow and --allow-live-replay apply to attached "
+                        "mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -410,6 +414,7 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
+                                      .allow_live_replay = a.allow_live_replay,
                                       .budgets = config_budgets(&cfg)};
         replay_rc = attached_run(&r, &ao, &ast, err, sizeof(err));
     } else {

@@ -28,7 +28,8 @@ const struct cli_command cli_commands[] = {
      "                [--from T] [--to T] [--param S.K=V]... [--sweep S.K=V1,V2,...]...\n"
      "                [--strict] [--quiet] [--report F.html] [--equity-csv F]\n"
      "                [--trades-csv F]\n"
-     "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
+     "                [--world-id W --gateway-url URL [--pace N] [--follow]\n"
+     "                 [--allow-live-replay]]\n"
      "  Without a gateway configured, or with --offline, the host runs offline (backtest\n"
      "  domain): every plugin in DIR (default host.plugins_dir) is loaded, the data is\n"
      "  replayed in full in timestamp order, orders go to the simulated broker, and a\n"
@@ -69,6 +70,12 @@ const struct cli_command cli_commands[] = {
      "  lost), and the data is replayed as the live feed: --pace N events per second\n"
      "  (default as fast as possible). At the data end the summary (plus gate figures) is\n"
      "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
+     "  In a live world the data (a replay of history) trades only with\n"
+     "  --allow-live-replay; without it the run stops at start, and orders are blocked if\n"
+     "  the world turns live later. Before any gate opens the host rebuilds each\n"
+     "  strategy's book from the gateway (its orders and fills); orders it decides again\n"
+     "  while replaying up to its latest stored order are not sent twice. Fills and order\n"
+     "  updates arrive as stream events (docs/connectors.md).\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "host/control.h"
+#include "host/fill_events.h"
 #include "host/live_orders.h"
 #include "host/orders.h"
 #include "log.h"
@@ -31,6 +32,8 @@ struct att {
     struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *rx_ev, *decide_ev;
     struct ws_conn *ws;
     struct live_orders *orders; /* live domain: POST /orders */
+    struct fill_events *fe;     /* fills and order updates from the gateway */
+    int replay_warned;          /* a live world refused historical data once */
     char world_q[256]; /* world id, URI-escaped */
     char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
     int *refused;      /* per strategy: submission refused (gate stays closed) */
@@ -217,6 +220,13 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     const json_t *data = json_object_get(ev, "data");
     if (type && !strcmp(type, "policy_updated"))
         refresh_decision(a);
+    if (type && (!strcmp(type, "fill") || !strcmp(type, "order_updated")) &&
+        json_is_object(data)) {
+        const char *w = json_string_value(json_object_get(data, "world_id"));
+        int k = strategy_of(a, json_string_value(json_object_get(data, "strategy_id")));
+        if (k >= 0 && w && !strcmp(w, a->o->world_id))
+            fill_events_apply(a->fe, (uint32_t)k, type, data);
+    }
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
@@ -310,8 +320,8 @@ static void subscribe_done(void *arg, int status, const json_t *reply, const cha
 
 static void subscribe(struct att *a)
 {
-    json_t *body = json_pack("{ss s[ss]}", "world_id", a->o->world_id, "topics", "activation",
-                             "policy");
+    json_t *body = json_pack("{ss s[sss]}", "world_id", a->o->world_id, "topics", "activation",
+                             "policy", "orders");
     char err[256];
     int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
                             a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,
@@ -638,6 +648,15 @@ static int live_sink(void *arg, const char *strategy, const char *symbol, int64_
     if (a->stopping) /* the loop may be gone: nothing can be sent any more */
         return -1;
     int k = strategy_of(a, strategy);
+    if (!a->o->allow_live_replay) { /* historical data must not trade live by accident */
+        if (!a->replay_warned++)
+            LOG_ERROR("attached", "world '%s' is live and the data is a replay of history: "
+                                  "orders are blocked (--allow-live-replay sends them)",
+                      a->o->world_id);
+        return -1;
+    }
+    if (k >= 0 && fill_events_hold(a->fe, (uint32_t)k, ts))
+        return -1; /* sent before the restart */
     live_orders_send(a->orders, strategy, k >= 0 ? a->gw_sid[k] : NULL, symbol, ts, o, coid);
     return 0; /* counted by live_orders (accepted / refused / failed) */
 }
@@ -655,6 +674,42 @@ static void live_result(void *arg, const char *strategy, const char *coid, int o
     host_order_update(&a->r->h, (uint32_t)k, &u);
 }
 
+/*
+ * Before any gate can open: rebuild each strategy's book from the gateway (its orders and
+ * fills), after noting the newest event, so the stream resumes from there and no fill
+ * falls between the rebuild and the stream (a fill seen twice counts once). A strategy
+ * whose book cannot be rebuilt keeps its gate closed.
+ */
+static void rebuild_books(struct att *a)
+{
+    if (!a->o->host_token || !*a->o->host_token)
+        return; /* no live orders without the host credential: nothing to rebuild */
+    json_t *reply = NULL;
+    char err[512];
+    int status = ctl_http_sync(a->o->gateway_url, "GET", "/status", NULL, NULL,
+                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    const json_t *seq = json_object_get(reply, "last_seq_no");
+    if (status == 200 && json_is_integer(seq)) {
+        a->last_seq = json_integer_value(seq);
+        a->have_seq = 1;
+    }
+    json_decref(reply);
+    for (size_t i = 0; i < a->r->h.n_st; i++) {
+        if (a->refused[i] || !a->gw_sid[i][0] || a->r->h.st[i]->stopped)
+            continue;
+        if (status != 200 ||
+            fill_events_rebuild(a->fe, (uint32_t)i, a->o->gateway_url, a->o->host_token,
+                                a->o->world_id, a->gw_sid[i], a->o->budgets->http_timeout_s, err,
+                                sizeof(err)) < 0) {
+            LOG_ERROR("attached", "strategy '%s': book not rebuilt from the gateway (%s); its "
+                                  "gate stays closed",
+                      a->r->h.st[i]->name, status != 200 ? "GET /status failed" : err);
+            a->refused[i] = 1;
+            a->st->refused++;
+        }
+    }
+}
+
 static void release(struct att *a)
 {
     if (a->ws)
@@ -669,6 +724,7 @@ static void release(struct att *a)
         event_base_free(a->base);
     }
     live_orders_free(a->orders);
+    fill_events_free(a->fe);
     a->r->h.live_sink = NULL;
     a->r->h.live_arg = NULL;
     if (a->gw_sid)
@@ -719,6 +775,21 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         release(&a);
         return -1;
     }
+    if (a.domain == CTL_LIVE && !o->allow_live_replay) {
+        snprintf(err, errlen,
+                 "world '%s' is live and the data is a replay of history (CSV or synthetic): "
+                 "its orders would go to a live broker; pass --allow-live-replay to do that on "
+                 "purpose",
+                 o->world_id);
+        release(&a);
+        return -1;
+    }
+    if (!(a.fe = fill_events_new(&r->h))) {
+        snprintf(err, errlen, "out of memory");
+        release(&a);
+        return -1;
+    }
+    rebuild_books(&a);
     initial_activation(&a);
 
     a.base = event_base_new();

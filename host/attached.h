@@ -47,6 +47,7 @@ struct attached_options {
     const char *host_token;   /* host bearer: live orders ("" = none) */
     double pace;              /* events per second; 0 = as fast as possible */
     int follow;               /* keep running after the data ends */
+    int allow_live_replay;    /* the data is history: may it trade in a live world? */
     const struct cfg_runtime *budgets;
 };
 
