@@ -100,8 +100,10 @@ static int apply_fill(struct fill_events *fe, uint32_t k, const json_t *d)
 
 int fill_events_apply(struct fill_events *fe, uint32_t k, const char *type, const json_t *data)
 {
-    if (k >= fe->h->n_st || !type || !json_is_object(data))
+    if (k >= fe->h->n_st || !type || !json_is_object(data)) {
+        fe->st.invalid++;
         return -1;
+    }
     int rc = 1;
     const char *name = fe->h->st[k]->name;
     if (!strcmp(type, "fill")) {
