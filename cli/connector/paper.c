@@ -19,6 +19,7 @@
 
 struct series {
     char *symbol;
+    int64_t interval; /* the source's bar interval (0 = not declared) */
     int64_t *ts;
     double *open, *close;
     size_t n, cap;
@@ -100,6 +101,8 @@ struct paper_prices *paper_prices_load(const struct cfg_data_source *ds, size_t 
     while (ok && (rc = feed_next(f, &ev, err, errlen)) == 1) {
         for (size_t t = 0; ok && t < ev.n_tags; t++) {
             struct series *s = series_of(p, ev.tags[t], 1);
+            if (s && !s->n)
+                s->interval = ev.interval_s;
             ok = s && series_add(s, ev.ts, ev.bar.open, ev.bar.close) == 0;
             if (!ok)
                 snprintf(err, errlen, "out of memory reading the prices");
@@ -126,13 +129,20 @@ size_t paper_prices_count(const struct paper_prices *p, const char *symbol)
     return s ? s->n : 0;
 }
 
-/* Index of the first bar with ts > t (s->n when none). */
+/* The bucket a bar falls in: an order's time is the start of the bucket (of the data's
+ * interval) it was decided in, as the host's nodes bucket bars (ts - ts % interval). */
+static int64_t bucket(const struct series *s, int64_t ts)
+{
+    return s->interval > 0 ? ts - ts % s->interval : ts;
+}
+
+/* Index of the first bar whose bucket starts after t (s->n when none). */
 static size_t first_after(const struct series *s, int64_t t)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->ts[mid] <= t)
+        if (bucket(s, s->ts[mid]) <= t)
             lo = mid + 1;
         else
             hi = mid;

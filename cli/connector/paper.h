@@ -9,9 +9,13 @@
  *
  * Fill model, the simulated broker's (host/broker.c), so that a live run filled by this
  * connector books what the same run offline books:
- *   fill_at next_open  market orders fill at the open of the first bar after the order's
- *                      time (the bar after the decision)
- *   fill_at close      at the close of the bar the order was decided on (ts <= order ts)
+ *   fill_at next_open  market orders fill at the open of the first bar after the bar the
+ *                      order was decided on
+ *   fill_at close      at the close of the bar the order was decided on
+ * An order's time is the start of the bucket it was decided in (the host's nodes bucket
+ * bars as ts - ts % interval), so with a declared data interval a bar belongs to the
+ * order's bucket when ts - ts % interval equals it (without one, when ts <= the order's
+ * time). A fill's time is the bar's own time.
  *   price = ref * (1 + side * slippage_bps / 1e4), fee = quantity * price * fee_bps / 1e4
  * An order whose symbol has no data is rejected; one with no bar after it in the data is
  * expired (the data is finite).

@@ -59,7 +59,23 @@ START_TEST(test_fill_model)
     ck_assert_int_eq(paper_fill_order(p, &m, "BTC", 1, 1, 59, &f), 0);
     paper_prices_free(p);
     unlink(path);
+    /* bars off the bucket grid (start 1700000000 = 20 s past a minute): an order decided
+     * on the first bar carries its bucket's start, 1699999980, and fills at the second */
     char err[256];
+    struct cfg_data_source ds;
+    ck_assert_int_eq(runner_parse_data_arg("BTC=gbm:count=3,seed=1,interval=60", &ds, err,
+                                           sizeof(err)),
+                     0);
+    p = paper_prices_load(&ds, 1, NULL, 0, err, sizeof(err));
+    runner_data_release(&ds);
+    ck_assert_ptr_nonnull(p);
+    m.fill_at = PAPER_NEXT_OPEN;
+    ck_assert_int_eq(paper_fill_order(p, &m, "BTC", 1, 1, 1699999980, &f), 1);
+    ck_assert_int_eq(f.ts, 1700000060);
+    m.fill_at = PAPER_CLOSE;
+    ck_assert_int_eq(paper_fill_order(p, &m, "BTC", 1, 1, 1699999980, &f), 1);
+    ck_assert_int_eq(f.ts, 1700000000);
+    paper_prices_free(p);
     struct cfg_data_source none = {0};
     ck_assert_ptr_null(paper_prices_load(&none, 0, NULL, 0, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "no bar"));
