@@ -10,6 +10,7 @@
 #include "config.h"
 #include "host/attached.h"
 #include "host/explain.h"
+#include "host/orders.h"
 #include "host/report.h"
 #include "host/report_csv.h"
 #include "host/report_html.h"
@@ -312,6 +313,13 @@ int cmd_run(int argc, char **argv)
     ho.slippage_bps = a.have_slip ? a.slippage_bps : cfg.broker.slippage_bps;
     ho.domain = HOST_BACKTEST;
     ho.max_nodes_per_strategy = cfg.host.max_nodes_per_strategy;
+    ho.fill_at = cfg.broker.fill_at && !strcmp(cfg.broker.fill_at, "close") ? HOST_FILL_CLOSE
+                                                                            : HOST_FILL_NEXT_OPEN;
+    ho.risk = (struct risk_limits){.max_position = cfg.risk.max_position,
+                                   .max_position_notional = cfg.risk.max_position_notional,
+                                   .max_order_notional = cfg.risk.max_order_notional,
+                                   .max_orders_per_minute = cfg.risk.max_orders_per_minute,
+                                   .max_daily_loss = cfg.risk.max_daily_loss};
     const char *csv_errors = a.csv_errors ? a.csv_errors : cfg.host.csv_errors;
     unsigned feed_flags = (csv_errors && !strcmp(csv_errors, "fail") ? FEED_FAIL_ON_ERROR : 0) |
                           (a.sort ? FEED_SORT : 0) | (a.allow_nonpositive ? FEED_ALLOW_NONPOSITIVE : 0);
@@ -328,6 +336,15 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
         host_set_param(&r.h, kv->strategy, kv->key, kv->value);
+    }
+    for (size_t i = 0; i < cfg.risk.n_strategy_limits; i++) {
+        const struct cfg_kv *kv = &cfg.risk.strategy_limits[i];
+        if (host_set_risk_limit(&r.h, kv->strategy, kv->key, kv->value)) {
+            fprintf(stderr, "qmtl run: risk.strategies.%s.%s: out of memory\n", kv->strategy,
+                    kv->key);
+            rc = CLI_FAIL;
+            goto out;
+        }
     }
     if ((rc = apply_params(&r, &a)))
         goto out;

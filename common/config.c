@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,24 +286,43 @@ static int load_data(struct loader *L, yaml_node_t *v)
     return 0;
 }
 
-static int load_strategies(struct loader *L, yaml_node_t *v)
+/* A risk.strategies value: one of the limit names, a number >= 0. */
+static int check_risk_limit(struct loader *L, yaml_node_t *val, const char *kpath, const char *k)
 {
-    struct qmtl_config *c = L->c;
+    int known = 0;
+    for (const char *const *n = config_risk_keys; *n && !known; n++)
+        known = strcmp(*n, k) == 0;
+    if (!known)
+        return fail_at(L, val, kpath, "%s: unknown risk limit '%s' (max_position, "
+                       "max_position_notional, max_order_notional, max_orders_per_minute, "
+                       "max_daily_loss)", kpath, k);
+    char *end;
+    const char *t = text_of(val);
+    double d = strtod(t, &end);
+    if (end == t || *end || !isfinite(d) || d < 0)
+        return fail_at(L, val, kpath, "%s: expected a number >= 0, got '%s'", kpath, t);
+    return 0;
+}
+
+/* host.strategies (strategy parameters) or risk.strategies (per-strategy risk limits):
+ * name -> mapping key -> scalar, appended to *arr as (strategy, key, value). */
+static int load_strategies(struct loader *L, yaml_node_t *v, const char *what,
+                           struct cfg_kv **arr, size_t *n_arr)
+{
+    int risk = strcmp(what, "risk.strategies") == 0;
     char path[200];
     if (is_null(v))
         return 0;
     if (v->type != YAML_MAPPING_NODE)
-        return fail_at(L, v, "host.strategies", "%s: expected a mapping, got %s", "host.strategies",
-                       kind(v));
+        return fail_at(L, v, what, "%s: expected a mapping, got %s", what, kind(v));
     yaml_node_pair_t *start = v->data.mapping.pairs.start;
     if (v->data.mapping.pairs.top - start > MAX_MAPPING_PAIRS)
-        return fail_at(L, v, "host.strategies", "%s: too many strategies (limit %s)",
-                       "host.strategies", "1024");
+        return fail_at(L, v, what, "%s: too many strategies (limit %s)", what, "1024");
     for (yaml_node_pair_t *p = start; p < v->data.mapping.pairs.top; p++) {
-        const char *name = pair_key(L, node(L, p->key), "host.strategies");
+        const char *name = pair_key(L, node(L, p->key), what);
         if (!name)
             return -1;
-        snprintf(path, sizeof(path), "host.strategies.%s", name);
+        snprintf(path, sizeof(path), "%s.%s", what, name);
         if (check_dup(L, start, p, path) != 0)
             return -1;
         yaml_node_t *m = node(L, p->value);
@@ -326,13 +346,13 @@ static int load_strategies(struct loader *L, yaml_node_t *v)
             if (val->type != YAML_SCALAR_NODE || has_nul(val))
                 return fail_at(L, val, kpath, "%s: expected a scalar, got %s", kpath,
                                val->type == YAML_SCALAR_NODE ? "a NUL byte" : kind(val));
-            if (c->host.n_strategy_params >= MAX_STRATEGY_PARAMS)
+            if (risk && check_risk_limit(L, val, kpath, k) != 0)
+                return -1;
+            if (*n_arr >= MAX_STRATEGY_PARAMS)
                 return fail_at(L, val, kpath, "%s: too many strategy parameters (limit %s)", kpath,
                                "16384");
-            c->host.strategy_params =
-                xrealloc(c->host.strategy_params,
-                         (c->host.n_strategy_params + 1) * sizeof(*c->host.strategy_params));
-            struct cfg_kv *kv = &c->host.strategy_params[c->host.n_strategy_params++];
+            *arr = xrealloc(*arr, (*n_arr + 1) * sizeof(**arr));
+            struct cfg_kv *kv = &(*arr)[(*n_arr)++];
             kv->strategy = xstrdup(name);
             kv->key = xstrdup(k);
             kv->value = xstrdup(is_null(val) ? "" : text_of(val));
@@ -412,8 +432,12 @@ static int load_section(struct loader *L, const char *section, yaml_node_t *m)
         int rc;
         if (e->type == CFG_DATA)
             rc = load_data(L, v);
+        else if (e->type == CFG_STRATEGY && strcmp(section, "risk") == 0)
+            rc = load_strategies(L, v, "risk.strategies", &L->c->risk.strategy_limits,
+                                 &L->c->risk.n_strategy_limits);
         else if (e->type == CFG_STRATEGY)
-            rc = load_strategies(L, v);
+            rc = load_strategies(L, v, "host.strategies", &L->c->host.strategy_params,
+                                 &L->c->host.n_strategy_params);
         else
             rc = set_scalar(L, L->c, e, v, path, alias ? alias->dsn : 0);
         if (rc != 0)

@@ -128,6 +128,20 @@ struct cfg_broker {
     double initial_cash; /* 100000 */
     double fee_bps;      /* 1.0 */
     double slippage_bps; /* 0.5 */
+    char *fill_at;       /* "next_open" | "close" */
+};
+
+/* Pre-trade risk limits (0 = no limit). The host-wide values apply to every strategy;
+ * risk.strategies.<name>.<key> overrides one of them for one strategy (keys: the five
+ * limit names; values: numbers >= 0, checked at load). */
+struct cfg_risk {
+    double max_position;          /* units of one symbol, either direction */
+    double max_position_notional; /* |position| * price after the order */
+    double max_order_notional;    /* quantity * price of one order */
+    long max_orders_per_minute;   /* orders sent in the last 60 s of event time */
+    double max_daily_loss;        /* equity below the day's start by this much: stopped */
+    struct cfg_kv *strategy_limits; /* per-strategy overrides (strategy, key, value) */
+    size_t n_strategy_limits;
 };
 
 struct qmtl_config {
@@ -138,6 +152,7 @@ struct qmtl_config {
     struct cfg_runtime runtime;
     struct cfg_test test;
     struct cfg_broker broker;
+    struct cfg_risk risk;
     /* Non-fatal findings of the last load (deprecated aliases...), one line each,
      * "file:line:col: message". Owned. */
     char **warnings;
@@ -153,6 +168,9 @@ struct cfg_error {
     int line, column;
     char key[128];
 };
+
+/* The risk limit names a risk.strategies.<name> mapping may set (NULL-terminated). */
+extern const char *const config_risk_keys[];
 
 /* Reset *c to the built-in defaults (heap strings). Does not read the environment.
  * *c must not hold a loaded config (call config_release first). */
@@ -211,7 +229,7 @@ enum cfg_type {
     CFG_BOOL,     /* true|false|yes|no|on|off|1|0 */
     CFG_STRLIST,  /* a sequence of strings (or one string) */
     CFG_DATA,     /* host.data: a sequence of mappings (schema section "host.data[]") */
-    CFG_STRATEGY, /* host.strategies: mapping name -> mapping key -> scalar */
+    CFG_STRATEGY, /* host.strategies, risk.strategies: mapping name -> mapping key -> scalar */
 };
 
 #define CFG_F_NULL_ZERO 0x1 /* YAML null means 0 (e.g. "unlimited") */

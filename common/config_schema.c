@@ -186,13 +186,33 @@ static const struct cfg_schema_entry schema[] = {
      "fee per fill, basis points of notional"},
     {"broker", "slippage_bps", CFG_DOUBLE, OFF(broker.slippage_bps), "0.5", 0, 10000, NULL, 0,
      "price slippage against the order, basis points"},
+    {"broker", "fill_at", CFG_ENUM, OFF(broker.fill_at), "next_open", NORANGE, "next_open|close", 0,
+     "market orders fill at the next bar's open (no look-ahead) or at the decision bar's close"},
+
+    /* risk */
+    {"risk", "max_position", CFG_DOUBLE, OFF(risk.max_position), "0", 0, 1e15, NULL, 0,
+     "largest position in units of one symbol, either direction (0 = no limit)"},
+    {"risk", "max_position_notional", CFG_DOUBLE, OFF(risk.max_position_notional), "0", 0, 1e15,
+     NULL, 0, "largest |position| * price of one symbol after an order (0 = no limit)"},
+    {"risk", "max_order_notional", CFG_DOUBLE, OFF(risk.max_order_notional), "0", 0, 1e15, NULL, 0,
+     "largest quantity * price of one order (0 = no limit)"},
+    {"risk", "max_orders_per_minute", CFG_LONG, OFF(risk.max_orders_per_minute), "0", 0, 1000000,
+     NULL, 0, "orders a strategy may send in 60 s of event time (0 = no limit)"},
+    {"risk", "max_daily_loss", CFG_DOUBLE, OFF(risk.max_daily_loss), "0", 0, 1e15, NULL, 0,
+     "equity this far below the UTC day's start stops the strategy (0 = no limit)"},
+    {"risk", "strategies", CFG_STRATEGY, OFF(risk.strategy_limits), "{}", NORANGE, NULL, CFG_F_NOENV,
+     "per-strategy limits: name -> mapping of the keys above (numbers >= 0)"},
 };
+
+const char *const config_risk_keys[] = {"max_position", "max_position_notional",
+                                        "max_order_notional", "max_orders_per_minute",
+                                        "max_daily_loss", NULL};
 /* clang-format on */
 
 #define N_SCHEMA (sizeof(schema) / sizeof(schema[0]))
 
-static const char *const sections[] = {"gateway", "dagmanager", "host",
-                                       "runtime", "test",       "broker"};
+static const char *const sections[] = {"gateway", "dagmanager", "host", "runtime",
+                                       "test",    "broker",     "risk"};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 const struct cfg_schema_entry *config_schema(size_t *n)
@@ -549,6 +569,12 @@ void config_release(struct qmtl_config *c)
         free(c->host.strategy_params[i].value);
     }
     free(c->host.strategy_params);
+    for (size_t i = 0; i < c->risk.n_strategy_limits; i++) {
+        free(c->risk.strategy_limits[i].strategy);
+        free(c->risk.strategy_limits[i].key);
+        free(c->risk.strategy_limits[i].value);
+    }
+    free(c->risk.strategy_limits);
     for (size_t i = 0; i < c->n_warnings; i++)
         free(c->warnings[i]);
     free(c->warnings);
@@ -604,7 +630,10 @@ const char *config_format_value(const struct qmtl_config *c, const struct cfg_sc
         snprintf(buf, len, "%zu source(s)", c->host.n_data);
         break;
     case CFG_STRATEGY:
-        snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params);
+        if (strcmp(e->section, "risk") == 0)
+            snprintf(buf, len, "%zu limit(s)", c->risk.n_strategy_limits);
+        else
+            snprintf(buf, len, "%zu param(s)", c->host.n_strategy_params);
         break;
     case CFG_STRLIST:
         break;

@@ -47,6 +47,7 @@ static void strategy_free(struct host_strategy *st)
     free(st->ctx.nodes);
     host_ctx_release_names(&st->ctx);
     broker_free(st->broker);
+    risk_release(&st->risk);
     free(st->state);
     free(st);
 }
@@ -69,6 +70,12 @@ void host_release(struct host *h)
         free(h->params[i].value);
     }
     free(h->params);
+    for (size_t i = 0; i < h->n_risk_overrides; i++) {
+        free(h->risk_overrides[i].strategy);
+        free(h->risk_overrides[i].key);
+        free(h->risk_overrides[i].value);
+    }
+    free(h->risk_overrides);
     for (size_t i = 0; i < h->n_routes; i++) {
         for (size_t j = 0; j < h->routes[i].n_tags; j++)
             free(h->routes[i].tags[j]);

@@ -34,6 +34,7 @@
 #include "host/broker.h"
 #include "host/gate.h"
 #include "host/graph.h"
+#include "host/risk.h"
 #include "host/scheduler.h"
 
 struct host;
@@ -67,6 +68,8 @@ struct host_strategy {
     long order_seq;        /* orders sent so far: the client_order_id sequence */
     long expired;          /* open orders canceled or expired without (full) fills */
     long rejected_broker;  /* orders the broker (gateway, connector) rejected */
+    struct risk risk;      /* pre-trade limits and refusals (orders.c sets it up lazily) */
+    int risk_ready;
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -80,6 +83,7 @@ struct host_options {
     int domain;          /* enum host_domain; offline = HOST_BACKTEST */
     long max_nodes_per_strategy; /* node handles one setup() may declare (<= 0: default) */
     int fill_at; /* enum host_fill_at: when the simulated broker fills market orders */
+    struct risk_limits risk; /* host-wide pre-trade limits (0 = none) */
 };
 
 /* broker.fill_at: next_open (default: the next bar's open, no look-ahead) or close (the
@@ -127,6 +131,10 @@ struct host {
                      const struct qmtl_order *o, const char *client_order_id);
     void *live_arg;
     uint64_t signal_stamp; /* orders.c: signal emissions so far (fan-out stamps) */
+    struct host_param *risk_overrides; /* risk.strategies.<name>.<key> (host_set_risk_limit) */
+    size_t n_risk_overrides;
+    int killed;            /* host_kill(): flattened, no new order leaves */
+    char kill_reason[200];
 };
 
 void host_options_default(struct host_options *o);

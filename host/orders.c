@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/host_api.h"
@@ -163,6 +164,59 @@ int orders_send(struct host *h, struct host_strategy *st, const struct orders_re
     return 0;
 }
 
+/* The strategy's risk state, set up at its first use from the host-wide limits and its
+ * own overrides. NULL when out of memory (then no order leaves). */
+static struct risk *risk_of(struct host *h, struct host_strategy *st)
+{
+    if (st->risk_ready)
+        return &st->risk;
+    struct risk_limits lim = h->opt.risk;
+    for (size_t i = 0; i < h->n_risk_overrides; i++)
+        if (strcmp(h->risk_overrides[i].strategy, st->name) == 0)
+            risk_limit_set(&lim, h->risk_overrides[i].key, h->risk_overrides[i].value);
+    if (risk_init(&st->risk, &lim))
+        return NULL;
+    st->risk_ready = 1;
+    return &st->risk;
+}
+
+int host_set_risk_limit(struct host *h, const char *strategy, const char *key, const char *value)
+{
+    struct risk_limits probe = {0};
+    if (!strategy || !key || risk_limit_set(&probe, key, value))
+        return -1;
+    struct host_param *p =
+        realloc(h->risk_overrides, (h->n_risk_overrides + 1) * sizeof(*h->risk_overrides));
+    if (!p)
+        return -1;
+    h->risk_overrides = p;
+    p = &p[h->n_risk_overrides];
+    p->strategy = strdup(strategy);
+    p->key = strdup(key);
+    p->value = strdup(value);
+    p->used = 0;
+    if (!p->strategy || !p->key || !p->value) {
+        free(p->strategy);
+        free(p->key);
+        free(p->value);
+        return -1;
+    }
+    h->n_risk_overrides++;
+    return 0;
+}
+
+/* Count (and log) an order the risk checks refused. */
+static void rejected(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
+                     double qty, int reason)
+{
+    if (h->order_log) {
+        char q[NUMFMT_DOUBLE_MAX];
+        fprintf(h->order_log, "%lld rejected %s %s %s qty=%s (%s)\n", (long long)ts, st->name,
+                symbol, side_word(qty > 0 ? 1 : -1), fmt_num(fabs(qty), q),
+                risk_reason_name(reason));
+    }
+}
+
 /* The latest price input as a bar (a number is a bar with open = high = low = close). */
 static int read_bar(const struct qmtl_window *w, struct qmtl_bar *bar)
 {
@@ -212,6 +266,16 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
         if (broker_resting(st->broker))
             broker_bar(st->broker, n->order_symbol, ts, &bar, sim_event, st);
         broker_mark(st->broker, n->order_symbol, ts, bar.close);
+        struct risk *r = risk_of(h, st);
+        if (r && risk_mark(r, ts, broker_equity(st->broker))) {
+            char why[300];
+            snprintf(why, sizeof(why),
+                     "risk: equity %.2f is more than risk.max_daily_loss %.2f below the day's "
+                     "start (%.2f)",
+                     broker_equity(st->broker), r->lim.max_daily_loss, r->day_start);
+            host_stop_strategy(h, n->order_strategy, QMTL_ESTATE, why);
+            return;
+        }
     }
     if (!signal_in || !have_price || st->stopped)
         return;
@@ -240,6 +304,12 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     double delta = wanted(h, st, n, target, cur, price) - cur;
     if (!(fabs(delta) > 1e-9))
         return;
+    struct risk *r = risk_of(h, st);
+    int rr = r ? risk_check(r, cur, delta, price, ts, h->killed) : RISK_KILL_SWITCH;
+    if (rr != RISK_OK) {
+        rejected(h, st, n->order_symbol, ts, delta, rr);
+        return;
+    }
     if (h->opt.domain != HOST_BACKTEST) {
         const char *why = NULL;
         double pass = gate_clip(&st->gate, h->opt.domain, cur, delta, &why);
@@ -257,6 +327,7 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
                             .ts = ts};
     char coid[160];
     if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0) {
+        risk_sent(r, ts);
         out->type = QMTL_T_ORDER;
         out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
                                             .price = price};
@@ -336,4 +407,70 @@ int host_order_update(struct host *h, uint32_t strat, const struct host_order_up
     default:
         return -1;
     }
+}
+
+/* ------------------------------------------------------------------ kill switch, counters */
+
+int host_kill(struct host *h, const char *reason)
+{
+    if (h->killed)
+        return 0;
+    h->killed = 1;
+    snprintf(h->kill_reason, sizeof(h->kill_reason), "%s", reason ? reason : "");
+    LOG_WARN("orders", "kill switch: %s: flattening every position, no new order leaves",
+             h->kill_reason[0] ? h->kill_reason : "no reason given");
+    int64_t ts = h->s ? sched_now(h->s) : 0;
+    int sent = 0;
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *st = h->st[i];
+        if (st->setup_failed)
+            continue;
+        struct book *bk = broker_book(st->broker);
+        /* resting simulated orders go first (live ones are the gateway's to cancel) */
+        for (size_t k = book_open_orders(bk); k-- > 0;) {
+            const struct book_order *o = book_order_at(bk, k);
+            char coid[160];
+            snprintf(coid, sizeof(coid), "%s", o->client_order_id);
+            if (broker_cancel(st->broker, coid) == 0) {
+                book_order_canceled(bk, coid);
+                st->expired++;
+            }
+        }
+        for (size_t k = 0; k < book_count(bk); k++) {
+            struct book_line l;
+            book_at(bk, k, &l);
+            double q = l.position + l.open_buy - l.open_sell;
+            if (!(fabs(q) > 1e-9) || !(l.mark > 0))
+                continue;
+            char sym[256], coid[160];
+            snprintf(sym, sizeof(sym), "%s", l.symbol);
+            struct orders_req rq = {.symbol = sym,
+                                    .side = q > 0 ? QMTL_SIDE_SELL : QMTL_SIDE_BUY,
+                                    .quantity = fabs(q),
+                                    .price = l.mark,
+                                    .type = BROKER_MARKET,
+                                    .ts = ts};
+            if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0)
+                sent++;
+        }
+    }
+    return sent;
+}
+
+int host_order_counters(const struct host *h, uint32_t strat, struct orders_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (strat >= h->n_st)
+        return -1;
+    const struct host_strategy *st = h->st[strat];
+    out->signals = st->signals;
+    out->orders = st->orders;
+    out->fills = st->fills;
+    out->blocked = st->blocked;
+    for (int k = 1; k < RISK_N; k++)
+        out->rejected[k] = st->risk.rejected[k];
+    out->rejected_broker = st->rejected_broker;
+    out->expired = st->expired;
+    out->open_orders = book_open_orders(broker_book(st->broker));
+    return 0;
 }

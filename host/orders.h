@@ -41,6 +41,7 @@
 
 #include "host/broker.h"
 #include "host/graph.h"
+#include "host/risk.h"
 
 struct host;
 struct host_strategy;
@@ -125,5 +126,36 @@ int host_apply_fill(struct host *h, uint32_t strat, const struct host_fill *f);
  * canceled / expired close it. 0 applied, 1 no such open order (nothing done), -1 invalid.
  */
 int host_order_update(struct host *h, uint32_t strat, const struct host_order_update *u);
+
+/* ---- risk, kill switch, counters */
+
+/*
+ * A per-strategy risk limit (risk.strategies.<strategy>.<key>): it overrides the
+ * host-wide value (h->opt.risk) for that strategy. Call before the strategy's first
+ * order. 0, or -1 (unknown key, value not a number >= 0, out of memory).
+ */
+int host_set_risk_limit(struct host *h, const char *strategy, const char *key, const char *value);
+
+/*
+ * The host-wide kill switch (the operator's command, through the gateway): cancel every
+ * resting simulated order, send one market order per open position that brings it to flat
+ * (reduce-only; these pass neither the risk checks nor the gate: the operator's command is
+ * the authority), then refuse every later order (reason "kill_switch"). 'reason' is
+ * logged and kept. Returns the number of flattening orders sent; a second call does
+ * nothing (0).
+ */
+int host_kill(struct host *h, const char *reason);
+
+/* What a strategy's orders came to, for the run summary and /metrics. */
+struct orders_counters {
+    long signals, orders, fills;
+    long blocked;          /* by the gate (or no live sink) */
+    long rejected[RISK_N]; /* by the risk checks, per enum risk_reason ([0] unused) */
+    long rejected_broker;  /* by the broker or gateway (order_updated rejected, 409) */
+    long expired;          /* canceled or expired with a rest unfilled */
+    size_t open_orders;    /* still open at the time of the call */
+};
+/* 0, or -1 for an unknown strategy (*out zeroed). */
+int host_order_counters(const struct host *h, uint32_t strat, struct orders_counters *out);
 
 #endif

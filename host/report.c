@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host/explain.h"
+#include "host/orders.h"
 #include "host/stats.h"
 #include "host/trades.h"
 
@@ -203,6 +204,39 @@ out:
     return o;
 }
 
+/* The strategy's orders and book: rejections by reason, open orders, final positions. */
+static json_t *book_obj(const struct host *h, uint32_t i)
+{
+    struct orders_counters c;
+    host_order_counters(h, i, &c);
+    json_t *o = json_object();
+    json_t *rej = json_object();
+    for (int k = 1; k < RISK_N; k++)
+        json_object_set_new(rej, risk_reason_name(k), json_integer(c.rejected[k]));
+    json_object_set_new(rej, "broker", json_integer(c.rejected_broker));
+    json_object_set_new(o, "rejections", rej);
+    json_object_set_new(o, "expired_orders", json_integer(c.expired));
+    json_object_set_new(o, "open_orders", json_integer((json_int_t)c.open_orders));
+    const struct book *bk = broker_book(h->st[i]->broker);
+    json_object_set_new(o, "cash", num(book_cash(bk)));
+    json_t *pos = json_array();
+    for (size_t k = 0; k < book_count(bk); k++) {
+        struct book_line l;
+        book_at(bk, k, &l);
+        json_t *p = json_object();
+        json_object_set_new(p, "symbol", json_string(l.symbol));
+        json_object_set_new(p, "position", num(l.position));
+        json_object_set_new(p, "avg_cost", num(l.avg_cost));
+        json_object_set_new(p, "open", num(l.open_buy - l.open_sell));
+        json_object_set_new(p, "realized_pnl", num(l.realized));
+        json_object_set_new(p, "unrealized_pnl",
+                            num(l.position ? l.position * (l.mark - l.avg_cost) : 0));
+        json_array_append_new(pos, p);
+    }
+    json_object_set_new(o, "positions", pos);
+    return o;
+}
+
 static json_t *strategy_obj(const struct runner *r, size_t i, int series)
 {
     const struct host *h = &r->h;
@@ -237,6 +271,7 @@ static json_t *strategy_obj(const struct runner *r, size_t i, int series)
     json_object_set_new(o, "final_equity", num(bs.equity));
     json_object_set_new(o, "initial_cash", num(bs.initial_cash));
     json_object_set_new(o, "stats", stats_obj(&res));
+    json_object_set_new(o, "book", book_obj(h, (uint32_t)i));
     if (series) {
         size_t n;
         const struct stats_point *p = broker_points(st->broker, &n);
@@ -276,6 +311,10 @@ json_t *report_json(const struct runner *r, int series)
     json_object_set_new(run, "shared_nodes", json_integer((json_int_t)explain_shared_count(h)));
     json_object_set_new(run, "node_computations",
                         json_integer(h->s ? (json_int_t)sched_computes(h->s) : 0));
+    json_object_set_new(run, "fill_at",
+                        json_string(h->opt.fill_at == HOST_FILL_CLOSE ? "close" : "next_open"));
+    if (h->killed)
+        json_object_set_new(run, "kill_switch", json_string(h->kill_reason));
     if (r->run_error[0])
         json_object_set_new(run, "error", json_string(r->run_error));
     json_object_set_new(root, "run", run);
@@ -319,6 +358,51 @@ static void row(FILE *out, int w, const char *name, const char *status, long bar
             100 * jnum(stats, "max_drawdown"), jnum(stats, "fees"));
 }
 
+/* The fill model, then per strategy with orders: orders, fills, refusals by reason, what
+ * is still open and the final positions. */
+static void orders_text(FILE *out, const json_t *arr, const json_t *run)
+{
+    const char *fa = jstr(run, "fill_at");
+    if (*fa)
+        fprintf(out, "fills: market orders at %s (broker.fill_at %s)\n",
+                strcmp(fa, "close") ? "the next bar's open" : "the decision bar's close", fa);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(arr, i, s)
+    {
+        const json_t *bk = json_object_get(s, "book");
+        if (!bk || !(jint(s, "orders") || jint(s, "blocked_orders") || jint(s, "fills")))
+            continue;
+        fprintf(out, "orders %s: %ld sent, %ld filled, %ld blocked by the gate", jstr(s, "name"),
+                jint(s, "orders"), jint(s, "fills"), jint(s, "blocked_orders"));
+        const char *key;
+        const json_t *v;
+        int any = 0;
+        json_object_foreach((json_t *)json_object_get(bk, "rejections"), key, v)
+        {
+            if (json_integer_value(v))
+                fprintf(out, "%s %s %ld", any++ ? "," : "; rejected:", key,
+                        (long)json_integer_value(v));
+        }
+        if (jint(bk, "expired_orders"))
+            fprintf(out, "; %ld expired", jint(bk, "expired_orders"));
+        if (jint(bk, "open_orders"))
+            fprintf(out, "; %ld open", jint(bk, "open_orders"));
+        any = 0;
+        const json_t *p;
+        size_t k;
+        json_array_foreach(json_object_get(bk, "positions"), k, p)
+        {
+            if (jnum(p, "position") != 0)
+                fprintf(out, "%s %s %.10g", any++ ? "," : "; position", jstr(p, "symbol"),
+                        jnum(p, "position"));
+        }
+        fprintf(out, "%s\n", any ? "" : "; flat");
+    }
+    if (json_object_get(run, "kill_switch"))
+        fprintf(out, "kill switch: %s\n", jstr(run, "kill_switch"));
+}
+
 void report_text(FILE *out, const json_t *doc)
 {
     const json_t *arr = json_object_get(doc, "strategies");
@@ -353,6 +437,7 @@ void report_text(FILE *out, const json_t *doc)
             jint(run, "events"), jint(run, "sources"), jnum(run, "seconds"),
             jnum(run, "events_per_s"), jint(run, "nodes"), jint(run, "shared_nodes"),
             jint(run, "node_computations"));
+    orders_text(out, arr, run);
     if (jint(run, "skipped_rows"))
         fprintf(out, "data: %ld malformed row(s) skipped\n", jint(run, "skipped_rows"));
     if (jint(run, "unrouted"))

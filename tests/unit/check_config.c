@@ -161,6 +161,13 @@ static const struct {
     {"broker.initial_cash", "100000"},
     {"broker.fee_bps", "1"},
     {"broker.slippage_bps", "0.5"},
+    {"broker.fill_at", "next_open"},
+    {"risk.max_position", "0"},
+    {"risk.max_position_notional", "0"},
+    {"risk.max_order_notional", "0"},
+    {"risk.max_orders_per_minute", "0"},
+    {"risk.max_daily_loss", "0"},
+    {"risk.strategies", "0 limit(s)"},
 };
 #define N_EXPECTED (sizeof(expected_defaults) / sizeof(expected_defaults[0]))
 
@@ -613,9 +620,15 @@ static void other_value(const struct cfg_schema_entry *e, char *buf, size_t len)
     case CFG_URL:
         snprintf(buf, len, "http://env.invalid:81/%s", e->key);
         break;
-    case CFG_ENUM:
-        snprintf(buf, len, "%s", strcmp(e->def, "skip") ? "skip" : "fail");
+    case CFG_ENUM: { /* the first choice that is not the default */
+        const char *c = e->choices, *bar;
+        size_t dl = strlen(e->def);
+        while ((bar = strchr(c, '|')) && (size_t)(bar - c) == dl && !strncmp(c, e->def, dl))
+            c = bar + 1;
+        bar = strchr(c, '|');
+        snprintf(buf, len, "%.*s", bar ? (int)(bar - c) : (int)strlen(c), c);
         break;
+    }
     case CFG_BOOL:
         snprintf(buf, len, "%s", strcmp(e->def, "true") ? "true" : "false");
         break;
@@ -929,6 +942,38 @@ START_TEST(test_shipped_configs)
     free(text);
     config_release(&c);
     config_release(&d);
+}
+END_TEST
+
+/* risk.strategies: per-strategy limits, checked at load with file, line and key. */
+START_TEST(test_risk_strategies)
+{
+    struct qmtl_config c;
+    struct cfg_error e;
+    ck_assert_int_eq(config_load_string("risk:\n  max_order_notional: 500\n  strategies:\n"
+                                        "    sma: {max_position: 25, max_daily_loss: 2000}\n",
+                                        "t.yml", &c, &e),
+                     0);
+    ck_assert(c.risk.max_order_notional == 500);
+    ck_assert_uint_eq(c.risk.n_strategy_limits, 2);
+    ck_assert_str_eq(c.risk.strategy_limits[0].strategy, "sma");
+    ck_assert_str_eq(c.risk.strategy_limits[0].key, "max_position");
+    ck_assert_str_eq(c.risk.strategy_limits[0].value, "25");
+    ck_assert_uint_eq(c.host.n_strategy_params, 0);
+    config_release(&c);
+    ck_assert_int_eq(config_load_string("risk:\n  strategies:\n    sma: {max_positon: 3}\n",
+                                        "t.yml", &c, &e),
+                     -1);
+    ck_assert_msg(strstr(e.msg, "t.yml:3:") &&
+                      strstr(e.msg, "unknown risk limit 'max_positon'"),
+                  "%s", e.msg);
+    ck_assert_int_eq(config_load_string("risk:\n  strategies:\n    sma:\n      max_position: -1\n",
+                                        "t.yml", &c, &e),
+                     -1);
+    ck_assert_msg(strstr(e.msg, "risk.strategies.sma.max_position: expected a number >= 0"), "%s",
+                  e.msg);
+    ck_assert_int_eq(config_load_string("broker: {fill_at: later}\n", "t.yml", &c, &e), -1);
+    ck_assert_msg(strstr(e.msg, "next_open|close"), "%s", e.msg);
 }
 END_TEST
 
@@ -1271,6 +1316,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_relative_paths);
     tcase_add_test(tc, test_shipped_configs);
     tcase_add_test(tc, test_docs_in_sync);
+    tcase_add_test(tc, test_risk_strategies);
     tcase_add_test(tc, test_fixture_files);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
