@@ -164,8 +164,9 @@ static int run_paper(int argc, char **argv)
         .claim_id = claim,
         .model = {.fee_bps = a.have_fee ? a.fee_bps : cfg.broker.fee_bps,
                   .slippage_bps = a.have_slip ? a.slippage_bps : cfg.broker.slippage_bps,
-                  .fill_at = a.fill_at && !strcmp(a.fill_at, "close") ? PAPER_CLOSE
-                                                                       : PAPER_NEXT_OPEN},
+                  .fill_at = !strcmp(a.fill_at ? a.fill_at : cfg.broker.fill_at, "close")
+                                 ? PAPER_CLOSE
+                                 : PAPER_NEXT_OPEN},
         .poll_s = a.poll_s,
         .http_timeout_s = config_budgets(&cfg)->http_timeout_s,
         .once = a.once,

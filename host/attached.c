@@ -227,6 +227,16 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
         if (k >= 0 && w && !strcmp(w, a->o->world_id))
             fill_events_apply(a->fe, (uint32_t)k, type, data);
     }
+    if (type && !strcmp(type, "world_killed") && json_is_object(data)) {
+        const char *w = json_string_value(json_object_get(data, "world_id"));
+        const char *why = json_string_value(json_object_get(data, "reason"));
+        if (w && !strcmp(w, a->o->world_id)) {
+            LOG_WARN("attached", "world '%s' killed by the operator (%s): flattening, then no "
+                                 "more orders",
+                     w, why ? why : "no reason given");
+            host_kill(&a->r->h, why ? why : "world killed by the operator");
+        }
+    }
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
