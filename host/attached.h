@@ -15,6 +15,12 @@
  *   5. replays the data sources as the live feed on the event loop, in batches from a
  *      timer ('pace' events per second, 0 = as fast as possible), so the loop stays
  *      responsive.
+ * Between steps 2 and 3 (before any gate can open) each strategy's book is rebuilt from
+ * the gateway's stored orders and fills (fill_events.h), and the stream later resumes from
+ * the event seen before that; `fill` / `order_updated` events then keep the books
+ * current, `world_killed` runs host_kill. A live world with historical data (always, for
+ * now: CSV and synthetic sources) needs allow_live_replay: without it the run stops at
+ * start, and orders are blocked if the world turns live later.
  * Before step 1 nothing has answered yet: a gateway that does not answer is asked again
  * with backoff for the start-up retry budget, then the run fails (see attached_run).
  * The stream has a heartbeat: the host pings every third of the receive timeout and the
