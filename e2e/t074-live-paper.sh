@@ -112,6 +112,12 @@ opened=$(grep -n "strategy 'sma_crossover' long: active=1" "$E2E_TMP/host2.log" 
     { not_ok "rebuild before the gate (rebuilt '$rebuilt', opened '$opened')"; sed 's/^/#   /' "$E2E_TMP/host2.log" | head -20; }
 grep -q 'caught up with the orders sent before the restart' "$E2E_TMP/host2.log" &&
     ok "the restarted host caught up before sending again" || not_ok "no catch-up line"
+python3 - "$E2E_TMP/host2.json" "$before" <<'PY' && ok "summary: book rebuilt from the fills before the kill, re-decided orders held back" || not_ok "summary fills figures"
+import json, sys
+f = json.load(open(sys.argv[1]))["attached"]["fills"]
+print("#", f)
+sys.exit(0 if f["rebuilt_fills"] + f["rebuilt_open_orders"] >= int(sys.argv[2]) - 1 and f["orders_held"] > 0 and f["received"] > 0 else 1)
+PY
 
 # ---- no order twice: one per bar decided, the client_order_ids of an uninterrupted run
 gw_orders

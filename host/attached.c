@@ -850,6 +850,13 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     out->orders_live = ls.queued;
     out->orders_refused = ls.refused;
     out->orders_failed = ls.failed + ls.inflight;
+    struct fill_events_stats fs;
+    fill_events_stats(a.fe, &fs);
+    out->fills_received = fs.fills;
+    out->fills_repeated = fs.duplicates;
+    out->rebuilt_fills = fs.rebuilt_fills;
+    out->rebuilt_open = fs.rebuilt_open;
+    out->orders_held = fs.held;
     int rc = a.data_rc;
     if (rc)
         snprintf(err, errlen, "%s", a.data_err);

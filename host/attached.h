@@ -68,6 +68,9 @@ struct attached_stats {
     long orders_live;                 /* live orders handed to the gateway sink */
     long orders_refused;              /* ... refused by the gateway's gate (409) */
     long orders_failed;               /* ... failed (transport, timeout, other status) */
+    long fills_received, fills_repeated; /* fill events applied / seen before */
+    long rebuilt_fills, rebuilt_open;     /* the book rebuild at start */
+    long orders_held;                     /* re-decided while catching up: not sent again */
     int interrupted; /* stopped by a signal before the data ended */
     int unreachable; /* the gateway never answered at start: nothing ran */
 };
@@ -81,7 +84,9 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
 
 /* "gate: N order(s) sent, M blocked by the gate (domain D[, safe_mode: R])", then (when
  * live orders were made) "live orders: N sent to the gateway, R refused by its gate, F
- * failed", then the gateway line. */
+ * failed", (when fills came or a book was rebuilt) "fills: N from the gateway (R
+ * repeated); book rebuilt with F fill(s) and O open order(s); H order(s) held back (sent
+ * before the restart)", then the gateway line. */
 void attached_report_text(FILE *out, const struct attached_stats *s);
 /* The same as a JSON object (new reference). */
 json_t *attached_report_json(const struct attached_stats *s);
