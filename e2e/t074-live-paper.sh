@@ -3,7 +3,9 @@
 # world and the paper connector, all on the same seeded synthetic data as an offline run.
 # The host is killed (SIGKILL) half way and restarted: it rebuilds its book from the
 # gateway before its gate opens, does not send again what it sent before, and the run
-# ends with the offline run's fills, final position and PnL.
+# ends with the offline run's fills, final position and PnL. (Half way without a race:
+# the first host gets the first half of the same series, sends its orders, and is killed
+# while it waits for more data; the restarted one gets the whole series.)
 #
 # Tolerance: the paper connector fills with the simulated broker's model (next bar open,
 # slippage against the order, fee on the notional), operation for operation, on the same
@@ -26,6 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 DATA='BTC=gbm:count=600,seed=11'
+HALF='BTC=gbm:count=300,seed=11' # the first 300 bars of the same series
 P="$E2E_TMP/plugins"
 
 # ---- the offline reference
@@ -55,9 +58,9 @@ host:
 test:
   test_mode: true
 YAML
-run_host() { # run_host N: start the host (background), logs host<N>.*
+run_host() { # run_host N DATA: start the host (background), logs host<N>.*
     timeout 120 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id LV --gateway-url "$GW_URL" \
-        --data "$DATA" --pace 100 --follow --allow-live-replay --json \
+        --data "$2" --pace 200 --follow --allow-live-replay --json \
         --order-log "$E2E_TMP/host$1.orders" > "$E2E_TMP/host$1.json" 2> "$E2E_TMP/host$1.log" &
     HOST_PID=$!
 }
@@ -71,10 +74,14 @@ count_orders() { # cheap enough to poll (no interpreter start)
 at_least_orders() { [ "$(count_orders)" -ge "$1" ]; }
 
 # ---- first run, killed half way
-run_host 1
-half=$((n_orders / 2))
-wait_for 60 at_least_orders "$half" && ok "first host run: $half orders reached the gateway" ||
-    not_ok "first host run: orders did not reach the gateway ($(count_orders))"
+"$QMTL" run --offline --plugins "$P" --data "$HALF" --order-log "$E2E_TMP/half.log" \
+    > /dev/null 2>&1
+half=$(grep -c ' order ' "$E2E_TMP/half.log")
+run_host 1 "$HALF"
+host1_done() { grep -q 'data ended after' "$E2E_TMP/host1.log"; }
+wait_for 60 host1_done && wait_for 30 at_least_orders "$half" &&
+    ok "first host run: its $half orders reached the gateway" ||
+    not_ok "first host run: orders did not reach the gateway ($(count_orders) of $half)"
 kill -KILL "$HOST_PID" 2> /dev/null
 wait "$HOST_PID" 2> /dev/null
 HOST_PID=
@@ -83,7 +90,7 @@ before=$(count_orders)
     not_ok "host was not killed mid-run ($before of $n_orders)"
 
 # ---- restart: rebuild, catch up, finish
-run_host 2
+run_host 2 "$DATA"
 data_done() { grep -q 'data ended after' "$E2E_TMP/host2.log"; }
 all_final() {
     gw_orders

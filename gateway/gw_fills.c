@@ -415,13 +415,17 @@ void gw_order_status_route(struct gw_server *s, struct evhttp_request *req, int6
         goto out;
     }
     int rc = gw_store_order_by_id(st, id, &order), commit = 0;
-    const char *cur = json_string_value(json_object_get(order, "status"));
+    char cur[32]; /* copied: 'order' is reloaded below */
+    snprintf(cur, sizeof(cur), "%s",
+             json_string_value(json_object_get(order, "status"))
+                 ? json_string_value(json_object_get(order, "status"))
+                 : "");
     double filled = num(order, "filled_quantity");
     if (rc < 0)
         store_failed(s, req);
     else if (rc == 0)
         gw_reply_error(req, 404, "E_NOT_FOUND", "order not found", NULL);
-    else if (cur && !strcmp(cur, status)) /* a repeat: nothing changes, nothing is emitted */
+    else if (!strcmp(cur, status)) /* a repeat: nothing changes, nothing is emitted */
         gw_reply_json(req, 200, json_incref(order));
     else if (gw_order_status_final(cur) ||
              (!strcmp(status, "accepted") && strcmp(cur, "new") && strcmp(cur, "acked"))) {

@@ -487,7 +487,9 @@ START_TEST(test_kill)
     gwt_resp_free(&r);
     /* released: the gate decides again */
     ck_assert_int_eq(req(&t, "DELETE", "/worlds/L/kill", NULL, LIVE), 200);
-    ck_assert_int_eq(events_of(&t, "world_kill_released").n, 1);
+    f = events_of(&t, "world_kill_released");
+    ck_assert_int_eq(f.n, 1);
+    json_decref(f.data);
     ck_assert_int_eq(req(&t, "POST", "/orders", buy, GWT_HOST), 201);
     free(fb);
     gwt_stop(&t, 1);
@@ -519,9 +521,16 @@ static Suite *suite(void)
     return s;
 }
 
+/* Every log line is formatted (so a sanitizer sees its arguments) and dropped. */
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
 int main(void)
 {
-    log_set_level(LOG_LEVEL_ERROR);
+    log_set_level(LOG_LEVEL_DEBUG);
+    log_set_sink(quiet, NULL);
     SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

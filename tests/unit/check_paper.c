@@ -208,9 +208,16 @@ START_TEST(test_connector_once)
 }
 END_TEST
 
+/* Every log line is formatted (so a sanitizer sees its arguments) and dropped. */
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
 int main(void)
 {
-    log_set_level(LOG_LEVEL_ERROR);
+    log_set_level(LOG_LEVEL_DEBUG);
+    log_set_sink(quiet, NULL);
     Suite *su = suite_create("paper");
     TCase *tc = tcase_create("paper");
     tcase_set_timeout(tc, 60);
