@@ -192,8 +192,7 @@ int cmd_connector(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "paper")) {
         if (argc >= 2)
-            fprintf(stderr, "qmtl connector: unknown connector '%s' (there is: paper)\n",
-                    argv[1]);
+            fprintf(stderr, "qmtl connector: unknown connector '%s' (there is: paper)\n", argv[1]);
         cli_print_usage(cli_find("connector"), 1);
         return CLI_USAGE;
     }

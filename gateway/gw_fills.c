@@ -29,8 +29,8 @@
 /* Relative tolerance of quantity sums (fills of 1/3 + 1/3 + 1/3 fill an order of 1). */
 #define QTY_EPS 1e-9
 
-static int text_field(const json_t *o, const char *key, size_t max, int required,
-                      const char *where, char *err, size_t errlen)
+static int text_field(const json_t *o, const char *key, size_t max, int required, const char *where,
+                      char *err, size_t errlen)
 {
     const json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) {
@@ -59,8 +59,8 @@ static int num_field(const json_t *o, const char *key, double lo, int strict, in
     }
     double d = json_number_value(v);
     if (!json_is_number(v) || !isfinite(d) || (strict ? !(d > lo) : !(d >= lo))) {
-        snprintf(err, errlen, "data field '%s': expected a number %s %g", key, strict ? ">" : ">=",
-                 lo);
+        snprintf(err, errlen, "data field '%s': expected a number %s %g", key,
+                 strict ? ">" : ">=", lo);
         return -1;
     }
     return 0;
@@ -191,7 +191,8 @@ static int same_fill(const json_t *stored, const json_t *d)
 {
     const char *side = json_string_value(json_object_get(d, "side"));
     const char *sside = json_string_value(json_object_get(stored, "side"));
-    return num(stored, "quantity") == num(d, "quantity") && num(stored, "price") == num(d, "price") &&
+    return num(stored, "quantity") == num(d, "quantity") &&
+           num(stored, "price") == num(d, "price") &&
            num(stored, "commission") == num(d, "commission") && side && sside &&
            !strcasecmp(side, sside);
 }
@@ -200,15 +201,14 @@ static json_t *order_event(const json_t *order, const char *status, const char *
                            double filled)
 {
     const char *side = json_string_value(json_object_get(order, "side"));
-    return json_pack("{sO sO sO sO sO ss ss so? sf sf}", "world_id",
-                     json_object_get(order, "world_id"), "strategy_id",
-                     json_object_get(order, "strategy_id"), "order_id",
-                     json_object_get(order, "id"), "client_order_id",
-                     json_object_get(order, "client_order_id"), "symbol",
-                     json_object_get(order, "symbol"), "side",
-                     side && !strcasecmp(side, "buy") ? "BUY" : "SELL", "status", status,
-                     "reason", reason ? json_string(reason) : NULL, "filled_quantity",
-                     filled, "quantity", num(order, "quantity"));
+    return json_pack(
+        "{sO sO sO sO sO ss ss so? sf sf}", "world_id", json_object_get(order, "world_id"),
+        "strategy_id", json_object_get(order, "strategy_id"), "order_id",
+        json_object_get(order, "id"), "client_order_id", json_object_get(order, "client_order_id"),
+        "symbol", json_object_get(order, "symbol"), "side",
+        side && !strcasecmp(side, "buy") ? "BUY" : "SELL", "status", status, "reason",
+        reason ? json_string(reason) : NULL, "filled_quantity", filled, "quantity",
+        num(order, "quantity"));
 }
 
 /* Inside the open transaction: either replies (an error or a repeat; the caller rolls
@@ -273,8 +273,8 @@ static void fill_in_txn(struct gw_server *s, struct evhttp_request *req, const j
         reject(s, req, GW_FR_ORDER_CLOSED, 409, "E_ORDER_CLOSED", msg);
     } else if (done + add > qty * (1 + QTY_EPS)) {
         snprintf(msg, sizeof(msg),
-                 "fill of %.12g would bring order %lld to %.12g, beyond its quantity %.12g",
-                 add, (long long)oid, done + add, qty);
+                 "fill of %.12g would bring order %lld to %.12g, beyond its quantity %.12g", add,
+                 (long long)oid, done + add, qty);
         reject(s, req, GW_FR_OVERFILL, 409, "E_OVERFILL", msg);
     } else {
         double filled = done + add;
@@ -433,9 +433,9 @@ void gw_order_status_route(struct gw_server *s, struct evhttp_request *req, int6
                  status);
         gw_reply_error(req, 409, "E_ORDER_CLOSED", msg, NULL);
     } else if (gw_store_order_set_status(st, id, status, reason, filled) < 0 ||
-               gw_server_publish_event(
-                   s, "order_updated", json_string_value(json_object_get(order, "world_id")),
-                   order_event(order, status, reason, filled)) < 0) {
+               gw_server_publish_event(s, "order_updated",
+                                       json_string_value(json_object_get(order, "world_id")),
+                                       order_event(order, status, reason, filled)) < 0) {
         store_failed(s, req);
     } else {
         json_decref(order);

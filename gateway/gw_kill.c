@@ -13,11 +13,10 @@
  * nothing. Releasing publishes `world_kill_released`; hosts stay frozen until restarted.
  */
 #include "gw_routes.h"
-
-#include <event2/buffer.h>
 #include "gw_store.h"
 #include "log.h"
 
+#include <event2/buffer.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,8 +46,8 @@ static int write_kill(struct gw_server *s, const char *world, json_t *doc)
     int rc = gw_server_txn_begin(s);
     if (rc == 0 && (gw_store_kill_set(st, world, doc) < 0 ||
                     gw_store_audit_add(st, world, doc ? "kill" : "kill_released", data) < 0 ||
-                    gw_server_publish_event(s, doc ? "world_killed" : "world_kill_released",
-                                            world, json_incref(data)) < 0 ||
+                    gw_server_publish_event(s, doc ? "world_killed" : "world_kill_released", world,
+                                            json_incref(data)) < 0 ||
                     gw_server_txn_commit(s) < 0)) {
         gw_server_txn_rollback(s);
         rc = -1;
@@ -115,8 +114,8 @@ out:
     json_decref(cur);
 }
 
-int gw_kill_check(struct gw_server *s, const char *world, const char *strategy,
-                  const json_t *order, char *why, size_t whylen)
+int gw_kill_check(struct gw_server *s, const char *world, const char *strategy, const json_t *order,
+                  char *why, size_t whylen)
 {
     struct gw_store *st = gw_server_store(s);
     json_t *cur = NULL;

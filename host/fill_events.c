@@ -150,15 +150,15 @@ int fill_events_reconcile(struct fill_events *fe, uint32_t k, const json_t *orde
     size_t i;
     json_t *o;
     /* open orders first, so that the fills below reduce what remains of them */
-    json_array_foreach(orders, i, o) {
+    json_array_foreach(orders, i, o)
+    {
         const char *coid = json_string_value(json_object_get(o, "client_order_id"));
         const char *sym = json_string_value(json_object_get(o, "symbol"));
         const char *status = json_string_value(json_object_get(o, "status"));
         int side = side_of(json_string_value(json_object_get(o, "side")));
         const json_t *ts = json_object_get(o, "ts");
         if (!coid || !sym || !status || !side || !json_is_integer(ts)) {
-            snprintf(err, errlen, "rebuild: order %zu of strategy '%s' lacks a field", i,
-                     st->name);
+            snprintf(err, errlen, "rebuild: order %zu of strategy '%s' lacks a field", i, st->name);
             return -1;
         }
         n_orders++;
@@ -178,7 +178,8 @@ int fill_events_reconcile(struct fill_events *fe, uint32_t k, const json_t *orde
         }
         n_open++;
     }
-    json_array_foreach(fills, i, o) {
+    json_array_foreach(fills, i, o)
+    {
         int rc = apply_fill(fe, k, o);
         if (rc < 0) {
             snprintf(err, errlen, "rebuild: fill %zu of strategy '%s' cannot be applied", i,
@@ -214,8 +215,8 @@ static json_t *fetch_all(const char *what, const char *url, const char *token, c
     long long after = 0;
     for (;;) {
         char path[1200];
-        snprintf(path, sizeof(path), "/%s?world_id=%s&strategy_id=%s&after=%lld&limit=1000",
-                 what, wq, sq, after);
+        snprintf(path, sizeof(path), "/%s?world_id=%s&strategy_id=%s&after=%lld&limit=1000", what,
+                 wq, sq, after);
         json_t *reply = NULL;
         char e[256] = "";
         int status = ctl_http_sync(url, "GET", path, NULL, token, timeout_s, &reply, e, sizeof(e));

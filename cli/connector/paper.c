@@ -150,9 +150,8 @@ static size_t first_after(const struct series *s, int64_t t)
     return lo;
 }
 
-int paper_fill_order(const struct paper_prices *p, const struct paper_model *m,
-                     const char *symbol, int side, double qty, int64_t order_ts,
-                     struct paper_fill *out)
+int paper_fill_order(const struct paper_prices *p, const struct paper_model *m, const char *symbol,
+                     int side, double qty, int64_t order_ts, struct paper_fill *out)
 {
     const struct series *s = symbol ? series_of((struct paper_prices *)p, symbol, 0) : NULL;
     if (!s || !s->n)
@@ -218,8 +217,8 @@ static int post_status(struct pctx *c, int64_t id, const char *status, const cha
     json_t *body = json_pack("{ss ss?}", "status", status, "reason", reason), *reply = NULL;
     int code = call(c, "POST", path, body, &reply);
     if (code != 200) {
-        LOG_WARN("paper", "order %lld: status %s not recorded (%d %s)", (long long)id, status,
-                 code, error_text(reply));
+        LOG_WARN("paper", "order %lld: status %s not recorded (%d %s)", (long long)id, status, code,
+                 error_text(reply));
         c->st->errors++;
     }
     json_decref(body);
@@ -267,12 +266,12 @@ static void handle(struct pctx *c, const json_t *order)
     snprintf(ceid, sizeof(ceid), "paper-%s-%lld-1", c->o->claim_id, (long long)id);
     json_t *env = json_pack(
         "{ss ss ss ss ss s{sI sO ss ss sf sf sf sf sf ss sI ss sI}}", "specversion", "1.0", "id",
-        ceid, "source", "qmtl/connector/paper", "type", "qmtl.execution.fill",
-        "datacontenttype", "application/json", "data", "order_id", (json_int_t)id,
-        "client_order_id", json_object_get(order, "client_order_id"), "symbol", sym, "side",
-        sgn > 0 ? "BUY" : "SELL", "quantity", rest, "price", f.price, "commission", f.fee,
-        "slippage", f.price - f.ref, "market_impact", 0.0, "tif", "DAY", "fill_time",
-        (json_int_t)f.ts * 1000, "status", "filled", "seq", (json_int_t)1);
+        ceid, "source", "qmtl/connector/paper", "type", "qmtl.execution.fill", "datacontenttype",
+        "application/json", "data", "order_id", (json_int_t)id, "client_order_id",
+        json_object_get(order, "client_order_id"), "symbol", sym, "side", sgn > 0 ? "BUY" : "SELL",
+        "quantity", rest, "price", f.price, "commission", f.fee, "slippage", f.price - f.ref,
+        "market_impact", 0.0, "tif", "DAY", "fill_time", (json_int_t)f.ts * 1000, "status",
+        "filled", "seq", (json_int_t)1);
     json_t *reply = NULL;
     int code = env ? call(c, "POST", "/fills", env, &reply) : -1;
     if (code == 202 || code == 200) {
@@ -326,7 +325,8 @@ static int page(struct pctx *c, const char *status, int64_t *after, char *err, s
     size_t i;
     json_t *o;
     int n = 0;
-    json_array_foreach(orders, i, o) {
+    json_array_foreach(orders, i, o)
+    {
         if (stop_flag)
             break;
         int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
@@ -348,8 +348,8 @@ static void pause_s(double s)
     nanosleep(&ts, NULL); /* a signal cuts it short */
 }
 
-int paper_run(const struct paper_options *o, const struct paper_prices *p,
-              struct paper_stats *st, char *err, size_t errlen)
+int paper_run(const struct paper_options *o, const struct paper_prices *p, struct paper_stats *st,
+              char *err, size_t errlen)
 {
     memset(st, 0, sizeof(*st));
     struct pctx c = {.o = o, .p = p, .st = st};

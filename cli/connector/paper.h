@@ -58,9 +58,8 @@ struct paper_fill {
 /* Fill 'qty' of a market order on 'side' (+1 buy, -1 sell) decided at 'order_ts': 1 and
  * *out, 0 no bar to fill at (none after the order / none at or before it), -1 no data
  * for the symbol. */
-int paper_fill_order(const struct paper_prices *p, const struct paper_model *m,
-                     const char *symbol, int side, double qty, int64_t order_ts,
-                     struct paper_fill *out);
+int paper_fill_order(const struct paper_prices *p, const struct paper_model *m, const char *symbol,
+                     int side, double qty, int64_t order_ts, struct paper_fill *out);
 
 struct paper_options {
     const char *gateway_url; /* http://host:port */
@@ -68,9 +67,9 @@ struct paper_options {
     const char *token;    /* connector bearer ("" = none: an insecure loopback gateway) */
     const char *claim_id; /* names this connector in its claims (retries stay idempotent) */
     struct paper_model model;
-    double poll_s;        /* pause between polls that found nothing */
+    double poll_s; /* pause between polls that found nothing */
     double http_timeout_s;
-    int once;             /* one pass over what is there, then return */
+    int once; /* one pass over what is there, then return */
 };
 
 struct paper_stats {
@@ -80,7 +79,7 @@ struct paper_stats {
 /* Serve the world until SIGINT/SIGTERM (or, with 'once', until no claimable order is
  * left). Orders claimed by this claim_id before a restart are finished first. 0, or -1
  * with err when the world is unknown or the credential refused. */
-int paper_run(const struct paper_options *o, const struct paper_prices *p,
-              struct paper_stats *st, char *err, size_t errlen);
+int paper_run(const struct paper_options *o, const struct paper_prices *p, struct paper_stats *st,
+              char *err, size_t errlen);
 
 #endif

@@ -58,8 +58,14 @@ static void live_host(struct host *h)
     ck_assert_int_eq(host_add_strategy(h, &plug, NULL, NULL, err, sizeof(err)), 0);
     ck_assert_int_eq(host_finalize(h, err, sizeof(err)), 0);
     for (int side = QMTL_SIDE_SELL; side <= QMTL_SIDE_BUY; side += 2) {
-        struct qmtl_activation a = {.size = sizeof(a), .side = side, .active = 1, .weight = 1,
-                                    .ts = 5, .etag = "e", .run_id = "r", .domain = "live"};
+        struct qmtl_activation a = {.size = sizeof(a),
+                                    .side = side,
+                                    .active = 1,
+                                    .weight = 1,
+                                    .ts = 5,
+                                    .etag = "e",
+                                    .run_id = "r",
+                                    .domain = "live"};
         ck_assert_int_eq(host_set_activation(h, 0, &a), 1);
     }
     n_sent = fills_heard = 0;
@@ -73,14 +79,14 @@ static json_t *js(const char *text)
 }
 
 /* What the gateway answers for a host that bought 10 (filled) and then sold 20 (open). */
-#define ORDERS                                                                                    \
-    "[{\"id\":1,\"client_order_id\":\"lv-1000-1\",\"symbol\":\"X\",\"side\":\"buy\","            \
-    "\"quantity\":10,\"ts\":1000,\"status\":\"filled\",\"filled_quantity\":10},"                  \
-    "{\"id\":2,\"client_order_id\":\"lv-1003-2\",\"symbol\":\"X\",\"side\":\"sell\","             \
+#define ORDERS                                                                                     \
+    "[{\"id\":1,\"client_order_id\":\"lv-1000-1\",\"symbol\":\"X\",\"side\":\"buy\","              \
+    "\"quantity\":10,\"ts\":1000,\"status\":\"filled\",\"filled_quantity\":10},"                   \
+    "{\"id\":2,\"client_order_id\":\"lv-1003-2\",\"symbol\":\"X\",\"side\":\"sell\","              \
     "\"quantity\":20,\"ts\":1003,\"status\":\"accepted\",\"filled_quantity\":0}]"
-#define FILLS                                                                                     \
-    "[{\"id\":1,\"order_id\":1,\"client_order_id\":\"lv-1000-1\",\"symbol\":\"X\",\"side\":"    \
-    "\"BUY\",\"quantity\":10,\"price\":101.5,\"commission\":0.1,\"fill_time\":1001000,"          \
+#define FILLS                                                                                      \
+    "[{\"id\":1,\"order_id\":1,\"client_order_id\":\"lv-1000-1\",\"symbol\":\"X\",\"side\":"       \
+    "\"BUY\",\"quantity\":10,\"price\":101.5,\"commission\":0.1,\"fill_time\":1001000,"            \
     "\"seq\":1,\"status\":\"filled\"}]"
 
 START_TEST(test_rebuild_and_catch_up)

@@ -56,8 +56,8 @@ static long long live_order(struct gwt *t, const char *coid, const char *side, d
 /* A CloudEvents envelope carrying a fill of order 'id'. */
 static char *fill_body(long long id, int seq, const char *side, double qty, double price)
 {
-    json_t *e = json_pack("{ss ss ss ss s{sI ss ss sf sf sf sI sI ss}}", "specversion", "1.0",
-                          "id", "ev-1", "source", "test/connector", "type", "qmtl.fill", "data",
+    json_t *e = json_pack("{ss ss ss ss s{sI ss ss sf sf sf sI sI ss}}", "specversion", "1.0", "id",
+                          "ev-1", "source", "test/connector", "type", "qmtl.fill", "data",
                           "order_id", (json_int_t)id, "symbol", "BTC", "side", side, "quantity",
                           qty, "price", price, "commission", 0.25, "fill_time",
                           (json_int_t)1700000060000, "seq", (json_int_t)seq, "tif", "DAY");
@@ -261,12 +261,18 @@ START_TEST(test_fill_schema_errors)
     struct {
         const char *key, *value, *what;
     } bad[] = {
-        {"order_id", "\"abc\"", "order_id"}, {"order_id", "0", "order_id"},
-        {"side", "\"HOLD\"", "side"},        {"quantity", "-1", "quantity"},
-        {"quantity", "0", "quantity"},       {"price", "\"1\"", "price"},
-        {"commission", "-0.1", "commission"}, {"seq", "0", "seq"},
-        {"seq", "1.5", "seq"},               {"fill_time", "null", "fill_time"},
-        {"status", "\"done\"", "status"},    {"symbol", "\"\"", "symbol"},
+        {"order_id", "\"abc\"", "order_id"},
+        {"order_id", "0", "order_id"},
+        {"side", "\"HOLD\"", "side"},
+        {"quantity", "-1", "quantity"},
+        {"quantity", "0", "quantity"},
+        {"price", "\"1\"", "price"},
+        {"commission", "-0.1", "commission"},
+        {"seq", "0", "seq"},
+        {"seq", "1.5", "seq"},
+        {"fill_time", "null", "fill_time"},
+        {"status", "\"done\"", "status"},
+        {"symbol", "\"\"", "symbol"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *b = fill_body(id, 1, "BUY", 1, 100);
@@ -355,8 +361,8 @@ START_TEST(test_status_and_claim)
     /* partially filled, then canceled: no more fills */
     char *fb = fill_body(a, 1, "BUY", 1, 100);
     ck_assert_int_eq(req(&t, "POST", "/fills", fb, GWT_CONN), 202);
-    ck_assert_int_eq(req(&t, "POST", path, "{\"status\":\"canceled\",\"reason\":\"user\"}", GWT_CONN),
-                     200);
+    ck_assert_int_eq(
+        req(&t, "POST", path, "{\"status\":\"canceled\",\"reason\":\"user\"}", GWT_CONN), 200);
     f = events_of(&t, "order_updated");
     ck_assert_str_eq(json_string_value(json_object_get(f.data, "reason")), "user");
     ck_assert(json_number_value(json_object_get(f.data, "filled_quantity")) == 1.0);
@@ -368,9 +374,8 @@ START_TEST(test_status_and_claim)
     gwt_resp_free(&r);
     /* rejected by the broker */
     snprintf(path, sizeof(path), "/orders/%lld/status", b);
-    ck_assert_int_eq(req(&t, "POST", path, "{\"status\":\"rejected\",\"reason\":\"no margin\"}",
-                         GWT_CONN),
-                     200);
+    ck_assert_int_eq(
+        req(&t, "POST", path, "{\"status\":\"rejected\",\"reason\":\"no margin\"}", GWT_CONN), 200);
     ck_assert_int_eq(req(&t, "POST", "/orders/999/status", "{\"status\":\"accepted\"}", GWT_CONN),
                      404);
     /* the host's rebuild: open orders and fills of its strategy */
@@ -382,13 +387,11 @@ START_TEST(test_status_and_claim)
     ck_assert_int_eq(json_array_size(orders), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(orders, 0), "id")), c);
     gwt_resp_free(&r);
-    ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&strategy_id=zz&status=open", NULL,
-                         GWT_HOST),
-                     200);
+    ck_assert_int_eq(
+        req(&t, "GET", "/orders?world_id=L&strategy_id=zz&status=open", NULL, GWT_HOST), 200);
     ck_assert_int_eq(req(&t, "GET", "/orders?world_id=L&status=bogus", NULL, GWT_HOST), 422);
-    ck_assert_int_eq(gwt_http(&t, "GET", "/fills?world_id=L&strategy_id=s1&after=0", NULL,
-                              GWT_CONN, &r),
-                     200);
+    ck_assert_int_eq(
+        gwt_http(&t, "GET", "/fills?world_id=L&strategy_id=s1&after=0", NULL, GWT_CONN, &r), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "fills")), 1);
     json_int_t next = json_integer_value(json_object_get(r.json, "next_after"));
     gwt_resp_free(&r);
@@ -435,8 +438,9 @@ START_TEST(test_position_sides)
                          "\"freeze\":true}",
                          LIVE),
                      200);
-    const char *red2 = "{\"world_id\":\"L\",\"strategy_id\":\"s1\",\"client_order_id\":\"c5\","
-                       "\"symbol\":\"BTC\",\"side\":\"sell\",\"quantity\":0.5,\"price\":1,\"ts\":1}";
+    const char *red2 =
+        "{\"world_id\":\"L\",\"strategy_id\":\"s1\",\"client_order_id\":\"c5\","
+        "\"symbol\":\"BTC\",\"side\":\"sell\",\"quantity\":0.5,\"price\":1,\"ts\":1}";
     ck_assert_int_eq(req(&t, "POST", "/orders", red2, GWT_HOST), 409);
     free(fb);
     gwt_stop(&t, 1);

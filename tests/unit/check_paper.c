@@ -63,9 +63,8 @@ START_TEST(test_fill_model)
      * on the first bar carries its bucket's start, 1699999980, and fills at the second */
     char err[256];
     struct cfg_data_source ds;
-    ck_assert_int_eq(runner_parse_data_arg("BTC=gbm:count=3,seed=1,interval=60", &ds, err,
-                                           sizeof(err)),
-                     0);
+    ck_assert_int_eq(
+        runner_parse_data_arg("BTC=gbm:count=3,seed=1,interval=60", &ds, err, sizeof(err)), 0);
     p = paper_prices_load(&ds, 1, NULL, 0, err, sizeof(err));
     runner_data_release(&ds);
     ck_assert_ptr_nonnull(p);
@@ -177,7 +176,8 @@ START_TEST(test_connector_once)
     ck_assert_int_eq(st.errors, 0);
     /* another connector finds nothing to claim; the same one again has nothing to finish */
     ck_assert_int_eq(run_once(dir, p, "paper-b", "conn-secret", &st), 0);
-    ck_assert_msg(st.claimed + st.filled + st.errors == 0, "%ld %ld %ld", st.claimed, st.filled, st.errors);
+    ck_assert_msg(st.claimed + st.filled + st.errors == 0, "%ld %ld %ld", st.claimed, st.filled,
+                  st.errors);
     ck_assert_int_eq(run_once(dir, p, "paper-a", "conn-secret", &st), 0);
     ck_assert_int_eq(st.filled + st.errors, 0);
     /* what the gateway recorded */
