@@ -50,14 +50,7 @@ QMTL_CONNECTOR_TOKEN=e2e-connector-token timeout 120 "$QMTL" connector paper \
     > "$E2E_TMP/conn.out" 2> "$E2E_TMP/conn.log" &
 CONN_PID=$!
 
-cat > "$E2E_TMP/host.yml" <<YAML
-host:
-  plugins_dir: $P
-  submit_token: e2e-submit-token
-  host_token: e2e-host-token
-test:
-  test_mode: true
-YAML
+host_config "$E2E_TMP/host.yml"
 run_host() { # run_host N DATA: start the host (background), logs host<N>.*
     timeout 120 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id LV --gateway-url "$GW_URL" \
         --data "$2" --pace 200 --follow --allow-live-replay --json \

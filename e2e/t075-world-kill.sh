@@ -23,14 +23,7 @@ QMTL_CONNECTOR_TOKEN=e2e-connector-token timeout 120 "$QMTL" connector paper \
     --gateway-url "$GW_URL" --world-id LV --data "$DATA" --poll 0.05 \
     > "$E2E_TMP/conn.out" 2> "$E2E_TMP/conn.log" &
 CONN_PID=$!
-cat > "$E2E_TMP/host.yml" <<YAML
-host:
-  plugins_dir: $E2E_TMP/plugins
-  submit_token: e2e-submit-token
-  host_token: e2e-host-token
-test:
-  test_mode: true
-YAML
+host_config "$E2E_TMP/host.yml"
 timeout 120 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id LV --gateway-url "$GW_URL" \
     --data "$DATA" --pace 100 --allow-live-replay --order-log "$E2E_TMP/host.orders" \
     > "$E2E_TMP/host.out" 2> "$E2E_TMP/host.log" &

@@ -335,38 +335,15 @@ static void post_fill(struct gw_server *s, struct evhttp_request *req)
 
 static void list_fills(struct gw_server *s, struct evhttp_request *req)
 {
-    long l;
-    if (gw_query_limit(req, 100, &l) < 0)
+    struct gw_list_query q;
+    if (gw_list_query_parse(req, "a fill", &q) < 0)
         return;
-    char *world = gw_query_param(req, "world_id");
-    char *strategy = gw_query_param(req, "strategy_id");
-    char *after = gw_query_param(req, "after");
-    char *end = NULL;
-    long long a = 0;
-    if (after) {
-        errno = 0;
-        a = strtoll(after, &end, 10);
-    }
-    if (!world || !*world)
-        gw_reply_error(req, 422, "E_VALIDATION", "query 'world_id': required", NULL);
-    else if (after && (!*after || *end || errno || a < 0))
-        gw_reply_error(req, 422, "E_VALIDATION", "query 'after': expected a fill id >= 0", NULL);
-    else {
-        json_t *arr = gw_store_fill_list(gw_server_store(s), world,
-                                         strategy && *strategy ? strategy : NULL, a, l);
-        if (!arr)
-            store_failed(s, req);
-        else {
-            size_t n = json_array_size(arr);
-            json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;
-            gw_reply_json(req, 200,
-                          json_pack("{ss so sI}", "world_id", world, "fills", arr, "next_after",
-                                    last ? json_integer_value(last) : (json_int_t)a));
-        }
-    }
-    free(world);
-    free(strategy);
-    free(after);
+    json_t *arr = gw_store_fill_list(gw_server_store(s), q.world, q.strategy, q.after, q.limit);
+    if (!arr)
+        store_failed(s, req);
+    else
+        gw_list_reply(req, &q, "fills", arr);
+    gw_list_query_release(&q);
 }
 
 static void fills_root(struct evhttp_request *req, const char *rest, void *arg)

@@ -261,51 +261,81 @@ static int parse_i64(const char *t, long long lo, long long hi, long long *out)
     return 0;
 }
 
+int gw_list_query_parse(struct evhttp_request *req, const char *what, struct gw_list_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    if (gw_query_limit(req, 100, &q->limit) < 0)
+        return -1;
+    q->world = gw_query_param(req, "world_id");
+    q->strategy = gw_query_param(req, "strategy_id");
+    if (q->strategy && !*q->strategy) {
+        free(q->strategy);
+        q->strategy = NULL;
+    }
+    char *after = gw_query_param(req, "after");
+    long long a = 0;
+    int bad = after && parse_i64(after, 0, INT64_MAX, &a) < 0;
+    free(after);
+    q->after = a;
+    char msg[96];
+    if (!q->world || !*q->world)
+        gw_reply_error(req, 422, "E_VALIDATION", "query 'world_id': required", NULL);
+    else if (bad) {
+        snprintf(msg, sizeof(msg), "query 'after': expected %s id >= 0", what);
+        gw_reply_error(req, 422, "E_VALIDATION", msg, NULL);
+    } else
+        return 0;
+    gw_list_query_release(q);
+    return -1;
+}
+
+void gw_list_query_release(struct gw_list_query *q)
+{
+    free(q->world);
+    free(q->strategy);
+    q->world = q->strategy = NULL;
+}
+
+void gw_list_reply(struct evhttp_request *req, const struct gw_list_query *q, const char *key,
+                   json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;
+    gw_reply_json(req, 200,
+                  json_pack("{ss so sI}", "world_id", q->world, key, arr, "next_after",
+                            last ? json_integer_value(last) : (json_int_t)q->after));
+}
+
 static const char *const list_status[] = {"new",      "acked",    "open",
                                           "accepted", "rejected", "canceled",
                                           "expired",  "filled",   "partially_filled"};
 
 static void list_orders(struct gw_server *s, struct evhttp_request *req)
 {
-    long l;
-    if (gw_query_limit(req, 100, &l) < 0)
+    struct gw_list_query q;
+    if (gw_list_query_parse(req, "an order", &q) < 0)
         return;
-    char *world = gw_query_param(req, "world_id");
-    char *strategy = gw_query_param(req, "strategy_id");
     char *status = gw_query_param(req, "status");
-    char *after = gw_query_param(req, "after");
-    long long a = 0;
     size_t k = 0;
     while (status && k < sizeof(list_status) / sizeof(list_status[0]) &&
            strcmp(status, list_status[k]))
         k++;
-    if (!world || !*world)
-        gw_reply_error(req, 422, "E_VALIDATION", "query 'world_id': required", NULL);
-    else if (status && k == sizeof(list_status) / sizeof(list_status[0]))
+    if (status && k == sizeof(list_status) / sizeof(list_status[0]))
         gw_reply_error(req, 422, "E_VALIDATION",
                        "query 'status': expected new, acked, open (new, acked, accepted or "
                        "partially_filled), accepted, partially_filled, filled, rejected, "
                        "canceled or expired",
                        NULL);
-    else if (after && parse_i64(after, 0, INT64_MAX, &a) < 0)
-        gw_reply_error(req, 422, "E_VALIDATION", "query 'after': expected an order id >= 0", NULL);
     else {
-        json_t *arr = gw_store_order_list(gw_server_store(s), world,
-                                          strategy && *strategy ? strategy : NULL, status, a, l);
+        json_t *arr =
+            gw_store_order_list(gw_server_store(s), q.world, q.strategy, status, q.after, q.limit);
         if (!arr)
             store_failed(s, req);
-        else {
-            size_t n = json_array_size(arr);
-            json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;
-            gw_reply_json(req, 200,
-                          json_pack("{ss so sI}", "world_id", world, "orders", arr, "next_after",
-                                    last ? json_integer_value(last) : (json_int_t)a));
-        }
+        else
+            gw_list_reply(req, &q, "orders", arr);
     }
-    free(world);
-    free(strategy);
     free(status);
-    free(after);
+    gw_list_query_release(&q);
 }
 
 static void orders_root(struct evhttp_request *req, const char *rest, void *arg)

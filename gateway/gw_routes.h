@@ -16,6 +16,21 @@ int gw_strategies_register(struct gw_server *s);
 
 /* /orders, /orders/{id}/ack and /orders/{id}/status (gw_orders.c) */
 int gw_orders_register(struct gw_server *s);
+/* The query of a paged list (GET /orders, GET /fills; gw_orders.c): world_id (required),
+ * strategy_id (optional, NULL when absent or empty), after (an id >= 0, default 0), limit
+ * (gw_query_limit, default 100). */
+struct gw_list_query {
+    char *world, *strategy;
+    int64_t after;
+    long limit;
+};
+/* 0, or -1 after replying 422 naming the parameter ('what' names the id: "an order"). */
+int gw_list_query_parse(struct evhttp_request *req, const char *what, struct gw_list_query *q);
+void gw_list_query_release(struct gw_list_query *q);
+/* Reply 200 {"world_id", key: arr (stolen), "next_after": the last element's "id", else
+ * q->after}. */
+void gw_list_reply(struct evhttp_request *req, const struct gw_list_query *q, const char *key,
+                   json_t *arr);
 /* /fills (gw_fills.c) */
 int gw_fills_register(struct gw_server *s);
 /* POST /orders/{id}/status: a connector reports the broker's status (gw_fills.c). */

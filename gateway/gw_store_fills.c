@@ -114,13 +114,12 @@ json_t *gw_store_fill_list(struct gw_store *s, const char *world, const char *st
     return arr;
 }
 
-int gw_store_fill_position(struct gw_store *s, const char *world, const char *strategy,
-                           const char *symbol, double *out)
+/* The one number a TOTAL(...) query over (world, strategy, symbol) gives, into *out. */
+static int total_of(struct gw_store *s, const char *sql, const char *world, const char *strategy,
+                    const char *symbol, double *out, const char *what)
 {
     *out = 0;
-    sqlite3_stmt *st = gws_prep(s, "SELECT TOTAL(CASE WHEN side = 'BUY' THEN quantity"
-                                   " ELSE -quantity END) FROM fills WHERE world_id = ? AND"
-                                   " strategy_id = ? AND symbol = ?");
+    sqlite3_stmt *st = gws_prep(s, sql);
     if (!st)
         return -1;
     gws_bind_text(st, 1, world);
@@ -131,35 +130,31 @@ int gw_store_fill_position(struct gw_store *s, const char *world, const char *st
         *out = sqlite3_column_double(st, 0);
     gws_done(s, st);
     if (rc != SQLITE_ROW) {
-        gws_set_err(s, "cannot read position");
+        gws_set_err(s, what);
         return -1;
     }
     return 0;
 }
 
+int gw_store_fill_position(struct gw_store *s, const char *world, const char *strategy,
+                           const char *symbol, double *out)
+{
+    return total_of(s,
+                    "SELECT TOTAL(CASE WHEN side = 'BUY' THEN quantity ELSE -quantity END)"
+                    " FROM fills WHERE world_id = ? AND strategy_id = ? AND symbol = ?",
+                    world, strategy, symbol, out, "cannot read position");
+}
+
 int gw_store_open_position(struct gw_store *s, const char *world, const char *strategy,
                            const char *symbol, double *out)
 {
-    *out = 0;
-    sqlite3_stmt *st = gws_prep(
-        s, "SELECT TOTAL((json_extract(doc, '$.quantity') - filled_qty) *"
-           " (CASE WHEN json_extract(doc, '$.side') = 'buy' THEN 1 ELSE -1 END)) FROM orders"
-           " WHERE world_id = ? AND strategy_id = ? AND json_extract(doc, '$.symbol') = ? AND"
-           " status IN ('new', 'acked', 'accepted', 'partially_filled')");
-    if (!st)
-        return -1;
-    gws_bind_text(st, 1, world);
-    gws_bind_text(st, 2, strategy);
-    gws_bind_text(st, 3, symbol);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_double(st, 0);
-    gws_done(s, st);
-    if (rc != SQLITE_ROW) {
-        gws_set_err(s, "cannot read open orders");
-        return -1;
-    }
-    return 0;
+    return total_of(
+        s,
+        "SELECT TOTAL((json_extract(doc, '$.quantity') - filled_qty) *"
+        " (CASE WHEN json_extract(doc, '$.side') = 'buy' THEN 1 ELSE -1 END)) FROM orders"
+        " WHERE world_id = ? AND strategy_id = ? AND json_extract(doc, '$.symbol') = ? AND"
+        " status IN ('new', 'acked', 'accepted', 'partially_filled')",
+        world, strategy, symbol, out, "cannot read open orders");
 }
 
 int gw_store_kill_get(struct gw_store *s, const char *world, json_t **out)

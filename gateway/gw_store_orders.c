@@ -50,6 +50,21 @@ int gw_store_order_get(struct gw_store *s, const char *world, const char *strate
     return order_by_key(s, world, strategy, coid, out);
 }
 
+/* Step 'st' (columns ORDER_COLS, bound) for at most one order: 1 and *out, 0 none, -1. */
+static int one_order(struct gw_store *s, sqlite3_stmt *st, json_t **out)
+{
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW;
+    if (found)
+        *out = gws_order_row(st);
+    gws_done(s, st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        gws_set_err(s, "cannot read order");
+        return -1;
+    }
+    return found;
+}
+
 /* Fetch one order by key into *out: 1 found, 0 none, -1 error. */
 static int order_by_key(struct gw_store *s, const char *world, const char *strategy,
                         const char *coid, json_t **out)
@@ -61,16 +76,7 @@ static int order_by_key(struct gw_store *s, const char *world, const char *strat
     gws_bind_text(st, 1, world);
     gws_bind_text(st, 2, strategy);
     gws_bind_text(st, 3, coid);
-    int rc = sqlite3_step(st);
-    int found = rc == SQLITE_ROW;
-    if (found)
-        *out = gws_order_row(st);
-    gws_done(s, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        gws_set_err(s, "cannot read order");
-        return -1;
-    }
-    return found;
+    return one_order(s, st, out);
 }
 
 int gw_store_order_put(struct gw_store *s, const char *world, const char *strategy,
@@ -139,16 +145,7 @@ int gw_store_order_by_id(struct gw_store *s, int64_t id, json_t **out)
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    int found = rc == SQLITE_ROW;
-    if (found)
-        *out = gws_order_row(st);
-    gws_done(s, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        gws_set_err(s, "cannot read order");
-        return -1;
-    }
-    return found;
+    return one_order(s, st, out);
 }
 
 int gw_store_order_ack(struct gw_store *s, int64_t id, const char *claim_id, json_t **out)
