@@ -70,7 +70,7 @@ static const struct verb verbs[] = {
     {"audit", 1, 1, F_LIMIT, "WORLD [--limit N]"},
     {"policy set", 2, 2, 0, "WORLD FILE"},
     {"policy get", 1, 1, F_VERSION, "WORLD [--version N]"},
-    {"orders", 1, 1, F_STATUS | F_LIMIT, "WORLD [--status new|acked] [--limit N]"},
+    {"orders", 1, 1, F_STATUS | F_LIMIT, "WORLD [--status S] [--limit N]"},
     {"kill", 1, 1, F_REASON | F_RELEASE | F_ALLOW_LIVE,
      "WORLD [--reason TEXT | --release] [--allow-live]"},
     {NULL, 0, 0, 0, NULL},
@@ -214,8 +214,17 @@ static int parse(int argc, char **argv, struct world_args *a)
                 return usage_error("--version: expected an integer > 0, got '%s'%s", v, "");
             a->flags |= F_VERSION;
         } else if ((v = opt_value(argc, argv, &i, "--status", &missing))) {
-            if (strcmp(v, "new") && strcmp(v, "acked"))
-                return usage_error("--status: expected new or acked, got '%s'%s", v, "");
+            static const char *const st[] = {"new",      "acked",    "open",
+                                             "accepted", "rejected", "canceled",
+                                             "expired",  "filled",   "partially_filled"};
+            size_t k = 0;
+            while (k < sizeof(st) / sizeof(st[0]) && strcmp(v, st[k]))
+                k++;
+            if (k == sizeof(st) / sizeof(st[0]))
+                return usage_error("--status: expected new, acked, open, accepted, "
+                                   "partially_filled, filled, rejected, canceled or expired, "
+                                   "got '%s'%s",
+                                   v, "");
             a->status = v;
             a->flags |= F_STATUS;
         } else if (missing) {
