@@ -190,6 +190,7 @@ struct pctx {
     const struct paper_prices *p;
     struct paper_stats *st;
     char world_q[512];
+    int retry; /* a report did not reach the gateway: finish the claimed orders again */
 };
 
 static int call(struct pctx *c, const char *method, const char *path, const json_t *body,
@@ -216,7 +217,9 @@ static int post_status(struct pctx *c, int64_t id, const char *status, const cha
     snprintf(path, sizeof(path), "/orders/%lld/status", (long long)id);
     json_t *body = json_pack("{ss ss?}", "status", status, "reason", reason), *reply = NULL;
     int code = call(c, "POST", path, body, &reply);
-    if (code != 200) {
+    if (code == 0 || code >= 500) { /* not answered: finished later (the order stays ours) */
+        c->retry = 1;
+    } else if (code != 200) {
         LOG_WARN("paper", "order %lld: status %s not recorded (%d %s)", (long long)id, status, code,
                  error_text(reply));
         c->st->errors++;
@@ -279,6 +282,8 @@ static void handle(struct pctx *c, const json_t *order)
         LOG_INFO("paper", "order %lld (%s): %s %.12g %s at %.12g (bar %lld), fee %.12g",
                  (long long)id, json_string_value(json_object_get(order, "client_order_id")),
                  sgn > 0 ? "bought" : "sold", rest, sym, f.price, (long long)f.ts, f.fee);
+    } else if (code == 0 || code >= 500) {
+        c->retry = 1; /* the same fill (seq 1) is posted again later: idempotent */
     } else {
         c->st->errors++;
         LOG_WARN("paper", "order %lld: fill refused (%d %s)", (long long)id, code,
@@ -330,16 +335,40 @@ static int page(struct pctx *c, const char *status, int64_t *after, char *err, s
         if (stop_flag)
             break;
         int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
+        int mine = claim(c, id);
+        if (mine < 0) { /* not answered: this order is listed again next time */
+            n = -1;
+            break;
+        }
         if (id > *after)
             *after = id;
         n++;
-        if (claim(c, id) == 1) {
+        if (mine) {
             c->st->claimed += !strcmp(status, "new");
             handle(c, o);
         }
     }
     json_decref(reply);
     return n;
+}
+
+/* Finish the orders this claim_id holds (claimed, not filled or closed): after a restart,
+ * or when a report did not reach the gateway. 0, or -1 when the gateway refused us. */
+static int finish_claimed(struct pctx *c, char *err, size_t errlen)
+{
+    static const char *const unfinished[] = {"acked", "accepted", "partially_filled"};
+    c->retry = 0;
+    for (size_t k = 0; k < 3 && !stop_flag; k++) {
+        int64_t after = 0;
+        int n;
+        while ((n = page(c, unfinished[k], &after, err, errlen)) > 0 && !stop_flag)
+            ;
+        if (n == -2)
+            return -1;
+        if (n == -1)
+            c->retry = 1;
+    }
+    return 0;
 }
 
 static void pause_s(double s)
@@ -365,22 +394,11 @@ int paper_run(const struct paper_options *o, const struct paper_prices *p, struc
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     signal(SIGPIPE, SIG_IGN);
-    int rc = 0;
-    /* orders this claim_id took before a restart and did not finish */
-    static const char *const unfinished[] = {"acked", "accepted", "partially_filled"};
-    for (size_t k = 0; k < 3 && !stop_flag; k++) {
-        int64_t after = 0;
-        int n;
-        while ((n = page(&c, unfinished[k], &after, err, errlen)) > 0 && !stop_flag)
-            ;
-        if (n == -2) {
-            rc = -1;
-            goto out;
-        }
-    }
+    /* first, what this claim_id took before a restart and did not finish */
+    int rc = finish_claimed(&c, err, errlen);
     int64_t after = 0;
     double backoff = o->poll_s;
-    while (!stop_flag) {
+    while (!rc && !stop_flag) {
         int n = page(&c, "new", &after, err, errlen);
         if (n == -2) {
             rc = -1;
@@ -390,13 +408,20 @@ int paper_run(const struct paper_options *o, const struct paper_prices *p, struc
             backoff = o->poll_s;
             continue;
         }
+        if (n == 0 && c.retry) {
+            if (finish_claimed(&c, err, errlen) < 0) {
+                rc = -1;
+                break;
+            }
+            if (!c.retry)
+                continue;
+        }
         if (o->once && n == 0)
             break;
         /* nothing new (or the gateway away: back off up to 2 s) */
         backoff = n < 0 ? fmin(fmax(backoff * 2, o->poll_s), fmax(2.0, o->poll_s)) : o->poll_s;
         pause_s(backoff);
     }
-out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return rc;

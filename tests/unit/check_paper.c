@@ -161,6 +161,12 @@ START_TEST(test_connector_once)
     long long a = post_order(&t, "c1", "BTC", "buy", 60);
     long long b = post_order(&t, "c2", "ETH", "buy", 60);
     long long c = post_order(&t, "c3", "BTC", "sell", 180);
+    /* claimed by paper-a before a restart, never reported: paper-a finishes it */
+    long long d = post_order(&t, "c4", "BTC", "buy", 120);
+    char ack[64];
+    snprintf(ack, sizeof(ack), "/orders/%lld/ack", d);
+    ck_assert_int_eq(gwt_http(&t, "POST", ack, "{\"claim_id\":\"paper-a\"}", GWT_CONN, &r0), 200);
+    gwt_resp_free(&r0);
     char dir[128];
     snprintf(dir, sizeof(dir), "%s", t.dir);
     gwt_stop(&t, 0);
@@ -170,7 +176,7 @@ START_TEST(test_connector_once)
     ck_assert_int_eq(st.claimed, 0);
     ck_assert_int_eq(run_once(dir, p, "paper-a", "conn-secret", &st), 0);
     ck_assert_int_eq(st.claimed, 3);
-    ck_assert_int_eq(st.filled, 1);
+    ck_assert_int_eq(st.filled, 2);
     ck_assert_int_eq(st.rejected, 1);
     ck_assert_int_eq(st.expired, 1);
     ck_assert_int_eq(st.errors, 0);
@@ -194,9 +200,15 @@ START_TEST(test_connector_once)
     ck_assert_int_eq(gw_store_order_by_id(s, c, &o), 1);
     ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "expired");
     json_decref(o);
+    ck_assert_int_eq(gw_store_order_by_id(s, d, &o), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "filled");
+    json_decref(o);
     json_t *fills = gw_store_fill_list(s, "L", "s1", 0, 0);
-    ck_assert_int_eq(json_array_size(fills), 1);
-    json_t *f = json_array_get(fills, 0);
+    ck_assert_int_eq(json_array_size(fills), 2);
+    /* d was finished first (before the new orders); a's fill is the second */
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(fills, 0), "order_id")), d);
+    json_t *f = json_array_get(fills, 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(f, "order_id")), a);
     ck_assert_int_eq(json_integer_value(json_object_get(f, "fill_time")), 120000);
     ck_assert(json_number_value(json_object_get(f, "price")) == 11 * (1.0 + 0.5 / 1e4));
     ck_assert(json_number_value(json_object_get(f, "quantity")) == 2);
