@@ -113,7 +113,7 @@ IDENT_VARIANTS := base extra changed pinned
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(B)/fixtures/not_elf.so $(B)/fixtures/truncated.so \
             $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so \
-            $(B)/fixtures/legacy.so \
+            $(B)/fixtures/legacy.so $(B)/fixtures/legacy11.so \
             $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so)
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
@@ -204,6 +204,11 @@ $(B)/fixtures/unresolved.so: tests/fixtures/unresolved.c sdk/include/qmtl/qmtl.h
 $(B)/fixtures/legacy.so: tests/fixtures/abi10/legacy.c tests/fixtures/abi10/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -Itests/fixtures/abi10 $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
+
+# 'legacy11' is built against the frozen ABI 1.1 header: a 1.1 plugin must keep loading.
+$(B)/fixtures/legacy11.so: tests/fixtures/abi11/legacy11.c tests/fixtures/abi11/qmtl/qmtl.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -Itests/fixtures/abi11 $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $<
 
 # One source, four builds, for the code identity of custom nodes (check_host_api).
 $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h

@@ -6,15 +6,17 @@ F=$QMTL_BUILD/fixtures
 expect_rc 0 "ok.so is loadable" "$QMTL" plugin check "$F/ok.so"
 check "reports name" grep -q "^name: *ok$" "$E2E_TMP/out"
 check "reports version" grep -q "^version: *1.2.3$" "$E2E_TMP/out"
-check "reports ABI" grep -q "^abi: *1.1 (host 1.1)$" "$E2E_TMP/out"
+check "reports ABI" grep -q "^abi: *1.2 (host 1.2)$" "$E2E_TMP/out"
 check "reports callbacks" grep -q "^callbacks: *setup, on_start$" "$E2E_TMP/out"
 check "lists its nodes" grep -q "^nodes: *1$" "$E2E_TMP/out"
 check "prints the stream's NodeID" grep -qE "id: blake3:[0-9a-f]{64}$" "$E2E_TMP/out"
 expect_rc 0 "--json" "$QMTL" plugin check --json "$F/ok.so"
 check "--json is JSON with ok=true" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["name"]=="ok"' "$E2E_TMP/out"
 expect_rc 0 "a plugin built against the 1.0 header is loadable" "$QMTL" plugin check "$F/legacy.so"
-check "legacy: reports ABI 1.0 on a 1.1 host" grep -q "^abi: *1.0 (host 1.1)$" "$E2E_TMP/out"
+check "legacy: reports ABI 1.0 on a 1.2 host" grep -q "^abi: *1.0 (host 1.2)$" "$E2E_TMP/out"
 check "legacy: its four nodes" grep -q "^nodes: *4$" "$E2E_TMP/out"
+expect_rc 0 "a plugin built against the 1.1 header is loadable" "$QMTL" plugin check "$F/legacy11.so"
+check "legacy11: reports ABI 1.1 on a 1.2 host" grep -q "^abi: *1.1 (host 1.2)$" "$E2E_TMP/out"
 
 refuse() { # fixture expected-substring
     expect_rc 1 "$1 is refused" "$QMTL" plugin check "$F/$1.so"
@@ -23,7 +25,7 @@ refuse() { # fixture expected-substring
 }
 refuse no_descriptor "plugin '$F/no_descriptor.so': no descriptor: symbol 'qmtl_plugin_descriptor' not found"
 refuse wrong_magic "plugin '$F/wrong_magic.so': bad descriptor magic 0xdeadbeef"
-refuse newer_minor "plugin '$F/newer_minor.so': ABI 1.2 is newer than the host's 1.1"
+refuse newer_minor "plugin '$F/newer_minor.so': ABI 1.3 is newer than the host's 1.2"
 refuse other_major "plugin '$F/other_major.so': ABI 2.0, host supports 1.x"
 refuse short_size "plugin '$F/short_size.so': descriptor size 16 is smaller than the ABI 1.0 layout"
 refuse missing_setup "plugin 'missing_setup' ($F/missing_setup.so): missing required callback 'setup'"

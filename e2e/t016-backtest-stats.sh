@@ -111,6 +111,22 @@ assert book["open_orders"] == (1 if waiting else 0), book
 assert [p["position"] for p in book["positions"]] == [pos], (book, pos)
 PY
 done
+# risk: a position limit below the strategy's quantity refuses every entry, counted by reason
+expect_rc 0 "risk.max_position below the order size" env QMTL__RISK__MAX_POSITION=10 \
+    "$QMTL" run --offline --config "$E2E_TMP/qmtl.yml" --json
+check "... every entry refused as max_position, nothing filled" python3 - "$E2E_TMP/out" "$E2E_TMP/run.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["strategies"][0]
+free = json.load(open(sys.argv[2]))["strategies"][0]
+rej = s["book"]["rejections"]
+assert s["fills"] == 0 and s["orders"] == 0, s
+# every buy signal of the unlimited run (half its orders, rounded up) was refused
+assert rej["max_position"] == (free["orders"] + 1) // 2, (rej, free["orders"])
+assert all(v == 0 for k, v in rej.items() if k != "max_position"), rej
+PY
+expect_rc 0 "... the text summary" env QMTL__RISK__MAX_POSITION=10 \
+    "$QMTL" run --offline --config "$E2E_TMP/qmtl.yml"
+check "... shows the rejections by reason" grep -Eq "^orders sma_crossover: 0 sent, 0 filled, 0 blocked by the gate; rejected: max_position [1-9][0-9]*; flat$" "$E2E_TMP/out"
 check "the two models differ (no look-ahead changes the result)" python3 - "$E2E_TMP/run.json" "$E2E_TMP/run-close.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p))["strategies"][0] for p in sys.argv[1:])

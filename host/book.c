@@ -12,7 +12,7 @@ struct book_sym {
 };
 
 struct book_ord {
-    char *coid, *order_id;
+    char coid[BOOK_ID_MAX], order_id[BOOK_ID_MAX]; /* inline: no allocation per order */
     size_t sym; /* index in b->sym */
     int side;
     double quantity, remaining;
@@ -49,10 +49,6 @@ void book_free(struct book *b)
     for (size_t i = 0; i < b->n_sym; i++)
         free(b->sym[i].name);
     free(b->sym);
-    for (size_t i = 0; i < b->n_ord; i++) {
-        free(b->ord[i].coid);
-        free(b->ord[i].order_id);
-    }
     free(b->ord);
     for (size_t i = 0; i < b->cap_seen; i++)
         free(b->seen[i]);
@@ -130,6 +126,12 @@ int book_apply_fill(struct book *b, const char *symbol, int side, double qty, do
     return 0;
 }
 
+const char *book_symbol(struct book *b, const char *symbol)
+{
+    struct book_sym *s = get_sym(b, symbol);
+    return s ? s->name : NULL;
+}
+
 int book_mark(struct book *b, const char *symbol, double price)
 {
     if (!isfinite(price) || price <= 0)
@@ -162,6 +164,11 @@ int book_get(const struct book *b, const char *symbol, struct book_line *out)
         return -1;
     line_of(s, out);
     return 0;
+}
+
+double book_first_mark(const struct book *b)
+{
+    return b->n_sym ? b->sym[0].mark : NAN;
 }
 
 size_t book_count(const struct book *b)
@@ -251,8 +258,8 @@ static struct book_ord *find_ord(const struct book *b, const char *coid, const c
 int book_order_sent(struct book *b, const char *coid, const char *symbol, int side, double qty,
                     int64_t ts)
 {
-    if (!coid || !*coid || (side != 1 && side != -1) || !isfinite(qty) || qty <= 0 ||
-        find_ord(b, coid, NULL))
+    if (!coid || !*coid || strlen(coid) >= BOOK_ID_MAX || (side != 1 && side != -1) ||
+        !isfinite(qty) || qty <= 0 || find_ord(b, coid, NULL))
         return -1;
     struct book_sym *s = get_sym(b, symbol);
     if (!s)
@@ -266,14 +273,9 @@ int book_order_sent(struct book *b, const char *coid, const char *symbol, int si
         b->cap_ord = nc;
     }
     struct book_ord *o = &b->ord[b->n_ord];
-    memset(o, 0, sizeof(*o));
-    o->coid = strdup(coid);
-    o->order_id = strdup("");
-    if (!o->coid || !o->order_id) {
-        free(o->coid);
-        free(o->order_id);
-        return -1;
-    }
+    memcpy(o->coid, coid, strlen(coid) + 1);
+    o->order_id[0] = 0;
+    o->acked = 0;
     o->sym = (size_t)(s - b->sym);
     o->side = side;
     o->quantity = o->remaining = qty;
@@ -292,13 +294,8 @@ int book_order_acked(struct book *b, const char *coid, const char *order_id)
     if (!o)
         return -1;
     o->acked = 1;
-    if (order_id && *order_id) {
-        char *id = strdup(order_id);
-        if (!id)
-            return -1;
-        free(o->order_id);
-        o->order_id = id;
-    }
+    if (order_id && *order_id)
+        snprintf(o->order_id, sizeof(o->order_id), "%s", order_id);
     return 0;
 }
 
@@ -314,8 +311,6 @@ static void reduce(struct book *b, struct book_ord *o, double qty)
         *open = 0;
     if (o->remaining > 1e-12)
         return;
-    free(o->coid);
-    free(o->order_id);
     size_t i = (size_t)(o - b->ord);
     memmove(o, o + 1, (b->n_ord - i - 1) * sizeof(*o));
     b->n_ord--;

@@ -36,6 +36,9 @@
 
 struct book;
 
+/* Longest client_order_id / order_id kept, terminating NUL included. */
+#define BOOK_ID_MAX 160
+
 /* One symbol's line. 'symbol' is borrowed from the book (valid until book_free). */
 struct book_line {
     const char *symbol;
@@ -69,11 +72,16 @@ void book_free(struct book *b);
  * not > 0, fee negative or not finite, out of memory. */
 int book_apply_fill(struct book *b, const char *symbol, int side, double qty, double price,
                     double fee, int64_t ts);
+/* The book's own copy of 'symbol' (added when new), valid until book_free; NULL when out of
+ * memory. */
+const char *book_symbol(struct book *b, const char *symbol);
 /* Set the mark of a symbol (price finite and > 0). 0 or -1. */
 int book_mark(struct book *b, const char *symbol, double price);
 
 /* The symbol's line: 0, or -1 when the book has never seen it (*out zeroed, mark NaN). */
 int book_get(const struct book *b, const char *symbol, struct book_line *out);
+/* The mark of the first symbol the book saw (NaN when none): the benchmark's price. */
+double book_first_mark(const struct book *b);
 /* Symbols in the order the book first saw them. */
 size_t book_count(const struct book *b);
 /* Line i (0 <= i < book_count). */
@@ -94,8 +102,8 @@ int book_in_market(const struct book *b);
 
 /* ---- open orders, keyed by client_order_id */
 
-/* An order was sent. 0; -1 for a client_order_id already open, a bad side or quantity,
- * or out of memory. */
+/* An order was sent. 0; -1 for a client_order_id already open or longer than
+ * BOOK_ID_MAX - 1, a bad side or quantity, or out of memory. */
 int book_order_sent(struct book *b, const char *client_order_id, const char *symbol, int side,
                     double qty, int64_t ts);
 /* Acknowledged by the broker or gateway under 'order_id' (may be NULL). 0 or -1 (unknown). */

@@ -6,15 +6,15 @@
 #include <string.h>
 
 struct resting {
-    char *coid, *symbol;
+    char coid[BOOK_ID_MAX]; /* inline: no allocation per order */
+    const char *symbol;     /* the book's copy */
     int side, type, tif;
     double remaining, limit, stop;
     int64_t ts;
-    int seen_bar; /* ioc: a bar was evaluated */
 };
 
 struct bar_event {
-    char coid[160];
+    char coid[BOOK_ID_MAX];
     int filled;
     struct qmtl_fill fill;
     double remaining;
@@ -69,11 +69,7 @@ struct book *broker_book(const struct broker *b)
 /* The benchmark: the first symbol the book saw, from its first mark. */
 static double bench_mark(const struct broker *b)
 {
-    if (!book_count(b->book))
-        return NAN;
-    struct book_line l;
-    book_at(b->book, 0, &l);
-    return l.mark;
+    return book_first_mark(b->book);
 }
 
 double broker_equity(const struct broker *b)
@@ -243,10 +239,6 @@ void broker_free(struct broker *b)
     if (!b)
         return;
     book_free(b->book);
-    for (size_t i = 0; i < b->n_rest; i++) {
-        free(b->rest[i].coid);
-        free(b->rest[i].symbol);
-    }
     free(b->rest);
     free(b->ev);
     free(b->pts);
@@ -266,7 +258,8 @@ static struct resting *find_rest(const struct broker *b, const char *coid)
 
 int broker_place(struct broker *b, const struct broker_order *o)
 {
-    if (!o->client_order_id || !*o->client_order_id || !o->symbol ||
+    if (!o->client_order_id || !*o->client_order_id ||
+        strlen(o->client_order_id) >= BOOK_ID_MAX || !o->symbol ||
         (o->side != 1 && o->side != -1) || !isfinite(o->quantity) || o->quantity <= 0 ||
         o->type < BROKER_MARKET || o->type > BROKER_STOP || o->tif < BROKER_GTC ||
         o->tif > BROKER_IOC || find_rest(b, o->client_order_id))
@@ -278,14 +271,9 @@ int broker_place(struct broker *b, const struct broker_order *o)
     if (grow((void **)&b->rest, &b->cap_rest, b->n_rest, sizeof(*b->rest)))
         return -1;
     struct resting *r = &b->rest[b->n_rest];
-    memset(r, 0, sizeof(*r));
-    r->coid = strdup(o->client_order_id);
-    r->symbol = strdup(o->symbol);
-    if (!r->coid || !r->symbol) {
-        free(r->coid);
-        free(r->symbol);
+    if (!(r->symbol = book_symbol(b->book, o->symbol)))
         return -1;
-    }
+    memcpy(r->coid, o->client_order_id, strlen(o->client_order_id) + 1);
     r->side = o->side;
     r->type = o->type;
     r->tif = o->tif;
@@ -299,8 +287,6 @@ int broker_place(struct broker *b, const struct broker_order *o)
 
 static void drop_rest(struct broker *b, size_t i)
 {
-    free(b->rest[i].coid);
-    free(b->rest[i].symbol);
     memmove(&b->rest[i], &b->rest[i + 1], (b->n_rest - i - 1) * sizeof(*b->rest));
     b->n_rest--;
 }
@@ -342,7 +328,7 @@ static void queue_event(struct broker *b, const char *coid, const struct qmtl_fi
     if (grow((void **)&b->ev, &b->cap_ev, b->n_ev, sizeof(*b->ev)))
         return; /* out of memory: the fill is applied, only its report is lost */
     struct bar_event *e = &b->ev[b->n_ev++];
-    snprintf(e->coid, sizeof(e->coid), "%s", coid);
+    memcpy(e->coid, coid, strlen(coid) + 1); /* < BOOK_ID_MAX: checked by broker_place */
     e->filled = f != NULL;
     if (f)
         e->fill = *f;

@@ -6,9 +6,10 @@
  * it (fills list, equity point). The live path feeds the strategy's broker the same way,
  * so its curve and statistics come from real fills.
  *
- * Fills are immediate and complete: a buy fills at price * (1 + slippage_bps/1e4), a
- * sell at price * (1 - slippage_bps/1e4); the fee is fee_bps/1e4 of the fill's
- * notional and is paid from cash. Short positions are allowed; cash may go negative
+ * broker_submit() fills at once and completely (broker.fill_at close); resting orders
+ * (broker_place, below) wait for a later bar. A buy fills at price * (1 +
+ * slippage_bps/1e4), a sell at price * (1 - slippage_bps/1e4) (limit orders: at their
+ * price, no slippage); the fee is fee_bps/1e4 of the fill's notional and is paid from cash. Short positions are allowed; cash may go negative
  * (no margin model). Positions are marked at the last price given to broker_mark().
  *
  * Equity curve: one point per distinct timestamp, kept in memory (struct stats_point,

@@ -52,6 +52,16 @@ static void strategy_free(struct host_strategy *st)
     free(st);
 }
 
+static void params_free(struct host_param *arr, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(arr[i].strategy);
+        free(arr[i].key);
+        free(arr[i].value);
+    }
+    free(arr);
+}
+
 void host_release(struct host *h)
 {
     for (size_t i = 0; i < h->n_st; i++) {
@@ -64,18 +74,8 @@ void host_release(struct host *h)
     for (size_t i = 0; i < h->n_st; i++)
         strategy_free(h->st[i]);
     free(h->st);
-    for (size_t i = 0; i < h->n_params; i++) {
-        free(h->params[i].strategy);
-        free(h->params[i].key);
-        free(h->params[i].value);
-    }
-    free(h->params);
-    for (size_t i = 0; i < h->n_risk_overrides; i++) {
-        free(h->risk_overrides[i].strategy);
-        free(h->risk_overrides[i].key);
-        free(h->risk_overrides[i].value);
-    }
-    free(h->risk_overrides);
+    params_free(h->params, h->n_params);
+    params_free(h->risk_overrides, h->n_risk_overrides);
     for (size_t i = 0; i < h->n_routes; i++) {
         for (size_t j = 0; j < h->routes[i].n_tags; j++)
             free(h->routes[i].tags[j]);
@@ -97,11 +97,17 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
             h->params[i].value = v;
             return 0;
         }
-    struct host_param *p = realloc(h->params, (h->n_params + 1) * sizeof(*p));
+    return host_param_push_(&h->params, &h->n_params, strategy, key, value);
+}
+
+int host_param_push_(struct host_param **arr, size_t *n, const char *strategy, const char *key,
+                     const char *value)
+{
+    struct host_param *p = realloc(*arr, (*n + 1) * sizeof(*p));
     if (!p)
         return -1;
-    h->params = p;
-    p = &h->params[h->n_params];
+    *arr = p;
+    p = &p[*n];
     p->strategy = strdup(strategy);
     p->key = strdup(key);
     p->value = strdup(value);
@@ -112,7 +118,7 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
         free(p->value);
         return -1;
     }
-    h->n_params++;
+    (*n)++;
     return 0;
 }
 

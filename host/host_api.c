@@ -1,5 +1,6 @@
 /* host_api: the plugin services table and the strategies' host (see host_api.h). */
 #include "host/host_api.h"
+#include "host/orders.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -745,6 +746,9 @@ static const struct qmtl_host api_table = {
     .now = api_now,
     .node_id = api_node_id,
     .strategy_state = api_strategy_state,
+    .position = orders_api_position,
+    .submit_order = orders_api_submit,
+    .cancel_order = orders_api_cancel,
 };
 
 const struct qmtl_host *host_api_table(void)

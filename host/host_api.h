@@ -145,6 +145,11 @@ void host_release(struct host *h);
  * strategy and key replaces the first. 0 or -1. */
 int host_set_param(struct host *h, const char *strategy, const char *key, const char *value);
 
+/* Append (strategy, key, value) copies to a parameter list (the parameters, the risk
+ * overrides). 0 or -1 (out of memory: the list is unchanged). */
+int host_param_push_(struct host_param **arr, size_t *n, const char *strategy, const char *key,
+                     const char *value);
+
 /*
  * Register a strategy and run its setup(). 0 and *idx on success. When setup() fails the
  * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.

@@ -101,12 +101,46 @@ void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol
     }
 }
 
+/* Decimal digits of v at p (no NUL); returns the end. */
+static char *put_int(char *p, long long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* live_order_client_id()'s "<name>-<ts>-<seq>" (name cut at 100 bytes), without stdio:
+ * it is made for every order on the hot path. */
+static void client_id(char *out, size_t len, const char *name, int64_t ts, long seq)
+{
+    if (len < 160) {
+        live_order_client_id(out, len, name, ts, seq);
+        return;
+    }
+    size_t n = strnlen(name, 100);
+    memcpy(out, name, n);
+    char *p = out + n;
+    *p++ = '-';
+    p = put_int(p, ts);
+    *p++ = '-';
+    p = put_int(p, seq);
+    *p = 0;
+}
+
 int orders_send(struct host *h, struct host_strategy *st, const struct orders_req *rq,
                 char *coid, size_t coid_len)
 {
     struct book *bk = broker_book(st->broker);
     struct qmtl_order o = {.side = rq->side, .quantity = rq->quantity, .price = rq->price};
-    live_order_client_id(coid, coid_len, st->name, rq->ts, st->order_seq + 1);
+    client_id(coid, coid_len, st->name, rq->ts, st->order_seq + 1);
     if (h->opt.domain == HOST_LIVE) {
         if (rq->type != BROKER_MARKET) {
             orders_blocked(h, st, rq->symbol, rq->ts, rq->side * rq->quantity,
@@ -185,24 +219,7 @@ int host_set_risk_limit(struct host *h, const char *strategy, const char *key, c
     struct risk_limits probe = {0};
     if (!strategy || !key || risk_limit_set(&probe, key, value))
         return -1;
-    struct host_param *p =
-        realloc(h->risk_overrides, (h->n_risk_overrides + 1) * sizeof(*h->risk_overrides));
-    if (!p)
-        return -1;
-    h->risk_overrides = p;
-    p = &p[h->n_risk_overrides];
-    p->strategy = strdup(strategy);
-    p->key = strdup(key);
-    p->value = strdup(value);
-    p->used = 0;
-    if (!p->strategy || !p->key || !p->value) {
-        free(p->strategy);
-        free(p->key);
-        free(p->value);
-        return -1;
-    }
-    h->n_risk_overrides++;
-    return 0;
+    return host_param_push_(&h->risk_overrides, &h->n_risk_overrides, strategy, key, value);
 }
 
 /* Count (and log) an order the risk checks refused. */
@@ -215,6 +232,33 @@ static void rejected(struct host *h, struct host_strategy *st, const char *symbo
                 symbol, side_word(qty > 0 ? 1 : -1), fmt_num(fabs(qty), q),
                 risk_reason_name(reason));
     }
+}
+
+int orders_check(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
+                 double pos, double delta, double price, const char **why)
+{
+    struct risk *r = risk_of(h, st);
+    int rr = r ? risk_check(r, pos, delta, price, ts, h->killed) : RISK_KILL_SWITCH;
+    if (rr != RISK_OK) {
+        rejected(h, st, symbol, ts, delta, rr);
+        *why = risk_reason_name(rr);
+        return 1;
+    }
+    if (h->opt.domain != HOST_BACKTEST) {
+        double pass = gate_clip(&st->gate, h->opt.domain, pos, delta, why);
+        if (pass != delta) {
+            orders_blocked(h, st, symbol, ts, delta, *why);
+            return 1;
+        }
+    }
+    *why = NULL;
+    return 0;
+}
+
+void orders_sent(struct host_strategy *st, int64_t ts)
+{
+    if (st->risk_ready)
+        risk_sent(&st->risk, ts);
 }
 
 /* The latest price input as a bar (a number is a bar with open = high = low = close). */
@@ -327,7 +371,7 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
                             .ts = ts};
     char coid[160];
     if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0) {
-        risk_sent(r, ts);
+        orders_sent(st, ts);
         out->type = QMTL_T_ORDER;
         out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
                                             .price = price};

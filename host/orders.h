@@ -72,6 +72,14 @@ struct orders_req {
 int orders_send(struct host *h, struct host_strategy *st, const struct orders_req *rq,
                 char *coid, size_t coid_len);
 
+/* The risk checks, then (dryrun, live) the gate, for a whole order of signed quantity
+ * 'delta' against 'pos' (confirmed + open) at 'price': 0 it may leave; 1 refused (counted
+ * and logged), *why the reason (static text). */
+int orders_check(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
+                 double pos, double delta, double price, const char **why);
+/* An order passed everything and left at 'ts' (counted for the rate limit). */
+void orders_sent(struct host_strategy *st, int64_t ts);
+
 /* Count (and log) an order, or the part of one ('qty' signed), that did not leave. */
 void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol, int64_t ts,
                     double qty, const char *why);
@@ -126,6 +134,12 @@ int host_apply_fill(struct host *h, uint32_t strat, const struct host_fill *f);
  * canceled / expired close it. 0 applied, 1 no such open order (nothing done), -1 invalid.
  */
 int host_order_update(struct host *h, uint32_t strat, const struct host_order_update *u);
+
+/* ---- the plugin's services of ABI 1.2 (host/orders_api.c; see qmtl.h) */
+int orders_api_position(struct qmtl_ctx *ctx, const char *symbol, struct qmtl_position *out);
+int64_t orders_api_submit(struct qmtl_ctx *ctx, const struct qmtl_order_request *req,
+                          struct qmtl_err *err);
+int orders_api_cancel(struct qmtl_ctx *ctx, int64_t order_id);
 
 /* ---- risk, kill switch, counters */
 

@@ -371,12 +371,18 @@ static void orders_text(FILE *out, const json_t *arr, const json_t *run)
     json_array_foreach(arr, i, s)
     {
         const json_t *bk = json_object_get(s, "book");
-        if (!bk || !(jint(s, "orders") || jint(s, "blocked_orders") || jint(s, "fills")))
+        long refused = 0;
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *)json_object_get(bk, "rejections"), key, v)
+        {
+            refused += (long)json_integer_value(v);
+        }
+        if (!bk ||
+            !(jint(s, "orders") || jint(s, "blocked_orders") || jint(s, "fills") || refused))
             continue;
         fprintf(out, "orders %s: %ld sent, %ld filled, %ld blocked by the gate", jstr(s, "name"),
                 jint(s, "orders"), jint(s, "fills"), jint(s, "blocked_orders"));
-        const char *key;
-        const json_t *v;
         int any = 0;
         json_object_foreach((json_t *)json_object_get(bk, "rejections"), key, v)
         {

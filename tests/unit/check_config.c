@@ -967,13 +967,16 @@ START_TEST(test_risk_strategies)
     ck_assert_msg(strstr(e.msg, "t.yml:3:") &&
                       strstr(e.msg, "unknown risk limit 'max_positon'"),
                   "%s", e.msg);
+    config_release(&c); /* a failed load leaves the defaults to release */
     ck_assert_int_eq(config_load_string("risk:\n  strategies:\n    sma:\n      max_position: -1\n",
                                         "t.yml", &c, &e),
                      -1);
     ck_assert_msg(strstr(e.msg, "risk.strategies.sma.max_position: expected a number >= 0"), "%s",
                   e.msg);
+    config_release(&c);
     ck_assert_int_eq(config_load_string("broker: {fill_at: later}\n", "t.yml", &c, &e), -1);
     ck_assert_msg(strstr(e.msg, "next_open|close"), "%s", e.msg);
+    config_release(&c);
 }
 END_TEST
 

@@ -436,12 +436,39 @@ START_TEST(test_abi10_plugin_runs)
 }
 END_TEST
 
+/* A plugin built against the frozen 1.1 header (state, an order publisher) loads and trades
+ * on a 1.2 host. */
+START_TEST(test_abi11_plugin_runs)
+{
+    char err[512] = "";
+    struct plugin *p = NULL;
+    ck_assert_msg(plugin_open(fixture("legacy11"), &p, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(p->desc->abi_major, 1);
+    ck_assert_uint_eq(p->desc->abi_minor, 1);
+    ck_assert_uint_eq(host_desc_state_size(p->desc), sizeof(double));
+    plugin_close(p);
+
+    struct qmtl_err e = {0};
+    struct qmtl_testkit *tk = qmtl_testkit_load(fixture("legacy11"), NULL, &e);
+    ck_assert_msg(tk != NULL, "%s", e.msg);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(qmtl_testkit_feed_value(tk, "LEGACY", 60 * (i + 1), 100 + i, &e),
+                         QMTL_OK);
+    /* +2, then -2 twice... : buy 2, sell 4, buy 4, sell 4; the last waits for a bar */
+    ck_assert_uint_eq(qmtl_testkit_order_count(tk), 4);
+    ck_assert_uint_eq(qmtl_testkit_fill_count(tk), 3);
+    ck_assert_int_eq(qmtl_testkit_finish(tk, &e), QMTL_OK);
+    qmtl_testkit_free(tk);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
     TCase *tc = tcase_create("refusals");
     tcase_add_test(tc, test_ok);
     tcase_add_test(tc, test_abi10_plugin_runs);
+    tcase_add_test(tc, test_abi11_plugin_runs);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_no_descriptor);
     tcase_add_test(tc, test_wrong_magic);

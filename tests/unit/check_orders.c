@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
+#include "host/live_orders.h"
 
 /* ------------------------------------------------------------------ fan-out */
 
@@ -190,6 +191,9 @@ START_TEST(test_live_sizes_against_open_orders)
     /* three buy signals, one order: the first is in flight, nothing doubles it */
     ck_assert_int_eq(n_sent, 1);
     ck_assert(sent_qty[0] == 10);
+    char want[64];
+    live_order_client_id(want, sizeof(want), "lv", 1000, 1);
+    ck_assert_str_eq(sent_coid[0], want); /* "<strategy>-<ts>-<seq>" */
     struct book *bk = broker_book(h.st[0]->broker);
     ck_assert(book_open(bk, "X") == 10);
     ck_assert(book_position(bk, "X") == 0);
@@ -294,6 +298,218 @@ START_TEST(test_deactivated_side_flattens)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ ABI 1.2 */
+
+struct lim_state {
+    qmtl_node pub;
+    int bar;
+    int64_t id[4];
+    int rc_noprice, rc_badpub, rc_badqty, rc_cancel, rc_cancel2, rc_risk, rc_setup;
+    struct qmtl_position seen[6];
+};
+
+static int ctl(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)out;
+    struct lim_state *s = v->host->strategy_state(v->ctx);
+    const struct qmtl_host *h = v->host;
+    struct qmtl_err e;
+    int b = s->bar++;
+    if (b < 6)
+        h->position(v->ctx, "X", &s->seen[b]);
+    struct qmtl_order_request rq = {.size = sizeof(rq), .publisher = s->pub,
+                                    .side = QMTL_SIDE_BUY, .type = QMTL_ORDER_LIMIT,
+                                    .quantity = 5, .limit_price = 95};
+    if (b == 0)
+        s->rc_noprice = (int)h->submit_order(v->ctx, &rq, &e);
+    if (b == 1) {
+        s->id[0] = h->submit_order(v->ctx, &rq, &e);
+        rq.limit_price = 90;
+        rq.quantity = 1;
+        s->id[1] = h->submit_order(v->ctx, &rq, &e);
+        s->rc_cancel = h->cancel_order(v->ctx, s->id[1]);
+        s->rc_cancel2 = h->cancel_order(v->ctx, s->id[1]);
+        rq.publisher = 1; /* the stream, not a publisher */
+        s->rc_badpub = (int)h->submit_order(v->ctx, &rq, &e);
+        rq.publisher = s->pub;
+        rq.quantity = 0;
+        s->rc_badqty = (int)h->submit_order(v->ctx, &rq, &e);
+    }
+    if (b == 4) { /* long 5, limit 6: two more would make 7 */
+        rq.quantity = 2;
+        rq.type = QMTL_ORDER_MARKET;
+        s->rc_risk = (int)h->submit_order(v->ctx, &rq, &e);
+    }
+    return QMTL_OK;
+}
+
+static int setup_lim(struct qmtl_ctx *c, const struct qmtl_host *h, struct qmtl_err *e)
+{
+    struct lim_state *s = h->strategy_state(c);
+    const char *tags[] = {"X", NULL};
+    qmtl_node px = h->stream_input(
+        c, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        e);
+    qmtl_node k = h->node(c,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "ctl",
+                                                   .inputs = {px}, .compute = ctl},
+                          e);
+    s->pub = h->order_publisher(
+        c, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = k, .price = px}, e);
+    struct qmtl_order_request rq = {.size = sizeof(rq), .publisher = s->pub, .side = 1,
+                                    .quantity = 1};
+    s->rc_setup = (int)h->submit_order(c, &rq, e);
+    return px < 0 || k < 0 || s->pub < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static const struct qmtl_plugin plug_lim = {QMTL_PLUGIN_HEADER, .name = "lim", .setup = setup_lim,
+                                            .state_size = sizeof(struct lim_state)};
+
+START_TEST(test_plugin_orders_and_book)
+{
+    struct host h;
+    struct host_options o;
+    host_options_default(&o);
+    o.risk.max_position = 6;
+    ck_assert_int_eq(host_init(&h, &o), 0);
+    char err[256];
+    ck_assert_int_eq(host_add_strategy(&h, &plug_lim, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), 0);
+    const char *tags[] = {"X"};
+    const struct qmtl_bar bars[] = {
+        {100, 100, 100, 100, 0}, {100, 100, 100, 100, 0}, {99, 100, 94, 96, 3},
+        {96, 97, 94.5, 96, 10},  {97, 98, 96, 97, 10},    {97, 98, 96, 98, 10},
+    };
+    for (int i = 0; i < 6; i++) {
+        struct qmtl_value v = {.type = QMTL_T_BAR, .as.bar = bars[i]};
+        ck_assert_int_eq(host_feed(&h, tags, 1, 1000 + i, &v), 1);
+    }
+    struct lim_state *s = h.st[0]->state;
+    ck_assert_int_eq(s->rc_setup, QMTL_ESTATE);
+    ck_assert_int_eq(s->rc_noprice, QMTL_EAGAIN); /* nothing marked yet */
+    ck_assert(s->id[0] == 1 && s->id[1] == 2);
+    ck_assert_int_eq(s->rc_cancel, QMTL_OK);
+    ck_assert_int_eq(s->rc_cancel2, QMTL_ENOENT);
+    ck_assert_int_eq(s->rc_badpub, QMTL_EINVAL);
+    ck_assert_int_eq(s->rc_badqty, QMTL_EINVAL);
+    /* bar 2 (seen at bar 2, before its fills): nothing filled yet, 5 open */
+    ck_assert(s->seen[2].position == 0 && s->seen[2].open_quantity == 5);
+    /* bar 2 traded 3 (its volume) at the limit; bar 3 the other 2 */
+    ck_assert(s->seen[3].position == 3 && s->seen[3].open_quantity == 2);
+    ck_assert(s->seen[3].avg_cost == 95);
+    ck_assert(s->seen[4].position == 5 && s->seen[4].open_quantity == 0);
+    ck_assert(fabs(s->seen[4].cash - (100000 - 5 * 95)) < 1e-9);
+    ck_assert(fabs(s->seen[4].equity - (100000 - 5 * 95 + 5 * 96)) < 1e-9);
+    ck_assert(fabs(s->seen[4].unrealized_pnl - 5) < 1e-9);
+    ck_assert_int_eq(s->rc_risk, QMTL_EAGAIN);
+    struct orders_counters c;
+    ck_assert_int_eq(host_order_counters(&h, 0, &c), 0);
+    ck_assert_int_eq(c.rejected[RISK_MAX_POSITION], 1);
+    ck_assert_int_eq(c.orders, 2);
+    ck_assert_int_eq(c.fills, 2);
+    ck_assert_int_eq(c.expired, 1); /* the canceled one */
+    ck_assert_uint_eq(c.open_orders, 0);
+    host_release(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ kill switch */
+
+START_TEST(test_kill_switch)
+{
+    struct host h;
+    live_host(&h, HOST_DRYRUN, 1);
+    const double up[] = {101, 102};
+    feed_prices(&h, up, 2, 1000);
+    struct book *bk = broker_book(h.st[0]->broker);
+    ck_assert(book_position(bk, "X") == 10);
+    ck_assert_int_eq(host_kill(&h, "operator"), 1);
+    ck_assert_int_eq(host_kill(&h, "again"), 0);
+    ck_assert(book_open(bk, "X") == -10); /* the flattening sell waits for the next open */
+    const double more[] = {103, 104, 99, 98};
+    feed_prices(&h, more, 4, 1002);
+    ck_assert(book_position(bk, "X") == 0);
+    ck_assert(book_open(bk, "X") == 0);
+    struct orders_counters c;
+    host_order_counters(&h, 0, &c);
+    ck_assert_int_ge(c.rejected[RISK_KILL_SWITCH], 3); /* every later signal */
+    ck_assert_int_eq(c.orders, 2);
+    host_release(&h);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ risk checks */
+
+START_TEST(test_risk_checks)
+{
+    struct risk r;
+    struct risk_limits l = {.max_position = 10, .max_position_notional = 1500,
+                            .max_order_notional = 800, .max_orders_per_minute = 2,
+                            .max_daily_loss = 100};
+    ck_assert_int_eq(risk_init(&r, &l), 0);
+    /* position in units: 8 + 5 > 10; a reduction always passes it */
+    ck_assert_int_eq(risk_check(&r, 8, 5, 10, 0, 0), RISK_MAX_POSITION);
+    ck_assert_int_eq(risk_check(&r, 12, -1, 10, 0, 0), RISK_OK);
+    ck_assert_int_eq(risk_check(&r, -8, -5, 10, 0, 0), RISK_MAX_POSITION);
+    /* notional of the position: 9 * 200 > 1500 */
+    ck_assert_int_eq(risk_check(&r, 5, 4, 200, 0, 0), RISK_MAX_POSITION_NOTIONAL);
+    /* notional of the order: 5 * 170 > 800 (a reduction too) */
+    ck_assert_int_eq(risk_check(&r, 10, -5, 170, 0, 0), RISK_MAX_ORDER_NOTIONAL);
+    /* rate: two orders in 60 s, the third waits until the first is 60 s old */
+    ck_assert_int_eq(risk_check(&r, 0, 1, 10, 100, 0), RISK_OK);
+    risk_sent(&r, 100);
+    risk_sent(&r, 130);
+    ck_assert_int_eq(risk_check(&r, 0, 1, 10, 159, 0), RISK_MAX_ORDERS_PER_MINUTE);
+    ck_assert_int_eq(risk_check(&r, 0, 1, 10, 160, 0), RISK_OK);
+    /* kill switch before everything */
+    ck_assert_int_eq(risk_check(&r, 0, 1, 10, 160, 1), RISK_KILL_SWITCH);
+    /* daily loss: from the day's first equity; a new day starts over */
+    ck_assert_int_eq(risk_mark(&r, 86400, 1000), 0);
+    ck_assert_int_eq(risk_mark(&r, 86460, 901), 0);
+    ck_assert_int_eq(risk_mark(&r, 86520, 899), 1);
+    ck_assert_int_eq(risk_mark(&r, 86580, 800), 0); /* reported once */
+    ck_assert_int_eq(risk_check(&r, 0, 1, 10, 86580, 0), RISK_MAX_DAILY_LOSS);
+    ck_assert_int_eq(r.rejected[RISK_MAX_POSITION], 2);
+    ck_assert_int_eq(r.rejected[RISK_MAX_ORDERS_PER_MINUTE], 1);
+    ck_assert_str_eq(risk_reason_name(RISK_MAX_DAILY_LOSS), "max_daily_loss");
+    risk_release(&r);
+    struct risk_limits z = {0};
+    ck_assert_int_eq(risk_limit_set(&z, "max_position", "25"), 0);
+    ck_assert(z.max_position == 25);
+    ck_assert_int_eq(risk_limit_set(&z, "max_position", "-1"), -1);
+    ck_assert_int_eq(risk_limit_set(&z, "max_positon", "1"), -1);
+    ck_assert_int_eq(risk_limit_set(&z, "max_orders_per_minute", "x"), -1);
+    /* no limits: everything passes */
+    ck_assert_int_eq(risk_init(&r, &z), 0);
+    z.max_position = 0;
+    ck_assert_int_eq(risk_init(&r, &(struct risk_limits){0}), 0);
+    ck_assert_int_eq(risk_check(&r, 0, 1e9, 1e9, 0, 0), RISK_OK);
+    ck_assert_int_eq(risk_mark(&r, 0, -1e9), 0);
+    risk_release(&r);
+}
+END_TEST
+
+/* The daily loss stops the strategy, with the reason. */
+START_TEST(test_daily_loss_stops)
+{
+    struct host h;
+    struct host_options o;
+    host_options_default(&o);
+    o.risk.max_daily_loss = 15;
+    ck_assert_int_eq(host_init(&h, &o), 0);
+    h.live_sink = sink;
+    char err[256];
+    ck_assert_int_eq(host_add_strategy(&h, &plug_live, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), 0);
+    const double px[] = {101, 101, 100.6, 99.5, 99};
+    feed_prices(&h, px, 5, 1000);
+    /* long 10 from 101: at 99.5 the loss is 15 (not more), at 99 it is 20: stopped */
+    ck_assert(h.st[0]->stopped);
+    ck_assert_msg(strstr(h.st[0]->error, "risk.max_daily_loss"), "%s", h.st[0]->error);
+    host_release(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("orders");
@@ -302,6 +518,10 @@ int main(void)
     tcase_add_test(tc, test_live_sizes_against_open_orders);
     tcase_add_test(tc, test_weight_scales_target);
     tcase_add_test(tc, test_deactivated_side_flattens);
+    tcase_add_test(tc, test_plugin_orders_and_book);
+    tcase_add_test(tc, test_kill_switch);
+    tcase_add_test(tc, test_risk_checks);
+    tcase_add_test(tc, test_daily_loss_stops);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

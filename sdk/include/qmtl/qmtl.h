@@ -31,6 +31,8 @@
  *  - A struct the plugin passes in with a smaller 'size' (built against an older
  *    header) is accepted: the fields it does not cover take their defaults (zero).
  *  - 1.1 added: qmtl_plugin.state_size and qmtl_host.strategy_state.
+ *  - 1.2 added: qmtl_host.position, submit_order and cancel_order (the strategy's book,
+ *    limit and stop orders), with struct qmtl_position and struct qmtl_order_request.
  *
  * Conventions:
  *  - Functions return QMTL_OK (0) or a negative QMTL_E* code; functions returning a
@@ -55,7 +57,7 @@ extern "C" {
 /* ------------------------------------------------------------------ versions */
 
 #define QMTL_ABI_MAJOR 1
-#define QMTL_ABI_MINOR 1
+#define QMTL_ABI_MINOR 2
 #define QMTL_PLUGIN_MAGIC 0x4c544d51u /* "QMTL" in little-endian memory */
 #define QMTL_DESCRIPTOR_SYMBOL "qmtl_plugin_descriptor"
 
@@ -404,6 +406,39 @@ struct qmtl_fill {
     int64_t ts;
 };
 
+/* Since 1.2: the strategy's book for one symbol (host->position). Positions come from
+ * fills only; open orders are those sent and not yet filled, rejected, canceled or
+ * expired. */
+struct qmtl_position {
+    uint32_t size;
+    uint32_t reserved;
+    double position;       /* confirmed units (from fills), signed: < 0 short */
+    double avg_cost;       /* average entry price of the position; 0 when flat */
+    double open_quantity;  /* open orders: units to buy - units to sell, not filled yet */
+    double realized_pnl;   /* closed PnL of the symbol, before fees */
+    double unrealized_pnl; /* position * (mark - avg_cost) */
+    double mark;           /* last price of the symbol; NaN before the first */
+    double cash;           /* the strategy's cash (all symbols) */
+    double equity;         /* cash + every position at its mark */
+};
+
+enum qmtl_order_type { QMTL_ORDER_MARKET = 0, QMTL_ORDER_LIMIT = 1, QMTL_ORDER_STOP = 2 };
+/* Time in force: until filled or canceled; until the end of the UTC day; one bar only. */
+enum qmtl_tif { QMTL_TIF_GTC = 0, QMTL_TIF_DAY = 1, QMTL_TIF_IOC = 2 };
+
+/* Since 1.2: an order the plugin places itself (host->submit_order). */
+struct qmtl_order_request {
+    uint32_t size;
+    qmtl_node publisher; /* one of the strategy's order publishers: its symbol and prices */
+    int32_t side;        /* enum qmtl_side */
+    int32_t type;        /* enum qmtl_order_type */
+    double quantity;     /* units, > 0 */
+    double limit_price;  /* QMTL_ORDER_LIMIT: buy at or below, sell at or above (> 0) */
+    double stop_price;   /* QMTL_ORDER_STOP: becomes a market order once traded through */
+    int32_t tif;         /* enum qmtl_tif */
+    int32_t reserved;
+};
+
 /* ------------------------------------------------------------------ the host */
 
 /*
@@ -454,6 +489,28 @@ struct qmtl_host {
      * it sees that strategy's state: keep what defines its output in params_json.
      */
     void *(*strategy_state)(struct qmtl_ctx *ctx);
+
+    /*
+     * Since 1.2. The strategy's book for 'symbol' into *out (out->size set by the
+     * caller or not: the host fills what its own struct holds). QMTL_OK, or QMTL_ENOENT
+     * when the strategy never saw the symbol (*out zeroed, cash and equity still set).
+     */
+    int (*position)(struct qmtl_ctx *ctx, const char *symbol, struct qmtl_position *out);
+    /*
+     * Since 1.2. Place an order through one of the strategy's order publishers (not in
+     * setup()). It passes the same risk checks and gate as the publisher's own orders
+     * and counts as open until filled; the simulated broker fills it on a later bar of
+     * the publisher's price stream (market at the open; limit and stop against the bar's
+     * high and low; a limit order fills at most the bar's volume, the rest stays open).
+     * Live, only market orders are sent. Returns the order id (> 0), or a negative code
+     * with err: QMTL_EINVAL (bad request), QMTL_ESTATE (in setup, strategy stopped, limit
+     * or stop in live), QMTL_EAGAIN (refused by a risk check or the gate, or no price yet).
+     */
+    int64_t (*submit_order)(struct qmtl_ctx *ctx, const struct qmtl_order_request *req,
+                            struct qmtl_err *err);
+    /* Since 1.2. Cancel an open order of this strategy. QMTL_OK, QMTL_ENOENT (not open:
+     * filled, expired or unknown), QMTL_ESTATE (live: cancel at the broker). */
+    int (*cancel_order)(struct qmtl_ctx *ctx, int64_t order_id);
 };
 
 #define QMTL_HOST_HAS(h, member)                                                                   \
