@@ -220,23 +220,9 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     const json_t *data = json_object_get(ev, "data");
     if (type && !strcmp(type, "policy_updated"))
         refresh_decision(a);
-    if (type && (!strcmp(type, "fill") || !strcmp(type, "order_updated")) &&
-        json_is_object(data)) {
-        const char *w = json_string_value(json_object_get(data, "world_id"));
-        int k = strategy_of(a, json_string_value(json_object_get(data, "strategy_id")));
-        if (k >= 0 && w && !strcmp(w, a->o->world_id))
-            fill_events_apply(a->fe, (uint32_t)k, type, data);
-    }
-    if (type && !strcmp(type, "world_killed") && json_is_object(data)) {
-        const char *w = json_string_value(json_object_get(data, "world_id"));
-        const char *why = json_string_value(json_object_get(data, "reason"));
-        if (w && !strcmp(w, a->o->world_id)) {
-            LOG_WARN("attached", "world '%s' killed by the operator (%s): flattening, then no "
-                                 "more orders",
-                     w, why ? why : "no reason given");
-            host_kill(&a->r->h, why ? why : "world killed by the operator");
-        }
-    }
+    if (type && json_is_object(data)) /* fills, order updates, the kill switch */
+        fill_events_on_stream(a->fe, a->o->world_id, type, data,
+                              strategy_of(a, json_string_value(json_object_get(data, "strategy_id"))));
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
@@ -684,42 +670,6 @@ static void live_result(void *arg, const char *strategy, const char *coid, int o
     host_order_update(&a->r->h, (uint32_t)k, &u);
 }
 
-/*
- * Before any gate can open: rebuild each strategy's book from the gateway (its orders and
- * fills), after noting the newest event, so the stream resumes from there and no fill
- * falls between the rebuild and the stream (a fill seen twice counts once). A strategy
- * whose book cannot be rebuilt keeps its gate closed.
- */
-static void rebuild_books(struct att *a)
-{
-    if (!a->o->host_token || !*a->o->host_token)
-        return; /* no live orders without the host credential: nothing to rebuild */
-    json_t *reply = NULL;
-    char err[512];
-    int status = ctl_http_sync(a->o->gateway_url, "GET", "/status", NULL, NULL,
-                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
-    const json_t *seq = json_object_get(reply, "last_seq_no");
-    if (status == 200 && json_is_integer(seq)) {
-        a->last_seq = json_integer_value(seq);
-        a->have_seq = 1;
-    }
-    json_decref(reply);
-    for (size_t i = 0; i < a->r->h.n_st; i++) {
-        if (a->refused[i] || !a->gw_sid[i][0] || a->r->h.st[i]->stopped)
-            continue;
-        if (status != 200 ||
-            fill_events_rebuild(a->fe, (uint32_t)i, a->o->gateway_url, a->o->host_token,
-                                a->o->world_id, a->gw_sid[i], a->o->budgets->http_timeout_s, err,
-                                sizeof(err)) < 0) {
-            LOG_ERROR("attached", "strategy '%s': book not rebuilt from the gateway (%s); its "
-                                  "gate stays closed",
-                      a->r->h.st[i]->name, status != 200 ? "GET /status failed" : err);
-            a->refused[i] = 1;
-            a->st->refused++;
-        }
-    }
-}
-
 static void release(struct att *a)
 {
     if (a->ws)
@@ -799,7 +749,11 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
         release(&a);
         return -1;
     }
-    rebuild_books(&a);
+    /* before any gate can open; the stream resumes from the event seen before it */
+    if (o->host_token && *o->host_token)
+        a.st->refused += fill_events_start(a.fe, o->gateway_url, o->host_token, o->world_id,
+                                          (const char *const *)a.gw_sid, a.refused,
+                                          o->budgets->http_timeout_s, &a.last_seq, &a.have_seq);
     initial_activation(&a);
 
     a.base = event_base_new();

@@ -251,6 +251,53 @@ int fill_events_rebuild(struct fill_events *fe, uint32_t k, const char *gateway_
     return rc;
 }
 
+int fill_events_start(struct fill_events *fe, const char *gateway_url, const char *token,
+                      const char *world, const char *const *gw_sid, int *refused, double timeout_s,
+                      int64_t *last_seq, int *have_seq)
+{
+    json_t *reply = NULL;
+    char err[512];
+    int status = ctl_http_sync(gateway_url, "GET", "/status", NULL, NULL, timeout_s, &reply, err,
+                               sizeof(err));
+    const json_t *seq = json_object_get(reply, "last_seq_no");
+    if (status == 200 && json_is_integer(seq)) {
+        *last_seq = (int64_t)json_integer_value(seq);
+        *have_seq = 1;
+    }
+    json_decref(reply);
+    int n = 0;
+    for (size_t i = 0; i < fe->h->n_st; i++) {
+        if (refused[i] || !gw_sid[i][0] || fe->h->st[i]->stopped)
+            continue;
+        if (status != 200 || fill_events_rebuild(fe, (uint32_t)i, gateway_url, token, world,
+                                                 gw_sid[i], timeout_s, err, sizeof(err)) < 0) {
+            LOG_ERROR("fills",
+                      "strategy '%s': book not rebuilt from the gateway (%s); its gate "
+                      "stays closed",
+                      fe->h->st[i]->name, status != 200 ? "GET /status failed" : err);
+            refused[i] = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+void fill_events_on_stream(struct fill_events *fe, const char *world, const char *type,
+                           const json_t *data, int k)
+{
+    const char *w = json_string_value(json_object_get(data, "world_id"));
+    if (!w || strcmp(w, world))
+        return;
+    if ((!strcmp(type, "fill") || !strcmp(type, "order_updated")) && k >= 0)
+        fill_events_apply(fe, (uint32_t)k, type, data);
+    else if (!strcmp(type, "world_killed")) {
+        const char *why = json_string_value(json_object_get(data, "reason"));
+        LOG_WARN("fills", "world '%s' killed by the operator (%s): flattening, then no more orders",
+                 w, why ? why : "no reason given");
+        host_kill(fe->h, why ? why : "world killed by the operator");
+    }
+}
+
 int fill_events_hold(struct fill_events *fe, uint32_t k, int64_t ts)
 {
     if (k >= fe->h->n_st || !fe->catching_up[k])

@@ -45,6 +45,17 @@ void fill_events_free(struct fill_events *fe);
 int fill_events_rebuild(struct fill_events *fe, uint32_t k, const char *gateway_url,
                         const char *token, const char *world, const char *sid, double timeout_s,
                         char *err, size_t errlen);
+/*
+ * The start of an attached run, before any gate can open: note the gateway's newest event
+ * (GET /status: *last_seq and *have_seq, so that the stream resumes from there and no fill
+ * falls between the rebuild and the stream), then rebuild every strategy k that has a
+ * gateway id (gw_sid[k] non-empty) and is not refused (refused[k] == 0). A strategy whose
+ * book cannot be rebuilt gets refused[k] = 1 (its gate stays closed; logged). Returns the
+ * number of strategies refused here.
+ */
+int fill_events_start(struct fill_events *fe, const char *gateway_url, const char *token,
+                      const char *world, const char *const *gw_sid, int *refused, double timeout_s,
+                      int64_t *last_seq, int *have_seq);
 /* The rebuild from answers already fetched: 'orders' and 'fills' are the arrays of
  * GET /orders and GET /fills. 0 or -1 with err (an element that cannot be read). */
 int fill_events_reconcile(struct fill_events *fe, uint32_t k, const json_t *orders,
@@ -54,6 +65,12 @@ int fill_events_reconcile(struct fill_events *fe, uint32_t k, const json_t *orde
  * 0 applied, 1 nothing to do (a duplicate fill, an order not open here), -1 invalid
  * (logged). */
 int fill_events_apply(struct fill_events *fe, uint32_t k, const char *type, const json_t *data);
+
+/* One stream event of the host's world 'world' (events of other worlds are ignored):
+ * "fill" / "order_updated" of strategy k (k < 0: not one of ours, ignored) through
+ * fill_events_apply; "world_killed": host_kill (flatten, then no order). Others: nothing. */
+void fill_events_on_stream(struct fill_events *fe, const char *world, const char *type,
+                           const json_t *data, int k);
 
 /* 1 when an order of strategy k decided at 'ts' was decided before the restart (held back
  * and counted), else 0. */

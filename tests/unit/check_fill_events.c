@@ -196,6 +196,23 @@ START_TEST(test_updates_and_invalid)
     fill_events_stats(fe, &st);
     ck_assert_int_eq(st.invalid, 4);
     ck_assert_int_eq(st.updates, 2);
+    /* the stream: another world's events and events of no strategy of ours are ignored;
+     * world_killed of our world runs the kill switch */
+    json_object_set_new(bad, "seq", json_integer(2));
+    json_object_set_new(bad, "world_id", json_string("other"));
+    fill_events_on_stream(fe, "W", "fill", bad, 0);
+    json_object_set_new(bad, "world_id", json_string("W"));
+    fill_events_on_stream(fe, "W", "fill", bad, -1);
+    ck_assert(book_position(bk, "X") == 1);
+    fill_events_on_stream(fe, "W", "fill", bad, 0);
+    ck_assert(book_position(bk, "X") == 2);
+    json_t *kill = js("{\"world_id\":\"other\",\"reason\":\"drill\"}");
+    fill_events_on_stream(fe, "W", "world_killed", kill, -1);
+    ck_assert_int_eq(h.killed, 0);
+    json_object_set_new(kill, "world_id", json_string("W"));
+    fill_events_on_stream(fe, "W", "world_killed", kill, -1);
+    ck_assert_int_eq(h.killed, 1);
+    json_decref(kill);
     /* a rebuild from answers that lack fields fails and says so */
     char err[256];
     json_t *orders = js("[{\"id\":1,\"symbol\":\"X\"}]"), *fills = js("[]");
