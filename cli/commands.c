@@ -76,6 +76,8 @@ const struct cli_command cli_commands[] = {
      "  strategy's book from the gateway (its orders and fills); orders it decides again\n"
      "  while replaying up to its latest stored order are not sent twice. Fills and order\n"
      "  updates arrive as stream events (docs/connectors.md).\n"
+     "  SIGINT or SIGTERM during an offline replay stops it between two batches: on_finish\n"
+     "  runs and the summary covers the data replayed so far (exit 1, 'interrupted').\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
