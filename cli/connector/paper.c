@@ -387,12 +387,12 @@ int paper_run(const struct paper_options *o, const struct paper_prices *p, struc
         return -1;
     }
     stop_flag = 0;
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal; /* no SA_RESTART: a signal ends a pause at once */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* first, what this claim_id took before a restart and did not finish */
     int rc = finish_claimed(&c, err, errlen);
@@ -422,7 +422,5 @@ int paper_run(const struct paper_options *o, const struct paper_prices *p, struc
         backoff = n < 0 ? fmin(fmax(backoff * 2, o->poll_s), fmax(2.0, o->poll_s)) : o->poll_s;
         pause_s(backoff);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     return rc;
 }

@@ -78,7 +78,9 @@ struct paper_stats {
 
 /* Serve the world until SIGINT/SIGTERM (or, with 'once', until no claimable order is
  * left). Orders claimed by this claim_id before a restart are finished first. 0, or -1
- * with err when the world is unknown or the credential refused. */
+ * with err when the world is unknown or the credential refused. SIGINT and SIGTERM stay
+ * caught after the return (they only set a flag): a signal sent twice,
+ * to the process and to its group, must not kill the process while it reports. */
 int paper_run(const struct paper_options *o, const struct paper_prices *p, struct paper_stats *st,
               char *err, size_t errlen);
 
