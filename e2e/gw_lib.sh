@@ -117,3 +117,12 @@ test:
   test_mode: true
 YAML
 }
+
+# term_child PID: SIGTERM the command a 'timeout' wrapper (PID) runs, not the wrapper: a
+# wrapper signalled itself signals its child twice (directly and through the group), and
+# the second may land while the child reports
+term_child() {
+    local c
+    c=$(pgrep -P "$1" | head -1)
+    kill -TERM "${c:-$1}" 2> /dev/null
+}

@@ -99,7 +99,7 @@ wait_for 30 all_final && ok "every order at the gateway is final" ||
     { not_ok "orders still open at the gateway"; head -c 800 "$E2E_TMP/orders.json" | sed 's/^/#   /'; echo; }
 wait_for 30 host_has_fills && ok "the restarted host booked every fill" ||
     not_ok "the restarted host booked $(grep -c ' fill ' "$E2E_TMP/host2.orders") of $n_fills fills"
-kill -TERM "$HOST_PID"
+term_child "$HOST_PID"
 wait "$HOST_PID"; rc=$?
 HOST_PID=
 check "restarted host stopped cleanly on SIGTERM (exit $rc)" [ "$rc" -eq 0 ]
@@ -184,7 +184,7 @@ grep -q "^qmtl_gateway_fills_accepted_total $n_fills\$" "$E2E_TMP/body" &&
     ok "gateway metrics: $n_fills fills accepted, none rejected" ||
     { not_ok "fill metrics"; grep fills "$E2E_TMP/body" | sed 's/^/#   /'; }
 
-kill -TERM "$CONN_PID"
+term_child "$CONN_PID"
 wait "$CONN_PID"; rc=$?
 CONN_PID=
 grep -q "^paper connector: $n_orders claimed, $n_fills filled, 0 rejected, [0-9]* expired, 0 errors\$" \

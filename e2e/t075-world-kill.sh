@@ -84,7 +84,7 @@ expect_code 201 "after the release the order passes" POST /orders "$ORDER" -H "$
 expect_code 200 "GET /worlds/LV/audit" GET "/worlds/LV/audit" "" -H "$OP_AUTH"
 jget '[e["event"] for e in j["entries"] if e["event"].startswith("kill")]' | grep -q "'kill', 'kill_released'" &&
     ok "audit log: kill, kill_released" || { not_ok "audit entries"; head -c 600 "$E2E_TMP/body" | sed 's/^/#   /'; echo; }
-kill -TERM "$CONN_PID"; wait "$CONN_PID"
+term_child "$CONN_PID"; wait "$CONN_PID"
 CONN_PID=
 gw_stop > /dev/null
 finish
