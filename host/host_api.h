@@ -9,6 +9,7 @@
  *     host_add_strategy(&h, desc, path, &idx, err, len);  // runs setup(), per strategy
  *     host_finalize(&h, err, len);     // tag queries, topological order, caches, on_start
  *     host_feed(&h, tags, n, ts, &value);   // many times, in time order
+ *     host_add_strategy_from / host_remove_strategy / host_replace_strategy  // between events
  *     host_finish(&h);                 // on_finish
  *     host_release(&h);
  *
@@ -71,6 +72,8 @@ struct host_strategy {
     long rejected_broker;  /* orders the broker (gateway, connector) rejected */
     struct risk risk;      /* pre-trade limits and refusals (orders.c sets it up lazily) */
     int risk_ready;
+    struct plugin_instance *pi; /* the loaded .so (a reference), or NULL when the caller
+                                 * keeps the descriptor mapped (linked, legacy callers) */
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -118,6 +121,7 @@ struct host {
     uint64_t events;   /* items fed */
     uint64_t unrouted; /* items that matched no stream */
     int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
+    const char *setup_name; /* its name (also for a strategy staged by a DAG swap) */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
     /* live domain: where orders that passed the gate go (NULL: none, they are blocked);
      * 'client_order_id' is the host's id of the order (orders.h) */
@@ -147,7 +151,8 @@ int host_param_push_(struct host_param **arr, size_t *n, const char *strategy, c
 /*
  * Register a strategy and run its setup(). 0 and *idx on success. When setup() fails the
  * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.
- * Also -1 (nothing registered) for a duplicate name or after host_finalize().
+ * Also -1 (nothing registered) for a duplicate name. After host_finalize() the strategy
+ * joins the running DAG (host_add_strategy_from).
  */
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen);
@@ -156,6 +161,55 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
  * that one plugin can run several times with different parameters (sweeps). */
 int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
                          const char *path, size_t *idx, char *err, size_t errlen);
+
+/*
+ * The mutable DAG (host/dag_swap.h): the strategies of a running host change between two
+ * events. Each call returns what happened to the graph's nodes in *res (may be NULL):
+ * 'added' nodes are new, 'kept' ones stay with their windows, built-in state, custom
+ * state and counters, 'removed' ones are freed (with the references they held on plugin
+ * instances: a .so that nothing references any more is unmapped). Any failure (setup
+ * error, tag-query cycle, invalid node, out of memory) returns -1 with one line in err
+ * and leaves the running DAG exactly as it was. Calling one from inside a wave (a
+ * compute, a hook, h->on_output) or a setup() is refused (-1).
+ */
+struct host_swap_result {
+    uint32_t added, kept, removed;
+};
+
+/*
+ * Add a strategy, from a loaded plugin instance 'pi' (the strategy and its custom nodes
+ * take their own references; the caller keeps its own) or, when pi is NULL, from 'desc'
+ * and 'path' (kept mapped by the caller). 'name' NULL means the descriptor's name.
+ * Before host_finalize() this is host_add_strategy_as(); after it, the strategy joins
+ * the running DAG: setup() runs on a staging graph, the swap happens, then on_start.
+ * On a running host a failed setup() registers nothing.
+ */
+int host_add_strategy_from(struct host *h, struct plugin_instance *pi,
+                           const struct qmtl_plugin *desc, const char *name, const char *path,
+                           size_t *idx, struct host_swap_result *res, char *err, size_t errlen);
+
+/*
+ * Take strategy 'idx' out of a running host: on_finish (when it ran), teardown, then its
+ * claims go; nodes no other strategy owns are freed. Strategies after it move down one
+ * index (look them up by name: host_find_strategy). Requires host_finalize().
+ */
+int host_remove_strategy(struct host *h, size_t idx, struct host_swap_result *res, char *err,
+                         size_t errlen);
+
+/*
+ * Replace strategy 'idx' of a running host by a new version ('pi', or 'desc' + 'path' as
+ * for host_add_strategy_from). The new setup() runs on a staging graph; when it succeeds
+ * the old version gets on_finish and teardown, the swap happens and the new one gets
+ * on_start. The strategy keeps its index, its name, its gate (activation), its broker
+ * (positions, cash) and its counters; its per-strategy state (state_size) starts zeroed.
+ * Nodes whose NodeID stays keep their state. On failure the old version runs on.
+ */
+int host_replace_strategy(struct host *h, size_t idx, struct plugin_instance *pi,
+                          const struct qmtl_plugin *desc, const char *path,
+                          struct host_swap_result *res, char *err, size_t errlen);
+
+/* Index of the strategy named 'name', or -1. */
+int host_find_strategy(const struct host *h, const char *name);
 
 /* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
 int host_finalize(struct host *h, char *err, size_t errlen);
