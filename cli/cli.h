@@ -64,6 +64,7 @@ int cmd_service(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_plugin(int argc, char **argv);
 int cmd_world(int argc, char **argv);
+int cmd_connector(int argc, char **argv);
 int cmd_node_id(int argc, char **argv);
 int cmd_sdk(int argc, char **argv);
 

@@ -33,7 +33,7 @@ struct run_args {
     struct sweep sweep;
     int64_t from, to;
     int have_from, have_to;
-    int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
+    int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive, allow_live_replay;
     int restart_on_crash;
     double pace;
     int metrics_port, have_metrics_port;
@@ -70,6 +70,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             takes = 0;
         } else if (!strcmp(o, "--follow")) {
             a->follow = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--allow-live-replay")) {
+            a->allow_live_replay = 1;
             takes = 0;
         } else if (!strcmp(o, "--sort")) {
             a->sort = 1;
@@ -331,6 +334,8 @@ int cmd_run(int argc, char **argv)
     const char *bus_url = a.bus ? a.bus : cfg.host.bus;
     if (!attached && a.bus)
         fprintf(stderr, "qmtl run: --bus applies to attached mode only; ignored\n");
+    if (!attached && a.allow_live_replay)
+        fprintf(stderr, "qmtl run: --allow-live-replay applies to attached mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -536,6 +541,7 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
+                                      .allow_live_replay = a.allow_live_replay,
                                       .bus = bus,
                                       .budgets = config_budgets(&cfg),
                                       .reload = rl};

@@ -27,6 +27,8 @@ enum {
     F_LIMIT = 1 << 12,
     F_VERSION = 1 << 13,
     F_STATUS = 1 << 14,
+    F_REASON = 1 << 15,
+    F_RELEASE = 1 << 16,
 };
 
 #define MAX_LIST 256
@@ -38,7 +40,7 @@ struct world_args {
     unsigned flags;
     const char *pos[4];
     int npos;
-    const char *name, *mode, *side, *run_id, *metrics_file, *status;
+    const char *name, *mode, *side, *run_id, *metrics_file, *status, *reason;
     double weight;
     long limit, version;
     const char *activate[MAX_LIST + 1], *deactivate[MAX_LIST + 1];
@@ -68,7 +70,9 @@ static const struct verb verbs[] = {
     {"audit", 1, 1, F_LIMIT, "WORLD [--limit N]"},
     {"policy set", 2, 2, 0, "WORLD FILE"},
     {"policy get", 1, 1, F_VERSION, "WORLD [--version N]"},
-    {"orders", 1, 1, F_STATUS | F_LIMIT, "WORLD [--status new|acked] [--limit N]"},
+    {"orders", 1, 1, F_STATUS | F_LIMIT, "WORLD [--status S] [--limit N]"},
+    {"kill", 1, 1, F_REASON | F_RELEASE | F_ALLOW_LIVE,
+     "WORLD [--reason TEXT | --release] [--allow-live]"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -76,7 +80,7 @@ static const char *const flag_names[] = {"--name",     "--mode",   "--allow-live
                                          "--weight",   "--inactive", "--freeze",   "--drain",
                                          "--run-id",   "--activate", "--deactivate",
                                          "--metrics",  "--limit",    "--version",
-                                         "--status"};
+                                         "--status",   "--reason",   "--release"};
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -172,6 +176,11 @@ static int parse(int argc, char **argv, struct world_args *a)
             if (end == v || *end || !(a->weight >= 0.0 && a->weight <= 1.0))
                 return usage_error("--weight: expected a number in [0, 1], got '%s'%s", v, "");
             a->flags |= F_WEIGHT;
+        } else if ((v = opt_value(argc, argv, &i, "--reason", &missing))) {
+            a->reason = v;
+            a->flags |= F_REASON;
+        } else if (!strcmp(arg, "--release")) {
+            a->flags |= F_RELEASE;
         } else if (!strcmp(arg, "--inactive")) {
             a->flags |= F_INACTIVE;
         } else if (!strcmp(arg, "--freeze")) {
@@ -205,8 +214,17 @@ static int parse(int argc, char **argv, struct world_args *a)
                 return usage_error("--version: expected an integer > 0, got '%s'%s", v, "");
             a->flags |= F_VERSION;
         } else if ((v = opt_value(argc, argv, &i, "--status", &missing))) {
-            if (strcmp(v, "new") && strcmp(v, "acked"))
-                return usage_error("--status: expected new or acked, got '%s'%s", v, "");
+            static const char *const st[] = {"new",      "acked",    "open",
+                                             "accepted", "rejected", "canceled",
+                                             "expired",  "filled",   "partially_filled"};
+            size_t k = 0;
+            while (k < sizeof(st) / sizeof(st[0]) && strcmp(v, st[k]))
+                k++;
+            if (k == sizeof(st) / sizeof(st[0]))
+                return usage_error("--status: expected new, acked, open, accepted, "
+                                   "partially_filled, filled, rejected, canceled or expired, "
+                                   "got '%s'%s",
+                                   v, "");
             a->status = v;
             a->flags |= F_STATUS;
         } else if (missing) {
@@ -266,6 +284,8 @@ static int run_verb(const struct verb *vb, struct world_args *a, struct world_cl
         return wc_create(wc, w, a->name, a->mode, live);
     if (!strcmp(vb->name, "delete"))
         return wc_delete(wc, w, live);
+    if (!strcmp(vb->name, "kill"))
+        return wc_kill(wc, w, a->reason, (a->flags & F_RELEASE) != 0, live);
     if (!strcmp(vb->name, "decide"))
         return wc_decide(wc, w);
     if (!strcmp(vb->name, "activation"))
@@ -358,6 +378,10 @@ int cmd_world(int argc, char **argv)
             bit++;
         fprintf(stderr, "qmtl world %s: option '%s' does not apply; usage: qmtl world %s %s\n",
                 vb->name, flag_names[bit], vb->name, vb->args);
+        return CLI_USAGE;
+    }
+    if (!strcmp(vb->name, "kill") && (a.flags & F_REASON) && (a.flags & F_RELEASE)) {
+        fprintf(stderr, "qmtl world kill: --reason and --release contradict each other\n");
         return CLI_USAGE;
     }
     if (!strcmp(vb->name, "apply")) {

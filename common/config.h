@@ -30,7 +30,8 @@ struct cfg_gateway {
     char *operator_token;       /* "" = operator routes refuse everything with 401 */
     char *submit_token;         /* "" = submitter routes refuse everything with 401 */
     char *host_token;           /* "" = live orders (POST /orders) refused */
-    char *connector_token;      /* "" = connector routes (order list, acks) refused */
+    char *connector_token;      /* "" = connector routes (order list, acks, fills) refused */
+    char *fill_secret;          /* HMAC key of POST /fills X-Signature ("" = signatures refused) */
     char *dagmanager_token;     /* bearer sent to the DAG manager ("" = none) */
     /* 0; 1: a request without Authorization holds every credential (loopback only) */
     int insecure_allow_anonymous;

@@ -540,6 +540,9 @@ static void check_gateway(const struct qmtl_config *c, struct cfg_report *r, int
         add(r, "gateway", "event_secret", CFG_SEV_WARN, "shorter than 16 bytes");
     else
         add(r, "gateway", "event_secret", CFG_SEV_OK, "set");
+    /* empty is a choice (signed fills refused); a short key is guessable */
+    if (*g->fill_secret && strlen(g->fill_secret) < 16)
+        add(r, "gateway", "fill_secret", CFG_SEV_WARN, "shorter than 16 bytes");
     /* one line for the four credentials (docs/operations.md, "Security model") */
     const struct {
         const char *key, *value;

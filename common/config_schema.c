@@ -37,6 +37,8 @@ static const struct cfg_schema_entry schema[] = {
      "bearer token of the host credential: live orders (\"\" = refused)"},
     {"gateway", "connector_token", CFG_STR, OFF(gateway.connector_token), "", NORANGE, NULL,
      CFG_F_SECRET, "bearer token of the connector credential: order list and acks (\"\" = refused)"},
+    {"gateway", "fill_secret", CFG_STR, OFF(gateway.fill_secret), "", NORANGE, NULL, CFG_F_SECRET,
+     "HMAC-SHA256 key of signed fills (POST /fills with X-Signature; \"\" = signatures refused)"},
     {"gateway", "dagmanager_token", CFG_STR, OFF(gateway.dagmanager_token), "", NORANGE, NULL,
      CFG_F_SECRET, "bearer token sent to the DAG manager (its dagmanager.token)"},
     {"gateway", "insecure_allow_anonymous", CFG_BOOL, OFF(gateway.insecure_allow_anonymous), "false",

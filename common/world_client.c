@@ -350,6 +350,35 @@ int wc_delete(struct world_client *wc, const char *world, int allow_live)
     return WC_OK;
 }
 
+int wc_kill(struct world_client *wc, const char *world, const char *reason, int release,
+            int allow_live)
+{
+    char path[1024];
+    struct wc_reply rep;
+    if (wc_world_path_(wc, path, sizeof(path), world, "/kill") < 0)
+        return WC_REFUSED;
+    json_t *body = !release && reason ? json_pack("{ss}", "reason", reason) : NULL;
+    int rc = wc_call_(wc, release ? "DELETE" : "POST", path, body, allow_live, NULL, 0, &rep);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (wc->json) {
+        wc_print_body_(wc, &rep);
+    } else if (json_is_true(json_object_get(rep.j, "killed"))) {
+        const char *r = json_string_value(json_object_get(rep.j, "reason"));
+        const char *at = json_string_value(json_object_get(rep.j, "killed_at"));
+        fprintf(wc->out,
+                "world '%s' killed at %s (%s): its hosts flatten and stop trading; the gateway "
+                "takes only orders that reduce a position\n",
+                world, at ? at : "?", r ? r : "");
+    } else {
+        fprintf(wc->out, "world '%s': kill switch released (restart its hosts to trade again)\n",
+                world);
+    }
+    wc_reply_release_(&rep);
+    return WC_OK;
+}
+
 int wc_decide(struct world_client *wc, const char *world)
 {
     char path[1024];

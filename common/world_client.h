@@ -40,6 +40,10 @@ int wc_get(struct world_client *wc, const char *world);
 int wc_create(struct world_client *wc, const char *world, const char *name, const char *mode,
               int allow_live);
 int wc_delete(struct world_client *wc, const char *world, int allow_live);
+/* The kill switch: POST /worlds/{id}/kill {"reason"} (flatten and freeze), or with
+ * 'release' DELETE it; prints the state after. */
+int wc_kill(struct world_client *wc, const char *world, const char *reason, int release,
+            int allow_live);
 int wc_decide(struct world_client *wc, const char *world);
 /* strategy NULL: the world's full activation state (a table); else that entry, for side
  * "long", "short" or "both" (NULL = both). */

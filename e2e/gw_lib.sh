@@ -104,3 +104,25 @@ gw_live_world() {
             -H "$OP_AUTH" -H "$live"
     done
 }
+
+# host_config FILE: a host config for an attached run with the e2e submit and host tokens,
+# the plugins of attached_prereqs and test mode
+host_config() {
+    cat > "$1" <<YAML
+host:
+  plugins_dir: $E2E_TMP/plugins
+  submit_token: e2e-submit-token
+  host_token: e2e-host-token
+test:
+  test_mode: true
+YAML
+}
+
+# term_child PID: SIGTERM the command a 'timeout' wrapper (PID) runs, not the wrapper: a
+# wrapper signalled itself signals its child twice (directly and through the group), and
+# the second may land while the child reports
+term_child() {
+    local c
+    c=$(pgrep -P "$1" | head -1)
+    kill -TERM "${c:-$1}" 2> /dev/null
+}

@@ -169,7 +169,7 @@ for side in long short; do
         -H "$OP_AUTH" -H 'X-Allow-Live: true'
 done
 timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id L --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=300,seed=7' > "$HOUT" 2> "$HLOG"; rc=$?
+    --data 'BTC=gbm:count=300,seed=7' --allow-live-replay > "$HOUT" 2> "$HLOG"; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'gate: [1-9][0-9]* order(s) sent, 0 blocked by the gate (domain live)' "$HOUT" &&
     grep -q 'live orders: [1-9][0-9]* sent to the gateway, 0 refused by its gate, 0 failed' "$HOUT" &&
     ok "live world: live orders sent to the gateway" ||

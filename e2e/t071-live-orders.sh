@@ -45,9 +45,15 @@ test:
 YAML
 HLOG="$E2E_TMP/host.log"
 HOUT="$E2E_TMP/host.out"
+# history replayed into a live world needs the explicit flag: without it nothing runs
+timeout 60 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id LV --gateway-url "$GW_URL" \
+    --data 'BTC=gbm:count=600,seed=11' > "$HOUT" 2> "$HLOG"; rc=$?
+[ "$rc" -eq 1 ] && grep -q -- "--allow-live-replay" "$HLOG" && ! grep -q "^live orders" "$HOUT" &&
+    ok "a live world refuses replayed history without --allow-live-replay (exit 1)" ||
+    { not_ok "replay into a live world without the flag (exit $rc)"; sed 's/^/#   /' "$HLOG"; }
 # 600 bars at 300 per second: about 2 s of paced live feed
 timeout 60 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id LV --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=600,seed=11' --pace 300 > "$HOUT" 2> "$HLOG" &
+    --data 'BTC=gbm:count=600,seed=11' --pace 300 --allow-live-replay > "$HOUT" 2> "$HLOG" &
 HOST_PID=$!
 wait "$HOST_PID"; rc=$?
 HOST_PID=

@@ -129,7 +129,7 @@ OLOG="$E2E_TMP/orders.log"
 # 30000 bars at 100 per second: up to 300 s of paced live feed (stopped by SIGTERM, or
 # killed by the cleanup); a few live orders per second while the gate is open
 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id P --gateway-url "$GW_URL" \
-    --data 'BTC=gbm:count=30000,seed=11' --pace 100 --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
+    --data 'BTC=gbm:count=30000,seed=11' --pace 100 --allow-live-replay --order-log "$OLOG" > "$HOUT" 2> "$HLOG" &
 HOST_PID=$!
 
 # orders the gateway stored for P (at most 1000 listed): "count max_ts" ("0 -1" when none)

@@ -5,16 +5,21 @@
 #include "config.h"
 #include "gw_metrics.h"
 #include "gw_server.h"
+#include "gw_util.h"
 #include "log.h"
 
+#include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #define OP GW_CRED_OPERATOR
 #define SUB GW_CRED_SUBMITTER
 #define HOST GW_CRED_HOST
 #define CONN GW_CRED_CONNECTOR
+#define SIGNED GW_CRED_SIGNED
 
 /* docs/operations.md, "Security model", shows this table row for row. */
 static const struct gw_auth_rule rules[] = {
@@ -35,8 +40,11 @@ static const struct gw_auth_rule rules[] = {
     {"GET", "/queues/by_tag", OP | SUB, 0},
     {"POST", "/events/subscribe", SUB, 0},
     {"POST", "/orders", HOST, 0},
-    {"GET", "/orders", OP | CONN, 0},
+    {"GET", "/orders", OP | HOST | CONN, 0},
     {"POST", "/orders/*/ack", CONN, 0},
+    {"POST", "/orders/*/status", CONN, 0},
+    {"POST", "/fills", CONN | SIGNED, 0},
+    {"GET", "/fills", OP | HOST | CONN, 0},
 };
 
 const struct gw_auth_rule *gw_auth_rules(size_t *n)
@@ -90,6 +98,8 @@ const char *gw_cred_name(unsigned cred)
         return "connector";
     case GW_CRED_EVENT:
         return "event token";
+    case GW_CRED_SIGNED:
+        return "signature";
     default:
         return "?";
     }
@@ -119,7 +129,7 @@ static const struct cred_key keys[] = {
      "strategy submission and event subscription are refused"},
     {GW_CRED_HOST, "gateway.host_token", "QMTL__GATEWAY__HOST_TOKEN", "live orders are refused"},
     {GW_CRED_CONNECTOR, "gateway.connector_token", "QMTL__GATEWAY__CONNECTOR_TOKEN",
-     "order acks from connectors are refused"},
+     "order claims, status updates and fills from connectors are refused"},
 };
 
 static const char *token_of(const struct cfg_gateway *g, unsigned bit)
@@ -208,6 +218,8 @@ static void names(unsigned creds, char *buf, size_t len)
                 return;
             off += (size_t)n;
         }
+    if (creds & GW_CRED_SIGNED)
+        snprintf(buf + off, len - off, " (or an X-Signature)");
 }
 
 static int refuse(struct gw_server *s, struct evhttp_request *req, int code, const char *msg)
@@ -219,15 +231,40 @@ static int refuse(struct gw_server *s, struct evhttp_request *req, int code, con
     return -1;
 }
 
-int gw_auth_request(struct gw_server *s, struct evhttp_request *req, const char *path)
+/* X-Signature on a route that takes it: the hex HMAC-SHA256 of the raw body. */
+static int check_signature(struct gw_server *s, struct evhttp_request *req, const char *sig)
+{
+    const char *secret = gw_server_config(s)->gateway.fill_secret;
+    if (!secret || !*secret)
+        return refuse(s, req, 401,
+                      "signed requests are disabled: gateway.fill_secret is not set "
+                      "(QMTL__GATEWAY__FILL_SECRET)");
+    if (!strncasecmp(sig, "sha256=", 7))
+        sig += 7;
+    char given[65], want[65];
+    size_t n = strlen(sig);
+    for (size_t i = 0; i < n && i < 64; i++)
+        given[i] = (char)tolower((unsigned char)sig[i]);
+    given[n < 64 ? n : 64] = '\0';
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const void *body = len ? (const void *)evbuffer_pullup(in, -1) : (const void *)"";
+    if (n != 64 || gw_hmac_sha256_hex(secret, body, len, want) < 0 || !bearer_equal(given, want))
+        return refuse(s, req, 401,
+                      "invalid X-Signature: expected the hex HMAC-SHA256 of the raw body under "
+                      "gateway.fill_secret");
+    return (int)GW_CRED_SIGNED;
+}
+
+static int auth_request(struct gw_server *s, struct evhttp_request *req, unsigned want)
 {
     const struct cfg_gateway *g = &gw_server_config(s)->gateway;
-    const struct gw_auth_rule *r =
-        gw_auth_match(method_name(evhttp_request_get_command(req)), path);
-    unsigned want = r ? r->creds : GW_CRED_ANY;
     if (want == 0 || (want & GW_CRED_EVENT))
         return 0;
     const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char *sig = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Signature");
+    if ((want & GW_CRED_SIGNED) && sig && !hdr)
+        return check_signature(s, req, sig);
     if (!hdr && g->insecure_allow_anonymous)
         return (int)(GW_CRED_ANY | GW_CRED_ANONYMOUS);
     char need[96], msg[300];
@@ -267,4 +304,15 @@ int gw_auth_request(struct gw_server *s, struct evhttp_request *req, const char 
     }
     snprintf(msg, sizeof(msg), "invalid token: this route takes the %s credential", need);
     return refuse(s, req, 401, msg);
+}
+
+int gw_auth_request(struct gw_server *s, struct evhttp_request *req, const char *path)
+{
+    const struct gw_auth_rule *r =
+        gw_auth_match(method_name(evhttp_request_get_command(req)), path);
+    unsigned want = r ? r->creds : GW_CRED_ANY;
+    int rc = auth_request(s, req, want);
+    if (rc < 0 && (want & GW_CRED_SIGNED))
+        gw_metrics_fill_rejected(gw_server_metrics(s), GW_FR_AUTH);
+    return rc;
 }

@@ -6,7 +6,12 @@
  *   operator   gateway.operator_token    worlds, policies, activation, audit, order list
  *   submitter  gateway.submit_token      strategy submission, event subscription, reads
  *   host       gateway.host_token        live orders
- *   connector  gateway.connector_token   order list and acks (broker connectors)
+ *   connector  gateway.connector_token   order list, claims, status updates and fills
+ *                                         (broker connectors)
+ * POST /fills also takes a signature instead of the connector bearer: "X-Signature: <hex
+ * HMAC-SHA256 of the raw body under gateway.fill_secret>" (a request with no
+ * Authorization header; refused when fill_secret is empty). Verified here, before the
+ * handler parses anything.
  * The route table below is THE statement of which credential each route takes;
  * docs/operations.md shows the same table and a unit test keeps the two equal. The
  * router calls gw_auth_request() before any handler runs, so nothing is looked up for
@@ -33,6 +38,7 @@ enum gw_cred {
     GW_CRED_CONNECTOR = 1u << 3,
     GW_CRED_EVENT = 1u << 4,     /* no bearer: the event stream checks its own HS256 token */
     GW_CRED_ANONYMOUS = 1u << 5, /* set with GW_CRED_ANY on an insecure anonymous request */
+    GW_CRED_SIGNED = 1u << 6,    /* X-Signature HMAC of the body with gateway.fill_secret */
 };
 #define GW_CRED_ANY (GW_CRED_OPERATOR | GW_CRED_SUBMITTER | GW_CRED_HOST | GW_CRED_CONNECTOR)
 
@@ -51,7 +57,7 @@ struct gw_auth_rule {
 const struct gw_auth_rule *gw_auth_rules(size_t *n);
 /* The row for (method, decoded path), or NULL when none matches. */
 const struct gw_auth_rule *gw_auth_match(const char *method, const char *path);
-/* "operator", "submitter", "host", "connector", "event token" for one bit. */
+/* "operator", "submitter", "host", "connector", "event token", "signature" for one bit. */
 const char *gw_cred_name(unsigned cred);
 /* Check the credential settings before the gateway starts: the insecure anonymous mode
  * only on a loopback gateway.host, at least one credential (or the insecure mode), and

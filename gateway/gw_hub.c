@@ -34,6 +34,7 @@ enum {
     TOPIC_ACTIVATION = 2,
     TOPIC_POLICY = 4,
     TOPIC_DEPRECATION = 8,
+    TOPIC_ORDERS = 16,
     TOPIC_NONE = 0x100, /* a filter that matches no topic (only untyped events pass) */
 };
 
@@ -111,6 +112,8 @@ static unsigned topic_of_name(const char *t)
         return TOPIC_POLICY;
     if (!strcmp(t, "deprecation"))
         return TOPIC_DEPRECATION;
+    if (!strcmp(t, "orders"))
+        return TOPIC_ORDERS;
     return 0;
 }
 
@@ -127,6 +130,9 @@ static unsigned topic_of_type(const char *type)
         return TOPIC_POLICY;
     if (!strncmp(type, "deprecation", 11))
         return TOPIC_DEPRECATION;
+    if (!strcmp(type, "fill") || !strcmp(type, "order_updated") ||
+        !strncmp(type, "world_kill", 10))
+        return TOPIC_ORDERS;
     return 0;
 }
 

@@ -34,6 +34,9 @@ static const char *const route_labels[] = {
     "/worlds/{id}/audit",
     "/orders",
     "/orders/{id}/ack",
+    "/orders/{id}/status",
+    "/fills",
+    "/worlds/{id}/kill",
     "other",
 };
 #define N_ROUTES (sizeof(route_labels) / sizeof(route_labels[0]))
@@ -57,8 +60,20 @@ struct histo {
     double sum;
 };
 
+static const char *const fill_reject_names[GW_FR_COUNT] = {
+    [GW_FR_AUTH] = "auth",
+    [GW_FR_INVALID_JSON] = "invalid_json",
+    [GW_FR_CE_REQUIRED] = "ce_required",
+    [GW_FR_SCHEMA] = "schema_invalid",
+    [GW_FR_UNKNOWN_ORDER] = "unknown_order",
+    [GW_FR_MISMATCH] = "mismatch",
+    [GW_FR_ORDER_CLOSED] = "order_closed",
+    [GW_FR_OVERFILL] = "overfill",
+};
+
 struct gw_metrics {
     long fixed[GW_M_COUNT];
+    long fill_rejects[GW_FR_COUNT];
     struct req_count *reqs;
     size_t n_reqs, cap_reqs;
     struct histo lat[N_ROUTES];
@@ -92,7 +107,20 @@ static const struct {
                               "Live orders accepted and stored", "counter"},
     [GW_M_ORDERS_REFUSED] = {"qmtl_gateway_orders_refused_total",
                              "Live orders refused (invalid or gate closed)", "counter"},
+    [GW_M_FILLS_ACCEPTED] = {"qmtl_gateway_fills_accepted_total",
+                             "Fills accepted and stored by POST /fills", "counter"},
 };
+
+void gw_metrics_fill_rejected(struct gw_metrics *m, enum gw_fill_reject why)
+{
+    if (m && why >= 0 && why < GW_FR_COUNT)
+        m->fill_rejects[why]++;
+}
+
+long gw_metrics_fill_rejected_get(const struct gw_metrics *m, enum gw_fill_reject why)
+{
+    return (m && why >= 0 && why < GW_FR_COUNT) ? m->fill_rejects[why] : 0;
+}
 
 struct gw_metrics *gw_metrics_new(void)
 {
@@ -222,6 +250,11 @@ char *gw_metrics_render(const struct gw_metrics *m)
                   fixed_desc[i].help, fixed_desc[i].name, fixed_desc[i].type, fixed_desc[i].name,
                   m->fixed[i]);
     }
+    sb_printf(&b, "# HELP qmtl_gateway_fills_rejected_total Fills refused by POST /fills, by "
+                  "reason\n# TYPE qmtl_gateway_fills_rejected_total counter\n");
+    for (int i = 0; i < GW_FR_COUNT; i++)
+        sb_printf(&b, "qmtl_gateway_fills_rejected_total{reason=\"%s\"} %ld\n",
+                  fill_reject_names[i], m->fill_rejects[i]);
     sb_printf(&b, "# HELP qmtl_gateway_requests_total HTTP requests by route, method and "
                   "status code\n# TYPE qmtl_gateway_requests_total counter\n");
     for (size_t i = 0; i < m->n_reqs; i++)
@@ -256,11 +289,13 @@ char *gw_metrics_render(const struct gw_metrics *m)
 }
 
 static const char *const world_subs[] = {"policies", "set-default", "bindings", "decisions",
-                                         "decide",   "activation",  "apply",    "audit"};
+                                         "decide",   "activation",  "apply",    "audit",
+                                         "kill"};
 static const char *const world_labels[] = {"/worlds/{id}/policies", "/worlds/{id}/set-default",
                                            "/worlds/{id}/bindings", "/worlds/{id}/decisions",
                                            "/worlds/{id}/decide",   "/worlds/{id}/activation",
-                                           "/worlds/{id}/apply",    "/worlds/{id}/audit"};
+                                           "/worlds/{id}/apply",    "/worlds/{id}/audit",
+                                           "/worlds/{id}/kill"};
 
 const char *gw_metrics_route_label(const char *path)
 {
@@ -279,6 +314,8 @@ const char *gw_metrics_route_label(const char *path)
         const char *slash = strchr(path + 8, '/');
         if (slash && slash != path + 8 && strcmp(slash, "/ack") == 0)
             return "/orders/{id}/ack";
+        if (slash && slash != path + 8 && strcmp(slash, "/status") == 0)
+            return "/orders/{id}/status";
         return "other";
     }
     if (strncmp(path, "/worlds/", 8) == 0) {

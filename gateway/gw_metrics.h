@@ -29,8 +29,24 @@ enum gw_metric {
     GW_M_DAGMANAGER_ERRORS, /* counter: failed or timed-out DAG manager calls */
     GW_M_ORDERS_ACCEPTED,   /* counter: live orders stored by POST /orders (new ones) */
     GW_M_ORDERS_REFUSED,    /* counter: POST /orders refused (validation or closed gate) */
+    GW_M_FILLS_ACCEPTED,    /* counter: new fills stored by POST /fills */
     GW_M_COUNT
 };
+
+/* Why POST /fills refused a fill (label "reason" of qmtl_gateway_fills_rejected_total). */
+enum gw_fill_reject {
+    GW_FR_AUTH,          /* no or bad credential / signature */
+    GW_FR_INVALID_JSON,  /* body empty or not JSON */
+    GW_FR_CE_REQUIRED,   /* not a CloudEvents 1.0 envelope */
+    GW_FR_SCHEMA,        /* data is not an ExecutionFillEvent */
+    GW_FR_UNKNOWN_ORDER, /* no such order */
+    GW_FR_MISMATCH,      /* symbol or side differ from the order, or a conflicting repeat */
+    GW_FR_ORDER_CLOSED,  /* the order was rejected, canceled or expired */
+    GW_FR_OVERFILL,      /* quantity beyond the order */
+    GW_FR_COUNT
+};
+void gw_metrics_fill_rejected(struct gw_metrics *m, enum gw_fill_reject why);
+long gw_metrics_fill_rejected_get(const struct gw_metrics *m, enum gw_fill_reject why);
 
 struct gw_metrics *gw_metrics_new(void);
 void gw_metrics_free(struct gw_metrics *m);

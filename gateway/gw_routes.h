@@ -14,8 +14,40 @@ int gw_worlds_register(struct gw_server *s);
 /* /strategies, /strategies/..., /queues/by_tag (gw_strategies.c) */
 int gw_strategies_register(struct gw_server *s);
 
-/* /orders and /orders/{id}/ack (gw_orders.c) */
+/* /orders, /orders/{id}/ack and /orders/{id}/status (gw_orders.c) */
 int gw_orders_register(struct gw_server *s);
+/* The query of a paged list (GET /orders, GET /fills; gw_orders.c): world_id (required),
+ * strategy_id (optional, NULL when absent or empty), after (an id >= 0, default 0), limit
+ * (gw_query_limit, default 100). */
+struct gw_list_query {
+    char *world, *strategy;
+    int64_t after;
+    long limit;
+};
+/* 0, or -1 after replying 422 naming the parameter ('what' names the id: "an order"). */
+int gw_list_query_parse(struct evhttp_request *req, const char *what, struct gw_list_query *q);
+void gw_list_query_release(struct gw_list_query *q);
+/* Reply 200 {"world_id", key: arr (stolen), "next_after": the last element's "id", else
+ * q->after}. */
+void gw_list_reply(struct evhttp_request *req, const struct gw_list_query *q, const char *key,
+                   json_t *arr);
+/* /fills (gw_fills.c) */
+int gw_fills_register(struct gw_server *s);
+/* POST /orders/{id}/status: a connector reports the broker's status (gw_fills.c). */
+void gw_order_status_route(struct gw_server *s, struct evhttp_request *req, int64_t id);
+/* Validate a POST /fills body: 0 ok; -1 not a CloudEvents 1.0 envelope (E_CE_REQUIRED);
+ * -2 its data is not an ExecutionFillEvent (E_SCHEMA_INVALID); err names the field. */
+int gw_fill_validate(const json_t *envelope, char *err, size_t errlen);
+/* The gateway order id a fill names ("order_id": positive integer or its decimal text);
+ * 0 when invalid. */
+int64_t gw_fill_order_id(const json_t *v);
+/* POST/DELETE /worlds/{id}/kill and the kill check of POST /orders (gw_kill.c). */
+void gw_kill_route(struct gw_server *s, struct evhttp_request *req, const char *world);
+/* For a new order of a killed world: 1 when it only reduces the strategy's position from
+ * its fills (the flatten of a kill), 0 refused with 'why', -1 store error; 2 when the
+ * world is not killed. */
+int gw_kill_check(struct gw_server *s, const char *world, const char *strategy,
+                  const json_t *order, char *why, size_t whylen);
 /* Validate a POST /orders body; 0 ok or -1 with err naming the field. */
 int gw_order_validate(const json_t *body, char *err, size_t errlen);
 

@@ -497,7 +497,7 @@ struct gw_server *gw_server_new(const struct qmtl_config *cfg, char *err, size_t
         gw_server_add_route(s, "/health", health_route, s) < 0 ||
         gw_server_add_route(s, "/metrics", metrics_route, s) < 0 ||
         gw_worlds_register(s) < 0 || gw_strategies_register(s) < 0 ||
-        gw_orders_register(s) < 0) {
+        gw_orders_register(s) < 0 || gw_fills_register(s) < 0) {
         snprintf(err, errlen, "cannot register routes");
         gw_server_free(s);
         return NULL;

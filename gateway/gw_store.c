@@ -52,6 +52,19 @@ static const char *const migrations[] = {
     "ALTER TABLE strategies ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
     "UPDATE strategies SET last_seen = created_at;"
     "CREATE INDEX strategies_owner ON strategies (owner);",
+    /* 4: order lifecycle (claims, broker status, fills; POST /fills) and the kill switch */
+    "ALTER TABLE orders ADD COLUMN claim_id TEXT;"
+    "ALTER TABLE orders ADD COLUMN filled_qty REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE orders ADD COLUMN reason TEXT;"
+    "ALTER TABLE orders ADD COLUMN updated_at INTEGER;"
+    "CREATE INDEX orders_strategy ON orders (world_id, strategy_id, id);"
+    "CREATE TABLE fills (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL, world_id TEXT NOT NULL, strategy_id TEXT NOT NULL,"
+    "  symbol TEXT NOT NULL, side TEXT NOT NULL, quantity REAL NOT NULL, doc TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, UNIQUE (order_id, seq));"
+    "CREATE INDEX fills_strategy ON fills (world_id, strategy_id, id);"
+    "CREATE TABLE world_kill (world_id TEXT PRIMARY KEY, doc TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
 };
 
 void gws_set_err(struct gw_store *s, const char *what)
@@ -491,6 +504,7 @@ int gw_store_world_delete(struct gw_store *s, const char *id)
         "DELETE FROM activation WHERE world_id = ?",
         "DELETE FROM activation_version WHERE world_id = ?",
         "DELETE FROM apply_runs WHERE world_id = ?",
+        "DELETE FROM world_kill WHERE world_id = ?",
     };
     sqlite3_stmt *st = gws_prep(s, "DELETE FROM worlds WHERE id = ?");
     if (!st)

@@ -3,7 +3,8 @@
  *
  * Tables: strategies, worlds (with the default policy version), policies, bindings,
  * decisions, activation (one row per world/strategy/side plus a per-world version
- * counter), apply runs, audit log, the event log and live orders (version 2). The file is opened in WAL mode
+ * counter), apply runs, audit log, the event log, live orders (version 2), and (version 4)
+ * the order lifecycle (claim, broker status, filled quantity), fills and the kill switch. The file is opened in WAL mode
  * with synchronous=FULL, so a write whose call returned 0 (or whose transaction
  * committed) survives kill -9 and power loss. The schema is versioned with
  * PRAGMA user_version and migrated forward on open.
@@ -22,7 +23,7 @@
 
 struct gw_store;
 
-#define GW_STORE_SCHEMA_VERSION 3
+#define GW_STORE_SCHEMA_VERSION 4
 
 /* Open (creating if needed) and migrate the database at 'path'. NULL with err filled. */
 struct gw_store *gw_store_open(const char *path, char *err, size_t errlen);
@@ -154,12 +155,48 @@ int gw_store_order_put(struct gw_store *s, const char *world, const char *strate
 /* The order (world, strategy, client_order_id): 1 and *out (new ref), 0 none, -1 error. */
 int gw_store_order_get(struct gw_store *s, const char *world, const char *strategy,
                        const char *client_order_id, json_t **out);
-/* Orders of a world with id > after (status NULL = any), oldest first, at most 'limit'
- * (<= 0: 100). A new array or NULL on error. */
-json_t *gw_store_order_list(struct gw_store *s, const char *world, const char *status,
-                            int64_t after, long limit);
-/* Mark an order "acked" (taken by a connector): 1 done (or already acked) with *out the
- * order, 0 not found, -1 error. */
-int gw_store_order_ack(struct gw_store *s, int64_t id, json_t **out);
+/* Orders of a world with id > after, oldest first, at most 'limit' (<= 0: 100). 'strategy'
+ * NULL = any; 'status' NULL = any, "open" = new, acked, accepted or partially_filled, else
+ * that status. Each order carries "id", "status", "strategy_id" (the key it is stored
+ * under), "filled_quantity", "reason", "created_at", "acked_at", "updated_at". A new array
+ * or NULL on error. */
+json_t *gw_store_order_list(struct gw_store *s, const char *world, const char *strategy,
+                            const char *status, int64_t after, long limit);
+/* The order with this id: 1 and *out (new ref), 0 none, -1 error. */
+int gw_store_order_by_id(struct gw_store *s, int64_t id, json_t **out);
+/* Claim an order for a connector (status "new" -> "acked", atomically): 1 claimed now, or
+ * already held by the same non-NULL 'claim_id' (a retry); 2 held by another claim (or no
+ * longer new); 0 not found; -1 error. *out (new ref) is the order whenever it exists. */
+int gw_store_order_ack(struct gw_store *s, int64_t id, const char *claim_id, json_t **out);
+
+/* ---- order lifecycle and fills (gw_store_fills.c) */
+/* 1 when 'status' ends an order (filled, rejected, canceled, expired). */
+int gw_order_status_final(const char *status);
+/* Set an order's status, reason (NULL clears) and filled quantity; updated_at = now.
+ * 1 done, 0 not found, -1 error. */
+int gw_store_order_set_status(struct gw_store *s, int64_t id, const char *status,
+                              const char *reason, double filled_qty);
+/* The fill (order_id, seq): 1 and *out (new ref, the stored document), 0 none, -1 error. */
+int gw_store_fill_get(struct gw_store *s, int64_t order_id, int64_t seq, json_t **out);
+/* Insert a fill ('doc' holds at least world_id, strategy_id, symbol, side, quantity).
+ * 0 or -1 (a duplicate (order_id, seq) is an error: look it up first). */
+int gw_store_fill_put(struct gw_store *s, int64_t order_id, int64_t seq, const json_t *doc);
+/* Fills of (world, strategy NULL = any) with row id > after, oldest first, at most 'limit'
+ * (<= 0: 100); each is the stored document plus "id" (the row id, for paging). A new array
+ * or NULL on error. */
+json_t *gw_store_fill_list(struct gw_store *s, const char *world, const char *strategy,
+                           int64_t after, long limit);
+/* Net position of (world, strategy, symbol) from its fills (BUY adds, SELL subtracts) into
+ * *out. 0 or -1. */
+int gw_store_fill_position(struct gw_store *s, const char *world, const char *strategy,
+                           const char *symbol, double *out);
+/* Remaining quantity of the open orders (new, acked, accepted, partially_filled) of
+ * (world, strategy, symbol), signed (buy +, sell -), into *out. 0 or -1. */
+int gw_store_open_position(struct gw_store *s, const char *world, const char *strategy,
+                           const char *symbol, double *out);
+/* Kill switch of a world: 1 and *out (new ref: {reason, killed_at}), 0 not killed, -1. */
+int gw_store_kill_get(struct gw_store *s, const char *world, json_t **out);
+/* Set ('doc' non-NULL, replaces) or clear (NULL) the kill switch. 0 or -1. */
+int gw_store_kill_set(struct gw_store *s, const char *world, const json_t *doc);
 
 #endif

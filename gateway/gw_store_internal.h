@@ -46,6 +46,8 @@ json_t *gws_load_col(sqlite3_stmt *st, int col);
 int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what);
 /* First column of the first row as an integer, 'dflt' when no row, -1 on error. */
 int64_t gws_one_int(struct gw_store *s, sqlite3_stmt *st, int64_t dflt, const char *what);
+/* The order row at 'st' (the columns of gw_store_orders.c's ORDER_COLS) as a new object. */
+json_t *gws_order_row(sqlite3_stmt *st);
 /* Column 0 of every row parsed as JSON, as an array; NULL on error. */
 json_t *gws_collect(struct gw_store *s, sqlite3_stmt *st, const char *what);
 

@@ -17,5 +17,7 @@ void gw_iso_time(time_t t, char out[32]);
 double gw_mono_now(void);
 /* Hex SHA-256 of data into out (65 bytes with NUL). */
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
+/* Lower-case hex HMAC-SHA256 of data under 'key' into out (65 bytes with NUL). 0 or -1. */
+int gw_hmac_sha256_hex(const char *key, const void *data, size_t len, char out[65]);
 
 #endif

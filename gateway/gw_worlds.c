@@ -611,6 +611,8 @@ static void worlds_prefix(struct evhttp_request *req, const char *rest, void *ar
         gw_apply_route(s, req, id, doc);
     else if (strcmp(sub, "audit") == 0)
         audit_route(s, req, id);
+    else if (strcmp(sub, "kill") == 0)
+        gw_kill_route(s, req, id);
     else
         gw_reply_error(req, 404, "E_NOT_FOUND", "no such world resource", NULL);
     json_decref(doc);

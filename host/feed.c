@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "host/csv.h"
 #include "host/datacheck.h"
 #include "host/synth.h"
@@ -365,4 +366,43 @@ void feed_free(struct feed *f)
     free(f->src);
     free(f->heap);
     free(f);
+}
+
+int feed_add_source(struct feed *f, const struct cfg_data_source *ds, const char *base_dir,
+                    unsigned flags, char *path_out, size_t path_len, char *err, size_t errlen)
+{
+    if (ds->sort)
+        flags |= FEED_SORT;
+    if (ds->allow_nonpositive_prices)
+        flags |= FEED_ALLOW_NONPOSITIVE;
+    const char *const *tags = (const char *const *)ds->tags;
+    if (ds->synthetic && *ds->synthetic) {
+        int kind = feed_synth_kind_parse(ds->synthetic);
+        if (kind < 0) {
+            snprintf(err, errlen, "data: unknown synthetic kind '%s' (gbm or random_walk)",
+                     ds->synthetic);
+            return -1;
+        }
+        struct feed_synth sp = {
+            .tags = tags,
+            .n_tags = ds->n_tags,
+            .kind = kind,
+            .interval_s = ds->interval_s,
+            .count = ds->count,
+            .start_price = ds->start_price,
+            .drift = ds->drift,
+            .volatility = ds->volatility,
+            .seed = ds->seed,
+            .start_ts = ds->start_ts,
+        };
+        return feed_add_synthetic(f, &sp, err, errlen);
+    }
+    char path[4096];
+    if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
+        snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
+    else
+        snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
+    if (path_out)
+        snprintf(path_out, path_len, "%s", path);
+    return feed_add_csv(f, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
 }

@@ -106,6 +106,17 @@ int feed_add_synthetic(struct feed *f, const struct feed_synth *spec, char *err,
  */
 int feed_next(struct feed *f, struct feed_event *ev, char *err, size_t errlen);
 
+struct cfg_data_source;
+/*
+ * Add one configured data source (host.data[] or a parsed --data argument): synthetic
+ * when ds->synthetic is set, else the CSV file ds->path (relative paths are taken from
+ * base_dir when it is non-empty; the path used is written to path_out when non-NULL).
+ * ds->sort and ds->allow_nonpositive_prices add FEED_SORT / FEED_ALLOW_NONPOSITIVE to
+ * 'flags'. 0 or -1 with err set.
+ */
+int feed_add_source(struct feed *f, const struct cfg_data_source *ds, const char *base_dir,
+                    unsigned flags, char *path_out, size_t path_len, char *err, size_t errlen);
+
 /* Rows skipped so far (malformed or out of order) over every CSV source. */
 long feed_skipped_rows(const struct feed *f);
 

@@ -319,10 +319,6 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
 {
     if (ds->live && *ds->live)
         return add_live(r, ds, ds->live, err, errlen);
-    if (ds->sort)
-        flags |= FEED_SORT;
-    if (ds->allow_nonpositive_prices)
-        flags |= FEED_ALLOW_NONPOSITIVE;
     const char *const *tags = (const char *const *)ds->tags;
     /* the source's route, resolved once: the pump feeds by index (host/route.h) */
     int route = host_route_id(&r->h, tags, ds->n_tags);
@@ -331,44 +327,25 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
                  HOST_ROUTE_MAX_TAGS);
         return -1;
     }
+    char path[PATH_MAX] = "";
     int rc;
-    if (ds->synthetic && *ds->synthetic) {
-        int kind = feed_synth_kind_parse(ds->synthetic);
-        if (kind < 0) {
-            snprintf(err, errlen, "data: unknown synthetic kind '%s' (gbm or random_walk)",
-                     ds->synthetic);
-            return -1;
-        }
-        struct feed_synth sp = {
-            .tags = tags,
-            .n_tags = ds->n_tags,
-            .kind = kind,
-            .interval_s = ds->interval_s,
-            .count = ds->count,
-            .start_price = ds->start_price,
-            .drift = ds->drift,
-            .volatility = ds->volatility,
-            .seed = ds->seed,
-            .start_ts = ds->start_ts,
-        };
-        rc = feed_add_synthetic(r->feed, &sp, err, errlen);
-        if (!rc && ds->count > 0)
-            r->expected += (uint64_t)ds->count;
-    } else {
-        char path[PATH_MAX];
+    if (ds->follow && !(ds->synthetic && *ds->synthetic)) { /* a CSV followed as it grows */
         if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        if (ds->follow)
-            rc = add_live(r, ds, path, err, errlen);
-        else
-            rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
-        if (!rc && r->progress && !ds->follow)
-            r->expected += count_rows(path);
+        rc = add_live(r, ds, path, err, errlen);
+    } else {
+        rc = feed_add_source(r->feed, ds, base_dir, flags, path, sizeof(path), err, errlen);
     }
     if (rc)
         return rc;
+    if (ds->synthetic && *ds->synthetic) {
+        if (ds->count > 0)
+            r->expected += (uint64_t)ds->count;
+    } else if (r->progress && !ds->follow) {
+        r->expected += count_rows(path);
+    }
     int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
     if (!sr) {
         snprintf(err, errlen, "out of memory");

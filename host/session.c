@@ -13,6 +13,7 @@
 #include "host/control.h"
 #include "host/reload.h"
 #include "host/session_internal.h"
+#include "host/fill_events.h"
 #include "host/loop.h"
 #include "host/live_orders.h"
 #include "host/orders.h"
@@ -203,6 +204,9 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     const json_t *data = json_object_get(ev, "data");
     if (type && !strcmp(type, "policy_updated"))
         refresh_decision(a);
+    if (type && json_is_object(data)) /* fills, order updates, the kill switch */
+        fill_events_on_stream(a->fe, a->o->world_id, type, data,
+                              strategy_of(a, json_string_value(json_object_get(data, "strategy_id"))));
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
@@ -294,8 +298,8 @@ static void subscribe_done(void *arg, int status, const json_t *reply, const cha
 
 static void subscribe(struct session *a)
 {
-    json_t *body = json_pack("{ss s[ss]}", "world_id", a->o->world_id, "topics", "activation",
-                             "policy");
+    json_t *body = json_pack("{ss s[sss]}", "world_id", a->o->world_id, "topics", "activation",
+                             "policy", "orders");
     char err[256];
     int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
                             a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,
@@ -553,6 +557,15 @@ static int live_sink(void *arg, const char *strategy, const char *symbol, int64_
     if (a->stopping) /* the loop may be gone: nothing can be sent any more */
         return -1;
     int k = strategy_of(a, strategy);
+    if (!a->o->allow_live_replay) { /* historical data must not trade live by accident */
+        if (!a->replay_warned++)
+            LOG_ERROR("attached", "world '%s' is live and the data is a replay of history: "
+                                  "orders are blocked (--allow-live-replay sends them)",
+                      a->o->world_id);
+        return -1;
+    }
+    if (k >= 0 && fill_events_hold(a->fe, (uint32_t)k, ts))
+        return -1; /* sent before the restart */
     live_orders_send(a->orders, strategy, k >= 0 ? a->gw_sid[k] : NULL, symbol, ts, o, coid);
     return 0; /* counted by live_orders (accepted / refused / failed) */
 }
@@ -582,6 +595,7 @@ static void release(struct session *a)
     if (a->base) /* deferred frees of finished requests and of the stream, while 'a' lives */
         event_base_loop(a->base, EVLOOP_NONBLOCK);
     live_orders_free(a->orders);
+    fill_events_free(a->fe);
     if (a->base)
         loop_set_hold(a->r->loop, NULL, NULL);
     a->r->h.live_sink = NULL;
@@ -668,6 +682,25 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
         release(&a);
         return -1;
     }
+    if (a.domain == CTL_LIVE && !o->allow_live_replay) {
+        snprintf(err, errlen,
+                 "world '%s' is live and the data is a replay of history (CSV or synthetic): "
+                 "its orders would go to a live broker; pass --allow-live-replay to do that on "
+                 "purpose",
+                 o->world_id);
+        release(&a);
+        return -1;
+    }
+    if (!(a.fe = fill_events_new(&r->h))) {
+        snprintf(err, errlen, "out of memory");
+        release(&a);
+        return -1;
+    }
+    /* before any gate can open; the stream resumes from the event seen before it */
+    if (o->host_token && *o->host_token)
+        a.st->refused += fill_events_start(a.fe, o->gateway_url, o->host_token, o->world_id,
+                                          (const char *const *)a.gw_sid, a.refused,
+                                          o->budgets->http_timeout_s, &a.last_seq, &a.have_seq);
     initial_activation(&a);
 
     if (attach(&a)) {
@@ -697,6 +730,13 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
     out->orders_live = ls.queued;
     out->orders_refused = ls.refused;
     out->orders_failed = ls.failed + ls.inflight;
+    struct fill_events_stats fs;
+    fill_events_stats(a.fe, &fs);
+    out->fills_received = fs.fills;
+    out->fills_repeated = fs.duplicates;
+    out->rebuilt_fills = fs.rebuilt_fills;
+    out->rebuilt_open = fs.rebuilt_open;
+    out->orders_held = fs.held;
     release(&a);
     return rc;
 }

@@ -19,6 +19,12 @@
  *   5. runs r->loop (runner_replay): the data pump replays the data sources as the live
  *      feed, in batches ('pace' events per second, 0 = as fast as possible), so the
  *      session's own events are served between batches.
+ * Between steps 2 and 3 (before any gate can open) each strategy's book is rebuilt from
+ * the gateway's stored orders and fills (fill_events.h), and the stream later resumes from
+ * the event seen before that; `fill` / `order_updated` events then keep the books
+ * current, `world_killed` runs host_kill. A live world with historical data (always, for
+ * now: CSV and synthetic sources) needs allow_live_replay: without it the run stops at
+ * start, and orders are blocked if the world turns live later.
  * Before step 1 nothing has answered yet: a gateway that does not answer is asked again
  * with backoff for the start-up retry budget, then the run fails (see session_run).
  * The stream has a heartbeat: the host pings every third of the receive timeout and the
@@ -56,6 +62,7 @@ struct session_options {
     double pace;              /* events per second; 0 = as fast as possible */
     int follow;               /* keep running after the data ends */
     struct host_bus *bus;     /* NULL = in process; else planned from each submission */
+    int allow_live_replay;    /* the data is history: may it trade in a live world? */
     const struct cfg_runtime *budgets;
     struct reload *reload;    /* hot reload (NULL: none): changed strategies are resubmitted */
 };
@@ -71,6 +78,9 @@ struct session_stats {
     long orders_live;                 /* live orders handed to the gateway sink */
     long orders_refused;              /* ... refused by the gateway's gate (409) */
     long orders_failed;               /* ... failed (transport, timeout, other status) */
+    long fills_received, fills_repeated; /* fill events applied / seen before */
+    long rebuilt_fills, rebuilt_open;     /* the book rebuild at start */
+    long orders_held;                     /* re-decided while catching up: not sent again */
     int interrupted; /* stopped by a signal before the data ended */
     int unreachable; /* the gateway never answered at start: nothing ran */
 };

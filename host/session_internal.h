@@ -17,6 +17,8 @@
  * keyed by its name. */
 enum { SESSION_REFUSED = 1, SESSION_SID_ONLY = 2 };
 
+struct fill_events;
+
 struct session {
     struct runner *r;
     const struct session_options *o;
@@ -25,6 +27,8 @@ struct session {
     struct event *retry_ev, *ping_ev, *rx_ev, *decide_ev;
     struct ws_conn *ws;
     struct live_orders *orders; /* live domain: POST /orders */
+    struct fill_events *fe;     /* fills and order updates from the gateway */
+    int replay_warned;          /* a live world refused historical data once */
     char world_q[256]; /* world id, URI-escaped */
     char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
     int *refused;      /* per strategy: SESSION_REFUSED (gate stays closed), SESSION_SID_ONLY */

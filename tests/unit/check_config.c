@@ -106,6 +106,7 @@ static const struct {
     {"gateway.submit_token", ""},
     {"gateway.host_token", ""},
     {"gateway.connector_token", ""},
+    {"gateway.fill_secret", ""},
     {"gateway.dagmanager_token", ""},
     {"gateway.insecure_allow_anonymous", "false"},
     {"gateway.event_secret", ""},
@@ -1255,6 +1256,18 @@ START_TEST(test_check_report)
     /* only the gateway target: no host rows, and no error */
     ck_assert_int_eq(config_check(&c, CFG_TARGET_GATEWAY, 1, &r), CFG_SEV_WARN);
     ck_assert_ptr_null(find_check(&r, "host", "gateway"));
+    config_report_release(&r);
+    /* a short fill_secret is a warning; none (signed fills refused) is no row */
+    config_check(&c, CFG_TARGET_GATEWAY, 1, &r);
+    ck_assert_ptr_nonnull(find_check(&r, "gateway", "event_secret"));
+    ck_assert_ptr_null(find_check(&r, "gateway", "fill_secret"));
+    config_report_release(&r);
+    free(c.gateway.fill_secret);
+    c.gateway.fill_secret = strdup("short");
+    config_check(&c, CFG_TARGET_GATEWAY, 1, &r);
+    k = find_check(&r, "gateway", "fill_secret");
+    ck_assert_ptr_nonnull(k);
+    ck_assert_int_eq(k->severity, CFG_SEV_WARN);
     config_report_release(&r);
     config_release(&c);
     ck_assert_uint_eq(config_check_parse_target("dagmanager"), CFG_TARGET_DAGMANAGER);

@@ -62,8 +62,13 @@ static const struct {
     {"GET", "/queues/by_tag?tags=a&interval=60", NULL, OP | SUB},
     {"POST", "/events/subscribe", "{}", SUB},
     {"POST", "/orders", "{}", HOST},
-    {"GET", "/orders?world_id=w", NULL, OP | CONN},
+    {"GET", "/orders?world_id=w", NULL, OP | HOST | CONN},
     {"POST", "/orders/1/ack", NULL, CONN},
+    {"POST", "/orders/1/status", "{}", CONN},
+    {"POST", "/fills", "{}", CONN},
+    {"GET", "/fills?world_id=w", NULL, OP | HOST | CONN},
+    {"POST", "/worlds/w/kill", NULL, OP},
+    {"GET", "/worlds/w/kill", NULL, OP},
     {"GET", "/no-such-route", NULL, ANY},
     {"PATCH", "/strategies", "{}", ANY},
 };
@@ -128,8 +133,8 @@ static void cred_list(unsigned creds, char *out, size_t len)
         snprintf(out, len, "none");
         return;
     }
-    for (unsigned b = 1; b <= GW_CRED_EVENT; b <<= 1)
-        if (creds & b) {
+    for (unsigned b = 1; b <= GW_CRED_SIGNED; b <<= 1)
+        if ((creds & b) && b != GW_CRED_ANONYMOUS) {
             size_t n = strlen(out);
             snprintf(out + n, len - n, "%s%s", n ? ", " : "", gw_cred_name(b));
         }

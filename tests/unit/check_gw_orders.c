@@ -61,18 +61,18 @@ START_TEST(test_store_orders)
     json_decref(o2);
     ck_assert_int_eq(gw_store_order_put(st, "other", "s", "c9", doc, &o2), 1);
     json_decref(o2);
-    json_t *l = gw_store_order_list(st, "w", NULL, 0, 0);
+    json_t *l = gw_store_order_list(st, "w", NULL, NULL, 0, 0);
     ck_assert_int_eq(json_array_size(l), 2);
     json_decref(l);
-    l = gw_store_order_list(st, "w", NULL, 1, 0);
+    l = gw_store_order_list(st, "w", NULL, NULL, 1, 0);
     ck_assert_int_eq(json_array_size(l), 1);
     json_decref(l);
-    ck_assert_int_eq(gw_store_order_ack(st, 1, &o2), 1);
+    ck_assert_int_eq(gw_store_order_ack(st, 1, NULL, &o2), 1);
     ck_assert_str_eq(json_string_value(json_object_get(o2, "status")), "acked");
     json_decref(o2);
-    ck_assert_int_eq(gw_store_order_ack(st, 99, &o2), 0);
+    ck_assert_int_eq(gw_store_order_ack(st, 99, NULL, &o2), 0);
     ck_assert_ptr_null(o2);
-    l = gw_store_order_list(st, "w", "new", 0, 0);
+    l = gw_store_order_list(st, "w", NULL, "new", 0, 0);
     ck_assert_int_eq(json_array_size(l), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(l, 0), "id")), 2);
     json_decref(l);
@@ -83,7 +83,7 @@ START_TEST(test_store_orders)
     snprintf(dir, sizeof(dir), "%s", t.dir);
     gwt_stop(&t, 0);
     gwt_start(&t, dir);
-    l = gw_store_order_list(gw_server_store(t.srv), "w", NULL, 0, 10);
+    l = gw_store_order_list(gw_server_store(t.srv), "w", NULL, NULL, 0, 10);
     ck_assert_int_eq(json_array_size(l), 2);
     json_decref(l);
     gwt_stop(&t, 1);
@@ -228,10 +228,12 @@ START_TEST(test_gate)
                          LIVE),
                      200);
     ck_assert_int_eq(req(&t, "POST", "/orders", b, GWT_HOST), 200);
-    char *b2 = order_body("L", "g2", "buy", 1.0);
+    /* a buy of 5 increases the long (and later turns the short into a long): long side */
+    char *b2 = order_body("L", "g2", "buy", 5.0);
     expect_gate_closed(&t, b2, "frozen");
-    /* the short side is still open */
-    char *b3 = order_body("L", "g3", "sell", 1.0);
+    /* the short side is still open (a sell of 2 against the open buy of 1 goes short: a
+     * sell of 1 would reduce the long and belong to the frozen long side) */
+    char *b3 = order_body("L", "g3", "sell", 2.0);
     ck_assert_int_eq(req(&t, "POST", "/orders", b3, GWT_HOST), 201);
     ck_assert_int_eq(req(&t, "PUT", "/worlds/L/activation",
                          "{\"strategy_id\":\"s1\",\"side\":\"long\",\"active\":true,"
@@ -261,7 +263,7 @@ START_TEST(test_gate)
     ck_assert_int_eq(req(&t, "POST", "/orders", bx, GWT_HOST), 404);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_ACCEPTED), 2);
     ck_assert_int_eq(gw_metrics_get(gw_server_metrics(t.srv), GW_M_ORDERS_REFUSED), 6);
-    json_t *l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, 0, 0);
+    json_t *l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, NULL, 0, 0);
     ck_assert_int_eq(json_array_size(l), 2);
     json_decref(l);
     free(b);

@@ -57,7 +57,8 @@ START_TEST(test_send_accept_refuse_fail)
                                              "host-secret", "L", 5.0, &pending, &stopping);
     ck_assert_ptr_nonnull(lo);
     struct qmtl_order buy = {.side = QMTL_SIDE_BUY, .quantity = 2, .price = 101};
-    struct qmtl_order sell = {.side = QMTL_SIDE_SELL, .quantity = 1, .price = 99};
+    /* a sell beyond the open buys opens a short: the frozen short side */
+    struct qmtl_order sell = {.side = QMTL_SIDE_SELL, .quantity = 5, .price = 99};
     /* the gateway's strategy id is unknown to the activation; the name is used */
     ck_assert_int_eq(live_orders_send(lo, "sma", "deadbeef", "BTC", 100, &buy, NULL), 0);
     ck_assert_int_eq(live_orders_send(lo, "sma", NULL, "BTC", 160, &buy, NULL), 0);
@@ -71,7 +72,7 @@ START_TEST(test_send_accept_refuse_fail)
     ck_assert_int_eq(st.accepted, 2);
     ck_assert_int_eq(st.refused, 1);
     ck_assert_int_eq(st.failed, 0);
-    json_t *l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, 0, 0);
+    json_t *l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, NULL, 0, 0);
     ck_assert_int_eq(json_array_size(l), 2);
     json_t *o0 = json_array_get(l, 0);
     ck_assert_str_eq(json_string_value(json_object_get(o0, "client_order_id")), "sma-100-1");
@@ -90,7 +91,7 @@ START_TEST(test_send_accept_refuse_fail)
     drain(&t, lo);
     live_orders_stats(lo, &st);
     ck_assert_int_eq(st.accepted, 1);
-    l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, 0, 0);
+    l = gw_store_order_list(gw_server_store(t.srv), "L", NULL, NULL, 0, 0);
     ck_assert_int_eq(json_array_size(l), 2);
     json_decref(l);
     live_orders_free(lo);
