@@ -77,7 +77,13 @@ Q := @
 endif
 
 # ---------------------------------------------------------------- sources
-LIB_SRC := $(wildcard common/*.c host/*.c gateway/*.c dagmanager/*.c)
+# The runtime (what a strategy's unit test links through the testkit), the services, and
+# the CLI's own rooms (cli/<room>/: code only the qmtl command uses). libqmtl.a holds all
+# three; the qmtl binary is cli/*.c (main and one file per subcommand) on top of it.
+RUNTIME_SRC := $(wildcard common/*.c host/*.c)
+SERVICE_SRC := $(wildcard gateway/*.c dagmanager/*.c)
+CLI_ROOM_SRC := $(wildcard cli/*/*.c)
+LIB_SRC := $(RUNTIME_SRC) $(SERVICE_SRC) $(CLI_ROOM_SRC)
 CLI_SRC := $(wildcard cli/*.c)
 TESTKIT_SRC := $(wildcard sdk/testkit/*.c)
 BLAKE3_C := blake3.c blake3_dispatch.c blake3_portable.c
@@ -132,7 +138,7 @@ FUZZ_SECONDS ?= 20
 CHECK_FUZZ_SECONDS ?= 3
 
 # Every public header must compile on its own (and the SDK header as C++).
-HDR_SRC := $(wildcard common/*.h host/*.h gateway/*.h dagmanager/*.h sdk/include/qmtl/*.h)
+HDR_SRC := $(wildcard common/*.h host/*.h gateway/*.h dagmanager/*.h cli/*/*.h sdk/include/qmtl/*.h)
 HDR_OK := $(HDR_SRC:%.h=$(B)/hdr/%.ok)
 
 .PHONY: all demo check test unit e2e asan valgrind bench install clean style help \

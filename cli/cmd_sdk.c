@@ -1,7 +1,7 @@
 /* qmtl sdk: compiler and linker flags for building strategies and their tests. */
 #include "cli.h"
 
-#include "host/scaffold.h"
+#include "cli/project/scaffold.h"
 
 #include <stdio.h>
 #include <string.h>
