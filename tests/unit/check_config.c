@@ -1,6 +1,6 @@
 /* Unit tests for common/config (loader, schema, env, test mode) and common/config_check. */
 #include "config.h"
-#include "config_check.h"
+#include "cli/config/config_check.h"
 #include "log.h"
 
 #include <check.h>

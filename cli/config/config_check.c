@@ -1,5 +1,5 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
-#include "config_check.h"
+#include "cli/config/config_check.h"
 #include "bearer.h"
 #include "state_dir.h"
 
