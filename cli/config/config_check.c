@@ -1,6 +1,7 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
 #include "cli/config/config_check.h"
 #include "bearer.h"
+#include "http_client.h"
 #include "state_dir.h"
 
 #include <dirent.h>
@@ -192,63 +193,35 @@ int config_probe_http_health(const char *url, double timeout_s, char *hint, size
         snprintf(hint, len, "'%s' is not an http:// or https:// URL", url);
         return -1;
     }
-    double deadline = now_s() + timeout_s;
-    int fd = connect_deadline(host, port, deadline, hint, len);
-    if (fd < 0)
-        return -1;
-    if (tls) {
+    if (tls) { /* no TLS client here: a TCP connect is all that is checked */
+        int fd = connect_deadline(host, port, now_s() + timeout_s, hint, len);
+        if (fd < 0)
+            return -1;
         close(fd);
         snprintf(hint, len, "%s:%s accepts connections (TLS not checked)", host, port);
         return 0;
     }
-    char req[1024];
-    int rl = snprintf(req, sizeof(req),
-                      "GET %s/health HTTP/1.0\r\nHost: %s:%s\r\nConnection: close\r\n\r\n", base,
-                      host, port);
-    size_t off = 0;
-    while (off < (size_t)rl) {
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, ms_left(deadline)) <= 0)
-            goto timeout;
-        ssize_t w = send(fd, req + off, (size_t)rl - off, MSG_NOSIGNAL);
-        if (w < 0 && errno != EAGAIN && errno != EINTR) {
-            snprintf(hint, len, "cannot send to %s:%s: %s", host, port, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (w > 0)
-            off += (size_t)w;
-    }
-    char resp[256];
-    size_t got = 0;
-    while (got < sizeof(resp) - 1 && !memchr(resp, '\n', got)) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, ms_left(deadline)) <= 0)
-            goto timeout;
-        ssize_t n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    resp[got] = '\0';
-    int status = 0;
-    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1) {
+    struct http_request rq = {
+        .method = "GET", .url = url, .path = "/health", .timeout_s = timeout_s};
+    struct http_response resp;
+    char err[400];
+    int rc = http_fetch(&rq, &resp, err, sizeof(err));
+    int status = resp.status;
+    http_response_release(&resp);
+    switch (rc) {
+    case 0:
+        snprintf(hint, len, "GET %s/health answered %d", url, status);
+        return status >= 200 && status <= 299 ? 0 : -1;
+    case HTTP_ETIMEOUT:
+        snprintf(hint, len, "no answer from %s within %gs (GET %s/health)", url, timeout_s, base);
+        return -1;
+    case HTTP_EMALFORMED:
         snprintf(hint, len, "%s:%s did not answer HTTP to GET %s/health", host, port, base);
         return -1;
-    }
-    if (status < 200 || status > 299) {
-        snprintf(hint, len, "GET %s/health answered %d", url, status);
+    default:
+        snprintf(hint, len, "%s", err);
         return -1;
     }
-    snprintf(hint, len, "GET %s/health answered %d", url, status);
-    return 0;
-timeout:
-    close(fd);
-    snprintf(hint, len, "no answer from %s within %gs (GET %s/health)", url, timeout_s, base);
-    return -1;
 }
 
 static void dir_of(const char *path, char *out, size_t len)
@@ -292,13 +265,17 @@ static int probe_missing_dir(const char *path, const char *dir, char *hint, size
             break;
     }
     if (stat(anc, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
-                            "not a directory", dir, path, anc);
+        snprintf(hint, len,
+                 "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                 "not a directory",
+                 dir, path, anc);
         return -1;
     }
     if (access(anc, W_OK | X_OK) != 0) {
-        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
-                            "not writable", dir, path, anc);
+        snprintf(hint, len,
+                 "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                 "not writable",
+                 dir, path, anc);
         return -1;
     }
     snprintf(hint, len, "'%s' will be created, with its directory '%s' (mode 0700)", path, dir);
@@ -328,7 +305,8 @@ int config_probe_sqlite_writable(const char *path, char *hint, size_t len)
         sqlite3_busy_timeout(db, 200);
         int bad = sqlite_exec_check(db, "PRAGMA schema_version", path, hint, len) ||
                   sqlite_exec_check(db, "BEGIN IMMEDIATE; ROLLBACK", path, hint, len);
-        int busy = bad && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED);
+        int busy =
+            bad && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED);
         sqlite3_close(db);
         if (busy) {
             /* a running gateway or DAG manager holds its store exclusively */
@@ -498,9 +476,9 @@ static void check_store(struct cfg_report *r, const char *target, const char *pa
     }
     int rc = config_probe_sqlite_writable(path, h, sizeof(h));
     add(r, target, "store",
-        rc < 0                                 ? CFG_SEV_ERROR
+        rc < 0                                ? CFG_SEV_ERROR
         : rc > 0 || !strcmp(path, ":memory:") ? CFG_SEV_WARN
-                                               : CFG_SEV_OK,
+                                              : CFG_SEV_OK,
         "%s", h);
 }
 
@@ -584,8 +562,8 @@ static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, 
         check_listen(r, "dagmanager", d->host, d->port, offline);
     char e[HINT];
     char *store = store_of(r, "dagmanager", d->store_path, "dagmanager.db");
-    char *gw = state_store_path(c->gateway.store_path, "gateway.db", "gateway.store_path", e,
-                                sizeof(e));
+    char *gw =
+        state_store_path(c->gateway.store_path, "gateway.db", "gateway.store_path", e, sizeof(e));
     if (store && gw && strcmp(store, ":memory:") && !strcmp(store, gw))
         add(r, "dagmanager", "store", CFG_SEV_ERROR,
             "store_path '%s' is also the gateway's store_path", store);
