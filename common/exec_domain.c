@@ -54,3 +54,12 @@ int exec_mode_to_domain(const char *mode)
             return mode_tokens[i].domain;
     return -1;
 }
+
+int exec_mode_is_world_mode(const char *mode)
+{
+    static const char *const modes[] = {"validate", "compute-only", "paper", "live", "shadow"};
+    for (size_t i = 0; mode && i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(mode, modes[i]) == 0)
+            return 1;
+    return 0;
+}

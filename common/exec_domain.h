@@ -23,4 +23,9 @@ const char *exec_domain_name(int domain);
  * "default" or an unknown token. */
 int exec_mode_to_domain(const char *mode);
 
+/* The modes a world or an activation is set to, spelled exactly (no alias): */
+#define EXEC_WORLD_MODES "validate, compute-only, paper, live, shadow"
+/* 1 when 'mode' is one of EXEC_WORLD_MODES, else 0 (NULL too). */
+int exec_mode_is_world_mode(const char *mode);
+
 #endif

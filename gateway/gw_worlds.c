@@ -24,16 +24,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const modes[] = {"validate", "compute-only", "paper", "live", "shadow"};
-
-static int valid_mode(const char *m)
-{
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-        if (strcmp(m, modes[i]) == 0)
-            return 1;
-    return 0;
-}
-
 int gw_live_allowed(struct gw_server *s, struct evhttp_request *req)
 {
     if (!gw_server_config(s)->gateway.live_guard)
@@ -110,9 +100,8 @@ static int check_world_doc(const json_t *doc, char *err, size_t errlen)
         return -1;
     }
     const json_t *mode = json_object_get(doc, "mode");
-    if (mode && (!json_is_string(mode) || !valid_mode(json_string_value(mode)))) {
-        snprintf(err, errlen,
-                 "field 'mode': expected one of validate, compute-only, paper, live, shadow");
+    if (mode && !exec_mode_is_world_mode(json_string_value(mode))) {
+        snprintf(err, errlen, "field 'mode': expected one of " EXEC_WORLD_MODES);
         return -1;
     }
     return 0;

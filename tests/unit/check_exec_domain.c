@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 START_TEST(test_mode_to_domain)
 {
@@ -58,6 +59,20 @@ START_TEST(test_world_modes)
         long_mode[i] = 'a';
     long_mode[sizeof(long_mode) - 1] = 0;
     ck_assert_int_eq(exec_mode_to_domain(long_mode), -1);
+    /* the accepted spellings are exact (aliases are for reading, not for setting) and
+     * every one of them has a domain */
+    char list[] = EXEC_WORLD_MODES;
+    int n = 0;
+    for (char *save = NULL, *m = strtok_r(list, ", ", &save); m; m = strtok_r(NULL, ", ", &save)) {
+        ck_assert_msg(exec_mode_is_world_mode(m), "%s", m);
+        ck_assert_int_ge(exec_mode_to_domain(m), 0);
+        n++;
+    }
+    ck_assert_int_eq(n, 5);
+    ck_assert_int_eq(exec_mode_is_world_mode("papertrade"), 0);
+    ck_assert_int_eq(exec_mode_is_world_mode("Live"), 0);
+    ck_assert_int_eq(exec_mode_is_world_mode(""), 0);
+    ck_assert_int_eq(exec_mode_is_world_mode(NULL), 0);
 }
 END_TEST
 
