@@ -265,17 +265,13 @@ static int probe_missing_dir(const char *path, const char *dir, char *hint, size
             break;
     }
     if (stat(anc, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(hint, len,
-                 "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
-                 "not a directory",
-                 dir, path, anc);
+        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                            "not a directory", dir, path, anc);
         return -1;
     }
     if (access(anc, W_OK | X_OK) != 0) {
-        snprintf(hint, len,
-                 "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
-                 "not writable",
-                 dir, path, anc);
+        snprintf(hint, len, "directory '%s' of '%s' does not exist and cannot be created: '%s' is "
+                            "not writable", dir, path, anc);
         return -1;
     }
     snprintf(hint, len, "'%s' will be created, with its directory '%s' (mode 0700)", path, dir);
@@ -305,8 +301,7 @@ int config_probe_sqlite_writable(const char *path, char *hint, size_t len)
         sqlite3_busy_timeout(db, 200);
         int bad = sqlite_exec_check(db, "PRAGMA schema_version", path, hint, len) ||
                   sqlite_exec_check(db, "BEGIN IMMEDIATE; ROLLBACK", path, hint, len);
-        int busy =
-            bad && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED);
+        int busy = bad && (sqlite3_errcode(db) == SQLITE_BUSY || sqlite3_errcode(db) == SQLITE_LOCKED);
         sqlite3_close(db);
         if (busy) {
             /* a running gateway or DAG manager holds its store exclusively */
@@ -476,9 +471,9 @@ static void check_store(struct cfg_report *r, const char *target, const char *pa
     }
     int rc = config_probe_sqlite_writable(path, h, sizeof(h));
     add(r, target, "store",
-        rc < 0                                ? CFG_SEV_ERROR
+        rc < 0                                 ? CFG_SEV_ERROR
         : rc > 0 || !strcmp(path, ":memory:") ? CFG_SEV_WARN
-                                              : CFG_SEV_OK,
+                                               : CFG_SEV_OK,
         "%s", h);
 }
 
@@ -562,8 +557,8 @@ static void check_dagmanager(const struct qmtl_config *c, struct cfg_report *r, 
         check_listen(r, "dagmanager", d->host, d->port, offline);
     char e[HINT];
     char *store = store_of(r, "dagmanager", d->store_path, "dagmanager.db");
-    char *gw =
-        state_store_path(c->gateway.store_path, "gateway.db", "gateway.store_path", e, sizeof(e));
+    char *gw = state_store_path(c->gateway.store_path, "gateway.db", "gateway.store_path", e,
+                                sizeof(e));
     if (store && gw && strcmp(store, ":memory:") && !strcmp(store, gw))
         add(r, "dagmanager", "store", CFG_SEV_ERROR,
             "store_path '%s' is also the gateway's store_path", store);
