@@ -2,15 +2,14 @@
  * the error convention. */
 #include "sqlite_db.h"
 #include "log.h"
+#include "tmpdir_testlib.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static char dir[64];
-static char path[128];
+static char path[PATH_MAX + 16];
 
 static void quiet(enum log_level level, const char *line, void *arg)
 {
@@ -20,20 +19,13 @@ static void quiet(enum log_level level, const char *line, void *arg)
 static void setup(void)
 {
     log_set_sink(quiet, NULL);
-    snprintf(dir, sizeof(dir), "/tmp/check_sqlite_db.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
+    make_tmpdir();
+    snprintf(path, sizeof(path), "%s/t.db", tmpdir);
 }
 
 static void teardown(void)
 {
-    char p[160];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    rm_tmpdir();
 }
 
 static const char *const mig[] = {

@@ -1,13 +1,14 @@
 /*
  * Helpers shared by the configuration suites (check_config: the loader; check_config_check:
  * what 'qmtl config validate' probes): YAML loading without the environment, a captured
- * log, a temporary directory.
+ * log, files in a temporary directory (tmpdir_testlib.h).
  */
 #ifndef QMTL_TESTS_CONFIG_TESTLIB_H
 #define QMTL_TESTS_CONFIG_TESTLIB_H
 
 #include "config.h"
 #include "log.h"
+#include "tmpdir_testlib.h"
 
 #include <check.h>
 #include <limits.h>
@@ -33,22 +34,6 @@ static inline void quiet(void)
 static inline int load(const char *yaml, struct qmtl_config *c, struct cfg_error *e)
 {
     return config_load_string_noenv(yaml, strlen(yaml), "t.yml", c, e);
-}
-
-static char tmpdir[PATH_MAX];
-
-static inline void make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof(tmpdir), "%s/qmtl-config-XXXXXX", base && *base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static inline void rm_tmpdir(void)
-{
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 static inline void write_file(const char *path, const char *text)
