@@ -26,9 +26,15 @@ static void other_value(const struct cfg_schema_entry *e, char *buf, size_t len)
     case CFG_URL:
         snprintf(buf, len, "http://env.invalid:81/%s", e->key);
         break;
-    case CFG_ENUM:
-        snprintf(buf, len, "%s", strcmp(e->def, "skip") ? "skip" : "fail");
+    case CFG_ENUM: { /* the first choice that is not the default */
+        const char *c = e->choices, *bar;
+        size_t dl = strlen(e->def);
+        while ((bar = strchr(c, '|')) && (size_t)(bar - c) == dl && !strncmp(c, e->def, dl))
+            c = bar + 1;
+        bar = strchr(c, '|');
+        snprintf(buf, len, "%.*s", bar ? (int)(bar - c) : (int)strlen(c), c);
         break;
+    }
     case CFG_BOOL:
         snprintf(buf, len, "%s", strcmp(e->def, "true") ? "true" : "false");
         break;
