@@ -35,7 +35,7 @@ struct att {
     int *refused;      /* per strategy: submission refused (gate stays closed) */
     int64_t last_seq;
     int have_seq;
-    int domain; /* enum exec_domain */
+    int domain; /* enum ctl_domain */
     int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
     int decide_pending;
     double t0;
@@ -84,7 +84,7 @@ static int apply_entry(struct att *a, const char *sid, const char *side_name, co
     int applied = 0;
     for (int i = 0; i < n; i++) {
         struct qmtl_activation act;
-        if (ctl_activation_parse(data, sides[i], exec_domain_name(a->domain), &act))
+        if (ctl_activation_parse(data, sides[i], ctl_domain_name(a->domain), &act))
             continue;
         if (ctl_apply(&a->r->h, (uint32_t)k, &act) == 1) {
             applied++;
@@ -494,19 +494,19 @@ static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
     int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
     a->domain = d->domain;
     a->decision_expires = d->expires;
-    a->st->domain = exec_domain_name(d->domain);
+    a->st->domain = ctl_domain_name(d->domain);
     a->st->safe_mode = d->safe_mode;
     a->st->reason = d->reason;
     a->r->h.opt.domain = ctl_host_domain(d->domain);
     if (!changed)
         return;
     LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
-             d->mode, exec_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
+             d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
              d->safe_mode ? d->reason : "");
-    if (d->domain == EXEC_LIVE)
+    if (d->domain == CTL_LIVE)
         LOG_INFO("attached", "live domain: orders that pass the gate go to the gateway (POST "
                              "/orders)");
-    if (d->domain == EXEC_SHADOW)
+    if (d->domain == CTL_SHADOW)
         LOG_INFO("attached", "shadow domain: orders are hard-blocked");
 }
 

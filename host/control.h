@@ -28,6 +28,11 @@ struct event_base;
  * effective_mode -> domain table) runs in: dryrun and live send orders; backtest and
  * shadow in attached mode send none (HOST_BLOCKED). */
 int ctl_host_domain(int domain);
+/* Transitional names used by the attached session, equal to common/exec_domain's (to be
+ * replaced by them where the session code is rewritten). */
+enum { CTL_BACKTEST = EXEC_BACKTEST, CTL_DRYRUN = EXEC_DRYRUN, CTL_LIVE = EXEC_LIVE,
+       CTL_SHADOW = EXEC_SHADOW };
+#define ctl_domain_name exec_domain_name
 
 /* The result of checking a decision envelope. */
 struct ctl_decision {
