@@ -77,14 +77,7 @@ Q := @
 endif
 
 # ---------------------------------------------------------------- sources
-# The runtime (what a strategy's unit test links through the testkit), the services, and
-# the CLI's own rooms (cli/<room>/: code only the qmtl command uses). libqmtl.a holds all
-# three; the qmtl binary is cli/*.c (main and one file per subcommand) on top of it.
-RUNTIME_SRC := $(wildcard common/*.c host/*.c)
-RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(B)/obj/%.o)
-SERVICE_SRC := $(wildcard gateway/*.c dagmanager/*.c)
-CLI_ROOM_SRC := $(wildcard cli/*/*.c)
-LIB_SRC := $(RUNTIME_SRC) $(SERVICE_SRC) $(CLI_ROOM_SRC)
+LIB_SRC := $(wildcard common/*.c host/*.c gateway/*.c dagmanager/*.c cli/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 TESTKIT_SRC := $(wildcard testkit/*.c)
 BLAKE3_C := blake3.c blake3_dispatch.c blake3_portable.c
@@ -92,6 +85,11 @@ BLAKE3_S := blake3_sse2_x86-64_unix.S blake3_sse41_x86-64_unix.S \
             blake3_avx2_x86-64_unix.S blake3_avx512_x86-64_unix.S
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# libqmtl.a holds the runtime (common/, host/), the services (gateway/, dagmanager/) and
+# the CLI's own rooms (cli/<room>/: code only the qmtl command uses); the qmtl binary is
+# cli/*.c (main and one file per subcommand) on top of it. The runtime alone is what the
+# testkit archive carries for a strategy's unit tests.
+RUNTIME_OBJ := $(filter $(B)/obj/common/% $(B)/obj/host/%,$(LIB_OBJ))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TESTKIT_OBJ := $(TESTKIT_SRC:%.c=$(B)/obj/%.o)
 BLAKE3_OBJ := $(BLAKE3_C:%.c=$(B)/obj/blake3/%.o) $(BLAKE3_S:%.S=$(B)/obj/blake3/%.o)

@@ -54,6 +54,31 @@ static const char *const migrations[] = {
     "CREATE INDEX strategies_owner ON strategies (owner);",
 };
 
+void gws_set_err(struct gw_store *s, const char *what)
+{
+    sqldb_fail(&s->sql, what);
+}
+
+sqlite3_stmt *gws_prep(struct gw_store *s, const char *sql)
+{
+    return sqldb_prep(&s->sql, sql);
+}
+
+void gws_done(struct gw_store *s, sqlite3_stmt *st)
+{
+    sqldb_done(&s->sql, st);
+}
+
+void gws_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqldb_bind_text(st, i, v);
+}
+
+int gws_exec_done(struct gw_store *s, sqlite3_stmt *st, const char *what)
+{
+    return sqldb_step_done(&s->sql, st, what);
+}
+
 char *gws_dump(const json_t *j)
 {
     return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -208,6 +233,11 @@ int gw_store_strategy_usage(struct gw_store *s, const char *owner, long *count, 
     return 0;
 }
 
+int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what)
+{
+    return sqldb_one_text(&s->sql, st, out, outlen, what);
+}
+
 int gw_store_strategy_find_by_hash(struct gw_store *s, const char *dag_hash, char *out,
                                    size_t outlen)
 {
@@ -338,6 +368,11 @@ int gw_store_world_delete(struct gw_store *s, const char *id)
             return -1;
     }
     return 1;
+}
+
+int64_t gws_one_int(struct gw_store *s, sqlite3_stmt *st, int64_t dflt, const char *what)
+{
+    return sqldb_one_int(&s->sql, st, dflt, what);
 }
 
 int64_t gw_store_world_default_policy(struct gw_store *s, const char *id)
