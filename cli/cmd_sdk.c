@@ -7,9 +7,10 @@
 #include <string.h>
 
 /* What the testkit library needs at link time: the runtime's libraries only (the archive
- * holds the testkit and the runtime, no gateway, DAG manager or CLI code). Kept equal to
- * the Libs line of scripts/qmtl.pc.in (e2e t003 compares them). */
-#define SDK_SYSTEM_LIBS "-lyaml -ljansson -ldl -lm -pthread"
+ * holds the testkit and the runtime -- the host, its event loop and live sink included --
+ * but no gateway, DAG manager or CLI code). Kept equal to the Libs line of
+ * scripts/qmtl.pc.in (e2e t003 compares them). */
+#define SDK_SYSTEM_LIBS "-lyaml -ljansson -levent -ldl -lm -pthread"
 
 /* A sanitized qmtl ships a sanitized testkit: tests must link the sanitizer runtimes. */
 #if defined(__SANITIZE_ADDRESS__)

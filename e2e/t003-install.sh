@@ -30,13 +30,13 @@ check "testkit archive: testkit and runtime objects only" test -z "$foreign"
 check "... with the testkit in it" sh -c "ar t '$P/lib/libqmtl_testkit.a' | grep -qx testkit.o"
 
 # A strategy author's test links with the pkg-config flags alone (the same libraries as
-# 'qmtl sdk --libs'), none of the services' (SQLite, WebSocket, libevent).
+# 'qmtl sdk --libs'), none of the services' (SQLite, WebSocket, NATS, OpenSSL).
 expect_rc 0 "pkg-config --libs qmtl" env PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --libs qmtl
 pc_libs=$(sed 's/^-L[^ ]* //; s/ *$//' "$E2E_TMP/out")
 expect_rc 0 "qmtl sdk --libs" "$P/bin/qmtl" sdk --libs
 sdk_libs=$(sed 's/^-L[^ ]* //; s/ -fsanitize=.*//; s/ *$//' "$E2E_TMP/out")
 check "pkg-config and qmtl sdk name the same libraries" test "$pc_libs" = "$sdk_libs"
-check "... none of the services'" sh -c "! echo '$pc_libs' | grep -qE -- '-l(sqlite3|wslay|event)'"
+check "... none of the services'" sh -c "! echo '$pc_libs' | grep -qE -- '-l(sqlite3|wslay|nats|crypto|event_openssl)( |$)'"
 cat > "$E2E_TMP/tk.c" <<'C'
 #include <qmtl/testkit.h>
 #include <stdio.h>
