@@ -10,6 +10,10 @@
  *   http_fetch()       blocking, on a private event loop (the CLI: 'qmtl world',
  *                      'qmtl config validate').
  *
+ * Asynchronous calls run on the caller's loop, single-threaded; the process must ignore
+ * SIGPIPE (a peer that closes early must fail a write, not kill the process: the services
+ * and the attached host do; http_fetch ignores it for its own duration).
+ *
  * One request = one connection ("Connection: close"). The timeout is one budget for the
  * whole exchange (connect, send, every read); callers take it from
  * config_budgets(cfg)->http_timeout_s. No redirects, no TLS, no keep-alive. Answers larger
