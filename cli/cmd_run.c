@@ -1,6 +1,7 @@
 /* qmtl run: the strategy host, offline (backtest replay) or attached to a gateway. */
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "host/attached.h"
+#include "host/report_session.h"
 #include "host/explain.h"
 #include "host/report.h"
 #include "host/report_csv.h"
@@ -399,21 +400,27 @@ int cmd_run(int argc, char **argv)
         }
         r.h.order_log = olog;
     }
-    struct attached_stats ast;
+    struct session_stats ast;
     int replay_rc;
     if (attached) {
         if (olog)
             setvbuf(olog, NULL, _IOLBF, 0);
-        struct attached_options ao = {.world_id = world,
+        struct session_options ao = {.world_id = world,
                                       .gateway_url = gw,
                                       .token = cfg.host.submit_token,
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
                                       .budgets = config_budgets(&cfg)};
-        replay_rc = attached_run(&r, &ao, &ast, err, sizeof(err));
+        replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
     } else {
         replay_rc = runner_replay(&r, err, sizeof(err));
+        if (!replay_rc && r.interrupted) { /* the results cover only part of the data */
+            snprintf(err, sizeof(err), "interrupted by %s after %llu event(s)",
+                     r.interrupted == SIGINT ? "SIGINT" : "SIGTERM",
+                     (unsigned long long)r.events);
+            replay_rc = -1;
+        }
     }
     if (olog) {
         r.h.order_log = NULL;
@@ -443,13 +450,13 @@ int cmd_run(int argc, char **argv)
         if (replay_rc)
             json_object_set_new(j, "data_error", json_string(err));
         if (attached)
-            json_object_set_new(j, "attached", attached_report_json(&ast));
+            json_object_set_new(j, "attached", report_session_json(&ast));
         json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
         fputc('\n', stdout);
     } else {
         report_text(stdout, doc);
         if (attached)
-            attached_report_text(stdout, &ast);
+            report_session_text(stdout, &ast);
     }
     json_decref(doc);
     rc = CLI_OK;

@@ -69,6 +69,8 @@ const struct cli_command cli_commands[] = {
      "  lost), and the data is replayed as the live feed: --pace N events per second\n"
      "  (default as fast as possible). At the data end the summary (plus gate figures) is\n"
      "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
+     "  SIGINT or SIGTERM during an offline replay stops it between two batches: on_finish\n"
+     "  runs and the summary covers the data replayed so far (exit 1, 'interrupted').\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",

@@ -103,6 +103,26 @@ check "crash: killed by SIGSEGV (exit $rc)" test "$rc" -eq 139
 check "crash: names plugin and node" grep -q \
     "^qmtl run: plugin 'rt_crash': node 'bad' (blake3:[0-9a-f]*) crashed with signal 11$" "$E2E_TMP/err"
 
+# SIGINT during the replay: the run stops between two batches, on_finish runs, the report
+# covers what was replayed and says why it stopped (exit 1)
+"$QMTL" run --offline --plugins "$P" --order-log "$E2E_TMP/int.log" \
+    --data BTC=gbm:count=200000000,interval=1,seed=3 > "$E2E_TMP/int.out" 2> "$E2E_TMP/int.err" &
+pid=$!
+check "SIGINT: the replay is running (orders logged)" wait_for 60 test -s "$E2E_TMP/int.log"
+kill -INT $pid
+for _ in $(seq 1 600); do kill -0 $pid 2> /dev/null || break; sleep 0.05; done
+kill -0 $pid 2> /dev/null && kill -KILL $pid
+wait $pid
+rc=$?
+check "SIGINT: exits 1 (exit $rc)" test "$rc" -eq 1
+check "SIGINT: says so" grep -q "^qmtl run: interrupted by SIGINT after [0-9]* event(s)$" "$E2E_TMP/int.err"
+check "SIGINT: report of the strategies, marked failed" grep -q "^rt_cross  *failed " "$E2E_TMP/int.out"
+check "SIGINT: part of the data" python3 -c '
+import re,sys
+n=int(re.search(r"^run: (\d+) events", open(sys.argv[1]).read(), re.M).group(1))
+assert 0 < n < 200000000, n
+' "$E2E_TMP/int.out"
+
 expect_rc 2 "no data is a usage error" "$QMTL" run --offline --plugins "$P"
 expect_rc 2 "bad --data" "$QMTL" run --offline --plugins "$P" --data "BTC=gbm:count=x"
 expect_rc 1 "missing CSV" "$QMTL" run --offline --plugins "$P" --data "BTC=$E2E_TMP/none.csv"

@@ -68,13 +68,7 @@ void host_release(struct host *h)
         free(h->params[i].value);
     }
     free(h->params);
-    for (size_t i = 0; i < h->n_routes; i++) {
-        for (size_t j = 0; j < h->routes[i].n_tags; j++)
-            free(h->routes[i].tags[j]);
-        free(h->routes[i].tags);
-        free(h->routes[i].streams);
-    }
-    free(h->routes);
+    host_routes_release(h);
     memset(h, 0, sizeof(*h));
 }
 
@@ -511,6 +505,10 @@ int host_finalize(struct host *h, char *err, size_t errlen)
     h->s = sched_new(h->g, &hooks, err, errlen);
     if (!h->s)
         return -1;
+    if (host_rebuild_routes(h)) {
+        snprintf(err, errlen, "out of memory routing data");
+        return -1;
+    }
     h->finalized = 1;
     for (size_t i = 0; i < h->n_st; i++) {
         struct host_strategy *st = h->st[i];
@@ -521,84 +519,6 @@ int host_finalize(struct host *h, char *err, size_t errlen)
             st->desc->on_start(&st->ctx, host_api_table());
     }
     return 0;
-}
-
-static int route_is(const struct host_route *r, const char *const *tags, size_t n_tags)
-{
-    if (r->n_tags != n_tags)
-        return 0;
-    for (size_t i = 0; i < n_tags; i++)
-        if (r->tags[i] != tags[i] && strcmp(r->tags[i], tags[i]) != 0)
-            return 0;
-    return 1;
-}
-
-static struct host_route *route_for(struct host *h, const char *const *tags, size_t n_tags)
-{
-    if (h->last_route < h->n_routes && route_is(&h->routes[h->last_route], tags, n_tags))
-        return &h->routes[h->last_route];
-    for (size_t i = 0; i < h->n_routes; i++)
-        if (route_is(&h->routes[i], tags, n_tags)) {
-            h->last_route = i;
-            return &h->routes[i];
-        }
-    if (n_tags > 64)
-        return NULL;
-    struct host_route *r = realloc(h->routes, (h->n_routes + 1) * sizeof(*r));
-    if (!r)
-        return NULL;
-    h->routes = r;
-    r = &h->routes[h->n_routes];
-    memset(r, 0, sizeof(*r));
-    size_t n = graph_count(h->g);
-    r->tags = calloc(n_tags ? n_tags : 1, sizeof(*r->tags));
-    r->streams = calloc(n ? n : 1, sizeof(*r->streams));
-    if (!r->tags || !r->streams)
-        goto oom;
-    for (size_t i = 0; i < n_tags; i++) {
-        if (!(r->tags[i] = strdup(tags[i])))
-            goto oom;
-        r->n_tags++;
-    }
-    /* in evaluation order, so equal timestamps replay deterministically */
-    for (uint32_t p = 0; p < n; p++) {
-        struct graph_node *x = graph_at(h->g, p);
-        if (x->kind != GRAPH_STREAM)
-            continue;
-        size_t hit = 0;
-        for (size_t i = 0; i < n_tags; i++)
-            for (uint32_t j = 0; j < x->n_tags; j++)
-                if (strcmp(tags[i], x->tags[j]) == 0) {
-                    hit++;
-                    break;
-                }
-        if (hit == n_tags && n_tags)
-            r->streams[r->n++] = x->idx;
-    }
-    h->last_route = h->n_routes++;
-    return r;
-oom:
-    for (size_t i = 0; i < r->n_tags; i++)
-        free(r->tags[i]);
-    free(r->tags);
-    free(r->streams);
-    return NULL;
-}
-
-int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,
-              const struct qmtl_value *v)
-{
-    if (!h->finalized)
-        return -1;
-    struct host_route *r = route_for(h, tags, n_tags);
-    if (!r)
-        return -1;
-    h->events++;
-    if (!r->n)
-        h->unrouted++;
-    for (size_t i = 0; i < r->n; i++)
-        sched_feed(h->s, r->streams[i], ts, v);
-    return (int)r->n;
 }
 
 void host_finish(struct host *h)

@@ -34,6 +34,7 @@
 #include "host/broker.h"
 #include "host/gate.h"
 #include "host/graph.h"
+#include "host/route.h"
 #include "host/scheduler.h"
 
 struct host;
@@ -84,13 +85,6 @@ struct host_param {
     int used; /* read by the strategy (config_string/config_number), or consumed by a sweep */
 };
 
-struct host_route {
-    char **tags; /* the data item's tags */
-    size_t n_tags;
-    uint32_t *streams;
-    size_t n;
-};
-
 /* Called for every value a node emits (optional; the testkit records them). */
 typedef void (*host_output_fn)(void *arg, struct graph_node *n, int64_t ts,
                                const struct qmtl_value *v);
@@ -103,7 +97,7 @@ struct host {
     struct host_options opt;
     struct host_param *params;
     size_t n_params;
-    struct host_route *routes;
+    struct host_route *routes; /* host/route.h: indices stay valid for the host's life */
     size_t n_routes, last_route;
     host_output_fn on_output;
     void *output_arg;
@@ -145,6 +139,8 @@ int host_finalize(struct host *h, char *err, size_t errlen);
 /*
  * Feed one item to every stream whose tags include all of 'tags' and run the DAG.
  * Returns the number of streams that received it (0 = none matched), -1 on error.
+ * A data source that feeds many items resolves its route once instead (host/route.h:
+ * host_route_id, host_feed_route); this looks the route up by tags on every call.
  */
 int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,
               const struct qmtl_value *v);

@@ -118,11 +118,8 @@ static int start(struct order_req *q)
 
 static void finish(struct order_req *q)
 {
-    struct live_orders *lo = q->lo;
     json_decref(q->body);
     free(q);
-    if (*lo->stopping && !*lo->pending)
-        event_base_loopbreak(lo->base);
 }
 
 static void order_done(void *arg, int status, const json_t *reply, const char *err)

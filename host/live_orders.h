@@ -9,9 +9,9 @@
  * gateway. Outcomes: 201/200 accepted; 409 refused by the gateway's gate (logged with
  * its reason); anything else failed (logged).
  *
- * Request bookkeeping follows the attached loop: every request in flight counts in
- * *pending; when one finishes while *stopping is set and *pending drops to 0, the loop
- * is broken (event_base_loopbreak).
+ * Request bookkeeping follows the control session (host/session.h): every request in
+ * flight counts in *pending, which the stopping loop waits to see at 0 (host/loop.h); no
+ * retry starts once *stopping is set.
  */
 #ifndef QMTL_HOST_LIVE_ORDERS_H
 #define QMTL_HOST_LIVE_ORDERS_H

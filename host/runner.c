@@ -24,12 +24,15 @@ int runner_init(struct runner *r, const struct host_options *opt)
         return -1;
     r->pf.timeout_s = PREFLIGHT_DEFAULT_TIMEOUT_S;
     r->pf.host = &r->h;
+    char err[128];
     r->feed = feed_new();
-    return r->feed ? 0 : -1;
+    r->loop = loop_new(err, sizeof(err));
+    return r->feed && r->loop ? 0 : -1;
 }
 
 void runner_release(struct runner *r)
 {
+    loop_free(r->loop); /* first: deferred calls still pending are cancelled */
     host_release(&r->h); /* calls teardown: plugins must still be mapped */
     for (size_t i = 0; i < r->n_plugins; i++)
         plugin_close(r->plugins[i]);
@@ -37,12 +40,7 @@ void runner_release(struct runner *r)
     for (size_t i = 0; i < r->n_problems; i++)
         free(r->problems[i]);
     free(r->problems);
-    for (size_t i = 0; i < r->n_sources; i++) {
-        for (char **t = r->source_tags[i]; t && *t; t++)
-            free(*t);
-        free(r->source_tags[i]);
-    }
-    free(r->source_tags);
+    free(r->source_route);
     feed_free(r->feed);
     memset(r, 0, sizeof(*r));
 }
@@ -263,6 +261,13 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     if (ds->allow_nonpositive_prices)
         flags |= FEED_ALLOW_NONPOSITIVE;
     const char *const *tags = (const char *const *)ds->tags;
+    /* the source's route, resolved once: the pump feeds by index (host/route.h) */
+    int route = host_route_id(&r->h, tags, ds->n_tags);
+    if (route < 0) {
+        snprintf(err, errlen, "data source: out of memory (or more than %d tags)",
+                 HOST_ROUTE_MAX_TAGS);
+        return -1;
+    }
     int rc;
     if (ds->synthetic && *ds->synthetic) {
         int kind = feed_synth_kind_parse(ds->synthetic);
@@ -298,31 +303,24 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     }
     if (rc)
         return rc;
-    char ***st = realloc(r->source_tags, (r->n_sources + 1) * sizeof(*st));
-    if (!st) {
+    int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
+    if (!sr) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    r->source_tags = st;
-    char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
-    for (size_t i = 0; copy && i < ds->n_tags; i++)
-        copy[i] = strdup(ds->tags[i]);
-    st[r->n_sources++] = copy;
+    r->source_route = sr;
+    sr[r->n_sources++] = route;
     return 0;
 }
 
-static int source_feeds(char *const *src, const struct graph_node *x)
+/* Whether a data source's route reaches stream node 'idx' (routes: host/route.h). */
+static int source_feeds(const struct runner *r, size_t source, uint32_t idx)
 {
-    if (!src || !src[0])
-        return 0;
-    for (; *src; src++) {
-        int found = 0;
-        for (uint32_t j = 0; j < x->n_tags && !found; j++)
-            found = strcmp(*src, x->tags[j]) == 0;
-        if (!found)
-            return 0;
-    }
-    return 1;
+    const struct host_route *rt = &r->h.routes[r->source_route[source]];
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->streams[i] == idx)
+            return 1;
+    return 0;
 }
 
 int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
@@ -334,7 +332,7 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
             continue;
         int fed = 0;
         for (size_t k = 0; k < r->n_sources && !fed; k++)
-            fed = source_feeds(r->source_tags[k], x);
+            fed = source_feeds(r, k, x->idx);
         if (fed)
             continue;
         unfed++;
@@ -358,65 +356,6 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
 int runner_start(struct runner *r, char *err, size_t errlen)
 {
     return host_finalize(&r->h, err, errlen);
-}
-
-static void progress(const struct runner *r, uint64_t done, double elapsed, int last)
-{
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
-    uint64_t total = r->expected > done ? r->expected : done;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\rqmtl run: %llu/%llu events (%3.0f%%), %.0f events/s, ETA %.0f s   %s",
-            (unsigned long long)done, (unsigned long long)total,
-            total ? 100.0 * (double)done / (double)total : 100.0, rate, eta, last ? "\n" : "");
-    fflush(stderr);
-}
-
-int runner_replay(struct runner *r, char *err, size_t errlen)
-{
-    struct feed_event ev;
-    int rc;
-    double t0 = now_s(), shown = 0;
-    uint64_t read = 0;
-    struct qmtl_value v = qmtl_none();
-    while ((rc = feed_next(r->feed, &ev, err, errlen)) == 1) {
-        read++;
-        if (r->progress && (read & 4095) == 0) {
-            double t = now_s() - t0;
-            if (t >= 1.0 && t - shown >= 0.25) {
-                progress(r, read, t, 0);
-                shown = t;
-            }
-        }
-        if (r->have_to && ev.ts > r->to) {
-            r->out_of_range++;
-            continue; /* keep reading: the feed reports data errors to the end */
-        }
-        if (r->have_from && ev.ts < r->from) {
-            r->out_of_range++;
-            continue;
-        }
-        if (ev.is_bar) {
-            v.type = QMTL_T_BAR;
-            v.as.bar = ev.bar;
-        } else {
-            v.type = QMTL_T_NUMBER;
-            v.as.number = ev.value;
-        }
-        if (host_feed(&r->h, ev.tags, ev.n_tags, ev.ts, &v) < 0) {
-            snprintf(err, errlen, "out of memory routing data");
-            rc = -1;
-            break;
-        }
-        r->events++;
-    }
-    r->replay_s = now_s() - t0;
-    if (shown > 0)
-        progress(r, read, r->replay_s, 1);
-    r->skipped_rows = feed_skipped_rows(r->feed);
-    if (rc < 0)
-        snprintf(r->run_error, sizeof(r->run_error), "%s", err);
-    host_finish(&r->h);
-    return rc < 0 ? -1 : 0;
 }
 
 int runner_parse_time(const char *s, int end_of_day, int64_t *out)

@@ -5,8 +5,10 @@
  * owned by this user or root and not group/world-writable; each plugin is preflighted in
  * a child process, host/preflight.h; a name declared by two files refuses both), runs each
  * setup() into one host (host_api.h), binds data sources (host/feed: CSV files and
- * seeded synthetic series) to stream inputs by tags, replays the data in full in
- * timestamp order, and collects what the report prints. A plugin that fails to load or
+ * seeded synthetic series) to stream inputs by tags (one route per source, resolved once:
+ * host/route.h), replays the data in full in timestamp order on the process's event loop
+ * (host/loop.h: the data pump is a pull source fed in batches), and collects what the
+ * report prints. A plugin that fails to load or
  * to set up, or whose compute fails during the run, is reported and stopped; the
  * others go on.
  *
@@ -15,7 +17,7 @@
  *     runner_load_dir(&r, "plugins", err, len);    // -1 only when nothing can be loaded
  *     runner_add_data(&r, &source, base_dir, FEED_FAIL_ON_ERROR, err, len);
  *     runner_start(&r, err, len);                  // finalize the DAG, on_start
- *     runner_replay(&r, err, len);                 // feed everything, on_finish
+ *     runner_replay(&r, err, len);                 // run the loop: feed everything, on_finish
  *     ... report_*(&r, ...)
  *     runner_release(&r);
  */
@@ -29,6 +31,7 @@
 #include "host/feed.h"
 #include "host/host_api.h"
 #include "host/loader.h"
+#include "host/loop.h"
 #include "host/preflight.h"
 #include "host/sweep.h"
 
@@ -39,8 +42,10 @@ struct runner {
     char **problems; /* one line per plugin refused at load (not a strategy) */
     size_t n_problems;
     struct feed *feed;
+    struct loop *loop;         /* the process's event loop (owned) */
+    struct loop_source *pump;  /* the data pump on it (runner_pump) */
     size_t n_sources;
-    char ***source_tags;     /* per source: NULL-terminated copies of its tags */
+    int *source_route;       /* per source: its route (host/route.h) */
     double load_s, replay_s; /* wall time */
     uint64_t events;         /* data items replayed */
     long skipped_rows;       /* malformed CSV rows skipped */
@@ -56,6 +61,9 @@ struct runner {
     int progress;              /* progress line on stderr (the caller checks it is a TTY) */
     uint64_t out_of_range;     /* items outside from/to, not replayed */
     uint64_t expected;         /* items the sources hold, estimated for the progress line */
+    int interrupted;           /* the signal that stopped the replay before the end, or 0 */
+    uint64_t read;             /* items taken from the feed (pump) */
+    double t0, shown;          /* pump: replay start, last progress line (s after t0) */
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
@@ -77,7 +85,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
 
 /*
  * Streams that no data source feeds (a source feeds a stream when every tag of the source
- * is among the stream's tags). Each is logged as a warning naming the strategy and tags;
+ * is among the stream's tags: the source's route reaches it, host/route.h). Each is logged as a warning naming the strategy and tags;
  * with 'fail' the first one is returned as an error instead. Returns the number of
  * unfed streams, or -1 (fail) with err. Call after runner_start().
  */
@@ -98,9 +106,21 @@ int runner_parse_time(const char *s, int end_of_day, int64_t *out);
 
 /* Finalize the DAG and call on_start. 0 or -1. */
 int runner_start(struct runner *r, char *err, size_t errlen);
-/* Replay every data item (within from/to), then call on_finish. 0, or -1 on a data
- * error (fail mode). With r->progress, a progress line (items done/expected, rate, ETA)
- * is rewritten on stderr after the first second, and ended with a newline. */
+
+/*
+ * The data pump: a pull source on r->loop that takes items from the feed in batches and
+ * feeds each along its source's route (within from/to). Created on the first call (NULL
+ * when out of memory); when the data ends (or a signal or an error stops the loop) it
+ * records the replay time and calls on_finish. Set its pace with loop_source_pace().
+ */
+struct loop_source *runner_pump(struct runner *r);
+
+/* Run the loop (runner_pump and whatever else is registered on r->loop: an attached
+ * session, live inputs...) until it stops: offline, when every data item is replayed;
+ * on SIGINT/SIGTERM before that, r->interrupted is set (on_finish still runs). 0, or -1 on
+ * a data error (fail mode) with err, also kept in r->run_error. With r->progress, a
+ * progress line (items done/expected, rate, ETA) is rewritten on stderr after the first
+ * second, and ended with a newline. */
 int runner_replay(struct runner *r, char *err, size_t errlen);
 
 /* Parse a --data argument: "TAG[,TAG...]=PATH", "TAGS=gbm|random_walk[:k=v,...]"

@@ -1,8 +1,12 @@
 /*
- * attached: the host attached to a gateway ('qmtl run --world-id W --gateway-url URL').
+ * session: the control session of a host attached to a gateway ('qmtl run --world-id W
+ * --gateway-url URL'): submission, decision, activation, the event stream and its
+ * reconnects, live orders. The data comes from the runner's data pump (runner_pump) on
+ * the same event loop (host/loop.h); the summary lines are the report room's
+ * (host/report_session.h).
  *
  * The caller sets the runner up exactly as offline (plugins loaded, data sources added,
- * runner_start done). attached_run() then:
+ * runner_start done). session_run() then:
  *   1. submits each strategy's DAG to POST /strategies (a refusal is logged; the strategy
  *      keeps computing with its gate closed);
  *   2. GET /worlds/{W}/decide -> effective_mode -> execution domain (control.h; unknown,
@@ -12,19 +16,20 @@
  *   4. POST /events/subscribe and opens the WebSocket stream with the token, applying
  *      activation_updated events (ordered by etag version) to the strategies' gates and
  *      calling each plugin's on_activation;
- *   5. replays the data sources as the live feed on the event loop, in batches from a
- *      timer ('pace' events per second, 0 = as fast as possible), so the loop stays
- *      responsive.
+ *   5. runs r->loop (runner_replay): the data pump replays the data sources as the live
+ *      feed, in batches ('pace' events per second, 0 = as fast as possible), so the
+ *      session's own events are served between batches.
  * Before step 1 nothing has answered yet: a gateway that does not answer is asked again
- * with backoff for the start-up retry budget, then the run fails (see attached_run).
+ * with backoff for the start-up retry budget, then the run fails (see session_run).
  * The stream has a heartbeat: the host pings every third of the receive timeout and the
  * gateway pings on its own; nothing received for the receive timeout (a silent partition)
  * counts as a lost stream at once, without a closing handshake.
  * A lost stream marks every gate stale (closed); the host keeps computing and reconnects
  * with backoff (resuming after the last seq_no; bounded by the reconnect budget, then one
  * attempt per poll interval), and re-fetches the activation before the gate reopens.
- * When the data ends (or on SIGINT/SIGTERM) it returns; with 'follow' it keeps running
- * after the data until SIGINT/SIGTERM.
+ * When the data ends (or on SIGINT/SIGTERM) the loop stops: the session closes the stream
+ * and the loop waits for its requests in flight; with 'follow' it keeps running after the
+ * data until SIGINT/SIGTERM.
  *
  * Orders: dryrun -> simulated broker and the order log; live -> POST /orders on the
  * gateway, asynchronously on the loop (live_orders.h: idempotent client_order_id, one
@@ -32,15 +37,13 @@
  * shadow -> none leave (counted as blocked). While many live orders are in flight the
  * feed waits.
  */
-#ifndef QMTL_HOST_ATTACHED_H
-#define QMTL_HOST_ATTACHED_H
-
-#include <stdio.h>
+#ifndef QMTL_HOST_SESSION_H
+#define QMTL_HOST_SESSION_H
 
 #include "config.h"
 #include "host/runner.h"
 
-struct attached_options {
+struct session_options {
     const char *world_id;
     const char *gateway_url;  /* http://host:port */
     const char *token;        /* submitter bearer: submission, subscription, world reads */
@@ -50,8 +53,8 @@ struct attached_options {
     const struct cfg_runtime *budgets;
 };
 
-/* What the attached run saw (for the summary). */
-struct attached_stats {
+/* What the attached run saw (for the summary: host/report_session.h). */
+struct session_stats {
     const char *domain; /* static name of the execution domain */
     int safe_mode;
     const char *reason; /* downgrade reason or NULL */
@@ -65,18 +68,12 @@ struct attached_stats {
     int unreachable; /* the gateway never answered at start: nothing ran */
 };
 
-/* Run attached. 0 when the run completed (data ended or signal), -1 with err on a data
- * error, when the loop cannot start, or (out->unreachable set, nothing computed) when no
- * start-up request got an answer from the gateway within the start-up retry budget
- * (runtime.start_retry_total_s). */
-int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
-                 char *err, size_t errlen);
-
-/* "gate: N order(s) sent, M blocked by the gate (domain D[, safe_mode: R])", then (when
- * live orders were made) "live orders: N sent to the gateway, R refused by its gate, F
- * failed", then the gateway line. */
-void attached_report_text(FILE *out, const struct attached_stats *s);
-/* The same as a JSON object (new reference). */
-json_t *attached_report_json(const struct attached_stats *s);
+/* Run attached on r->loop. 0 when the run completed (data ended or signal), -1 with err
+ * on a data error, when the session cannot be set up on the loop, or (out->unreachable
+ * set, nothing computed) when no start-up request got an answer from the gateway within
+ * the start-up retry budget (runtime.start_retry_total_s). Every event the session put on
+ * the loop is gone when it returns. */
+int session_run(struct runner *r, const struct session_options *o, struct session_stats *out,
+                char *err, size_t errlen);
 
 #endif

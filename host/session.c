@@ -1,5 +1,5 @@
-/* attached: the host attached to a gateway (see attached.h). */
-#include "host/attached.h"
+/* session: the control session of a host attached to a gateway (see session.h). */
+#include "host/session.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -10,24 +10,22 @@
 #include <time.h>
 
 #include "host/control.h"
+#include "host/loop.h"
 #include "host/live_orders.h"
 #include "log.h"
 #include "ws.h"
 
-#define FAST_BATCH 256     /* events per callback when not paced */
-#define PACE_TICK_MS 10    /* paced feeding: timer period */
-#define PACE_MAX_BATCH 4096
-#define MAX_ORDERS_INFLIGHT 128 /* live: the feed waits while more orders are in flight */
+#define MAX_ORDERS_INFLIGHT 128 /* live: the data pump waits while more are in flight */
 #define RX_LATE_S 0.25  /* a receive check this late means the loop itself was held up */
 #define RX_GRACE_S 0.01 /* ... then pending reads run before the stream is judged silent */
 #define PING_MIN_S 0.05
 
-struct att {
+struct session {
     struct runner *r;
-    const struct attached_options *o;
-    struct attached_stats *st;
-    struct event_base *base;
-    struct event *feed_ev, *sig_int, *sig_term, *retry_ev, *ping_ev, *rx_ev, *decide_ev;
+    const struct session_options *o;
+    struct session_stats *st;
+    struct event_base *base; /* r->loop's */
+    struct event *retry_ev, *ping_ev, *rx_ev, *decide_ev;
     struct ws_conn *ws;
     struct live_orders *orders; /* live domain: POST /orders */
     char world_q[256]; /* world id, URI-escaped */
@@ -38,16 +36,12 @@ struct att {
     int domain; /* enum ctl_domain */
     int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
     int decide_pending;
-    double t0;
-    uint64_t fed;
-    int data_done, stopping, confirmed, http_pending, budget_spent, retry_logged;
+    int stopping, confirmed, http_pending, budget_spent, retry_logged;
     double lost_at, backoff;
     double rx_due;  /* when rx_ev should fire (monotonic s) */
     int rx_grace;   /* rx_ev re-armed once after firing late */
     int ws_opened;  /* the current stream finished its handshake */
     struct ctl_retry start; /* start-up requests: retried until the gateway answers */
-    int data_rc;
-    char data_err[512];
 };
 
 static struct timeval tv_of(double s)
@@ -58,7 +52,7 @@ static struct timeval tv_of(double s)
 
 /* ------------------------------------------------------------------ activation */
 
-static int strategy_of(const struct att *a, const char *sid)
+static int strategy_of(const struct session *a, const char *sid)
 {
     if (!sid)
         return -1;
@@ -69,7 +63,7 @@ static int strategy_of(const struct att *a, const char *sid)
 }
 
 /* Apply one entry for (strategy id, side name). Returns the number of sides applied. */
-static int apply_entry(struct att *a, const char *sid, const char *side_name, const json_t *data)
+static int apply_entry(struct session *a, const char *sid, const char *side_name, const json_t *data)
 {
     int k = strategy_of(a, sid);
     if (k < 0 || a->refused[k])
@@ -99,7 +93,7 @@ static int apply_entry(struct att *a, const char *sid, const char *side_name, co
 }
 
 /* The full state {"version", "state": {sid: {side: entry}}}. */
-static void apply_state(struct att *a, const json_t *reply)
+static void apply_state(struct session *a, const json_t *reply)
 {
     const char *sid, *side;
     json_t *sides, *entry;
@@ -107,7 +101,7 @@ static void apply_state(struct att *a, const json_t *reply)
         json_object_foreach(sides, side, entry) apply_entry(a, sid, side, entry);
 }
 
-static void lost(struct att *a, const char *why)
+static void lost(struct session *a, const char *why)
 {
     if (a->confirmed) {
         LOG_WARN("attached", "gateway lost (%s): computing on with every gate closed", why);
@@ -118,50 +112,57 @@ static void lost(struct att *a, const char *why)
     }
 }
 
-/* ------------------------------------------------------------------ shutdown */
+/* ------------------------------------------------------------------ loop hooks */
 
-static void shutdown_loop(struct att *a)
+/* The loop stops (data ended, signal, error): close the stream; no retry starts now. */
+static void session_stop(void *arg)
 {
+    struct session *a = arg;
     a->stopping = 1;
     if (a->ws) {
         ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
         a->ws = NULL;
     }
-    if (!a->http_pending)
-        event_base_loopbreak(a->base);
 }
 
-static void data_end(struct att *a)
+/* Requests in flight (start-up re-fetches, decisions, live orders): the loop waits. */
+static int session_busy(void *arg)
 {
-    if (a->data_done)
-        return;
-    a->data_done = 1;
-    a->r->replay_s = ctl_now_s() - a->t0;
-    a->r->skipped_rows = feed_skipped_rows(a->r->feed);
-    host_finish(&a->r->h);
-    if (!a->o->follow || a->st->interrupted || a->data_rc)
-        shutdown_loop(a);
-    else
+    return ((struct session *)arg)->http_pending > 0;
+}
+
+static void session_data_end(void *arg, int why)
+{
+    struct session *a = arg;
+    if (why == LOOP_END_SIGNAL)
+        a->st->interrupted = 1;
+    if (a->o->follow && why == LOOP_END_DATA)
         LOG_INFO("attached", "data ended after %llu events; following until SIGINT/SIGTERM",
                  (unsigned long long)a->r->events);
 }
 
+/* Back-pressure: the data pump waits while many live orders are in flight. */
+static int orders_backlog(void *arg)
+{
+    struct session *a = arg;
+    struct live_orders_stats ls;
+    live_orders_stats(a->orders, &ls);
+    return ls.inflight >= MAX_ORDERS_INFLIGHT;
+}
+
 /* ------------------------------------------------------------------ stream */
 
-static void schedule_retry(struct att *a);
-static void subscribe(struct att *a);
-static void refresh_decision(struct att *a);
-static void arm_rx_check(struct att *a, double delay);
+static void schedule_retry(struct session *a);
+static void subscribe(struct session *a);
+static void refresh_decision(struct session *a);
+static void arm_rx_check(struct session *a, double delay);
 
 static void fetch_done(void *arg, int status, const json_t *reply, const char *err)
 {
-    struct att *a = arg;
+    struct session *a = arg;
     a->http_pending--;
-    if (a->stopping) {
-        if (!a->http_pending)
-            event_base_loopbreak(a->base);
+    if (a->stopping)
         return;
-    }
     if (status == 200 && json_is_object(reply)) {
         apply_state(a, reply);
         a->confirmed = 1;
@@ -179,7 +180,7 @@ static void fetch_done(void *arg, int status, const json_t *reply, const char *e
 static void on_open(struct ws_conn *c, void *arg)
 {
     (void)c;
-    struct att *a = arg;
+    struct session *a = arg;
     a->ws_opened = 1;
     a->st->connects++;
     LOG_INFO("attached", "event stream connected%s", a->have_seq ? " (resuming)" : "");
@@ -198,7 +199,7 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
                        void *arg)
 {
     (void)c;
-    struct att *a = arg;
+    struct session *a = arg;
     if (binary)
         return;
     json_t *ev = json_loadb((const char *)msg, len, 0, NULL);
@@ -227,7 +228,7 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
 
 static void on_close(struct ws_conn *c, int code, void *arg)
 {
-    struct att *a = arg;
+    struct session *a = arg;
     if (a->ws != c)
         return;
     a->ws = NULL;
@@ -251,7 +252,7 @@ static const struct ws_handlers stream_handlers = {
     .on_close = on_close,
 };
 
-static void connect_stream(struct att *a, const char *url, const char *token)
+static void connect_stream(struct session *a, const char *url, const char *token)
 {
     char host[256], path[1024], err[256];
     int port;
@@ -286,13 +287,10 @@ static void connect_stream(struct att *a, const char *url, const char *token)
 
 static void subscribe_done(void *arg, int status, const json_t *reply, const char *err)
 {
-    struct att *a = arg;
+    struct session *a = arg;
     a->http_pending--;
-    if (a->stopping) {
-        if (!a->http_pending)
-            event_base_loopbreak(a->base);
+    if (a->stopping)
         return;
-    }
     const char *url = json_string_value(json_object_get(reply, "stream_url"));
     const char *token = json_string_value(json_object_get(reply, "token"));
     if (status != 200 || !url || !token) {
@@ -307,7 +305,7 @@ static void subscribe_done(void *arg, int status, const json_t *reply, const cha
     connect_stream(a, url, token);
 }
 
-static void subscribe(struct att *a)
+static void subscribe(struct session *a)
 {
     json_t *body = json_pack("{ss s[ss]}", "world_id", a->o->world_id, "topics", "activation",
                              "policy");
@@ -328,12 +326,12 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct att *a = arg;
+    struct session *a = arg;
     if (!a->stopping && !a->ws)
         subscribe(a);
 }
 
-static void schedule_retry(struct att *a)
+static void schedule_retry(struct session *a)
 {
     if (a->stopping)
         return;
@@ -360,12 +358,12 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct att *a = arg;
+    struct session *a = arg;
     if (a->ws && ws_conn_is_open(a->ws))
         ws_conn_ping(a->ws, NULL, 0);
 }
 
-static void arm_rx_check(struct att *a, double delay)
+static void arm_rx_check(struct session *a, double delay)
 {
     a->rx_due = ctl_now_s() + delay;
     struct timeval tv = tv_of(delay);
@@ -377,7 +375,7 @@ static void arm_rx_check(struct att *a, double delay)
  * connection, so this is the only sign of it: every gate closes now, the connection is
  * dropped without a closing handshake nobody would answer, and reconnecting starts.
  */
-static void stream_silent(struct att *a, double silent_s)
+static void stream_silent(struct session *a, double silent_s)
 {
     struct ws_conn *c = a->ws;
     char why[96];
@@ -399,7 +397,7 @@ static void rx_check_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct att *a = arg;
+    struct session *a = arg;
     if (!a->ws || a->stopping)
         return;
     if (ctl_now_s() - a->rx_due > RX_LATE_S && !a->rx_grace) {
@@ -416,80 +414,9 @@ static void rx_check_cb(evutil_socket_t fd, short what, void *arg)
         arm_rx_check(a, limit - silent);
 }
 
-/* ------------------------------------------------------------------ feed */
-
-static int feed_some(struct att *a, uint64_t max)
-{
-    struct feed_event ev;
-    struct qmtl_value v = qmtl_none();
-    for (uint64_t i = 0; i < max; i++) {
-        int rc = feed_next(a->r->feed, &ev, a->data_err, sizeof(a->data_err));
-        if (rc <= 0) {
-            a->data_rc = rc < 0 ? -1 : 0;
-            return 1;
-        }
-        if (ev.is_bar) {
-            v.type = QMTL_T_BAR;
-            v.as.bar = ev.bar;
-        } else {
-            v.type = QMTL_T_NUMBER;
-            v.as.number = ev.value;
-        }
-        if (host_feed(&a->r->h, ev.tags, ev.n_tags, ev.ts, &v) < 0) {
-            snprintf(a->data_err, sizeof(a->data_err), "out of memory routing data");
-            a->data_rc = -1;
-            return 1;
-        }
-        a->r->events++;
-        a->fed++;
-    }
-    return 0;
-}
-
-static void feed_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct att *a = arg;
-    if (a->data_done)
-        return;
-    struct live_orders_stats ls;
-    live_orders_stats(a->orders, &ls);
-    if (ls.inflight >= MAX_ORDERS_INFLIGHT) { /* let the gateway catch up */
-        struct timeval wait = tv_of(PACE_TICK_MS / 1000.0);
-        evtimer_add(a->feed_ev, &wait);
-        return;
-    }
-    uint64_t max = FAST_BATCH;
-    if (a->o->pace > 0) {
-        double want = floor(a->o->pace * (ctl_now_s() - a->t0));
-        max = want > (double)a->fed ? (uint64_t)(want - (double)a->fed) : 0;
-        if (max > PACE_MAX_BATCH)
-            max = PACE_MAX_BATCH;
-    }
-    if (feed_some(a, max)) {
-        data_end(a);
-        return;
-    }
-    struct timeval tv = tv_of(a->o->pace > 0 ? PACE_TICK_MS / 1000.0 : 0);
-    evtimer_add(a->feed_ev, &tv);
-}
-
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct att *a = arg;
-    LOG_INFO("attached", "signal %d: stopping", (int)sig);
-    if (!a->data_done) {
-        a->st->interrupted = 1;
-        data_end(a);
-    } else
-        shutdown_loop(a);
-}
-
 /* ------------------------------------------------------------------ decision */
 
-static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
+static void set_domain(struct session *a, const struct ctl_decision *d, int initial)
 {
     int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
     a->domain = d->domain;
@@ -513,14 +440,11 @@ static void set_domain(struct att *a, const struct ctl_decision *d, int initial)
 static void decide_done(void *arg, int status, const json_t *reply, const char *err)
 {
     (void)err;
-    struct att *a = arg;
+    struct session *a = arg;
     a->http_pending--;
     a->decide_pending = 0;
-    if (a->stopping) {
-        if (!a->http_pending)
-            event_base_loopbreak(a->base);
+    if (a->stopping)
         return;
-    }
     struct ctl_decision d;
     if (status == 200) {
         ctl_decision_check(reply, time(NULL), &d);
@@ -532,7 +456,7 @@ static void decide_done(void *arg, int status, const json_t *reply, const char *
     }
 }
 
-static void refresh_decision(struct att *a)
+static void refresh_decision(struct session *a)
 {
     if (a->decide_pending || a->stopping)
         return;
@@ -555,7 +479,7 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------ start-up */
 
 /* Submit every running strategy (stops early when the gateway never answered). */
-static void submit_all(struct att *a)
+static void submit_all(struct session *a)
 {
     struct host *h = &a->r->h;
     for (size_t i = 0; i < h->n_st; i++) {
@@ -596,7 +520,7 @@ static void submit_all(struct att *a)
     }
 }
 
-static void decide(struct att *a)
+static void decide(struct session *a)
 {
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
@@ -612,7 +536,7 @@ static void decide(struct att *a)
     set_domain(a, &d, 1);
 }
 
-static void initial_activation(struct att *a)
+static void initial_activation(struct session *a)
 {
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
@@ -633,7 +557,7 @@ static void initial_activation(struct att *a)
 static int live_sink(void *arg, const char *strategy, const char *symbol, int64_t ts,
                      const struct qmtl_order *o)
 {
-    struct att *a = arg;
+    struct session *a = arg;
     if (a->stopping) /* the loop may be gone: nothing can be sent any more */
         return -1;
     int k = strategy_of(a, strategy);
@@ -641,20 +565,19 @@ static int live_sink(void *arg, const char *strategy, const char *symbol, int64_
     return 0; /* counted by live_orders (accepted / refused / failed) */
 }
 
-static void release(struct att *a)
+static void release(struct session *a)
 {
     if (a->ws)
         ws_conn_abort(a->ws, WS_CLOSE_NORMAL);
-    struct event **evs[] = {&a->feed_ev, &a->sig_int, &a->sig_term, &a->retry_ev,
-                            &a->ping_ev, &a->rx_ev,   &a->decide_ev};
+    struct event **evs[] = {&a->retry_ev, &a->ping_ev, &a->rx_ev, &a->decide_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i])
             event_free(*evs[i]);
-    if (a->base) {
-        event_base_loop(a->base, EVLOOP_NONBLOCK); /* deferred frees of finished requests */
-        event_base_free(a->base);
-    }
+    if (a->base) /* deferred frees of finished requests and of the stream, while 'a' lives */
+        event_base_loop(a->base, EVLOOP_NONBLOCK);
     live_orders_free(a->orders);
+    if (a->base)
+        loop_set_hold(a->r->loop, NULL, NULL);
     a->r->h.live_sink = NULL;
     a->r->h.live_arg = NULL;
     if (a->gw_sid)
@@ -664,10 +587,41 @@ static void release(struct att *a)
     free(a->refused);
 }
 
-int attached_run(struct runner *r, const struct attached_options *o, struct attached_stats *out,
-                 char *err, size_t errlen)
+/* The session's events, hooks and the live sink on r->loop. 0 or -1. */
+static int attach(struct session *a)
 {
-    struct att a;
+    struct runner *r = a->r;
+    const struct session_options *o = a->o;
+    struct loop_source *pump = runner_pump(r);
+    a->base = loop_base(r->loop);
+    a->retry_ev = evtimer_new(a->base, retry_cb, a);
+    a->ping_ev = event_new(a->base, -1, EV_PERSIST, ping_cb, a);
+    a->rx_ev = evtimer_new(a->base, rx_check_cb, a);
+    a->decide_ev = event_new(a->base, -1, EV_PERSIST, decide_cb, a);
+    a->orders = live_orders_new(a->base, o->gateway_url, o->host_token, o->world_id,
+                                o->budgets->http_timeout_s, &a->http_pending, &a->stopping);
+    if (!pump || !a->retry_ev || !a->ping_ev || !a->rx_ev || !a->decide_ev || !a->orders ||
+        loop_on_data_end(r->loop, session_data_end, a) ||
+        loop_on_stop(r->loop, session_stop, session_busy, a))
+        return -1;
+    loop_source_pace(pump, o->pace);
+    loop_set_hold(r->loop, orders_backlog, a);
+    loop_follow(r->loop, o->follow);
+    r->h.live_sink = live_sink;
+    r->h.live_arg = a;
+    double rt = o->budgets->ws_receive_timeout_s;
+    struct timeval ptv = tv_of(fmax(rt / 3, PING_MIN_S));
+    event_add(a->ping_ev, &ptv);
+    double pi = o->budgets->poll_interval_s;
+    struct timeval dtv = tv_of(pi > 0 ? pi : 10);
+    event_add(a->decide_ev, &dtv);
+    return 0;
+}
+
+int session_run(struct runner *r, const struct session_options *o, struct session_stats *out,
+                char *err, size_t errlen)
+{
+    struct session a;
     memset(&a, 0, sizeof(a));
     memset(out, 0, sizeof(*out));
     a.r = r;
@@ -707,41 +661,15 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     }
     initial_activation(&a);
 
-    a.base = event_base_new();
-    if (a.base) {
-        a.feed_ev = evtimer_new(a.base, feed_cb, &a);
-        a.retry_ev = evtimer_new(a.base, retry_cb, &a);
-        a.ping_ev = event_new(a.base, -1, EV_PERSIST, ping_cb, &a);
-        a.rx_ev = evtimer_new(a.base, rx_check_cb, &a);
-        a.decide_ev = event_new(a.base, -1, EV_PERSIST, decide_cb, &a);
-        a.sig_int = evsignal_new(a.base, SIGINT, signal_cb, &a);
-        a.sig_term = evsignal_new(a.base, SIGTERM, signal_cb, &a);
-        a.orders = live_orders_new(a.base, o->gateway_url, o->host_token, o->world_id,
-                                   o->budgets->http_timeout_s, &a.http_pending, &a.stopping);
-    }
-    if (!a.base || !a.feed_ev || !a.retry_ev || !a.ping_ev || !a.rx_ev || !a.decide_ev ||
-        !a.sig_int || !a.sig_term || !a.orders) {
-        snprintf(err, errlen, "cannot set up the event loop");
+    if (attach(&a)) {
+        snprintf(err, errlen, "cannot set up the control session on the event loop");
         release(&a);
         return -1;
     }
-    r->h.live_sink = live_sink;
-    r->h.live_arg = &a;
-    evsignal_add(a.sig_int, NULL);
-    evsignal_add(a.sig_term, NULL);
-    double rt = o->budgets->ws_receive_timeout_s;
-    struct timeval ptv = tv_of(fmax(rt / 3, PING_MIN_S));
-    event_add(a.ping_ev, &ptv);
-    double pi = o->budgets->poll_interval_s;
-    struct timeval dtv = tv_of(pi > 0 ? pi : 10);
-    event_add(a.decide_ev, &dtv);
     if (!a.confirmed)
         a.lost_at = ctl_now_s();
     subscribe(&a);
-    a.t0 = ctl_now_s();
-    struct timeval zero = {0, 0};
-    evtimer_add(a.feed_ev, &zero);
-    event_base_dispatch(a.base);
+    int rc = runner_replay(r, err, errlen);
 
     for (size_t i = 0; i < n; i++) {
         out->orders_sent += r->h.st[i]->orders;
@@ -754,9 +682,6 @@ int attached_run(struct runner *r, const struct attached_options *o, struct atta
     out->orders_live = ls.queued;
     out->orders_refused = ls.refused;
     out->orders_failed = ls.failed + ls.inflight;
-    int rc = a.data_rc;
-    if (rc)
-        snprintf(err, errlen, "%s", a.data_err);
     release(&a);
-    return rc ? -1 : 0;
+    return rc;
 }

@@ -1,7 +1,7 @@
-/* attached_report: the attached run's summary lines and JSON (see attached.h). */
-#include "host/attached.h"
+/* report_session: the attached run's summary lines and JSON (see report_session.h). */
+#include "host/report_session.h"
 
-void attached_report_text(FILE *out, const struct attached_stats *s)
+void report_session_text(FILE *out, const struct session_stats *s)
 {
     fprintf(out, "gate: %ld order(s) sent, %ld blocked by the gate (domain %s%s%s)\n",
             s->orders_sent, s->orders_blocked, s->domain, s->safe_mode ? ", safe_mode: " : "",
@@ -17,7 +17,7 @@ void attached_report_text(FILE *out, const struct attached_stats *s)
             s->events_applied, s->interrupted ? "; interrupted" : "");
 }
 
-json_t *attached_report_json(const struct attached_stats *s)
+json_t *report_session_json(const struct session_stats *s)
 {
     return json_pack(
         "{ss sb so sI sI sI sI sI si si sI sI sI sb}", "domain", s->domain, "safe_mode",

@@ -1,25 +1,25 @@
-/* attached_report: the attached run's summary lines and JSON object. */
-#include "host/attached.h"
+/* report_session: the attached run's summary lines and JSON object. */
+#include "host/report_session.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *text_of(const struct attached_stats *s)
+static char *text_of(const struct session_stats *s)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(f);
-    attached_report_text(f, s);
+    report_session_text(f, s);
     fclose(f);
     return buf;
 }
 
 START_TEST(test_text)
 {
-    struct attached_stats s = {.domain = "live",
+    struct session_stats s = {.domain = "live",
                                .submitted = 1,
                                .connects = 2,
                                .disconnects = 1,
@@ -36,7 +36,7 @@ START_TEST(test_text)
                         "disconnect(s), 4 activation update(s) applied\n");
     free(t);
     /* no live orders: no live line; safe mode names its reason; interrupted is said */
-    struct attached_stats b = {.domain = "backtest",
+    struct session_stats b = {.domain = "backtest",
                                .safe_mode = 1,
                                .reason = "decision_unavailable",
                                .submitted = 2,
@@ -52,9 +52,9 @@ END_TEST
 
 START_TEST(test_json)
 {
-    struct attached_stats s = {
+    struct session_stats s = {
         .domain = "dryrun", .submitted = 1, .refused = 1, .disconnects = 3, .orders_sent = 5};
-    json_t *j = attached_report_json(&s);
+    json_t *j = report_session_json(&s);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "domain")), "dryrun");
     ck_assert(json_is_false(json_object_get(j, "safe_mode")));
@@ -69,7 +69,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("attached_report");
+    Suite *s = suite_create("report_session");
     TCase *tc = tcase_create("report");
     tcase_add_test(tc, test_text);
     tcase_add_test(tc, test_json);
