@@ -12,17 +12,8 @@ trap 'rm -rf "$T"' EXIT
 [ -e "$Q" ] && [ -e "$B/plugins/sma_crossover.so" ] || { echo "run make first"; exit 1; }
 mkdir -p "$T/p"
 cp "$B/plugins/sma_crossover.so" "$T/p/"
-python3 - "$T/BTC.csv" "$N" <<'PY'
-import math, random, sys
-random.seed(1)
-p = 100.0
-with open(sys.argv[1], "w") as f:
-    f.write("timestamp,open,high,low,close,volume\n")
-    for i in range(int(sys.argv[2])):
-        q = p * math.exp(random.gauss(0, 0.002))
-        f.write("%d,%.4f,%.4f,%.4f,%.4f,%d\n" % (1700000040 + 60 * i, p, max(p, q), min(p, q), q, 1000))
-        p = q
-PY
+. "$(dirname "$0")/lib.sh"
+bench_csv "$T/BTC.csv" "$N"
 FAST=2,3,4,5,6,7,8,9,10,11
 SLOW=20,25,30,35,40,45,50,55,60,65
 now() { date +%s.%N; }

@@ -49,11 +49,16 @@ int cli_unknown_option(const char *where, const char *opt);
  * it, else the same as cli_unknown_option(). Returns CLI_USAGE. */
 int cli_missing_value(const char *where, const char *opt);
 
+/* A usage error: "qmtl <cmd>: " + fmt (with one string argument) on stderr, then the
+ * command's usage; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+
 /* Print "qmtl <what>: not built yet in this version" and return CLI_UNAVAILABLE. */
 int cli_unavailable(const char *what);
 
 int cmd_project(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_config(int argc, char **argv);

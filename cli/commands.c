@@ -27,8 +27,8 @@ const struct cli_command cli_commands[] = {
      "                [--order-log FILE]\n"
      "                [--from T] [--to T] [--param S.K=V]... [--sweep S.K=V1,V2,...]...\n"
      "                [--strict] [--quiet] [--report F.html] [--equity-csv F]\n"
-     "                [--trades-csv F]\n"
-     "                [--world-id W --gateway-url URL [--pace N] [--follow]]\n"
+     "                [--trades-csv F] [--metrics-port N] [--restart-on-crash]\n"
+     "                [--pace N] [--follow] [--world-id W --gateway-url URL]\n"
      "  Without a gateway configured, or with --offline, the host runs offline (backtest\n"
      "  domain): every plugin in DIR (default host.plugins_dir) is loaded, the data is\n"
      "  replayed in full in timestamp order, orders go to the simulated broker, and a\n"
@@ -55,6 +55,18 @@ const struct cli_command cli_commands[] = {
      "                                 (data/BTC.csv -> BTC)\n"
      "    TAGS=gbm|random_walk[:OPTS]  seeded synthetic bars; OPTS = key=value,... of\n"
      "                                 count, interval, seed, start, drift, vol, start_ts\n"
+     "    TAGS=follow:PATH             a CSV file read, then followed as it grows\n"
+     "                                 (tail -F: survives rotation and truncation)\n"
+     "    tcp:HOST:PORT, unix:PATH     listen for publishers of line-delimited JSON\n"
+     "                                 bars/ticks, each line with its tags\n"
+     "    -                            the same JSON lines on standard input\n"
+     "    Live inputs deliver while the finite sources replay; the host runs until\n"
+     "    standard input ends (when it is the only live input) or SIGINT/SIGTERM, the\n"
+     "    normal way to stop a live host (exit 0), then prints the summary (docs/data.md,\n"
+     "    Live inputs). Offline or attached.\n"
+     "  --metrics-port N  serve GET /metrics (Prometheus) and /health on\n"
+     "                host.metrics_host (127.0.0.1) port N while the host runs (default\n"
+     "                host.metrics_port; 0 = off; docs/operations.md)\n"
      "  --csv-errors  a bad CSV row (malformed, a NUL byte, prices <= 0 or not finite,\n"
      "                high < low, negative volume, out of time order) is skipped and\n"
      "                counted, or fails the run (default host.csv_errors, skip). A file\n"
@@ -69,10 +81,34 @@ const struct cli_command cli_commands[] = {
      "  lost), and the data is replayed as the live feed: --pace N events per second\n"
      "  (default as fast as possible). At the data end the summary (plus gate figures) is\n"
      "  printed, unless --follow keeps the host running until SIGINT/SIGTERM.\n"
+     "  --follow      keep running after the data ends, until SIGINT/SIGTERM (offline or\n"
+     "                attached); --pace N replays N events per second. A host that keeps\n"
+     "                running (attached, --follow, a live input) applies new, replaced\n"
+     "                and removed plugins of its plugins directory as they change, and\n"
+     "                rescans it on SIGHUP (host.hot_reload; a finite offline replay\n"
+     "                never reloads).\n"
+     "  --restart-on-crash  run the host in a child process and start it again (1 s\n"
+     "                backoff, doubling up to 30 s) when it dies of SIGSEGV, SIGBUS,\n"
+     "                SIGFPE, SIGILL or SIGABRT; the plugin file that crashed it is\n"
+     "                quarantined until a new version of it is dropped in (also without\n"
+     "                this option, at the next start). SIGTERM, SIGINT and SIGHUP are\n"
+     "                passed on to the host (docs/operations.md).\n"
      "  SIGINT or SIGTERM during an offline replay stops it between two batches: on_finish\n"
      "  runs and the summary covers the data replayed so far (exit 1, 'interrupted').\n"
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
+    {"feed", "replay a CSV file as JSON lines into a host's live input, at a given pace",
+     "usage: qmtl feed --to tcp:HOST:PORT|unix:PATH|- [--rate N] [--tags T[,T...]] FILE.csv\n"
+     "  Read FILE.csv (the CSV format of docs/data.md) and send each row as one line of\n"
+     "  JSON, {\"tags\":[...],\"ts\":...,\"open\":...,\"close\":...}, to a host started with\n"
+     "  'qmtl run --data tcp:HOST:PORT' (or unix:PATH; '-' writes to standard output, for\n"
+     "  'qmtl feed --to - F.csv | qmtl run --data -'), to test the live path.\n"
+     "    --rate N   N lines per second (default 0: as fast as the host takes them)\n"
+     "    --tags T   the tags every line carries (default: the file name stem,\n"
+     "               data/BTC.csv -> BTC)\n"
+     "  Bad rows are skipped (counted). At the end one line on stderr: lines sent, time.\n"
+     "  Exit status: 0 sent, 1 cannot read the file or reach the host, 2 usage error.\n",
+     cmd_feed},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
      "usage: qmtl report RUN.json -o OUT.html\n"
      "  Write the same self-contained HTML report as 'qmtl run --offline --report' from a\n"
@@ -201,6 +237,15 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     }
     return 0;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "qmtl %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    cli_print_usage(cli_find(cmd), 1);
+    return CLI_USAGE;
 }
 
 int cli_unavailable(const char *what)

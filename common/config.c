@@ -248,11 +248,22 @@ static int load_data_source(struct loader *L, struct cfg_data_source *d, yaml_no
             return -1;
         }
     }
-    if (!have_tags)
-        return fail_at(L, m, prefix, "%s: missing required key '%s'", prefix, "tags");
-    if (!!*d->path == !!*d->synthetic)
+    if (!!*d->path + !!*d->synthetic + !!*d->live != 1)
         return fail_at(L, m, prefix, "%s: %s", prefix,
-                       "exactly one of 'path' and 'synthetic' must be set");
+                       "exactly one of 'path', 'synthetic' and 'live' must be set");
+    if (*d->live) {
+        if (have_tags)
+            return fail_at(L, m, prefix, "%s: %s", prefix,
+                           "a live input takes its tags from each line: drop 'tags'");
+        if (strncmp(d->live, "tcp:", 4) && strncmp(d->live, "unix:", 5) &&
+            strcmp(d->live, "stdin"))
+            return fail_at(L, m, prefix, "%s.live: '%s' is not tcp:HOST:PORT, unix:PATH or stdin",
+                           prefix, d->live);
+    } else if (!have_tags) {
+        return fail_at(L, m, prefix, "%s: missing required key '%s'", prefix, "tags");
+    }
+    if (d->follow && !*d->path)
+        return fail_at(L, m, prefix, "%s: %s", prefix, "'follow' applies to a CSV 'path'");
     return 0;
 }
 

@@ -65,13 +65,15 @@ struct cfg_dagmanager {
     int insecure_allow_anonymous;
 };
 
-/* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic is
- * non-empty after a successful load. */
+/* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic/live
+ * is non-empty after a successful load; tags are set unless live is. */
 struct cfg_data_source {
     char **tags;
     size_t n_tags;      /* required, >= 1 */
     char *path;         /* CSV file (relative paths resolve against the config file's dir) */
     char *synthetic;    /* or "gbm" | "random_walk" ("" when path is set) */
+    char *live;         /* or a live input: "tcp:HOST:PORT" | "unix:PATH" | "stdin" ("") */
+    int follow;         /* CSV path: follow the file as it grows (0) */
     int64_t interval_s; /* 60 */
     long count;         /* synthetic: 10000 */
     double start_price; /* 100 */
@@ -99,6 +101,7 @@ struct cfg_host {
     char *submit_token; /* bearer for submission, event subscription, world reads */
     char *host_token;   /* bearer for live orders */
     int metrics_port;  /* 0 = off */
+    char *metrics_host; /* "127.0.0.1" */
     int hot_reload;    /* 1 */
     char *csv_errors;  /* "skip" | "fail" */
     char *on_missing;  /* "skip" | "fail" */

@@ -108,8 +108,11 @@ static const struct cfg_schema_entry schema[] = {
      "host token sent with live orders"},
     {"host", "metrics_port", CFG_INT, OFF(host.metrics_port), "0", 0, 65535, NULL, 0,
      "port of the Prometheus metrics endpoint (0 = off)"},
+    {"host", "metrics_host", CFG_STR, OFF(host.metrics_host), "127.0.0.1", NORANGE, NULL, 0,
+     "address the metrics endpoint listens on (keep it loopback unless a firewall guards it)"},
     {"host", "hot_reload", CFG_BOOL, OFF(host.hot_reload), "true", NORANGE, NULL, 0,
-     "watch plugins_dir and reload changed plugins"},
+     "apply new, replaced and removed plugins of plugins_dir while the host runs (attached, "
+     "--follow or a live input; never a finite offline replay)"},
     {"host", "csv_errors", CFG_ENUM, OFF(host.csv_errors), "skip", NORANGE, "skip|fail", 0,
      "bad CSV row: skip it (counted) or fail the run"},
     {"host", "on_missing", CFG_ENUM, OFF(host.on_missing), "skip", NORANGE, "skip|fail", 0,
@@ -123,9 +126,13 @@ static const struct cfg_schema_entry schema[] = {
 
     /* host.data[] (offsets in struct cfg_data_source) */
     {"host.data[]", "tags", CFG_STRLIST, DOFF(tags), "", NORANGE, NULL, CFG_F_REQUIRED | CFG_F_NOENV,
-     "tags the events carry (required; a string or a sequence of strings)"},
+     "tags the events carry (a string or a sequence of strings; required, except for live)"},
     {"host.data[]", "path", CFG_PATH, DOFF(path), "", NORANGE, NULL, CFG_F_NOENV,
      "CSV file (either path or synthetic)"},
+    {"host.data[]", "live", CFG_STR, DOFF(live), "", NORANGE, NULL, CFG_F_NOENV,
+     "live line-JSON input: tcp:HOST:PORT, unix:PATH or stdin (each line carries its tags)"},
+    {"host.data[]", "follow", CFG_BOOL, DOFF(follow), "false", NORANGE, NULL, CFG_F_NOENV,
+     "CSV path: keep reading the file as it grows, through rotation (tail -F)"},
     {"host.data[]", "synthetic", CFG_ENUM, DOFF(synthetic), "", NORANGE, "gbm|random_walk", CFG_F_NOENV,
      "generated series instead of a file"},
     {"host.data[]", "interval_s", CFG_I64, DOFF(interval_s), "60", 1, 31536000, NULL, CFG_F_NOENV,
@@ -513,6 +520,7 @@ void cfg_data_source_release_(struct cfg_data_source *d)
     free(d->tags);
     free(d->path);
     free(d->synthetic);
+    free(d->live);
     memset(d, 0, sizeof(*d));
 }
 

@@ -345,6 +345,8 @@ static int blank(const char *s)
     return *s == '\0';
 }
 
+static int header_from_line(struct csv_reader *r, char *line, char *err, size_t errlen);
+
 static int read_header(struct csv_reader *r, char *err, size_t errlen)
 {
     char *line;
@@ -357,6 +359,12 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': empty file (no header row)", r->name);
         return -1;
     }
+    return header_from_line(r, line, err, errlen);
+}
+
+/* Map the columns of header line 'line' (NUL-terminated, r->line_len bytes). 0 or -1. */
+static int header_from_line(struct csv_reader *r, char *line, char *err, size_t errlen)
+{
     if (strlen(line) != r->line_len) {
         snprintf(err, errlen, "%s:%ld: NUL byte in the header", r->name, r->line);
         return -1;
@@ -375,6 +383,7 @@ static int read_header(struct csv_reader *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s:%ld: unclosed quote in the header", r->name, r->line);
         return -1;
     }
+    free(r->fields);
     r->fields = calloc((size_t)n + 1, sizeof(*r->fields));
     if (!r->fields) {
         snprintf(err, errlen, "%s: out of memory", r->name);
@@ -498,7 +507,7 @@ static int fast_decimal(const char *s, double *out)
     return 0;
 }
 
-static int parse_number(const char *s, double *out)
+int csv_parse_number(const char *s, double *out)
 {
     if (fast_decimal(s, out) == 0)
         return 0;
@@ -540,17 +549,12 @@ static int parse_row(struct csv_reader *r, char *line, struct csv_row *row, char
         const char *f = r->fields[r->col[c]];
         if (!*f && c != COL_CLOSE)
             continue; /* empty optional field: default */
-        if (parse_number(f, &v[c]) < 0) {
+        if (csv_parse_number(f, &v[c]) < 0) {
             snprintf(msg, msglen, "bad %s '%.64s'", label[c], f);
             return -1;
         }
     }
-    double close = v[COL_CLOSE];
-    row->bar.close = close;
-    row->bar.open = isnan(v[COL_OPEN]) ? close : v[COL_OPEN];
-    row->bar.high = isnan(v[COL_HIGH]) ? fmax(row->bar.open, close) : v[COL_HIGH];
-    row->bar.low = isnan(v[COL_LOW]) ? fmin(row->bar.open, close) : v[COL_LOW];
-    row->bar.volume = isnan(v[COL_VOLUME]) ? 0.0 : v[COL_VOLUME];
+    row->bar = datacheck_fill(v[COL_OPEN], v[COL_HIGH], v[COL_LOW], v[COL_CLOSE], v[COL_VOLUME]);
     unsigned dc = r->flags & CSV_ALLOW_NONPOSITIVE ? DATACHECK_ALLOW_NONPOSITIVE : 0;
     if (datacheck_bar(&row->bar, dc, msg, msglen) < 0)
         return -1;
@@ -669,6 +673,49 @@ int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen
         r->have_last = 1;
         return 1;
     }
+}
+
+struct csv_reader *csv_lines_new(const char *name, unsigned flags)
+{
+    struct csv_reader *r = calloc(1, sizeof(*r));
+    if (!r || !(r->name = strdup(name))) {
+        free(r);
+        return NULL;
+    }
+    r->flags = flags | CSV_ANY_ORDER;
+    return r;
+}
+
+int csv_lines_feed(struct csv_reader *r, char *line, size_t len, long lineno, struct csv_row *row,
+                   char *err, size_t errlen)
+{
+    if (len && line[len - 1] == '\r')
+        len--;
+    line[len] = '\0';
+    r->line = lineno;
+    r->line_len = len;
+    if (blank(line))
+        return 0;
+    if (!r->fields) {
+        if (header_from_line(r, line, err, errlen) < 0) {
+            free(r->fields);
+            r->fields = NULL;
+            return -1;
+        }
+        return 0;
+    }
+    if (strlen(line) != len) {
+        snprintf(err, errlen, "NUL byte in the row");
+        return -1;
+    }
+    return parse_row(r, line, row, err, errlen) == 0 ? 1 : -1;
+}
+
+void csv_lines_reset(struct csv_reader *r)
+{
+    free(r->fields);
+    r->fields = NULL;
+    r->n_fields = 0;
 }
 
 int csv_has_ohlc(const struct csv_reader *r)

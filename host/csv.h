@@ -51,6 +51,21 @@ struct csv_reader *csv_open(const char *path, unsigned flags, char *err, size_t 
 struct csv_reader *csv_open_stream(FILE *fp, const char *name, unsigned flags, char *err,
                                    size_t errlen);
 
+/*
+ * A reader fed one line at a time by the caller (a file followed as it grows, see
+ * host/live_follow.h): no order checks, no counting, no logging (the caller does those).
+ * The first non-blank line fed is the header. NULL when out of memory.
+ */
+struct csv_reader *csv_lines_new(const char *name, unsigned flags);
+/* Feed one line: 'line' holds 'len' bytes without the newline (a trailing CR is dropped)
+ * and must have room for a NUL at line[len]; it is modified. lineno is used in messages.
+ * 1 with *row (a data row), 0 (the header, or a blank line), -1 with the reason in err
+ * (a bad header: the next line is tried as the header; a bad row). */
+int csv_lines_feed(struct csv_reader *r, char *line, size_t len, long lineno, struct csv_row *row,
+                   char *err, size_t errlen);
+/* Forget the header: the next line fed is a header again (the file was rotated). */
+void csv_lines_reset(struct csv_reader *r);
+
 /* Next row: 1 with *row set, 0 at end of file, -1 with err set. */
 int csv_next(struct csv_reader *r, struct csv_row *row, char *err, size_t errlen);
 
@@ -69,6 +84,10 @@ void csv_close(struct csv_reader *r);
  * to the second. 0 and *out, or -1 with a short reason in *why (static text).
  */
 int csv_parse_timestamp(const char *s, int64_t *out, const char **why);
+
+/* Parse a decimal number as strtod reads it (an exact fast path for plain decimals); nan,
+ * inf and trailing characters are refused. 0 and *out, or -1. */
+int csv_parse_number(const char *s, double *out);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t csv_days_from_civil(int64_t y, int m, int d);

@@ -26,4 +26,10 @@
  * "non-positive close -3 (allow with --allow-nonpositive-prices)"). */
 int datacheck_bar(const struct qmtl_bar *b, unsigned flags, char *why, size_t whylen);
 
+/* The bar of a row or line whose optional fields may be missing (NAN): open = close,
+ * high = max(open, close), low = min(open, close), volume = 0 (the defaults every feed
+ * applies; docs/data.md). */
+struct qmtl_bar datacheck_fill(double open, double high, double low, double close,
+                               double volume);
+
 #endif

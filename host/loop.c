@@ -415,6 +415,11 @@ void loop_source_pace(struct loop_source *s, double per_s)
     s->pace = per_s > 0 ? per_s : 0;
 }
 
+int loop_held(const struct loop *l)
+{
+    return l->hold && l->hold(l->hold_arg) ? 1 : 0;
+}
+
 void loop_set_hold(struct loop *l, loop_busy_fn busy, void *arg)
 {
     l->hold = busy;

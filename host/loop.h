@@ -90,6 +90,9 @@ void loop_source_pace(struct loop_source *s, double per_s);
 
 /* While busy(arg) is nonzero pull sources wait (back-pressure, e.g. orders in flight). */
 void loop_set_hold(struct loop *l, loop_busy_fn busy, void *arg);
+/* 1 while the hold set above reports busy work (push sources, e.g. live inputs, look at
+ * it to stop reading too), else 0. */
+int loop_held(const struct loop *l);
 /* Keep running after the data ended, until loop_stop() or a signal. */
 void loop_follow(struct loop *l, int follow);
 

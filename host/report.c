@@ -266,12 +266,22 @@ json_t *report_json(const struct runner *r, int series)
         goto oom;
     json_object_set_new(root, "portfolio", pf);
     json_t *run = json_object();
-    json_object_set_new(run, "events", json_integer((json_int_t)r->events));
-    json_object_set_new(run, "sources", json_integer((json_int_t)r->n_sources));
+    uint64_t live_events = 0, bad_lines = 0; /* live inputs (host/live_in.h) */
+    for (size_t i = 0; i < h->metrics.n_src; i++) {
+        live_events += h->metrics.src[i].events;
+        bad_lines += h->metrics.src[i].bad_lines;
+    }
+    uint64_t events = r->events + live_events;
+    json_object_set_new(run, "events", json_integer((json_int_t)events));
+    json_object_set_new(run, "sources", json_integer((json_int_t)(r->n_sources + r->n_live)));
     json_object_set_new(run, "skipped_rows", json_integer(r->skipped_rows));
+    if (r->n_live) {
+        json_object_set_new(run, "live_events", json_integer((json_int_t)live_events));
+        json_object_set_new(run, "bad_lines", json_integer((json_int_t)bad_lines));
+    }
     json_object_set_new(run, "unrouted", json_integer((json_int_t)h->unrouted));
     json_object_set_new(run, "seconds", json_real(r->replay_s));
-    json_object_set_new(run, "events_per_s", json_real(rate((double)r->events, r->replay_s)));
+    json_object_set_new(run, "events_per_s", json_real(rate((double)events, r->replay_s)));
     json_object_set_new(run, "nodes", json_integer((json_int_t)graph_count(h->g)));
     json_object_set_new(run, "shared_nodes", json_integer((json_int_t)explain_shared_count(h)));
     json_object_set_new(run, "node_computations",
@@ -355,6 +365,8 @@ void report_text(FILE *out, const json_t *doc)
             jint(run, "node_computations"));
     if (jint(run, "skipped_rows"))
         fprintf(out, "data: %ld malformed row(s) skipped\n", jint(run, "skipped_rows"));
+    if (jint(run, "bad_lines"))
+        fprintf(out, "data: %ld bad line(s) on live inputs skipped\n", jint(run, "bad_lines"));
     if (jint(run, "unrouted"))
         fprintf(out, "data: %ld event(s) matched no stream input\n", jint(run, "unrouted"));
     json_array_foreach(arr, i, s)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/plugin_instance.h"
+#include "host/live_in.h"
 #include "log.h"
 
 static double now_s(void)
@@ -40,6 +42,13 @@ void runner_release(struct runner *r)
     for (size_t i = 0; i < r->n_problems; i++)
         free(r->problems[i]);
     free(r->problems);
+    for (size_t i = 0; i < r->n_live; i++) {
+        for (size_t k = 0; k < r->live[i].n_tags; k++)
+            free(r->live[i].tags[k]);
+        free(r->live[i].tags);
+        free(r->live[i].spec);
+    }
+    free(r->live);
     free(r->source_route);
     feed_free(r->feed);
     memset(r, 0, sizeof(*r));
@@ -58,7 +67,8 @@ static void add_problem(struct runner *r, const char *msg)
 /* Check, preflight and map one file; a refusal is recorded and logged. */
 static int open_one(struct runner *r, const char *path, struct plugin **p, char *err, size_t errlen)
 {
-    if (plugin_check_owner(path, 0, err, errlen) == 0 &&
+    if ((!r->admit || r->admit(r->admit_arg, path, err, errlen) == 0) &&
+        plugin_check_owner(path, 0, err, errlen) == 0 &&
         plugin_open_checked(path, preflight_run, &r->pf, p, err, errlen) == 0)
         return 0;
     add_problem(r, err);
@@ -132,21 +142,30 @@ oom:
     return -1;
 }
 
-/* Hand an open plugin to the host (runs setup(), once per sweep set); the runner keeps
- * it mapped. */
+/* Hand an open plugin to the host (runs setup(), once per sweep set). A swept plugin is
+ * kept mapped by the runner; any other one belongs to its strategy (a plugin instance:
+ * unmapped when a reload replaces or removes it, host/plugin_instance.h). */
 static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
 {
-    if (keep_plugin(r, p, err, errlen))
-        return -1;
     size_t sets = r->sweep ? sweep_count(r->sweep, p->desc->name) : 0;
-    if (sets)
+    if (sets) {
+        if (keep_plugin(r, p, err, errlen))
+            return -1;
         return load_sweep(r, p, sets, err, errlen);
-    int rc = host_add_strategy(&r->h, p->desc, p->path, NULL, err, errlen);
+    }
+    struct plugin_instance *pi = plugin_instance_new(p);
+    if (!pi) {
+        snprintf(err, errlen, "plugin '%s': out of memory", p->path);
+        plugin_close(p);
+        return -1;
+    }
+    int rc = host_add_strategy_from(&r->h, pi, p->desc, NULL, p->path, NULL, NULL, err, errlen);
     if (rc)
         LOG_ERROR("runner", "%s", err);
     else
         LOG_INFO("runner", "loaded '%s' %s (%s)", p->desc->name,
                  p->desc->version ? p->desc->version : "", p->path);
+    plugin_instance_unref(pi); /* the strategy holds its own references */
     return rc;
 }
 
@@ -156,7 +175,10 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
     struct plugin *p;
     if (open_one(r, path, &p, err, errlen))
         return -1;
-    if (plugin_check_duplicate(r->plugins, r->n_plugins, p, err, errlen)) {
+    int other = host_find_strategy(&r->h, p->desc->name);
+    if (other >= 0) {
+        snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+                 p->desc->name, p->path, r->h.st[other]->path);
         add_problem(r, err);
         LOG_ERROR("runner", "%s", err);
         plugin_close(p);
@@ -253,9 +275,50 @@ static uint64_t count_rows(const char *path)
     return lines ? lines - 1 : 0;
 }
 
+/* Record a live input for live_run(). */
+static int add_live(struct runner *r, const struct cfg_data_source *ds, const char *path,
+                    char *err, size_t errlen)
+{
+    struct runner_live *nl = realloc(r->live, (r->n_live + 1) * sizeof(*nl));
+    if (!nl)
+        goto oom;
+    r->live = nl;
+    struct runner_live *l = &nl[r->n_live];
+    memset(l, 0, sizeof(*l));
+    size_t n = strlen(path) + 8;
+    if (!(l->spec = malloc(n)))
+        goto oom;
+    int json = ds->live && *ds->live;
+    if (json)
+        snprintf(l->spec, n, "%s", ds->live);
+    else
+        snprintf(l->spec, n, "follow:%s", path);
+    l->flags = ds->allow_nonpositive_prices ? LIVE_ALLOW_NONPOSITIVE : 0;
+    if (!json) {
+        if (!(l->tags = calloc(ds->n_tags + 1, sizeof(*l->tags)))) {
+            free(l->spec);
+            goto oom;
+        }
+        r->n_live++; /* owns what it holds from here on */
+        for (size_t i = 0; i < ds->n_tags; i++) {
+            if (!(l->tags[i] = strdup(ds->tags[i])))
+                goto oom;
+            l->n_tags++;
+        }
+        return 0;
+    }
+    r->n_live++;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
                     unsigned flags, char *err, size_t errlen)
 {
+    if (ds->live && *ds->live)
+        return add_live(r, ds, ds->live, err, errlen);
     if (ds->sort)
         flags |= FEED_SORT;
     if (ds->allow_nonpositive_prices)
@@ -297,8 +360,11 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
-        if (!rc && r->progress)
+        if (ds->follow)
+            rc = add_live(r, ds, path, err, errlen);
+        else
+            rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
+        if (!rc && r->progress && !ds->follow)
             r->expected += count_rows(path);
     }
     if (rc)
@@ -326,6 +392,9 @@ static int source_feeds(const struct runner *r, size_t source, uint32_t idx)
 int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
 {
     int unfed = 0;
+    for (size_t i = 0; i < r->n_live; i++)
+        if (!r->live[i].n_tags)
+            return 0; /* JSON lines name their tags: any stream may be fed */
     for (uint32_t i = 0; i < graph_count(r->h.g); i++) {
         const struct graph_node *x = graph_node(r->h.g, i);
         if (x->kind != GRAPH_STREAM || !x->live_owners)
@@ -401,6 +470,7 @@ void runner_data_release(struct cfg_data_source *ds)
     free(ds->tags);
     free(ds->path);
     free(ds->synthetic);
+    free(ds->live);
     memset(ds, 0, sizeof(*ds));
 }
 
@@ -485,8 +555,29 @@ int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err
     ds->volatility = 0.02;
     ds->seed = 42;
     ds->start_ts = 1700000000;
+    if (live_in_is_spec(arg) && strncmp(arg, "follow:", 7)) {
+        ds->interval_s = 0;
+        if (!(ds->live = strdup(!strcmp(arg, "-") ? "stdin" : arg)))
+            goto oom;
+        return 0;
+    }
     const char *eq = strchr(arg, '=');
     const char *rhs = eq ? eq + 1 : arg;
+    if (eq && live_in_is_spec(rhs) && strncmp(rhs, "follow:", 7)) {
+        snprintf(err, errlen, "data '%s': a live input takes its tags from each line: give '%s'",
+                 arg, rhs);
+        runner_data_release(ds);
+        return -1;
+    }
+    if (!strncmp(rhs, "follow:", 7)) {
+        if (!eq) {
+            snprintf(err, errlen, "data '%s': a followed CSV file needs tags: TAGS=%s", arg, arg);
+            runner_data_release(ds);
+            return -1;
+        }
+        ds->follow = 1;
+        rhs += 7;
+    }
     if (eq) {
         if (split_tags(arg, (size_t)(eq - arg), ds))
             goto oom;
@@ -509,7 +600,7 @@ int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err
     if (klen < sizeof(kind)) {
         memcpy(kind, rhs, klen);
         kind[klen] = 0;
-        if (eq && feed_synth_kind_parse(kind) >= 0) {
+        if (eq && !ds->follow && feed_synth_kind_parse(kind) >= 0) {
             if (!(ds->synthetic = strdup(kind)))
                 goto oom;
             if (colon && synth_options(colon + 1, ds, err, errlen)) {

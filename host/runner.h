@@ -35,6 +35,14 @@
 #include "host/preflight.h"
 #include "host/sweep.h"
 
+/* A live input to start on the loop (a live_in_add() spec, its tags and flags). */
+struct runner_live {
+    char *spec;  /* "tcp:H:P", "unix:P", "stdin" or "follow:PATH" */
+    char **tags; /* NULL-terminated (follow: only) */
+    size_t n_tags;
+    unsigned flags; /* LIVE_* */
+};
+
 struct runner {
     struct host h;
     struct plugin **plugins;
@@ -42,6 +50,8 @@ struct runner {
     char **problems; /* one line per plugin refused at load (not a strategy) */
     size_t n_problems;
     struct feed *feed;
+    struct runner_live *live; /* live inputs (host/live_in.h), started by live_run() */
+    size_t n_live;
     struct loop *loop;         /* the process's event loop (owned) */
     struct loop_source *pump;  /* the data pump on it (runner_pump) */
     size_t n_sources;
@@ -64,6 +74,10 @@ struct runner {
     int interrupted;           /* the signal that stopped the replay before the end, or 0 */
     uint64_t read;             /* items taken from the feed (pump) */
     double t0, shown;          /* pump: replay start, last progress line (s after t0) */
+    /* asked before each plugin file is opened (NULL: all are): -1 refuses it with err
+     * (recorded as a problem), e.g. quarantine_admit_hook (host/quarantine.h) */
+    int (*admit)(void *arg, const char *path, char *err, size_t errlen);
+    void *admit_arg;
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);
@@ -79,7 +93,9 @@ int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen)
 
 /* Add a data source (CSV path, resolved against base_dir when relative, or synthetic).
  * flags: FEED_* (host/feed.h) for every source; the source's own sort and
- * allow_nonpositive_prices keys add FEED_SORT and FEED_ALLOW_NONPOSITIVE. */
+ * allow_nonpositive_prices keys add FEED_SORT and FEED_ALLOW_NONPOSITIVE. A live input
+ * (ds->live) or a followed CSV (ds->follow) is only recorded in r->live: live_run()
+ * starts it on the loop (runner_replay() cannot run those). */
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
                     unsigned flags, char *err, size_t errlen);
 
@@ -124,8 +140,9 @@ struct loop_source *runner_pump(struct runner *r);
 int runner_replay(struct runner *r, char *err, size_t errlen);
 
 /* Parse a --data argument: "TAG[,TAG...]=PATH", "TAGS=gbm|random_walk[:k=v,...]"
- * (keys count, interval, seed, start, drift, vol, start_ts) or "PATH" (the tag is the
- * file name without directory and extension). Fills *ds with heap strings (release with
+ * (keys count, interval, seed, start, drift, vol, start_ts), "PATH" (the tag is the
+ * file name without directory and extension), "TAGS=follow:PATH" (a CSV followed as it
+ * grows), or a live line-JSON input without tags: "tcp:HOST:PORT", "unix:PATH", "-". Fills *ds with heap strings (release with
  * runner_data_release). 0 or -1 with err. */
 int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err, size_t errlen);
 void runner_data_release(struct cfg_data_source *ds);

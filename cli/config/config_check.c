@@ -598,6 +598,8 @@ static void check_host(const struct qmtl_config *c, struct cfg_report *r, int of
         if (*d->synthetic) {
             add(r, "host", name, CFG_SEV_OK, "synthetic %s, %ld bars of %llds", d->synthetic,
                 d->count, (long long)d->interval_s);
+        } else if (*d->live) {
+            add(r, "host", name, CFG_SEV_OK, "live input %s", d->live);
         } else if (offline) {
             skipped(r, "host", name);
         } else {

@@ -91,6 +91,7 @@ static const struct {
     {"host.submit_token", ""},
     {"host.host_token", ""},
     {"host.metrics_port", "0"},
+    {"host.metrics_host", "127.0.0.1"},
     {"host.hot_reload", "true"},
     {"host.csv_errors", "skip"},
     {"host.on_missing", "skip"},
@@ -510,9 +511,17 @@ START_TEST(test_error_data_source_rules)
     expect_error("host:\n  data:\n    - path: x.csv\n",
                  "t.yml:3:7: host.data[0]: missing required key 'tags'");
     expect_error("host:\n  data:\n    - {tags: a, path: x.csv, synthetic: gbm}\n",
-                 "t.yml:3:7: host.data[0]: exactly one of 'path' and 'synthetic' must be set");
+                 "t.yml:3:7: host.data[0]: exactly one of 'path', 'synthetic' and 'live' must be set");
     expect_error("host:\n  data:\n    - {tags: a}\n",
-                 "t.yml:3:7: host.data[0]: exactly one of 'path' and 'synthetic' must be set");
+                 "t.yml:3:7: host.data[0]: exactly one of 'path', 'synthetic' and 'live' must be set");
+    expect_error("host:\n  data:\n    - {tags: a, live: stdin}\n",
+                 "t.yml:3:7: host.data[0]: a live input takes its tags from each line: drop "
+                 "'tags'");
+    expect_error("host:\n  data:\n    - {live: 'udp:x:1'}\n",
+                 "t.yml:3:7: host.data[0].live: 'udp:x:1' is not tcp:HOST:PORT, unix:PATH or "
+                 "stdin");
+    expect_error("host:\n  data:\n    - {tags: a, synthetic: gbm, follow: true}\n",
+                 "t.yml:3:7: host.data[0]: 'follow' applies to a CSV 'path'");
     expect_error("host:\n  data:\n    - {tags: [], path: x}\n",
                  "t.yml:3:14: host.data[0].tags: at least one tag is required");
     expect_error("host:\n  data:\n    - {tags: a, synthetic: brownian}\n",
