@@ -79,12 +79,17 @@ endif
 # ---------------------------------------------------------------- sources
 LIB_SRC := $(wildcard common/*.c host/*.c gateway/*.c dagmanager/*.c cli/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
-TESTKIT_SRC := $(wildcard sdk/testkit/*.c)
+TESTKIT_SRC := $(wildcard testkit/*.c)
 BLAKE3_C := blake3.c blake3_dispatch.c blake3_portable.c
 BLAKE3_S := blake3_sse2_x86-64_unix.S blake3_sse41_x86-64_unix.S \
             blake3_avx2_x86-64_unix.S blake3_avx512_x86-64_unix.S
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+# libqmtl.a holds the runtime (common/, host/), the services (gateway/, dagmanager/) and
+# the CLI's own rooms (cli/<room>/: code only the qmtl command uses); the qmtl binary is
+# cli/*.c (main and one file per subcommand) on top of it. The runtime alone is what the
+# testkit archive carries for a strategy's unit tests.
+RUNTIME_OBJ := $(filter $(B)/obj/common/% $(B)/obj/host/%,$(LIB_OBJ))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TESTKIT_OBJ := $(TESTKIT_SRC:%.c=$(B)/obj/%.o)
 BLAKE3_OBJ := $(BLAKE3_C:%.c=$(B)/obj/blake3/%.o) $(BLAKE3_S:%.S=$(B)/obj/blake3/%.o)
@@ -168,7 +173,9 @@ $(LIBQMTL): $(LIB_OBJ) $(BLAKE3_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIBTESTKIT): $(TESTKIT_OBJ) $(LIB_OBJ) $(BLAKE3_OBJ)
+# The testkit is a front-end of the runtime: its archive holds the testkit and the runtime
+# objects only (no gateway, DAG manager or CLI code), so a strategy's test links it alone.
+$(LIBTESTKIT): $(TESTKIT_OBJ) $(RUNTIME_OBJ) $(BLAKE3_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -237,10 +244,10 @@ $(B)/fixtures/elf32.so: $(B)/fixtures/ok.so
 	$(Q)cp $< $@.tmp && printf '\001' | dd of=$@.tmp bs=1 seek=4 conv=notrunc status=none && mv $@.tmp $@
 
 # ---------------------------------------------------------------- tests
-$(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT)
+$(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT) $(LIBQMTL)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(CHECK_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(LIBQMTL) $(CHECK_LIBS) $(LIBS)
 
 # Check's per-test timeout (4 s) times this: a loaded machine or a sanitizer build is
 # slower, and a unit test asserts no timing.
@@ -306,10 +313,10 @@ asan:
 valgrind: all $(TEST_BIN) $(FIXTURES)
 	$(Q)scripts/run-valgrind.sh $(B) $(TEST_BIN)
 
-$(B)/bench/bench_%: bench/bench_%.c $(LIBTESTKIT)
+$(B)/bench/bench_%: bench/bench_%.c $(LIBTESTKIT) $(LIBQMTL)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BENCH   $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(LIBQMTL) $(LIBS)
 
 bench: all $(BENCH_BIN)
 	$(Q)bash bench/run.sh $(B)

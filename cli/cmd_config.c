@@ -1,7 +1,7 @@
 /* qmtl config: validate a qmtl.yml, show the effective values, print the key schema. */
 #include "cli.h"
 #include "config.h"
-#include "config_check.h"
+#include "cli/config/config_check.h"
 
 #include <jansson.h>
 #include <stdio.h>

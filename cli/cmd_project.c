@@ -1,8 +1,8 @@
-/* qmtl project init: list templates, scaffold a strategy project (see host/scaffold.h). */
+/* qmtl project init: list templates, scaffold a strategy project (see cli/project/scaffold.h). */
 #include "cli.h"
 
-#include "host/sample_data.h"
-#include "host/scaffold.h"
+#include "cli/project/sample_data.h"
+#include "cli/project/scaffold.h"
 
 #include <stdio.h>
 #include <string.h>

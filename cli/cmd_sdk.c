@@ -1,14 +1,16 @@
 /* qmtl sdk: compiler and linker flags for building strategies and their tests. */
 #include "cli.h"
 
-#include "host/scaffold.h"
+#include "cli/project/scaffold.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* What the testkit library needs at link time (the same libraries the qmtl binary uses). */
-#define SDK_SYSTEM_LIBS                                                                            \
-    "-levent -levent_openssl -lyaml -ljansson -lsqlite3 -lcrypto -lwslay -ldl -lm -pthread"
+/* What the testkit library needs at link time: the runtime's libraries only (the archive
+ * holds the testkit and the runtime -- the host, its event loop and live sink included --
+ * but no gateway, DAG manager or CLI code). Kept equal to the Libs line of
+ * scripts/qmtl.pc.in (e2e t003 compares them). */
+#define SDK_SYSTEM_LIBS "-lyaml -ljansson -levent -ldl -lm -pthread"
 
 /* A sanitized qmtl ships a sanitized testkit: tests must link the sanitizer runtimes. */
 #if defined(__SANITIZE_ADDRESS__)

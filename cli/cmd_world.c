@@ -1,9 +1,9 @@
-/* qmtl world: argument parsing and defaults; the client itself is common/world_client. */
+/* qmtl world: argument parsing and defaults; the client itself is cli/world/world_client. */
 #include "cli.h"
 
 #include "common/config.h"
 #include "common/http_client.h"
-#include "common/world_client.h"
+#include "cli/world/world_client.h"
 
 #include <errno.h>
 #include <math.h>

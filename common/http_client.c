@@ -1,20 +1,18 @@
-/* http_client: see http_client.h. */
+/* http_client: the evhttp client (see http_client.h). */
 #include "http_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
-#include <poll.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof(*u));
@@ -88,461 +86,394 @@ int http_url_escape(const char *s, char *out, size_t outlen)
     return 0;
 }
 
-/* ------------------------------------------------------------------ clock */
+/* ------------------------------------------------------------------ one exchange */
 
-static double now_s(void)
+struct http_call {
+    struct event_base *base;
+    struct evhttp_connection *evcon; /* NULL once freed */
+    struct event *ev;                /* the deadline, then the delivery of the result */
+    http_done_fn done;
+    void *arg;
+    double budget;
+    int error;      /* 1 + enum evhttp_request_error once evhttp reported one; 0 before */
+    int answered;   /* evhttp's request callback ran: the result is in rc/resp/err */
+    int conn_errno; /* errno of a failed connect (seen on the connection's bufferevent) */
+    bufferevent_event_cb orig_event; /* evhttp's connect callback, wrapped */
+    void *orig_arg;
+    int rc;
+    struct http_response resp;
+    char peer[300]; /* "host:port", for messages */
+    char err[400];
+};
+
+/* Hand the result to the caller from the loop, then free everything. Runs as our own
+ * event callback (never inside evhttp's), so the connection can be freed here. */
+static void deliver(evutil_socket_t fd, short what, void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    (void)fd;
+    (void)what;
+    struct http_call *c = arg;
+    if (c->evcon)
+        evhttp_connection_free(c->evcon);
+    event_free(c->ev);
+    c->done(c->arg, c->rc, c->rc ? NULL : &c->resp, c->err);
+    http_response_release(&c->resp);
+    free(c);
 }
 
-struct conn {
-    int fd;
-    double deadline;
-    double budget;
-    char *buf; /* received, not yet consumed: buf[off..len) */
-    size_t off, len, cap;
-    int eof;
+static void on_error(enum evhttp_request_error e, void *arg)
+{
+    struct http_call *c = arg;
+    c->error = 1 + (int)e;
+}
+
+/* Wraps evhttp's callback on the connecting bufferevent to keep the connect error. */
+static void on_connect_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct http_call *c = arg;
+    if ((what & BEV_EVENT_ERROR) && !(what & BEV_EVENT_CONNECTED))
+        c->conn_errno = errno;
+    c->orig_event(bev, what, c->orig_arg);
+}
+
+/* Why a request ended without a complete answer: HTTP_E* with c->err filled. */
+static int failure(struct http_call *c)
+{
+    char *err = c->err;
+    size_t errlen = sizeof(c->err);
+    int e = c->error ? c->error - 1 : -1;
+    if (e == -1 || (e == EVREQ_HTTP_EOF && c->conn_errno)) {
+        /* evhttp gave up connecting (no error callback), or the connect itself failed */
+        if (c->conn_errno)
+            snprintf(err, errlen, "cannot connect to %s: %s", c->peer, strerror(c->conn_errno));
+        else
+            snprintf(err, errlen, "cannot connect to %s", c->peer);
+        return HTTP_ECONNECT;
+    }
+    switch (e) {
+    case EVREQ_HTTP_EOF:
+        snprintf(err, errlen,
+                 "malformed response from %s: connection closed before the answer was complete",
+                 c->peer);
+        return HTTP_EMALFORMED;
+    case EVREQ_HTTP_TIMEOUT:
+        snprintf(err, errlen, "timed out after %.1f s", c->budget);
+        return HTTP_ETIMEOUT;
+    case EVREQ_HTTP_INVALID_HEADER:
+        snprintf(err, errlen,
+                 "malformed response from %s: bad status line or header (or headers over %d "
+                 "bytes)",
+                 c->peer, HTTP_MAX_HEADER_BYTES);
+        return HTTP_EMALFORMED;
+    case EVREQ_HTTP_DATA_TOO_LONG: /* libevent's name for a corrupt body too */
+        snprintf(err, errlen,
+                 "malformed response from %s: bad body (a corrupt chunk, or over %u bytes)",
+                 c->peer, HTTP_MAX_BODY_BYTES);
+        return HTTP_EMALFORMED;
+    default:
+        snprintf(err, errlen, "exchange with %s failed", c->peer);
+        return HTTP_EIO;
+    }
+}
+
+static char *header_dup(struct evkeyvalq *h, const char *name)
+{
+    const char *v = h ? evhttp_find_header(h, name) : NULL;
+    return v ? strdup(v) : NULL;
+}
+
+/* evhttp's request callback (possibly from inside evhttp_make_request): keep the result
+ * and deliver it on the next loop pass. */
+static void on_done(struct evhttp_request *req, void *arg)
+{
+    struct http_call *c = arg;
+    int status = req ? evhttp_request_get_response_code(req) : 0;
+    c->answered = 1;
+    if (c->error || status <= 0) {
+        c->rc = failure(c);
+    } else {
+        struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t len = evbuffer_get_length(in);
+        c->resp.status = status;
+        c->resp.etag = header_dup(h, "ETag");
+        c->resp.content_type = header_dup(h, "Content-Type");
+        c->resp.body = malloc(len + 1);
+        if (c->resp.body) {
+            evbuffer_copyout(in, c->resp.body, len);
+            c->resp.body[len] = '\0';
+            c->resp.body_len = len;
+        } else {
+            snprintf(c->err, sizeof(c->err), "out of memory");
+            c->rc = HTTP_EIO;
+        }
+    }
+    event_del(c->ev);
+    evtimer_assign(c->ev, c->base, deliver, c);
+    event_active(c->ev, EV_TIMEOUT, 1);
+}
+
+/* The whole-exchange budget ran out: drop the connection (its request goes with it,
+ * without a callback) and report the timeout. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_call *c = arg;
+    evhttp_connection_free(c->evcon);
+    c->evcon = NULL;
+    c->rc = HTTP_ETIMEOUT;
+    snprintf(c->err, sizeof(c->err), "timed out after %.1f s", c->budget);
+    deliver(fd, what, c);
+}
+
+static int method_cmd(const char *m, enum evhttp_cmd_type *cmd)
+{
+    static const struct {
+        const char *name;
+        enum evhttp_cmd_type cmd;
+    } t[] = {{"GET", EVHTTP_REQ_GET}, {"HEAD", EVHTTP_REQ_HEAD},     {"POST", EVHTTP_REQ_POST},
+             {"PUT", EVHTTP_REQ_PUT}, {"DELETE", EVHTTP_REQ_DELETE}, {"PATCH", EVHTTP_REQ_PATCH}};
+    for (size_t i = 0; m && i < sizeof(t) / sizeof(t[0]); i++)
+        if (!strcmp(m, t[i].name)) {
+            *cmd = t[i].cmd;
+            return 0;
+        }
+    return -1;
+}
+
+/* The request's headers and body; -1 with err filled on a bad extra header line. */
+static int fill_request(struct evhttp_request *req, const struct http_request *rq,
+                        const struct http_url *u, char *err, size_t errlen)
+{
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    char host[300];
+    int v6 = strchr(u->host, ':') != NULL;
+    snprintf(host, sizeof(host), "%s%s%s:%d", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
+    evhttp_add_header(oh, "Host", host);
+    evhttp_add_header(oh, "Connection", "close");
+    evhttp_add_header(oh, "Accept", "application/json");
+    evhttp_add_header(oh, "User-Agent", "qmtl");
+    for (const char *const *h = rq->headers; h && *h; h++) {
+        const char *colon = strchr(*h, ':');
+        char name[128];
+        if (!colon || colon == *h || (size_t)(colon - *h) >= sizeof(name)) {
+            snprintf(err, errlen, "bad header line '%.60s'", *h);
+            return -1;
+        }
+        memcpy(name, *h, (size_t)(colon - *h));
+        name[colon - *h] = '\0';
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        if (evhttp_add_header(oh, name, value) != 0) {
+            snprintf(err, errlen, "bad header line '%.60s'", *h);
+            return -1;
+        }
+    }
+    if (rq->body) {
+        evhttp_add_header(oh, "Content-Type", "application/json");
+        if (evbuffer_add(evhttp_request_get_output_buffer(req), rq->body, rq->body_len) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int http_start(struct event_base *base, const struct http_request *rq, http_done_fn done, void *arg,
+               char *err, size_t errlen)
+{
+    struct http_url u;
+    if (http_url_parse(rq->url, &u, err, errlen) < 0)
+        return HTTP_EURL;
+    enum evhttp_cmd_type cmd;
+    if (method_cmd(rq->method, &cmd) < 0) {
+        snprintf(err, errlen, "unsupported HTTP method '%s'", rq->method ? rq->method : "");
+        return HTTP_EURL;
+    }
+    const char *sub = rq->path ? rq->path : "";
+    const char *basepath = strcmp(u.path, "/") == 0 && *sub ? "" : u.path;
+    size_t ulen = strlen(basepath) + strlen(sub) + 1;
+    char *uri = malloc(ulen);
+    struct http_call *c = calloc(1, sizeof(*c));
+    if (!uri || !c) {
+        free(uri);
+        free(c);
+        snprintf(err, errlen, "out of memory");
+        return HTTP_EIO;
+    }
+    snprintf(uri, ulen, "%s%s", basepath, sub);
+    c->base = base;
+    c->done = done;
+    c->arg = arg;
+    c->budget = rq->timeout_s > 0 ? rq->timeout_s : 2.0;
+    snprintf(c->peer, sizeof(c->peer), "%s:%d", u.host, u.port);
+    c->evcon = evhttp_connection_base_new(base, NULL, u.host, (unsigned short)u.port);
+    c->ev = evtimer_new(base, on_deadline, c);
+    struct evhttp_request *req = c->evcon ? evhttp_request_new(on_done, c) : NULL;
+    int rc = HTTP_EIO;
+    if (!c->evcon || !c->ev || !req) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* evhttp's own per-operation timeouts stay behind the whole-exchange deadline */
+    double t = c->budget + 1.0;
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6)};
+    evhttp_connection_set_timeout_tv(c->evcon, &tv);
+    evhttp_connection_set_retries(c->evcon, 0);
+    evhttp_connection_set_max_headers_size(c->evcon, HTTP_MAX_HEADER_BYTES);
+    evhttp_connection_set_max_body_size(c->evcon, HTTP_MAX_BODY_BYTES);
+    evhttp_request_set_error_cb(req, on_error);
+    if (fill_request(req, rq, &u, err, errlen) < 0) {
+        rc = HTTP_EURL;
+        goto fail;
+    }
+    tv.tv_sec = (time_t)c->budget;
+    tv.tv_usec = (suseconds_t)((c->budget - (double)(time_t)c->budget) * 1e6);
+    if (evtimer_add(c->ev, &tv) != 0) {
+        snprintf(err, errlen, "cannot arm the request timer");
+        goto fail;
+    }
+    int sent = evhttp_make_request(c->evcon, req, cmd, uri);
+    req = NULL;        /* evhttp's from here on (freed by it on failure) */
+    if (c->answered) { /* failed inside the call: the result is delivered from the loop */
+        free(uri);
+        return 0;
+    }
+    if (sent != 0) {
+        snprintf(err, errlen, "cannot send %s %s to %s", rq->method, uri, c->peer);
+        goto fail;
+    }
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    bufferevent_data_cb rd = NULL, wr = NULL;
+    if (bev)
+        bufferevent_getcb(bev, &rd, &wr, &c->orig_event, &c->orig_arg);
+    if (c->orig_event)
+        bufferevent_setcb(bev, rd, wr, on_connect_event, c);
+    free(uri);
+    return 0;
+fail:
+    if (req)
+        evhttp_request_free(req);
+    if (c->evcon)
+        evhttp_connection_free(c->evcon);
+    if (c->ev)
+        event_free(c->ev);
+    free(c);
+    free(uri);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+struct json_call {
+    http_json_fn done;
+    void *arg;
+};
+
+static void json_done(void *arg, int rc, const struct http_response *resp, const char *err)
+{
+    struct json_call *j = arg;
+    json_t *reply = NULL;
+    if (rc == 0 && resp->body_len)
+        reply = json_loadb(resp->body, resp->body_len, JSON_DECODE_ANY, NULL);
+    j->done(j->arg, rc == 0 ? resp->status : 0, reply, rc == 0 ? "" : err);
+    json_decref(reply);
+    free(j);
+}
+
+int http_json_start(struct event_base *base, const char *url, const char *method, const char *path,
+                    const json_t *body, const char *token, double timeout_s, http_json_fn done,
+                    void *arg, char *err, size_t errlen)
+{
+    struct json_call *j = calloc(1, sizeof(*j));
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *auth = NULL;
+    if (token && *token && asprintf(&auth, "Authorization: Bearer %s", token) < 0)
+        auth = NULL;
+    if (!j || (body && !text) || (token && *token && !auth)) {
+        free(j);
+        free(text);
+        free(auth);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    j->done = done;
+    j->arg = arg;
+    const char *hdrs[2] = {auth, NULL};
+    struct http_request rq = {.method = method,
+                              .url = url,
+                              .path = path,
+                              .headers = hdrs,
+                              .body = text,
+                              .body_len = text ? strlen(text) : 0,
+                              .timeout_s = timeout_s};
+    int rc = http_start(base, &rq, json_done, j, err, errlen);
+    free(text);
+    free(auth);
+    if (rc != 0) {
+        free(j);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ blocking */
+
+struct sync_call {
+    int rc;
+    struct http_response *resp;
     char *err;
     size_t errlen;
 };
 
-static int timeout_ms(const struct conn *c)
+static char *dup_or_null(const char *s)
 {
-    double left = c->deadline - now_s();
-    if (left <= 0)
-        return 0;
-    return (int)(left * 1000.0) + 1;
+    return s ? strdup(s) : NULL;
 }
 
-static int timed_out(struct conn *c)
+static void sync_done(void *arg, int rc, const struct http_response *r, const char *err)
 {
-    snprintf(c->err, c->errlen, "timed out after %.1f s", c->budget);
-    return HTTP_ETIMEOUT;
+    struct sync_call *s = arg;
+    s->rc = rc;
+    if (rc != 0) {
+        snprintf(s->err, s->errlen, "%s", err);
+        return;
+    }
+    struct http_response *o = s->resp;
+    o->status = r->status;
+    o->etag = dup_or_null(r->etag);
+    o->content_type = dup_or_null(r->content_type);
+    o->body = malloc(r->body_len + 1);
+    if ((r->etag && !o->etag) || (r->content_type && !o->content_type) || !o->body) {
+        http_response_release(o);
+        snprintf(s->err, s->errlen, "out of memory");
+        s->rc = HTTP_EIO;
+        return;
+    }
+    memcpy(o->body, r->body, r->body_len + 1);
+    o->body_len = r->body_len;
 }
 
-/* Wait for events on the socket within the budget: 0 ready, HTTP_E* otherwise. */
-static int wait_fd(struct conn *c, short events)
-{
-    for (;;) {
-        int ms = timeout_ms(c);
-        if (ms <= 0)
-            return timed_out(c);
-        struct pollfd pfd = {.fd = c->fd, .events = events};
-        int r = poll(&pfd, 1, ms);
-        if (r > 0)
-            return 0;
-        if (r == 0)
-            return timed_out(c);
-        if (errno != EINTR) {
-            snprintf(c->err, c->errlen, "poll failed: %s", strerror(errno));
-            return HTTP_EIO;
-        }
-    }
-}
-
-static int conn_open(struct conn *c, const struct http_url *u)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof(portstr), "%d", u->port);
-    int gai = getaddrinfo(u->host, portstr, &hints, &res);
-    if (gai != 0 || !res) {
-        snprintf(c->err, c->errlen, "cannot connect to %s:%d: %s", u->host, u->port,
-                 gai_strerror(gai));
-        return HTTP_ECONNECT;
-    }
-    int rc = HTTP_ECONNECT;
-    int last_errno = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                        ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        c->fd = fd;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            rc = 0;
-            break;
-        }
-        if (errno == EINPROGRESS) {
-            int w = wait_fd(c, POLLOUT);
-            if (w == HTTP_ETIMEOUT) {
-                rc = w;
-                close(fd);
-                c->fd = -1;
-                break;
-            }
-            int soerr = 0;
-            socklen_t sl = sizeof(soerr);
-            if (w == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
-                rc = 0;
-                break;
-            }
-            last_errno = soerr ? soerr : errno;
-        } else {
-            last_errno = errno;
-        }
-        close(fd);
-        c->fd = -1;
-    }
-    freeaddrinfo(res);
-    if (rc == HTTP_ECONNECT)
-        snprintf(c->err, c->errlen, "cannot connect to %s:%d: %s", u->host, u->port,
-                 strerror(last_errno));
-    return rc;
-}
-
-static int send_all(struct conn *c, const char *data, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(c->fd, data, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            data += w;
-            n -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(c, POLLOUT);
-            if (rc)
-                return rc;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        snprintf(c->err, c->errlen, "cannot send the request: %s", strerror(errno));
-        return HTTP_EIO;
-    }
-    return 0;
-}
-
-/* Read more bytes into the buffer: 0 got some (or EOF, see c->eof), HTTP_E* otherwise. */
-static int fill(struct conn *c)
-{
-    if (c->off > 0 && c->off == c->len)
-        c->off = c->len = 0;
-    if (c->cap - c->len < 4096) {
-        if (c->off > 0) {
-            memmove(c->buf, c->buf + c->off, c->len - c->off);
-            c->len -= c->off;
-            c->off = 0;
-        }
-        if (c->cap - c->len < 4096) {
-            size_t ncap = c->cap ? c->cap * 2 : 16384;
-            char *nb = realloc(c->buf, ncap);
-            if (!nb) {
-                snprintf(c->err, c->errlen, "out of memory");
-                return HTTP_EIO;
-            }
-            c->buf = nb;
-            c->cap = ncap;
-        }
-    }
-    for (;;) {
-        ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-        if (r > 0) {
-            c->len += (size_t)r;
-            return 0;
-        }
-        if (r == 0) {
-            c->eof = 1;
-            return 0;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int rc = wait_fd(c, POLLIN);
-            if (rc)
-                return rc;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        snprintf(c->err, c->errlen, "cannot read the response: %s", strerror(errno));
-        return HTTP_EIO;
-    }
-}
-
-static int malformed(struct conn *c, const char *what)
-{
-    snprintf(c->err, c->errlen, "malformed response: %s", what);
-    return HTTP_EMALFORMED;
-}
-
-/* Next line (without CRLF/LF) as a pointer into the buffer, NUL-terminated in place. */
-static int read_line(struct conn *c, char **line, size_t limit, const char *where)
-{
-    size_t scanned = 0;
-    for (;;) {
-        char *start = c->buf ? c->buf + c->off : NULL;
-        size_t avail = c->len - c->off;
-        char *nl = start ? memchr(start + scanned, '\n', avail - scanned) : NULL;
-        if (nl) {
-            size_t n = (size_t)(nl - start);
-            if (n > 0 && start[n - 1] == '\r')
-                start[n - 1] = '\0';
-            *nl = '\0';
-            c->off += n + 1;
-            *line = start;
-            return 0;
-        }
-        scanned = avail;
-        if (avail > limit) {
-            char msg[120];
-            snprintf(msg, sizeof(msg), "%s longer than %zu bytes", where, limit);
-            return malformed(c, msg);
-        }
-        if (c->eof) {
-            char msg[120];
-            snprintf(msg, sizeof(msg), "connection closed in the %s", where);
-            return malformed(c, msg);
-        }
-        int rc = fill(c);
-        if (rc)
-            return rc;
-    }
-}
-
-struct body {
-    char *data;
-    size_t len, cap;
-};
-
-static int body_add(struct conn *c, struct body *b, const char *p, size_t n)
-{
-    if (b->len + n > HTTP_MAX_BODY_BYTES)
-        return malformed(c, "body larger than 64 MiB");
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 4096;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *nd = realloc(b->data, ncap);
-        if (!nd) {
-            snprintf(c->err, c->errlen, "out of memory");
-            return HTTP_EIO;
-        }
-        b->data = nd;
-        b->cap = ncap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-/* Move exactly n bytes of body (or until EOF when n == SIZE_MAX). */
-static int read_body_bytes(struct conn *c, struct body *b, size_t n, const char *what)
-{
-    size_t want = n;
-    while (n > 0) {
-        size_t avail = c->len - c->off;
-        if (avail > 0) {
-            size_t take = avail < n ? avail : n;
-            int rc = body_add(c, b, c->buf + c->off, take);
-            if (rc)
-                return rc;
-            c->off += take;
-            if (n != SIZE_MAX)
-                n -= take;
-            continue;
-        }
-        if (c->eof) {
-            if (n == SIZE_MAX)
-                return 0;
-            char msg[160];
-            snprintf(msg, sizeof(msg), "connection closed after %zu of %zu %s bytes",
-                     want - n, want, what);
-            return malformed(c, msg);
-        }
-        int rc = fill(c);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int read_chunked(struct conn *c, struct body *b)
-{
-    for (;;) {
-        char *line;
-        int rc = read_line(c, &line, 1024, "chunk size line");
-        if (rc)
-            return rc;
-        char *end = NULL;
-        errno = 0;
-        unsigned long long n = strtoull(line, &end, 16);
-        if (end == line || errno || (*end && *end != ';' && *end != ' ' && *end != '\t'))
-            return malformed(c, "bad chunk size line");
-        if (n > HTTP_MAX_BODY_BYTES)
-            return malformed(c, "body larger than 64 MiB");
-        if (n == 0)
-            break;
-        rc = read_body_bytes(c, b, (size_t)n, "chunk");
-        if (rc)
-            return rc;
-        rc = read_line(c, &line, 2, "chunk terminator");
-        if (rc)
-            return rc;
-        if (*line)
-            return malformed(c, "chunk not followed by CRLF");
-    }
-    /* trailers until the empty line */
-    for (;;) {
-        char *line;
-        int rc = read_line(c, &line, HTTP_MAX_HEADER_BYTES, "chunked trailer");
-        if (rc)
-            return rc;
-        if (!*line)
-            return 0;
-    }
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
-static int read_response(struct conn *c, const char *method, struct http_response *resp)
-{
-    char *line;
-    int rc = read_line(c, &line, 8192, "status line");
-    if (rc)
-        return rc;
-    int major = 0, minor = 0, status = 0, used = 0;
-    if (sscanf(line, "HTTP/%1d.%1d %3d%n", &major, &minor, &status, &used) != 3 || major != 1 ||
-        status < 100 || status > 999 || (line[used] && line[used] != ' ')) {
-        char msg[120];
-        snprintf(msg, sizeof(msg), "bad status line '%.60s'", line);
-        return malformed(c, msg);
-    }
-    resp->status = status;
-    long long clen = -1;
-    int chunked = 0;
-    size_t header_bytes = 0;
-    for (;;) {
-        rc = read_line(c, &line, HTTP_MAX_HEADER_BYTES, "headers");
-        if (rc)
-            return rc;
-        header_bytes += strlen(line) + 2;
-        if (header_bytes > HTTP_MAX_HEADER_BYTES)
-            return malformed(c, "headers longer than 64 KiB");
-        if (!*line)
-            break;
-        char *colon = strchr(line, ':');
-        if (!colon || colon == line) {
-            char msg[120];
-            snprintf(msg, sizeof(msg), "bad header line '%.60s'", line);
-            return malformed(c, msg);
-        }
-        *colon = '\0';
-        char *value = trim(colon + 1);
-        if (strcasecmp(line, "Content-Length") == 0) {
-            char *end = NULL;
-            errno = 0;
-            long long v = strtoll(value, &end, 10);
-            if (end == value || *end || errno || v < 0 || (clen >= 0 && v != clen))
-                return malformed(c, "bad Content-Length");
-            if ((unsigned long long)v > HTTP_MAX_BODY_BYTES)
-                return malformed(c, "body larger than 64 MiB");
-            clen = v;
-        } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-            if (strcasecmp(value, "chunked") != 0)
-                return malformed(c, "unsupported Transfer-Encoding");
-            chunked = 1;
-        } else if (strcasecmp(line, "ETag") == 0) {
-            free(resp->etag);
-            resp->etag = strdup(value);
-        } else if (strcasecmp(line, "Content-Type") == 0) {
-            free(resp->content_type);
-            resp->content_type = strdup(value);
-        }
-    }
-    struct body b = {0};
-    if (strcmp(method, "HEAD") == 0 || status == 204 || status == 304 ||
-        (status >= 100 && status < 200))
-        rc = 0;
-    else if (chunked)
-        rc = read_chunked(c, &b);
-    else if (clen >= 0)
-        rc = read_body_bytes(c, &b, (size_t)clen, "body");
-    else
-        rc = read_body_bytes(c, &b, SIZE_MAX, "body");
-    if (rc == 0 && !b.data)
-        rc = body_add(c, &b, "", 0);
-    if (rc) {
-        free(b.data);
-        return rc;
-    }
-    resp->body = b.data;
-    resp->body_len = b.len;
-    return 0;
-}
-
-int http_fetch(const struct http_request *rq, struct http_response *resp, char *err,
-               size_t errlen)
+int http_fetch(const struct http_request *rq, struct http_response *resp, char *err, size_t errlen)
 {
     memset(resp, 0, sizeof(*resp));
-    struct http_url u;
-    if (http_url_parse(rq->url, &u, err, errlen) < 0)
-        return HTTP_EURL;
-    double budget = rq->timeout_s > 0 ? rq->timeout_s : 2.0;
-    struct conn c = {.fd = -1, .budget = budget, .deadline = now_s() + budget, .err = err,
-                     .errlen = errlen};
-    /* request head */
-    const char *sub = rq->path ? rq->path : "";
-    char *head = NULL;
-    size_t headlen = 0;
-    FILE *f = open_memstream(&head, &headlen);
-    if (!f) {
-        snprintf(err, errlen, "out of memory");
+    struct event_base *base = event_base_new();
+    if (!base) {
+        snprintf(err, errlen, "cannot create an event loop");
         return HTTP_EIO;
     }
-    const char *base = strcmp(u.path, "/") == 0 && *sub ? "" : u.path;
-    int v6 = strchr(u.host, ':') != NULL;
-    fprintf(f, "%s %s%s HTTP/1.1\r\nHost: %s%s%s:%d\r\nConnection: close\r\n"
-               "Accept: application/json\r\nUser-Agent: qmtl\r\n",
-            rq->method, base, sub, v6 ? "[" : "", u.host, v6 ? "]" : "", u.port);
-    for (const char *const *h = rq->headers; h && *h; h++)
-        fprintf(f, "%s\r\n", *h);
-    if (rq->body)
-        fprintf(f, "Content-Type: application/json\r\nContent-Length: %zu\r\n", rq->body_len);
-    else if (strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0)
-        fprintf(f, "Content-Length: 0\r\n");
-    fputs("\r\n", f);
-    if (fclose(f) != 0) {
-        free(head);
-        snprintf(err, errlen, "out of memory");
-        return HTTP_EIO;
-    }
-    int rc = conn_open(&c, &u);
-    if (rc == 0)
-        rc = send_all(&c, head, headlen);
-    if (rc == 0 && rq->body && rq->body_len)
-        rc = send_all(&c, rq->body, rq->body_len);
-    free(head);
+    /* A peer that closes early must fail the write, not kill the process. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    struct sync_call s = {.rc = HTTP_EIO, .resp = resp, .err = err, .errlen = errlen};
+    int rc = http_start(base, rq, sync_done, &s, err, errlen);
     if (rc == 0) {
-        rc = read_response(&c, rq->method, resp);
-    } else if (rc == HTTP_EIO) {
-        /* The peer may have answered early (e.g. 413) and closed: prefer its answer. */
-        char keep[256];
-        snprintf(keep, sizeof(keep), "%s", err);
-        if (read_response(&c, rq->method, resp) == 0)
-            rc = 0;
-        else
-            snprintf(err, errlen, "%s", keep);
+        event_base_dispatch(base);
+        rc = s.rc;
     }
-    if (c.fd >= 0)
-        close(c.fd);
-    free(c.buf);
+    event_base_free(base);
+    sigaction(SIGPIPE, &old, NULL);
     if (rc)
         http_response_release(resp);
     return rc;
@@ -556,27 +487,4 @@ void http_response_release(struct http_response *resp)
     free(resp->content_type);
     free(resp->body);
     memset(resp, 0, sizeof(*resp));
-}
-
-int http_parse_response(const char *data, size_t len, const char *method,
-                        struct http_response *resp, char *err, size_t errlen)
-{
-    memset(resp, 0, sizeof(*resp));
-    /* The whole input is already "received" and the peer has closed: fill() is never
-     * reached because every reader checks eof before asking for more. */
-    struct conn c = {.fd = -1, .eof = 1, .err = err, .errlen = errlen, .budget = 0};
-    c.buf = malloc(len + 1);
-    if (!c.buf) {
-        snprintf(err, errlen, "out of memory");
-        return HTTP_EIO;
-    }
-    if (len)
-        memcpy(c.buf, data, len);
-    c.len = len;
-    c.cap = len + 1;
-    int rc = read_response(&c, method ? method : "GET", resp);
-    free(c.buf);
-    if (rc)
-        http_response_release(resp);
-    return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * dm_server: routes of the DAG manager (see dm_server.h) and the CLI entry point.
+ * dm_server: routes of the DAG manager (see dm_server.h).
  */
 #include "dagmanager/dm_server.h"
 
@@ -9,7 +9,6 @@
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
 #include "log.h"
-#include "state_dir.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -18,7 +17,6 @@
 #include <event2/util.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,86 +533,4 @@ void dm_server_free(struct dm_server *s)
     bus_conn_free(s->bus);
     free(s->token);
     free(s);
-}
-
-/* ---------------------------------------------------------------- CLI */
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    LOG_INFO("dagmanager", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopbreak(arg);
-}
-
-static int usage(void)
-{
-    fprintf(stderr, "usage: qmtl service dagmanager server [--config F]\n");
-    return 2;
-}
-
-int dm_cmd_server(int argc, char **argv)
-{
-    const char *path = NULL;
-    if (argc < 2 || strcmp(argv[1], "server") != 0) {
-        if (argc >= 2)
-            fprintf(stderr, "qmtl service dagmanager: unknown subcommand '%s'\n", argv[1]);
-        return usage();
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            path = argv[++i];
-        else if (strncmp(argv[i], "--config=", 9) == 0)
-            path = argv[i] + 9;
-        else {
-            fprintf(stderr, "qmtl service dagmanager server: unknown option '%s'\n", argv[i]);
-            return usage();
-        }
-    }
-    struct qmtl_config cfg;
-    struct cfg_error cerr;
-    int rc = config_load(path, &cfg, &cerr);
-    if (rc < 0) {
-        fprintf(stderr, "qmtl service dagmanager server: %s\n", cerr.msg);
-        config_release(&cfg);
-        return 1;
-    }
-    for (size_t i = 0; i < cfg.n_warnings; i++)
-        LOG_WARN("config", "%s", cfg.warnings[i]);
-    char err[512];
-    if (state_prepare_store(&cfg.dagmanager.store_path, "dagmanager.db", "dagmanager.store_path",
-                            err, sizeof(err)) != 0) {
-        fprintf(stderr, "qmtl service dagmanager server: %s\n", err);
-        config_release(&cfg);
-        return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    struct event_base *base = event_base_new();
-    struct dm_server *s = base ? dm_server_new(base, &cfg.dagmanager, err, sizeof(err)) : NULL;
-    if (!s) {
-        fprintf(stderr, "qmtl service dagmanager server: %s\n",
-                base ? err : "cannot create the event loop");
-        if (base)
-            event_base_free(base);
-        config_release(&cfg);
-        return 1;
-    }
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    if (sigint)
-        event_add(sigint, NULL);
-    if (sigterm)
-        event_add(sigterm, NULL);
-    LOG_INFO("dagmanager", "listening on http://%s:%d (store '%s', config %s)", cfg.dagmanager.host,
-             dm_server_port(s), cfg.dagmanager.store_path,
-             cfg.source_path ? cfg.source_path : "built-in defaults");
-    event_base_dispatch(base);
-    if (sigint)
-        event_free(sigint);
-    if (sigterm)
-        event_free(sigterm);
-    dm_server_free(s);
-    event_base_free(base);
-    config_release(&cfg);
-    LOG_INFO("dagmanager", "stopped");
-    return 0;
 }

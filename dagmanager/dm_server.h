@@ -36,11 +36,4 @@ int dm_server_port(const struct dm_server *s);
 /* Stop listening, close the store. NULL is a no-op. */
 void dm_server_free(struct dm_server *s);
 
-/*
- * CLI entry point of 'qmtl service dagmanager server [--config F]'; argv[0] is
- * "dagmanager". Runs until SIGINT/SIGTERM. Returns the exit code: 0 clean shutdown,
- * 1 startup failure (config, store, listen), 2 usage error.
- */
-int dm_cmd_server(int argc, char **argv);
-
 #endif

@@ -1,9 +1,11 @@
 /*
- * dm_store: SQLite persistence of the DAG manager's registry (see dm_store.h).
+ * dm_store: SQLite persistence of the DAG manager's registry (see dm_store.h), on
+ * common/sqlite_db.
  */
 #include "dagmanager/dm_store.h"
 
 #include "log.h"
+#include "sqlite_db.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -11,21 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#define STMT_CACHE 32
-
-/* Prepared statements are cached by the address of their SQL text: every query below is
- * a string literal, so the pointer is a stable key. */
-struct stmt_slot {
-    const char *sql;
-    sqlite3_stmt *st;
-};
-
+/* The connection, statement cache and error record are common/sqlite_db's (one SQLite
+ * helper for every store; its header states the error convention). */
 struct dm_store {
-    sqlite3 *db;
-    long errors;
-    char errbuf[256];
-    struct stmt_slot stmts[STMT_CACHE];
-    size_t n_stmts;
+    struct sqlite_db sql;
 };
 
 /* Schema migrations: entry i brings a file from version i to version i + 1. */
@@ -58,44 +49,26 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DM_STORE_SCHEMA_VERSION,
                "one migration per schema version");
 
+/* The registry's short names for the sqlite_db helpers. */
 static int fail(struct dm_store *s, const char *what)
 {
-    s->errors++;
-    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, sqlite3_errmsg(s->db));
-    LOG_ERROR("dm-store", "%s", s->errbuf);
-    return -1;
+    return sqldb_fail(&s->sql, what);
 }
 
 static sqlite3_stmt *prep(struct dm_store *s, const char *sql)
 {
-    for (size_t i = 0; i < s->n_stmts; i++)
-        if (s->stmts[i].sql == sql)
-            return s->stmts[i].st;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        fail(s, "cannot prepare statement");
-        return NULL;
-    }
-    if (s->n_stmts < STMT_CACHE)
-        s->stmts[s->n_stmts++] = (struct stmt_slot){sql, st};
-    return st;
+    return sqldb_prep(&s->sql, sql);
 }
 
-/* Done with a statement from prep(): reset a cached one, finalize any other. */
 static void done(struct dm_store *s, sqlite3_stmt *st)
 {
-    for (size_t i = 0; i < s->n_stmts; i++)
-        if (s->stmts[i].st == st) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            return;
-        }
-    sqlite3_finalize(st);
+    sqldb_done(&s->sql, st);
 }
 
+/* NULL binds "" (every text column of the registry is NOT NULL). */
 static void bind_str(sqlite3_stmt *st, int i, const char *v)
 {
-    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+    sqldb_bind_text(st, i, v ? v : "");
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -104,66 +77,14 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return strdup(t ? (const char *)t : "");
 }
 
-/* Step a statement that returns no rows, then finalize it. */
 static int step_done(struct dm_store *s, sqlite3_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
-    int ret = rc == SQLITE_DONE ? 0 : fail(s, what);
-    done(s, st);
-    return ret;
-}
-
-static int exec(struct dm_store *s, const char *sql, const char *what)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-        return 0;
-    s->errors++;
-    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, msg ? msg : "unknown error");
-    LOG_ERROR("dm-store", "%s", s->errbuf);
-    sqlite3_free(msg);
-    return -1;
+    return sqldb_step_done(&s->sql, st, what);
 }
 
 int dm_store_schema_version(struct dm_store *s)
 {
-    sqlite3_stmt *st = prep(s, "PRAGMA user_version");
-    if (!st)
-        return -1;
-    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    done(s, st);
-    return v;
-}
-
-static int migrate(struct dm_store *s, const char *path, char *err, size_t errlen)
-{
-    int v = dm_store_schema_version(s);
-    if (v < 0 || v > N_MIGRATIONS) {
-        snprintf(err, errlen, "store '%s' has schema version %d, newer than this program's %d",
-                 path, v, N_MIGRATIONS);
-        return -1;
-    }
-    if (v == N_MIGRATIONS)
-        return 0;
-    if (exec(s, "BEGIN IMMEDIATE", "cannot start migration") < 0)
-        goto fail;
-    for (int i = v; i < N_MIGRATIONS; i++) {
-        if (exec(s, migrations[i], "migration failed") < 0) {
-            exec(s, "ROLLBACK", "rollback failed");
-            goto fail;
-        }
-        LOG_INFO("dm-store", "'%s': schema migrated to version %d", path, i + 1);
-    }
-    char sql[64];
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", N_MIGRATIONS);
-    if (exec(s, sql, "cannot set schema version") < 0 || exec(s, "COMMIT", "commit failed") < 0) {
-        exec(s, "ROLLBACK", "rollback failed");
-        goto fail;
-    }
-    return 0;
-fail:
-    snprintf(err, errlen, "cannot migrate store '%s': %s", path, s->errbuf);
-    return -1;
+    return sqldb_user_version(&s->sql);
 }
 
 struct dm_store *dm_store_open(const char *path, char *err, size_t errlen)
@@ -173,22 +94,15 @@ struct dm_store *dm_store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open store '%s': %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        dm_store_close(s);
-        return NULL;
-    }
-    sqlite3_busy_timeout(s->db, 2000);
-    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
-             "cannot configure store") < 0) {
-        snprintf(err, errlen, "cannot open store '%s': %s", path, s->errbuf);
-        dm_store_close(s);
-        return NULL;
-    }
-    if (migrate(s, path, err, errlen) < 0) {
-        dm_store_close(s);
+    const struct sqldb_options o = {.component = "dm-store",
+                                    .owner = "DAG manager",
+                                    .busy_timeout_ms = 2000,
+                                    .synchronous = "FULL",
+                                    .foreign_keys = 1,
+                                    .migrations = migrations,
+                                    .n_migrations = N_MIGRATIONS};
+    if (sqldb_open(&s->sql, path, &o, err, errlen) < 0) {
+        free(s);
         return NULL;
     }
     return s;
@@ -198,43 +112,39 @@ void dm_store_close(struct dm_store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_stmts; i++)
-        sqlite3_finalize(s->stmts[i].st);
-    if (s->db)
-        sqlite3_close(s->db);
+    sqldb_close(&s->sql);
     free(s);
 }
 
 const char *dm_store_last_error(const struct dm_store *s)
 {
-    return s->errbuf;
+    return sqldb_errmsg(&s->sql);
 }
 
 long dm_store_errors(const struct dm_store *s)
 {
-    return s->errors;
+    return sqldb_errors(&s->sql);
 }
 
 int dm_store_ping(struct dm_store *s)
 {
-    return exec(s, "SELECT 1", "store ping failed");
+    return sqldb_exec(&s->sql, "SELECT 1", "store ping failed");
 }
 
 int dm_store_begin(struct dm_store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE", "cannot begin transaction");
+    return sqldb_begin(&s->sql);
 }
 
 int dm_store_commit(struct dm_store *s)
 {
-    return exec(s, "COMMIT", "cannot commit");
+    return sqldb_commit(&s->sql);
 }
 
+/* 0 also when no transaction is open (nothing to undo). */
 int dm_store_rollback(struct dm_store *s)
 {
-    if (sqlite3_get_autocommit(s->db))
-        return 0;
-    return exec(s, "ROLLBACK", "cannot roll back");
+    return s->sql.in_txn ? sqldb_rollback(&s->sql) : 0;
 }
 
 /* ---------------------------------------------------------------- nodes */

@@ -2,7 +2,8 @@
  * dm_store: the DAG manager's registry on SQLite (one file, WAL, synchronous=FULL).
  *
  * Tables (schema version DM_STORE_SCHEMA_VERSION, kept in PRAGMA user_version; opening an
- * older file runs the missing migrations in one transaction, a newer one is refused):
+ * older file runs the missing migrations, each in its own transaction, a newer one is
+ * refused; common/sqlite_db does the opening, migrations and statement cache):
  *   nodes           node_id pk, node_type, interval, period, code_hash, schema_compat_id
  *   node_tags       (node_id, tag): the union of the tags every submission gave the node
  *   queues          topic pk, node_id, compute_key, world, domain, as_of, partition,

@@ -10,6 +10,7 @@
  * before the reply is sent.
  */
 #include "config.h"
+#include "exec_domain.h"
 #include "gw_routes.h"
 #include "gw_store.h"
 #include "gw_util.h"
@@ -20,8 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const act_modes[] = {"validate", "compute-only", "paper", "live", "shadow"};
 
 static int check_bool(const json_t *body, const char *key, char *err, size_t errlen)
 {
@@ -77,16 +76,9 @@ int gw_activation_validate(const json_t *body, char *err, size_t errlen)
         check_str(body, "effective_mode", err, errlen) < 0)
         return -1;
     const char *m = json_string_value(json_object_get(body, "effective_mode"));
-    if (m) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof(act_modes) / sizeof(act_modes[0]); i++)
-            ok |= strcmp(m, act_modes[i]) == 0;
-        if (!ok) {
-            snprintf(err, errlen,
-                     "field 'effective_mode': expected one of validate, "
-                     "compute-only, paper, live, shadow");
-            return -1;
-        }
+    if (m && !exec_mode_is_world_mode(m)) {
+        snprintf(err, errlen, "field 'effective_mode': expected one of " EXEC_WORLD_MODES);
+        return -1;
     }
     return 0;
 }

@@ -66,8 +66,6 @@ json_t *gw_activation_write(struct gw_server *s, const char *world, const char *
                             const char *side, const json_t *fields, const json_t *extra);
 /* DecisionEnvelope of a world (new object) or NULL on a store error. */
 json_t *gw_worlds_decide(struct gw_server *s, const char *world, const json_t *doc);
-/* Map an effective_mode to an execution domain ("backtest", "dryrun", "live", "shadow"). */
-const char *gw_mode_to_domain(const char *mode);
 /* 1 when the request carries "X-Allow-Live: true" or the live guard is off. */
 int gw_live_allowed(struct gw_server *s, struct evhttp_request *req);
 /* Test hook: make POST /worlds/{id}/apply fail at this stage ("freeze", "switch",

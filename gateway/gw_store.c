@@ -1,8 +1,8 @@
 /*
  * gw_store: SQLite persistence for the gateway (see gw_store.h).
  *
- * Statements are prepared once and cached by their SQL text pointer; every query
- * text below is a string literal, so pointer identity is a stable key.
+ * Opening, migrations, the statement cache and transactions are common/sqlite_db's;
+ * every query text below is a string literal (the cache's key is its address).
  */
 #include "gw_store.h"
 #include "gw_store_internal.h"
@@ -69,77 +69,27 @@ static const char *const migrations[] = {
 
 void gws_set_err(struct gw_store *s, const char *what)
 {
-    s->errors++;
-    snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, sqlite3_errmsg(s->db));
-    LOG_ERROR("store", "%s", s->errbuf);
+    sqldb_fail(&s->sql, what);
 }
 
 sqlite3_stmt *gws_prep(struct gw_store *s, const char *sql)
 {
-    for (size_t i = 0; i < s->n_stmts; i++)
-        if (s->stmts[i].sql == sql) {
-            sqlite3_reset(s->stmts[i].st);
-            sqlite3_clear_bindings(s->stmts[i].st);
-            return s->stmts[i].st;
-        }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        gws_set_err(s, "cannot prepare statement");
-        return NULL;
-    }
-    if (s->n_stmts < STMT_CACHE) {
-        s->stmts[s->n_stmts].sql = sql;
-        s->stmts[s->n_stmts].st = st;
-        s->n_stmts++;
-    } else {
-        /* Cache full: this cannot happen with the fixed set of queries below. */
-        LOG_WARN("store", "statement cache full");
-    }
-    return st;
+    return sqldb_prep(&s->sql, sql);
 }
 
-/* Statements not in the cache (cache full) are finalized by the caller through this. */
 void gws_done(struct gw_store *s, sqlite3_stmt *st)
 {
-    for (size_t i = 0; i < s->n_stmts; i++)
-        if (s->stmts[i].st == st) {
-            sqlite3_reset(st);
-            return;
-        }
-    sqlite3_finalize(st);
+    sqldb_done(&s->sql, st);
 }
 
 void gws_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+    sqldb_bind_text(st, i, v);
 }
 
-/* Run a statement that returns no rows. */
 int gws_exec_done(struct gw_store *s, sqlite3_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
-    gws_done(s, st);
-    if (rc != SQLITE_DONE) {
-        gws_set_err(s, what);
-        return -1;
-    }
-    return 0;
-}
-
-static int exec_sql(struct gw_store *s, const char *sql, const char *what)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        s->errors++;
-        snprintf(s->errbuf, sizeof(s->errbuf), "%s: %s", what, msg ? msg : "unknown error");
-        LOG_ERROR("store", "%s", s->errbuf);
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
+    return sqldb_step_done(&s->sql, st, what);
 }
 
 char *gws_dump(const json_t *j)
@@ -156,45 +106,9 @@ json_t *gws_load_col(sqlite3_stmt *st, int col)
     return j ? j : json_null();
 }
 
-static int get_version(struct gw_store *s)
-{
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static int migrate(struct gw_store *s, char *err, size_t errlen)
-{
-    int v = get_version(s);
-    int target = (int)(sizeof(migrations) / sizeof(migrations[0]));
-    if (v < 0) {
-        snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->db));
-        return -1;
-    }
-    if (v > target) {
-        snprintf(err, errlen, "database schema version %d is newer than this gateway (%d)", v,
-                 target);
-        return -1;
-    }
-    for (; v < target; v++) {
-        char pragma[64];
-        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        if (exec_sql(s, "BEGIN IMMEDIATE", "cannot begin migration") < 0 ||
-            exec_sql(s, migrations[v], "migration failed") < 0 ||
-            exec_sql(s, pragma, "cannot set schema version") < 0 ||
-            exec_sql(s, "COMMIT", "cannot commit migration") < 0) {
-            snprintf(err, errlen, "schema migration to version %d failed: %s", v + 1, s->errbuf);
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-        LOG_INFO("store", "schema migrated to version %d", v + 1);
-    }
-    return 0;
-}
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == GW_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
 
 struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
 {
@@ -203,45 +117,20 @@ struct gw_store *gw_store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, errlen, "cannot open store '%s': %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        gw_store_close(s);
+    /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash;
+     * the exclusive lock keeps a second gateway off the file. */
+    const struct sqldb_options o = {.component = "store",
+                                    .owner = "gateway",
+                                    .busy_timeout_ms = 1000,
+                                    .synchronous = "FULL",
+                                    .exclusive = 1,
+                                    .migrations = migrations,
+                                    .n_migrations = N_MIGRATIONS};
+    if (sqldb_open(&s->sql, path, &o, err, errlen) < 0) {
+        free(s);
         return NULL;
     }
-    sqlite3_busy_timeout(s->db, 1000);
-    char *msg = NULL;
-    /* WAL + FULL: each commit fsyncs the WAL, so acknowledged writes survive a crash. */
-    if (sqlite3_exec(
-            s->db,
-            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-            NULL, NULL, &msg) != SQLITE_OK) {
-        if (sqlite3_errcode(s->db) == SQLITE_BUSY)
-            snprintf(err, errlen,
-                     "store '%s' is locked: another gateway is using it (one gateway per store)",
-                     path);
-        else
-            snprintf(err, errlen, "cannot configure store '%s': %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        gw_store_close(s);
-        return NULL;
-    }
-    sqlite3_stmt *st = NULL;
-    int wal = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-    sqlite3_finalize(st);
-    if (!wal && strcmp(path, ":memory:") != 0) {
-        snprintf(err, errlen, "store '%s': the file system does not support WAL mode", path);
-        gw_store_close(s);
-        return NULL;
-    }
-    if (migrate(s, err, errlen) < 0) {
-        gw_store_close(s);
-        return NULL;
-    }
+    s->db = s->sql.db;
     return s;
 }
 
@@ -249,62 +138,43 @@ void gw_store_close(struct gw_store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_stmts; i++)
-        sqlite3_finalize(s->stmts[i].st);
-    if (s->db)
-        sqlite3_close(s->db);
+    sqldb_close(&s->sql);
     free(s);
 }
 
 int gw_store_schema_version(struct gw_store *s)
 {
-    return get_version(s);
+    return sqldb_user_version(&s->sql);
 }
 
 const char *gw_store_errmsg(struct gw_store *s)
 {
-    return s->errbuf;
+    return sqldb_errmsg(&s->sql);
 }
 
 long gw_store_error_count(const struct gw_store *s)
 {
-    return s->errors;
+    return sqldb_errors(&s->sql);
 }
 
 int gw_store_begin(struct gw_store *s)
 {
-    if (s->in_txn)
-        return -1;
-    if (exec_sql(s, "BEGIN IMMEDIATE", "cannot begin transaction") < 0)
-        return -1;
-    s->in_txn = 1;
-    return 0;
+    return sqldb_begin(&s->sql);
 }
 
 int gw_store_commit(struct gw_store *s)
 {
-    if (!s->in_txn)
-        return -1;
-    if (exec_sql(s, "COMMIT", "cannot commit transaction") < 0) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        s->in_txn = 0;
-        return -1;
-    }
-    s->in_txn = 0;
-    return 0;
+    return sqldb_commit(&s->sql);
 }
 
 int gw_store_rollback(struct gw_store *s)
 {
-    if (!s->in_txn)
-        return -1;
-    s->in_txn = 0;
-    return exec_sql(s, "ROLLBACK", "cannot roll back transaction");
+    return sqldb_rollback(&s->sql);
 }
 
 int gw_store_in_txn(const struct gw_store *s)
 {
-    return s->in_txn;
+    return s->sql.in_txn;
 }
 
 /* ------------------------------------------------------------------ strategies */
@@ -378,18 +248,7 @@ int gw_store_strategy_usage(struct gw_store *s, const char *owner, long *count, 
 
 int gws_one_text(struct gw_store *s, sqlite3_stmt *st, char *out, size_t outlen, const char *what)
 {
-    int rc = sqlite3_step(st);
-    int ret = 0;
-    if (rc == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out, outlen, "%s", t ? t : "");
-        ret = 1;
-    } else if (rc != SQLITE_DONE) {
-        gws_set_err(s, what);
-        ret = -1;
-    }
-    gws_done(s, st);
-    return ret;
+    return sqldb_one_text(&s->sql, st, out, outlen, what);
 }
 
 int gw_store_strategy_find_by_hash(struct gw_store *s, const char *dag_hash, char *out,
@@ -527,16 +386,7 @@ int gw_store_world_delete(struct gw_store *s, const char *id)
 
 int64_t gws_one_int(struct gw_store *s, sqlite3_stmt *st, int64_t dflt, const char *what)
 {
-    int rc = sqlite3_step(st);
-    int64_t v = dflt;
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE) {
-        gws_set_err(s, what);
-        v = -1;
-    }
-    gws_done(s, st);
-    return v;
+    return sqldb_one_int(&s->sql, st, dflt, what);
 }
 
 int64_t gw_store_world_default_policy(struct gw_store *s, const char *id)

@@ -7,7 +7,8 @@
  * the order lifecycle (claim, broker status, filled quantity), fills and the kill switch. The file is opened in WAL mode
  * with synchronous=FULL, so a write whose call returned 0 (or whose transaction
  * committed) survives kill -9 and power loss. The schema is versioned with
- * PRAGMA user_version and migrated forward on open.
+ * PRAGMA user_version and migrated forward on open (common/sqlite_db: WAL, busy timeout,
+ * an exclusive lock so that one gateway owns the file, migrations, statement cache).
  *
  * Single-threaded: one gw_store belongs to one event loop. Every function returns
  * 0 / a positive "found" value on success and -1 on a database failure (the message

@@ -5,6 +5,8 @@
 #ifndef QMTL_GATEWAY_GW_STORE_INTERNAL_H
 #define QMTL_GATEWAY_GW_STORE_INTERNAL_H
 
+#include "sqlite_db.h"
+
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -12,20 +14,12 @@
 
 struct gw_store;
 
-#define STMT_CACHE 64
-
-struct stmt_slot {
-    const char *sql;
-    sqlite3_stmt *st;
-};
-
+/* The connection, statement cache, transaction flag and error record are common/sqlite_db's
+ * (one SQLite helper for every store; its header states the error convention). The gws_*
+ * helpers below are the gateway store's names for it. */
 struct gw_store {
-    sqlite3 *db;
-    int in_txn;
-    long errors;
-    char errbuf[256];
-    struct stmt_slot stmts[STMT_CACHE];
-    size_t n_stmts;
+    struct sqlite_db sql;
+    sqlite3 *db; /* == sql.db: for sqlite3_changes() and the like */
 };
 
 /* Count and log a failure of 'what' with SQLite's message. */

@@ -11,6 +11,7 @@
  * world has active strategies.
  */
 #include "config.h"
+#include "exec_domain.h"
 #include "gw_routes.h"
 #include "gw_store.h"
 #include "gw_util.h"
@@ -22,30 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static const char *const modes[] = {"validate", "compute-only", "paper", "live", "shadow"};
-
-static int valid_mode(const char *m)
-{
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-        if (strcmp(m, modes[i]) == 0)
-            return 1;
-    return 0;
-}
-
-const char *gw_mode_to_domain(const char *mode)
-{
-    if (!mode)
-        return "backtest";
-    if (!strcmp(mode, "paper") || !strcmp(mode, "papertrade") || !strcmp(mode, "papertrading") ||
-        !strcmp(mode, "paper_trading") || !strcmp(mode, "dryrun"))
-        return "dryrun";
-    if (!strcmp(mode, "live"))
-        return "live";
-    if (!strcmp(mode, "shadow"))
-        return "shadow";
-    return "backtest";
-}
 
 int gw_live_allowed(struct gw_server *s, struct evhttp_request *req)
 {
@@ -123,9 +100,8 @@ static int check_world_doc(const json_t *doc, char *err, size_t errlen)
         return -1;
     }
     const json_t *mode = json_object_get(doc, "mode");
-    if (mode && (!json_is_string(mode) || !valid_mode(json_string_value(mode)))) {
-        snprintf(err, errlen,
-                 "field 'mode': expected one of validate, compute-only, paper, live, shadow");
+    if (mode && !exec_mode_is_world_mode(json_string_value(mode))) {
+        snprintf(err, errlen, "field 'mode': expected one of " EXEC_WORLD_MODES);
         return -1;
     }
     return 0;
@@ -202,7 +178,8 @@ json_t *gw_worlds_decide(struct gw_server *s, const char *world, const json_t *d
     json_decref(decisions);
     const char *mode = json_string_value(json_object_get(doc, "mode"));
     const char *eff = active ? (mode ? mode : "validate") : "validate";
-    const char *domain = gw_mode_to_domain(eff);
+    int d = exec_mode_to_domain(eff);
+    const char *domain = exec_domain_name(d < 0 ? EXEC_BACKTEST : d);
     char now[32], etag[300];
     time_t t = time(NULL);
     gw_iso_time(t, now);

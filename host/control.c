@@ -13,64 +13,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "exec_domain.h"
 #include "log.h"
 #include "nodeid.h"
 
 /* ------------------------------------------------------------------ domains */
 
-const char *ctl_domain_name(int domain)
-{
-    switch (domain) {
-    case CTL_DRYRUN:
-        return "dryrun";
-    case CTL_LIVE:
-        return "live";
-    case CTL_SHADOW:
-        return "shadow";
-    default:
-        return "backtest";
-    }
-}
-
 int ctl_host_domain(int domain)
 {
-    return domain == CTL_DRYRUN ? HOST_DRYRUN : domain == CTL_LIVE ? HOST_LIVE : HOST_BLOCKED;
-}
-
-static const struct {
-    const char *token;
-    int domain;
-} mode_tokens[] = {
-    {"validate", CTL_BACKTEST},   {"validation", CTL_BACKTEST}, {"computeonly", CTL_BACKTEST},
-    {"compute", CTL_BACKTEST},    {"backtest", CTL_BACKTEST},   {"backtesting", CTL_BACKTEST},
-    {"offline", CTL_BACKTEST},    {"sandbox", CTL_BACKTEST},    {"sim", CTL_BACKTEST},
-    {"simulation", CTL_BACKTEST}, {"simulated", CTL_BACKTEST},  {"paper", CTL_DRYRUN},
-    {"papertrade", CTL_DRYRUN},   {"papertrading", CTL_DRYRUN}, {"papertrader", CTL_DRYRUN},
-    {"papermode", CTL_DRYRUN},    {"dryrun", CTL_DRYRUN},       {"dryrunmode", CTL_DRYRUN},
-    {"live", CTL_LIVE},           {"active", CTL_LIVE},         {"prod", CTL_LIVE},
-    {"production", CTL_LIVE},     {"shadow", CTL_SHADOW},
-};
-
-int ctl_mode_to_domain(const char *mode)
-{
-    if (!mode)
-        return -1;
-    char tok[64];
-    size_t n = 0;
-    for (const char *p = mode; *p && *p != '/' && *p != ':'; p++) {
-        if (isspace((unsigned char)*p) || *p == '_' || *p == '-')
-            continue;
-        if (n + 1 >= sizeof(tok))
-            return -1;
-        tok[n++] = (char)tolower((unsigned char)*p);
-    }
-    tok[n] = 0;
-    if (!n || !strcmp(tok, "default"))
-        return -1;
-    for (size_t i = 0; i < sizeof(mode_tokens) / sizeof(mode_tokens[0]); i++)
-        if (!strcmp(tok, mode_tokens[i].token))
-            return mode_tokens[i].domain;
-    return -1;
+    return domain == EXEC_DRYRUN ? HOST_DRYRUN : domain == EXEC_LIVE ? HOST_LIVE : HOST_BLOCKED;
 }
 
 int64_t ctl_parse_iso(const char *s)
@@ -117,7 +68,7 @@ static double ttl_seconds(const json_t *ttl)
 void ctl_decision_check(const json_t *env, time_t now, struct ctl_decision *out)
 {
     memset(out, 0, sizeof(*out));
-    out->domain = CTL_BACKTEST;
+    out->domain = EXEC_BACKTEST;
     const char *mode = json_string_value(json_object_get(env, "effective_mode"));
     if (!mode)
         mode = json_string_value(json_object_get(env, "execution_domain"));
@@ -127,14 +78,14 @@ void ctl_decision_check(const json_t *env, time_t now, struct ctl_decision *out)
         return;
     }
     snprintf(out->mode, sizeof(out->mode), "%s", mode);
-    int d = ctl_mode_to_domain(mode);
+    int d = exec_mode_to_domain(mode);
     if (d < 0) {
         out->safe_mode = 1;
         out->reason = "unknown_mode";
         return;
     }
     int64_t as_of = ctl_parse_iso(json_string_value(json_object_get(env, "as_of")));
-    if (as_of < 0 && (d == CTL_BACKTEST || d == CTL_DRYRUN)) {
+    if (as_of < 0 && (d == EXEC_BACKTEST || d == EXEC_DRYRUN)) {
         out->safe_mode = 1;
         out->reason = "missing_as_of";
         return;

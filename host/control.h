@@ -1,9 +1,8 @@
 /*
  * control: the host's control-plane client pieces (DESIGN section 7, 8).
  *
- * Pure parts (no network; unit-tested): the effective_mode -> execution domain mapping
- * with its aliases and safe-mode rules, the decision envelope check (missing, unknown or
- * stale -> backtest + safe_mode), activation envelopes/events -> struct qmtl_activation,
+ * Pure parts (no network; unit-tested): the decision envelope check (effective_mode ->
+ * domain through common/exec_domain; missing, unknown or stale -> backtest + safe_mode), activation envelopes/events -> struct qmtl_activation,
  * ordering by the etag's version ("act:{world}:{strategy}:{side}:{version}": an older or
  * equal version is a no-op unless the held state is stale, which a re-fetch re-confirms),
  * and the DAG a strategy submits to POST /strategies.
@@ -19,31 +18,25 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "exec_domain.h"
 #include "host/gate.h"
 #include "host/host_api.h"
 
 struct event_base;
 
-enum ctl_domain { CTL_BACKTEST = 0, CTL_DRYRUN, CTL_LIVE, CTL_SHADOW };
-
-/* "backtest", "dryrun", "live", "shadow" (static). */
-const char *ctl_domain_name(int domain);
-/* The host domain a control domain runs in: dryrun and live send orders; backtest and
+/* The host domain an execution domain (enum exec_domain, common/exec_domain.h: the one
+ * effective_mode -> domain table) runs in: dryrun and live send orders; backtest and
  * shadow in attached mode send none (HOST_BLOCKED). */
 int ctl_host_domain(int domain);
-
-/*
- * effective_mode (or an execution_domain alias) -> enum ctl_domain. Tokens are compared
- * after dropping whitespace, '_' and '-' (case-insensitive); "a/b" or "a:b" uses the
- * first part. validate, compute-only, backtest and their aliases -> backtest; paper,
- * papertrade, dryrun... -> dryrun; live, active, prod, production -> live; shadow ->
- * shadow. Returns -1 for NULL, empty, "default" or an unknown token.
- */
-int ctl_mode_to_domain(const char *mode);
+/* Transitional names used by the attached session, equal to common/exec_domain's (to be
+ * replaced by them where the session code is rewritten). */
+enum { CTL_BACKTEST = EXEC_BACKTEST, CTL_DRYRUN = EXEC_DRYRUN, CTL_LIVE = EXEC_LIVE,
+       CTL_SHADOW = EXEC_SHADOW };
+#define ctl_domain_name exec_domain_name
 
 /* The result of checking a decision envelope. */
 struct ctl_decision {
-    int domain;        /* enum ctl_domain */
+    int domain;        /* enum exec_domain */
     int safe_mode;     /* downgraded to backtest */
     const char *reason; /* static: NULL, "decision_unavailable", "missing_as_of",
                          * "stale_decision", "unknown_mode" */

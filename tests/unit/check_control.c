@@ -1,4 +1,4 @@
-/* control: decision -> domain, activation ordering, gate transitions, the submitted DAG,
+/* control: decision -> domain (safe-mode rules), activation ordering, gate transitions, the submitted DAG,
  * start-up retries against a peer that does not answer. */
 #include "host/control.h"
 
@@ -15,29 +15,12 @@
 #include "gateway/gw_routes.h"
 #include "log.h"
 
-START_TEST(test_mode_to_domain)
+START_TEST(test_host_domain)
 {
-    static const struct {
-        const char *mode;
-        int want;
-    } cases[] = {
-        {"validate", CTL_BACKTEST}, {"compute-only", CTL_BACKTEST}, {"compute_only", CTL_BACKTEST},
-        {"backtest", CTL_BACKTEST}, {"Simulation", CTL_BACKTEST},   {"paper", CTL_DRYRUN},
-        {"papertrade", CTL_DRYRUN}, {"paper_trading", CTL_DRYRUN},  {"Paper-Trade", CTL_DRYRUN},
-        {"dryrun", CTL_DRYRUN},     {" dry-run ", CTL_DRYRUN},      {"live", CTL_LIVE},
-        {"active", CTL_LIVE},       {"prod", CTL_LIVE},             {"live/us", CTL_LIVE},
-        {"paper:x", CTL_DRYRUN},    {"shadow", CTL_SHADOW},         {"default", -1},
-        {"", -1},                   {"bogus", -1},                  {"- _", -1},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        ck_assert_msg(ctl_mode_to_domain(cases[i].mode) == cases[i].want, "mode '%s'",
-                      cases[i].mode);
-    ck_assert_int_eq(ctl_mode_to_domain(NULL), -1);
-    ck_assert_str_eq(ctl_domain_name(CTL_DRYRUN), "dryrun");
-    ck_assert_int_eq(ctl_host_domain(CTL_DRYRUN), HOST_DRYRUN);
-    ck_assert_int_eq(ctl_host_domain(CTL_LIVE), HOST_LIVE);
-    ck_assert_int_eq(ctl_host_domain(CTL_BACKTEST), HOST_BLOCKED);
-    ck_assert_int_eq(ctl_host_domain(CTL_SHADOW), HOST_BLOCKED);
+    ck_assert_int_eq(ctl_host_domain(EXEC_DRYRUN), HOST_DRYRUN);
+    ck_assert_int_eq(ctl_host_domain(EXEC_LIVE), HOST_LIVE);
+    ck_assert_int_eq(ctl_host_domain(EXEC_BACKTEST), HOST_BLOCKED);
+    ck_assert_int_eq(ctl_host_domain(EXEC_SHADOW), HOST_BLOCKED);
 }
 END_TEST
 
@@ -72,7 +55,7 @@ START_TEST(test_decision)
     struct ctl_decision d;
     json_t *e = env("paper", "2026-11-25T09:00:00Z", "300s");
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_DRYRUN);
+    ck_assert_int_eq(d.domain, EXEC_DRYRUN);
     ck_assert_int_eq(d.safe_mode, 0);
     ck_assert_ptr_null(d.reason);
     ck_assert_str_eq(d.mode, "paper");
@@ -81,17 +64,17 @@ START_TEST(test_decision)
 
     e = env("live", "2026-11-25T09:00:00Z", NULL); /* ttl missing: 300 s */
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_LIVE);
+    ck_assert_int_eq(d.domain, EXEC_LIVE);
     json_decref(e);
 
     e = env("validate", "2026-11-25T09:00:00Z", "300s");
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_BACKTEST);
+    ck_assert_int_eq(d.domain, EXEC_BACKTEST);
     ck_assert_int_eq(d.safe_mode, 0);
     json_decref(e);
 
     ctl_decision_check(NULL, now, &d); /* no decision */
-    ck_assert_int_eq(d.domain, CTL_BACKTEST);
+    ck_assert_int_eq(d.domain, EXEC_BACKTEST);
     ck_assert_int_eq(d.safe_mode, 1);
     ck_assert_str_eq(d.reason, "decision_unavailable");
 
@@ -103,19 +86,19 @@ START_TEST(test_decision)
 
     e = env("turbo", "2026-11-25T09:00:00Z", "300s"); /* unknown mode */
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_BACKTEST);
+    ck_assert_int_eq(d.domain, EXEC_BACKTEST);
     ck_assert_str_eq(d.reason, "unknown_mode");
     json_decref(e);
 
     e = env("paper", NULL, "300s"); /* dryrun without as_of */
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_BACKTEST);
+    ck_assert_int_eq(d.domain, EXEC_BACKTEST);
     ck_assert_str_eq(d.reason, "missing_as_of");
     json_decref(e);
 
     e = env("paper", "2026-11-25T08:50:00Z", "300s"); /* 610 s old, ttl 300 s */
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_BACKTEST);
+    ck_assert_int_eq(d.domain, EXEC_BACKTEST);
     ck_assert_int_eq(d.safe_mode, 1);
     ck_assert_str_eq(d.reason, "stale_decision");
     json_decref(e);
@@ -128,12 +111,12 @@ START_TEST(test_decision)
     e = env("live", "2026-11-25T08:50:00Z", NULL);
     json_object_set_new(e, "ttl", json_integer(1000)); /* numeric ttl */
     ctl_decision_check(e, now, &d);
-    ck_assert_int_eq(d.domain, CTL_LIVE);
+    ck_assert_int_eq(d.domain, EXEC_LIVE);
     json_decref(e);
 
     e = json_pack("{ss ss}", "execution_domain", "dryrun", "as_of", "2026-11-25T09:00:00Z");
     ctl_decision_check(e, now, &d); /* execution_domain when effective_mode is absent */
-    ck_assert_int_eq(d.domain, CTL_DRYRUN);
+    ck_assert_int_eq(d.domain, EXEC_DRYRUN);
     json_decref(e);
 }
 END_TEST
@@ -448,7 +431,7 @@ int main(void)
     log_set_level(LOG_LEVEL_ERROR);
     Suite *s = suite_create("control");
     TCase *tc = tcase_create("control");
-    tcase_add_test(tc, test_mode_to_domain);
+    tcase_add_test(tc, test_host_domain);
     tcase_add_test(tc, test_parse_iso);
     tcase_add_test(tc, test_decision);
     tcase_add_test(tc, test_etag_version);

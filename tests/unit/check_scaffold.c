@@ -1,7 +1,7 @@
-/* Unit tests: host/scaffold (locating, catalog, project creation, refusals) and
- * host/sample_data (invariants, determinism, CSV files), plus the CLI's exit codes. */
-#include "host/sample_data.h"
-#include "host/scaffold.h"
+/* Unit tests: cli/project/scaffold (locating, catalog, project creation, refusals) and
+ * cli/project/sample_data (invariants, determinism, CSV files), plus the CLI's exit codes. */
+#include "cli/project/sample_data.h"
+#include "cli/project/scaffold.h"
 
 #include <check.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* world_client: the verbs against a scripted in-test gateway on 127.0.0.1 (one thread
  * answering a fixed sequence of connections), checking the requests sent, the text
  * printed and the exit codes. The real gateway is exercised by e2e/t080-world-cli.sh. */
-#include "world_client.h"
+#include "cli/world/world_client.h"
 
 #include <arpa/inet.h>
 #include <check.h>

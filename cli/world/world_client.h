@@ -17,8 +17,8 @@
  *   WC_UNREACHABLE no usable HTTP answer: connect failed, timed out, or the reply was not
  *                  HTTP / not the JSON expected
  */
-#ifndef QMTL_COMMON_WORLD_CLIENT_H
-#define QMTL_COMMON_WORLD_CLIENT_H
+#ifndef QMTL_CLI_WORLD_WORLD_CLIENT_H
+#define QMTL_CLI_WORLD_WORLD_CLIENT_H
 
 #include <stdio.h>
 

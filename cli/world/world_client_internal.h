@@ -2,8 +2,8 @@
  * world_client_internal: what the files of the world client (world_client.c, the verbs;
  * world_client_more.c, policies, orders and the explanations) share. Not a public API.
  */
-#ifndef QMTL_COMMON_WORLD_CLIENT_INTERNAL_H
-#define QMTL_COMMON_WORLD_CLIENT_INTERNAL_H
+#ifndef QMTL_CLI_WORLD_WORLD_CLIENT_INTERNAL_H
+#define QMTL_CLI_WORLD_WORLD_CLIENT_INTERNAL_H
 
 #include "http_client.h"
 #include "world_client.h"

@@ -29,8 +29,8 @@
  * skipped. In every copied file the placeholders @PROJECT@, @TEMPLATE@,
  * @DESCRIPTION@, @QMTL@ and @DATA_SOURCES@ are replaced; other text is copied as is.
  */
-#ifndef QMTL_HOST_SCAFFOLD_H
-#define QMTL_HOST_SCAFFOLD_H
+#ifndef QMTL_CLI_PROJECT_SCAFFOLD_H
+#define QMTL_CLI_PROJECT_SCAFFOLD_H
 
 #include <limits.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* scaffold: locate the SDK and templates; create projects (see scaffold.h). */
-#include "host/scaffold.h"
+#include "cli/project/scaffold.h"
 
-#include "host/sample_data.h"
+#include "cli/project/sample_data.h"
 #include "common/state_dir.h"
 
 #include <ctype.h>

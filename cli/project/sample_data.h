@@ -13,8 +13,8 @@
  * prices > 0 and rounded to cents, volume > 0. The same spec (and seed) always
  * produces byte-identical output.
  */
-#ifndef QMTL_HOST_SAMPLE_DATA_H
-#define QMTL_HOST_SAMPLE_DATA_H
+#ifndef QMTL_CLI_PROJECT_SAMPLE_DATA_H
+#define QMTL_CLI_PROJECT_SAMPLE_DATA_H
 
 #include <qmtl/qmtl.h>
 #include <stddef.h>

@@ -8,8 +8,8 @@
  * a directory, not world-writable), CSV data files (readable) and the listen ports
  * (free or already taken). Offline, each probe becomes a WARN row "skipped (--offline)".
  */
-#ifndef QMTL_COMMON_CONFIG_CHECK_H
-#define QMTL_COMMON_CONFIG_CHECK_H
+#ifndef QMTL_CLI_CONFIG_CONFIG_CHECK_H
+#define QMTL_CLI_CONFIG_CONFIG_CHECK_H
 
 #include "config.h"
 

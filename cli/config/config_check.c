@@ -1,6 +1,7 @@
 /* config_check: structural checks and probes behind `qmtl config validate`. */
-#include "config_check.h"
+#include "cli/config/config_check.h"
 #include "bearer.h"
+#include "http_client.h"
 #include "state_dir.h"
 
 #include <dirent.h>
@@ -192,63 +193,35 @@ int config_probe_http_health(const char *url, double timeout_s, char *hint, size
         snprintf(hint, len, "'%s' is not an http:// or https:// URL", url);
         return -1;
     }
-    double deadline = now_s() + timeout_s;
-    int fd = connect_deadline(host, port, deadline, hint, len);
-    if (fd < 0)
-        return -1;
-    if (tls) {
+    if (tls) { /* no TLS client here: a TCP connect is all that is checked */
+        int fd = connect_deadline(host, port, now_s() + timeout_s, hint, len);
+        if (fd < 0)
+            return -1;
         close(fd);
         snprintf(hint, len, "%s:%s accepts connections (TLS not checked)", host, port);
         return 0;
     }
-    char req[1024];
-    int rl = snprintf(req, sizeof(req),
-                      "GET %s/health HTTP/1.0\r\nHost: %s:%s\r\nConnection: close\r\n\r\n", base,
-                      host, port);
-    size_t off = 0;
-    while (off < (size_t)rl) {
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, ms_left(deadline)) <= 0)
-            goto timeout;
-        ssize_t w = send(fd, req + off, (size_t)rl - off, MSG_NOSIGNAL);
-        if (w < 0 && errno != EAGAIN && errno != EINTR) {
-            snprintf(hint, len, "cannot send to %s:%s: %s", host, port, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (w > 0)
-            off += (size_t)w;
-    }
-    char resp[256];
-    size_t got = 0;
-    while (got < sizeof(resp) - 1 && !memchr(resp, '\n', got)) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, ms_left(deadline)) <= 0)
-            goto timeout;
-        ssize_t n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    resp[got] = '\0';
-    int status = 0;
-    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1) {
+    struct http_request rq = {
+        .method = "GET", .url = url, .path = "/health", .timeout_s = timeout_s};
+    struct http_response resp;
+    char err[400];
+    int rc = http_fetch(&rq, &resp, err, sizeof(err));
+    int status = resp.status;
+    http_response_release(&resp);
+    switch (rc) {
+    case 0:
+        snprintf(hint, len, "GET %s/health answered %d", url, status);
+        return status >= 200 && status <= 299 ? 0 : -1;
+    case HTTP_ETIMEOUT:
+        snprintf(hint, len, "no answer from %s within %gs (GET %s/health)", url, timeout_s, base);
+        return -1;
+    case HTTP_EMALFORMED:
         snprintf(hint, len, "%s:%s did not answer HTTP to GET %s/health", host, port, base);
         return -1;
-    }
-    if (status < 200 || status > 299) {
-        snprintf(hint, len, "GET %s/health answered %d", url, status);
+    default:
+        snprintf(hint, len, "%s", err);
         return -1;
     }
-    snprintf(hint, len, "GET %s/health answered %d", url, status);
-    return 0;
-timeout:
-    close(fd);
-    snprintf(hint, len, "no answer from %s within %gs (GET %s/health)", url, timeout_s, base);
-    return -1;
 }
 
 static void dir_of(const char *path, char *out, size_t len)

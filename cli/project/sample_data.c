@@ -1,5 +1,5 @@
 /* sample_data: seeded OHLCV generator (see sample_data.h for the model). */
-#include "host/sample_data.h"
+#include "cli/project/sample_data.h"
 
 #include <errno.h>
 #include <math.h>

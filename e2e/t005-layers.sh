@@ -1,0 +1,31 @@
+#!/bin/bash
+# The rooms' layering at #include level (docs/architecture.md, "Modules"): common/ includes
+# nothing above it; host/, gateway/ and dagmanager/ never include each other, the CLI or
+# the testkit; the testkit sees the runtime only; sdk/include/ is headers only.
+. "$(dirname "$0")/lib.sh"
+
+# forbidden ROOM PATTERN: every #include "X/..." in ROOM's sources whose X matches
+forbidden() {
+    grep -HnE "^[[:space:]]*#[[:space:]]*include[[:space:]]+\"($2)/" \
+        $(find "$1" -name '*.[ch]' 2>/dev/null) /dev/null
+}
+layer() {
+    local room=$1 banned=$2 hits
+    hits=$(forbidden "$room" "$banned")
+    if [ -z "$hits" ]; then ok "$room/ includes nothing of $banned"; else
+        not_ok "$room/ includes $banned"; echo "$hits" | sed 's/^/# /'; fi
+}
+layer common "host|gateway|dagmanager|cli|testkit"
+layer host "gateway|dagmanager|cli|testkit"
+layer gateway "host|dagmanager|cli|testkit"
+layer dagmanager "host|gateway|cli|testkit"
+layer testkit "gateway|dagmanager|cli"
+# the rooms themselves hold what they say: code only the CLI uses is not in common/ or host/
+for f in common/world_client.c common/config_check.c host/scaffold.c host/sample_data.c; do
+    check "$f lives under cli/" test ! -e "$f"
+done
+check "sdk/include/ holds headers only" \
+    test -z "$(find sdk/include -type f ! -name '*.h')"
+check "no source outside sdk/include under sdk/" \
+    test -z "$(find sdk -type f ! -path 'sdk/include/*')"
+finish
