@@ -17,9 +17,9 @@ struct loop_source {
     char *name;
     loop_pull_fn pull; /* NULL: a push source */
     void *arg;
-    double pace;     /* items per second, 0 = unpaced */
-    double t0;       /* first paced pull (monotonic s) */
-    uint64_t taken;  /* items taken while paced */
+    double pace;    /* items per second, 0 = unpaced */
+    double t0;      /* first paced pull (monotonic s) */
+    uint64_t taken; /* items taken while paced */
     int ended;
 };
 
@@ -52,6 +52,7 @@ struct loop {
     loop_fn hup;
     void *hup_arg;
     int follow, ran, running, stopping, end_why, signal;
+    int in_defer, defer_after_pull; /* see loop_defer */
     char error[512];
 };
 
@@ -71,6 +72,7 @@ static void arm(struct event *ev, long ms)
 /* ------------------------------------------------------------------ ending */
 
 static void stop_now(struct loop *l, int why);
+static void release_deferred(struct loop *l);
 
 static void data_end(struct loop *l, int why)
 {
@@ -80,6 +82,7 @@ static void data_end(struct loop *l, int why)
     for (size_t i = 0; i < l->n_src; i++)
         l->src[i]->ended = 1;
     event_del(l->pull_ev);
+    release_deferred(l);
     for (size_t i = 0; i < l->n_hooks; i++)
         if (l->hooks[i].kind == HOOK_END)
             l->hooks[i].end(l->hooks[i].arg, why);
@@ -143,6 +146,7 @@ static void stop_now(struct loop *l, int why)
     }
     l->stopping = 1;
     event_del(l->pull_ev);
+    release_deferred(l);
     for (size_t i = l->n_hooks; i-- > 0;)
         if (l->hooks[i].kind == HOOK_STOP && l->hooks[i].stop)
             l->hooks[i].stop(l->hooks[i].arg);
@@ -157,11 +161,21 @@ void loop_stop(struct loop *l)
 
 /* ------------------------------------------------------------------ pull */
 
-static void pull_cb(evutil_socket_t fd, short what, void *arg)
+/* Deferred calls that deferred calls scheduled run once a batch has been fed (or at the
+ * next turn when no batch is due), so that a call deferring itself cannot starve data. */
+static void release_deferred(struct loop *l)
 {
-    (void)fd;
-    (void)what;
-    struct loop *l = arg;
+    if (!l->defer_after_pull)
+        return;
+    l->defer_after_pull = 0;
+    if (evtimer_pending(l->pull_ev, NULL) && l->end_why < 0 && !l->stopping)
+        event_active(l->defer_ev, EV_TIMEOUT, 1);
+    else
+        arm(l->defer_ev, 0);
+}
+
+static void pull_turn(struct loop *l)
+{
     if (l->stopping || l->end_why >= 0)
         return;
     if (l->hold && l->hold(l->hold_arg)) {
@@ -182,9 +196,8 @@ static void pull_cb(evutil_socket_t fd, short what, void *arg)
             double want = floor(s->pace * (now - s->t0));
             if (want <= (double)s->taken)
                 continue;
-            max = want - (double)s->taken > LOOP_PACE_MAX_BATCH
-                      ? LOOP_PACE_MAX_BATCH
-                      : (size_t)(want - (double)s->taken);
+            max = want - (double)s->taken > LOOP_PACE_MAX_BATCH ? LOOP_PACE_MAX_BATCH
+                                                                : (size_t)(want - (double)s->taken);
         }
         char err[512] = "";
         int rc = s->pull(s->arg, max, err, sizeof(err));
@@ -211,6 +224,15 @@ static void pull_cb(evutil_socket_t fd, short what, void *arg)
         arm(l->pull_ev, LOOP_PACE_TICK_MS);
 }
 
+static void pull_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct loop *l = arg;
+    pull_turn(l);
+    release_deferred(l);
+}
+
 /* ------------------------------------------------------------------ deferred */
 
 static void defer_cb(evutil_socket_t fd, short what, void *arg)
@@ -222,9 +244,18 @@ static void defer_cb(evutil_socket_t fd, short what, void *arg)
     size_t n = l->n_dq;
     l->dq = NULL;
     l->n_dq = l->cap_dq = 0;
+    l->in_defer = 1;
     for (size_t i = 0; i < n; i++)
         q[i].fn(q[i].arg, 0);
+    l->in_defer = 0;
     free(q);
+    if (!l->n_dq)
+        return;
+    /* scheduled by the calls just run: after the next batch */
+    if (evtimer_pending(l->pull_ev, NULL) && l->end_why < 0 && !l->stopping)
+        l->defer_after_pull = 1;
+    else
+        arm(l->defer_ev, 0);
 }
 
 int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg)
@@ -238,7 +269,10 @@ int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg)
         l->cap_dq = cap;
     }
     l->dq[l->n_dq++] = (struct loop_deferred){fn, arg};
-    event_active(l->defer_ev, EV_TIMEOUT, 1);
+    if (!l->in_defer) {
+        l->defer_after_pull = 0;
+        event_active(l->defer_ev, EV_TIMEOUT, 1);
+    }
     return 0;
 }
 
@@ -267,8 +301,7 @@ void loop_on_sighup(struct loop *l, loop_fn fn, void *arg)
 {
     l->hup = fn;
     l->hup_arg = arg;
-    if (!l->running)
-        return;
+    /* caught from now on, also before and after loop_run (handled while the loop runs) */
     if (fn)
         evsignal_add(l->sig_hup, NULL);
     else
@@ -289,11 +322,13 @@ struct loop *loop_new(char *err, size_t errlen)
     l->sig_int = evsignal_new(l->base, SIGINT, signal_cb, l);
     l->sig_term = evsignal_new(l->base, SIGTERM, signal_cb, l);
     l->sig_hup = evsignal_new(l->base, SIGHUP, signal_cb, l);
-    if (!l->pull_ev || !l->defer_ev || !l->stop_ev || !l->sig_int || !l->sig_term ||
-        !l->sig_hup)
+    if (!l->pull_ev || !l->defer_ev || !l->stop_ev || !l->sig_int || !l->sig_term || !l->sig_hup)
         goto fail;
-    /* deferred calls run before anything else that is ready (priority 0 of 2) */
+    /* deferred calls and signals run before anything else that is ready (priority 0 of 2) */
     event_priority_set(l->defer_ev, 0);
+    event_priority_set(l->sig_int, 0);
+    event_priority_set(l->sig_term, 0);
+    event_priority_set(l->sig_hup, 0);
     return l;
 fail:
     snprintf(err, errlen, "cannot set up the event loop");
@@ -413,7 +448,8 @@ int loop_on_data_end(struct loop *l, loop_end_fn fn, void *arg)
 
 int loop_on_stop(struct loop *l, loop_fn stop, loop_busy_fn busy, void *arg)
 {
-    return add_hook(l, (struct loop_hook){.kind = HOOK_STOP, .stop = stop, .busy = busy, .arg = arg});
+    return add_hook(l,
+                    (struct loop_hook){.kind = HOOK_STOP, .stop = stop, .busy = busy, .arg = arg});
 }
 
 /* ------------------------------------------------------------------ run */
@@ -427,8 +463,6 @@ int loop_run(struct loop *l, char *err, size_t errlen)
     l->ran = 1;
     evsignal_add(l->sig_int, NULL);
     evsignal_add(l->sig_term, NULL);
-    if (l->hup)
-        evsignal_add(l->sig_hup, NULL);
     for (size_t i = 0; i < l->n_src; i++)
         if (l->src[i]->pull && !l->src[i]->ended) {
             arm(l->pull_ev, 0);
@@ -443,7 +477,6 @@ int loop_run(struct loop *l, char *err, size_t errlen)
         event_base_dispatch(l->base);
     evsignal_del(l->sig_int);
     evsignal_del(l->sig_term);
-    evsignal_del(l->sig_hup);
     event_del(l->pull_ev);
     event_del(l->stop_ev);
     l->running = 0;

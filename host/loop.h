@@ -30,11 +30,12 @@
  * hooks run with that reason; then the stop hooks run once each, newest first, and the
  * loop exits as soon as no stop hook reports busy work (requests in flight, each bounded
  * by its own timeout), checked every LOOP_STOP_POLL_MS. A second SIGINT or SIGTERM while
- * stopping exits at once. SIGHUP calls the hook set with loop_on_sighup()
- * (the signal keeps its default action while no hook is set).
+ * stopping exits at once. SIGHUP calls the hook set with loop_on_sighup(): the signal keeps
+ * its default action while no hook is set; once one is set, a SIGHUP that comes before
+ * loop_run is handled when the loop runs, and one after it is ignored.
  *
- * Signals are caught only while loop_run() runs (libevent's evsignal); one loop per
- * process runs at a time. Not thread-safe.
+ * SIGINT and SIGTERM are caught only while loop_run() runs (libevent's evsignal); one loop
+ * per process handles signals at a time. Not thread-safe.
  */
 #ifndef QMTL_HOST_LOOP_H
 #define QMTL_HOST_LOOP_H
@@ -45,8 +46,8 @@ struct event_base;
 struct loop;
 struct loop_source;
 
-#define LOOP_BATCH 1024        /* items a pull source may feed per call (unpaced) */
-#define LOOP_PACE_TICK_MS 10   /* a paced or held pull source is looked at this often */
+#define LOOP_BATCH 1024      /* items a pull source may feed per call (unpaced) */
+#define LOOP_PACE_TICK_MS 10 /* a paced or held pull source is looked at this often */
 #define LOOP_PACE_MAX_BATCH 4096
 #define LOOP_STOP_POLL_MS 10
 
@@ -99,12 +100,13 @@ void loop_follow(struct loop *l, int follow);
 int loop_on_data_end(struct loop *l, loop_end_fn fn, void *arg);
 /* stop(arg) runs once when the loop stops; busy (optional) is polled until it returns 0. */
 int loop_on_stop(struct loop *l, loop_fn stop, loop_busy_fn busy, void *arg);
-/* SIGHUP -> fn(arg) on the loop (NULL: default action again). */
+/* SIGHUP -> fn(arg) on the loop, caught from this call on (NULL: default action again). */
 void loop_on_sighup(struct loop *l, loop_fn fn, void *arg);
 
 /* Run fn(arg, 0) on the loop once the current callback has returned, before the next
- * pull batch. Safe to call from any callback (not from a signal handler). 0 or -1 (out
- * of memory). */
+ * pull batch; a call made from a deferred call runs after the next batch instead (or at
+ * the next turn when none is due), so a call that defers itself cannot starve the data.
+ * Safe to call from any callback (not from a signal handler). 0 or -1 (out of memory). */
 int loop_defer(struct loop *l, loop_deferred_fn fn, void *arg);
 
 /*

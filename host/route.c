@@ -84,11 +84,9 @@ oom:
     return -1;
 }
 
-int host_feed_route(struct host *h, int route, int64_t ts, const struct qmtl_value *v)
+static int feed_along(struct host *h, const struct host_route *r, int64_t ts,
+                      const struct qmtl_value *v)
 {
-    if (!h->finalized || route < 0 || (size_t)route >= h->n_routes)
-        return -1;
-    const struct host_route *r = &h->routes[route];
     h->events++;
     if (!r->n)
         h->unrouted++;
@@ -97,13 +95,20 @@ int host_feed_route(struct host *h, int route, int64_t ts, const struct qmtl_val
     return (int)r->n;
 }
 
+int host_feed_route(struct host *h, int route, int64_t ts, const struct qmtl_value *v)
+{
+    if (!h->finalized || route < 0 || (size_t)route >= h->n_routes)
+        return -1;
+    return feed_along(h, &h->routes[route], ts, v);
+}
+
 int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,
               const struct qmtl_value *v)
 {
     if (!h->finalized)
         return -1;
     int route = host_route_id(h, tags, n_tags);
-    return route < 0 ? -1 : host_feed_route(h, route, ts, v);
+    return route < 0 ? -1 : feed_along(h, &h->routes[route], ts, v);
 }
 
 int host_rebuild_routes(struct host *h)

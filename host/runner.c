@@ -41,12 +41,6 @@ void runner_release(struct runner *r)
     for (size_t i = 0; i < r->n_problems; i++)
         free(r->problems[i]);
     free(r->problems);
-    for (size_t i = 0; i < r->n_sources; i++) {
-        for (char **t = r->source_tags[i]; t && *t; t++)
-            free(*t);
-        free(r->source_tags[i]);
-    }
-    free(r->source_tags);
     for (size_t i = 0; i < r->n_live; i++) {
         for (size_t k = 0; k < r->live[i].n_tags; k++)
             free(r->live[i].tags[k]);
@@ -269,7 +263,7 @@ static uint64_t count_rows(const char *path)
 
 /* Record a live input for live_run(). */
 static int add_live(struct runner *r, const struct cfg_data_source *ds, const char *path,
-                    char *err, size_t errlen)
+                    int route, char *err, size_t errlen)
 {
     struct runner_live *nl = realloc(r->live, (r->n_live + 1) * sizeof(*nl));
     if (!nl)
@@ -286,6 +280,7 @@ static int add_live(struct runner *r, const struct cfg_data_source *ds, const ch
     else
         snprintf(l->spec, n, "follow:%s", path);
     l->flags = ds->allow_nonpositive_prices ? LIVE_ALLOW_NONPOSITIVE : 0;
+    l->route = route;
     if (!json) {
         if (!(l->tags = calloc(ds->n_tags + 1, sizeof(*l->tags)))) {
             free(l->spec);
@@ -310,7 +305,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
                     unsigned flags, char *err, size_t errlen)
 {
     if (ds->live && *ds->live)
-        return add_live(r, ds, ds->live, err, errlen);
+        return add_live(r, ds, ds->live, -1, err, errlen);
     if (ds->sort)
         flags |= FEED_SORT;
     if (ds->allow_nonpositive_prices)
@@ -352,47 +347,32 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        if (ds->follow)
-            rc = add_live(r, ds, path, err, errlen);
-        else
-            rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
-        if (!rc && r->progress && !ds->follow)
+        if (ds->follow) /* a live input, not a source of the feed */
+            return add_live(r, ds, path, route, err, errlen);
+        rc = feed_add_csv(r->feed, path, tags, ds->n_tags, ds->interval_s, flags, err, errlen);
+        if (!rc && r->progress)
             r->expected += count_rows(path);
     }
     if (rc)
         return rc;
-    char ***st = realloc(r->source_tags, (r->n_sources + 1) * sizeof(*st));
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    r->source_tags = st;
     int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
     if (!sr) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     r->source_route = sr;
-    sr[r->n_sources] = route;
-    char **copy = calloc(ds->n_tags + 1, sizeof(*copy));
-    for (size_t i = 0; copy && i < ds->n_tags; i++)
-        copy[i] = strdup(ds->tags[i]);
-    st[r->n_sources++] = copy;
+    sr[r->n_sources++] = route;
     return 0;
 }
 
-static int source_feeds(char *const *src, const struct graph_node *x)
+/* Whether a data source's route reaches stream node 'idx' (routes: host/route.h). */
+static int route_feeds(const struct runner *r, int route, uint32_t idx)
 {
-    if (!src || !src[0])
-        return 0;
-    for (; *src; src++) {
-        int found = 0;
-        for (uint32_t j = 0; j < x->n_tags && !found; j++)
-            found = strcmp(*src, x->tags[j]) == 0;
-        if (!found)
-            return 0;
-    }
-    return 1;
+    const struct host_route *rt = &r->h.routes[route];
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->streams[i] == idx)
+            return 1;
+    return 0;
 }
 
 int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
@@ -407,7 +387,9 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
             continue;
         int fed = 0;
         for (size_t k = 0; k < r->n_sources && !fed; k++)
-            fed = source_feeds(r->source_tags[k], x);
+            fed = route_feeds(r, r->source_route[k], x->idx);
+        for (size_t k = 0; k < r->n_live && !fed; k++)
+            fed = route_feeds(r, r->live[k].route, x->idx); /* a followed file */
         if (fed)
             continue;
         unfed++;

@@ -41,6 +41,7 @@ struct runner_live {
     char **tags; /* NULL-terminated (follow: only) */
     size_t n_tags;
     unsigned flags; /* LIVE_* */
+    int route;      /* follow: the route of its tags (host/route.h); JSON inputs: -1 */
 };
 
 struct runner {
@@ -55,7 +56,6 @@ struct runner {
     struct loop *loop;         /* the process's event loop (owned) */
     struct loop_source *pump;  /* the data pump on it (runner_pump) */
     size_t n_sources;
-    char ***source_tags;     /* per source: NULL-terminated copies of its tags */
     int *source_route;       /* per source: its route (host/route.h) */
     double load_s, replay_s; /* wall time */
     uint64_t events;         /* data items replayed */
@@ -98,7 +98,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
 
 /*
  * Streams that no data source feeds (a source feeds a stream when every tag of the source
- * is among the stream's tags). Each is logged as a warning naming the strategy and tags;
+ * is among the stream's tags: the source's route reaches it, host/route.h). Each is logged as a warning naming the strategy and tags;
  * with 'fail' the first one is returned as an error instead. Returns the number of
  * unfed streams, or -1 (fail) with err. Call after runner_start().
  */

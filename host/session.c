@@ -583,6 +583,8 @@ static void release(struct session *a)
     if (a->base) /* deferred frees of finished requests and of the stream, while 'a' lives */
         event_base_loop(a->base, EVLOOP_NONBLOCK);
     live_orders_free(a->orders);
+    if (a->base)
+        loop_set_hold(a->r->loop, NULL, NULL);
     a->r->h.live_sink = NULL;
     a->r->h.live_arg = NULL;
     if (a->gw_sid)

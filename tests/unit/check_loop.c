@@ -11,10 +11,10 @@
 struct counter {
     struct loop *l;
     size_t total, taken, calls, max_seen;
-    int fail_at;     /* fail on this call (1-based), 0 = never */
-    int raise_at;    /* raise this signal on call raise_at (both 0 = never) */
+    int fail_at;  /* fail on this call (1-based), 0 = never */
+    int raise_at; /* raise this signal on call raise_at (both 0 = never) */
     int raise_sig;
-    int defer_at;    /* loop_defer on this call */
+    int defer_at;           /* loop_defer on this call */
     int deferred_ran_after; /* calls made when the deferred call ran (-1: not yet) */
     int deferred_cancelled;
     int hold_checks, hold_for; /* hold(): busy for the first hold_for checks */
@@ -156,6 +156,41 @@ START_TEST(test_deferred_runs_between_batches)
 }
 END_TEST
 
+/* a deferred call that defers itself runs once per batch, never starving the data */
+struct again {
+    struct loop *l;
+    struct counter *c;
+    size_t seen[5];
+    int n;
+};
+
+static void defer_again(void *arg, int cancelled)
+{
+    struct again *g = arg;
+    if (cancelled)
+        return;
+    g->seen[g->n++] = g->c->calls;
+    if (g->n < 5)
+        ck_assert_int_eq(loop_defer(g->l, defer_again, g), 0);
+}
+
+START_TEST(test_deferred_deferring_itself)
+{
+    struct hooks h;
+    struct loop *l = new_loop(&h);
+    struct counter c = {.total = 10 * LOOP_BATCH};
+    struct again g = {.l = l, .c = &c};
+    ck_assert_ptr_nonnull(loop_add_pull(l, "count", counter_pull, &c));
+    ck_assert_int_eq(loop_defer(l, defer_again, &g), 0);
+    char err[128];
+    ck_assert_int_eq(loop_run(l, err, sizeof(err)), 0);
+    ck_assert_int_eq(g.n, 5);
+    for (int i = 0; i < 5; i++)
+        ck_assert_uint_eq(g.seen[i], (size_t)i); /* before the first batch, then one per batch */
+    loop_free(l);
+}
+END_TEST
+
 static int hold(void *arg)
 {
     struct counter *c = arg;
@@ -223,6 +258,19 @@ START_TEST(test_sighup_hook)
     ck_assert_int_eq(hups, 1);
     ck_assert_uint_eq(c.taken, c.total); /* SIGHUP does not stop the run */
     ck_assert_int_eq(h.last_why, LOOP_END_DATA);
+    raise(SIGHUP); /* after the run: caught, not handled (the process lives on) */
+    ck_assert_int_eq(hups, 1);
+    loop_free(l);
+
+    /* before the run: caught at once, handled when the loop runs */
+    l = new_loop(&h);
+    struct counter d = {.total = 10};
+    ck_assert_ptr_nonnull(loop_add_pull(l, "count", counter_pull, &d));
+    loop_on_sighup(l, on_hup, NULL);
+    raise(SIGHUP);
+    ck_assert_int_eq(hups, 1);
+    ck_assert_int_eq(loop_run(l, err, sizeof(err)), 0);
+    ck_assert_int_eq(hups, 2);
     loop_free(l);
 }
 END_TEST
@@ -309,6 +357,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_pull_in_batches_to_the_end);
     tcase_add_test(tc, test_two_sources_and_a_failure);
     tcase_add_test(tc, test_deferred_runs_between_batches);
+    tcase_add_test(tc, test_deferred_deferring_itself);
     tcase_add_test(tc, test_hold_and_pace);
     tcase_add_test(tc, test_sigint_stops_before_the_end);
     tcase_add_test(tc, test_sighup_hook);

@@ -59,7 +59,7 @@ START_TEST(test_resolve_once_feed_by_index)
     int r_btc1m = host_route_id(&h, btc1m, 2);
     ck_assert_int_ge(r_btc, 0);
     ck_assert_int_ne(r_btc, r_btc1m);
-    ck_assert_int_eq(host_route_id(&h, btc, 1), r_btc); /* same tags, same route */
+    ck_assert_int_eq(host_route_id(&h, btc, 1), r_btc);     /* same tags, same route */
     ck_assert_int_ne(host_route_id(&h, m1btc, 2), r_btc1m); /* tag order is part of it */
     struct qmtl_value v = qmtl_number(1);
     ck_assert_int_eq(host_feed_route(&h, r_btc, 1000, &v), -1); /* not finalized */

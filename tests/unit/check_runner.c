@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,69 @@ START_TEST(test_csv_fail_mode)
 }
 END_TEST
 
+/* The replay is a source on the runner's loop: a deferred call runs between two batches,
+ * and a SIGINT stops the replay early with on_finish and the reason kept. */
+struct probe {
+    struct runner *r;
+    uint64_t seen[4];
+    int n, raise_at;
+};
+
+static void between(void *arg, int cancelled)
+{
+    struct probe *p = arg;
+    if (cancelled)
+        return;
+    p->seen[p->n++] = p->r->events;
+    if (p->n == p->raise_at)
+        raise(SIGINT);
+    if (p->n < 4)
+        ck_assert_int_eq(loop_defer(p->r->loop, between, p), 0);
+}
+
+static void replay_with_probe(struct runner *r, struct probe *p, const char *data)
+{
+    ck_assert_int_eq(runner_init(r, NULL), 0);
+    char err[512];
+    ck_assert_int_eq(runner_load_dir(r, dir, err, sizeof(err)), 1);
+    struct cfg_data_source ds;
+    ck_assert_int_eq(runner_parse_data_arg(data, &ds, err, sizeof(err)), 0);
+    ck_assert_msg(runner_add_data(r, &ds, NULL, 0, err, sizeof(err)) == 0, "%s", err);
+    runner_data_release(&ds);
+    ck_assert_msg(runner_start(r, err, sizeof(err)) == 0, "%s", err);
+    p->r = r;
+    ck_assert_int_eq(loop_defer(r->loop, between, p), 0);
+    ck_assert_int_eq(runner_replay(r, err, sizeof(err)), 0);
+}
+
+START_TEST(test_replay_on_the_loop)
+{
+    log_set_sink(quiet, NULL);
+    mkdir_tmp();
+    copy("rt_cross", "a");
+    struct runner r;
+    struct probe p = {.raise_at = 0};
+    replay_with_probe(&r, &p, "BTC=gbm:count=10000,seed=3");
+    ck_assert_int_eq(p.n, 4);
+    for (int i = 0; i < 4; i++) /* before the first batch, then after each one */
+        ck_assert_uint_eq(p.seen[i], (uint64_t)i * LOOP_BATCH);
+    ck_assert_uint_eq(r.events, 10000);
+    ck_assert_int_eq(r.interrupted, 0);
+    ck_assert_int_eq(r.h.st[0]->finished, 1);
+    runner_release(&r);
+
+    struct probe q = {.raise_at = 2};
+    replay_with_probe(&r, &q, "BTC=gbm:count=100000,seed=3");
+    ck_assert_int_eq(r.interrupted, SIGINT);
+    ck_assert_uint_gt(r.events, 0);
+    ck_assert_uint_lt(r.events, 100000);
+    ck_assert_int_eq(r.h.st[0]->finished, 1); /* on_finish ran */
+    runner_release(&r);
+    rm_tmp();
+    log_set_sink(NULL, NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runner");
@@ -284,6 +348,7 @@ int main(void)
     tcase_add_test(tc, test_duplicate_and_bad_plugins);
     tcase_add_test(tc, test_unsafe_permissions);
     tcase_add_test(tc, test_csv_fail_mode);
+    tcase_add_test(tc, test_replay_on_the_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
