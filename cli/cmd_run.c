@@ -9,13 +9,18 @@
 
 #include "cli.h"
 #include "config.h"
+#include "host/crash_report.h"
 #include "host/report_session.h"
 #include "host/explain.h"
+#include "host/quarantine.h"
+#include "host/reload.h"
+#include "host/live_in.h"
 #include "host/live_run.h"
 #include "host/report.h"
 #include "host/report_csv.h"
 #include "host/report_html.h"
 #include "host/runner.h"
+#include "host/supervisor.h"
 #include "log.h"
 
 struct run_args {
@@ -27,6 +32,7 @@ struct run_args {
     int64_t from, to;
     int have_from, have_to;
     int offline, json, explain, follow, strict, quiet, sort, allow_nonpositive;
+    int restart_on_crash;
     double pace;
     int metrics_port, have_metrics_port;
     double cash, fee_bps, slippage_bps;
@@ -74,6 +80,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             takes = 0;
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = 1;
+            takes = 0;
+        } else if (!strcmp(o, "--restart-on-crash")) {
+            a->restart_on_crash = 1;
             takes = 0;
         } else if (!val) {
             return cli_missing_value("run", o);
@@ -184,6 +193,30 @@ static int export_results(const struct run_args *a, const json_t *doc)
     return rc;
 }
 
+/* A host that keeps running until a signal: attached, --follow, or a live input (a
+ * socket, standard input, a followed file) among its data. */
+static int keeps_running(const struct run_args *a, const struct qmtl_config *cfg, int attached)
+{
+    if (attached || a->follow)
+        return 1;
+    for (size_t i = 0; i < a->n_data; i++)
+        if (live_in_is_spec(a->data[i]) || strstr(a->data[i], "=follow:"))
+            return 1;
+    if (a->n_data)
+        return 0;
+    for (size_t i = 0; i < cfg->host.n_data; i++)
+        if ((cfg->host.data[i].live && *cfg->host.data[i].live) || cfg->host.data[i].follow)
+            return 1;
+    return 0;
+}
+
+static void sighup_ignored(void *arg)
+{
+    (void)arg;
+    LOG_INFO("run", "SIGHUP: hot reload is off for this run (host.hot_reload; a finite replay); "
+                    "ignored");
+}
+
 /* --param values (after the config's, so they win), then the sweep's consumers. */
 static int apply_params(struct runner *r, const struct run_args *a)
 {
@@ -291,8 +324,6 @@ int cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out_cfg;
     }
-    if (!attached && (a.pace > 0 || a.follow))
-        fprintf(stderr, "qmtl run: --pace and --follow apply to attached mode only; ignored\n");
     if (attached && (a.sweep.n || a.have_from || a.have_to || a.report || a.equity_csv ||
                      a.trades_csv)) {
         fprintf(stderr, "qmtl run: --sweep, --from, --to, --report, --equity-csv and --trades-csv "
@@ -306,6 +337,19 @@ int cmd_run(int argc, char **argv)
                 gw);
         rc = CLI_USAGE;
         goto out_cfg;
+    }
+
+    if (a.restart_on_crash) {
+        /* the parent supervises until the host is done; the child goes on as the host */
+        struct supervisor_options so = {.prefix = "qmtl run"};
+        int code;
+        int s = supervisor_run(&so, &code, cerr.msg, sizeof(cerr.msg));
+        if (s <= 0) {
+            if (s < 0)
+                fprintf(stderr, "qmtl run: %s\n", cerr.msg);
+            rc = s < 0 ? CLI_FAIL : code;
+            goto out_cfg;
+        }
     }
 
     struct host_options ho;
@@ -328,6 +372,27 @@ int cmd_run(int argc, char **argv)
     }
     r.pf.timeout_s = cfg.host.preflight_timeout_s;
     host_install_crash_report(&r.h, "qmtl run");
+    const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
+    struct quarantine quar;
+    int have_quar = quarantine_open(&quar, dir, err, sizeof(err)) == 0;
+    if (!have_quar)
+        LOG_WARN("run", "%s: running without crash quarantine", err);
+    else {
+        r.admit = quarantine_admit_hook;
+        r.admit_arg = &quar;
+    }
+    /* hot reload: a host that keeps running (attached, --follow); never a finite replay,
+     * whose results must not depend on when a file changed (docs/operations.md) */
+    struct reload *rl = NULL;
+    if (cfg.host.hot_reload && keeps_running(&a, &cfg, attached) && !a.sweep.n && !a.explain) {
+        if (!(rl = reload_new(&r, dir, have_quar ? &quar : NULL, NULL, err, sizeof(err)))) {
+            fprintf(stderr, "qmtl run: %s\n", err);
+            rc = CLI_FAIL;
+            goto out;
+        }
+    } else {
+        loop_on_sighup(r.loop, sighup_ignored, NULL);
+    }
     for (size_t i = 0; i < cfg.host.n_strategy_params; i++) {
         const struct cfg_kv *kv = &cfg.host.strategy_params[i];
         host_set_param(&r.h, kv->strategy, kv->key, kv->value);
@@ -340,12 +405,15 @@ int cmd_run(int argc, char **argv)
     r.have_from = a.have_from;
     r.have_to = a.have_to;
     r.progress = !attached && !a.quiet && !a.json && !a.explain && isatty(STDERR_FILENO);
-    const char *dir = a.plugins ? a.plugins : cfg.host.plugins_dir;
     int loaded = runner_load_dir(&r, dir, err, sizeof(err));
     if (loaded < 0) {
         fprintf(stderr, "qmtl run: %s\n", err);
         rc = CLI_FAIL;
         goto out;
+    }
+    if (have_quar) { /* the metrics endpoint's quarantine figures */
+        r.h.metrics.quarantined = (long)quar.n;
+        r.h.metrics.quarantines += quar.taken;
     }
     if (r.h.n_st == 0) {
         fprintf(stderr, "qmtl run: no plugin loaded from '%s'\n", dir);
@@ -430,9 +498,14 @@ int cmd_run(int argc, char **argv)
                                       .host_token = cfg.host.host_token,
                                       .pace = a.pace,
                                       .follow = a.follow,
-                                      .budgets = config_budgets(&cfg)};
+                                      .budgets = config_budgets(&cfg),
+                                      .reload = rl};
         replay_rc = session_run(&r, &ao, &ast, err, sizeof(err));
     } else {
+        struct loop_source *pump = runner_pump(&r);
+        if (pump)
+            loop_source_pace(pump, a.pace);
+        loop_follow(r.loop, a.follow);
         replay_rc = runner_replay(&r, err, sizeof(err));
         /* the results cover only part of the data; a live host stops only that way */
         if (!replay_rc && r.interrupted && !r.n_live) {
@@ -487,7 +560,11 @@ int cmd_run(int argc, char **argv)
         if (r.h.st[i]->stopped)
             rc = CLI_FAIL;
 out:
+    reload_free(rl);
     runner_release(&r);
+    crash_report_set_record(NULL);
+    crash_report_clear_notes();
+    quarantine_release(&quar);
 out_cfg:
     config_release(&cfg);
     free(a.data);

@@ -111,7 +111,8 @@ static const struct cfg_schema_entry schema[] = {
     {"host", "metrics_host", CFG_STR, OFF(host.metrics_host), "127.0.0.1", NORANGE, NULL, 0,
      "address the metrics endpoint listens on (keep it loopback unless a firewall guards it)"},
     {"host", "hot_reload", CFG_BOOL, OFF(host.hot_reload), "true", NORANGE, NULL, 0,
-     "watch plugins_dir and reload changed plugins"},
+     "apply new, replaced and removed plugins of plugins_dir while the host runs (attached, "
+     "--follow or a live input; never a finite offline replay)"},
     {"host", "csv_errors", CFG_ENUM, OFF(host.csv_errors), "skip", NORANGE, "skip|fail", 0,
      "bad CSV row: skip it (counted) or fail the run"},
     {"host", "on_missing", CFG_ENUM, OFF(host.on_missing), "skip", NORANGE, "skip|fail", 0,

@@ -1,6 +1,8 @@
 /* graph: nodes of every strategy, NodeIDs, sharing and topological order (see graph.h). */
 #include "host/graph.h"
 
+#include "host/plugin_instance.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,9 @@ static void node_free(struct graph_node *n)
         free(n->in);
     free(n->out);
     free(n->owners);
+    for (uint32_t i = 0; i < n->n_binds; i++)
+        plugin_instance_unref(n->binds[i].pi);
+    free(n->binds);
     if (n->bi)
         builtin_release(n->bi);
     free(n->bi);
@@ -185,6 +190,60 @@ static char **dup_strv(const char *const *v, uint32_t n)
     return out;
 }
 
+/* A new node (not yet in g): identity, tags and inputs; takes 'params_json'. NULL on
+ * failure (params_json freed). */
+static struct graph_node *node_new(struct graph *g, int kind, const char *id,
+                                   const char *node_type, const char *label,
+                                   const char *code_hash, char *params_json,
+                                   const char *const *tags, uint32_t n_tags,
+                                   const uint32_t *inputs, uint32_t n_inputs)
+{
+    struct graph_node *n = calloc(1, sizeof(*n));
+    if (!n) {
+        free(params_json);
+        return NULL;
+    }
+    n->idx = (uint32_t)g->n;
+    n->pos = n->idx;
+    n->kind = kind;
+    snprintf(n->id, sizeof(n->id), "%s", id);
+    n->params_json = params_json;
+    n->node_type = intern(g, node_type);
+    n->label = strdup(label);
+    n->code_hash = intern(g, code_hash);
+    n->last_fired = INT64_MIN;
+    n->in = n_inputs <= 1 ? &n->in1 : calloc(n_inputs, sizeof(*n->in));
+    if (n_tags)
+        n->tags = dup_strv(tags, n_tags);
+    if (!n->node_type || !n->label || !n->code_hash || !n->in || (n_tags && !n->tags)) {
+        node_free(n);
+        return NULL;
+    }
+    n->n_tags = n_tags;
+    if (n_inputs)
+        memcpy(n->in, inputs, n_inputs * sizeof(*n->in));
+    n->n_in = n_inputs;
+    return n;
+}
+
+/* Append n (made by node_new) to g and its NodeID table. 0, or -1 (n not added). */
+static int node_insert(struct graph *g, struct graph_node *n)
+{
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 16;
+        struct graph_node **nn = realloc(g->nodes, nc * sizeof(*nn));
+        if (!nn)
+            return -1;
+        g->nodes = nn;
+        g->cap = nc;
+    }
+    g->nodes[g->n] = n;
+    if (table_put(g, n->idx))
+        return -1;
+    g->n++;
+    return 0;
+}
+
 int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint32_t *idx,
               int *created, char *err, size_t errlen)
 {
@@ -225,53 +284,112 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
             return 0;
         }
     }
-    if (g->n == g->cap) {
-        size_t nc = g->cap ? g->cap * 2 : 16;
-        struct graph_node **nn = realloc(g->nodes, nc * sizeof(*nn));
-        if (!nn)
-            goto oom;
-        g->nodes = nn;
-        g->cap = nc;
-    }
-    struct graph_node *n = calloc(1, sizeof(*n));
+    char *params = d->params ? json_dumps(d->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (d->params && !params)
+        goto oom;
+    struct graph_node *n =
+        node_new(g, d->kind, id, d->node_type, d->label ? d->label : d->node_type,
+                 d->code_hash ? d->code_hash : "", params, d->tags, d->n_tags, d->inputs,
+                 d->n_inputs);
     if (!n)
         goto oom;
-    n->idx = (uint32_t)g->n;
-    n->pos = n->idx;
-    n->kind = d->kind;
-    memcpy(n->id, id, sizeof(id));
-    n->node_type = intern(g, d->node_type);
-    n->label = strdup(d->label ? d->label : d->node_type);
-    n->code_hash = intern(g, d->code_hash ? d->code_hash : "");
     n->interval = d->interval;
     n->period = d->period;
-    n->params_json = d->params ? json_dumps(d->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     n->is_private = d->is_private;
-    n->last_fired = INT64_MIN;
-    n->in = d->n_inputs <= 1 ? &n->in1 : calloc(d->n_inputs, sizeof(*n->in));
-    if (d->n_tags)
-        n->tags = dup_strv(d->tags, d->n_tags);
-    if (!n->node_type || !n->label || !n->code_hash || !n->in || (d->params && !n->params_json) || (d->n_tags && !n->tags)) {
+    if (add_owner(n, owner) || node_insert(g, n)) {
         node_free(n);
         goto oom;
     }
-    n->n_tags = d->n_tags;
-    if (d->n_inputs)
-        memcpy(n->in, d->inputs, d->n_inputs * sizeof(*n->in));
-    n->n_in = d->n_inputs;
-    if (add_owner(n, owner)) {
-        node_free(n);
-        goto oom;
-    }
-    g->nodes[g->n] = n;
-    if (table_put(g, n->idx)) {
-        node_free(n);
-        goto oom;
-    }
-    g->n++;
     *idx = n->idx;
     *created = 1;
     return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+int graph_bind_add(struct graph_node *n, const struct graph_bind *b)
+{
+    struct graph_bind *nb = realloc(n->binds, (n->n_binds + 1) * sizeof(*nb));
+    if (!nb)
+        return -1;
+    n->binds = nb;
+    nb[n->n_binds] = *b;
+    plugin_instance_ref(b->pi);
+    n->n_binds++;
+    return 0;
+}
+
+int graph_copy(struct graph *g, const struct graph_node *src, const uint32_t *inputs,
+               uint32_t n_inputs, const uint32_t *owner_map, uint32_t *idx, char *err,
+               size_t errlen)
+{
+    for (uint32_t i = 0; i < n_inputs; i++)
+        if (inputs[i] >= g->n) {
+            snprintf(err, errlen, "node '%s' (%s): input %u not copied", src->label, src->id, i);
+            return -1;
+        }
+    char *params = src->params_json ? strdup(src->params_json) : NULL;
+    if (src->params_json && !params)
+        goto oom;
+    struct graph_node *n =
+        node_new(g, src->kind, src->id, src->node_type, src->label, src->code_hash, params,
+                 (const char *const *)src->tags, src->n_tags, inputs, n_inputs);
+    if (!n)
+        goto oom;
+    n->interval = src->interval;
+    n->period = src->period;
+    n->is_private = src->is_private;
+    n->flags = src->flags;
+    n->on_missing = src->on_missing;
+    n->on_late = src->on_late;
+    n->allowed_lateness = src->allowed_lateness;
+    n->state_size = src->state_size;
+    for (uint32_t i = 0; i < src->n_owners; i++)
+        if (owner_map[src->owners[i]] != GRAPH_NONE && add_owner(n, owner_map[src->owners[i]]))
+            goto fail;
+    for (uint32_t i = 0; i < src->n_binds; i++) {
+        struct graph_bind b = src->binds[i];
+        if (owner_map[b.owner] == GRAPH_NONE)
+            continue;
+        b.owner = owner_map[b.owner];
+        if (graph_bind_add(n, &b))
+            goto fail;
+    }
+    if (n->n_binds) {
+        n->compute = n->binds[0].compute;
+        n->user = n->binds[0].user;
+        n->ctx = n->binds[0].ctx;
+    }
+    switch (src->kind) {
+    case GRAPH_SIGNAL:
+        n->sig_buy_above = src->sig_buy_above;
+        n->sig_sell_below = src->sig_sell_below;
+        n->sig_size = src->sig_size;
+        n->sig_long_only = src->sig_long_only;
+        break;
+    case GRAPH_ORDER:
+        n->order_quantity = src->order_quantity;
+        n->order_strategy = owner_map[src->order_strategy];
+        if (!(n->order_symbol = strdup(src->order_symbol)))
+            goto fail;
+        break;
+    case GRAPH_TAG_QUERY:
+        n->match_mode = src->match_mode;
+        if (src->n_query_tags &&
+            !(n->query_tags = dup_strv((const char *const *)src->query_tags, src->n_query_tags)))
+            goto fail;
+        n->n_query_tags = src->n_query_tags;
+        break;
+    default:
+        break;
+    }
+    if (node_insert(g, n))
+        goto fail;
+    *idx = n->idx;
+    return 0;
+fail:
+    node_free(n);
 oom:
     snprintf(err, errlen, "out of memory");
     return -1;

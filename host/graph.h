@@ -47,6 +47,7 @@ struct graph_edge {
 };
 
 struct graph_node;
+struct plugin_instance;
 
 struct graph_cons {
     struct graph_node *node;
@@ -58,6 +59,20 @@ struct graph_out {
     struct nc_ring *ring;
     struct graph_cons *cons;
     uint32_t n_cons, cap_cons;
+};
+
+/*
+ * What a custom node calls, for one owner (one per declaration, in declaration order).
+ * Every binding holds a reference on its plugin instance (NULL for a descriptor linked
+ * into the host). The node computes once with its primary binding (see
+ * graph_node.compute): the first one whose strategy still runs.
+ */
+struct graph_bind {
+    uint32_t owner; /* strategy index */
+    qmtl_compute_fn compute;
+    const void *user;
+    struct qmtl_ctx *ctx;
+    struct plugin_instance *pi; /* a reference, or NULL */
 };
 
 struct graph_side_item {
@@ -79,7 +94,7 @@ struct graph_node {
     uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
     uint32_t n_in;
     struct nc_ring *in_ring1; /* input slot 0's ring */
-    qmtl_compute_fn compute;  /* GRAPH_CUSTOM */
+    qmtl_compute_fn compute;  /* GRAPH_CUSTOM: the primary binding's (see binds) */
     void *state;              /* custom node state: zeroed, in the graph's state arena
                                * (allocated by graph_finalize, evaluation order) */
 
@@ -90,8 +105,8 @@ struct graph_node {
     uint32_t n_outs;
     struct graph_out *outs; /* a stream's own history ring is outs[0] */
     struct builtin *bi;     /* GRAPH_INDICATOR (owned) */
-    const void *user;
-    struct qmtl_ctx *ctx; /* first declarer's context (custom nodes) */
+    const void *user;     /* the primary binding's */
+    struct qmtl_ctx *ctx; /* the primary binding's context (custom nodes) */
     int64_t interval;     /* seconds */
     int64_t last_fired;   /* bucket of the last aligned computation */
     long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
@@ -123,6 +138,9 @@ struct graph_node {
     /* owners: strategy indices, one per declaration */
     uint32_t *owners;
     uint32_t n_owners, cap_owners;
+    /* custom nodes: one binding per owner (declaration order); owned */
+    struct graph_bind *binds;
+    uint32_t n_binds;
 
     union {      /* kind-specific, exclusive */
         struct { /* GRAPH_SIGNAL */
@@ -181,6 +199,22 @@ void graph_free(struct graph *g);
  */
 int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint32_t *idx,
               int *created, char *err, size_t errlen);
+
+/*
+ * Copy node 'src' (of another graph) into g, under the same NodeID, with 'inputs' (this
+ * graph's indices; tag queries pass none and are resolved again). Owners and bindings
+ * are copied through owner_map (old strategy index -> new index, GRAPH_NONE drops it);
+ * each binding copied takes a reference on its plugin instance. Runtime state (rings,
+ * built-in state, custom state, counters) is not copied: the caller moves it (see
+ * host/dag_swap.h). live_owners is set to the number of owners copied. 0 and *idx, or -1
+ * with err (out of memory, bad input).
+ */
+int graph_copy(struct graph *g, const struct graph_node *src, const uint32_t *inputs,
+               uint32_t n_inputs, const uint32_t *owner_map, uint32_t *idx, char *err,
+               size_t errlen);
+
+/* Append a binding for a custom node (takes a reference on b->pi). 0, or -1 out of memory. */
+int graph_bind_add(struct graph_node *n, const struct graph_bind *b);
 
 /* Replace the inputs of a node (tag queries, tests). -1 on an unknown index. */
 int graph_set_inputs(struct graph *g, uint32_t idx, const uint32_t *inputs, uint32_t n);

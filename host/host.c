@@ -1,13 +1,16 @@
 /* host: strategies, graph, scheduler, gate and brokers together (see host_api.h). */
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "host/dag_swap.h"
 #include "host/errcode.h"
 #include "host/host_api.h"
+#include "host/plugin_instance.h"
 #include "log.h"
 #include "numfmt.h"
 
@@ -35,7 +38,7 @@ int host_init(struct host *h, const struct host_options *o)
     return h->g ? 0 : -1;
 }
 
-static void strategy_free(struct host_strategy *st)
+void host_strategy_free(struct host_strategy *st)
 {
     if (!st)
         return;
@@ -48,6 +51,7 @@ static void strategy_free(struct host_strategy *st)
     host_ctx_release_names(&st->ctx);
     broker_free(st->broker);
     free(st->state);
+    plugin_instance_unref(st->pi);
     free(st);
 }
 
@@ -61,7 +65,7 @@ void host_release(struct host *h)
     sched_free(h->s);
     graph_free(h->g);
     for (size_t i = 0; i < h->n_st; i++)
-        strategy_free(h->st[i]);
+        host_strategy_free(h->st[i]);
     free(h->st);
     for (size_t i = 0; i < h->n_params; i++) {
         free(h->params[i].strategy);
@@ -111,6 +115,8 @@ static void release_claims(struct host *h, struct host_strategy *st)
         struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);
         if (n && n->live_owners)
             n->live_owners--;
+        if (n && n->n_binds)
+            host_node_rebind(n, h->st, h->n_st);
     }
 }
 
@@ -147,6 +153,69 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
     }
 }
 
+int host_find_strategy(const struct host *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_st; i++)
+        if (strcmp(h->st[i]->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct host_strategy *host_strategy_new(struct host *h, struct plugin_instance *pi,
+                                        const struct qmtl_plugin *desc, const char *name,
+                                        const char *path, uint32_t index, char *err,
+                                        size_t errlen)
+{
+    struct host_strategy *st = calloc(1, sizeof(*st));
+    if (!st)
+        goto oom;
+    st->name = strdup(name);
+    st->path = strdup(path ? path : "(linked)");
+    st->desc = desc;
+    st->pi = plugin_instance_ref(pi);
+    st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
+    size_t state_size = host_desc_state_size(desc);
+    if (state_size > HOST_STATE_MAX) {
+        snprintf(err, errlen, "plugin '%s' (%s): state_size %zu larger than %zu", desc->name,
+                 path ? path : "(linked)", state_size, HOST_STATE_MAX);
+        host_strategy_free(st);
+        return NULL;
+    }
+    if (state_size)
+        st->state = calloc(1, state_size);
+    if (!st->name || !st->path || !st->broker || (state_size && !st->state)) {
+        host_strategy_free(st);
+        goto oom;
+    }
+    st->ctx.h = h;
+    st->ctx.strat = index;
+    gate_init(&st->gate);
+    return st;
+oom:
+    snprintf(err, errlen, "plugin '%s': out of memory", name);
+    return NULL;
+}
+
+int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, size_t whylen)
+{
+    struct qmtl_err e = {0};
+    st->ctx.in_setup = 1;
+    h->in_setup = (int)st->ctx.strat + 1;
+    h->setup_name = st->name;
+    int rc = st->desc->setup(&st->ctx, host_api_table(), &e);
+    h->in_setup = 0;
+    h->setup_name = NULL;
+    st->ctx.in_setup = 0;
+    if (rc == 0)
+        return 0;
+    /* the plugin's message: read within its buffer (no NUL needed), one printable line */
+    char msg[4 * sizeof(e.msg) + 1], code[64];
+    log_escape(e.msg, sizeof(e.msg), msg, sizeof(msg));
+    snprintf(why, whylen, "setup failed with %s: %s", errcode_text(rc, code, sizeof(code)),
+             msg[0] ? msg : "no message");
+    return rc;
+}
+
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen)
 {
@@ -156,74 +225,53 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
 int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
                          const char *path, size_t *idx, char *err, size_t errlen)
 {
+    return host_add_strategy_from(h, NULL, desc, name, path, idx, NULL, err, errlen);
+}
+
+int host_add_strategy_from(struct host *h, struct plugin_instance *pi,
+                           const struct qmtl_plugin *desc, const char *name, const char *path,
+                           size_t *idx, struct host_swap_result *res, char *err, size_t errlen)
+{
+    if (pi) {
+        desc = pi->plugin->desc;
+        path = pi->plugin->path;
+    }
     if (!name)
         name = desc->name;
-    if (h->finalized) {
-        snprintf(err, errlen, "plugin '%s': the host is already running", name);
+    int dup = host_find_strategy(h, name);
+    if (dup >= 0) {
+        snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+                 name, path ? path : "(linked)", h->st[dup]->path);
         return -1;
     }
-    for (size_t i = 0; i < h->n_st; i++)
-        if (strcmp(h->st[i]->name, name) == 0) {
-            snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
-                     name, path ? path : "(linked)", h->st[i]->path);
-            return -1;
-        }
+    if (h->finalized)
+        return host_dag_add(h, pi, desc, name, path, idx, res, err, errlen);
     if (h->n_st == h->cap_st) {
         size_t nc = h->cap_st ? h->cap_st * 2 : 8;
         struct host_strategy **p = realloc(h->st, nc * sizeof(*p));
-        if (!p)
-            goto oom;
+        if (!p) {
+            snprintf(err, errlen, "plugin '%s': out of memory", name);
+            return -1;
+        }
         h->st = p;
         h->cap_st = nc;
     }
-    struct host_strategy *st = calloc(1, sizeof(*st));
+    struct host_strategy *st =
+        host_strategy_new(h, pi, desc, name, path, (uint32_t)h->n_st, err, errlen);
     if (!st)
-        goto oom;
-    st->name = strdup(name);
-    st->path = strdup(path ? path : "(linked)");
-    st->desc = desc;
-    st->broker = broker_new(h->opt.initial_cash, h->opt.fee_bps, h->opt.slippage_bps);
-    size_t state_size = host_desc_state_size(desc);
-    if (state_size > HOST_STATE_MAX) {
-        snprintf(err, errlen, "plugin '%s' (%s): state_size %zu larger than %zu", desc->name,
-                 path ? path : "(linked)", state_size, HOST_STATE_MAX);
-        strategy_free(st);
         return -1;
-    }
-    if (state_size)
-        st->state = calloc(1, state_size);
-    if (!st->name || !st->path || !st->broker || (state_size && !st->state)) {
-        strategy_free(st);
-        goto oom;
-    }
-    st->ctx.h = h;
-    st->ctx.strat = (uint32_t)h->n_st;
-    gate_init(&st->gate);
     h->st[h->n_st++] = st;
     if (idx)
         *idx = h->n_st - 1;
-
-    struct qmtl_err e = {0};
-    st->ctx.in_setup = 1;
-    h->in_setup = (int)h->n_st;
-    int rc = desc->setup(&st->ctx, host_api_table(), &e);
-    h->in_setup = 0;
-    st->ctx.in_setup = 0;
-    if (rc < 0 || rc > 0) {
+    char why[300];
+    int rc = host_strategy_setup(h, st, why, sizeof(why));
+    if (rc) {
         st->setup_failed = 1;
-        /* the plugin's message: read within its buffer (no NUL needed), one printable line */
-        char msg[4 * sizeof(e.msg) + 1], why[300], code[64];
-        log_escape(e.msg, sizeof(e.msg), msg, sizeof(msg));
-        snprintf(why, sizeof(why), "setup failed with %s: %s", errcode_text(rc, code, sizeof(code)),
-                 msg[0] ? msg : "no message");
         host_stop_strategy(h, st->ctx.strat, rc, why);
         snprintf(err, errlen, "plugin '%s' (%s): %s", st->name, st->path, why);
         return -1;
     }
     return 0;
-oom:
-    snprintf(err, errlen, "plugin '%s': out of memory", name);
-    return -1;
 }
 
 /* ------------------------------------------------------------------ scheduler hooks */
@@ -446,9 +494,10 @@ static void refuse_cycle(struct host *h, const struct graph_node *q, const struc
     }
 }
 
-static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
+int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *err,
+                             size_t errlen)
 {
-    size_t n = graph_count(h->g);
+    size_t n = graph_count(g);
     struct graph_node **cand = calloc(n ? n : 1, sizeof(*cand));
     uint32_t *in = calloc(n ? n : 1, sizeof(*in));
     unsigned char *down = malloc(n ? n : 1);
@@ -460,12 +509,12 @@ static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
-        struct graph_node *q = graph_node(h->g, i);
+        struct graph_node *q = graph_node(g, i);
         if (q->kind != GRAPH_TAG_QUERY)
             continue;
         size_t k = 0;
         for (uint32_t j = 0; j < n; j++) {
-            struct graph_node *x = graph_node(h->g, j);
+            struct graph_node *x = graph_node(g, j);
             if (j == i || x->kind == GRAPH_TAG_QUERY || x->kind == GRAPH_ORDER || !x->n_tags ||
                 x->interval != q->interval || !tags_match(q, x))
                 continue;
@@ -473,16 +522,27 @@ static int resolve_tag_queries(struct host *h, char *err, size_t errlen)
         }
         qsort(cand, k, sizeof(*cand), cmp_by_id);
         if (k)
-            mark_downstream(h->g, i, down, n);
+            mark_downstream(g, i, down, n);
         size_t m = 0;
         for (size_t j = 0; j < k; j++) {
             if (down[cand[j]->idx]) {
-                refuse_cycle(h, q, cand[j]);
+                if (strict && q->live_owners) {
+                    snprintf(err, errlen,
+                             "cycle through node '%.100s': the tag query matches node '%.100s', "
+                             "which depends on it",
+                             q->label, cand[j]->label);
+                    free(cand);
+                    free(in);
+                    free(down);
+                    return -1;
+                }
+                if (!strict)
+                    refuse_cycle(h, q, cand[j]);
                 continue;
             }
             in[m++] = cand[j]->idx;
         }
-        graph_set_inputs(h->g, i, in, (uint32_t)m);
+        graph_set_inputs(g, i, in, (uint32_t)m);
         if (!k)
             LOG_WARN("runtime", "tag query '%s' (%s) matches no node", q->label, q->id);
     }
@@ -496,7 +556,7 @@ int host_finalize(struct host *h, char *err, size_t errlen)
 {
     if (h->finalized)
         return 0;
-    if (resolve_tag_queries(h, err, errlen) || graph_finalize(h->g, err, errlen))
+    if (host_resolve_tag_queries(h, h->g, 0, err, errlen) || graph_finalize(h->g, err, errlen))
         return -1;
     struct sched_hooks hooks = {
         .arg = h,
@@ -565,79 +625,4 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
             bars += graph_node(h->g, streams[i])->deliveries;
     free(streams);
     return bars;
-}
-
-/* ------------------------------------------------------------------ crash report */
-
-static struct host *crash_host;
-static const char *crash_prefix = "qmtl";
-
-static void put(const char *s)
-{
-    size_t n = strlen(s);
-    while (n) {
-        ssize_t w = write(2, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-static void put_int(long v)
-{
-    char buf[24];
-    int i = (int)sizeof(buf) - 1;
-    buf[i] = 0;
-    int neg = v < 0;
-    unsigned long u = neg ? (unsigned long)-v : (unsigned long)v;
-    do {
-        buf[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u && i > 1);
-    if (neg)
-        buf[--i] = '-';
-    put(buf + i);
-}
-
-/* Async-signal-safe: only reads host memory and write(2)s. */
-static void crash_handler(int sig)
-{
-    struct host *h = crash_host;
-    const struct graph_node *n = sched_running_node();
-    put(crash_prefix);
-    if (h && n && n->n_owners && n->owners[0] < h->n_st) {
-        put(": plugin '");
-        put(h->st[n->owners[0]]->name);
-        put("': node '");
-        put(n->label);
-        put("' (");
-        put(n->id);
-        put(") crashed with signal ");
-    } else if (h && h->in_setup > 0 && (size_t)h->in_setup <= h->n_st) {
-        put(": plugin '");
-        put(h->st[h->in_setup - 1]->name);
-        put("': setup() crashed with signal ");
-    } else {
-        put(": crashed with signal ");
-    }
-    put_int(sig);
-    put("\n");
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void host_install_crash_report(struct host *h, const char *prefix)
-{
-    crash_host = h;
-    if (prefix)
-        crash_prefix = prefix;
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = crash_handler;
-    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
 }

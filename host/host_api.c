@@ -36,9 +36,11 @@ static int cmp_str(const void *a, const void *b)
 
 /* ------------------------------------------------------------------ context helpers */
 
+/* The strategy a context belongs to (it is embedded in it): also right while a strategy
+ * is being set up outside h->st (host/dag_swap.h). */
 static struct host_strategy *ctx_strategy(struct qmtl_ctx *ctx)
 {
-    return ctx->h->st[ctx->strat];
+    return (struct host_strategy *)((char *)ctx - offsetof(struct host_strategy, ctx));
 }
 
 static int ctx_add_handle(struct qmtl_ctx *ctx, uint32_t idx, const char *name)
@@ -92,7 +94,7 @@ static int begin(struct qmtl_ctx *ctx, const void *spec, void *local, size_t hav
 {
     if (!ctx || !ctx->h)
         return set_err(err, QMTL_EINVAL, "%s: no context", what);
-    if (!ctx->in_setup || ctx->h->finalized)
+    if (!ctx->in_setup)
         return set_err(err, QMTL_ESTATE, "%s: nodes can only be declared inside setup()", what);
     if (!spec)
         return set_err(err, QMTL_EINVAL, "%s: spec is NULL", what);
@@ -528,8 +530,15 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     json_decref(params);
     if (h > 0 && names_add(ctx, spec->name) < 0)
         return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
+    struct graph_bind bind = {.owner = ctx->strat,
+                              .compute = spec->compute,
+                              .user = spec->user,
+                              .ctx = ctx,
+                              .pi = ctx_strategy(ctx)->pi};
+    if (h > 0 && graph_bind_add(n, &bind) < 0)
+        return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
     if (h > 0 && created) {
-        n->compute = spec->compute;
+        n->compute = spec->compute; /* primary binding: the first declarer's until it stops */
         n->user = spec->user;
         n->ctx = ctx;
         n->flags = spec->flags;

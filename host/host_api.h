@@ -9,6 +9,7 @@
  *     host_add_strategy(&h, desc, path, &idx, err, len);  // runs setup(), per strategy
  *     host_finalize(&h, err, len);     // tag queries, topological order, caches, on_start
  *     host_feed(&h, tags, n, ts, &value);   // many times, in time order
+ *     host_add_strategy_from / host_remove_strategy / host_replace_strategy  // between events
  *     host_finish(&h);                 // on_finish
  *     host_release(&h);
  *
@@ -65,6 +66,8 @@ struct host_strategy {
     struct gate gate;  /* activation per side (closed until known) */
     int started, finished;
     void *state; /* the descriptor's state_size bytes (ABI 1.1), zeroed; NULL when 0; owned */
+    struct plugin_instance *pi; /* the loaded .so (a reference), or NULL when the caller
+                                 * keeps the descriptor mapped (linked, legacy callers) */
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):
@@ -106,6 +109,7 @@ struct host {
     uint64_t events;   /* items fed */
     uint64_t unrouted; /* items that matched no stream */
     int in_setup;      /* index + 1 of the strategy whose setup() runs, else 0 */
+    const char *setup_name; /* its name (also for a strategy staged by a DAG swap) */
     FILE *order_log;   /* optional: one line per order and fill (deterministic text) */
     /* live domain: where orders that passed the gate go (NULL: none, they are blocked) */
     int (*live_sink)(void *arg, const char *strategy, const char *symbol, int64_t ts,
@@ -125,7 +129,8 @@ int host_set_param(struct host *h, const char *strategy, const char *key, const 
 /*
  * Register a strategy and run its setup(). 0 and *idx on success. When setup() fails the
  * strategy is kept, stopped, with the reason in its 'error' and in err; returns -1.
- * Also -1 (nothing registered) for a duplicate name or after host_finalize().
+ * Also -1 (nothing registered) for a duplicate name. After host_finalize() the strategy
+ * joins the running DAG (host_add_strategy_from).
  */
 int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char *path, size_t *idx,
                       char *err, size_t errlen);
@@ -134,6 +139,55 @@ int host_add_strategy(struct host *h, const struct qmtl_plugin *desc, const char
  * that one plugin can run several times with different parameters (sweeps). */
 int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const char *name,
                          const char *path, size_t *idx, char *err, size_t errlen);
+
+/*
+ * The mutable DAG (host/dag_swap.h): the strategies of a running host change between two
+ * events. Each call returns what happened to the graph's nodes in *res (may be NULL):
+ * 'added' nodes are new, 'kept' ones stay with their windows, built-in state, custom
+ * state and counters, 'removed' ones are freed (with the references they held on plugin
+ * instances: a .so that nothing references any more is unmapped). Any failure (setup
+ * error, tag-query cycle, invalid node, out of memory) returns -1 with one line in err
+ * and leaves the running DAG exactly as it was. Calling one from inside a wave (a
+ * compute, a hook, h->on_output) or a setup() is refused (-1).
+ */
+struct host_swap_result {
+    uint32_t added, kept, removed;
+};
+
+/*
+ * Add a strategy, from a loaded plugin instance 'pi' (the strategy and its custom nodes
+ * take their own references; the caller keeps its own) or, when pi is NULL, from 'desc'
+ * and 'path' (kept mapped by the caller). 'name' NULL means the descriptor's name.
+ * Before host_finalize() this is host_add_strategy_as(); after it, the strategy joins
+ * the running DAG: setup() runs on a staging graph, the swap happens, then on_start.
+ * On a running host a failed setup() registers nothing.
+ */
+int host_add_strategy_from(struct host *h, struct plugin_instance *pi,
+                           const struct qmtl_plugin *desc, const char *name, const char *path,
+                           size_t *idx, struct host_swap_result *res, char *err, size_t errlen);
+
+/*
+ * Take strategy 'idx' out of a running host: on_finish (when it ran), teardown, then its
+ * claims go; nodes no other strategy owns are freed. Strategies after it move down one
+ * index (look them up by name: host_find_strategy). Requires host_finalize().
+ */
+int host_remove_strategy(struct host *h, size_t idx, struct host_swap_result *res, char *err,
+                         size_t errlen);
+
+/*
+ * Replace strategy 'idx' of a running host by a new version ('pi', or 'desc' + 'path' as
+ * for host_add_strategy_from). The new setup() runs on a staging graph; when it succeeds
+ * the old version gets on_finish and teardown, the swap happens and the new one gets
+ * on_start. The strategy keeps its index, its name, its gate (activation), its broker
+ * (positions, cash) and its counters; its per-strategy state (state_size) starts zeroed.
+ * Nodes whose NodeID stays keep their state. On failure the old version runs on.
+ */
+int host_replace_strategy(struct host *h, size_t idx, struct plugin_instance *pi,
+                          const struct qmtl_plugin *desc, const char *path,
+                          struct host_swap_result *res, char *err, size_t errlen);
+
+/* Index of the strategy named 'name', or -1. */
+int host_find_strategy(const struct host *h, const char *name);
 
 /* Resolve tag queries, order the graph, allocate caches, call on_start. 0 or -1. */
 int host_finalize(struct host *h, char *err, size_t errlen);
@@ -159,14 +213,6 @@ void host_stop_strategy(struct host *h, uint32_t strat, int code, const char *re
 
 /* Items its streams received. */
 long host_strategy_bars(const struct host *h, uint32_t strat);
-
-/*
- * Crash reporting: install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
- * write one line naming the plugin and the node (or setup()) that was running, then let
- * the signal kill the process as it would have. 'prefix' starts the line ("qmtl run").
- * Only one host per process is reported (the last one passed).
- */
-void host_install_crash_report(struct host *h, const char *prefix);
 
 /* Free the context's custom node name set. */
 void host_ctx_release_names(struct qmtl_ctx *ctx);

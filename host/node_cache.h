@@ -39,7 +39,8 @@ struct nc_ring {
     int64_t newest;            /* newest bucket; INT64_MIN when empty */
     struct qmtl_value evicted; /* pushed out of the full ring by the last in-order append */
     int has_evicted;
-    int shared; /* recompute policy: may serve several consumers */
+    int shared;   /* recompute policy: may serve several consumers */
+    int borrowed; /* held by a staging graph too, during a DAG swap (host/dag_swap.c) */
 };
 
 /* Bucket of 'ts' for 'interval' (> 0), flooring for negative times. */

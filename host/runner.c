@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/plugin_instance.h"
 #include "host/live_in.h"
 #include "log.h"
 
@@ -66,7 +67,8 @@ static void add_problem(struct runner *r, const char *msg)
 /* Check, preflight and map one file; a refusal is recorded and logged. */
 static int open_one(struct runner *r, const char *path, struct plugin **p, char *err, size_t errlen)
 {
-    if (plugin_check_owner(path, 0, err, errlen) == 0 &&
+    if ((!r->admit || r->admit(r->admit_arg, path, err, errlen) == 0) &&
+        plugin_check_owner(path, 0, err, errlen) == 0 &&
         plugin_open_checked(path, preflight_run, &r->pf, p, err, errlen) == 0)
         return 0;
     add_problem(r, err);
@@ -140,21 +142,30 @@ oom:
     return -1;
 }
 
-/* Hand an open plugin to the host (runs setup(), once per sweep set); the runner keeps
- * it mapped. */
+/* Hand an open plugin to the host (runs setup(), once per sweep set). A swept plugin is
+ * kept mapped by the runner; any other one belongs to its strategy (a plugin instance:
+ * unmapped when a reload replaces or removes it, host/plugin_instance.h). */
 static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
 {
-    if (keep_plugin(r, p, err, errlen))
-        return -1;
     size_t sets = r->sweep ? sweep_count(r->sweep, p->desc->name) : 0;
-    if (sets)
+    if (sets) {
+        if (keep_plugin(r, p, err, errlen))
+            return -1;
         return load_sweep(r, p, sets, err, errlen);
-    int rc = host_add_strategy(&r->h, p->desc, p->path, NULL, err, errlen);
+    }
+    struct plugin_instance *pi = plugin_instance_new(p);
+    if (!pi) {
+        snprintf(err, errlen, "plugin '%s': out of memory", p->path);
+        plugin_close(p);
+        return -1;
+    }
+    int rc = host_add_strategy_from(&r->h, pi, p->desc, NULL, p->path, NULL, NULL, err, errlen);
     if (rc)
         LOG_ERROR("runner", "%s", err);
     else
         LOG_INFO("runner", "loaded '%s' %s (%s)", p->desc->name,
                  p->desc->version ? p->desc->version : "", p->path);
+    plugin_instance_unref(pi); /* the strategy holds its own references */
     return rc;
 }
 
@@ -164,7 +175,10 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen)
     struct plugin *p;
     if (open_one(r, path, &p, err, errlen))
         return -1;
-    if (plugin_check_duplicate(r->plugins, r->n_plugins, p, err, errlen)) {
+    int other = host_find_strategy(&r->h, p->desc->name);
+    if (other >= 0) {
+        snprintf(err, errlen, "plugin '%s' (%s): duplicate name, already loaded from %s",
+                 p->desc->name, p->path, r->h.st[other]->path);
         add_problem(r, err);
         LOG_ERROR("runner", "%s", err);
         plugin_close(p);

@@ -75,6 +75,10 @@ struct runner {
     int interrupted;           /* the signal that stopped the replay before the end, or 0 */
     uint64_t read;             /* items taken from the feed (pump) */
     double t0, shown;          /* pump: replay start, last progress line (s after t0) */
+    /* asked before each plugin file is opened (NULL: all are): -1 refuses it with err
+     * (recorded as a problem), e.g. quarantine_admit_hook (host/quarantine.h) */
+    int (*admit)(void *arg, const char *path, char *err, size_t errlen);
+    void *admit_arg;
 };
 
 int runner_init(struct runner *r, const struct host_options *opt);

@@ -18,20 +18,40 @@ struct sched {
     size_t lo; /* lowest word that may hold a pending bit */
     int64_t now;
     uint64_t computes, waves;
+    int in_wave;
 };
 
+/* While sched_new runs: (upstream, capacity) -> index of its shared ring in upstream->outs,
+ * so that a wide fan-out of many periods finds its ring in O(1). */
+struct ring_index {
+    uint64_t *keys; /* (idx << 32 | cap); 0 = empty (cap >= 1) */
+    uint32_t *outs;
+    size_t mask;
+};
+
+static uint64_t *ri_slot(struct ring_index *ri, uint64_t key, uint32_t **out)
+{
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & ri->mask;
+    while (ri->keys[i] && ri->keys[i] != key)
+        i = (i + 1) & ri->mask;
+    *out = &ri->outs[i];
+    return &ri->keys[i];
+}
+
 /* The ring slot 'slot' of node x reads from upstream u: shared when possible. */
-static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot)
+static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot,
+                                struct ring_index *ri, sched_adopt_fn adopt, void *arg)
 {
     uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
     int shared = x->on_late == QMTL_LATE_RECOMPUTE;
     struct graph_out *o = NULL;
-    if (shared)
-        for (uint32_t k = 0; k < u->n_outs; k++)
-            if (u->outs[k].ring->shared && u->outs[k].ring->w.cap == cap) {
-                o = &u->outs[k];
-                break;
-            }
+    uint64_t *key = NULL;
+    uint32_t *at = NULL;
+    if (shared) {
+        key = ri_slot(ri, (uint64_t)u->idx << 32 | cap, &at);
+        if (*key)
+            o = &u->outs[*at];
+    }
     if (!o) {
         /* capacity doubles at powers of two */
         if ((u->n_outs & (u->n_outs - 1)) == 0) {
@@ -43,9 +63,15 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
         }
         o = &u->outs[u->n_outs];
         memset(o, 0, sizeof(*o));
-        if (!(o->ring = nc_ring_new(cap, u->interval, u->id)))
+        if (adopt)
+            o->ring = adopt(arg, u, x, slot, cap, shared);
+        if (!o->ring && !(o->ring = nc_ring_new(cap, u->interval, u->id)))
             return NULL;
         o->ring->shared = shared;
+        if (key) {
+            *key = (uint64_t)u->idx << 32 | cap;
+            *at = u->n_outs;
+        }
         u->n_outs++;
     }
     if (x) {
@@ -64,6 +90,13 @@ static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint
 
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen)
 {
+    return sched_new_adopting(g, hooks, NULL, NULL, err, errlen);
+}
+
+struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
+                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen)
+{
+    struct ring_index ri = {0};
     struct sched *s = calloc(1, sizeof(*s));
     if (!s)
         goto oom;
@@ -78,6 +111,30 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
         goto oom;
     for (uint32_t p = 0; p < n; p++)
         s->at[p] = graph_at(g, p);
+    size_t slots = 2 * n;
+    for (uint32_t p = 0; p < n; p++)
+        slots += 2 * ((size_t)graph_at(g, p)->n_in + graph_at(g, p)->n_outs);
+    size_t size = 64;
+    while (size < slots)
+        size *= 2;
+    ri.keys = calloc(size, sizeof(*ri.keys));
+    ri.outs = calloc(size, sizeof(*ri.outs));
+    ri.mask = size - 1;
+    if (!ri.keys || !ri.outs)
+        goto oom;
+    for (uint32_t p = 0; p < n; p++) { /* rings a graph already has (none when fresh) */
+        struct graph_node *u = graph_at(g, p);
+        for (uint32_t k = 0; k < u->n_outs; k++)
+            if (u->outs[k].ring->shared) {
+                uint32_t *at;
+                uint64_t key = (uint64_t)u->idx << 32 | u->outs[k].ring->w.cap;
+                uint64_t *slot = ri_slot(&ri, key, &at);
+                if (!*slot) {
+                    *slot = key;
+                    *at = k;
+                }
+            }
+    }
     /* a stream's own history first, so that it is outs[0] */
     for (uint32_t p = 0; p < n; p++) {
         struct graph_node *x = graph_at(g, p);
@@ -85,10 +142,18 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
             continue;
         uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
         x->outs = calloc(1, sizeof(*x->outs));
-        if (!x->outs || !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
+        if (!x->outs)
+            goto oom;
+        if (adopt)
+            x->outs[0].ring = adopt(arg, x, NULL, 0, cap, 1);
+        if (!x->outs[0].ring && !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
             goto oom;
         x->outs[0].ring->shared = 1;
         x->n_outs = 1;
+        uint32_t *at;
+        uint64_t *slot = ri_slot(&ri, (uint64_t)x->idx << 32 | cap, &at);
+        *slot = (uint64_t)x->idx << 32 | cap;
+        *at = 0;
     }
     for (uint32_t p = 0; p < n; p++) {
         struct graph_node *x = graph_at(g, p);
@@ -102,7 +167,7 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
         x->same_interval = 1;
         for (uint32_t i = 0; i < x->n_in; i++) {
             struct graph_node *u = graph_node(g, x->in[i]);
-            if (!(x->in_rings[i] = ring_for(u, x, i)))
+            if (!(x->in_rings[i] = ring_for(u, x, i, &ri, adopt, arg)))
                 goto oom;
             if (i == 0)
                 x->in_ring1 = x->in_rings[0];
@@ -110,9 +175,13 @@ struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *
                 x->same_interval = 0;
         }
     }
+    free(ri.keys);
+    free(ri.outs);
     return s;
 oom:
     snprintf(err, errlen, "out of memory");
+    free(ri.keys);
+    free(ri.outs);
     sched_free(s);
     return NULL;
 }
@@ -139,6 +208,23 @@ uint64_t sched_computes(const struct sched *s)
 uint64_t sched_waves(const struct sched *s)
 {
     return s->waves;
+}
+
+int sched_in_wave(const struct sched *s)
+{
+    return s && s->in_wave;
+}
+
+const struct sched_hooks *sched_get_hooks(const struct sched *s)
+{
+    return &s->h;
+}
+
+void sched_carry(struct sched *to, const struct sched *from)
+{
+    to->now = from->now;
+    to->computes = from->computes;
+    to->waves = from->waves;
 }
 
 static _Thread_local const struct graph_node *volatile running;
@@ -448,6 +534,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
     struct qmtl_value out = *v;
+    s->in_wave = 1;
     emit(s, n, b, &out, 0);
     for (size_t w = s->lo; w < s->words; w++) {
         uint64_t bits;
@@ -462,5 +549,6 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
         }
     }
     s->lo = s->words;
+    s->in_wave = 0;
     return 0;
 }

@@ -45,6 +45,21 @@ struct sched;
 
 /* Create after graph_finalize(): allocates every node's caches. NULL on failure. */
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen);
+
+/*
+ * An existing ring to use instead of a new one, so that a DAG swap keeps the windows of
+ * the nodes that stay (host/dag_swap.h): asked for every ring with its upstream 'u', its
+ * consumer 'x' and slot (x NULL: a stream's own history), capacity and sharing. Returns
+ * a ring of that capacity and sharing whose items are u's emissions, or NULL for a new
+ * one. The ring is then referenced by two graphs; the caller settles which one keeps it.
+ */
+typedef struct nc_ring *(*sched_adopt_fn)(void *arg, const struct graph_node *u,
+                                          const struct graph_node *x, uint32_t slot,
+                                          uint32_t cap, int shared);
+
+/* sched_new, taking rings from 'adopt' where it has one. */
+struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
+                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen);
 void sched_free(struct sched *s);
 
 /* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the
@@ -54,6 +69,15 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
 /* The custom node whose compute is running on this thread (NULL outside computes): read
  * by crash reporters (async-signal-safe to read). */
 const struct graph_node *sched_running_node(void);
+
+/* 1 while a wave runs (inside sched_feed: computes and hooks), else 0. */
+int sched_in_wave(const struct sched *s);
+
+/* The hooks the scheduler was made with. */
+const struct sched_hooks *sched_get_hooks(const struct sched *s);
+
+/* Carry the clock and the counters of 'from' over to 'to' (a DAG swap, host/dag_swap.h). */
+void sched_carry(struct sched *to, const struct sched *from);
 
 /* Bucket of the node being computed (or of the last wave). */
 int64_t sched_now(const struct sched *s);

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "host/control.h"
+#include "host/reload.h"
+#include "host/session_internal.h"
 #include "host/loop.h"
 #include "host/live_orders.h"
 #include "log.h"
@@ -20,29 +22,6 @@
 #define RX_GRACE_S 0.01 /* ... then pending reads run before the stream is judged silent */
 #define PING_MIN_S 0.05
 
-struct session {
-    struct runner *r;
-    const struct session_options *o;
-    struct session_stats *st;
-    struct event_base *base; /* r->loop's */
-    struct event *retry_ev, *ping_ev, *rx_ev, *decide_ev;
-    struct ws_conn *ws;
-    struct live_orders *orders; /* live domain: POST /orders */
-    char world_q[256]; /* world id, URI-escaped */
-    char **gw_sid;     /* per strategy: the gateway's strategy_id ("" = none) */
-    int *refused;      /* per strategy: submission refused (gate stays closed) */
-    int64_t last_seq;
-    int have_seq;
-    int domain; /* enum ctl_domain */
-    int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
-    int decide_pending;
-    int stopping, confirmed, http_pending, budget_spent, retry_logged;
-    double lost_at, backoff;
-    double rx_due;  /* when rx_ev should fire (monotonic s) */
-    int rx_grace;   /* rx_ev re-armed once after firing late */
-    int ws_opened;  /* the current stream finished its handshake */
-    struct ctl_retry start; /* start-up requests: retried until the gateway answers */
-};
 
 static struct timeval tv_of(double s)
 {
@@ -56,8 +35,9 @@ static int strategy_of(const struct session *a, const char *sid)
 {
     if (!sid)
         return -1;
-    for (size_t i = 0; i < a->r->h.n_st; i++)
-        if (!strcmp(a->r->h.st[i]->name, sid) || (a->gw_sid[i][0] && !strcmp(a->gw_sid[i], sid)))
+    for (size_t i = 0; i < a->r->h.n_st && i < a->n_sid; i++)
+        if ((a->refused[i] != SESSION_SID_ONLY && !strcmp(a->r->h.st[i]->name, sid)) ||
+            (a->gw_sid[i][0] && !strcmp(a->gw_sid[i], sid)))
             return (int)i;
     return -1;
 }
@@ -66,7 +46,7 @@ static int strategy_of(const struct session *a, const char *sid)
 static int apply_entry(struct session *a, const char *sid, const char *side_name, const json_t *data)
 {
     int k = strategy_of(a, sid);
-    if (k < 0 || a->refused[k])
+    if (k < 0 || a->refused[k] == SESSION_REFUSED)
         return 0;
     int side = ctl_side_parse(side_name);
     int sides[2] = {side, 0}, n = 1;
@@ -92,8 +72,7 @@ static int apply_entry(struct session *a, const char *sid, const char *side_name
     return applied;
 }
 
-/* The full state {"version", "state": {sid: {side: entry}}}. */
-static void apply_state(struct session *a, const json_t *reply)
+void session_apply_state_(struct session *a, const json_t *reply)
 {
     const char *sid, *side;
     json_t *sides, *entry;
@@ -164,7 +143,7 @@ static void fetch_done(void *arg, int status, const json_t *reply, const char *e
     if (a->stopping)
         return;
     if (status == 200 && json_is_object(reply)) {
-        apply_state(a, reply);
+        session_apply_state_(a, reply);
         a->confirmed = 1;
         a->backoff = 0;
         LOG_INFO("attached", "activation state confirmed (version %lld)",
@@ -520,7 +499,7 @@ static void submit_all(struct session *a)
                       "strategy '%s': not submitted (%d: %s); it computes with its gate "
                       "closed",
                       s->name, status, m ? m : err);
-            a->refused[i] = 1;
+            a->refused[i] = SESSION_REFUSED;
             a->st->refused++;
         }
         json_decref(reply);
@@ -551,7 +530,7 @@ static void initial_activation(struct session *a)
     int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, a->o->token,
                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     if (status == 200 && json_is_object(reply)) {
-        apply_state(a, reply);
+        session_apply_state_(a, reply);
         a->confirmed = 1;
     } else {
         LOG_WARN("attached", "world '%s': activation unavailable (%d%s%s): gates closed",
@@ -587,8 +566,10 @@ static void release(struct session *a)
         loop_set_hold(a->r->loop, NULL, NULL);
     a->r->h.live_sink = NULL;
     a->r->h.live_arg = NULL;
+    if (a->o->reload)
+        reload_on_change(a->o->reload, NULL, NULL);
     if (a->gw_sid)
-        for (size_t i = 0; i < a->r->h.n_st; i++)
+        for (size_t i = 0; i < a->n_sid; i++)
             free(a->gw_sid[i]);
     free(a->gw_sid);
     free(a->refused);
@@ -640,7 +621,7 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
     a.refused = calloc(n ? n : 1, sizeof(*a.refused));
     int ok = a.gw_sid && a.refused;
     for (size_t i = 0; ok && i < n; i++)
-        ok = (a.gw_sid[i] = calloc(1, 64)) != NULL;
+        ok = (a.gw_sid[i] = calloc(1, 64)) != NULL && ++a.n_sid;
     char *wq = evhttp_uriencode(o->world_id, -1, 0);
     if (!ok || !wq || strlen(wq) >= sizeof(a.world_q)) {
         free(wq);
@@ -675,10 +656,12 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
     }
     if (!a.confirmed)
         a.lost_at = ctl_now_s();
+    if (o->reload) /* strategies added, replaced, removed while attached: resubmitted */
+        reload_on_change(o->reload, session_reloaded_, &a);
     subscribe(&a);
     int rc = runner_replay(r, err, errlen);
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < r->h.n_st; i++) {
         out->orders_sent += r->h.st[i]->orders;
         out->orders_blocked += r->h.st[i]->blocked;
     }

@@ -43,6 +43,8 @@
 #include "config.h"
 #include "host/runner.h"
 
+struct reload;
+
 struct session_options {
     const char *world_id;
     const char *gateway_url;  /* http://host:port */
@@ -51,6 +53,7 @@ struct session_options {
     double pace;              /* events per second; 0 = as fast as possible */
     int follow;               /* keep running after the data ends */
     const struct cfg_runtime *budgets;
+    struct reload *reload;    /* hot reload (NULL: none): changed strategies are resubmitted */
 };
 
 /* What the attached run saw (for the summary: host/report_session.h). */

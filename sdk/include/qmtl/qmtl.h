@@ -252,6 +252,8 @@ struct qmtl_view {
     uint32_t reserved;
     void *state;      /* the node's state: 'state_size' bytes, zeroed at creation, host-owned */
     const void *user; /* the spec's 'user' pointer, as declared */
+    /* A node shared by several strategies computes once: ctx and user are those of its
+     * first declarer that still runs (docs/plugin-abi.md). */
     struct qmtl_ctx *ctx;
     const struct qmtl_host *host;
 };
@@ -450,8 +452,9 @@ struct qmtl_host {
      * before setup(), owned by the host and kept until the strategy is released (never
      * inside the .so, so a reload leaves nothing dangling). NULL when state_size is 0.
      * Reachable from setup(), every hook (their ctx) and every compute (view->ctx). A
-     * custom node shared between strategies computes with its first declarer's ctx, so
-     * it sees that strategy's state: keep what defines its output in params_json.
+     * custom node shared between strategies computes once, with the ctx of its first
+     * declarer that still runs, so it sees that strategy's state: keep what defines its
+     * output in params_json.
      */
     void *(*strategy_state)(struct qmtl_ctx *ctx);
 };
