@@ -59,6 +59,21 @@ assert d["run"]["live_events"] == 24 and d["run"]["bad_lines"] == 1, d["run"]
 s = d["strategies"][0]
 assert s["status"] == "ok" and s["bars"] == 24, s
 ' "$E2E_TMP/run.json"
+# a followed file given before a CSV file: each feeds its own streams
+{ echo "timestamp,close"; rows 0 30; } > "$E2E_TMP/eth.csv"
+{ echo "timestamp,close"; rows 0 40; } > "$E2E_TMP/b.csv"
+M2=$(free_port)
+"$QMTL" run --offline --plugins "$P" --data "ETH=follow:$E2E_TMP/eth.csv" --data "BTC=$E2E_TMP/b.csv" \
+    --metrics-port "$M2" --json > "$E2E_TMP/mix.json" 2> "$E2E_TMP/mix.err" &
+MIX=$!
+total() { [ "$(curl -sf "http://127.0.0.1:$M2/metrics" | awk '$1 == "qmtl_host_events_total" {print $2}')" = 70 ]; }
+check "followed file and CSV file both read" wait_for 20 total
+kill -TERM $MIX; wait $MIX
+check "the CSV file's bars reach its strategy, the followed file's its own tag" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["strategies"][0]["bars"] == 40 and d["run"]["unrouted"] == 30, d
+' "$E2E_TMP/mix.json"
 expect_rc 2 "follow without tags is refused" "$QMTL" run --offline --plugins "$P" --data "follow:$F"
 check "the refusal says what to give" grep -q "a followed CSV file needs tags: TAGS=follow:" "$E2E_TMP/err"
 expect_rc 1 "a missing file fails at start" "$QMTL" run --offline --plugins "$P" --data "BTC=follow:$E2E_TMP/nope.csv"

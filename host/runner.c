@@ -277,7 +277,7 @@ static uint64_t count_rows(const char *path)
 
 /* Record a live input for live_run(). */
 static int add_live(struct runner *r, const struct cfg_data_source *ds, const char *path,
-                    char *err, size_t errlen)
+                    int route, char *err, size_t errlen)
 {
     struct runner_live *nl = realloc(r->live, (r->n_live + 1) * sizeof(*nl));
     if (!nl)
@@ -294,6 +294,7 @@ static int add_live(struct runner *r, const struct cfg_data_source *ds, const ch
     else
         snprintf(l->spec, n, "follow:%s", path);
     l->flags = ds->allow_nonpositive_prices ? LIVE_ALLOW_NONPOSITIVE : 0;
+    l->route = route;
     if (!json) {
         if (!(l->tags = calloc(ds->n_tags + 1, sizeof(*l->tags)))) {
             free(l->spec);
@@ -318,7 +319,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
                     unsigned flags, char *err, size_t errlen)
 {
     if (ds->live && *ds->live)
-        return add_live(r, ds, ds->live, err, errlen);
+        return add_live(r, ds, ds->live, -1, err, errlen);
     const char *const *tags = (const char *const *)ds->tags;
     /* the source's route, resolved once: the pump feeds by index (host/route.h) */
     int route = host_route_id(&r->h, tags, ds->n_tags);
@@ -328,22 +329,20 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
         return -1;
     }
     char path[PATH_MAX] = "";
-    int rc;
     if (ds->follow && !(ds->synthetic && *ds->synthetic)) { /* a CSV followed as it grows */
         if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
             snprintf(path, sizeof(path), "%s/%s", base_dir, ds->path);
         else
             snprintf(path, sizeof(path), "%s", ds->path ? ds->path : "");
-        rc = add_live(r, ds, path, err, errlen);
-    } else {
-        rc = feed_add_source(r->feed, ds, base_dir, flags, path, sizeof(path), err, errlen);
+        return add_live(r, ds, path, route, err, errlen); /* a live input, not a feed source */
     }
+    int rc = feed_add_source(r->feed, ds, base_dir, flags, path, sizeof(path), err, errlen);
     if (rc)
         return rc;
     if (ds->synthetic && *ds->synthetic) {
         if (ds->count > 0)
             r->expected += (uint64_t)ds->count;
-    } else if (r->progress && !ds->follow) {
+    } else if (r->progress) {
         r->expected += count_rows(path);
     }
     int *sr = realloc(r->source_route, (r->n_sources + 1) * sizeof(*sr));
@@ -357,9 +356,9 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
 }
 
 /* Whether a data source's route reaches stream node 'idx' (routes: host/route.h). */
-static int source_feeds(const struct runner *r, size_t source, uint32_t idx)
+static int route_feeds(const struct runner *r, int route, uint32_t idx)
 {
-    const struct host_route *rt = &r->h.routes[r->source_route[source]];
+    const struct host_route *rt = &r->h.routes[route];
     for (size_t i = 0; i < rt->n; i++)
         if (rt->streams[i] == idx)
             return 1;
@@ -378,7 +377,9 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
             continue;
         int fed = 0;
         for (size_t k = 0; k < r->n_sources && !fed; k++)
-            fed = source_feeds(r, k, x->idx);
+            fed = route_feeds(r, r->source_route[k], x->idx);
+        for (size_t k = 0; k < r->n_live && !fed; k++)
+            fed = route_feeds(r, r->live[k].route, x->idx); /* a followed file */
         if (fed)
             continue;
         unfed++;

@@ -41,6 +41,7 @@ struct runner_live {
     char **tags; /* NULL-terminated (follow: only) */
     size_t n_tags;
     unsigned flags; /* LIVE_* */
+    int route;      /* follow: the route of its tags (host/route.h); JSON inputs: -1 */
 };
 
 struct runner {
