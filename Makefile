@@ -224,7 +224,7 @@ $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter-out base,$*),-DIDENT_$(shell echo $* | tr a-z A-Z)) \
 	  $(PLUGIN_LDFLAGS) -o $@ $<
 
-# One source, two strategies sharing nodes, for the scale-out e2e (t120-bus).
+# One source, two strategies sharing nodes, for the scale-out e2e (t130-bus).
 $(B)/fixtures/bus_%.so: tests/fixtures/bus/bus.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter consumer,$*),-DBUS_CONSUMER) $(PLUGIN_LDFLAGS) -o $@ $<
