@@ -6,7 +6,9 @@ set -u
 B=$1; shift
 one() {
     t=$1; log="$t.valgrind.log"
-    if CK_FORK=no QMTL_BUILD="$B" QMTL_NO_DLCLOSE=1 QMTL_VALGRIND=1 valgrind -q --error-exitcode=1 \
+    # each binary in its own session: a test that signals its supervisor or children
+    # (check_supervisor) must not reach make's process group
+    if CK_FORK=no QMTL_BUILD="$B" QMTL_NO_DLCLOSE=1 QMTL_VALGRIND=1 setsid -w valgrind -q --error-exitcode=1 \
         --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible \
         --suppressions=tests/valgrind.supp "$t" > "$log" 2>&1; then

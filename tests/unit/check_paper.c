@@ -109,7 +109,7 @@ static int run_once(const char *dir, const struct paper_prices *p, const char *c
     if (pid == 0) {
         struct gwt t;
         gwt_start(&t, dir);
-        char url[128];
+        char url[128] = {0};
         snprintf(url, sizeof(url), "%s", gw_server_url(t.srv));
         if (write(fds[1], url, sizeof(url)) != (ssize_t)sizeof(url))
             _exit(1);
