@@ -55,7 +55,7 @@ int nodeid_compute(const struct nodeid_fields *f, char out[NODEID_LEN + 1], char
 void nodeid_from_canonical(const char *canonical, size_t len, char out[NODEID_LEN + 1]);
 
 /*
- * Same from a JSON node object shaped like ../shared/vectors/nodeid.json "node" entries
+ * Same from a JSON node object shaped like tests/data/vectors/nodeid.json "node" entries
  * (node_type, interval, period, params|config, dependencies|inputs, schema_compat_id|schema_id,
  * code_hash). canonical_out may be NULL; else receives a malloc'd canonical string.
  * Field rules (as the reference): interval/period accept integers, integral strings and
