@@ -77,7 +77,7 @@ Q := @
 endif
 
 # ---------------------------------------------------------------- sources
-LIB_SRC := $(wildcard common/*.c host/*.c gateway/*.c dagmanager/*.c cli/*/*.c)
+LIB_SRC := $(wildcard common/*.c host/*.c host/*/*.c gateway/*.c dagmanager/*.c cli/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 TESTKIT_SRC := $(wildcard testkit/*.c)
 BLAKE3_C := blake3.c blake3_dispatch.c blake3_portable.c
@@ -138,7 +138,7 @@ FUZZ_SECONDS ?= 20
 CHECK_FUZZ_SECONDS ?= 3
 
 # Every public header must compile on its own (and the SDK header as C++).
-HDR_SRC := $(wildcard common/*.h host/*.h gateway/*.h dagmanager/*.h cli/*/*.h sdk/include/qmtl/*.h)
+HDR_SRC := $(wildcard common/*.h host/*.h host/*/*.h gateway/*.h dagmanager/*.h cli/*/*.h sdk/include/qmtl/*.h)
 HDR_OK := $(HDR_SRC:%.h=$(B)/hdr/%.ok)
 
 .PHONY: all demo check test unit e2e asan valgrind bench install clean style help \

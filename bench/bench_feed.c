@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/broker.h"
-#include "host/csv.h"
-#include "host/feed.h"
+#include "host/orders/broker.h"
+#include "host/data/csv.h"
+#include "host/data/feed.h"
 
 static double now(void)
 {

@@ -1,5 +1,5 @@
 /*
- * bench_swap: the cost of changing a running DAG (host/dag_swap.h), in process.
+ * bench_swap: the cost of changing a running DAG (host/dag/dag_swap.h), in process.
  *
  *   bench_swap S N     a warm host of S strategies of 50 nodes each (one shared stream,
  *                      24 sma of distinct windows, a chain of 25 custom nodes with

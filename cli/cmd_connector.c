@@ -11,7 +11,7 @@
 #include "cli/connector/paper.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "host/feed.h"
+#include "host/data/feed.h"
 #include "host/runner.h"
 
 struct conn_args {

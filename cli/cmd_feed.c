@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "host/csv.h"
+#include "host/data/csv.h"
 #include "host/host_api.h"
 
 #define FEED_OUT_BUF 65536

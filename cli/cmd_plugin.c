@@ -1,10 +1,10 @@
 /* qmtl plugin check: load one plugin in isolation and report what it is. */
 #include "cli.h"
 #include "config.h"
-#include "host/explain.h"
+#include "host/dag/explain.h"
 #include "host/host_api.h"
-#include "host/loader.h"
-#include "host/preflight.h"
+#include "host/plugin/loader.h"
+#include "host/plugin/preflight.h"
 #include "log.h"
 
 #include <jansson.h>

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "host/report_html.h"
+#include "host/report/report_html.h"
 
 #define REPORT_MAX_BYTES (1024L * 1024 * 1024) /* a saved run is read whole */
 

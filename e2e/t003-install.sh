@@ -23,7 +23,7 @@ expect_rc 0 "installed qmtl checks it" "$P/bin/qmtl" plugin check "$E2E_TMP/s.so
 
 # The testkit is a front-end of the runtime: its archive holds the testkit and the runtime
 # (common/, host/, BLAKE3) and nothing of the services or the CLI.
-allowed=$(cd "$ROOT" && ls testkit/*.c common/*.c host/*.c | sed 's|.*/||; s|\.c$|.o|')
+allowed=$(cd "$ROOT" && ls testkit/*.c common/*.c host/*.c host/*/*.c | sed 's|.*/||; s|\.c$|.o|')
 foreign=$(ar t "$P/lib/libqmtl_testkit.a" | grep -v '^blake3' | grep -vxF "$allowed")
 check "testkit archive: testkit and runtime objects only" test -z "$foreign"
 [ -z "$foreign" ] || echo "# not runtime:" $foreign

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/dag_swap.h"
+#include "host/dag/dag_swap.h"
 #include "host/errcode.h"
 #include "host/host_api.h"
-#include "host/orders.h"
-#include "host/plugin_instance.h"
+#include "host/orders/orders.h"
+#include "host/plugin/plugin_instance.h"
 #include "log.h"
 #include "numfmt.h"
 

@@ -1,6 +1,6 @@
 /* host_api: the plugin services table and the strategies' host (see host_api.h). */
 #include "host/host_api.h"
-#include "host/orders.h"
+#include "host/orders/orders.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -38,7 +38,7 @@ static int cmp_str(const void *a, const void *b)
 /* ------------------------------------------------------------------ context helpers */
 
 /* The strategy a context belongs to (it is embedded in it): also right while a strategy
- * is being set up outside h->st (host/dag_swap.h). */
+ * is being set up outside h->st (host/dag/dag_swap.h). */
 static struct host_strategy *ctx_strategy(struct qmtl_ctx *ctx)
 {
     return (struct host_strategy *)((char *)ctx - offsetof(struct host_strategy, ctx));

@@ -18,7 +18,7 @@
  * tags 1..32 of [A-Za-z0-9_.-], 1..100 chars, no duplicates; names <= 200 chars;
  * input handles must be this strategy's; node functions outside setup() give QMTL_ESTATE.
  *
- * Domains and the gate (host/gate.h): offline runs are the backtest domain, where every
+ * Domains and the gate (host/orders/gate.h): offline runs are the backtest domain, where every
  * order goes to the strategy's simulated broker and never leaves the process. In dryrun
  * an order passes the gate to the simulated broker (and the order log); in live it passes
  * the gate to h->live_sink (attached mode: POST /orders, see live_orders.h; none: counted
@@ -32,13 +32,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "host/broker.h"
-#include "host/gate.h"
-#include "host/graph.h"
-#include "host/risk.h"
-#include "host/metrics.h"
-#include "host/route.h"
-#include "host/scheduler.h"
+#include "host/orders/broker.h"
+#include "host/orders/gate.h"
+#include "host/dag/graph.h"
+#include "host/orders/risk.h"
+#include "host/online/metrics.h"
+#include "host/dag/route.h"
+#include "host/dag/scheduler.h"
 
 struct host;
 
@@ -114,7 +114,7 @@ struct host {
     struct host_options opt;
     struct host_param *params;
     size_t n_params;
-    struct host_route *routes; /* host/route.h: indices stay valid for the host's life */
+    struct host_route *routes; /* host/dag/route.h: indices stay valid for the host's life */
     size_t n_routes, last_route;
     host_output_fn on_output;
     void *output_arg;
@@ -134,7 +134,7 @@ struct host {
     size_t n_risk_overrides;
     int killed;            /* host_kill(): flattened, no new order leaves */
     char kill_reason[200];
-    struct host_metrics metrics; /* counters for /metrics and /health (host/metrics.h) */
+    struct host_metrics metrics; /* counters for /metrics and /health (host/online/metrics.h) */
 };
 
 void host_options_default(struct host_options *o);
@@ -165,7 +165,7 @@ int host_add_strategy_as(struct host *h, const struct qmtl_plugin *desc, const c
                          const char *path, size_t *idx, char *err, size_t errlen);
 
 /*
- * The mutable DAG (host/dag_swap.h): the strategies of a running host change between two
+ * The mutable DAG (host/dag/dag_swap.h): the strategies of a running host change between two
  * events. Each call returns what happened to the graph's nodes in *res (may be NULL):
  * 'added' nodes are new, 'kept' ones stay with their windows, built-in state, custom
  * state and counters, 'removed' ones are freed (with the references they held on plugin
@@ -219,7 +219,7 @@ int host_finalize(struct host *h, char *err, size_t errlen);
 /*
  * Feed one item to every stream whose tags include all of 'tags' and run the DAG.
  * Returns the number of streams that received it (0 = none matched), -1 on error.
- * A data source that feeds many items resolves its route once instead (host/route.h:
+ * A data source that feeds many items resolves its route once instead (host/dag/route.h:
  * host_route_id, host_feed_route); this looks the route up by tags on every call.
  */
 int host_feed(struct host *h, const char *const *tags, size_t n_tags, int64_t ts,

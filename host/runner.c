@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "host/plugin_instance.h"
-#include "host/live_in.h"
+#include "host/plugin/plugin_instance.h"
+#include "host/data/live_in.h"
 #include "log.h"
 
 static double now_s(void)
@@ -144,7 +144,7 @@ oom:
 
 /* Hand an open plugin to the host (runs setup(), once per sweep set). A swept plugin is
  * kept mapped by the runner; any other one belongs to its strategy (a plugin instance:
- * unmapped when a reload replaces or removes it, host/plugin_instance.h). */
+ * unmapped when a reload replaces or removes it, host/plugin/plugin_instance.h). */
 static int add_one(struct runner *r, struct plugin *p, char *err, size_t errlen)
 {
     size_t sets = r->sweep ? sweep_count(r->sweep, p->desc->name) : 0;
@@ -321,7 +321,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     if (ds->live && *ds->live)
         return add_live(r, ds, ds->live, -1, err, errlen);
     const char *const *tags = (const char *const *)ds->tags;
-    /* the source's route, resolved once: the pump feeds by index (host/route.h) */
+    /* the source's route, resolved once: the pump feeds by index (host/dag/route.h) */
     int route = host_route_id(&r->h, tags, ds->n_tags);
     if (route < 0) {
         snprintf(err, errlen, "data source: out of memory (or more than %d tags)",
@@ -355,7 +355,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
     return 0;
 }
 
-/* Whether a data source's route reaches stream node 'idx' (routes: host/route.h). */
+/* Whether a data source's route reaches stream node 'idx' (routes: host/dag/route.h). */
 static int route_feeds(const struct runner *r, int route, uint32_t idx)
 {
     const struct host_route *rt = &r->h.routes[route];

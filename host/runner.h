@@ -1,12 +1,12 @@
 /*
  * runner: the offline host behind 'qmtl run --offline'.
  *
- * Loads every plugin of a directory (host/loader: the directory and each file must be
+ * Loads every plugin of a directory (host/plugin/loader: the directory and each file must be
  * owned by this user or root and not group/world-writable; each plugin is preflighted in
- * a child process, host/preflight.h; a name declared by two files refuses both), runs each
- * setup() into one host (host_api.h), binds data sources (host/feed: CSV files and
+ * a child process, host/plugin/preflight.h; a name declared by two files refuses both), runs each
+ * setup() into one host (host_api.h), binds data sources (host/data/feed: CSV files and
  * seeded synthetic series) to stream inputs by tags (one route per source, resolved once:
- * host/route.h), replays the data in full in timestamp order on the process's event loop
+ * host/dag/route.h), replays the data in full in timestamp order on the process's event loop
  * (host/loop.h: the data pump is a pull source fed in batches), and collects what the
  * report prints. A plugin that fails to load or
  * to set up, or whose compute fails during the run, is reported and stopped; the
@@ -28,12 +28,12 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "host/feed.h"
+#include "host/data/feed.h"
 #include "host/host_api.h"
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 #include "host/loop.h"
-#include "host/preflight.h"
-#include "host/sweep.h"
+#include "host/plugin/preflight.h"
+#include "host/report/sweep.h"
 
 /* A live input to start on the loop (a live_in_add() spec, its tags and flags). */
 struct runner_live {
@@ -41,7 +41,7 @@ struct runner_live {
     char **tags; /* NULL-terminated (follow: only) */
     size_t n_tags;
     unsigned flags; /* LIVE_* */
-    int route;      /* follow: the route of its tags (host/route.h); JSON inputs: -1 */
+    int route;      /* follow: the route of its tags (host/dag/route.h); JSON inputs: -1 */
 };
 
 struct runner {
@@ -51,18 +51,18 @@ struct runner {
     char **problems; /* one line per plugin refused at load (not a strategy) */
     size_t n_problems;
     struct feed *feed;
-    struct runner_live *live; /* live inputs (host/live_in.h), started by live_run() */
+    struct runner_live *live; /* live inputs (host/data/live_in.h), started by live_run() */
     size_t n_live;
     struct loop *loop;         /* the process's event loop (owned) */
     struct loop_source *pump;  /* the data pump on it (runner_pump) */
     size_t n_sources;
-    int *source_route;       /* per source: its route (host/route.h) */
+    int *source_route;       /* per source: its route (host/dag/route.h) */
     double load_s, replay_s; /* wall time */
     uint64_t events;         /* data items replayed */
     long skipped_rows;       /* malformed CSV rows skipped */
     /* Why the replay stopped before the end of the data (a bad row with --csv-errors
      * fail, a read error...); "" when it ran to the end. Every strategy not stopped for
-     * its own reason then reports the status "failed" (host/report.h). */
+     * its own reason then reports the status "failed" (host/report/report.h). */
     char run_error[512];
     struct preflight_options pf; /* every plugin is preflighted (timeout_s: 5 s default) */
     /* options, set by the caller before loading / replaying */
@@ -76,7 +76,7 @@ struct runner {
     uint64_t read;             /* items taken from the feed (pump) */
     double t0, shown;          /* pump: replay start, last progress line (s after t0) */
     /* asked before each plugin file is opened (NULL: all are): -1 refuses it with err
-     * (recorded as a problem), e.g. quarantine_admit_hook (host/quarantine.h) */
+     * (recorded as a problem), e.g. quarantine_admit_hook (host/plugin/quarantine.h) */
     int (*admit)(void *arg, const char *path, char *err, size_t errlen);
     void *admit_arg;
 };
@@ -93,7 +93,7 @@ int runner_load(struct runner *r, const char *path, char *err, size_t errlen);
 int runner_load_dir(struct runner *r, const char *dir, char *err, size_t errlen);
 
 /* Add a data source (CSV path, resolved against base_dir when relative, or synthetic).
- * flags: FEED_* (host/feed.h) for every source; the source's own sort and
+ * flags: FEED_* (host/data/feed.h) for every source; the source's own sort and
  * allow_nonpositive_prices keys add FEED_SORT and FEED_ALLOW_NONPOSITIVE. A live input
  * (ds->live) or a followed CSV (ds->follow) is only recorded in r->live: live_run()
  * starts it on the loop (runner_replay() cannot run those). */
@@ -102,7 +102,7 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
 
 /*
  * Streams that no data source feeds (a source feeds a stream when every tag of the source
- * is among the stream's tags: the source's route reaches it, host/route.h). Each is logged as a warning naming the strategy and tags;
+ * is among the stream's tags: the source's route reaches it, host/dag/route.h). Each is logged as a warning naming the strategy and tags;
  * with 'fail' the first one is returned as an error instead. Returns the number of
  * unfed streams, or -1 (fail) with err. Call after runner_start().
  */

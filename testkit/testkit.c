@@ -9,7 +9,7 @@
 #include <yaml.h>
 
 #include "host/host_api.h"
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 
 struct tk_item {
     int64_t ts;

@@ -352,7 +352,7 @@ enum cfg_severity config_probe_plugins_dir(const char *dir, char *hint, size_t l
         snprintf(hint, len, "'%s' is not a directory", dir);
         return CFG_SEV_ERROR;
     }
-    /* the same rule qmtl run applies (host/loader.h plugin_check_owner) */
+    /* the same rule qmtl run applies (host/plugin/loader.h plugin_check_owner) */
     if (st.st_mode & S_IWOTH) {
         snprintf(hint, len, "'%s' is world-writable: anyone could plant a plugin (chmod go-w)",
                  dir);

@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "common/http_client.h"
-#include "host/control.h"
-#include "host/feed.h"
+#include "host/online/control.h"
+#include "host/data/feed.h"
 #include "log.h"
 
 /* ------------------------------------------------------------------ prices */
@@ -168,7 +168,7 @@ int paper_fill_order(const struct paper_prices *p, const struct paper_model *m, 
         out->ts = s->ts[i];
         out->ref = s->open[i];
     }
-    /* the simulated broker's arithmetic, operation for operation (host/broker.c) */
+    /* the simulated broker's arithmetic, operation for operation (host/orders/broker.c) */
     double slip_rate = m->slippage_bps / 1e4, fee_rate = m->fee_bps / 1e4;
     out->price = out->ref * (1.0 + side * slip_rate);
     out->fee = qty * out->price * fee_rate;

@@ -7,7 +7,7 @@
  * Prices: every bar of the data sources (the same specs as 'qmtl run --data': CSV files,
  * seeded synthetic series), read whole at start, per tag; an order's symbol is a tag.
  *
- * Fill model, the simulated broker's (host/broker.c), so that a live run filled by this
+ * Fill model, the simulated broker's (host/orders/broker.c), so that a live run filled by this
  * connector books what the same run offline books:
  *   fill_at next_open  market orders fill at the open of the first bar after the bar the
  *                      order was decided on
@@ -20,7 +20,7 @@
  * An order whose symbol has no data is rejected; one with no bar after it in the data is
  * expired (the data is finite).
  *
- * Single-threaded, blocking HTTP (host/control.h's ctl_http_sync).
+ * Single-threaded, blocking HTTP (host/online/control.h's ctl_http_sync).
  */
 #ifndef QMTL_CLI_CONNECTOR_PAPER_H
 #define QMTL_CLI_CONNECTOR_PAPER_H

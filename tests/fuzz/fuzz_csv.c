@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "host/csv.h"
-#include "host/datacheck.h"
+#include "host/data/csv.h"
+#include "host/data/datacheck.h"
 #include "log.h"
 
 static void quiet(enum log_level level, const char *line, void *arg)

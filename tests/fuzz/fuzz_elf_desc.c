@@ -1,6 +1,6 @@
 /* Fuzz the plugin file reader: any bytes as a .so file; refused or read, never out of
  * bounds, and a read descriptor reads the same through the file descriptor path. */
-#include "host/elf_desc.h"
+#include "host/plugin/elf_desc.h"
 
 #include <stdint.h>
 #include <stdio.h>

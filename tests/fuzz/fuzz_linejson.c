@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/datacheck.h"
+#include "host/data/datacheck.h"
 #include "host/host_api.h"
-#include "host/linejson.h"
+#include "host/data/linejson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,5 @@
 /* book: positions from fills, average cost, PnL, open orders, fill de-duplication. */
-#include "host/book.h"
+#include "host/orders/book.h"
 
 #include <check.h>
 #include <math.h>

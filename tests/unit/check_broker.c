@@ -1,4 +1,4 @@
-#include "host/broker.h"
+#include "host/orders/broker.h"
 
 #include <check.h>
 #include <math.h>

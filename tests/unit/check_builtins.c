@@ -1,7 +1,7 @@
 /*
  * Built-in indicators: the streaming nodes, run through the real runtime (testkit:
  * stream input -> caches -> scheduler -> builtin), must equal, bit for bit, a plain batch
- * implementation of each definition (host/builtins.h) over the whole array.
+ * implementation of each definition (host/dag/builtins.h) over the whole array.
  */
 #include <qmtl/testkit.h>
 
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/builtins.h"
+#include "host/dag/builtins.h"
 
 #define N 3000
 #define T0 1699999980 /* a multiple of 60 */

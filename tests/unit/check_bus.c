@@ -3,8 +3,8 @@
  * and fed from their queue, duplicates dropped, gaps counted, a foreign NodeID refused,
  * what the host computes published, and everything restored when the bus stops.
  * Skipped (passes with a note) without nats-server. */
-#include "host/bus.h"
-#include "host/graph.h"
+#include "host/online/bus.h"
+#include "host/dag/graph.h"
 #include "host/runner.h"
 #include "log.h"
 #include "nats_testlib.h"

@@ -1,6 +1,6 @@
 /* control: decision -> domain (safe-mode rules), activation ordering, gate transitions, the submitted DAG,
  * start-up retries against a peer that does not answer. */
-#include "host/control.h"
+#include "host/online/control.h"
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -1,4 +1,4 @@
-#include "host/csv.h"
+#include "host/data/csv.h"
 
 #include <check.h>
 #include <math.h>
@@ -505,7 +505,7 @@ START_TEST(test_nul_bytes)
 }
 END_TEST
 
-/* Prices must be positive (unless allowed) and consistent; the rules of host/datacheck. */
+/* Prices must be positive (unless allowed) and consistent; the rules of host/data/datacheck. */
 START_TEST(test_price_rules)
 {
     static const struct {

@@ -1,5 +1,5 @@
 /*
- * The mutable DAG (host/dag_swap.c) driven through host_* directly: add to a warm DAG,
+ * The mutable DAG (host/dag/dag_swap.c) driven through host_* directly: add to a warm DAG,
  * remove from it, replace one of two strategies that share nodes, a replacement that
  * fails, the refusal inside a wave, tag queries resolved again, a stopped strategy
  * replaced. (Plugin instances and shared-node bindings: check_plugin_instance.c.)
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
-#include "host/plugin_instance.h"
+#include "host/plugin/plugin_instance.h"
 #include "fixture_lib.h"
 
 #define T0 1700000040 /* multiple of 60 */

@@ -1,5 +1,5 @@
 /* datacheck: the rules every input bar must pass. */
-#include "host/datacheck.h"
+#include "host/data/datacheck.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* elf_desc: the descriptor header read from the file as data, on good and hostile files. */
-#include "host/elf_desc.h"
+#include "host/plugin/elf_desc.h"
 
 #include <check.h>
 #include <elf.h>

@@ -1,6 +1,6 @@
 /* explain: the DAG print shows each node's identity params and, for look-alike nodes
  * (same kind, type and name) that are not shared, which identity fields differ. */
-#include "host/explain.h"
+#include "host/dag/explain.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-#include "host/datacheck.h"
-#include "host/feed.h"
-#include "host/synth.h"
+#include "host/data/datacheck.h"
+#include "host/data/feed.h"
+#include "host/data/synth.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,14 +1,14 @@
 /* fill_events: stream fills and order updates into the book, the start-up rebuild, and the
  * orders held back while a restarted host catches up. */
-#include "host/fill_events.h"
+#include "host/orders/fill_events.h"
 
 #include <check.h>
 #include <math.h>
 #include <string.h>
 
-#include "host/book.h"
+#include "host/orders/book.h"
 #include "host/host_api.h"
-#include "host/orders.h"
+#include "host/orders/orders.h"
 #include "log.h"
 
 static int n_sent;

@@ -1,5 +1,5 @@
 /* gate: closed by default, opened only by a fresh, active, unfrozen, undrained side. */
-#include "host/gate.h"
+#include "host/orders/gate.h"
 
 #include <check.h>
 #include <stdlib.h>

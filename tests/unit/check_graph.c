@@ -1,5 +1,5 @@
 /* graph: NodeIDs, sharing with owners, private nodes, evaluation order, cycles. */
-#include "host/graph.h"
+#include "host/dag/graph.h"
 
 #include <check.h>
 #include <stdlib.h>

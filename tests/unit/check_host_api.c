@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 #include "log.h"
 
 START_TEST(test_parse_interval)

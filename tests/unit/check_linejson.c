@@ -1,5 +1,5 @@
-/* linejson: one line of JSON into a bar (host/linejson.h). */
-#include "host/linejson.h"
+/* linejson: one line of JSON into a bar (host/data/linejson.h). */
+#include "host/data/linejson.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* live_in: socket, standard-input and followed-file inputs on a real event loop
- * (host/live_in.h, host/live_follow.h). Every wait polls a condition with a deadline. */
-#include "host/live_follow.h"
-#include "host/live_in.h"
+ * (host/data/live_in.h, host/data/live_follow.h). Every wait polls a condition with a deadline. */
+#include "host/data/live_follow.h"
+#include "host/data/live_in.h"
 
 #include <check.h>
 #include <errno.h>

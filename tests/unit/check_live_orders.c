@@ -2,7 +2,7 @@
 #include "gateway/gw_metrics.h"
 #include "gateway/gw_store.h"
 #include "gw_testlib.h"
-#include "host/live_orders.h"
+#include "host/orders/live_orders.h"
 #include "log.h"
 
 #define LIVE GWT_OP "X-Allow-Live: true\n"

@@ -1,7 +1,7 @@
 /* Loader: one fixture plugin per outcome, each refusal checked to the exact line. */
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 
-#include "host/elf_desc.h"
+#include "host/plugin/elf_desc.h"
 #include "host/host_api.h"
 
 #include <qmtl/testkit.h>

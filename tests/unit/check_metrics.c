@@ -1,5 +1,5 @@
-/* metrics: a host's counters as Prometheus text and the /health document (host/metrics.h). */
-#include "host/metrics.h"
+/* metrics: a host's counters as Prometheus text and the /health document (host/online/metrics.h). */
+#include "host/online/metrics.h"
 
 #include <check.h>
 #include <stdio.h>

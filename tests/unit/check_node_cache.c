@@ -1,5 +1,5 @@
 /* node_cache: bucketing, ring order, gap/duplicate/late classification, late inserts. */
-#include "host/node_cache.h"
+#include "host/dag/node_cache.h"
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* orders: signal fan-out, sizing, sides, weight, next-open fills, limit/stop orders. */
-#include "host/orders.h"
+#include "host/orders/orders.h"
 
 #include <check.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
-#include "host/live_orders.h"
+#include "host/orders/live_orders.h"
 
 /* ------------------------------------------------------------------ fan-out */
 

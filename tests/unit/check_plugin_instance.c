@@ -1,5 +1,5 @@
 /*
- * Plugin instances (host/plugin_instance.c): the reference count, and the references the
+ * Plugin instances (host/plugin/plugin_instance.c): the reference count, and the references the
  * host takes: a .so whose last strategy and last node binding are gone is unmapped
  * (/proc/self/maps, dlclose really on), and a custom node shared by two copies of one
  * .so computes once with a running owner's binding (its code, its ctx).
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
-#include "host/plugin_instance.h"
+#include "host/plugin/plugin_instance.h"
 #include "fixture_lib.h"
 
 #define T0 1700000040 /* multiple of 60 */

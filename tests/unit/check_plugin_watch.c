@@ -1,5 +1,5 @@
 /* plugin_watch: a real temporary directory and a real event_base; loops are bounded. */
-#include "host/plugin_watch.h"
+#include "host/plugin/plugin_watch.h"
 
 #include <check.h>
 #include <event2/event.h>

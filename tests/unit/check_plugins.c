@@ -2,7 +2,7 @@
  * The in-tree example strategies (plugins/NAME.c), each loaded from its built .so through
  * the testkit, fed known prices, and checked against expectations computed here
  * independently: straightforward batch versions of the indicators (following the
- * definitions in host/builtins.h), the strategy logic restated, and the simulated
+ * definitions in host/dag/builtins.h), the strategy logic restated, and the simulated
  * broker's arithmetic for the fills.
  */
 #include <qmtl/testkit.h>

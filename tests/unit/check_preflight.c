@@ -1,5 +1,5 @@
 /* preflight: each way a plugin can misbehave at load or in setup(), seen from the parent. */
-#include "host/preflight.h"
+#include "host/plugin/preflight.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 
 static char fixture_path[512];
 

@@ -1,6 +1,6 @@
 /* quarantine (+ the crash record of crash_report): a crash in a child process leaves a
  * record; the next open quarantines that file until its content changes. */
-#include "host/quarantine.h"
+#include "host/plugin/quarantine.h"
 
 #include <check.h>
 #include <signal.h>
@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "host/crash_report.h"
+#include "host/plugin/crash_report.h"
 #include "host/host_api.h"
-#include "host/loader.h"
+#include "host/plugin/loader.h"
 #include "log.h"
 #include "loop_testlib.h"
 

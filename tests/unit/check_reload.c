@@ -1,5 +1,5 @@
 /* reload: a runner's plugins directory changed under a real event loop (bounded turns). */
-#include "host/reload.h"
+#include "host/plugin/reload.h"
 
 #include <check.h>
 #include <event2/event.h>

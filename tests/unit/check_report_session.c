@@ -1,5 +1,5 @@
 /* report_session: the attached run's summary lines and JSON object. */
-#include "host/report_session.h"
+#include "host/report/report_session.h"
 
 #include <check.h>
 #include <stdio.h>

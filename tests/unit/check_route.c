@@ -1,5 +1,5 @@
-/* route: tags resolved to a route once, items fed by route index (host/route.h). */
-#include "host/route.h"
+/* route: tags resolved to a route once, items fed by route index (host/dag/route.h). */
+#include "host/dag/route.h"
 
 #include <check.h>
 #include <stdlib.h>

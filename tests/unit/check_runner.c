@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/explain.h"
-#include "host/report.h"
+#include "host/dag/explain.h"
+#include "host/report/report.h"
 #include "log.h"
 
 static char dir[256];

@@ -1,5 +1,5 @@
 /* stats: every statistic against a series worked out by hand (see docs/backtest.md). */
-#include "host/stats.h"
+#include "host/report/stats.h"
 
 #include <check.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* supervisor: restart after crash signals only, backoff limit, exit status, forwarding. */
-#include "host/supervisor.h"
+#include "host/plugin/supervisor.h"
 
 #include <check.h>
 #include <signal.h>

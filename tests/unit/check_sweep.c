@@ -1,5 +1,5 @@
 /* sweep: grids of parameter sets, instance names, argument checks. */
-#include "host/sweep.h"
+#include "host/report/sweep.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* trades: round trips from fills, worked out by hand. */
-#include "host/trades.h"
+#include "host/orders/trades.h"
 
 #include <check.h>
 #include <math.h>

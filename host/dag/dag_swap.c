@@ -1,0 +1,431 @@
+/* dag_swap: add, remove and replace strategies on a running host (see dag_swap.h). */
+#include "host/dag/dag_swap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/orders/orders.h"
+#include "host/plugin/plugin_instance.h"
+#include "host/dag/route.h"
+#include "log.h"
+
+enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE };
+
+/* Everything a change builds before it commits; freed by swap_discard or swap_commit. */
+struct swap {
+    struct host *h;
+    enum swap_op op;
+    size_t going;                  /* remove, replace: the strategy taken out */
+    struct graph *g;               /* staging graph */
+    struct sched *s;               /* its scheduler */
+    uint32_t *map;                 /* live node index -> staging index (GRAPH_NONE: gone) */
+    struct graph_node **twin;      /* staging index -> live node carried over (or NULL) */
+    uint32_t *owner_map;           /* live strategy index -> new index (GRAPH_NONE: gone) */
+    struct host_strategy **st;     /* the strategies after the change, by new index */
+    size_t n_st;
+    uint32_t *cursor;              /* live node index -> where adopt() looks first */
+    struct host_strategy *fresh;   /* add, replace: the new strategy */
+    uint32_t fresh_idx;
+    int fresh_setup;               /* its setup() succeeded (teardown owed on discard) */
+    struct host_swap_result res;
+};
+
+void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, size_t n_st)
+{
+    if (!n->n_binds)
+        return;
+    const struct graph_bind *b = &n->binds[0];
+    for (uint32_t i = 0; i < n->n_binds; i++)
+        if (n->binds[i].owner < n_st && !st[n->binds[i].owner]->stopped) {
+            b = &n->binds[i];
+            break;
+        }
+    n->compute = b->compute;
+    n->user = b->user;
+    n->ctx = b->ctx;
+}
+
+/* Forget in node n the rings adopted across the two graphs (the other graph keeps them). */
+static void drop_borrowed_rings(struct graph_node *n)
+{
+    for (uint32_t k = 0; k < n->n_outs; k++)
+        if (n->outs[k].ring && n->outs[k].ring->borrowed) {
+            n->outs[k].ring->borrowed = 0;
+            n->outs[k].ring = NULL;
+        }
+}
+
+static void swap_discard(struct swap *w)
+{
+    if (w->twin) /* rings adopted from the live graph stay there */
+        for (uint32_t i = 0; i < graph_count(w->g); i++)
+            if (w->twin[i])
+                drop_borrowed_rings(graph_node(w->g, i));
+    free(w->cursor);
+    sched_free(w->s);
+    graph_free(w->g); /* drops the staging bindings' references */
+    if (w->fresh) {
+        if (w->fresh_setup && w->fresh->desc->teardown)
+            w->fresh->desc->teardown(&w->fresh->ctx, host_api_table());
+        host_strategy_free(w->fresh);
+    }
+    free(w->map);
+    free(w->twin);
+    free(w->owner_map);
+    free(w->st);
+}
+
+/* Step 1: strategy numbering after the change, and the staging copy of the live nodes. */
+static int stage_copy(struct swap *w, char *err, size_t errlen)
+{
+    struct host *h = w->h;
+    size_t n_old = h->n_st;
+    w->n_st = w->op == SWAP_ADD ? n_old + 1 : w->op == SWAP_REMOVE ? n_old - 1 : n_old;
+    w->fresh_idx = w->op == SWAP_ADD ? (uint32_t)n_old : (uint32_t)w->going;
+    w->owner_map = malloc((n_old ? n_old : 1) * sizeof(*w->owner_map));
+    w->st = calloc(w->n_st ? w->n_st : 1, sizeof(*w->st));
+    size_t n = graph_count(h->g);
+    w->map = malloc((n ? n : 1) * sizeof(*w->map));
+    w->g = graph_new();
+    if (!w->owner_map || !w->st || !w->map || !w->g) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n_old; i++) {
+        uint32_t to = (uint32_t)i;
+        if (w->op != SWAP_ADD && i == w->going)
+            to = GRAPH_NONE;
+        else if (w->op == SWAP_REMOVE && i > w->going)
+            to = (uint32_t)i - 1;
+        w->owner_map[i] = to;
+        if (to != GRAPH_NONE)
+            w->st[to] = h->st[i];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct graph_node *x = graph_node(h->g, i);
+        w->map[i] = GRAPH_NONE;
+        uint32_t kept = 0;
+        for (uint32_t o = 0; o < x->n_owners; o++)
+            kept += w->owner_map[x->owners[o]] != GRAPH_NONE;
+        if (!kept)
+            continue;
+        uint32_t in[QMTL_MAX_INPUTS], n_in = 0;
+        if (x->kind != GRAPH_TAG_QUERY) {
+            for (; n_in < x->n_in && n_in < QMTL_MAX_INPUTS; n_in++)
+                in[n_in] = w->map[x->in[n_in]];
+        }
+        if (graph_copy(w->g, x, in, n_in, w->owner_map, &w->map[i], err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+/* Step 2: the new strategy's setup() against the staging graph. */
+static int stage_setup(struct swap *w, struct plugin_instance *pi, const struct qmtl_plugin *desc,
+                       const char *name, const char *path, char *err, size_t errlen)
+{
+    struct host *h = w->h;
+    w->fresh = host_strategy_new(h, pi, desc, name, path, w->fresh_idx, err, errlen);
+    if (!w->fresh)
+        return -1;
+    w->st[w->fresh_idx] = w->fresh;
+    char why[300];
+    struct graph *live = h->g;
+    h->g = w->g;
+    int rc = host_strategy_setup(h, w->fresh, why, sizeof(why));
+    h->g = live;
+    if (rc) {
+        snprintf(err, errlen, "plugin '%s' (%s): %s", w->fresh->name, w->fresh->path, why);
+        return -1;
+    }
+    w->fresh_setup = 1;
+    return 0;
+}
+
+/* Step 3: owners that run, primary bindings, tag queries, order. */
+static int stage_finish(struct swap *w, char *err, size_t errlen)
+{
+    size_t n = graph_count(w->g);
+    for (uint32_t i = 0; i < n; i++) {
+        struct graph_node *y = graph_node(w->g, i);
+        y->live_owners = 0;
+        for (uint32_t o = 0; o < y->n_owners; o++)
+            y->live_owners += !w->st[y->owners[o]]->stopped;
+        host_node_rebind(y, w->st, w->n_st);
+    }
+    if (host_resolve_tag_queries(w->h, w->g, 1, err, errlen) ||
+        graph_finalize(w->g, err, errlen))
+        return -1;
+    return 0;
+}
+
+/* Step 4: each staging node's live twin, and the counts. */
+static int stage_diff(struct swap *w, char *err, size_t errlen)
+{
+    struct host *h = w->h;
+    size_t n = graph_count(w->g), n_old = graph_count(h->g);
+    w->twin = calloc(n ? n : 1, sizeof(*w->twin));
+    unsigned char *taken = calloc(n_old ? n_old : 1, 1);
+    if (!w->twin || !taken) {
+        free(taken);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < n_old; i++)
+        if (w->map[i] != GRAPH_NONE) {
+            w->twin[w->map[i]] = graph_node(h->g, i);
+            taken[i] = 1;
+        }
+    const struct host_strategy *gone = w->op != SWAP_ADD ? h->st[w->going] : NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        struct graph_node *y = graph_node(w->g, i);
+        if (w->twin[i])
+            continue;
+        struct graph_node *x = NULL;
+        if (!y->is_private) {
+            x = graph_find(h->g, y->id);
+        } else if (gone) {
+            for (size_t k = 0; k < gone->ctx.n && !x; k++) {
+                struct graph_node *c = graph_node(h->g, gone->ctx.nodes[k]);
+                if (c->is_private && !taken[c->idx] && strcmp(c->id, y->id) == 0)
+                    x = c;
+            }
+        }
+        if (x && !taken[x->idx] && x->kind == y->kind) {
+            w->twin[i] = x;
+            taken[x->idx] = 1;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        w->res.kept += w->twin[i] != NULL;
+    w->res.added = (uint32_t)n - w->res.kept;
+    w->res.removed = (uint32_t)n_old - w->res.kept;
+    free(taken);
+    return 0;
+}
+
+/* sched_adopt_fn: the live ring of u's twin holding what the staging ring would (same
+ * capacity and sharing; a private ring also the same consumer and slot). */
+static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct graph_node *x,
+                             uint32_t slot, uint32_t cap, int shared)
+{
+    struct swap *w = arg;
+    const struct graph_node *tu = w->twin[u->idx];
+    if (!tu || !tu->n_outs)
+        return NULL;
+    /* both graphs make rings in evaluation order: the match is usually the next one */
+    uint32_t start = w->cursor[tu->idx] % tu->n_outs;
+    for (uint32_t i = 0; i < tu->n_outs; i++) {
+        uint32_t k = (start + i) % tu->n_outs;
+        const struct graph_out *o = &tu->outs[k];
+        if (o->ring->borrowed || o->ring->shared != shared || o->ring->w.cap != cap)
+            continue;
+        if (!shared && !(x && o->n_cons && o->cons[0].slot == slot &&
+                         w->twin[x->idx] == o->cons[0].node))
+            continue;
+        w->cursor[tu->idx] = k + 1;
+        o->ring->borrowed = 1;
+        return o->ring;
+    }
+    return NULL;
+}
+
+/* Step 5: the staging scheduler, on the live rings of the twins. */
+static int stage_sched(struct swap *w, char *err, size_t errlen)
+{
+    size_t n_old = graph_count(w->h->g);
+    if (!(w->cursor = calloc(n_old ? n_old : 1, sizeof(*w->cursor)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->s = sched_new_adopting(w->g, sched_get_hooks(w->h->s), adopt, w, err, errlen);
+    return w->s ? 0 : -1;
+}
+
+/* Step 5 too: room in every data route for the staging graph's streams, so that routing
+ * again at the commit does not allocate (host_rebuild_routes then only shrinks). */
+static int stage_routes(struct swap *w, char *err, size_t errlen)
+{
+    size_t n = graph_count(w->g);
+    if (n <= graph_count(w->h->g))
+        return 0;
+    for (size_t i = 0; i < w->h->n_routes; i++) {
+        struct host_route *r = &w->h->routes[i];
+        uint32_t *s = realloc(r->streams, n * sizeof(*s));
+        if (!s) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        r->streams = s;
+    }
+    return 0;
+}
+
+/* Step 7: move the twins' runtime state into the staging nodes. */
+static void carry(struct swap *w)
+{
+    size_t n = graph_count(w->g);
+    for (uint32_t i = 0; i < n; i++) {
+        struct graph_node *y = graph_node(w->g, i), *x = w->twin[i];
+        if (!x)
+            continue;
+        drop_borrowed_rings(x); /* the adopted rings are the staging graph's now */
+        for (uint32_t k = 0; k < y->n_outs; k++)
+            y->outs[k].ring->w.upstream_id = y->id;
+        struct builtin *bi = y->bi;
+        y->bi = x->bi;
+        x->bi = bi;
+        if (y->state && x->state && y->state_size == x->state_size)
+            memcpy(y->state, x->state, y->state_size);
+        y->computes = x->computes;
+        y->emits = x->emits;
+        y->skipped_missing = x->skipped_missing;
+        y->late_dropped = x->late_dropped;
+        y->late_side = x->late_side;
+        y->deliveries = x->deliveries;
+        y->last_fired = x->last_fired;
+        if (y->kind == GRAPH_SIGNAL)
+            y->sig_target = x->sig_target;
+        /* a failed node stays failed while an owner that saw it fail owns it; declared
+         * again only by a replacing version, it gets a fresh start */
+        y->failed = w->map[x->idx] != GRAPH_NONE ? x->failed : 0;
+        struct graph_side_item *side = y->side;
+        uint32_t n_side = y->n_side, cap_side = y->cap_side;
+        y->side = x->side;
+        y->n_side = x->n_side;
+        y->cap_side = x->cap_side;
+        x->side = side;
+        x->n_side = n_side;
+        x->cap_side = cap_side;
+    }
+    /* new indicators reading a ring that already holds items start from it */
+    for (uint32_t i = 0; i < n; i++) {
+        struct graph_node *y = graph_node(w->g, i);
+        if (!w->twin[i] && y->kind == GRAPH_INDICATOR && y->bi && y->n_in == 1 &&
+            y->in_ring1->w.count)
+            builtin_rebuild(y->bi, &y->in_ring1->w);
+    }
+}
+
+/* Steps 6-9. Nothing here can fail. */
+static void swap_commit(struct swap *w)
+{
+    struct host *h = w->h;
+    struct host_strategy *gone = w->op != SWAP_ADD ? h->st[w->going] : NULL;
+    if (gone) {
+        if (gone->started && !gone->finished && !gone->stopped && gone->desc->on_finish)
+            gone->desc->on_finish(&gone->ctx, host_api_table());
+        gone->finished = 1;
+        if (gone->desc->teardown && !gone->setup_failed)
+            gone->desc->teardown(&gone->ctx, host_api_table());
+    }
+    if (w->op == SWAP_REPLACE) {
+        struct host_strategy *f = w->fresh;
+        f->gate = gone->gate;
+        struct broker *b = f->broker;
+        f->broker = gone->broker;
+        gone->broker = b;
+        f->signals = gone->signals;
+        f->orders = gone->orders;
+        f->fills = gone->fills;
+        f->blocked = gone->blocked;
+        orders_carry(f, gone);
+    }
+    carry(w);
+    for (size_t i = 0; i < w->n_st; i++) {
+        struct host_strategy *st = w->st[i];
+        st->ctx.strat = (uint32_t)i;
+        if (st == w->fresh)
+            continue;
+        for (size_t k = 0; k < st->ctx.n; k++)
+            st->ctx.nodes[k] = w->map[st->ctx.nodes[k]];
+    }
+    sched_carry(w->s, h->s);
+    sched_free(h->s);
+    h->s = w->s;
+    graph_free(h->g);
+    h->g = w->g;
+    free(h->st);
+    h->st = w->st;
+    h->n_st = h->cap_st = w->n_st;
+    if (host_rebuild_routes(h)) /* route ids held by data sources stay valid */
+        LOG_ERROR("runtime", "out of memory routing data after a DAG change: routes reach "
+                             "nothing until the next change"); /* see stage_routes */
+    host_strategy_free(gone); /* its plugin reference last: after teardown and the nodes */
+    free(w->map);
+    free(w->twin);
+    free(w->owner_map);
+    free(w->cursor);
+    if (w->fresh) {
+        w->fresh->started = 1;
+        if (w->fresh->desc->on_start)
+            w->fresh->desc->on_start(&w->fresh->ctx, host_api_table());
+    }
+}
+
+static int swap_run(struct host *h, enum swap_op op, size_t going, struct plugin_instance *pi,
+                    const struct qmtl_plugin *desc, const char *name, const char *path,
+                    struct host_swap_result *res, char *err, size_t errlen)
+{
+    if (!h->finalized) {
+        snprintf(err, errlen, "the host is not running yet (host_finalize first)");
+        return -1;
+    }
+    if (sched_in_wave(h->s) || h->in_setup) {
+        snprintf(err, errlen, "the DAG cannot change inside a wave or a setup(): call between events");
+        return -1;
+    }
+    if (op != SWAP_ADD && going >= h->n_st) {
+        snprintf(err, errlen, "no strategy %zu (%zu loaded)", going, h->n_st);
+        return -1;
+    }
+    struct swap w = {.h = h, .op = op, .going = going};
+    if (stage_copy(&w, err, errlen) ||
+        (op != SWAP_REMOVE && stage_setup(&w, pi, desc, name, path, err, errlen)) ||
+        stage_finish(&w, err, errlen) || stage_diff(&w, err, errlen) ||
+        stage_sched(&w, err, errlen) || stage_routes(&w, err, errlen)) {
+        swap_discard(&w);
+        return -1;
+    }
+    swap_commit(&w);
+    if (res)
+        *res = w.res;
+    return 0;
+}
+
+int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_plugin *desc,
+                 const char *name, const char *path, size_t *idx, struct host_swap_result *res,
+                 char *err, size_t errlen)
+{
+    size_t at = h->n_st;
+    if (swap_run(h, SWAP_ADD, 0, pi, desc, name, path, res, err, errlen))
+        return -1;
+    if (idx)
+        *idx = at;
+    return 0;
+}
+
+int host_remove_strategy(struct host *h, size_t idx, struct host_swap_result *res, char *err,
+                         size_t errlen)
+{
+    return swap_run(h, SWAP_REMOVE, idx, NULL, NULL, NULL, NULL, res, err, errlen);
+}
+
+int host_replace_strategy(struct host *h, size_t idx, struct plugin_instance *pi,
+                          const struct qmtl_plugin *desc, const char *path,
+                          struct host_swap_result *res, char *err, size_t errlen)
+{
+    if (pi) {
+        desc = pi->plugin->desc;
+        path = pi->plugin->path;
+    }
+    if (idx >= h->n_st || !desc) {
+        snprintf(err, errlen, "no strategy %zu (%zu loaded)", idx, h->n_st);
+        return -1;
+    }
+    /* the name stays: gate, broker and the control plane's view go on */
+    char name[256];
+    snprintf(name, sizeof(name), "%s", h->st[idx]->name);
+    return swap_run(h, SWAP_REPLACE, idx, pi, desc, name, path, res, err, errlen);
+}

@@ -1,0 +1,73 @@
+/*
+ * dag_swap: how a running host's DAG changes (host_add_strategy_from after
+ * host_finalize, host_remove_strategy, host_replace_strategy; contracts in host_api.h).
+ *
+ * A change is built aside and swapped in between two events:
+ *   1. staging graph: every live node that some strategy other than the one going still
+ *      owns is copied (graph_copy: same NodeID, owners and bindings renumbered, tag
+ *      queries unresolved);
+ *   2. the new strategy (add, replace) runs setup() against the staging graph: equal
+ *      NodeIDs merge as at start;
+ *   3. tag queries are resolved again (a cycle is an error here, not a stopped strategy),
+ *      the staging graph is ordered and its scheduler built (fresh rings);
+ *   4. diff by NodeID: each staging node's twin is the live node it was copied from, or
+ *      the live node of the same NodeID (a replaced strategy's node declared again), or
+ *      for a private node (order publisher) the going strategy's one of the same NodeID;
+ *   5. the staging scheduler is built: a ring whose upstream has a twin reuses the twin's
+ *      live ring of the same capacity and sharing (a private ring: of the same consumer),
+ *      so windows stay without a copy; only new rings are allocated;
+ * Every step above may fail: the staging graph is freed and the live DAG is untouched.
+ * From here nothing can fail:
+ *   6. the going strategy gets on_finish (when it ran) and teardown;
+ *   7. each twin's built-in state, custom state, counters and side output move to the
+ *      staging node, and the live graph lets go of the rings the staging graph adopted;
+ *      a new node reading a ring that already holds items rebuilds its built-in state
+ *      from it (it starts warm, as if it had always read that ring);
+ *   8. strategy handles are renumbered, the staging graph and scheduler replace the live
+ *      ones, every route is resolved again (host/dag/route.h: route ids held by data
+ *      sources stay valid), and the old graph is freed: nodes no
+ *      strategy owns drop their plugin instance references (a .so whose count reaches
+ *      zero is unmapped);
+ *   9. the new strategy gets on_start.
+ * Cost: linear in the graph (copy, order) plus the tag queries; no NodeID is hashed
+ * again except the new strategy's, no window copied.
+ *
+ * Internal to host/: host.c and dag_swap.c share the helpers below.
+ */
+#ifndef QMTL_HOST_DAG_SWAP_H
+#define QMTL_HOST_DAG_SWAP_H
+
+#include "host/host_api.h"
+
+/* host_add_strategy_from on a finalized host (name checked unique by the caller). */
+int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_plugin *desc,
+                 const char *name, const char *path, size_t *idx, struct host_swap_result *res,
+                 char *err, size_t errlen);
+
+/*
+ * Choose a custom node's primary binding (the compute, user and ctx it runs with): the
+ * first binding whose strategy st[owner] is not stopped, else the first one.
+ */
+void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, size_t n_st);
+
+/* A strategy (not registered in h->st) with index 'index', a reference on 'pi', its
+ * broker, state and closed gate. NULL with err on failure. Free with host_strategy_free. */
+struct host_strategy *host_strategy_new(struct host *h, struct plugin_instance *pi,
+                                        const struct qmtl_plugin *desc, const char *name,
+                                        const char *path, uint32_t index, char *err,
+                                        size_t errlen);
+void host_strategy_free(struct host_strategy *st);
+
+/* Run st's setup() (against h->g). 0, or its nonzero code with "setup failed ..." in why. */
+int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, size_t whylen);
+
+/*
+ * Resolve the tag queries of graph g. strict = 0 (host_finalize): a match that closes a
+ * cycle stops the strategies declaring the query (one line each) and is dropped.
+ * strict = 1 (staging): such a match of a query with live owners fails (-1, err); of a
+ * query whose owners are all stopped it is dropped silently.
+ */
+int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *err,
+                             size_t errlen);
+
+#endif

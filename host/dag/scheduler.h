@@ -1,0 +1,90 @@
+/*
+ * scheduler: runs the DAG for each arriving data item, deterministically.
+ *
+ * sched_feed() hands one item to a stream node and runs one "wave": the stream emits,
+ * every child receives the item into its input cache (node_cache) and is marked
+ * pending; pending nodes run in evaluation order (topological rank, ties by NodeID),
+ * so a node runs after all of its upstreams of the wave and at most once per wave.
+ *
+ * When a node runs:
+ *  - a gap or duplicate bucket on an input skips it (on_missing skip) or fails it (fail);
+ *  - it needs warm caches: every input full (aligned), or, with QMTL_FIRE_ON_ANY,
+ *    every input that delivered anything full;
+ *  - with several inputs and no QMTL_FIRE_ON_ANY it computes once per bucket of its
+ *    interval, in the wave where the last input delivers that bucket (aligned fan-in);
+ *  - late items (older than the newest bucket of the input) beyond the watermark
+ *    (min newest bucket over inputs - allowed_lateness) follow on_late: recompute
+ *    (insert in order and compute), ignore (drop) or side_output (kept on the node);
+ *  - a result of QMTL_T_NONE stops propagation on that branch.
+ * Nothing is allocated per event on the numeric path.
+ */
+#ifndef QMTL_HOST_SCHEDULER_H
+#define QMTL_HOST_SCHEDULER_H
+
+#include <qmtl/qmtl.h>
+#include <stdint.h>
+
+#include "host/dag/graph.h"
+
+struct sched_hooks {
+    void *arg;
+    const struct qmtl_host *api; /* handed to custom computes in the view */
+    /* A node failed: a custom compute returned 'code' < 0, or on_missing=fail tripped. */
+    void (*node_error)(void *arg, struct graph_node *n, int code, const char *msg);
+    /* Every value a node emits (optional; the testkit records them). */
+    void (*output)(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v);
+    /* A signal node emitted (optional). */
+    void (*signal)(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *s);
+    /* An order node ran: 'price_in' / 'signal_in' tell which inputs arrived in this wave.
+     * It may set 'out' to the order it published. */
+    void (*order)(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
+                  struct qmtl_value *out);
+};
+
+struct sched;
+
+/* Create after graph_finalize(): allocates every node's caches. NULL on failure. */
+struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen);
+
+/*
+ * An existing ring to use instead of a new one, so that a DAG swap keeps the windows of
+ * the nodes that stay (host/dag/dag_swap.h): asked for every ring with its upstream 'u', its
+ * consumer 'x' and slot (x NULL: a stream's own history), capacity and sharing. Returns
+ * a ring of that capacity and sharing whose items are u's emissions, or NULL for a new
+ * one. The ring is then referenced by two graphs; the caller settles which one keeps it.
+ */
+typedef struct nc_ring *(*sched_adopt_fn)(void *arg, const struct graph_node *u,
+                                          const struct graph_node *x, uint32_t slot,
+                                          uint32_t cap, int shared);
+
+/* sched_new, taking rings from 'adopt' where it has one. */
+struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
+                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen);
+void sched_free(struct sched *s);
+
+/* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the
+ * node is not a stream. Node failures go to hooks.node_error, not to the return value.
+ * A GRAPH_REMOTE node is fed the same way (its value, at its bucket) and is never
+ * computed by a wave. */
+int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v);
+
+/* The custom node whose compute is running on this thread (NULL outside computes): read
+ * by crash reporters (async-signal-safe to read). */
+const struct graph_node *sched_running_node(void);
+
+/* 1 while a wave runs (inside sched_feed: computes and hooks), else 0. */
+int sched_in_wave(const struct sched *s);
+
+/* The hooks the scheduler was made with. */
+const struct sched_hooks *sched_get_hooks(const struct sched *s);
+
+/* Carry the clock and the counters of 'from' over to 'to' (a DAG swap, host/dag/dag_swap.h). */
+void sched_carry(struct sched *to, const struct sched *from);
+
+/* Bucket of the node being computed (or of the last wave). */
+int64_t sched_now(const struct sched *s);
+/* Node computations run so far (all nodes). */
+uint64_t sched_computes(const struct sched *s);
+uint64_t sched_waves(const struct sched *s);
+
+#endif

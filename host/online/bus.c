@@ -1,0 +1,531 @@
+/* bus: publish what this host computes, consume what another host computes (see bus.h). */
+#include "host/online/bus.h"
+
+#include <event2/event.h>
+
+#include "bus_nats.h"
+#include "host/dag/graph.h"
+#include "host/dag/scheduler.h"
+#include "log.h"
+#include "nodeid.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * ROLE_PUBLISHED  computed here, lease held: outputs go to the queue
+ * ROLE_STANDBY    computed here (a strategy here was told to), lease held elsewhere: not
+ *                 published, taken over when that lease lapses
+ * ROLE_REMOTE     consumed: never computed here, fed from the queue
+ * ROLE_TAKEOVER   consumed, lease just taken: still fed until the queue is drained and
+ *                 the local data has passed the last stored bucket, then computed here
+ */
+enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
+
+#define LEASE_TTL_MS 1000
+#define LEASE_TICK_MS 250
+
+struct bus_node {
+    uint8_t compute_here; /* some strategy here was told to compute it */
+    uint8_t role;
+    int kind;          /* the node's kind before it became remote */
+    char *topic;       /* its queue (node_queues or the queue_map topic) */
+    char *consumers;   /* "|"-joined names of this host's strategies that consume it */
+    uint64_t seq;      /* published: last sequence sent; remote: last fed */
+    int64_t resume_ts; /* published: outputs up to this bucket are already stored */
+    uint64_t lease_rev;
+    int64_t fed_ts;      /* remote: bucket of the last value fed */
+    uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
+    int64_t target_ts;
+    int warned;
+};
+
+struct remote_sub {
+    struct host_bus *b;
+    uint32_t idx;
+};
+
+struct host_bus {
+    struct host *h;
+    char *url;
+    char world[128];
+    struct bus_conn *conn;
+    struct bus_node *nodes; /* by graph index */
+    size_t n;
+    struct remote_sub *subs;
+    size_t n_subs;
+    char *scratch; /* NUL-terminated copy of a remote JSON value */
+    size_t scratch_cap;
+    host_output_fn prev_out;
+    void *prev_arg;
+    uint64_t fed, duplicates, gaps, refused, takeovers;
+    char holder[160]; /* this process's name in the lease bucket */
+    struct event *tick;
+    size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+};
+
+/* A takeover completes when the node's queue is drained and one of its inputs delivers a
+ * bucket after the last stored one: from that wave on the node is computed here. */
+static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_t ts)
+{
+    for (uint32_t i = 0; b->n_takeover && i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        if (bn->role != ROLE_TAKEOVER || bn->seq < bn->target_seq)
+            continue;
+        struct graph_node *t = graph_node(b->h->g, i);
+        int feeds = 0;
+        for (uint32_t k = 0; k < t->n_in && !feeds; k++)
+            feeds = t->in[k] == up->idx;
+        int64_t bucket = t->interval > 0 ? ts - ts % t->interval : ts;
+        if (!feeds || bucket <= bn->target_ts || bucket <= bn->fed_ts)
+            continue;
+        t->kind = bn->kind;
+        bn->role = ROLE_PUBLISHED;
+        /* continue after the later of what was stored and what was fed (bn->seq) */
+        if (bn->seq < bn->target_seq)
+            bn->seq = bn->target_seq;
+        bn->resume_ts = bn->fed_ts > bn->target_ts ? bn->fed_ts : bn->target_ts;
+        b->n_takeover--;
+        b->takeovers++;
+        LOG_INFO("bus",
+                 "node '%s' (%s): computed here from bucket %lld on, published after "
+                 "sequence %llu",
+                 t->label, t->id, (long long)bucket, (unsigned long long)bn->seq);
+    }
+}
+
+static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
+{
+    struct host_bus *b = arg;
+    if (b->prev_out)
+        b->prev_out(b->prev_arg, n, ts, v);
+    if (b->n_takeover)
+        maybe_switch(b, n, ts);
+    if (!b->conn || n->idx >= b->n || b->nodes[n->idx].role != ROLE_PUBLISHED)
+        return;
+    struct bus_node *bn = &b->nodes[n->idx];
+    char err[300];
+    if (ts <= bn->resume_ts) /* a restarted publisher recomputes what the stream holds */
+        return;
+    if (bus_conn_publish(b->conn, bn->topic, n->id, ts, bn->seq + 1, v, err, sizeof(err)) == 0)
+        bn->seq++;
+    else if (!bn->warned++)
+        LOG_WARN("bus", "node '%s' (%s): output not published: %s", n->label, n->id, err);
+}
+
+struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, char *err,
+                              size_t errlen)
+{
+    if (bus_url_check(key, url, err, errlen) < 0)
+        return NULL;
+    struct host_bus *b = calloc(1, sizeof(*b));
+    if (!b || !(b->url = strdup(url))) {
+        free(b);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->h = h;
+    b->prev_out = h->on_output;
+    b->prev_arg = h->output_arg;
+    h->on_output = on_output;
+    h->output_arg = b;
+    return b;
+}
+
+static int grow(struct host_bus *b)
+{
+    size_t n = graph_count(b->h->g);
+    if (n <= b->n)
+        return 0;
+    struct bus_node *p = realloc(b->nodes, n * sizeof(*p));
+    if (!p)
+        return -1;
+    memset(p + b->n, 0, (n - b->n) * sizeof(*p));
+    b->nodes = p;
+    b->n = n;
+    return 0;
+}
+
+static int set_str(char **slot, const char *v)
+{
+    char *c = strdup(v);
+    if (!c)
+        return -1;
+    free(*slot);
+    *slot = c;
+    return 0;
+}
+
+static int add_consumer(struct bus_node *bn, const char *strategy)
+{
+    size_t old = bn->consumers ? strlen(bn->consumers) : 0;
+    char *p = realloc(bn->consumers, old + strlen(strategy) + 2);
+    if (!p)
+        return -1;
+    snprintf(p + old, strlen(strategy) + 2, "%s%s", old ? "|" : "", strategy);
+    bn->consumers = p;
+    return 0;
+}
+
+int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const json_t *ack,
+                  char *err, size_t errlen)
+{
+    const json_t *qm = json_object_get(ack, "queue_map");
+    const json_t *nq = json_object_get(ack, "node_queues");
+    if (!json_is_object(ack) || (qm && !json_is_object(qm)) || (nq && !json_is_object(nq))) {
+        snprintf(err, errlen, "submission answer: expected queue_map and node_queues objects");
+        return -1;
+    }
+    if (grow(b) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(b->world, sizeof(b->world), "%s", world ? world : "");
+    const char *name = b->h->st[strat]->name;
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct graph_node *x = graph_node(b->h->g, i);
+        if (!graph_owned_by(x, strat))
+            continue;
+        struct bus_node *bn = &b->nodes[i];
+        const json_t *e = json_object_get(qm, x->id);
+        const char *own = json_string_value(json_object_get(nq, x->id));
+        int ok = 0;
+        if (json_is_string(e)) { /* another strategy computes it: consume */
+            ok = (bn->topic ? 0 : set_str(&bn->topic, json_string_value(e))) == 0 &&
+                 add_consumer(bn, name) == 0;
+        } else {
+            bn->compute_here = 1;
+            ok = !own || set_str(&bn->topic, own) == 0;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int shareable(int kind)
+{
+    return kind == GRAPH_INDICATOR || kind == GRAPH_CUSTOM;
+}
+
+/* Loop thread: one value of a remote node. */
+static void on_remote(void *arg, const struct bus_msg *m)
+{
+    struct remote_sub *rs = arg;
+    struct host_bus *b = rs->b;
+    struct graph_node *n = graph_node(b->h->g, rs->idx);
+    struct bus_node *bn = &b->nodes[rs->idx];
+    if (bn->role != ROLE_REMOTE && bn->role != ROLE_TAKEOVER)
+        return; /* computed here now (its own outputs come back through the queue) */
+    if (strcmp(m->node_id, n->id) != 0) {
+        b->refused++;
+        LOG_WARN("bus", "queue '%s': a message of node '%s' is not node '%s'; dropped", bn->topic,
+                 m->node_id, n->id);
+        return;
+    }
+    if (m->seq <= bn->seq) {
+        b->duplicates++;
+        return;
+    }
+    if (bn->seq && m->seq > bn->seq + 1) {
+        b->gaps++;
+        LOG_WARN("bus", "node '%s': sequence jumps from %llu to %llu (values missing)", n->label,
+                 (unsigned long long)bn->seq, (unsigned long long)m->seq);
+    }
+    bn->seq = m->seq;
+    bn->fed_ts = m->ts;
+    struct qmtl_value v = m->value;
+    if (v.type == QMTL_T_JSON) {
+        if (m->json_len + 1 > b->scratch_cap) {
+            char *p = realloc(b->scratch, m->json_len + 1);
+            if (!p) {
+                b->refused++;
+                return;
+            }
+            b->scratch = p;
+            b->scratch_cap = m->json_len + 1;
+        }
+        memcpy(b->scratch, m->value.as.json, m->json_len);
+        b->scratch[m->json_len] = '\0';
+        v.as.json = b->scratch;
+    }
+    b->fed++;
+    sched_feed(b->h->s, rs->idx, m->ts, &v);
+}
+
+/* "c" + 16 hex of BLAKE3(hostname | world | consuming strategies | NodeID): stable across
+ * restarts of this host, distinct between hosts. */
+static void durable_name(const struct host_bus *b, const struct bus_node *bn, const char *id,
+                         char out[18])
+{
+    char host[128] = "", key[1024], hex[65];
+    gethostname(host, sizeof(host) - 1);
+    snprintf(key, sizeof(key), "%s|%s|%s|%s", host, b->world, bn->consumers, id);
+    nodeid_blake3_hex(key, strlen(key), hex);
+    snprintf(out, 18, "c%.16s", hex);
+}
+
+/* Lease held: publish, continuing after what the stream already holds. */
+static void resume_publishing(struct host_bus *b, uint32_t i)
+{
+    struct bus_node *bn = &b->nodes[i];
+    struct graph_node *n = graph_node(b->h->g, i);
+    char err[300];
+    int64_t ts;
+    uint64_t seq;
+    bn->role = ROLE_PUBLISHED;
+    int rc = bus_conn_last_output(b->conn, bn->topic, &ts, &seq, err, sizeof(err));
+    if (rc == 0) { /* continue the stream: no duplicate, no second numbering */
+        bn->seq = seq;
+        bn->resume_ts = ts;
+        LOG_INFO("bus",
+                 "node '%s' (%s): '%s' holds outputs up to sequence %llu (bucket %lld); "
+                 "publishing continues after them",
+                 n->label, n->id, bn->topic, (unsigned long long)seq, (long long)ts);
+    } else if (rc < 0) {
+        LOG_WARN("bus", "node '%s': %s; publishing from sequence %llu", n->label, err,
+                 (unsigned long long)bn->seq + 1);
+    }
+}
+
+static void standby(struct host_bus *b, uint32_t i)
+{
+    struct graph_node *n = graph_node(b->h->g, i);
+    b->nodes[i].role = ROLE_STANDBY;
+    LOG_INFO("bus", "node '%s' (%s): another host holds its lease; computed here, not published",
+             n->label, n->id);
+}
+
+/* Every LEASE_TICK_MS: renew what this host holds, take what lapsed. */
+static void lease_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct host_bus *b = arg;
+    char err[300];
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        struct graph_node *n = graph_node(b->h->g, i);
+        int rc;
+        switch (bn->role) {
+        case ROLE_PUBLISHED:
+        case ROLE_TAKEOVER:
+            rc = bus_conn_lease_renew(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
+                                      sizeof(err));
+            if (rc == 0 && bn->role == ROLE_PUBLISHED) {
+                LOG_WARN("bus", "node '%s': lease lost to another host; no longer published",
+                         n->label);
+                bn->role = ROLE_STANDBY;
+            } else if (rc == 0) {
+                LOG_WARN("bus", "node '%s': lease lost before the takeover completed", n->label);
+                bn->role = ROLE_REMOTE;
+                b->n_takeover--;
+            }
+            break;
+        case ROLE_STANDBY:
+            if (bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
+                                    sizeof(err)) == 1) {
+                LOG_INFO("bus", "node '%s': took the lease its owner left", n->label);
+                resume_publishing(b, i);
+                b->takeovers++;
+            }
+            break;
+        case ROLE_REMOTE:
+            if (bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
+                                    sizeof(err)) != 1)
+                break;
+            rc = bus_conn_last_output(b->conn, bn->topic, &bn->target_ts, &bn->target_seq, err,
+                                      sizeof(err));
+            if (rc != 0) {
+                bn->target_ts = INT64_MIN;
+                bn->target_seq = 0;
+            }
+            bn->role = ROLE_TAKEOVER;
+            b->n_takeover++;
+            LOG_INFO("bus",
+                     "node '%s' (%s): took the lease its owner left; computed here after "
+                     "sequence %llu (bucket %lld)",
+                     n->label, n->id, (unsigned long long)bn->target_seq, (long long)bn->target_ts);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_t errlen)
+{
+    if (grow(b) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t remote = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        int kind = graph_node(b->h->g, i)->kind;
+        if (bn->compute_here)
+            bn->role = bn->topic && shareable(kind) ? ROLE_PUBLISHED : ROLE_LOCAL;
+        else if (bn->topic && shareable(kind))
+            remote++;
+    }
+    b->subs = calloc(remote ? remote : 1, sizeof(*b->subs));
+    if (!b->subs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char name[64];
+    snprintf(name, sizeof(name), "qmtl-host-%ld", (long)getpid());
+    b->conn = bus_conn_new(base, b->url, name, 2000, err, errlen);
+    if (!b->conn)
+        return -1;
+    if (bus_conn_lease_open(b->conn, LEASE_TTL_MS, err, errlen) < 0) {
+        host_bus_stop(b);
+        return -1;
+    }
+    char host[128] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(b->holder, sizeof(b->holder), "%s:%ld", host, (long)getpid());
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        bn->resume_ts = INT64_MIN;
+        bn->fed_ts = INT64_MIN;
+        if (bn->role != ROLE_PUBLISHED)
+            continue;
+        int rc = bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err, errlen);
+        if (rc < 0) {
+            host_bus_stop(b);
+            return -1;
+        }
+        if (rc == 1) {
+            LOG_INFO("bus", "node '%s' (%s): lease taken; published to '%s'",
+                     graph_node(b->h->g, i)->label, graph_node(b->h->g, i)->id, bn->topic);
+            resume_publishing(b, i);
+        } else {
+            standby(b, i);
+        }
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        struct graph_node *n = graph_node(b->h->g, i);
+        if (bn->compute_here || !bn->topic || !shareable(n->kind) || bn->role == ROLE_REMOTE)
+            continue;
+        char durable[18];
+        durable_name(b, bn, n->id, durable);
+        struct remote_sub *rs = &b->subs[b->n_subs];
+        rs->b = b;
+        rs->idx = i;
+        bn->kind = n->kind;
+        n->kind = GRAPH_REMOTE; /* before any value can arrive */
+        bn->role = ROLE_REMOTE;
+        if (bus_conn_consume(b->conn, bn->topic, durable, on_remote, rs, err, errlen) < 0) {
+            host_bus_stop(b);
+            return -1;
+        }
+        b->n_subs++;
+        LOG_INFO("bus", "node '%s' (%s) is computed by another host: consumed from '%s'", n->label,
+                 n->id, bn->topic);
+    }
+    struct timeval tv = {0, LEASE_TICK_MS * 1000};
+    b->tick = event_new(base, -1, EV_PERSIST, lease_tick, b);
+    if (!b->tick || event_add(b->tick, &tv) < 0) {
+        snprintf(err, errlen, "bus: cannot start the lease timer");
+        host_bus_stop(b);
+        return -1;
+    }
+    return 0;
+}
+
+void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < b->n; i++) {
+        out->published_nodes += b->nodes[i].role == ROLE_PUBLISHED;
+        out->remote_nodes += b->nodes[i].role == ROLE_REMOTE || b->nodes[i].role == ROLE_TAKEOVER;
+        out->standby_nodes += b->nodes[i].role == ROLE_STANDBY;
+    }
+    struct bus_conn_stats cs = {0};
+    if (b->conn)
+        bus_conn_stats(b->conn, &cs);
+    out->published = cs.published;
+    out->publish_errors = cs.publish_errors;
+    out->fed = b->fed;
+    out->duplicates = b->duplicates;
+    out->gaps = b->gaps;
+    out->refused = b->refused + cs.refused;
+    out->takeovers = b->takeovers;
+}
+
+void host_bus_stop(struct host_bus *b)
+{
+    if (!b || !b->conn)
+        return;
+    struct host_bus_stats st;
+    host_bus_stats(b, &st);
+    if (b->tick)
+        event_free(b->tick);
+    b->tick = NULL;
+    /* leases given up at once: a host that declared the node takes over without waiting */
+    for (size_t i = 0; i < b->n; i++)
+        if (b->nodes[i].role == ROLE_PUBLISHED || b->nodes[i].role == ROLE_TAKEOVER)
+            bus_conn_lease_release(b->conn, b->nodes[i].topic, b->holder);
+    bus_conn_free(b->conn);
+    b->conn = NULL;
+    /* the nodes compute again if the bus is not started again */
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->nodes[i].role == ROLE_REMOTE || b->nodes[i].role == ROLE_TAKEOVER)
+            graph_node(b->h->g, (uint32_t)i)->kind = b->nodes[i].kind;
+        b->nodes[i].role = ROLE_LOCAL;
+    }
+    b->n_takeover = 0;
+    free(b->subs);
+    b->subs = NULL;
+    b->n_subs = 0;
+    LOG_INFO("bus",
+             "%zu node(s) published (%llu values, %llu not acknowledged), %zu remote (%llu values "
+             "fed, %llu duplicates dropped, %llu gaps, %llu refused), %zu standby, %llu "
+             "takeover(s)",
+             st.published_nodes, (unsigned long long)st.published,
+             (unsigned long long)st.publish_errors, st.remote_nodes, (unsigned long long)st.fed,
+             (unsigned long long)st.duplicates, (unsigned long long)st.gaps,
+             (unsigned long long)st.refused, st.standby_nodes, (unsigned long long)st.takeovers);
+}
+
+const char *host_bus_role(const struct host_bus *b, uint32_t idx)
+{
+    if (!b || idx >= b->n)
+        return "local";
+    switch (b->nodes[idx].role) {
+    case ROLE_PUBLISHED:
+        return "published";
+    case ROLE_STANDBY:
+        return "standby";
+    case ROLE_REMOTE:
+    case ROLE_TAKEOVER:
+        return "remote";
+    default:
+        return "local";
+    }
+}
+
+void host_bus_free(struct host_bus *b)
+{
+    if (!b)
+        return;
+    host_bus_stop(b);
+    if (b->h->on_output == on_output && b->h->output_arg == b) {
+        b->h->on_output = b->prev_out;
+        b->h->output_arg = b->prev_arg;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->nodes[i].topic);
+        free(b->nodes[i].consumers);
+    }
+    free(b->nodes);
+    free(b->scratch);
+    free(b->url);
+    free(b);
+}
