@@ -120,7 +120,8 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so \
             $(B)/fixtures/legacy.so $(B)/fixtures/legacy11.so \
             $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so) \
-            $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so
+            $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so \
+            $(B)/fixtures/tagq_source.so $(B)/fixtures/tagq_query.so
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
 E2E_SRC := $(sort $(wildcard e2e/t[0-9]*.sh))
@@ -228,6 +229,11 @@ $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
 $(B)/fixtures/bus_%.so: tests/fixtures/bus/bus.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter consumer,$*),-DBUS_CONSUMER) $(PLUGIN_LDFLAGS) -o $@ $<
+
+# One source, a tagged node and a tag query, for tag queries across hosts (t132).
+$(B)/fixtures/tagq_%.so: tests/fixtures/tagq/tagq.c sdk/include/qmtl/qmtl.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter source,$*),-DTAGQ_SOURCE) $(PLUGIN_LDFLAGS) -o $@ $<
 
 $(B)/fixtures/not_elf.so:
 	@mkdir -p $(dir $@)

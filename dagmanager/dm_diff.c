@@ -2,6 +2,7 @@
  * dm_diff: DAG parsing, Kahn order, topic naming and the diff itself (see dm_diff.h).
  */
 #include "dagmanager/dm_diff.h"
+#include "dagmanager/dm_tagq.h"
 
 #include "log.h"
 #include "nodeid.h"
@@ -385,7 +386,7 @@ static int load_dag(const json_t *rq, struct dm_dag *dag, char *err, size_t errl
 /* Bind every node (in topological order) and register the strategy; inside a transaction. */
 static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct dm_dag *dag,
                       const size_t *order, json_t *qmap, const char **ids, char **topics,
-                      struct dm_diff_stats *st)
+                      const char **fresh, struct dm_diff_stats *st)
 {
     for (size_t k = 0; k < dag->n; k++) {
         const struct dm_dag_node *n = &dag->nodes[order[k]];
@@ -425,7 +426,7 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
                                   0};
             if (dm_store_add_queue(s, &nq) < 0)
                 return -1;
-            st->new_nodes++;
+            fresh[st->new_nodes++] = topics[k];
         }
         ids[k] = n->node_id;
         json_object_set_new(qmap, n->node_id,
@@ -447,8 +448,14 @@ static int is_tag_query(const struct dm_dag_node *n)
     return !strcmp(n->node_type, "TagQueryNode") || !strcmp(n->node_type, "tag_query");
 }
 
-/* The queues a tag-query node consumes: {queue, global: false} each, into *out. 0, -1 for
- * a malformed query (err), -2 for a store failure. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The queues a tag-query node consumes into *out (dm_tagq_queues), and the query
+ * remembered for later diffs (its tags sorted, without repeats). 0, -1 for a malformed
+ * query (err), -2 for a store failure. */
 static int resolve_tag_query(struct dm_store *s, const struct diff_ctx *c,
                              const struct dm_dag_node *n, size_t idx, json_t **out, char *err,
                              size_t errlen)
@@ -469,19 +476,24 @@ static int resolve_tag_query(struct dm_store *s, const struct diff_ctx *c,
         snprintf(err, errlen, "nodes[%zu]: field 'match_mode': expected any or all", idx);
         return -1;
     }
-    struct dm_queue *q = NULL;
-    size_t nq = 0;
-    int rc = nt ? dm_store_queues_by_tag(s, tags, nt, mode && !strcmp(mode, "all"), n->interval,
-                                         c->world, c->domain, &q, &nq)
-                : 0;
+    int all = mode && !strcmp(mode, "all");
+    const char *sorted[DM_MAX_TAGS];
+    size_t ns = 0;
+    for (size_t i = 0; i < nt && i < DM_MAX_TAGS; i++)
+        sorted[ns++] = tags[i];
+    qsort(sorted, ns, sizeof(*sorted), cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (!u || strcmp(sorted[u - 1], sorted[i]))
+            sorted[u++] = sorted[i];
+    struct dm_tag_query rec = {(char *)n->node_id, (char *)c->world, (char *)c->domain,
+                               n->interval,        all,              (char **)sorted,
+                               u};
+    int rc = u ? dm_store_put_tag_query(s, &rec) : 0;
+    if (rc == 0)
+        rc = dm_tagq_queues(s, sorted, u, all, n->interval, c->world, c->domain, out);
     free(qt);
-    if (rc < 0)
-        return -2;
-    *out = json_array();
-    for (size_t i = 0; i < nq; i++)
-        json_array_append_new(*out, json_pack("{s:s, s:b}", "queue", q[i].topic, "global", 0));
-    dm_queues_free(q, nq);
-    return 0;
+    return rc < 0 ? -2 : 0;
 }
 
 /* tag_queues for every tag-query node of the DAG (inside the diff's transaction). */
@@ -541,10 +553,12 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     size_t *order = calloc(dag.n + 1, sizeof(*order));
     const char **ids = calloc(dag.n + 1, sizeof(*ids));
     char **topics = calloc(dag.n + 1, sizeof(*topics));
+    const char **fresh = calloc(dag.n + 1, sizeof(*fresh)); /* queues this diff created */
     json_t *qmap = json_object();
     json_t *tq = json_object();
+    json_t *updates = json_array();
     int rc = DM_DIFF_EBADREQ;
-    if (!order || !ids || !topics || !qmap || !tq) {
+    if (!order || !ids || !topics || !fresh || !qmap || !tq || !updates) {
         snprintf(err, errlen, "out of memory");
         rc = DM_DIFF_ESTORE;
         goto out;
@@ -553,8 +567,10 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
         goto out;
     rc = DM_DIFF_ESTORE;
     int trc = 0;
-    if (dm_store_begin(s) < 0 || bind_nodes(s, &c, &dag, order, qmap, ids, topics, &st) < 0 ||
+    if (dm_store_begin(s) < 0 ||
+        bind_nodes(s, &c, &dag, order, qmap, ids, topics, fresh, &st) < 0 ||
         (trc = resolve_tag_queries(s, &c, &dag, tq, err, errlen)) < 0 ||
+        (!dry_run && dm_tagq_updates(s, c.world, c.domain, fresh, st.new_nodes, updates) < 0) ||
         (dry_run ? dm_store_rollback(s) : dm_store_commit(s)) < 0) {
         dm_store_rollback(s);
         if (trc == -1) {
@@ -567,8 +583,8 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c.strategy);
     *reply =
-        json_pack("{s:O, s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap, "tag_queues", tq,
-                  "sentinel_id", sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n),
+        json_pack("{s:O, s:O, s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap,
+                  "tag_queues", tq, "queue_updates", updates, "sentinel_id", sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n),
                   "version", c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
                   (json_int_t)st.reused_nodes, "dry_run", dry_run);
     rc = *reply ? 0 : DM_DIFF_ESTORE;
@@ -582,10 +598,12 @@ out:
     for (size_t i = 0; topics && i < dag.n; i++)
         free(topics[i]);
     free(topics);
+    free(fresh);
     free(ids);
     free(order);
     json_decref(qmap);
     json_decref(tq);
+    json_decref(updates);
     dm_dag_release(&dag);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "sqlite_db.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,10 @@ static const char *const migrations[] = {
     "CREATE INDEX node_tags_tag ON node_tags (tag, node_id);"
     "CREATE INDEX queues_world ON queues (world, domain);"
     "CREATE INDEX strategy_nodes_node ON strategy_nodes (node_id);",
+    /* 2 -> 3: the tag queries diffs have seen (what a new queue may join) */
+    "CREATE TABLE tag_queries (node_id TEXT NOT NULL, world TEXT NOT NULL,"
+    "  domain TEXT NOT NULL, interval INTEGER NOT NULL, match_all INTEGER NOT NULL,"
+    "  tags TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (node_id, world, domain));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -517,4 +522,118 @@ long dm_store_count(struct dm_store *s, const char *table)
     if (v < 0)
         fail(s, "cannot count rows");
     return v;
+}
+
+/* ---------------------------------------------------------------- tag queries */
+
+/* Tags as a JSON array text (the order given). malloc'd, NULL out of memory. */
+static char *tags_json(const char *const *tags, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(tags[i]));
+    char *t = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return t;
+}
+
+int dm_store_put_tag_query(struct dm_store *s, const struct dm_tag_query *q)
+{
+    char *tags = tags_json((const char *const *)q->tags, q->n_tags);
+    if (!tags)
+        return fail(s, "out of memory");
+    sqlite3_stmt *st = prep(s, "INSERT INTO tag_queries (node_id, world, domain, interval,"
+                               " match_all, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                               " ON CONFLICT (node_id, world, domain) DO NOTHING");
+    if (!st) {
+        free(tags);
+        return -1;
+    }
+    bind_str(st, 1, q->node_id);
+    bind_str(st, 2, q->world);
+    bind_str(st, 3, q->domain);
+    sqlite3_bind_int64(st, 4, q->interval);
+    sqlite3_bind_int(st, 5, q->match_all ? 1 : 0);
+    bind_str(st, 6, tags);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    int rc = step_done(s, st, "cannot write tag query");
+    free(tags);
+    return rc;
+}
+
+void dm_tag_queries_free(struct dm_tag_query *q, size_t n)
+{
+    for (size_t i = 0; q && i < n; i++) {
+        free(q[i].node_id);
+        free(q[i].world);
+        free(q[i].domain);
+        dm_strings_free(q[i].tags, q[i].n_tags);
+    }
+    free(q);
+}
+
+/* A row's tags column: a JSON array of strings (anything else reads as no tag). */
+static int tags_from_json(const char *text, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *a = json_loads(text ? text : "[]", 0, NULL);
+    size_t m = json_is_array(a) ? json_array_size(a) : 0;
+    if (m && !(*out = calloc(m, sizeof(**out)))) {
+        json_decref(a);
+        return -1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        const char *t = json_string_value(json_array_get(a, i));
+        if (t && !((*out)[(*n)++] = strdup(t))) {
+            json_decref(a);
+            return -1;
+        }
+    }
+    json_decref(a);
+    return 0;
+}
+
+int dm_store_tag_queries(struct dm_store *s, const char *world, const char *domain,
+                         struct dm_tag_query **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prep(s, "SELECT node_id, world, domain, interval, match_all, tags"
+                               " FROM tag_queries WHERE world = ? AND domain = ?"
+                               " ORDER BY node_id");
+    if (!st)
+        return -1;
+    bind_str(st, 1, world);
+    bind_str(st, 2, domain);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            struct dm_tag_query *nv = realloc(*out, cap * sizeof(*nv));
+            if (!nv)
+                break;
+            *out = nv;
+        }
+        struct dm_tag_query *q = &(*out)[(*n)++];
+        memset(q, 0, sizeof(*q));
+        q->node_id = col_dup(st, 0);
+        q->world = col_dup(st, 1);
+        q->domain = col_dup(st, 2);
+        q->interval = sqlite3_column_int64(st, 3);
+        q->match_all = sqlite3_column_int(st, 4) != 0;
+        if (tags_from_json((const char *)sqlite3_column_text(st, 5), &q->tags, &q->n_tags) < 0)
+            break;
+    }
+    if (rc != SQLITE_DONE) {
+        fail(s, "cannot read tag queries");
+        done(s, st);
+        dm_tag_queries_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    done(s, st);
+    return 0;
 }

@@ -12,6 +12,9 @@
  *   strategies      strategy_id pk, sentinel_id, world, domain, as_of, partition, version,
  *                   crc32, created_at, updated_at
  *   strategy_nodes  (strategy_id, node_id) -> topic, in the diff's topological order
+ *   tag_queries     (node_id, world, domain) pk, interval, match_all, tags (JSON array):
+ *                   every tag query a diff resolved, so a later diff that creates a queue
+ *                   knows which queries it joins (dagmanager/dm_tagq.h)
  *
  * Ownership: strings returned through out-parameters are malloc'd and owned by the
  * caller; input strings are copied. Every function returns 0 (or a count / 1 = found),
@@ -24,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DM_STORE_SCHEMA_VERSION 2
+#define DM_STORE_SCHEMA_VERSION 3
 
 struct dm_store;
 
@@ -123,6 +126,24 @@ void dm_strings_free(char **v, size_t n);
 int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
                            int match_all, int64_t interval, const char *world, const char *domain,
                            struct dm_queue **out, size_t *n);
+
+/* A tag query seen by a diff, in its compute context. Same ownership rules as dm_node. */
+struct dm_tag_query {
+    char *node_id;
+    char *world;
+    char *domain;
+    int64_t interval;
+    int match_all;
+    char **tags;
+    size_t n_tags;
+};
+
+/* Remember a tag query (kept as first written when (node_id, world, domain) is known). */
+int dm_store_put_tag_query(struct dm_store *s, const struct dm_tag_query *q);
+/* The tag queries of (world, domain), by node_id; *out malloc'd (dm_tag_queries_free). */
+int dm_store_tag_queries(struct dm_store *s, const char *world, const char *domain,
+                         struct dm_tag_query **out, size_t *n);
+void dm_tag_queries_free(struct dm_tag_query *q, size_t n);
 
 /* Row counts: table one of "nodes", "queues", "strategies". <0 on error. */
 long dm_store_count(struct dm_store *s, const char *table);

@@ -67,6 +67,26 @@ void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_qu
     done(arg, 0, NULL);
 }
 
+/* ------------------------------------------------------------------ queue_update */
+
+size_t gw_dm_publish_queue_updates(struct gw_server *s, const json_t *diff)
+{
+    size_t i, n = 0;
+    const json_t *u;
+    json_array_foreach(json_object_get(diff, "queue_updates"), i, u) {
+        const char *world = json_string_value(json_object_get(u, "world_id"));
+        if (!json_is_object(u) || !json_is_array(json_object_get(u, "queues")) ||
+            !json_is_array(json_object_get(u, "tags")))
+            continue;
+        if (gw_server_publish_event(s, "queue_update", world, json_deep_copy(u)) < 0) {
+            LOG_WARN("dagmanager", "queue_update event not stored (world '%s')", world ? world : "");
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------ /queues/by_tag */
 
 struct by_tag {

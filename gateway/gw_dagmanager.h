@@ -5,7 +5,7 @@
  * Contract expected from the DAG manager (HTTP, JSON bodies):
  *   POST /diff            {strategy_id, dag_json, world_id, execution_domain, as_of,
  *                          partition, dry_run} -> 200 {queue_map: {node_id: [{queue,
- *                          global}]}, sentinel_id, crc32?}
+ *                          global}]}, sentinel_id, crc32?, tag_queues?, queue_updates?}
  *   GET  /queues/by_tag   ?tags=a,b&interval=60&match_mode=any&world_id=w
  *                          -> 200 {queues: [{queue, global}]}
  * Any transport error, timeout (1 s) or non-200 status counts as "unavailable".
@@ -22,6 +22,12 @@ typedef void (*gw_dm_done_fn)(void *arg, int ok, json_t *reply);
  * configured the callback runs immediately with ok = 0. */
 void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query, json_t *body,
                 gw_dm_done_fn done, void *arg);
+
+/* Publish one `queue_update` event per entry of a diff reply's "queue_updates" (tag
+ * queries that the queues this diff created now match; dagmanager/dm_tagq.h), world =
+ * the entry's world_id; entries without tags or queues arrays are skipped. Returns the
+ * number published. */
+size_t gw_dm_publish_queue_updates(struct gw_server *s, const json_t *diff);
 
 /* GET /queues/by_tag route handler (registered by gw_strategies_register). */
 void gw_queues_by_tag_route(struct evhttp_request *req, const char *rest, void *arg);

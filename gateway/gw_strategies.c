@@ -294,6 +294,8 @@ static void diff_done(void *arg, int ok, json_t *reply)
          * submitted DAG gives a different CRC without anything being wrong. */
         LOG_INFO("strategies", "strategy '%s': DAG manager crc32 %lld differs from %u (node order)",
                  sb->strategy_id, (long long)json_integer_value(dm_crc), sb->crc);
+    if (ok && !sb->dry_run) /* tag queries elsewhere that the new queues join */
+        gw_dm_publish_queue_updates(sb->s, reply);
     submit_reply(sb, ok ? reply : NULL);
     submit_free(sb);
 }

@@ -10,7 +10,7 @@
 #include "host/dag/route.h"
 #include "log.h"
 
-enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE };
+enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE, SWAP_EXTEND };
 
 /* Everything a change builds before it commits; freed by swap_discard or swap_commit. */
 struct swap {
@@ -29,7 +29,15 @@ struct swap {
     uint32_t fresh_idx;
     int fresh_setup;               /* its setup() succeeded (teardown owed on discard) */
     struct host_swap_result res;
+    host_dag_add_fn add; /* extend: adds the nodes to the staging graph */
+    void *add_arg;
 };
+
+/* remove, replace: a strategy is taken out (w->going) */
+static int takes_out(const struct swap *w)
+{
+    return w->op == SWAP_REMOVE || w->op == SWAP_REPLACE;
+}
 
 void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, size_t n_st)
 {
@@ -94,7 +102,7 @@ static int stage_copy(struct swap *w, char *err, size_t errlen)
     }
     for (size_t i = 0; i < n_old; i++) {
         uint32_t to = (uint32_t)i;
-        if (w->op != SWAP_ADD && i == w->going)
+        if (takes_out(w) && i == w->going)
             to = GRAPH_NONE;
         else if (w->op == SWAP_REMOVE && i > w->going)
             to = (uint32_t)i - 1;
@@ -177,7 +185,7 @@ static int stage_diff(struct swap *w, char *err, size_t errlen)
             w->twin[w->map[i]] = graph_node(h->g, i);
             taken[i] = 1;
         }
-    const struct host_strategy *gone = w->op != SWAP_ADD ? h->st[w->going] : NULL;
+    const struct host_strategy *gone = takes_out(w) ? h->st[w->going] : NULL;
     for (uint32_t i = 0; i < n; i++) {
         struct graph_node *y = graph_node(w->g, i);
         if (w->twin[i])
@@ -312,7 +320,7 @@ static void carry(struct swap *w)
 static void swap_commit(struct swap *w)
 {
     struct host *h = w->h;
-    struct host_strategy *gone = w->op != SWAP_ADD ? h->st[w->going] : NULL;
+    struct host_strategy *gone = takes_out(w) ? h->st[w->going] : NULL;
     if (gone) {
         if (gone->started && !gone->finished && !gone->stopped && gone->desc->on_finish)
             gone->desc->on_finish(&gone->ctx, host_api_table());
@@ -364,10 +372,23 @@ static void swap_commit(struct swap *w)
     }
 }
 
-static int swap_run(struct host *h, enum swap_op op, size_t going, struct plugin_instance *pi,
+/* Step 2 of an extension: every live node kept at its index, then the caller's nodes. */
+static int stage_extend(struct swap *w, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < graph_count(w->h->g); i++)
+        if (w->map[i] != i) {
+            snprintf(err, errlen, "node '%s' has no owner: the DAG cannot be extended",
+                     graph_node(w->h->g, i)->label);
+            return -1;
+        }
+    return w->add(w->add_arg, w->g, err, errlen);
+}
+
+static int swap_run(struct swap *pre, enum swap_op op, size_t going, struct plugin_instance *pi,
                     const struct qmtl_plugin *desc, const char *name, const char *path,
                     struct host_swap_result *res, char *err, size_t errlen)
 {
+    struct host *h = pre->h;
     if (!h->finalized) {
         snprintf(err, errlen, "the host is not running yet (host_finalize first)");
         return -1;
@@ -376,13 +397,14 @@ static int swap_run(struct host *h, enum swap_op op, size_t going, struct plugin
         snprintf(err, errlen, "the DAG cannot change inside a wave or a setup(): call between events");
         return -1;
     }
-    if (op != SWAP_ADD && going >= h->n_st) {
+    if ((op == SWAP_REMOVE || op == SWAP_REPLACE) && going >= h->n_st) {
         snprintf(err, errlen, "no strategy %zu (%zu loaded)", going, h->n_st);
         return -1;
     }
-    struct swap w = {.h = h, .op = op, .going = going};
-    if (stage_copy(&w, err, errlen) ||
-        (op != SWAP_REMOVE && stage_setup(&w, pi, desc, name, path, err, errlen)) ||
+    struct swap w = {.h = h, .op = op, .going = going, .add = pre->add, .add_arg = pre->add_arg};
+    if (stage_copy(&w, err, errlen) || (op == SWAP_EXTEND && stage_extend(&w, err, errlen)) ||
+        ((op == SWAP_ADD || op == SWAP_REPLACE) &&
+         stage_setup(&w, pi, desc, name, path, err, errlen)) ||
         stage_finish(&w, err, errlen) || stage_diff(&w, err, errlen) ||
         stage_sched(&w, err, errlen) || stage_routes(&w, err, errlen)) {
         swap_discard(&w);
@@ -399,7 +421,7 @@ int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_p
                  char *err, size_t errlen)
 {
     size_t at = h->n_st;
-    if (swap_run(h, SWAP_ADD, 0, pi, desc, name, path, res, err, errlen))
+    if (swap_run(&(struct swap){.h = h}, SWAP_ADD, 0, pi, desc, name, path, res, err, errlen))
         return -1;
     if (idx)
         *idx = at;
@@ -409,7 +431,8 @@ int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_p
 int host_remove_strategy(struct host *h, size_t idx, struct host_swap_result *res, char *err,
                          size_t errlen)
 {
-    return swap_run(h, SWAP_REMOVE, idx, NULL, NULL, NULL, NULL, res, err, errlen);
+    return swap_run(&(struct swap){.h = h}, SWAP_REMOVE, idx, NULL, NULL, NULL, NULL, res, err,
+                    errlen);
 }
 
 int host_replace_strategy(struct host *h, size_t idx, struct plugin_instance *pi,
@@ -427,5 +450,13 @@ int host_replace_strategy(struct host *h, size_t idx, struct plugin_instance *pi
     /* the name stays: gate, broker and the control plane's view go on */
     char name[256];
     snprintf(name, sizeof(name), "%s", h->st[idx]->name);
-    return swap_run(h, SWAP_REPLACE, idx, pi, desc, name, path, res, err, errlen);
+    return swap_run(&(struct swap){.h = h}, SWAP_REPLACE, idx, pi, desc, name, path, res, err,
+                    errlen);
+}
+
+int host_dag_extend(struct host *h, host_dag_add_fn add, void *arg, struct host_swap_result *res,
+                    char *err, size_t errlen)
+{
+    return swap_run(&(struct swap){.h = h, .add = add, .add_arg = arg}, SWAP_EXTEND, 0, NULL,
+                    NULL, NULL, NULL, res, err, errlen);
 }

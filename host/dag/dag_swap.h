@@ -1,6 +1,7 @@
 /*
  * dag_swap: how a running host's DAG changes (host_add_strategy_from after
- * host_finalize, host_remove_strategy, host_replace_strategy; contracts in host_api.h).
+ * host_finalize, host_remove_strategy, host_replace_strategy; contracts in host_api.h;
+ * host_dag_extend below adds nodes without a strategy change).
  *
  * A change is built aside and swapped in between two events:
  *   1. staging graph: every live node that some strategy other than the one going still
@@ -43,6 +44,20 @@
 int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_plugin *desc,
                  const char *name, const char *path, size_t *idx, struct host_swap_result *res,
                  char *err, size_t errlen);
+
+/*
+ * Add nodes to a running host's DAG without a strategy change (host/online/bus_tagq.c:
+ * another host's queues joining a tag query). Step 2 is 'add': called once with the
+ * staging graph, where every live node keeps its index (a node without an owner makes the
+ * change fail), it adds the new nodes (graph_copy; their owners are live strategy
+ * indices, unchanged); tag queries are then resolved again and the rest runs as for any
+ * change. Between events only. 0 (res may be NULL), or -1 with err and the live DAG
+ * untouched.
+ */
+struct graph;
+typedef int (*host_dag_add_fn)(void *arg, struct graph *g, char *err, size_t errlen);
+int host_dag_extend(struct host *h, host_dag_add_fn add, void *arg, struct host_swap_result *res,
+                    char *err, size_t errlen);
 
 /*
  * Choose a custom node's primary binding (the compute, user and ctx it runs with): the

@@ -1,5 +1,6 @@
 /* bus: publish what this host computes, consume what another host computes (see bus.h). */
 #include "host/online/bus.h"
+#include "host/online/bus_tagq.h"
 
 #include <event2/event.h>
 
@@ -65,6 +66,7 @@ struct host_bus {
     char holder[160]; /* this process's name in the lease bucket */
     struct event *tick;
     size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+    struct bus_tagq *tq; /* other hosts' queues joining tag queries here */
 };
 
 /* A takeover completes when the node's queue is drained and one of its inputs delivers a
@@ -122,7 +124,9 @@ struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, 
     if (bus_url_check(key, url, err, errlen) < 0)
         return NULL;
     struct host_bus *b = calloc(1, sizeof(*b));
-    if (!b || !(b->url = strdup(url))) {
+    if (!b || !(b->url = strdup(url)) || !(b->tq = bus_tagq_new(h))) {
+        if (b)
+            free(b->url);
         free(b);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -205,7 +209,7 @@ int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const j
             return -1;
         }
     }
-    return 0;
+    return bus_tagq_plan(b->tq, strat, ack, err, errlen);
 }
 
 static int shareable(int kind)
@@ -429,6 +433,10 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
         LOG_INFO("bus", "node '%s' (%s) is computed by another host: consumed from '%s'", n->label,
                  n->id, bn->topic);
     }
+    if (bus_tagq_start(b->tq, b->conn, b->world, err, errlen) < 0) {
+        host_bus_stop(b);
+        return -1;
+    }
     struct timeval tv = {0, LEASE_TICK_MS * 1000};
     b->tick = event_new(base, -1, EV_PERSIST, lease_tick, b);
     if (!b->tick || event_add(b->tick, &tv) < 0) {
@@ -472,6 +480,7 @@ void host_bus_stop(struct host_bus *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->nodes[i].role == ROLE_PUBLISHED || b->nodes[i].role == ROLE_TAKEOVER)
             bus_conn_lease_release(b->conn, b->nodes[i].topic, b->holder);
+    bus_tagq_stop(b->tq);
     bus_conn_free(b->conn);
     b->conn = NULL;
     /* the nodes compute again if the bus is not started again */
@@ -494,8 +503,15 @@ void host_bus_stop(struct host_bus *b)
              (unsigned long long)st.refused, st.standby_nodes, (unsigned long long)st.takeovers);
 }
 
+int host_bus_queue_update(struct host_bus *b, const json_t *data, char *err, size_t errlen)
+{
+    return bus_tagq_update(b->tq, data, err, errlen);
+}
+
 const char *host_bus_role(const struct host_bus *b, uint32_t idx)
 {
+    if (b && idx < graph_count(b->h->g) && bus_tagq_joined(b->tq, graph_node(b->h->g, idx)->id))
+        return "remote";
     if (!b || idx >= b->n)
         return "local";
     switch (b->nodes[idx].role) {
@@ -525,6 +541,7 @@ void host_bus_free(struct host_bus *b)
         free(b->nodes[i].consumers);
     }
     free(b->nodes);
+    bus_tagq_free(b->tq);
     free(b->scratch);
     free(b->url);
     free(b);

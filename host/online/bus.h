@@ -14,7 +14,10 @@
  *               consume (queue_map gives its topic): it becomes GRAPH_REMOTE, is never
  *               computed here, and is fed from a durable JetStream consumer, so its
  *               children see the values the owner computed, in the owner's order.
- * Streams, stream inputs, tag queries, signals and order nodes stay local.
+ * Streams, stream inputs, tag queries, signals and order nodes stay local. A tag query
+ * also reads the queues of other hosts' nodes it matches (host/online/bus_tagq.h): the
+ * submission answer lists them, and queue_update events (host_bus_queue_update) add those
+ * created later, while the host runs.
  *
  * Ownership: exactly one host publishes a shared node, the one holding its lease (NATS
  * key-value bucket QMTL_LEASES, key = the queue topic, TTL 1 s, renewed every 250 ms).
@@ -78,6 +81,11 @@ struct host_bus_stats {
     uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
 };
 void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
+
+/* A queue_update event's data (the gateway's stream, topic queue): queues of other hosts
+ * that a tag query here matches join it (bus_tagq_update). The number joined, or -1 with
+ * err (the DAG is unchanged). */
+int host_bus_queue_update(struct host_bus *b, const json_t *data, char *err, size_t errlen);
 
 /* What the bus does with graph node 'idx': "local", "published", "standby" or "remote". */
 const char *host_bus_role(const struct host_bus *b, uint32_t idx);

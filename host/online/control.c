@@ -269,7 +269,8 @@ json_t *ctl_strategy_submission(const struct host *h, uint32_t strat, const char
     size_t k = 0;
     for (uint32_t p = 0; p < n; p++) {
         const struct graph_node *x = graph_at(h->g, p);
-        if (!graph_owned_by(x, strat))
+        /* another host's queue joining a tag query (bus_tagq.h) is not the strategy's */
+        if (!graph_owned_by(x, strat) || (x->kind == GRAPH_REMOTE && !*x->code_hash))
             continue;
         if (!*x->code_hash && x->kind != GRAPH_STREAM) {
             snprintf(err, errlen, "node '%s': no code hash", x->label);

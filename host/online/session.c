@@ -207,6 +207,11 @@ static void on_message(struct ws_conn *c, int binary, const unsigned char *msg, 
     if (type && json_is_object(data)) /* fills, order updates, the kill switch */
         fill_events_on_stream(a->fe, a->o->world_id, type, data,
                               strategy_of(a, json_string_value(json_object_get(data, "strategy_id"))));
+    char berr[300];
+    if (type && !strcmp(type, "queue_update") && a->o->bus &&
+        host_bus_queue_update(a->o->bus, data, berr, sizeof(berr)) < 0)
+        LOG_WARN("attached", "event %lld (queue_update): %s", (long long)json_integer_value(seq),
+                 berr);
     if (type && !strcmp(type, "activation_updated") && json_is_object(data)) {
         const char *w = json_string_value(json_object_get(data, "world_id"));
         if (!w || !strcmp(w, a->o->world_id))
@@ -300,6 +305,8 @@ static void subscribe(struct session *a)
 {
     json_t *body = json_pack("{ss s[sss]}", "world_id", a->o->world_id, "topics", "activation",
                              "policy", "orders");
+    if (a->o->bus) /* tag queries follow the queues created on other hosts */
+        json_array_append_new(json_object_get(body, "topics"), json_string("queue"));
     char err[256];
     int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
                             a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,

@@ -561,8 +561,9 @@ START_TEST(test_diff_tag_queues)
                 NULL);
     json_t *tq = json_object_get(r, "tag_queues");
     ck_assert_uint_eq(json_object_size(tq), 3); /* only the tag-query nodes */
-    json_t *want =
-        json_pack("[{s:s, s:b}]", "queue", "w.live.btc_StreamInput_74234e_v1", "global", 0);
+    json_t *want = json_pack("[{s:s, s:b, s:s, s:[ss], s:i}]", "queue",
+                             "w.live.btc_StreamInput_74234e_v1", "global", 0, "node_id", "A",
+                             "tags", "BTC", "price", "interval", 60);
     ck_assert_msg(json_equal(json_object_get(tq, "Q1"), want), "Q1");
     ck_assert_msg(json_equal(json_object_get(tq, "Q3"), want), "Q3");
     ck_assert_uint_eq(json_array_size(json_object_get(tq, "Q2")), 0);

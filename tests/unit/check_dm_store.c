@@ -110,13 +110,16 @@ START_TEST(test_migration_from_v1)
     dm_store_close(open_ok());
     /* make the file look like a version-1 store: no indexes yet */
     raw_sql("DROP INDEX node_tags_tag; DROP INDEX queues_world; DROP INDEX strategy_nodes_node;"
-            "PRAGMA user_version = 1");
+            "DROP TABLE tag_queries; PRAGMA user_version = 1");
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name = 'node_tags_tag'"),
                      0);
     struct dm_store *s = open_ok();
-    ck_assert_int_eq(dm_store_schema_version(s), 2);
+    ck_assert_int_eq(dm_store_schema_version(s), DM_STORE_SCHEMA_VERSION);
     dm_store_close(s);
+    ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name = 'tag_queries'"),
+                     1);
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('node_tags_tag', 'queues_world',"
                                " 'strategy_nodes_node')"),

@@ -1,0 +1,108 @@
+/* dm_tagq: tag queries remembered by the DAG manager and the updates a diff causes (see
+ * dm_tagq.h). */
+#include "dagmanager/dm_tagq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dm_tagq_queues(struct dm_store *s, const char *const *tags, size_t n_tags, int match_all,
+                   int64_t interval, const char *world, const char *domain, json_t **out)
+{
+    struct dm_queue *q = NULL;
+    size_t nq = 0;
+    *out = NULL;
+    if (n_tags && dm_store_queues_by_tag(s, tags, n_tags, match_all, interval, world, domain, &q,
+                                         &nq) < 0)
+        return -1;
+    json_t *arr = json_array();
+    int rc = arr ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < nq; i++) {
+        struct dm_node n;
+        int found = dm_store_get_node(s, q[i].node_id, &n);
+        if (found < 0) {
+            rc = -1;
+            break;
+        }
+        json_t *t = json_array();
+        for (size_t k = 0; found && t && k < n.n_tags; k++)
+            json_array_append_new(t, json_string(n.tags[k]));
+        if (found)
+            dm_node_release(&n);
+        json_t *e = json_pack("{s:s, s:b, s:s, s:o, s:I}", "queue", q[i].topic, "global", 0,
+                              "node_id", q[i].node_id, "tags", t ? t : json_array(),
+                              "interval", (json_int_t)q[i].interval);
+        if (!e || json_array_append_new(arr, e) < 0)
+            rc = -1;
+    }
+    dm_queues_free(q, nq);
+    if (rc < 0) {
+        json_decref(arr);
+        return -1;
+    }
+    *out = arr;
+    return 0;
+}
+
+static int lists_topic(const json_t *queues, const char *const *topics, size_t n)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(queues, i, e) {
+        const char *t = json_string_value(json_object_get(e, "queue"));
+        for (size_t k = 0; t && k < n; k++)
+            if (strcmp(t, topics[k]) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
+                    const char *const *new_topics, size_t n_new, json_t *out)
+{
+    if (!n_new)
+        return 0;
+    struct dm_tag_query *tq = NULL;
+    size_t n = 0;
+    if (dm_store_tag_queries(s, world, domain, &tq, &n) < 0)
+        return -1;
+    json_t *seen = json_object(); /* (tags, interval, mode) already answered */
+    int rc = seen ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct dm_tag_query *q = &tq[i];
+        json_t *tags = json_array();
+        for (size_t k = 0; tags && k < q->n_tags; k++)
+            json_array_append_new(tags, json_string(q->tags[k]));
+        char *tj = tags ? json_dumps(tags, JSON_COMPACT) : NULL;
+        char key[4096];
+        snprintf(key, sizeof(key), "%lld|%d|%s", (long long)q->interval, q->match_all,
+                 tj ? tj : "");
+        free(tj);
+        json_t *queues = NULL;
+        if (!tags || json_object_get(seen, key)) {
+            json_decref(tags);
+            rc = tags ? 0 : -1;
+            continue;
+        }
+        json_object_set_new(seen, key, json_true());
+        if (dm_tagq_queues(s, (const char *const *)q->tags, q->n_tags, q->match_all, q->interval,
+                           world, domain, &queues) < 0) {
+            json_decref(tags);
+            rc = -1;
+            break;
+        }
+        if (!lists_topic(queues, new_topics, n_new)) {
+            json_decref(tags);
+            json_decref(queues);
+            continue;
+        }
+        json_array_append_new(out, json_pack("{s:o, s:I, s:s, s:s, s:s, s:o, s:i}", "tags", tags,
+                                             "interval", (json_int_t)q->interval, "match_mode",
+                                             q->match_all ? "all" : "any", "world_id", world,
+                                             "execution_domain", domain, "queues", queues,
+                                             "version", 1));
+    }
+    json_decref(seen);
+    dm_tag_queries_free(tq, n);
+    return rc;
+}

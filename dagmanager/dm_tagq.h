@@ -1,0 +1,38 @@
+/*
+ * dm_tagq: tag queries in the DAG manager. A diff resolves each tag-query node of its DAG
+ * to the queues the query matches (tag_queues) and remembers the query (dm_store
+ * tag_queries). When a later diff creates queues, every remembered query of the same world
+ * and domain that now matches one of them gets an entry in the diff's queue_updates: the
+ * gateway publishes each as a `queue_update` event, so a host running the query joins the
+ * new queue while it runs (docs/scale-out.md, "Tag queries across hosts").
+ *
+ * A matching queue is {"queue", "global": false, "node_id", "tags", "interval"}: the
+ * reference's {queue, global} plus what a host needs to consume it (the NodeID its
+ * messages carry, the node's tags and interval).
+ */
+#ifndef QMTL_DAGMANAGER_DM_TAGQ_H
+#define QMTL_DAGMANAGER_DM_TAGQ_H
+
+#include "dagmanager/dm_store.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The queues a query matches (dm_store_queues_by_tag), as a new JSON array in *out.
+ * 0, or -1 on a store failure (*out NULL). */
+int dm_tagq_queues(struct dm_store *s, const char *const *tags, size_t n_tags, int match_all,
+                   int64_t interval, const char *world, const char *domain, json_t **out);
+
+/*
+ * After a diff in (world, domain) created the queues new_topics[0..n_new): append to the
+ * array 'out' one queue_update data object per remembered query whose matches include one
+ * of them, once per (tags, interval, match_mode):
+ *   {"tags": [...], "interval", "match_mode": "any"|"all", "world_id", "execution_domain",
+ *    "queues": [every queue the query matches now], "version": 1}
+ * 0, or -1 on a store failure (entries appended so far stay).
+ */
+int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
+                    const char *const *new_topics, size_t n_new, json_t *out);
+
+#endif

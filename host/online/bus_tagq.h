@@ -1,0 +1,91 @@
+/*
+ * bus_tagq: tag queries across hosts (docs/scale-out.md, "Tag queries across hosts").
+ *
+ * A tag query matches, by tags and interval, the nodes of every strategy in its world, not
+ * only those of its own host. The DAG manager answers for the whole world: the submission
+ * answer gives each tag-query node the queues it matches (queue_map entry: a list), and a
+ * `queue_update` event of the gateway's stream gives a query's queues again when a later
+ * submission (on any machine) created a queue it matches. Each queue entry is
+ * {"queue", "global", "node_id", "tags", "interval"} (dagmanager/dm_tagq.h).
+ *
+ * Join: a queue whose node this host does not have (no node of that NodeID), that is not
+ * global, and that a running tag query here matches (its tags and interval: the rules of
+ * host_resolve_tag_queries) becomes a node of kind GRAPH_REMOTE with that NodeID, tags and
+ * interval, owned by the strategies of the queries it matches, and no code hash (so it is
+ * never part of a submission). The nodes are added by one DAG change between two events
+ * (host_dag_extend: every other node keeps its index, windows and state), the tag queries
+ * are resolved again and so read the new node, and its values come from a durable
+ * JetStream consumer of the queue (named from the host name, the world, the owning
+ * strategies and the NodeID: a restarted host resumes where it stopped) through
+ * sched_feed: the query's consumers see them with the usual bucket, duplicate and late
+ * rules. A value whose sequence is not above the last one fed is dropped (at-least-once
+ * delivery), a jump is logged as a gap and fed, a message of another NodeID is refused.
+ * Such a node is never computed here and never taken over (the lease is its owner's).
+ *
+ * Lifecycle (host thread; driven by host/online/bus.c): bus_tagq_plan() per submission
+ * answer (queues remembered), bus_tagq_start() with the bus connection (joins and
+ * consumes them), bus_tagq_update() per queue_update event (joins at once when started,
+ * else remembers), bus_tagq_stop() before the connection is freed (logs one line).
+ */
+#ifndef QMTL_HOST_BUS_TAGQ_H
+#define QMTL_HOST_BUS_TAGQ_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/host_api.h"
+#include "nodeid.h"
+
+struct bus_conn;
+struct bus_tagq;
+
+/* One queue entry, parsed. */
+struct bus_tagq_queue {
+    char topic[256];
+    char node_id[NODEID_LEN + 1];
+    char **tags; /* n_tags, malloc'd (bus_tagq_queue_release) */
+    uint32_t n_tags;
+    int64_t interval;
+};
+
+/* Parse one queue entry (hostile input: every field checked). 1 parsed, 0 skipped (a
+ * global queue: consumed by its owner's rules, not a tag query's), -1 with err naming the
+ * field. */
+int bus_tagq_parse_queue(const json_t *e, struct bus_tagq_queue *q, char *err, size_t errlen);
+void bus_tagq_queue_release(struct bus_tagq_queue *q);
+
+/* Borrow 'h' (it must outlive this). NULL out of memory. */
+struct bus_tagq *bus_tagq_new(struct host *h);
+/* NULL is a no-op. */
+void bus_tagq_free(struct bus_tagq *t);
+
+/* Remember the queues the ack's queue_map gives strategy strat's tag-query nodes. A bad
+ * entry is logged and skipped. 0, or -1 out of memory. */
+int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *err,
+                  size_t errlen);
+
+/* Join what was remembered and consume every joined queue through 'conn' (borrowed until
+ * bus_tagq_stop). 'world' goes into the durable consumer names. 0, or -1 with err. */
+int bus_tagq_start(struct bus_tagq *t, struct bus_conn *conn, const char *world, char *err,
+                   size_t errlen);
+
+/* A queue_update event's data. Its queues join now (started) or at bus_tagq_start. An
+ * event of another world is ignored. Returns the number of queues joined (0 when none
+ * is new to this host or matches no query here), or -1 with err (the DAG is unchanged). */
+int bus_tagq_update(struct bus_tagq *t, const json_t *data, char *err, size_t errlen);
+
+/* Forget the connection (its consumers end with it), log the summary line. Joined nodes
+ * stay in the DAG; a later bus_tagq_start consumes them again. NULL is a no-op. */
+void bus_tagq_stop(struct bus_tagq *t);
+
+/* Whether node 'id' is a joined queue of another host. */
+int bus_tagq_joined(const struct bus_tagq *t, const char *id);
+
+struct bus_tagq_stats {
+    size_t joined;
+    uint64_t fed, duplicates, gaps, refused;
+};
+void bus_tagq_stats(const struct bus_tagq *t, struct bus_tagq_stats *out);
+
+#endif

@@ -1,0 +1,192 @@
+/* dm_tagq: tag queries remembered by the DAG manager and the queue_update entries a diff
+ * gives when it creates a queue a remembered query matches. */
+#include "dagmanager/dm_diff.h"
+#include "dagmanager/dm_store.h"
+#include "dagmanager/dm_tagq.h"
+#include "log.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64], path[128];
+
+static void quiet(enum log_level level, const char *line, void *arg)
+{
+    (void)level, (void)line, (void)arg;
+}
+
+static void setup(void)
+{
+    log_set_sink(quiet, NULL);
+    snprintf(dir, sizeof(dir), "/tmp/check_dm_tagq.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/dm.db", dir);
+}
+
+static void teardown(void)
+{
+    char p[160];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static struct dm_store *open_store(void)
+{
+    char err[256];
+    struct dm_store *s = dm_store_open(path, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    return s;
+}
+
+/* A stream tagged BTC (+ more tags), a tag query, as the host submits them. */
+#define STREAM(id, hash, tags)                                                                     \
+    "{\"node_id\": \"" id "\", \"node_type\": \"StreamInput\", \"interval\": 60, \"period\": 1,"   \
+    " \"tags\": [" tags "], \"code_hash\": \"" hash "\"}"
+#define QUERY(id, tags, mode)                                                                      \
+    "{\"node_id\": \"" id "\", \"node_type\": \"TagQueryNode\", \"interval\": 60, \"period\": 1," \
+    " \"code_hash\": \"builtin:tag_query:1\", \"params\": {\"query_tags\": [" tags "],"            \
+    " \"match_mode\": \"" mode "\"}}"
+
+static json_t *diff(struct dm_store *s, const char *strategy, const char *nodes, const char *world,
+                    int dry_run)
+{
+    char dag[2048];
+    snprintf(dag, sizeof(dag), "{\"nodes\": [%s]}", nodes);
+    json_t *rq = json_pack("{s:s, s:s, s:s, s:s, s:b}", "strategy_id", strategy, "dag_json", dag,
+                           "world_id", world, "execution_domain", "live", "dry_run", dry_run);
+    json_t *reply = NULL;
+    char err[256] = "";
+    int rc = dm_diff(s, rq, &reply, NULL, err, sizeof(err));
+    ck_assert_msg(rc == 0, "diff: %d %s", rc, err);
+    json_decref(rq);
+    ck_assert(json_is_array(json_object_get(reply, "queue_updates")));
+    return reply;
+}
+
+static const json_t *updates(const json_t *reply)
+{
+    return json_object_get(reply, "queue_updates");
+}
+
+/* A query seen first, a matching queue created later: one update naming every match. */
+START_TEST(test_update_when_a_matching_queue_is_created)
+{
+    struct dm_store *s = open_store();
+    json_t *r = diff(s, "sq", QUERY("Q1", "\"BTC\"", "any"), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 0); /* its own queue is not a match */
+    ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(r, "tag_queues"), "Q1")), 0);
+    json_decref(r);
+
+    r = diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\", \"price\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 1);
+    const json_t *u = json_array_get(updates(r), 0);
+    json_t *want = json_pack(
+        "{s:[s], s:i, s:s, s:s, s:s, s:[{s:s, s:b, s:s, s:[ss], s:i}], s:i}", "tags", "BTC",
+        "interval", 60, "match_mode", "any", "world_id", "w", "execution_domain", "live", "queues",
+        "queue", "w.live.btc_StreamInput_aaaaaa_v1", "global", 0, "node_id", "A", "tags", "BTC",
+        "price", "interval", 60, "version", 1);
+    ck_assert_msg(json_equal(u, want), "%s", json_dumps(u, JSON_COMPACT));
+    json_decref(want);
+    json_decref(r);
+
+    /* a second matching stream: the update lists both queues */
+    r = diff(s, "s2", STREAM("B", "bbbbbbbb", "\"BTC\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(updates(r), 0), "queues")), 2);
+    json_decref(r);
+
+    /* a resubmission creates nothing: no update */
+    r = diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\", \"price\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 0);
+    json_decref(r);
+    dm_store_close(s);
+}
+END_TEST
+
+/* Only the queries the new queue matches, of the same world, once per (tags, interval,
+ * mode); a dry run stores nothing and announces nothing; the store keeps them. */
+START_TEST(test_update_scope)
+{
+    struct dm_store *s = open_store();
+    json_decref(diff(s, "q1", QUERY("Q1", "\"BTC\"", "any"), "w", 0));
+    json_decref(diff(s, "q2", QUERY("Q2", "\"BTC\", \"price\"", "all"), "w", 0));
+    json_decref(diff(s, "q3", QUERY("Q3", "\"ETH\"", "any"), "w", 0));
+    json_decref(diff(s, "q4", QUERY("Q4", "\"BTC\"", "any"), "w9", 0));
+    /* the same query under another NodeID (another version): one entry for both */
+    json_decref(diff(s, "q5", QUERY("Q5", "\"BTC\"", "any"), "w", 0));
+
+    json_t *r = diff(s, "d", STREAM("A", "aaaaaaaa", "\"BTC\""), "w", 1);
+    ck_assert_uint_eq(json_array_size(updates(r)), 0);
+    json_decref(r);
+
+    dm_store_close(s); /* the queries survive a restart */
+    s = open_store();
+    r = diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 1); /* Q1 and Q5; not Q2, Q3, Q4 */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(updates(r), 0), "match_mode")),
+                     "any");
+    json_decref(r);
+    r = diff(s, "s2", STREAM("P", "pppppppp", "\"price\", \"BTC\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 2); /* Q1 (any) and Q2 (all) */
+    json_decref(r);
+
+    struct dm_tag_query *q = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(dm_store_tag_queries(s, "w", "live", &q, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(q[1].node_id, "Q2");
+    ck_assert_int_eq(q[1].match_all, 1);
+    ck_assert_uint_eq(q[1].n_tags, 2);
+    ck_assert_str_eq(q[1].tags[0], "BTC"); /* sorted */
+    ck_assert_str_eq(q[1].tags[1], "price");
+    dm_tag_queries_free(q, n);
+    dm_store_close(s);
+}
+END_TEST
+
+/* dm_tagq_queues: every match with its node's NodeID, tags and interval; none for none. */
+START_TEST(test_queues)
+{
+    struct dm_store *s = open_store();
+    json_decref(diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\", \"x\""), "w", 0));
+    json_t *out = NULL;
+    const char *tags[] = {"x"};
+    ck_assert_int_eq(dm_tagq_queues(s, tags, 1, 0, 60, "w", "live", &out), 0);
+    ck_assert_uint_eq(json_array_size(out), 1);
+    const json_t *e = json_array_get(out, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "node_id")), "A");
+    ck_assert_uint_eq(json_array_size(json_object_get(e, "tags")), 2);
+    ck_assert(json_is_false(json_object_get(e, "global")));
+    json_decref(out);
+    ck_assert_int_eq(dm_tagq_queues(s, tags, 1, 0, 30, "w", "live", &out), 0); /* interval */
+    ck_assert_uint_eq(json_array_size(out), 0);
+    json_decref(out);
+    ck_assert_int_eq(dm_tagq_queues(s, tags, 0, 0, 60, "w", "live", &out), 0); /* no tag */
+    ck_assert_uint_eq(json_array_size(out), 0);
+    json_decref(out);
+    dm_store_close(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dm_tagq");
+    TCase *tc = tcase_create("tagq");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_update_when_a_matching_queue_is_created);
+    tcase_add_test(tc, test_update_scope);
+    tcase_add_test(tc, test_queues);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
