@@ -416,7 +416,7 @@ int bus_tagq_start(struct bus_tagq *t, struct bus_conn *conn, const char *world,
     snprintf(t->world, sizeof(t->world), "%s", world ? world : "");
     t->conn = conn;
     for (size_t i = 0; i < t->n_in; i++) /* joined before a restart of the bus */
-        if (!t->in[i]->consumed && consume(t, t->in[i], err, errlen) < 0)
+        if (conn && !t->in[i]->consumed && consume(t, t->in[i], err, errlen) < 0)
             return -1;
     return join_pending(t, err, errlen) < 0 ? -1 : 0;
 }

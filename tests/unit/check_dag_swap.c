@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/dag/dag_swap.h"
+#include "host/dag/scheduler.h"
 #include "host/host_api.h"
 #include "host/plugin/plugin_instance.h"
 #include "fixture_lib.h"
@@ -716,6 +718,51 @@ START_TEST(test_tag_queries_resolved_again)
 }
 END_TEST
 
+/* host_dag_extend: a node added without a strategy change, every other node kept at its
+ * index; tag queries read it; a failing 'add' leaves the DAG as it was. */
+static int add_fx(void *arg, struct graph *g, char *err, size_t errlen)
+{
+    if (!arg) {
+        snprintf(err, errlen, "refused by the test");
+        return -1;
+    }
+    struct graph_node t = {.kind = GRAPH_REMOTE, .node_type = "RemoteQueue", .label = "fx.q",
+                           .code_hash = "", .tags = (char *[]){"fx"}, .n_tags = 1,
+                           .interval = 60, .period = 1, .owners = (uint32_t[]){0}, .n_owners = 1};
+    snprintf(t.id, sizeof(t.id), "blake3:%064d", 7);
+    uint32_t idx, identity[] = {0, 1};
+    return graph_copy(g, &t, NULL, 0, identity, &idx, err, errlen);
+}
+
+START_TEST(test_extend)
+{
+    struct host h;
+    struct recs rh = {0};
+    start(&h, &rh, (const struct qmtl_plugin *const[]){&Q, &EUR}, 2);
+    char q_id[NODEID_LEN + 1], err[256];
+    snprintf(q_id, sizeof(q_id), "%s", nid(&h, 0, 1));
+    size_t n0 = graph_count(h.g);
+    ck_assert_int_eq(host_dag_extend(&h, add_fx, NULL, NULL, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "refused by the test");
+    ck_assert_uint_eq(graph_count(h.g), n0);
+    struct host_swap_result res;
+    ck_assert_msg(host_dag_extend(&h, add_fx, &h, &res, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(res.added, 1);
+    ck_assert_uint_eq(res.kept, n0);
+    ck_assert_str_eq(nid(&h, 0, 1), q_id); /* same index, same node */
+    struct graph_node *x = graph_node(h.g, (uint32_t)n0);
+    ck_assert_int_eq(x->kind, GRAPH_REMOTE);
+    ck_assert_uint_eq(graph_find(h.g, q_id)->n_in, 2);
+    struct qmtl_value v = qmtl_number(7.5);
+    ck_assert_int_eq(sched_feed(h.s, x->idx, T0, &v), 0);
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 1);
+    ck_assert(rh.r[rh.n - 1].v == 7.5);
+    ck_assert_int_eq(feed_fx(&h, "EUR", 1, 1.5), 1); /* the local input still reaches it */
+    ck_assert_uint_eq(count_from(&rh, q_id, 0), 2);
+    stop(&h, &rh);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dag_swap");
@@ -728,6 +775,7 @@ int main(void)
     tcase_add_test(tc, test_refused_inside_wave);
     tcase_add_test(tc, test_remove_before_start_refused);
     tcase_add_test(tc, test_tag_queries_resolved_again);
+    tcase_add_test(tc, test_extend);
     tcase_add_test(tc, test_replace_stopped_strategy);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
