@@ -293,6 +293,9 @@ static void fake_dm(struct evhttp_request *req, void *arg)
             "\"n2\":[{\"queue\":\"w.dryrun.q2\",\"global\":true}],"
             "\"n3\":[{\"queue\":\"w.dryrun.q3\",\"global\":false}]},"
             "\"tag_queues\":{\"n3\":[{\"queue\":\"w.dryrun.q2\",\"global\":false}]},"
+            "\"queue_updates\":[{\"tags\":[\"t\"],\"interval\":60,\"match_mode\":\"any\","
+            "\"world_id\":\"w\",\"queues\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
+            "\"version\":1},{\"tags\":\"t\"}],"
             "\"sentinel_id\":\"%s-sentinel\"}",
             json_string_value(json_object_get(b, "strategy_id")));
         json_decref(b);
@@ -305,10 +308,24 @@ static void fake_dm(struct evhttp_request *req, void *arg)
     evbuffer_free(out);
 }
 
+/* Counts the queue_update events the gateway publishes (listener). */
+static void count_queue_updates(void *arg, int64_t seq, const char *type, const char *world,
+                                const char *envelope)
+{
+    (void)seq;
+    if (strcmp(type, "queue_update") != 0)
+        return;
+    ck_assert_str_eq(world, "w");
+    ck_assert_ptr_nonnull(strstr(envelope, "\"queues\":[{\"queue\":\"w.dryrun.q1\""));
+    (*(int *)arg)++;
+}
+
 START_TEST(test_dagmanager_client)
 {
     struct gwt t;
     gwt_start(&t, NULL);
+    int queue_updates = 0;
+    ck_assert_int_eq(gw_server_add_listener(t.srv, count_queue_updates, &queue_updates), 0);
     struct evhttp *dm = evhttp_new(gw_server_base(t.srv));
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(dm, "127.0.0.1", 0);
     ck_assert_ptr_nonnull(bs);
@@ -350,6 +367,7 @@ START_TEST(test_dagmanager_client)
     char *body = submit_body(dag, crc, 0, "w");
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     ck_assert_int_eq(diff_calls, 1);
+    ck_assert_int_eq(queue_updates, 1); /* the entry without queues is not published */
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));
     /* the reference's shape: the node this submission computes is absent, the node another
@@ -385,6 +403,7 @@ START_TEST(test_dagmanager_client)
             "queue")),
         "w.dryrun.q1");
     ck_assert_ptr_null(json_object_get(r.json, "node_queues"));
+    ck_assert_int_eq(queue_updates, 1); /* a dry run announces nothing */
     gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
     evhttp_free(dm);
