@@ -386,7 +386,7 @@ static int load_dag(const json_t *rq, struct dm_dag *dag, char *err, size_t errl
 /* Bind every node (in topological order) and register the strategy; inside a transaction. */
 static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct dm_dag *dag,
                       const size_t *order, json_t *qmap, const char **ids, char **topics,
-                      const char **fresh, struct dm_diff_stats *st)
+                      struct dm_tagq_new *fresh, struct dm_diff_stats *st)
 {
     for (size_t k = 0; k < dag->n; k++) {
         const struct dm_dag_node *n = &dag->nodes[order[k]];
@@ -426,7 +426,8 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
                                   0};
             if (dm_store_add_queue(s, &nq) < 0)
                 return -1;
-            fresh[st->new_nodes++] = topics[k];
+            fresh[st->new_nodes++] = (struct dm_tagq_new){topics[k], n->tags, n->n_tags,
+                                                          n->interval};
         }
         ids[k] = n->node_id;
         json_object_set_new(qmap, n->node_id,
@@ -553,7 +554,7 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     size_t *order = calloc(dag.n + 1, sizeof(*order));
     const char **ids = calloc(dag.n + 1, sizeof(*ids));
     char **topics = calloc(dag.n + 1, sizeof(*topics));
-    const char **fresh = calloc(dag.n + 1, sizeof(*fresh)); /* queues this diff created */
+    struct dm_tagq_new *fresh = calloc(dag.n + 1, sizeof(*fresh)); /* queues created here */
     json_t *qmap = json_object();
     json_t *tq = json_object();
     json_t *updates = json_array();

@@ -44,21 +44,36 @@ int dm_tagq_queues(struct dm_store *s, const char *const *tags, size_t n_tags, i
     return 0;
 }
 
-static int lists_topic(const json_t *queues, const char *const *topics, size_t n)
+static int lists_topic(const json_t *queues, const struct dm_tagq_new *fresh, size_t n)
 {
     size_t i;
     const json_t *e;
     json_array_foreach(queues, i, e) {
         const char *t = json_string_value(json_object_get(e, "queue"));
         for (size_t k = 0; t && k < n; k++)
-            if (strcmp(t, topics[k]) == 0)
+            if (strcmp(t, fresh[k].topic) == 0)
                 return 1;
     }
     return 0;
 }
 
+/* Could query q match new node f (tags and interval; dm_store_queues_by_tag decides)? */
+static int may_match(const struct dm_tag_query *q, const struct dm_tagq_new *f)
+{
+    if (q->interval > 0 && q->interval != f->interval)
+        return 0;
+    size_t hits = 0;
+    for (size_t i = 0; i < q->n_tags; i++)
+        for (size_t j = 0; j < f->n_tags; j++)
+            if (strcmp(q->tags[i], f->tags[j]) == 0) {
+                hits++;
+                break;
+            }
+    return q->match_all ? hits == q->n_tags : hits > 0;
+}
+
 int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
-                    const char *const *new_topics, size_t n_new, json_t *out)
+                    const struct dm_tagq_new *fresh, size_t n_new, json_t *out)
 {
     if (!n_new)
         return 0;
@@ -70,6 +85,11 @@ int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
     int rc = seen ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct dm_tag_query *q = &tq[i];
+        int may = 0;
+        for (size_t k = 0; k < n_new && !may; k++)
+            may = may_match(q, &fresh[k]);
+        if (!may)
+            continue;
         json_t *tags = json_array();
         for (size_t k = 0; tags && k < q->n_tags; k++)
             json_array_append_new(tags, json_string(q->tags[k]));
@@ -91,7 +111,7 @@ int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
             rc = -1;
             break;
         }
-        if (!lists_topic(queues, new_topics, n_new)) {
+        if (!lists_topic(queues, fresh, n_new)) {
             json_decref(tags);
             json_decref(queues);
             continue;

@@ -24,15 +24,24 @@
 int dm_tagq_queues(struct dm_store *s, const char *const *tags, size_t n_tags, int match_all,
                    int64_t interval, const char *world, const char *domain, json_t **out);
 
+/* A queue a diff created: its topic and its node's tags and interval (borrowed). */
+struct dm_tagq_new {
+    const char *topic;
+    const char *const *tags;
+    size_t n_tags;
+    int64_t interval;
+};
+
 /*
- * After a diff in (world, domain) created the queues new_topics[0..n_new): append to the
- * array 'out' one queue_update data object per remembered query whose matches include one
- * of them, once per (tags, interval, match_mode):
+ * After a diff in (world, domain) created the queues fresh[0..n_new): append to the array
+ * 'out' one queue_update data object per remembered query whose matches include one of
+ * them, once per (tags, interval, match_mode) (a query whose tags and interval match none
+ * of the new nodes is not resolved again):
  *   {"tags": [...], "interval", "match_mode": "any"|"all", "world_id", "execution_domain",
  *    "queues": [every queue the query matches now], "version": 1}
  * 0, or -1 on a store failure (entries appended so far stay).
  */
 int dm_tagq_updates(struct dm_store *s, const char *world, const char *domain,
-                    const char *const *new_topics, size_t n_new, json_t *out);
+                    const struct dm_tagq_new *fresh, size_t n_new, json_t *out);
 
 #endif
