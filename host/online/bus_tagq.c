@@ -155,12 +155,17 @@ void bus_tagq_free(struct bus_tagq *t)
     free(t);
 }
 
-int bus_tagq_joined(const struct bus_tagq *t, const char *id)
+static struct tq_input *input_of(const struct bus_tagq *t, const char *id)
 {
     for (size_t i = 0; t && i < t->n_in; i++)
         if (strcmp(t->in[i]->id, id) == 0)
-            return 1;
-    return 0;
+            return t->in[i];
+    return NULL;
+}
+
+int bus_tagq_joined(const struct bus_tagq *t, const char *id)
+{
+    return input_of(t, id) != NULL;
 }
 
 void bus_tagq_stats(const struct bus_tagq *t, struct bus_tagq_stats *out)
@@ -212,6 +217,8 @@ static int remember_list(struct bus_tagq *t, const json_t *list, const char *wha
     return 0;
 }
 
+static int join_pending(struct bus_tagq *t, char *err, size_t errlen);
+
 int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *err,
                   size_t errlen)
 {
@@ -228,7 +235,8 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
             return -1;
         }
     }
-    return 0;
+    /* started: a resubmission after a DAG change (hot reload) joins at once */
+    return t->conn && join_pending(t, err, errlen) < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ joining */
@@ -374,6 +382,11 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     if (rc == 0 && j.n && host_dag_extend(h, add_nodes, &j, &res, err, errlen) < 0)
         rc = -1;
     for (size_t k = 0; rc == 0 && k < j.n; k++) {
+        struct tq_input *old = input_of(t, j.q[k]->node_id);
+        if (old) { /* joined before, its node dropped by a DAG change: its consumer goes on */
+            LOG_INFO("bus", "tag query input joined again: queue '%s' (%s)", old->topic, old->id);
+            continue;
+        }
         if (t->n_in == t->cap_in) {
             size_t cap = t->cap_in ? 2 * t->cap_in : 8;
             struct tq_input **p = realloc(t->in, cap * sizeof(*p));

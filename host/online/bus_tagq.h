@@ -23,9 +23,12 @@
  * Such a node is never computed here and never taken over (the lease is its owner's).
  *
  * Lifecycle (host thread; driven by host/online/bus.c): bus_tagq_plan() per submission
- * answer (queues remembered), bus_tagq_start() with the bus connection (joins and
- * consumes them), bus_tagq_update() per queue_update event (joins at once when started,
- * else remembers), bus_tagq_stop() before the connection is freed (logs one line).
+ * answer and bus_tagq_update() per queue_update event (the queues join at once when
+ * started, else are remembered), bus_tagq_start() with the bus connection (joins and
+ * consumes what was remembered), bus_tagq_stop() before the connection is freed (logs one
+ * line). A joined node that a later DAG change dropped (its strategies replaced) and a
+ * later answer brings back is fed by the consumer it had; values that arrived meanwhile
+ * were dropped.
  */
 #ifndef QMTL_HOST_BUS_TAGQ_H
 #define QMTL_HOST_BUS_TAGQ_H
@@ -60,8 +63,8 @@ struct bus_tagq *bus_tagq_new(struct host *h);
 /* NULL is a no-op. */
 void bus_tagq_free(struct bus_tagq *t);
 
-/* Remember the queues the ack's queue_map gives strategy strat's tag-query nodes. A bad
- * entry is logged and skipped. 0, or -1 out of memory. */
+/* The queues the ack's queue_map gives strategy strat's tag-query nodes: remembered, or
+ * joined at once when started. A bad entry is logged and skipped. 0, or -1 with err. */
 int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *err,
                   size_t errlen);
 

@@ -207,7 +207,8 @@ static int seen_enough(void *arg)
 }
 
 /* Values from the queue: in order, a duplicate dropped, a gap counted and fed, a message
- * of another node refused; a queue_update while started joins and consumes at once. */
+ * of another node refused; a queue_update while started joins and consumes at once; a
+ * node dropped by a new version of its strategy and joined again keeps its consumer. */
 START_TEST(test_consume)
 {
     NATST_SKIP_WITHOUT_SERVER(&srv);
@@ -244,6 +245,32 @@ START_TEST(test_consume)
     ck_assert_uint_eq(st.gaps, 1);
     ck_assert_uint_eq(st.refused, 1);
     ck_assert_int_eq(node_named("collect")->computes, 4);
+
+    /* a new version of the strategy drops the joined node; the answer to its resubmission
+     * joins it again at once, fed by the consumer it had */
+    struct host_swap_result res;
+    ck_assert_msg(host_replace_strategy(&r.h, 0, r.h.st[0]->pi, NULL, NULL, &res, err,
+                                        sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_ptr_null(graph_find(r.h.g, X_ID));
+    json_t *ack = json_pack("{s:{s:[o]}}", "queue_map", node_named("momentum")->id,
+                            entry("w.live.x_v1", X_ID, "momentum", 60));
+    ck_assert_int_eq(bus_tagq_plan(tq, 0, ack, err, sizeof(err)), 0);
+    json_decref(ack);
+    ck_assert_ptr_nonnull(graph_find(r.h.g, X_ID));
+    ck_assert_uint_eq(node_named("momentum")->n_in, 1);
+    v.as.number = 6;
+    size_t n = bus_encode(X_ID, 360, 6, &v, buf, sizeof(buf), NULL, 0);
+    ck_assert_int_eq(natsConnection_ConnectTo(&raw, srv.url), NATS_OK);
+    ck_assert_int_eq(natsConnection_Publish(raw, "qmtl.q.w.live.x_v1", buf, (int)n), NATS_OK);
+    natsConnection_Flush(raw);
+    natsConnection_Destroy(raw);
+    want = 7;
+    natst_loop_until(base, seen_enough, tq);
+    bus_tagq_stats(tq, &st);
+    ck_assert_uint_eq(st.joined, 1);
+    ck_assert_uint_eq(st.fed, 5);
+    ck_assert_int_eq(node_named("collect")->computes, 5); /* its counter carried over */
     bus_tagq_stop(tq);
     bus_conn_free(c);
 }
