@@ -69,6 +69,27 @@ void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_qu
 
 /* ------------------------------------------------------------------ queue_update */
 
+json_t *gw_dm_reference_queues(const json_t *list, json_t *queue_nodes)
+{
+    json_t *out = json_array();
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e) {
+        const json_t *topic = json_object_get(e, "queue");
+        if (!json_is_string(topic))
+            continue;
+        json_array_append_new(out, json_pack("{s:O, s:b}", "queue", topic, "global",
+                                             json_is_true(json_object_get(e, "global"))));
+        const json_t *id = json_object_get(e, "node_id");
+        if (queue_nodes && json_is_string(id))
+            json_object_set_new(queue_nodes, json_string_value(topic),
+                                json_pack("{s:O, s:O*, s:O*}", "node_id", id, "tags",
+                                          json_object_get(e, "tags"), "interval",
+                                          json_object_get(e, "interval")));
+    }
+    return out;
+}
+
 size_t gw_dm_publish_queue_updates(struct gw_server *s, const json_t *diff)
 {
     size_t i, n = 0;
@@ -78,7 +99,11 @@ size_t gw_dm_publish_queue_updates(struct gw_server *s, const json_t *diff)
         if (!json_is_object(u) || !json_is_array(json_object_get(u, "queues")) ||
             !json_is_array(json_object_get(u, "tags")))
             continue;
-        if (gw_server_publish_event(s, "queue_update", world, json_deep_copy(u)) < 0) {
+        json_t *data = json_deep_copy(u), *nodes = json_object();
+        json_object_set_new(data, "queues",
+                            gw_dm_reference_queues(json_object_get(u, "queues"), nodes));
+        json_object_set_new(data, "queue_nodes", nodes);
+        if (gw_server_publish_event(s, "queue_update", world, data) < 0) {
             LOG_WARN("dagmanager", "queue_update event not stored (world '%s')", world ? world : "");
             continue;
         }

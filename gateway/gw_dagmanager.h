@@ -23,10 +23,16 @@ typedef void (*gw_dm_done_fn)(void *arg, int ok, json_t *reply);
 void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_query, json_t *body,
                 gw_dm_done_fn done, void *arg);
 
+/* A list of the DAG manager's queue entries in the reference's shape, [{queue, global}]
+ * (a new reference); what our DAG manager adds to an entry (node_id, tags, interval) goes
+ * to queue_nodes[queue] when queue_nodes is not NULL. */
+json_t *gw_dm_reference_queues(const json_t *list, json_t *queue_nodes);
+
 /* Publish one `queue_update` event per entry of a diff reply's "queue_updates" (tag
  * queries that the queues this diff created now match; dagmanager/dm_tagq.h), world =
- * the entry's world_id; entries without tags or queues arrays are skipped. Returns the
- * number published. */
+ * the entry's world_id, its queues in the reference's shape and its queue_nodes beside
+ * them (gw_dm_reference_queues); entries without tags or queues arrays are skipped.
+ * Returns the number published. */
 size_t gw_dm_publish_queue_updates(struct gw_server *s, const json_t *diff);
 
 /* GET /queues/by_tag route handler (registered by gw_strategies_register). */

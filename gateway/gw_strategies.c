@@ -221,14 +221,17 @@ static void submit_free(struct submit *sb)
  * The submission's queue_map in the reference's shape, from the DAG manager's diff: a node
  * this submission computes (its queue is new, or its own from an earlier submission) is
  * absent; a node another strategy already computes maps to its topic string (consume it,
- * do not compute); a tag-query node maps to its list of matching upstream queues. Every
- * other node's topic also goes to *node_queues (node_id -> topic), which our host reads
- * to know where it publishes. Both new references.
+ * do not compute); a tag-query node maps to its list of matching upstream queues
+ * [{queue, global}]. Every other node's topic also goes to *node_queues (node_id ->
+ * topic), which our host reads to know where it publishes, and each tag-query upstream's
+ * node to *queue_nodes (topic -> {node_id, tags, interval}), which our host reads to
+ * consume it. All new references.
  */
-static json_t *reference_queue_map(const json_t *diff, json_t **node_queues)
+static json_t *reference_queue_map(const json_t *diff, json_t **node_queues, json_t **queue_nodes)
 {
     json_t *out = json_object();
     *node_queues = json_object();
+    *queue_nodes = json_object();
     const json_t *tq = json_object_get(diff, "tag_queues");
     const char *id;
     json_t *list;
@@ -236,7 +239,7 @@ static json_t *reference_queue_map(const json_t *diff, json_t **node_queues)
     {
         const json_t *matches = json_object_get(tq, id);
         if (json_is_array(matches)) {
-            json_object_set_new(out, id, json_deep_copy(matches));
+            json_object_set_new(out, id, gw_dm_reference_queues(matches, *queue_nodes));
             continue;
         }
         const json_t *e = json_array_get(list, 0);
@@ -265,19 +268,21 @@ static void submit_reply(struct submit *sb, const json_t *diff)
     const char *reason = sb->reason;
     if (!diff && !reason)
         reason = "dagmanager_unavailable";
-    json_t *nq = NULL, *qm;
+    json_t *nq = NULL, *qn = NULL, *qm;
     if (!diff)
         qm = json_object();
     else if (sb->dry_run) /* the full per-node list, as the diff gives it */
         qm = json_incref(json_object_get(diff, "queue_map"));
     else
-        qm = reference_queue_map(diff, &nq);
+        qm = reference_queue_map(diff, &nq, &qn);
     json_t *ack =
         json_pack("{ss so ss sI sb ss* sb}", "strategy_id", sb->strategy_id, "queue_map", qm,
                   "sentinel_id", sentinel, "node_ids_crc32", (json_int_t)sb->crc, "downgraded",
                   reason != NULL, "downgrade_reason", reason, "safe_mode", sb->safe_mode);
-    if (!sb->dry_run)
+    if (!sb->dry_run) {
         json_object_set_new(ack, "node_queues", nq ? nq : json_object());
+        json_object_set_new(ack, "queue_nodes", qn ? qn : json_object());
+    }
     if (!sb->dry_run && diff)
         gw_store_strategy_set_status(gw_server_store(sb->s), sb->strategy_id, "completed");
     gw_reply_json(sb->req, sb->dry_run ? 200 : 202, ack);

@@ -57,17 +57,21 @@ void bus_tagq_queue_release(struct bus_tagq_queue *q)
     q->n_tags = 0;
 }
 
-int bus_tagq_parse_queue(const json_t *e, struct bus_tagq_queue *q, char *err, size_t errlen)
+int bus_tagq_parse_queue(const json_t *e, const json_t *nodes, struct bus_tagq_queue *q,
+                         char *err, size_t errlen)
 {
     memset(q, 0, sizeof(*q));
     char subject[320];
     const char *topic = json_string_value(json_object_get(e, "queue"));
     const json_t *global = json_object_get(e, "global");
-    const char *id = json_string_value(json_object_get(e, "node_id"));
-    const json_t *tags = json_object_get(e, "tags");
-    const json_t *iv = json_object_get(e, "interval");
+    const json_t *info = topic ? json_object_get(nodes, topic) : NULL;
+    if (!json_is_object(info))
+        info = e;
+    const char *id = json_string_value(json_object_get(info, "node_id"));
+    const json_t *tags = json_object_get(info, "tags");
+    const json_t *iv = json_object_get(info, "interval");
     if (!json_is_object(e)) {
-        snprintf(err, errlen, "expected an object {queue, global, node_id, tags, interval}");
+        snprintf(err, errlen, "expected an object {queue, global}");
         return -1;
     }
     if (!topic || strlen(topic) >= sizeof(q->topic) ||
@@ -196,15 +200,17 @@ static int remember(struct bus_tagq *t, struct bus_tagq_queue *q)
     return 0;
 }
 
-/* Parse the queue entries of 'list' into t->pending; bad entries are logged. */
-static int remember_list(struct bus_tagq *t, const json_t *list, const char *what)
+/* Parse the queue entries of 'list' (their nodes in 'nodes') into t->pending; bad entries
+ * are logged. */
+static int remember_list(struct bus_tagq *t, const json_t *list, const json_t *nodes,
+                         const char *what)
 {
     size_t i;
     const json_t *e;
     json_array_foreach(list, i, e) {
         struct bus_tagq_queue q;
         char err[300];
-        int rc = bus_tagq_parse_queue(e, &q, err, sizeof(err));
+        int rc = bus_tagq_parse_queue(e, nodes, &q, err, sizeof(err));
         if (rc < 0)
             LOG_WARN("bus", "%s: queues[%zu]: %s; ignored", what, i, err);
         if (rc <= 0)
@@ -230,7 +236,7 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
             continue;
         char what[200];
         snprintf(what, sizeof(what), "tag query '%.120s'", x->label);
-        if (remember_list(t, list, what) < 0) {
+        if (remember_list(t, list, json_object_get(ack, "queue_nodes"), what) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -444,7 +450,7 @@ int bus_tagq_update(struct bus_tagq *t, const json_t *data, char *err, size_t er
     }
     if (w && *w && *t->world && strcmp(w, t->world) != 0)
         return 0;
-    if (remember_list(t, queues, "queue_update") < 0) {
+    if (remember_list(t, queues, json_object_get(data, "queue_nodes"), "queue_update") < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

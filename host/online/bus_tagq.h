@@ -6,7 +6,9 @@
  * answer gives each tag-query node the queues it matches (queue_map entry: a list), and a
  * `queue_update` event of the gateway's stream gives a query's queues again when a later
  * submission (on any machine) created a queue it matches. Each queue entry is
- * {"queue", "global", "node_id", "tags", "interval"} (dagmanager/dm_tagq.h).
+ * {"queue", "global"} (the reference's shape), and the answer's or the event's
+ * "queue_nodes" gives its node: {queue: {"node_id", "tags", "interval"}} (the DAG
+ * manager's own entries carry these fields in the entry itself; both are read).
  *
  * Join: a queue whose node this host does not have (no node of that NodeID), that is not
  * global, and that a running tag query here matches (its tags and interval: the rules of
@@ -52,10 +54,11 @@ struct bus_tagq_queue {
     int64_t interval;
 };
 
-/* Parse one queue entry (hostile input: every field checked). 1 parsed, 0 skipped (a
- * global queue: consumed by its owner's rules, not a tag query's), -1 with err naming the
- * field. */
-int bus_tagq_parse_queue(const json_t *e, struct bus_tagq_queue *q, char *err, size_t errlen);
+/* Parse one queue entry 'e' with its node from nodes[queue] (or, absent there, from 'e'
+ * itself); hostile input: every field checked. 1 parsed, 0 skipped (a global queue:
+ * consumed by its owner's rules, not a tag query's), -1 with err naming the field. */
+int bus_tagq_parse_queue(const json_t *e, const json_t *nodes, struct bus_tagq_queue *q,
+                         char *err, size_t errlen);
 void bus_tagq_queue_release(struct bus_tagq_queue *q);
 
 /* Borrow 'h' (it must outlive this). NULL out of memory. */

@@ -79,7 +79,7 @@ static int parse_fails(const char *json, const char *field)
     json_t *e = json_loads(json, 0, NULL);
     struct bus_tagq_queue q;
     char err[300] = "";
-    int rc = bus_tagq_parse_queue(e ? e : json_null(), &q, err, sizeof(err));
+    int rc = bus_tagq_parse_queue(e ? e : json_null(), NULL, &q, err, sizeof(err));
     json_decref(e);
     ck_assert_msg(rc == -1 && strstr(err, field), "%s: rc %d, '%s'", json, rc, err);
     return 1;
@@ -90,15 +90,28 @@ START_TEST(test_parse)
     json_t *e = entry("w.live.momentum_CustomNode_abc_v1", X_ID, "momentum", 60);
     struct bus_tagq_queue q;
     char err[300];
-    ck_assert_int_eq(bus_tagq_parse_queue(e, &q, err, sizeof(err)), 1);
+    ck_assert_int_eq(bus_tagq_parse_queue(e, NULL, &q, err, sizeof(err)), 1);
     ck_assert_str_eq(q.topic, "w.live.momentum_CustomNode_abc_v1");
     ck_assert_str_eq(q.node_id, X_ID);
     ck_assert_uint_eq(q.n_tags, 1);
     ck_assert_str_eq(q.tags[0], "momentum");
     ck_assert_int_eq(q.interval, 60);
     bus_tagq_queue_release(&q);
+    /* the reference's {queue, global} with the node in queue_nodes (what the gateway sends) */
+    json_t *ref = json_pack("{s:s, s:b}", "queue", "w.live.m_v1", "global", 0);
+    json_t *nodes = json_pack("{s:{s:s, s:[ss], s:i}}", "w.live.m_v1", "node_id", Y_ID, "tags",
+                              "a", "momentum", "interval", 300);
+    ck_assert_int_eq(bus_tagq_parse_queue(ref, nodes, &q, err, sizeof(err)), 1);
+    ck_assert_str_eq(q.node_id, Y_ID);
+    ck_assert_uint_eq(q.n_tags, 2);
+    ck_assert_int_eq(q.interval, 300);
+    bus_tagq_queue_release(&q);
+    ck_assert_int_eq(bus_tagq_parse_queue(ref, NULL, &q, err, sizeof(err)), -1); /* no node */
+    ck_assert_ptr_nonnull(strstr(err, "field 'node_id'"));
+    json_decref(ref);
+    json_decref(nodes);
     json_object_set_new(e, "global", json_true()); /* consumed by its owner's rules */
-    ck_assert_int_eq(bus_tagq_parse_queue(e, &q, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_tagq_parse_queue(e, NULL, &q, err, sizeof(err)), 0);
     json_decref(e);
     parse_fails("[1]", "expected an object");
     parse_fails("{\"queue\": \"a b\", \"node_id\": \"x\", \"tags\": [\"t\"], \"interval\": 60}",

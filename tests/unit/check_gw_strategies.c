@@ -292,9 +292,11 @@ static void fake_dm(struct evhttp_request *req, void *arg)
             "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
             "\"n2\":[{\"queue\":\"w.dryrun.q2\",\"global\":true}],"
             "\"n3\":[{\"queue\":\"w.dryrun.q3\",\"global\":false}]},"
-            "\"tag_queues\":{\"n3\":[{\"queue\":\"w.dryrun.q2\",\"global\":false}]},"
+            "\"tag_queues\":{\"n3\":[{\"queue\":\"w.dryrun.q2\",\"global\":false,"
+            "\"node_id\":\"n2\",\"tags\":[\"t\"],\"interval\":60}]},"
             "\"queue_updates\":[{\"tags\":[\"t\"],\"interval\":60,\"match_mode\":\"any\","
-            "\"world_id\":\"w\",\"queues\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
+            "\"world_id\":\"w\",\"queues\":[{\"queue\":\"w.dryrun.q1\",\"global\":false,"
+            "\"node_id\":\"n1\",\"tags\":[\"t\"],\"interval\":60}],"
             "\"version\":1},{\"tags\":\"t\"}],"
             "\"sentinel_id\":\"%s-sentinel\"}",
             json_string_value(json_object_get(b, "strategy_id")));
@@ -316,7 +318,10 @@ static void count_queue_updates(void *arg, int64_t seq, const char *type, const 
     if (strcmp(type, "queue_update") != 0)
         return;
     ck_assert_str_eq(world, "w");
-    ck_assert_ptr_nonnull(strstr(envelope, "\"queues\":[{\"queue\":\"w.dryrun.q1\""));
+    /* the reference's shape, the node beside it */
+    ck_assert_ptr_nonnull(
+        strstr(envelope, "\"queues\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}]"));
+    ck_assert_ptr_nonnull(strstr(envelope, "\"queue_nodes\":{\"w.dryrun.q1\":{\"node_id\":\"n1\""));
     (*(int *)arg)++;
 }
 
@@ -380,6 +385,10 @@ START_TEST(test_dagmanager_client)
     want = json_pack("{s:s, s:s}", "n1", "w.dryrun.q1", "n2", "w.dryrun.q2");
     ck_assert_msg(json_equal(json_object_get(r.json, "node_queues"), want), "node_queues");
     json_decref(want);
+    want = json_pack("{s:{s:s, s:[s], s:i}}", "w.dryrun.q2", "node_id", "n2", "tags", "t",
+                     "interval", 60);
+    ck_assert_msg(json_equal(json_object_get(r.json, "queue_nodes"), want), "queue_nodes");
+    json_decref(want);
     char path[128];
     snprintf(path, sizeof(path), "/strategies/%s/status",
              json_string_value(json_object_get(r.json, "strategy_id")));
@@ -403,6 +412,7 @@ START_TEST(test_dagmanager_client)
             "queue")),
         "w.dryrun.q1");
     ck_assert_ptr_null(json_object_get(r.json, "node_queues"));
+    ck_assert_ptr_null(json_object_get(r.json, "queue_nodes"));
     ck_assert_int_eq(queue_updates, 1); /* a dry run announces nothing */
     gwt_resp_free(&r);
     /* DAG manager gone: downgraded with a reason, still 202 */
