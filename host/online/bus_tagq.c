@@ -344,6 +344,17 @@ static int consume(struct bus_tagq *t, struct tq_input *in, char *err, size_t er
     return 0;
 }
 
+/* A consumer for every joined queue without one (joined before the start, or whose
+ * consumer could not be created last time). 0, or -1 with err. */
+static int consume_joined(struct bus_tagq *t, char *err, size_t errlen)
+{
+    int rc = 0;
+    for (size_t i = 0; t->conn && i < t->n_in; i++)
+        if (!t->in[i]->consumed && consume(t, t->in[i], err, errlen) < 0)
+            rc = -1;
+    return rc;
+}
+
 /* Join the pending queues that are new here and match a running query: one DAG change,
  * then a consumer each (when started). The pending list is emptied. Returns the number
  * joined, or -1 with err. */
@@ -416,9 +427,9 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
         t->in[t->n_in++] = in;
         LOG_INFO("bus", "tag query input joined: queue '%s' (%s), computed by another host, "
                  "read by %u strategy(ies)", in->topic, in->id, j.n_owners[k]);
-        if (t->conn && consume(t, in, err, errlen) < 0)
-            rc = -1;
     }
+    if (rc == 0 && consume_joined(t, err, errlen) < 0)
+        rc = -1;
     int joined = (int)j.n;
     for (size_t k = 0; j.owners && k < j.n; k++)
         free(j.owners[k]);
@@ -434,9 +445,6 @@ int bus_tagq_start(struct bus_tagq *t, struct bus_conn *conn, const char *world,
 {
     snprintf(t->world, sizeof(t->world), "%s", world ? world : "");
     t->conn = conn;
-    for (size_t i = 0; i < t->n_in; i++) /* joined before a restart of the bus */
-        if (conn && !t->in[i]->consumed && consume(t, t->in[i], err, errlen) < 0)
-            return -1;
     return join_pending(t, err, errlen) < 0 ? -1 : 0;
 }
 

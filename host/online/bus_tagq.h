@@ -28,7 +28,9 @@
  * answer and bus_tagq_update() per queue_update event (the queues join at once when
  * started, else are remembered), bus_tagq_start() with the bus connection (joins and
  * consumes what was remembered), bus_tagq_stop() before the connection is freed (logs one
- * line). A joined node that a later DAG change dropped (its strategies replaced) and a
+ * line). A joined queue whose consumer cannot be created (its stream missing) stays joined
+ * and its consumer is tried again at the next answer or event. A joined node that a later
+ * DAG change dropped (its strategies replaced) and a
  * later answer brings back is fed by the consumer it had; values that arrived meanwhile
  * were dropped.
  */

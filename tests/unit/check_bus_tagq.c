@@ -26,6 +26,7 @@ static struct bus_tagq *tq;
 
 #define X_ID "blake3:1111111111111111111111111111111111111111111111111111111111111111"
 #define Y_ID "blake3:2222222222222222222222222222222222222222222222222222222222222222"
+#define Z_ID "blake3:3333333333333333333333333333333333333333333333333333333333333333"
 
 /* A host running the tagq_query fixture (price(ETH); tag query "momentum" at 1m -> collect). */
 static void setup(void)
@@ -284,6 +285,23 @@ START_TEST(test_consume)
     ck_assert_uint_eq(st.joined, 1);
     ck_assert_uint_eq(st.fed, 5);
     ck_assert_int_eq(node_named("collect")->computes, 5); /* its counter carried over */
+
+    /* a queue whose stream is missing joins; its consumer follows at the next event */
+    ev = json_pack("{s:s, s:[o]}", "world_id", "w", "queues",
+                   entry("w.live.z_v1", Z_ID, "momentum", 60));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), -1);
+    json_decref(ev);
+    ck_assert_ptr_nonnull(graph_find(r.h.g, Z_ID));
+    ck_assert_msg(bus_conn_ensure_stream(c, "w.live.z_v1", 0, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    ev = json_pack("{s:s, s:[]}", "world_id", "w", "queues");
+    ck_assert_msg(bus_tagq_update(tq, ev, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ev);
+    ck_assert(bus_conn_publish(c, "w.live.z_v1", Z_ID, 420, 1, &v, err, sizeof(err)) == 0);
+    want = 8;
+    natst_loop_until(base, seen_enough, tq);
+    bus_tagq_stats(tq, &st);
+    ck_assert_uint_eq(st.fed, 6);
     bus_tagq_stop(tq);
     bus_conn_free(c);
 }
