@@ -247,11 +247,17 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
 
 /* ------------------------------------------------------------------ joining */
 
-/* Does running tag query q match a node with these tags and interval (the rules of
- * host_resolve_tag_queries)? */
-static int query_matches(const struct graph_node *q, const struct bus_tagq_queue *e)
+/* Does tag query q, declared by a strategy that runs, match a node with these tags and
+ * interval (the rules of host_resolve_tag_queries)? */
+static int query_matches(const struct host *h, const struct graph_node *q,
+                         const struct bus_tagq_queue *e)
 {
-    if (q->kind != GRAPH_TAG_QUERY || !q->live_owners || q->interval != e->interval)
+    if (q->kind != GRAPH_TAG_QUERY || q->interval != e->interval)
+        return 0;
+    int runs = 0;
+    for (uint32_t o = 0; o < q->n_owners && !runs; o++)
+        runs = q->owners[o] < h->n_st && !h->st[q->owners[o]]->stopped;
+    if (!runs)
         return 0;
     uint32_t hits = 0;
     for (uint32_t i = 0; i < q->n_query_tags; i++)
@@ -384,7 +390,7 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
         }
         for (uint32_t x = 0; x < graph_count(h->g); x++) {
             const struct graph_node *g = graph_node(h->g, x);
-            for (uint32_t o = 0; query_matches(g, q) && o < g->n_owners; o++)
+            for (uint32_t o = 0; query_matches(h, g, q) && o < g->n_owners; o++)
                 add_owner(own, &n_own, g->owners[o]);
         }
         if (!n_own) {
