@@ -1,6 +1,7 @@
 /* dm_diff: Kahn order + CRC (nodeid vectors), topic naming, reuse, idempotence, reopen. */
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
+#include "dm_testlib.h"
 #include "log.h"
 #include "nodeid.h"
 
@@ -14,39 +15,6 @@
 #define SI_ID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
 #define PN_C845 "blake3:daecda20a58d61d47a1cdb8d739f289fc88580c8e13e965c2f82bfadbc66370b"
 
-static char dir[64], path[128];
-
-static void quiet(enum log_level level, const char *line, void *arg)
-{
-    (void)level, (void)line, (void)arg;
-}
-
-static void setup(void)
-{
-    log_set_sink(quiet, NULL);
-    snprintf(dir, sizeof(dir), "/tmp/check_dm_diff.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/dm.db", dir);
-}
-
-static void teardown(void)
-{
-    char p[160];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
-static struct dm_store *open_store(void)
-{
-    char err[256];
-    struct dm_store *s = dm_store_open(path, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
-    return s;
-}
 
 /* ---------------------------------------------------------------- order and CRC */
 
@@ -370,7 +338,7 @@ static const char *queue_of(json_t *reply, const char *id, int *global)
 
 START_TEST(test_diff_reuse_across_strategies)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     struct dm_diff_stats st;
     int g;
     json_t *r1 = diff_ok(s, request("s1", N_B "," N_A, "w", ""), &st);
@@ -420,11 +388,11 @@ END_TEST
 
 START_TEST(test_diff_persists_across_reopen)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     json_t *r = diff_ok(s, request("s1", N_A "," N_B, "w", ""), NULL);
     json_decref(r);
     dm_store_close(s);
-    s = open_store();
+    s = dmt_open();
     struct dm_diff_stats st;
     int g;
     r = diff_ok(s, request("s2", N_A "," N_B "," N_C, "w", ""), &st);
@@ -445,7 +413,7 @@ END_TEST
 
 START_TEST(test_diff_bad_requests)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     static const struct {
         const char *body, *want;
     } bad[] = {
@@ -483,7 +451,7 @@ END_TEST
 
 START_TEST(test_diff_version_in_topic)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     int g;
     json_t *rq = json_pack("{s:s, s:s, s:s, s:s}", "strategy_id", "s1", "dag_json",
                            "{\"nodes\": [" N_A "], \"meta\": {\"version\": \"v7\"}}", "world_id",
@@ -498,7 +466,7 @@ END_TEST
 
 START_TEST(test_diff_dry_run_and_sentinel)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     struct dm_diff_stats st;
     int g;
     /* a sentinel without a version does not lend its node_id as the version */
@@ -547,7 +515,7 @@ END_TEST
 /* tag_queues: what each tag-query node consumes, from its params or its own tags. */
 START_TEST(test_diff_tag_queues)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     json_decref(diff_ok(s, request("s1", N_A "," N_B, "w", ""), NULL));
     json_t *r =
         diff_ok(s,
@@ -593,7 +561,7 @@ int main(void)
 {
     Suite *s = suite_create("dm_diff");
     TCase *tc = tcase_create("diff");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, dmt_setup, dmt_teardown);
     tcase_add_test(tc, test_order_vectors_no_edges);
     tcase_add_test(tc, test_order_vectors_with_edges);
     tcase_add_test(tc, test_order_crc_reference_pair);

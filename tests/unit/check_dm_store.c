@@ -1,5 +1,6 @@
 /* dm_store: schema, migrations, nodes, queues (bindings), strategies, tag queries, reopen. */
 #include "dagmanager/dm_store.h"
+#include "dm_testlib.h"
 #include "log.h"
 
 #include <check.h>
@@ -9,46 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
-static char path[128];
-
-static void quiet(enum log_level level, const char *line, void *arg)
-{
-    (void)level, (void)line, (void)arg;
-}
-
-static void setup(void)
-{
-    log_set_sink(quiet, NULL);
-    snprintf(dir, sizeof(dir), "/tmp/check_dm_store.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/dm.db", dir);
-}
-
-static void teardown(void)
-{
-    char p[160];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
-static struct dm_store *open_ok(void)
-{
-    char err[256] = "";
-    struct dm_store *s = dm_store_open(path, err, sizeof(err));
-    ck_assert_msg(s != NULL, "open: %s", err);
-    return s;
-}
-
 /* Run SQL on the file directly (outside the store). */
 static void raw_sql(const char *sql)
 {
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(dmt_path, &db), SQLITE_OK);
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
@@ -59,7 +25,7 @@ static long raw_count(const char *sql)
 {
     sqlite3 *db;
     sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(dmt_path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     long v = (long)sqlite3_column_int64(st, 0);
@@ -88,7 +54,7 @@ static void add_queue(struct dm_store *s, const char *topic, const char *node, c
 
 START_TEST(test_schema_wal_and_version)
 {
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     ck_assert_int_eq(dm_store_schema_version(s), DM_STORE_SCHEMA_VERSION);
     ck_assert_int_eq(dm_store_ping(s), 0);
     ck_assert_int_eq(dm_store_count(s, "nodes"), 0);
@@ -96,7 +62,7 @@ START_TEST(test_schema_wal_and_version)
     dm_store_close(s);
     sqlite3 *db;
     sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(dmt_path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
@@ -107,14 +73,14 @@ END_TEST
 
 START_TEST(test_migration_from_v1)
 {
-    dm_store_close(open_ok());
+    dm_store_close(dmt_open());
     /* make the file look like a version-1 store: no indexes yet */
     raw_sql("DROP INDEX node_tags_tag; DROP INDEX queues_world; DROP INDEX strategy_nodes_node;"
             "DROP TABLE tag_queries; PRAGMA user_version = 1");
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name = 'node_tags_tag'"),
                      0);
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     ck_assert_int_eq(dm_store_schema_version(s), DM_STORE_SCHEMA_VERSION);
     dm_store_close(s);
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
@@ -129,11 +95,11 @@ END_TEST
 
 START_TEST(test_newer_schema_refused)
 {
-    dm_store_close(open_ok());
+    dm_store_close(dmt_open());
     raw_sql("PRAGMA user_version = 99");
     char err[256] = "";
-    ck_assert_ptr_null(dm_store_open(path, err, sizeof(err)));
-    ck_assert_msg(strstr(err, "schema version 99") && strstr(err, path), "%s", err);
+    ck_assert_ptr_null(dm_store_open(dmt_path, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "schema version 99") && strstr(err, dmt_path), "%s", err);
     ck_assert_ptr_null(dm_store_open("/nonexistent-dir/x/dm.db", err, sizeof(err)));
     ck_assert_msg(strstr(err, "cannot open store '/nonexistent-dir/x/dm.db'"), "%s", err);
 }
@@ -141,7 +107,7 @@ END_TEST
 
 START_TEST(test_nodes_and_tags)
 {
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     put_node(s, "n1", "StreamInput", 60, "BTC", "price");
     /* same node from another submission: identity kept, tags united */
     char *tags[1] = {"ohlcv"};
@@ -167,7 +133,7 @@ END_TEST
 
 START_TEST(test_queues_and_bindings)
 {
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     put_node(s, "n1", "StreamInput", 60, "BTC", NULL);
     add_queue(s, "w.live.btc_StreamInput_c0ffee_v1", "n1", "ck1", "w", "live", 60, "s1");
     add_queue(s, "w2.live.btc_StreamInput_c0ffee_v1", "n1", "ck2", "w2", "live", 60, "s2");
@@ -222,7 +188,7 @@ static size_t by_tag(struct dm_store *s, const char *t1, const char *t2, int all
 
 START_TEST(test_queues_by_tag)
 {
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     char got[512];
     put_node(s, "a", "StreamInput", 60, "BTC", "price");
     put_node(s, "b", "StreamInput", 60, "ETH", "price");
@@ -254,7 +220,7 @@ END_TEST
 
 START_TEST(test_strategies_and_reopen)
 {
-    struct dm_store *s = open_ok();
+    struct dm_store *s = dmt_open();
     put_node(s, "a", "StreamInput", 60, "BTC", NULL);
     put_node(s, "b", "sma", 60, NULL, NULL);
     add_queue(s, "qa", "a", "k", "w", "live", 60, "s1");
@@ -277,7 +243,7 @@ START_TEST(test_strategies_and_reopen)
     ck_assert_int_eq(dm_store_rollback(s), 0);
     dm_store_close(s);
 
-    s = open_ok();
+    s = dmt_open();
     char **v;
     size_t n;
     ck_assert_int_eq(dm_store_node_strategies(s, "a", &v, &n), 0);
@@ -303,7 +269,7 @@ int main(void)
 {
     Suite *s = suite_create("dm_store");
     TCase *tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, dmt_setup, dmt_teardown);
     tcase_add_test(tc, test_schema_wal_and_version);
     tcase_add_test(tc, test_migration_from_v1);
     tcase_add_test(tc, test_newer_schema_refused);

@@ -3,6 +3,7 @@
 #include "dagmanager/dm_diff.h"
 #include "dagmanager/dm_store.h"
 #include "dagmanager/dm_tagq.h"
+#include "dm_testlib.h"
 #include "log.h"
 
 #include <check.h>
@@ -10,40 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static char dir[64], path[128];
-
-static void quiet(enum log_level level, const char *line, void *arg)
-{
-    (void)level, (void)line, (void)arg;
-}
-
-static void setup(void)
-{
-    log_set_sink(quiet, NULL);
-    snprintf(dir, sizeof(dir), "/tmp/check_dm_tagq.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/dm.db", dir);
-}
-
-static void teardown(void)
-{
-    char p[160];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
-static struct dm_store *open_store(void)
-{
-    char err[256];
-    struct dm_store *s = dm_store_open(path, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
-    return s;
-}
 
 /* A stream tagged BTC (+ more tags), a tag query, as the host submits them. */
 #define STREAM(id, hash, tags)                                                                     \
@@ -78,7 +45,7 @@ static const json_t *updates(const json_t *reply)
 /* A query seen first, a matching queue created later: one update naming every match. */
 START_TEST(test_update_when_a_matching_queue_is_created)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     json_t *r = diff(s, "sq", QUERY("Q1", "\"BTC\"", "any"), "w", 0);
     ck_assert_uint_eq(json_array_size(updates(r)), 0); /* its own queue is not a match */
     ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(r, "tag_queues"), "Q1")), 0);
@@ -114,7 +81,7 @@ END_TEST
  * mode); a dry run stores nothing and announces nothing; the store keeps them. */
 START_TEST(test_update_scope)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     json_decref(diff(s, "q1", QUERY("Q1", "\"BTC\"", "any"), "w", 0));
     json_decref(diff(s, "q2", QUERY("Q2", "\"BTC\", \"price\"", "all"), "w", 0));
     json_decref(diff(s, "q3", QUERY("Q3", "\"ETH\"", "any"), "w", 0));
@@ -127,7 +94,7 @@ START_TEST(test_update_scope)
     json_decref(r);
 
     dm_store_close(s); /* the queries survive a restart */
-    s = open_store();
+    s = dmt_open();
     r = diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\""), "w", 0);
     ck_assert_uint_eq(json_array_size(updates(r)), 1); /* Q1 and Q5; not Q2, Q3, Q4 */
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(updates(r), 0), "match_mode")),
@@ -154,7 +121,7 @@ END_TEST
 /* dm_tagq_queues: every match with its node's NodeID, tags and interval; none for none. */
 START_TEST(test_queues)
 {
-    struct dm_store *s = open_store();
+    struct dm_store *s = dmt_open();
     json_decref(diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\", \"x\""), "w", 0));
     json_t *out = NULL;
     const char *tags[] = {"x"};
@@ -179,7 +146,7 @@ int main(void)
 {
     Suite *s = suite_create("dm_tagq");
     TCase *tc = tcase_create("tagq");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, dmt_setup, dmt_teardown);
     tcase_add_test(tc, test_update_when_a_matching_queue_is_created);
     tcase_add_test(tc, test_update_scope);
     tcase_add_test(tc, test_queues);
