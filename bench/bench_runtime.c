@@ -127,7 +127,7 @@ static int bench_builtins(long n)
     uint64_t upd = 0;
     for (uint32_t i = 0; i < graph_count(h.g); i++)
         if (graph_node(h.g, i)->kind == GRAPH_INDICATOR)
-            upd += (uint64_t)graph_node(h.g, i)->computes;
+            upd += (uint64_t)sched_node(h.s, i)->c.computes;
     printf("builtin_nodes %u\n", (unsigned)(graph_count(h.g) - 1));
     printf("ticks %ld\n", n);
     printf("node_updates %llu\n", (unsigned long long)upd);
@@ -269,9 +269,9 @@ static double run_shared(long n, int s_count, const double *x, uint64_t *sma_com
     for (uint32_t i = 0; i < graph_count(h.g); i++) {
         struct graph_node *g = graph_node(h.g, i);
         if (g->kind == GRAPH_INDICATOR)
-            *sma_computes += (uint64_t)g->computes;
+            *sma_computes += (uint64_t)sched_node(h.s, i)->c.computes;
         if (g->kind == GRAPH_CUSTOM)
-            *custom_computes += (uint64_t)g->computes;
+            *custom_computes += (uint64_t)sched_node(h.s, i)->c.computes;
     }
     *nodes = graph_count(h.g);
     host_release(&h);
@@ -374,8 +374,9 @@ static int bench_memory(long nodes, long period, int chain, int private_rings)
     free(x);
     long full = 0;
     for (uint32_t i = 0; i < graph_count(h.g); i++) {
-        struct graph_node *g = graph_node(h.g, i);
-        if (g->kind == GRAPH_CUSTOM && g->in_rings[0]->w.count == g->in_rings[0]->w.cap)
+        const struct qmtl_window *w =
+            graph_node(h.g, i)->kind == GRAPH_CUSTOM ? rt_input(sched_node(h.s, i), 0) : NULL;
+        if (w && w->count == w->cap)
             full++;
     }
     printf("topology %s%s\n", chain ? "chain" : "fanout",

@@ -37,7 +37,6 @@ START_TEST(test_nodeid_and_sharing)
     ck_assert_uint_eq(a, b);
     struct graph_node *n = graph_node(g, a);
     ck_assert_uint_eq(n->n_owners, 2);
-    ck_assert_uint_eq(n->live_owners, 2);
     ck_assert(graph_owned_by(n, 1));
     ck_assert(!graph_owned_by(n, 2));
     ck_assert_int_eq(strncmp(n->id, "blake3:", 7), 0);

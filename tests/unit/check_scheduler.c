@@ -203,12 +203,13 @@ START_TEST(test_gap_fail)
 }
 END_TEST
 
-static struct graph_node *custom_node(struct qmtl_testkit *tk)
+/* The runtime node of the (one) custom node. */
+static const struct rt_node *custom_node(struct qmtl_testkit *tk)
 {
     struct host *h = (struct host *)tk; /* the testkit starts with its host */
     for (uint32_t k = 0; k < graph_count(h->g); k++)
         if (graph_node(h->g, k)->kind == GRAPH_CUSTOM)
-            return graph_node(h->g, k);
+            return sched_node(h->s, k);
     ck_abort_msg("no custom node");
     return NULL;
 }
@@ -226,24 +227,29 @@ START_TEST(test_late_policies)
             feed(tk, "A", T0 + 60 * seq[i], seq[i]);
         ck_assert_int_eq(n_calls, 2); /* warm at 4 items, but that one follows a gap */
         feed(tk, "A", T0 + 180, 42);  /* late bucket T0+180, inside the ring */
-        struct graph_node *rn = custom_node(tk);
+        const struct rt_node *rn = custom_node(tk);
+        uint32_t n_side;
+        const struct rt_side_item *side =
+            runtime_side(sched_runtime(((struct host *)tk)->s), rn->node->idx, &n_side);
         if (pol == QMTL_LATE_RECOMPUTE) {
             ck_assert_int_eq(n_calls, 3);
             ck_assert_int_eq(calls[2].ts, T0 + 180);
             /* the ring stays in bucket order: 180, 240, 300, 360 */
-            const struct qmtl_window *w = graph_input(rn, 0);
+            const struct qmtl_window *w = rt_input(rn, 0);
             ck_assert_int_eq(qmtl_window_ts_at(w, 3), T0 + 180);
             ck_assert(qmtl_window_number(w, 3) == 42);
             ck_assert_int_eq(qmtl_window_ts_at(w, 0), T0 + 360);
         } else {
             ck_assert_int_eq(n_calls, 2);
         }
-        ck_assert_int_eq(rn->late_dropped, pol == QMTL_LATE_IGNORE ? 1 : 0);
-        ck_assert_int_eq(rn->late_side, pol == QMTL_LATE_SIDE_OUTPUT ? 1 : 0);
+        ck_assert_int_eq(rn->c.late_dropped, pol == QMTL_LATE_IGNORE ? 1 : 0);
+        ck_assert_int_eq(rn->c.late_side, pol == QMTL_LATE_SIDE_OUTPUT ? 1 : 0);
         if (pol == QMTL_LATE_SIDE_OUTPUT) {
-            ck_assert_uint_eq(rn->n_side, 1);
-            ck_assert_int_eq(rn->side[0].ts, T0 + 180);
-            ck_assert(rn->side[0].value.as.number == 42);
+            ck_assert_uint_eq(n_side, 1);
+            ck_assert_int_eq(side[0].ts, T0 + 180);
+            ck_assert(side[0].value.as.number == 42);
+        } else {
+            ck_assert_uint_eq(n_side, 0);
         }
         qmtl_testkit_free(tk);
     }
@@ -267,7 +273,7 @@ START_TEST(test_allowed_lateness)
     ck_assert_int_eq(calls[2].ts, T0 + 240);
     feed(tk, "A", T0 + 190, 9); /* 3 buckets late: beyond, ignored */
     ck_assert_int_eq(n_calls, 3);
-    ck_assert_int_eq(custom_node(tk)->late_dropped, 1);
+    ck_assert_int_eq(custom_node(tk)->c.late_dropped, 1);
     qmtl_testkit_free(tk);
     g_period = 0;
     g_lateness = 0;
@@ -364,8 +370,8 @@ START_TEST(test_order_by_node_id)
         ck_assert_str_eq(order_log[i], sorted[i]);
     /* the 8 readers of the stream (same period, recompute) share its history ring */
     struct host *h = (struct host *)tk;
-    struct graph_node *st = graph_at(h->g, 0);
-    ck_assert_int_eq(st->kind, GRAPH_STREAM);
+    ck_assert_int_eq(graph_at(h->g, 0)->kind, GRAPH_STREAM);
+    const struct rt_node *st = &sched_runtime(h->s)->node[0]; /* evaluation position 0 */
     ck_assert_uint_eq(st->n_outs, 1);
     ck_assert_uint_eq(st->outs[0].n_cons, 8);
     qmtl_testkit_free(tk);
@@ -437,11 +443,12 @@ START_TEST(test_shared_once_and_tag_query)
     }
     for (uint32_t k = 0; k < graph_count(h.g); k++) {
         struct graph_node *n = graph_node(h.g, k);
+        long computes = sched_node(h.s, k)->c.computes;
         if (n->kind == GRAPH_INDICATOR)
-            ck_assert_int_eq(n->computes, 8); /* once per warm tick, not once per strategy */
+            ck_assert_int_eq(computes, 8); /* once per warm tick, not once per strategy */
         if (n->kind == GRAPH_CUSTOM && !strcmp(n->label, "dbl")) {
             ck_assert_uint_eq(n->n_owners, 2);
-            ck_assert_int_eq(n->computes, 6); /* period 3 from the sma: warm at 3 */
+            ck_assert_int_eq(computes, 6); /* period 3 from the sma: warm at 3 */
         }
         if (n->kind == GRAPH_TAG_QUERY)
             ck_assert_uint_eq(n->n_in, 1);
