@@ -12,7 +12,7 @@
 struct sched {
     struct graph *g;
     struct runtime *rt;
-    struct rt_node *at; /* rt->node: by evaluation position */
+    struct rt_node **at; /* &rt->node[pos]: one load per pending node in the wave loop */
     struct sched_hooks h;
     uint64_t *pending; /* bit per evaluation position */
     size_t words;
@@ -50,7 +50,13 @@ struct sched *sched_new_opts(struct graph *g, const struct sched_hooks *hooks,
         sched_free(s);
         return NULL;
     }
-    s->at = s->rt->node;
+    if (!(s->at = malloc((n ? n : 1) * sizeof(*s->at)))) {
+        snprintf(err, errlen, "out of memory");
+        sched_free(s);
+        return NULL;
+    }
+    for (size_t p = 0; p < n; p++)
+        s->at[p] = &s->rt->node[p];
     return s;
 }
 
@@ -59,6 +65,7 @@ void sched_free(struct sched *s)
     if (!s)
         return;
     runtime_free(s->rt);
+    free(s->at);
     free(s->pending);
     free(s);
 }
@@ -433,8 +440,8 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
             s->pending[w] = rest;
             /* wide fan-outs are memory bound: fetch the next pending node early */
             if (rest)
-                __builtin_prefetch(&s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
-            run_node(s, &s->at[w * 64 + k]);
+                __builtin_prefetch(s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
+            run_node(s, s->at[w * 64 + k]);
         }
     }
     s->lo = s->words;
