@@ -299,9 +299,11 @@ void runtime_carry(struct runtime *to, struct runtime *from, const uint32_t *src
         struct rt_cold *yc = &to->cold[p], *xc = &from->cold[src[p]];
         for (uint32_t k = 0; k < y->n_outs; k++)
             y->outs[k].ring->w.upstream_id = y->node->id;
-        struct builtin *bi = y->bi;
-        y->bi = x->bi;
-        x->bi = bi;
+        if (x->bi && y->bi) { /* a twin without one (a remote node) leaves y's fresh */
+            struct builtin *bi = y->bi;
+            y->bi = x->bi;
+            x->bi = bi;
+        }
         if (y->state && x->state && y->node->state_size == x->node->state_size)
             memcpy(y->state, x->state, y->node->state_size);
         y->c = x->c;
@@ -319,8 +321,8 @@ void runtime_carry(struct runtime *to, struct runtime *from, const uint32_t *src
     /* new indicators reading a ring that already holds items start from it */
     for (uint32_t p = 0; p < to->n; p++) {
         struct rt_node *y = &to->node[p];
-        if (src[p] == GRAPH_NONE && y->kind == GRAPH_INDICATOR && y->bi && y->n_in == 1 &&
-            y->in_ring1->w.count)
+        int fresh = src[p] == GRAPH_NONE || !from->node[src[p]].bi; /* bi not carried */
+        if (fresh && y->kind == GRAPH_INDICATOR && y->bi && y->n_in == 1 && y->in_ring1->w.count)
             builtin_rebuild(y->bi, &y->in_ring1->w);
     }
 }

@@ -168,8 +168,9 @@ void runtime_refresh(struct runtime *rt, uint32_t idx);
  * with src[p] != GRAPH_NONE (a position of 'from', the node of the same NodeID): built-in
  * state, custom state (same size), counters, last_fired, failed, the signal target and
  * the side output. Rings both runtimes hold (borrowed) become to's; their upstream id is
- * to's node's. A new indicator of 'to' whose input ring already holds items rebuilds its
- * built-in state from it. Cannot fail.
+ * to's node's. An indicator of 'to' that got no built-in state (a new node, or a twin that
+ * had none: computed by another host) and whose input ring already holds items rebuilds
+ * it from that ring. Cannot fail.
  */
 void runtime_carry(struct runtime *to, struct runtime *from, const uint32_t *src);
 

@@ -257,6 +257,46 @@ START_TEST(test_rebuilt_order_keeps_state)
 }
 END_TEST
 
+/* A twin without built-in state (a node another host computed: remote, no built-in)
+ * declared again here as an indicator: it starts from the ring it reads, not from
+ * nothing, and never from a missing state. */
+START_TEST(test_carry_from_remote_twin)
+{
+    struct graph *g1 = graph_new();
+    uint32_t src = add(g1, GRAPH_STREAM, "StreamInput", NULL, NULL, 0, 1);
+    uint32_t r = add_sma(g1, "sma", src, 3);
+    graph_node(g1, r)->kind = GRAPH_REMOTE;
+    graph_node(g1, r)->has_builtin = 0;
+    char err[200];
+    ck_assert_msg(graph_finalize(g1, err, sizeof(err)) == 0, "%s", err);
+    struct seen s1 = {0}, s2 = {0};
+    struct sched *a = new_sched(g1, &s1, NULL);
+    ck_assert_ptr_null(sched_node(a, r)->bi);
+    feed(a, src, 0, 5);
+
+    struct graph *g2 = graph_new();
+    uint32_t src2 = add(g2, GRAPH_STREAM, "StreamInput", NULL, NULL, 0, 1);
+    uint32_t y = add_sma(g2, "sma", src2, 3);
+    ck_assert_str_eq(graph_node(g2, y)->id, graph_node(g1, r)->id);
+    ck_assert_msg(graph_finalize(g2, err, sizeof(err)) == 0, "%s", err);
+    struct adopt_ctx ac = {g1, a};
+    struct rt_opts o = {.adopt = adopt, .adopt_arg = &ac};
+    struct sched *b = new_sched(g2, &s2, &o);
+    uint32_t srcpos[2];
+    for (uint32_t p = 0; p < 2; p++)
+        srcpos[p] = graph_find(g1, graph_at(g2, p)->id)->pos;
+    runtime_carry(sched_runtime(b), sched_runtime(a), srcpos);
+    sched_free(a);
+    graph_free(g1);
+    ck_assert_ptr_nonnull(sched_node(b, y)->bi);
+    ck_assert_uint_eq(rt_input(sched_node(b, y), 0)->count, 3);
+    feed(b, src2, 5, 6);
+    ck_assert(last_of(&s2, graph_node(g2, y)->id) == 40.0); /* (30 + 40 + 50) / 3 */
+    sched_free(b);
+    graph_free(g2);
+}
+END_TEST
+
 static int live_only_1(void *arg, uint32_t owner)
 {
     (void)arg;
@@ -322,6 +362,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_two_runtimes_one_graph);
     tcase_add_test(tc, test_rebuilt_order_keeps_state);
+    tcase_add_test(tc, test_carry_from_remote_twin);
     tcase_add_test(tc, test_live_owners_and_primary_binding);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
