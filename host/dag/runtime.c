@@ -183,11 +183,12 @@ struct runtime *runtime_new(struct graph *g, const struct rt_opts *o, char *err,
     uint32_t n = (uint32_t)graph_count(g);
     rt->n = n;
     rt->node = aligned_alloc(64, (n ? n : 1) * sizeof(*rt->node));
+    if (rt->node) /* zeroed before anything can fail: runtime_free reads it */
+        memset(rt->node, 0, (n ? n : 1) * sizeof(*rt->node));
     rt->cold = calloc(n ? n : 1, sizeof(*rt->cold));
     rt->pos_of = calloc(n ? n : 1, sizeof(*rt->pos_of));
     if (!rt->node || !rt->cold || !rt->pos_of)
         goto oom;
-    memset(rt->node, 0, (n ? n : 1) * sizeof(*rt->node));
     size_t states = 0, slots = 2 * (size_t)n;
     for (uint32_t p = 0; p < n; p++) {
         const struct graph_node *x = graph_at(g, p);
@@ -239,6 +240,8 @@ oom:
     snprintf(err, errlen, "out of memory");
     free(ri.keys);
     free(ri.outs);
+    if (rt && rt->node)
+        runtime_drop_borrowed(rt); /* adopted rings stay their owner's, free to adopt again */
     runtime_free(rt);
     return NULL;
 }
