@@ -221,7 +221,7 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
         .params = params,
         .deps = deps,
         .n_deps = n_deps,
-        .schema_compat_id = CTL_SCHEMA_COMPAT,
+        .schema_compat_id = GRAPH_SCHEMA_COMPAT,
         .code_hash = x->code_hash,
     };
     size_t clen = 0;
@@ -249,8 +249,8 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
     json_object_set_new(o, "tags", tags);
     json_object_set_new(o, "code_hash", json_string(*x->code_hash ? x->code_hash : "none"));
     json_object_set_new(o, "config_hash", json_string(config_hash));
-    json_object_set_new(o, "schema_hash", json_string(CTL_SCHEMA_COMPAT));
-    json_object_set_new(o, "schema_compat_id", json_string(CTL_SCHEMA_COMPAT));
+    json_object_set_new(o, "schema_hash", json_string(GRAPH_SCHEMA_COMPAT));
+    json_object_set_new(o, "schema_compat_id", json_string(GRAPH_SCHEMA_COMPAT));
     json_object_set_new(o, "node_id", json_string(id));
     return o;
 }

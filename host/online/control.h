@@ -28,11 +28,6 @@ struct event_base;
  * effective_mode -> domain table) runs in: dryrun and live send orders; backtest and
  * shadow in attached mode send none (HOST_BLOCKED). */
 int ctl_host_domain(int domain);
-/* Transitional names used by the attached session, equal to common/exec_domain's (to be
- * replaced by them where the session code is rewritten). */
-enum { CTL_BACKTEST = EXEC_BACKTEST, CTL_DRYRUN = EXEC_DRYRUN, CTL_LIVE = EXEC_LIVE,
-       CTL_SHADOW = EXEC_SHADOW };
-#define ctl_domain_name exec_domain_name
 
 /* The result of checking a decision envelope. */
 struct ctl_decision {
@@ -92,10 +87,9 @@ void ctl_mark_stale(struct host *h);
  * The StrategySubmit body for strategy 'strat': {"dag_json": {"schema_version": "v1",
  * "name", "nodes": [...]}, "node_ids_crc32", "world_id", "meta"}. Nodes are the strategy's
  * own, in evaluation order, each with node_type, interval, period, params, dependencies,
- * tags, code_hash, config_hash, schema_hash, schema_compat_id (CTL_SCHEMA_COMPAT) and the
+ * tags, code_hash, config_hash, schema_hash, schema_compat_id (GRAPH_SCHEMA_COMPAT) and the
  * node_id the gateway recomputes from them. NULL with err.
  */
-#define CTL_SCHEMA_COMPAT GRAPH_SCHEMA_COMPAT
 json_t *ctl_strategy_submission(const struct host *h, uint32_t strat, const char *world,
                                 char *err, size_t errlen);
 

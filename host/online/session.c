@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec_domain.h"
 #include "host/online/control.h"
 #include "host/plugin/reload.h"
 #include "host/online/session_internal.h"
@@ -61,7 +62,7 @@ static int apply_entry(struct session *a, const char *sid, const char *side_name
     int applied = 0;
     for (int i = 0; i < n; i++) {
         struct qmtl_activation act;
-        if (ctl_activation_parse(data, sides[i], ctl_domain_name(a->domain), &act))
+        if (ctl_activation_parse(data, sides[i], exec_domain_name(a->domain), &act))
             continue;
         if (ctl_apply(&a->r->h, (uint32_t)k, &act) == 1) {
             applied++;
@@ -413,19 +414,19 @@ static void set_domain(struct session *a, const struct ctl_decision *d, int init
     int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
     a->domain = d->domain;
     a->decision_expires = d->expires;
-    a->st->domain = ctl_domain_name(d->domain);
+    a->st->domain = exec_domain_name(d->domain);
     a->st->safe_mode = d->safe_mode;
     a->st->reason = d->reason;
     a->r->h.opt.domain = ctl_host_domain(d->domain);
     if (!changed)
         return;
     LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
-             d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
+             d->mode, exec_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
              d->safe_mode ? d->reason : "");
-    if (d->domain == CTL_LIVE)
+    if (d->domain == EXEC_LIVE)
         LOG_INFO("attached", "live domain: orders that pass the gate go to the gateway (POST "
                              "/orders)");
-    if (d->domain == CTL_SHADOW)
+    if (d->domain == EXEC_SHADOW)
         LOG_INFO("attached", "shadow domain: orders are hard-blocked");
 }
 
@@ -682,7 +683,7 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
         release(&a);
         return -1;
     }
-    if (a.domain == CTL_LIVE && !o->allow_live_replay) {
+    if (a.domain == EXEC_LIVE && !o->allow_live_replay) {
         snprintf(err, errlen,
                  "world '%s' is live and the data is a replay of history (CSV or synthetic): "
                  "its orders would go to a live broker; pass --allow-live-replay to do that on "
