@@ -24,6 +24,12 @@ layer testkit "gateway|dagmanager|cli"
 for f in common/world_client.c common/config_check.c host/scaffold.c host/sample_data.c; do
     check "$f lives under cli/" test ! -e "$f"
 done
+# one HTTP client in the tree (docs/architecture.md, "one way to do a thing"): only
+# common/http_client.c makes outgoing evhttp requests
+clients=$(grep -lE 'evhttp_make_request|evhttp_connection_base_new' \
+    $(find common host gateway dagmanager cli testkit -name '*.[ch]') /dev/null)
+check "one HTTP client: common/http_client.c (found: $(echo $clients))" \
+    test "$clients" = common/http_client.c
 check "sdk/include/ holds headers only" \
     test -z "$(find sdk/include -type f ! -name '*.h')"
 check "no source outside sdk/include under sdk/" \

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "exec_domain.h"
+#include "http_client.h"
 #include "host/online/control.h"
 #include "host/plugin/reload.h"
 #include "host/online/session_internal.h"
@@ -175,8 +176,8 @@ static void on_open(struct ws_conn *c, void *arg)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                       a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
+    if (http_json_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                        a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
         a->http_pending++;
     else
         LOG_WARN("attached", "%s", err);
@@ -302,9 +303,9 @@ static void subscribe(struct session *a)
     json_t *body = json_pack("{ss s[sss]}", "world_id", a->o->world_id, "topics", "activation",
                              "policy", "orders");
     char err[256];
-    int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
-                            a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,
-                            sizeof(err));
+    int rc =
+        http_json_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body, a->o->token,
+                        a->o->budgets->http_timeout_s, subscribe_done, a, err, sizeof(err));
     json_decref(body);
     if (rc == 0)
         a->http_pending++;
@@ -455,8 +456,8 @@ static void refresh_decision(struct session *a)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                       a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
+    if (http_json_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                        a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
         a->http_pending++;
         a->decide_pending = 1;
     }
@@ -484,9 +485,9 @@ static void submit_all(struct session *a)
         json_t *reply = NULL;
         int status = 0;
         if (body)
-            status = ctl_http_retry(&a->start, a->o->gateway_url, "POST", "/strategies", body,
-                                    a->o->token, a->o->budgets->http_timeout_s, &reply, err,
-                                    sizeof(err));
+            status = ctl_retry_fetch(&a->start, a->o->gateway_url, "POST", "/strategies", body,
+                                     a->o->token, a->o->budgets->http_timeout_s, &reply, err,
+                                     sizeof(err));
         json_decref(body);
         if (body && !a->start.answered) {
             json_decref(reply);
@@ -522,8 +523,8 @@ static void decide(struct session *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = ctl_retry_fetch(&a->start, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                                 a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
     if (status != 200)
@@ -538,8 +539,8 @@ static void initial_activation(struct session *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, a->o->token,
-                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = http_json_fetch(a->o->gateway_url, "GET", path, NULL, a->o->token,
+                                 a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     if (status == 200 && json_is_object(reply)) {
         session_apply_state_(a, reply);
         a->confirmed = 1;
