@@ -569,12 +569,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    unsetenv("QMTL_CONFIG_FILE");
-    unsetenv("QMTL_TEST_MODE");
-    unsetenv("QMTL_EVENT_SECRET");
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_config_suite(config_suite());
 }

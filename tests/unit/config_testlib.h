@@ -66,6 +66,20 @@ static inline char *read_all(const char *path)
     return b;
 }
 
+/* main() of a configuration suite: no configuration from the caller's environment, run
+ * 's', the process's exit status. */
+static inline int run_config_suite(Suite *s)
+{
+    unsetenv("QMTL_CONFIG_FILE");
+    unsetenv("QMTL_TEST_MODE");
+    unsetenv("QMTL_EVENT_SECRET");
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static inline void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
