@@ -10,6 +10,7 @@
 #       COMPARE_LATENCY  ticks of the latency bench (default 1000000)
 #       COMPARE_TIMEOUT  seconds allowed to one run before it counts as failed (default 300)
 #       COMPARE_JOBS     make -j for the builds (default 2)
+#       COMPARE_INSTRUCTIONS=1  also count instructions under valgrind (below)
 # BEFORE = AFTER is allowed: the same binaries against themselves show the noise floor.
 #
 # The measures, for each commit in every round:
@@ -98,13 +99,17 @@ build "$SHA_B" || exit 1
 [ "$SHA_A" = "$SHA_B" ] || build "$SHA_A" || exit 1
 cp "$D/$SHA_B/build/fixtures/rt_bench_chain.so" "$T/plugins/" || exit 1
 
-# The CSV: N one-second bars (bench/lib.sh), made once per size and kept in the cache.
-CSV=$D/bars-1s-$ROWS.csv
-if [ ! -s "$CSV" ]; then
-    . "$HERE/lib.sh"
-    echo "writing $CSV" >&2
-    bench_csv "$CSV.tmp" "$ROWS" 1 && mv "$CSV.tmp" "$CSV" || exit 1
-fi
+# The CSV of N one-second bars (bench/lib.sh), made once per size and kept in the cache.
+csv_of() {
+    local f=$D/bars-1s-$1.csv
+    if [ ! -s "$f" ]; then
+        . "$HERE/lib.sh"
+        echo "writing $f" >&2
+        bench_csv "$f.tmp" "$1" 1 && mv "$f.tmp" "$f" || return 1
+    fi
+    echo "$f"
+}
+CSV=$(csv_of "$ROWS") || exit 1
 
 # One run in a clean environment: time (wall, user, sys) into $1.time, output into $1.out.
 TIMEFORMAT='%3R %3U %3S'
@@ -162,6 +167,32 @@ for ((r = 1; r <= ROUNDS; r++)); do
     echo "round $r of $ROUNDS done ($(($(date +%s) - START)) s, load $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 
+# Instructions (COMPARE_INSTRUCTIONS=1): each workload once per side under valgrind's
+# callgrind at a tenth of the sizes, counting every process of the run (qmtl's preflight
+# child included). Slow (about 50 times), but the machine's load does not move it.
+instructions() { # SIDE SHA
+    local s=$1 dir=$D/$2 f n csv
+    csv=$(csv_of $((ROWS / 10))) || exit 1
+    for w in builtins latency run; do
+        f=$T/i.$s.$w
+        case $w in
+            builtins) set -- "$dir/build/bench/bench_runtime" builtins $((UPD / 10)) ;;
+            latency) set -- "$dir/build/bench/bench_runtime" latency $((LAT / 10)) ;;
+            run) set -- "$dir/build/bin/qmtl" run --offline --plugins "$T/plugins" --data "BTC=$csv" ;;
+        esac
+        timed "$f" valgrind --tool=callgrind --trace-children=yes \
+            --callgrind-out-file="$T/tmp/callgrind.%p" "$@" || fail "valgrind $w ($s)" "$f"
+        n=$(awk '/Collected :/ { n += $NF } END { print n + 0 }' "$f.err")
+        [ "$n" -gt 0 ] || fail "valgrind $w ($s): no instruction count" "$f"
+        record i "$s" "instr_$w" "$n"
+    done
+}
+if [ "${COMPARE_INSTRUCTIONS:-0}" = 1 ]; then
+    echo "instruction counts under valgrind (COMPARE_INSTRUCTIONS=1)" >&2
+    instructions before "$SHA_B"
+    instructions after "$SHA_A"
+fi
+
 subject() { git -C "$TOP" log -1 --format='%h %ad %s' --date=format:'%Y-%m-%d %H:%M' "$1" | cut -c1-100; }
 echo "machine:  $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(gcc -dumpfullversion 2>/dev/null | sed 's/^/gcc /') -O2"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - START)) s in all"
@@ -170,7 +201,7 @@ echo "after:    $(subject "$SHA_A")"
 echo "load:     $LOAD0 at the start (1, 5, 15 min); $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "sizes:    builtins $UPD ticks, latency $LAT ticks, qmtl run $ROWS CSV rows; $ROUNDS rounds"
 echo
-python3 - "$T/results" "$ROWS" <<'PY'
+python3 - "$T/results" "$ROWS" "$UPD" "$LAT" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 nrows = int(sys.argv[2])
@@ -209,6 +240,17 @@ for key, label, scale, fmt, better in MEASURES:
     each = lambda xs: " ".join(fmt % (x / scale) for x in xs)
     print("| %s | %s | %s | %s | %s | %s | %s / %s |" % (label, fmt % (mb / scale), fmt % (ma / scale),
           ratio, pmed, better, each(b), each(a)))
+icount = [("instr_builtins", "bench_runtime builtins %d" % (int(sys.argv[3]) // 10)),
+          ("instr_latency", "bench_runtime latency %d" % (int(sys.argv[4]) // 10)),
+          ("instr_run", "qmtl run --offline, chain, %d CSV rows" % (nrows // 10))]
+if any(runs(k, "before") for k, _ in icount):
+    print()
+    print("| instructions (valgrind callgrind, whole process) | before | after | after/before |")
+    print("|---|---:|---:|---:|")
+    for key, label in icount:
+        b, a = runs(key, "before"), runs(key, "after")
+        if b and a:
+            print("| %s | %.1fM | %.1fM | %.3f |" % (label, b[0] / 1e6, a[0] / 1e6, a[0] / b[0]))
 print()
 print("load average (1 min) after each round: " + " ".join(v for r, s, k, v in rows if k == "load1"))
 # Same work on both sides? (Otherwise the ratios compare different things.)
