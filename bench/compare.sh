@@ -125,7 +125,7 @@ fail() { echo "compare.sh: $1 failed; its output:" >&2; cat "$2.out" "$2.err" >&
 # record ROUND SIDE KEY VALUE
 record() { echo "$1 $2 $3 ${4:--}" >> "$T/results"; }
 
-measure() { # ROUND SIDE(before|after) SHA
+updates() { # ROUND SIDE(before|after) SHA
     local r=$1 s=$2 dir=$D/$3 f
     f=$T/$r.$s.upd
     timed "$f" "$dir/build/bench/bench_runtime" builtins "$UPD" || fail "bench_runtime builtins ($s)" "$f"
@@ -158,7 +158,7 @@ replay() {
 echo "rounds: $ROUNDS; before ${SHA_B:0:12}, after ${SHA_A:0:12}; load average $LOAD0" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order="before after"; else order="after before"; fi
-    for m in measure latency replay; do
+    for m in updates latency replay; do
         for s in $order; do
             if [ "$s" = before ]; then "$m" "$r" before "$SHA_B"; else "$m" "$r" after "$SHA_A"; fi
         done
@@ -170,14 +170,15 @@ done
 # Instructions (COMPARE_INSTRUCTIONS=1): each workload once per side under valgrind's
 # callgrind at a tenth of the sizes, counting every process of the run (qmtl's preflight
 # child included). Slow (about 50 times), but the machine's load does not move it.
+tenth() { echo $(($1 >= 10 ? $1 / 10 : 1)); }
 instructions() { # SIDE SHA
     local s=$1 dir=$D/$2 f n csv
-    csv=$(csv_of $((ROWS / 10))) || exit 1
+    csv=$(csv_of "$(tenth "$ROWS")") || exit 1
     for w in builtins latency run; do
         f=$T/i.$s.$w
         case $w in
-            builtins) set -- "$dir/build/bench/bench_runtime" builtins $((UPD / 10)) ;;
-            latency) set -- "$dir/build/bench/bench_runtime" latency $((LAT / 10)) ;;
+            builtins) set -- "$dir/build/bench/bench_runtime" builtins "$(tenth "$UPD")" ;;
+            latency) set -- "$dir/build/bench/bench_runtime" latency "$(tenth "$LAT")" ;;
             run) set -- "$dir/build/bin/qmtl" run --offline --plugins "$T/plugins" --data "BTC=$csv" ;;
         esac
         timed "$f" valgrind --tool=callgrind --trace-children=yes \
@@ -201,7 +202,7 @@ echo "after:    $(subject "$SHA_A")"
 echo "load:     $LOAD0 at the start (1, 5, 15 min); $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "sizes:    builtins $UPD ticks, latency $LAT ticks, qmtl run $ROWS CSV rows; $ROUNDS rounds"
 echo
-python3 - "$T/results" "$ROWS" "$UPD" "$LAT" <<'PY'
+python3 - "$T/results" "$ROWS" "$(tenth "$UPD")" "$(tenth "$LAT")" "$(tenth "$ROWS")" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 nrows = int(sys.argv[2])
@@ -240,9 +241,9 @@ for key, label, scale, fmt, better in MEASURES:
     each = lambda xs: " ".join(fmt % (x / scale) for x in xs)
     print("| %s | %s | %s | %s | %s | %s | %s / %s |" % (label, fmt % (mb / scale), fmt % (ma / scale),
           ratio, pmed, better, each(b), each(a)))
-icount = [("instr_builtins", "bench_runtime builtins %d" % (int(sys.argv[3]) // 10)),
-          ("instr_latency", "bench_runtime latency %d" % (int(sys.argv[4]) // 10)),
-          ("instr_run", "qmtl run --offline, chain, %d CSV rows" % (nrows // 10))]
+icount = [("instr_builtins", "bench_runtime builtins %s" % sys.argv[3]),
+          ("instr_latency", "bench_runtime latency %s" % sys.argv[4]),
+          ("instr_run", "qmtl run --offline, chain, %s CSV rows" % sys.argv[5])]
 if any(runs(k, "before") for k, _ in icount):
     print()
     print("| instructions (valgrind callgrind, whole process) | before | after | after/before |")
