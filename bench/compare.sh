@@ -150,7 +150,8 @@ replay() {
     record "$r" "$s" run_ticks_per_cpu_s \
         "$(awk -v n="$ROWS" -v u="$usr" -v y="$sys" 'BEGIN { print n / (u + y) }')"
     # run: E events from S source(s) in X s (R events/s); N nodes, H shared; C node computations
-    record "$r" "$s" replay_ticks_per_s "$(awk -v n="$ROWS" '$1 == "run:" && $8 > 0 { print n / $8 }' "$f.out")"
+    record "$r" "$s" replay_ticks_per_s \
+        "$(awk -v n="$ROWS" '$1 == "run:" && $8 > 0 { print n / $8 }' "$f.out")"
     record "$r" "$s" work_events "$(awk '$1 == "run:" { print $2 }' "$f.out")"
     record "$r" "$s" work_computations "$(awk '$1 == "run:" { print $16 }' "$f.out")"
 }
@@ -195,7 +196,8 @@ if [ "${COMPARE_INSTRUCTIONS:-0}" = 1 ]; then
 fi
 
 subject() { git -C "$TOP" log -1 --format='%h %ad %s' --date=format:'%Y-%m-%d %H:%M' "$1" | cut -c1-100; }
-echo "machine:  $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(gcc -dumpfullversion 2>/dev/null | sed 's/^/gcc /') -O2"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+echo "machine:  $(uname -srm), $(nproc) cores, $cpu, $(cc --version | head -n 1), -O2"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - START)) s in all"
 echo "before:   $(subject "$SHA_B")"
 echo "after:    $(subject "$SHA_A")"
@@ -225,9 +227,11 @@ MEASURES = [  # key, label, scale, format, better
     ("order_p50_us", "tick-to-order p50, us (same runs)", 1, "%.3f", "lower"),
     ("run_ticks_per_s", "ticks/s through qmtl run --offline, wall clock", 1e6, "%.2fM", "higher"),
     ("run_ticks_per_cpu_s", "ticks per CPU-second, same runs (user + sys)", 1e6, "%.2fM", "higher"),
-    ("replay_ticks_per_s", "ticks/s of the replay alone, same runs (the run's own 'in X s')", 1e6, "%.2fM", "higher"),
+    ("replay_ticks_per_s", "ticks/s of the replay alone, same runs (the run's own 'in X s')",
+     1e6, "%.2fM", "higher"),
 ]
-print("| measure | before (median) | after (median) | after/before | per-round after/before (median) | better | runs before / after |")
+print("| measure | before (median) | after (median) | after/before "
+      "| per-round after/before (median) | better | runs before / after |")
 print("|---|---:|---:|---:|---:|---|---|")
 for key, label, scale, fmt, better in MEASURES:
     b, a = runs(key, "before"), runs(key, "after")
@@ -256,9 +260,12 @@ print()
 print("load average (1 min) after each round: " + " ".join(v for r, s, k, v in rows if k == "load1"))
 # Same work on both sides? (Otherwise the ratios compare different things.)
 notes = []
-for key, what in [("work_node_updates", "node updates (builtins)"), ("work_orders", "orders (latency)"),
-                  ("work_events", "events replayed by qmtl run"), ("work_computations", "node computations (qmtl run)")]:
-    vals = {s: sorted(set(v for r, s2, k, v in rows if k == key and s2 == s)) for s in ("before", "after")}
+WORK = [("work_node_updates", "node updates (builtins)"), ("work_orders", "orders (latency)"),
+        ("work_events", "events replayed by qmtl run"),
+        ("work_computations", "node computations (qmtl run)")]
+for key, what in WORK:
+    vals = {s: sorted(set(v for r, s2, k, v in rows if k == key and s2 == s))
+            for s in ("before", "after")}
     if vals["before"] == vals["after"] and len(vals["before"]) == 1 and vals["before"][0] != "-":
         notes.append("%s %s" % (what, vals["before"][0]))
     else:
