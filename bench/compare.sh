@@ -141,7 +141,7 @@ latency() {
     record "$r" "$s" work_orders "$(val orders "$f.out")"
 }
 replay() {
-    local r=$1 s=$2 dir=$D/$3 f
+    local r=$1 s=$2 dir=$D/$3 f wall usr sys
     f=$T/$r.$s.run
     timed "$f" "$dir/build/bin/qmtl" run --offline --plugins "$T/plugins" --data "BTC=$CSV" ||
         fail "qmtl run ($s)" "$f"
