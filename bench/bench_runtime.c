@@ -10,6 +10,9 @@
  *   bench_runtime memory M P fanout|private|chain   M custom nodes of period P reading
  *                                 one stream (shared or private rings) or a chain; peak RSS
  * Output: "key value" lines (bench_runtime.sh turns them into a table).
+ * bench/compare.sh runs this program as built from each of two commits and reads
+ * 'builtins' (node_updates, node_updates_per_s) and 'latency' (orders, order_p50_us,
+ * order_p99_us): keep those subcommands, keys and timed loops as they are.
  */
 #include <math.h>
 #include <stdio.h>
