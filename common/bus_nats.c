@@ -22,6 +22,7 @@
  * publish beyond it waits up to STALL_WAIT_MS for room, then fails. */
 #define PUBLISH_WINDOW 1024
 #define STALL_WAIT_MS 1000
+#define CONSUMER_WINDOW 64 /* messages delivered to a consumer, not yet acknowledged */
 
 struct bus_sub {
     struct bus_conn *c;
@@ -29,6 +30,7 @@ struct bus_sub {
     bus_msg_fn fn;
     void *arg;
     natsMsg *to_ack; /* loop thread: the last message of the current wake-up */
+    int ack_each;    /* the durable consumer acknowledges explicitly (made by an earlier build) */
 };
 
 /* A message handed from a library thread to the loop. */
@@ -167,8 +169,13 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
             atomic_fetch_add(&c->refused, 1);
             LOG_WARN("bus", "message on '%s' refused: %s", natsMsg_GetSubject(p->msg), err);
         }
-        natsMsg_Destroy(p->s->to_ack); /* acknowledged by the later one */
-        p->s->to_ack = p->msg;
+        if (p->s->ack_each) {
+            natsMsg_Ack(p->msg, NULL);
+            natsMsg_Destroy(p->msg);
+        } else {
+            natsMsg_Destroy(p->s->to_ack); /* acknowledged by the later one */
+            p->s->to_ack = p->msg;
+        }
         free(p);
         p = next;
     }
@@ -476,9 +483,22 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     cc.DeliverPolicy = js_DeliverAll;
     cc.AckPolicy = js_AckAll; /* one acknowledgement per wake-up of the loop */
     cc.AckWait = 5LL * 1000000000LL;
+    /* messages delivered and not yet acknowledged: a bound on what waits in this process
+     * (at most 64 batches), well under what a host handles within AckWait */
+    cc.MaxAckPending = CONSUMER_WINDOW;
     jsConsumerInfo *ci = NULL;
     jsErrCode je = 0;
     natsStatus st = js_AddConsumer(&ci, c->js, stream, &cc, NULL, &je);
+    jsConsumerInfo_Destroy(ci);
+    ci = NULL;
+    if (st != NATS_OK && js_GetConsumerInfo(&ci, c->js, stream, durable, NULL, NULL) == NATS_OK &&
+        ci->Config && ci->Config->AckPolicy == js_AckExplicit) {
+        /* an existing consumer's ack policy cannot change: keep its place, ack each */
+        LOG_INFO("bus", "consumer '%s' of stream '%s' acknowledges each message (made before "
+                        "bulk acknowledgements)", durable, stream);
+        s->ack_each = 1;
+        st = NATS_OK;
+    }
     jsConsumerInfo_Destroy(ci);
     if (st != NATS_OK) {
         free(s);

@@ -18,7 +18,8 @@
  *
  * Delivery is at-least-once: the consumers acknowledge all (AckAll), once per wake-up of
  * the loop, on the last message delivered, after the callbacks of every output before it
- * returned; what the process never acknowledged (it died) comes again to the same durable
+ * returned (at most 64 messages delivered and not acknowledged; a durable consumer made
+ * with explicit acks by an earlier build is kept and each of its messages acknowledged); what the process never acknowledged (it died) comes again to the same durable
  * consumer. Consumers drop duplicates with the per-node sequence.
  *
  * Errors: functions return 0 or -1 with one line in 'err' (what failed, the server's

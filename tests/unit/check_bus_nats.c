@@ -307,6 +307,53 @@ START_TEST(test_batches_and_bulk_acks)
 }
 END_TEST
 
+/* A durable consumer made before bulk acknowledgements (explicit acks) keeps its place:
+ * its ack policy cannot change, so each message is acknowledged. */
+START_TEST(test_consumer_made_before_bulk_acks)
+{
+    SKIP_WITHOUT_SERVER();
+    const char *topic = "w.live.any_old_v1";
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
+    natsConnection *raw = NULL;
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_ConnectTo(&raw, srv.url), NATS_OK);
+    ck_assert_int_eq(natsConnection_JetStream(&js, raw, NULL), NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "old";
+    cc.DeliverSubject = "qmtl.d.QMTL_Q_w~live~any_old_v1.old";
+    cc.AckPolicy = js_AckExplicit;
+    jsErrCode je = 0;
+    ck_assert_int_eq(js_AddConsumer(NULL, js, "QMTL_Q_w~live~any_old_v1", &cc, NULL, &je), NATS_OK);
+    struct qmtl_value v = qmtl_number(0);
+    for (uint64_t seq = 1; seq <= 3; seq++) { /* three messages of one output */
+        v.as.number = (double)seq;
+        ck_assert(bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) ==
+                  0);
+        ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+    }
+    struct in_order o = {0};
+    ck_assert_msg(bus_conn_consume(c, topic, "old", count_in_order, &o, err, sizeof(err)) == 0,
+                  "%s", err);
+    want_outputs = 3;
+    natst_loop_until(base, got_outputs, &o);
+    settle();
+    ck_assert_uint_eq(o.n, 3);
+    ck_assert_uint_eq(o.out_of_order, 0);
+    json_t *rep = NULL;
+    ck_assert_int_eq(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)), 0);
+    json_t *old = json_array_get(json_object_get(rep, "consumers"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(old, "acknowledged")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(old, "ack_pending")), 0);
+    json_decref(rep);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(raw);
+    bus_conn_free(c);
+}
+END_TEST
+
 START_TEST(test_leases)
 {
     SKIP_WITHOUT_SERVER();
@@ -342,6 +389,7 @@ int main(void)
     tcase_add_test(tc, test_publish_consume_resume);
     tcase_add_test(tc, test_hostile_message_refused);
     tcase_add_test(tc, test_batches_and_bulk_acks);
+    tcase_add_test(tc, test_consumer_made_before_bulk_acks);
     tcase_add_test(tc, test_leases);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
