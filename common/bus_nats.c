@@ -596,17 +596,14 @@ int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen
     return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
 }
 
-#define LEASE_NONE 2
-
-/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another's, LEASE_NONE
- * nobody's, -1 error. */
+/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
 static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
                          char *err, size_t errlen)
 {
     kvEntry *e = NULL;
     natsStatus s = kvStore_Get(&e, c->leases, key);
     if (s == NATS_NOT_FOUND)
-        return LEASE_NONE;
+        return 0;
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: lease lookup", s, 0);
     const char *v = kvEntry_ValueString(e);
@@ -622,15 +619,24 @@ int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder,
 {
     /* read first: a lease another host holds (what a consuming or standby host finds on
      * every tick) costs one request on the loop, not two */
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, c->leases, key);
+    if (s == NATS_OK) {
+        const char *v = kvEntry_ValueString(e);
+        int other = !v || strcmp(v, holder) != 0;
+        kvEntry_Destroy(e);
+        if (other)
+            return 0;
+    } else if (s != NATS_NOT_FOUND) {
+        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
+    }
+    s = kvStore_CreateString(rev, c->leases, key, holder);
+    if (s == NATS_OK)
+        return 1;
     uint64_t mine = 0;
     int held = lease_held_by(c, key, holder, &mine, err, errlen);
-    if (held == LEASE_NONE) {
-        if (kvStore_CreateString(rev, c->leases, key, holder) == NATS_OK)
-            return 1;
-        held = lease_held_by(c, key, holder, &mine, err, errlen); /* someone was faster */
-    }
-    if (held != 1)
-        return held == LEASE_NONE ? 0 : held;
+    if (held <= 0)
+        return held;
     *rev = mine;
     return bus_conn_lease_renew(c, key, holder, rev, err, errlen);
 }

@@ -6,7 +6,8 @@ and prints one JSON line
 where K counts the node outputs of all messages (a version 2 message holds a batch),
 F / L are the sequences of the first and last output, and in_order says that the outputs
 are numbered F, F+1, ... L with nothing twice and nothing missing.
-Usage: bus_outputs.py PORT STREAM   (the server on 127.0.0.1; bounded: 10 s per request)
+Usage: bus_outputs.py PORT|nats://127.0.0.1:PORT STREAM   (the server on 127.0.0.1;
+bounded: 10 s per request)
 """
 import base64
 import json
@@ -52,7 +53,7 @@ def outputs(data):
 
 
 def main():
-    port, stream = int(sys.argv[1]), sys.argv[2]
+    port, stream = int(sys.argv[1].rsplit(":", 1)[-1]), sys.argv[2]
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     sock.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _bus_outputs.r 1\r\n')
     msgs = reader(sock)
