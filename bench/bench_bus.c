@@ -51,10 +51,13 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* _exit: the client's threads are not waited for, and a consuming process that dies
+ * closes its pipes, so the other side stops waiting too. */
 static void die(const char *what, const char *err)
 {
     fprintf(stderr, "bench_bus: %s: %s\n", what, err);
-    exit(1);
+    fflush(NULL);
+    _exit(1);
 }
 
 /* ---------------------------------------------------------------- the strategies */
