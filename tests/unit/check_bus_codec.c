@@ -286,7 +286,7 @@ END_TEST
 
 START_TEST(test_batch_encode_refusals)
 {
-    unsigned char buf[64];
+    unsigned char buf[64] = {0};
     char err[160];
     ck_assert_uint_eq(bus_batch_begin("", 1, buf, sizeof(buf), err, sizeof(err)), 0);
     ck_assert_ptr_nonnull(strstr(err, "NodeID"));
