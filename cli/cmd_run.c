@@ -404,14 +404,7 @@ int cmd_run(int argc, char **argv)
     /* hot reload: a host that keeps running (attached, --follow); never a finite replay,
      * whose results must not depend on when a file changed (docs/operations.md) */
     struct reload *rl = NULL;
-    int with_bus = attached && bus_url && *bus_url;
-    if (cfg.host.hot_reload && with_bus && keeps_running(&a, &cfg, attached))
-        LOG_WARN("run", "hot reload is off for this run: a host on a bus (%s) does not yet "
-                        "re-plan its published and remote nodes after a DAG change "
-                        "(docs/scale-out.md); restart the host to deploy a new version",
-                 a.bus ? "--bus" : "host.bus");
-    if (cfg.host.hot_reload && !with_bus && keeps_running(&a, &cfg, attached) && !a.sweep.n &&
-        !a.explain) {
+    if (cfg.host.hot_reload && keeps_running(&a, &cfg, attached) && !a.sweep.n && !a.explain) {
         if (!(rl = reload_new(&r, dir, have_quar ? &quar : NULL, NULL, err, sizeof(err)))) {
             fprintf(stderr, "qmtl run: %s\n", err);
             rc = CLI_FAIL;
