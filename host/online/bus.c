@@ -15,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LEASE_TTL_MS 1000
-#define LEASE_TICK_MS 250
-
 /* A takeover completes when the node's queue is drained and one of its inputs delivers a
  * bucket after the last stored one: from that wave on the node is computed here. */
 static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_t ts)

@@ -19,6 +19,9 @@
  */
 enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
 
+#define LEASE_TTL_MS 1000 /* a lease entry expires this long after its last write */
+#define LEASE_TICK_MS 250 /* renewed (and lapsed ones taken) this often */
+
 struct remote_sub {
     struct host_bus *b;
     uint32_t idx; /* the node's graph index; GRAPH_NONE: no longer declared (ignored) */
