@@ -113,7 +113,9 @@ for h in b c; do
     H=$(echo $h | tr bc BC)
     nd=$(count "$T/${h}1.log" 'diff computed')
     [ "$nd" -eq 0 ] && [ "$(count "$T/${h}1.log" 'consumed from')" -eq 2 ] &&
-        ok "host $H consumes sma3 and diff, never computes diff" || not_ok "host $H computed diff $nd times"
+        grep -q "2 remote ($((2 * N_DIFF + 1)) values fed, 0 duplicates dropped, 0 gaps" "$T/${h}1.log" &&
+        ok "host $H consumes sma3 and diff (each output fed once), never computes diff" ||
+        { not_ok "host $H computed diff $nd times"; grep 'remote (' "$T/${h}1.log" | sed 's/^/#   /'; }
     same_echo "$T/${h}1.log" "$T/one.echo" echo && ok "host $H's echo saw the one-host windows ($N_ECHO)" ||
         { not_ok "host $H's windows differ"; diff "$T/one.echo" "$T/${h}1.log.echo" | head -5 | sed 's/^/#   /'; }
 done

@@ -118,7 +118,7 @@ json_t *bus_explain_roles(const struct host *h, const struct bus_explain_opts *o
             ok = dry_run(h, k, o, plans, answers, degraded, err, errlen) == 0;
     if (ok)
         nodes = roles_of(h, plans, o, err, errlen);
-    json_t *out = nodes ? json_pack("{s:s, s:s, s:O, s:o}", "bus", o->bus_url, "world", o->world,
+    json_t *out = nodes ? json_pack("{s:s?, s:s?, s:O, s:o}", "bus", o->bus_url, "world", o->world,
                                     "degraded", degraded, "nodes", nodes)
                         : NULL;
     free(plans);

@@ -102,9 +102,10 @@ START_TEST(test_refusals)
 }
 END_TEST
 
-START_TEST(test_roles_feed_publish)
+/* The four queues, the host planned as consumer_ack says and started; a plain
+ * connection ("the owner") returned. */
+static struct bus_conn *start_as_consumer(void)
 {
-    NATST_SKIP_WITHOUT_SERVER(&srv);
     struct bus_conn *c = natst_connect(&srv, base);
     char err[300];
     for (size_t i = 0; i < 4; i++)
@@ -114,6 +115,14 @@ START_TEST(test_roles_feed_publish)
     ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
     json_decref(ack);
     ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    return c;
+}
+
+START_TEST(test_roles_feed_publish)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
     struct graph_node *price = node_named("price"), *sma = node_named("sma3"),
                       *diff = node_named("diff"), *echo = node_named("echo");
     ck_assert_str_eq(host_bus_role(bus, price->idx), "local"); /* streams stay local */
@@ -215,18 +224,11 @@ static void replace_with(const char *fixture)
 START_TEST(test_reload_replan)
 {
     NATST_SKIP_WITHOUT_SERVER(&srv);
-    struct bus_conn *c = natst_connect(&srv, base);
+    struct bus_conn *c = start_as_consumer();
     char err[300];
-    for (size_t i = 0; i < 4; i++)
-        ck_assert_msg(bus_conn_ensure_stream(c, topics[i], 0, NULL, err, sizeof(err)) == 0, "%s",
-                      err);
     ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
     ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
     ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
-    json_t *ack = consumer_ack();
-    ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
-    json_decref(ack);
-    ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
     /* diff 1..3 from "the owner": echo (period 3) computes once, published as 1 */
     publish_values(c, topics[2], node_named("diff"), 1, 3);
     fed_node = node_named("echo");
