@@ -618,9 +618,10 @@ int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *out, size_t
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: lease lookup", s, 0);
     const char *v = kvEntry_ValueString(e);
-    snprintf(out, outlen, "%s", v ? v : "");
+    int held = v && *v;
+    snprintf(out, outlen, "%s", held ? v : "");
     kvEntry_Destroy(e);
-    return v && *v ? 1 : 0;
+    return held;
 }
 
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)

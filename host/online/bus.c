@@ -154,11 +154,11 @@ int bus_plan_node_(struct host_bus *b, uint32_t i, const char *strategy, const j
     struct bus_node *bn = &b->nodes[i];
     const json_t *e = json_object_get(qm, x->id);
     const char *own = json_string_value(json_object_get(nq, x->id));
-    if (json_is_string(e)) /* another strategy computes it: consume */
-        return (bn->topic ? 0 : set_str(&bn->topic, json_string_value(e))) == 0 &&
-                       add_consumer(bn, strategy) == 0
-                   ? 0
-                   : -1;
+    if (json_is_string(e)) { /* another strategy computes it: consume */
+        if (!bn->topic && set_str(&bn->topic, json_string_value(e)) < 0)
+            return -1;
+        return add_consumer(bn, strategy);
+    }
     bn->compute_here = 1;
     return !own || set_str(&bn->topic, own) == 0 ? 0 : -1;
 }
