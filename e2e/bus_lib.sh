@@ -15,15 +15,14 @@ bus_prereqs() {
 
 # bus_up: nats-server with JetStream on a free loopback port (its store in $E2E_TMP/js), a
 # DAG manager owning the streams (bus_retention_s 3600), a gateway using that DAG manager,
-# and $E2E_TMP/host.yml for the hosts (tokens, host.bus). Sets BUS, MPORT, DM_PORT,
-# NATS_PID, DM_PID, GW_URL. 1 when a piece does not start.
+# and $E2E_TMP/host.yml for the hosts (tokens, host.bus). Sets BUS, NPORT (the client
+# port), MPORT (monitoring), DM_PORT, NATS_PID, DM_PID, GW_URL. 1 when a piece does not start.
 bus_up() {
     mkdir -p "$E2E_TMP/js"
-    local nport
-    nport=$(free_port)
+    NPORT=$(free_port)
     MPORT=$(free_port)
-    BUS="nats://127.0.0.1:$nport"
-    "$NATS" -a 127.0.0.1 -p "$nport" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
+    BUS="nats://127.0.0.1:$NPORT"
+    "$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
     NATS_PID=$!
     nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
     wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; return 1; }
@@ -59,21 +58,28 @@ YAML
 # bus_jsz: the server's JetStream report (streams and consumers) into $E2E_TMP/jsz.json
 bus_jsz() { curl -sf "http://127.0.0.1:$MPORT/jsz?streams=true&consumers=true" > "$E2E_TMP/jsz.json"; }
 
+# bus_outputs STREAM: the outputs the stream holds (a message carries a batch of them), one
+# JSON line {messages, outputs, first, last, in_order} (e2e/bus_outputs.py)
+bus_outputs() { python3 "$(dirname "${BASH_SOURCE[0]}")/bus_outputs.py" "$NPORT" "$1"; }
+
 # bus_node_report ID FILE: the DAG manager's GET /nodes/ID (its queues, with the bus report)
 bus_node_report() {
     curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$1" > "$2"
 }
 
-# bus_stream_whole FILE WORLD N: the queue of WORLD in report FILE holds N messages numbered
-# 1..N (every output once, none missing); prints "messages last_seq"
+# bus_stream_whole FILE WORLD N: the stream of WORLD's queue in the DAG manager's report FILE
+# holds N outputs (N < 0: any number) numbered 1..N, each once; prints "outputs first last"
 bus_stream_whole() {
-    python3 -c '
+    local stream
+    stream=$(python3 -c '
 import json, sys
-qs = [q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == sys.argv[2]]
-b = qs[0]["bus"]
-print(b["messages"], b["last_seq"])
-n = int(sys.argv[3])
-sys.exit(0 if b["messages"] == b["last_seq"] and b["first_seq"] == 1 and (n < 0 or b["messages"] == n) else 1)' "$@"
+print([q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == sys.argv[2]][0]["bus"]["stream"])'         "$1" "$2") || return 1
+    bus_outputs "$stream" | python3 -c '
+import json, sys
+o = json.loads(sys.stdin.read())
+print(o["outputs"], o["first"], o["last"])
+n = int(sys.argv[1])
+sys.exit(0 if o["in_order"] and o["first"] == 1 and o["outputs"] > 0 and (n < 0 or o["outputs"] == n) else 1)' "$3"
 }
 
 # bus_node_id LOG LABEL: the NodeID a host's log names for node LABEL

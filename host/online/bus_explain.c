@@ -10,6 +10,7 @@
 #include "host/dag/graph.h"
 #include "host/online/bus_internal.h"
 #include "host/online/control.h"
+#include "http_client.h"
 
 /* What the dry runs say of one node: computed by some strategy here, consumed by some,
  * and its queue. */
@@ -20,8 +21,7 @@ struct plan {
 
 /* Strategy k's dry run into plans[] (by graph index). 0, or -1 with err. */
 static int dry_run(const struct host *h, uint32_t k, const struct bus_explain_opts *o,
-                   struct plan *plans, json_t *answers, json_t *degraded, char *err,
-                   size_t errlen)
+                   struct plan *plans, json_t *answers, json_t *degraded, char *err, size_t errlen)
 {
     const char *name = h->st[k]->name;
     char e[512] = "";
@@ -31,14 +31,14 @@ static int dry_run(const struct host *h, uint32_t k, const struct bus_explain_op
         return -1;
     }
     json_t *reply = NULL;
-    int status = ctl_http_sync(o->gateway_url, "POST", "/strategies/dry-run", body, o->token,
-                               o->timeout_s, &reply, e, sizeof(e));
+    int status = http_json_fetch(o->gateway_url, "POST", "/strategies/dry-run", body, o->token,
+                                 o->timeout_s, &reply, e, sizeof(e));
     json_decref(body);
     const json_t *qm = json_object_get(reply, "queue_map");
     if (status != 200 || !json_is_object(qm)) {
         const char *m = json_string_value(json_object_get(reply, "message"));
-        snprintf(err, errlen, "strategy '%s': dry run at %s answered %d%s%s", name,
-                 o->gateway_url, status, m || *e ? ": " : "", m ? m : e);
+        snprintf(err, errlen, "strategy '%s': dry run at %s answered %d%s%s", name, o->gateway_url,
+                 status, m || *e ? ": " : "", m ? m : e);
         json_decref(reply);
         return -1;
     }

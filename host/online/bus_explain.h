@@ -33,9 +33,9 @@ struct bus_explain_opts {
 
 /*
  * The roles of h's nodes (h finalized): {"bus": url, "world": W, "degraded": [names of
- * the strategies the gateway could not plan: its DAG manager did not answer], "nodes": {NodeID: {"role", "queue"
- * (string or null), "holder" (string or null)}}}. New reference, or NULL with err (the
- * gateway refused or did not answer a dry run, the bus cannot be reached).
+ * the strategies the gateway could not plan: its DAG manager did not answer], "nodes": {NodeID:
+ * {"role", "queue" (string or null), "holder" (string or null)}}}. New reference, or NULL with err
+ * (the gateway refused or did not answer a dry run, the bus cannot be reached).
  */
 json_t *bus_explain_roles(const struct host *h, const struct bus_explain_opts *o, char *err,
                           size_t errlen);

@@ -9,6 +9,8 @@
 
 #include "bus_nats.h"
 #include "host/dag/graph.h"
+#include "host/dag/runtime.h"
+#include "host/dag/scheduler.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -22,8 +24,9 @@ static void let_go(struct host_bus *b, struct bus_node *bn, struct graph_node *x
 {
     if ((bn->role == ROLE_PUBLISHED || bn->role == ROLE_TAKEOVER) && b->conn) {
         bus_conn_lease_release(b->conn, bn->topic, b->holder);
-        LOG_INFO("bus", "node %s: no longer declared here; not published any more, lease "
-                        "given up ('%s')",
+        LOG_INFO("bus",
+                 "node %s: no longer declared here; not published any more, lease "
+                 "given up ('%s')",
                  bn->id, bn->topic);
     }
     if (bn->role == ROLE_TAKEOVER && b->n_takeover)
@@ -33,8 +36,10 @@ static void let_go(struct host_bus *b, struct bus_node *bn, struct graph_node *x
         LOG_INFO("bus", "node %s: no longer declared here; not consumed any more ('%s')", bn->id,
                  bn->topic);
     }
-    if (x && x->kind == GRAPH_REMOTE)
+    if (x && x->kind == GRAPH_REMOTE) {
         x->kind = bn->kind;
+        runtime_refresh(sched_runtime(b->h->s), x->idx);
+    }
     free(bn->topic);
     free(bn->consumers);
     memset(bn, 0, sizeof(*bn));
@@ -52,8 +57,9 @@ int host_bus_swapped(struct host_bus *b, char *err, size_t errlen)
         for (size_t j = 0; j < b->n; j++)
             let_go(b, &b->nodes[j], graph_find(g, b->nodes[j].id));
         b->n = 0;
-        snprintf(err, errlen, "out of memory following the DAG change: every node is computed "
-                              "here, nothing is published");
+        snprintf(err, errlen,
+                 "out of memory following the DAG change: every node is computed "
+                 "here, nothing is published");
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -72,6 +78,7 @@ int host_bus_swapped(struct host_bus *b, char *err, size_t errlen)
         if (ob->role == ROLE_REMOTE || ob->role == ROLE_TAKEOVER) {
             /* a node the new version declares again arrives with its own kind */
             x->kind = GRAPH_REMOTE;
+            runtime_refresh(sched_runtime(b->h->s), x->idx);
             if (ob->sub)
                 ob->sub->idx = x->idx;
         }
@@ -83,18 +90,18 @@ int host_bus_swapped(struct host_bus *b, char *err, size_t errlen)
     return 0;
 }
 
-/* The newest bucket node x emitted here (INT64_MIN: none). */
-static int64_t last_emitted(const struct graph_node *x)
+/* The newest bucket node i emitted here (INT64_MIN: none). */
+static int64_t last_emitted(const struct host_bus *b, uint32_t i)
 {
+    const struct rt_node *x = runtime_node(sched_runtime(b->h->s), i);
     int64_t t = INT64_MIN;
-    for (uint32_t k = 0; k < x->n_outs; k++)
+    for (uint32_t k = 0; x && k < x->n_outs; k++)
         if (x->outs[k].ring->newest > t)
             t = x->outs[k].ring->newest;
     return t;
 }
 
-int host_bus_replan(struct host_bus *b, uint32_t strat, const json_t *ack, char *err,
-                    size_t errlen)
+int host_bus_replan(struct host_bus *b, uint32_t strat, const json_t *ack, char *err, size_t errlen)
 {
     const json_t *qm = json_object_get(ack, "queue_map");
     const json_t *nq = json_object_get(ack, "node_queues");
@@ -125,7 +132,7 @@ int host_bus_replan(struct host_bus *b, uint32_t strat, const json_t *ack, char 
                 return -1;
             continue;
         }
-        int64_t done = last_emitted(x);
+        int64_t done = last_emitted(b, i);
         if (bus_consume_node_(b, i, err, errlen) < 0)
             return -1;
         bn->skip_ts = done; /* computed here since the swap: not fed twice */
