@@ -668,6 +668,22 @@ void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *hol
         kvStore_Delete(c->leases, key);
 }
 
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *out, size_t outlen, char *err,
+                          size_t errlen)
+{
+    kvEntry *e = NULL;
+    natsStatus s = c->leases ? kvStore_Get(&e, c->leases, key) : NATS_ERR;
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
+    const char *v = kvEntry_ValueString(e);
+    int held = v && *v;
+    snprintf(out, outlen, "%s", held ? v : "");
+    kvEntry_Destroy(e);
+    return held;
+}
+
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
 {
     out->published = atomic_load(&c->published);

@@ -124,6 +124,11 @@ int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder
  * once instead of after the TTL. Errors are ignored: the entry expires anyway. */
 void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder);
 
+/* Who holds 'key' now: 1 with the holder's name in 'out' (truncated to outlen), 0 nobody,
+ * -1 error (err). Needs bus_conn_lease_open. */
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *out, size_t outlen, char *err,
+                          size_t errlen);
+
 /* Counters (any thread): outputs handed to the stream, outputs whose publish failed (not
  * sent, or not acknowledged), outputs delivered to callbacks, messages refused by the
  * decoder. */

@@ -10,14 +10,9 @@
 # more data publishes only the new values, which reach C while it runs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
+. "$(dirname "$0")/bus_lib.sh"
 
-NATS=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null)
-[ -n "$NATS" ] || { echo "# skipped: nats-server is not installed (apt-get install nats-server)"; exit 77; }
-command -v curl > /dev/null || { echo "# skipped: curl missing"; exit 77; }
-F="$QMTL_BUILD/fixtures"
-for p in tagq_source tagq_query; do
-    [ -f "$F/$p.so" ] || { echo "# skipped: $F/$p.so not built (make $F/$p.so)"; exit 77; }
-done
+bus_prereqs tagq_source tagq_query
 
 NATS_PID= DM_PID= C_PID=
 cleanup() {
@@ -27,45 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$E2E_TMP/a" "$E2E_TMP/c" "$E2E_TMP/js"
+mkdir -p "$E2E_TMP/a" "$E2E_TMP/c"
 cp "$F/tagq_source.so" "$E2E_TMP/a/"
 cp "$F/tagq_query.so" "$E2E_TMP/c/"
-
-NPORT=$(free_port)
-MPORT=$(free_port)
-BUS="nats://127.0.0.1:$NPORT"
-"$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
-NATS_PID=$!
-nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
-wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; finish; exit 1; }
-
-DM_PORT=$(free_port)
-cat > "$E2E_TMP/dm.yml" <<YAML
-dagmanager:
-  host: 127.0.0.1
-  port: $DM_PORT
-  store_path: $E2E_TMP/dm.db
-  token: e2e-dm-token
-  bus: "$BUS"
-  bus_retention_s: 3600
-YAML
-"$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
-DM_PID=$!
-dm_up() { curl -sf "http://127.0.0.1:$DM_PORT/health" > /dev/null; }
-wait_for 10 dm_up && ok "DAG manager on the bus" || not_ok "DAG manager starts"
-
-gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db"
-sed -i "s|dagmanager_url: \"\"|dagmanager_url: \"http://127.0.0.1:$DM_PORT\"\n  dagmanager_token: e2e-dm-token|" "$E2E_TMP/gw.yml"
-gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || { finish; exit 1; }
-
-cat > "$E2E_TMP/host.yml" <<YAML
-host:
-  submit_token: e2e-submit-token
-  host_token: e2e-host-token
-  bus: "$BUS"
-test:
-  test_mode: true
-YAML
+bus_up || { finish; exit 1; }
 
 count() { grep -c "$1" "$2" 2>/dev/null; }
 at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
