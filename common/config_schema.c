@@ -138,7 +138,8 @@ static const struct cfg_schema_entry schema[] = {
     {"host.data[]", "path", CFG_PATH, DOFF(path), "", NORANGE, NULL, CFG_F_NOENV,
      "CSV file (either path or synthetic)"},
     {"host.data[]", "live", CFG_STR, DOFF(live), "", NORANGE, NULL, CFG_F_NOENV,
-     "live line-JSON input: tcp:HOST:PORT, unix:PATH or stdin (each line carries its tags)"},
+     "live line-JSON input: tcp:HOST:PORT, unix:PATH, stdin (each line carries its tags) or "
+     "nats://HOST:PORT/SUBJECT (tags optional)"},
     {"host.data[]", "follow", CFG_BOOL, DOFF(follow), "false", NORANGE, NULL, CFG_F_NOENV,
      "CSV path: keep reading the file as it grows, through rotation (tail -F)"},
     {"host.data[]", "synthetic", CFG_ENUM, DOFF(synthetic), "", NORANGE, "gbm|random_walk", CFG_F_NOENV,
