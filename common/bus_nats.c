@@ -551,9 +551,9 @@ int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen
     return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
 }
 
-/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
-static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
-                         char *err, size_t errlen)
+/* The current holder of 'key' (truncated to len) and its revision: 1, 0 none, -1 error. */
+static int lease_get(struct bus_conn *c, const char *key, char *holder, size_t len,
+                     uint64_t *rev, char *err, size_t errlen)
 {
     kvEntry *e = NULL;
     natsStatus s = kvStore_Get(&e, c->leases, key);
@@ -562,11 +562,23 @@ static int lease_held_by(struct bus_conn *c, const char *key, const char *holder
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: lease lookup", s, 0);
     const char *v = kvEntry_ValueString(e);
-    int mine = v && strcmp(v, holder) == 0;
-    if (mine)
-        *rev = kvEntry_Revision(e);
+    snprintf(holder, len, "%s", v ? v : "");
+    *rev = kvEntry_Revision(e);
     kvEntry_Destroy(e);
-    return mine;
+    return 1;
+}
+
+/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
+static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    char cur[512];
+    uint64_t r = 0;
+    int rc = lease_get(c, key, cur, sizeof(cur), &r, err, errlen);
+    if (rc <= 0 || strcmp(cur, holder) != 0)
+        return rc < 0 ? -1 : 0;
+    *rev = r;
+    return 1;
 }
 
 int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
@@ -645,14 +657,6 @@ int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, siz
         if (s != NATS_OK)
             return nats_fail(err, errlen, "bus: lease bucket", s, 0);
     }
-    kvEntry *e = NULL;
-    natsStatus s = kvStore_Get(&e, c->leases, key);
-    if (s == NATS_NOT_FOUND)
-        return 0;
-    if (s != NATS_OK)
-        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
-    const char *v = kvEntry_ValueString(e);
-    snprintf(holder, len, "%s", v ? v : "");
-    kvEntry_Destroy(e);
-    return 1;
+    uint64_t rev;
+    return lease_get(c, key, holder, len, &rev, err, errlen);
 }

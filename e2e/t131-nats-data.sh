@@ -8,10 +8,8 @@
 # form works; an unreachable server or a wildcard subject fails the start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
-
-NATS=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null)
-[ -n "$NATS" ] || { echo "# skipped: nats-server is not installed (apt-get install nats-server)"; exit 77; }
-command -v curl > /dev/null || { echo "# skipped: curl missing"; exit 77; }
+. "$(dirname "$0")/nats_lib.sh"
+nats_require
 
 NATS_PID= HOST= H2=
 cleanup() {
@@ -36,16 +34,8 @@ open(d + "/first.csv", "w").write(head + "\n" + "\n".join(rows[:150]) + "\n")
 open(d + "/rest.csv", "w").write(head + "\n" + "\n".join(rows[150:]) + "\n")
 ' "$E2E_TMP"
 
-NPORT=$(free_port)
-MON=$(free_port)
-start_nats() {
-    "$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MON" >> "$E2E_TMP/nats.log" 2>&1 &
-    NATS_PID=$!
-}
-nats_up() { curl -sf "http://127.0.0.1:$MON/healthz" > /dev/null; }
 subscribed() { curl -sf "http://127.0.0.1:$MON/subsz" | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)["num_subscriptions"] >= 1 else 1)'; }
-start_nats
-wait_for 10 nats_up && ok "nats-server on 127.0.0.1:$NPORT" || { not_ok "nats-server starts"; finish; exit 1; }
+nats_start && ok "nats-server on 127.0.0.1:$NPORT" || { not_ok "nats-server starts"; finish; exit 1; }
 
 SUBJ="nats://127.0.0.1:$NPORT/md.BTC.1m"
 MPORT=$(free_port)
@@ -63,11 +53,10 @@ check "the host takes every line" wait_for 20 is qmtl_host_events_in_total 150
 check "connected to the server" is qmtl_host_live_connections 1
 
 # the server goes away and comes back on the same port
-kill -KILL "$NATS_PID"; wait "$NATS_PID" 2> /dev/null
+nats_kill
 check "the loss is logged" wait_for 10 grep -q "live input $SUBJ: lost the NATS server; reconnecting" "$E2E_TMP/run.err"
 check "disconnected in /metrics" wait_for 10 is qmtl_host_live_connections 0
-start_nats
-wait_for 10 nats_up || not_ok "nats-server restarts"
+nats_start || not_ok "nats-server restarts"
 check "the host reconnects (counted)" wait_for 20 is qmtl_host_live_reconnects_total 1
 check "the reconnection is logged" grep -q "live input $SUBJ: reconnected to NATS" "$E2E_TMP/run.err"
 check "the subscription is back on the server" wait_for 10 subscribed

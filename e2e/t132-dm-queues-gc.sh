@@ -7,10 +7,8 @@
 # counted in /metrics), the one in use keeps its stream.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
-
-NATS=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null)
-[ -n "$NATS" ] || { echo "# skipped: nats-server is not installed (apt-get install nats-server)"; exit 77; }
-command -v curl > /dev/null || { echo "# skipped: curl missing"; exit 77; }
+. "$(dirname "$0")/nats_lib.sh"
+nats_require
 
 NATS_PID= DM_PID= KEEP=
 cleanup() {
@@ -19,13 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-NPORT=$(free_port)
-MON=$(free_port)
-mkdir -p "$E2E_TMP/js"
-"$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MON" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
-NATS_PID=$!
-nats_up() { curl -sf "http://127.0.0.1:$MON/healthz?js-enabled-only=true" > /dev/null; }
-wait_for 10 nats_up && ok "nats-server with JetStream" || { not_ok "nats-server starts"; finish; exit 1; }
+nats_start -js && ok "nats-server with JetStream" || { not_ok "nats-server starts"; finish; exit 1; }
 
 DM_PORT=$(free_port)
 cat > "$E2E_TMP/dm.yml" <<YAML

@@ -343,6 +343,8 @@ static int fail_nats(char *err, size_t errlen, int input, const char *name, cons
                      natsStatus s)
 {
     const char *last = nats_GetLastError(NULL);
+    if (last && strstr(last, natsStatus_GetText(s)))
+        last = NULL; /* the same words again, with a source location */
     snprintf(err, errlen, "%s%s: %s: %s%s%s%s", input ? "live input " : "", name, what,
              natsStatus_GetText(s),
              last && *last ? " (" : "", last && *last ? last : "", last && *last ? ")" : "");

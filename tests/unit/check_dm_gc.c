@@ -7,6 +7,7 @@
 #include "dagmanager/dm_gc.h"
 #include "dagmanager/dm_queues.h"
 #include "dagmanager/dm_store.h"
+#include "logcap_testlib.h"
 #include "nats_testlib.h"
 
 #include <check.h>
@@ -21,29 +22,10 @@
 static struct natst srv;
 static struct event_base *base;
 
-static char logged[64][400];
-static int n_logged;
-
-static void capture(enum log_level level, const char *line, void *arg)
-{
-    (void)arg;
-    if (level >= LOG_LEVEL_INFO && n_logged < 64)
-        snprintf(logged[n_logged++], sizeof(logged[0]), "%s", line);
-}
-
-static int logged_with(const char *a, const char *b)
-{
-    for (int i = 0; i < n_logged; i++)
-        if (strstr(logged[i], a) && (!b || strstr(logged[i], b)))
-            return 1;
-    return 0;
-}
-
 static void setup(void)
 {
     natst_setup(&srv, &base);
-    n_logged = 0;
-    log_set_sink(capture, NULL);
+    logcap_start(LOG_LEVEL_INFO);
 }
 
 static void teardown(void)
@@ -165,7 +147,7 @@ START_TEST(test_gone_strategy_collected_used_ones_kept)
     char what[300];
     snprintf(what, sizeof(what), "of queue '%s' deleted: unused for %d s (strategies: s-gone", gone,
              AFTER_S);
-    ck_assert_msg(logged_with("[dm-gc] stream '", what), "%s", n_logged ? logged[0] : "");
+    ck_assert_msg(logcap_has("[dm-gc] stream '", what), "%s", logcap_last());
     struct dm_gc_stats gs;
     dm_gc_stats(g, &gs);
     ck_assert_uint_eq(gs.deleted, 1);

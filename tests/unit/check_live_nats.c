@@ -5,6 +5,7 @@
  * logged, delivering again). Skipped (passes with a note) without nats-server. */
 #include "host/data/live_in.h"
 #include "host/data/live_nats.h"
+#include "logcap_testlib.h"
 #include "nats_testlib.h"
 
 #include <check.h>
@@ -42,29 +43,10 @@ static int sink(void *arg, const struct live_item *it, char *why, size_t whylen)
     return 0;
 }
 
-static char logged[64][400];
-static int n_logged;
-
-static void capture(enum log_level level, const char *line, void *arg)
-{
-    (void)arg;
-    if (level >= LOG_LEVEL_INFO && n_logged < 64)
-        snprintf(logged[n_logged++], sizeof(logged[0]), "%s", line);
-}
-
-static int logged_with(const char *a, const char *b)
-{
-    for (int i = 0; i < n_logged; i++)
-        if (strstr(logged[i], a) && (!b || strstr(logged[i], b)))
-            return 1;
-    return 0;
-}
-
 static void setup(void)
 {
     natst_setup(&srv, &base);
-    n_logged = 0;
-    log_set_sink(capture, NULL);
+    logcap_start(LOG_LEVEL_INFO);
 }
 
 static void teardown(void)
@@ -113,14 +95,6 @@ static void wait_for(struct seen *s, int n)
 {
     want_n = n;
     natst_loop_until(base, reached, s);
-}
-
-/* Run the loop a little and expect nothing more. */
-static void settle(void)
-{
-    struct timeval t = {0, 300000};
-    event_base_loopexit(base, &t);
-    event_base_dispatch(base);
 }
 
 static struct live_in *input(struct seen *s, const char *const *tags, size_t n_tags)
@@ -201,15 +175,15 @@ START_TEST(test_lines_in_order_and_bad_lines)
     pub(p, "not json\n");
     flush(p);
     wait_for(&s, 3);
-    settle();
+    natst_settle(base);
     ck_assert_int_eq(s.n, 3);
     ck_assert_int_eq(s.ts[0], 1704067200);
     ck_assert(s.close[1] == 3 && s.ts[1] == 1704067320);
     ck_assert_str_eq(s.tags[2], "ETH,x");
-    ck_assert_msg(logged_with("live input nats://127.0.0.1:", "/md.BTC.1m: subject md.BTC.1m "
+    ck_assert_msg(logcap_has("live input nats://127.0.0.1:", "/md.BTC.1m: subject md.BTC.1m "
                                                            "message 1 line 2: unknown key 'clsoe'"),
-                  "%s", n_logged ? logged[n_logged - 1] : "");
-    ck_assert(logged_with("subject md.BTC.1m message 3 line 1:", "(line skipped)"));
+                  "%s", logcap_last());
+    ck_assert(logcap_has("subject md.BTC.1m message 3 line 1:", "(line skipped)"));
     live_in_free(li);
 }
 END_TEST
@@ -226,11 +200,11 @@ START_TEST(test_input_tags)
             "{\"tags\":\"ETH\",\"ts\":1704067320,\"close\":3}\n");          /* refused */
     flush(p);
     wait_for(&s, 2);
-    settle();
+    natst_settle(base);
     ck_assert_int_eq(s.n, 2);
     ck_assert_str_eq(s.tags[0], "BTC,spot");
     ck_assert_str_eq(s.tags[1], "spot,BTC");
-    ck_assert(logged_with("message 1 line 3: tags ETH differ from the input's (BTC,...)", NULL));
+    ck_assert(logcap_has("message 1 line 3: tags ETH differ from the input's (BTC,...)", NULL));
     live_in_free(li);
 }
 END_TEST
@@ -249,7 +223,7 @@ START_TEST(test_behind_holds_then_delivers_in_order)
         pub(p, line);
     }
     flush(p);
-    settle();
+    natst_settle(base);
     ck_assert_int_eq(s.n, 0); /* behind: nothing delivered */
     live_in_set_behind(li, 0);
     wait_for(&s, 40);
@@ -260,30 +234,10 @@ START_TEST(test_behind_holds_then_delivers_in_order)
 }
 END_TEST
 
-/* The server again on the same port and store. */
-static void restart_server(void)
-{
-    const char *port = strrchr(srv.url, ':') + 1;
-    kill(srv.pid, SIGKILL);
-    waitpid(srv.pid, NULL, 0);
-    srv.pid = fork();
-    ck_assert_int_ge(srv.pid, 0);
-    if (srv.pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port, "-js", "-sd",
-               srv.store, (char *)NULL);
-        execl("/usr/sbin/nats-server", "nats-server", "-a", "127.0.0.1", "-p", port, "-js",
-              "-sd", srv.store, (char *)NULL);
-        _exit(127);
-    }
-}
-
 static int reconnected(void *arg)
 {
     (void)arg;
-    return logged_with("reconnected to NATS (1 reconnection(s) so far)", NULL);
+    return logcap_has("reconnected to NATS (1 reconnection(s) so far)", NULL);
 }
 
 START_TEST(test_server_restart_reconnects)
@@ -296,9 +250,9 @@ START_TEST(test_server_restart_reconnects)
     flush(p);
     wait_for(&s, 1);
     ck_assert_int_eq(s.n, 1);
-    restart_server();
+    natst_restart(&srv);
     natst_loop_until(base, reconnected, NULL);
-    ck_assert(logged_with("lost the NATS server; reconnecting", NULL));
+    ck_assert(logcap_has("lost the NATS server; reconnecting", NULL));
     ck_assert(reconnected(NULL));
     /* delivering again: publish until one arrives (the subscription is re-sent on reconnect) */
     p = publisher();
