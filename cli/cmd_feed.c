@@ -59,7 +59,8 @@ static int open_target(const char *to, char *err, size_t errlen)
     char host[256];
     if (strncmp(to, "tcp:", 4) || !colon || colon == hp || !colon[1] ||
         (size_t)(colon - hp) >= sizeof(host)) {
-        snprintf(err, errlen, "'%s': want tcp:HOST:PORT, unix:PATH, nats://HOST:PORT/SUBJECT or -", to);
+        snprintf(err, errlen, "'%s': want tcp:HOST:PORT, unix:PATH, nats://HOST:PORT/SUBJECT or -",
+                 to);
         return -1;
     }
     memcpy(host, hp, (size_t)(colon - hp));

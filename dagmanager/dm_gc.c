@@ -23,8 +23,8 @@ struct dm_gc {
 
 /* The reason a queue's stream is still in use ("" when none); 0, or -1 when NATS did not
  * answer (err). 'report' is the stream's report. */
-static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *report,
-                  int64_t now, char *why, size_t whylen, char *err, size_t errlen)
+static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *report, int64_t now,
+                  char *why, size_t whylen, char *err, size_t errlen)
 {
     int64_t last_ts = json_integer_value(json_object_get(report, "last_ts"));
     why[0] = '\0';

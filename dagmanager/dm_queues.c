@@ -18,9 +18,10 @@ static void add_bus(json_t *q, struct bus_conn *bus, const struct dm_queue_use *
         json_object_set_new(pub, "error", json_string(err));
     json_t *r = NULL;
     rc = bus_conn_queue_report(bus, u->q.topic, &r, err, sizeof(err));
-    json_object_set_new(q, "stream", rc < 0    ? json_pack("{s:s}", "error", err)
-                                     : rc == 1 ? json_null()
-                                               : r);
+    json_object_set_new(q, "stream",
+                        rc < 0    ? json_pack("{s:s}", "error", err)
+                        : rc == 1 ? json_null()
+                                  : r);
 }
 
 json_t *dm_queues_report(struct dm_store *st, struct bus_conn *bus, const char *world,
@@ -39,12 +40,11 @@ json_t *dm_queues_report(struct dm_store *st, struct bus_conn *bus, const char *
             json_array_append_new(strats, json_string(u[i].strategies[k]));
         json_t *q = json_pack(
             "{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:o, s:o, s:{s:s}}", "queue", u[i].q.topic,
-            "node_id", u[i].q.node_id, "world_id", u[i].q.world, "execution_domain",
-            u[i].q.domain, "interval", (json_int_t)u[i].q.interval, "created_by",
-            u[i].q.created_by, "created_at", (json_int_t)u[i].q.created_at, "tag_query",
-            u[i].tag_query, "strategies", strats, "last_submitted",
-            u[i].last_submitted ? json_integer(u[i].last_submitted) : json_null(), "publisher",
-            "strategy", u[i].q.created_by);
+            "node_id", u[i].q.node_id, "world_id", u[i].q.world, "execution_domain", u[i].q.domain,
+            "interval", (json_int_t)u[i].q.interval, "created_by", u[i].q.created_by, "created_at",
+            (json_int_t)u[i].q.created_at, "tag_query", u[i].tag_query, "strategies", strats,
+            "last_submitted", u[i].last_submitted ? json_integer(u[i].last_submitted) : json_null(),
+            "publisher", "strategy", u[i].q.created_by);
         if (q && bus && !u[i].tag_query)
             add_bus(q, bus, &u[i]);
         json_array_append_new(arr, q);

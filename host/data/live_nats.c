@@ -39,9 +39,9 @@ struct live_nats {
     struct event *more; /* go on at once (a batch was full, or kicked) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct msgq *head, *tail; /* under mu */
-    size_t queued;            /* under mu */
-    int closing;              /* under mu: on_msg drops instead of waiting */
+    struct msgq *head, *tail;  /* under mu */
+    size_t queued;             /* under mu */
+    int closing;               /* under mu: on_msg drops instead of waiting */
     int sub_done, conn_closed; /* under mu: no callback of the subscription / connection left */
     _Atomic int connected;
     _Atomic uint64_t disconnects, reconnects;
@@ -84,8 +84,7 @@ int live_nats_parse(const char *spec, char *url, size_t urllen, char *subject, s
         return -1;
     }
     if (strchr(slash + 1, '*') || strchr(slash + 1, '>')) {
-        snprintf(err, errlen, "%.200s: wildcards are refused: one input, one subject",
-                 spec);
+        snprintf(err, errlen, "%.200s: wildcards are refused: one input, one subject", spec);
         return -1;
     }
     if (!subject_ok(slash + 1)) {
@@ -205,8 +204,9 @@ static void sync_state(struct live_nats *n)
     struct host_metrics_source *m = metric(n);
     uint64_t d = atomic_load(&n->disconnects), r = atomic_load(&n->reconnects);
     if (d != n->seen_disconnects) {
-        LOG_WARN("live", "live input %s: lost the NATS server; reconnecting (messages published "
-                         "meanwhile are lost)",
+        LOG_WARN("live",
+                 "live input %s: lost the NATS server; reconnecting (messages published "
+                 "meanwhile are lost)",
                  n->name);
         n->seen_disconnects = d;
     }
@@ -218,8 +218,9 @@ static void sync_state(struct live_nats *n)
     int64_t dropped = 0;
     if (n->sub && natsSubscription_GetDropped(n->sub, &dropped) == NATS_OK &&
         dropped > n->seen_dropped) {
-        LOG_WARN("live", "live input %s: %lld message(s) dropped by the NATS client: the host "
-                         "was behind (slow consumer)",
+        LOG_WARN("live",
+                 "live input %s: %lld message(s) dropped by the NATS client: the host "
+                 "was behind (slow consumer)",
                  n->name, (long long)(dropped - n->seen_dropped));
         n->seen_dropped = dropped;
     }
@@ -346,8 +347,8 @@ static int fail_nats(char *err, size_t errlen, int input, const char *name, cons
     if (last && strstr(last, natsStatus_GetText(s)))
         last = NULL; /* the same words again, with a source location */
     snprintf(err, errlen, "%s%s: %s: %s%s%s%s", input ? "live input " : "", name, what,
-             natsStatus_GetText(s),
-             last && *last ? " (" : "", last && *last ? last : "", last && *last ? ")" : "");
+             natsStatus_GetText(s), last && *last ? " (" : "", last && *last ? last : "",
+             last && *last ? ")" : "");
     return -1;
 }
 
@@ -405,8 +406,8 @@ static int connect_and_subscribe(struct live_nats *n, const char *url, char *err
 }
 
 struct live_nats *live_nats_new(struct live_in *li, const char *name, const char *spec,
-                                const char *const *tags, size_t n_tags, unsigned flags,
-                                char *err, size_t errlen)
+                                const char *const *tags, size_t n_tags, unsigned flags, char *err,
+                                size_t errlen)
 {
     char url[512], subject[LIVE_NATS_SUBJECT_MAX], e[400];
     if (live_nats_parse(spec, url, sizeof(url), subject, sizeof(subject), e, sizeof(e)) < 0) {
@@ -436,8 +437,7 @@ struct live_nats *live_nats_new(struct live_in *li, const char *name, const char
     n->buf = malloc(LIVE_NATS_MSG_MAX + 1);
     if (!n->name || !n->subject || !n->tags || !n->buf ||
         pipe2(n->pipefd, O_NONBLOCK | O_CLOEXEC) < 0 ||
-        !(n->wake = event_new(live_in_base_(li), n->pipefd[0], EV_READ | EV_PERSIST, on_wake,
-                              n)) ||
+        !(n->wake = event_new(live_in_base_(li), n->pipefd[0], EV_READ | EV_PERSIST, on_wake, n)) ||
         !(n->more = event_new(live_in_base_(li), -1, 0, on_more, n)) ||
         event_add(n->wake, NULL) < 0) {
         snprintf(err, errlen, "live input %s: out of memory", name);
@@ -552,8 +552,7 @@ struct live_nats_pub *live_nats_pub_new(const char *spec, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (live_nats_parse(spec, url, sizeof(url), p->subject, sizeof(p->subject), err, errlen) <
-        0) {
+    if (live_nats_parse(spec, url, sizeof(url), p->subject, sizeof(p->subject), err, errlen) < 0) {
         free(p->spec);
         free(p);
         return NULL;

@@ -54,8 +54,8 @@ int live_nats_parse(const char *spec, char *url, size_t urllen, char *subject, s
  * source's spec (copied), tags (may be 0) are copied. NULL with err set ("live input
  * nats://...: cannot connect to nats://127.0.0.1:4222: ..."). */
 struct live_nats *live_nats_new(struct live_in *li, const char *name, const char *spec,
-                                const char *const *tags, size_t n_tags, unsigned flags,
-                                char *err, size_t errlen);
+                                const char *const *tags, size_t n_tags, unsigned flags, char *err,
+                                size_t errlen);
 
 /* Deliver again now (after the host stopped being behind). */
 void live_nats_kick(struct live_nats *n);

@@ -49,15 +49,12 @@ static void submit(struct dm_store *st, struct bus_conn *bus, const char *sid, c
     json_t *reply = NULL;
     struct dm_diff_stats ds;
     ck_assert_msg(dm_diff(st, rq, &reply, &ds, err, sizeof(err)) == 0, "%s", err);
-    const char *q =
-        json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(reply,
-                                                                                         "queue_map"),
-                                                                         id),
-                                                         0),
-                                          "queue"));
+    const char *q = json_string_value(json_object_get(
+        json_array_get(json_object_get(json_object_get(reply, "queue_map"), id), 0), "queue"));
     ck_assert_ptr_nonnull(q);
     snprintf(topic, len, "%s", q);
-    ck_assert_msg(bus_conn_ensure_stream(bus, topic, AFTER_S, NULL, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(bus_conn_ensure_stream(bus, topic, AFTER_S, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
     json_decref(reply);
     json_decref(rq);
 }
@@ -160,9 +157,8 @@ START_TEST(test_gone_strategy_collected_used_ones_kept)
     ck_assert_uint_eq(json_array_size(json_object_get(r, "queues")), 5);
     json_t *q = entry(r, gone);
     ck_assert(json_is_null(json_object_get(q, "stream")));
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(q, "publisher"),
-                                                       "strategy")),
-                     "s-gone");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(q, "publisher"), "strategy")), "s-gone");
     q = entry(r, lease);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(q, "publisher"), "host")),
                      "host-a:42");
@@ -217,7 +213,7 @@ START_TEST(test_released_lease_and_stopped_consumer_collected)
     ck_assert(has_stream(bus, cons) && has_stream(bus, lease));
     bus_conn_lease_release(host, lease, "host-a:42");
     bus_conn_free(host); /* its subscription ends; the durable consumer stays, unbound */
-    long deleted = 0; /* the server sees the subscription end a moment later */
+    long deleted = 0;    /* the server sees the subscription end a moment later */
     for (int i = 0; i < 50 && deleted < 2; i++) {
         long d = dm_gc_run(g, (int64_t)time(NULL) + 5, err, sizeof(err));
         ck_assert_msg(d >= 0, "%s", err);

@@ -20,7 +20,8 @@ static struct event_base *base;
 
 /* What the sink saw, in order. */
 struct seen {
-    int n;
+    long total; /* every item */
+    int n;      /* the first 64, recorded */
     int64_t ts[64];
     double close[64];
     char tags[64][64];
@@ -30,6 +31,7 @@ static int sink(void *arg, const struct live_item *it, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
     struct seen *s = arg;
+    s->total++;
     if (s->n < 64) {
         s->ts[s->n] = it->ts;
         s->close[s->n] = it->bar.close;
@@ -169,8 +171,8 @@ START_TEST(test_lines_in_order_and_bad_lines)
     struct seen s = {0};
     struct live_in *li = input(&s, NULL, 0);
     pub(p, "{\"tags\":[\"BTC\"],\"ts\":1704067200,\"close\":1}\n"
-            "{\"tags\":\"BTC\",\"ts\":1704067260,\"clsoe\":2}\n"
-            "{\"tags\":\"BTC\",\"ts\":1704067320000,\"price\":3}");
+           "{\"tags\":\"BTC\",\"ts\":1704067260,\"clsoe\":2}\n"
+           "{\"tags\":\"BTC\",\"ts\":1704067320000,\"price\":3}");
     pub(p, "\n{\"tags\":[\"ETH\",\"x\"],\"ts\":1704067380,\"open\":4,\"close\":4}\n");
     pub(p, "not json\n");
     flush(p);
@@ -180,8 +182,9 @@ START_TEST(test_lines_in_order_and_bad_lines)
     ck_assert_int_eq(s.ts[0], 1704067200);
     ck_assert(s.close[1] == 3 && s.ts[1] == 1704067320);
     ck_assert_str_eq(s.tags[2], "ETH,x");
-    ck_assert_msg(logcap_has("live input nats://127.0.0.1:", "/md.BTC.1m: subject md.BTC.1m "
-                                                           "message 1 line 2: unknown key 'clsoe'"),
+    ck_assert_msg(logcap_has("live input nats://127.0.0.1:",
+                             "/md.BTC.1m: subject md.BTC.1m "
+                             "message 1 line 2: unknown key 'clsoe'"),
                   "%s", logcap_last());
     ck_assert(logcap_has("subject md.BTC.1m message 3 line 1:", "(line skipped)"));
     live_in_free(li);
@@ -195,9 +198,9 @@ START_TEST(test_input_tags)
     struct seen s = {0};
     const char *tags[] = {"BTC", "spot", NULL};
     struct live_in *li = input(&s, tags, 2);
-    pub(p, "{\"ts\":1704067200,\"close\":1}\n"                      /* gets the input's */
-            "{\"tags\":[\"spot\",\"BTC\"],\"ts\":1704067260,\"close\":2}\n" /* the same set */
-            "{\"tags\":\"ETH\",\"ts\":1704067320,\"close\":3}\n");          /* refused */
+    pub(p, "{\"ts\":1704067200,\"close\":1}\n"                             /* gets the input's */
+           "{\"tags\":[\"spot\",\"BTC\"],\"ts\":1704067260,\"close\":2}\n" /* the same set */
+           "{\"tags\":\"ETH\",\"ts\":1704067320,\"close\":3}\n");          /* refused */
     flush(p);
     wait_for(&s, 2);
     natst_settle(base);
@@ -239,6 +242,43 @@ static int reconnected(void *arg)
     (void)arg;
     return logcap_has("reconnected to NATS (1 reconnection(s) so far)", NULL);
 }
+
+static int dropped_logged(void *arg)
+{
+    (void)arg;
+    return logcap_has("message(s) dropped by the NATS client: the host was behind", NULL);
+}
+
+static long want_total;
+static int total_reached(void *arg)
+{
+    return ((struct seen *)arg)->total >= want_total;
+}
+
+/* Behind for longer than the buffers hold: the client drops the rest, logged; what was
+ * buffered is delivered afterwards. */
+START_TEST(test_overflow_dropped_and_logged)
+{
+    SKIP_WITHOUT_SERVER();
+    struct live_nats_pub *p = publisher();
+    struct seen s = {0};
+    struct live_in *li = input(&s, NULL, 0);
+    live_in_set_behind(li, 1);
+    const long n = LIVE_NATS_QUEUE + LIVE_NATS_PENDING_MSGS + 4000;
+    for (long i = 0; i < n; i++)
+        pub(p, "{\"tags\":\"BTC\",\"ts\":1704067200,\"close\":1}\n");
+    flush(p);
+    natst_loop_until(base, dropped_logged, NULL);
+    ck_assert_msg(dropped_logged(NULL), "no drop logged: %s", logcap_last());
+    ck_assert_int_eq(s.total, 0);
+    live_in_set_behind(li, 0);
+    want_total = LIVE_NATS_PENDING_MSGS;
+    natst_loop_until(base, total_reached, &s);
+    natst_settle(base);
+    ck_assert_msg(s.total >= LIVE_NATS_PENDING_MSGS && s.total < n, "%ld of %ld", s.total, n);
+    live_in_free(li);
+}
+END_TEST
 
 START_TEST(test_server_restart_reconnects)
 {
@@ -282,6 +322,7 @@ int main(void)
     tcase_add_test(tc, test_input_tags);
     tcase_add_test(tc, test_behind_holds_then_delivers_in_order);
     tcase_add_test(tc, test_server_restart_reconnects);
+    tcase_add_test(tc, test_overflow_dropped_and_logged);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
