@@ -233,17 +233,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dm_gc");
     TCase *tc = tcase_create("nats");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_gone_strategy_collected_used_ones_kept);
     tcase_add_test(tc, test_released_lease_and_stopped_consumer_collected);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    nats_Close();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return natst_run("dm_gc", tc);
 }

@@ -312,7 +312,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("live_nats");
     TCase *tc = tcase_create("nats");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
@@ -323,11 +322,5 @@ int main(void)
     tcase_add_test(tc, test_behind_holds_then_delivers_in_order);
     tcase_add_test(tc, test_server_restart_reconnects);
     tcase_add_test(tc, test_overflow_dropped_and_logged);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    nats_Close();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return natst_run("live_nats", tc);
 }

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <check.h>
 #include <fcntl.h>
+#include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,6 +149,19 @@ static inline void natst_settle(struct event_base *base)
     struct timeval t = {0, 300000};
     event_base_loopexit(base, &t);
     event_base_dispatch(base);
+}
+
+/* Run the suite 'name' of one test case (the library closed at the end): the exit status. */
+static inline int natst_run(const char *name, TCase *tc)
+{
+    Suite *s = suite_create(name);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    nats_Close();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #define NATST_SKIP_WITHOUT_SERVER(t)                                                               \
