@@ -622,6 +622,21 @@ void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *hol
         kvStore_Delete(c->leases, key);
 }
 
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
+                          char *err, size_t errlen)
+{
+    if (!c->leases) {
+        natsStatus s = js_KeyValue(&c->leases, c->js, LEASE_BUCKET);
+        if (s == NATS_NOT_FOUND)
+            return 0; /* no host ever took a lease */
+        if (s != NATS_OK)
+            return nats_fail(err, errlen, "bus: lease bucket", s, 0);
+    }
+    uint64_t rev;
+    int rc = lease_get(c, key, holder, len, &rev, err, errlen);
+    return rc == 1 && !*holder ? 0 : rc; /* an empty value holds nothing */
+}
+
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
 {
     out->published = atomic_load(&c->published);
@@ -645,18 +660,4 @@ int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, siz
         return nats_fail(err, errlen, what, s, je);
     }
     return 0;
-}
-
-int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
-                          char *err, size_t errlen)
-{
-    if (!c->leases) {
-        natsStatus s = js_KeyValue(&c->leases, c->js, LEASE_BUCKET);
-        if (s == NATS_NOT_FOUND)
-            return 0; /* no host ever took a lease */
-        if (s != NATS_OK)
-            return nats_fail(err, errlen, "bus: lease bucket", s, 0);
-    }
-    uint64_t rev;
-    return lease_get(c, key, holder, len, &rev, err, errlen);
 }

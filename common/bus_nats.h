@@ -115,14 +115,15 @@ int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder
  * once instead of after the TTL. Errors are ignored: the entry expires anyway. */
 void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder);
 
+/* Who holds the lease 'key' now, without taking it: 1 with the holder's name in 'holder'
+ * (truncated to len), 0 nobody (or no bucket yet: it is never created here), -1 error
+ * (err). Works with or without bus_conn_lease_open. */
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
+                          char *err, size_t errlen);
+
 /* Delete the stream of 'topic' (its messages and consumers go with it): 0 deleted, 1 there
  * was none, -1 with err. */
 int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, size_t errlen);
-
-/* Who holds the lease 'key' (without taking it; the bucket is never created here): 1 with
- * the holder's name in 'holder' (truncated to len), 0 nobody (or no bucket), -1 error. */
-int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
-                          char *err, size_t errlen);
 
 /* Counters (any thread): messages published, publish acknowledgements that failed,
  * messages delivered to callbacks, messages refused by the decoder. */
