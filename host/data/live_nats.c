@@ -19,6 +19,7 @@
 
 #define CONNECT_MS 2000
 #define CLOSE_WAIT_MS 2000
+#define ACK_WAIT_NS (300LL * 1000000000LL) /* a durable's message not acknowledged: again */
 
 struct msgq {
     struct msgq *next;
@@ -29,6 +30,8 @@ struct live_nats {
     struct live_in *li;
     struct live_src_log log;
     char *name, *subject;
+    char stream[LIVE_NATS_NAME_MAX], durable[LIVE_NATS_NAME_MAX]; /* "": core NATS */
+    jsCtx *js;
     char **tags; /* n_tags + NULL */
     size_t n_tags;
     unsigned lj_flags;
@@ -68,10 +71,52 @@ static int subject_ok(const char *s)
     return 1;
 }
 
-int live_nats_parse(const char *spec, char *url, size_t urllen, char *subject, size_t subjlen,
-                    char *err, size_t errlen)
+/* A JetStream name ([A-Za-z0-9_-], 1..LIVE_NATS_NAME_MAX - 1 bytes) from 'v' up to '&' or
+ * the end, into out. 0, or -1. */
+static int js_name(const char *v, char *out)
 {
+    size_t n = strcspn(v, "&");
+    if (!n || n >= LIVE_NATS_NAME_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+              (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-'))
+            return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* "?stream=S&durable=D" (both, in any order) into sp. 0, or -1 with err. */
+static int parse_query(const char *spec, const char *q, struct live_nats_spec *sp, char *err,
+                       size_t errlen)
+{
+    for (const char *p = q; *p; p += strcspn(p, "&"), p += *p == '&') {
+        char *dst = !strncmp(p, "stream=", 7)    ? sp->stream
+                    : !strncmp(p, "durable=", 8) ? sp->durable
+                                                 : NULL;
+        if (!dst || *dst || js_name(strchr(p, '=') + 1, dst) < 0) {
+            snprintf(err, errlen,
+                     "%.200s: the options are ?stream=NAME&durable=NAME, once each, names of "
+                     "[A-Za-z0-9_-] under %d bytes",
+                     spec, LIVE_NATS_NAME_MAX);
+            return -1;
+        }
+    }
+    if (!*sp->stream || !*sp->durable) {
+        snprintf(err, errlen, "%.200s: a JetStream input needs both ?stream=NAME&durable=NAME",
+                 spec);
+        return -1;
+    }
+    return 0;
+}
+
+int live_nats_parse(const char *spec, struct live_nats_spec *sp, char *err, size_t errlen)
+{
+    memset(sp, 0, sizeof(*sp));
+    char subj[LIVE_NATS_SUBJECT_MAX + 1];
     const char *hp = spec + 7, *slash = live_nats_is_spec(spec) ? strchr(hp, '/') : NULL;
+    const char *q = slash ? strchr(slash, '?') : NULL;
     if (!slash || slash == hp || !slash[1]) {
         snprintf(err, errlen, "%.200s: expected nats://HOST:PORT/SUBJECT", spec);
         return -1;
@@ -83,24 +128,29 @@ int live_nats_parse(const char *spec, char *url, size_t urllen, char *subject, s
                  spec);
         return -1;
     }
-    if (strchr(slash + 1, '*') || strchr(slash + 1, '>')) {
+    size_t sl = q ? (size_t)(q - slash - 1) : strlen(slash + 1);
+    snprintf(subj, sizeof(subj), "%.*s", (int)(sl < sizeof(subj) ? sl : sizeof(subj) - 1),
+             slash + 1);
+    if (strchr(subj, '*') || strchr(subj, '>')) {
         snprintf(err, errlen, "%.200s: wildcards are refused: one input, one subject", spec);
         return -1;
     }
-    if (!subject_ok(slash + 1)) {
+    if (sl >= LIVE_NATS_SUBJECT_MAX || !subject_ok(subj)) {
         snprintf(err, errlen,
                  "%.200s: bad subject '%.100s' (tokens of [A-Za-z0-9_-] separated by "
                  "dots, under %d bytes)",
-                 spec, slash + 1, LIVE_NATS_SUBJECT_MAX);
+                 spec, subj, LIVE_NATS_SUBJECT_MAX);
         return -1;
     }
-    if ((size_t)(slash - spec) >= urllen || strlen(slash + 1) >= subjlen) {
+    if ((size_t)(slash - spec) >= sizeof(sp->url)) {
         snprintf(err, errlen, "%.200s: too long", spec);
         return -1;
     }
-    memcpy(url, spec, (size_t)(slash - spec));
-    url[slash - spec] = '\0';
-    snprintf(subject, subjlen, "%s", slash + 1);
+    if (q && parse_query(spec, q + 1, sp, err, errlen) < 0)
+        return -1;
+    memcpy(sp->url, spec, (size_t)(slash - spec));
+    sp->url[slash - spec] = '\0';
+    memcpy(sp->subject, subj, sl + 1);
     return 0;
 }
 
@@ -317,6 +367,8 @@ static void pump(struct live_nats *n)
         if (!q)
             return;
         lines += one_message(n, q->msg);
+        if (*n->durable)
+            natsMsg_Ack(q->msg, NULL); /* delivered: the durable moves past it */
         natsMsg_Destroy(q->msg);
         free(q);
     }
@@ -365,6 +417,47 @@ static natsStatus base_options(natsOptions **o, const char *url, const char *con
     return NATS_OK;
 }
 
+/* ?stream=S&durable=D: the durable consumer of the subject in stream S, created when
+ * missing (delivering the stream's messages from its first; at most LIVE_NATS_QUEUE not
+ * acknowledged), then subscribed to. The consumer is created here, not by js_Subscribe:
+ * the library deletes a consumer it created when the subscription ends. */
+static int subscribe_durable(struct live_nats *n, char *err, size_t errlen)
+{
+    char deliver[2 * LIVE_NATS_NAME_MAX + 16], what[3 * LIVE_NATS_NAME_MAX];
+    snprintf(deliver, sizeof(deliver), "qmtl.md.%s.%s", n->stream, n->durable);
+    snprintf(what, sizeof(what), "consumer '%s' of stream '%s'", n->durable, n->stream);
+    natsStatus s = natsConnection_JetStream(&n->js, n->nc, NULL);
+    if (s != NATS_OK)
+        return fail_nats(err, errlen, 1, n->name, "JetStream context", s);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = n->durable;
+    cc.DeliverSubject = deliver;
+    cc.FilterSubject = n->subject;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = ACK_WAIT_NS;
+    cc.MaxAckPending = LIVE_NATS_QUEUE;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode je = 0;
+    s = js_AddConsumer(&ci, n->js, n->stream, &cc, NULL, &je);
+    jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK) {
+        fail_nats(err, errlen, 1, n->name, what, s);
+        if (je)
+            snprintf(err + strlen(err), errlen > strlen(err) ? errlen - strlen(err) : 0,
+                     " [JetStream error %d]", (int)je);
+        return -1;
+    }
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = n->stream;
+    so.Consumer = n->durable;
+    so.ManualAck = true;
+    s = js_Subscribe(&n->sub, n->js, n->subject, on_msg, n, NULL, &so, &je);
+    return s == NATS_OK ? 0 : fail_nats(err, errlen, 1, n->name, what, s);
+}
+
 static int connect_and_subscribe(struct live_nats *n, const char *url, char *err, size_t errlen)
 {
     natsOptions *o = NULL;
@@ -392,7 +485,13 @@ static int connect_and_subscribe(struct live_nats *n, const char *url, char *err
         return fail_nats(err, errlen, 1, n->name, what, s);
     }
     atomic_store(&n->connected, 1);
-    s = natsConnection_Subscribe(&n->sub, n->nc, n->subject, on_msg, n);
+    if (*n->durable) {
+        if (subscribe_durable(n, err, errlen) < 0)
+            return -1;
+        s = NATS_OK;
+    } else {
+        s = natsConnection_Subscribe(&n->sub, n->nc, n->subject, on_msg, n);
+    }
     if (s == NATS_OK)
         s = natsSubscription_SetPendingLimits(n->sub, LIVE_NATS_PENDING_MSGS,
                                               LIVE_NATS_PENDING_BYTES);
@@ -409,8 +508,9 @@ struct live_nats *live_nats_new(struct live_in *li, const char *name, const char
                                 const char *const *tags, size_t n_tags, unsigned flags, char *err,
                                 size_t errlen)
 {
-    char url[512], subject[LIVE_NATS_SUBJECT_MAX], e[400];
-    if (live_nats_parse(spec, url, sizeof(url), subject, sizeof(subject), e, sizeof(e)) < 0) {
+    struct live_nats_spec sp;
+    char e[400];
+    if (live_nats_parse(spec, &sp, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "live input %s", e);
         return NULL;
     }
@@ -432,7 +532,9 @@ struct live_nats *live_nats_new(struct live_in *li, const char *name, const char
     n->lj_flags = (flags & LIVE_ALLOW_NONPOSITIVE ? LINEJSON_ALLOW_NONPOSITIVE : 0) |
                   (n_tags ? LINEJSON_TAGS_OPTIONAL : 0);
     n->name = strdup(name);
-    n->subject = strdup(subject);
+    n->subject = strdup(sp.subject);
+    memcpy(n->stream, sp.stream, sizeof(n->stream));
+    memcpy(n->durable, sp.durable, sizeof(n->durable));
     n->tags = calloc(n_tags + 1, sizeof(*n->tags));
     n->buf = malloc(LIVE_NATS_MSG_MAX + 1);
     if (!n->name || !n->subject || !n->tags || !n->buf ||
@@ -454,9 +556,14 @@ struct live_nats *live_nats_new(struct live_in *li, const char *name, const char
     n->log.name = n->name;
     n->log.metric = h ? host_metrics_source(&h->metrics, name) : -1;
     n->sub_done = n->conn_closed = 0;
-    if (connect_and_subscribe(n, url, err, errlen) < 0)
+    if (connect_and_subscribe(n, sp.url, err, errlen) < 0)
         goto fail;
-    LOG_INFO("live", "live input %s: subscribed to '%s'", n->name, n->subject);
+    if (*n->durable)
+        LOG_INFO("live",
+                 "live input %s: subscribed to '%s' through durable consumer '%s' of stream '%s'",
+                 n->name, n->subject, n->durable, n->stream);
+    else
+        LOG_INFO("live", "live input %s: subscribed to '%s'", n->name, n->subject);
     sync_state(n);
     return n;
 fail:
@@ -504,6 +611,7 @@ void live_nats_free(struct live_nats *n)
     }
     if (n->sub)
         natsSubscription_Destroy(n->sub);
+    jsCtx_Destroy(n->js);
     if (n->nc)
         natsConnection_Destroy(n->nc);
     if (n->sub_done < 0 || n->conn_closed < 0) {
@@ -545,26 +653,27 @@ struct live_nats_pub {
 
 struct live_nats_pub *live_nats_pub_new(const char *spec, char *err, size_t errlen)
 {
-    char url[512];
+    struct live_nats_spec sp;
     struct live_nats_pub *p = calloc(1, sizeof(*p));
     if (!p || !(p->spec = strdup(spec))) {
         free(p);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (live_nats_parse(spec, url, sizeof(url), p->subject, sizeof(p->subject), err, errlen) < 0) {
+    if (live_nats_parse(spec, &sp, err, errlen) < 0) {
         free(p->spec);
         free(p);
         return NULL;
     }
+    memcpy(p->subject, sp.subject, sizeof(p->subject));
     natsOptions *o = NULL;
-    natsStatus s = base_options(&o, url, "qmtl-feed");
+    natsStatus s = base_options(&o, sp.url, "qmtl-feed");
     if (s == NATS_OK)
         s = natsConnection_Connect(&p->nc, o);
     natsOptions_Destroy(o);
     if (s != NATS_OK) {
         char what[600];
-        snprintf(what, sizeof(what), "cannot connect to %s", url);
+        snprintf(what, sizeof(what), "cannot connect to %s", sp.url);
         fail_nats(err, errlen, 0, spec, what, s);
         free(p->spec);
         free(p);

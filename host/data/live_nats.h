@@ -14,11 +14,17 @@
  * '>' are refused (one input, one subject). No user or password in the URL (it is the
  * input's name in logs and metrics).
  *
+ * "...SUBJECT?stream=S&durable=D": through JetStream instead, when stream S captures the
+ * subject: the durable consumer D (created when missing: from the stream's first message,
+ * at most LIVE_NATS_QUEUE messages not acknowledged, each redelivered after 5 minutes
+ * without acknowledgement), each message acknowledged once its lines are delivered; a
+ * restarted host resumes after the last one, and nothing is dropped while it is behind.
+ *
  * Threads: libnats reads the socket on its own threads; each message is handed to the
  * loop through a pipe (at most LIVE_NATS_QUEUE messages waiting there). Lines are parsed
  * and delivered on the loop thread only, at most LIVE_BATCH lines per loop turn.
  *
- * Back-pressure: core NATS cannot slow a publisher down. While the host is behind (the
+ * Back-pressure (core NATS): a publisher cannot be slowed down. While the host is behind (the
  * hold hook, live_in_set_behind) messages wait, first in the hand-off queue, then in the
  * client's own buffer (LIVE_NATS_PENDING_MSGS messages or LIVE_NATS_PENDING_BYTES); beyond
  * that the client drops them (a "slow consumer"): counted in the source's 'dropped'
@@ -45,10 +51,19 @@ struct live_nats;
 /* 1 when 'spec' starts with "nats://". */
 int live_nats_is_spec(const char *spec);
 
-/* Split "nats://HOST:PORT/SUBJECT" into the server URL ("nats://HOST:PORT") and the
- * subject. 0, or -1 with err ("SPEC: expected nats://HOST:PORT/SUBJECT", ...). */
-int live_nats_parse(const char *spec, char *url, size_t urllen, char *subject, size_t subjlen,
-                    char *err, size_t errlen);
+#define LIVE_NATS_NAME_MAX 64 /* a stream or durable name, with its NUL */
+
+/* A spec taken apart. */
+struct live_nats_spec {
+    char url[512];                       /* "nats://HOST:PORT" */
+    char subject[LIVE_NATS_SUBJECT_MAX]; /* "md.BTC.1m" */
+    char stream[LIVE_NATS_NAME_MAX];     /* ?stream=NAME ("" = core NATS) */
+    char durable[LIVE_NATS_NAME_MAX];    /* ?durable=NAME (set with stream) */
+};
+
+/* Take "nats://HOST:PORT/SUBJECT[?stream=S&durable=D]" apart. 0, or -1 with err
+ * ("SPEC: expected nats://HOST:PORT/SUBJECT", ...). */
+int live_nats_parse(const char *spec, struct live_nats_spec *sp, char *err, size_t errlen);
 
 /* Connect (2 s at most), subscribe and start delivering on li's loop. 'name' is the
  * source's spec (copied), tags (may be 0) are copied. NULL with err set ("live input

@@ -111,12 +111,17 @@ static struct live_in *input(struct seen *s, const char *const *tags, size_t n_t
 
 START_TEST(test_specs)
 {
-    char url[128], subj[LIVE_NATS_SUBJECT_MAX], err[300];
-    ck_assert_int_eq(live_nats_parse("nats://127.0.0.1:4222/md.BTC.1m", url, sizeof(url), subj,
-                                     sizeof(subj), err, sizeof(err)),
-                     0);
-    ck_assert_str_eq(url, "nats://127.0.0.1:4222");
-    ck_assert_str_eq(subj, "md.BTC.1m");
+    struct live_nats_spec sp;
+    char err[300];
+    ck_assert_int_eq(live_nats_parse("nats://127.0.0.1:4222/md.BTC.1m", &sp, err, sizeof(err)), 0);
+    ck_assert_str_eq(sp.url, "nats://127.0.0.1:4222");
+    ck_assert_str_eq(sp.subject, "md.BTC.1m");
+    ck_assert_str_eq(sp.stream, "");
+    ck_assert_int_eq(
+        live_nats_parse("nats://h:1/md.BTC.1m?durable=h-1&stream=MD", &sp, err, sizeof(err)), 0);
+    ck_assert_str_eq(sp.subject, "md.BTC.1m");
+    ck_assert_str_eq(sp.stream, "MD");
+    ck_assert_str_eq(sp.durable, "h-1");
     ck_assert(live_in_is_spec("nats://h:1/x"));
     static const struct {
         const char *spec, *why;
@@ -132,12 +137,17 @@ START_TEST(test_specs)
         {"nats://h:1/md.x.", "bad subject"},
         {"nats://h:1/md x", "bad subject"},
         {"nats://h:1/md/x", "bad subject"},
+        {"nats://h:1/md.x?stream=MD", "needs both ?stream=NAME&durable=NAME"},
+        {"nats://h:1/md.x?durable=d", "needs both ?stream=NAME&durable=NAME"},
+        {"nats://h:1/md.x?stream=MD&durable=a.b", "the options are"},
+        {"nats://h:1/md.x?stream=MD&durable=d&stream=X", "once each"},
+        {"nats://h:1/md.x?stream=MD&durable=d&x=1", "the options are"},
+        {"nats://h:1/md.x?stream=&durable=d", "the options are"},
+        {"nats://h:1/md.*?stream=MD&durable=d", "wildcards are refused"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        ck_assert_int_eq(
-            live_nats_parse(bad[i].spec, url, sizeof(url), subj, sizeof(subj), err, sizeof(err)),
-            -1);
+        ck_assert_int_eq(live_nats_parse(bad[i].spec, &sp, err, sizeof(err)), -1);
         ck_assert_msg(strstr(err, bad[i].why) && strstr(err, bad[i].spec), "%s: %s", bad[i].spec,
                       err);
     }
@@ -280,6 +290,71 @@ START_TEST(test_overflow_dropped_and_logged)
 }
 END_TEST
 
+/* ?stream=S&durable=D: the subject read through a durable consumer of a stream holding it;
+ * a new input on the same durable resumes after what the previous one delivered. */
+START_TEST(test_durable_resumes)
+{
+    SKIP_WITHOUT_SERVER();
+    struct live_nats_pub *p = publisher();
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_ConnectTo(&nc, srv.url), NATS_OK);
+    ck_assert_int_eq(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char *subjects[] = {"md.>"};
+    cfg.Name = "MD";
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_MemoryStorage;
+    ck_assert_int_eq(js_AddStream(NULL, js, &cfg, NULL, NULL), NATS_OK);
+    for (int i = 1; i <= 3; i++) { /* before any input: the stream keeps them */
+        char line[128];
+        snprintf(line, sizeof(line), "{\"tags\":\"BTC\",\"ts\":%d,\"close\":%d}\n",
+                 1704067200 + 60 * i, i);
+        pub(p, line);
+    }
+    char base_spec[sizeof(spec)];
+    snprintf(base_spec, sizeof(base_spec), "%s", spec);
+    snprintf(spec, sizeof(spec), "%s?stream=MD&durable=host-1", base_spec);
+    struct seen s = {0};
+    struct live_in *li = input(&s, NULL, 0);
+    ck_assert(logcap_has("through durable consumer 'host-1' of stream 'MD'", NULL));
+    wait_for(&s, 3);
+    natst_settle(base); /* the acknowledgements reach the server */
+    ck_assert_int_eq(s.total, 3);
+    live_in_free(li);
+    jsConsumerInfo *ci = NULL; /* each delivered message was acknowledged */
+    ck_assert_int_eq(js_GetConsumerInfo(&ci, js, "MD", "host-1", NULL, NULL), NATS_OK);
+    ck_assert_uint_eq(ci->AckFloor.Stream, 3);
+    ck_assert_int_eq(ci->NumAckPending, 0);
+    jsConsumerInfo_Destroy(ci);
+    for (int i = 4; i <= 5; i++) { /* while no input runs */
+        char line[128];
+        snprintf(line, sizeof(line), "{\"tags\":\"BTC\",\"ts\":%d,\"close\":%d}\n",
+                 1704067200 + 60 * i, i);
+        pub(p, line);
+    }
+    flush(p);
+    struct seen s2 = {0};
+    li = input(&s2, NULL, 0);
+    wait_for(&s2, 2);
+    natst_settle(base);
+    ck_assert_int_eq(s2.total, 2); /* 1..3 not again */
+    ck_assert(s2.close[0] == 4 && s2.close[1] == 5);
+    live_in_free(li);
+    /* a stream that does not exist: the start fails, naming consumer and stream */
+    snprintf(spec, sizeof(spec), "%s?stream=NOPE&durable=host-1", base_spec);
+    li = live_in_new(base, NULL);
+    char err[400];
+    ck_assert_int_eq(live_in_add(li, spec, NULL, 0, 0, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "consumer 'host-1' of stream 'NOPE'"), "%s", err);
+    live_in_free(li);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+END_TEST
+
 START_TEST(test_server_restart_reconnects)
 {
     SKIP_WITHOUT_SERVER();
@@ -322,5 +397,6 @@ int main(void)
     tcase_add_test(tc, test_behind_holds_then_delivers_in_order);
     tcase_add_test(tc, test_server_restart_reconnects);
     tcase_add_test(tc, test_overflow_dropped_and_logged);
+    tcase_add_test(tc, test_durable_resumes);
     return natst_run("live_nats", tc);
 }
