@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "host/data/csv.h"
 #include "host/data/live_nats.h"
+#include "host/data/live_nats_pub.h"
 #include "host/host_api.h"
 
 #define FEED_OUT_BUF 65536

@@ -392,8 +392,8 @@ static void on_more(evutil_socket_t fd, short what, void *arg)
 }
 
 /* "live input NAME: WHAT: status (detail)" ('input' 0: "NAME: WHAT: ..."). -1. */
-static int fail_nats(char *err, size_t errlen, int input, const char *name, const char *what,
-                     natsStatus s)
+int live_nats_fail_(char *err, size_t errlen, int input, const char *name, const char *what,
+                    natsStatus s)
 {
     const char *last = nats_GetLastError(NULL);
     if (last && strstr(last, natsStatus_GetText(s)))
@@ -405,7 +405,7 @@ static int fail_nats(char *err, size_t errlen, int input, const char *name, cons
 }
 
 /* Options common to the input and the publisher. */
-static natsStatus base_options(natsOptions **o, const char *url, const char *conn_name)
+natsStatus live_nats_options_(natsOptions **o, const char *url, const char *conn_name)
 {
     natsStatus s;
     if ((s = natsOptions_Create(o)) != NATS_OK || (s = natsOptions_SetURL(*o, url)) != NATS_OK ||
@@ -428,7 +428,7 @@ static int subscribe_durable(struct live_nats *n, char *err, size_t errlen)
     snprintf(what, sizeof(what), "consumer '%s' of stream '%s'", n->durable, n->stream);
     natsStatus s = natsConnection_JetStream(&n->js, n->nc, NULL);
     if (s != NATS_OK)
-        return fail_nats(err, errlen, 1, n->name, "JetStream context", s);
+        return live_nats_fail_(err, errlen, 1, n->name, "JetStream context", s);
     jsConsumerConfig cc;
     jsConsumerConfig_Init(&cc);
     cc.Durable = n->durable;
@@ -443,7 +443,7 @@ static int subscribe_durable(struct live_nats *n, char *err, size_t errlen)
     s = js_AddConsumer(&ci, n->js, n->stream, &cc, NULL, &je);
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK) {
-        fail_nats(err, errlen, 1, n->name, what, s);
+        live_nats_fail_(err, errlen, 1, n->name, what, s);
         if (je)
             snprintf(err + strlen(err), errlen > strlen(err) ? errlen - strlen(err) : 0,
                      " [JetStream error %d]", (int)je);
@@ -455,13 +455,13 @@ static int subscribe_durable(struct live_nats *n, char *err, size_t errlen)
     so.Consumer = n->durable;
     so.ManualAck = true;
     s = js_Subscribe(&n->sub, n->js, n->subject, on_msg, n, NULL, &so, &je);
-    return s == NATS_OK ? 0 : fail_nats(err, errlen, 1, n->name, what, s);
+    return s == NATS_OK ? 0 : live_nats_fail_(err, errlen, 1, n->name, what, s);
 }
 
 static int connect_and_subscribe(struct live_nats *n, const char *url, char *err, size_t errlen)
 {
     natsOptions *o = NULL;
-    natsStatus s = base_options(&o, url, "qmtl-host-md");
+    natsStatus s = live_nats_options_(&o, url, "qmtl-host-md");
     if (s == NATS_OK)
         s = natsOptions_SetDisconnectedCB(o, on_disconnected, n);
     if (s == NATS_OK)
@@ -472,7 +472,7 @@ static int connect_and_subscribe(struct live_nats *n, const char *url, char *err
         s = natsOptions_SetErrorHandler(o, on_error, n);
     if (s != NATS_OK) {
         natsOptions_Destroy(o);
-        return fail_nats(err, errlen, 1, n->name, "options", s);
+        return live_nats_fail_(err, errlen, 1, n->name, "options", s);
     }
     s = natsConnection_Connect(&n->nc, o);
     natsOptions_Destroy(o);
@@ -482,7 +482,7 @@ static int connect_and_subscribe(struct live_nats *n, const char *url, char *err
         pthread_mutex_lock(&n->mu);
         n->conn_closed = 1; /* nothing to close */
         pthread_mutex_unlock(&n->mu);
-        return fail_nats(err, errlen, 1, n->name, what, s);
+        return live_nats_fail_(err, errlen, 1, n->name, what, s);
     }
     atomic_store(&n->connected, 1);
     if (*n->durable) {
@@ -500,7 +500,7 @@ static int connect_and_subscribe(struct live_nats *n, const char *url, char *err
     if (s == NATS_OK) /* the server has the subscription before the host says it listens */
         s = natsConnection_FlushTimeout(n->nc, CONNECT_MS);
     if (s != NATS_OK)
-        return fail_nats(err, errlen, 1, n->name, "cannot subscribe", s);
+        return live_nats_fail_(err, errlen, 1, n->name, "cannot subscribe", s);
     return 0;
 }
 
@@ -641,68 +641,4 @@ void live_nats_free(struct live_nats *n)
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
     free(n);
-}
-
-/* ------------------------------------------------------------- publisher */
-
-struct live_nats_pub {
-    natsConnection *nc;
-    char *spec;
-    char subject[LIVE_NATS_SUBJECT_MAX];
-};
-
-struct live_nats_pub *live_nats_pub_new(const char *spec, char *err, size_t errlen)
-{
-    struct live_nats_spec sp;
-    struct live_nats_pub *p = calloc(1, sizeof(*p));
-    if (!p || !(p->spec = strdup(spec))) {
-        free(p);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (live_nats_parse(spec, &sp, err, errlen) < 0) {
-        free(p->spec);
-        free(p);
-        return NULL;
-    }
-    memcpy(p->subject, sp.subject, sizeof(p->subject));
-    natsOptions *o = NULL;
-    natsStatus s = base_options(&o, sp.url, "qmtl-feed");
-    if (s == NATS_OK)
-        s = natsConnection_Connect(&p->nc, o);
-    natsOptions_Destroy(o);
-    if (s != NATS_OK) {
-        char what[600];
-        snprintf(what, sizeof(what), "cannot connect to %s", sp.url);
-        fail_nats(err, errlen, 0, spec, what, s);
-        free(p->spec);
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-int live_nats_pub_send(struct live_nats_pub *p, const char *data, size_t len, char *err,
-                       size_t errlen)
-{
-    if (len > LIVE_NATS_MSG_MAX) {
-        snprintf(err, errlen, "%s: a message of %zu bytes (at most %d)", p->spec, len,
-                 LIVE_NATS_MSG_MAX);
-        return -1;
-    }
-    natsStatus s = natsConnection_Publish(p->nc, p->subject, data, (int)len);
-    return s == NATS_OK ? 0 : fail_nats(err, errlen, 0, p->spec, "publish", s);
-}
-
-int live_nats_pub_close(struct live_nats_pub *p, char *err, size_t errlen)
-{
-    if (!p)
-        return 0;
-    natsStatus s = natsConnection_FlushTimeout(p->nc, CLOSE_WAIT_MS);
-    int rc = s == NATS_OK ? 0 : fail_nats(err, errlen, 0, p->spec, "flush", s);
-    natsConnection_Close(p->nc);
-    natsConnection_Destroy(p->nc);
-    free(p->spec);
-    free(p);
-    return rc;
 }

@@ -36,6 +36,7 @@
 #ifndef QMTL_HOST_LIVE_NATS_H
 #define QMTL_HOST_LIVE_NATS_H
 
+#include <nats/nats.h>
 #include <stddef.h>
 
 #include "host/data/live_in.h"
@@ -79,19 +80,13 @@ void live_nats_kick(struct live_nats *n);
  * NATS keeps nothing). NULL is a no-op. */
 void live_nats_free(struct live_nats *n);
 
-/* ---- a publisher of line-JSON messages ('qmtl feed --to nats://...', tests) ---- */
+/* ---- for live_nats_pub.c (the same connection options and error text) ---- */
 
-struct live_nats_pub;
-
-/* Connect to the server of 'spec' (nats://HOST:PORT/SUBJECT). NULL with err. */
-struct live_nats_pub *live_nats_pub_new(const char *spec, char *err, size_t errlen);
-
-/* Publish 'len' bytes (whole lines) as one message on the subject. 0, or -1 with err. */
-int live_nats_pub_send(struct live_nats_pub *p, const char *data, size_t len, char *err,
-                       size_t errlen);
-
-/* Wait (2 s at most) until the server has every message, close, free. 0, or -1 with err
- * (still freed). NULL: 0. */
-int live_nats_pub_close(struct live_nats_pub *p, char *err, size_t errlen);
+/* Options of a connection to 'url' named conn_name: 2 s to connect, reconnecting every
+ * 250 ms forever. */
+natsStatus live_nats_options_(natsOptions **o, const char *url, const char *conn_name);
+/* "live input NAME: WHAT: status (detail)" (input 0: "NAME: WHAT: ..."). -1. */
+int live_nats_fail_(char *err, size_t errlen, int input, const char *name, const char *what,
+                    natsStatus s);
 
 #endif

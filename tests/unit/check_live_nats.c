@@ -5,6 +5,7 @@
  * logged, delivering again). Skipped (passes with a note) without nats-server. */
 #include "host/data/live_in.h"
 #include "host/data/live_nats.h"
+#include "host/data/live_nats_pub.h"
 #include "logcap_testlib.h"
 #include "nats_testlib.h"
 
