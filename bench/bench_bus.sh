@@ -1,10 +1,12 @@
 #!/bin/bash
 # The bus path (docs/scale-out.md) on loopback: starts nats-server (JetStream, its store
 # in /dev/shm so the figures measure the path, not the disk), runs build/bench/bench_bus
-# once, stops the server. Prints latency from publish to the consumer's event loop and
-# publish / consume throughput with two durable consumers.
+# once, stops the server. Prints the latency from a publishing host's feed to a consuming
+# host's downstream compute (p50 / p99 / max, one output per millisecond), and the
+# throughput of one publishing host with two consuming hosts (each a process) and what
+# each received (gaps, duplicates). Load average and the server's version come first.
 # Usage: bash bench/bench_bus.sh BUILD_DIR   (normally through 'make bench')
-# Env: BUS_BENCH_N (200000) outputs for the throughput case.
+# Env: BUS_BENCH_N (1000000) outputs for the throughput case.
 set -u
 B=${1:-build}
 BENCH=$B/bench/bench_bus
@@ -20,4 +22,5 @@ for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.05
 done
-"$BENCH" "nats://127.0.0.1:$port" "${BUS_BENCH_N:-200000}"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $("$NATS" --version)"
+"$BENCH" "nats://127.0.0.1:$port" "${BUS_BENCH_N:-1000000}"

@@ -10,6 +10,9 @@
  *   bench_runtime memory M P fanout|private|chain   M custom nodes of period P reading
  *                                 one stream (shared or private rings) or a chain; peak RSS
  * Output: "key value" lines (bench_runtime.sh turns them into a table).
+ * bench/compare.sh runs this program as built from each of two commits and reads
+ * 'builtins' (node_updates, node_updates_per_s) and 'latency' (orders, order_p50_us,
+ * order_p99_us): keep those subcommands, keys and timed loops as they are.
  */
 #include <math.h>
 #include <stdio.h>
@@ -127,7 +130,7 @@ static int bench_builtins(long n)
     uint64_t upd = 0;
     for (uint32_t i = 0; i < graph_count(h.g); i++)
         if (graph_node(h.g, i)->kind == GRAPH_INDICATOR)
-            upd += (uint64_t)graph_node(h.g, i)->computes;
+            upd += (uint64_t)sched_node(h.s, i)->c.computes;
     printf("builtin_nodes %u\n", (unsigned)(graph_count(h.g) - 1));
     printf("ticks %ld\n", n);
     printf("node_updates %llu\n", (unsigned long long)upd);
@@ -269,9 +272,9 @@ static double run_shared(long n, int s_count, const double *x, uint64_t *sma_com
     for (uint32_t i = 0; i < graph_count(h.g); i++) {
         struct graph_node *g = graph_node(h.g, i);
         if (g->kind == GRAPH_INDICATOR)
-            *sma_computes += (uint64_t)g->computes;
+            *sma_computes += (uint64_t)sched_node(h.s, i)->c.computes;
         if (g->kind == GRAPH_CUSTOM)
-            *custom_computes += (uint64_t)g->computes;
+            *custom_computes += (uint64_t)sched_node(h.s, i)->c.computes;
     }
     *nodes = graph_count(h.g);
     host_release(&h);
@@ -374,8 +377,9 @@ static int bench_memory(long nodes, long period, int chain, int private_rings)
     free(x);
     long full = 0;
     for (uint32_t i = 0; i < graph_count(h.g); i++) {
-        struct graph_node *g = graph_node(h.g, i);
-        if (g->kind == GRAPH_CUSTOM && g->in_rings[0]->w.count == g->in_rings[0]->w.cap)
+        const struct qmtl_window *w =
+            graph_node(h.g, i)->kind == GRAPH_CUSTOM ? rt_input(sched_node(h.s, i), 0) : NULL;
+        if (w && w->count == w->cap)
             full++;
     }
     printf("topology %s%s\n", chain ? "chain" : "fanout",

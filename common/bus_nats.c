@@ -1,6 +1,7 @@
 /* bus_nats: a JetStream connection bridged onto the process's event loop (see bus_nats.h). */
 #include "bus_nats.h"
 
+#include "bus_batcher.h"
 #include "log.h"
 
 #include <errno.h>
@@ -17,12 +18,19 @@
 
 #define DUPLICATE_WINDOW_NS (120LL * 1000000000LL)
 #define CLOSE_WAIT_MS 2000
+/* Async publish window: messages sent and not yet acknowledged by the stream, at most; a
+ * publish beyond it waits up to STALL_WAIT_MS for room, then fails. */
+#define PUBLISH_WINDOW 1024
+#define STALL_WAIT_MS 1000
+#define CONSUMER_WINDOW 64 /* messages delivered to a consumer, not yet acknowledged */
 
 struct bus_sub {
     struct bus_conn *c;
     natsSubscription *sub;
     bus_msg_fn fn;
     void *arg;
+    natsMsg *to_ack; /* loop thread: the last message of the current wake-up */
+    int ack_each;    /* the durable consumer acknowledges explicitly (made by an earlier build) */
 };
 
 /* A message handed from a library thread to the loop. */
@@ -45,6 +53,7 @@ struct bus_conn {
     struct bus_sub **subs;
     size_t n_subs;
     kvStore *leases;
+    struct bus_batcher *batcher; /* what bus_conn_publish collects */
     _Atomic uint64_t published, publish_errors, delivered, refused;
 };
 
@@ -76,7 +85,11 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
     struct bus_conn *c = closure;
-    atomic_fetch_add(&c->publish_errors, 1);
+    int len = pae->Msg ? natsMsg_GetDataLength(pae->Msg) : 0;
+    uint32_t k = len > 0 ? bus_batch_count((const unsigned char *)natsMsg_GetData(pae->Msg),
+                                           (size_t)len)
+                         : 0;
+    atomic_fetch_add(&c->publish_errors, k ? k : 1);
     LOG_WARN("bus", "publish to '%s' not acknowledged: %s",
              pae->Msg ? natsMsg_GetSubject(pae->Msg) : "?",
              pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
@@ -97,15 +110,18 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     p->msg = msg;
     p->s = s;
     pthread_mutex_lock(&s->c->mu);
+    int was_empty = !s->c->head;
     if (s->c->tail)
         s->c->tail->next = p;
     else
         s->c->head = p;
     s->c->tail = p;
     pthread_mutex_unlock(&s->c->mu);
-    char b = 1;
-    ssize_t w = write(s->c->pipefd[1], &b, 1); /* full pipe: a wake-up is pending anyway */
-    (void)w;
+    if (was_empty) { /* else the loop has a wake-up pending and takes this one with it */
+        char b = 1;
+        ssize_t w = write(s->c->pipefd[1], &b, 1); /* full pipe: a wake-up is pending */
+        (void)w;
+    }
 }
 
 static void on_sub_complete(void *closure)
@@ -126,7 +142,9 @@ static struct pending *take_all(struct bus_conn *c)
     return p;
 }
 
-/* Loop thread: decode, hand over, acknowledge. */
+/* Loop thread: decode, hand every output over in order, then acknowledge in bulk: the
+ * consumers acknowledge all (AckAll), so the last message of each subscription in this
+ * wake-up acknowledges every one before it. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -137,22 +155,55 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct pending *p = take_all(c);
     while (p) {
         struct pending *next = p->next;
+        struct bus_reader r;
         struct bus_msg m;
         char err[200];
         const unsigned char *data = (const unsigned char *)natsMsg_GetData(p->msg);
         int len = natsMsg_GetDataLength(p->msg);
-        if (bus_decode(data, len > 0 ? (size_t)len : 0, &m, err, sizeof(err)) == 0) {
-            p->s->fn(p->s->arg, &m);
-            atomic_fetch_add(&c->delivered, 1);
+        if (bus_reader_open(&r, data, len > 0 ? (size_t)len : 0, err, sizeof(err)) == 0) {
+            while (bus_reader_next(&r, &m)) {
+                p->s->fn(p->s->arg, &m);
+                atomic_fetch_add(&c->delivered, 1);
+            }
         } else {
             atomic_fetch_add(&c->refused, 1);
             LOG_WARN("bus", "message on '%s' refused: %s", natsMsg_GetSubject(p->msg), err);
         }
-        natsMsg_Ack(p->msg, NULL);
-        natsMsg_Destroy(p->msg);
+        if (p->s->ack_each) {
+            natsMsg_Ack(p->msg, NULL);
+            natsMsg_Destroy(p->msg);
+        } else {
+            natsMsg_Destroy(p->s->to_ack); /* acknowledged by the later one */
+            p->s->to_ack = p->msg;
+        }
         free(p);
         p = next;
     }
+    for (size_t i = 0; i < c->n_subs; i++)
+        if (c->subs[i]->to_ack) {
+            natsMsg_Ack(c->subs[i]->to_ack, NULL);
+            natsMsg_Destroy(c->subs[i]->to_ack);
+            c->subs[i]->to_ack = NULL;
+        }
+}
+
+/* bus_batcher's send function: one message to the stream, acknowledged in the background. */
+static int send_msg(void *arg, const char *subject, const char *msg_id, const unsigned char *data,
+                    size_t len, uint32_t outputs)
+{
+    struct bus_conn *c = arg;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msg_id;
+    natsStatus s = js_PublishAsync(c->js, subject, data, (int)len, &po);
+    if (s != NATS_OK) {
+        atomic_fetch_add(&c->publish_errors, outputs);
+        LOG_WARN("bus", "publish of %u output(s) to '%s' failed: %s", (unsigned)outputs, subject,
+                 natsStatus_GetText(s));
+        return -1;
+    }
+    atomic_fetch_add(&c->published, outputs);
+    return 0;
 }
 
 int bus_url_check(const char *key, const char *url, char *err, size_t errlen)
@@ -203,7 +254,9 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
         (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
         (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK) {
+        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
+        /* a publish goes out from the loop thread at once, not through the flusher thread */
+        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK) {
         nats_fail(err, errlen, "bus: options", s, 0);
         goto fail;
     }
@@ -216,11 +269,16 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = timeout_ms > 0 ? timeout_ms : 2000;
-    jo.PublishAsync.MaxPending = 65536;
+    jo.PublishAsync.MaxPending = PUBLISH_WINDOW;
+    jo.PublishAsync.StallWait = STALL_WAIT_MS;
     jo.PublishAsync.ErrHandler = on_pub_error;
     jo.PublishAsync.ErrHandlerClosure = c;
     if ((s = natsConnection_JetStream(&c->js, c->nc, &jo)) != NATS_OK) {
         nats_fail(err, errlen, "bus: JetStream context", s, 0);
+        goto fail;
+    }
+    if (!(c->batcher = bus_batcher_new(base, send_msg, c))) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     natsOptions_Destroy(o);
@@ -235,6 +293,9 @@ void bus_conn_free(struct bus_conn *c)
 {
     if (!c)
         return;
+    if (c->batcher)
+        bus_batcher_flush(c->batcher);
+    bus_batcher_free(c->batcher);
     if (c->js) {
         jsPubOptions po;
         jsPubOptions_Init(&po);
@@ -342,37 +403,7 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
 int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
                      uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen)
 {
-    char subject[BUS_NAME_MAX], id[BUS_MSG_ID_MAX];
-    unsigned char small[512];
-    if (bus_subject(topic, subject, sizeof(subject)) < 0) {
-        snprintf(err, errlen, "bus: topic '%.200s' gives no valid subject", topic);
-        return -1;
-    }
-    size_t need = bus_encoded_size(node_id, v);
-    unsigned char *buf = need > sizeof(small) ? malloc(need) : small;
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t n = bus_encode(node_id, ts, seq, v, buf, need > sizeof(small) ? need : sizeof(small),
-                          err, errlen);
-    if (!n || bus_msg_id(node_id, seq, id, sizeof(id)) < 0) {
-        if (buf != small)
-            free(buf);
-        if (n)
-            snprintf(err, errlen, "bus: NodeID too long for a message id");
-        return -1;
-    }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = id;
-    natsStatus s = js_PublishAsync(c->js, subject, buf, (int)n, &po);
-    if (buf != small)
-        free(buf);
-    if (s != NATS_OK)
-        return nats_fail(err, errlen, "bus: publish", s, 0);
-    atomic_fetch_add(&c->published, 1);
-    return 0;
+    return bus_batcher_put(c->batcher, topic, node_id, ts, seq, v, err, errlen);
 }
 
 int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
@@ -388,20 +419,23 @@ int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uin
         return 1;
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: last message", s, je);
+    struct bus_reader r;
     struct bus_msg m;
     int len = natsMsg_GetDataLength(msg);
-    int rc = bus_decode((const unsigned char *)natsMsg_GetData(msg), len > 0 ? (size_t)len : 0, &m,
-                        err, errlen);
+    int rc = bus_reader_open(&r, (const unsigned char *)natsMsg_GetData(msg),
+                             len > 0 ? (size_t)len : 0, err, errlen);
+    while (rc == 0 && bus_reader_next(&r, &m)) /* the last output of the last message */
+        *ts = m.ts, *seq = m.seq;
     natsMsg_Destroy(msg);
-    if (rc < 0)
-        return -1;
-    *ts = m.ts;
-    *seq = m.seq;
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen)
 {
+    if (bus_batcher_flush(c->batcher)) {
+        snprintf(err, errlen, "bus: a batch of outputs could not be published (logged)");
+        return -1;
+    }
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MaxWait = timeout_ms;
@@ -447,11 +481,24 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     cc.Durable = durable;
     cc.DeliverSubject = deliver;
     cc.DeliverPolicy = js_DeliverAll;
-    cc.AckPolicy = js_AckExplicit;
+    cc.AckPolicy = js_AckAll; /* one acknowledgement per wake-up of the loop */
     cc.AckWait = 5LL * 1000000000LL;
+    /* messages delivered and not yet acknowledged: a bound on what waits in this process
+     * (at most 64 batches), well under what a host handles within AckWait */
+    cc.MaxAckPending = CONSUMER_WINDOW;
     jsConsumerInfo *ci = NULL;
     jsErrCode je = 0;
     natsStatus st = js_AddConsumer(&ci, c->js, stream, &cc, NULL, &je);
+    jsConsumerInfo_Destroy(ci);
+    ci = NULL;
+    if (st != NATS_OK && js_GetConsumerInfo(&ci, c->js, stream, durable, NULL, NULL) == NATS_OK &&
+        ci->Config && ci->Config->AckPolicy == js_AckExplicit) {
+        /* an existing consumer's ack policy cannot change: keep its place, ack each */
+        LOG_INFO("bus", "consumer '%s' of stream '%s' acknowledges each message (made before "
+                        "bulk acknowledgements)", durable, stream);
+        s->ack_each = 1;
+        st = NATS_OK;
+    }
     jsConsumerInfo_Destroy(ci);
     if (st != NATS_OK) {
         free(s);
@@ -584,7 +631,20 @@ static int lease_held_by(struct bus_conn *c, const char *key, const char *holder
 int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
                         char *err, size_t errlen)
 {
-    natsStatus s = kvStore_CreateString(rev, c->leases, key, holder);
+    /* read first: a lease another host holds (what a consuming or standby host finds on
+     * every tick) costs one request on the loop, not two */
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, c->leases, key);
+    if (s == NATS_OK) {
+        const char *v = kvEntry_ValueString(e);
+        int other = !v || strcmp(v, holder) != 0;
+        kvEntry_Destroy(e);
+        if (other)
+            return 0;
+    } else if (s != NATS_NOT_FOUND) {
+        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
+    }
+    s = kvStore_CreateString(rev, c->leases, key, holder);
     if (s == NATS_OK)
         return 1;
     uint64_t mine = 0;

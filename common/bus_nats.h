@@ -1,8 +1,9 @@
 /*
  * bus_nats: one NATS JetStream connection of a qmtl process (host or DAG manager), with
- * what they need of it: check or create a queue's stream, publish a node output (the
- * bus_codec format, Nats-Msg-Id "<NodeID>:<seq>"), consume a queue through a durable
- * consumer. Every name derives from the queue's topic (bus_codec.h).
+ * what they need of it: check or create a queue's stream, publish node outputs (batched:
+ * bus_batcher.h, version 2 of the bus_codec format, Nats-Msg-Id "<NodeID>:<first>-<last>"),
+ * consume a queue through a durable consumer. Every name derives from the queue's topic
+ * (bus_codec.h).
  *
  * Threads: the C client (libnats) reads and writes its socket on threads of its own and
  * calls subscription callbacks there. This module hands every delivered message to the
@@ -11,8 +12,14 @@
  * would move the socket I/O onto the loop but needs libevent's locking enabled before the
  * event_base exists, and still delivers on library threads.)
  *
- * Delivery is at-least-once: a message is acknowledged after its consumer callback
- * returns; one the process never acknowledged (it died) comes again to the same durable
+ * Publishing is asynchronous with a bounded window: at most 1024 messages in flight
+ * (sent, not yet acknowledged by the stream); a publish beyond it waits up to 1 s for room,
+ * then the batch is dropped, logged and counted in publish_errors.
+ *
+ * Delivery is at-least-once: the consumers acknowledge all (AckAll), once per wake-up of
+ * the loop, on the last message delivered, after the callbacks of every output before it
+ * returned (at most 64 messages delivered and not acknowledged; a durable consumer made
+ * with explicit acks by an earlier build is kept and each of its messages acknowledged); what the process never acknowledged (it died) comes again to the same durable
  * consumer. Consumers drop duplicates with the per-node sequence.
  *
  * Errors: functions return 0 or -1 with one line in 'err' (what failed, the server's
@@ -42,8 +49,8 @@ int bus_url_check(const char *key, const char *url, char *err, size_t errlen);
 struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const char *name,
                               int timeout_ms, char *err, size_t errlen);
 
-/* Wait (at most 2 s) for publishes still unacknowledged, unsubscribe, close. NULL is a
- * no-op. Consumer callbacks never run after this returns. */
+/* Send the open batches, wait (at most 2 s) for publishes still unacknowledged,
+ * unsubscribe, close. NULL is a no-op. Consumer callbacks never run after this returns. */
 void bus_conn_free(struct bus_conn *c);
 
 /* Make sure the stream of 'topic' exists: created with a file store, the topic's subject,
@@ -52,26 +59,30 @@ void bus_conn_free(struct bus_conn *c);
 int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_age_s, int *created,
                            char *err, size_t errlen);
 
-/* Publish one output of node 'node_id' to the stream of 'topic', asynchronously (the
- * acknowledgement is awaited in the background; a failed one is counted and logged).
- * -1 when the value cannot be encoded or the client refuses the message. */
+/* Publish output 'seq' of node 'node_id' to the stream of 'topic': added to the topic's
+ * open batch, which goes at the end of the current loop batch, when full, or before an
+ * output that does not continue it (bus_batcher.h); its acknowledgement is awaited in the
+ * background (a failed one is counted and logged). Loop thread only. -1 when the topic or
+ * the value cannot be encoded (nothing is published then). */
 int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
                      uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen);
 
-/* The last output stored in the stream of 'topic': its bucket timestamp and sequence
+/* The last output stored in the stream of 'topic' (the last of its last message): its
+ * bucket timestamp and sequence
  * (how a restarted publisher continues). 0 with *ts / *seq, 1 when the stream holds none,
  * -1 with err (a message that does not decode is an error too). */
 int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
                          char *err, size_t errlen);
 
-/* Wait at most 'timeout_ms' for every publish so far to be acknowledged. 0, or -1 (err). */
+/* Send the open batches, then wait at most 'timeout_ms' for every publish so far to be
+ * acknowledged. 0, or -1 (err). */
 int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen);
 
 /*
- * Called on the loop thread for every decoded message of a consumed queue. 'm' is
- * borrowed for the call (a JSON value points into the message). A message that does not
- * decode is logged (naming the field) and acknowledged without a call: it can never
- * decode.
+ * Called on the loop thread for every output of a consumed queue, in order (a message
+ * holds one or a batch of them). 'm' is borrowed for the call (a JSON value points into
+ * the message). A message that does not decode entirely is logged (naming the field) and
+ * acknowledged without a call for any of its outputs: it can never decode.
  */
 typedef void (*bus_msg_fn)(void *arg, const struct bus_msg *m);
 
@@ -125,8 +136,9 @@ int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, siz
  * was none, -1 with err. */
 int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, size_t errlen);
 
-/* Counters (any thread): messages published, publish acknowledgements that failed,
- * messages delivered to callbacks, messages refused by the decoder. */
+/* Counters (any thread): outputs handed to the stream, outputs whose publish failed (not
+ * sent, or not acknowledged), outputs delivered to callbacks, messages refused by the
+ * decoder. */
 struct bus_conn_stats {
     uint64_t published, publish_errors, delivered, refused;
 };

@@ -381,40 +381,86 @@ static void json_done(void *arg, int rc, const struct http_response *resp, const
     free(j);
 }
 
+/* A JSON request's wire form: the compact body and the bearer header line (owned). */
+struct json_wire {
+    char *text, *auth;
+    const char *hdrs[2];
+    struct http_request rq;
+};
+
+static int json_wire_init(struct json_wire *w, const char *url, const char *method,
+                          const char *path, const json_t *body, const char *token, double timeout_s,
+                          char *err, size_t errlen)
+{
+    memset(w, 0, sizeof(*w));
+    w->text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (token && *token && asprintf(&w->auth, "Authorization: Bearer %s", token) < 0)
+        w->auth = NULL;
+    if ((body && !w->text) || (token && *token && !w->auth)) {
+        free(w->text);
+        free(w->auth);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->hdrs[0] = w->auth;
+    w->rq = (struct http_request){.method = method,
+                                  .url = url,
+                                  .path = path,
+                                  .headers = w->hdrs,
+                                  .body = w->text,
+                                  .body_len = w->text ? strlen(w->text) : 0,
+                                  .timeout_s = timeout_s};
+    return 0;
+}
+
+static void json_wire_release(struct json_wire *w)
+{
+    free(w->text);
+    free(w->auth);
+}
+
 int http_json_start(struct event_base *base, const char *url, const char *method, const char *path,
                     const json_t *body, const char *token, double timeout_s, http_json_fn done,
                     void *arg, char *err, size_t errlen)
 {
     struct json_call *j = calloc(1, sizeof(*j));
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    char *auth = NULL;
-    if (token && *token && asprintf(&auth, "Authorization: Bearer %s", token) < 0)
-        auth = NULL;
-    if (!j || (body && !text) || (token && *token && !auth)) {
-        free(j);
-        free(text);
-        free(auth);
+    struct json_wire w;
+    if (!j) {
         snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (json_wire_init(&w, url, method, path, body, token, timeout_s, err, errlen) < 0) {
+        free(j);
         return -1;
     }
     j->done = done;
     j->arg = arg;
-    const char *hdrs[2] = {auth, NULL};
-    struct http_request rq = {.method = method,
-                              .url = url,
-                              .path = path,
-                              .headers = hdrs,
-                              .body = text,
-                              .body_len = text ? strlen(text) : 0,
-                              .timeout_s = timeout_s};
-    int rc = http_start(base, &rq, json_done, j, err, errlen);
-    free(text);
-    free(auth);
+    int rc = http_start(base, &w.rq, json_done, j, err, errlen);
+    json_wire_release(&w);
     if (rc != 0) {
         free(j);
         return -1;
     }
     return 0;
+}
+
+int http_json_fetch(const char *url, const char *method, const char *path, const json_t *body,
+                    const char *token, double timeout_s, json_t **reply, char *err, size_t errlen)
+{
+    *reply = NULL;
+    struct json_wire w;
+    if (json_wire_init(&w, url, method, path, body, token, timeout_s, err, errlen) < 0)
+        return 0;
+    struct http_response resp;
+    int rc = http_fetch(&w.rq, &resp, err, errlen);
+    json_wire_release(&w);
+    if (rc != 0)
+        return 0;
+    if (resp.body_len)
+        *reply = json_loadb(resp.body, resp.body_len, JSON_DECODE_ANY, NULL);
+    int status = resp.status;
+    http_response_release(&resp);
+    return status;
 }
 
 /* ------------------------------------------------------------------ blocking */

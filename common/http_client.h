@@ -8,7 +8,9 @@
  *                      parsed as JSON (what the gateway, the DAG manager's client and the
  *                      attached host speak);
  *   http_fetch()       blocking, on a private event loop (the CLI: 'qmtl world',
- *                      'qmtl config validate').
+ *                      'qmtl config validate');
+ *   http_json_fetch()  blocking, JSON (the attached host's start-up requests, the paper
+ *                      connector).
  *
  * Asynchronous calls run on the caller's loop, single-threaded; the process must ignore
  * SIGPIPE (a peer that closes early must fail a write, not kill the process: the services
@@ -100,6 +102,15 @@ typedef void (*http_json_fn)(void *arg, int status, const json_t *reply, const c
 int http_json_start(struct event_base *base, const char *url, const char *method,
                     const char *path, const json_t *body, const char *token, double timeout_s,
                     http_json_fn done, void *arg, char *err, size_t errlen);
+
+/*
+ * The JSON call, blocking (a private event loop, as http_fetch): the HTTP status, or 0
+ * when no HTTP answer came (err says why: "cannot connect to ...", "timed out after ...",
+ * a bad URL). *reply gets the body parsed as JSON: a new reference for the caller, NULL
+ * when the body is empty or not JSON, and always NULL on 0.
+ */
+int http_json_fetch(const char *url, const char *method, const char *path, const json_t *body,
+                    const char *token, double timeout_s, json_t **reply, char *err, size_t errlen);
 
 /*
  * Perform one request, blocking (a private event loop). On 0 *resp is filled and owned

@@ -27,18 +27,18 @@ test:
   test_mode: true
 YAML
 
-# check_unanswered URL WHAT: run against URL, expect the failure line
+# check_unanswered URL WHAT WHY: run against URL, expect the failure line giving WHY
 check_unanswered() {
-    local url=$1 what=$2
+    local url=$1 what=$2 why=$3
     timeout 30 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$url" \
         --data 'BTC=gbm:count=100' > "$E2E_TMP/out" 2> "$E2E_TMP/err"; local rc=$?
     [ "$rc" -eq 1 ] && ok "$what: exit 1" || not_ok "$what: exit $rc, wanted 1"
     local line; line=$(grep '^qmtl run:' "$E2E_TMP/err")
     local n; n=$(printf '%s\n' "$line" | grep -c .)
     local attempts; attempts=$(printf '%s' "$line" | sed -n 's/.*; \([0-9]*\) attempt(s) in .*/\1/p')
-    if [ "$n" -eq 1 ] && printf '%s' "$line" | grep -qF "qmtl run: gateway $url never answered: POST /strategies" &&
+    if [ "$n" -eq 1 ] && printf '%s' "$line" | grep -qF "qmtl run: gateway $url never answered: POST /strategies: $why;" &&
         printf '%s' "$line" | grep -q 'start-up retry budget 3 s' && [ "${attempts:-0}" -gt 1 ]; then
-        ok "$what: one line naming the URL, the request, $attempts attempts and the budget"
+        ok "$what: one line naming the URL, the request, why, $attempts attempts and the budget"
     else
         not_ok "$what: failure line"; sed 's/^/#   /' "$E2E_TMP/err"
     fi
@@ -49,7 +49,8 @@ check_unanswered() {
 }
 
 # 1. nothing listens: every attempt is refused
-check_unanswered "http://127.0.0.1:$(free_port)" "refused"
+DEAD=$(free_port)
+check_unanswered "http://127.0.0.1:$DEAD" "refused" "cannot connect to 127.0.0.1:$DEAD: Connection refused"
 
 # 2. a peer that accepts connections and never says a word: every attempt times out
 MPORT=$(free_port)
@@ -64,7 +65,7 @@ while True:
 ' "$MPORT" > "$E2E_TMP/mute.out" &
 MUTE_PID=$!
 wait_for 30 grep -q ready "$E2E_TMP/mute.out"
-check_unanswered "http://127.0.0.1:$MPORT" "silent peer"
+check_unanswered "http://127.0.0.1:$MPORT" "silent peer" "timed out after 1.5 s"
 kill_wait "$MUTE_PID"; MUTE_PID=
 
 # 3. the gateway starts while the host is retrying: the run goes ahead

@@ -42,6 +42,8 @@ NATS_PID=$!
 nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
 wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; finish; exit 1; }
 jsz() { curl -sf "http://127.0.0.1:$MPORT/jsz?streams=true&consumers=true" > "$E2E_TMP/jsz.json"; }
+# the outputs a stream holds (a message carries a batch of them): one JSON line
+outputs() { python3 "$(dirname "$0")/bus_outputs.py" "$NPORT" "$1"; }
 
 # the DAG manager owns the streams
 DM_PORT=$(free_port)
@@ -93,15 +95,24 @@ grep -q '2 node(s) published' "$E2E_TMP/h1.log" && ok "host 1 publishes sma3 and
     { not_ok "host 1 publishes sma3 and diff"; grep bus "$E2E_TMP/h1.log" | sed 's/^/#   /'; }
 
 jsz
-python3 - "$E2E_TMP/jsz.json" "$N_DIFF" > "$E2E_TMP/streams.out" <<'PY'
+python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-streams = {s["name"]: s for a in j.get("account_details", []) for s in a.get("stream_detail", [])
-           if s["name"].startswith("QMTL_Q_")}  # the lease bucket (KV_QMTL_LEASES) aside
-msgs = sorted(s["state"]["messages"] for n, s in streams.items() if n.startswith("QMTL_Q_w~"))
-print(len(streams), msgs)
-# stream, sma3, diff: three queues of host 1's strategy; sma3 and diff carry the values
-ok = len(streams) == 3 and msgs[-1] == int(sys.argv[2]) + 1 and msgs[0] == 0
+for a in j.get("account_details", []):
+    for s in a.get("stream_detail", []):
+        if s["name"].startswith("QMTL_Q_"):  # the lease bucket (KV_QMTL_LEASES) aside
+            print(s["name"])' "$E2E_TMP/jsz.json" > "$E2E_TMP/streams.names"
+while read -r s; do outputs "$s"; done < "$E2E_TMP/streams.names" > "$E2E_TMP/streams.json"
+python3 - "$E2E_TMP/streams.json" "$N_DIFF" > "$E2E_TMP/streams.out" <<'PY'
+import json, sys
+st = [json.loads(l) for l in open(sys.argv[1])]
+outs = sorted(s["outputs"] for s in st)
+print(len(st), outs)
+# stream, sma3, diff: three queues of host 1's strategy; sma3 and diff carry the values,
+# each numbered from 1 without a gap or a duplicate
+n = int(sys.argv[2])
+ok = (len(st) == 3 and outs == [0, n, n + 1]
+      and all(s["in_order"] and s["first"] == 1 for s in st if s["outputs"]))
 print("ok" if ok else "FAIL")
 PY
 grep -q '^ok' "$E2E_TMP/streams.out" && ok "streams created by the DAG manager hold host 1's outputs ($(head -1 "$E2E_TMP/streams.out"))" ||
@@ -166,12 +177,13 @@ import json, sys
 q = json.load(open(sys.argv[1]))["queues"][0]
 b = q["bus"]
 print(q["created_by"], b["messages"], [(c["lag"], c["acknowledged"]) for c in b["consumers"]])
-ok = (q["created_by"] == sys.argv[3] and b["messages"] == int(sys.argv[2])
+# messages: JetStream messages, each a batch of one or more of the N_DIFF outputs
+ok = (q["created_by"] == sys.argv[3] and 1 <= b["messages"] <= int(sys.argv[2])
       and len(b["consumers"]) == 1 and b["consumers"][0]["lag"] == 0
       and b["consumers"][0]["acknowledged"] == b["last_seq"])
 print("ok" if ok else "FAIL")
 PY
-grep -q '^ok' "$E2E_TMP/report.out" && ok "GET /nodes/{diff}: publisher, $N_DIFF messages, one consumer with lag 0" ||
+grep -q '^ok' "$E2E_TMP/report.out" && ok "GET /nodes/{diff}: publisher, $(cut -d' ' -f2 "$E2E_TMP/report.out" | head -1) messages, one consumer with lag 0" ||
     { not_ok "DAG manager queue report"; sed 's/^/#   /' "$E2E_TMP/report.out" "$E2E_TMP/node.json"; }
 
 # restarted, host 2 resumes after what it acknowledged: nothing is fed again
@@ -197,12 +209,14 @@ grep -q "'diff' (blake3:[0-9a-f]*): '[^']*' holds outputs up to sequence $N_DIFF
     ok "restarted host 1 continues diff's stream after sequence $N_DIFF" ||
     { not_ok "restarted host 1 continues the stream"; grep bus "$E2E_TMP/h1b.log" | sed 's/^/#   /'; }
 curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node2.json"
+outputs "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' \
+    "$E2E_TMP/node2.json")" > "$E2E_TMP/diff2.json"
 python3 -c '
 import json, sys
-b = json.load(open(sys.argv[1]))["queues"][0]["bus"]
-sys.exit(0 if b["messages"] == int(sys.argv[2]) and b["last_seq"] == int(sys.argv[2]) else 1)' \
-    "$E2E_TMP/node2.json" "$N_DIFF2" && ok "diff's stream: $N_DIFF2 outputs, numbered 1..$N_DIFF2 (nothing twice)" ||
-    { not_ok "diff's stream after the restart"; sed 's/^/#   /' "$E2E_TMP/node2.json"; }
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if o["outputs"] == int(sys.argv[2]) and o["first"] == 1 and o["in_order"] else 1)' \
+    "$E2E_TMP/diff2.json" "$N_DIFF2" && ok "diff's stream: $N_DIFF2 outputs, numbered 1..$N_DIFF2 (nothing twice)" ||
+    { not_ok "diff's stream after the restart"; sed 's/^/#   /' "$E2E_TMP/diff2.json" "$E2E_TMP/node2.json"; }
 # host 2 again: only the new values arrive, without a gap, and its node sees what one host sees
 start_h2 "$E2E_TMP/h2c.log"
 N_NEW=$(( $(wc -l < "$E2E_TMP/one2.echo") - N_ECHO - 2 ))
@@ -248,12 +262,16 @@ else
     grep bus "$E2E_TMP/hB.log" | sed 's/^/#   /'
 fi
 curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node3.json"
+outputs "$(python3 -c '
+import json, sys
+print([q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == "W2"][0]["bus"]["stream"])' \
+    "$E2E_TMP/node3.json")" > "$E2E_TMP/w2.json"
 python3 -c '
 import json, sys
-q = [q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == "W2"][0]["bus"]
-print(q["messages"], q["last_seq"])
-sys.exit(0 if q["messages"] == int(sys.argv[2]) and q["last_seq"] == int(sys.argv[2]) else 1)' \
-    "$E2E_TMP/node3.json" "$N_DIFF" > "$E2E_TMP/w2.out" &&
+o = json.load(open(sys.argv[1]))
+print(o["outputs"], o["first"], o["last"], o["in_order"])
+sys.exit(0 if o["outputs"] == int(sys.argv[2]) and o["first"] == 1 and o["in_order"] else 1)' \
+    "$E2E_TMP/w2.json" "$N_DIFF" > "$E2E_TMP/w2.out" &&
     ok "W2 diff stream: $N_DIFF outputs numbered 1..$N_DIFF across both owners" ||
     { not_ok "W2 diff stream: $(cat "$E2E_TMP/w2.out")"; }
 

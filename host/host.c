@@ -122,16 +122,22 @@ int host_param_push_(struct host_param **arr, size_t *n, const char *strategy, c
     return 0;
 }
 
-/* Remove the strategy's claims on its nodes so that unowned nodes stop running. */
+/* rt_live_fn over h's strategies. */
+static int owner_live(void *arg, uint32_t owner)
+{
+    const struct host *h = arg;
+    return owner < h->n_st && !h->st[owner]->stopped;
+}
+
+/* Remove the strategy's claims on its nodes so that unowned nodes stop running and shared
+ * custom nodes compute with an owner that runs. Before host_finalize (or while a staging
+ * graph is set up) there is no runtime of h->g yet: it counts the owners when built. */
 static void release_claims(struct host *h, struct host_strategy *st)
 {
-    for (size_t i = 0; i < st->ctx.n; i++) {
-        struct graph_node *n = graph_node(h->g, st->ctx.nodes[i]);
-        if (n && n->live_owners)
-            n->live_owners--;
-        if (n && n->n_binds)
-            host_node_rebind(n, h->st, h->n_st);
-    }
+    if (!h->s || sched_graph(h->s) != h->g)
+        return;
+    for (size_t i = 0; i < st->ctx.n; i++)
+        runtime_owners_changed(sched_runtime(h->s), st->ctx.nodes[i], owner_live, h);
 }
 
 int host_set_activation(struct host *h, uint32_t strat, const struct qmtl_activation *a)
@@ -368,9 +374,19 @@ static void refuse_cycle(struct host *h, const struct graph_node *q, const struc
     }
 }
 
-int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *err,
-                             size_t errlen)
+/* Whether any owner of n runs (st: the strategies by n's owner indices). */
+static int runs(const struct graph_node *n, struct host_strategy *const *st)
 {
+    for (uint32_t o = 0; o < n->n_owners; o++)
+        if (!st[n->owners[o]]->stopped)
+            return 1;
+    return 0;
+}
+
+int host_resolve_tag_queries(struct host *h, struct graph *g,
+                             struct host_strategy *const *strict_st, char *err, size_t errlen)
+{
+    int strict = strict_st != NULL;
     size_t n = graph_count(g);
     struct graph_node **cand = calloc(n ? n : 1, sizeof(*cand));
     uint32_t *in = calloc(n ? n : 1, sizeof(*in));
@@ -400,7 +416,7 @@ int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *
         size_t m = 0;
         for (size_t j = 0; j < k; j++) {
             if (down[cand[j]->idx]) {
-                if (strict && q->live_owners) {
+                if (strict && runs(q, strict_st)) {
                     snprintf(err, errlen,
                              "cycle through node '%.100s': the tag query matches node '%.100s', "
                              "which depends on it",
@@ -430,7 +446,7 @@ int host_finalize(struct host *h, char *err, size_t errlen)
 {
     if (h->finalized)
         return 0;
-    if (host_resolve_tag_queries(h, h->g, 0, err, errlen) || graph_finalize(h->g, err, errlen))
+    if (host_resolve_tag_queries(h, h->g, NULL, err, errlen) || graph_finalize(h->g, err, errlen))
         return -1;
     struct sched_hooks hooks = {
         .arg = h,
@@ -440,7 +456,8 @@ int host_finalize(struct host *h, char *err, size_t errlen)
         .signal = orders_hook_signal,
         .order = orders_hook_order,
     };
-    h->s = sched_new(h->g, &hooks, err, errlen);
+    struct rt_opts o = {.live = owner_live, .live_arg = h};
+    h->s = sched_new_opts(h->g, &hooks, &o, err, errlen);
     if (!h->s)
         return -1;
     if (host_rebuild_routes(h)) {
@@ -494,9 +511,13 @@ long host_strategy_bars(const struct host *h, uint32_t strat)
             streams[k++] = st->ctx.nodes[i];
     qsort(streams, k, sizeof(*streams), cmp_u32);
     long bars = 0;
-    for (size_t i = 0; i < k; i++)
-        if (i == 0 || streams[i] != streams[i - 1])
-            bars += graph_node(h->g, streams[i])->deliveries;
+    /* none while a staging graph is set up (its runtime is not built yet) */
+    const struct sched *s = h->s && sched_graph(h->s) == h->g ? h->s : NULL;
+    for (size_t i = 0; i < k; i++) {
+        const struct rt_node *x = sched_node(s, streams[i]);
+        if (x && (i == 0 || streams[i] != streams[i - 1]))
+            bars += x->c.deliveries;
+    }
     free(streams);
     return bars;
 }

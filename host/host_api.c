@@ -428,9 +428,10 @@ static qmtl_node api_indicator(struct qmtl_ctx *ctx, const struct qmtl_indicator
     qmtl_node h = add_node(ctx, &d, spec->name ? spec->name : builtin_kind_name(kind), &n, &created,
                            what, err);
     json_decref(params);
-    if (h > 0 && created &&
-        (!(n->bi = calloc(1, sizeof(*n->bi))) || builtin_init(n->bi, kind, window, alpha, field)))
-        return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
+    if (h > 0 && created) { /* the state is the runtime's, made from these */
+        n->has_builtin = 1;
+        n->builtin = (struct graph_builtin){kind, window, alpha, field};
+    }
     return h;
 }
 
@@ -539,14 +540,11 @@ static qmtl_node api_node(struct qmtl_ctx *ctx, const struct qmtl_node_spec *spe
     if (h > 0 && graph_bind_add(n, &bind) < 0)
         return set_err(err, QMTL_ENOMEM, "%s: out of memory", what);
     if (h > 0 && created) {
-        n->compute = spec->compute; /* primary binding: the first declarer's until it stops */
-        n->user = spec->user;
-        n->ctx = ctx;
         n->flags = spec->flags;
         n->on_missing = spec->on_missing;
         n->on_late = spec->on_late;
         n->allowed_lateness = spec->allowed_lateness;
-        n->state_size = spec->state_size; /* allocated by graph_finalize */
+        n->state_size = spec->state_size; /* allocated by the runtime */
     }
     return h;
 }

@@ -375,7 +375,8 @@ int runner_check_streams(struct runner *r, int fail, char *err, size_t errlen)
             return 0; /* JSON lines name their tags: any stream may be fed */
     for (uint32_t i = 0; i < graph_count(r->h.g); i++) {
         const struct graph_node *x = graph_node(r->h.g, i);
-        if (x->kind != GRAPH_STREAM || !x->live_owners)
+        const struct rt_node *rx = sched_node(r->h.s, i);
+        if (x->kind != GRAPH_STREAM || (rx && !rx->live_owners))
             continue;
         int fed = 0;
         for (size_t k = 0; k < r->n_sources && !fed; k++)

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "host/host_api.h"
-#include "host/plugin/loader.h"
+#include "host/embed.h"
 
 struct tk_item {
     int64_t ts;
@@ -22,9 +21,8 @@ struct tk_series {
 };
 
 struct qmtl_testkit {
-    struct host h;
-    struct plugin *plugin;
-    struct tk_series *series; /* by graph node index */
+    struct embed *e;          /* the runtime, strategy 0 the one under test */
+    struct tk_series *series; /* by node (embed_node_count) */
     size_t n_series;
     struct tk_item *orders;
     size_t n_orders, cap_orders;
@@ -69,15 +67,16 @@ static int push(struct tk_item **arr, size_t *n, size_t *cap, int64_t ts,
     return 0;
 }
 
-static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
+static void on_output(void *arg, uint32_t node, int is_order, int64_t ts,
+                      const struct qmtl_value *v)
 {
     struct qmtl_testkit *tk = arg;
-    if (n->idx < tk->n_series) {
-        struct tk_series *s = &tk->series[n->idx];
+    if (node < tk->n_series) {
+        struct tk_series *s = &tk->series[node];
         if (push(&s->items, &s->n, &s->cap, ts, v))
             tk->oom = 1;
     }
-    if (n->kind == GRAPH_ORDER && push(&tk->orders, &tk->n_orders, &tk->cap_orders, ts, v))
+    if (is_order && push(&tk->orders, &tk->n_orders, &tk->cap_orders, ts, v))
         tk->oom = 1;
 }
 
@@ -111,7 +110,7 @@ static int load_params(struct qmtl_testkit *tk, const char *name, const char *ya
             if (!key) {
                 key = strdup(val);
             } else {
-                if (host_set_param(&tk->h, name, key, val))
+                if (embed_set_param(tk->e, name, key, val))
                     rc = tk_err(err, QMTL_ENOMEM, "testkit: out of memory");
                 free(key);
                 key = NULL;
@@ -128,42 +127,41 @@ static int load_params(struct qmtl_testkit *tk, const char *name, const char *ya
     return rc;
 }
 
+/* A testkit around strategy 'plugin' (linked) or the plugin file 'path' (plugin NULL). */
 static struct qmtl_testkit *create(const struct qmtl_plugin *plugin, const char *path,
                                    const struct qmtl_testkit_options *opt, struct qmtl_err *err)
 {
     struct qmtl_testkit *tk = calloc(1, sizeof(*tk));
-    if (!tk) {
-        tk_err(err, QMTL_ENOMEM, "testkit: out of memory");
-        return NULL;
-    }
-    struct host_options ho;
-    host_options_default(&ho);
+    char e[512];
+    struct embed_options eo = {0};
     if (opt) {
-        if (opt->initial_cash > 0)
-            ho.initial_cash = opt->initial_cash;
-        ho.fee_bps = opt->fee_bps;
-        ho.slippage_bps = opt->slippage_bps;
+        eo.initial_cash = opt->initial_cash;
+        eo.fee_bps = opt->fee_bps;
+        eo.slippage_bps = opt->slippage_bps;
     }
-    if (host_init(&tk->h, &ho)) {
+    if (!tk || !(tk->e = embed_new(&eo, e, sizeof(e)))) {
         free(tk);
         tk_err(err, QMTL_ENOMEM, "testkit: out of memory");
         return NULL;
     }
-    tk->h.on_output = on_output;
-    tk->h.output_arg = tk;
+    embed_on_output(tk->e, on_output, tk);
+    int rc = path ? embed_open(tk->e, path, &plugin, e, sizeof(e)) : QMTL_OK;
+    if (rc) {
+        tk_err(err, rc, "%s", e);
+        goto fail;
+    }
+    /* parameters go in first: setup() reads them */
     if (opt && opt->params_yaml && load_params(tk, plugin->name, opt->params_yaml, err))
         goto fail;
-    char e[512];
-    if (host_add_strategy(&tk->h, plugin, path, NULL, e, sizeof(e))) {
-        int code = tk->h.n_st ? QMTL_ERR : QMTL_EINVAL;
-        tk_err(err, code, "%s", e);
+    if ((rc = embed_add(tk->e, plugin, e, sizeof(e)))) {
+        tk_err(err, rc, "%s", e);
         goto fail;
     }
-    if (host_finalize(&tk->h, e, sizeof(e))) {
-        tk_err(err, QMTL_EINVAL, "%s", e);
+    if ((rc = embed_start(tk->e, e, sizeof(e)))) {
+        tk_err(err, rc, "%s", e);
         goto fail;
     }
-    tk->n_series = graph_count(tk->h.g);
+    tk->n_series = embed_node_count(tk->e);
     tk->series = calloc(tk->n_series ? tk->n_series : 1, sizeof(*tk->series));
     if (!tk->series) {
         tk_err(err, QMTL_ENOMEM, "testkit: out of memory");
@@ -178,13 +176,8 @@ fail:
 struct qmtl_testkit *qmtl_testkit_new(const struct qmtl_plugin *plugin,
                                       const struct qmtl_testkit_options *opt, struct qmtl_err *err)
 {
-    if (!plugin || plugin->magic != QMTL_PLUGIN_MAGIC || !plugin->setup || !plugin->name) {
+    if (!plugin) {
         tk_err(err, QMTL_EINVAL, "testkit: not a valid plugin descriptor");
-        return NULL;
-    }
-    if (plugin->abi_major != QMTL_ABI_MAJOR || plugin->abi_minor > QMTL_ABI_MINOR) {
-        tk_err(err, QMTL_EABI, "testkit: plugin '%s' ABI %u.%u, host supports %d.x", plugin->name,
-               plugin->abi_major, plugin->abi_minor, QMTL_ABI_MAJOR);
         return NULL;
     }
     return create(plugin, NULL, opt, err);
@@ -193,19 +186,11 @@ struct qmtl_testkit *qmtl_testkit_new(const struct qmtl_plugin *plugin,
 struct qmtl_testkit *qmtl_testkit_load(const char *so_path, const struct qmtl_testkit_options *opt,
                                        struct qmtl_err *err)
 {
-    struct plugin *p;
-    char e[512];
-    if (!so_path || plugin_open(so_path, &p, e, sizeof(e))) {
-        tk_err(err, QMTL_EINVAL, "%s", so_path ? e : "testkit: no path");
+    if (!so_path) {
+        tk_err(err, QMTL_EINVAL, "testkit: no path");
         return NULL;
     }
-    struct qmtl_testkit *tk = create(p->desc, so_path, opt, err);
-    if (!tk) {
-        plugin_close(p);
-        return NULL;
-    }
-    tk->plugin = p;
-    return tk;
+    return create(NULL, so_path, opt, err);
 }
 
 static void free_items(struct tk_item *it, size_t n)
@@ -220,12 +205,11 @@ void qmtl_testkit_free(struct qmtl_testkit *tk)
 {
     if (!tk)
         return;
-    host_release(&tk->h);
+    embed_free(tk->e);
     for (size_t i = 0; i < tk->n_series; i++)
         free_items(tk->series[i].items, tk->series[i].n);
     free(tk->series);
     free_items(tk->orders, tk->n_orders);
-    plugin_close(tk->plugin);
     free(tk);
 }
 
@@ -236,17 +220,18 @@ static int feed(struct qmtl_testkit *tk, const char *tag, int64_t ts, const stru
         return tk_err(err, QMTL_EINVAL, "testkit: no testkit or tag");
     if (tk->finished)
         return tk_err(err, QMTL_ESTATE, "testkit: already finished");
-    struct host_strategy *st = tk->h.st[0];
-    if (st->stopped)
-        return tk_err(err, QMTL_ESTATE, "testkit: strategy stopped: %s", st->error);
-    const char *tags[1] = {tag};
-    int n = host_feed(&tk->h, tags, 1, ts, v);
+    struct embed_strategy_info st;
+    embed_strategy_info(tk->e, 0, &st);
+    if (st.stopped)
+        return tk_err(err, QMTL_ESTATE, "testkit: strategy stopped: %s", st.error);
+    int n = embed_feed(tk->e, tag, ts, v);
     if (n < 0)
-        return tk_err(err, QMTL_ENOMEM, "testkit: out of memory");
+        return tk_err(err, n, "testkit: out of memory");
     if (n == 0)
         return tk_err(err, QMTL_ENOENT, "testkit: no stream input has tag '%s'", tag);
-    if (st->stopped)
-        return tk_err(err, QMTL_ERR, "%s", st->error);
+    embed_strategy_info(tk->e, 0, &st);
+    if (st.stopped)
+        return tk_err(err, QMTL_ERR, "%s", st.error);
     if (tk->oom)
         return tk_err(err, QMTL_ENOMEM, "testkit: out of memory recording outputs");
     return QMTL_OK;
@@ -293,13 +278,8 @@ int qmtl_testkit_feed_closes(struct qmtl_testkit *tk, const char *tag, int64_t t
 
 static const struct tk_series *find_series(const struct qmtl_testkit *tk, const char *name)
 {
-    if (!tk || !name || !tk->h.n_st)
-        return NULL;
-    const struct qmtl_ctx *ctx = &tk->h.st[0]->ctx;
-    for (size_t i = 0; i < ctx->n; i++)
-        if (strcmp(host_handle_name(ctx, i), name) == 0 && ctx->nodes[i] < tk->n_series)
-            return &tk->series[ctx->nodes[i]];
-    return NULL;
+    long node = tk ? embed_node_find(tk->e, 0, name) : -1;
+    return node >= 0 && (size_t)node < tk->n_series ? &tk->series[node] : NULL;
 }
 
 size_t qmtl_testkit_output_count(const struct qmtl_testkit *tk, const char *node_name)
@@ -329,9 +309,18 @@ double qmtl_testkit_last_number(const struct qmtl_testkit *tk, const char *node_
     return qmtl_value_number(&s->items[s->n - 1].v);
 }
 
+/* Strategy 0's counters; all zero (equity NaN) without a testkit. */
+static struct embed_strategy_info info(const struct qmtl_testkit *tk)
+{
+    struct embed_strategy_info st = {.equity = NAN};
+    if (tk)
+        embed_strategy_info(tk->e, 0, &st);
+    return st;
+}
+
 size_t qmtl_testkit_signal_count(const struct qmtl_testkit *tk)
 {
-    return tk && tk->h.n_st ? (size_t)tk->h.st[0]->signals : 0;
+    return (size_t)info(tk).signals;
 }
 
 size_t qmtl_testkit_order_count(const struct qmtl_testkit *tk)
@@ -352,14 +341,12 @@ int qmtl_testkit_order(const struct qmtl_testkit *tk, size_t i, int64_t *ts, str
 
 size_t qmtl_testkit_fill_count(const struct qmtl_testkit *tk)
 {
-    return tk && tk->h.n_st ? (size_t)tk->h.st[0]->fills : 0;
+    return (size_t)info(tk).fills;
 }
 
 double qmtl_testkit_equity(const struct qmtl_testkit *tk)
 {
-    if (!tk || !tk->h.n_st)
-        return NAN;
-    return broker_equity(tk->h.st[0]->broker);
+    return info(tk).equity;
 }
 
 int qmtl_testkit_finish(struct qmtl_testkit *tk, struct qmtl_err *err)
@@ -369,6 +356,6 @@ int qmtl_testkit_finish(struct qmtl_testkit *tk, struct qmtl_err *err)
     if (tk->finished)
         return tk_err(err, QMTL_ESTATE, "testkit: already finished");
     tk->finished = 1;
-    host_finish(&tk->h);
+    embed_finish(tk->e);
     return QMTL_OK;
 }

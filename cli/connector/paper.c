@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "common/http_client.h"
-#include "host/online/control.h"
 #include "host/data/feed.h"
 #include "log.h"
 
@@ -198,8 +197,8 @@ static int call(struct pctx *c, const char *method, const char *path, const json
 {
     char err[512];
     *reply = NULL;
-    int status = ctl_http_sync(c->o->gateway_url, method, path, body, c->o->token,
-                               c->o->http_timeout_s, reply, err, sizeof(err));
+    int status = http_json_fetch(c->o->gateway_url, method, path, body, c->o->token,
+                                 c->o->http_timeout_s, reply, err, sizeof(err));
     if (status == 0)
         LOG_WARN("paper", "%s %s: %s", method, path, err);
     return status;

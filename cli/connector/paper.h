@@ -20,7 +20,7 @@
  * An order whose symbol has no data is rejected; one with no bar after it in the data is
  * expired (the data is finite).
  *
- * Single-threaded, blocking HTTP (host/online/control.h's ctl_http_sync).
+ * Single-threaded, blocking HTTP (common/http_client.h's http_json_fetch).
  */
 #ifndef QMTL_CLI_CONNECTOR_PAPER_H
 #define QMTL_CLI_CONNECTOR_PAPER_H

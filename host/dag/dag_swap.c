@@ -25,44 +25,26 @@ struct swap {
     struct host_strategy **st;     /* the strategies after the change, by new index */
     size_t n_st;
     uint32_t *cursor;              /* live node index -> where adopt() looks first */
+    uint32_t *src;                 /* staging position -> live position carried over */
     struct host_strategy *fresh;   /* add, replace: the new strategy */
     uint32_t fresh_idx;
     int fresh_setup;               /* its setup() succeeded (teardown owed on discard) */
     struct host_swap_result res;
 };
 
-void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, size_t n_st)
+/* rt_live_fn over the strategies after the change. */
+static int swap_live(void *arg, uint32_t owner)
 {
-    if (!n->n_binds)
-        return;
-    const struct graph_bind *b = &n->binds[0];
-    for (uint32_t i = 0; i < n->n_binds; i++)
-        if (n->binds[i].owner < n_st && !st[n->binds[i].owner]->stopped) {
-            b = &n->binds[i];
-            break;
-        }
-    n->compute = b->compute;
-    n->user = b->user;
-    n->ctx = b->ctx;
-}
-
-/* Forget in node n the rings adopted across the two graphs (the other graph keeps them). */
-static void drop_borrowed_rings(struct graph_node *n)
-{
-    for (uint32_t k = 0; k < n->n_outs; k++)
-        if (n->outs[k].ring && n->outs[k].ring->borrowed) {
-            n->outs[k].ring->borrowed = 0;
-            n->outs[k].ring = NULL;
-        }
+    const struct swap *w = arg;
+    return owner < w->n_st && !w->st[owner]->stopped;
 }
 
 static void swap_discard(struct swap *w)
 {
-    if (w->twin) /* rings adopted from the live graph stay there */
-        for (uint32_t i = 0; i < graph_count(w->g); i++)
-            if (w->twin[i])
-                drop_borrowed_rings(graph_node(w->g, i));
+    if (w->s) /* rings adopted from the live runtime stay there */
+        runtime_drop_borrowed(sched_runtime(w->s));
     free(w->cursor);
+    free(w->src);
     sched_free(w->s);
     graph_free(w->g); /* drops the staging bindings' references */
     if (w->fresh) {
@@ -143,18 +125,10 @@ static int stage_setup(struct swap *w, struct plugin_instance *pi, const struct 
     return 0;
 }
 
-/* Step 3: owners that run, primary bindings, tag queries, order. */
+/* Step 3: tag queries, order (owners that run and primary bindings: the runtime's). */
 static int stage_finish(struct swap *w, char *err, size_t errlen)
 {
-    size_t n = graph_count(w->g);
-    for (uint32_t i = 0; i < n; i++) {
-        struct graph_node *y = graph_node(w->g, i);
-        y->live_owners = 0;
-        for (uint32_t o = 0; o < y->n_owners; o++)
-            y->live_owners += !w->st[y->owners[o]]->stopped;
-        host_node_rebind(y, w->st, w->n_st);
-    }
-    if (host_resolve_tag_queries(w->h, w->g, 1, err, errlen) ||
+    if (host_resolve_tag_queries(w->h, w->g, w->st, err, errlen) ||
         graph_finalize(w->g, err, errlen))
         return -1;
     return 0;
@@ -205,26 +179,27 @@ static int stage_diff(struct swap *w, char *err, size_t errlen)
     return 0;
 }
 
-/* sched_adopt_fn: the live ring of u's twin holding what the staging ring would (same
+/* rt_adopt_fn: the live ring of u's twin holding what the staging ring would (same
  * capacity and sharing; a private ring also the same consumer and slot). */
 static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct graph_node *x,
                              uint32_t slot, uint32_t cap, int shared)
 {
     struct swap *w = arg;
-    const struct graph_node *tu = w->twin[u->idx];
+    const struct graph_node *twin = w->twin[u->idx];
+    const struct rt_node *tu = twin ? sched_node(w->h->s, twin->idx) : NULL;
     if (!tu || !tu->n_outs)
         return NULL;
     /* both graphs make rings in evaluation order: the match is usually the next one */
-    uint32_t start = w->cursor[tu->idx] % tu->n_outs;
+    uint32_t start = w->cursor[twin->idx] % tu->n_outs;
     for (uint32_t i = 0; i < tu->n_outs; i++) {
         uint32_t k = (start + i) % tu->n_outs;
-        const struct graph_out *o = &tu->outs[k];
+        const struct rt_out *o = &tu->outs[k];
         if (o->ring->borrowed || o->ring->shared != shared || o->ring->w.cap != cap)
             continue;
         if (!shared && !(x && o->n_cons && o->cons[0].slot == slot &&
-                         w->twin[x->idx] == o->cons[0].node))
+                         w->twin[x->idx] == o->cons[0].node->node))
             continue;
-        w->cursor[tu->idx] = k + 1;
+        w->cursor[twin->idx] = k + 1;
         o->ring->borrowed = 1;
         return o->ring;
     }
@@ -235,11 +210,15 @@ static struct nc_ring *adopt(void *arg, const struct graph_node *u, const struct
 static int stage_sched(struct swap *w, char *err, size_t errlen)
 {
     size_t n_old = graph_count(w->h->g);
-    if (!(w->cursor = calloc(n_old ? n_old : 1, sizeof(*w->cursor)))) {
+    size_t n = graph_count(w->g);
+    w->cursor = calloc(n_old ? n_old : 1, sizeof(*w->cursor));
+    w->src = malloc((n ? n : 1) * sizeof(*w->src));
+    if (!w->cursor || !w->src) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    w->s = sched_new_adopting(w->g, sched_get_hooks(w->h->s), adopt, w, err, errlen);
+    struct rt_opts o = {.live = swap_live, .live_arg = w, .adopt = adopt, .adopt_arg = w};
+    w->s = sched_new_opts(w->g, sched_get_hooks(w->h->s), &o, err, errlen);
     return w->s ? 0 : -1;
 }
 
@@ -262,49 +241,23 @@ static int stage_routes(struct swap *w, char *err, size_t errlen)
     return 0;
 }
 
-/* Step 7: move the twins' runtime state into the staging nodes. */
+/* Step 7: move the twins' runtime state into the staging runtime (old position -> new
+ * position). A failed node stays failed while an owner that saw it fail owns it;
+ * declared again only by a replacing version, it gets a fresh start. */
 static void carry(struct swap *w)
 {
+    struct runtime *to = sched_runtime(w->s), *from = sched_runtime(w->h->s);
     size_t n = graph_count(w->g);
-    for (uint32_t i = 0; i < n; i++) {
-        struct graph_node *y = graph_node(w->g, i), *x = w->twin[i];
-        if (!x)
-            continue;
-        drop_borrowed_rings(x); /* the adopted rings are the staging graph's now */
-        for (uint32_t k = 0; k < y->n_outs; k++)
-            y->outs[k].ring->w.upstream_id = y->id;
-        struct builtin *bi = y->bi;
-        y->bi = x->bi;
-        x->bi = bi;
-        if (y->state && x->state && y->state_size == x->state_size)
-            memcpy(y->state, x->state, y->state_size);
-        y->computes = x->computes;
-        y->emits = x->emits;
-        y->skipped_missing = x->skipped_missing;
-        y->late_dropped = x->late_dropped;
-        y->late_side = x->late_side;
-        y->deliveries = x->deliveries;
-        y->last_fired = x->last_fired;
-        if (y->kind == GRAPH_SIGNAL)
-            y->sig_target = x->sig_target;
-        /* a failed node stays failed while an owner that saw it fail owns it; declared
-         * again only by a replacing version, it gets a fresh start */
-        y->failed = w->map[x->idx] != GRAPH_NONE ? x->failed : 0;
-        struct graph_side_item *side = y->side;
-        uint32_t n_side = y->n_side, cap_side = y->cap_side;
-        y->side = x->side;
-        y->n_side = x->n_side;
-        y->cap_side = x->cap_side;
-        x->side = side;
-        x->n_side = n_side;
-        x->cap_side = cap_side;
+    uint32_t *src = w->src;
+    for (uint32_t p = 0; p < n; p++) {
+        const struct graph_node *x = w->twin[graph_at(w->g, p)->idx];
+        src[p] = x ? x->pos : GRAPH_NONE;
     }
-    /* new indicators reading a ring that already holds items start from it */
+    runtime_carry(to, from, src);
     for (uint32_t i = 0; i < n; i++) {
-        struct graph_node *y = graph_node(w->g, i);
-        if (!w->twin[i] && y->kind == GRAPH_INDICATOR && y->bi && y->n_in == 1 &&
-            y->in_ring1->w.count)
-            builtin_rebuild(y->bi, &y->in_ring1->w);
+        const struct graph_node *x = w->twin[i];
+        if (x && w->map[x->idx] == GRAPH_NONE)
+            runtime_node(to, i)->failed = 0;
     }
 }
 
@@ -357,6 +310,7 @@ static void swap_commit(struct swap *w)
     free(w->twin);
     free(w->owner_map);
     free(w->cursor);
+    free(w->src);
     if (w->fresh) {
         w->fresh->started = 1;
         if (w->fresh->desc->on_start)

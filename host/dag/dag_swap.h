@@ -13,14 +13,17 @@
  *   4. diff by NodeID: each staging node's twin is the live node it was copied from, or
  *      the live node of the same NodeID (a replaced strategy's node declared again), or
  *      for a private node (order publisher) the going strategy's one of the same NodeID;
- *   5. the staging scheduler is built: a ring whose upstream has a twin reuses the twin's
- *      live ring of the same capacity and sharing (a private ring: of the same consumer),
- *      so windows stay without a copy; only new rings are allocated;
+ *   5. the staging scheduler and its runtime (host/dag/runtime.h) are built: a ring whose
+ *      upstream has a twin reuses the twin's live ring of the same capacity and sharing
+ *      (a private ring: of the same consumer), so windows stay without a copy; only new
+ *      rings are allocated; owners that run and primary bindings follow the strategies
+ *      after the change;
  * Every step above may fail: the staging graph is freed and the live DAG is untouched.
  * From here nothing can fail:
  *   6. the going strategy gets on_finish (when it ran) and teardown;
- *   7. each twin's built-in state, custom state, counters and side output move to the
- *      staging node, and the live graph lets go of the rings the staging graph adopted;
+ *   7. each twin's built-in state, custom state, counters and side output move from the
+ *      live runtime to the staging runtime (old position -> new position, runtime_carry),
+ *      and the live runtime lets go of the rings the staging one adopted;
  *      a new node reading a ring that already holds items rebuilds its built-in state
  *      from it (it starts warm, as if it had always read that ring);
  *   8. strategy handles are renumbered, the staging graph and scheduler replace the live
@@ -44,12 +47,6 @@ int host_dag_add(struct host *h, struct plugin_instance *pi, const struct qmtl_p
                  const char *name, const char *path, size_t *idx, struct host_swap_result *res,
                  char *err, size_t errlen);
 
-/*
- * Choose a custom node's primary binding (the compute, user and ctx it runs with): the
- * first binding whose strategy st[owner] is not stopped, else the first one.
- */
-void host_node_rebind(struct graph_node *n, struct host_strategy *const *st, size_t n_st);
-
 /* A strategy (not registered in h->st) with index 'index', a reference on 'pi', its
  * broker, state and closed gate. NULL with err on failure. Free with host_strategy_free. */
 struct host_strategy *host_strategy_new(struct host *h, struct plugin_instance *pi,
@@ -62,12 +59,13 @@ void host_strategy_free(struct host_strategy *st);
 int host_strategy_setup(struct host *h, struct host_strategy *st, char *why, size_t whylen);
 
 /*
- * Resolve the tag queries of graph g. strict = 0 (host_finalize): a match that closes a
- * cycle stops the strategies declaring the query (one line each) and is dropped.
- * strict = 1 (staging): such a match of a query with live owners fails (-1, err); of a
- * query whose owners are all stopped it is dropped silently.
+ * Resolve the tag queries of graph g. strict_st NULL (host_finalize): a match that closes
+ * a cycle stops the strategies declaring the query (one line each) and is dropped.
+ * strict_st given (staging: the strategies after the change, by the staging graph's owner
+ * indices): such a match of a query with an owner that runs fails (-1, err); of a query
+ * whose owners are all stopped it is dropped silently.
  */
-int host_resolve_tag_queries(struct host *h, struct graph *g, int strict, char *err,
-                             size_t errlen);
+int host_resolve_tag_queries(struct host *h, struct graph *g,
+                             struct host_strategy *const *strict_st, char *err, size_t errlen);
 
 #endif

@@ -8,8 +8,6 @@
 #include <string.h>
 
 struct graph {
-    void **arenas; /* node arrays and state arenas made by graph_finalize */
-    size_t n_arenas;
     char **strings; /* interned node types and code hashes */
     size_t n_strings;
     struct graph_node **nodes; /* by creation index */
@@ -45,24 +43,8 @@ static void node_free(struct graph_node *n)
     for (uint32_t i = 0; i < n->n_binds; i++)
         plugin_instance_unref(n->binds[i].pi);
     free(n->binds);
-    if (n->bi)
-        builtin_release(n->bi);
-    free(n->bi);
     if (n->kind == GRAPH_ORDER)
         free(n->order_symbol);
-    for (uint32_t i = 0; i < n->n_outs; i++) {
-        nc_ring_free(n->outs[i].ring);
-        free(n->outs[i].cons);
-    }
-    free(n->outs);
-    if (n->in_rings != &n->in_ring1)
-        free(n->in_rings);
-    free(n->win);
-    free(n->json_out);
-    for (uint32_t i = 0; i < n->n_side; i++)
-        if (n->side[i].value.type == QMTL_T_JSON)
-            free((char *)n->side[i].value.as.json);
-    free(n->side);
     free(n);
 }
 
@@ -72,9 +54,6 @@ void graph_free(struct graph *g)
         return;
     for (size_t i = 0; i < g->n; i++)
         node_free(g->nodes[i]);
-    for (size_t i = 0; i < g->n_arenas; i++)
-        free(g->arenas[i]);
-    free(g->arenas);
     free(g->nodes);
     for (size_t i = 0; i < g->n_strings; i++)
         free(g->strings[i]);
@@ -163,7 +142,6 @@ static int add_owner(struct graph_node *n, uint32_t owner)
         n->cap_owners = nc;
     }
     n->owners[n->n_owners++] = owner;
-    n->live_owners++;
     return 0;
 }
 
@@ -211,7 +189,6 @@ static struct graph_node *node_new(struct graph *g, int kind, const char *id,
     n->node_type = intern(g, node_type);
     n->label = strdup(label);
     n->code_hash = intern(g, code_hash);
-    n->last_fired = INT64_MIN;
     n->in = n_inputs <= 1 ? &n->in1 : calloc(n_inputs, sizeof(*n->in));
     if (n_tags)
         n->tags = dup_strv(tags, n_tags);
@@ -345,6 +322,8 @@ int graph_copy(struct graph *g, const struct graph_node *src, const uint32_t *in
     n->on_late = src->on_late;
     n->allowed_lateness = src->allowed_lateness;
     n->state_size = src->state_size;
+    n->has_builtin = src->has_builtin;
+    n->builtin = src->builtin;
     for (uint32_t i = 0; i < src->n_owners; i++)
         if (owner_map[src->owners[i]] != GRAPH_NONE && add_owner(n, owner_map[src->owners[i]]))
             goto fail;
@@ -355,11 +334,6 @@ int graph_copy(struct graph *g, const struct graph_node *src, const uint32_t *in
         b.owner = owner_map[b.owner];
         if (graph_bind_add(n, &b))
             goto fail;
-    }
-    if (n->n_binds) {
-        n->compute = n->binds[0].compute;
-        n->user = n->binds[0].user;
-        n->ctx = n->binds[0].ctx;
     }
     switch (src->kind) {
     case GRAPH_SIGNAL:
@@ -442,45 +416,6 @@ static int add_edge(struct graph_node *from, uint32_t child, uint32_t slot)
     return 0;
 }
 
-static int keep_arena(struct graph *g, void *p)
-{
-    void **a = realloc(g->arenas, (g->n_arenas + 1) * sizeof(*a));
-    if (!a)
-        return -1;
-    g->arenas = a;
-    a[g->n_arenas++] = p;
-    return 0;
-}
-
-/* Custom nodes' states: one zeroed arena, in evaluation order (contiguous reads). The
- * nodes themselves stay where they are: moving them would leave heap holes that the
- * large rings allocated next cannot reuse. */
-static int alloc_states(struct graph *g)
-{
-    size_t total = 0;
-    for (size_t p = 0; p < g->n; p++) {
-        struct graph_node *x = g->nodes[g->order[p]];
-        if (x->state_size && !x->state)
-            total += (x->state_size + 15) & ~(size_t)15;
-    }
-    if (!total)
-        return 0;
-    char *states = calloc(1, total);
-    if (!states || keep_arena(g, states)) {
-        free(states);
-        return -1;
-    }
-    size_t off = 0;
-    for (size_t p = 0; p < g->n; p++) {
-        struct graph_node *x = g->nodes[g->order[p]];
-        if (x->state_size && !x->state) {
-            x->state = states + off;
-            off += (x->state_size + 15) & ~(size_t)15;
-        }
-    }
-    return 0;
-}
-
 int graph_finalize(struct graph *g, char *err, size_t errlen)
 {
     size_t n = g->n;
@@ -540,12 +475,6 @@ int graph_finalize(struct graph *g, char *err, size_t errlen)
         g->nodes[order[p]]->pos = (uint32_t)p;
     free(g->order);
     g->order = order;
-    if (alloc_states(g)) {
-        snprintf(err, errlen, "out of memory");
-        free(indeg);
-        free(queue);
-        return -1;
-    }
     free(indeg);
     free(queue);
     return 0;

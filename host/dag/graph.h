@@ -9,7 +9,10 @@
  * graph_finalize() orders the nodes topologically (rank = 1 + max rank of inputs; ties
  * by NodeID, then by creation order), fills each node's 'pos' and the children edges,
  * and refuses cycles and unknown inputs. The scheduler evaluates nodes by 'pos'.
- * It also allocates the custom nodes' states from one arena in that order.
+ *
+ * The graph holds identity and topology only: a graph can be built, merged, copied and
+ * ordered without a scheduler. What a node holds while it runs (rings, built-in and
+ * custom state, wave fields, counters) is the runtime's (host/dag/runtime.h).
  */
 #ifndef QMTL_HOST_GRAPH_H
 #define QMTL_HOST_GRAPH_H
@@ -19,8 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host/dag/builtins.h"
-#include "host/dag/node_cache.h"
 #include "nodeid.h"
 
 /*
@@ -49,26 +50,13 @@ struct graph_edge {
     uint32_t slot; /* input slot in the child */
 };
 
-struct graph_node;
 struct plugin_instance;
-
-struct graph_cons {
-    struct graph_node *node;
-    uint32_t slot;
-};
-
-/* A ring this node's emissions go to, and the (node, slot) pairs reading it. */
-struct graph_out {
-    struct nc_ring *ring;
-    struct graph_cons *cons;
-    uint32_t n_cons, cap_cons;
-};
 
 /*
  * What a custom node calls, for one owner (one per declaration, in declaration order).
  * Every binding holds a reference on its plugin instance (NULL for a descriptor linked
- * into the host). The node computes once with its primary binding (see
- * graph_node.compute): the first one whose strategy still runs.
+ * into the host). The node computes once with its primary binding, chosen by the
+ * runtime (host/dag/runtime.h): the first one whose strategy still runs.
  */
 struct graph_bind {
     uint32_t owner; /* strategy index */
@@ -78,46 +66,24 @@ struct graph_bind {
     struct plugin_instance *pi; /* a reference, or NULL */
 };
 
-struct graph_side_item {
-    uint32_t slot;
-    int64_t ts;
-    struct qmtl_value value;
+/* A built-in indicator's parameters (its state is the runtime's). */
+struct graph_builtin {
+    int kind; /* enum builtin_kind */
+    int32_t window;
+    double alpha;
+    int field; /* enum builtin_field */
 };
 
+/*
+ * A node: identity, topology, policies and bindings. Nothing here changes while the DAG
+ * runs (the runtime state is host/dag/runtime.h's), except 'kind' when another host
+ * computes the node (GRAPH_REMOTE, host/online/bus.c).
+ */
 struct graph_node {
-    /* hot: read or written on every evaluation (the first cache line) */
-    uint32_t wave_mask;    /* inputs delivered in the current wave (bit per slot < 32) */
-    uint32_t wave_trigger; /* first input slot delivered in the wave */
-    int64_t wave_ts;       /* bucket delivered last in the wave */
-    uint8_t wave_gap, wave_dup, wave_late;
-    uint8_t same_interval; /* every input's interval is the node's: bucket = ts */
-    int failed;
-    int kind;             /* enum graph_kind */
-    uint32_t pos;         /* evaluation position after graph_finalize */
-    uint32_t live_owners; /* owners not stopped; 0 = node is not evaluated */
-    uint32_t n_in;
-    struct nc_ring *in_ring1; /* input slot 0's ring */
-    qmtl_compute_fn compute;  /* GRAPH_CUSTOM: the primary binding's (see binds) */
-    void *state;              /* custom node state: zeroed, in the graph's state arena
-                               * (allocated by graph_finalize, evaluation order) */
-
-    /* warm: on emission */
-    struct nc_ring **in_rings; /* per input slot (owned by the upstream's outs; &in_ring1
-                                * when one) */
-    uint32_t flags;            /* QMTL_FIRE_ON_ANY */
-    uint32_t n_outs;
-    struct graph_out *outs; /* a stream's own history ring is outs[0] */
-    struct builtin *bi;     /* GRAPH_INDICATOR (owned) */
-    const void *user;     /* the primary binding's */
-    struct qmtl_ctx *ctx; /* the primary binding's context (custom nodes) */
-    int64_t interval;     /* seconds */
-    int64_t last_fired;   /* bucket of the last aligned computation */
-    long computes, emits, skipped_missing, late_dropped, late_side, deliveries;
-    uint64_t compute_ns; /* time spent in the plugin's compute (custom nodes) */
-
-    /* identity */
     uint32_t idx; /* creation index (stable) */
+    uint32_t pos; /* evaluation position after graph_finalize */
     uint32_t rank;
+    int kind; /* enum graph_kind */
     char id[NODEID_LEN + 1]; /* NodeID */
     const char *node_type;   /* e.g. "StreamInput", "sma", "CustomNode" (interned) */
     char *label;             /* display name (first declarer's) */
@@ -127,16 +93,18 @@ struct graph_node {
     char **tags;             /* stream tags, or custom node tags (for tag queries) */
     uint32_t n_tags;
     int is_private;
+    int64_t interval; /* seconds */
     int32_t period;
+    uint32_t flags; /* QMTL_FIRE_ON_ANY */
     int32_t on_missing, on_late;
     int64_t allowed_lateness;
-    size_t state_size;
+    size_t state_size; /* custom state (allocated by the runtime) */
 
     uint32_t *in; /* upstream indices, one per input slot (&in1 when one) */
     uint32_t in1;
-    struct graph_edge *out; /* children (explain, tests) */
+    uint32_t n_in;
+    struct graph_edge *out; /* children */
     uint32_t n_out, cap_out;
-    struct qmtl_window *win; /* per input slot: view copies when n_in > 1 */
 
     /* owners: strategy indices, one per declaration */
     uint32_t *owners;
@@ -145,10 +113,11 @@ struct graph_node {
     struct graph_bind *binds;
     uint32_t n_binds;
 
+    int has_builtin; /* GRAPH_INDICATOR */
+    struct graph_builtin builtin;
     union {      /* kind-specific, exclusive */
         struct { /* GRAPH_SIGNAL */
             double sig_buy_above, sig_sell_below, sig_size;
-            double sig_target; /* current target (signal state) */
             int sig_long_only;
         };
         struct { /* GRAPH_ORDER */
@@ -162,17 +131,7 @@ struct graph_node {
             int match_mode;
         };
     };
-    char *json_out; /* copy of the last JSON output */
-    size_t json_cap;
-    struct graph_side_item *side; /* side output (on_late = side_output), newest kept */
-    uint32_t n_side, cap_side;
 };
-
-/* Input slot i's window (valid after sched_new). */
-static inline const struct qmtl_window *graph_input(const struct graph_node *n, uint32_t i)
-{
-    return &n->in_rings[i]->w;
-}
 
 struct graph;
 
@@ -208,9 +167,8 @@ int graph_add(struct graph *g, const struct graph_desc *d, uint32_t owner, uint3
  * graph's indices; tag queries pass none and are resolved again). Owners and bindings
  * are copied through owner_map (old strategy index -> new index, GRAPH_NONE drops it);
  * each binding copied takes a reference on its plugin instance. Runtime state (rings,
- * built-in state, custom state, counters) is not copied: the caller moves it (see
- * host/dag/dag_swap.h). live_owners is set to the number of owners copied. 0 and *idx, or -1
- * with err (out of memory, bad input).
+ * built-in state, custom state, counters) is not the graph's: the caller moves it (see
+ * host/dag/dag_swap.h). 0 and *idx, or -1 with err (out of memory, bad input).
  */
 int graph_copy(struct graph *g, const struct graph_node *src, const uint32_t *inputs,
                uint32_t n_inputs, const uint32_t *owner_map, uint32_t *idx, char *err,

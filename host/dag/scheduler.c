@@ -11,7 +11,8 @@
 
 struct sched {
     struct graph *g;
-    struct graph_node **at; /* by evaluation position */
+    struct runtime *rt;
+    struct rt_node **at; /* &rt->node[pos]: one load per pending node in the wave loop */
     struct sched_hooks h;
     uint64_t *pending; /* bit per evaluation position */
     size_t words;
@@ -21,177 +22,51 @@ struct sched {
     int in_wave;
 };
 
-/* While sched_new runs: (upstream, capacity) -> index of its shared ring in upstream->outs,
- * so that a wide fan-out of many periods finds its ring in O(1). */
-struct ring_index {
-    uint64_t *keys; /* (idx << 32 | cap); 0 = empty (cap >= 1) */
-    uint32_t *outs;
-    size_t mask;
-};
-
-static uint64_t *ri_slot(struct ring_index *ri, uint64_t key, uint32_t **out)
-{
-    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & ri->mask;
-    while (ri->keys[i] && ri->keys[i] != key)
-        i = (i + 1) & ri->mask;
-    *out = &ri->outs[i];
-    return &ri->keys[i];
-}
-
-/* The ring slot 'slot' of node x reads from upstream u: shared when possible. */
-static struct nc_ring *ring_for(struct graph_node *u, struct graph_node *x, uint32_t slot,
-                                struct ring_index *ri, sched_adopt_fn adopt, void *arg)
-{
-    uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
-    int shared = x->on_late == QMTL_LATE_RECOMPUTE;
-    struct graph_out *o = NULL;
-    uint64_t *key = NULL;
-    uint32_t *at = NULL;
-    if (shared) {
-        key = ri_slot(ri, (uint64_t)u->idx << 32 | cap, &at);
-        if (*key)
-            o = &u->outs[*at];
-    }
-    if (!o) {
-        /* capacity doubles at powers of two */
-        if ((u->n_outs & (u->n_outs - 1)) == 0) {
-            uint32_t nc = u->n_outs ? u->n_outs * 2 : 1;
-            struct graph_out *no = realloc(u->outs, nc * sizeof(*no));
-            if (!no)
-                return NULL;
-            u->outs = no;
-        }
-        o = &u->outs[u->n_outs];
-        memset(o, 0, sizeof(*o));
-        if (adopt)
-            o->ring = adopt(arg, u, x, slot, cap, shared);
-        if (!o->ring && !(o->ring = nc_ring_new(cap, u->interval, u->id)))
-            return NULL;
-        o->ring->shared = shared;
-        if (key) {
-            *key = (uint64_t)u->idx << 32 | cap;
-            *at = u->n_outs;
-        }
-        u->n_outs++;
-    }
-    if (x) {
-        if (o->n_cons == o->cap_cons) {
-            uint32_t nc = o->cap_cons ? o->cap_cons * 2 : 1;
-            struct graph_cons *e = realloc(o->cons, nc * sizeof(*e));
-            if (!e)
-                return NULL;
-            o->cons = e;
-            o->cap_cons = nc;
-        }
-        o->cons[o->n_cons++] = (struct graph_cons){x, slot};
-    }
-    return o->ring;
-}
-
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen)
 {
-    return sched_new_adopting(g, hooks, NULL, NULL, err, errlen);
+    return sched_new_opts(g, hooks, NULL, err, errlen);
 }
 
-struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
-                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen)
+struct sched *sched_new_opts(struct graph *g, const struct sched_hooks *hooks,
+                             const struct rt_opts *o, char *err, size_t errlen)
 {
-    struct ring_index ri = {0};
     struct sched *s = calloc(1, sizeof(*s));
-    if (!s)
-        goto oom;
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     s->g = g;
     s->h = *hooks;
     size_t n = graph_count(g);
     s->words = (n + 63) / 64;
     s->lo = s->words;
     s->pending = calloc(s->words ? s->words : 1, sizeof(*s->pending));
-    s->at = calloc(n ? n : 1, sizeof(*s->at));
-    if (!s->pending || !s->at)
-        goto oom;
-    for (uint32_t p = 0; p < n; p++)
-        s->at[p] = graph_at(g, p);
-    size_t slots = 2 * n;
-    for (uint32_t p = 0; p < n; p++)
-        slots += 2 * ((size_t)graph_at(g, p)->n_in + graph_at(g, p)->n_outs);
-    size_t size = 64;
-    while (size < slots)
-        size *= 2;
-    ri.keys = calloc(size, sizeof(*ri.keys));
-    ri.outs = calloc(size, sizeof(*ri.outs));
-    ri.mask = size - 1;
-    if (!ri.keys || !ri.outs)
-        goto oom;
-    for (uint32_t p = 0; p < n; p++) { /* rings a graph already has (none when fresh) */
-        struct graph_node *u = graph_at(g, p);
-        for (uint32_t k = 0; k < u->n_outs; k++)
-            if (u->outs[k].ring->shared) {
-                uint32_t *at;
-                uint64_t key = (uint64_t)u->idx << 32 | u->outs[k].ring->w.cap;
-                uint64_t *slot = ri_slot(&ri, key, &at);
-                if (!*slot) {
-                    *slot = key;
-                    *at = k;
-                }
-            }
+    if (!s->pending) {
+        snprintf(err, errlen, "out of memory");
+        sched_free(s);
+        return NULL;
     }
-    /* a stream's own history first, so that it is outs[0] */
-    for (uint32_t p = 0; p < n; p++) {
-        struct graph_node *x = graph_at(g, p);
-        if (x->kind != GRAPH_STREAM || x->n_outs)
-            continue;
-        uint32_t cap = x->period > 0 ? (uint32_t)x->period : 1;
-        x->outs = calloc(1, sizeof(*x->outs));
-        if (!x->outs)
-            goto oom;
-        if (adopt)
-            x->outs[0].ring = adopt(arg, x, NULL, 0, cap, 1);
-        if (!x->outs[0].ring && !(x->outs[0].ring = nc_ring_new(cap, x->interval, x->id)))
-            goto oom;
-        x->outs[0].ring->shared = 1;
-        x->n_outs = 1;
-        uint32_t *at;
-        uint64_t *slot = ri_slot(&ri, (uint64_t)x->idx << 32 | cap, &at);
-        *slot = (uint64_t)x->idx << 32 | cap;
-        *at = 0;
+    if (!(s->rt = runtime_new(g, o, err, errlen))) {
+        sched_free(s);
+        return NULL;
     }
-    for (uint32_t p = 0; p < n; p++) {
-        struct graph_node *x = graph_at(g, p);
-        if (x->in_rings || !x->n_in)
-            continue;
-        x->in_rings = x->n_in == 1 ? &x->in_ring1 : calloc(x->n_in, sizeof(*x->in_rings));
-        if (!x->in_rings)
-            goto oom;
-        if (x->n_in > 1 && !(x->win = calloc(x->n_in, sizeof(*x->win))))
-            goto oom;
-        x->same_interval = 1;
-        for (uint32_t i = 0; i < x->n_in; i++) {
-            struct graph_node *u = graph_node(g, x->in[i]);
-            if (!(x->in_rings[i] = ring_for(u, x, i, &ri, adopt, arg)))
-                goto oom;
-            if (i == 0)
-                x->in_ring1 = x->in_rings[0];
-            if (u->interval != x->interval)
-                x->same_interval = 0;
-        }
+    if (!(s->at = malloc((n ? n : 1) * sizeof(*s->at)))) {
+        snprintf(err, errlen, "out of memory");
+        sched_free(s);
+        return NULL;
     }
-    free(ri.keys);
-    free(ri.outs);
+    for (size_t p = 0; p < n; p++)
+        s->at[p] = &s->rt->node[p];
     return s;
-oom:
-    snprintf(err, errlen, "out of memory");
-    free(ri.keys);
-    free(ri.outs);
-    sched_free(s);
-    return NULL;
 }
 
 void sched_free(struct sched *s)
 {
     if (!s)
         return;
-    free(s->pending);
+    runtime_free(s->rt);
     free(s->at);
+    free(s->pending);
     free(s);
 }
 
@@ -220,6 +95,21 @@ const struct sched_hooks *sched_get_hooks(const struct sched *s)
     return &s->h;
 }
 
+struct graph *sched_graph(const struct sched *s)
+{
+    return s->g;
+}
+
+struct runtime *sched_runtime(const struct sched *s)
+{
+    return s ? s->rt : NULL;
+}
+
+const struct rt_node *sched_node(const struct sched *s, uint32_t idx)
+{
+    return s ? runtime_node(s->rt, idx) : NULL;
+}
+
 void sched_carry(struct sched *to, const struct sched *from)
 {
     to->now = from->now;
@@ -227,9 +117,9 @@ void sched_carry(struct sched *to, const struct sched *from)
     to->waves = from->waves;
 }
 
-static _Thread_local const struct graph_node *volatile running;
+static _Thread_local const struct rt_node *volatile running;
 
-const struct graph_node *sched_running_node(void)
+const struct rt_node *sched_running_node(void)
 {
     return running;
 }
@@ -242,32 +132,34 @@ static inline void mark(struct sched *s, uint32_t pos)
         s->lo = w;
 }
 
-static void fail_node(struct sched *s, struct graph_node *n, int code, const char *msg)
+static void fail_node(struct sched *s, struct rt_node *n, int code, const char *msg)
 {
     n->failed = 1;
     if (s->h.node_error)
-        s->h.node_error(s->h.arg, n, code, msg);
+        s->h.node_error(s->h.arg, n->node, code, msg);
 }
 
-static void side_push(struct graph_node *n, uint32_t slot, int64_t ts, const struct qmtl_value *v)
+static void side_push(struct sched *s, struct rt_node *n, uint32_t slot, int64_t ts,
+                      const struct qmtl_value *v)
 {
-    n->late_side++;
-    if (n->n_side == n->cap_side) {
-        uint32_t nc = n->cap_side ? n->cap_side * 2 : 8;
+    n->c.late_side++;
+    struct rt_cold *cn = &s->rt->cold[n->pos];
+    if (cn->n_side == cn->cap_side) {
+        uint32_t nc = cn->cap_side ? cn->cap_side * 2 : 8;
         if (nc > 4096) { /* keep the newest 4096 */
-            if (n->side[0].value.type == QMTL_T_JSON)
-                free((char *)n->side[0].value.as.json);
-            memmove(n->side, n->side + 1, (n->n_side - 1) * sizeof(*n->side));
-            n->n_side--;
+            if (cn->side[0].value.type == QMTL_T_JSON)
+                free((char *)cn->side[0].value.as.json);
+            memmove(cn->side, cn->side + 1, (cn->n_side - 1) * sizeof(*cn->side));
+            cn->n_side--;
         } else {
-            struct graph_side_item *p = realloc(n->side, nc * sizeof(*p));
+            struct rt_side_item *p = realloc(cn->side, nc * sizeof(*p));
             if (!p)
                 return;
-            n->side = p;
-            n->cap_side = nc;
+            cn->side = p;
+            cn->cap_side = nc;
         }
     }
-    struct graph_side_item *it = &n->side[n->n_side++];
+    struct rt_side_item *it = &cn->side[cn->n_side++];
     it->slot = slot;
     it->ts = ts;
     it->value = *v;
@@ -282,7 +174,7 @@ static void side_push(struct graph_node *n, uint32_t slot, int64_t ts, const str
 #define WAVE_GAP 1u
 #define WAVE_DUP 2u
 
-static inline void arrived(struct sched *s, struct graph_node *c, uint32_t slot, int64_t ts)
+static inline void arrived(struct sched *s, struct rt_node *c, uint32_t slot, int64_t ts)
 {
     if (!c->wave_mask)
         c->wave_trigger = slot;
@@ -292,13 +184,13 @@ static inline void arrived(struct sched *s, struct graph_node *c, uint32_t slot,
 }
 
 /* Append one emission to ring o and tell its consumers. */
-static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const struct qmtl_value *v,
+static void deliver(struct sched *s, struct rt_out *o, int64_t ts, const struct qmtl_value *v,
                     enum nc_status st, unsigned flags)
 {
     struct nc_ring *r = o->ring;
     if (st == NC_ERR) {
         for (uint32_t k = 0; k < o->n_cons; k++) {
-            struct graph_node *c = o->cons[k].node;
+            struct rt_node *c = o->cons[k].node;
             if (!c->failed && c->live_owners)
                 fail_node(s, c, QMTL_ENOMEM, "out of memory caching an item");
         }
@@ -307,28 +199,29 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     if (st == NC_LATE) {
         if (!r->shared) {
             /* a private ring: its single consumer's watermark and policy decide */
-            struct graph_node *c = o->cons[0].node;
+            struct rt_node *c = o->cons[0].node;
             if (c->failed || !c->live_owners)
                 return;
             int64_t b = nc_bucket(ts, r->w.interval);
-            if (b < nc_watermark(c->in_rings, c->n_in, c->allowed_lateness)) {
-                if (c->on_late == QMTL_LATE_IGNORE) {
-                    c->late_dropped++;
+            const struct graph_node *cg = c->node;
+            if (b < nc_watermark(c->in_rings, c->n_in, cg->allowed_lateness)) {
+                if (cg->on_late == QMTL_LATE_IGNORE) {
+                    c->c.late_dropped++;
                     return;
                 }
-                if (c->on_late == QMTL_LATE_SIDE_OUTPUT) {
-                    side_push(c, o->cons[0].slot, b, v);
+                if (cg->on_late == QMTL_LATE_SIDE_OUTPUT) {
+                    side_push(s, c, o->cons[0].slot, b, v);
                     return;
                 }
             }
         }
         enum nc_status li = nc_ring_insert_late(r, ts, v);
         for (uint32_t k = 0; k < o->n_cons; k++) {
-            struct graph_node *c = o->cons[k].node;
+            struct rt_node *c = o->cons[k].node;
             if (c->failed || !c->live_owners)
                 continue;
             if (li == NC_LATE) {
-                c->late_dropped++;
+                c->c.late_dropped++;
                 continue;
             }
             if (li == NC_ERR) {
@@ -344,7 +237,7 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     }
     const struct qmtl_value *ev = r->has_evicted ? &r->evicted : NULL;
     for (uint32_t k = 0; k < o->n_cons; k++) {
-        struct graph_node *c = o->cons[k].node;
+        struct rt_node *c = o->cons[k].node;
         if (k + 4 < o->n_cons)
             __builtin_prefetch(o->cons[k + 4].node, 1);
         if (c->failed || !c->live_owners)
@@ -361,29 +254,30 @@ static void deliver(struct sched *s, struct graph_out *o, int64_t ts, const stru
     }
 }
 
-static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_value *v,
+static void emit(struct sched *s, struct rt_node *n, int64_t ts, struct qmtl_value *v,
                  unsigned flags)
 {
     if (v->type == QMTL_T_JSON) {
+        struct rt_cold *cn = &s->rt->cold[n->pos];
         const char *src = v->as.json ? v->as.json : "null";
         size_t len = strlen(src) + 1;
-        if (len > n->json_cap) {
-            char *p = realloc(n->json_out, len);
+        if (len > cn->json_cap) {
+            char *p = realloc(cn->json_out, len);
             if (!p) {
                 fail_node(s, n, QMTL_ENOMEM, "out of memory copying a JSON result");
                 return;
             }
-            n->json_out = p;
-            n->json_cap = len;
+            cn->json_out = p;
+            cn->json_cap = len;
         }
-        memcpy(n->json_out, src, len);
-        v->as.json = n->json_out;
+        memcpy(cn->json_out, src, len);
+        v->as.json = cn->json_out;
     }
-    n->emits++;
+    n->c.emits++;
     if (s->h.output)
-        s->h.output(s->h.arg, n, ts, v);
+        s->h.output(s->h.arg, n->node, ts, v);
     if (n->kind == GRAPH_SIGNAL && s->h.signal)
-        s->h.signal(s->h.arg, n, ts, &v->as.signal);
+        s->h.signal(s->h.arg, n->node, ts, &v->as.signal);
     for (uint32_t k = 0; k < n->n_outs; k++) {
         enum nc_status st = nc_ring_append(n->outs[k].ring, ts, v);
         if (k == 0 && n->kind == GRAPH_STREAM) /* the stream's own history: data gaps */
@@ -392,33 +286,35 @@ static void emit(struct sched *s, struct graph_node *n, int64_t ts, struct qmtl_
     }
 }
 
-static void compute_signal(struct graph_node *n, struct qmtl_value *out)
+static void compute_signal(struct sched *s, struct rt_node *n, struct qmtl_value *out)
 {
-    const struct qmtl_value *v = qmtl_window_latest(graph_input(n, 0));
+    const struct qmtl_value *v = qmtl_window_latest(rt_input(n, 0));
     if (!v)
         return;
+    struct rt_cold *cn = &s->rt->cold[n->pos];
     if (v->type == QMTL_T_SIGNAL) {
         *out = *v;
-        n->sig_target = v->as.signal.target;
+        cn->sig_target = v->as.signal.target;
         return;
     }
     double x = qmtl_value_number(v);
     if (isnan(x))
         return;
-    double t = n->sig_target;
-    if (x > n->sig_buy_above)
-        t = n->sig_size;
-    else if (x < n->sig_sell_below)
-        t = n->sig_long_only ? 0.0 : -n->sig_size;
-    if (t == n->sig_target)
+    const struct graph_node *g = n->node;
+    double t = cn->sig_target;
+    if (x > g->sig_buy_above)
+        t = g->sig_size;
+    else if (x < g->sig_sell_below)
+        t = g->sig_long_only ? 0.0 : -g->sig_size;
+    if (t == cn->sig_target)
         return;
-    int32_t action = t > n->sig_target ? QMTL_BUY : QMTL_SELL;
-    n->sig_target = t;
+    int32_t action = t > cn->sig_target ? QMTL_BUY : QMTL_SELL;
+    cn->sig_target = t;
     *out = qmtl_signal_value(action, t);
     out->as.signal.strength = fabs(x);
 }
 
-static void run_node(struct sched *s, struct graph_node *n)
+static void run_node(struct sched *s, struct rt_node *n)
 {
     uint32_t mask = n->wave_mask;
     int gap = n->wave_gap, dup = n->wave_dup, late = n->wave_late;
@@ -428,14 +324,14 @@ static void run_node(struct sched *s, struct graph_node *n)
         return;
     int passthrough = n->kind == GRAPH_ORDER || n->kind == GRAPH_TAG_QUERY;
     if ((gap || dup) && !passthrough) {
-        if (n->on_missing == QMTL_MISSING_FAIL) {
+        if (n->node->on_missing == QMTL_MISSING_FAIL) {
             fail_node(s, n, QMTL_ERR, gap ? "gap detected" : "duplicate bucket");
             return;
         }
-        n->skipped_missing++;
+        n->c.skipped_missing++;
         return;
     }
-    int any = passthrough || (n->flags & QMTL_FIRE_ON_ANY);
+    int any = passthrough || n->fire_any;
     if (n->n_in == 1) {
         if (n->in_ring1->w.count < n->in_ring1->w.cap)
             return;
@@ -462,7 +358,7 @@ static void run_node(struct sched *s, struct graph_node *n)
     }
     struct qmtl_value out = qmtl_none();
     s->computes++;
-    n->computes++;
+    n->c.computes++;
     switch (n->kind) {
     case GRAPH_INDICATOR:
         builtin_output(n->bi, wins, &out);
@@ -485,7 +381,7 @@ static void run_node(struct sched *s, struct graph_node *n)
         int rc = n->compute(&view, &out);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         running = NULL;
-        n->compute_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+        n->c.compute_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
         if (rc < 0) {
             char msg[96], code[64];
             snprintf(msg, sizeof(msg), "compute returned %s", errcode_text(rc, code, sizeof(code)));
@@ -503,11 +399,11 @@ static void run_node(struct sched *s, struct graph_node *n)
         break;
     }
     case GRAPH_SIGNAL:
-        compute_signal(n, &out);
+        compute_signal(s, n, &out);
         break;
     case GRAPH_ORDER:
         if (s->h.order)
-            s->h.order(s->h.arg, n, b, (mask & 2u) != 0, (mask & 1u) != 0, &out);
+            s->h.order(s->h.arg, n->node, wins, b, (mask & 2u) != 0, (mask & 1u) != 0, &out);
         break;
     case GRAPH_TAG_QUERY: {
         const struct qmtl_value *v = qmtl_window_latest(&wins[n->wave_trigger]);
@@ -524,13 +420,13 @@ static void run_node(struct sched *s, struct graph_node *n)
 
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v)
 {
-    struct graph_node *n = graph_node(s->g, idx);
+    struct rt_node *n = runtime_node(s->rt, idx);
     if (!n || (n->kind != GRAPH_STREAM && n->kind != GRAPH_REMOTE))
         return -1;
     if (n->failed || !n->live_owners)
         return 0;
     s->waves++;
-    n->deliveries++;
+    n->c.deliveries++;
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
     struct qmtl_value out = *v;

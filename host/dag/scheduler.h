@@ -17,6 +17,10 @@
  *    (insert in order and compute), ignore (drop) or side_output (kept on the node);
  *  - a result of QMTL_T_NONE stops propagation on that branch.
  * Nothing is allocated per event on the numeric path.
+ *
+ * The scheduler owns the runtime (host/dag/runtime.h): every ring, state and counter of
+ * the nodes, by evaluation position. Readers of counters and state go through
+ * sched_node().
  */
 #ifndef QMTL_HOST_SCHEDULER_H
 #define QMTL_HOST_SCHEDULER_H
@@ -25,6 +29,7 @@
 #include <stdint.h>
 
 #include "host/dag/graph.h"
+#include "host/dag/runtime.h"
 
 struct sched_hooks {
     void *arg;
@@ -35,31 +40,22 @@ struct sched_hooks {
     void (*output)(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v);
     /* A signal node emitted (optional). */
     void (*signal)(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *s);
-    /* An order node ran: 'price_in' / 'signal_in' tell which inputs arrived in this wave.
-     * It may set 'out' to the order it published. */
-    void (*order)(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
-                  struct qmtl_value *out);
+    /* An order node ran: 'in' are its input windows (0: signal, 1: price); 'price_in' /
+     * 'signal_in' tell which inputs arrived in this wave. It may set 'out' to the order it
+     * published. */
+    void (*order)(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
+                  int price_in, int signal_in, struct qmtl_value *out);
 };
 
 struct sched;
 
-/* Create after graph_finalize(): allocates every node's caches. NULL on failure. */
+/* Create after graph_finalize(): builds the runtime (every node's rings and states), all
+ * owners running. g must outlive the scheduler. NULL on failure. */
 struct sched *sched_new(struct graph *g, const struct sched_hooks *hooks, char *err, size_t errlen);
 
-/*
- * An existing ring to use instead of a new one, so that a DAG swap keeps the windows of
- * the nodes that stay (host/dag/dag_swap.h): asked for every ring with its upstream 'u', its
- * consumer 'x' and slot (x NULL: a stream's own history), capacity and sharing. Returns
- * a ring of that capacity and sharing whose items are u's emissions, or NULL for a new
- * one. The ring is then referenced by two graphs; the caller settles which one keeps it.
- */
-typedef struct nc_ring *(*sched_adopt_fn)(void *arg, const struct graph_node *u,
-                                          const struct graph_node *x, uint32_t slot,
-                                          uint32_t cap, int shared);
-
-/* sched_new, taking rings from 'adopt' where it has one. */
-struct sched *sched_new_adopting(struct graph *g, const struct sched_hooks *hooks,
-                                 sched_adopt_fn adopt, void *arg, char *err, size_t errlen);
+/* sched_new with the owners that run and the rings to adopt (see runtime.h). */
+struct sched *sched_new_opts(struct graph *g, const struct sched_hooks *hooks,
+                             const struct rt_opts *o, char *err, size_t errlen);
 void sched_free(struct sched *s);
 
 /* Feed one item to stream node 'idx' at time 'ts' and run the wave. 0, or -1 when the
@@ -70,13 +66,21 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
 
 /* The custom node whose compute is running on this thread (NULL outside computes): read
  * by crash reporters (async-signal-safe to read). */
-const struct graph_node *sched_running_node(void);
+const struct rt_node *sched_running_node(void);
 
 /* 1 while a wave runs (inside sched_feed: computes and hooks), else 0. */
 int sched_in_wave(const struct sched *s);
 
 /* The hooks the scheduler was made with. */
 const struct sched_hooks *sched_get_hooks(const struct sched *s);
+
+/* The graph and the runtime the scheduler runs (sched_runtime: NULL when s is NULL). */
+struct graph *sched_graph(const struct sched *s);
+struct runtime *sched_runtime(const struct sched *s);
+
+/* The runtime node of creation index 'idx' (counters, state, windows); NULL when s is NULL
+ * (before host_finalize) or idx is out of range. */
+const struct rt_node *sched_node(const struct sched *s, uint32_t idx);
 
 /* Carry the clock and the counters of 'from' over to 'to' (a DAG swap, host/dag/dag_swap.h). */
 void sched_carry(struct sched *to, const struct sched *from);

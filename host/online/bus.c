@@ -83,6 +83,7 @@ static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_
         if (!feeds || bucket <= bn->target_ts || bucket <= bn->fed_ts)
             continue;
         t->kind = bn->kind;
+        runtime_refresh(sched_runtime(b->h->s), i);
         bn->role = ROLE_PUBLISHED;
         /* continue after the later of what was stored and what was fed (bn->seq) */
         if (bn->seq < bn->target_seq)
@@ -420,6 +421,7 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
         rs->idx = i;
         bn->kind = n->kind;
         n->kind = GRAPH_REMOTE; /* before any value can arrive */
+        runtime_refresh(sched_runtime(b->h->s), i);
         bn->role = ROLE_REMOTE;
         if (bus_conn_consume(b->conn, bn->topic, durable, on_remote, rs, err, errlen) < 0) {
             host_bus_stop(b);
@@ -476,8 +478,10 @@ void host_bus_stop(struct host_bus *b)
     b->conn = NULL;
     /* the nodes compute again if the bus is not started again */
     for (size_t i = 0; i < b->n; i++) {
-        if (b->nodes[i].role == ROLE_REMOTE || b->nodes[i].role == ROLE_TAKEOVER)
+        if (b->nodes[i].role == ROLE_REMOTE || b->nodes[i].role == ROLE_TAKEOVER) {
             graph_node(b->h->g, (uint32_t)i)->kind = b->nodes[i].kind;
+            runtime_refresh(sched_runtime(b->h->s), (uint32_t)i);
+        }
         b->nodes[i].role = ROLE_LOCAL;
     }
     b->n_takeover = 0;

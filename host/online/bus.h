@@ -6,7 +6,7 @@
  *  - local:     a node some strategy of this host computes (absent from its queue_map);
  *  - published: a local indicator or custom node with a queue (the ack's node_queues):
  *               every value it emits goes to that queue, with a per-node sequence
- *               (1, 2, ...) and Nats-Msg-Id "<NodeID>:<seq>". When the stream already
+ *               (1, 2, ...), in batches (common/bus_batcher.h). When the stream already
  *               holds outputs of the node (this host restarted, or another host
  *               computed it before), publishing continues after the last one: values
  *               of buckets up to its bucket are not sent again, the sequence goes on;
@@ -28,7 +28,7 @@
  *
  * A remote value whose sequence is not above the last one fed is a duplicate
  * (at-least-once delivery, a restarted publisher) and is dropped; a jump is logged as a
- * gap and fed. Every value is checked (bus_decode; its NodeID must be the node's).
+ * gap and fed. Every value is checked (bus_reader; its NodeID must be the node's).
  *
  * Lifecycle, all on the host's thread: host_bus_new() before host_finalize() (it installs
  * the host's output hook), host_bus_plan() once per strategy with the gateway's answer,

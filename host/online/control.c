@@ -3,10 +3,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +10,7 @@
 #include <time.h>
 
 #include "exec_domain.h"
+#include "http_client.h"
 #include "log.h"
 #include "nodeid.h"
 
@@ -221,7 +218,7 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
         .params = params,
         .deps = deps,
         .n_deps = n_deps,
-        .schema_compat_id = CTL_SCHEMA_COMPAT,
+        .schema_compat_id = GRAPH_SCHEMA_COMPAT,
         .code_hash = x->code_hash,
     };
     size_t clen = 0;
@@ -249,8 +246,8 @@ static json_t *wire_node(const struct graph_node *x, const char *const *deps, ui
     json_object_set_new(o, "tags", tags);
     json_object_set_new(o, "code_hash", json_string(*x->code_hash ? x->code_hash : "none"));
     json_object_set_new(o, "config_hash", json_string(config_hash));
-    json_object_set_new(o, "schema_hash", json_string(CTL_SCHEMA_COMPAT));
-    json_object_set_new(o, "schema_compat_id", json_string(CTL_SCHEMA_COMPAT));
+    json_object_set_new(o, "schema_hash", json_string(GRAPH_SCHEMA_COMPAT));
+    json_object_set_new(o, "schema_compat_id", json_string(GRAPH_SCHEMA_COMPAT));
     json_object_set_new(o, "node_id", json_string(id));
     return o;
 }
@@ -310,165 +307,7 @@ fail:
     return NULL;
 }
 
-/* ------------------------------------------------------------------ HTTP */
-
-struct ctl_req {
-    struct evhttp_connection *conn;
-    struct evhttp_uri *uri;
-    ctl_http_cb cb;
-    void *arg;
-};
-
-static void free_conn(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    evhttp_connection_free(arg);
-}
-
-static void req_done(struct evhttp_request *req, void *arg)
-{
-    struct ctl_req *r = arg;
-    int status = req ? evhttp_request_get_response_code(req) : 0;
-    json_t *reply = NULL;
-    char err[200] = "";
-    if (req && status > 0) {
-        struct evbuffer *b = evhttp_request_get_input_buffer(req);
-        size_t len = evbuffer_get_length(b);
-        if (len) {
-            const char *data = (const char *)evbuffer_pullup(b, -1);
-            reply = json_loadb(data, len, 0, NULL);
-        }
-    } else {
-        status = 0;
-        snprintf(err, sizeof(err), "no answer (connection refused, closed or timed out)");
-    }
-    r->cb(r->arg, status, reply, err);
-    json_decref(reply);
-    /* the connection may not be freed inside its own request callback: right after it */
-    struct timeval zero = {0, 0};
-    if (event_base_once(evhttp_connection_get_base(r->conn), -1, EV_TIMEOUT, free_conn, r->conn,
-                        &zero))
-        evhttp_connection_free_on_completion(r->conn);
-    evhttp_uri_free(r->uri);
-    free(r);
-}
-
-int ctl_http_start(struct event_base *base, const char *base_url, const char *method,
-                   const char *path, const json_t *body, const char *token, double timeout_s,
-                   ctl_http_cb cb, void *arg, char *err, size_t errlen)
-{
-    struct ctl_req *r = calloc(1, sizeof(*r));
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    r->cb = cb;
-    r->arg = arg;
-    r->uri = evhttp_uri_parse(base_url);
-    const char *host = r->uri ? evhttp_uri_get_host(r->uri) : NULL;
-    const char *scheme = r->uri ? evhttp_uri_get_scheme(r->uri) : NULL;
-    if (!host || !scheme || strcmp(scheme, "http")) {
-        snprintf(err, errlen, "gateway url '%s': expected http://host[:port]", base_url);
-        if (r->uri)
-            evhttp_uri_free(r->uri);
-        free(r);
-        return -1;
-    }
-    int port = evhttp_uri_get_port(r->uri);
-    r->conn = evhttp_connection_base_new(base, NULL, host, (unsigned short)(port > 0 ? port : 80));
-    if (!r->conn) {
-        snprintf(err, errlen, "gateway url '%s': cannot create a connection", base_url);
-        evhttp_uri_free(r->uri);
-        free(r);
-        return -1;
-    }
-    struct timeval tv = {(time_t)timeout_s, (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6)};
-    evhttp_connection_set_timeout_tv(r->conn, &tv);
-    evhttp_connection_set_retries(r->conn, 0);
-    struct evhttp_request *req = evhttp_request_new(req_done, r);
-    if (!req) {
-        snprintf(err, errlen, "out of memory");
-        evhttp_connection_free(r->conn);
-        evhttp_uri_free(r->uri);
-        free(r);
-        return -1;
-    }
-    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    char hostport[300];
-    snprintf(hostport, sizeof(hostport), "%s:%d", host, port > 0 ? port : 80);
-    evhttp_add_header(oh, "Host", hostport);
-    evhttp_add_header(oh, "Connection", "close");
-    if (token && *token) {
-        char auth[1200];
-        snprintf(auth, sizeof(auth), "Bearer %s", token);
-        evhttp_add_header(oh, "Authorization", auth);
-    }
-    if (body) {
-        char *text = json_dumps(body, JSON_COMPACT);
-        if (text) {
-            evhttp_add_header(oh, "Content-Type", "application/json");
-            evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
-            free(text);
-        }
-    }
-    enum evhttp_cmd_type cmd = !strcmp(method, "POST")  ? EVHTTP_REQ_POST
-                               : !strcmp(method, "PUT") ? EVHTTP_REQ_PUT
-                                                        : EVHTTP_REQ_GET;
-    if (evhttp_make_request(r->conn, req, cmd, path)) {
-        /* libevent frees the request on failure */
-        snprintf(err, errlen, "cannot send %s %s", method, path);
-        evhttp_connection_free(r->conn);
-        evhttp_uri_free(r->uri);
-        free(r);
-        return -1;
-    }
-    return 0;
-}
-
-struct sync_state {
-    int done, status;
-    json_t *reply;
-    char err[200];
-};
-
-static void sync_cb(void *arg, int status, const json_t *reply, const char *err)
-{
-    struct sync_state *s = arg;
-    s->done = 1;
-    s->status = status;
-    s->reply = reply ? json_incref((json_t *)reply) : NULL;
-    snprintf(s->err, sizeof(s->err), "%s", err ? err : "");
-}
-
-int ctl_http_sync(const char *base_url, const char *method, const char *path, const json_t *body,
-                  const char *token, double timeout_s, json_t **reply, char *err, size_t errlen)
-{
-    *reply = NULL;
-    struct event_base *base = event_base_new();
-    if (!base) {
-        snprintf(err, errlen, "cannot create an event loop");
-        return 0;
-    }
-    struct sync_state s = {0};
-    if (ctl_http_start(base, base_url, method, path, body, token, timeout_s, sync_cb, &s, err,
-                       errlen)) {
-        event_base_free(base);
-        return 0;
-    }
-    while (!s.done)
-        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-            break;
-    /* let the connection finish closing, then drop it with the loop */
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    event_base_free(base);
-    if (!s.done)
-        snprintf(err, errlen, "event loop failed");
-    else if (!s.status)
-        snprintf(err, errlen, "%s %s: %s", method, path, s.err);
-    *reply = s.reply;
-    return s.status;
-}
+/* ------------------------------------------------------------------ start-up requests */
 
 double ctl_now_s(void)
 {
@@ -477,21 +316,23 @@ double ctl_now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int ctl_http_retry(struct ctl_retry *rs, const char *base_url, const char *method,
-                   const char *path, const json_t *body, const char *token, double timeout_s,
-                   json_t **reply, char *err, size_t errlen)
+int ctl_retry_fetch(struct ctl_retry *rs, const char *base_url, const char *method,
+                    const char *path, const json_t *body, const char *token, double timeout_s,
+                    json_t **reply, char *err, size_t errlen)
 {
     if (!rs->attempts)
         rs->t0 = ctl_now_s();
     double backoff = 0.1;
     for (;;) {
         rs->attempts++;
-        int status = ctl_http_sync(base_url, method, path, body, token, timeout_s, reply, err,
-                                   errlen);
+        char why[256];
+        int status = http_json_fetch(base_url, method, path, body, token, timeout_s, reply, why,
+                                     sizeof(why));
         if (status) {
             rs->answered = 1;
             return status;
         }
+        snprintf(err, errlen, "%s %s: %s", method, path, why);
         snprintf(rs->last_err, sizeof(rs->last_err), "%s", err);
         double left = rs->budget_s - (ctl_now_s() - rs->t0);
         if (rs->answered || left <= 0)

@@ -2,13 +2,14 @@
  * control: the host's control-plane client pieces (DESIGN section 7, 8).
  *
  * Pure parts (no network; unit-tested): the decision envelope check (effective_mode ->
- * domain through common/exec_domain; missing, unknown or stale -> backtest + safe_mode), activation envelopes/events -> struct qmtl_activation,
+ * domain through common/exec_domain; missing, unknown or stale -> backtest + safe_mode),
+ * activation envelopes/events -> struct qmtl_activation,
  * ordering by the etag's version ("act:{world}:{strategy}:{side}:{version}": an older or
  * equal version is a no-op unless the held state is stale, which a re-fetch re-confirms),
  * and the DAG a strategy submits to POST /strategies.
  *
- * HTTP parts: one JSON request/reply over libevent's evhttp client, bounded by a timeout,
- * either on the caller's loop (asynchronous) or on a private loop (blocking; start-up only).
+ * HTTP: every request goes through common/http_client; here only the start-up retry
+ * policy for a gateway that does not answer yet (ctl_retry_fetch).
  */
 #ifndef QMTL_HOST_CONTROL_H
 #define QMTL_HOST_CONTROL_H
@@ -22,17 +23,10 @@
 #include "host/orders/gate.h"
 #include "host/host_api.h"
 
-struct event_base;
-
 /* The host domain an execution domain (enum exec_domain, common/exec_domain.h: the one
  * effective_mode -> domain table) runs in: dryrun and live send orders; backtest and
  * shadow in attached mode send none (HOST_BLOCKED). */
 int ctl_host_domain(int domain);
-/* Transitional names used by the attached session, equal to common/exec_domain's (to be
- * replaced by them where the session code is rewritten). */
-enum { CTL_BACKTEST = EXEC_BACKTEST, CTL_DRYRUN = EXEC_DRYRUN, CTL_LIVE = EXEC_LIVE,
-       CTL_SHADOW = EXEC_SHADOW };
-#define ctl_domain_name exec_domain_name
 
 /* The result of checking a decision envelope. */
 struct ctl_decision {
@@ -92,34 +86,15 @@ void ctl_mark_stale(struct host *h);
  * The StrategySubmit body for strategy 'strat': {"dag_json": {"schema_version": "v1",
  * "name", "nodes": [...]}, "node_ids_crc32", "world_id", "meta"}. Nodes are the strategy's
  * own, in evaluation order, each with node_type, interval, period, params, dependencies,
- * tags, code_hash, config_hash, schema_hash, schema_compat_id (CTL_SCHEMA_COMPAT) and the
+ * tags, code_hash, config_hash, schema_hash, schema_compat_id (GRAPH_SCHEMA_COMPAT) and the
  * node_id the gateway recomputes from them. NULL with err.
  */
-#define CTL_SCHEMA_COMPAT GRAPH_SCHEMA_COMPAT
 json_t *ctl_strategy_submission(const struct host *h, uint32_t strat, const char *world,
                                 char *err, size_t errlen);
 
-/* ------------------------------------------------------------------ HTTP */
+/* ------------------------------------------------------------------ start-up requests */
 
-/* Called once with the HTTP status (0 on a transport error or timeout; err says why) and
- * the parsed JSON reply (NULL when none or not JSON; borrowed for the call). */
-typedef void (*ctl_http_cb)(void *arg, int status, const json_t *reply, const char *err);
-
-/*
- * Start 'method' 'base_url' + 'path' with an optional JSON body and bearer token on
- * 'base', answered through cb within 'timeout_s'. 0, or -1 with err (bad URL, out of
- * memory); cb is not called then.
- */
-int ctl_http_start(struct event_base *base, const char *base_url, const char *method,
-                   const char *path, const json_t *body, const char *token, double timeout_s,
-                   ctl_http_cb cb, void *arg, char *err, size_t errlen);
-
-/* Blocking form on a private event loop. Returns the HTTP status (0 on a transport error,
- * with err); *reply gets the JSON reply (new reference, NULL when none). */
-int ctl_http_sync(const char *base_url, const char *method, const char *path, const json_t *body,
-                  const char *token, double timeout_s, json_t **reply, char *err, size_t errlen);
-
-/* Start-up retry state shared by a sequence of ctl_http_retry calls. Zero it, then set
+/* Start-up retry state shared by a sequence of ctl_retry_fetch calls. Zero it, then set
  * budget_s. */
 struct ctl_retry {
     double budget_s;    /* retry while less than this has passed since the first attempt */
@@ -130,15 +105,16 @@ struct ctl_retry {
 };
 
 /*
- * ctl_http_sync for a peer that may not be up yet: while no request of 'rs' has been
+ * http_json_fetch for a peer that may not be up yet: while no request of 'rs' has been
  * answered, an unanswered one (refused, reset, timed out) is made again after a backoff
  * (0.1 s doubling to 2 s, sleeping) until rs->budget_s has passed since the first attempt.
  * The first miss is logged once. Returns the HTTP status, 0 when unanswered (err and
- * rs->last_err say why).
+ * rs->last_err say why: "METHOD PATH: cannot connect to HOST:PORT: ...", "... timed out
+ * after N s"). *reply as for http_json_fetch.
  */
-int ctl_http_retry(struct ctl_retry *rs, const char *base_url, const char *method,
-                   const char *path, const json_t *body, const char *token, double timeout_s,
-                   json_t **reply, char *err, size_t errlen);
+int ctl_retry_fetch(struct ctl_retry *rs, const char *base_url, const char *method,
+                    const char *path, const json_t *body, const char *token, double timeout_s,
+                    json_t **reply, char *err, size_t errlen);
 /* Monotonic clock, seconds. */
 double ctl_now_s(void);
 

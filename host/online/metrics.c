@@ -126,10 +126,11 @@ static void strategy_nodes(const struct host *h, uint32_t s, uint64_t *computes,
     *ns = 0;
     for (uint32_t i = 0; i < graph_count(h->g); i++) {
         const struct graph_node *x = graph_node(h->g, i);
-        for (uint32_t k = 0; k < x->n_owners; k++)
+        const struct rt_node *rx = sched_node(h->s, i);
+        for (uint32_t k = 0; rx && k < x->n_owners; k++)
             if (x->owners[k] == s) {
-                *computes += (uint64_t)x->computes;
-                *ns += x->compute_ns;
+                *computes += (uint64_t)rx->c.computes;
+                *ns += rx->c.compute_ns;
                 break;
             }
     }

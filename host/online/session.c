@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec_domain.h"
+#include "http_client.h"
 #include "host/online/control.h"
 #include "host/plugin/reload.h"
 #include "host/online/session_internal.h"
@@ -61,7 +63,7 @@ static int apply_entry(struct session *a, const char *sid, const char *side_name
     int applied = 0;
     for (int i = 0; i < n; i++) {
         struct qmtl_activation act;
-        if (ctl_activation_parse(data, sides[i], ctl_domain_name(a->domain), &act))
+        if (ctl_activation_parse(data, sides[i], exec_domain_name(a->domain), &act))
             continue;
         if (ctl_apply(&a->r->h, (uint32_t)k, &act) == 1) {
             applied++;
@@ -174,8 +176,8 @@ static void on_open(struct ws_conn *c, void *arg)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                       a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
+    if (http_json_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                        a->o->budgets->http_timeout_s, fetch_done, a, err, sizeof(err)) == 0)
         a->http_pending++;
     else
         LOG_WARN("attached", "%s", err);
@@ -301,9 +303,9 @@ static void subscribe(struct session *a)
     json_t *body = json_pack("{ss s[sss]}", "world_id", a->o->world_id, "topics", "activation",
                              "policy", "orders");
     char err[256];
-    int rc = ctl_http_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body,
-                            a->o->token, a->o->budgets->http_timeout_s, subscribe_done, a, err,
-                            sizeof(err));
+    int rc =
+        http_json_start(a->base, a->o->gateway_url, "POST", "/events/subscribe", body, a->o->token,
+                        a->o->budgets->http_timeout_s, subscribe_done, a, err, sizeof(err));
     json_decref(body);
     if (rc == 0)
         a->http_pending++;
@@ -413,19 +415,19 @@ static void set_domain(struct session *a, const struct ctl_decision *d, int init
     int changed = initial || d->domain != a->domain || d->safe_mode != a->st->safe_mode;
     a->domain = d->domain;
     a->decision_expires = d->expires;
-    a->st->domain = ctl_domain_name(d->domain);
+    a->st->domain = exec_domain_name(d->domain);
     a->st->safe_mode = d->safe_mode;
     a->st->reason = d->reason;
     a->r->h.opt.domain = ctl_host_domain(d->domain);
     if (!changed)
         return;
     LOG_INFO("attached", "world '%s': effective_mode '%s' -> domain %s%s%s", a->o->world_id,
-             d->mode, ctl_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
+             d->mode, exec_domain_name(d->domain), d->safe_mode ? ", safe_mode: " : "",
              d->safe_mode ? d->reason : "");
-    if (d->domain == CTL_LIVE)
+    if (d->domain == EXEC_LIVE)
         LOG_INFO("attached", "live domain: orders that pass the gate go to the gateway (POST "
                              "/orders)");
-    if (d->domain == CTL_SHADOW)
+    if (d->domain == EXEC_SHADOW)
         LOG_INFO("attached", "shadow domain: orders are hard-blocked");
 }
 
@@ -454,8 +456,8 @@ static void refresh_decision(struct session *a)
         return;
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                       a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
+    if (http_json_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                        a->o->budgets->http_timeout_s, decide_done, a, err, sizeof(err)) == 0) {
         a->http_pending++;
         a->decide_pending = 1;
     }
@@ -483,9 +485,9 @@ static void submit_all(struct session *a)
         json_t *reply = NULL;
         int status = 0;
         if (body)
-            status = ctl_http_retry(&a->start, a->o->gateway_url, "POST", "/strategies", body,
-                                    a->o->token, a->o->budgets->http_timeout_s, &reply, err,
-                                    sizeof(err));
+            status = ctl_retry_fetch(&a->start, a->o->gateway_url, "POST", "/strategies", body,
+                                     a->o->token, a->o->budgets->http_timeout_s, &reply, err,
+                                     sizeof(err));
         json_decref(body);
         if (body && !a->start.answered) {
             json_decref(reply);
@@ -521,8 +523,8 @@ static void decide(struct session *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/decide", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_retry(&a->start, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                                a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = ctl_retry_fetch(&a->start, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                                 a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     struct ctl_decision d;
     ctl_decision_check(status == 200 ? reply : NULL, time(NULL), &d);
     if (status != 200)
@@ -537,8 +539,8 @@ static void initial_activation(struct session *a)
     char path[400], err[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
     json_t *reply = NULL;
-    int status = ctl_http_sync(a->o->gateway_url, "GET", path, NULL, a->o->token,
-                               a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
+    int status = http_json_fetch(a->o->gateway_url, "GET", path, NULL, a->o->token,
+                                 a->o->budgets->http_timeout_s, &reply, err, sizeof(err));
     if (status == 200 && json_is_object(reply)) {
         session_apply_state_(a, reply);
         a->confirmed = 1;
@@ -682,7 +684,7 @@ int session_run(struct runner *r, const struct session_options *o, struct sessio
         release(&a);
         return -1;
     }
-    if (a.domain == CTL_LIVE && !o->allow_live_replay) {
+    if (a.domain == EXEC_LIVE && !o->allow_live_replay) {
         snprintf(err, errlen,
                  "world '%s' is live and the data is a replay of history (CSV or synthetic): "
                  "its orders would go to a live broker; pass --allow-live-replay to do that on "

@@ -35,7 +35,7 @@ struct session {
     size_t n_sid;      /* entries of gw_sid and refused (follows h->n_st across reloads) */
     int64_t last_seq;
     int have_seq;
-    int domain; /* enum ctl_domain */
+    int domain; /* enum exec_domain (common/exec_domain.h) */
     int64_t decision_expires; /* as_of + ttl of the decision in force (0 = none) */
     int decide_pending;
     int stopping, confirmed, http_pending, budget_spent, retry_logged;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_client.h"
 #include "host/orders/gate.h"
 #include "host/online/session_internal.h"
 #include "log.h"
@@ -98,8 +99,8 @@ static void resubmit_done(void *arg, int status, const json_t *reply, const char
              q->old_sid[0] ? "')" : "");
     char path[400], e[256];
     snprintf(path, sizeof(path), "/worlds/%s/activation", a->world_q);
-    if (ctl_http_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
-                       a->o->budgets->http_timeout_s, state_done, a, e, sizeof(e)) == 0)
+    if (http_json_start(a->base, a->o->gateway_url, "GET", path, NULL, a->o->token,
+                        a->o->budgets->http_timeout_s, state_done, a, e, sizeof(e)) == 0)
         a->http_pending++;
     free(q);
 }
@@ -119,9 +120,9 @@ static void resubmit(struct session *a, size_t k, int replaced)
     gate_mark_stale(&st->gate); /* closed from the swap until the gateway answers */
     char err[512];
     json_t *body = ctl_strategy_submission(h, (uint32_t)k, a->o->world_id, err, sizeof(err));
-    if (!body || ctl_http_start(a->base, a->o->gateway_url, "POST", "/strategies", body,
-                                a->o->token, a->o->budgets->http_timeout_s, resubmit_done, q, err,
-                                sizeof(err))) {
+    if (!body ||
+        http_json_start(a->base, a->o->gateway_url, "POST", "/strategies", body, a->o->token,
+                        a->o->budgets->http_timeout_s, resubmit_done, q, err, sizeof(err))) {
         LOG_ERROR("attached", "strategy '%s': cannot resubmit after the reload: %s; its gate "
                               "stays closed",
                   q->name, err);

@@ -9,7 +9,6 @@
 
 #include "common/http_client.h"
 #include "host/orders/book.h"
-#include "host/online/control.h"
 #include "host/host_api.h"
 #include "host/orders/orders.h"
 #include "log.h"
@@ -219,7 +218,8 @@ static json_t *fetch_all(const char *what, const char *url, const char *token, c
                  wq, sq, after);
         json_t *reply = NULL;
         char e[256] = "";
-        int status = ctl_http_sync(url, "GET", path, NULL, token, timeout_s, &reply, e, sizeof(e));
+        int status =
+            http_json_fetch(url, "GET", path, NULL, token, timeout_s, &reply, e, sizeof(e));
         json_t *arr = json_object_get(reply, what);
         if (status != 200 || !json_is_array(arr)) {
             const char *m =
@@ -257,8 +257,8 @@ int fill_events_start(struct fill_events *fe, const char *gateway_url, const cha
 {
     json_t *reply = NULL;
     char err[512];
-    int status = ctl_http_sync(gateway_url, "GET", "/status", NULL, NULL, timeout_s, &reply, err,
-                               sizeof(err));
+    int status = http_json_fetch(gateway_url, "GET", "/status", NULL, NULL, timeout_s, &reply, err,
+                                 sizeof(err));
     const json_t *seq = json_object_get(reply, "last_seq_no");
     if (status == 200 && json_is_integer(seq)) {
         *last_seq = (int64_t)json_integer_value(seq);

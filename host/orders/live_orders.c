@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/online/control.h"
+#include "http_client.h"
 #include "log.h"
 
 #define MAX_ATTEMPTS 2
@@ -114,8 +114,8 @@ static int start(struct order_req *q)
 {
     struct live_orders *lo = q->lo;
     char err[256];
-    if (ctl_http_start(lo->base, lo->url, "POST", "/orders", q->body, lo->token, lo->timeout_s,
-                       order_done, q, err, sizeof(err)) < 0) {
+    if (http_json_start(lo->base, lo->url, "POST", "/orders", q->body, lo->token, lo->timeout_s,
+                        order_done, q, err, sizeof(err)) < 0) {
         LOG_WARN("orders", "order '%s' not sent: %s", q->coid, err);
         return -1;
     }

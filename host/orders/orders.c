@@ -299,15 +299,15 @@ static double wanted(const struct host *h, const struct host_strategy *st, const
                                  : t * broker_equity(st->broker) / price;
 }
 
-void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
-                       struct qmtl_value *out)
+void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
+                       int price_in, int signal_in, struct qmtl_value *out)
 {
     struct host *h = arg;
     struct host_strategy *st = h->st[n->order_strategy];
     if (st->stopped)
         return;
     struct qmtl_bar bar;
-    int have_price = read_bar(graph_input(n, 1), &bar) == 0;
+    int have_price = read_bar(&in[1], &bar) == 0;
     if (price_in && have_price) {
         /* orders resting from earlier bars trade on this one first (no look-ahead) */
         if (broker_resting(st->broker))
@@ -327,7 +327,7 @@ void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in
     if (!signal_in || !have_price || st->stopped)
         return;
     double price = bar.close;
-    const struct qmtl_value *sv = qmtl_window_latest(graph_input(n, 0));
+    const struct qmtl_value *sv = qmtl_window_latest(&in[0]);
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;

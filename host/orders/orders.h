@@ -47,8 +47,8 @@ struct host;
 struct host_strategy;
 
 void orders_hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg);
-void orders_hook_order(void *arg, struct graph_node *n, int64_t ts, int price_in, int signal_in,
-                       struct qmtl_value *out);
+void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
+                       int price_in, int signal_in, struct qmtl_value *out);
 
 /* An order to send (strings borrowed for the call). */
 struct orders_req {

@@ -143,13 +143,14 @@ static void write_record(const struct host_strategy *st, const struct graph_node
 static void crash_handler(int sig)
 {
     struct host *h = crash_host;
-    const struct graph_node *n = sched_running_node();
+    const struct rt_node *rn = sched_running_node();
+    const struct graph_node *n = rn ? rn->node : NULL;
     char num[24];
     fmt_int(sig, num, sizeof(num));
     put_fd(2, crash_prefix);
-    if (h && n && n->ctx) {
+    if (h && n && rn->ctx) {
         /* the strategy whose binding runs (a shared node: its primary owner) */
-        const struct host_strategy *st = (const struct host_strategy *)((const char *)n->ctx -
+        const struct host_strategy *st = (const struct host_strategy *)((const char *)rn->ctx -
                                                                          offsetof(struct host_strategy, ctx));
         put_fd(2, ": plugin '");
         put_fd(2, st->name);

@@ -136,7 +136,7 @@ static int validate_header(uint32_t magic, uint32_t major, uint32_t minor, uint3
     return 0;
 }
 
-static int validate(const struct qmtl_plugin *d, const char *path, char *err, size_t errlen)
+int plugin_validate(const struct qmtl_plugin *d, const char *path, char *err, size_t errlen)
 {
     if (validate_header(d->magic, d->abi_major, d->abi_minor, d->size, path, err, errlen) < 0)
         return -1;
@@ -167,7 +167,7 @@ int plugin_map(const char *copy, const char *path, struct plugin **out, char *er
             path, QMTL_DESCRIPTOR_SYMBOL);
         goto bad;
     }
-    if (validate(d, path, err, errlen) < 0)
+    if (plugin_validate(d, path, err, errlen) < 0)
         goto bad;
     struct plugin *p = calloc(1, sizeof(*p));
     if (!p || !(p->path = strdup(path)) || !(p->private_path = strdup(copy))) {

@@ -68,6 +68,13 @@ int plugin_open(const char *path, struct plugin **out, char *err, size_t errlen)
  */
 int plugin_map(const char *copy, const char *path, struct plugin **out, char *err, size_t errlen);
 
+/*
+ * The in-memory checks of step 4 on a descriptor: magic, ABI major/minor, size, name and
+ * 'setup' (also for a descriptor linked into the program: host/embed.h). 'path' names it
+ * in the message. 0, or -1 with one line in err.
+ */
+int plugin_validate(const struct qmtl_plugin *d, const char *path, char *err, size_t errlen);
+
 /* dlclose (unless QMTL_NO_DLCLOSE=1) and free. NULL is a no-op. */
 void plugin_close(struct plugin *p);
 

@@ -153,8 +153,8 @@ START_TEST(test_roles_feed_publish)
     ck_assert_uint_eq(st.remote_nodes, 2);
     ck_assert_uint_eq(st.published_nodes, 1);
     /* never computed here; echo (period 3) computed on the 3rd and 4th value and published */
-    ck_assert_int_eq(diff->computes, 0);
-    ck_assert_int_eq(echo->computes, 2);
+    ck_assert_int_eq(sched_node(r.h.s, diff->idx)->c.computes, 0);
+    ck_assert_int_eq(sched_node(r.h.s, echo->idx)->c.computes, 2);
     ck_assert_uint_eq(st.published, 2);
     natsConnection_Destroy(raw);
     bus_conn_free(c);

@@ -1,7 +1,9 @@
 /* bus_nats against a real nats-server (JetStream, loopback, own store, killed at the end):
  * streams created then checked, publish + durable consume on the loop thread in order,
  * duplicates dropped by Nats-Msg-Id, a restarted consumer resumes after what it
- * acknowledged, hostile messages refused. Skipped (passes with a note) without nats-server. */
+ * acknowledged, hostile messages (and whole batches holding one) refused, outputs
+ * batched per message and acknowledged in bulk. Skipped (passes with a note) without nats-server. */
+#include "bus_batcher.h"
 #include "bus_nats.h"
 #include "log.h"
 #include "nats_testlib.h"
@@ -110,8 +112,13 @@ START_TEST(test_publish_consume_resume)
             bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) == 0,
             "%s", err);
     }
-    v.as.number = 99; /* a retried publish of seq 2: the stream drops it by its msg id */
-    ck_assert_int_eq(bus_conn_publish(c, topic, NID, 120, 2, &v, err, sizeof(err)), 0);
+    ck_assert_msg(bus_conn_flush(c, 2000, err, sizeof(err)) == 0, "%s", err);
+    /* a retried message (the same batch, 1-3): the stream drops it by its Nats-Msg-Id */
+    v.as.number = 99;
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        ck_assert_int_eq(bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err,
+                                          sizeof(err)), 0);
+    ck_assert_msg(bus_conn_flush(c, 2000, err, sizeof(err)) == 0, "%s", err);
     struct qmtl_value j = qmtl_none();
     j.type = QMTL_T_JSON;
     j.as.json = "{\"k\":1}";
@@ -136,7 +143,7 @@ START_TEST(test_publish_consume_resume)
     ck_assert_str_eq(s.json[3], "{\"k\":1}");
     struct bus_conn_stats st;
     bus_conn_stats(c, &st);
-    ck_assert_uint_eq(st.published, 5);
+    ck_assert_uint_eq(st.published, 7); /* outputs handed to the stream */
     ck_assert_uint_eq(st.delivered, 4);
     bus_conn_free(c);
 
@@ -155,18 +162,18 @@ START_TEST(test_publish_consume_resume)
     ck_assert_int_eq(bus_conn_consume(c, topic, "host_c", record, &other, err, sizeof(err)), 0);
     wait_for(&other, 5);
     ck_assert_int_eq(other.n, 5);
-    /* the report: 5 messages, two consumers, both caught up */
+    /* the report: 3 messages (1-3, 4, 5), two consumers, both caught up */
     json_t *rep = NULL;
     settle();
     ck_assert_msg(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_int_eq(json_integer_value(json_object_get(rep, "messages")), 5);
-    ck_assert_int_eq(json_integer_value(json_object_get(rep, "last_seq")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(rep, "messages")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(rep, "last_seq")), 3);
     json_t *cs = json_object_get(rep, "consumers");
     ck_assert_uint_eq(json_array_size(cs), 2);
     for (size_t i = 0; i < 2; i++) {
         ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(cs, i), "lag")), 0);
         ck_assert_int_eq(
-            json_integer_value(json_object_get(json_array_get(cs, i), "acknowledged")), 5);
+            json_integer_value(json_object_get(json_array_get(cs, i), "acknowledged")), 3);
     }
     json_decref(rep);
     ck_assert_int_eq(bus_conn_queue_report(c, "w.live.none_v1", &rep, err, sizeof(err)), 1);
@@ -195,8 +202,17 @@ START_TEST(test_hostile_message_refused)
     ck_assert_int_eq(natsConnection_ConnectTo(&raw, srv.url), NATS_OK);
     ck_assert_int_eq(natsConnection_PublishString(raw, "qmtl.q.w.live.any_x_v1", "garbage"),
                      NATS_OK);
+    /* a batch whose second output is hostile: refused whole, its first output not fed */
+    struct qmtl_value v = qmtl_number(6);
+    unsigned char b[256];
+    size_t n = bus_batch_begin(NID, 1, b, sizeof(b), NULL, 0);
+    n = bus_batch_add(b, n, sizeof(b), 0, &v, NULL, 0);
+    size_t second = n;
+    n = bus_batch_add(b, n, sizeof(b), 60, &v, NULL, 0);
+    b[second] = 99; /* no such type */
+    ck_assert_int_eq(natsConnection_Publish(raw, "qmtl.q.w.live.any_x_v1", b, (int)n), NATS_OK);
     natsConnection_Flush(raw);
-    struct qmtl_value v = qmtl_number(7);
+    v.as.number = 7;
     ck_assert_int_eq(bus_conn_publish(c, topic, NID, 60, 1, &v, err, sizeof(err)), 0);
     struct seen s = {0};
     ck_assert_int_eq(bus_conn_consume(c, topic, "h", record, &s, err, sizeof(err)), 0);
@@ -206,7 +222,133 @@ START_TEST(test_hostile_message_refused)
     ck_assert(s.m[0].value.as.number == 7);
     struct bus_conn_stats st;
     bus_conn_stats(c, &st);
-    ck_assert_uint_eq(st.refused, 1);
+    ck_assert_uint_eq(st.refused, 2);
+    ck_assert_uint_eq(st.delivered, 1);
+    natsConnection_Destroy(raw);
+    bus_conn_free(c);
+}
+END_TEST
+
+struct in_order {
+    uint64_t n, out_of_order;
+};
+
+static void count_in_order(void *arg, const struct bus_msg *m)
+{
+    struct in_order *o = arg;
+    if (m->seq != o->n + 1 || m->ts != 60 * (int64_t)m->seq || m->value.as.number != (double)m->seq)
+        o->out_of_order++;
+    o->n++;
+}
+
+static uint64_t want_outputs;
+
+static int got_outputs(void *arg)
+{
+    return ((struct in_order *)arg)->n >= want_outputs;
+}
+
+/* Outputs are batched: up to BUS_BATCHER_OUTPUTS per message; a lone output goes when the
+ * loop has run the callbacks due (no timer, no explicit flush); consumers get every output
+ * once, in order, and acknowledge whole batches (AckAll on the last message). */
+START_TEST(test_batches_and_bulk_acks)
+{
+    SKIP_WITHOUT_SERVER();
+    const char *topic = "w.live.any_batch_v1";
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
+    struct qmtl_value v = qmtl_number(0);
+    /* 3000 outputs while the loop does not run: full batches go at once */
+    for (uint64_t seq = 1; seq <= 3000; seq++) {
+        v.as.number = (double)seq;
+        ck_assert(bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) ==
+                  0);
+    }
+    struct bus_conn_stats st;
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.published, 2 * BUS_BATCHER_OUTPUTS);
+    /* the rest goes at the end of the loop batch: one pass of the loop, no waiting */
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.published, 3000);
+    /* a lone output, the same way */
+    v.as.number = 3001;
+    ck_assert(bus_conn_publish(c, topic, NID, 60 * 3001, 3001, &v, err, sizeof(err)) == 0);
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.published, 3000);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    bus_conn_stats(c, &st);
+    ck_assert_uint_eq(st.published, 3001);
+    ck_assert_msg(bus_conn_flush(c, 5000, err, sizeof(err)) == 0, "%s", err);
+
+    struct in_order o = {0};
+    ck_assert_int_eq(bus_conn_consume(c, topic, "bulk", count_in_order, &o, err, sizeof(err)), 0);
+    want_outputs = 3001;
+    natst_loop_until(base, got_outputs, &o);
+    settle();
+    ck_assert_uint_eq(o.n, 3001);
+    ck_assert_uint_eq(o.out_of_order, 0);
+    /* four messages (1024, 1024, 952, 1), all acknowledged, nothing pending */
+    json_t *rep = NULL;
+    ck_assert_msg(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(json_integer_value(json_object_get(rep, "messages")), 4);
+    json_t *bulk = json_array_get(json_object_get(rep, "consumers"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(bulk, "acknowledged")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(bulk, "ack_pending")), 0);
+    json_decref(rep);
+    /* where a restarted publisher continues: the last output of the last batch */
+    int64_t lts = 0;
+    uint64_t lseq = 0;
+    ck_assert_int_eq(bus_conn_last_output(c, topic, &lts, &lseq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(lseq, 3001);
+    ck_assert_int_eq(lts, 60 * 3001);
+    bus_conn_free(c);
+}
+END_TEST
+
+/* A durable consumer made before bulk acknowledgements (explicit acks) keeps its place:
+ * its ack policy cannot change, so each message is acknowledged. */
+START_TEST(test_consumer_made_before_bulk_acks)
+{
+    SKIP_WITHOUT_SERVER();
+    const char *topic = "w.live.any_old_v1";
+    struct bus_conn *c = connect_bus();
+    char err[300];
+    ck_assert_int_eq(bus_conn_ensure_stream(c, topic, 0, NULL, err, sizeof(err)), 0);
+    natsConnection *raw = NULL;
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_ConnectTo(&raw, srv.url), NATS_OK);
+    ck_assert_int_eq(natsConnection_JetStream(&js, raw, NULL), NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "old";
+    cc.DeliverSubject = "qmtl.d.QMTL_Q_w~live~any_old_v1.old";
+    cc.AckPolicy = js_AckExplicit;
+    jsErrCode je = 0;
+    ck_assert_int_eq(js_AddConsumer(NULL, js, "QMTL_Q_w~live~any_old_v1", &cc, NULL, &je), NATS_OK);
+    struct qmtl_value v = qmtl_number(0);
+    for (uint64_t seq = 1; seq <= 3; seq++) { /* three messages of one output */
+        v.as.number = (double)seq;
+        ck_assert(bus_conn_publish(c, topic, NID, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) ==
+                  0);
+        ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+    }
+    struct in_order o = {0};
+    ck_assert_msg(bus_conn_consume(c, topic, "old", count_in_order, &o, err, sizeof(err)) == 0,
+                  "%s", err);
+    want_outputs = 3;
+    natst_loop_until(base, got_outputs, &o);
+    settle();
+    ck_assert_uint_eq(o.n, 3);
+    ck_assert_uint_eq(o.out_of_order, 0);
+    json_t *rep = NULL;
+    ck_assert_int_eq(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)), 0);
+    json_t *old = json_array_get(json_object_get(rep, "consumers"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(old, "acknowledged")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(old, "ack_pending")), 0);
+    json_decref(rep);
+    jsCtx_Destroy(js);
     natsConnection_Destroy(raw);
     bus_conn_free(c);
 }
@@ -246,6 +388,8 @@ int main(void)
     tcase_add_test(tc, test_streams);
     tcase_add_test(tc, test_publish_consume_resume);
     tcase_add_test(tc, test_hostile_message_refused);
+    tcase_add_test(tc, test_batches_and_bulk_acks);
+    tcase_add_test(tc, test_consumer_made_before_bulk_acks);
     tcase_add_test(tc, test_leases);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

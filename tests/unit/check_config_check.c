@@ -275,9 +275,6 @@ END_TEST
 
 int main(void)
 {
-    unsetenv("QMTL_CONFIG_FILE");
-    unsetenv("QMTL_TEST_MODE");
-    unsetenv("QMTL_EVENT_SECRET");
     Suite *s = suite_create("config_check");
     TCase *tc = tcase_create("check");
     tcase_set_timeout(tc, 20);
@@ -288,9 +285,5 @@ int main(void)
     tcase_add_test(tc, test_probe_plugins_dir);
     tcase_add_test(tc, test_check_report);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_config_suite(s);
 }

@@ -211,9 +211,6 @@ END_TEST
 
 int main(void)
 {
-    unsetenv("QMTL_CONFIG_FILE");
-    unsetenv("QMTL_TEST_MODE");
-    unsetenv("QMTL_EVENT_SECRET");
     Suite *s = suite_create("config_env");
     TCase *tc = tcase_create("env");
     tcase_add_test(tc, test_env_override_every_key);
@@ -221,9 +218,5 @@ int main(void)
     tcase_add_test(tc, test_event_secret_env);
     tcase_add_test(tc, test_test_mode);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_config_suite(s);
 }

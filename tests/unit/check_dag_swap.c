@@ -288,11 +288,11 @@ static const char *nid(struct host *h, size_t s, int k)
 }
 
 /* The input windows of two nodes hold the same items. */
-static void assert_same_windows(const struct graph_node *x, const struct graph_node *y)
+static void assert_same_windows(const struct rt_node *x, const struct rt_node *y)
 {
     ck_assert_uint_eq(x->n_in, y->n_in);
     for (uint32_t i = 0; i < x->n_in; i++) {
-        const struct qmtl_window *u = graph_input(x, i), *v = graph_input(y, i);
+        const struct qmtl_window *u = rt_input(x, i), *v = rt_input(y, i);
         ck_assert_uint_eq(u->count, v->count);
         ck_assert_uint_eq(u->cap, v->cap);
         for (uint32_t k = 0; k < u->count; k++) {
@@ -309,8 +309,8 @@ static void assert_same_nodes(struct host *h, size_t s, struct recs *a, struct h
 {
     for (size_t k = 1; k <= last; k++) {
         if (from == 0)
-            assert_same_windows(graph_node(h->g, h->st[s]->ctx.nodes[k - 1]),
-                                graph_node(ref->g, ref->st[rs]->ctx.nodes[k - 1]));
+            assert_same_windows(sched_node(h->s, h->st[s]->ctx.nodes[k - 1]),
+                                sched_node(ref->s, ref->st[rs]->ctx.nodes[k - 1]));
         ck_assert_str_eq(nid(h, s, (int)k), nid(ref, rs, (int)k));
         char what[128];
         snprintf(what, sizeof(what), "strategy '%s' node %zu", h->st[s]->name, k);
@@ -611,7 +611,7 @@ START_TEST(test_replace_stopped_strategy)
         host_feed(&h, tags_x, 1, T0 + 60 * i, &v);
     }
     ck_assert_int_eq(h.st[1]->stopped, 1);
-    ck_assert(graph_find(h.g, fragile_id)->failed);
+    ck_assert(sched_node(h.s, graph_find(h.g, fragile_id)->idx)->failed);
     ck_assert_uint_eq(count_from(&rh, fragile_id, 0), 3);
 
     /* the same code, now healthy: the node (declared again only by the new version)
@@ -623,8 +623,8 @@ START_TEST(test_replace_stopped_strategy)
                   err);
     ck_assert_uint_eq(res.added, 0);
     ck_assert_int_eq(h.st[1]->stopped, 0);
-    ck_assert(!graph_find(h.g, fragile_id)->failed);
-    ck_assert_uint_eq(graph_find(h.g, fragile_id)->live_owners, 1);
+    ck_assert(!sched_node(h.s, graph_find(h.g, fragile_id)->idx)->failed);
+    ck_assert_uint_eq(sched_node(h.s, graph_find(h.g, fragile_id)->idx)->live_owners, 1);
     for (int i = 5; i < 8; i++) {
         struct qmtl_value v = qmtl_number(i);
         host_feed(&h, tags_x, 1, T0 + 60 * i, &v);

@@ -37,7 +37,6 @@ START_TEST(test_nodeid_and_sharing)
     ck_assert_uint_eq(a, b);
     struct graph_node *n = graph_node(g, a);
     ck_assert_uint_eq(n->n_owners, 2);
-    ck_assert_uint_eq(n->live_owners, 2);
     ck_assert(graph_owned_by(n, 1));
     ck_assert(!graph_owned_by(n, 2));
     ck_assert_int_eq(strncmp(n->id, "blake3:", 7), 0);
@@ -125,6 +124,75 @@ START_TEST(test_cycle_and_unknown)
 }
 END_TEST
 
+/* The graph alone (no scheduler, no runtime): a copy keeps every identity field, the
+ * policies, the built-in's parameters, the kind-specific fields and the bindings. */
+static int noop_compute(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    (void)v;
+    *out = qmtl_none();
+    return 0;
+}
+
+START_TEST(test_identity_without_runtime)
+{
+    struct graph *g = graph_new();
+    uint32_t src = add(g, "src", NULL, 0, 0, 0, NULL);
+    uint32_t ind = add(g, "sma", &src, 1, 0, 0, NULL);
+    struct graph_node *n = graph_node(g, ind);
+    n->has_builtin = 1;
+    n->builtin = (struct graph_builtin){.kind = 3, .window = 7, .alpha = 0.5, .field = 2};
+    n->flags = QMTL_FIRE_ON_ANY;
+    n->on_missing = QMTL_MISSING_FAIL;
+    n->on_late = QMTL_LATE_SIDE_OUTPUT;
+    n->allowed_lateness = 120;
+    n->state_size = 24;
+    struct graph_bind b = {.owner = 1, .compute = noop_compute, .user = &b};
+    ck_assert_int_eq(graph_bind_add(n, &b), 0);
+    uint32_t again = add(g, "sma", &src, 1, 1, 0, NULL); /* a second owner */
+    ck_assert_uint_eq(again, ind);
+    char err[200];
+    ck_assert_msg(graph_finalize(g, err, sizeof(err)) == 0, "%s", err);
+
+    struct graph *c = graph_new();
+    uint32_t owner_map[2] = {1, 0}; /* owners renumbered */
+    uint32_t csrc, cind;
+    ck_assert_msg(graph_copy(c, graph_node(g, src), NULL, 0, owner_map, &csrc, err, sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_msg(graph_copy(c, n, &csrc, 1, owner_map, &cind, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(graph_finalize(c, err, sizeof(err)) == 0, "%s", err);
+    const struct graph_node *y = graph_node(c, cind);
+    ck_assert_str_eq(y->id, n->id);
+    ck_assert_ptr_eq(graph_find(c, n->id), y);
+    ck_assert_int_eq(y->kind, GRAPH_INDICATOR);
+    ck_assert_str_eq(y->node_type, "sma");
+    ck_assert_str_eq(y->label, "sma");
+    ck_assert_str_eq(y->code_hash, "c");
+    ck_assert_int_eq(y->interval, 60);
+    ck_assert_int_eq(y->period, 2);
+    ck_assert_int_eq(y->has_builtin, 1);
+    ck_assert_int_eq(y->builtin.kind, 3);
+    ck_assert_int_eq(y->builtin.window, 7);
+    ck_assert(y->builtin.alpha == 0.5);
+    ck_assert_int_eq(y->builtin.field, 2);
+    ck_assert_uint_eq(y->flags, QMTL_FIRE_ON_ANY);
+    ck_assert_int_eq(y->on_missing, QMTL_MISSING_FAIL);
+    ck_assert_int_eq(y->on_late, QMTL_LATE_SIDE_OUTPUT);
+    ck_assert_int_eq(y->allowed_lateness, 120);
+    ck_assert_uint_eq(y->state_size, 24);
+    ck_assert_uint_eq(y->n_in, 1);
+    ck_assert_uint_eq(y->in[0], csrc);
+    ck_assert_uint_eq(graph_node(c, csrc)->n_out, 1);
+    ck_assert_uint_eq(y->n_owners, 2);
+    ck_assert(graph_owned_by(y, 1) && graph_owned_by(y, 0));
+    ck_assert_uint_eq(y->n_binds, 1);
+    ck_assert_uint_eq(y->binds[0].owner, 0);
+    ck_assert_ptr_eq((void *)y->binds[0].compute, (void *)noop_compute);
+    ck_assert_ptr_eq(y->binds[0].user, &b);
+    graph_free(c);
+    graph_free(g);
+}
+END_TEST
+
 START_TEST(test_many_nodes_hash_table)
 {
     struct graph *g = graph_new();
@@ -153,6 +221,7 @@ int main(void)
     tcase_add_test(tc, test_order_rank_then_id);
     tcase_add_test(tc, test_cycle_and_unknown);
     tcase_add_test(tc, test_many_nodes_hash_table);
+    tcase_add_test(tc, test_identity_without_runtime);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -381,6 +381,54 @@ START_TEST(test_json_async)
 }
 END_TEST
 
+/* The blocking JSON call: the same wire form (bearer, compact body), the status and the
+ * parsed answer as a new reference; status 0 with the reason when nothing answered. */
+START_TEST(test_json_blocking)
+{
+    struct server s;
+    server_start(&s, "HTTP/1.1 409 Conflict\r\nContent-Length: 26\r\n\r\n"
+                     "{\"error\":{\"message\":\"no\"}}");
+    char url[64], err[256] = "";
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+    json_t *body = json_pack("{ss}", "side", "buy"), *reply = NULL;
+    int status =
+        http_json_fetch(url, "POST", "/orders", body, "host-tok", 2.0, &reply, err, sizeof(err));
+    json_decref(body);
+    server_stop(&s);
+    ck_assert_int_eq(status, 409);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(reply, "error"), "message")),
+                     "no");
+    json_decref(reply);
+    ck_assert_ptr_nonnull(strstr(s.request, "POST /orders HTTP/1.1\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.request, "\r\nAuthorization: Bearer host-tok\r\n"));
+    ck_assert_msg(!strcmp(s.request + s.request_len - 14, "{\"side\":\"buy\"}"), "%s", s.request);
+
+    /* an answer that is not JSON: the status, no reply; no token: no Authorization */
+    server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+    reply = json_true();
+    ck_assert_int_eq(
+        http_json_fetch(url, "GET", "/status", NULL, "", 2.0, &reply, err, sizeof(err)), 200);
+    server_stop(&s);
+    ck_assert_ptr_null(reply);
+    ck_assert_ptr_null(strstr(s.request, "Authorization"));
+
+    /* a peer that never answers: 0 and the timeout */
+    server_start(&s, NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+    ck_assert_int_eq(
+        http_json_fetch(url, "GET", "/status", NULL, NULL, 0.3, &reply, err, sizeof(err)), 0);
+    server_stop(&s);
+    ck_assert_ptr_null(reply);
+    ck_assert_str_eq(err, "timed out after 0.3 s");
+
+    /* a bad URL: 0 and why, nothing sent */
+    ck_assert_int_eq(
+        http_json_fetch("ftp://x", "GET", "/", NULL, NULL, 1.0, &reply, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "only http://"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("http_client");
@@ -396,6 +444,7 @@ int main(void)
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_url);
     tcase_add_test(tc, test_json_async);
+    tcase_add_test(tc, test_json_blocking);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

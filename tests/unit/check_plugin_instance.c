@@ -109,7 +109,7 @@ START_TEST(test_instance_unmapped_at_last_reference)
     }
     /* the node goes on with the remaining owner's binding (its code, its ctx) */
     ck_assert_int_eq(computes_of(&h, "two"), 5);
-    ck_assert_int_eq(graph_node(h.g, 1)->computes, 10);
+    ck_assert_int_eq(sched_node(h.s, 1)->c.computes, 10);
 
     ck_assert_msg(host_remove_strategy(&h, 0, &res, err, sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(res.removed, 2);

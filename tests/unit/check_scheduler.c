@@ -92,6 +92,34 @@ static int feed(struct qmtl_testkit *tk, const char *tag, int64_t ts, double x)
     return qmtl_testkit_feed_value(tk, tag, ts, x, &err);
 }
 
+/* The same on a bare host, for the tests that look at the runtime behind the nodes (which
+ * the testkit keeps to itself). */
+static struct host *host_up(const struct qmtl_plugin *p)
+{
+    struct host *h = calloc(1, sizeof(*h));
+    char err[256];
+    n_calls = 0;
+    ck_assert_ptr_nonnull(h);
+    ck_assert_int_eq(host_init(h, NULL), 0);
+    ck_assert_msg(host_add_strategy(h, p, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(host_finalize(h, err, sizeof(err)) == 0, "%s", err);
+    return h;
+}
+
+static void host_down(struct host *h)
+{
+    host_finish(h);
+    host_release(h);
+    free(h);
+}
+
+static int hfeed(struct host *h, const char *tag, int64_t ts, double x)
+{
+    const char *tags[] = {tag};
+    struct qmtl_value v = qmtl_number(x);
+    return host_feed(h, tags, 1, ts, &v);
+}
+
 START_TEST(test_aligned_fan_in)
 {
     g_flags = 0;
@@ -203,12 +231,12 @@ START_TEST(test_gap_fail)
 }
 END_TEST
 
-static struct graph_node *custom_node(struct qmtl_testkit *tk)
+/* The runtime node of the (one) custom node. */
+static const struct rt_node *custom_node(struct host *h)
 {
-    struct host *h = (struct host *)tk; /* the testkit starts with its host */
     for (uint32_t k = 0; k < graph_count(h->g); k++)
         if (graph_node(h->g, k)->kind == GRAPH_CUSTOM)
-            return graph_node(h->g, k);
+            return sched_node(h->s, k);
     ck_abort_msg("no custom node");
     return NULL;
 }
@@ -221,31 +249,35 @@ START_TEST(test_late_policies)
     static const int seq[] = {0, 1, 2, 4, 5, 6};
     for (int pol = 0; pol < 3; pol++) {
         g_on_late = pol;
-        struct qmtl_testkit *tk = tk_new(&one);
+        struct host *h = host_up(&one);
         for (int i = 0; i < 6; i++)
-            feed(tk, "A", T0 + 60 * seq[i], seq[i]);
+            hfeed(h, "A", T0 + 60 * seq[i], seq[i]);
         ck_assert_int_eq(n_calls, 2); /* warm at 4 items, but that one follows a gap */
-        feed(tk, "A", T0 + 180, 42);  /* late bucket T0+180, inside the ring */
-        struct graph_node *rn = custom_node(tk);
+        hfeed(h, "A", T0 + 180, 42);  /* late bucket T0+180, inside the ring */
+        const struct rt_node *rn = custom_node(h);
+        uint32_t n_side;
+        const struct rt_side_item *side = runtime_side(sched_runtime(h->s), rn->node->idx, &n_side);
         if (pol == QMTL_LATE_RECOMPUTE) {
             ck_assert_int_eq(n_calls, 3);
             ck_assert_int_eq(calls[2].ts, T0 + 180);
             /* the ring stays in bucket order: 180, 240, 300, 360 */
-            const struct qmtl_window *w = graph_input(rn, 0);
+            const struct qmtl_window *w = rt_input(rn, 0);
             ck_assert_int_eq(qmtl_window_ts_at(w, 3), T0 + 180);
             ck_assert(qmtl_window_number(w, 3) == 42);
             ck_assert_int_eq(qmtl_window_ts_at(w, 0), T0 + 360);
         } else {
             ck_assert_int_eq(n_calls, 2);
         }
-        ck_assert_int_eq(rn->late_dropped, pol == QMTL_LATE_IGNORE ? 1 : 0);
-        ck_assert_int_eq(rn->late_side, pol == QMTL_LATE_SIDE_OUTPUT ? 1 : 0);
+        ck_assert_int_eq(rn->c.late_dropped, pol == QMTL_LATE_IGNORE ? 1 : 0);
+        ck_assert_int_eq(rn->c.late_side, pol == QMTL_LATE_SIDE_OUTPUT ? 1 : 0);
         if (pol == QMTL_LATE_SIDE_OUTPUT) {
-            ck_assert_uint_eq(rn->n_side, 1);
-            ck_assert_int_eq(rn->side[0].ts, T0 + 180);
-            ck_assert(rn->side[0].value.as.number == 42);
+            ck_assert_uint_eq(n_side, 1);
+            ck_assert_int_eq(side[0].ts, T0 + 180);
+            ck_assert(side[0].value.as.number == 42);
+        } else {
+            ck_assert_uint_eq(n_side, 0);
         }
-        qmtl_testkit_free(tk);
+        host_down(h);
     }
     g_period = 0;
 }
@@ -258,17 +290,17 @@ START_TEST(test_allowed_lateness)
     g_lateness = 120;
     g_period = 4;
     static const int seq[] = {0, 1, 2, 3, 5, 6};
-    struct qmtl_testkit *tk = tk_new(&one);
+    struct host *h = host_up(&one);
     for (int i = 0; i < 6; i++)
-        feed(tk, "A", T0 + 60 * seq[i], seq[i]);
+        hfeed(h, "A", T0 + 60 * seq[i], seq[i]);
     ck_assert_int_eq(n_calls, 2);
-    feed(tk, "A", T0 + 240, 9); /* 2 buckets late: within 120 s, inserted and computed */
+    hfeed(h, "A", T0 + 240, 9); /* 2 buckets late: within 120 s, inserted and computed */
     ck_assert_int_eq(n_calls, 3);
     ck_assert_int_eq(calls[2].ts, T0 + 240);
-    feed(tk, "A", T0 + 190, 9); /* 3 buckets late: beyond, ignored */
+    hfeed(h, "A", T0 + 190, 9); /* 3 buckets late: beyond, ignored */
     ck_assert_int_eq(n_calls, 3);
-    ck_assert_int_eq(custom_node(tk)->late_dropped, 1);
-    qmtl_testkit_free(tk);
+    ck_assert_int_eq(custom_node(h)->c.late_dropped, 1);
+    host_down(h);
     g_period = 0;
     g_lateness = 0;
 }
@@ -354,8 +386,8 @@ static int cmp_s(const void *a, const void *b)
 START_TEST(test_order_by_node_id)
 {
     n_order = 0;
-    struct qmtl_testkit *tk = tk_new(&ordered);
-    feed(tk, "A", T0, 1);
+    struct host *h = host_up(&ordered);
+    hfeed(h, "A", T0, 1);
     ck_assert_int_eq(n_order, 8);
     char sorted[8][80];
     memcpy(sorted, ids, sizeof(sorted));
@@ -363,12 +395,11 @@ START_TEST(test_order_by_node_id)
     for (int i = 0; i < 8; i++)
         ck_assert_str_eq(order_log[i], sorted[i]);
     /* the 8 readers of the stream (same period, recompute) share its history ring */
-    struct host *h = (struct host *)tk;
-    struct graph_node *st = graph_at(h->g, 0);
-    ck_assert_int_eq(st->kind, GRAPH_STREAM);
+    ck_assert_int_eq(graph_at(h->g, 0)->kind, GRAPH_STREAM);
+    const struct rt_node *st = &sched_runtime(h->s)->node[0]; /* evaluation position 0 */
     ck_assert_uint_eq(st->n_outs, 1);
     ck_assert_uint_eq(st->outs[0].n_cons, 8);
-    qmtl_testkit_free(tk);
+    host_down(h);
 }
 END_TEST
 
@@ -437,11 +468,12 @@ START_TEST(test_shared_once_and_tag_query)
     }
     for (uint32_t k = 0; k < graph_count(h.g); k++) {
         struct graph_node *n = graph_node(h.g, k);
+        long computes = sched_node(h.s, k)->c.computes;
         if (n->kind == GRAPH_INDICATOR)
-            ck_assert_int_eq(n->computes, 8); /* once per warm tick, not once per strategy */
+            ck_assert_int_eq(computes, 8); /* once per warm tick, not once per strategy */
         if (n->kind == GRAPH_CUSTOM && !strcmp(n->label, "dbl")) {
             ck_assert_uint_eq(n->n_owners, 2);
-            ck_assert_int_eq(n->computes, 6); /* period 3 from the sma: warm at 3 */
+            ck_assert_int_eq(computes, 6); /* period 3 from the sma: warm at 3 */
         }
         if (n->kind == GRAPH_TAG_QUERY)
             ck_assert_uint_eq(n->n_in, 1);
