@@ -120,7 +120,9 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(B)/fixtures/foreign_machine.so $(B)/fixtures/elf32.so \
             $(B)/fixtures/legacy.so $(B)/fixtures/legacy11.so \
             $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so) \
-            $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so
+            $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so \
+            $(B)/fixtures/bus_producer_v2.so $(B)/fixtures/bus_consumer_v2.so \
+            $(B)/fixtures/bus_watcher.so
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
 E2E_SRC := $(sort $(wildcard e2e/t[0-9]*.sh))
@@ -224,10 +226,13 @@ $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter-out base,$*),-DIDENT_$(shell echo $* | tr a-z A-Z)) \
 	  $(PLUGIN_LDFLAGS) -o $@ $<
 
-# One source, two strategies sharing nodes, for the scale-out e2e (t130-bus).
+# One source, two strategies sharing nodes, in two versions, for the scale-out e2e
+# (t130-bus, t133-bus-three) and check_bus.
 $(B)/fixtures/bus_%.so: tests/fixtures/bus/bus.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(filter consumer,$*),-DBUS_CONSUMER) $(PLUGIN_LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(findstring consumer,$*),-DBUS_CONSUMER) \
+	  $(if $(findstring watcher,$*),-DBUS_CONSUMER -DBUS_WATCHER) \
+	  $(if $(findstring _v2,$*),-DBUS_V2) $(PLUGIN_LDFLAGS) -o $@ $<
 
 $(B)/fixtures/not_elf.so:
 	@mkdir -p $(dir $@)

@@ -70,7 +70,6 @@ resolve() {
 }
 SHA_B=$(resolve "$1") && SHA_A=$(resolve "$2") || exit 2
 START=$(date +%s)
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T=$(mktemp -d "${TMPDIR:-/tmp}/qmtl-compare.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/run" "$T/home" "$T/tmp" "$T/plugins"
@@ -156,6 +155,7 @@ replay() {
     record "$r" "$s" work_computations "$(awk '$1 == "run:" { print $16 }' "$f.out")"
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg) # after the builds, which load the machine themselves
 echo "rounds: $ROUNDS; before ${SHA_B:0:12}, after ${SHA_A:0:12}; load average $LOAD0" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order="before after"; else order="after before"; fi

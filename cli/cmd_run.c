@@ -11,6 +11,7 @@
 #include "config.h"
 #include "host/plugin/crash_report.h"
 #include "host/online/bus.h"
+#include "host/online/bus_explain.h"
 #include "host/report/report_session.h"
 #include "host/dag/explain.h"
 #include "host/orders/orders.h"
@@ -405,14 +406,7 @@ int cmd_run(int argc, char **argv)
     /* hot reload: a host that keeps running (attached, --follow); never a finite replay,
      * whose results must not depend on when a file changed (docs/operations.md) */
     struct reload *rl = NULL;
-    int with_bus = attached && bus_url && *bus_url;
-    if (cfg.host.hot_reload && with_bus && keeps_running(&a, &cfg, attached))
-        LOG_WARN("run", "hot reload is off for this run: a host on a bus (%s) does not yet "
-                        "re-plan its published and remote nodes after a DAG change "
-                        "(docs/scale-out.md); restart the host to deploy a new version",
-                 a.bus ? "--bus" : "host.bus");
-    if (cfg.host.hot_reload && !with_bus && keeps_running(&a, &cfg, attached) && !a.sweep.n &&
-        !a.explain) {
+    if (cfg.host.hot_reload && keeps_running(&a, &cfg, attached) && !a.sweep.n && !a.explain) {
         if (!(rl = reload_new(&r, dir, have_quar ? &quar : NULL, NULL, err, sizeof(err)))) {
             fprintf(stderr, "qmtl run: %s\n", err);
             rc = CLI_FAIL;
@@ -498,14 +492,29 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     if (a.explain) {
+        /* attached with a bus: each node's role, from dry runs (nothing is submitted) */
+        json_t *roles = NULL;
+        struct bus_explain_opts bo = {.gateway_url = gw, .token = cfg.host.submit_token,
+                                      .world = world, .bus_url = bus_url,
+                                      .timeout_s = config_budgets(&cfg)->http_timeout_s};
+        if (bus && !(roles = bus_explain_roles(&r.h, &bo, err, sizeof(err)))) {
+            fprintf(stderr, "qmtl run: --explain: %s\n", err);
+            rc = CLI_FAIL;
+            goto out;
+        }
         if (a.json) {
             json_t *j = explain_json(&r.h);
+            if (roles)
+                bus_explain_merge(j, roles);
             json_dumpf(j, stdout, JSON_INDENT(2));
             fputc('\n', stdout);
             json_decref(j);
         } else {
             explain_text(stdout, &r.h);
+            if (roles)
+                bus_explain_text(stdout, &r.h, roles);
         }
+        json_decref(roles);
         rc = CLI_OK;
         goto out;
     }

@@ -11,14 +11,9 @@
 # the computing host is killed, the consumer takes its leases and computes on.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw_lib.sh"
+. "$(dirname "$0")/bus_lib.sh"
 
-NATS=$(command -v nats-server || ls /usr/sbin/nats-server 2>/dev/null)
-[ -n "$NATS" ] || { echo "# skipped: nats-server is not installed (apt-get install nats-server)"; exit 77; }
-command -v curl > /dev/null || { echo "# skipped: curl missing"; exit 77; }
-F="$QMTL_BUILD/fixtures"
-for p in bus_producer bus_consumer; do
-    [ -f "$F/$p.so" ] || { echo "# skipped: $F/$p.so not built (make $F/$p.so)"; exit 77; }
-done
+bus_prereqs bus_producer bus_consumer
 
 NATS_PID= DM_PID= H1_PID= H2_PID= A_PID=
 cleanup() {
@@ -28,53 +23,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$E2E_TMP/p1" "$E2E_TMP/p2" "$E2E_TMP/both" "$E2E_TMP/js"
+mkdir -p "$E2E_TMP/p1" "$E2E_TMP/p2" "$E2E_TMP/both"
 cp "$F/bus_producer.so" "$E2E_TMP/p1/"
 cp "$F/bus_consumer.so" "$E2E_TMP/p2/"
 cp "$F/bus_producer.so" "$F/bus_consumer.so" "$E2E_TMP/both/"
 DATA='BTC=gbm:count=240,seed=11'
 
-NPORT=$(free_port)
-MPORT=$(free_port)
-BUS="nats://127.0.0.1:$NPORT"
-"$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
-NATS_PID=$!
-nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
-wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; finish; exit 1; }
-jsz() { curl -sf "http://127.0.0.1:$MPORT/jsz?streams=true&consumers=true" > "$E2E_TMP/jsz.json"; }
-# the outputs a stream holds (a message carries a batch of them): one JSON line
-outputs() { python3 "$(dirname "$0")/bus_outputs.py" "$NPORT" "$1"; }
-
-# the DAG manager owns the streams
-DM_PORT=$(free_port)
-cat > "$E2E_TMP/dm.yml" <<YAML
-dagmanager:
-  host: 127.0.0.1
-  port: $DM_PORT
-  store_path: $E2E_TMP/dm.db
-  token: e2e-dm-token
-  bus: "$BUS"
-  bus_retention_s: 3600
-YAML
-"$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
-DM_PID=$!
-dm_up() { curl -sf "http://127.0.0.1:$DM_PORT/health" > /dev/null; }
-wait_for 10 dm_up && ok "DAG manager on the bus" || not_ok "DAG manager starts"
-curl -s "http://127.0.0.1:$DM_PORT/status" | grep -q '"bus":"nats"' && ok "DAG manager status: bus nats" ||
-    not_ok "DAG manager status names the bus"
-
-gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db"
-sed -i "s|dagmanager_url: \"\"|dagmanager_url: \"http://127.0.0.1:$DM_PORT\"\n  dagmanager_token: e2e-dm-token|" "$E2E_TMP/gw.yml"
-gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || { finish; exit 1; }
-
-cat > "$E2E_TMP/host.yml" <<YAML
-host:
-  submit_token: e2e-submit-token
-  host_token: e2e-host-token
-  bus: "$BUS"
-test:
-  test_mode: true
-YAML
+bus_up || { finish; exit 1; }
 
 # reference: one host runs both strategies (offline, no bus)
 "$QMTL" run --offline --quiet --plugins "$E2E_TMP/both" --data "$DATA" > /dev/null 2> "$E2E_TMP/one.log"
@@ -94,7 +49,7 @@ n=$(grep -c 'diff computed' "$E2E_TMP/h1.log")
 grep -q '2 node(s) published' "$E2E_TMP/h1.log" && ok "host 1 publishes sma3 and diff" ||
     { not_ok "host 1 publishes sma3 and diff"; grep bus "$E2E_TMP/h1.log" | sed 's/^/#   /'; }
 
-jsz
+bus_jsz
 python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -102,7 +57,7 @@ for a in j.get("account_details", []):
     for s in a.get("stream_detail", []):
         if s["name"].startswith("QMTL_Q_"):  # the lease bucket (KV_QMTL_LEASES) aside
             print(s["name"])' "$E2E_TMP/jsz.json" > "$E2E_TMP/streams.names"
-while read -r s; do outputs "$s"; done < "$E2E_TMP/streams.names" > "$E2E_TMP/streams.json"
+while read -r s; do bus_outputs "$s"; done < "$E2E_TMP/streams.names" > "$E2E_TMP/streams.json"
 python3 - "$E2E_TMP/streams.json" "$N_DIFF" > "$E2E_TMP/streams.out" <<'PY'
 import json, sys
 st = [json.loads(l) for l in open(sys.argv[1])]
@@ -127,7 +82,7 @@ rc=$?
     ! grep -q 'diff computed' "$E2E_TMP/dead.log" && ok "unreachable bus: the host refuses to run (exit $rc)" ||
     { not_ok "unreachable bus (exit $rc)"; tail -3 "$E2E_TMP/dead.log" | sed 's/^/#   /'; }
 timeout 10 "$QMTL" run --config "$E2E_TMP/host.yml" --world-id W --gateway-url "$GW_URL" \
-    --plugins "$E2E_TMP/p1" --data "$DATA" --bus "http://127.0.0.1:$NPORT" > /dev/null 2> "$E2E_TMP/bad.log"
+    --plugins "$E2E_TMP/p1" --data "$DATA" --bus "http://${BUS#nats://}" > /dev/null 2> "$E2E_TMP/bad.log"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--bus: expected nats://HOST:PORT" "$E2E_TMP/bad.log" &&
     ok "--bus with another scheme: usage error naming --bus" || not_ok "--bus http:// (exit $rc)"
@@ -156,7 +111,7 @@ else
 fi
 
 # the durable consumers are caught up: nothing pending, nothing unacknowledged
-jsz
+bus_jsz
 python3 - "$E2E_TMP/jsz.json" > "$E2E_TMP/consumers.out" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -209,7 +164,7 @@ grep -q "'diff' (blake3:[0-9a-f]*): '[^']*' holds outputs up to sequence $N_DIFF
     ok "restarted host 1 continues diff's stream after sequence $N_DIFF" ||
     { not_ok "restarted host 1 continues the stream"; grep bus "$E2E_TMP/h1b.log" | sed 's/^/#   /'; }
 curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node2.json"
-outputs "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' \
+bus_outputs "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' \
     "$E2E_TMP/node2.json")" > "$E2E_TMP/diff2.json"
 python3 -c '
 import json, sys
@@ -262,7 +217,7 @@ else
     grep bus "$E2E_TMP/hB.log" | sed 's/^/#   /'
 fi
 curl -s -H 'Authorization: Bearer e2e-dm-token' "http://127.0.0.1:$DM_PORT/nodes/$DIFF_ID" > "$E2E_TMP/node3.json"
-outputs "$(python3 -c '
+bus_outputs "$(python3 -c '
 import json, sys
 print([q for q in json.load(open(sys.argv[1]))["queues"] if q["world_id"] == "W2"][0]["bus"]["stream"])' \
     "$E2E_TMP/node3.json")" > "$E2E_TMP/w2.json"

@@ -198,6 +198,7 @@ struct submit {
     int dry_run;
     json_t *dag;
     char strategy_id[64];
+    char diff_as[64]; /* dry run: the id this DAG was submitted as (the diff's view), or "" */
     uint32_t crc;
     char *world;
     char *domain;
@@ -385,16 +386,24 @@ static int over_quota(struct submit *sb, const char *owner, size_t bytes, char *
 }
 
 /* 0 stored (or found), -1 store error, -2 over quota (quota_msg filled). */
+/* The DAG's identity in the store: SHA-256 of its canonical JSON. 0, or -1 out of memory. */
+static int dag_hash(const json_t *dag, char hash[65])
+{
+    char *canon = json_dumps(dag, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon)
+        return -1;
+    gw_sha256_hex(canon, strlen(canon), hash);
+    free(canon);
+    return 0;
+}
+
 static int persist(struct submit *sb, const json_t *body, char *quota_msg, size_t qlen)
 {
     struct gw_store *st = gw_server_store(sb->s);
     const char *owner = gw_auth_principal(gw_server_request_creds(sb->s));
-    char *canon = json_dumps(sb->dag, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon)
-        return -1;
     char hash[65];
-    gw_sha256_hex(canon, strlen(canon), hash);
-    free(canon);
+    if (dag_hash(sb->dag, hash) < 0)
+        return -1;
     int rc = gw_store_strategy_find_by_hash(st, hash, sb->strategy_id, sizeof(sb->strategy_id));
     if (rc != 0) /* resubmission: same strategy_id, its expiry starts again */
         return rc < 0 || gw_store_strategy_touch(st, sb->strategy_id) < 0 ? -1 : 0;
@@ -491,9 +500,16 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
     sb->dag = dag;
     sb->crc = (uint32_t)json_integer_value(json_object_get(body, "node_ids_crc32"));
     compute_context(sb, body);
-    if (dry_run)
+    char hash[65];
+    if (dry_run) {
         snprintf(sb->strategy_id, sizeof(sb->strategy_id), "dryrun");
-    else if ((code = persist(sb, body, err, sizeof(err))) < 0) {
+        /* a DAG submitted before is diffed as that strategy: its own queues are not
+         * "reused", as in the answer a submission would get */
+        if (dag_hash(sb->dag, hash) == 0 &&
+            gw_store_strategy_find_by_hash(gw_server_store(s), hash, sb->diff_as,
+                                           sizeof(sb->diff_as)) != 1)
+            sb->diff_as[0] = '\0';
+    } else if ((code = persist(sb, body, err, sizeof(err))) < 0) {
         if (code == -2)
             gw_reply_error(req, 429, "E_QUOTA", err, NULL);
         else
@@ -505,7 +521,8 @@ static void submit_route(struct evhttp_request *req, const char *rest, void *arg
     json_decref(body);
     char *dag_text = json_dumps(sb->dag, JSON_COMPACT);
     json_t *req_body =
-        json_pack("{ss ss ss* ss ss* ss* sb}", "strategy_id", sb->strategy_id, "dag_json",
+        json_pack("{ss ss ss* ss ss* ss* sb}", "strategy_id",
+                  sb->diff_as[0] ? sb->diff_as : sb->strategy_id, "dag_json",
                   dag_text ? dag_text : "{}", "world_id", sb->world, "execution_domain", sb->domain,
                   "as_of", sb->as_of, "partition", sb->partition, "dry_run", dry_run);
     free(dag_text);

@@ -455,6 +455,7 @@ int host_finalize(struct host *h, char *err, size_t errlen)
         .output = h->on_output ? hook_output : NULL,
         .signal = orders_hook_signal,
         .order = orders_hook_order,
+        .time_computes = &h->metrics.time_computes,
     };
     struct rt_opts o = {.live = owner_live, .live_arg = h};
     h->s = sched_new_opts(h->g, &hooks, &o, err, errlen);

@@ -166,7 +166,12 @@ static int stage_diff(struct swap *w, char *err, size_t errlen)
                     x = c;
             }
         }
-        if (x && !taken[x->idx] && x->kind == y->kind) {
+        /* a node another host computes (GRAPH_REMOTE, host/online/bus.h) is declared
+         * again with its own kind: the same node (the bus makes it remote again) */
+        int same_kind = x && (x->kind == y->kind ||
+                              (x->kind == GRAPH_REMOTE &&
+                               (y->kind == GRAPH_INDICATOR || y->kind == GRAPH_CUSTOM)));
+        if (x && !taken[x->idx] && same_kind) {
             w->twin[i] = x;
             taken[x->idx] = 1;
         }

@@ -45,6 +45,11 @@ struct sched_hooks {
      * published. */
     void (*order)(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
                   int price_in, int signal_in, struct qmtl_value *out);
+    /* When set and *time_computes is non-zero, each custom compute is timed into its
+     * counters' compute_ns (two clock reads per compute, a large share of a small
+     * compute's cost); otherwise compute_ns stays as it is. The host points it at
+     * h->metrics.time_computes, which a metrics endpoint turns on. */
+    const int *time_computes;
 };
 
 struct sched;

@@ -1,5 +1,5 @@
 /* bus: publish what this host computes, consume what another host computes (see bus.h). */
-#include "host/online/bus.h"
+#include "host/online/bus_internal.h"
 
 #include <event2/event.h>
 
@@ -14,58 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/*
- * ROLE_PUBLISHED  computed here, lease held: outputs go to the queue
- * ROLE_STANDBY    computed here (a strategy here was told to), lease held elsewhere: not
- *                 published, taken over when that lease lapses
- * ROLE_REMOTE     consumed: never computed here, fed from the queue
- * ROLE_TAKEOVER   consumed, lease just taken: still fed until the queue is drained and
- *                 the local data has passed the last stored bucket, then computed here
- */
-enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
-
-#define LEASE_TTL_MS 1000
-#define LEASE_TICK_MS 250
-
-struct bus_node {
-    uint8_t compute_here; /* some strategy here was told to compute it */
-    uint8_t role;
-    int kind;          /* the node's kind before it became remote */
-    char *topic;       /* its queue (node_queues or the queue_map topic) */
-    char *consumers;   /* "|"-joined names of this host's strategies that consume it */
-    uint64_t seq;      /* published: last sequence sent; remote: last fed */
-    int64_t resume_ts; /* published: outputs up to this bucket are already stored */
-    uint64_t lease_rev;
-    int64_t fed_ts;      /* remote: bucket of the last value fed */
-    uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
-    int64_t target_ts;
-    int warned;
-};
-
-struct remote_sub {
-    struct host_bus *b;
-    uint32_t idx;
-};
-
-struct host_bus {
-    struct host *h;
-    char *url;
-    char world[128];
-    struct bus_conn *conn;
-    struct bus_node *nodes; /* by graph index */
-    size_t n;
-    struct remote_sub *subs;
-    size_t n_subs;
-    char *scratch; /* NUL-terminated copy of a remote JSON value */
-    size_t scratch_cap;
-    host_output_fn prev_out;
-    void *prev_arg;
-    uint64_t fed, duplicates, gaps, refused, takeovers;
-    char holder[160]; /* this process's name in the lease bucket */
-    struct event *tick;
-    size_t n_takeover; /* nodes in ROLE_TAKEOVER */
-};
 
 /* A takeover completes when the node's queue is drained and one of its inputs delivers a
  * bucket after the last stored one: from that wave on the node is computed here. */
@@ -145,6 +93,10 @@ static int grow(struct host_bus *b)
     if (!p)
         return -1;
     memset(p + b->n, 0, (n - b->n) * sizeof(*p));
+    for (size_t i = b->n; i < n; i++) {
+        snprintf(p[i].id, sizeof(p[i].id), "%s", graph_node(b->h->g, (uint32_t)i)->id);
+        p[i].resume_ts = p[i].fed_ts = p[i].skip_ts = INT64_MIN;
+    }
     b->nodes = p;
     b->n = n;
     return 0;
@@ -187,21 +139,8 @@ int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const j
     snprintf(b->world, sizeof(b->world), "%s", world ? world : "");
     const char *name = b->h->st[strat]->name;
     for (uint32_t i = 0; i < b->n; i++) {
-        struct graph_node *x = graph_node(b->h->g, i);
-        if (!graph_owned_by(x, strat))
-            continue;
-        struct bus_node *bn = &b->nodes[i];
-        const json_t *e = json_object_get(qm, x->id);
-        const char *own = json_string_value(json_object_get(nq, x->id));
-        int ok = 0;
-        if (json_is_string(e)) { /* another strategy computes it: consume */
-            ok = (bn->topic ? 0 : set_str(&bn->topic, json_string_value(e))) == 0 &&
-                 add_consumer(bn, name) == 0;
-        } else {
-            bn->compute_here = 1;
-            ok = !own || set_str(&bn->topic, own) == 0;
-        }
-        if (!ok) {
+        if (graph_owned_by(graph_node(b->h->g, i), strat) &&
+            bus_plan_node_(b, i, name, qm, nq) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -209,7 +148,23 @@ int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const j
     return 0;
 }
 
-static int shareable(int kind)
+int bus_plan_node_(struct host_bus *b, uint32_t i, const char *strategy, const json_t *qm,
+                   const json_t *nq)
+{
+    struct graph_node *x = graph_node(b->h->g, i);
+    struct bus_node *bn = &b->nodes[i];
+    const json_t *e = json_object_get(qm, x->id);
+    const char *own = json_string_value(json_object_get(nq, x->id));
+    if (json_is_string(e)) { /* another strategy computes it: consume */
+        if (!bn->topic && set_str(&bn->topic, json_string_value(e)) < 0)
+            return -1;
+        return add_consumer(bn, strategy);
+    }
+    bn->compute_here = 1;
+    return !own || set_str(&bn->topic, own) == 0 ? 0 : -1;
+}
+
+int bus_shareable_(int kind)
 {
     return kind == GRAPH_INDICATOR || kind == GRAPH_CUSTOM;
 }
@@ -219,6 +174,8 @@ static void on_remote(void *arg, const struct bus_msg *m)
 {
     struct remote_sub *rs = arg;
     struct host_bus *b = rs->b;
+    if (rs->idx == GRAPH_NONE)
+        return; /* no longer declared here (a hot reload): acknowledged, not fed */
     struct graph_node *n = graph_node(b->h->g, rs->idx);
     struct bus_node *bn = &b->nodes[rs->idx];
     if (bn->role != ROLE_REMOTE && bn->role != ROLE_TAKEOVER)
@@ -229,7 +186,9 @@ static void on_remote(void *arg, const struct bus_msg *m)
                  m->node_id, n->id);
         return;
     }
-    if (m->seq <= bn->seq) {
+    if (m->seq <= bn->seq || m->ts <= bn->skip_ts) { /* skip_ts: it computed them here */
+        if (m->seq > bn->seq)
+            bn->seq = m->seq;
         b->duplicates++;
         return;
     }
@@ -358,25 +317,69 @@ static void lease_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen)
+{
+    struct bus_node *bn = &b->nodes[i];
+    struct graph_node *n = graph_node(b->h->g, i);
+    int rc = bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        LOG_INFO("bus", "node '%s' (%s): lease taken; published to '%s'", n->label, n->id,
+                 bn->topic);
+        resume_publishing(b, i);
+    } else {
+        standby(b, i);
+    }
+    return 0;
+}
+
+int bus_consume_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen)
+{
+    struct bus_node *bn = &b->nodes[i];
+    struct graph_node *n = graph_node(b->h->g, i);
+    struct remote_sub **grown = realloc(b->subs, (b->n_subs + 1) * sizeof(*grown));
+    if (grown)
+        b->subs = grown;
+    struct remote_sub *rs = grown ? calloc(1, sizeof(*rs)) : NULL;
+    if (!rs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char durable[18];
+    durable_name(b, bn, n->id, durable);
+    rs->b = b;
+    rs->idx = i;
+    int kind = n->kind;
+    bn->kind = kind;
+    n->kind = GRAPH_REMOTE; /* before any value can arrive */
+    runtime_refresh(sched_runtime(b->h->s), i);
+    bn->role = ROLE_REMOTE;
+    if (bus_conn_consume(b->conn, bn->topic, durable, on_remote, rs, err, errlen) < 0) {
+        n->kind = kind;
+        runtime_refresh(sched_runtime(b->h->s), i);
+        bn->role = ROLE_LOCAL;
+        free(rs);
+        return -1;
+    }
+    bn->sub = rs;
+    b->subs[b->n_subs++] = rs;
+    LOG_INFO("bus", "node '%s' (%s) is computed by another host: consumed from '%s'", n->label,
+             n->id, bn->topic);
+    return 0;
+}
+
 int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_t errlen)
 {
     if (grow(b) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t remote = 0;
     for (uint32_t i = 0; i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];
         int kind = graph_node(b->h->g, i)->kind;
         if (bn->compute_here)
-            bn->role = bn->topic && shareable(kind) ? ROLE_PUBLISHED : ROLE_LOCAL;
-        else if (bn->topic && shareable(kind))
-            remote++;
-    }
-    b->subs = calloc(remote ? remote : 1, sizeof(*b->subs));
-    if (!b->subs) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+            bn->role = bn->topic && bus_shareable_(kind) ? ROLE_PUBLISHED : ROLE_LOCAL;
     }
     char name[64];
     snprintf(name, sizeof(name), "qmtl-host-%ld", (long)getpid());
@@ -394,42 +397,21 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
         struct bus_node *bn = &b->nodes[i];
         bn->resume_ts = INT64_MIN;
         bn->fed_ts = INT64_MIN;
-        if (bn->role != ROLE_PUBLISHED)
-            continue;
-        int rc = bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err, errlen);
-        if (rc < 0) {
+        bn->skip_ts = INT64_MIN;
+        if (bn->role == ROLE_PUBLISHED && bus_claim_node_(b, i, err, errlen) < 0) {
             host_bus_stop(b);
             return -1;
-        }
-        if (rc == 1) {
-            LOG_INFO("bus", "node '%s' (%s): lease taken; published to '%s'",
-                     graph_node(b->h->g, i)->label, graph_node(b->h->g, i)->id, bn->topic);
-            resume_publishing(b, i);
-        } else {
-            standby(b, i);
         }
     }
     for (uint32_t i = 0; i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];
         struct graph_node *n = graph_node(b->h->g, i);
-        if (bn->compute_here || !bn->topic || !shareable(n->kind) || bn->role == ROLE_REMOTE)
+        if (bn->compute_here || !bn->topic || !bus_shareable_(n->kind) || bn->role == ROLE_REMOTE)
             continue;
-        char durable[18];
-        durable_name(b, bn, n->id, durable);
-        struct remote_sub *rs = &b->subs[b->n_subs];
-        rs->b = b;
-        rs->idx = i;
-        bn->kind = n->kind;
-        n->kind = GRAPH_REMOTE; /* before any value can arrive */
-        runtime_refresh(sched_runtime(b->h->s), i);
-        bn->role = ROLE_REMOTE;
-        if (bus_conn_consume(b->conn, bn->topic, durable, on_remote, rs, err, errlen) < 0) {
+        if (bus_consume_node_(b, i, err, errlen) < 0) {
             host_bus_stop(b);
             return -1;
         }
-        b->n_subs++;
-        LOG_INFO("bus", "node '%s' (%s) is computed by another host: consumed from '%s'", n->label,
-                 n->id, bn->topic);
     }
     struct timeval tv = {0, LEASE_TICK_MS * 1000};
     b->tick = event_new(base, -1, EV_PERSIST, lease_tick, b);
@@ -485,6 +467,10 @@ void host_bus_stop(struct host_bus *b)
         b->nodes[i].role = ROLE_LOCAL;
     }
     b->n_takeover = 0;
+    for (size_t i = 0; i < b->n_subs; i++)
+        free(b->subs[i]);
+    for (size_t i = 0; i < b->n; i++)
+        b->nodes[i].sub = NULL;
     free(b->subs);
     b->subs = NULL;
     b->n_subs = 0;

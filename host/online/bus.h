@@ -33,7 +33,9 @@
  * Lifecycle, all on the host's thread: host_bus_new() before host_finalize() (it installs
  * the host's output hook), host_bus_plan() once per strategy with the gateway's answer,
  * host_bus_start() on the event loop that runs the data (connects, subscribes), then
- * host_bus_stop() before that loop is freed, host_bus_free() after the host.
+ * host_bus_stop() before that loop is freed, host_bus_free() after the host. A hot
+ * reload changes the DAG while the bus runs: host_bus_swapped() right after each swap
+ * (before the next event), host_bus_replan() with each resubmission's answer.
  * Without host_bus_new() nothing changes: everything stays in process.
  */
 #ifndef QMTL_HOST_BUS_H
@@ -65,6 +67,33 @@ int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const j
 /* Connect on 'base' and start consuming every remote node (their nodes become
  * GRAPH_REMOTE). 0, or -1 with err (nothing is consumed then; no node changed). */
 int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_t errlen);
+
+/*
+ * The host's DAG was swapped (host_add_strategy_from / host_replace_strategy /
+ * host_remove_strategy on a running host): call it before the next event. Every node the
+ * bus knew is found again by NodeID in the new graph and keeps its role: a published node
+ * keeps its lease and numbers on, a remote one stays GRAPH_REMOTE on the same durable
+ * consumer and sequence (no value twice, none missing). A node no longer in the graph
+ * stops: publishing ends and its lease is given up at once (a host that declared it takes
+ * over), a remote one's values are ignored. New nodes are computed here, not published,
+ * until host_bus_replan() places them. 0, or -1 with err when out of memory (the bus then
+ * lets go of every node: all are computed here, nothing is published).
+ */
+int host_bus_swapped(struct host_bus *b, char *err, size_t errlen);
+
+/*
+ * Strategy 'strat' (its index after the swap) was resubmitted; 'ack' is the answer, as
+ * for host_bus_plan. Nodes of the strategy the bus has not placed yet (new since the
+ * swap, or without a queue so far) are placed now: told to compute with a queue, the
+ * host takes the lease and publishes, continuing the stream's sequence after what it
+ * holds (standby when another host holds the lease); told to consume, the node becomes
+ * GRAPH_REMOTE on its durable consumer, and buckets it already computed here since the
+ * swap are not fed again. Nodes already placed keep their role. Before host_bus_start it
+ * only records the answer. 0, or -1 with err (bad answer, the bus failed, out of memory:
+ * the nodes not yet placed stay computed here).
+ */
+int host_bus_replan(struct host_bus *b, uint32_t strat, const json_t *ack, char *err,
+                    size_t errlen);
 
 /* Wait (bounded) for unacknowledged publishes, disconnect, log the summary line. The
  * bus can be started again. NULL is a no-op. */

@@ -66,6 +66,7 @@ struct host_metrics {
     struct host_metrics_blocked *blocked; /* orders refused, by strategy and reason */
     size_t n_blocked, cap_blocked;
     double started; /* wall clock at init (uptime) */
+    int time_computes; /* custom computes are timed (compute_ns): set by a metrics endpoint */
 };
 
 void host_metrics_init(struct host_metrics *m);

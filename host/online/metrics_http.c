@@ -81,6 +81,7 @@ struct metrics_http *metrics_http_new(struct event_base *base, struct host *h, c
     }
     s->h = h;
     s->attached = attached;
+    h->metrics.time_computes = 1; /* qmtl_host_compute_seconds_total reads the timings */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
     evhttp_set_max_headers_size(s->http, 16384);

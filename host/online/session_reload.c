@@ -10,10 +10,15 @@
  * closed and unknown, and opens only on the activation of the new submission (the state
  * is fetched again, then the stream's events). A new strategy's gate is closed until its
  * activation arrives, as at start.
+ *
+ * With a bus (host/online/bus.h), the bus follows every swap at once (host_bus_swapped:
+ * kept nodes keep their role, nodes gone stop) and places the changed strategy's new
+ * nodes when the gateway answers its resubmission (host_bus_replan).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/online/bus.h"
 #include "http_client.h"
 #include "host/orders/gate.h"
 #include "host/online/session_internal.h"
@@ -81,6 +86,11 @@ static void resubmit_done(void *arg, int status, const json_t *reply, const char
     }
     if (a->refused[k] == SESSION_REFUSED)
         a->refused[k] = 0;
+    char berr[300];
+    if (a->o->bus && host_bus_replan(a->o->bus, (uint32_t)k, reply, berr, sizeof(berr)) < 0)
+        LOG_WARN("attached", "strategy '%s': bus after the reload: %s; its new nodes are computed "
+                             "here, not shared",
+                 q->name, berr);
     if (q->replaced && !strcmp(sid, q->old_sid)) {
         restore_gate(&st->gate, &q->saved);
         LOG_INFO("attached", "strategy '%s' resubmitted after the reload: same strategy id '%s', "
@@ -138,7 +148,9 @@ static void resubmit(struct session *a, size_t k, int replaced)
 void session_reloaded_(void *arg, enum reload_change kind, const char *name, size_t idx)
 {
     struct session *a = arg;
-    (void)name;
+    char berr[300];
+    if (a->o->bus && host_bus_swapped(a->o->bus, berr, sizeof(berr)) < 0)
+        LOG_ERROR("attached", "bus: %s", berr);
     if (kind == RELOAD_REMOVED) {
         if (idx >= a->n_sid)
             return;

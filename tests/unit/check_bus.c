@@ -5,6 +5,8 @@
  * Skipped (passes with a note) without nats-server. */
 #include "host/online/bus.h"
 #include "host/dag/graph.h"
+#include "host/plugin/loader.h"
+#include "host/plugin/plugin_instance.h"
 #include "host/runner.h"
 #include "log.h"
 #include "nats_testlib.h"
@@ -100,9 +102,10 @@ START_TEST(test_refusals)
 }
 END_TEST
 
-START_TEST(test_roles_feed_publish)
+/* The four queues, the host planned as consumer_ack says and started; a plain
+ * connection ("the owner") returned. */
+static struct bus_conn *start_as_consumer(void)
 {
-    NATST_SKIP_WITHOUT_SERVER(&srv);
     struct bus_conn *c = natst_connect(&srv, base);
     char err[300];
     for (size_t i = 0; i < 4; i++)
@@ -112,6 +115,14 @@ START_TEST(test_roles_feed_publish)
     ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
     json_decref(ack);
     ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    return c;
+}
+
+START_TEST(test_roles_feed_publish)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
     struct graph_node *price = node_named("price"), *sma = node_named("sma3"),
                       *diff = node_named("diff"), *echo = node_named("echo");
     ck_assert_str_eq(host_bus_role(bus, price->idx), "local"); /* streams stay local */
@@ -166,6 +177,140 @@ START_TEST(test_roles_feed_publish)
 }
 END_TEST
 
+static struct graph_node *fed_node; /* wait until this node computed 'want_computes' times */
+static long want_computes;
+
+static int computed_enough(void *arg)
+{
+    (void)arg;
+    return sched_node(r.h.s, fed_node->idx)->c.computes >= want_computes;
+}
+
+/* Publish 'n' values of node 'x' to 'topic' from sequence 'seq' (bucket 60 * seq). */
+static void publish_values(struct bus_conn *c, const char *topic, const struct graph_node *x,
+                           uint64_t seq, uint64_t n)
+{
+    char err[300];
+    for (uint64_t k = seq; k < seq + n; k++) {
+        struct qmtl_value v = qmtl_number((double)k);
+        ck_assert_msg(bus_conn_publish(c, topic, x->id, 60 * (int64_t)k, k, &v, err,
+                                       sizeof(err)) == 0,
+                      "%s", err);
+    }
+    ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+}
+
+static void replace_with(const char *fixture)
+{
+    const char *b = getenv("QMTL_BUILD");
+    char path[512], err[512];
+    snprintf(path, sizeof(path), "%s/fixtures/%s.so", b && *b ? b : "build", fixture);
+    struct plugin *p;
+    ck_assert_msg(plugin_open(path, &p, err, sizeof(err)) == 0, "%s", err);
+    struct plugin_instance *pi = plugin_instance_new(p);
+    ck_assert_ptr_nonnull(pi);
+    struct host_swap_result res;
+    ck_assert_msg(host_replace_strategy(&r.h, 0, pi, NULL, NULL, &res, err, sizeof(err)) == 0,
+                  "%s", err);
+    plugin_instance_unref(pi);
+    ck_assert_msg(host_bus_swapped(bus, err, sizeof(err)) == 0, "%s", err);
+}
+
+#define MOM_TOPIC "w.live.any_mom_t_v1"
+#define ECHO2_TOPIC "w.live.any_echo2_t_v1"
+
+/* A hot reload on a running bus: bus_consumer 1.0.0 -> 2.0.0 (adds mom, consumed, and
+ * echo2, published) -> 1.0.0 again (both gone). */
+START_TEST(test_reload_replan)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
+    ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
+    /* diff 1..3 from "the owner": echo (period 3) computes once, published as 1 */
+    publish_values(c, topics[2], node_named("diff"), 1, 3);
+    fed_node = node_named("echo");
+    want_computes = 1;
+    natst_loop_until(base, computed_enough, NULL);
+
+    replace_with("bus_consumer_v2");
+    struct graph_node *sma = node_named("sma3"), *diff = node_named("diff"),
+                      *echo = node_named("echo"), *mom = node_named("mom"),
+                      *echo2 = node_named("echo2");
+    /* kept nodes keep their role (a remote node declared again is remote again) */
+    ck_assert_int_eq(diff->kind, GRAPH_REMOTE);
+    ck_assert_int_eq(sma->kind, GRAPH_REMOTE);
+    ck_assert_str_eq(host_bus_role(bus, diff->idx), "remote");
+    ck_assert_str_eq(host_bus_role(bus, echo->idx), "published");
+    ck_assert_str_eq(host_bus_role(bus, mom->idx), "local"); /* until the answer */
+    ck_assert_str_eq(host_bus_role(bus, echo2->idx), "local");
+    ck_assert_int_eq(sched_node(r.h.s, echo->idx)->c.computes, 1); /* its counters moved with it */
+
+    /* the same consumer goes on: diff 4 arrives once, echo's window (4, 3, 2) is whole, and
+     * its output is published as 2 */
+    publish_values(c, topics[2], diff, 4, 1);
+    fed_node = echo;
+    want_computes = 2;
+    natst_loop_until(base, computed_enough, NULL);
+    int64_t ts;
+    uint64_t seq;
+    ck_assert_int_eq(bus_conn_last_output(c, topics[3], &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 2);
+    ck_assert_int_eq(ts, 240);
+
+    /* before the answer mom computes here: sma3 1, 2 (bucket 120) */
+    publish_values(c, topics[1], sma, 1, 2);
+    fed_node = mom;
+    want_computes = 1;
+    natst_loop_until(base, computed_enough, NULL);
+
+    /* the answer: mom is computed by another host (consume it), echo2 is ours (publish) */
+    json_t *ack2 = json_pack(
+        "{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "queue_map",
+        node_named("price")->id, topics[0], sma->id, topics[1], diff->id, topics[2], mom->id,
+        MOM_TOPIC, "node_queues", node_named("price")->id, topics[0], sma->id, topics[1], diff->id,
+        topics[2], echo->id, topics[3], mom->id, MOM_TOPIC, echo2->id, ECHO2_TOPIC);
+    ck_assert_msg(host_bus_replan(bus, 0, ack2, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ack2);
+    ck_assert_str_eq(host_bus_role(bus, mom->idx), "remote");
+    ck_assert_int_eq(mom->kind, GRAPH_REMOTE);
+    ck_assert_str_eq(host_bus_role(bus, echo2->idx), "published");
+    ck_assert_str_eq(host_bus_role(bus, echo->idx), "published"); /* placed before: kept */
+    uint64_t rev;
+    ck_assert_int_eq(bus_conn_lease_take(c, ECHO2_TOPIC, "other:1", &rev, err, sizeof(err)), 0);
+    /* mom 1 and 2 (buckets 60, 120: computed here) are not fed again, 3 and 4 are: echo2
+     * sees mom at 120 (computed here), 180 and 240 (remote) and publishes once */
+    publish_values(c, MOM_TOPIC, mom, 1, 4);
+    fed_node = echo2;
+    want_computes = 1;
+    natst_loop_until(base, computed_enough, NULL);
+    ck_assert_int_eq(sched_node(r.h.s, mom->idx)->c.computes, 1); /* never computed here again */
+    ck_assert_int_eq(bus_conn_last_output(c, ECHO2_TOPIC, &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 1);
+    ck_assert_int_eq(ts, 240);
+    struct host_bus_stats st;
+    host_bus_stats(bus, &st);
+    ck_assert_uint_eq(st.gaps, 0);
+    ck_assert_uint_eq(st.duplicates, 2);
+    ck_assert_uint_eq(st.remote_nodes, 3);
+    ck_assert_uint_eq(st.published_nodes, 2);
+
+    /* back to 1.0.0: mom and echo2 are gone; echo2's lease is given up at once */
+    replace_with("bus_consumer");
+    ck_assert_int_eq(bus_conn_lease_take(c, ECHO2_TOPIC, "other:1", &rev, err, sizeof(err)), 1);
+    ck_assert_int_eq(bus_conn_lease_take(c, topics[3], "other:1", &rev, err, sizeof(err)), 0);
+    host_bus_stats(bus, &st);
+    ck_assert_uint_eq(st.remote_nodes, 2);
+    ck_assert_uint_eq(st.published_nodes, 1);
+    ck_assert_str_eq(host_bus_role(bus, node_named("diff")->idx), "remote");
+    bus_conn_free(c);
+    host_bus_stop(bus);
+    ck_assert_int_eq(node_named("diff")->kind, GRAPH_CUSTOM);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bus");
@@ -174,6 +319,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_roles_feed_publish);
+    tcase_add_test(tc, test_reload_replan);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -362,13 +362,21 @@ START_TEST(test_leases)
     uint64_t ra = 0, rb = 0;
     ck_assert_msg(bus_conn_lease_open(c, 60000, err, sizeof(err)) == 0, "%s", err);
     ck_assert_int_eq(bus_conn_lease_open(c, 60000, err, sizeof(err)), 0); /* once is enough */
+    char who[32] = "?";
+    ck_assert_int_eq(bus_conn_lease_holder(c, "w.live.x_v1", who, sizeof(who), err, sizeof(err)),
+                     0);
     ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
     ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_conn_lease_holder(c, "w.live.x_v1", who, sizeof(who), err, sizeof(err)),
+                     1);
+    ck_assert_str_eq(who, "host-a");
     ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
     ck_assert_int_eq(bus_conn_lease_renew(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 1);
     bus_conn_lease_release(c, "w.live.x_v1", "host-b"); /* not b's: nothing happens */
     ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 0);
     bus_conn_lease_release(c, "w.live.x_v1", "host-a");
+    ck_assert_int_eq(bus_conn_lease_holder(c, "w.live.x_v1", who, sizeof(who), err, sizeof(err)),
+                     0); /* given up: nobody */
     ck_assert_int_eq(bus_conn_lease_take(c, "w.live.x_v1", "host-b", &rb, err, sizeof(err)), 1);
     /* a's renewal now fails: the lease is b's */
     ck_assert_int_eq(bus_conn_lease_renew(c, "w.live.x_v1", "host-a", &ra, err, sizeof(err)), 0);

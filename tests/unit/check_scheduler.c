@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/host_api.h"
 
@@ -684,6 +685,54 @@ START_TEST(test_no_allocation_per_event)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- compute timing */
+
+/* A compute that lasts until the monotonic clock has moved: any timing of it is > 0. */
+static int until_tick(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    while (b.tv_sec == a.tv_sec && b.tv_nsec == a.tv_nsec);
+    *out = qmtl_number(qmtl_window_number(&v->inputs[0], 0));
+    return QMTL_OK;
+}
+
+static int tick_setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    qmtl_node a = stream(ctx, h, tags_a, "1m", 1, err);
+    qmtl_node n = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "tick",
+                                                   .inputs = {a}, .compute = until_tick},
+                          err);
+    return a < 0 || n < 0 ? QMTL_ERR : QMTL_OK;
+}
+static const struct qmtl_plugin ticking = {QMTL_PLUGIN_HEADER, .name = "tick", .setup = tick_setup};
+
+/* Custom computes are timed (compute_ns) only while something reads the timings (a
+ * metrics endpoint sets h->metrics.time_computes); untimed, compute_ns stays put. */
+START_TEST(test_compute_timing_when_read)
+{
+    struct host *h = host_up(&ticking);
+    const struct rt_node *n = custom_node(h);
+    for (int i = 0; i < 3; i++)
+        hfeed(h, "A", T0 + 60 * i, i);
+    ck_assert_int_eq(n->c.computes, 3);
+    ck_assert_uint_eq(n->c.compute_ns, 0);
+    h->metrics.time_computes = 1;
+    hfeed(h, "A", T0 + 180, 3);
+    ck_assert_int_eq(n->c.computes, 4);
+    uint64_t timed = n->c.compute_ns;
+    ck_assert_uint_gt(timed, 0);
+    h->metrics.time_computes = 0;
+    hfeed(h, "A", T0 + 240, 4);
+    ck_assert_int_eq(n->c.computes, 5);
+    ck_assert_uint_eq(n->c.compute_ns, timed);
+    host_down(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -700,6 +749,7 @@ int main(void)
     tcase_add_test(tc, test_shared_once_and_tag_query);
     tcase_add_test(tc, test_no_allocation_per_event);
     tcase_add_test(tc, test_invalid_result_stops);
+    tcase_add_test(tc, test_compute_timing_when_read);
     tcase_add_test(tc, test_tag_query_match_modes);
     tcase_add_test(tc, test_cycle_through_tag_query);
     suite_add_tcase(s, tc);

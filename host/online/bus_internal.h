@@ -1,0 +1,84 @@
+/*
+ * bus_internal: what host/online/bus.c (publish, consume, leases) and
+ * host/online/bus_replan.c (the re-plan after a hot reload) share. Not an API: the
+ * contract is host/online/bus.h.
+ */
+#ifndef QMTL_HOST_BUS_INTERNAL_H
+#define QMTL_HOST_BUS_INTERNAL_H
+
+#include "host/online/bus.h"
+#include "nodeid.h"
+
+/*
+ * ROLE_PUBLISHED  computed here, lease held: outputs go to the queue
+ * ROLE_STANDBY    computed here (a strategy here was told to), lease held elsewhere: not
+ *                 published, taken over when that lease lapses
+ * ROLE_REMOTE     consumed: never computed here, fed from the queue
+ * ROLE_TAKEOVER   consumed, lease just taken: still fed until the queue is drained and
+ *                 the local data has passed the last stored bucket, then computed here
+ */
+enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
+
+#define LEASE_TTL_MS 1000 /* a lease entry expires this long after its last write */
+#define LEASE_TICK_MS 250 /* renewed (and lapsed ones taken) this often */
+
+struct remote_sub {
+    struct host_bus *b;
+    uint32_t idx; /* the node's graph index; GRAPH_NONE: no longer declared (ignored) */
+};
+
+struct bus_node {
+    char id[NODEID_LEN + 1]; /* the node's NodeID: how a DAG swap finds it again */
+    uint8_t compute_here;    /* some strategy here was told to compute it */
+    uint8_t role;
+    int kind;          /* the node's kind before it became remote */
+    char *topic;       /* its queue (node_queues or the queue_map topic) */
+    char *consumers;   /* "|"-joined names of this host's strategies that consume it */
+    uint64_t seq;      /* published: last sequence sent; remote: last fed */
+    int64_t resume_ts; /* published: outputs up to this bucket are already stored */
+    uint64_t lease_rev;
+    int64_t fed_ts;      /* remote: bucket of the last value fed */
+    int64_t skip_ts;     /* remote after computing here: buckets up to it were emitted */
+    uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
+    int64_t target_ts;
+    struct remote_sub *sub; /* remote: its subscription (owned by host_bus.subs) */
+    int warned;
+};
+
+struct host_bus {
+    struct host *h;
+    char *url;
+    char world[128];
+    struct bus_conn *conn;
+    struct bus_node *nodes; /* by graph index */
+    size_t n;
+    struct remote_sub **subs; /* each stays where it is: the connection holds it */
+    size_t n_subs;
+    char *scratch; /* NUL-terminated copy of a remote JSON value */
+    size_t scratch_cap;
+    host_output_fn prev_out;
+    void *prev_arg;
+    uint64_t fed, duplicates, gaps, refused, takeovers;
+    char holder[160]; /* this process's name in the lease bucket */
+    struct event *tick;
+    size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+};
+
+/* Indicator and custom nodes are shared; streams, tag queries, signals, orders never. */
+int bus_shareable_(int kind);
+
+/* Apply strategy 'strat''s answer to node i (it owns it): told to consume (queue_map
+ * topic) or to compute (its node_queues topic, if any). 0, or -1 out of memory. */
+int bus_plan_node_(struct host_bus *b, uint32_t i, const char *strategy, const json_t *qm,
+                   const json_t *nq);
+
+/* Node i is computed here and has a queue: take its lease and publish (continuing after
+ * what its stream holds), or compute it without publishing (standby) when another host
+ * holds the lease. 0, or -1 with err (the bus failed). */
+int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
+
+/* Node i is consumed: it becomes GRAPH_REMOTE and its durable consumer starts. 0, or -1
+ * with err (the node is left as it was). */
+int bus_consume_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
+
+#endif
