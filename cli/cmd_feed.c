@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "host/data/csv.h"
+#include "host/data/live_nats.h"
+#include "host/data/live_nats_pub.h"
 #include "host/host_api.h"
 
 #define FEED_OUT_BUF 65536
@@ -58,7 +60,8 @@ static int open_target(const char *to, char *err, size_t errlen)
     char host[256];
     if (strncmp(to, "tcp:", 4) || !colon || colon == hp || !colon[1] ||
         (size_t)(colon - hp) >= sizeof(host)) {
-        snprintf(err, errlen, "'%s': want tcp:HOST:PORT, unix:PATH or -", to);
+        snprintf(err, errlen, "'%s': want tcp:HOST:PORT, unix:PATH, nats://HOST:PORT/SUBJECT or -",
+                 to);
         return -1;
     }
     memcpy(host, hp, (size_t)(colon - hp));
@@ -85,6 +88,12 @@ static int open_target(const char *to, char *err, size_t errlen)
     return fd;
 }
 
+/* Where the lines go: a file descriptor, or NATS messages (pub set). */
+struct feed_out {
+    int fd;
+    struct live_nats_pub *pub;
+};
+
 static int write_all(int fd, const char *buf, size_t n)
 {
     while (n) {
@@ -98,6 +107,18 @@ static int write_all(int fd, const char *buf, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+/* One batch of whole lines: written, or published as one message. 0, or -1 with err. */
+static int out_send(struct feed_out *o, const char *to, const char *buf, size_t n, char *err,
+                    size_t errlen)
+{
+    if (o->pub)
+        return live_nats_pub_send(o->pub, buf, n, err, errlen);
+    if (write_all(o->fd, buf, n) == 0)
+        return 0;
+    snprintf(err, errlen, "writing to %s: %s", to, strerror(errno));
+    return -1;
 }
 
 /* A finite double as JSON text that reads back to the same value: 15 significant digits
@@ -191,7 +212,9 @@ static int parse_args(int argc, char **argv, struct feed_args *a)
     if (!a->file)
         return usage_error("%s", "which CSV file? (qmtl feed --to TARGET FILE.csv)");
     if (!a->to)
-        return usage_error("%s", "--to tcp:HOST:PORT, unix:PATH or - is required");
+        return usage_error("%s",
+                           "--to tcp:HOST:PORT, unix:PATH, nats://HOST:PORT/SUBJECT or - is "
+                           "required");
     return 0;
 }
 
@@ -210,8 +233,12 @@ int cmd_feed(int argc, char **argv)
         return CLI_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
-    int fd = open_target(a.to, err, sizeof(err));
-    if (fd < 0) {
+    struct feed_out o = {.fd = -1};
+    if (live_nats_is_spec(a.to))
+        o.pub = live_nats_pub_new(a.to, err, sizeof(err));
+    else
+        o.fd = open_target(a.to, err, sizeof(err));
+    if (o.fd < 0 && !o.pub) {
         fprintf(stderr, "qmtl feed: %s\n", err);
         csv_close(csv);
         return CLI_FAIL;
@@ -233,8 +260,8 @@ int cmd_feed(int argc, char **argv)
         double due = a.rate > 0 ? t0 + (double)sent / a.rate : 0;
         double now = a.rate > 0 ? now_s() : 0;
         if (len + 512 + strlen(tj) > FEED_OUT_BUF || (now < due && len)) {
-            if (write_all(fd, out, len)) {
-                fprintf(stderr, "qmtl feed: writing to %s: %s\n", a.to, strerror(errno));
+            if (out_send(&o, a.to, out, len, err, sizeof(err))) {
+                fprintf(stderr, "qmtl feed: %s\n", err);
                 rc = CLI_FAIL;
                 break;
             }
@@ -247,8 +274,12 @@ int cmd_feed(int argc, char **argv)
         len += json_line(out + len, tj, &row, ohlc);
         sent++;
     }
-    if (rc == CLI_OK && len && write_all(fd, out, len)) {
-        fprintf(stderr, "qmtl feed: writing to %s: %s\n", a.to, strerror(errno));
+    if (rc == CLI_OK && len && out_send(&o, a.to, out, len, err, sizeof(err))) {
+        fprintf(stderr, "qmtl feed: %s\n", err);
+        rc = CLI_FAIL;
+    }
+    if (o.pub && live_nats_pub_close(o.pub, err, sizeof(err)) && rc == CLI_OK) {
+        fprintf(stderr, "qmtl feed: %s\n", err); /* the server may not have every line */
         rc = CLI_FAIL;
     }
     if (!out) {
@@ -263,7 +294,7 @@ int cmd_feed(int argc, char **argv)
         fprintf(stderr, "; %ld bad row(s) skipped\n", skipped);
     free(out);
     csv_close(csv);
-    if (fd != STDOUT_FILENO && close(fd) && rc == CLI_OK) {
+    if (o.fd >= 0 && o.fd != STDOUT_FILENO && close(o.fd) && rc == CLI_OK) {
         fprintf(stderr, "qmtl feed: closing %s: %s\n", a.to, strerror(errno));
         rc = CLI_FAIL;
     }

@@ -202,13 +202,14 @@ static int export_results(const struct run_args *a, const json_t *doc)
 }
 
 /* A host that keeps running until a signal: attached, --follow, or a live input (a
- * socket, standard input, a followed file) among its data. */
+ * socket, standard input, a followed file, a NATS subject) among its data. */
 static int keeps_running(const struct run_args *a, const struct qmtl_config *cfg, int attached)
 {
     if (attached || a->follow)
         return 1;
     for (size_t i = 0; i < a->n_data; i++)
-        if (live_in_is_spec(a->data[i]) || strstr(a->data[i], "=follow:"))
+        if (live_in_is_spec(a->data[i]) || strstr(a->data[i], "=follow:") ||
+            strstr(a->data[i], "=nats://"))
             return 1;
     if (a->n_data)
         return 0;

@@ -62,6 +62,10 @@ const struct cli_command cli_commands[] = {
      "    tcp:HOST:PORT, unix:PATH     listen for publishers of line-delimited JSON\n"
      "                                 bars/ticks, each line with its tags\n"
      "    -                            the same JSON lines on standard input\n"
+     "    [TAGS=]nats://HOST:PORT/SUBJECT  the same JSON lines as messages of a NATS\n"
+     "                                 subject (with TAGS: lines may omit their tags);\n"
+     "                                 ?stream=S&durable=D: through a JetStream durable\n"
+     "                                 consumer of stream S (resumes after a restart)\n"
      "    Live inputs deliver while the finite sources replay; the host runs until\n"
      "    standard input ends (when it is the only live input) or SIGINT/SIGTERM, the\n"
      "    normal way to stop a live host (exit 0), then prints the summary (docs/data.md,\n"
@@ -112,16 +116,20 @@ const struct cli_command cli_commands[] = {
      "  Exit 0 when every strategy ran cleanly, 1 when one failed (it is reported).\n",
      cmd_run},
     {"feed", "replay a CSV file as JSON lines into a host's live input, at a given pace",
-     "usage: qmtl feed --to tcp:HOST:PORT|unix:PATH|- [--rate N] [--tags T[,T...]] FILE.csv\n"
+     "usage: qmtl feed --to tcp:HOST:PORT|unix:PATH|nats://HOST:PORT/SUBJECT|- [--rate N]\n"
+     "                 [--tags T[,T...]] FILE.csv\n"
      "  Read FILE.csv (the CSV format of docs/data.md) and send each row as one line of\n"
      "  JSON, {\"tags\":[...],\"ts\":...,\"open\":...,\"close\":...}, to a host started with\n"
      "  'qmtl run --data tcp:HOST:PORT' (or unix:PATH; '-' writes to standard output, for\n"
-     "  'qmtl feed --to - F.csv | qmtl run --data -'), to test the live path.\n"
+     "  'qmtl feed --to - F.csv | qmtl run --data -'), to test the live path. To\n"
+     "  nats://HOST:PORT/SUBJECT the lines are published on that NATS subject, the lines\n"
+     "  of one write in one message (one line each when --rate paces them).\n"
      "    --rate N   N lines per second (default 0: as fast as the host takes them)\n"
      "    --tags T   the tags every line carries (default: the file name stem,\n"
      "               data/BTC.csv -> BTC)\n"
      "  Bad rows are skipped (counted). At the end one line on stderr: lines sent, time.\n"
-     "  Exit status: 0 sent, 1 cannot read the file or reach the host, 2 usage error.\n",
+     "  Exit status: 0 sent, 1 cannot read the file or reach the host (or the NATS\n"
+     "  server), 2 usage error.\n",
      cmd_feed},
     {"report", "build the HTML report of a saved backtest (qmtl run --offline --json)",
      "usage: qmtl report RUN.json -o OUT.html\n"

@@ -556,15 +556,17 @@ int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, c
     for (int i = 0; cl && i < cl->Count; i++) {
         const jsConsumerInfo *ci = cl->List[i];
         json_array_append_new(
-            cs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "name", ci->Name ? ci->Name : "",
+            cs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "name", ci->Name ? ci->Name : "",
                           "delivered", (json_int_t)ci->Delivered.Stream, "acknowledged",
                           (json_int_t)ci->AckFloor.Stream, "lag", (json_int_t)ci->NumPending,
                           "ack_pending", (json_int_t)ci->NumAckPending, "redelivered",
-                          (json_int_t)ci->NumRedelivered));
+                          (json_int_t)ci->NumRedelivered, "active", ci->PushBound));
     }
-    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "stream", stream, "messages",
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "stream", stream, "messages",
                      (json_int_t)si->State.Msgs, "bytes", (json_int_t)si->State.Bytes, "first_seq",
                      (json_int_t)si->State.FirstSeq, "last_seq", (json_int_t)si->State.LastSeq,
+                     "last_ts",
+                     (json_int_t)(si->State.Msgs ? si->State.LastTime / 1000000000LL : 0),
                      "consumers", cs);
     jsConsumerInfoList_Destroy(cl);
     jsStreamInfo_Destroy(si);
@@ -596,9 +598,9 @@ int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen
     return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
 }
 
-/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
-static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
-                         char *err, size_t errlen)
+/* The current holder of 'key' (truncated to len) and its revision: 1, 0 none, -1 error. */
+static int lease_get(struct bus_conn *c, const char *key, char *holder, size_t len,
+                     uint64_t *rev, char *err, size_t errlen)
 {
     kvEntry *e = NULL;
     natsStatus s = kvStore_Get(&e, c->leases, key);
@@ -607,11 +609,23 @@ static int lease_held_by(struct bus_conn *c, const char *key, const char *holder
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: lease lookup", s, 0);
     const char *v = kvEntry_ValueString(e);
-    int mine = v && strcmp(v, holder) == 0;
-    if (mine)
-        *rev = kvEntry_Revision(e);
+    snprintf(holder, len, "%s", v ? v : "");
+    *rev = kvEntry_Revision(e);
     kvEntry_Destroy(e);
-    return mine;
+    return 1;
+}
+
+/* 1 when the current value of 'key' is 'holder' (*rev set), 0 another or none, -1 error. */
+static int lease_held_by(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
+                         char *err, size_t errlen)
+{
+    char cur[512];
+    uint64_t r = 0;
+    int rc = lease_get(c, key, cur, sizeof(cur), &r, err, errlen);
+    if (rc <= 0 || strcmp(cur, holder) != 0)
+        return rc < 0 ? -1 : 0;
+    *rev = r;
+    return 1;
 }
 
 int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
@@ -668,20 +682,19 @@ void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *hol
         kvStore_Delete(c->leases, key);
 }
 
-int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *out, size_t outlen, char *err,
-                          size_t errlen)
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
+                          char *err, size_t errlen)
 {
-    kvEntry *e = NULL;
-    natsStatus s = c->leases ? kvStore_Get(&e, c->leases, key) : NATS_ERR;
-    if (s == NATS_NOT_FOUND)
-        return 0;
-    if (s != NATS_OK)
-        return nats_fail(err, errlen, "bus: lease lookup", s, 0);
-    const char *v = kvEntry_ValueString(e);
-    int held = v && *v;
-    snprintf(out, outlen, "%s", held ? v : "");
-    kvEntry_Destroy(e);
-    return held;
+    if (!c->leases) {
+        natsStatus s = js_KeyValue(&c->leases, c->js, LEASE_BUCKET);
+        if (s == NATS_NOT_FOUND)
+            return 0; /* no host ever took a lease */
+        if (s != NATS_OK)
+            return nats_fail(err, errlen, "bus: lease bucket", s, 0);
+    }
+    uint64_t rev;
+    int rc = lease_get(c, key, holder, len, &rev, err, errlen);
+    return rc == 1 && !*holder ? 0 : rc; /* an empty value holds nothing */
 }
 
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
@@ -690,4 +703,21 @@ void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)
     out->publish_errors = atomic_load(&c->publish_errors);
     out->delivered = atomic_load(&c->delivered);
     out->refused = atomic_load(&c->refused);
+}
+
+int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    jsErrCode je = 0;
+    natsStatus s = js_DeleteStream(c->js, stream, NULL, &je);
+    if (s == NATS_NOT_FOUND)
+        return 1;
+    if (s != NATS_OK) {
+        char what[BUS_NAME_MAX + 40];
+        snprintf(what, sizeof(what), "bus: cannot delete stream '%s'", stream);
+        return nats_fail(err, errlen, what, s, je);
+    }
+    return 0;
 }

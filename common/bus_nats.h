@@ -94,10 +94,12 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
 
 /*
  * What the stream of 'topic' holds and who reads it, for the DAG manager's reports:
- *   {"stream", "messages", "bytes", "first_seq", "last_seq",
+ *   {"stream", "messages", "bytes", "first_seq", "last_seq", "last_ts",
  *    "consumers": [{"name", "delivered", "acknowledged", "lag", "ack_pending",
- *                   "redelivered"}]}
- * (delivered / acknowledged: stream sequences; lag: messages not yet delivered).
+ *                   "redelivered", "active"}]}
+ * (delivered / acknowledged: stream sequences; lag: messages not yet delivered; last_ts:
+ * when the newest message was stored, epoch seconds, 0 when the stream holds none;
+ * active: a process is subscribed to that consumer now).
  * 0 with *out a new reference, 1 when the stream does not exist (*out NULL), -1 with err.
  * Blocks for one JetStream request per call (at most the connection timeout).
  */
@@ -124,10 +126,15 @@ int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder
  * once instead of after the TTL. Errors are ignored: the entry expires anyway. */
 void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder);
 
-/* Who holds 'key' now: 1 with the holder's name in 'out' (truncated to outlen), 0 nobody,
- * -1 error (err). Needs bus_conn_lease_open. */
-int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *out, size_t outlen, char *err,
-                          size_t errlen);
+/* Who holds the lease 'key' now, without taking it: 1 with the holder's name in 'holder'
+ * (truncated to len), 0 nobody (or no bucket yet: it is never created here), -1 error
+ * (err). Works with or without bus_conn_lease_open. */
+int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, size_t len,
+                          char *err, size_t errlen);
+
+/* Delete the stream of 'topic' (its messages and consumers go with it): 0 deleted, 1 there
+ * was none, -1 with err. */
+int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, size_t errlen);
 
 /* Counters (any thread): outputs handed to the stream, outputs whose publish failed (not
  * sent, or not acknowledged), outputs delivered to callbacks, messages refused by the

@@ -253,12 +253,15 @@ static int load_data_source(struct loader *L, struct cfg_data_source *d, yaml_no
         return fail_at(L, m, prefix, "%s: %s", prefix,
                        "exactly one of 'path', 'synthetic' and 'live' must be set");
     if (*d->live) {
-        if (have_tags)
+        int nats = !strncmp(d->live, "nats://", 7); /* may have tags of its own */
+        if (have_tags && !nats)
             return fail_at(L, m, prefix, "%s: %s", prefix,
                            "a live input takes its tags from each line: drop 'tags'");
         if (strncmp(d->live, "tcp:", 4) && strncmp(d->live, "unix:", 5) &&
-            strcmp(d->live, "stdin"))
-            return fail_at(L, m, prefix, "%s.live: '%s' is not tcp:HOST:PORT, unix:PATH or stdin",
+            strcmp(d->live, "stdin") && !nats)
+            return fail_at(L, m, prefix,
+                           "%s.live: '%s' is not tcp:HOST:PORT, unix:PATH, stdin or "
+                           "nats://HOST:PORT/SUBJECT",
                            prefix, d->live);
     } else if (!have_tags) {
         return fail_at(L, m, prefix, "%s: missing required key '%s'", prefix, "tags");

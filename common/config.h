@@ -66,6 +66,7 @@ struct cfg_dagmanager {
     int insecure_allow_anonymous;
     char *bus;              /* "" = no bus; else nats://HOST:PORT: every queue gets a stream */
     long bus_retention_s;   /* 604800: how long a queue's stream keeps messages (0 = forever) */
+    int bus_gc_interval_s;  /* 600: streams of unused queues deleted this often (0 = never) */
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic/live

@@ -97,7 +97,12 @@ static const struct cfg_schema_entry schema[] = {
     {"dagmanager", "bus", CFG_STR, OFF(dagmanager.bus), "", NORANGE, NULL, 0,
      "NATS server(s) of the bus, nats://HOST:PORT (\"\" = none): every queue gets a JetStream stream"},
     {"dagmanager", "bus_retention_s", CFG_LONG, OFF(dagmanager.bus_retention_s), "604800", 0,
-     315360000, NULL, 0, "how long a queue's stream keeps messages, seconds (0 = no limit)"},
+     315360000, NULL, 0,
+     "how long a queue's stream keeps messages, seconds (0 = no limit); also how long a queue "
+     "must be unused before its stream is deleted"},
+    {"dagmanager", "bus_gc_interval_s", CFG_INT, OFF(dagmanager.bus_gc_interval_s), "600", 0,
+     86400, NULL, 0,
+     "how often unused queues' streams are looked for and deleted, seconds (0 = never)"},
 
     /* host */
     {"host", "plugins_dir", CFG_PATH, OFF(host.plugins_dir), "plugins", NORANGE, NULL, 0,
@@ -138,7 +143,8 @@ static const struct cfg_schema_entry schema[] = {
     {"host.data[]", "path", CFG_PATH, DOFF(path), "", NORANGE, NULL, CFG_F_NOENV,
      "CSV file (either path or synthetic)"},
     {"host.data[]", "live", CFG_STR, DOFF(live), "", NORANGE, NULL, CFG_F_NOENV,
-     "live line-JSON input: tcp:HOST:PORT, unix:PATH or stdin (each line carries its tags)"},
+     "live line-JSON input: tcp:HOST:PORT, unix:PATH, stdin (each line carries its tags) or "
+     "nats://HOST:PORT/SUBJECT (tags optional)"},
     {"host.data[]", "follow", CFG_BOOL, DOFF(follow), "false", NORANGE, NULL, CFG_F_NOENV,
      "CSV path: keep reading the file as it grows, through rotation (tail -F)"},
     {"host.data[]", "synthetic", CFG_ENUM, DOFF(synthetic), "", NORANGE, "gbm|random_walk", CFG_F_NOENV,

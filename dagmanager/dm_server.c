@@ -7,6 +7,8 @@
 #include "bus_nats.h"
 #include "config.h"
 #include "dagmanager/dm_diff.h"
+#include "dagmanager/dm_gc.h"
+#include "dagmanager/dm_queues.h"
 #include "dagmanager/dm_store.h"
 #include "log.h"
 
@@ -23,9 +25,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-enum route { R_DIFF, R_BY_TAG, R_NODES, R_STATUS, R_HEALTH, R_METRICS, R_OTHER, R_COUNT };
-static const char *const route_names[R_COUNT] = {"diff",   "queues_by_tag", "nodes", "status",
-                                                 "health", "metrics",       "other"};
+enum route { R_DIFF, R_BY_TAG, R_NODES, R_STATUS, R_HEALTH, R_METRICS, R_QUEUES, R_OTHER, R_COUNT };
+static const char *const route_names[R_COUNT] = {"diff",   "queues_by_tag", "nodes",  "status",
+                                                 "health", "metrics",       "queues", "other"};
 
 struct dm_server {
     struct event_base *base;
@@ -41,6 +43,7 @@ struct dm_server {
     struct bus_conn *bus; /* dagmanager.bus (NULL = none) */
     long bus_retention_s;
     unsigned long streams_created, bus_errors;
+    struct dm_gc *gc; /* with a bus, a retention and dagmanager.bus_gc_interval_s */
 };
 
 /* ---------------------------------------------------------------- replies */
@@ -280,6 +283,29 @@ static void route_node(struct dm_server *s, struct evhttp_request *req, const ch
     free(id);
 }
 
+/* ---------------------------------------------------------------- GET /queues */
+
+static void route_queues(struct dm_server *s, struct evhttp_request *req)
+{
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (evhttp_parse_query_str(query ? query : "", &q) < 0) {
+        reply_error(s, req, 400, "bad_request", "malformed query string");
+        return;
+    }
+    const char *world = evhttp_find_header(&q, "world_id");
+    const char *domain = evhttp_find_header(&q, "execution_domain");
+    char err[300];
+    json_t *r = dm_queues_report(s->store, s->bus, world,
+                                 domain && *domain ? dm_normalize_domain(domain) : "", err,
+                                 sizeof(err));
+    if (r)
+        reply_json(s, req, 200, r);
+    else
+        reply_error(s, req, 500, "store_error", err);
+    evhttp_clear_headers(&q);
+}
+
 /* ---------------------------------------------------------------- status, health, metrics */
 
 static void route_status(struct dm_server *s, struct evhttp_request *req)
@@ -362,6 +388,24 @@ static void route_metrics(struct dm_server *s, struct evhttp_request *req)
                             "# TYPE dagmanager_bus_errors_total counter\n"
                             "dagmanager_bus_errors_total %lu\n",
                             s->streams_created, s->bus_errors);
+    if (s->gc) {
+        struct dm_gc_stats g;
+        dm_gc_stats(s->gc, &g);
+        evbuffer_add_printf(b,
+                            "# HELP dagmanager_bus_gc_runs_total Passes of the stream collector.\n"
+                            "# TYPE dagmanager_bus_gc_runs_total counter\n"
+                            "dagmanager_bus_gc_runs_total %llu\n"
+                            "# HELP dagmanager_bus_streams_deleted_total Streams of unused "
+                            "queues deleted.\n"
+                            "# TYPE dagmanager_bus_streams_deleted_total counter\n"
+                            "dagmanager_bus_streams_deleted_total %llu\n"
+                            "# HELP dagmanager_bus_gc_errors_total Streams the collector could "
+                            "not look at or delete.\n"
+                            "# TYPE dagmanager_bus_gc_errors_total counter\n"
+                            "dagmanager_bus_gc_errors_total %llu\n",
+                            (unsigned long long)g.runs, (unsigned long long)g.deleted,
+                            (unsigned long long)g.errors);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");
     evhttp_send_reply(req, 200, "OK", b);
@@ -383,6 +427,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
         r = R_DIFF, want_post = 1;
     else if (strcmp(path, "/queues/by_tag") == 0)
         r = R_BY_TAG;
+    else if (strcmp(path, "/queues") == 0)
+        r = R_QUEUES;
     else if (strncmp(path, "/nodes/", 7) == 0 && path[7])
         r = R_NODES;
     else if (strcmp(path, "/status") == 0)
@@ -425,6 +471,9 @@ static void dispatch(struct evhttp_request *req, void *arg)
         break;
     case R_NODES:
         route_node(s, req, path + 7);
+        break;
+    case R_QUEUES:
+        route_queues(s, req);
         break;
     case R_STATUS:
         route_status(s, req);
@@ -486,6 +535,16 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
         s->bus_retention_s = cfg->bus_retention_s;
         LOG_INFO("dagmanager", "bus %s: queues get JetStream streams (retention %ld s)", cfg->bus,
                  s->bus_retention_s);
+        if (s->bus_retention_s > 0 && cfg->bus_gc_interval_s > 0) {
+            if (!(s->gc = dm_gc_new(base, s->store, s->bus, s->bus_retention_s,
+                                    cfg->bus_gc_interval_s))) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            LOG_INFO("dagmanager",
+                     "streams of queues unused for %ld s are deleted (looked for every %d s)",
+                     s->bus_retention_s, cfg->bus_gc_interval_s);
+        }
     }
     s->http = evhttp_new(base);
     if (!s->http) {
@@ -529,6 +588,7 @@ void dm_server_free(struct dm_server *s)
         return;
     if (s->http)
         evhttp_free(s->http);
+    dm_gc_free(s->gc);
     dm_store_close(s->store);
     bus_conn_free(s->bus);
     free(s->token);

@@ -637,3 +637,71 @@ int dm_store_tag_queries(struct dm_store *s, const char *world, const char *doma
     done(s, st);
     return 0;
 }
+
+/* ---------------------------------------------------------------- queue use (reports, GC) */
+
+void dm_queue_uses_free(struct dm_queue_use *u, size_t n)
+{
+    for (size_t i = 0; u && i < n; i++) {
+        dm_queue_release(&u[i].q);
+        dm_strings_free(u[i].strategies, u[i].n_strategies);
+    }
+    free(u);
+}
+
+int dm_store_queue_uses(struct dm_store *s, const char *world, const char *domain,
+                        struct dm_queue_use **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prep(
+        s, "SELECT " QUEUE_COLS ", n.node_type, (SELECT MAX(g.updated_at) FROM strategy_nodes sn"
+           " JOIN strategies g ON g.strategy_id = sn.strategy_id WHERE sn.topic = q.topic)"
+           " FROM queues q JOIN nodes n ON n.node_id = q.node_id"
+           " WHERE (?1 = '' OR q.world = ?1) AND (?2 = '' OR q.domain = ?2) ORDER BY q.topic");
+    if (!st)
+        return -1;
+    bind_str(st, 1, world ? world : "");
+    bind_str(st, 2, domain ? domain : "");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct dm_queue_use *nu = realloc(*out, cap * sizeof(*nu));
+            if (!nu)
+                break;
+            *out = nu;
+        }
+        struct dm_queue_use *u = &(*out)[(*n)++];
+        memset(u, 0, sizeof(*u));
+        queue_from_row(st, &u->q);
+        const char *type = (const char *)sqlite3_column_text(st, 11);
+        u->tag_query = type && (!strcmp(type, "TagQueryNode") || !strcmp(type, "tag_query"));
+        u->last_submitted = sqlite3_column_int64(st, 12); /* NULL: 0 */
+    }
+    if (rc != SQLITE_DONE) {
+        fail(s, "cannot read queues");
+        done(s, st);
+        dm_queue_uses_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    done(s, st);
+    for (size_t i = 0; i < *n; i++) {
+        st = prep(s, "SELECT DISTINCT strategy_id FROM strategy_nodes WHERE topic = ?"
+                     " ORDER BY strategy_id");
+        if (!st)
+            goto fail;
+        bind_str(st, 1, (*out)[i].q.topic);
+        if (collect_strings(s, st, &(*out)[i].strategies, &(*out)[i].n_strategies) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    dm_queue_uses_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}

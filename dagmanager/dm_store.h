@@ -144,6 +144,21 @@ int dm_store_put_tag_query(struct dm_store *s, const struct dm_tag_query *q);
 int dm_store_tag_queries(struct dm_store *s, const char *world, const char *domain,
                          struct dm_tag_query **out, size_t *n);
 void dm_tag_queries_free(struct dm_tag_query *q, size_t n);
+/*
+ * Every queue (world / domain filters: "" or NULL = any), ordered by topic, with what
+ * tells whether it is in use: the strategies whose latest registration holds it and when
+ * the latest of them was submitted. *out malloc'd (dm_queue_uses_free).
+ */
+struct dm_queue_use {
+    struct dm_queue q;
+    char **strategies; /* strategy ids, sorted */
+    size_t n_strategies;
+    int64_t last_submitted; /* updated_at of the latest of them; 0 when none holds it */
+    int tag_query;          /* a tag-query node's queue (nothing is published under it) */
+};
+int dm_store_queue_uses(struct dm_store *s, const char *world, const char *domain,
+                        struct dm_queue_use **out, size_t *n);
+void dm_queue_uses_free(struct dm_queue_use *u, size_t n);
 
 /* Row counts: table one of "nodes", "queues", "strategies". <0 on error. */
 long dm_store_count(struct dm_store *s, const char *table);

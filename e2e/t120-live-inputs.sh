@@ -128,7 +128,7 @@ expect_rc 1 "a port in use fails the start" "$QMTL" run --offline --plugins "$P"
 check "the error says which input" grep -q "live input tcp:127.0.0.1:$PORT: cannot listen: Address already in use" "$E2E_TMP/err"
 kill -TERM $B; wait $B
 expect_rc 2 "qmtl feed without --to is a usage error" "$QMTL" feed "$E2E_TMP/btc.csv"
-check "it says what is missing" grep -q -- "--to tcp:HOST:PORT, unix:PATH or - is required" "$E2E_TMP/err"
+check "it says what is missing" grep -q -- "--to tcp:HOST:PORT, unix:PATH, nats://HOST:PORT/SUBJECT or - is required" "$E2E_TMP/err"
 expect_rc 1 "qmtl feed to nobody fails" "$QMTL" feed --to "unix:$E2E_TMP/nobody.sock" "$E2E_TMP/btc.csv"
 check "it names the target" grep -q "cannot connect to unix:$E2E_TMP/nobody.sock" "$E2E_TMP/err"
 expect_rc 2 "qmtl feed refuses a bad tag" "$QMTL" feed --to - --tags 'a b' "$E2E_TMP/btc.csv"

@@ -295,7 +295,7 @@ static int add_live(struct runner *r, const struct cfg_data_source *ds, const ch
         snprintf(l->spec, n, "follow:%s", path);
     l->flags = ds->allow_nonpositive_prices ? LIVE_ALLOW_NONPOSITIVE : 0;
     l->route = route;
-    if (!json) {
+    if (!json || ds->n_tags) { /* a followed file, or a NATS subject with tags */
         if (!(l->tags = calloc(ds->n_tags + 1, sizeof(*l->tags)))) {
             free(l->spec);
             goto oom;
@@ -318,7 +318,7 @@ oom:
 int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const char *base_dir,
                     unsigned flags, char *err, size_t errlen)
 {
-    if (ds->live && *ds->live)
+    if (ds->live && *ds->live && !ds->n_tags)
         return add_live(r, ds, ds->live, -1, err, errlen);
     const char *const *tags = (const char *const *)ds->tags;
     /* the source's route, resolved once: the pump feeds by index (host/dag/route.h) */
@@ -328,6 +328,8 @@ int runner_add_data(struct runner *r, const struct cfg_data_source *ds, const ch
                  HOST_ROUTE_MAX_TAGS);
         return -1;
     }
+    if (ds->live && *ds->live)
+        return add_live(r, ds, ds->live, route, err, errlen); /* NATS with tags */
     char path[PATH_MAX] = "";
     if (ds->follow && !(ds->synthetic && *ds->synthetic)) { /* a CSV followed as it grows */
         if (ds->path && ds->path[0] != '/' && base_dir && *base_dir)
@@ -542,6 +544,17 @@ int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err
     }
     const char *eq = strchr(arg, '=');
     const char *rhs = eq ? eq + 1 : arg;
+    if (eq && !strncmp(rhs, "nats://", 7)) { /* a NATS subject with tags of its own */
+        ds->interval_s = 0;
+        if (split_tags(arg, (size_t)(eq - arg), ds) || !(ds->live = strdup(rhs)))
+            goto oom;
+        if (!ds->n_tags) {
+            snprintf(err, errlen, "data '%s': no tag (use TAGS=%s or %s)", arg, rhs, rhs);
+            runner_data_release(ds);
+            return -1;
+        }
+        return 0;
+    }
     if (eq && live_in_is_spec(rhs) && strncmp(rhs, "follow:", 7)) {
         snprintf(err, errlen, "data '%s': a live input takes its tags from each line: give '%s'",
                  arg, rhs);

@@ -37,11 +37,11 @@
 
 /* A live input to start on the loop (a live_in_add() spec, its tags and flags). */
 struct runner_live {
-    char *spec;  /* "tcp:H:P", "unix:P", "stdin" or "follow:PATH" */
-    char **tags; /* NULL-terminated (follow: only) */
+    char *spec;  /* "tcp:H:P", "unix:P", "stdin", "follow:PATH" or "nats://H:P/SUBJECT" */
+    char **tags; /* NULL-terminated (follow:, and nats:// given with tags) */
     size_t n_tags;
     unsigned flags; /* LIVE_* */
-    int route;      /* follow: the route of its tags (host/dag/route.h); JSON inputs: -1 */
+    int route;      /* the route of its tags (host/dag/route.h); inputs without tags: -1 */
 };
 
 struct runner {
@@ -143,7 +143,9 @@ int runner_replay(struct runner *r, char *err, size_t errlen);
 /* Parse a --data argument: "TAG[,TAG...]=PATH", "TAGS=gbm|random_walk[:k=v,...]"
  * (keys count, interval, seed, start, drift, vol, start_ts), "PATH" (the tag is the
  * file name without directory and extension), "TAGS=follow:PATH" (a CSV followed as it
- * grows), or a live line-JSON input without tags: "tcp:HOST:PORT", "unix:PATH", "-". Fills *ds with heap strings (release with
+ * grows), "TAGS=nats://HOST:PORT/SUBJECT" (a NATS subject, live_nats.h), or a live
+ * line-JSON input without tags: "tcp:HOST:PORT", "unix:PATH", "-", "nats://HOST:PORT/SUBJECT".
+ * Fills *ds with heap strings (release with
  * runner_data_release). 0 or -1 with err. */
 int runner_parse_data_arg(const char *arg, struct cfg_data_source *ds, char *err, size_t errlen);
 void runner_data_release(struct cfg_data_source *ds);

@@ -249,7 +249,7 @@ int linejson_parse(char *line, size_t len, unsigned flags, struct linejson_item 
     skip_ws(&s);
     if (s.p < s.end)
         return fail(&s, "%s", "bytes after the object");
-    if (!seen[K_TAGS])
+    if (!seen[K_TAGS] && !(flags & LINEJSON_TAGS_OPTIONAL))
         return fail(&s, "%s", "no tags");
     if (!seen[K_TS])
         return fail(&s, "%s", "no ts");
@@ -257,7 +257,7 @@ int linejson_parse(char *line, size_t len, unsigned flags, struct linejson_item 
         return fail(&s, "%s", "no close (or price)");
     char e[200];
     size_t n;
-    if (host_check_tags(it->tags, &n, e, sizeof(e)))
+    if (seen[K_TAGS] && host_check_tags(it->tags, &n, e, sizeof(e)))
         return fail(&s, "%s", e);
     it->bar = datacheck_fill(v[K_OPEN], v[K_HIGH], v[K_LOW], v[K_CLOSE], v[K_VOLUME]);
     it->is_bar = seen[K_OPEN] || seen[K_HIGH] || seen[K_LOW];

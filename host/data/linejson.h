@@ -32,6 +32,8 @@
 
 /* linejson_parse() flags */
 #define LINEJSON_ALLOW_NONPOSITIVE 0x1u /* prices <= 0 pass (DATACHECK_ALLOW_NONPOSITIVE) */
+#define LINEJSON_TAGS_OPTIONAL 0x2u     /* a line without "tags" passes with n_tags 0 (an input
+                                           that has tags of its own: NATS subjects) */
 
 struct linejson_item {
     const char *tags[LINEJSON_MAX_TAGS + 1]; /* borrowed: point into the line; NULL-ended */

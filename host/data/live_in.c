@@ -21,9 +21,10 @@
 #include "host/dag/route.h"
 #include "host/data/linejson.h"
 #include "host/data/live_follow.h"
+#include "host/data/live_nats.h"
 #include "log.h"
 
-enum src_kind { SRC_TCP, SRC_UNIX, SRC_STDIN, SRC_FOLLOW };
+enum src_kind { SRC_TCP, SRC_UNIX, SRC_STDIN, SRC_FOLLOW, SRC_NATS };
 
 struct live_src;
 
@@ -55,6 +56,7 @@ struct live_src {
     long n_conns;
     uint64_t accepted;
     struct live_follow *follow;
+    struct live_nats *nats;
     int done; /* standard input ended */
 };
 
@@ -531,7 +533,7 @@ void live_in_set_hold(struct live_in *li, int (*held)(void *arg), void *arg)
 int live_in_is_spec(const char *spec)
 {
     return !strcmp(spec, "-") || !strcmp(spec, "stdin") || !strncmp(spec, "tcp:", 4) ||
-           !strncmp(spec, "unix:", 5) || !strncmp(spec, "follow:", 7);
+           !strncmp(spec, "unix:", 5) || !strncmp(spec, "follow:", 7) || live_nats_is_spec(spec);
 }
 
 static int listen_tcp(struct live_src *s, const char *hp, char *err, size_t errlen)
@@ -648,6 +650,7 @@ static void src_free(struct live_src *s)
         unlink(s->unix_path);
     free(s->unix_path);
     live_follow_free(s->follow);
+    live_nats_free(s->nats);
     free(s->name);
     free(s);
 }
@@ -658,10 +661,13 @@ int live_in_add(struct live_in *li, const char *spec, const char *const *tags, s
     int kind = !strncmp(spec, "tcp:", 4)      ? SRC_TCP
                : !strncmp(spec, "unix:", 5)   ? SRC_UNIX
                : !strncmp(spec, "follow:", 7) ? SRC_FOLLOW
+               : live_nats_is_spec(spec)      ? SRC_NATS
                : (!strcmp(spec, "-") || !strcmp(spec, "stdin")) ? SRC_STDIN
                                                                 : -1;
     if (kind < 0) {
-        snprintf(err, errlen, "live input '%s': want tcp:HOST:PORT, unix:PATH, - or follow:PATH",
+        snprintf(err, errlen,
+                 "live input '%s': want tcp:HOST:PORT, unix:PATH, -, follow:PATH or "
+                 "nats://HOST:PORT/SUBJECT",
                  spec);
         return -1;
     }
@@ -670,7 +676,7 @@ int live_in_add(struct live_in *li, const char *spec, const char *const *tags, s
                  spec);
         return -1;
     }
-    if (kind != SRC_FOLLOW && n_tags) {
+    if (kind != SRC_FOLLOW && kind != SRC_NATS && n_tags) {
         snprintf(err, errlen,
                  "live input %s: JSON lines carry their own tags; give the input without tags",
                  spec);
@@ -707,6 +713,9 @@ int live_in_add(struct live_in *li, const char *spec, const char *const *tags, s
     } else if (kind == SRC_FOLLOW) {
         s->follow = live_follow_new(li, s->name, spec + 7, tags, n_tags, flags, err, errlen);
         rc = s->follow ? 0 : -1;
+    } else if (kind == SRC_NATS) {
+        s->nats = live_nats_new(li, s->name, spec, tags, n_tags, flags, err, errlen);
+        rc = s->nats ? 0 : -1;
     } else if (!conn_new(s, STDIN_FILENO, "stdin")) {
         snprintf(err, errlen, "live input %s: out of memory", spec);
         rc = -1;
@@ -750,6 +759,8 @@ static void refresh(struct live_in *li)
         }
         if (s->follow && !behind)
             live_follow_kick(s->follow);
+        if (s->nats && !behind)
+            live_nats_kick(s->nats);
     }
 }
 

@@ -10,6 +10,8 @@
  * bars or ticks (host/data/linejson.h); any number of publishers at once. And
  *   follow:PATH     a CSV file (host/data/csv.h format) read from its start and then followed
  *                   as it grows (host/data/live_follow.h), tagged with the source's tags.
+ *   nats://HOST:PORT/SUBJECT  line-JSON messages of a core NATS subject
+ *                   (host/data/live_nats.h); tags optional (a line without tags gets them).
  *
  * Each item goes to the sink (by default: fed to the host along the route of its tags,
  * host/dag/route.h, resolved once per distinct tag set, at most LIVE_MAX_TAG_SETS), then counts in the
@@ -72,12 +74,13 @@ struct live_in *live_in_new(struct event_base *base, struct host *h);
 /* Replace the default sink (host_feed on the host). */
 void live_in_set_sink(struct live_in *li, live_sink_fn fn, void *arg);
 
-/* 1 when 'spec' names a live input (tcp:, unix:, -, stdin, follow:), else 0. */
+/* 1 when 'spec' names a live input (tcp:, unix:, -, stdin, follow:, nats://), else 0. */
 int live_in_is_spec(const char *spec);
 
 /*
- * Add an input and start it now (listen, open the file). tags: the follow: source's tags
- * (required there; socket and stdin inputs take theirs from each line and refuse tags).
+ * Add an input and start it now (listen, open the file, subscribe). tags: the follow:
+ * source's tags (required there; optional for nats://; socket and stdin inputs take theirs
+ * from each line and refuse tags).
  * 0, or -1 with err ("live input tcp:127.0.0.1:9100: cannot listen: Address already in
  * use", "live input follow:x.csv: cannot open ...").
  */

@@ -147,6 +147,9 @@ static void render_sources(FILE *f, const struct host_metrics *m)
         {"qmtl_host_live_connections_total", "counter", "Publishers accepted by a socket input"},
         {"qmtl_host_follow_rotations_total", "counter",
          "Rotations and truncations of a followed file"},
+        {"qmtl_host_live_reconnects_total", "counter", "Reconnections of a NATS input"},
+        {"qmtl_host_live_dropped_total", "counter",
+         "Messages of a NATS input dropped while the host was behind"},
         {"qmtl_host_live_last_event_timestamp_seconds", "gauge",
          "Event time of the newest item of a source"},
         {"qmtl_host_live_lag_seconds", "gauge",
@@ -167,7 +170,9 @@ static void render_sources(FILE *f, const struct host_metrics *m)
             case 2: fprintf(f, "%ld\n", s->connections); break;
             case 3: fprintf(f, "%llu\n", (unsigned long long)s->connections_total); break;
             case 4: fprintf(f, "%llu\n", (unsigned long long)s->rotations); break;
-            case 5: fprintf(f, "%.3f\n", (double)s->last_ts_ms / 1000.0); break;
+            case 5: fprintf(f, "%llu\n", (unsigned long long)s->reconnects); break;
+            case 6: fprintf(f, "%llu\n", (unsigned long long)s->dropped); break;
+            case 7: fprintf(f, "%.3f\n", (double)s->last_ts_ms / 1000.0); break;
             default: fprintf(f, "%.3f\n", s->last_ts_ms ? s->lag_s : 0.0); break;
             }
         }

@@ -35,6 +35,8 @@ struct host_metrics_source {
     long connections;           /* publishers connected now (socket inputs) */
     uint64_t connections_total; /* publishers accepted so far */
     uint64_t rotations;         /* followed file: rotations and truncations seen */
+    uint64_t reconnects;        /* NATS input: reconnections to the server */
+    uint64_t dropped;           /* NATS input: messages the client dropped (host behind) */
     int64_t last_ts_ms;         /* event time of the newest item, ms (0 = none yet) */
     double lag_s;               /* wall clock minus event time of the newest item, s */
 };

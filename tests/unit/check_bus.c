@@ -313,18 +313,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("bus");
     TCase *tc = tcase_create("bus");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_roles_feed_publish);
     tcase_add_test(tc, test_reload_replan);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    nats_Close();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return natst_run("bus", tc);
 }

@@ -389,7 +389,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("bus_nats");
     TCase *tc = tcase_create("nats");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
@@ -399,11 +398,5 @@ int main(void)
     tcase_add_test(tc, test_batches_and_bulk_acks);
     tcase_add_test(tc, test_consumer_made_before_bulk_acks);
     tcase_add_test(tc, test_leases);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    nats_Close();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return natst_run("bus_nats", tc);
 }

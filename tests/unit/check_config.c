@@ -330,8 +330,8 @@ START_TEST(test_error_data_source_rules)
                  "t.yml:3:7: host.data[0]: a live input takes its tags from each line: drop "
                  "'tags'");
     expect_error("host:\n  data:\n    - {live: 'udp:x:1'}\n",
-                 "t.yml:3:7: host.data[0].live: 'udp:x:1' is not tcp:HOST:PORT, unix:PATH or "
-                 "stdin");
+                 "t.yml:3:7: host.data[0].live: 'udp:x:1' is not tcp:HOST:PORT, unix:PATH, "
+                 "stdin or nats://HOST:PORT/SUBJECT");
     expect_error("host:\n  data:\n    - {tags: a, synthetic: gbm, follow: true}\n",
                  "t.yml:3:7: host.data[0]: 'follow' applies to a CSV 'path'");
     expect_error("host:\n  data:\n    - {tags: [], path: x}\n",

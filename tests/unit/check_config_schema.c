@@ -53,6 +53,7 @@ static const struct {
     {"dagmanager.insecure_allow_anonymous", "false"},
     {"dagmanager.bus", ""},
     {"dagmanager.bus_retention_s", "604800"},
+    {"dagmanager.bus_gc_interval_s", "600"},
     {"host.plugins_dir", "plugins"},
     {"host.data", "0 source(s)"},
     {"host.world_id", ""},

@@ -137,6 +137,32 @@ START_TEST(test_nonpositive_flag)
 }
 END_TEST
 
+/* LINEJSON_TAGS_OPTIONAL (an input with tags of its own): no "tags" passes with none; tags
+ * given are still checked. Without the flag, no tags is refused. */
+START_TEST(test_tags_optional_flag)
+{
+    char buf[128] = "{\"ts\":1,\"close\":2}";
+    struct linejson_item it;
+    char why[160] = "";
+    ck_assert_int_eq(linejson_parse(buf, strlen(buf), LINEJSON_TAGS_OPTIONAL, &it, why,
+                                    sizeof(why)),
+                     1);
+    ck_assert_uint_eq(it.n_tags, 0);
+    ck_assert(it.bar.close == 2);
+    snprintf(buf, sizeof(buf), "{\"ts\":1,\"close\":2}");
+    ck_assert_int_eq(linejson_parse(buf, strlen(buf), 0, &it, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "no tags");
+    snprintf(buf, sizeof(buf), "{\"tags\":[],\"ts\":1,\"close\":2}");
+    ck_assert_int_eq(linejson_parse(buf, strlen(buf), LINEJSON_TAGS_OPTIONAL, &it, why,
+                                    sizeof(why)),
+                     -1);
+    snprintf(buf, sizeof(buf), "{\"tags\":\"a b\",\"ts\":1,\"close\":2}");
+    ck_assert_int_eq(linejson_parse(buf, strlen(buf), LINEJSON_TAGS_OPTIONAL, &it, why,
+                                    sizeof(why)),
+                     -1);
+}
+END_TEST
+
 /* A NUL inside the line ends nothing: the parser reads 'len' bytes and refuses it. */
 START_TEST(test_embedded_nul)
 {
@@ -159,6 +185,7 @@ int main(void)
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_nonpositive_flag);
     tcase_add_test(tc, test_embedded_nul);
+    tcase_add_test(tc, test_tags_optional_flag);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -80,6 +80,22 @@ START_TEST(test_parse_data_arg)
     ck_assert_int_eq(runner_parse_data_arg("X=gbm:colour=1", &ds, err, sizeof(err)), -1);
     ck_assert_int_eq(runner_parse_data_arg("=a.csv", &ds, err, sizeof(err)), -1);
     ck_assert_int_eq(runner_parse_data_arg("X=", &ds, err, sizeof(err)), -1);
+    /* a NATS subject: without tags (each line names its own) or with the input's tags */
+    ck_assert_int_eq(runner_parse_data_arg("nats://h:4222/md.BTC.1m", &ds, err, sizeof(err)), 0);
+    ck_assert_str_eq(ds.live, "nats://h:4222/md.BTC.1m");
+    ck_assert_uint_eq(ds.n_tags, 0);
+    runner_data_release(&ds);
+    ck_assert_int_eq(
+        runner_parse_data_arg("BTC,spot=nats://h:4222/md.BTC.1m", &ds, err, sizeof(err)), 0);
+    ck_assert_str_eq(ds.live, "nats://h:4222/md.BTC.1m");
+    ck_assert_uint_eq(ds.n_tags, 2);
+    ck_assert_str_eq(ds.tags[1], "spot");
+    ck_assert_ptr_null(ds.path);
+    runner_data_release(&ds);
+    ck_assert_int_eq(runner_parse_data_arg("=nats://h:4222/md.x", &ds, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "no tag"));
+    /* other live inputs still refuse tags */
+    ck_assert_int_eq(runner_parse_data_arg("BTC=tcp:127.0.0.1:9", &ds, err, sizeof(err)), -1);
 }
 END_TEST
 

@@ -13,10 +13,12 @@
 #include <event2/event.h>
 #include <check.h>
 #include <fcntl.h>
+#include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,23 +40,22 @@ static inline int natst_free_port(void)
     return ntohs(a.sin_port);
 }
 
-static inline void natst_start(struct natst *t)
+/* The installed nats-server, or NULL. */
+static inline const char *natst_path(void)
 {
     static const char *const paths[] = {"/usr/sbin/nats-server", "/usr/bin/nats-server",
                                         "/usr/local/bin/nats-server"};
-    const char *path = NULL;
-    t->pid = -1;
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (access(paths[i], X_OK) == 0)
-            path = paths[i];
-    if (!path)
-        return;
-    snprintf(t->store, sizeof(t->store), "/tmp/qmtl-nats-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(t->store));
-    int port = natst_free_port();
-    snprintf(t->url, sizeof(t->url), "nats://127.0.0.1:%d", port);
+            return paths[i];
+    return NULL;
+}
+
+/* Start the server of t->url on its port with t->store. */
+static inline void natst_spawn(struct natst *t, const char *path)
+{
     char ps[16];
-    snprintf(ps, sizeof(ps), "%d", port);
+    snprintf(ps, sizeof(ps), "%s", strrchr(t->url, ':') + 1);
     t->pid = fork();
     ck_assert_int_ge(t->pid, 0);
     if (t->pid == 0) {
@@ -64,6 +65,26 @@ static inline void natst_start(struct natst *t)
         execl(path, path, "-a", "127.0.0.1", "-p", ps, "-js", "-sd", t->store, (char *)NULL);
         _exit(127);
     }
+}
+
+static inline void natst_start(struct natst *t)
+{
+    const char *path = natst_path();
+    t->pid = -1;
+    if (!path)
+        return;
+    snprintf(t->store, sizeof(t->store), "/tmp/qmtl-nats-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(t->store));
+    snprintf(t->url, sizeof(t->url), "nats://127.0.0.1:%d", natst_free_port());
+    natst_spawn(t, path);
+}
+
+/* The server killed (-9) and started again on the same port and store. */
+static inline void natst_restart(struct natst *t)
+{
+    kill(t->pid, SIGKILL);
+    waitpid(t->pid, NULL, 0);
+    natst_spawn(t, natst_path());
 }
 
 static inline void natst_stop(struct natst *t)
@@ -120,6 +141,27 @@ static inline void natst_loop_until(struct event_base *base, int (*done)(void *)
         event_base_loopexit(base, &tick);
         event_base_dispatch(base);
     }
+}
+
+/* Run 'base' for 300 ms (to see that nothing more comes). */
+static inline void natst_settle(struct event_base *base)
+{
+    struct timeval t = {0, 300000};
+    event_base_loopexit(base, &t);
+    event_base_dispatch(base);
+}
+
+/* Run the suite 'name' of one test case (the library closed at the end): the exit status. */
+static inline int natst_run(const char *name, TCase *tc)
+{
+    Suite *s = suite_create(name);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    nats_Close();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #define NATST_SKIP_WITHOUT_SERVER(t)                                                               \
