@@ -469,12 +469,13 @@ struct csv_reader *csv_open_stream(FILE *fp, const char *name, unsigned flags, c
 }
 
 /*
- * Plain decimals ("-12.345") with at most 15 significant digits and 22 fraction
- * digits convert exactly: the digits as an integer and 10^k are both exact doubles,
- * so one division rounds correctly, the same result strtod gives. Returns -1 for
- * anything else (the caller falls back to strtod).
+ * Plain decimals ("-12.345") with at most 15 digits (22 after the point at most) convert
+ * exactly: the digits as an integer and 10^k are both exact doubles, so one division
+ * rounds correctly, the same result strtod gives. Returns -1 for anything else (the
+ * caller falls back to strtod). The integer and the fraction digits run in two loops
+ * (no per-digit test of where the point was).
  */
-static int fast_decimal(const char *s, double *out)
+static inline int fast_decimal(const char *s, double *out)
 {
     static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -483,22 +484,19 @@ static int fast_decimal(const char *s, double *out)
     int neg = 0;
     if (*p == '-' || *p == '+')
         neg = *p++ == '-';
-    uint64_t m = 0;
-    int nd = 0, frac = -1;
-    for (;; p++) {
-        if (*p >= '0' && *p <= '9') {
-            if (++nd > 15)
-                return -1;
-            m = m * 10 + (uint64_t)(*p - '0');
-            if (frac >= 0)
-                frac++;
-        } else if (*p == '.' && frac < 0) {
-            frac = 0;
-        } else {
-            break;
-        }
+    uint64_t m = 0; /* wraps past 19 digits, but those are refused below */
+    const char *d0 = p;
+    while ((unsigned)(*p - '0') < 10)
+        m = m * 10 + (uint64_t)(*p++ - '0');
+    long nd = p - d0, frac = 0;
+    if (*p == '.') {
+        const char *f0 = ++p;
+        while ((unsigned)(*p - '0') < 10)
+            m = m * 10 + (uint64_t)(*p++ - '0');
+        frac = p - f0;
+        nd += frac;
     }
-    if (*p || nd == 0 || frac > 22)
+    if (*p || nd == 0 || nd > 15 || frac > 22)
         return -1;
     double v = (double)m;
     if (frac > 0)
@@ -507,7 +505,8 @@ static int fast_decimal(const char *s, double *out)
     return 0;
 }
 
-int csv_parse_number(const char *s, double *out)
+/* csv_parse_number's body, inline in the row parser (one call per field otherwise). */
+static inline int parse_number(const char *s, double *out)
 {
     if (fast_decimal(s, out) == 0)
         return 0;
@@ -519,6 +518,11 @@ int csv_parse_number(const char *s, double *out)
         return -1;
     *out = v;
     return 0;
+}
+
+int csv_parse_number(const char *s, double *out)
+{
+    return parse_number(s, out);
 }
 
 /* Parse the current line into *row: 0, or -1 with a reason in msg. */
@@ -549,7 +553,7 @@ static int parse_row(struct csv_reader *r, char *line, struct csv_row *row, char
         const char *f = r->fields[r->col[c]];
         if (!*f && c != COL_CLOSE)
             continue; /* empty optional field: default */
-        if (csv_parse_number(f, &v[c]) < 0) {
+        if (parse_number(f, &v[c]) < 0) {
             snprintf(msg, msglen, "bad %s '%.64s'", label[c], f);
             return -1;
         }

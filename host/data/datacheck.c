@@ -33,14 +33,3 @@ int datacheck_bar(const struct qmtl_bar *b, unsigned flags, char *why, size_t wh
     }
     return 0;
 }
-
-struct qmtl_bar datacheck_fill(double open, double high, double low, double close, double volume)
-{
-    struct qmtl_bar b;
-    b.close = close;
-    b.open = isnan(open) ? close : open;
-    b.high = isnan(high) ? fmax(b.open, close) : high;
-    b.low = isnan(low) ? fmin(b.open, close) : low;
-    b.volume = isnan(volume) ? 0.0 : volume;
-    return b;
-}

@@ -16,6 +16,7 @@
 #ifndef QMTL_HOST_DATACHECK_H
 #define QMTL_HOST_DATACHECK_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include <qmtl/qmtl.h>
@@ -28,8 +29,17 @@ int datacheck_bar(const struct qmtl_bar *b, unsigned flags, char *why, size_t wh
 
 /* The bar of a row or line whose optional fields may be missing (NAN): open = close,
  * high = max(open, close), low = min(open, close), volume = 0 (the defaults every feed
- * applies; docs/data.md). */
-struct qmtl_bar datacheck_fill(double open, double high, double low, double close,
-                               double volume);
+ * applies; docs/data.md). Inline: the CSV reader makes one per row. */
+static inline struct qmtl_bar datacheck_fill(double open, double high, double low,
+                                             double close, double volume)
+{
+    struct qmtl_bar b;
+    b.close = close;
+    b.open = isnan(open) ? close : open;
+    b.high = isnan(high) ? fmax(b.open, close) : high;
+    b.low = isnan(low) ? fmin(b.open, close) : low;
+    b.volume = isnan(volume) ? 0.0 : volume;
+    return b;
+}
 
 #endif

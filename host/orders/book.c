@@ -24,6 +24,9 @@ struct book {
     double initial_cash, cash;
     struct book_sym *sym;
     size_t n_sym, cap_sym, last_sym;
+    size_t n_open;   /* symbols whose position is not 0 */
+    double equity;   /* book_equity's last value, while equity_ok */
+    int equity_ok;   /* cleared by whatever moves cash, a position or a mark */
     struct book_ord *ord; /* open orders, oldest first */
     size_t n_ord, cap_ord;
     char **seen; /* open-addressing set of "key\x1fseq" (NULL = empty slot) */
@@ -56,18 +59,27 @@ void book_free(struct book *b)
     free(b);
 }
 
-static struct book_sym *find_sym(const struct book *b, const char *symbol)
+static struct book_sym *find_sym_text(const struct book *b, const char *symbol)
 {
     if (!symbol)
         return NULL;
     if (b->last_sym < b->n_sym && strcmp(b->sym[b->last_sym].name, symbol) == 0)
         return &b->sym[b->last_sym];
     for (size_t i = 0; i < b->n_sym; i++)
-        if (strcmp(b->sym[i].name, symbol) == 0) {
+        if (b->sym[i].name == symbol || strcmp(b->sym[i].name, symbol) == 0) {
             ((struct book *)b)->last_sym = i; /* lookup cache only */
             return &b->sym[i];
         }
     return NULL;
+}
+
+/* The book's own copy of a name (book_symbol) is found by its address, without comparing
+ * text: callers on the hot path resolve their symbol once per tick and pass that copy. */
+static inline struct book_sym *find_sym(const struct book *b, const char *symbol)
+{
+    if (b->last_sym < b->n_sym && b->sym[b->last_sym].name == symbol)
+        return &b->sym[b->last_sym];
+    return find_sym_text(b, symbol);
 }
 
 static struct book_sym *get_sym(struct book *b, const char *symbol)
@@ -105,6 +117,8 @@ int book_apply_fill(struct book *b, const char *symbol, int side, double qty, do
     if (!s)
         return -1;
     double notional = qty * price;
+    b->equity_ok = 0;
+    int was_open = s->position != 0;
     b->cash -= side * notional + fee;
     s->fees += fee;
     double old = s->position, q = side * qty;
@@ -121,6 +135,7 @@ int book_apply_fill(struct book *b, const char *symbol, int side, double qty, do
         s->position = 0;
     if (s->position == 0)
         s->avg_cost = 0;
+    b->n_open += (s->position != 0) - was_open;
     if (isnan(s->mark))
         s->mark = price;
     return 0;
@@ -139,7 +154,11 @@ int book_mark(struct book *b, const char *symbol, double price)
     struct book_sym *s = get_sym(b, symbol);
     if (!s)
         return -1;
-    s->mark = price;
+    if (s->mark != price) {
+        s->mark = price;
+        if (s->position != 0)
+            b->equity_ok = 0;
+    }
     return 0;
 }
 
@@ -209,12 +228,19 @@ double book_initial_cash(const struct book *b)
     return b->initial_cash;
 }
 
+/* Valued lazily: the sum is made again only after cash, a position or the mark of a held
+ * symbol moved (the same sum in the same order, so the same value). */
 double book_equity(const struct book *b)
 {
+    if (b->equity_ok)
+        return b->equity;
     double eq = b->cash;
-    for (size_t i = 0; i < b->n_sym; i++)
+    for (size_t i = 0; b->n_open && i < b->n_sym; i++)
         if (b->sym[i].position != 0)
             eq += b->sym[i].position * b->sym[i].mark;
+    struct book *w = (struct book *)b; /* cache only */
+    w->equity = eq;
+    w->equity_ok = 1;
     return eq;
 }
 
@@ -237,10 +263,7 @@ double book_unrealized(const struct book *b)
 
 int book_in_market(const struct book *b)
 {
-    for (size_t i = 0; i < b->n_sym; i++)
-        if (b->sym[i].position != 0)
-            return 1;
-    return 0;
+    return b->n_open != 0;
 }
 
 /* ------------------------------------------------------------------ open orders */

@@ -345,7 +345,8 @@ int broker_bar(struct broker *b, const char *symbol, int64_t ts, const struct qm
     b->n_ev = 0;
     for (size_t i = 0; i < b->n_rest;) {
         struct resting *r = &b->rest[i];
-        if (r->ts >= ts || strcmp(r->symbol, symbol) != 0) {
+        /* r->symbol is the book's copy: the caller's may be that very pointer */
+        if (r->ts >= ts || (r->symbol != symbol && strcmp(r->symbol, symbol) != 0)) {
             i++;
             continue;
         }
@@ -362,7 +363,7 @@ int broker_bar(struct broker *b, const char *symbol, int64_t ts, const struct qm
             if (r->type == BROKER_LIMIT && bar->volume > 0 && qty > bar->volume)
                 qty = bar->volume;
             double px = slip ? ref * (1.0 + r->side * b->slip_rate) : ref;
-            if (broker_fill(b, symbol, r->side, qty, px, qty * px * b->fee_rate, ts, &f) == 0) {
+            if (broker_fill(b, r->symbol, r->side, qty, px, qty * px * b->fee_rate, ts, &f) == 0) {
                 r->remaining -= qty;
                 if (r->remaining <= 1e-12)
                     r->remaining = 0;

@@ -102,20 +102,32 @@ void orders_blocked(struct host *h, struct host_strategy *st, const char *symbol
     }
 }
 
-/* Decimal digits of v at p (no NUL); returns the end. */
+/* Decimal digits of v at p (no NUL); returns the end. Two digits per division. */
 static char *put_int(char *p, long long v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char tmp[24];
-    int n = 0;
+    int n = 24;
     unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do
-        tmp[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        tmp[--n] = pairs[d + 1];
+        tmp[--n] = pairs[d];
+    }
+    if (u >= 10) {
+        tmp[--n] = pairs[u * 2 + 1];
+        tmp[--n] = pairs[u * 2];
+    } else {
+        tmp[--n] = (char)('0' + u);
+    }
     if (v < 0)
         *p++ = '-';
-    while (n)
-        *p++ = tmp[--n];
-    return p;
+    memcpy(p, tmp + n, (size_t)(24 - n));
+    return p + (24 - n);
 }
 
 /* live_order_client_id()'s "<name>-<ts>-<seq>" (name cut at 100 bytes), without stdio:
@@ -308,11 +320,18 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
         return;
     struct qmtl_bar bar;
     int have_price = read_bar(&in[1], &bar) == 0;
+    struct book *bk = broker_book(st->broker);
+    /* the symbol's text is compared once per tick: past here the book's own copy is found
+     * by its address (book_symbol adds it, as marking it would) */
+    const char *sym = n->order_symbol;
     if (price_in && have_price) {
+        const char *own = book_symbol(bk, sym);
+        if (own)
+            sym = own;
         /* orders resting from earlier bars trade on this one first (no look-ahead) */
         if (broker_resting(st->broker))
-            broker_bar(st->broker, n->order_symbol, ts, &bar, sim_event, st);
-        broker_mark(st->broker, n->order_symbol, ts, bar.close);
+            broker_bar(st->broker, sym, ts, &bar, sim_event, st);
+        broker_mark(st->broker, sym, ts, bar.close);
         struct risk *r = risk_of(h, st);
         if (r && risk_mark(r, ts, broker_equity(st->broker))) {
             char why[300];
@@ -346,8 +365,7 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
         target = 1;
     if (target < -1)
         target = -1;
-    struct book *bk = broker_book(st->broker);
-    double cur = book_position(bk, n->order_symbol) + book_open(bk, n->order_symbol);
+    double cur = book_position(bk, sym) + book_open(bk, sym);
     double delta = wanted(h, st, n, target, cur, price) - cur;
     if (!(fabs(delta) > 1e-9))
         return;
@@ -366,7 +384,7 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
         if (!(fabs(delta) > 1e-9))
             return;
     }
-    struct orders_req rq = {.symbol = n->order_symbol,
+    struct orders_req rq = {.symbol = sym,
                             .side = delta > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL,
                             .quantity = fabs(delta),
                             .price = price,
