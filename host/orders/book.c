@@ -235,7 +235,8 @@ double book_equity(const struct book *b)
     if (b->equity_ok)
         return b->equity;
     double eq = b->cash;
-    for (size_t i = 0; b->n_open && i < b->n_sym; i++)
+    size_t n = b->n_open ? b->n_sym : 0; /* all flat: the sum adds nothing */
+    for (size_t i = 0; i < n; i++)
         if (b->sym[i].position != 0)
             eq += b->sym[i].position * b->sym[i].mark;
     struct book *w = (struct book *)b; /* cache only */

@@ -321,16 +321,18 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
     struct qmtl_bar bar;
     int have_price = read_bar(&in[1], &bar) == 0;
     struct book *bk = broker_book(st->broker);
-    /* the symbol's text is compared once per tick: past here the book's own copy is found
-     * by its address (book_symbol adds it, as marking it would) */
+    /* the symbol's text is compared at most once per tick: when more than the mark needs
+     * it, the book's own copy is taken (book_symbol adds it, as marking it would) and
+     * found by its address from then on */
     const char *sym = n->order_symbol;
     if (price_in && have_price) {
-        const char *own = book_symbol(bk, sym);
-        if (own)
-            sym = own;
         /* orders resting from earlier bars trade on this one first (no look-ahead) */
-        if (broker_resting(st->broker))
+        if (broker_resting(st->broker)) {
+            const char *own = book_symbol(bk, sym);
+            if (own)
+                sym = own;
             broker_bar(st->broker, sym, ts, &bar, sim_event, st);
+        }
         broker_mark(st->broker, sym, ts, bar.close);
         struct risk *r = risk_of(h, st);
         if (r && risk_mark(r, ts, broker_equity(st->broker))) {
