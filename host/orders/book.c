@@ -59,34 +59,39 @@ void book_free(struct book *b)
     free(b);
 }
 
-static struct book_sym *find_sym_text(const struct book *b, const char *symbol)
+/* Symbols are short ("BTC", "ES.H27"): a byte loop inline beats a call to strcmp. The
+ * book's own copy of a name (book_symbol) matches by its address. */
+static inline int same_name(const char *a, const char *b)
+{
+    if (a == b)
+        return 1;
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+static struct book_sym *find_sym_scan(const struct book *b, const char *symbol)
 {
     if (!symbol)
         return NULL;
-    if (b->last_sym < b->n_sym && strcmp(b->sym[b->last_sym].name, symbol) == 0)
-        return &b->sym[b->last_sym];
     for (size_t i = 0; i < b->n_sym; i++)
-        if (b->sym[i].name == symbol || strcmp(b->sym[i].name, symbol) == 0) {
+        if (same_name(b->sym[i].name, symbol)) {
             ((struct book *)b)->last_sym = i; /* lookup cache only */
             return &b->sym[i];
         }
     return NULL;
 }
 
-/* The book's own copy of a name (book_symbol) is found by its address, without comparing
- * text: callers on the hot path resolve their symbol once per tick and pass that copy. */
+/* The symbol last found first (one symbol per strategy is the common case). */
 static inline struct book_sym *find_sym(const struct book *b, const char *symbol)
 {
-    if (b->last_sym < b->n_sym && b->sym[b->last_sym].name == symbol)
+    if (symbol && b->last_sym < b->n_sym && same_name(b->sym[b->last_sym].name, symbol))
         return &b->sym[b->last_sym];
-    return find_sym_text(b, symbol);
+    return find_sym_scan(b, symbol);
 }
 
-static struct book_sym *get_sym(struct book *b, const char *symbol)
+static struct book_sym *add_sym(struct book *b, const char *symbol)
 {
-    struct book_sym *s = find_sym(b, symbol);
-    if (s || !symbol)
-        return s;
     if (b->n_sym == b->cap_sym) {
         size_t nc = b->cap_sym ? b->cap_sym * 2 : 4;
         struct book_sym *ns = realloc(b->sym, nc * sizeof(*ns));
@@ -98,12 +103,18 @@ static struct book_sym *get_sym(struct book *b, const char *symbol)
     char *name = strdup(symbol);
     if (!name)
         return NULL;
-    s = &b->sym[b->n_sym];
+    struct book_sym *s = &b->sym[b->n_sym];
     memset(s, 0, sizeof(*s));
     s->name = name;
     s->mark = NAN;
     b->last_sym = b->n_sym++;
     return s;
+}
+
+static inline struct book_sym *get_sym(struct book *b, const char *symbol)
+{
+    struct book_sym *s = find_sym(b, symbol);
+    return s || !symbol ? s : add_sym(b, symbol);
 }
 
 int book_apply_fill(struct book *b, const char *symbol, int side, double qty, double price,
