@@ -111,6 +111,80 @@ START_TEST(test_fill_seen)
 }
 END_TEST
 
+/* cash + sum position * mark, from the lines: what book_equity must say after any change. */
+static double equity_of_lines(const struct book *b)
+{
+    double eq = book_cash(b);
+    for (size_t i = 0; i < book_count(b); i++) {
+        struct book_line l;
+        book_at(b, i, &l);
+        if (l.position != 0)
+            eq += l.position * l.mark;
+    }
+    return eq;
+}
+
+/* Equity is cached between changes: every mark, fill and flattening must show at once,
+ * read twice in a row or not; a symbol is found by its text or by the book's own copy,
+ * and names sharing a prefix stay apart. */
+START_TEST(test_equity_follows_every_change)
+{
+    struct book *b = book_new(1000);
+    ck_assert_ptr_nonnull(b);
+    ck_assert(book_equity(b) == 1000);
+    const char *btc = book_symbol(b, "BTC");
+    ck_assert_ptr_nonnull(btc);
+    ck_assert_ptr_eq(book_symbol(b, "BTC"), btc);
+    ck_assert_ptr_nonnull(book_symbol(b, "BT"));
+    ck_assert_ptr_ne(book_symbol(b, "BT"), btc);
+    ck_assert_ptr_nonnull(book_symbol(b, "BTCX"));
+    ck_assert_uint_eq(book_count(b), 3);
+    ck_assert_int_eq(book_in_market(b), 0);
+    char text[] = "BTC"; /* the same name at another address */
+    const char *names[] = {btc, text, "BT", "BTCX"};
+    double px = 100;
+    for (int i = 0; i < 40; i++) {
+        const char *sym = names[i % 4];
+        switch (i % 5) {
+        case 0:
+            ck_assert_int_eq(book_apply_fill(b, sym, i % 3 ? 1 : -1, 1 + i % 4, px, 0.25, i), 0);
+            break;
+        case 3: /* the same price again changes nothing */
+            ck_assert_int_eq(book_mark(b, sym, book_mark_price(b, sym) > 0
+                                                   ? book_mark_price(b, sym) : px), 0);
+            break;
+        default:
+            px += i % 2 ? 7.5 : -3.25;
+            ck_assert_int_eq(book_mark(b, sym, px), 0);
+        }
+        double want = equity_of_lines(b);
+        ck_assert_msg(book_equity(b) == want, "step %d: %.17g vs %.17g", i, book_equity(b), want);
+        ck_assert(book_equity(b) == want);
+        int held = 0;
+        for (size_t k = 0; k < book_count(b); k++) {
+            struct book_line l;
+            book_at(b, k, &l);
+            held |= l.position != 0;
+        }
+        ck_assert_int_eq(book_in_market(b), held);
+    }
+    ck_assert_uint_eq(book_count(b), 3);
+    /* flatten everything: equity is the cash again, and out of the market */
+    for (size_t k = 0; k < book_count(b); k++) {
+        struct book_line l;
+        book_at(b, k, &l);
+        if (l.position != 0)
+            ck_assert_int_eq(book_apply_fill(b, l.symbol, l.position > 0 ? -1 : 1,
+                                             fabs(l.position), 50, 0, 99), 0);
+    }
+    ck_assert_int_eq(book_in_market(b), 0);
+    ck_assert(book_equity(b) == book_cash(b));
+    ck_assert_int_eq(book_mark(b, text, 60), 0);
+    ck_assert(book_equity(b) == book_cash(b));
+    book_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("book");
@@ -118,6 +192,7 @@ int main(void)
     tcase_add_test(tc, test_fills_cost_pnl);
     tcase_add_test(tc, test_open_orders);
     tcase_add_test(tc, test_fill_seen);
+    tcase_add_test(tc, test_equity_follows_every_change);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -464,6 +464,31 @@ START_TEST(test_numbers_match_strtod)
 }
 END_TEST
 
+/* The shapes the fast path takes or leaves to strtod, at their edges: each is read as
+ * strtod reads the whole text (bit for bit), or refused when strtod would not take it all
+ * or gives no finite number. */
+START_TEST(test_number_edges)
+{
+    static const char *const text[] = {
+        ".5", "5.", "-.5", "+.5", "-0", "+0", "0.", "-0.0", "007", "1.25", "+1.25",
+        "123456789012345", "1234567890123456", "12345678901234567890123", "0.000000000000001",
+        "0.0000000000000000000001", "0.00000000000000000000001", "9007199254740993",
+        "1.7976931348623157e308", "1e400", "1e5", "1E-3", "0x10", "inf", "nan", "",
+        ".", "-", "+", "-.", "1.2.3", "1..2", " 1", "1 ", "1,5", "--1", "+-1", "12a"};
+    for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++) {
+        char *end;
+        double want = strtod(text[i], &end);
+        int ok = *text[i] && end != text[i] && !*end && isfinite(want);
+        double got = -12345;
+        int rc = csv_parse_number(text[i], &got);
+        ck_assert_msg(rc == (ok ? 0 : -1), "'%s': rc %d", text[i], rc);
+        if (ok)
+            ck_assert_msg(memcmp(&got, &want, sizeof(got)) == 0, "'%s': %.17g vs %.17g", text[i],
+                          got, want);
+    }
+}
+END_TEST
+
 /* Write raw bytes (NULs included) to a fresh file in tmpdir; returns its path. */
 static const char *write_bytes(const char *name, const char *bytes, size_t n)
 {
@@ -637,6 +662,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_stream_open);
     tcase_add_test(tc, test_numbers_match_strtod);
+    tcase_add_test(tc, test_number_edges);
     tcase_add_test(tc, test_nul_bytes);
     tcase_add_test(tc, test_price_rules);
     tcase_add_test(tc, test_newest_first);
