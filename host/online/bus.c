@@ -296,6 +296,8 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
         }
         if (j->rc == 0 && j->op == BUS_LEASE_RENEW && bn->lease_rev != j->held)
             continue; /* renewed on the loop meanwhile (a claim): that answer is newer */
+        if (j->rc == 1 && j->rev > bn->lease_rev)
+            bn->lease_rev = j->rev;
         switch (bn->role) {
         case ROLE_PUBLISHED:
         case ROLE_TAKEOVER:
