@@ -7,7 +7,7 @@
  *
  * One batch at a time: while one is in flight bus_lease_busy is 1 and the caller waits
  * for its results before deciding anything (no decision is taken on data older than the
- * batch). Each request is bounded by the connection's timeout.
+ * batch). Each request is bounded by the client's request timeout.
  *
  * Threads: every function below is called on the loop thread only.
  */
@@ -55,8 +55,9 @@ int bus_lease_busy(const struct bus_lease *l);
  * here on, also on failure. 0, or -1 (a batch already in flight, or n == 0: freed). */
 int bus_lease_submit(struct bus_lease *l, struct bus_lease_job *jobs, size_t n);
 
-/* Stop the worker: waits for the request in progress (at most the connection timeout per
- * request of the batch), drops results not yet handed over. NULL is a no-op. */
+/* Stop the worker: waits for the request in progress (bounded by the client's request
+ * timeout), does not ask the rest of its batch, drops results not yet handed over. NULL is
+ * a no-op. */
 void bus_lease_free(struct bus_lease *l);
 
 #endif
