@@ -1,5 +1,6 @@
 /* bus: publish what this host computes, consume what another host computes (see bus.h). */
 #include "host/online/bus_internal.h"
+#include "host/online/bus_lease.h"
 #include "host/online/bus_tagq.h"
 
 #include <event2/event.h>
@@ -233,16 +234,14 @@ static void durable_name(const struct host_bus *b, const struct bus_node *bn, co
     snprintf(out, 18, "c%.16s", hex);
 }
 
-/* Lease held: publish, continuing after what the stream already holds. */
-static void resume_publishing(struct host_bus *b, uint32_t i)
+/* Lease held: publish, continuing after what the stream already holds (rc, ts, seq, err:
+ * what bus_conn_last_output answered for its queue). */
+static void publish_after(struct host_bus *b, uint32_t i, int rc, int64_t ts, uint64_t seq,
+                          const char *err)
 {
     struct bus_node *bn = &b->nodes[i];
     struct graph_node *n = graph_node(b->h->g, i);
-    char err[300];
-    int64_t ts;
-    uint64_t seq;
     bn->role = ROLE_PUBLISHED;
-    int rc = bus_conn_last_output(b->conn, bn->topic, &ts, &seq, err, sizeof(err));
     if (rc == 0) { /* continue the stream: no duplicate, no second numbering */
         bn->seq = seq;
         bn->resume_ts = ts;
@@ -256,6 +255,15 @@ static void resume_publishing(struct host_bus *b, uint32_t i)
     }
 }
 
+static void resume_publishing(struct host_bus *b, uint32_t i)
+{
+    char err[300];
+    int64_t ts = 0;
+    uint64_t seq = 0;
+    int rc = bus_conn_last_output(b->conn, b->nodes[i].topic, &ts, &seq, err, sizeof(err));
+    publish_after(b, i, rc, ts, seq, err);
+}
+
 static void standby(struct host_bus *b, uint32_t i)
 {
     struct graph_node *n = graph_node(b->h->g, i);
@@ -264,49 +272,57 @@ static void standby(struct host_bus *b, uint32_t i)
              n->label, n->id);
 }
 
-/* Every LEASE_TICK_MS: renew what this host holds, take what lapsed. */
-static void lease_tick(evutil_socket_t fd, short what, void *arg)
+/* Loop thread: the answers of one lease tick (bus_lease.h). A node whose role, queue or
+ * revision changed on the loop since the tick submitted its request (a hot reload, a
+ * claim) is left alone: its next tick asks again. */
+static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
 {
-    (void)fd, (void)what;
     struct host_bus *b = arg;
-    char err[300];
-    for (uint32_t i = 0; i < b->n; i++) {
-        struct bus_node *bn = &b->nodes[i];
-        struct graph_node *n = graph_node(b->h->g, i);
-        int rc;
+    for (size_t k = 0; k < n_jobs; k++) {
+        struct bus_lease_job *j = &jobs[k];
+        if (j->idx >= b->n)
+            continue;
+        struct bus_node *bn = &b->nodes[j->idx];
+        struct graph_node *n = graph_node(b->h->g, j->idx);
+        int same = bn->topic && strcmp(bn->topic, j->key) == 0;
+        int holds = same && (bn->role == ROLE_PUBLISHED || bn->role == ROLE_TAKEOVER);
+        if (j->rc == 1 && holds && j->rev > bn->lease_rev)
+            bn->lease_rev = j->rev; /* revisions only grow: the later write wins */
+        if (bn->role != j->tag || !same) {
+            /* changed meanwhile (a hot reload): a lease taken for nothing is given up */
+            if (j->rc == 1 && !holds && b->conn)
+                bus_conn_lease_release(b->conn, j->key, b->holder);
+            continue;
+        }
+        if (j->rc == 0 && j->op == BUS_LEASE_RENEW && bn->lease_rev != j->held)
+            continue; /* renewed on the loop meanwhile (a claim): that answer is newer */
+        if (j->rc == 1 && j->rev > bn->lease_rev)
+            bn->lease_rev = j->rev;
         switch (bn->role) {
         case ROLE_PUBLISHED:
         case ROLE_TAKEOVER:
-            rc = bus_conn_lease_renew(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
-                                      sizeof(err));
-            if (rc == 0 && bn->role == ROLE_PUBLISHED) {
+            if (j->rc == 0 && bn->role == ROLE_PUBLISHED) {
                 LOG_WARN("bus", "node '%s': lease lost to another host; no longer published",
                          n->label);
                 bn->role = ROLE_STANDBY;
-            } else if (rc == 0) {
+            } else if (j->rc == 0) {
                 LOG_WARN("bus", "node '%s': lease lost before the takeover completed", n->label);
                 bn->role = ROLE_REMOTE;
                 b->n_takeover--;
             }
             break;
         case ROLE_STANDBY:
-            if (bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
-                                    sizeof(err)) == 1) {
+            if (j->rc == 1) {
                 LOG_INFO("bus", "node '%s': took the lease its owner left", n->label);
-                resume_publishing(b, i);
+                publish_after(b, j->idx, j->last_rc, j->last_ts, j->last_seq, j->err);
                 b->takeovers++;
             }
             break;
         case ROLE_REMOTE:
-            if (bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err,
-                                    sizeof(err)) != 1)
+            if (j->rc != 1)
                 break;
-            rc = bus_conn_last_output(b->conn, bn->topic, &bn->target_ts, &bn->target_seq, err,
-                                      sizeof(err));
-            if (rc != 0) {
-                bn->target_ts = INT64_MIN;
-                bn->target_seq = 0;
-            }
+            bn->target_ts = j->last_rc == 0 ? j->last_ts : INT64_MIN;
+            bn->target_seq = j->last_rc == 0 ? j->last_seq : 0;
             bn->role = ROLE_TAKEOVER;
             b->n_takeover++;
             LOG_INFO("bus",
@@ -318,6 +334,43 @@ static void lease_tick(evutil_socket_t fd, short what, void *arg)
             break;
         }
     }
+}
+
+/* Every LEASE_TICK_MS: renew what this host holds, take what lapsed, on the lease thread.
+ * While the previous tick's requests are still in flight this tick asks nothing. */
+static void lease_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct host_bus *b = arg;
+    if (!b->lease || bus_lease_busy(b->lease))
+        return;
+    struct bus_lease_job *jobs = NULL;
+    size_t n = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        int op = bn->role == ROLE_PUBLISHED || bn->role == ROLE_TAKEOVER ? BUS_LEASE_RENEW
+                 : bn->role == ROLE_STANDBY || bn->role == ROLE_REMOTE   ? BUS_LEASE_TAKE
+                                                                         : 0;
+        if (!op || !bn->topic)
+            continue;
+        struct bus_lease_job *p = realloc(jobs, (n + 1) * sizeof(*p));
+        char *key = p ? strdup(bn->topic) : NULL;
+        if (p)
+            jobs = p;
+        if (!key)
+            break; /* out of memory: this tick asks for what it has */
+        memset(&jobs[n], 0, sizeof(jobs[n]));
+        jobs[n].idx = i;
+        jobs[n].tag = bn->role;
+        jobs[n].op = op;
+        jobs[n].key = key;
+        jobs[n].held = bn->lease_rev;
+        n++;
+    }
+    if (n)
+        bus_lease_submit(b->lease, jobs, n);
+    else
+        free(jobs);
 }
 
 int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen)
@@ -420,6 +473,11 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
         host_bus_stop(b);
         return -1;
     }
+    b->lease = bus_lease_new(base, b->conn, b->holder, lease_done, b, err, errlen);
+    if (!b->lease) {
+        host_bus_stop(b);
+        return -1;
+    }
     struct timeval tv = {0, LEASE_TICK_MS * 1000};
     b->tick = event_new(base, -1, EV_PERSIST, lease_tick, b);
     if (!b->tick || event_add(b->tick, &tv) < 0) {
@@ -459,6 +517,8 @@ void host_bus_stop(struct host_bus *b)
     if (b->tick)
         event_free(b->tick);
     b->tick = NULL;
+    bus_lease_free(b->lease); /* the request in flight ends first; its answer is dropped */
+    b->lease = NULL;
     /* leases given up at once: a host that declared the node takes over without waiting */
     for (size_t i = 0; i < b->n; i++)
         if (b->nodes[i].role == ROLE_PUBLISHED || b->nodes[i].role == ROLE_TAKEOVER)

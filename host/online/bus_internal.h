@@ -61,6 +61,7 @@ struct host_bus {
     uint64_t fed, duplicates, gaps, refused, takeovers;
     char holder[160]; /* this process's name in the lease bucket */
     struct event *tick;
+    struct bus_lease *lease; /* the lease requests' worker thread (bus_lease.h) */
     size_t n_takeover; /* nodes in ROLE_TAKEOVER */
     struct bus_tagq *tq; /* other hosts' queues joining tag queries here (bus_tagq.h) */
 };
