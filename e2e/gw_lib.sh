@@ -84,10 +84,11 @@ attached_prereqs() {
     cp "$plug" "$E2E_TMP/plugins/"
 }
 
-# kill_wait PID...: SIGKILL the background processes still running and reap them
+# kill_wait PID...: SIGKILL the background processes still running (and their children:
+# kill_tree) and reap them
 kill_wait() {
     local p
-    for p in "$@"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    for p in "$@"; do [ -n "$p" ] && kill_tree "$p" && wait "$p" 2>/dev/null; done
     return 0
 }
 

@@ -27,6 +27,15 @@ wait_for() {
         sleep 0.05
     done
 }
+# kill_tree PID: SIGKILL PID and its children (a host started as `timeout N qmtl ...` has
+# the timeout as PID: killing only that would leave the host running)
+kill_tree() {
+    local c
+    for c in $(grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null); do
+        c=${c#/proc/}; kill -KILL "${c%/status}" 2>/dev/null
+    done
+    kill -KILL "$1" 2>/dev/null
+}
 finish() { echo "1..$T_N"; echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"; [ "$T_FAIL" -eq 0 ]; }
 E2E_TMP=$(mktemp -d /tmp/qmtl-e2e.XXXXXX)
 trap 'rm -rf "$E2E_TMP"' EXIT

@@ -75,7 +75,7 @@ host1_done() { grep -q 'data ended after' "$E2E_TMP/host1.log"; }
 wait_for 60 host1_done && wait_for 30 at_least_orders "$half" &&
     ok "first host run: its $half orders reached the gateway" ||
     not_ok "first host run: orders did not reach the gateway ($(count_orders) of $half)"
-kill -KILL "$HOST_PID" 2> /dev/null
+kill_tree "$HOST_PID" # the host under its timeout, killed like a crash
 wait "$HOST_PID" 2> /dev/null
 HOST_PID=
 before=$(count_orders)

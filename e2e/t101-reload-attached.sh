@@ -12,7 +12,7 @@ command -v curl > /dev/null || { echo "# skipped: curl missing"; exit 77; }
 
 HOST_PID=
 cleanup() {
-    [ -n "$HOST_PID" ] && kill -KILL "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
+    [ -n "$HOST_PID" ] && kill_tree "$HOST_PID" && wait "$HOST_PID" 2>/dev/null
     gw_kill
     rm -rf "$E2E_TMP"
 }

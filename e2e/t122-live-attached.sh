@@ -12,7 +12,7 @@ HOST_PID=
 FEED_PID=
 cleanup() {
     [ -n "$FEED_PID" ] && kill -KILL "$FEED_PID" 2> /dev/null
-    [ -n "$HOST_PID" ] && kill -KILL "$HOST_PID" 2> /dev/null && wait "$HOST_PID" 2> /dev/null
+    [ -n "$HOST_PID" ] && kill_tree "$HOST_PID" && wait "$HOST_PID" 2> /dev/null
     gw_kill
     rm -rf "$E2E_TMP"
 }
