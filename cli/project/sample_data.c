@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/data/synth.h"
+
 #define SUBSTEPS 6
 #define SECONDS_PER_YEAR (365.0 * 86400.0)
 #define LOGVOL_SD 0.35   /* stationary sd of log volatility */
@@ -37,52 +39,17 @@ void sample_spec_default(struct sample_spec *out)
 
 /* ------------------------------------------------------------ random numbers */
 
-/* xoshiro256** seeded through splitmix64: fast, good, and identical everywhere. */
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+/* The generator is the synthetic sources' (host/data/synth.h: xoshiro256** seeded through
+ * splitmix64), with this file's own uniform and normal transforms. */
 
 /* Uniform in (0, 1). */
-static double rng_uniform(struct rng *r)
+static double rng_uniform(struct synth_rng *r)
 {
-    return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    return ((double)(synth_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
 /* Standard normal (Box-Muller, one value per call: simple and reproducible). */
-static double rng_normal(struct rng *r)
+static double rng_normal(struct synth_rng *r)
 {
     double u1 = rng_uniform(r), u2 = rng_uniform(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
@@ -157,8 +124,8 @@ int sample_generate(const struct sample_spec *spec, sample_emit_fn emit, void *a
 {
     if (spec_check(spec, err, errlen) < 0)
         return -1;
-    struct rng r;
-    rng_seed(&r, spec->seed);
+    struct synth_rng r;
+    synth_rng_seed(&r, spec->seed);
     struct series_state st[SAMPLE_MAX_SERIES];
     double bar_years = (double)spec->interval_s / SECONDS_PER_YEAR;
     for (size_t i = 0; i < spec->n_series; i++) {
