@@ -2,6 +2,8 @@
 #include "bus_nats.h"
 
 #include "bus_batcher.h"
+#include "bus_cluster.h"
+#include "bus_retry.h"
 #include "log.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@
  * publish beyond it waits up to STALL_WAIT_MS for room, then fails. */
 #define PUBLISH_WINDOW 1024
 #define STALL_WAIT_MS 1000
+#define PUBLISH_ACK_WAIT_MS 2000 /* a publish unanswered this long is sent again (bus_retry) */
 #define CONSUMER_WINDOW 64 /* messages delivered to a consumer, not yet acknowledged */
 
 struct bus_sub {
@@ -53,7 +56,9 @@ struct bus_conn {
     struct bus_sub **subs;
     size_t n_subs;
     kvStore *leases;
+    int replicas; /* bus_conn_set_replicas: 0 = create with 1, leave existing streams alone */
     struct bus_batcher *batcher; /* what bus_conn_publish collects */
+    struct bus_retry *retry;     /* publishes a stream could not store yet, sent again */
     _Atomic uint64_t published, publish_errors, delivered, refused;
 };
 
@@ -81,18 +86,24 @@ static int topic_names(const char *topic, char *stream, char *subject, char *err
     return 0;
 }
 
+/* A message whose outputs are lost: counted (any thread). */
+static void count_lost(void *arg, natsMsg *m, const char *why)
+{
+    struct bus_conn *c = arg;
+    int len = m ? natsMsg_GetDataLength(m) : 0;
+    uint32_t k =
+        len > 0 ? bus_batch_count((const unsigned char *)natsMsg_GetData(m), (size_t)len) : 0;
+    atomic_fetch_add(&c->publish_errors, k ? k : 1);
+    LOG_WARN("bus", "publish to '%s' not acknowledged: %s", m ? natsMsg_GetSubject(m) : "?", why);
+}
+
 static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
     (void)js;
     struct bus_conn *c = closure;
-    int len = pae->Msg ? natsMsg_GetDataLength(pae->Msg) : 0;
-    uint32_t k = len > 0 ? bus_batch_count((const unsigned char *)natsMsg_GetData(pae->Msg),
-                                           (size_t)len)
-                         : 0;
-    atomic_fetch_add(&c->publish_errors, k ? k : 1);
-    LOG_WARN("bus", "publish to '%s' not acknowledged: %s",
-             pae->Msg ? natsMsg_GetSubject(pae->Msg) : "?",
-             pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+    if (c->retry && bus_retry_take(c->retry, pae))
+        return; /* sent again later */
+    count_lost(c, pae->Msg, pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
 }
 
 /* Library thread: queue the message for the loop and wake it. */
@@ -192,11 +203,17 @@ static int send_msg(void *arg, const char *subject, const char *msg_id, const un
                     size_t len, uint32_t outputs)
 {
     struct bus_conn *c = arg;
+    char prev[256];
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = msg_id;
+    /* the stream stores it only after the previous one: in order even when sent again */
+    bus_retry_chain(c->retry, subject, msg_id, prev, sizeof(prev));
+    po.ExpectLastMsgId = *prev ? prev : NULL;
+    po.MaxWait = PUBLISH_ACK_WAIT_MS; /* no answer (a server died with it): sent again */
     natsStatus s = js_PublishAsync(c->js, subject, data, (int)len, &po);
     if (s != NATS_OK) {
+        bus_retry_set_last(c->retry, subject, prev); /* not sent: the chain stays */
         atomic_fetch_add(&c->publish_errors, outputs);
         LOG_WARN("bus", "publish of %u output(s) to '%s' failed: %s", (unsigned)outputs, subject,
                  natsStatus_GetText(s));
@@ -250,13 +267,14 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         snprintf(err, errlen, "bus: cannot watch the wake-up pipe");
         goto fail;
     }
-    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, url)) != NATS_OK ||
+    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = bus_cluster_servers(o, url)) != NATS_OK ||
         (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
         (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
         (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
         (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
         /* a publish goes out from the loop thread at once, not through the flusher thread */
-        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK) {
+        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK ||
+        (s = bus_cluster_watch(o)) != NATS_OK) {
         nats_fail(err, errlen, "bus: options", s, 0);
         goto fail;
     }
@@ -266,6 +284,7 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         nats_fail(err, errlen, what, s, 0);
         goto fail;
     }
+    bus_cluster_log_connected(c->nc);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = timeout_ms > 0 ? timeout_ms : 2000;
@@ -277,7 +296,8 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         nats_fail(err, errlen, "bus: JetStream context", s, 0);
         goto fail;
     }
-    if (!(c->batcher = bus_batcher_new(base, send_msg, c))) {
+    if (!(c->retry = bus_retry_new(base, c->js, count_lost, c)) ||
+        !(c->batcher = bus_batcher_new(base, send_msg, c))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -296,13 +316,8 @@ void bus_conn_free(struct bus_conn *c)
     if (c->batcher)
         bus_batcher_flush(c->batcher);
     bus_batcher_free(c->batcher);
-    if (c->js) {
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MaxWait = CLOSE_WAIT_MS;
-        if (js_PublishAsyncComplete(c->js, &po) != NATS_OK)
-            LOG_WARN("bus", "closing with publishes not acknowledged");
-    }
+    if (c->js && c->retry && bus_retry_drain(c->retry, CLOSE_WAIT_MS) < 0)
+        LOG_WARN("bus", "closing with publishes not acknowledged");
     for (size_t i = 0; i < c->n_subs; i++)
         natsSubscription_Unsubscribe(c->subs[i]->sub);
     /* no handler may run once the subscriptions are gone (bounded wait) */
@@ -325,6 +340,7 @@ void bus_conn_free(struct bus_conn *c)
         natsConnection_Close(c->nc);
         natsConnection_Destroy(c->nc);
     }
+    bus_retry_free(c->retry); /* what still waits is counted as not acknowledged */
     if (!all_done) { /* a handler may still touch c: leave it allocated rather than crash */
         LOG_WARN("bus", "a subscription did not close in time");
         return;
@@ -363,13 +379,13 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
     if (s == NATS_OK) {
         int ok = si->Config && si->Config->SubjectsLen == 1 &&
                  strcmp(si->Config->Subjects[0], subject) == 0;
-        jsStreamInfo_Destroy(si);
-        if (!ok) {
+        if (!ok)
             snprintf(err, errlen, "bus: stream '%s' exists without the subject '%s'", stream,
                      subject);
-            return -1;
-        }
-        return 0;
+        else if (c->replicas && bus_cluster_fit(c->js, si, c->replicas, err, errlen) < 0)
+            ok = 0;
+        jsStreamInfo_Destroy(si);
+        return ok ? 0 : -1;
     }
     if (s != NATS_NOT_FOUND) {
         char what[BUS_NAME_MAX + 40];
@@ -384,6 +400,7 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
     cfg.Retention = js_LimitsPolicy;
+    cfg.Replicas = c->replicas > 0 ? c->replicas : 1;
     cfg.MaxAge = max_age_s > 0 ? max_age_s * 1000000000LL : 0;
     /* the server wants the duplicate window within the retention */
     cfg.Duplicates =
@@ -415,10 +432,15 @@ int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uin
     natsMsg *msg = NULL;
     jsErrCode je = 0;
     natsStatus s = js_GetLastMsg(&msg, c->js, stream, subject, NULL, &je);
-    if (s == NATS_NOT_FOUND)
+    if (s == NATS_NOT_FOUND) {
+        bus_retry_set_last(c->retry, subject, NULL); /* a publisher starting here expects none */
         return 1;
+    }
     if (s != NATS_OK)
         return nats_fail(err, errlen, "bus: last message", s, je);
+    const char *id = NULL;
+    natsMsgHeader_Get(msg, "Nats-Msg-Id", &id); /* the chain a publisher starting here follows */
+    bus_retry_set_last(c->retry, subject, id);
     struct bus_reader r;
     struct bus_msg m;
     int len = natsMsg_GetDataLength(msg);
@@ -436,11 +458,11 @@ int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen)
         snprintf(err, errlen, "bus: a batch of outputs could not be published (logged)");
         return -1;
     }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MaxWait = timeout_ms;
-    natsStatus s = js_PublishAsyncComplete(c->js, &po);
-    return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: waiting for acknowledgements", s, 0);
+    if (bus_retry_drain(c->retry, timeout_ms) == 0)
+        return 0;
+    snprintf(err, errlen, "bus: waiting for acknowledgements: %zu message(s) not stored in %d ms",
+             bus_retry_waiting(c->retry), timeout_ms);
+    return -1;
 }
 
 int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
@@ -591,11 +613,15 @@ int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen
         kc.History = 1;
         kc.TTL = (int64_t)ttl_ms * 1000000; /* nanoseconds */
         kc.StorageType = js_MemoryStorage;
+        kc.Replicas = c->replicas > 0 ? c->replicas : 1;
         s = js_CreateKeyValue(&c->leases, c->js, &kc);
         if (s != NATS_OK && js_KeyValue(&c->leases, c->js, LEASE_BUCKET) == NATS_OK)
             s = NATS_OK; /* another process created it meanwhile */
     }
-    return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: lease bucket", s, 0);
+    if (s != NATS_OK)
+        return nats_fail(err, errlen, "bus: lease bucket", s, 0);
+    return c->replicas ? bus_cluster_fit_named(c->js, "KV_" LEASE_BUCKET, c->replicas, err, errlen)
+                       : 0;
 }
 
 /* The current holder of 'key' (truncated to len) and its revision: 1, 0 none, -1 error. */
@@ -695,6 +721,11 @@ int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, siz
     uint64_t rev;
     int rc = lease_get(c, key, holder, len, &rev, err, errlen);
     return rc == 1 && !*holder ? 0 : rc; /* an empty value holds nothing */
+}
+
+void bus_conn_set_replicas(struct bus_conn *c, int replicas)
+{
+    c->replicas = replicas;
 }
 
 void bus_conn_stats(const struct bus_conn *c, struct bus_conn_stats *out)

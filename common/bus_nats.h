@@ -54,8 +54,10 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
 void bus_conn_free(struct bus_conn *c);
 
 /* Make sure the stream of 'topic' exists: created with a file store, the topic's subject,
- * limits retention of 'max_age_s' seconds (0 = unlimited) and a 2-minute duplicate window
- * when missing; checked (same subject) when present. *created (may be NULL) says which. */
+ * limits retention of 'max_age_s' seconds (0 = unlimited), a 2-minute duplicate window and
+ * the connection's replicas (bus_conn_set_replicas) when missing; checked (same subject)
+ * when present, and brought to the connection's replicas if it set them. *created (may be
+ * NULL) says which. */
 int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_age_s, int *created,
                            char *err, size_t errlen);
 
@@ -107,11 +109,23 @@ int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, c
                           size_t errlen);
 
 /*
- * Leases: who computes a shared node. One key-value bucket, QMTL_LEASES (created when
- * missing), whose entries expire 'ttl_ms' after their last write; the key is the node's
- * queue topic, the value the holder's name. bus_conn_lease_open binds (once per
- * connection) before the other two.
+ * Replicas (1..BUS_REPLICAS_MAX, bus_cluster.h) of the streams and of the lease bucket
+ * this connection creates, and that bus_conn_ensure_stream / bus_conn_lease_open bring
+ * existing ones to (logged). Set by the DAG manager (dagmanager.bus_replicas) before
+ * either; without it (hosts) they are created with one replica and existing ones are
+ * left as they are. More than one needs a JetStream cluster of at least as many servers.
  */
+void bus_conn_set_replicas(struct bus_conn *c, int replicas);
+
+/*
+ * Leases: who computes a shared node. One key-value bucket, QMTL_LEASES (created when
+ * missing, with the connection's replicas; its stream is KV_QMTL_LEASES), whose entries
+ * expire 'ttl_ms' after their last write (hosts: BUS_LEASE_TTL_MS); the key is the node's
+ * queue topic, the value the holder's name. bus_conn_lease_open binds (once per
+ * connection) before the other two. The DAG manager opens it at start, so it exists with
+ * its replicas before any host.
+ */
+#define BUS_LEASE_TTL_MS 1000
 int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen);
 /* Take 'key' for 'holder' if nobody holds it (or 'holder' already does): 1 taken (*rev
  * is the entry's revision), 0 held by another, -1 error (err). */

@@ -33,6 +33,7 @@ struct cfg_gateway {
     char *connector_token;      /* "" = connector routes (order list, acks, fills) refused */
     char *fill_secret;          /* HMAC key of POST /fills X-Signature ("" = signatures refused) */
     char *dagmanager_token;     /* bearer sent to the DAG manager ("" = none) */
+    double dagmanager_timeout_s; /* 1.0: a DAG manager call taking longer degrades */
     /* 0; 1: a request without Authorization holds every credential (loopback only) */
     int insecure_allow_anonymous;
     char *event_secret;         /* HS256 secret; env QMTL_EVENT_SECRET overrides; "" = generate */
@@ -67,6 +68,7 @@ struct cfg_dagmanager {
     char *bus;              /* "" = no bus; else nats://HOST:PORT: every queue gets a stream */
     long bus_retention_s;   /* 604800: how long a queue's stream keeps messages (0 = forever) */
     int bus_gc_interval_s;  /* 600: streams of unused queues deleted this often (0 = never) */
+    int bus_replicas;       /* 1: copies of each stream and of the lease bucket (1..5) */
 };
 
 /* One entry of host.data (a YAML sequence of mappings). Exactly one of path/synthetic/live

@@ -29,6 +29,10 @@ static const struct cfg_schema_entry schema[] = {
      "SQLite database file (\"\" = gateway.db in the state directory; \":memory:\" = throwaway)"},
     {"gateway", "dagmanager_url", CFG_URL, OFF(gateway.dagmanager_url), "http://127.0.0.1:8001", NORANGE,
      NULL, 0, "DAG manager base URL (\"\" = none; the gateway degrades)"},
+    {"gateway", "dagmanager_timeout_s", CFG_DOUBLE, OFF(gateway.dagmanager_timeout_s), "1.0", 0.1,
+     60, NULL, 0,
+     "how long a call to the DAG manager may take, seconds, before the gateway degrades (a diff "
+     "creating streams with dagmanager.bus_replicas > 1 takes longer)"},
     {"gateway", "operator_token", CFG_STR, OFF(gateway.operator_token), "", NORANGE, NULL, CFG_F_SECRET,
      "bearer token for operator routes (\"\" = operator routes answer 401)"},
     {"gateway", "submit_token", CFG_STR, OFF(gateway.submit_token), "", NORANGE, NULL, CFG_F_SECRET,
@@ -100,6 +104,10 @@ static const struct cfg_schema_entry schema[] = {
      315360000, NULL, 0,
      "how long a queue's stream keeps messages, seconds (0 = no limit); also how long a queue "
      "must be unused before its stream is deleted"},
+    {"dagmanager", "bus_replicas", CFG_INT, OFF(dagmanager.bus_replicas), "1", 1, 5, NULL, 0,
+     "copies of each queue's stream and of the lease bucket in a NATS cluster (1..5; at most "
+     "the number of servers); existing ones are changed to it when the DAG manager starts or "
+     "checks a queue"},
     {"dagmanager", "bus_gc_interval_s", CFG_INT, OFF(dagmanager.bus_gc_interval_s), "600", 0,
      86400, NULL, 0,
      "how often unused queues' streams are looked for and deleted, seconds (0 = never)"},

@@ -10,6 +10,7 @@
 #include "dagmanager/dm_gc.h"
 #include "dagmanager/dm_queues.h"
 #include "dagmanager/dm_store.h"
+#include "dagmanager/dm_streams.h"
 #include "log.h"
 
 #include <event2/buffer.h>
@@ -88,22 +89,25 @@ static void reply_error(struct dm_server *s, struct evhttp_request *req, int cod
 static int ensure_streams(struct dm_server *s, const json_t *reply, char *err, size_t errlen)
 {
     const json_t *tq = json_object_get(reply, "tag_queues");
+    const json_t *qm = json_object_get(reply, "queue_map");
+    const char **topics = calloc(json_object_size(qm) + 1, sizeof(*topics));
+    size_t n = 0;
     const char *id;
     json_t *list;
-    json_object_foreach((json_t *)json_object_get(reply, "queue_map"), id, list)
+    if (!topics) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_object_foreach((json_t *)qm, id, list)
     {
         const char *topic = json_string_value(json_object_get(json_array_get(list, 0), "queue"));
-        int created = 0;
-        if (json_object_get(tq, id) || !topic)
-            continue;
-        if (bus_conn_ensure_stream(s->bus, topic, s->bus_retention_s, &created, err, errlen) < 0)
-            return -1;
-        if (created) {
-            s->streams_created++;
-            LOG_INFO("dm-bus", "stream for queue '%s' created", topic);
-        }
+        if (!json_object_get(tq, id) && topic)
+            topics[n++] = topic;
     }
-    return 0;
+    int rc =
+        dm_streams_ensure(s->bus, topics, n, s->bus_retention_s, &s->streams_created, err, errlen);
+    free(topics);
+    return rc;
 }
 
 static void route_diff(struct dm_server *s, struct evhttp_request *req)
@@ -533,8 +537,16 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
             !(s->bus = bus_conn_new(base, cfg->bus, "qmtl-dagmanager", 2000, err, errlen)))
             goto fail;
         s->bus_retention_s = cfg->bus_retention_s;
-        LOG_INFO("dagmanager", "bus %s: queues get JetStream streams (retention %ld s)", cfg->bus,
-                 s->bus_retention_s);
+        /* the DAG manager decides the replicas: the lease bucket has them before any host */
+        bus_conn_set_replicas(s->bus, cfg->bus_replicas);
+        if (bus_conn_lease_open(s->bus, BUS_LEASE_TTL_MS, err, errlen) < 0) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, " (dagmanager.bus_replicas %d)", cfg->bus_replicas);
+            goto fail;
+        }
+        LOG_INFO("dagmanager",
+                 "bus %s: queues get JetStream streams (retention %ld s, %d replica(s))", cfg->bus,
+                 s->bus_retention_s, cfg->bus_replicas);
         if (s->bus_retention_s > 0 && cfg->bus_gc_interval_s > 0) {
             if (!(s->gc = dm_gc_new(base, s->store, s->bus, s->bus_retention_s,
                                     cfg->bus_gc_interval_s))) {

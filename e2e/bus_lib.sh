@@ -17,15 +17,20 @@ bus_prereqs() {
 # DAG manager owning the streams (bus_retention_s 3600), a gateway using that DAG manager,
 # and $E2E_TMP/host.yml for the hosts (tokens, host.bus). Sets BUS, NPORT (the client
 # port), MPORT (monitoring), DM_PORT, NATS_PID, DM_PID, GW_URL. 1 when a piece does not start.
+# With BUS already set (a cluster: bus_cluster_up) no server is started; BUS_REPLICAS (1 by
+# default) goes to dagmanager.bus_replicas, and above 1 (a diff creating replicated streams
+# takes longer) the gateway waits 8 s for the DAG manager and the hosts 10 s for the gateway.
 bus_up() {
-    mkdir -p "$E2E_TMP/js"
-    NPORT=$(free_port)
-    MPORT=$(free_port)
-    BUS="nats://127.0.0.1:$NPORT"
-    "$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
-    NATS_PID=$!
-    nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
-    wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; return 1; }
+    if [ -z "${BUS:-}" ]; then
+        mkdir -p "$E2E_TMP/js"
+        NPORT=$(free_port)
+        MPORT=$(free_port)
+        BUS="nats://127.0.0.1:$NPORT"
+        "$NATS" -a 127.0.0.1 -p "$NPORT" -m "$MPORT" -js -sd "$E2E_TMP/js" > "$E2E_TMP/nats.log" 2>&1 &
+        NATS_PID=$!
+        nats_up() { curl -sf "http://127.0.0.1:$MPORT/healthz?js-enabled-only=true" > /dev/null; }
+        wait_for 10 nats_up && ok "nats-server with JetStream on $BUS" || { not_ok "nats-server starts"; return 1; }
+    fi
     DM_PORT=$(free_port)
     cat > "$E2E_TMP/dm.yml" <<YAML
 dagmanager:
@@ -35,6 +40,7 @@ dagmanager:
   token: e2e-dm-token
   bus: "$BUS"
   bus_retention_s: 3600
+  bus_replicas: ${BUS_REPLICAS:-1}
 YAML
     "$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
     DM_PID=$!
@@ -42,7 +48,9 @@ YAML
     wait_for 10 dm_up && ok "DAG manager on the bus" || { not_ok "DAG manager starts"; return 1; }
     curl -s "http://127.0.0.1:$DM_PORT/status" | grep -q '"bus":"nats"' && ok "DAG manager status: bus nats" ||
         not_ok "DAG manager status names the bus"
-    gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db"
+    local slow=()
+    [ "${BUS_REPLICAS:-1}" -gt 1 ] && slow=("dagmanager_timeout_s: 8")
+    gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "${slow[@]}"
     sed -i "s|dagmanager_url: \"\"|dagmanager_url: \"http://127.0.0.1:$DM_PORT\"\n  dagmanager_token: e2e-dm-token|" "$E2E_TMP/gw.yml"
     gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || return 1
     cat > "$E2E_TMP/host.yml" <<YAML
@@ -53,6 +61,8 @@ host:
 test:
   test_mode: true
 YAML
+    [ "${BUS_REPLICAS:-1}" -gt 1 ] && echo "  http_timeout_s: 10" >> "$E2E_TMP/host.yml"
+    return 0
 }
 
 # bus_jsz: the server's JetStream report (streams and consumers) into $E2E_TMP/jsz.json
@@ -84,3 +94,47 @@ sys.exit(0 if o["in_order"] and o["first"] == 1 and o["outputs"] > 0 and (n < 0 
 
 # bus_node_id LOG LABEL: the NodeID a host's log names for node LABEL
 bus_node_id() { grep -o "node '$2' (blake3:[0-9a-f]*)" "$1" | head -1 | grep -o 'blake3:[0-9a-f]*'; }
+
+# bus_cluster_up: three nats-servers with JetStream forming one cluster on 127.0.0.1 (free
+# client, route and monitoring ports; each its own store under $E2E_TMP/jsN; server names
+# n0 n1 n2). Sets CPORT[i], CMON[i], CPID[i] and BUS (the three URLs). 0 when the cluster
+# has formed (every server sees a JetStream meta leader and three peers, 30 s at most).
+bus_cluster_up() {
+    local i j routes rport=()
+    for i in 0 1 2; do CPORT[i]=$(free_port); CMON[i]=$(free_port); rport[i]=$(free_port); done
+    for i in 0 1 2; do
+        routes=
+        for j in 0 1 2; do [ "$j" -ne "$i" ] && routes="$routes${routes:+,}nats://127.0.0.1:${rport[j]}"; done
+        mkdir -p "$E2E_TMP/js$i"
+        "$NATS" -a 127.0.0.1 -p "${CPORT[i]}" -m "${CMON[i]}" -js -sd "$E2E_TMP/js$i" --server_name "n$i" \
+            --cluster_name qmtl-e2e --cluster "nats://127.0.0.1:${rport[i]}" --routes "$routes" \
+            > "$E2E_TMP/nats$i.log" 2>&1 &
+        CPID[i]=$!
+    done
+    BUS="nats://127.0.0.1:${CPORT[0]},nats://127.0.0.1:${CPORT[1]},nats://127.0.0.1:${CPORT[2]}"
+    wait_for 30 bus_cluster_formed
+}
+
+# bus_cluster_formed [I...]: the servers I (default all three, the live ones) each see the
+# JetStream meta leader and a cluster of three
+bus_cluster_formed() {
+    local i ids=("$@")
+    [ $# -gt 0 ] || ids=(0 1 2)
+    for i in "${ids[@]}"; do
+        curl -sf "http://127.0.0.1:${CMON[i]}/jsz" | python3 -c '
+import json, sys
+m = json.load(sys.stdin).get("meta_cluster") or {}
+sys.exit(0 if m.get("leader") and m.get("cluster_size") == 3 else 1)' || return 1
+    done
+}
+
+# bus_cluster_streams I: the streams server I (a live one) holds, one line each:
+# "NAME LEADER REPLICAS" (REPLICAS counts the leader; LEADER n0..n2)
+bus_cluster_streams() {
+    curl -sf "http://127.0.0.1:${CMON[$1]}/jsz?streams=true" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin).get("account_details", []):
+    for s in a.get("stream_detail", []):
+        c = s.get("cluster") or {}
+        print(s["name"], c.get("leader") or "-", 1 + len(c.get("replicas") or []))'
+}

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DM_TIMEOUT_S 1.0
-
 struct dm_call {
     struct gw_server *s;
     gw_dm_done_fn done;
@@ -53,8 +51,8 @@ void gw_dm_call(struct gw_server *s, const char *method, const char *path_and_qu
         c->done = done;
         c->arg = arg;
         if (http_json_start(gw_server_base(s), url, method, path_and_query, body,
-                            cfg->gateway.dagmanager_token, DM_TIMEOUT_S, on_reply, c, err,
-                            sizeof(err)) == 0) {
+                            cfg->gateway.dagmanager_token, cfg->gateway.dagmanager_timeout_s,
+                            on_reply, c, err, sizeof(err)) == 0) {
             json_decref(body);
             return;
         }

@@ -19,7 +19,7 @@
  */
 enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
 
-#define LEASE_TTL_MS 1000 /* a lease entry expires this long after its last write */
+#define LEASE_TTL_MS BUS_LEASE_TTL_MS /* an entry expires this long after its last write */
 #define LEASE_TICK_MS 250 /* renewed (and lapsed ones taken) this often */
 
 struct remote_sub {

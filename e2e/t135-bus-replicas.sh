@@ -1,0 +1,113 @@
+#!/bin/bash
+# Scale-out on a NATS cluster with replicas (docs/scale-out.md): three nats-servers on
+# 127.0.0.1 forming one JetStream cluster, a DAG manager with dagmanager.bus_replicas 3, a
+# gateway, and two hosts given the three servers (--bus nats://a,nats://b,nats://c): host A
+# runs bus_producer (computes and publishes sma3 and diff), host B bus_consumer (consumes
+# them, plus a node of its own, echo).
+#  1. the lease bucket and every queue's stream have three replicas, one on each server;
+#  2. the server leading diff's stream is killed with -9 while both hosts run: the clients
+#     it served reconnect to another server, A publishes on and B consumes on: B's echo sees
+#     exactly the windows of one host running both strategies (no gap, no duplicate), each
+#     stream holds every output once, numbered 1..n;
+#  3. then A is killed with -9 too: B takes both leases (the lease bucket lives on the two
+#     servers left) within 2 s and computes on; its echo still sees the one-host windows;
+#  4. a DAG manager asking for more replicas than the cluster has servers refuses to start.
+# Skipped (77) when the three servers cannot form a cluster on this machine.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gw_lib.sh"
+. "$(dirname "$0")/bus_lib.sh"
+
+bus_prereqs bus_producer bus_consumer
+
+DM_PID= A_PID= B_PID= CPID=()
+cleanup() {
+    kill_wait "$A_PID" "$B_PID" "$DM_PID" "${CPID[@]}"
+    gw_kill
+    [ -n "${KEEP:-}" ] || rm -rf "$E2E_TMP"
+}
+trap cleanup EXIT
+
+T=$E2E_TMP
+mkdir -p "$T/a" "$T/b" "$T/both"
+cp "$F/bus_producer.so" "$T/a/"
+cp "$F/bus_consumer.so" "$T/b/"
+cp "$F/bus_producer.so" "$F/bus_consumer.so" "$T/both/"
+DATA='BTC=gbm:count=240,seed=11'
+
+if ! bus_cluster_up; then
+    echo "# skipped: three nats-servers did not form a JetStream cluster on 127.0.0.1 in 30 s"
+    tail -3 "$T"/nats*.log | sed 's/^/#   /'
+    exit 77
+fi
+ok "three nats-servers formed a JetStream cluster ($BUS)"
+BUS_REPLICAS=3
+bus_up || { finish; exit 1; }
+
+count() { grep -c "$2" "$1" 2>/dev/null; }
+at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
+server_of() { # server_of LOG: the index of the server a process's log says it connected to last
+    local p i
+    p=$(grep -oE '(connected|reconnected) to nats://127.0.0.1:[0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$')
+    for i in 0 1 2; do [ "${CPORT[i]}" = "$p" ] && echo "$i"; done
+}
+
+# 1. replicas: the lease bucket, made by the DAG manager when it started
+replicas_of() { bus_cluster_streams "$1" | awk -v n="$2" '$1 == n { print $3 }'; }
+[ "$(replicas_of 0 KV_QMTL_LEASES)" = 3 ] && ok "the lease bucket has 3 replicas" ||
+    { not_ok "lease bucket replicas"; bus_cluster_streams 0 | sed 's/^/#   /'; }
+
+"$QMTL" run --offline --quiet --plugins "$T/both" --data "$DATA" > /dev/null 2> "$T/one.log"
+grep -o 'echo ts=.*' "$T/one.log" > "$T/one.echo"
+N_DIFF=$(grep -c 'diff computed' "$T/one.log")
+N_ECHO=$(wc -l < "$T/one.echo")
+[ "$N_DIFF" -gt 200 ] && [ "$N_ECHO" -gt 200 ] && ok "one host: diff computed $N_DIFF times, echo $N_ECHO" ||
+    not_ok "reference run (diff $N_DIFF, echo $N_ECHO)"
+
+run_host() {
+    local dir=$1 log=$2; shift 2
+    "$QMTL" run --config "$T/host.yml" --world-id W --gateway-url "$GW_URL" --plugins "$dir" \
+        --data "$DATA" --follow "$@" > /dev/null 2> "$log" &
+}
+run_host "$T/a" "$T/a.log" --pace 10
+A_PID=$!
+wait_for 10 at_least "$T/a.log" 'lease taken; published' 2 || not_ok "host A takes the leases"
+run_host "$T/b" "$T/b.log" --pace 8
+B_PID=$!
+wait_for 20 at_least "$T/b.log" 'echo ts=' 20 || not_ok "host B consumes while A runs"
+
+bus_cluster_streams 0 > "$T/streams.txt"
+n3=$(awk '$1 ~ /^QMTL_Q_/ && $3 == 3' "$T/streams.txt" | wc -l)
+[ "$n3" -eq 3 ] && ok "the three queue streams of A's strategy have 3 replicas each" ||
+    { not_ok "queue stream replicas ($n3 with 3)"; sed 's/^/#   /' "$T/streams.txt"; }
+
+# 2. the server leading diff's stream killed
+DIFF_ID=$(bus_node_id "$T/b.log" diff)
+SMA_ID=$(bus_node_id "$T/b.log" sma3)
+bus_node_report "$DIFF_ID" "$T/node_diff.json"
+DIFF_STREAM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' "$T/node_diff.json")
+LEADER=$(awk -v n="$DIFF_STREAM" '$1 == n { print $2 }' "$T/streams.txt")
+K=${LEADER#n}
+SA=$(server_of "$T/a.log") SB=$(server_of "$T/b.log")
+echo "# diff's stream $DIFF_STREAM led by $LEADER; host A on n$SA, host B on n$SB"
+kill -KILL "${CPID[K]}"; wait "${CPID[K]}" 2>/dev/null; CPID[K]=
+LIVE=()
+for i in 0 1 2; do [ "$i" -ne "$K" ] && LIVE+=("$i"); done
+NPORT=${CPORT[LIVE[0]]}
+ok "server $LEADER killed (-9) after B saw $(count "$T/b.log" 'echo ts=') echoes"
+for h in a b; do
+    H=$(echo $h | tr ab AB)
+    s=$([ $h = a ] && echo "$SA" || echo "$SB")
+    if [ "$s" = "$K" ]; then
+        wait_for 10 at_least "$T/$h.log" 'reconnected to' 1 && [ "$(server_of "$T/$h.log")" != "$K" ] &&
+            ok "host $H, connected to the killed server, reconnected to n$(server_of "$T/$h.log")" ||
+            not_ok "host $H reconnects to another server"
+    fi
+done
+wait_for 60 at_least "$T/b.log" 'echo ts=' "$N_ECHO" ||
+    not_ok "host B's echo ran $(count "$T/b.log" 'echo ts=') times, want $N_ECHO"
+grep -o 'echo ts=.*' "$T/b.log" > "$T/b.echo"
+cmp -s "$T/one.echo" "$T/b.echo" && ok "host B's echo saw the one-host windows across the server kill ($N_ECHO)" ||
+    { not_ok "host B's windows across the server kill"; diff "$T/one.echo" "$T/b.echo" | head -5 | sed 's/^/#   /'; }
+kill -TERM "$A_PID" "$B_PID"; wait "$A_PID" "$B_PID"; A_PID= B_PID=
+echo "# $T"
+finish
