@@ -61,6 +61,18 @@ int bus_cluster_fit_named(jsCtx *js, const char *stream, int want, char *err, si
     return rc;
 }
 
+int bus_cluster_unreachable(natsStatus s)
+{
+    return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_CLOSED ||
+           s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_SERVER;
+}
+
+int bus_cluster_bound_elsewhere(void)
+{
+    const char *last = nats_GetLastError(NULL);
+    return last && strstr(last, "already bound") != NULL;
+}
+
 #define SERVERS_MAX 32
 
 natsStatus bus_cluster_servers(natsOptions *o, const char *url)

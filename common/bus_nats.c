@@ -535,6 +535,11 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     so.ManualAck = true;
     je = 0;
     st = js_Subscribe(&s->sub, c->js, subject, on_msg, s, NULL, &so, &je);
+    /* in a cluster the consumer's leader may still see a subscription of a moment ago */
+    for (int i = 0; i < 20 && st != NATS_OK && bus_cluster_bound_elsewhere(); i++) {
+        nats_Sleep(100);
+        st = js_Subscribe(&s->sub, c->js, subject, on_msg, s, NULL, &so, &je);
+    }
     if (st == NATS_OK)
         st = natsSubscription_SetPendingLimits(s->sub, -1, -1);
     if (st == NATS_OK) /* last: once set, the callback will run when the subscription ends */
@@ -690,14 +695,15 @@ int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder
         *rev = next;
         return 1;
     }
+    if (bus_cluster_unreachable(s)) /* the bucket did not answer: not lost, unknown */
+        return nats_fail(err, errlen, "bus: lease renewal", s, 0);
     /* an expired entry may be gone: taking it again is renewing it */
     s = kvStore_CreateString(&next, c->leases, key, holder);
     if (s == NATS_OK) {
         *rev = next;
         return 1;
     }
-    (void)err, (void)errlen;
-    return 0;
+    return bus_cluster_unreachable(s) ? nats_fail(err, errlen, "bus: lease renewal", s, 0) : 0;
 }
 
 void bus_conn_lease_release(struct bus_conn *c, const char *key, const char *holder)

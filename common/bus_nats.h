@@ -132,7 +132,8 @@ int bus_conn_lease_open(struct bus_conn *c, int ttl_ms, char *err, size_t errlen
 int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
                         char *err, size_t errlen);
 /* Renew a lease taken at revision *rev: 1 renewed (*rev updated), 0 lost (it expired and
- * someone else took it, or it changed), -1 error. */
+ * someone else took it, or it changed), -1 error, including a bucket that does not answer
+ * (its stream electing a leader in a cluster): the lease is neither renewed nor lost. */
 int bus_conn_lease_renew(struct bus_conn *c, const char *key, const char *holder, uint64_t *rev,
                          char *err, size_t errlen);
 

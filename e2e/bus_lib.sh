@@ -138,3 +138,28 @@ for a in json.load(sys.stdin).get("account_details", []):
         c = s.get("cluster") or {}
         print(s["name"], c.get("leader") or "-", 1 + len(c.get("replicas") or []))'
 }
+
+# bus_cluster_stepdown I STREAM: ask STREAM's leader to step down (another replica leads
+# it then), through server I; prints the JetStream API's JSON answer
+bus_cluster_stepdown() {
+    python3 - "${CPORT[$1]}" "$2" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB _stepdown.r 1\r\n'
+          b"PUB $JS.API.STREAM.LEADER.STEPDOWN.%s _stepdown.r 0\r\n\r\n" % sys.argv[2].encode())
+buf = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit("connection closed")
+    buf += chunk
+    if b"MSG " in buf:
+        head, _, rest = buf[buf.index(b"MSG "):].partition(b"\r\n")
+        size = int(head.split()[-1])
+        if len(rest) >= size:
+            print(rest[:size].decode())
+            break
+    if b"PING" in buf:
+        s.sendall(b"PONG\r\n")
+PY
+}

@@ -32,7 +32,7 @@ mkdir -p "$T/a" "$T/b" "$T/both"
 cp "$F/bus_producer.so" "$T/a/"
 cp "$F/bus_consumer.so" "$T/b/"
 cp "$F/bus_producer.so" "$F/bus_consumer.so" "$T/both/"
-DATA='BTC=gbm:count=240,seed=11'
+DATA='BTC=gbm:count=360,seed=11'
 
 if ! bus_cluster_up; then
     echo "# skipped: three nats-servers did not form a JetStream cluster on 127.0.0.1 in 30 s"
@@ -71,21 +71,32 @@ run_host() {
 run_host "$T/a" "$T/a.log" --pace 10
 A_PID=$!
 wait_for 10 at_least "$T/a.log" 'lease taken; published' 2 || not_ok "host A takes the leases"
+# 2. the server leading diff's stream killed (the lease bucket led by another one first:
+# its own failover is part 3's business)
+DIFF_ID=$(bus_node_id "$T/a.log" diff)
+SMA_ID=$(bus_node_id "$T/a.log" sma3)
+bus_node_report "$DIFF_ID" "$T/node_diff.json"
+DIFF_STREAM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' "$T/node_diff.json")
+leader_of() { bus_cluster_streams "$1" | awk -v n="$2" '$1 == n { print $2 }'; }
+apart() { [ "$(leader_of 0 KV_QMTL_LEASES)" != "$(leader_of 0 "$DIFF_STREAM")" ]; }
+for _ in 1 2 3; do
+    apart && break
+    bus_cluster_stepdown 0 KV_QMTL_LEASES > /dev/null
+    wait_for 10 apart
+done
+apart && ok "diff's stream and the lease bucket led by two servers" ||
+    not_ok "the lease bucket's leader stays with diff's stream ($(leader_of 0 KV_QMTL_LEASES))"
 run_host "$T/b" "$T/b.log" --pace 8
 B_PID=$!
 wait_for 20 at_least "$T/b.log" 'echo ts=' 20 || not_ok "host B consumes while A runs"
 
 bus_cluster_streams 0 > "$T/streams.txt"
+LEADER=$(leader_of 0 "$DIFF_STREAM")
 n3=$(awk '$1 ~ /^QMTL_Q_/ && $3 == 3' "$T/streams.txt" | wc -l)
-[ "$n3" -eq 3 ] && ok "the three queue streams of A's strategy have 3 replicas each" ||
-    { not_ok "queue stream replicas ($n3 with 3)"; sed 's/^/#   /' "$T/streams.txt"; }
+nq=$(grep -c '^QMTL_Q_' "$T/streams.txt")
+[ "$nq" -ge 3 ] && [ "$n3" -eq "$nq" ] && ok "each of the $nq queue streams has 3 replicas" ||
+    { not_ok "queue stream replicas ($n3 of $nq with 3)"; sed 's/^/#   /' "$T/streams.txt"; }
 
-# 2. the server leading diff's stream killed
-DIFF_ID=$(bus_node_id "$T/b.log" diff)
-SMA_ID=$(bus_node_id "$T/b.log" sma3)
-bus_node_report "$DIFF_ID" "$T/node_diff.json"
-DIFF_STREAM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["queues"][0]["bus"]["stream"])' "$T/node_diff.json")
-LEADER=$(awk -v n="$DIFF_STREAM" '$1 == n { print $2 }' "$T/streams.txt")
 K=${LEADER#n}
 SA=$(server_of "$T/a.log") SB=$(server_of "$T/b.log")
 echo "# diff's stream $DIFF_STREAM led by $LEADER; host A on n$SA, host B on n$SB"
@@ -103,11 +114,37 @@ for h in a b; do
             not_ok "host $H reconnects to another server"
     fi
 done
+led() { [ "$(leader_of "${LIVE[0]}" "$DIFF_STREAM")" != - ] && [ "$(leader_of "${LIVE[0]}" "$DIFF_STREAM")" != "$LEADER" ]; }
+wait_for 20 led && ok "diff's stream led by $(leader_of "${LIVE[0]}" "$DIFF_STREAM") now" ||
+    not_ok "diff's stream has no new leader"
+# A publishes on: B's echo goes on past the kill
+N_AT_KILL=$(count "$T/b.log" 'echo ts=')
+wait_for 30 at_least "$T/b.log" 'echo ts=' $((N_AT_KILL + 40)) && [ -n "$A_PID" ] && kill -0 "$A_PID" &&
+    ok "host B's echo goes on after the kill ($N_AT_KILL -> $(count "$T/b.log" 'echo ts='))" ||
+    not_ok "host B's echo stopped at $(count "$T/b.log" 'echo ts=')"
+grep -q 'lease lost' "$T/a.log" && not_ok "host A lost a lease" || ok "host A kept its leases"
+DIFF_SUBJECT="qmtl.q.$(echo "${DIFF_STREAM#QMTL_Q_}" | tr '~' '.')"
+grep -q "publish to '$DIFF_SUBJECT' not stored yet" "$T/a.log" &&
+    ok "host A's publishes to diff's stream while it had no leader were sent again" ||
+    { not_ok "host A never waited for diff's stream"; grep bus "$T/a.log" | sed 's/^/#   /'; }
+
+# 3. host A killed: B takes both leases from the bucket on the two servers left
+kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null; A_PID=
+took() { at_least "$T/b.log" 'took the lease its owner left' 2; }
+wait_for 3 took && ok "host A killed (-9): B took both leases within 3 s" ||
+    { not_ok "B takes A's leases"; grep bus "$T/b.log" | grep -v 'echo ts' | tail -5 | sed 's/^/#   /'; }
 wait_for 60 at_least "$T/b.log" 'echo ts=' "$N_ECHO" ||
     not_ok "host B's echo ran $(count "$T/b.log" 'echo ts=') times, want $N_ECHO"
+kill -TERM "$B_PID"; wait "$B_PID"; B_PID=
 grep -o 'echo ts=.*' "$T/b.log" > "$T/b.echo"
-cmp -s "$T/one.echo" "$T/b.echo" && ok "host B's echo saw the one-host windows across the server kill ($N_ECHO)" ||
-    { not_ok "host B's windows across the server kill"; diff "$T/one.echo" "$T/b.echo" | head -5 | sed 's/^/#   /'; }
-kill -TERM "$A_PID" "$B_PID"; wait "$A_PID" "$B_PID"; A_PID= B_PID=
+cmp -s "$T/one.echo" "$T/b.echo" && grep -q ' 0 gaps' "$T/b.log" &&
+    ok "host B's echo saw the one-host windows across both kills ($N_ECHO, no gap, no duplicate)" ||
+    { not_ok "host B's windows"; diff "$T/one.echo" "$T/b.echo" | head -5 | sed 's/^/#   /'; grep 'remote (' "$T/b.log" | sed 's/^/#   /'; }
+bus_node_report "$DIFF_ID" "$T/node_diff.json"
+bus_node_report "$SMA_ID" "$T/node_sma.json"
+bus_stream_whole "$T/node_diff.json" W "$N_DIFF" > "$T/whole.out" &&
+    bus_stream_whole "$T/node_sma.json" W $((N_DIFF + 1)) >> "$T/whole.out" &&
+    ok "streams: diff $N_DIFF and sma3 $((N_DIFF + 1)) outputs, each numbered 1..n over both kills" ||
+    not_ok "streams: $(cat "$T/whole.out")"
 echo "# $T"
 finish
