@@ -678,6 +678,8 @@ int bus_conn_lease_take(struct bus_conn *c, const char *key, const char *holder,
     s = kvStore_CreateString(rev, c->leases, key, holder);
     if (s == NATS_OK)
         return 1;
+    if (bus_cluster_unreachable(s)) /* the bucket did not answer: nothing known */
+        return nats_fail(err, errlen, "bus: lease take", s, 0);
     uint64_t mine = 0;
     int held = lease_held_by(c, key, holder, &mine, err, errlen);
     if (held <= 0)
