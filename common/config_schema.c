@@ -29,7 +29,7 @@ static const struct cfg_schema_entry schema[] = {
      "SQLite database file (\"\" = gateway.db in the state directory; \":memory:\" = throwaway)"},
     {"gateway", "dagmanager_url", CFG_URL, OFF(gateway.dagmanager_url), "http://127.0.0.1:8001", NORANGE,
      NULL, 0, "DAG manager base URL (\"\" = none; the gateway degrades)"},
-    {"gateway", "dagmanager_timeout_s", CFG_DOUBLE, OFF(gateway.dagmanager_timeout_s), "1.0", 0.1,
+    {"gateway", "dagmanager_timeout_s", CFG_DOUBLE, OFF(gateway.dagmanager_timeout_s), "1", 0.1,
      60, NULL, 0,
      "how long a call to the DAG manager may take, seconds, before the gateway degrades (a diff "
      "creating streams with dagmanager.bus_replicas > 1 takes longer)"},

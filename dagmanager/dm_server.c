@@ -541,7 +541,10 @@ struct dm_server *dm_server_new(struct event_base *base, const struct cfg_dagman
         bus_conn_set_replicas(s->bus, cfg->bus_replicas);
         if (bus_conn_lease_open(s->bus, BUS_LEASE_TTL_MS, err, errlen) < 0) {
             size_t n = strlen(err);
-            snprintf(err + n, errlen - n, " (dagmanager.bus_replicas %d)", cfg->bus_replicas);
+            snprintf(err + n, errlen - n, " (dagmanager.bus_replicas %d%s)", cfg->bus_replicas,
+                     cfg->bus_replicas > 1 ? ": needs a JetStream cluster of at least that many "
+                                             "servers"
+                                           : "");
             goto fail;
         }
         LOG_INFO("dagmanager",
