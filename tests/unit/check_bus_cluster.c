@@ -67,8 +67,7 @@ static void spawn(int i, const int *rport)
     }
 }
 
-/* The cluster is up when a stream with three replicas can be created (30 s at most). Run
- * in the test's process (forked from the fixture's). */
+/* The cluster is up when a stream with three replicas can be created (30 s at most). */
 static int cluster_ready(void)
 {
     for (int i = 0; i < 300; i++) {
@@ -113,7 +112,7 @@ static void cluster_up(void)
     for (int i = 0; i < 3; i++)
         spawn(i, rport);
     snprintf(urls, sizeof(urls), "%s, %s,%s", srv[0].url, srv[1].url, srv[2].url);
-    spawned = 1; /* no NATS call here: the library's threads would not survive the fork */
+    spawned = 1;
 }
 
 static void cluster_down(void)
@@ -317,11 +316,22 @@ END_TEST
 
 int main(void)
 {
+    Suite *su = suite_create("bus_cluster");
+    TCase *plain = tcase_create("lists");
+    tcase_add_test(plain, test_server_lists);
+    suite_add_tcase(su, plain);
+    /* a cluster per test, started in the test's own process: the servers are its children,
+     * never the runner's (which waits for its test processes only) */
     TCase *tc = tcase_create("cluster");
-    tcase_add_unchecked_fixture(tc, cluster_up, cluster_down);
+    tcase_add_checked_fixture(tc, cluster_up, cluster_down);
     tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, test_server_lists);
     tcase_add_test(tc, test_replicas);
-    tcase_add_test(tc, test_reconnect_to_another_server); /* last: it kills a server */
-    return natst_run("bus_cluster", tc);
+    tcase_add_test(tc, test_reconnect_to_another_server);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    nats_Close();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
