@@ -166,6 +166,18 @@ static natsStatus ev_detach(void *user)
     return NATS_OK;
 }
 
+natsStatus bus_options_new(natsOptions **o, const char *url, const char *name, int timeout_ms)
+{
+    natsStatus s = natsOptions_Create(o);
+    if (s == NATS_OK && (s = natsOptions_SetURL(*o, url)) == NATS_OK &&
+        (s = natsOptions_SetName(*o, name ? name : "qmtl")) == NATS_OK &&
+        (s = natsOptions_SetTimeout(*o, timeout_ms > 0 ? timeout_ms : 2000)) == NATS_OK &&
+        (s = natsOptions_SetMaxReconnect(*o, -1)) == NATS_OK &&
+        (s = natsOptions_SetReconnectWait(*o, 250)) == NATS_OK)
+        s = natsOptions_SetSendAsap(*o, true);
+    return s;
+}
+
 struct bus_loopconn *bus_loopconn_new(struct event_base *base, const char *url, const char *name,
                                       int timeout_ms, bus_loopconn_read_fn on_read, void *arg,
                                       char *err, size_t errlen)
@@ -194,14 +206,9 @@ struct bus_loopconn *bus_loopconn_new(struct event_base *base, const char *url, 
         snprintf(err, errlen, "bus: cannot watch the wake-up pipe");
         goto fail;
     }
-    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, url)) != NATS_OK ||
-        (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
-        (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
-        (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
-        /* what the loop writes (subscriptions, acknowledgements) asks for the write event
-         * from the loop thread, not from the library's flusher thread */
-        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK ||
+    /* SendAsap: what the loop writes (subscriptions, acknowledgements) asks for the write
+     * event from the loop thread, not from the library's flusher thread */
+    if ((s = bus_options_new(&o, url, name, timeout_ms)) != NATS_OK ||
         (s = natsOptions_SetEventLoop(o, lc, ev_attach, ev_read, ev_write, ev_detach)) !=
             NATS_OK) {
         snprintf(err, errlen, "bus: options: %s", natsStatus_GetText(s));

@@ -29,6 +29,12 @@ struct bus_loopconn;
 
 typedef void (*bus_loopconn_read_fn)(void *arg);
 
+/* The options of every bus connection (this one and bus_nats' own): 'url', 'name', at most
+ * 'timeout_ms' (2000 when <= 0) for the first connection, reconnecting forever every
+ * 250 ms, writes sent by the writing thread at once (SendAsap). The caller destroys *o
+ * (NULL or made) whatever the result. */
+natsStatus bus_options_new(natsOptions **o, const char *url, const char *name, int timeout_ms);
+
 /* Connect to 'url' (as bus_conn_new: comma-separated servers, 'timeout_ms' for the first
  * connection, reconnects forever), its socket on 'base' (borrowed: it must outlive the
  * connection). 'on_read(arg)' runs on the loop after each read. NULL with err on failure. */

@@ -186,13 +186,8 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, url)) != NATS_OK ||
-        (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
-        (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
-        (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
-        /* a publish goes out from the loop thread at once, not through the flusher thread */
-        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK) {
+    /* a publish goes out from the loop thread at once, not through the flusher thread */
+    if ((s = bus_options_new(&o, url, name, timeout_ms)) != NATS_OK) {
         nats_fail(err, errlen, "bus: options", s, 0);
         goto fail;
     }
