@@ -67,12 +67,6 @@ int bus_cluster_unreachable(natsStatus s)
            s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_SERVER;
 }
 
-int bus_cluster_bound_elsewhere(void)
-{
-    const char *last = nats_GetLastError(NULL);
-    return last && strstr(last, "already bound") != NULL;
-}
-
 #define SERVERS_MAX 32
 
 natsStatus bus_cluster_servers(natsOptions *o, const char *url)

@@ -32,10 +32,6 @@ int bus_cluster_fit_named(jsCtx *js, const char *stream, int want, char *err, si
  * connection down: a stream without a leader for a moment), not that it refused. */
 int bus_cluster_unreachable(natsStatus s);
 
-/* 1 when the last error of this thread's NATS call says a durable consumer is bound to a
- * subscription already (seen for a moment in a cluster after a subscription ends). */
-int bus_cluster_bound_elsewhere(void);
-
 /* The servers of 'url' ("nats://a:4222,nats://b:4222": comma-separated, blanks around
  * each ignored; bus_url_check has checked them) set on the options as the connection's
  * server list: it connects to any of them and reconnects to another when it loses one.
