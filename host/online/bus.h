@@ -108,6 +108,7 @@ void host_bus_free(struct host_bus *b);
 struct host_bus_stats {
     size_t published_nodes, remote_nodes, standby_nodes;
     uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
+    uint64_t unrecomputed; /* buckets takeovers could not recompute (a log's limit) */
 };
 void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
 
