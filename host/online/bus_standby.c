@@ -21,6 +21,7 @@ struct bus_standby {
     /* inputs mode: the node's input windows and built-in state as of the last confirmed
      * bucket (n_in > 0) */
     uint32_t n_in;
+    int64_t confirmed, interval; /* the last bucket the stream delivered, the node's interval */
     struct nc_ring **rings;
     char **up_ids; /* the rings' upstream NodeIDs (owned: the graph may be swapped) */
     struct builtin *bi;
@@ -34,6 +35,12 @@ struct bus_standby {
     unsigned char *state;
     size_t state_len, state_cap;
 };
+
+/* The node's bucket an input item of 'ts' counts for. */
+static int64_t node_bucket(int64_t ts, int64_t interval)
+{
+    return interval > 0 ? nc_bucket(ts, interval) : ts;
+}
 
 static struct entry *at(const struct bus_standby *s, size_t k)
 {
@@ -126,8 +133,10 @@ static int push(struct bus_standby *s, uint32_t slot, uint64_t wave, int64_t ts,
 static struct bus_standby *alloc_log(size_t limit)
 {
     struct bus_standby *s = calloc(1, sizeof(*s));
-    if (s)
+    if (s) {
         s->limit = limit ? limit : 1;
+        s->confirmed = INT64_MIN;
+    }
     return s;
 }
 
@@ -202,17 +211,18 @@ int bus_standby_input(struct bus_standby *s, uint32_t slot, uint64_t wave, int64
 {
     if (slot >= s->n_in)
         return -1;
+    if (s->confirmed != INT64_MIN && node_bucket(ts, s->interval) <= s->confirmed) {
+        absorb(s, slot, ts, v); /* the stream holds that bucket already (data behind) */
+        return 0;
+    }
     return push(s, slot, wave, ts, v);
-}
-
-/* The node's bucket an input item of 'ts' counts for. */
-static int64_t node_bucket(int64_t ts, int64_t interval)
-{
-    return interval > 0 ? nc_bucket(ts, interval) : ts;
 }
 
 void bus_standby_confirm(struct bus_standby *s, int64_t bucket, int64_t interval)
 {
+    s->interval = interval;
+    if (bucket > s->confirmed)
+        s->confirmed = bucket;
     while (s->len && node_bucket(at(s, 0)->ts, interval) <= bucket)
         pop(s, 1);
     if (s->lost_n && s->lost_to <= bucket)
