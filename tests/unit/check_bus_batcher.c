@@ -42,7 +42,8 @@ static int record(void *arg, const char *subject, const char *msg_id, const unsi
         s->len = len;
         s->version = r.version;
         s->state_len = r.state_len;
-        memcpy(s->state, r.state, r.state_len < 8 ? r.state_len : 8);
+        if (r.state_len)
+            memcpy(s->state, r.state, r.state_len < 8 ? r.state_len : 8);
     }
     n_sent++;
     return refuse ? -1 : 0;
