@@ -165,6 +165,21 @@ void bus_batcher_free(struct bus_batcher *b)
     free(b);
 }
 
+/* *buf holds at least 'need' bytes (grown when *cap is smaller); -1 with err. */
+static int room(unsigned char **buf, size_t *cap, size_t need, char *err, size_t errlen)
+{
+    if (*cap >= need)
+        return 0;
+    unsigned char *p = realloc(*buf, need);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *buf = p;
+    *cap = need;
+    return 0;
+}
+
 /* Open a batch on bt for node_id from seq, with room for one entry of e bytes. */
 static int open_batch(struct bus_batcher *b, struct batch *bt, const char *node_id, uint64_t seq,
                       size_t e, char *err, size_t errlen)
@@ -172,15 +187,8 @@ static int open_batch(struct bus_batcher *b, struct batch *bt, const char *node_
     size_t need = BUS_BATCH_HEADER_LEN(BUS_NODE_ID_MAX) + e;
     if (need < BUS_BATCHER_BYTES)
         need = BUS_BATCHER_BYTES;
-    if (bt->cap < need) {
-        unsigned char *p = realloc(bt->buf, need);
-        if (!p) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        bt->buf = p;
-        bt->cap = need;
-    }
+    if (room(&bt->buf, &bt->cap, need, err, errlen) < 0)
+        return -1;
     if (!bt->dirty) {
         if (b->n_dirty == b->cap_dirty) {
             size_t cap = b->cap_dirty ? b->cap_dirty * 2 : 16;
@@ -237,24 +245,9 @@ int bus_batcher_put_state(struct bus_batcher *b, const char *topic, const char *
     if (!bt->count && open_batch(b, bt, node_id, seq, e + (state_len ? 4 + state_len : 0), err,
                                  errlen) < 0)
         return -1;
-    if (state_len && bt->len + e + 4 + state_len > bt->cap) {
-        unsigned char *p = realloc(bt->buf, bt->len + e + 4 + state_len);
-        if (!p) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        bt->buf = p;
-        bt->cap = bt->len + e + 4 + state_len;
-    }
-    if (state_len > bt->state_cap) {
-        unsigned char *p = realloc(bt->state, state_len);
-        if (!p) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        bt->state = p;
-        bt->state_cap = state_len;
-    }
+    if (state_len && (room(&bt->buf, &bt->cap, bt->len + e + 4 + state_len, err, errlen) < 0 ||
+                      room(&bt->state, &bt->state_cap, state_len, err, errlen) < 0))
+        return -1;
     size_t len = bus_batch_add(bt->buf, bt->len, bt->cap, ts, v, err, errlen);
     if (!len) /* not expected: open_batch made room for it */
         return -1;

@@ -393,21 +393,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("bus_standby");
-    TCase *tl = tcase_create("log");
-    tcase_add_test(tl, test_outputs_log);
-    suite_add_tcase(s, tl);
-    TCase *tc = tcase_create("takeover");
+    TCase *tc = tcase_create("bus_standby");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_outputs_log);
     tcase_add_test(tc, test_takeover_exact);
     tcase_add_test(tc, test_standby_catch_up);
     tcase_add_test(tc, test_state_size_refused);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    nats_Close();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return natst_run("bus_standby", tc);
 }
