@@ -351,6 +351,50 @@ START_TEST(test_standby_catch_up)
 }
 END_TEST
 
+/* A consumer whose data runs further ahead than its log keeps: the oldest items leave the
+ * log, and the takeover counts the buckets it could not recompute. */
+START_TEST(test_log_limit)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    char err[512];
+    struct bus_conn *owner = natst_connect(&srv, base);
+    ck_assert(bus_conn_ensure_stream(owner, rec_topics[0], 0, NULL, err, sizeof(err)) == 0);
+    ck_assert_int_eq(bus_conn_lease_open(owner, 1000, err, sizeof(err)), 0);
+    uint64_t rev;
+    ck_assert_int_eq(bus_conn_lease_take(owner, rec_topics[0], "owner:1", &rev, err, sizeof(err)),
+                     1);
+    run_open(&cons);
+    cons.r.h.on_output = NULL; /* too many outputs to record */
+    bus = host_bus_new(&cons.r.h, srv.url, "host.bus", err, sizeof(err));
+    ck_assert_msg(bus != NULL, "%s", err);
+    ck_assert_msg(runner_start(&cons.r, err, sizeof(err)) == 0, "%s", err);
+    const struct graph_node *sma = node_in(&cons, "sma3");
+    json_t *ack = json_pack("{s:{s:s}, s:{s:s}}", "queue_map", sma->id, rec_topics[0],
+                            "node_queues", sma->id, rec_topics[0]);
+    ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
+    json_decref(ack);
+    ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    /* the owner stored nothing; this host's data is BUS_STANDBY_LOG_MAX + 100 items ahead */
+    uint32_t px = node_in(&cons, "price")->idx;
+    for (int k = 1; k <= BUS_STANDBY_LOG_MAX + 100; k++) {
+        struct qmtl_value v = qmtl_number(100.0 + k % 7);
+        ck_assert_int_eq(sched_feed(cons.r.h.s, px, 60 * (int64_t)k, &v), 0);
+    }
+    bus_conn_lease_release(owner, rec_topics[0], "owner:1");
+    natst_loop_until(base, took_one, bus);
+    struct host_bus_stats st;
+    host_bus_stats(bus, &st);
+    ck_assert_uint_eq(st.takeovers, 1);
+    ck_assert_uint_eq(st.unrecomputed, 100);
+    /* what the log kept was recomputed and published: sma3 from the log's first window */
+    ck_assert_int_eq(sched_node(cons.r.h.s, sma->idx)->c.computes, BUS_STANDBY_LOG_MAX);
+    host_bus_stop(bus);
+    bus_conn_free(owner);
+    run_close(&cons);
+    host_bus_free(bus);
+}
+END_TEST
+
 /* A state that is not the node's state_size is refused (counted, logged), not kept. */
 START_TEST(test_state_size_refused)
 {
@@ -399,6 +443,7 @@ int main(void)
     tcase_add_test(tc, test_outputs_log);
     tcase_add_test(tc, test_takeover_exact);
     tcase_add_test(tc, test_standby_catch_up);
+    tcase_add_test(tc, test_log_limit);
     tcase_add_test(tc, test_state_size_refused);
     return natst_run("bus_standby", tc);
 }
