@@ -217,6 +217,11 @@ static void publish_after(struct host_bus *b, uint32_t i, int rc, int64_t ts, ui
     struct bus_node *bn = &b->nodes[i];
     struct graph_node *n = graph_node(b->h->g, i);
     bn->role = ROLE_PUBLISHED;
+    if (n->state_size > BUS_STATE_MAX)
+        LOG_WARN("bus",
+                 "node '%s': its state (%zu bytes) is over the %u a message carries; a host "
+                 "taking it over computes on from its own",
+                 n->label, n->state_size, BUS_STATE_MAX);
     if (rc == 0) { /* continue the stream: no duplicate, no second numbering */
         bn->seq = seq;
         bn->resume_ts = ts;

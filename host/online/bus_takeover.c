@@ -140,8 +140,10 @@ void bus_log_output_(struct host_bus *b, struct graph_node *n, int64_t ts,
     if (n->idx < b->n) {
         struct bus_node *bn = &b->nodes[n->idx];
         const struct rt_node *x = bn->log && bn->role == ROLE_STANDBY ? rt_of(b, n->idx) : NULL;
+        int carried = x && x->state && n->state_size <= BUS_STATE_MAX; /* as published */
         if (x)
-            bus_standby_output(bn->log, ts, v, x->state, x->state ? n->state_size : 0);
+            bus_standby_output(bn->log, ts, v, carried ? x->state : NULL,
+                               carried ? n->state_size : 0);
     }
     for (uint32_t k = 0; k < n->n_out; k++) {
         uint32_t c = n->out[k].node;
@@ -204,8 +206,7 @@ static void publish_logged(void *arg, int64_t ts, const struct qmtl_value *v, co
     struct catch_up *cu = arg;
     char err[300];
     if (bus_conn_publish_state(cu->b->conn, cu->bn->topic, cu->t->id, ts, cu->bn->seq + 1, v,
-                               state, state_len <= BUS_STATE_MAX ? state_len : 0, err,
-                               sizeof(err)) == 0) {
+                               state, state_len, err, sizeof(err)) == 0) {
         cu->bn->seq++;
         cu->last = ts;
     } else if (!cu->bn->warned++) {
