@@ -16,6 +16,8 @@ struct batch {
     int dirty;            /* on the dirty list */
     unsigned char *buf;
     size_t len, cap;
+    unsigned char *state; /* the state given with the last output (state_len bytes) */
+    size_t state_len, state_cap;
 };
 
 struct bus_batcher {
@@ -99,6 +101,14 @@ static int send_batch(struct bus_batcher *b, struct batch *bt)
         return 0;
     char id[BUS_MSG_ID_MAX];
     bus_batch_msg_id(bt->node_id, bt->first, bt->first + bt->count - 1, id, sizeof(id));
+    if (bt->state_len) { /* room was made by bus_batcher_put_state */
+        char err[8];
+        size_t len = bus_batch_set_state(bt->buf, bt->len, bt->cap, bt->state, bt->state_len,
+                                         err, sizeof(err));
+        if (len)
+            bt->len = len;
+        bt->state_len = 0;
+    }
     int rc = b->send(b->arg, bt->subject, id, bt->buf, bt->len, bt->count);
     bt->count = 0;
     bt->len = 0;
@@ -147,11 +157,27 @@ void bus_batcher_free(struct bus_batcher *b)
         if (b->slot[i]) {
             free(b->slot[i]->topic);
             free(b->slot[i]->buf);
+            free(b->slot[i]->state);
             free(b->slot[i]);
         }
     free(b->slot);
     free(b->dirty);
     free(b);
+}
+
+/* *buf holds at least 'need' bytes (grown when *cap is smaller); -1 with err. */
+static int room(unsigned char **buf, size_t *cap, size_t need, char *err, size_t errlen)
+{
+    if (*cap >= need)
+        return 0;
+    unsigned char *p = realloc(*buf, need);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *buf = p;
+    *cap = need;
+    return 0;
 }
 
 /* Open a batch on bt for node_id from seq, with room for one entry of e bytes. */
@@ -161,15 +187,8 @@ static int open_batch(struct bus_batcher *b, struct batch *bt, const char *node_
     size_t need = BUS_BATCH_HEADER_LEN(BUS_NODE_ID_MAX) + e;
     if (need < BUS_BATCHER_BYTES)
         need = BUS_BATCHER_BYTES;
-    if (bt->cap < need) {
-        unsigned char *p = realloc(bt->buf, need);
-        if (!p) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        bt->buf = p;
-        bt->cap = need;
-    }
+    if (room(&bt->buf, &bt->cap, need, err, errlen) < 0)
+        return -1;
     if (!bt->dirty) {
         if (b->n_dirty == b->cap_dirty) {
             size_t cap = b->cap_dirty ? b->cap_dirty * 2 : 16;
@@ -198,6 +217,20 @@ static int open_batch(struct bus_batcher *b, struct batch *bt, const char *node_
 int bus_batcher_put(struct bus_batcher *b, const char *topic, const char *node_id, int64_t ts,
                     uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen)
 {
+    return bus_batcher_put_state(b, topic, node_id, ts, seq, v, NULL, 0, err, errlen);
+}
+
+int bus_batcher_put_state(struct bus_batcher *b, const char *topic, const char *node_id,
+                          int64_t ts, uint64_t seq, const struct qmtl_value *v, const void *state,
+                          size_t state_len, char *err, size_t errlen)
+{
+    if (!state)
+        state_len = 0;
+    if (state_len > BUS_STATE_MAX) {
+        snprintf(err, errlen, "bus message: state of %zu bytes, at most %u are carried",
+                 state_len, BUS_STATE_MAX);
+        return -1;
+    }
     struct batch *bt = lookup(b, topic, err, errlen);
     if (!bt)
         return -1;
@@ -209,7 +242,11 @@ int bus_batcher_put(struct bus_batcher *b, const char *topic, const char *node_i
     if (bt->count && (seq != bt->next || bt->len + e > BUS_BATCHER_BYTES ||
                       strcmp(bt->node_id, node_id) != 0))
         send_batch(b, bt);
-    if (!bt->count && open_batch(b, bt, node_id, seq, e, err, errlen) < 0)
+    if (!bt->count && open_batch(b, bt, node_id, seq, e + (state_len ? 4 + state_len : 0), err,
+                                 errlen) < 0)
+        return -1;
+    if (state_len && (room(&bt->buf, &bt->cap, bt->len + e + 4 + state_len, err, errlen) < 0 ||
+                      room(&bt->state, &bt->state_cap, state_len, err, errlen) < 0))
         return -1;
     size_t len = bus_batch_add(bt->buf, bt->len, bt->cap, ts, v, err, errlen);
     if (!len) /* not expected: open_batch made room for it */
@@ -217,6 +254,9 @@ int bus_batcher_put(struct bus_batcher *b, const char *topic, const char *node_i
     bt->len = len;
     bt->count++;
     bt->next = seq + 1;
+    if (state_len)
+        memcpy(bt->state, state, state_len);
+    bt->state_len = state_len;
     if (bt->count >= BUS_BATCHER_OUTPUTS)
         send_batch(b, bt);
     return 0;

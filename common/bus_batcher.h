@@ -12,7 +12,8 @@
  *     sequence that is not the next one);
  *   - on bus_batcher_flush.
  * A batch is one node's consecutive outputs: sequences first..last, Nats-Msg-Id
- * "<NodeID>:<first>-<last>" (bus_batch_msg_id).
+ * "<NodeID>:<first>-<last>" (bus_batch_msg_id); with the node's state after the last one
+ * when the publisher gave it (bus_batcher_put_state: version 3).
  *
  * Loop thread only (the thread that runs 'base'); no locking.
  */
@@ -58,5 +59,13 @@ void bus_batcher_free(struct bus_batcher *b);
  */
 int bus_batcher_put(struct bus_batcher *b, const char *topic, const char *node_id, int64_t ts,
                     uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen);
+
+/* bus_batcher_put with the node's state after this output ('state_len' bytes, copied;
+ * NULL or 0: none). When the batch goes, the state given with its last output (if any)
+ * closes it (format version 3, bus_batch_set_state); a state over BUS_STATE_MAX is
+ * refused (-1 with err, nothing added). */
+int bus_batcher_put_state(struct bus_batcher *b, const char *topic, const char *node_id,
+                          int64_t ts, uint64_t seq, const struct qmtl_value *v, const void *state,
+                          size_t state_len, char *err, size_t errlen);
 
 #endif

@@ -330,9 +330,28 @@ uint32_t bus_batch_count(const unsigned char *buf, size_t len)
         return 0;
     if (buf[2] == BUS_CODEC_VERSION_1)
         return 1;
-    if (buf[2] != BUS_CODEC_VERSION || len < BUS_BATCH_HEADER_LEN(buf[3]))
+    if ((buf[2] != BUS_CODEC_VERSION && buf[2] != BUS_CODEC_VERSION_3) ||
+        len < BUS_BATCH_HEADER_LEN(buf[3]))
         return 0;
     return get_u32(buf + 12 + buf[3]);
+}
+
+size_t bus_batch_set_state(unsigned char *out, size_t len, size_t cap, const void *state,
+                           size_t state_len, char *err, size_t errlen)
+{
+    uint32_t k = bus_batch_count(out, len);
+    if (out[2] != BUS_CODEC_VERSION || k == 0)
+        return fail(err, errlen, "bus message: a state closes a batch of at least one output");
+    if (!state || state_len == 0 || state_len > BUS_STATE_MAX)
+        return fail(err, errlen, "bus message: state of %zu bytes, expected 1..%u", state_len,
+                    BUS_STATE_MAX);
+    if (len + 4 + state_len > cap)
+        return fail(err, errlen, "bus message: %zu bytes needed, buffer holds %zu",
+                    len + 4 + state_len, cap);
+    put_u32(out + len, (uint32_t)state_len);
+    memcpy(out + len + 4, state, state_len);
+    out[2] = BUS_CODEC_VERSION_3;
+    return len + 4 + state_len;
 }
 
 size_t bus_batch_add(unsigned char *out, size_t len, size_t cap, int64_t ts,
@@ -393,9 +412,9 @@ int bus_reader_open(struct bus_reader *r, const unsigned char *buf, size_t len, 
         return fail(err, errlen, "bus message: %zu bytes, shorter than a header", len), -1;
     if (buf[0] != 'Q' || buf[1] != 'B')
         return fail(err, errlen, "bus message: field 'magic': not a qmtl bus message"), -1;
-    if (buf[2] != BUS_CODEC_VERSION)
-        return fail(err, errlen, "bus message: field 'version': %u, this build reads 1 and %d",
-                    buf[2], BUS_CODEC_VERSION),
+    if (buf[2] != BUS_CODEC_VERSION && buf[2] != BUS_CODEC_VERSION_3)
+        return fail(err, errlen, "bus message: field 'version': %u, this build reads 1 to %d",
+                    buf[2], BUS_CODEC_VERSION_3),
                -1;
     size_t n = buf[3];
     if (n == 0 || n > BUS_NODE_ID_MAX || len < BUS_BATCH_HEADER_LEN(n))
@@ -412,7 +431,7 @@ int bus_reader_open(struct bus_reader *r, const unsigned char *buf, size_t len, 
         return fail(err, errlen, "bus message: field 'count': %u outputs, expected 1..%d",
                     (unsigned)r->count, BUS_BATCH_MAX),
                -1;
-    r->version = BUS_CODEC_VERSION;
+    r->version = buf[2];
     r->end = buf + len;
     /* every output is checked before the first is handed out: a message is taken whole
      * or refused whole */
@@ -424,6 +443,18 @@ int bus_reader_open(struct bus_reader *r, const unsigned char *buf, size_t len, 
     while (probe.left)
         if (read_entry(&probe, &m, err, errlen) < 0)
             return -1;
+    if (r->version == BUS_CODEC_VERSION_3) { /* the state trailer ends the message */
+        size_t rest = (size_t)(probe.end - probe.p);
+        uint32_t sl = rest >= 4 ? get_u32(probe.p) : 0;
+        if (rest < 4 || sl == 0 || sl > BUS_STATE_MAX || (size_t)sl != rest - 4)
+            return fail(err, errlen,
+                        "bus message: field 'state': %u bytes announced, %zu follow (1..%u)",
+                        (unsigned)sl, rest >= 4 ? rest - 4 : 0, BUS_STATE_MAX),
+                   -1;
+        r->state = probe.p + 4;
+        r->state_len = sl;
+        r->end = probe.end = probe.p; /* the outputs end where the state starts */
+    }
     if (probe.p != probe.end)
         return fail(err, errlen, "bus message: field 'outputs': %zu bytes after output %u",
                     (size_t)(probe.end - probe.p), (unsigned)r->count),
@@ -445,7 +476,11 @@ int bus_reader_next(struct bus_reader *r, struct bus_msg *m)
     }
     memcpy(m->node_id, r->node_id, sizeof(m->node_id));
     char err[8];
-    return read_entry(r, m, err, sizeof(err)) == 0; /* checked by bus_reader_open */
+    if (read_entry(r, m, err, sizeof(err)) < 0) /* not expected: checked by bus_reader_open */
+        return 0;
+    m->state = r->left ? NULL : r->state;
+    m->state_len = r->left ? 0 : r->state_len;
+    return 1;
 }
 
 int bus_batch_msg_id(const char *node_id, uint64_t first_seq, uint64_t last_seq, char *out,

@@ -26,6 +26,15 @@
  *                   .. payload, by type
  *   Nats-Msg-Id: "<NodeID>:<first>-<last>" (bus_batch_msg_id).
  *
+ * Version 3, what hosts publish for a custom node that has a state (qmtl_node_spec
+ * state_size): version 2 with the version byte 3 and, after the last output, the node's
+ * state as it was right after computing that last output (how a host taking the node
+ * over continues from it):
+ *   ...     4     m = state bytes, uint32, 1..BUS_STATE_MAX
+ *   ...     m     the state arena, as the node's compute left it
+ *   Nats-Msg-Id as version 2. A reader checks m against the whole message; whether m is
+ *   the node's state_size is the consumer's check.
+ *
  * Version 1, still read (streams written by earlier builds): one output per message.
  *
  *   0       2     magic 'Q' 'B'
@@ -62,6 +71,8 @@
 #define BUS_BATCH_MAX 65536    /* outputs in one version 2 message, at most */
 #define BUS_NODE_ID_MAX 200 /* longest NodeID a message carries */
 #define BUS_JSON_MAX (1u << 20)
+#define BUS_CODEC_VERSION_3 3   /* a version 2 batch with a state trailer */
+#define BUS_STATE_MAX (1u << 16) /* state bytes a version 3 message carries, at most */
 /* Longest encoded message: header, NodeID, and the largest payload (JSON). */
 #define BUS_MSG_MAX (BUS_HEADER_LEN + BUS_NODE_ID_MAX + 4 + BUS_JSON_MAX)
 /* Room for a Nats-Msg-Id: NodeID, ':', up to 20 digits, '-', up to 20 digits, NUL. */
@@ -78,6 +89,10 @@ struct bus_msg {
     uint64_t seq;
     struct qmtl_value value;
     uint32_t json_len; /* bytes of value.as.json when value.type is QMTL_T_JSON */
+    /* version 3, on the message's last output only: the node's state after it (borrowed
+     * from the message buffer, like JSON); NULL and 0 otherwise */
+    const unsigned char *state;
+    uint32_t state_len;
 };
 
 /* ---- version 1: one output (kept for tests and for reading old streams) */
@@ -128,8 +143,15 @@ size_t bus_batch_begin(const char *node_id, uint64_t first_seq, unsigned char *o
 size_t bus_batch_add(unsigned char *out, size_t len, size_t cap, int64_t ts,
                      const struct qmtl_value *v, char *err, size_t errlen);
 
+/* Close the batch of 'len' bytes in 'out' (capacity 'cap', at least one output) with the
+ * node's state after its last output ('state_len' bytes, 1..BUS_STATE_MAX): the message
+ * becomes version 3 and takes no more outputs. Returns the new length, or 0 with err and
+ * 'out' unchanged (no output yet, already closed, state too large, no room). */
+size_t bus_batch_set_state(unsigned char *out, size_t len, size_t cap, const void *state,
+                           size_t state_len, char *err, size_t errlen);
+
 /* Outputs in the message 'buf' of 'len' bytes as its header says (1 for version 1), 0 when
- * it is not a message. Not a check: use bus_reader_open before trusting it. */
+ * it is not a message (versions 2 and 3 alike). Not a check: use bus_reader_open before trusting it. */
 uint32_t bus_batch_count(const unsigned char *buf, size_t len);
 
 /* "<node_id>:<first_seq>-<last_seq>" into out (BUS_MSG_ID_MAX bytes suffice). Its length,
@@ -145,7 +167,9 @@ struct bus_reader {
     char node_id[BUS_NODE_ID_MAX + 1];
     uint64_t first_seq; /* sequence of the first output */
     uint32_t count;     /* outputs in the message */
-    uint8_t version;    /* 1 or 2 */
+    uint8_t version;    /* 1, 2 or 3 */
+    const unsigned char *state; /* version 3: the state trailer (borrowed), else NULL */
+    uint32_t state_len;
     /* private */
     const unsigned char *p, *end;
     uint32_t left;
@@ -153,13 +177,14 @@ struct bus_reader {
     struct bus_msg one; /* version 1 */
 };
 
-/* Check the whole message ('len' bytes, version 1 or 2) and position the reader on its
+/* Check the whole message ('len' bytes, version 1, 2 or 3) and position the reader on its
  * first output. 0, or -1 with one line in err naming the field; nothing is handed out
  * from a message that does not check entirely. */
 int bus_reader_open(struct bus_reader *r, const unsigned char *buf, size_t len, char *err,
                     size_t errlen);
 
-/* The next output into *m (node_id, ts, seq, value): 1, or 0 when none is left. */
+/* The next output into *m (node_id, ts, seq, value; state on the last output of a
+ * version 3 message): 1, or 0 when none is left. */
 int bus_reader_next(struct bus_reader *r, struct bus_msg *m);
 
 /*

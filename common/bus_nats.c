@@ -329,6 +329,14 @@ int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id,
     return bus_batcher_put(c->batcher, topic, node_id, ts, seq, v, err, errlen);
 }
 
+int bus_conn_publish_state(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
+                           uint64_t seq, const struct qmtl_value *v, const void *state,
+                           size_t state_len, char *err, size_t errlen)
+{
+    return bus_batcher_put_state(c->batcher, topic, node_id, ts, seq, v, state, state_len, err,
+                                 errlen);
+}
+
 int bus_conn_last_output(struct bus_conn *c, const char *topic, int64_t *ts, uint64_t *seq,
                          char *err, size_t errlen)
 {

@@ -71,6 +71,12 @@ int bus_conn_ensure_stream(struct bus_conn *c, const char *topic, int64_t max_ag
  * the value cannot be encoded (nothing is published then). */
 int bus_conn_publish(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
                      uint64_t seq, const struct qmtl_value *v, char *err, size_t errlen);
+/* bus_conn_publish with the node's state right after this output (a custom node's state
+ * arena, 'state_len' bytes, copied; NULL: none): a batch whose last output has one carries
+ * it (format version 3), so a host taking the node over restores it. */
+int bus_conn_publish_state(struct bus_conn *c, const char *topic, const char *node_id, int64_t ts,
+                           uint64_t seq, const struct qmtl_value *v, const void *state,
+                           size_t state_len, char *err, size_t errlen);
 
 /* The last output stored in the stream of 'topic' (the last of its last message): its
  * bucket timestamp and sequence

@@ -3,7 +3,7 @@
 format"): reads every stored message through the JetStream API on a plain NATS connection
 and prints one JSON line
   {"messages": M, "outputs": K, "first": F, "last": L, "in_order": true|false}
-where K counts the node outputs of all messages (a version 2 message holds a batch),
+where K counts the node outputs of all messages (a version 2 or 3 message holds a batch),
 F / L are the sequences of the first and last output, and in_order says that the outputs
 are numbered F, F+1, ... L with nothing twice and nothing missing.
 Usage: bus_outputs.py PORT|nats://127.0.0.1:PORT STREAM   (the server on 127.0.0.1;
@@ -41,12 +41,12 @@ def reader(sock):
 
 
 def outputs(data):
-    """(first sequence, count) of one message, version 1 or 2."""
+    """(first sequence, count) of one message, version 1, 2 or 3 (2 with a state)."""
     if data[:2] != b"QB":
         raise SystemExit("bus_outputs: not a qmtl bus message")
     if data[2] == 1:
         return struct.unpack(">Q", data[12:20])[0], 1
-    if data[2] == 2:
+    if data[2] in (2, 3):
         n = data[3]
         return struct.unpack(">QI", data[4 + n:16 + n])
     raise SystemExit("bus_outputs: version %d" % data[2])

@@ -424,6 +424,67 @@ static void run_node(struct sched *s, struct rt_node *n)
         emit(s, n, b, &out, passthrough ? (gap ? WAVE_GAP : 0) | (dup ? WAVE_DUP : 0) : 0);
 }
 
+/* Run every pending node, in evaluation order. */
+static void run_pending(struct sched *s)
+{
+    for (size_t w = s->lo; w < s->words; w++) {
+        uint64_t bits;
+        while ((bits = s->pending[w]) != 0) {
+            unsigned k = (unsigned)__builtin_ctzll(bits);
+            uint64_t rest = bits & (bits - 1);
+            s->pending[w] = rest;
+            /* wide fan-outs are memory bound: fetch the next pending node early */
+            if (rest)
+                __builtin_prefetch(s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
+            run_node(s, s->at[w * 64 + k]);
+        }
+    }
+    s->lo = s->words;
+}
+
+int sched_feed_inputs(struct sched *s, uint32_t idx, const struct sched_item *items, size_t n)
+{
+    struct rt_node *x = runtime_node(s->rt, idx);
+    if (!x || s->in_wave || x->kind == GRAPH_STREAM || x->kind == GRAPH_REMOTE)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].slot >= x->n_in)
+            return -1;
+    s->waves++;
+    s->in_wave = 1;
+    for (size_t i = 0; i < n; i++) {
+        const struct sched_item *it = &items[i];
+        struct nc_ring *r = x->in_rings[it->slot];
+        enum nc_status st = nc_ring_append(r, it->ts, &it->value);
+        if (st == NC_ERR) {
+            fail_node(s, x, QMTL_ENOMEM, "out of memory caching an item");
+            break;
+        }
+        if (st == NC_LATE) {
+            enum nc_status li = nc_ring_insert_late(r, it->ts, &it->value);
+            if (li == NC_LATE || li == NC_ERR)
+                continue;
+            if (x->bi)
+                builtin_rebuild(x->bi, &r->w);
+            x->wave_late = 1;
+        } else {
+            if (x->bi)
+                builtin_absorb(x->bi, it->slot, st, &r->w, r->has_evicted ? &r->evicted : NULL);
+            /* as deliver(): only a stream's gaps and repeats are missing data */
+            if (graph_node(s->g, x->node->in[it->slot])->kind == GRAPH_STREAM) {
+                if (st == NC_GAP)
+                    x->wave_gap = 1;
+                if (st == NC_DUP)
+                    x->wave_dup = 1;
+            }
+        }
+        arrived(s, x, it->slot, it->ts);
+    }
+    run_pending(s);
+    s->in_wave = 0;
+    return 0;
+}
+
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v)
 {
     struct rt_node *n = runtime_node(s->rt, idx);
@@ -438,19 +499,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     struct qmtl_value out = *v;
     s->in_wave = 1;
     emit(s, n, b, &out, 0);
-    for (size_t w = s->lo; w < s->words; w++) {
-        uint64_t bits;
-        while ((bits = s->pending[w]) != 0) {
-            unsigned k = (unsigned)__builtin_ctzll(bits);
-            uint64_t rest = bits & (bits - 1);
-            s->pending[w] = rest;
-            /* wide fan-outs are memory bound: fetch the next pending node early */
-            if (rest)
-                __builtin_prefetch(s->at[w * 64 + (unsigned)__builtin_ctzll(rest)]);
-            run_node(s, s->at[w * 64 + k]);
-        }
-    }
-    s->lo = s->words;
+    run_pending(s);
     s->in_wave = 0;
     return 0;
 }

@@ -69,6 +69,23 @@ void sched_free(struct sched *s);
  * computed by a wave. */
 int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_value *v);
 
+/* One item delivered to an input slot of a node (sched_feed_inputs). */
+struct sched_item {
+    uint32_t slot;
+    int64_t ts;
+    struct qmtl_value value;
+};
+
+/*
+ * Deliver 'n' items to input slots of computed node 'idx', as one wave, through the rings
+ * its in_rings point at now (a takeover's replay points them at rings of its own,
+ * host/online/bus_standby.h) and its built-in state, and run the wave: the node computes
+ * as if its upstreams had emitted them in one wave (same alignment, gap, duplicate and
+ * late rules), its emission reaches its children. Upstreams are not touched. 0, or -1
+ * when the node is a stream or remote, a slot is out of range, or a wave runs already.
+ */
+int sched_feed_inputs(struct sched *s, uint32_t idx, const struct sched_item *items, size_t n);
+
 /* The custom node whose compute is running on this thread (NULL outside computes): read
  * by crash reporters (async-signal-safe to read). */
 const struct rt_node *sched_running_node(void);

@@ -17,51 +17,25 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A takeover completes when the node's queue is drained and one of its inputs delivers a
- * bucket after the last stored one: from that wave on the node is computed here. */
-static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_t ts)
-{
-    for (uint32_t i = 0; b->n_takeover && i < b->n; i++) {
-        struct bus_node *bn = &b->nodes[i];
-        if (bn->role != ROLE_TAKEOVER || bn->seq < bn->target_seq)
-            continue;
-        struct graph_node *t = graph_node(b->h->g, i);
-        int feeds = 0;
-        for (uint32_t k = 0; k < t->n_in && !feeds; k++)
-            feeds = t->in[k] == up->idx;
-        int64_t bucket = t->interval > 0 ? ts - ts % t->interval : ts;
-        if (!feeds || bucket <= bn->target_ts || bucket <= bn->fed_ts)
-            continue;
-        t->kind = bn->kind;
-        runtime_refresh(sched_runtime(b->h->s), i);
-        bn->role = ROLE_PUBLISHED;
-        /* continue after the later of what was stored and what was fed (bn->seq) */
-        if (bn->seq < bn->target_seq)
-            bn->seq = bn->target_seq;
-        bn->resume_ts = bn->fed_ts > bn->target_ts ? bn->fed_ts : bn->target_ts;
-        b->n_takeover--;
-        b->takeovers++;
-        LOG_INFO("bus",
-                 "node '%s' (%s): computed here from bucket %lld on, published after "
-                 "sequence %llu",
-                 t->label, t->id, (long long)bucket, (unsigned long long)bn->seq);
-    }
-}
-
 static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
 {
     struct host_bus *b = arg;
     if (b->prev_out)
         b->prev_out(b->prev_arg, n, ts, v);
-    if (b->n_takeover)
-        maybe_switch(b, n, ts);
+    if (b->n_logs || b->n_takeover)
+        bus_log_output_(b, n, ts, v);
     if (!b->conn || n->idx >= b->n || b->nodes[n->idx].role != ROLE_PUBLISHED)
         return;
     struct bus_node *bn = &b->nodes[n->idx];
     char err[300];
     if (ts <= bn->resume_ts) /* a restarted publisher recomputes what the stream holds */
         return;
-    if (bus_conn_publish(b->conn, bn->topic, n->id, ts, bn->seq + 1, v, err, sizeof(err)) == 0)
+    /* a custom node's state goes with its output: a host taking over restores it */
+    const struct rt_node *x = n->state_size && n->state_size <= BUS_STATE_MAX
+                                  ? runtime_node(sched_runtime(b->h->s), n->idx)
+                                  : NULL;
+    if (bus_conn_publish_state(b->conn, bn->topic, n->id, ts, bn->seq + 1, v,
+                               x ? x->state : NULL, x ? n->state_size : 0, err, sizeof(err)) == 0)
         bn->seq++;
     else if (!bn->warned++)
         LOG_WARN("bus", "node '%s' (%s): output not published: %s", n->label, n->id, err);
@@ -220,6 +194,7 @@ static void on_remote(void *arg, const struct bus_msg *m)
     }
     b->fed++;
     sched_feed(b->h->s, rs->idx, m->ts, &v);
+    bus_remote_fed_(b, rs->idx, m);
 }
 
 /* "c" + 16 hex of BLAKE3(hostname | world | consuming strategies | NodeID): stable across
@@ -242,6 +217,11 @@ static void publish_after(struct host_bus *b, uint32_t i, int rc, int64_t ts, ui
     struct bus_node *bn = &b->nodes[i];
     struct graph_node *n = graph_node(b->h->g, i);
     bn->role = ROLE_PUBLISHED;
+    if (n->state_size > BUS_STATE_MAX)
+        LOG_WARN("bus",
+                 "node '%s': its state (%zu bytes) is over the %u a message carries; a host "
+                 "taking it over computes on from its own",
+                 n->label, n->state_size, BUS_STATE_MAX);
     if (rc == 0) { /* continue the stream: no duplicate, no second numbering */
         bn->seq = seq;
         bn->resume_ts = ts;
@@ -268,6 +248,7 @@ static void standby(struct host_bus *b, uint32_t i)
 {
     struct graph_node *n = graph_node(b->h->g, i);
     b->nodes[i].role = ROLE_STANDBY;
+    bus_log_start_(b, i);
     LOG_INFO("bus", "node '%s' (%s): another host holds its lease; computed here, not published",
              n->label, n->id);
 }
@@ -305,16 +286,20 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
                 LOG_WARN("bus", "node '%s': lease lost to another host; no longer published",
                          n->label);
                 bn->role = ROLE_STANDBY;
+                bus_log_start_(b, j->idx);
             } else if (j->rc == 0) {
                 LOG_WARN("bus", "node '%s': lease lost before the takeover completed", n->label);
                 bn->role = ROLE_REMOTE;
                 b->n_takeover--;
+            } else {
+                bus_takeover_try_(b, j->idx); /* still taking over: drained meanwhile? */
             }
             break;
         case ROLE_STANDBY:
             if (j->rc == 1) {
                 LOG_INFO("bus", "node '%s': took the lease its owner left", n->label);
                 publish_after(b, j->idx, j->last_rc, j->last_ts, j->last_seq, j->err);
+                bus_standby_catch_up_(b, j->idx);
                 b->takeovers++;
             }
             break;
@@ -329,6 +314,7 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
                      "node '%s' (%s): took the lease its owner left; computed here after "
                      "sequence %llu (bucket %lld)",
                      n->label, n->id, (unsigned long long)bn->target_seq, (long long)bn->target_ts);
+            bus_takeover_try_(b, j->idx);
             break;
         default:
             break;
@@ -420,6 +406,7 @@ int bus_consume_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen)
     }
     bn->sub = rs;
     b->subs[b->n_subs++] = rs;
+    bus_log_start_(b, i);
     LOG_INFO("bus", "node '%s' (%s) is computed by another host: consumed from '%s'", n->label,
              n->id, bn->topic);
     return 0;
@@ -506,6 +493,7 @@ void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out)
     out->gaps = b->gaps;
     out->refused = b->refused + cs.refused;
     out->takeovers = b->takeovers;
+    out->unrecomputed = b->unrecomputed;
 }
 
 void host_bus_stop(struct host_bus *b)
@@ -533,6 +521,7 @@ void host_bus_stop(struct host_bus *b)
             runtime_refresh(sched_runtime(b->h->s), (uint32_t)i);
         }
         b->nodes[i].role = ROLE_LOCAL;
+        bus_log_stop_(b, &b->nodes[i]);
     }
     b->n_takeover = 0;
     for (size_t i = 0; i < b->n_subs; i++)
@@ -545,11 +534,12 @@ void host_bus_stop(struct host_bus *b)
     LOG_INFO("bus",
              "%zu node(s) published (%llu values, %llu not acknowledged), %zu remote (%llu values "
              "fed, %llu duplicates dropped, %llu gaps, %llu refused), %zu standby, %llu "
-             "takeover(s)",
+             "takeover(s) (%llu bucket(s) not recomputed)",
              st.published_nodes, (unsigned long long)st.published,
              (unsigned long long)st.publish_errors, st.remote_nodes, (unsigned long long)st.fed,
              (unsigned long long)st.duplicates, (unsigned long long)st.gaps,
-             (unsigned long long)st.refused, st.standby_nodes, (unsigned long long)st.takeovers);
+             (unsigned long long)st.refused, st.standby_nodes, (unsigned long long)st.takeovers,
+             (unsigned long long)st.unrecomputed);
 }
 
 int host_bus_queue_update(struct host_bus *b, const json_t *data, char *err, size_t errlen)

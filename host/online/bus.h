@@ -23,11 +23,13 @@
  * key-value bucket QMTL_LEASES, key = the queue topic, TTL 1 s, renewed every 250 ms).
  * A host told to compute a node whose lease another host holds computes it for itself
  * without publishing (standby). When a lease lapses (its holder died or stopped), a
- * standby host or a consuming host takes it: a consumer first drains the queue, then
- * computes the node from the first bucket its local inputs deliver after the last stored
- * one (an indicator is kept warm while remote), and publishes on from the stored
- * sequence, so its children see no value twice and none missing. A stopping host gives
- * its leases up at once.
+ * standby host or a consuming host takes it and continues exactly after the last output
+ * the stream holds (host/online/bus_standby.h): a consumer first drains the queue, then
+ * recomputes every bucket after the last stored one from its log of the node's inputs
+ * (a custom node from the state the stream carried with that output), and publishes on
+ * from the stored sequence; a standby host publishes the outputs it computed after it.
+ * Its children see no value twice and none missing. A stopping host gives its leases up
+ * at once.
  *
  * A remote value whose sequence is not above the last one fed is a duplicate
  * (at-least-once delivery, a restarted publisher) and is dropped; a jump is logged as a
@@ -108,6 +110,7 @@ void host_bus_free(struct host_bus *b);
 struct host_bus_stats {
     size_t published_nodes, remote_nodes, standby_nodes;
     uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
+    uint64_t unrecomputed; /* buckets takeovers could not recompute (a log's limit) */
 };
 void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
 

@@ -9,6 +9,10 @@
 #include "host/online/bus.h"
 #include "nodeid.h"
 
+struct bus_msg;
+struct bus_standby;
+struct graph_node;
+
 /*
  * ROLE_PUBLISHED  computed here, lease held: outputs go to the queue
  * ROLE_STANDBY    computed here (a strategy here was told to), lease held elsewhere: not
@@ -43,6 +47,9 @@ struct bus_node {
     int64_t target_ts;
     struct remote_sub *sub; /* remote: its subscription (owned by host_bus.subs) */
     int warned;
+    struct bus_standby *log; /* remote: its inputs; standby: its outputs (bus_standby.h) */
+    unsigned char *state;    /* remote custom node: its state as of output state_seq */
+    uint64_t state_seq;
 };
 
 struct host_bus {
@@ -64,6 +71,8 @@ struct host_bus {
     struct bus_lease *lease; /* the lease requests' worker thread (bus_lease.h) */
     size_t n_takeover; /* nodes in ROLE_TAKEOVER */
     struct bus_tagq *tq; /* other hosts' queues joining tag queries here (bus_tagq.h) */
+    size_t n_logs;         /* nodes with a log (bus_standby.h) */
+    uint64_t unrecomputed; /* buckets a takeover could not recompute (a log's limit) */
 };
 
 /* Indicator and custom nodes are shared; streams, tag queries, signals, orders never. */
@@ -82,5 +91,28 @@ int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
 /* Node i is consumed: it becomes GRAPH_REMOTE and its durable consumer starts. 0, or -1
  * with err (the node is left as it was). */
 int bus_consume_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
+
+/* host/online/bus_takeover.c: what a host keeps of a node it does not publish, and how it
+ * continues exactly after the last stored output when it takes the node over. */
+
+/* Node i just became remote or standby: its log starts (inputs or outputs). */
+void bus_log_start_(struct host_bus *b, uint32_t i);
+/* Forget node bn's log and carried state. */
+void bus_log_stop_(struct host_bus *b, struct bus_node *bn);
+/* Every output of node n (the output hook, inside a wave): logged for the nodes that
+ * keep a log; a node taking over whose queue is drained and whose inputs pass the last
+ * stored bucket is computed here from this wave on. */
+void bus_log_output_(struct host_bus *b, struct graph_node *n, int64_t ts,
+                     const struct qmtl_value *v);
+/* Remote node i was fed output m from its queue (outside a wave): its log confirms that
+ * bucket, the state it carries is kept (refused unless it is the node's state_size), and a
+ * takeover whose queue is now drained completes. */
+void bus_remote_fed_(struct host_bus *b, uint32_t i, const struct bus_msg *m);
+/* Node i's takeover (ROLE_TAKEOVER), outside a wave: once its queue is drained, the node
+ * recomputes what its log holds after the last stored bucket and is computed here. */
+void bus_takeover_try_(struct host_bus *b, uint32_t i);
+/* Standby node i took the lease (publishing continues after the stored output): the
+ * outputs it computed after the last stored bucket are published now. */
+void bus_standby_catch_up_(struct host_bus *b, uint32_t i);
 
 #endif

@@ -40,6 +40,7 @@ static void let_go(struct host_bus *b, struct bus_node *bn, struct graph_node *x
         x->kind = bn->kind;
         runtime_refresh(sched_runtime(b->h->s), x->idx);
     }
+    bus_log_stop_(b, bn);
     free(bn->topic);
     free(bn->consumers);
     memset(bn, 0, sizeof(*bn));

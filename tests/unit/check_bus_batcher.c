@@ -17,6 +17,9 @@ struct sent {
     uint32_t outputs;
     uint64_t first_seq;
     size_t len;
+    uint8_t version;
+    unsigned char state[8]; /* the state the message carries (state_len bytes) */
+    uint32_t state_len;
 };
 
 static struct sent log_[64];
@@ -37,6 +40,10 @@ static int record(void *arg, const char *subject, const char *msg_id, const unsi
         s->outputs = outputs;
         s->first_seq = r.first_seq;
         s->len = len;
+        s->version = r.version;
+        s->state_len = r.state_len;
+        if (r.state_len)
+            memcpy(s->state, r.state, r.state_len < 8 ? r.state_len : 8);
     }
     n_sent++;
     return refuse ? -1 : 0;
@@ -66,6 +73,40 @@ static void put(const char *topic, const char *id, uint64_t seq)
     ck_assert_msg(bus_batcher_put(b, topic, id, 60 * (int64_t)seq, seq, &v, err, sizeof(err)) == 0,
                   "%s", err);
 }
+
+/* The state given with a batch's last output closes it (version 3); a batch whose last
+ * output came without one is version 2; a state over the limit is refused. */
+START_TEST(test_state)
+{
+    struct qmtl_value v = qmtl_number(1);
+    char err[200];
+    const unsigned char a[3] = {1, 1, 1}, c[3] = {2, 2, 2};
+    ck_assert_int_eq(bus_batcher_put_state(b, "w.a_v1", NID, 60, 1, &v, a, 3, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(bus_batcher_put_state(b, "w.a_v1", NID, 120, 2, &v, c, 3, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(bus_batcher_flush(b), 0);
+    ck_assert_int_eq(n_sent, 1);
+    ck_assert_uint_eq(log_[0].outputs, 2);
+    ck_assert_int_eq(log_[0].version, 3);
+    ck_assert_uint_eq(log_[0].state_len, 3);
+    ck_assert_mem_eq(log_[0].state, c, 3);
+    ck_assert_int_eq(bus_batcher_put_state(b, "w.a_v1", NID, 180, 3, &v, a, 3, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(bus_batcher_put(b, "w.a_v1", NID, 240, 4, &v, err, sizeof(err)), 0);
+    ck_assert_int_eq(bus_batcher_flush(b), 0);
+    ck_assert_int_eq(n_sent, 2);
+    ck_assert_int_eq(log_[1].version, 2);
+    ck_assert_uint_eq(log_[1].state_len, 0);
+    static unsigned char big[BUS_STATE_MAX + 1];
+    ck_assert_int_eq(bus_batcher_put_state(b, "w.a_v1", NID, 300, 5, &v, big, sizeof(big), err,
+                                           sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "at most"));
+    ck_assert_int_eq(bus_batcher_flush(b), 0);
+    ck_assert_int_eq(n_sent, 2); /* nothing was added */
+}
+END_TEST
 
 START_TEST(test_end_of_loop_batch)
 {
@@ -228,6 +269,7 @@ int main(void)
     TCase *tc = tcase_create("batcher");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_end_of_loop_batch);
+    tcase_add_test(tc, test_state);
     tcase_add_test(tc, test_sent_after_the_callbacks_due);
     tcase_add_test(tc, test_not_a_continuation);
     tcase_add_test(tc, test_full_batches);

@@ -375,8 +375,9 @@ START_TEST(test_batch_decode_refusals)
         expect_batch_refused(b, n, what);                                                         \
     } while (0)
     MUTATE(0, 'X', "'magic'");
-    MUTATE(2, 3, "'version'");
+    MUTATE(2, 4, "'version'");
     MUTATE(2, 0, "'version'");
+    MUTATE(2, 3, "'state'"); /* version 3 without its state trailer */
     MUTATE(3, 0, "'node_id'");
     MUTATE(3, 250, "'node_id'");
     MUTATE(5, 0x7f, "'node_id'");
@@ -398,6 +399,77 @@ START_TEST(test_batch_decode_refusals)
     struct bus_reader r;
     ck_assert_int_eq(bus_reader_open(&r, b, n, NULL, 0), 0);
 #undef MUTATE
+}
+END_TEST
+
+/* Version 3: a batch closed with the node's state; the state comes with the last output
+ * only, and the message is refused whole when the trailer does not match. */
+START_TEST(test_batch_state)
+{
+    unsigned char buf[256], b[256];
+    const unsigned char st[5] = {1, 2, 3, 4, 5};
+    char err[200] = "";
+    struct qmtl_value v = qmtl_number(1.5);
+    size_t n = bus_batch_begin("node", 7, buf, sizeof(buf), NULL, 0);
+    /* a state closes a batch of at least one output */
+    ck_assert_uint_eq(bus_batch_set_state(buf, n, sizeof(buf), st, 5, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "at least one output"));
+    n = bus_batch_add(buf, n, sizeof(buf), 60, &v, NULL, 0);
+    n = bus_batch_add(buf, n, sizeof(buf), 120, &v, NULL, 0);
+    size_t outputs = n;
+    ck_assert_uint_eq(bus_batch_set_state(buf, n, sizeof(buf), st, 0, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "expected 1.."));
+    ck_assert_uint_eq(bus_batch_set_state(buf, n, sizeof(buf), st, BUS_STATE_MAX + 1, err,
+                                          sizeof(err)),
+                      0);
+    ck_assert_uint_eq(bus_batch_set_state(buf, n, n + 8, st, 5, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "bytes needed"));
+    ck_assert_int_eq(buf[2], 2); /* refusals leave a version 2 batch */
+    n = bus_batch_set_state(buf, n, sizeof(buf), st, 5, err, sizeof(err));
+    ck_assert_uint_eq(n, outputs + 4 + 5);
+    ck_assert_int_eq(buf[2], 3);
+    ck_assert_int_eq(buf[outputs + 3], 5); /* length, big-endian, then the bytes */
+    ck_assert_mem_eq(buf + outputs + 4, st, 5);
+    ck_assert_uint_eq(bus_batch_count(buf, n), 2);
+    /* closed: no more outputs, no second state */
+    ck_assert_uint_eq(bus_batch_add(buf, n, sizeof(buf), 180, &v, err, sizeof(err)), 0);
+    ck_assert_uint_eq(bus_batch_set_state(buf, n, sizeof(buf), st, 5, err, sizeof(err)), 0);
+
+    struct bus_reader r;
+    ck_assert_msg(bus_reader_open(&r, buf, n, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(r.version, 3);
+    ck_assert_uint_eq(r.count, 2);
+    struct bus_msg m;
+    ck_assert_int_eq(bus_reader_next(&r, &m), 1);
+    ck_assert_uint_eq(m.seq, 7);
+    ck_assert_ptr_null(m.state);
+    ck_assert_uint_eq(m.state_len, 0);
+    ck_assert_int_eq(bus_reader_next(&r, &m), 1);
+    ck_assert_uint_eq(m.seq, 8);
+    ck_assert_int_eq(m.ts, 120);
+    ck_assert(m.value.as.number == 1.5);
+    ck_assert_uint_eq(m.state_len, 5);
+    ck_assert_mem_eq(m.state, st, 5);
+    ck_assert_int_eq(bus_reader_next(&r, &m), 0);
+
+    /* hostile trailers: every truncation, a byte too many, a length of 0 or over the max */
+    for (size_t len = outputs; len < n; len++)
+        expect_batch_refused(buf, len, "'state'");
+    memcpy(b, buf, n);
+    b[n] = 9;
+    expect_batch_refused(b, n + 1, "'state'");
+    memcpy(b, buf, n);
+    b[outputs + 3] = 0;
+    expect_batch_refused(b, n, "'state'");
+    memcpy(b, buf, n);
+    b[outputs + 1] = 0x01; /* 65536 + 5 */
+    expect_batch_refused(b, n, "'state'");
+    /* a version 2 message never hands out a state */
+    n = bus_batch_begin("node", 1, buf, sizeof(buf), NULL, 0);
+    n = bus_batch_add(buf, n, sizeof(buf), 60, &v, NULL, 0);
+    ck_assert_int_eq(bus_reader_open(&r, buf, n, NULL, 0), 0);
+    ck_assert_int_eq(bus_reader_next(&r, &m), 1);
+    ck_assert_ptr_null(m.state);
 }
 END_TEST
 
@@ -483,6 +555,7 @@ int main(void)
     tcase_add_test(tc, test_batch_round_trip);
     tcase_add_test(tc, test_batch_encode_refusals);
     tcase_add_test(tc, test_batch_decode_refusals);
+    tcase_add_test(tc, test_batch_state);
     tcase_add_test(tc, test_reader_reads_version_1);
     tcase_add_test(tc, test_batch_msg_id);
     suite_add_tcase(s, tc);

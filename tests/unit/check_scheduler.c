@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/dag/graph.h"
+#include "host/dag/scheduler.h"
 #include "host/host_api.h"
 
 #define T0 1699999980 /* multiple of 60 */
@@ -140,6 +142,42 @@ START_TEST(test_aligned_fan_in)
     ck_assert_int_eq(calls[1].trigger, 0);
     ck_assert(calls[1].x0 == 4);
     qmtl_testkit_free(tk);
+}
+END_TEST
+
+static uint32_t node_idx(struct host *h, const char *label)
+{
+    for (uint32_t i = 0; i < graph_count(h->g); i++)
+        if (!strcmp(graph_node(h->g, i)->label, label))
+            return i;
+    ck_abort_msg("no node '%s'", label);
+    return 0;
+}
+
+/* sched_feed_inputs: items handed to a node's input slots as one wave compute it once, by
+ * the usual rules, without touching its upstreams; streams and bad slots are refused. */
+START_TEST(test_feed_inputs)
+{
+    for (int any = 0; any < 2; any++) {
+        g_flags = any ? QMTL_FIRE_ON_ANY : 0;
+        struct host *h = host_up(&fan);
+        uint32_t rec_i = node_idx(h, "rec"), a_i = node_idx(h, "A");
+        struct sched_item one[1] = {{.slot = 0, .ts = T0, .value = qmtl_number(5)}};
+        ck_assert_int_eq(sched_feed_inputs(h->s, rec_i, one, 1), 0);
+        ck_assert_int_eq(n_calls, any); /* aligned: B has not delivered the bucket */
+        struct sched_item two[2] = {{.slot = 1, .ts = T0 + 60, .value = qmtl_number(7)},
+                                    {.slot = 0, .ts = T0 + 60, .value = qmtl_number(6)}};
+        ck_assert_int_eq(sched_feed_inputs(h->s, rec_i, two, 2), 0);
+        ck_assert_int_eq(n_calls, any + 1); /* one wave: one computation */
+        ck_assert_int_eq(calls[any].ts, T0 + 60);
+        ck_assert_int_eq(calls[any].trigger, 1);
+        ck_assert(calls[any].x0 == 6);
+        ck_assert_int_eq(sched_node(h->s, a_i)->c.emits, 0); /* the upstream is untouched */
+        ck_assert_int_eq(sched_feed_inputs(h->s, a_i, one, 1), -1);
+        struct sched_item bad[1] = {{.slot = 2, .ts = T0, .value = qmtl_number(1)}};
+        ck_assert_int_eq(sched_feed_inputs(h->s, rec_i, bad, 1), -1);
+        host_down(h);
+    }
 }
 END_TEST
 
@@ -739,6 +777,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_aligned_fan_in);
     tcase_add_test(tc, test_fire_on_any);
+    tcase_add_test(tc, test_feed_inputs);
     tcase_add_test(tc, test_defaults_and_warmup);
     tcase_add_test(tc, test_gap_and_dup_skip);
     tcase_add_test(tc, test_gap_fail);
