@@ -137,7 +137,7 @@ kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null; A_PID=
 took() { at_least "$T/b.log" 'took the lease its owner left' 2; }
 wait_for 3 took && ok "host A killed (-9): B took both leases within 3 s" ||
     { not_ok "B takes A's leases"; grep bus "$T/b.log" | grep -v 'echo ts' | tail -5 | sed 's/^/#   /'; }
-computes() { at_least "$T/b.log" "node 'diff' (blake3:[0-9a-f]*): computed here from bucket" 1 && at_least "$T/b.log" 'diff computed' 20; }
+computes() { at_least "$T/b.log" "node 'diff' (blake3:[0-9a-f]*): computed here \(from\|after\) bucket" 1 && at_least "$T/b.log" 'diff computed' 20; }
 wait_for 60 computes && ok "host B computes diff on ($(count "$T/b.log" 'diff computed') buckets so far)" ||
     { not_ok "host B computes diff after the takeover"; grep bus "$T/b.log" | grep -v 'echo ts' | tail -5 | sed 's/^/#   /'; }
 kill -TERM "$B_PID"; wait "$B_PID"; B_PID=
