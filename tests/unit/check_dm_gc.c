@@ -141,6 +141,11 @@ START_TEST(test_gone_strategy_collected_used_ones_kept)
     ck_assert(has_stream(bus, msgs));
     ck_assert(has_stream(bus, cons));
     ck_assert(has_stream(bus, lease));
+    /* the collected queue leaves the tag queries, the others stay (dm_tagq_dropped) */
+    ck_assert_int_eq(dm_store_queue_dropped(st, gone), 1);
+    ck_assert_int_eq(dm_store_queue_dropped(st, resub), 0);
+    ck_assert_int_eq(dm_store_queue_dropped(st, lease), 0);
+    ck_assert(logcap_has("[dm-gc] queue '", "' dropped from tag queries"));
     char what[300];
     snprintf(what, sizeof(what), "of queue '%s' deleted: unused for %d s (strategies: s-gone", gone,
              AFTER_S);
