@@ -31,6 +31,7 @@ struct bus_sub {
     void *arg;
     natsMsg *to_ack; /* loop thread: the last message of the current wake-up */
     int ack_each;    /* the durable consumer acknowledges explicitly (made by an earlier build) */
+    int stopped;     /* loop thread: bus_conn_unconsume'd; what still arrives is dropped */
 };
 
 /* A message handed from a library thread to the loop. */
@@ -160,6 +161,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         char err[200];
         const unsigned char *data = (const unsigned char *)natsMsg_GetData(p->msg);
         int len = natsMsg_GetDataLength(p->msg);
+        if (p->s->stopped) { /* not acknowledged: the durable consumer keeps it */
+            natsMsg_Destroy(p->msg);
+            free(p);
+            p = next;
+            continue;
+        }
         if (bus_reader_open(&r, data, len > 0 ? (size_t)len : 0, err, sizeof(err)) == 0) {
             while (bus_reader_next(&r, &m)) {
                 p->s->fn(p->s->arg, &m);
@@ -528,6 +535,24 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
         return nats_fail(err, errlen, what, st, je);
     }
     c->subs[c->n_subs++] = s;
+    return 0;
+}
+
+int bus_conn_unconsume(struct bus_conn *c, bus_msg_fn fn, void *arg)
+{
+    for (size_t i = 0; c && i < c->n_subs; i++) {
+        struct bus_sub *s = c->subs[i];
+        if (s->stopped || s->fn != fn || s->arg != arg)
+            continue;
+        if (s->to_ack) { /* what was fed is acknowledged */
+            natsMsg_Ack(s->to_ack, NULL);
+            natsMsg_Destroy(s->to_ack);
+            s->to_ack = NULL;
+        }
+        s->stopped = 1;
+        natsSubscription_Unsubscribe(s->sub); /* completes later, like at bus_conn_free */
+        return 1;
+    }
     return 0;
 }
 

@@ -92,6 +92,11 @@ typedef void (*bus_msg_fn)(void *arg, const struct bus_msg *m);
 int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
                      void *arg, char *err, size_t errlen);
 
+/* Loop thread: stop the subscription bus_conn_consume() made with (fn, arg): what was fed
+ * is acknowledged, 'fn' is not called again, the durable consumer stays on the server
+ * (with what it had not delivered). 1 stopped, 0 no such subscription. */
+int bus_conn_unconsume(struct bus_conn *c, bus_msg_fn fn, void *arg);
+
 /*
  * What the stream of 'topic' holds and who reads it, for the DAG manager's reports:
  *   {"stream", "messages", "bytes", "first_seq", "last_seq", "last_ts",

@@ -599,8 +599,10 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
                   "tag_queues", tq, "queue_updates", updates, "sentinel_id", sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n),
                   "version", c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
                   (json_int_t)st.reused_nodes, "dry_run", dry_run);
-    if (*reply)
+    if (*reply) {
         json_object_set_new(*reply, "queue_generation", json_integer((json_int_t)gen));
+        json_object_set_new(*reply, "execution_domain", json_string(c.domain));
+    }
     rc = *reply ? 0 : DM_DIFF_ESTORE;
     if (rc == 0)
         LOG_INFO("dm-diff", "strategy '%s' (%s/%s): %zu nodes, %zu new, %zu reused%s", c.strategy,
