@@ -31,7 +31,6 @@ struct bus_sub {
     void *arg;
     natsMsg *to_ack; /* loop thread: the last message of the current wake-up */
     int ack_each;    /* the durable consumer acknowledges explicitly (made by an earlier build) */
-    int stopped;     /* loop thread: bus_conn_unconsume'd; what still arrives is dropped */
 };
 
 /* A message handed from a library thread to the loop. */
@@ -161,12 +160,6 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         char err[200];
         const unsigned char *data = (const unsigned char *)natsMsg_GetData(p->msg);
         int len = natsMsg_GetDataLength(p->msg);
-        if (p->s->stopped) { /* not acknowledged: the durable consumer keeps it */
-            natsMsg_Destroy(p->msg);
-            free(p);
-            p = next;
-            continue;
-        }
         if (bus_reader_open(&r, data, len > 0 ? (size_t)len : 0, err, sizeof(err)) == 0) {
             while (bus_reader_next(&r, &m)) {
                 p->s->fn(p->s->arg, &m);
@@ -538,24 +531,6 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     return 0;
 }
 
-int bus_conn_unconsume(struct bus_conn *c, bus_msg_fn fn, void *arg)
-{
-    for (size_t i = 0; c && i < c->n_subs; i++) {
-        struct bus_sub *s = c->subs[i];
-        if (s->stopped || s->fn != fn || s->arg != arg)
-            continue;
-        if (s->to_ack) { /* what was fed is acknowledged */
-            natsMsg_Ack(s->to_ack, NULL);
-            natsMsg_Destroy(s->to_ack);
-            s->to_ack = NULL;
-        }
-        s->stopped = 1;
-        natsSubscription_Unsubscribe(s->sub); /* completes later, like at bus_conn_free */
-        return 1;
-    }
-    return 0;
-}
-
 int bus_conn_queue_report(struct bus_conn *c, const char *topic, json_t **out, char *err,
                           size_t errlen)
 {
@@ -742,6 +717,46 @@ int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, siz
     if (s != NATS_OK) {
         char what[BUS_NAME_MAX + 40];
         snprintf(what, sizeof(what), "bus: cannot delete stream '%s'", stream);
+        return nats_fail(err, errlen, what, s, je);
+    }
+    return 0;
+}
+
+/* What a cancelled subscription's callback becomes: its outputs still in the pipe go
+ * nowhere. */
+static void cancelled(void *arg, const struct bus_msg *m)
+{
+    (void)arg, (void)m;
+}
+
+int bus_conn_cancel(struct bus_conn *c, void *arg)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->n_subs; i++) {
+        struct bus_sub *s = c->subs[i];
+        if (s->arg != arg || s->fn == cancelled)
+            continue;
+        natsSubscription_Unsubscribe(s->sub); /* the durable consumer stays (made here) */
+        s->fn = cancelled;
+        n++;
+    }
+    return n;
+}
+
+int bus_conn_delete_consumer(struct bus_conn *c, const char *topic, const char *durable,
+                             char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    jsErrCode je = 0;
+    natsStatus s = js_DeleteConsumer(c->js, stream, durable, NULL, &je);
+    if (s == NATS_NOT_FOUND || je == JSConsumerNotFoundErr || je == JSStreamNotFoundErr)
+        return 1;
+    if (s != NATS_OK) {
+        char what[2 * BUS_NAME_MAX];
+        snprintf(what, sizeof(what), "bus: cannot delete consumer '%s' of stream '%s'", durable,
+                 stream);
         return nats_fail(err, errlen, what, s, je);
     }
     return 0;

@@ -21,6 +21,18 @@ struct dm_gc {
     struct dm_gc_stats stats;
 };
 
+/* A tag query's durable consumer ("t" + 16 hex, host/online/bus_tagq.c): it reads what
+ * exists, it keeps nothing in use. */
+static int tag_query_consumer(const char *name)
+{
+    if (!name || name[0] != 't' || strlen(name) != 17)
+        return 0;
+    for (const char *p = name + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
 /* The reason a queue's stream is still in use ("" when none); 0, or -1 when NATS did not
  * answer (err). 'report' is the stream's report. */
 static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *report, int64_t now,
@@ -36,7 +48,8 @@ static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *r
     json_t *c;
     json_array_foreach(json_object_get(report, "consumers"), i, c)
     {
-        if (json_is_true(json_object_get(c, "active"))) {
+        if (json_is_true(json_object_get(c, "active")) &&
+            !tag_query_consumer(json_string_value(json_object_get(c, "name")))) {
             snprintf(why, whylen, "consumer '%s' subscribed",
                      json_string_value(json_object_get(c, "name")));
             return 0;

@@ -572,7 +572,7 @@ static int leave_dropped(struct bus_tagq *t, const json_t *data, int64_t g, char
         if (!in->leaving)
             continue;
         if (t->conn)
-            bus_conn_unconsume(t->conn, on_value, in);
+            bus_conn_cancel(t->conn, in);
         in->leaving = in->consumed = 0;
         in->gone = 1;
         in->gone_gen = g;
