@@ -15,7 +15,9 @@ bus_prereqs() {
 
 # bus_up: nats-server with JetStream on a free loopback port (its store in $E2E_TMP/js), a
 # DAG manager owning the streams (bus_retention_s 3600), a gateway using that DAG manager,
-# and $E2E_TMP/host.yml for the hosts (tokens, host.bus). Sets BUS, NPORT (the client
+# and $E2E_TMP/host.yml for the hosts (tokens, host.bus); BUS_DM_EXTRA and BUS_GW_EXTRA
+# (yaml lines, indented for their section) are appended to the DAG manager's and the
+# gateway's settings when set. Sets BUS, NPORT (the client
 # port), MPORT (monitoring), DM_PORT, NATS_PID, DM_PID, GW_URL. 1 when a piece does not start.
 bus_up() {
     mkdir -p "$E2E_TMP/js"
@@ -36,6 +38,7 @@ dagmanager:
   bus: "$BUS"
   bus_retention_s: 3600
 YAML
+    [ -z "${BUS_DM_EXTRA:-}" ] || printf '%s\n' "$BUS_DM_EXTRA" >> "$E2E_TMP/dm.yml"
     "$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
     DM_PID=$!
     dm_up() { curl -sf "http://127.0.0.1:$DM_PORT/health" > /dev/null; }
@@ -43,6 +46,7 @@ YAML
     curl -s "http://127.0.0.1:$DM_PORT/status" | grep -q '"bus":"nats"' && ok "DAG manager status: bus nats" ||
         not_ok "DAG manager status names the bus"
     gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db"
+    [ -z "${BUS_GW_EXTRA:-}" ] || printf '%s\n' "$BUS_GW_EXTRA" >> "$E2E_TMP/gw.yml"
     sed -i "s|dagmanager_url: \"\"|dagmanager_url: \"http://127.0.0.1:$DM_PORT\"\n  dagmanager_token: e2e-dm-token|" "$E2E_TMP/gw.yml"
     gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || return 1
     cat > "$E2E_TMP/host.yml" <<YAML
