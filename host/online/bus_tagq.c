@@ -19,7 +19,9 @@
 /* A joined queue: a GRAPH_REMOTE node fed from a durable consumer. */
 struct tq_input {
     struct bus_tagq *t;
-    char id[NODEID_LEN + 1];
+    char id[NODEID_LEN + 1];  /* the NodeID its messages carry */
+    char gid[NODEID_LEN + 1]; /* its node's id in the DAG: id, or for another queue of the
+                               * same NodeID "blake3:" + BLAKE3("tagq|" id "|" topic) */
     char topic[256];
     uint64_t seq; /* last fed */
     int consumed;  /* a consumer of the current connection feeds it */
@@ -171,10 +173,19 @@ void bus_tagq_free(struct bus_tagq *t)
     free(t);
 }
 
-static struct tq_input *input_of(const struct bus_tagq *t, const char *id)
+/* The input whose DAG node is 'gid'. */
+static struct tq_input *input_of(const struct bus_tagq *t, const char *gid)
 {
     for (size_t i = 0; t && i < t->n_in; i++)
-        if (strcmp(t->in[i]->id, id) == 0)
+        if (strcmp(t->in[i]->gid, gid) == 0)
+            return t->in[i];
+    return NULL;
+}
+
+static struct tq_input *input_of_topic(const struct bus_tagq *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_in; i++)
+        if (strcmp(t->in[i]->topic, topic) == 0)
             return t->in[i];
     return NULL;
 }
@@ -293,6 +304,7 @@ static int query_matches(const struct host *h, const struct graph_node *q,
 struct join {
     struct bus_tagq *t;
     const struct bus_tagq_queue **q;
+    char (*gid)[NODEID_LEN + 1]; /* per queue: its node's id in the DAG */
     uint32_t **owners; /* per queue: the strategies of the queries it matches */
     uint32_t *n_owners;
     size_t n;
@@ -325,7 +337,7 @@ static int add_nodes(void *arg, struct graph *g, char *err, size_t errlen)
         struct graph_node tmpl;
         memset(&tmpl, 0, sizeof(tmpl));
         tmpl.kind = GRAPH_REMOTE;
-        snprintf(tmpl.id, sizeof(tmpl.id), "%s", q->node_id);
+        snprintf(tmpl.id, sizeof(tmpl.id), "%s", j->gid[k]);
         tmpl.node_type = "RemoteQueue";
         tmpl.label = (char *)q->topic;
         tmpl.code_hash = "";
@@ -363,7 +375,7 @@ static void on_value(void *arg, const struct bus_msg *m);
 static int consume(struct bus_tagq *t, struct tq_input *in, char *err, size_t errlen)
 {
     char durable[18];
-    durable_name(t, in->id, durable);
+    durable_name(t, in->gid, durable);
     if (bus_conn_consume(t->conn, in->topic, durable, on_value, in, err, errlen) < 0)
         return -1;
     in->consumed = 1;
@@ -381,6 +393,34 @@ static int consume_joined(struct bus_tagq *t, char *err, size_t errlen)
     return rc;
 }
 
+/* The id in the DAG of pending queue q (its input so far: 'known', or NULL) into gid: 1,
+ * or 0 when it does not join (in the DAG already, or its NodeID is a node of this host).
+ * The same NodeID in another queue (another compute context) joins as a node of its own,
+ * as the reference reads each queue as its own upstream. */
+static int gid_for(const struct bus_tagq *t, const struct join *j, const struct bus_tagq_queue *q,
+                   const struct tq_input *known, char *gid)
+{
+    if (known) {
+        snprintf(gid, NODEID_LEN + 1, "%s", known->gid);
+        return graph_find(t->h->g, known->gid) == NULL;
+    }
+    const struct graph_node *local = graph_find(t->h->g, q->node_id);
+    if (local && !input_of(t, q->node_id))
+        return 0; /* a node this host computes or consumes: the query reads it */
+    int taken = local != NULL || input_of(t, q->node_id) != NULL;
+    for (size_t k = 0; k < j->n && !taken; k++)
+        taken = strcmp(j->gid[k], q->node_id) == 0;
+    if (!taken) {
+        snprintf(gid, NODEID_LEN + 1, "%s", q->node_id);
+        return 1;
+    }
+    char key[600], hex[65];
+    snprintf(key, sizeof(key), "tagq|%s|%s", q->node_id, q->topic);
+    nodeid_blake3_hex(key, strlen(key), hex);
+    snprintf(gid, NODEID_LEN + 1, "blake3:%s", hex);
+    return 1;
+}
+
 /* Join the pending queues that are new here and match a running query: one DAG change,
  * then a consumer each (when started). The pending list is emptied. Returns the number
  * joined, or -1 with err. */
@@ -390,23 +430,24 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     size_t n = t->n_pending;
     struct join j = {.t = t};
     j.q = calloc(n ? n : 1, sizeof(*j.q));
+    j.gid = calloc(n ? n : 1, sizeof(*j.gid));
     j.owners = calloc(n ? n : 1, sizeof(*j.owners));
     j.n_owners = calloc(n ? n : 1, sizeof(*j.n_owners));
-    int rc = j.q && j.owners && j.n_owners ? 0 : -1;
+    int rc = j.q && j.gid && j.owners && j.n_owners ? 0 : -1;
     if (rc < 0)
         snprintf(err, errlen, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct bus_tagq_queue *q = &t->pending[i];
-        struct tq_input *known = input_of(t, q->node_id);
+        struct tq_input *known = input_of_topic(t, q->topic);
         if (known && known->gone && q->gen >= 0 && known->gone_gen >= 0 &&
             q->gen <= known->gone_gen)
             continue; /* a list older than the queue's removal */
         if (known && !known->gone && q->gen > known->gen)
             known->gen = q->gen;
-        int dup = graph_find(h->g, q->node_id) != NULL;
+        int dup = 0;
         for (size_t k = 0; k < j.n && !dup; k++)
-            dup = strcmp(j.q[k]->node_id, q->node_id) == 0;
-        if (dup)
+            dup = strcmp(j.q[k]->topic, q->topic) == 0;
+        if (dup || !gid_for(t, &j, q, known, j.gid[j.n]))
             continue;
         uint32_t *own = malloc((h->n_st ? h->n_st : 1) * sizeof(*own)), n_own = 0;
         if (!own) {
@@ -431,7 +472,7 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     if (rc == 0 && j.n && host_dag_extend(h, add_nodes, &j, &res, err, errlen) < 0)
         rc = -1;
     for (size_t k = 0; rc == 0 && k < j.n; k++) {
-        struct tq_input *old = input_of(t, j.q[k]->node_id);
+        struct tq_input *old = input_of_topic(t, j.q[k]->topic);
         if (old) { /* joined before, its node dropped by a DAG change: its consumer goes on */
             LOG_INFO("bus", "tag query input joined again: queue '%s' (%s)", old->topic, old->id);
             old->gone = 0;
@@ -457,6 +498,7 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
         }
         in->t = t;
         snprintf(in->id, sizeof(in->id), "%s", j.q[k]->node_id);
+        snprintf(in->gid, sizeof(in->gid), "%s", j.gid[k]);
         snprintf(in->topic, sizeof(in->topic), "%s", j.q[k]->topic);
         in->interval = j.q[k]->interval;
         in->gen = j.q[k]->gen;
@@ -475,6 +517,7 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     for (size_t k = 0; j.owners && k < j.n; k++)
         free(j.owners[k]);
     free(j.q);
+    free(j.gid);
     free(j.owners);
     free(j.n_owners);
     drop_pending(t);
@@ -633,7 +676,7 @@ static void on_value(void *arg, const struct bus_msg *m)
 {
     struct tq_input *in = arg;
     struct bus_tagq *t = in->t;
-    struct graph_node *n = graph_find(t->h->g, in->id);
+    struct graph_node *n = graph_find(t->h->g, in->gid);
     if (!t->conn || !n || n->kind != GRAPH_REMOTE)
         return; /* the node left the DAG */
     if (strcmp(m->node_id, in->id) != 0) {

@@ -201,6 +201,26 @@ START_TEST(test_join)
     ck_assert_ptr_nonnull(graph_find(r.h.g, Y_ID));
     ck_assert_uint_eq(node_named("momentum")->n_in, 2);
     json_decref(ev);
+
+    /* the same NodeID in another queue (another compute context): a node of its own, as
+     * the reference reads each queue as an upstream; the first one keeps its node */
+    size_t n1 = graph_count(r.h.g);
+    ev = json_pack("{s:s, s:[oo]}", "world_id", "w", "queues",
+                   entry("w.live.x_v1", X_ID, "momentum", 60),
+                   entry("w.live.x_asof2_v1", X_ID, "momentum", 60));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 0); /* remembered */
+    json_decref(ev);
+    ck_assert_msg(bus_tagq_start(tq, NULL, "w", err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(graph_count(r.h.g), n1 + 1);
+    struct graph_node *x2 = node_named("w.live.x_asof2_v1");
+    ck_assert_int_eq(x2->kind, GRAPH_REMOTE);
+    ck_assert_str_ne(x2->id, X_ID);
+    ck_assert(bus_tagq_joined(tq, x2->id));
+    ck_assert_str_eq(graph_find(r.h.g, X_ID)->label, "w.live.x_v1");
+    ck_assert_uint_eq(node_named("momentum")->n_in, 3);
+    before = collected;
+    ck_assert_int_eq(sched_feed(r.h.s, x2->idx, 1700000060, &v), 0);
+    ck_assert_int_eq(collected, before + 1);
     ev = json_pack("{s:s}", "world_id", "w");
     ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "'queues'"));
@@ -216,7 +236,7 @@ START_TEST(test_join)
     json_decref(sub);
     struct bus_tagq_stats st;
     bus_tagq_stats(tq, &st);
-    ck_assert_uint_eq(st.joined, 2);
+    ck_assert_uint_eq(st.joined, 3);
 }
 END_TEST
 
