@@ -370,17 +370,23 @@ int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queu
     return collect_queues(s, st, out, n);
 }
 
-int dm_store_topic_exists(struct dm_store *s, const char *topic)
+/* 1 when 'sql' (one text parameter) finds a row, 0 not, <0 error ('what'). */
+static int row_exists(struct dm_store *s, const char *sql, const char *key, const char *what)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM queues WHERE topic = ?");
+    sqlite3_stmt *st = prep(s, sql);
     if (!st)
         return -1;
-    bind_str(st, 1, topic);
+    bind_str(st, 1, key);
     int rc = sqlite3_step(st);
     done(s, st);
     if (rc == SQLITE_ROW)
         return 1;
-    return rc == SQLITE_DONE ? 0 : fail(s, "cannot look up topic");
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+int dm_store_topic_exists(struct dm_store *s, const char *topic)
+{
+    return row_exists(s, "SELECT 1 FROM queues WHERE topic = ?", topic, "cannot look up topic");
 }
 
 /* One row of queue_changes: the new generation, or -1. */
@@ -435,15 +441,8 @@ int dm_store_drop_queue(struct dm_store *s, const char *topic)
 
 int dm_store_queue_dropped(struct dm_store *s, const char *topic)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM dropped_queues WHERE topic = ?");
-    if (!st)
-        return -1;
-    bind_str(st, 1, topic);
-    int rc = sqlite3_step(st);
-    done(s, st);
-    if (rc == SQLITE_ROW)
-        return 1;
-    return rc == SQLITE_DONE ? 0 : fail(s, "cannot look up a dropped queue");
+    return row_exists(s, "SELECT 1 FROM dropped_queues WHERE topic = ?", topic,
+                      "cannot look up a dropped queue");
 }
 
 int dm_store_revive_queue(struct dm_store *s, const char *topic)

@@ -88,3 +88,14 @@ sys.exit(0 if o["in_order"] and o["first"] == 1 and o["outputs"] > 0 and (n < 0 
 
 # bus_node_id LOG LABEL: the NodeID a host's log names for node LABEL
 bus_node_id() { grep -o "node '$2' (blake3:[0-9a-f]*)" "$1" | head -1 | grep -o 'blake3:[0-9a-f]*'; }
+
+# count PATTERN FILE: lines of FILE matching PATTERN; at_least PATTERN FILE N
+count() { grep -c "$1" "$2" 2>/dev/null; }
+at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
+
+# tagq_plugins: the tag-query fixtures, tagq_source in $E2E_TMP/a, tagq_query in $E2E_TMP/c
+tagq_plugins() {
+    mkdir -p "$E2E_TMP/a" "$E2E_TMP/c"
+    cp "$F/tagq_source.so" "$E2E_TMP/a/"
+    cp "$F/tagq_query.so" "$E2E_TMP/c/"
+}

@@ -22,13 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$E2E_TMP/a" "$E2E_TMP/c"
-cp "$F/tagq_source.so" "$E2E_TMP/a/"
-cp "$F/tagq_query.so" "$E2E_TMP/c/"
+tagq_plugins
 bus_up || { finish; exit 1; }
 
-count() { grep -c "$1" "$2" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 
 # host C: the tag query, alone in the world; it keeps running (--follow)
 start_c() {

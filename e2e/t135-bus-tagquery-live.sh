@@ -25,9 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$E2E_TMP/a" "$E2E_TMP/c"
-cp "$F/tagq_source.so" "$E2E_TMP/a/"
-cp "$F/tagq_query.so" "$E2E_TMP/c/"
+tagq_plugins
 BUS_GW_EXTRA='  ws_max_connections: 1
   queue_poll_interval_s: 0.2'
 bus_up || { finish; exit 1; }
@@ -35,8 +33,6 @@ bus_up || { finish; exit 1; }
 expect_code 201 "create world W" POST /worlds '{"id":"W","mode":"paper"}' -H "$OP_AUTH"
 expect_code 201 "create world W2" POST /worlds '{"id":"W2","mode":"paper"}' -H "$OP_AUTH"
 
-count() { grep -c "$1" "$2" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 host() { # host LOG WORLD PLUGINS DATA [more args] &: an attached host on the bus (exec: $! is it)
     local log=$1 world=$2 plugins=$3 data=$4; shift 4
     exec "$QMTL" run --config "$E2E_TMP/host.yml" --world-id "$world" --gateway-url "$GW_URL" \

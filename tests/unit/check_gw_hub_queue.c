@@ -152,15 +152,8 @@ START_TEST(test_snapshot_on_connect_and_dropped_queues)
     base = gw_server_base(t.srv);
     struct gw_hub *hub = gw_hub_new(t.srv);
     ck_assert_ptr_nonnull(hub);
-    struct evhttp *dm = evhttp_new(base);
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(dm, "127.0.0.1", 0);
-    ck_assert_ptr_nonnull(bs);
-    evhttp_set_gencb(dm, fake_dm, NULL);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl);
     char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    struct evhttp *dm = gwt_fake_dm(&t, fake_dm, url, sizeof(url));
 
     /* no DAG manager: a stream connects and gets no queue snapshot */
     const char *queue[] = {"queue", NULL}, *act[] = {"activation", NULL};
