@@ -208,6 +208,8 @@ START_TEST(test_snapshot_on_connect_and_dropped_queues)
     ck_assert_uint_eq(queue_updates(&a, 3, u, 4), 2); /* not again */
     ck_assert_uint_eq(queue_updates(&b, 1, u, 4), 0);
 
+    gwt_set(&t.cfg.gateway.dagmanager_url, ""); /* no new request; the last ones end */
+    run_ms(300);
     cli_free(&a);
     cli_free(&b);
     free(tq);
