@@ -283,6 +283,12 @@ static void submit_reply(struct submit *sb, const json_t *diff)
     if (!sb->dry_run) {
         json_object_set_new(ack, "node_queues", nq ? nq : json_object());
         json_object_set_new(ack, "queue_nodes", qn ? qn : json_object());
+        const json_t *gen = json_object_get(diff, "queue_generation");
+        if (json_is_integer(gen)) /* what the tag queries' lists are as of */
+            json_object_set(ack, "queue_generation", (json_t *)gen);
+        const json_t *dom = json_object_get(diff, "execution_domain");
+        if (json_is_string(dom)) /* the domain the queues were resolved in */
+            json_object_set(ack, "execution_domain", (json_t *)dom);
     }
     if (!sb->dry_run && diff)
         gw_store_strategy_set_status(gw_server_store(sb->s), sb->strategy_id, "completed");

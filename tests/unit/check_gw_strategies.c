@@ -331,15 +331,8 @@ START_TEST(test_dagmanager_client)
     gwt_start(&t, NULL);
     int queue_updates = 0;
     ck_assert_int_eq(gw_server_add_listener(t.srv, count_queue_updates, &queue_updates), 0);
-    struct evhttp *dm = evhttp_new(gw_server_base(t.srv));
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(dm, "127.0.0.1", 0);
-    ck_assert_ptr_nonnull(bs);
-    evhttp_set_gencb(dm, fake_dm, NULL);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl);
     char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    struct evhttp *dm = gwt_fake_dm(&t, fake_dm, url, sizeof(url));
     struct gwt_resp r;
     /* no DAG manager configured: degraded by_tag */
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
