@@ -116,6 +116,8 @@ struct runtime {
     struct rt_cold *cold;   /* by evaluation position */
     char *states;           /* custom states, evaluation order */
     uint32_t *pos_of;       /* creation index -> evaluation position */
+    uint64_t gen; /* unique over the process, new at runtime_new and at each runtime_refresh
+                   * (a node's kind changed): caches of the topology compare it */
 };
 
 /* Whether strategy 'owner' still runs (1) or was stopped (0). */
@@ -160,7 +162,8 @@ static inline const struct qmtl_window *rt_input(const struct rt_node *n, uint32
  * binding whose owner runs, else the first one (after a strategy stopped). */
 void runtime_owners_changed(struct runtime *rt, uint32_t idx, rt_live_fn live, void *arg);
 
-/* Copy the node's kind from the graph again (see struct rt_node); rt may be NULL. */
+/* Copy the node's kind from the graph again (see struct rt_node) and give the runtime a
+ * new 'gen'; rt may be NULL. */
 void runtime_refresh(struct runtime *rt, uint32_t idx);
 
 /*

@@ -18,6 +18,7 @@ struct sched {
     size_t words;
     size_t lo; /* lowest word that may hold a pending bit */
     int64_t now;
+    int64_t wave_ts; /* bucket of the item that started the current (or last) wave */
     uint64_t computes, waves;
     int in_wave;
 };
@@ -73,6 +74,11 @@ void sched_free(struct sched *s)
 int64_t sched_now(const struct sched *s)
 {
     return s->now;
+}
+
+int64_t sched_wave_ts(const struct sched *s)
+{
+    return s->wave_ts;
 }
 
 uint64_t sched_computes(const struct sched *s)
@@ -435,6 +441,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     n->c.deliveries++;
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
+    s->wave_ts = b;
     struct qmtl_value out = *v;
     s->in_wave = 1;
     emit(s, n, b, &out, 0);
