@@ -482,7 +482,6 @@ int host_finalize(struct host *h, char *err, size_t errlen)
 
 void host_finish(struct host *h)
 {
-    orders_flush(h);
     for (size_t i = 0; i < h->n_st; i++) {
         struct host_strategy *st = h->st[i];
         if (st->stopped || st->finished || !st->started)

@@ -54,8 +54,9 @@ void orders_hook_signal(void *arg, struct graph_node *n, int64_t ts, const struc
 void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
                        int price_in, int signal_in, struct qmtl_value *out);
 
-/* The end of a run (host_finish): every order publisher hands over the bars and signals
- * it still holds (host/orders/order_align.h), in one-process order. */
+/* The end of a run (before host_finish; a host that follows on after its data ended:
+ * when it stops): every order publisher hands over the bars and signals it still holds
+ * (host/orders/order_align.h), in one-process order. */
 void orders_flush(struct host *h);
 
 /* An order to send (strings borrowed for the call). */

@@ -81,6 +81,7 @@ static void start(struct host *h, FILE **log, int record_sma)
 /* The text written to the order log, malloc'd. */
 static char *finish(struct host *h, FILE *log)
 {
+    orders_flush(h);
     host_finish(h);
     fflush(log);
     long len = ftell(log);
