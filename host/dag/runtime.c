@@ -281,6 +281,7 @@ void runtime_free(struct runtime *rt)
             if (c->side[i].value.type == QMTL_T_JSON)
                 free((char *)c->side[i].value.as.json);
         free(c->side);
+        fanin_free(c->fanin);
     }
     free(rt->node);
     free(rt->cold);
@@ -329,6 +330,11 @@ void runtime_carry(struct runtime *to, struct runtime *from, const uint32_t *src
         xc->side = t.side;
         xc->n_side = t.n_side;
         xc->cap_side = t.cap_side;
+        if (xc->fanin && xc->fanin->n_in == y->n_in &&
+            xc->fanin->period == (uint32_t)(y->node->period > 0 ? y->node->period : 1)) {
+            yc->fanin = xc->fanin; /* the history of inputs still apart */
+            xc->fanin = t.fanin;
+        }
     }
     /* new indicators reading a ring that already holds items start from it */
     for (uint32_t p = 0; p < to->n; p++) {

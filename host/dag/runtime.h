@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "host/dag/builtins.h"
+#include "host/dag/fanin.h"
 #include "host/dag/graph.h"
 #include "host/dag/node_cache.h"
 
@@ -107,6 +108,7 @@ struct rt_cold {
     size_t json_cap;
     struct rt_side_item *side; /* side output, the newest 4096 kept */
     uint32_t n_side, cap_side;
+    struct fanin *fanin; /* aligned fan-in of inputs apart (host/dag/fanin.h); NULL: none */
 };
 
 struct runtime {
@@ -169,8 +171,8 @@ void runtime_refresh(struct runtime *rt, uint32_t idx);
 /*
  * Move the runtime state of 'from' into 'to' (a DAG swap): for every position p of 'to'
  * with src[p] != GRAPH_NONE (a position of 'from', the node of the same NodeID): built-in
- * state, custom state (same size), counters, last_fired, failed, the signal target and
- * the side output. Rings both runtimes hold (borrowed) become to's; their upstream id is
+ * state, custom state (same size), counters, last_fired, failed, the signal target, the
+ * side output and the fan-in history (same inputs). Rings both runtimes hold (borrowed) become to's; their upstream id is
  * to's node's. An indicator of 'to' that got no built-in state (a new node, or a twin that
  * had none: computed by another host) and whose input ring already holds items rebuilds
  * it from that ring. Cannot fail.

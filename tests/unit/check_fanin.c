@@ -1,0 +1,229 @@
+/* fanin: a node mixing a local stream with a node another host computes (a remote node
+ * fed through sched_feed, as the bus does) computes every bucket once both delivered it,
+ * with the windows of one process, whether the local feed runs far ahead, the remote side
+ * runs ahead, or they take turns; beyond the bound, the buckets it cannot rebuild are
+ * counted, not computed with wrong windows. */
+#include "host/dag/fanin.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host_api.h"
+
+#define N 300
+
+/* What 'mix' saw: one line per computation (bucket, both windows). */
+static char *seen;
+static size_t seen_len, seen_cap;
+
+static int mix(const struct qmtl_view *v, struct qmtl_value *out)
+{
+    char line[512];
+    int k = snprintf(line, sizeof(line), "%lld", (long long)v->ts);
+    for (uint32_t i = 0; i < v->n_inputs; i++)
+        for (uint32_t j = 0; j < qmtl_window_len(&v->inputs[i]); j++)
+            k += snprintf(line + k, sizeof(line) - (size_t)k, " %lld:%.17g",
+                          (long long)qmtl_window_ts_at(&v->inputs[i], j),
+                          qmtl_window_number(&v->inputs[i], j));
+    k += snprintf(line + k, sizeof(line) - (size_t)k, "\n");
+    if (seen_len + (size_t)k + 1 > seen_cap) {
+        seen_cap = (seen_len + (size_t)k + 1) * 2;
+        seen = realloc(seen, seen_cap);
+        ck_assert_ptr_nonnull(seen);
+    }
+    memcpy(seen + seen_len, line, (size_t)k + 1);
+    seen_len += (size_t)k;
+    *out = qmtl_number(qmtl_window_number(&v->inputs[1], 0) - qmtl_window_number(&v->inputs[0], 0));
+    return QMTL_OK;
+}
+
+static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    const char *tags[] = {"X", NULL};
+    qmtl_node px = h->stream_input(
+        ctx,
+        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
+        err);
+    qmtl_node sma = h->indicator(
+        ctx,
+        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
+                                      .name = "sma", .inputs = {px}, .window = 3},
+        err);
+    qmtl_node m = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "mix",
+                                                   .inputs = {px, sma}, .period = 3,
+                                                   .compute = mix, .code_version = "mix-1"},
+                          err);
+    return px < 0 || sma < 0 || m < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static const struct qmtl_plugin plug = {QMTL_PLUGIN_HEADER, .name = "fi", .setup = setup};
+
+static double price_at(int i)
+{
+    return 100 + (double)((i * 37) % 23) / 7.0;
+}
+
+/* The sma's outputs of the one-process run: what the other host publishes. */
+static struct {
+    int64_t ts[N + 2 * FANIN_HOLD];
+    double v[N + 2 * FANIN_HOLD];
+    int n;
+} sma_out;
+
+static void record(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
+{
+    (void)arg;
+    if (n->kind == GRAPH_INDICATOR) {
+        sma_out.ts[sma_out.n] = ts;
+        sma_out.v[sma_out.n++] = v->as.number;
+    }
+}
+
+static void start(struct host *h, int record_sma)
+{
+    ck_assert_int_eq(host_init(h, NULL), 0);
+    char err[256];
+    if (record_sma) {
+        sma_out.n = 0;
+        h->on_output = record;
+    }
+    ck_assert_int_eq(host_add_strategy(h, &plug, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(h, err, sizeof(err)), 0);
+    seen_len = 0;
+    if (seen)
+        seen[0] = 0;
+}
+
+static void feed_price(struct host *h, int i)
+{
+    const char *tags[] = {"X"};
+    struct qmtl_value v = qmtl_number(price_at(i));
+    ck_assert_int_ge(host_feed(h, tags, 1, 1000 + i, &v), 1);
+}
+
+static uint32_t node_of(struct host *h, int kind)
+{
+    for (uint32_t i = 0; i < graph_count(h->g); i++)
+        if (graph_node(h->g, i)->kind == kind)
+            return i;
+    ck_abort_msg("no such node");
+    return 0;
+}
+
+/* What mix saw (malloc'd), and its counters. */
+static char *stop(struct host *h, long *computes, long *skipped)
+{
+    const struct rt_node *m = sched_node(h->s, node_of(h, GRAPH_CUSTOM));
+    *computes = m->c.computes;
+    *skipped = m->c.skipped_missing;
+    host_release(h);
+    return strdup(seen ? seen : "");
+}
+
+static char *one_process(int n, long *computes)
+{
+    struct host h;
+    start(&h, 1);
+    for (int i = 0; i < n; i++)
+        feed_price(&h, i);
+    long skipped;
+    char *t = stop(&h, computes, &skipped);
+    ck_assert_int_eq(skipped, 0);
+    return t;
+}
+
+/* order: 0 the local feed first, 1 the remote values first, 2 interleaved */
+static char *two_hosts(int order, int n, long *computes, long *skipped)
+{
+    struct host h;
+    start(&h, 0);
+    uint32_t r = node_of(&h, GRAPH_INDICATOR);
+    graph_node(h.g, r)->kind = GRAPH_REMOTE; /* as host/online/bus.c makes it */
+    runtime_refresh(sched_runtime(h.s), r);
+    int i = 0, k = 0;
+    uint64_t x = 11;
+    while (i < n || k < sma_out.n) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int local = order == 0 ? i < n : order == 1 ? k >= sma_out.n : (x >> 62) < 2;
+        if (k >= sma_out.n || (local && i < n)) {
+            feed_price(&h, i++);
+        } else {
+            struct qmtl_value v = qmtl_number(sma_out.v[k]);
+            ck_assert_int_eq(sched_feed(h.s, r, sma_out.ts[k], &v), 0);
+            k++;
+        }
+    }
+    return stop(&h, computes, skipped);
+}
+
+static void same_as_one_process(int order)
+{
+    long c1, c2, sk;
+    char *one = one_process(N, &c1);
+    ck_assert_int_eq(c1, N - 4); /* warm from the fifth bucket (sma from the third) */
+    char *two = two_hosts(order, N, &c2, &sk);
+    ck_assert_int_eq(c2, c1);
+    ck_assert_int_eq(sk, 0);
+    ck_assert_str_eq(two, one);
+    free(one);
+    free(two);
+}
+
+START_TEST(test_local_ahead)
+{
+    same_as_one_process(0);
+}
+END_TEST
+
+START_TEST(test_remote_ahead)
+{
+    same_as_one_process(1);
+}
+END_TEST
+
+START_TEST(test_interleaved)
+{
+    same_as_one_process(2);
+}
+END_TEST
+
+/* The local feed more than FANIN_HOLD buckets ahead: the oldest buckets cannot be rebuilt
+ * (counted, not computed), the rest are computed with the one-process windows. */
+START_TEST(test_beyond_the_bound)
+{
+    int n = (int)FANIN_HOLD + 200;
+    long c1, c2, sk;
+    char *one = one_process(n, &c1);
+    char *two = two_hosts(0, n, &c2, &sk);
+    ck_assert_int_gt(sk, 0);
+    ck_assert_int_eq(c2 + sk, c1);
+    /* what was computed is the tail of the one-process run, line for line */
+    size_t lt = strlen(two), lo = strlen(one);
+    ck_assert_uint_gt(lt, 0);
+    ck_assert_uint_lt(lt, lo);
+    ck_assert_str_eq(one + (lo - lt), two);
+    free(one);
+    free(two);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fanin");
+    TCase *tc = tcase_create("fanin");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_local_ahead);
+    tcase_add_test(tc, test_remote_ahead);
+    tcase_add_test(tc, test_interleaved);
+    tcase_add_test(tc, test_beyond_the_bound);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    free(seen);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
