@@ -41,13 +41,17 @@ void fanin_free(struct fanin *f)
     free(f);
 }
 
-int fanin_start(struct fanin *f, struct nc_ring *const *rings, int64_t done)
+int fanin_start(struct fanin *f, struct nc_ring *const *rings, uint32_t mask, int64_t done)
 {
     for (uint32_t i = 0; i < f->n_in; i++) {
-        const struct qmtl_window *w = &rings[i]->w;
+        const struct nc_ring *r = rings[i];
+        const struct qmtl_window *w = &r->w;
         nc_ring_clear(f->hist[i]);
         /* a ring that never filled never dropped anything */
         f->complete[i] = w->count < w->cap;
+        if ((mask & (1u << (i < 31 ? i : 31))) && r->has_evicted &&
+            nc_ring_append(f->hist[i], r->evicted_ts, &r->evicted) == NC_ERR)
+            return -1;
         for (uint32_t k = w->count; k-- > 0;)
             if (nc_ring_append(f->hist[i], qmtl_window_ts_at(w, k), qmtl_window_at(w, k)) ==
                 NC_ERR)

@@ -5,12 +5,14 @@
  * On one host every input of an aligned node (several inputs, no QMTL_FIRE_ON_ANY)
  * delivers bucket t in the same wave, and the node computes t with each input's last
  * 'period' items up to t. When one input runs ahead (the local feed, or the other host),
- * its ring has moved past t by the time the slower one delivers t. While the newest
- * buckets of the inputs differ, the node therefore keeps a history per input (what its
- * ring held when they parted, then every item delivered), and computes each bucket every
- * input delivered, in bucket order, from windows rebuilt out of that history: the windows
- * of one process. Once the inputs are level again the history is dropped and the rings
- * serve as before (nothing is kept, nothing copied, while inputs keep pace).
+ * its ring has moved past t by the time the slower one delivers t. When the newest
+ * buckets of the inputs are more than one bucket apart (or one input delivered nothing
+ * yet), the node therefore keeps a history per input (what its ring held, and the item
+ * it just pushed out, when they parted; then every item delivered), and computes each
+ * bucket every input delivered, in bucket order, from windows rebuilt out of that
+ * history: the windows of one process. Once the inputs are at most one bucket apart
+ * again the history is dropped and the rings serve as before: inputs one wave apart (two
+ * streams of one host) need no history, their rings still hold the windows.
  *
  * Bounded: a history holds the period plus FANIN_HOLD (4,096) buckets per input. An
  * input further ahead loses its oldest items; a bucket whose window needs them is not
@@ -46,9 +48,10 @@ struct fanin {
 struct fanin *fanin_new(uint32_t n_in, uint32_t period, struct nc_ring *const *rings);
 void fanin_free(struct fanin *f);
 
-/* Start keeping history: each input's ring as it is now; buckets up to 'done' are not
- * computed again. 0, or -1 when out of memory. */
-int fanin_start(struct fanin *f, struct nc_ring *const *rings, int64_t done);
+/* Start keeping history: each input's ring as it is now, and for the inputs in 'mask'
+ * (delivered in this wave) the item their append just pushed out; buckets up to 'done'
+ * are not computed again. 0, or -1 when out of memory. */
+int fanin_start(struct fanin *f, struct nc_ring *const *rings, uint32_t mask, int64_t done);
 
 /* Add the newest item of every input in 'mask' (bit per slot) to its history. */
 void fanin_record(struct fanin *f, struct nc_ring *const *rings, uint32_t mask);

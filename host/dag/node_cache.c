@@ -93,6 +93,7 @@ enum nc_status nc_ring_append_slow(struct nc_ring *r, int64_t ts, const struct q
             vals[h] = qmtl_none();
         } else {
             r->evicted = vals[h];
+            r->evicted_ts = tss[h];
             r->has_evicted = 1;
         }
     } else {

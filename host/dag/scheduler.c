@@ -412,12 +412,14 @@ static int fan_in(struct sched *s, struct rt_node *n, uint32_t mask, int gap, in
         }
         hi = b > hi ? b : hi;
     }
+    /* at most one bucket apart: the rings hold every window still to come */
+    int near = hi == INT64_MIN || (lo != INT64_MIN && hi - lo <= n->interval);
     if (!f || !f->on) {
-        if (lo == hi)
+        if (near)
             return 0;
         if (!f && !(f = cn->fanin = fanin_new(n->n_in, n->in_rings[0]->w.cap, n->in_rings)))
             return 0;
-        if (fanin_start(f, n->in_rings, n->last_fired) < 0) {
+        if (fanin_start(f, n->in_rings, mask, n->last_fired) < 0) {
             fanin_stop(f);
             return 0;
         }
@@ -453,7 +455,7 @@ static int fan_in(struct sched *s, struct rt_node *n, uint32_t mask, int gap, in
         n->last_fired = t;
         compute(s, n, t, n->win, mask, 0, 0, 0);
     }
-    if (lo == hi)
+    if (near)
         fanin_stop(f);
     return 1;
 }

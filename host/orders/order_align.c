@@ -77,8 +77,9 @@ static void fifo_push(struct oa_fifo *f, const struct oa_item *x)
 
 /* ------------------------------------------------------------------ the signal side */
 
-/* The sources upstream of the publisher's signal input: streams and remote nodes (a
- * remote node's own inputs are not followed: its values come from elsewhere). */
+/* The remote nodes upstream of the publisher's signal input (a remote node's own inputs
+ * are not followed: its values come from elsewhere). The host's own streams are not
+ * counted: its data sources are fed in bucket order already, as on one host. */
 static int find_sources(struct order_align *a, const struct graph *g, const struct graph_node *pub)
 {
     size_t n = graph_count(g);
@@ -98,10 +99,10 @@ static int find_sources(struct order_align *a, const struct graph *g, const stru
     }
     while (top) {
         const struct graph_node *x = graph_node((struct graph *)g, stack[--top]);
-        if (x->kind == GRAPH_STREAM || x->kind == GRAPH_REMOTE) {
+        if (x->kind == GRAPH_REMOTE)
             src[k++] = x->idx;
+        if (x->kind == GRAPH_STREAM || x->kind == GRAPH_REMOTE)
             continue;
-        }
         for (uint32_t i = 0; i < x->n_in; i++)
             if (x->in[i] < n && !seen[x->in[i]]) {
                 seen[x->in[i]] = 1;

@@ -6,16 +6,16 @@
  * once per wave: the bar of the wave is traded and marked, then the signal of the same
  * wave is priced at that bar. With a bus, a signal computed from another host's node
  * arrives when that host's value arrives: behind the local price feed (the feed ran
- * ahead) or before it (the other host ran ahead). The publisher therefore holds what
- * arrives early:
- *   - a bar at bucket t waits until every source of the signal side (the stream and
- *     remote nodes upstream of the publisher's signal input, oa_progress) delivered t
- *     or later: every signal of t or before is then known;
+ * ahead) or before it (the other host ran ahead). A publisher whose signal depends on a
+ * remote node therefore holds what arrives early:
+ *   - a bar at bucket t waits until every remote source of the signal side (the remote
+ *     nodes upstream of the publisher's signal input, oa_progress) delivered t or later:
+ *     every signal of t or before is then known;
  *   - a signal made in the wave of bucket k waits until the price stream passed k.
  * Then both are handed over merged by bucket (a bar before a signal of the same bucket),
  * so the signal is priced, sized and gated with the bar one process would use, and the
- * orders it makes trade on the bars that follow it. On one host with one feed nothing
- * waits: the signal side and the price stream are the same stream.
+ * orders it makes trade on the bars that follow it. A publisher without a remote source
+ * holds nothing (its host feeds every source in order: nothing changes on one host).
  *
  * Bounded: at most OA_HOLD items of each kind are held per publisher (4,096 buckets).
  * Beyond, the oldest bar is traded and marked without waiting; a signal that arrives
@@ -58,6 +58,7 @@ struct oa_fifo {
 struct order_align {
     char *node_id;                /* owned: the publisher's NodeID */
     const struct graph_node *node; /* its address in the current graph (re-found after a swap) */
+    uint64_t node_gen;             /* the runtime generation 'node' was checked in */
     struct oa_fifo bars, sigs;
     int64_t price_newest; /* newest bucket of the price input seen (INT64_MIN: none) */
     int64_t bar_key;      /* key of the newest bar handed over (INT64_MIN: none) */
@@ -88,9 +89,9 @@ void oa_free(struct order_align *a);
 
 /*
  * Progress of the signal side of publisher 'pub' (a GRAPH_ORDER node of g): the oldest
- * newest bucket over the streams and remote nodes upstream of its signal input (sources
- * cached per runtime and generation). INT64_MAX when it has no source; INT64_MIN when a
- * source delivered nothing yet.
+ * newest bucket over the remote nodes upstream of its signal input (cached per runtime
+ * and generation; a->n_src of them). INT64_MAX when there is none (nothing to align);
+ * INT64_MIN when one delivered nothing yet.
  */
 int64_t oa_progress(struct order_align *a, const struct graph *g, const struct runtime *rt,
                     const struct graph_node *pub);

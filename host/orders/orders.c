@@ -422,15 +422,18 @@ static void pub_signal(void *arg, int64_t ts, const struct qmtl_value *sv,
     }
 }
 
-/* The publisher's alignment state, made at its first run; NULL when out of memory. */
-static struct order_align *align_of(struct host_strategy *st, const struct graph_node *n)
+/* The publisher's alignment state, made at its first run; NULL when out of memory. Found
+ * by address while the runtime is the one it was found in, else by NodeID (a DAG swap). */
+static struct order_align *align_of(struct host_strategy *st, const struct graph_node *n,
+                                    uint64_t gen)
 {
     for (size_t i = 0; i < st->n_aligns; i++) {
         struct order_align *a = st->aligns[i];
-        if (a->node == n)
+        if (a->node == n && a->node_gen == gen)
             return a;
-        if (strcmp(a->node_id, n->id) == 0) { /* the same publisher after a DAG swap */
+        if (strcmp(a->node_id, n->id) == 0) {
             a->node = n;
+            a->node_gen = gen;
             return a;
         }
     }
@@ -442,6 +445,7 @@ static struct order_align *align_of(struct host_strategy *st, const struct graph
     if (!a)
         return NULL;
     a->node = n;
+    a->node_gen = gen;
     st->aligns[st->n_aligns++] = a;
     return a;
 }
@@ -458,8 +462,12 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
     struct qmtl_bar bar;
     int have_bar = read_bar(&in[1], &bar) == 0;
     const struct qmtl_value *sv = signal_in ? qmtl_window_latest(&in[0]) : NULL;
-    struct order_align *a = align_of(st, n);
-    if (!a) { /* out of memory: as it comes */
+    const struct runtime *rt = sched_runtime(h->s);
+    struct order_align *a = rt ? align_of(st, n, rt->gen) : NULL;
+    int64_t progress = a ? oa_progress(a, h->g, rt, n) : INT64_MAX;
+    if (!a || !a->n_src) { /* nothing remote upstream (or no memory): as it comes */
+        if (a && oa_held(a))
+            oa_flush(a, &ops); /* held while it was remote */
         if (price_in && have_bar)
             pub_bar(&r, ts, &bar);
         if (sv)
@@ -468,8 +476,7 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
     }
     int64_t price_ts = qmtl_window_ts_at(&in[1], 0);
     oa_step(a, price_in && have_bar ? &bar : NULL, price_ts, sv, sched_wave_ts(h->s), ts,
-            in[1].count ? price_ts : INT64_MIN, oa_progress(a, h->g, sched_runtime(h->s), n),
-            &ops);
+            in[1].count ? price_ts : INT64_MIN, progress, &ops);
 }
 
 void orders_flush(struct host *h)
