@@ -210,6 +210,52 @@ START_TEST(test_beyond_the_bound)
 }
 END_TEST
 
+/* Two streams of one host, fed in turn (one wave apart): the rings hold the windows, no
+ * history is made; with one of them two buckets ahead, it is. */
+static int setup2(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
+{
+    const char *ta[] = {"A", NULL}, *tb[] = {"B", NULL};
+    qmtl_node a = h->stream_input(
+        ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = ta, .interval = "1s"},
+        err);
+    qmtl_node b = h->stream_input(
+        ctx, &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tb, .interval = "1s"},
+        err);
+    qmtl_node m = h->node(ctx,
+                          &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "mix",
+                                                   .inputs = {a, b}, .period = 3,
+                                                   .compute = mix, .code_version = "mix-2"},
+                          err);
+    return a < 0 || b < 0 || m < 0 ? QMTL_ERR : QMTL_OK;
+}
+
+static const struct qmtl_plugin plug2 = {QMTL_PLUGIN_HEADER, .name = "fi2", .setup = setup2};
+
+START_TEST(test_one_wave_apart_keeps_nothing)
+{
+    struct host h;
+    ck_assert_int_eq(host_init(&h, NULL), 0);
+    char err[256];
+    ck_assert_int_eq(host_add_strategy(&h, &plug2, NULL, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), 0);
+    const char *ta[] = {"A"}, *tb[] = {"B"};
+    struct qmtl_value v = qmtl_number(1);
+    uint32_t mi = node_of(&h, GRAPH_CUSTOM);
+    const struct rt_cold *cold = &sched_runtime(h.s)->cold[sched_runtime(h.s)->pos_of[mi]];
+    ck_assert_int_ge(host_feed(&h, ta, 1, 1000, &v), 1); /* B has nothing yet: history */
+    for (int i = 0; i < 50; i++) {
+        ck_assert_int_ge(host_feed(&h, tb, 1, 1000 + i, &v), 1);
+        ck_assert_int_ge(host_feed(&h, ta, 1, 1001 + i, &v), 1);
+    }
+    ck_assert_ptr_nonnull(cold->fanin);
+    ck_assert(!cold->fanin->on); /* dropped once B delivered; one wave apart keeps none */
+    ck_assert_int_eq(sched_node(h.s, mi)->c.computes, 48);
+    ck_assert_int_ge(host_feed(&h, ta, 1, 1051, &v), 1); /* A two buckets ahead */
+    ck_assert(cold->fanin->on);
+    host_release(&h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fanin");
@@ -219,6 +265,7 @@ int main(void)
     tcase_add_test(tc, test_remote_ahead);
     tcase_add_test(tc, test_interleaved);
     tcase_add_test(tc, test_beyond_the_bound);
+    tcase_add_test(tc, test_one_wave_apart_keeps_nothing);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
