@@ -11,6 +11,7 @@ struct fanin *fanin_new(uint32_t n_in, uint32_t period, struct nc_ring *const *r
         return NULL;
     f->n_in = n_in;
     f->period = period ? period : 1;
+    f->done = INT64_MIN;
     f->hist = calloc(n_in, sizeof(*f->hist));
     f->complete = calloc(n_in, 1);
     f->vals = calloc((size_t)n_in * f->period, sizeof(*f->vals));
@@ -47,8 +48,7 @@ int fanin_start(struct fanin *f, struct nc_ring *const *rings, uint32_t mask, in
         const struct nc_ring *r = rings[i];
         const struct qmtl_window *w = &r->w;
         nc_ring_clear(f->hist[i]);
-        /* a ring that never filled never dropped anything */
-        f->complete[i] = w->count < w->cap;
+        f->complete[i] = !r->dropped; /* the ring holds all its upstream delivered */
         if ((mask & (1u << (i < 31 ? i : 31))) && r->has_evicted &&
             nc_ring_append(f->hist[i], r->evicted_ts, &r->evicted) == NC_ERR)
             return -1;
@@ -57,7 +57,8 @@ int fanin_start(struct fanin *f, struct nc_ring *const *rings, uint32_t mask, in
                 NC_ERR)
                 return -1;
     }
-    f->done = done;
+    if (done > f->done) /* buckets considered before (a previous divergence) stay so */
+        f->done = done;
     f->on = 1;
     return 0;
 }
@@ -132,7 +133,7 @@ int fanin_next(struct fanin *f, int64_t upto, uint32_t from, int64_t *t)
 int fanin_windows(struct fanin *f, int64_t t, struct nc_ring *const *rings,
                   struct qmtl_window *out)
 {
-    int warm = 1;
+    int warm = 1, lost = 0;
     for (uint32_t i = 0; i < f->n_in; i++) {
         const struct qmtl_window *h = &f->hist[i]->w;
         int64_t k = find(f->hist[i], t);
@@ -141,9 +142,10 @@ int fanin_windows(struct fanin *f, int64_t t, struct nc_ring *const *rings,
         uint32_t avail = h->count - (uint32_t)k;
         uint32_t c = avail < f->period ? avail : f->period;
         if (c < f->period) {
-            if (!f->complete[i])
-                return -1;
-            warm = 0;
+            if (f->complete[i])
+                warm = 0; /* not full at t on one host either */
+            else
+                lost = 1;
         }
         struct qmtl_value *v = f->vals + (size_t)i * f->period;
         int64_t *ts = f->tss + (size_t)i * f->period;
@@ -158,12 +160,14 @@ int fanin_windows(struct fanin *f, int64_t t, struct nc_ring *const *rings,
         out[i].count = c;
         out[i].head = c ? c - 1 : f->period - 1;
     }
-    return warm;
+    return !warm ? 0 : lost ? -1 : 1;
 }
 
-void fanin_stop(struct fanin *f)
+void fanin_stop(struct fanin *f, int64_t upto)
 {
     f->on = 0;
+    if (upto > f->done)
+        f->done = upto;
     for (uint32_t i = 0; i < f->n_in; i++)
         nc_ring_clear(f->hist[i]);
 }

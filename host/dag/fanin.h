@@ -50,7 +50,7 @@ void fanin_free(struct fanin *f);
 
 /* Start keeping history: each input's ring as it is now, and for the inputs in 'mask'
  * (delivered in this wave) the item their append just pushed out; buckets up to 'done'
- * are not computed again. 0, or -1 when out of memory. */
+ * (and those considered before) are not computed again. 0, or -1 when out of memory. */
 int fanin_start(struct fanin *f, struct nc_ring *const *rings, uint32_t mask, int64_t done);
 
 /* Add the newest item of every input in 'mask' (bit per slot) to its history. */
@@ -62,13 +62,14 @@ void fanin_record(struct fanin *f, struct nc_ring *const *rings, uint32_t mask);
  * Marks it considered. */
 int fanin_next(struct fanin *f, int64_t upto, uint32_t from, int64_t *t);
 
-/* Windows of bucket t into out[0..n_in): 1 all full (compute), 0 not warm (as on one
- * host), -1 an input's history no longer reaches back far enough. Valid until the next
- * call on f. */
+/* Windows of bucket t into out[0..n_in): 1 all full (compute), 0 not warm (an input
+ * held from its start is not full at t: as on one host), -1 an input's history no
+ * longer reaches back far enough. Valid until the next call on f. */
 int fanin_windows(struct fanin *f, int64_t t, struct nc_ring *const *rings,
                   struct qmtl_window *out);
 
-/* Stop keeping history (the inputs are level again). */
-void fanin_stop(struct fanin *f);
+/* Stop keeping history (the inputs are level again); buckets up to 'upto' were
+ * considered. */
+void fanin_stop(struct fanin *f, int64_t upto);
 
 #endif

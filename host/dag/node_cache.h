@@ -40,6 +40,7 @@ struct nc_ring {
     struct qmtl_value evicted; /* pushed out of the full ring by the last in-order append */
     int64_t evicted_ts;        /* its bucket */
     int has_evicted;
+    int dropped; /* an item left the ring (evicted or pushed out) since it was cleared */
     int shared;   /* recompute policy: may serve several consumers */
     int borrowed; /* held by a staging graph too, during a DAG swap (host/dag/dag_swap.c) */
 };
@@ -77,6 +78,7 @@ static inline enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts,
                 r->evicted = *slot;
                 r->evicted_ts = w->ts[h];
                 r->has_evicted = 1;
+                r->dropped = 1;
             } else {
                 r->has_evicted = 0;
                 w->count++;

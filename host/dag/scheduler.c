@@ -419,8 +419,10 @@ static int fan_in(struct sched *s, struct rt_node *n, uint32_t mask, int gap, in
             return 0;
         if (!f && !(f = cn->fanin = fanin_new(n->n_in, n->in_rings[0]->w.cap, n->in_rings)))
             return 0;
-        if (fanin_start(f, n->in_rings, mask, n->last_fired) < 0) {
-            fanin_stop(f);
+        /* every bucket up to the slowest input's newest was considered: while at most
+         * one bucket apart, each delivery of the slower input levels them */
+        if (fanin_start(f, n->in_rings, mask, lo > n->last_fired ? lo : n->last_fired) < 0) {
+            fanin_stop(f, INT64_MIN);
             return 0;
         }
     } else {
@@ -456,7 +458,7 @@ static int fan_in(struct sched *s, struct rt_node *n, uint32_t mask, int gap, in
         compute(s, n, t, n->win, mask, 0, 0, 0);
     }
     if (near)
-        fanin_stop(f);
+        fanin_stop(f, lo);
     return 1;
 }
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_api.h"
+#include "remote_testlib.h"
 
 #define N 300
 
@@ -41,22 +41,16 @@ static int mix(const struct qmtl_view *v, struct qmtl_value *out)
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
-    const char *tags[] = {"X", NULL};
-    qmtl_node px = h->stream_input(
-        ctx,
-        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
-        err);
-    qmtl_node sma = h->indicator(
-        ctx,
-        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
-                                      .name = "sma", .inputs = {px}, .window = 3},
-        err);
+    qmtl_node px;
+    qmtl_node sma = remote_price_sma(ctx, h, err, &px);
+    if (sma < 0)
+        return QMTL_ERR;
     qmtl_node m = h->node(ctx,
                           &(struct qmtl_node_spec){QMTL_SPEC(qmtl_node_spec), .name = "mix",
                                                    .inputs = {px, sma}, .period = 3,
                                                    .compute = mix, .code_version = "mix-1"},
                           err);
-    return px < 0 || sma < 0 || m < 0 ? QMTL_ERR : QMTL_OK;
+    return m < 0 ? QMTL_ERR : QMTL_OK;
 }
 
 static const struct qmtl_plugin plug = {QMTL_PLUGIN_HEADER, .name = "fi", .setup = setup};
@@ -66,29 +60,13 @@ static double price_at(int i)
     return 100 + (double)((i * 37) % 23) / 7.0;
 }
 
-/* The sma's outputs of the one-process run: what the other host publishes. */
-static struct {
-    int64_t ts[N + 2 * FANIN_HOLD];
-    double v[N + 2 * FANIN_HOLD];
-    int n;
-} sma_out;
-
-static void record(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
-{
-    (void)arg;
-    if (n->kind == GRAPH_INDICATOR) {
-        sma_out.ts[sma_out.n] = ts;
-        sma_out.v[sma_out.n++] = v->as.number;
-    }
-}
-
 static void start(struct host *h, int record_sma)
 {
     ck_assert_int_eq(host_init(h, NULL), 0);
     char err[256];
     if (record_sma) {
-        sma_out.n = 0;
-        h->on_output = record;
+        remote_sma.n = 0;
+        h->on_output = remote_record;
     }
     ck_assert_int_eq(host_add_strategy(h, &plug, NULL, NULL, err, sizeof(err)), 0);
     ck_assert_int_eq(host_finalize(h, err, sizeof(err)), 0);
@@ -97,26 +75,10 @@ static void start(struct host *h, int record_sma)
         seen[0] = 0;
 }
 
-static void feed_price(struct host *h, int i)
-{
-    const char *tags[] = {"X"};
-    struct qmtl_value v = qmtl_number(price_at(i));
-    ck_assert_int_ge(host_feed(h, tags, 1, 1000 + i, &v), 1);
-}
-
-static uint32_t node_of(struct host *h, int kind)
-{
-    for (uint32_t i = 0; i < graph_count(h->g); i++)
-        if (graph_node(h->g, i)->kind == kind)
-            return i;
-    ck_abort_msg("no such node");
-    return 0;
-}
-
 /* What mix saw (malloc'd), and its counters. */
 static char *stop(struct host *h, long *computes, long *skipped)
 {
-    const struct rt_node *m = sched_node(h->s, node_of(h, GRAPH_CUSTOM));
+    const struct rt_node *m = sched_node(h->s, remote_node_of(h, GRAPH_CUSTOM));
     *computes = m->c.computes;
     *skipped = m->c.skipped_missing;
     host_release(h);
@@ -128,7 +90,7 @@ static char *one_process(int n, long *computes)
     struct host h;
     start(&h, 1);
     for (int i = 0; i < n; i++)
-        feed_price(&h, i);
+        remote_price(&h, i, price_at(i));
     long skipped;
     char *t = stop(&h, computes, &skipped);
     ck_assert_int_eq(skipped, 0);
@@ -140,22 +102,7 @@ static char *two_hosts(int order, int n, long *computes, long *skipped)
 {
     struct host h;
     start(&h, 0);
-    uint32_t r = node_of(&h, GRAPH_INDICATOR);
-    graph_node(h.g, r)->kind = GRAPH_REMOTE; /* as host/online/bus.c makes it */
-    runtime_refresh(sched_runtime(h.s), r);
-    int i = 0, k = 0;
-    uint64_t x = 11;
-    while (i < n || k < sma_out.n) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        int local = order == 0 ? i < n : order == 1 ? k >= sma_out.n : (x >> 62) < 2;
-        if (k >= sma_out.n || (local && i < n)) {
-            feed_price(&h, i++);
-        } else {
-            struct qmtl_value v = qmtl_number(sma_out.v[k]);
-            ck_assert_int_eq(sched_feed(h.s, r, sma_out.ts[k], &v), 0);
-            k++;
-        }
-    }
+    remote_run(&h, remote_make(&h), order, n, price_at);
     return stop(&h, computes, skipped);
 }
 
@@ -186,7 +133,8 @@ END_TEST
 
 START_TEST(test_interleaved)
 {
-    same_as_one_process(2);
+    for (int seed = 2; seed < 34; seed++) /* 32 different interleavings */
+        same_as_one_process(seed);
 }
 END_TEST
 
@@ -240,7 +188,7 @@ START_TEST(test_one_wave_apart_keeps_nothing)
     ck_assert_int_eq(host_finalize(&h, err, sizeof(err)), 0);
     const char *ta[] = {"A"}, *tb[] = {"B"};
     struct qmtl_value v = qmtl_number(1);
-    uint32_t mi = node_of(&h, GRAPH_CUSTOM);
+    uint32_t mi = remote_node_of(&h, GRAPH_CUSTOM);
     const struct rt_cold *cold = &sched_runtime(h.s)->cold[sched_runtime(h.s)->pos_of[mi]];
     ck_assert_int_ge(host_feed(&h, ta, 1, 1000, &v), 1); /* B has nothing yet: history */
     for (int i = 0; i < 50; i++) {

@@ -9,28 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_api.h"
 #include "host/orders/orders.h"
+
+#include "remote_testlib.h"
 
 #define N 240
 
 static int setup(struct qmtl_ctx *ctx, const struct qmtl_host *h, struct qmtl_err *err)
 {
-    const char *tags[] = {"X", NULL};
-    qmtl_node px = h->stream_input(
-        ctx,
-        &(struct qmtl_stream_spec){QMTL_SPEC(qmtl_stream_spec), .tags = tags, .interval = "1s"},
-        err);
-    qmtl_node sma = h->indicator(
-        ctx,
-        &(struct qmtl_indicator_spec){QMTL_SPEC(qmtl_indicator_spec), .kind = "sma",
-                                      .name = "sma", .inputs = {px}, .window = 3},
-        err);
+    qmtl_node px;
+    qmtl_node sma = remote_price_sma(ctx, h, err, &px);
+    if (sma < 0)
+        return QMTL_ERR;
     qmtl_node sg = h->signal(ctx,
                              &(struct qmtl_signal_spec){QMTL_SPEC(qmtl_signal_spec), .input = sma,
                                                         .buy_above = 100, .sell_below = 100},
                              err);
-    if (px < 0 || sma < 0 || sg < 0)
+    if (sg < 0)
         return QMTL_ERR;
     qmtl_node op = h->order_publisher(
         ctx, &(struct qmtl_order_spec){QMTL_SPEC(qmtl_order_spec), .signal = sg, .quantity = 2},
@@ -48,22 +43,6 @@ static double price_at(int i)
     return 100 + (double)(x % 2001) / 1000.0 - 1.0 + (i % 17 < 8 ? 0.3 : -0.3);
 }
 
-/* The sma's outputs of the one-process run: what the other host publishes. */
-static struct {
-    int64_t ts[2 * N + OA_HOLD];
-    double v[2 * N + OA_HOLD];
-    int n;
-} sma_out;
-
-static void record(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_value *v)
-{
-    (void)arg;
-    if (n->kind == GRAPH_INDICATOR) {
-        sma_out.ts[sma_out.n] = ts;
-        sma_out.v[sma_out.n++] = v->as.number;
-    }
-}
-
 static void start(struct host *h, FILE **log, int record_sma)
 {
     ck_assert_int_eq(host_init(h, NULL), 0);
@@ -71,8 +50,8 @@ static void start(struct host *h, FILE **log, int record_sma)
     ck_assert_ptr_nonnull(*log = tmpfile());
     h->order_log = *log;
     if (record_sma) {
-        sma_out.n = 0;
-        h->on_output = record;
+        remote_sma.n = 0;
+        h->on_output = remote_record;
     }
     ck_assert_int_eq(host_add_strategy(h, &plug, NULL, NULL, err, sizeof(err)), 0);
     ck_assert_int_eq(host_finalize(h, err, sizeof(err)), 0);
@@ -94,46 +73,15 @@ static char *finish(struct host *h, FILE *log)
     return text;
 }
 
-static void feed_price(struct host *h, int i)
-{
-    const char *tags[] = {"X"};
-    struct qmtl_value v = qmtl_number(price_at(i));
-    ck_assert_int_ge(host_feed(h, tags, 1, 1000 + i, &v), 1);
-}
-
-static uint32_t sma_idx(struct host *h)
-{
-    for (uint32_t i = 0; i < graph_count(h->g); i++)
-        if (graph_node(h->g, i)->kind == GRAPH_INDICATOR)
-            return i;
-    ck_abort_msg("no sma");
-    return 0;
-}
-
-/* The sma becomes a node another host computes (as host/online/bus.c makes it). */
-static uint32_t make_remote(struct host *h)
-{
-    uint32_t i = sma_idx(h);
-    graph_node(h->g, i)->kind = GRAPH_REMOTE;
-    runtime_refresh(sched_runtime(h->s), i);
-    return i;
-}
-
-static void feed_remote(struct host *h, uint32_t idx, int k)
-{
-    struct qmtl_value v = qmtl_number(sma_out.v[k]);
-    ck_assert_int_eq(sched_feed(h->s, idx, sma_out.ts[k], &v), 0);
-}
-
 static char *one_process(int n)
 {
     struct host h;
     FILE *log;
     start(&h, &log, 1);
     for (int i = 0; i < n; i++)
-        feed_price(&h, i);
+        remote_price(&h, i, price_at(i));
     char *t = finish(&h, log);
-    ck_assert_int_eq(sma_out.n, n - 2);
+    ck_assert_int_eq(remote_sma.n, n - 2);
     return t;
 }
 
@@ -145,57 +93,47 @@ static int count(const char *text, const char *what)
     return k;
 }
 
-/* order: 0 the price feed first, 1 the remote values first, 2 interleaved */
-static char *two_hosts(int order, int n)
+/* order: 0 the price feed first, 1 the remote values first, 2 interleaved; the metric of
+ * signals priced without their bar into *missed */
+static char *two_hosts(int order, int n, uint64_t *missed)
 {
     struct host h;
     FILE *log;
     start(&h, &log, 0);
-    uint32_t r = make_remote(&h);
-    int i = 0, k = 0;
-    uint64_t x = 7;
-    while (i < n || k < sma_out.n) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        int price_next = order == 0 ? i < n : order == 1 ? k >= sma_out.n : (x >> 62) < 2;
-        if (k >= sma_out.n || (price_next && i < n))
-            feed_price(&h, i++);
-        else
-            feed_remote(&h, r, k++);
-    }
-    if (order == 0) /* everything but the last bars waits for its signal side: none yet */
-        ck_assert_uint_eq(h.metrics.order_price_missed, 0);
+    remote_run(&h, remote_make(&h), order, n, price_at);
+    *missed = h.metrics.order_price_missed;
     return finish(&h, log);
 }
 
-START_TEST(test_feed_ahead)
+static void same_as_one_process(int order)
 {
     char *one = one_process(N);
     ck_assert_int_gt(count(one, " order "), 10);
     ck_assert_int_gt(count(one, " fill "), 10);
-    char *two = two_hosts(0, N);
+    uint64_t missed;
+    char *two = two_hosts(order, N, &missed);
+    ck_assert_uint_eq(missed, 0);
     ck_assert_str_eq(two, one);
     free(one);
     free(two);
+}
+
+START_TEST(test_feed_ahead)
+{
+    same_as_one_process(0);
 }
 END_TEST
 
 START_TEST(test_remote_ahead)
 {
-    char *one = one_process(N);
-    char *two = two_hosts(1, N);
-    ck_assert_str_eq(two, one);
-    free(one);
-    free(two);
+    same_as_one_process(1);
 }
 END_TEST
 
 START_TEST(test_interleaved)
 {
-    char *one = one_process(N);
-    char *two = two_hosts(2, N);
-    ck_assert_str_eq(two, one);
-    free(one);
-    free(two);
+    for (int seed = 2; seed < 34; seed++) /* 32 different interleavings */
+        same_as_one_process(seed);
 }
 END_TEST
 
@@ -205,16 +143,8 @@ START_TEST(test_beyond_the_bound)
 {
     int n = (int)OA_HOLD + 40;
     char *one = one_process(n);
-    struct host h;
-    FILE *log;
-    start(&h, &log, 0);
-    uint32_t r = make_remote(&h);
-    for (int i = 0; i < n; i++)
-        feed_price(&h, i);
-    for (int k = 0; k < sma_out.n; k++)
-        feed_remote(&h, r, k);
-    uint64_t missed = h.metrics.order_price_missed;
-    char *two = finish(&h, log);
+    uint64_t missed;
+    char *two = two_hosts(0, n, &missed);
     ck_assert_uint_gt(missed, 0);
     ck_assert_str_ne(two, one); /* the fallback: not the one-process prices */
     free(one);
