@@ -72,10 +72,8 @@ consuming() {
 wait_for 30 consuming && ok "host 2: its whole price feed read, sma3 and diff consumed" ||
     { not_ok "host 2 consumes"; grep -v 'diff computed' "$E2E_TMP/h1.log" "$E2E_TMP/h2.log" | sed 's/^/#   /'; }
 
-# The world is made now, after both submissions: a paper world's decision carries the
-# time it was made (as_of), which is part of a node's compute context, so hosts that
-# submit in different seconds would not share a queue. Made later, it moves both hosts
-# to paper (dryrun: the simulated broker) and activates bus_trader.
+# The world is made now, after both submissions: it moves both hosts to paper (dryrun:
+# the simulated broker) while they run, and activates bus_trader.
 expect_code 201 "create world PW (mode paper)" POST /worlds '{"id":"PW","mode":"paper"}' -H "$OP_AUTH"
 expect_code 200 "PW decides bus_producer and bus_trader" POST /worlds/PW/decisions \
     '{"strategies":["bus_producer","bus_trader"]}' -H "$OP_AUTH"

@@ -273,6 +273,8 @@ END_TEST
 /* ---- fake DAG manager */
 
 static int diff_calls;
+static char diff_domain[32]; /* the last diff request's execution_domain */
+static int diff_as_of_null;   /* ... and whether it had no as_of */
 
 static void fake_dm(struct evhttp_request *req, void *arg)
 {
@@ -287,6 +289,9 @@ static void fake_dm(struct evhttp_request *req, void *arg)
         ck_assert_ptr_nonnull(b);
         ck_assert_ptr_nonnull(json_string_value(json_object_get(b, "dag_json")));
         ck_assert(json_is_boolean(json_object_get(b, "dry_run")));
+        snprintf(diff_domain, sizeof(diff_domain), "%s",
+                 json_string_value(json_object_get(b, "execution_domain")) ?: "(none)");
+        diff_as_of_null = !json_is_string(json_object_get(b, "as_of"));
         evbuffer_add_printf(
             out,
             "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
@@ -365,6 +370,10 @@ START_TEST(test_dagmanager_client)
     char *body = submit_body(dag, crc, 0, "w");
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     ck_assert_int_eq(diff_calls, 1);
+    /* paper: the decision's as_of (its time) is not the compute context's, so submissions
+     * made in other seconds get the same queues */
+    ck_assert_str_eq(diff_domain, "dryrun");
+    ck_assert(diff_as_of_null);
     ck_assert_int_eq(queue_updates, 1); /* the entry without queues is not published */
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));
