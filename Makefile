@@ -122,7 +122,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(B)/fixtures/%.so) \
             $(IDENT_VARIANTS:%=$(B)/fixtures/ident_%.so) \
             $(B)/fixtures/bus_producer.so $(B)/fixtures/bus_consumer.so \
             $(B)/fixtures/bus_producer_v2.so $(B)/fixtures/bus_consumer_v2.so \
-            $(B)/fixtures/bus_watcher.so \
+            $(B)/fixtures/bus_watcher.so $(B)/fixtures/bus_trader.so \
             $(B)/fixtures/tagq_source.so $(B)/fixtures/tagq_query.so
 
 # End-to-end scripts: e2e/tNNN-<what>.sh, run after the unit tests
@@ -228,11 +228,12 @@ $(B)/fixtures/ident_%.so: tests/fixtures/ident/ident.c sdk/include/qmtl/qmtl.h
 	  $(PLUGIN_LDFLAGS) -o $@ $<
 
 # One source, two strategies sharing nodes, in two versions, for the scale-out e2e
-# (t130-bus, t133-bus-three) and check_bus.
+# (t130-bus, t133-bus-three, t138-bus-orders) and check_bus.
 $(B)/fixtures/bus_%.so: tests/fixtures/bus/bus.c sdk/include/qmtl/qmtl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(if $(findstring consumer,$*),-DBUS_CONSUMER) \
 	  $(if $(findstring watcher,$*),-DBUS_CONSUMER -DBUS_WATCHER) \
+	  $(if $(findstring trader,$*),-DBUS_TRADER) \
 	  $(if $(findstring _v2,$*),-DBUS_V2) $(PLUGIN_LDFLAGS) -o $@ $<
 
 # One source, a tagged node and a tag query, for tag queries across hosts (t132).

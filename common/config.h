@@ -51,6 +51,7 @@ struct cfg_gateway {
     double read_timeout_s;      /* 30: whole request head + body */
     int ws_max_connections;     /* 1024 event-stream connections in total */
     long strategy_ttl_s;        /* 604800: unused submissions expire after this */
+    double queue_poll_interval_s; /* 5: GET <dagmanager>/queue_updates (0 = never) */
     /* per credential: event streams (16), stored submissions (1000), DAG bytes (64 MiB) */
     int ws_max_connections_per_token;
     long max_strategies_per_token;

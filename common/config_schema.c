@@ -84,6 +84,9 @@ static const struct cfg_schema_entry schema[] = {
      "67108864", 1024, 1099511627776.0, NULL, 0, "bytes of stored strategy DAGs per credential"},
     {"gateway", "strategy_ttl_s", CFG_LONG, OFF(gateway.strategy_ttl_s), "604800", 1, 315360000, NULL,
      0, "a submission no world uses expires this long after it was last submitted, seconds"},
+    {"gateway", "queue_poll_interval_s", CFG_DOUBLE, OFF(gateway.queue_poll_interval_s), "5", 0,
+     3600, NULL, 0, "seconds between two asks for the queues the DAG manager dropped (a queue_update "
+                    "event per tag query that lost one; 0 = never)"},
 
     /* dagmanager */
     {"dagmanager", "host", CFG_STR, OFF(dagmanager.host), "127.0.0.1", NORANGE, NULL, 0,

@@ -386,7 +386,7 @@ static int load_dag(const json_t *rq, struct dm_dag *dag, char *err, size_t errl
 /* Bind every node (in topological order) and register the strategy; inside a transaction. */
 static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct dm_dag *dag,
                       const size_t *order, json_t *qmap, const char **ids, char **topics,
-                      struct dm_tagq_new *fresh, struct dm_diff_stats *st)
+                      struct dm_tagq_new *fresh, size_t *n_fresh, struct dm_diff_stats *st)
 {
     for (size_t k = 0; k < dag->n; k++) {
         const struct dm_dag_node *n = &dag->nodes[order[k]];
@@ -408,6 +408,12 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
             q.topic = NULL;
             dm_queue_release(&q);
             st->reused_nodes++;
+            int revived = dm_store_revive_queue(s, topics[k]); /* used again after a drop */
+            if (revived < 0)
+                return -1;
+            if (revived)
+                fresh[(*n_fresh)++] = (struct dm_tagq_new){topics[k], n->tags, n->n_tags,
+                                                           n->interval};
         } else {
             topics[k] = dm_topic_pick(c->world, c->domain, n->n_tags ? n->tags[0] : NULL,
                                       n->node_type, n->code_hash, c->version, store_exists, s);
@@ -426,8 +432,9 @@ static int bind_nodes(struct dm_store *s, const struct diff_ctx *c, const struct
                                   0};
             if (dm_store_add_queue(s, &nq) < 0)
                 return -1;
-            fresh[st->new_nodes++] = (struct dm_tagq_new){topics[k], n->tags, n->n_tags,
-                                                          n->interval};
+            st->new_nodes++;
+            fresh[(*n_fresh)++] = (struct dm_tagq_new){topics[k], n->tags, n->n_tags,
+                                                       n->interval};
         }
         ids[k] = n->node_id;
         json_object_set_new(qmap, n->node_id,
@@ -554,7 +561,8 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     size_t *order = calloc(dag.n + 1, sizeof(*order));
     const char **ids = calloc(dag.n + 1, sizeof(*ids));
     char **topics = calloc(dag.n + 1, sizeof(*topics));
-    struct dm_tagq_new *fresh = calloc(dag.n + 1, sizeof(*fresh)); /* queues created here */
+    struct dm_tagq_new *fresh = calloc(dag.n + 1, sizeof(*fresh)); /* created or revived */
+    size_t n_fresh = 0;
     json_t *qmap = json_object();
     json_t *tq = json_object();
     json_t *updates = json_array();
@@ -569,9 +577,9 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     rc = DM_DIFF_ESTORE;
     int trc = 0;
     if (dm_store_begin(s) < 0 ||
-        bind_nodes(s, &c, &dag, order, qmap, ids, topics, fresh, &st) < 0 ||
+        bind_nodes(s, &c, &dag, order, qmap, ids, topics, fresh, &n_fresh, &st) < 0 ||
         (trc = resolve_tag_queries(s, &c, &dag, tq, err, errlen)) < 0 ||
-        (!dry_run && dm_tagq_updates(s, c.world, c.domain, fresh, st.new_nodes, updates) < 0) ||
+        (!dry_run && dm_tagq_updates(s, c.world, c.domain, fresh, n_fresh, 0, updates) < 0) ||
         (dry_run ? dm_store_rollback(s) : dm_store_commit(s)) < 0) {
         dm_store_rollback(s);
         if (trc == -1) {
@@ -583,11 +591,18 @@ int dm_diff(struct dm_store *s, const json_t *rq, json_t **reply, struct dm_diff
     }
     char sentinel[DM_MAX_ID_LEN + 16];
     snprintf(sentinel, sizeof(sentinel), "%s-sentinel", c.strategy);
+    int64_t gen = 0; /* the lists above are as of this generation (dm_store.h) */
+    if (dm_store_queue_generation(s, &gen) < 0)
+        gen = 0;
     *reply =
         json_pack("{s:O, s:O, s:O, s:s, s:I, s:s, s:I, s:I, s:b}", "queue_map", qmap,
                   "tag_queues", tq, "queue_updates", updates, "sentinel_id", sentinel, "crc32", (json_int_t)nodeid_crc32_ids(ids, dag.n),
                   "version", c.version, "new_nodes", (json_int_t)st.new_nodes, "reused_nodes",
                   (json_int_t)st.reused_nodes, "dry_run", dry_run);
+    if (*reply) {
+        json_object_set_new(*reply, "queue_generation", json_integer((json_int_t)gen));
+        json_object_set_new(*reply, "execution_domain", json_string(c.domain));
+    }
     rc = *reply ? 0 : DM_DIFF_ESTORE;
     if (rc == 0)
         LOG_INFO("dm-diff", "strategy '%s' (%s/%s): %zu nodes, %zu new, %zu reused%s", c.strategy,

@@ -21,6 +21,18 @@ struct dm_gc {
     struct dm_gc_stats stats;
 };
 
+/* A tag query's durable consumer ("t" + 16 hex, host/online/bus_tagq.c): it reads what
+ * exists, it keeps nothing in use. */
+static int tag_query_consumer(const char *name)
+{
+    if (!name || name[0] != 't' || strlen(name) != 17)
+        return 0;
+    for (const char *p = name + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
 /* The reason a queue's stream is still in use ("" when none); 0, or -1 when NATS did not
  * answer (err). 'report' is the stream's report. */
 static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *report, int64_t now,
@@ -36,7 +48,8 @@ static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *r
     json_t *c;
     json_array_foreach(json_object_get(report, "consumers"), i, c)
     {
-        if (json_is_true(json_object_get(c, "active"))) {
+        if (json_is_true(json_object_get(c, "active")) &&
+            !tag_query_consumer(json_string_value(json_object_get(c, "name")))) {
             snprintf(why, whylen, "consumer '%s' subscribed",
                      json_string_value(json_object_get(c, "name")));
             return 0;
@@ -51,6 +64,21 @@ static int in_use(struct dm_gc *g, const struct dm_queue_use *u, const json_t *r
     return 0;
 }
 
+/* An unused queue without a stream leaves the tag queries (their hosts are told by the
+ * gateway, which polls GET /queue_updates). 0, or -1 on a store failure. */
+static int drop(struct dm_gc *g, const char *topic)
+{
+    int rc = dm_store_drop_queue(g->store, topic);
+    if (rc < 0) {
+        LOG_WARN("dm-gc", "queue '%s': cannot drop it from tag queries: %s", topic,
+                 dm_store_last_error(g->store));
+        return -1;
+    }
+    if (rc == 1)
+        LOG_INFO("dm-gc", "queue '%s' dropped from tag queries", topic);
+    return 0;
+}
+
 /* One queue: its stream deleted when unused. 1 deleted, 0 kept (or none), -1 error. */
 static int collect(struct dm_gc *g, const struct dm_queue_use *u, int64_t now)
 {
@@ -60,8 +88,8 @@ static int collect(struct dm_gc *g, const struct dm_queue_use *u, int64_t now)
     json_t *report = NULL;
     char err[300], why[300];
     int rc = bus_conn_queue_report(g->bus, u->q.topic, &report, err, sizeof(err));
-    if (rc == 1)
-        return 0; /* no stream (already collected, or never created) */
+    if (rc == 1) /* no stream (already collected, or never created) */
+        return drop(g, u->q.topic);
     if (rc == 0)
         rc = in_use(g, u, report, now, why, sizeof(why), err, sizeof(err));
     if (rc == 0 && why[0]) {
@@ -87,11 +115,11 @@ static int collect(struct dm_gc *g, const struct dm_queue_use *u, int64_t now)
                  (long long)g->after_s, *strats ? strats : "none", (long long)(now - last),
                  last_msg, (long long)json_integer_value(json_object_get(report, "messages")));
         json_decref(report);
-        return 1;
+        return drop(g, u->q.topic) < 0 ? -1 : 1;
     }
     json_decref(report);
-    if (rc == 1)
-        return 0; /* deleted meanwhile */
+    if (rc == 1) /* deleted meanwhile */
+        return drop(g, u->q.topic);
     LOG_WARN("dm-gc", "queue '%s': %s (tried again at the next pass)", u->q.topic, err);
     return -1;
 }

@@ -9,10 +9,14 @@
  *   - no strategy whose latest registration holds the queue was submitted (POST /diff)
  *     within after_s, and the queue itself is older than that;
  *   - the stream stored no message within after_s;
- *   - no process is subscribed to one of its consumers (a consuming host runs);
+ *   - no process is subscribed to one of its consumers (a consuming host runs); a tag
+ *     query's consumer (named "t" + 16 hex digits) does not count: a tag query reads the
+ *     queues that exist, it does not keep one;
  *   - nobody holds the queue's lease (a publishing host runs: it renews it).
- * Each deletion is logged with the reasons; the queue stays in the registry (a later
- * diff creates the stream again). A stream that cannot be looked at or deleted is logged
+ * Each deletion is logged with the reasons; the queue stays in the registry but is dropped
+ * from tag queries (dm_store_drop_queue: the gateway polls the change and tells the hosts
+ * whose tag queries read it); a later diff using it creates the stream again and revives
+ * it. A stream that cannot be looked at or deleted is logged
  * and counted, and tried again at the next pass.
  *
  * Single-threaded (the loop's thread); every NATS call blocks for at most the

@@ -11,6 +11,7 @@
 #include "dagmanager/dm_queues.h"
 #include "dagmanager/dm_store.h"
 #include "dagmanager/dm_streams.h"
+#include "dagmanager/dm_tagq.h"
 #include "log.h"
 
 #include <event2/buffer.h>
@@ -26,9 +27,22 @@
 #include <sys/socket.h>
 #include <time.h>
 
-enum route { R_DIFF, R_BY_TAG, R_NODES, R_STATUS, R_HEALTH, R_METRICS, R_QUEUES, R_OTHER, R_COUNT };
-static const char *const route_names[R_COUNT] = {"diff",   "queues_by_tag", "nodes",  "status",
-                                                 "health", "metrics",       "queues", "other"};
+enum route {
+    R_DIFF,
+    R_BY_TAG,
+    R_NODES,
+    R_STATUS,
+    R_HEALTH,
+    R_METRICS,
+    R_QUEUES,
+    R_TAG_QUERIES,
+    R_QUEUE_UPDATES,
+    R_OTHER,
+    R_COUNT
+};
+static const char *const route_names[R_COUNT] = {
+    "diff",   "queues_by_tag", "nodes",       "status",        "health",
+    "metrics", "queues",       "tag_queries", "queue_updates", "other"};
 
 struct dm_server {
     struct event_base *base;
@@ -220,6 +234,61 @@ static void route_by_tag(struct dm_server *s, struct evhttp_request *req)
         }
     }
     free(buf);
+    evhttp_clear_headers(&q);
+}
+
+/* ------------------------------------------- GET /tag_queries, GET /queue_updates */
+
+/* The value of query parameter 'name' (NULL when absent); *q cleared by the caller. */
+static const char *query_param(struct evhttp_request *req, struct evkeyvalq *q, const char *name)
+{
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (evhttp_parse_query_str(query ? query : "", q) < 0)
+        return NULL;
+    return evhttp_find_header(q, name);
+}
+
+/* ?world_id=w: the current list of every remembered tag query of the world (what a
+ * gateway sends a stream that connects). */
+static void route_tag_queries(struct dm_server *s, struct evhttp_request *req)
+{
+    struct evkeyvalq q;
+    const char *world = query_param(req, &q, "world_id");
+    json_t *out = json_array();
+    int64_t gen = 0;
+    if (!out || dm_store_queue_generation(s->store, &gen) < 0 ||
+        dm_tagq_snapshot(s->store, world ? world : "", out) < 0) {
+        json_decref(out);
+        reply_error(s, req, 500, "store_error", dm_store_last_error(s->store));
+    } else {
+        reply_json(s, req, 200, json_pack("{s:o, s:I}", "updates", out, "generation",
+                                          (json_int_t)gen));
+    }
+    evhttp_clear_headers(&q);
+}
+
+/* ?after=N: the queries that lost a queue dropped after generation N (the gateway polls
+ * it and publishes each as a queue_update); without 'after' only the generation. */
+static void route_queue_updates(struct dm_server *s, struct evhttp_request *req)
+{
+    struct evkeyvalq q;
+    const char *after_s = query_param(req, &q, "after");
+    char *end = NULL;
+    long long after = after_s ? strtoll(after_s, &end, 10) : -1;
+    json_t *out = json_array();
+    int64_t last = 0;
+    if (after_s && (!*after_s || *end || after < 0)) {
+        json_decref(out);
+        reply_error(s, req, 400, "bad_request",
+                    "query parameter 'after': expected a generation (an integer >= 0)");
+    } else if (!out || (after >= 0 ? dm_tagq_dropped(s->store, after, out, &last)
+                                   : dm_store_queue_generation(s->store, &last)) < 0) {
+        json_decref(out);
+        reply_error(s, req, 500, "store_error", dm_store_last_error(s->store));
+    } else {
+        reply_json(s, req, 200, json_pack("{s:o, s:I}", "updates", out, "generation",
+                                          (json_int_t)last));
+    }
     evhttp_clear_headers(&q);
 }
 
@@ -433,6 +502,10 @@ static void dispatch(struct evhttp_request *req, void *arg)
         r = R_BY_TAG;
     else if (strcmp(path, "/queues") == 0)
         r = R_QUEUES;
+    else if (strcmp(path, "/tag_queries") == 0)
+        r = R_TAG_QUERIES;
+    else if (strcmp(path, "/queue_updates") == 0)
+        r = R_QUEUE_UPDATES;
     else if (strncmp(path, "/nodes/", 7) == 0 && path[7])
         r = R_NODES;
     else if (strcmp(path, "/status") == 0)
@@ -478,6 +551,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
         break;
     case R_QUEUES:
         route_queues(s, req);
+        break;
+    case R_TAG_QUERIES:
+        route_tag_queries(s, req);
+        break;
+    case R_QUEUE_UPDATES:
+        route_queue_updates(s, req);
         break;
     case R_STATUS:
         route_status(s, req);

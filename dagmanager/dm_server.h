@@ -6,6 +6,9 @@
  *   GET  /queues/by_tag   ?tags=a,b&interval=60&match_mode=any|all&world_id=w
  *                         [&execution_domain=d]                  -> 200 {queues: [...]}
  *   GET  /nodes/{id}      one node, its queues and strategies    -> 200 | 404
+ *   GET  /tag_queries     ?world_id=w: every remembered tag query's queues now -> 200
+ *   GET  /queue_updates   [?after=N]: the tag queries that lost a queue dropped after
+ *                         generation N, and the generation                  -> 200 | 400
  *   GET  /status          {status, store, dagmanager, counts}    -> 200
  *   GET  /health          200 {status: ok} | 503 when the store fails
  *   GET  /metrics         Prometheus text

@@ -48,6 +48,11 @@ static const char *const migrations[] = {
     "CREATE TABLE tag_queries (node_id TEXT NOT NULL, world TEXT NOT NULL,"
     "  domain TEXT NOT NULL, interval INTEGER NOT NULL, match_all INTEGER NOT NULL,"
     "  tags TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (node_id, world, domain));",
+    /* 3 -> 4: every change of the queue set, numbered (the generation), and the queues
+     * dropped from tag queries (their stream collected) */
+    "CREATE TABLE queue_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
+    "  change TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE dropped_queues (topic TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -365,17 +370,103 @@ int dm_store_node_queues(struct dm_store *s, const char *node_id, struct dm_queu
     return collect_queues(s, st, out, n);
 }
 
-int dm_store_topic_exists(struct dm_store *s, const char *topic)
+/* 1 when 'sql' (one text parameter) finds a row, 0 not, <0 error ('what'). */
+static int row_exists(struct dm_store *s, const char *sql, const char *key, const char *what)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM queues WHERE topic = ?");
+    sqlite3_stmt *st = prep(s, sql);
     if (!st)
         return -1;
-    bind_str(st, 1, topic);
+    bind_str(st, 1, key);
     int rc = sqlite3_step(st);
     done(s, st);
     if (rc == SQLITE_ROW)
         return 1;
-    return rc == SQLITE_DONE ? 0 : fail(s, "cannot look up topic");
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+int dm_store_topic_exists(struct dm_store *s, const char *topic)
+{
+    return row_exists(s, "SELECT 1 FROM queues WHERE topic = ?", topic, "cannot look up topic");
+}
+
+/* One row of queue_changes: the new generation, or -1. */
+static int64_t note_change(struct dm_store *s, const char *topic, const char *change)
+{
+    sqlite3_stmt *st =
+        prep(s, "INSERT INTO queue_changes (topic, change, at) VALUES (?, ?, ?)");
+    if (!st)
+        return -1;
+    bind_str(st, 1, topic);
+    bind_str(st, 2, change);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    if (step_done(s, st, "cannot record a queue change") < 0)
+        return -1;
+    return (int64_t)sqlite3_last_insert_rowid(s->sql.db);
+}
+
+int dm_store_queue_generation(struct dm_store *s, int64_t *gen)
+{
+    sqlite3_stmt *st = prep(s, "SELECT COALESCE(MAX(seq), 0) FROM queue_changes");
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    *gen = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done(s, st);
+    return rc == SQLITE_ROW ? 0 : fail(s, "cannot read the queue generation");
+}
+
+int dm_store_drop_queue(struct dm_store *s, const char *topic)
+{
+    int d = dm_store_queue_dropped(s, topic);
+    if (d != 0)
+        return d < 0 ? -1 : 0;
+    int own = !s->sql.in_txn; /* the change and the drop go together */
+    if (own && dm_store_begin(s) < 0)
+        return -1;
+    int64_t seq = note_change(s, topic, "dropped");
+    sqlite3_stmt *st =
+        seq < 0 ? NULL : prep(s, "INSERT INTO dropped_queues (topic, seq) VALUES (?, ?)");
+    int rc = -1;
+    if (st) {
+        bind_str(st, 1, topic);
+        sqlite3_bind_int64(st, 2, seq);
+        rc = step_done(s, st, "cannot drop queue") < 0 ? -1 : 1;
+    }
+    if (own && (rc < 0 || dm_store_commit(s) < 0)) {
+        dm_store_rollback(s);
+        return -1;
+    }
+    return rc;
+}
+
+int dm_store_queue_dropped(struct dm_store *s, const char *topic)
+{
+    return row_exists(s, "SELECT 1 FROM dropped_queues WHERE topic = ?", topic,
+                      "cannot look up a dropped queue");
+}
+
+int dm_store_revive_queue(struct dm_store *s, const char *topic)
+{
+    int d = dm_store_queue_dropped(s, topic);
+    if (d <= 0)
+        return d;
+    sqlite3_stmt *st = prep(s, "DELETE FROM dropped_queues WHERE topic = ?");
+    if (!st)
+        return -1;
+    bind_str(st, 1, topic);
+    if (step_done(s, st, "cannot revive queue") < 0 || note_change(s, topic, "revived") < 0)
+        return -1;
+    return 1;
+}
+
+int dm_store_dropped_since(struct dm_store *s, int64_t after, struct dm_queue **out, size_t *n)
+{
+    sqlite3_stmt *st = prep(s, "SELECT " QUEUE_COLS " FROM queues q JOIN dropped_queues d"
+                               " ON d.topic = q.topic WHERE d.seq > ? ORDER BY d.seq");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, after);
+    return collect_queues(s, st, out, n);
 }
 
 int dm_store_add_queue(struct dm_store *s, const struct dm_queue *q)
@@ -396,7 +487,9 @@ int dm_store_add_queue(struct dm_store *s, const struct dm_queue *q)
     sqlite3_bind_int64(st, 9, q->interval);
     bind_str(st, 10, q->created_by);
     sqlite3_bind_int64(st, 11, q->created_at ? q->created_at : (sqlite3_int64)time(NULL));
-    return step_done(s, st, "cannot insert queue");
+    if (step_done(s, st, "cannot insert queue") < 0)
+        return -1;
+    return note_change(s, q->topic, "created") < 0 ? -1 : 0;
 }
 
 int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
@@ -435,7 +528,8 @@ int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n
            " WHERE n.node_type NOT IN ('TagQueryNode', 'tag_query')"
            " AND (?2 = 0 OR m.hits = (SELECT COUNT(DISTINCT value) FROM json_each(?1)))"
            " AND (?3 <= 0 OR q.interval = ?3) AND (?4 = '' OR q.world = ?4)"
-           " AND (?5 = '' OR q.domain = ?5) ORDER BY q.topic");
+           " AND (?5 = '' OR q.domain = ?5)"
+           " AND q.topic NOT IN (SELECT topic FROM dropped_queues) ORDER BY q.topic");
     if (!st) {
         free(arr);
         return -1;
@@ -600,7 +694,7 @@ int dm_store_tag_queries(struct dm_store *s, const char *world, const char *doma
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = prep(s, "SELECT node_id, world, domain, interval, match_all, tags"
-                               " FROM tag_queries WHERE world = ? AND domain = ?"
+                               " FROM tag_queries WHERE world = ?1 AND (?2 = '' OR domain = ?2)"
                                " ORDER BY node_id");
     if (!st)
         return -1;

@@ -15,6 +15,9 @@
  *   tag_queries     (node_id, world, domain) pk, interval, match_all, tags (JSON array):
  *                   every tag query a diff resolved, so a later diff that creates a queue
  *                   knows which queries it joins (dagmanager/dm_tagq.h)
+ *   queue_changes   seq (autoincrement) pk, topic, change (created|dropped|revived), at:
+ *                   the queue set's history; its last seq is the queue generation
+ *   dropped_queues  topic pk, seq: queues dropped from tag queries (stream collected)
  *
  * Ownership: strings returned through out-parameters are malloc'd and owned by the
  * caller; input strings are copied. Every function returns 0 (or a count / 1 = found),
@@ -27,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DM_STORE_SCHEMA_VERSION 3
+#define DM_STORE_SCHEMA_VERSION 4
 
 struct dm_store;
 
@@ -107,8 +110,26 @@ void dm_queue_release(struct dm_queue *q);
 void dm_queues_free(struct dm_queue *q, size_t n);
 /* 1 when a queue with this topic exists, 0 not, <0 error. */
 int dm_store_topic_exists(struct dm_store *s, const char *topic);
-/* Insert a queue (created_at = now when 0). Fails on a duplicate topic or binding. */
+/* Insert a queue (created_at = now when 0; a 'created' change is recorded). Fails on a
+ * duplicate topic or binding. */
 int dm_store_add_queue(struct dm_store *s, const struct dm_queue *q);
+
+/*
+ * The queue generation: the number of the last change of the queue set (a queue created,
+ * dropped or revived), 0 before any. Every list of queues a tag query is given carries it,
+ * so a reader can tell an older list from a newer one (docs/scale-out.md).
+ */
+int dm_store_queue_generation(struct dm_store *s, int64_t *gen);
+/* Drop a queue from tag queries (its stream was collected): 1 dropped, 0 already dropped,
+ * <0 error. The queue stays registered (a later diff using it revives it). */
+int dm_store_drop_queue(struct dm_store *s, const char *topic);
+/* 1 when dropped, 0 not, <0 error. */
+int dm_store_queue_dropped(struct dm_store *s, const char *topic);
+/* Undo a drop (a diff uses the queue again): 1 revived, 0 it was not dropped, <0 error. */
+int dm_store_revive_queue(struct dm_store *s, const char *topic);
+/* The queues dropped by a change numbered above 'after', in change order (*out malloc'd,
+ * dm_queues_free). */
+int dm_store_dropped_since(struct dm_store *s, int64_t after, struct dm_queue **out, size_t *n);
 
 /* Replace the registration of st->strategy_id (its node list included). */
 int dm_store_put_strategy(struct dm_store *s, const struct dm_strategy *st);
@@ -119,8 +140,8 @@ void dm_strings_free(char **v, size_t n);
 /*
  * Queues whose node has (any | all) of tags, optionally filtered by interval (> 0),
  * world and domain ("" or NULL = any). Tag comparison is exact. Queues of tag-query nodes
- * (node_type TagQueryNode / tag_query: their tags are a query, not a description) are never
- * listed. Results ordered by topic;
+ * (node_type TagQueryNode / tag_query: their tags are a query, not a description) and
+ * dropped queues (dm_store_drop_queue) are never listed. Results ordered by topic;
  * *out malloc'd (dm_queues_free).
  */
 int dm_store_queues_by_tag(struct dm_store *s, const char *const *tags, size_t n_tags,
@@ -140,7 +161,8 @@ struct dm_tag_query {
 
 /* Remember a tag query (kept as first written when (node_id, world, domain) is known). */
 int dm_store_put_tag_query(struct dm_store *s, const struct dm_tag_query *q);
-/* The tag queries of (world, domain), by node_id; *out malloc'd (dm_tag_queries_free). */
+/* The tag queries of (world, domain) (domain "" or NULL: every domain), by node_id; *out
+ * malloc'd (dm_tag_queries_free). */
 int dm_store_tag_queries(struct dm_store *s, const char *world, const char *domain,
                          struct dm_tag_query **out, size_t *n);
 void dm_tag_queries_free(struct dm_tag_query *q, size_t n);

@@ -15,7 +15,9 @@ bus_prereqs() {
 
 # bus_up: nats-server with JetStream on a free loopback port (its store in $E2E_TMP/js), a
 # DAG manager owning the streams (bus_retention_s 3600), a gateway using that DAG manager,
-# and $E2E_TMP/host.yml for the hosts (tokens, host.bus). Sets BUS, NPORT (the client
+# and $E2E_TMP/host.yml for the hosts (tokens, host.bus); BUS_DM_EXTRA and BUS_GW_EXTRA
+# (yaml lines, indented for their section) are appended to the DAG manager's and the
+# gateway's settings when set. Sets BUS, NPORT (the client
 # port), MPORT (monitoring), DM_PORT, NATS_PID, DM_PID, GW_URL. 1 when a piece does not start.
 # With BUS already set (a cluster: bus_cluster_up) no server is started; BUS_REPLICAS (1 by
 # default) goes to dagmanager.bus_replicas, and above 1 (a diff creating replicated streams
@@ -42,6 +44,7 @@ dagmanager:
   bus_retention_s: 3600
   bus_replicas: ${BUS_REPLICAS:-1}
 YAML
+    [ -z "${BUS_DM_EXTRA:-}" ] || printf '%s\n' "$BUS_DM_EXTRA" >> "$E2E_TMP/dm.yml"
     "$QMTL" service dagmanager server --config "$E2E_TMP/dm.yml" 2> "$E2E_TMP/dm.log" &
     DM_PID=$!
     dm_up() { curl -sf "http://127.0.0.1:$DM_PORT/health" > /dev/null; }
@@ -51,6 +54,7 @@ YAML
     local slow=()
     [ "${BUS_REPLICAS:-1}" -gt 1 ] && slow=("dagmanager_timeout_s: 8")
     gw_config "$E2E_TMP/gw.yml" "$E2E_TMP/gw.db" "${slow[@]}"
+    [ -z "${BUS_GW_EXTRA:-}" ] || printf '%s\n' "$BUS_GW_EXTRA" >> "$E2E_TMP/gw.yml"
     sed -i "s|dagmanager_url: \"\"|dagmanager_url: \"http://127.0.0.1:$DM_PORT\"\n  dagmanager_token: e2e-dm-token|" "$E2E_TMP/gw.yml"
     gw_start "$E2E_TMP/gw.yml" "$E2E_TMP/gw.log" || return 1
     cat > "$E2E_TMP/host.yml" <<YAML
@@ -162,4 +166,15 @@ while True:
     if b"PING" in buf:
         s.sendall(b"PONG\r\n")
 PY
+}
+
+# count PATTERN FILE: lines of FILE matching PATTERN; at_least PATTERN FILE N
+count() { grep -c "$1" "$2" 2>/dev/null; }
+at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
+
+# tagq_plugins: the tag-query fixtures, tagq_source in $E2E_TMP/a, tagq_query in $E2E_TMP/c
+tagq_plugins() {
+    mkdir -p "$E2E_TMP/a" "$E2E_TMP/c"
+    cp "$F/tagq_source.so" "$E2E_TMP/a/"
+    cp "$F/tagq_query.so" "$E2E_TMP/c/"
 }

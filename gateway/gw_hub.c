@@ -1,5 +1,5 @@
 /* gw_hub: the gateway's WebSocket event stream (see gw_hub.h). */
-#include "gw_hub.h"
+#include "gw_hub_internal.h"
 
 #include "config.h"
 #include "gw_metrics.h"
@@ -29,45 +29,6 @@
 #define TICK_NO_PING_S 20.0 /* keepalive tick when pings are off (token expiry only) */
 #define TICK_MIN_S 0.05
 
-enum {
-    TOPIC_QUEUE = 1,
-    TOPIC_ACTIVATION = 2,
-    TOPIC_POLICY = 4,
-    TOPIC_DEPRECATION = 8,
-    TOPIC_ORDERS = 16,
-    TOPIC_NONE = 0x100, /* a filter that matches no topic (only untyped events pass) */
-};
-
-struct hub_client {
-    struct hub_client *prev, *next;
-    struct gw_hub *hub;
-    struct ws_conn *ws;
-    char *world_id;      /* NULL: every world */
-    char *cred;          /* credential that subscribed (token claim "cred") */
-    unsigned topics;     /* TOPIC_* mask; 0: every topic */
-    int64_t exp;         /* token expiry (Unix seconds) */
-    int64_t last_sent;   /* seq_no of the last event sent or skipped by the filters */
-    int lagging;         /* live events paused; catch up from the log on drain */
-    double tokens;       /* rate limit bucket */
-    int64_t bucket_ms;
-    long flood;          /* messages dropped by the rate limit in a row */
-};
-
-struct gw_hub {
-    struct gw_server *srv;
-    struct event_base *base;
-    struct gw_store *store;
-    struct gw_metrics *metrics;
-    const struct cfg_gateway *cfg;
-    unsigned char secret[64];
-    size_t secret_len;
-    struct jwt_key key;
-    struct hub_client *clients;
-    size_t n_clients;
-    int64_t published;   /* highest seq_no handed to listeners */
-    struct event *tick;
-};
-
 /* ------------------------------------------------------------ small helpers */
 
 void gw_hub_iso_time(int64_t unix_s, int with_ms, char out[40])
@@ -88,7 +49,7 @@ void gw_hub_iso_time(int64_t unix_s, int with_ms, char out[40])
         snprintf(out + n, 40 - n, "Z");
 }
 
-static void uuid4(char out[37])
+void gw_hub_uuid4(char out[37])
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof(b)) != 1) {
@@ -179,7 +140,7 @@ char *gw_hub_mint(struct gw_hub *h, const char *world_id, const char *strategy_i
                   const char *const *topics, int64_t ttl_s, const char *cred)
 {
     char jti[37], err[200];
-    uuid4(jti);
+    gw_hub_uuid4(jti);
     int64_t now = (int64_t)time(NULL);
     json_t *t = json_array();
     for (size_t i = 0; topics && topics[i]; i++)
@@ -224,7 +185,7 @@ static void apply_claims(struct hub_client *c, const json_t *claims, const char 
 
 /* ------------------------------------------------------------ sending */
 
-static void send_json(struct hub_client *c, json_t *obj)
+void gw_hub_send_json(struct hub_client *c, json_t *obj)
 {
     char *s = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
@@ -281,7 +242,7 @@ static void send_snapshot(struct hub_client *c)
     json_t *data;
     json_array_foreach(arr, i, data) {
         char id[37], ts[40];
-        uuid4(id);
+        gw_hub_uuid4(id);
         gw_hub_iso_time(-1, 1, ts);
         json_object_set_new(data, "snapshot", json_true());
         json_t *env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "specversion", "1.0", "id",
@@ -290,7 +251,7 @@ static void send_snapshot(struct hub_client *c)
                                 "application/json", "seq_no", (json_int_t)h->published, "data",
                                 data);
         if (env)
-            send_json(c, env);
+            gw_hub_send_json(c, env);
     }
     json_decref(arr);
 }
@@ -436,7 +397,7 @@ static void client_message(struct ws_conn *ws, int binary, const unsigned char *
         json_object_set(r, "last_id", v ? v : json_null());
         if ((v = json_object_get(m, "last_seq_no")))
             json_object_set(r, "last_seq_no", v);
-        send_json(c, r);
+        gw_hub_send_json(c, r);
     } else if (type && !strcmp(type, "refresh")) {
         char err[200];
         json_t *claims;
@@ -447,7 +408,7 @@ static void client_message(struct ws_conn *ws, int binary, const unsigned char *
         } else {
             apply_claims(c, claims, NULL, NULL);
             json_decref(claims);
-            send_json(c, json_pack("{s:s,s:s}", "type", "refresh_ack", "ts", ts));
+            gw_hub_send_json(c, json_pack("{s:s,s:s}", "type", "refresh_ack", "ts", ts));
         }
     }
     json_decref(m);
@@ -550,6 +511,7 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
         return;
     }
     c->hub = h;
+    c->id = ++h->next_id;
     c->tokens = h->cfg->ws_rate_limit_per_s;
     c->bucket_ms = ws_now_ms();
     char *token = bearer_token(req);
@@ -610,6 +572,7 @@ static void route_ws(struct evhttp_request *req, const char *rest, void *arg)
     } else if (last < 0) {
         send_snapshot(c);
     }
+    gw_hub_queue_snapshot(h, c); /* (resumed too) the tag queries' queues as they are now */
     LOG_DEBUG("hub", "stream from %s: world '%s' topics 0x%x", ws_conn_peer(c->ws),
               c->world_id ? c->world_id : "*", c->topics);
 out:
@@ -708,7 +671,7 @@ struct gw_hub *gw_hub_new(struct gw_server *s)
     if (gw_server_add_route(s, "/events/subscribe", gw_subscribe_route, h) != 0 ||
         gw_server_add_route(s, "/ws/evt", route_ws, h) != 0 ||
         gw_server_add_route(s, "/ws", route_ws, h) != 0 ||
-        gw_server_add_listener(s, on_event, h) != 0)
+        gw_server_add_listener(s, on_event, h) != 0 || !(h->queue = gw_hub_queue_new(h)))
         goto fail;
     return h;
 fail:
@@ -723,6 +686,7 @@ void gw_hub_free(struct gw_hub *h)
 {
     if (!h)
         return;
+    gw_hub_queue_free(h->queue);
     while (h->clients) {
         struct hub_client *c = h->clients;
         h->clients = c->next;
@@ -746,6 +710,14 @@ const struct cfg_gateway *gw_hub_cfg(const struct gw_hub *h)
 struct gw_server *gw_hub_server(const struct gw_hub *h)
 {
     return h->srv;
+}
+
+struct hub_client *gw_hub_client_by_id(struct gw_hub *h, uint64_t id)
+{
+    for (struct hub_client *c = h->clients; c; c = c->next)
+        if (c->id == id)
+            return ws_conn_is_open(c->ws) ? c : NULL;
+    return NULL;
 }
 
 size_t gw_hub_clients(const struct gw_hub *h)

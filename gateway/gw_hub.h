@@ -9,7 +9,10 @@
  * 1008); topic filter from the token's "topics" claim, narrowed by ?topics=a,b; world filter
  * from the "world_id" claim (or ?world_id= when the token has none); ?last_seq_no=N replays
  * the events after N from the event log, or sends an activation snapshot when they were
- * trimmed; keepalive pings every gateway.ws_ping_interval_s (no traffic for two intervals
+ * trimmed; a stream of the queue topic also gets, on every connect, one queue_update per
+ * tag query of its world as the DAG manager has it now (gw_hub_queue.c, which also
+ * publishes the queues the DAG manager dropped); keepalive pings every
+ * gateway.ws_ping_interval_s (no traffic for two intervals
  * + 1 s: close 1011, counted in GW_M_WS_IDLE_DROPS; 0 = no pings, no check); incoming
  * messages limited to gateway.ws_max_message_bytes (close 1009) and
  * gateway.ws_rate_limit_per_s (excess dropped; a sustained flood: close 1008); a slow

@@ -283,6 +283,12 @@ static void submit_reply(struct submit *sb, const json_t *diff)
     if (!sb->dry_run) {
         json_object_set_new(ack, "node_queues", nq ? nq : json_object());
         json_object_set_new(ack, "queue_nodes", qn ? qn : json_object());
+        const json_t *gen = json_object_get(diff, "queue_generation");
+        if (json_is_integer(gen)) /* what the tag queries' lists are as of */
+            json_object_set(ack, "queue_generation", (json_t *)gen);
+        const json_t *dom = json_object_get(diff, "execution_domain");
+        if (json_is_string(dom)) /* the domain the queues were resolved in */
+            json_object_set(ack, "execution_domain", (json_t *)dom);
     }
     if (!sb->dry_run && diff)
         gw_store_strategy_set_status(gw_server_store(sb->s), sb->strategy_id, "completed");
@@ -311,10 +317,13 @@ static char *dup_str(const json_t *v)
     return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-/* Compute context: meta, then the first world's decision (see the notes, section 4.2). */
+/* Compute context: meta, then the first world's decision (see the notes, section 4.2).
+ * A decision's as_of counts for the domain rule (dryrun needs one) and stays in the
+ * compute context only in the backtest domain; see docs/scale-out.md. */
 static void compute_context(struct submit *sb, const json_t *body)
 {
     const json_t *meta = json_object_get(body, "meta");
+    int as_of_decided = 0; /* as_of is the decision's time, not a snapshot the author named */
     sb->domain = dup_str(json_object_get(meta, "execution_domain"));
     sb->as_of = dup_str(json_object_get(meta, "as_of"));
     sb->partition = dup_str(json_object_get(meta, "partition"));
@@ -333,8 +342,10 @@ static void compute_context(struct submit *sb, const json_t *body)
         if (dec) {
             free(sb->domain);
             sb->domain = dup_str(json_object_get(dec, "execution_domain"));
-            if (!sb->as_of)
+            if (!sb->as_of) {
                 sb->as_of = dup_str(json_object_get(dec, "as_of"));
+                as_of_decided = 1;
+            }
             json_decref(dec);
         } else {
             int keep_dry = sb->domain && !strcmp(sb->domain, "dryrun");
@@ -355,6 +366,12 @@ static void compute_context(struct submit *sb, const json_t *body)
         if (!sb->reason)
             sb->reason = "missing_as_of";
         sb->safe_mode = 1;
+    } else if (as_of_decided && strcmp(sb->domain, "backtest") != 0) {
+        /* dryrun, live, shadow: the decision's as_of is the time it was made, not a data
+         * snapshot; in the compute context it would give every submission (each second)
+         * queues of its own, and hosts in a paper or live world would never share a node */
+        free(sb->as_of);
+        sb->as_of = NULL;
     }
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host/host_api.h"
+#include "host/orders/orders.h"
 #include "host/plugin/loader.h"
 
 struct embed {
@@ -160,8 +161,10 @@ void embed_finish(struct embed *e)
     if (e->finished)
         return;
     e->finished = 1;
-    if (e->started)
+    if (e->started) {
+        orders_flush(&e->h);
         host_finish(&e->h);
+    }
 }
 
 int embed_strategy_info(const struct embed *e, size_t strat, struct embed_strategy_info *out)

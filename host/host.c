@@ -52,6 +52,9 @@ void host_strategy_free(struct host_strategy *st)
     host_ctx_release_names(&st->ctx);
     broker_free(st->broker);
     risk_release(&st->risk);
+    for (size_t i = 0; i < st->n_aligns; i++)
+        oa_free(st->aligns[i]);
+    free(st->aligns);
     free(st->state);
     plugin_instance_unref(st->pi);
     free(st);

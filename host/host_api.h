@@ -34,6 +34,7 @@
 
 #include "host/orders/broker.h"
 #include "host/orders/gate.h"
+#include "host/orders/order_align.h"
 #include "host/dag/graph.h"
 #include "host/orders/risk.h"
 #include "host/online/metrics.h"
@@ -75,6 +76,8 @@ struct host_strategy {
     int risk_ready;
     struct plugin_instance *pi; /* the loaded .so (a reference), or NULL when the caller
                                  * keeps the descriptor mapped (linked, legacy callers) */
+    struct order_align **aligns; /* per order publisher: what it holds (order_align.h) */
+    size_t n_aligns;
 };
 
 /* HOST_BLOCKED: attached to a world whose domain sends no orders (backtest, shadow):

@@ -431,6 +431,11 @@ void loop_follow(struct loop *l, int follow)
     l->follow = follow;
 }
 
+int loop_following(const struct loop *l)
+{
+    return l->follow;
+}
+
 static int add_hook(struct loop *l, struct loop_hook h)
 {
     struct loop_hook *v = realloc(l->hooks, (l->n_hooks + 1) * sizeof(*v));

@@ -95,6 +95,8 @@ void loop_set_hold(struct loop *l, loop_busy_fn busy, void *arg);
 int loop_held(const struct loop *l);
 /* Keep running after the data ended, until loop_stop() or a signal. */
 void loop_follow(struct loop *l, int follow);
+/* 1 when the loop keeps running after the data ended (loop_follow), else 0. */
+int loop_following(const struct loop *l);
 
 /* Hooks. 0, or -1 when out of memory. Data-end hooks run in registration order. */
 int loop_on_data_end(struct loop *l, loop_end_fn fn, void *arg);

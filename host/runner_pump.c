@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/orders/orders.h"
 #include "host/runner.h"
 #include "log.h"
 
@@ -72,14 +73,23 @@ static void pump_end(void *arg, int why)
     r->skipped_rows = feed_skipped_rows(r->feed);
     if (why == LOOP_END_SIGNAL)
         r->interrupted = loop_signal(r->loop);
+    /* what order publishers still hold is handed over at the end of the run: now, or,
+     * when the host follows on, when it stops (orders_flush, host/orders/order_align.h) */
+    if (why != LOOP_END_DATA || !loop_following(r->loop))
+        orders_flush(&r->h);
     host_finish(&r->h);
+}
+
+static void pump_stop(void *arg)
+{
+    orders_flush(&((struct runner *)arg)->h);
 }
 
 struct loop_source *runner_pump(struct runner *r)
 {
     if (r->pump)
         return r->pump;
-    if (loop_on_data_end(r->loop, pump_end, r))
+    if (loop_on_data_end(r->loop, pump_end, r) || loop_on_stop(r->loop, pump_stop, NULL, r))
         return NULL;
     r->pump = loop_add_pull(r->loop, "data", pump_pull, r);
     return r->pump;

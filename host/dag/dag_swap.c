@@ -10,7 +10,7 @@
 #include "host/dag/route.h"
 #include "log.h"
 
-enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE, SWAP_EXTEND };
+enum swap_op { SWAP_ADD, SWAP_REMOVE, SWAP_REPLACE, SWAP_EXTEND, SWAP_SHRINK };
 
 /* Everything a change builds before it commits; freed by swap_discard or swap_commit. */
 struct swap {
@@ -32,6 +32,8 @@ struct swap {
     struct host_swap_result res;
     host_dag_add_fn add; /* extend: adds the nodes to the staging graph */
     void *add_arg;
+    host_dag_drop_fn drop; /* shrink: the nodes not copied */
+    void *drop_arg;
 };
 
 /* remove, replace: a strategy is taken out (w->going) */
@@ -98,12 +100,18 @@ static int stage_copy(struct swap *w, char *err, size_t errlen)
         uint32_t kept = 0;
         for (uint32_t o = 0; o < x->n_owners; o++)
             kept += w->owner_map[x->owners[o]] != GRAPH_NONE;
-        if (!kept)
+        if (!kept || (w->op == SWAP_SHRINK && w->drop(w->drop_arg, x)))
             continue;
         uint32_t in[QMTL_MAX_INPUTS], n_in = 0;
         if (x->kind != GRAPH_TAG_QUERY) {
             for (; n_in < x->n_in && n_in < QMTL_MAX_INPUTS; n_in++)
                 in[n_in] = w->map[x->in[n_in]];
+            for (uint32_t k = 0; w->op == SWAP_SHRINK && k < n_in; k++)
+                if (in[k] == GRAPH_NONE) {
+                    snprintf(err, errlen, "node '%s' reads node '%s', which would go", x->label,
+                             graph_node(h->g, x->in[k])->label);
+                    return -1;
+                }
         }
         if (graph_copy(w->g, x, in, n_in, w->owner_map, &w->map[i], err, errlen))
             return -1;
@@ -360,7 +368,13 @@ static int swap_run(struct swap *pre, enum swap_op op, size_t going, struct plug
         snprintf(err, errlen, "no strategy %zu (%zu loaded)", going, h->n_st);
         return -1;
     }
-    struct swap w = {.h = h, .op = op, .going = going, .add = pre->add, .add_arg = pre->add_arg};
+    struct swap w = {.h = h,
+                     .op = op,
+                     .going = going,
+                     .add = pre->add,
+                     .add_arg = pre->add_arg,
+                     .drop = pre->drop,
+                     .drop_arg = pre->drop_arg};
     if (stage_copy(&w, err, errlen) || (op == SWAP_EXTEND && stage_extend(&w, err, errlen)) ||
         ((op == SWAP_ADD || op == SWAP_REPLACE) &&
          stage_setup(&w, pi, desc, name, path, err, errlen)) ||
@@ -417,5 +431,12 @@ int host_dag_extend(struct host *h, host_dag_add_fn add, void *arg, struct host_
                     char *err, size_t errlen)
 {
     return swap_run(&(struct swap){.h = h, .add = add, .add_arg = arg}, SWAP_EXTEND, 0, NULL,
+                    NULL, NULL, NULL, res, err, errlen);
+}
+
+int host_dag_shrink(struct host *h, host_dag_drop_fn drop, void *arg,
+                    struct host_swap_result *res, char *err, size_t errlen)
+{
+    return swap_run(&(struct swap){.h = h, .drop = drop, .drop_arg = arg}, SWAP_SHRINK, 0, NULL,
                     NULL, NULL, NULL, res, err, errlen);
 }

@@ -1,7 +1,8 @@
 /*
  * dag_swap: how a running host's DAG changes (host_add_strategy_from after
  * host_finalize, host_remove_strategy, host_replace_strategy; contracts in host_api.h;
- * host_dag_extend below adds nodes without a strategy change).
+ * host_dag_extend and host_dag_shrink below add or remove nodes without a strategy
+ * change).
  *
  * A change is built aside and swapped in between two events:
  *   1. staging graph: every live node that some strategy other than the one going still
@@ -61,6 +62,18 @@ struct graph;
 typedef int (*host_dag_add_fn)(void *arg, struct graph *g, char *err, size_t errlen);
 int host_dag_extend(struct host *h, host_dag_add_fn add, void *arg, struct host_swap_result *res,
                     char *err, size_t errlen);
+
+/*
+ * Remove nodes from a running host's DAG without a strategy change (host/online/bus_tagq.c:
+ * a joined queue of another host that went away). Step 1 leaves out every node for which
+ * drop() returns nonzero (only tag queries may read one: another reader makes the change
+ * fail); tag queries are then resolved again (their output windows, read by their
+ * consumers, stay) and the rest runs as for any change. Between events only. 0 (res may
+ * be NULL), or -1 with err and the live DAG untouched.
+ */
+typedef int (*host_dag_drop_fn)(void *arg, const struct graph_node *n);
+int host_dag_shrink(struct host *h, host_dag_drop_fn drop, void *arg,
+                    struct host_swap_result *res, char *err, size_t errlen);
 
 /* A strategy (not registered in h->st) with index 'index', a reference on 'pi', its
  * broker, state and closed gate. NULL with err on failure. Free with host_strategy_free. */

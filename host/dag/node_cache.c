@@ -49,6 +49,7 @@ void nc_ring_clear(struct nc_ring *r)
     r->w.head = r->w.cap - 1;
     r->newest = INT64_MIN;
     r->has_evicted = 0;
+    r->dropped = 0;
 }
 
 /* Store v into *dst, copying JSON text; frees what the slot held. */
@@ -88,11 +89,13 @@ enum nc_status nc_ring_append_slow(struct nc_ring *r, int64_t ts, const struct q
     if (h == w->cap)
         h = 0;
     if (w->count == w->cap) {
+        r->dropped = 1;
         if (vals[h].type == QMTL_T_JSON) {
             free((char *)vals[h].as.json);
             vals[h] = qmtl_none();
         } else {
             r->evicted = vals[h];
+            r->evicted_ts = tss[h];
             r->has_evicted = 1;
         }
     } else {
@@ -131,6 +134,7 @@ enum nc_status nc_ring_insert_late(struct nc_ring *r, int64_t ts, const struct q
     if (k == w->count && w->count == cap)
         return NC_LATE;
     if (w->count == cap) {
+        r->dropped = 1;
         uint32_t oldest = qmtl_window_index_(w, cap - 1);
         if (vals[oldest].type == QMTL_T_JSON) {
             free((char *)vals[oldest].as.json);

@@ -38,7 +38,9 @@ struct nc_ring {
     struct qmtl_window w;      /* storage, head, count, cap, interval, upstream_id */
     int64_t newest;            /* newest bucket; INT64_MIN when empty */
     struct qmtl_value evicted; /* pushed out of the full ring by the last in-order append */
+    int64_t evicted_ts;        /* its bucket */
     int has_evicted;
+    int dropped; /* an item left the ring (evicted or pushed out) since it was cleared */
     int shared;   /* recompute policy: may serve several consumers */
     int borrowed; /* held by a staging graph too, during a DAG swap (host/dag/dag_swap.c) */
 };
@@ -74,7 +76,9 @@ static inline enum nc_status nc_ring_append(struct nc_ring *r, int64_t ts,
         if (slot->type != QMTL_T_JSON) {
             if (w->count == w->cap) {
                 r->evicted = *slot;
+                r->evicted_ts = w->ts[h];
                 r->has_evicted = 1;
+                r->dropped = 1;
             } else {
                 r->has_evicted = 0;
                 w->count++;

@@ -132,11 +132,19 @@ void runtime_owners_changed(struct runtime *rt, uint32_t idx, rt_live_fn live, v
     x->ctx = b->ctx;
 }
 
+static uint64_t next_gen(void)
+{
+    static uint64_t gen;
+    return __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+}
+
 void runtime_refresh(struct runtime *rt, uint32_t idx)
 {
     struct rt_node *x = rt ? runtime_node(rt, idx) : NULL;
-    if (x)
+    if (x) {
         x->kind = (uint8_t)x->node->kind;
+        rt->gen = next_gen();
+    }
 }
 
 /* Identity copies, owners and binding, state, built-in: everything but the rings. */
@@ -180,6 +188,7 @@ struct runtime *runtime_new(struct graph *g, const struct rt_opts *o, char *err,
     if (!rt)
         goto oom;
     rt->g = g;
+    rt->gen = next_gen();
     uint32_t n = (uint32_t)graph_count(g);
     rt->n = n;
     rt->node = aligned_alloc(64, (n ? n : 1) * sizeof(*rt->node));
@@ -272,6 +281,7 @@ void runtime_free(struct runtime *rt)
             if (c->side[i].value.type == QMTL_T_JSON)
                 free((char *)c->side[i].value.as.json);
         free(c->side);
+        fanin_free(c->fanin);
     }
     free(rt->node);
     free(rt->cold);
@@ -320,6 +330,11 @@ void runtime_carry(struct runtime *to, struct runtime *from, const uint32_t *src
         xc->side = t.side;
         xc->n_side = t.n_side;
         xc->cap_side = t.cap_side;
+        if (xc->fanin && xc->fanin->n_in == y->n_in &&
+            xc->fanin->period == (uint32_t)(y->node->period > 0 ? y->node->period : 1)) {
+            yc->fanin = xc->fanin; /* the history of inputs still apart */
+            xc->fanin = t.fanin;
+        }
     }
     /* new indicators reading a ring that already holds items start from it */
     for (uint32_t p = 0; p < to->n; p++) {

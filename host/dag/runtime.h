@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "host/dag/builtins.h"
+#include "host/dag/fanin.h"
 #include "host/dag/graph.h"
 #include "host/dag/node_cache.h"
 
@@ -107,6 +108,7 @@ struct rt_cold {
     size_t json_cap;
     struct rt_side_item *side; /* side output, the newest 4096 kept */
     uint32_t n_side, cap_side;
+    struct fanin *fanin; /* aligned fan-in of inputs apart (host/dag/fanin.h); NULL: none */
 };
 
 struct runtime {
@@ -116,6 +118,8 @@ struct runtime {
     struct rt_cold *cold;   /* by evaluation position */
     char *states;           /* custom states, evaluation order */
     uint32_t *pos_of;       /* creation index -> evaluation position */
+    uint64_t gen; /* unique over the process, new at runtime_new and at each runtime_refresh
+                   * (a node's kind changed): caches of the topology compare it */
 };
 
 /* Whether strategy 'owner' still runs (1) or was stopped (0). */
@@ -160,14 +164,15 @@ static inline const struct qmtl_window *rt_input(const struct rt_node *n, uint32
  * binding whose owner runs, else the first one (after a strategy stopped). */
 void runtime_owners_changed(struct runtime *rt, uint32_t idx, rt_live_fn live, void *arg);
 
-/* Copy the node's kind from the graph again (see struct rt_node); rt may be NULL. */
+/* Copy the node's kind from the graph again (see struct rt_node) and give the runtime a
+ * new 'gen'; rt may be NULL. */
 void runtime_refresh(struct runtime *rt, uint32_t idx);
 
 /*
  * Move the runtime state of 'from' into 'to' (a DAG swap): for every position p of 'to'
  * with src[p] != GRAPH_NONE (a position of 'from', the node of the same NodeID): built-in
- * state, custom state (same size), counters, last_fired, failed, the signal target and
- * the side output. Rings both runtimes hold (borrowed) become to's; their upstream id is
+ * state, custom state (same size), counters, last_fired, failed, the signal target, the
+ * side output and the fan-in history (same inputs). Rings both runtimes hold (borrowed) become to's; their upstream id is
  * to's node's. An indicator of 'to' that got no built-in state (a new node, or a twin that
  * had none: computed by another host) and whose input ring already holds items rebuilds
  * it from that ring. Cannot fail.

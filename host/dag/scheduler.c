@@ -2,6 +2,7 @@
 #include "host/dag/scheduler.h"
 
 #include "host/errcode.h"
+#include "log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ struct sched {
     size_t words;
     size_t lo; /* lowest word that may hold a pending bit */
     int64_t now;
+    int64_t wave_ts; /* bucket of the item that started the current (or last) wave */
     uint64_t computes, waves;
     int in_wave;
 };
@@ -73,6 +75,11 @@ void sched_free(struct sched *s)
 int64_t sched_now(const struct sched *s)
 {
     return s->now;
+}
+
+int64_t sched_wave_ts(const struct sched *s)
+{
+    return s->wave_ts;
 }
 
 uint64_t sched_computes(const struct sched *s)
@@ -314,48 +321,11 @@ static void compute_signal(struct sched *s, struct rt_node *n, struct qmtl_value
     out->as.signal.strength = fabs(x);
 }
 
-static void run_node(struct sched *s, struct rt_node *n)
+/* Compute node n for bucket b with windows 'wins' and emit what it makes. */
+static void compute(struct sched *s, struct rt_node *n, int64_t b, const struct qmtl_window *wins,
+                    uint32_t mask, int passthrough, int gap, int dup)
 {
-    uint32_t mask = n->wave_mask;
-    int gap = n->wave_gap, dup = n->wave_dup, late = n->wave_late;
-    n->wave_mask = 0;
-    n->wave_gap = n->wave_dup = n->wave_late = 0;
-    if (n->failed || !n->live_owners || n->kind == GRAPH_REMOTE)
-        return;
-    int passthrough = n->kind == GRAPH_ORDER || n->kind == GRAPH_TAG_QUERY;
-    if ((gap || dup) && !passthrough) {
-        if (n->node->on_missing == QMTL_MISSING_FAIL) {
-            fail_node(s, n, QMTL_ERR, gap ? "gap detected" : "duplicate bucket");
-            return;
-        }
-        n->c.skipped_missing++;
-        return;
-    }
-    int any = passthrough || n->fire_any;
-    if (n->n_in == 1) {
-        if (n->in_ring1->w.count < n->in_ring1->w.cap)
-            return;
-    } else if (any ? !nc_ready_any(n->in_rings, n->n_in) : !nc_full(n->in_rings, n->n_in)) {
-        return;
-    }
-    int64_t b = n->same_interval ? n->wave_ts : nc_bucket(n->wave_ts, n->interval);
-    if (!any && n->n_in > 1 && !late) {
-        for (uint32_t i = 0; i < n->n_in; i++)
-            if (nc_bucket(n->in_rings[i]->newest, n->interval) != b)
-                return;
-        if (n->last_fired == b)
-            return;
-        n->last_fired = b;
-    }
     s->now = b;
-    const struct qmtl_window *wins;
-    if (n->n_in == 1) {
-        wins = &n->in_ring1->w;
-    } else {
-        for (uint32_t i = 0; i < n->n_in; i++)
-            n->win[i] = n->in_rings[i]->w;
-        wins = n->win;
-    }
     struct qmtl_value out = qmtl_none();
     s->computes++;
     n->c.computes++;
@@ -422,6 +392,121 @@ static void run_node(struct sched *s, struct rt_node *n)
     }
     if (out.type != QMTL_T_NONE)
         emit(s, n, b, &out, passthrough ? (gap ? WAVE_GAP : 0) | (dup ? WAVE_DUP : 0) : 0);
+}
+
+/* An aligned node whose inputs are apart (fanin.h): keep their history and compute each
+ * bucket every input delivered, with the windows of one process. 1 when handled here, 0
+ * for the usual path (inputs level, or no memory for a history). */
+static int fan_in(struct sched *s, struct rt_node *n, uint32_t mask, int gap, int dup)
+{
+    struct rt_cold *cn = &s->rt->cold[n->pos];
+    struct fanin *f = cn->fanin;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    uint32_t slow = 0;
+    for (uint32_t i = 0; i < n->n_in; i++) {
+        int64_t b = n->in_rings[i]->newest;
+        if (b < lo) {
+            lo = b;
+            slow = i;
+        }
+        hi = b > hi ? b : hi;
+    }
+    /* at most one bucket apart: the rings hold every window still to come */
+    int near = hi == INT64_MIN || (lo != INT64_MIN && hi - lo <= n->interval);
+    if (!f || !f->on) {
+        if (near)
+            return 0;
+        if (!f && !(f = cn->fanin = fanin_new(n->n_in, n->in_rings[0]->w.cap, n->in_rings)))
+            return 0;
+        /* every bucket up to the slowest input's newest was considered: while at most
+         * one bucket apart, each delivery of the slower input levels them */
+        if (fanin_start(f, n->in_rings, mask, lo > n->last_fired ? lo : n->last_fired) < 0) {
+            fanin_stop(f, INT64_MIN);
+            return 0;
+        }
+    } else {
+        fanin_record(f, n->in_rings, mask);
+    }
+    int64_t t;
+    int rc;
+    while (!n->failed && (rc = fanin_next(f, lo, slow, &t)) != 0) {
+        int warm = rc > 0 ? fanin_windows(f, t, n->in_rings, n->win) : -1;
+        if (warm < 0) {
+            n->c.skipped_missing++;
+            if (!f->warned) {
+                f->warned = 1;
+                LOG_WARN("sched",
+                         "node '%s': its inputs are more than %u buckets apart: bucket %lld "
+                         "not computed (its window is no longer held)",
+                         n->node->label, FANIN_HOLD, (long long)t);
+            }
+            continue;
+        }
+        if (!warm)
+            continue;
+        /* a gap or a repeat in the data of this wave: its bucket as on one host */
+        if ((gap || dup) && t == n->wave_ts) {
+            if (n->node->on_missing == QMTL_MISSING_FAIL) {
+                fail_node(s, n, QMTL_ERR, gap ? "gap detected" : "duplicate bucket");
+                return 1;
+            }
+            n->c.skipped_missing++;
+            continue;
+        }
+        n->last_fired = t;
+        compute(s, n, t, n->win, mask, 0, 0, 0);
+    }
+    if (near)
+        fanin_stop(f, lo);
+    return 1;
+}
+
+static void run_node(struct sched *s, struct rt_node *n)
+{
+    uint32_t mask = n->wave_mask;
+    int gap = n->wave_gap, dup = n->wave_dup, late = n->wave_late;
+    n->wave_mask = 0;
+    n->wave_gap = n->wave_dup = n->wave_late = 0;
+    if (n->failed || !n->live_owners || n->kind == GRAPH_REMOTE)
+        return;
+    int passthrough = n->kind == GRAPH_ORDER || n->kind == GRAPH_TAG_QUERY;
+    /* inputs apart (one runs ahead, e.g. a node another host computes): fanin.h */
+    if (!late && n->n_in > 1 && !n->fire_any && !passthrough && n->same_interval &&
+        fan_in(s, n, mask, gap, dup))
+        return;
+    if ((gap || dup) && !passthrough) {
+        if (n->node->on_missing == QMTL_MISSING_FAIL) {
+            fail_node(s, n, QMTL_ERR, gap ? "gap detected" : "duplicate bucket");
+            return;
+        }
+        n->c.skipped_missing++;
+        return;
+    }
+    int any = passthrough || n->fire_any;
+    if (n->n_in == 1) {
+        if (n->in_ring1->w.count < n->in_ring1->w.cap)
+            return;
+    } else if (any ? !nc_ready_any(n->in_rings, n->n_in) : !nc_full(n->in_rings, n->n_in)) {
+        return;
+    }
+    int64_t b = n->same_interval ? n->wave_ts : nc_bucket(n->wave_ts, n->interval);
+    if (!any && n->n_in > 1 && !late) {
+        for (uint32_t i = 0; i < n->n_in; i++)
+            if (nc_bucket(n->in_rings[i]->newest, n->interval) != b)
+                return;
+        if (n->last_fired == b)
+            return;
+        n->last_fired = b;
+    }
+    const struct qmtl_window *wins;
+    if (n->n_in == 1) {
+        wins = &n->in_ring1->w;
+    } else {
+        for (uint32_t i = 0; i < n->n_in; i++)
+            n->win[i] = n->in_rings[i]->w;
+        wins = n->win;
+    }
+    compute(s, n, b, wins, mask, passthrough, gap, dup);
 }
 
 /* Run every pending node, in evaluation order. */
@@ -496,6 +581,7 @@ int sched_feed(struct sched *s, uint32_t idx, int64_t ts, const struct qmtl_valu
     n->c.deliveries++;
     int64_t b = nc_bucket(ts, n->interval);
     s->now = b;
+    s->wave_ts = b;
     struct qmtl_value out = *v;
     s->in_wave = 1;
     emit(s, n, b, &out, 0);

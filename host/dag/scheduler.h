@@ -109,6 +109,9 @@ void sched_carry(struct sched *to, const struct sched *from);
 
 /* Bucket of the node being computed (or of the last wave). */
 int64_t sched_now(const struct sched *s);
+/* Bucket of the item (stream or remote node) that started the running (or last) wave, in
+ * that node's interval: where one process would have made what the wave makes. */
+int64_t sched_wave_ts(const struct sched *s);
 /* Node computations run so far (all nodes). */
 uint64_t sched_computes(const struct sched *s);
 uint64_t sched_waves(const struct sched *s);

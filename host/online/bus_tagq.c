@@ -19,23 +19,33 @@
 /* A joined queue: a GRAPH_REMOTE node fed from a durable consumer. */
 struct tq_input {
     struct bus_tagq *t;
-    char id[NODEID_LEN + 1];
+    char id[NODEID_LEN + 1];  /* the NodeID its messages carry */
+    char gid[NODEID_LEN + 1]; /* its node's id in the DAG: id, or for another queue of the
+                               * same NodeID "blake3:" + BLAKE3("tagq|" id "|" topic) */
     char topic[256];
     uint64_t seq; /* last fed */
     int consumed;  /* a consumer of the current connection feeds it */
+    char **tags;   /* the queue's node: tags (malloc'd) and interval, for removals */
+    uint32_t n_tags;
+    int64_t interval;
+    int64_t gen;      /* newest generation of a list that held it (-1: none given) */
+    int gone;         /* left the DAG: the DAG manager dropped the queue */
+    int64_t gone_gen; /* ... as of this generation (-1: not given) */
+    int leaving;      /* marked by the update being applied */
 };
 
 struct bus_tagq {
     struct host *h;
     struct bus_conn *conn; /* borrowed while started */
     char world[128];
+    char domain[64]; /* the submission answer's execution_domain ("" = not given) */
     struct bus_tagq_queue *pending; /* remembered before the start */
     size_t n_pending, cap_pending;
     struct tq_input **in;
     size_t n_in, cap_in;
     char *scratch; /* NUL-terminated copy of a remote JSON value */
     size_t scratch_cap;
-    uint64_t fed, duplicates, gaps, refused;
+    uint64_t fed, duplicates, gaps, refused, left;
 };
 
 /* ------------------------------------------------------------------ parsing */
@@ -152,17 +162,30 @@ void bus_tagq_free(struct bus_tagq *t)
     bus_tagq_stop(t);
     drop_pending(t);
     free(t->pending);
-    for (size_t i = 0; i < t->n_in; i++)
+    for (size_t i = 0; i < t->n_in; i++) {
+        for (uint32_t k = 0; k < t->in[i]->n_tags; k++)
+            free(t->in[i]->tags[k]);
+        free(t->in[i]->tags);
         free(t->in[i]);
+    }
     free(t->in);
     free(t->scratch);
     free(t);
 }
 
-static struct tq_input *input_of(const struct bus_tagq *t, const char *id)
+/* The input whose DAG node is 'gid'. */
+static struct tq_input *input_of(const struct bus_tagq *t, const char *gid)
 {
     for (size_t i = 0; t && i < t->n_in; i++)
-        if (strcmp(t->in[i]->id, id) == 0)
+        if (strcmp(t->in[i]->gid, gid) == 0)
+            return t->in[i];
+    return NULL;
+}
+
+static struct tq_input *input_of_topic(const struct bus_tagq *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_in; i++)
+        if (strcmp(t->in[i]->topic, topic) == 0)
             return t->in[i];
     return NULL;
 }
@@ -175,7 +198,9 @@ int bus_tagq_joined(const struct bus_tagq *t, const char *id)
 void bus_tagq_stats(const struct bus_tagq *t, struct bus_tagq_stats *out)
 {
     memset(out, 0, sizeof(*out));
-    out->joined = t->n_in;
+    for (size_t i = 0; i < t->n_in; i++)
+        out->joined += !t->in[i]->gone;
+    out->left = t->left;
     out->fed = t->fed;
     out->duplicates = t->duplicates;
     out->gaps = t->gaps;
@@ -203,7 +228,7 @@ static int remember(struct bus_tagq *t, struct bus_tagq_queue *q)
 /* Parse the queue entries of 'list' (their nodes in 'nodes') into t->pending; bad entries
  * are logged. */
 static int remember_list(struct bus_tagq *t, const json_t *list, const json_t *nodes,
-                         const char *what)
+                         int64_t gen, const char *what)
 {
     size_t i;
     const json_t *e;
@@ -215,6 +240,7 @@ static int remember_list(struct bus_tagq *t, const json_t *list, const json_t *n
             LOG_WARN("bus", "%s: queues[%zu]: %s; ignored", what, i, err);
         if (rc <= 0)
             continue;
+        q.gen = gen;
         if (remember(t, &q) < 0) {
             bus_tagq_queue_release(&q);
             return -1;
@@ -229,6 +255,10 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
                   size_t errlen)
 {
     const json_t *qm = json_object_get(ack, "queue_map");
+    const json_t *gen = json_object_get(ack, "queue_generation");
+    const char *dom = json_string_value(json_object_get(ack, "execution_domain"));
+    if (dom && strlen(dom) < sizeof(t->domain))
+        snprintf(t->domain, sizeof(t->domain), "%s", dom);
     for (uint32_t i = 0; i < graph_count(t->h->g); i++) {
         const struct graph_node *x = graph_node(t->h->g, i);
         const json_t *list = json_object_get(qm, x->id);
@@ -236,7 +266,8 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
             continue;
         char what[200];
         snprintf(what, sizeof(what), "tag query '%.120s'", x->label);
-        if (remember_list(t, list, json_object_get(ack, "queue_nodes"), what) < 0) {
+        if (remember_list(t, list, json_object_get(ack, "queue_nodes"),
+                          json_is_integer(gen) ? json_integer_value(gen) : -1, what) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -273,6 +304,7 @@ static int query_matches(const struct host *h, const struct graph_node *q,
 struct join {
     struct bus_tagq *t;
     const struct bus_tagq_queue **q;
+    char (*gid)[NODEID_LEN + 1]; /* per queue: its node's id in the DAG */
     uint32_t **owners; /* per queue: the strategies of the queries it matches */
     uint32_t *n_owners;
     size_t n;
@@ -305,7 +337,7 @@ static int add_nodes(void *arg, struct graph *g, char *err, size_t errlen)
         struct graph_node tmpl;
         memset(&tmpl, 0, sizeof(tmpl));
         tmpl.kind = GRAPH_REMOTE;
-        snprintf(tmpl.id, sizeof(tmpl.id), "%s", q->node_id);
+        snprintf(tmpl.id, sizeof(tmpl.id), "%s", j->gid[k]);
         tmpl.node_type = "RemoteQueue";
         tmpl.label = (char *)q->topic;
         tmpl.code_hash = "";
@@ -343,7 +375,7 @@ static void on_value(void *arg, const struct bus_msg *m);
 static int consume(struct bus_tagq *t, struct tq_input *in, char *err, size_t errlen)
 {
     char durable[18];
-    durable_name(t, in->id, durable);
+    durable_name(t, in->gid, durable);
     if (bus_conn_consume(t->conn, in->topic, durable, on_value, in, err, errlen) < 0)
         return -1;
     in->consumed = 1;
@@ -356,9 +388,37 @@ static int consume_joined(struct bus_tagq *t, char *err, size_t errlen)
 {
     int rc = 0;
     for (size_t i = 0; t->conn && i < t->n_in; i++)
-        if (!t->in[i]->consumed && consume(t, t->in[i], err, errlen) < 0)
+        if (!t->in[i]->consumed && !t->in[i]->gone && consume(t, t->in[i], err, errlen) < 0)
             rc = -1;
     return rc;
+}
+
+/* The id in the DAG of pending queue q (its input so far: 'known', or NULL) into gid: 1,
+ * or 0 when it does not join (in the DAG already, or its NodeID is a node of this host).
+ * The same NodeID in another queue (another compute context) joins as a node of its own,
+ * as the reference reads each queue as its own upstream. */
+static int gid_for(const struct bus_tagq *t, const struct join *j, const struct bus_tagq_queue *q,
+                   const struct tq_input *known, char *gid)
+{
+    if (known) {
+        snprintf(gid, NODEID_LEN + 1, "%s", known->gid);
+        return graph_find(t->h->g, known->gid) == NULL;
+    }
+    const struct graph_node *local = graph_find(t->h->g, q->node_id);
+    if (local && !input_of(t, q->node_id))
+        return 0; /* a node this host computes or consumes: the query reads it */
+    int taken = local != NULL || input_of(t, q->node_id) != NULL;
+    for (size_t k = 0; k < j->n && !taken; k++)
+        taken = strcmp(j->gid[k], q->node_id) == 0;
+    if (!taken) {
+        snprintf(gid, NODEID_LEN + 1, "%s", q->node_id);
+        return 1;
+    }
+    char key[600], hex[65];
+    snprintf(key, sizeof(key), "tagq|%s|%s", q->node_id, q->topic);
+    nodeid_blake3_hex(key, strlen(key), hex);
+    snprintf(gid, NODEID_LEN + 1, "blake3:%s", hex);
+    return 1;
 }
 
 /* Join the pending queues that are new here and match a running query: one DAG change,
@@ -370,17 +430,24 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     size_t n = t->n_pending;
     struct join j = {.t = t};
     j.q = calloc(n ? n : 1, sizeof(*j.q));
+    j.gid = calloc(n ? n : 1, sizeof(*j.gid));
     j.owners = calloc(n ? n : 1, sizeof(*j.owners));
     j.n_owners = calloc(n ? n : 1, sizeof(*j.n_owners));
-    int rc = j.q && j.owners && j.n_owners ? 0 : -1;
+    int rc = j.q && j.gid && j.owners && j.n_owners ? 0 : -1;
     if (rc < 0)
         snprintf(err, errlen, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct bus_tagq_queue *q = &t->pending[i];
-        int dup = graph_find(h->g, q->node_id) != NULL;
+        struct tq_input *known = input_of_topic(t, q->topic);
+        if (known && known->gone && q->gen >= 0 && known->gone_gen >= 0 &&
+            q->gen <= known->gone_gen)
+            continue; /* a list older than the queue's removal */
+        if (known && !known->gone && q->gen > known->gen)
+            known->gen = q->gen;
+        int dup = 0;
         for (size_t k = 0; k < j.n && !dup; k++)
-            dup = strcmp(j.q[k]->node_id, q->node_id) == 0;
-        if (dup)
+            dup = strcmp(j.q[k]->topic, q->topic) == 0;
+        if (dup || !gid_for(t, &j, q, known, j.gid[j.n]))
             continue;
         uint32_t *own = malloc((h->n_st ? h->n_st : 1) * sizeof(*own)), n_own = 0;
         if (!own) {
@@ -405,9 +472,11 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     if (rc == 0 && j.n && host_dag_extend(h, add_nodes, &j, &res, err, errlen) < 0)
         rc = -1;
     for (size_t k = 0; rc == 0 && k < j.n; k++) {
-        struct tq_input *old = input_of(t, j.q[k]->node_id);
+        struct tq_input *old = input_of_topic(t, j.q[k]->topic);
         if (old) { /* joined before, its node dropped by a DAG change: its consumer goes on */
             LOG_INFO("bus", "tag query input joined again: queue '%s' (%s)", old->topic, old->id);
+            old->gone = 0;
+            old->gen = j.q[k]->gen;
             continue;
         }
         if (t->n_in == t->cap_in) {
@@ -429,8 +498,16 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
         }
         in->t = t;
         snprintf(in->id, sizeof(in->id), "%s", j.q[k]->node_id);
+        snprintf(in->gid, sizeof(in->gid), "%s", j.gid[k]);
         snprintf(in->topic, sizeof(in->topic), "%s", j.q[k]->topic);
+        in->interval = j.q[k]->interval;
+        in->gen = j.q[k]->gen;
+        in->gone_gen = -1;
         t->in[t->n_in++] = in;
+        if ((in->tags = calloc(j.q[k]->n_tags ? j.q[k]->n_tags : 1, sizeof(*in->tags))))
+            for (uint32_t x = 0; x < j.q[k]->n_tags; x++)
+                if ((in->tags[in->n_tags] = strdup(j.q[k]->tags[x])))
+                    in->n_tags++;
         LOG_INFO("bus", "tag query input joined: queue '%s' (%s), computed by another host, "
                  "read by %u strategy(ies)", in->topic, in->id, j.n_owners[k]);
     }
@@ -440,6 +517,7 @@ static int join_pending(struct bus_tagq *t, char *err, size_t errlen)
     for (size_t k = 0; j.owners && k < j.n; k++)
         free(j.owners[k]);
     free(j.q);
+    free(j.gid);
     free(j.owners);
     free(j.n_owners);
     drop_pending(t);
@@ -454,6 +532,102 @@ int bus_tagq_start(struct bus_tagq *t, struct bus_conn *conn, const char *world,
     return join_pending(t, err, errlen) < 0 ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------ leaving */
+
+static int lists_topic(const json_t *queues, const char *topic)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(queues, i, e) {
+        const char *q = json_string_value(json_object_get(e, "queue"));
+        if (q && !strcmp(q, topic))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does the update's query (tags, interval, match_mode) match a node with these tags and
+ * interval, by the DAG manager's rules (interval 0: any)? */
+static int update_matches(const json_t *data, char *const *tags, uint32_t n_tags,
+                          int64_t interval)
+{
+    const json_t *qt = json_object_get(data, "tags");
+    const json_t *iv = json_object_get(data, "interval");
+    const char *mode = json_string_value(json_object_get(data, "match_mode"));
+    if (!json_is_array(qt) || !json_array_size(qt) || !json_is_integer(iv))
+        return 0;
+    if (json_integer_value(iv) > 0 && json_integer_value(iv) != interval)
+        return 0;
+    size_t i, hits = 0;
+    const json_t *e;
+    json_array_foreach(qt, i, e) {
+        const char *tag = json_string_value(e);
+        for (uint32_t k = 0; tag && k < n_tags; k++)
+            if (!strcmp(tag, tags[k])) {
+                hits++;
+                break;
+            }
+    }
+    return mode && !strcmp(mode, "all") ? hits == json_array_size(qt) : hits > 0;
+}
+
+/* host_dag_drop_fn: the remote node of a leaving input. */
+static int drop_leaving(void *arg, const struct graph_node *n)
+{
+    struct tq_input *in = n->kind == GRAPH_REMOTE ? input_of(arg, n->id) : NULL;
+    return in && in->leaving;
+}
+
+/* The joined queues (and the remembered ones) the update's query matches but its list,
+ * not older than what listed them, leaves out: they leave, in one DAG change. */
+static int leave_dropped(struct bus_tagq *t, const json_t *data, int64_t g, char *err,
+                         size_t errlen)
+{
+    const json_t *queues = json_object_get(data, "queues");
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n_pending; i++) { /* not joined yet */
+        struct bus_tagq_queue *q = &t->pending[i];
+        if (!lists_topic(queues, q->topic) && (g < 0 || g > q->gen) &&
+            update_matches(data, q->tags, q->n_tags, q->interval)) {
+            bus_tagq_queue_release(q);
+            continue;
+        }
+        t->pending[kept++] = *q;
+    }
+    t->n_pending = kept;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_in; i++) {
+        struct tq_input *in = t->in[i];
+        in->leaving = !in->gone && !lists_topic(queues, in->topic) && (g < 0 || g > in->gen) &&
+                      update_matches(data, in->tags, in->n_tags, in->interval);
+        n += (size_t)in->leaving;
+    }
+    if (!n)
+        return 0;
+    struct host_swap_result res;
+    if (host_dag_shrink(t->h, drop_leaving, t, &res, err, errlen) < 0) {
+        for (size_t i = 0; i < t->n_in; i++)
+            t->in[i]->leaving = 0;
+        return -1;
+    }
+    for (size_t i = 0; i < t->n_in; i++) {
+        struct tq_input *in = t->in[i];
+        if (!in->leaving)
+            continue;
+        if (t->conn)
+            bus_conn_cancel(t->conn, in);
+        in->leaving = in->consumed = 0;
+        in->gone = 1;
+        in->gone_gen = g;
+        in->seq = 0; /* a queue used again gets a new stream, numbered from 1 */
+        t->left++;
+        LOG_INFO("bus", "tag query input left: queue '%s' (%s) was dropped by the DAG manager "
+                        "(generation %lld)",
+                 in->topic, in->id, (long long)g);
+    }
+    return 0;
+}
+
 int bus_tagq_update(struct bus_tagq *t, const json_t *data, char *err, size_t errlen)
 {
     const json_t *queues = json_object_get(data, "queues");
@@ -462,9 +636,15 @@ int bus_tagq_update(struct bus_tagq *t, const json_t *data, char *err, size_t er
         snprintf(err, errlen, "queue_update: field 'queues': expected an array");
         return -1;
     }
-    if (w && *w && *t->world && strcmp(w, t->world) != 0)
+    const char *d = json_string_value(json_object_get(data, "execution_domain"));
+    const json_t *gen = json_object_get(data, "generation");
+    int64_t g = json_is_integer(gen) && json_integer_value(gen) >= 0 ? json_integer_value(gen) : -1;
+    if ((w && *w && *t->world && strcmp(w, t->world) != 0) ||
+        (d && *d && *t->domain && strcmp(d, t->domain) != 0))
         return 0;
-    if (remember_list(t, queues, json_object_get(data, "queue_nodes"), "queue_update") < 0) {
+    if (leave_dropped(t, data, g, err, errlen) < 0)
+        return -1;
+    if (remember_list(t, queues, json_object_get(data, "queue_nodes"), g, "queue_update") < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -478,12 +658,15 @@ void bus_tagq_stop(struct bus_tagq *t)
     t->conn = NULL;
     for (size_t i = 0; i < t->n_in; i++)
         t->in[i]->consumed = 0;
+    struct bus_tagq_stats st;
+    bus_tagq_stats(t, &st);
     if (t->n_in)
         LOG_INFO("bus",
-                 "tag queries: %zu queue(s) of other hosts joined (%llu values fed, %llu "
-                 "duplicates dropped, %llu gaps, %llu refused)",
-                 t->n_in, (unsigned long long)t->fed, (unsigned long long)t->duplicates,
-                 (unsigned long long)t->gaps, (unsigned long long)t->refused);
+                 "tag queries: %zu queue(s) of other hosts joined, %llu left (%llu values fed, "
+                 "%llu duplicates dropped, %llu gaps, %llu refused)",
+                 st.joined, (unsigned long long)t->left, (unsigned long long)t->fed,
+                 (unsigned long long)t->duplicates, (unsigned long long)t->gaps,
+                 (unsigned long long)t->refused);
 }
 
 /* ------------------------------------------------------------------ values */
@@ -493,7 +676,7 @@ static void on_value(void *arg, const struct bus_msg *m)
 {
     struct tq_input *in = arg;
     struct bus_tagq *t = in->t;
-    struct graph_node *n = graph_find(t->h->g, in->id);
+    struct graph_node *n = graph_find(t->h->g, in->gid);
     if (!t->conn || !n || n->kind != GRAPH_REMOTE)
         return; /* the node left the DAG */
     if (strcmp(m->node_id, in->id) != 0) {

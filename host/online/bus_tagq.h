@@ -54,6 +54,7 @@ struct bus_tagq_queue {
     char **tags; /* n_tags, malloc'd (bus_tagq_queue_release) */
     uint32_t n_tags;
     int64_t interval;
+    int64_t gen; /* the queue generation of the list it came in (-1: not given) */
 };
 
 /* Parse one queue entry 'e' with its node from nodes[queue] (or, absent there, from 'e'
@@ -78,9 +79,18 @@ int bus_tagq_plan(struct bus_tagq *t, uint32_t strat, const json_t *ack, char *e
 int bus_tagq_start(struct bus_tagq *t, struct bus_conn *conn, const char *world, char *err,
                    size_t errlen);
 
-/* A queue_update event's data. Its queues join now (started) or at bus_tagq_start. An
- * event of another world is ignored. Returns the number of queues joined (0 when none
- * is new to this host or matches no query here), or -1 with err (the DAG is unchanged). */
+/*
+ * A queue_update event's data: the whole list of one query (tags, interval, match_mode)
+ * of the DAG manager, as of its "generation". Its queues join now (started) or at
+ * bus_tagq_start. A joined queue that the event's query matches (its tags and interval:
+ * the DAG manager's rules) and that the list leaves out is gone (the DAG manager dropped
+ * it): it leaves the DAG in one change (host_dag_shrink; the tag queries' windows stay)
+ * and its consumer is stopped. Generations keep the order: a list older than the one
+ * that last listed a queue removes nothing, one older than the removal of a queue does
+ * not join it again (a list without a generation is taken as the newest). An event of
+ * another world or execution domain (the submission answer's) is ignored. Returns the
+ * number of queues joined, or -1 with err (the DAG is unchanged).
+ */
 int bus_tagq_update(struct bus_tagq *t, const json_t *data, char *err, size_t errlen);
 
 /* Forget the connection (its consumers end with it), log the summary line. Joined nodes
@@ -91,7 +101,8 @@ void bus_tagq_stop(struct bus_tagq *t);
 int bus_tagq_joined(const struct bus_tagq *t, const char *id);
 
 struct bus_tagq_stats {
-    size_t joined;
+    size_t joined; /* joined now */
+    uint64_t left; /* removals (a dropped queue left the DAG) */
     uint64_t fed, duplicates, gaps, refused;
 };
 void bus_tagq_stats(const struct bus_tagq *t, struct bus_tagq_stats *out);

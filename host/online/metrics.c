@@ -258,6 +258,10 @@ char *host_metrics_render(const struct host *h)
     fprintf(f, "qmtl_host_plugins_quarantined %ld\n", m->quarantined);
     head(f, "qmtl_host_quarantines_total", "counter", "Plugins quarantined so far");
     fprintf(f, "qmtl_host_quarantines_total %llu\n", (unsigned long long)m->quarantines);
+    head(f, "qmtl_host_order_price_missed_total", "counter",
+         "Signals priced without the bar of their bucket (no longer held)");
+    fprintf(f, "qmtl_host_order_price_missed_total %llu\n",
+            (unsigned long long)m->order_price_missed);
     head(f, "qmtl_host_stream_connected", "gauge", "1 while the gateway's event stream is up");
     fprintf(f, "qmtl_host_stream_connected %d\n", m->stream_connected);
     head(f, "qmtl_host_stream_reconnects_total", "counter", "Event stream reconnections");

@@ -60,6 +60,8 @@ struct host_metrics {
     uint64_t reloads[HOST_RELOAD_N];
     long quarantined;      /* plugins quarantined now (gauge) */
     uint64_t quarantines;  /* plugins quarantined so far */
+    uint64_t order_price_missed; /* signals priced without the bar of their bucket
+                                  * (host/orders/order_align.h: no longer held) */
     int stream_connected;  /* attached: the gateway's event stream is up */
     uint64_t reconnects;   /* attached: stream reconnections */
     int64_t last_seq_no;   /* attached: seq_no of the last stream event (-1: none) */

@@ -311,44 +311,64 @@ static double wanted(const struct host *h, const struct host_strategy *st, const
                                  : t * broker_equity(st->broker) / price;
 }
 
-void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
-                       int price_in, int signal_in, struct qmtl_value *out)
+/* One run of a publisher: what its bar and signal handlers need. */
+struct pub_run {
+    struct host *h;
+    struct host_strategy *st;
+    const struct graph_node *n;
+    const char *sym; /* the symbol, or the book's copy of it once taken */
+    struct qmtl_value *out;
+};
+
+/* A bar handed over (order_align.h): orders resting from earlier bars trade on it first
+ * (no look-ahead), then it marks the book and the risk state. */
+static void pub_bar(void *arg, int64_t ts, const struct qmtl_bar *bar)
 {
-    struct host *h = arg;
-    struct host_strategy *st = h->st[n->order_strategy];
+    struct pub_run *r = arg;
+    struct host *h = r->h;
+    struct host_strategy *st = r->st;
     if (st->stopped)
         return;
-    struct qmtl_bar bar;
-    int have_price = read_bar(&in[1], &bar) == 0;
-    struct book *bk = broker_book(st->broker);
     /* the symbol's text is compared at most once per tick: when more than the mark needs
      * it, the book's own copy is taken (book_symbol adds it, as marking it would) and
      * found by its address from then on */
-    const char *sym = n->order_symbol;
-    if (price_in && have_price) {
-        /* orders resting from earlier bars trade on this one first (no look-ahead) */
-        if (broker_resting(st->broker)) {
-            const char *own = book_symbol(bk, sym);
-            if (own)
-                sym = own;
-            broker_bar(st->broker, sym, ts, &bar, sim_event, st);
-        }
-        broker_mark(st->broker, sym, ts, bar.close);
-        struct risk *r = risk_of(h, st);
-        if (r && risk_mark(r, ts, broker_equity(st->broker))) {
-            char why[300];
-            snprintf(why, sizeof(why),
-                     "risk: equity %.2f is more than risk.max_daily_loss %.2f below the day's "
-                     "start (%.2f)",
-                     broker_equity(st->broker), r->lim.max_daily_loss, r->day_start);
-            host_stop_strategy(h, n->order_strategy, QMTL_ESTATE, why);
-            return;
-        }
+    if (broker_resting(st->broker)) {
+        const char *own = book_symbol(broker_book(st->broker), r->sym);
+        if (own)
+            r->sym = own;
+        broker_bar(st->broker, r->sym, ts, bar, sim_event, st);
     }
-    if (!signal_in || !have_price || st->stopped)
+    broker_mark(st->broker, r->sym, ts, bar->close);
+    struct risk *rk = risk_of(h, st);
+    if (rk && risk_mark(rk, ts, broker_equity(st->broker))) {
+        char why[300];
+        snprintf(why, sizeof(why),
+                 "risk: equity %.2f is more than risk.max_daily_loss %.2f below the day's "
+                 "start (%.2f)",
+                 broker_equity(st->broker), rk->lim.max_daily_loss, rk->day_start);
+        host_stop_strategy(h, r->n->order_strategy, QMTL_ESTATE, why);
+    }
+}
+
+/* A signal handed over: sizing, risk checks, gate, sink, priced at 'bar' (the bar of its
+ * bucket, or the newest one when that was no longer held: 'missed'). */
+static void pub_signal(void *arg, int64_t ts, const struct qmtl_value *sv,
+                       const struct qmtl_bar *bar, int missed)
+{
+    struct pub_run *r = arg;
+    struct host *h = r->h;
+    struct host_strategy *st = r->st;
+    const struct graph_node *n = r->n;
+    if (!bar || st->stopped)
         return;
-    double price = bar.close;
-    const struct qmtl_value *sv = qmtl_window_latest(&in[0]);
+    if (missed) {
+        h->metrics.order_price_missed++;
+        LOG_WARN("orders",
+                 "strategy '%s': publisher '%s': the bar of the signal's bucket %lld is no "
+                 "longer held; priced at the newest bar (%.17g)",
+                 st->name, n->label, (long long)ts, bar->close);
+    }
+    double price = bar->close;
     double target = sv->type == QMTL_T_SIGNAL ? sv->as.signal.target : qmtl_value_number(sv);
     if (isnan(target))
         return;
@@ -367,12 +387,13 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
         target = 1;
     if (target < -1)
         target = -1;
-    double cur = book_position(bk, sym) + book_open(bk, sym);
+    struct book *bk = broker_book(st->broker);
+    double cur = book_position(bk, r->sym) + book_open(bk, r->sym);
     double delta = wanted(h, st, n, target, cur, price) - cur;
     if (!(fabs(delta) > 1e-9))
         return;
-    struct risk *r = risk_of(h, st);
-    int rr = r ? risk_check(r, cur, delta, price, ts, h->killed) : RISK_KILL_SWITCH;
+    struct risk *rk = risk_of(h, st);
+    int rr = rk ? risk_check(rk, cur, delta, price, ts, h->killed) : RISK_KILL_SWITCH;
     if (rr != RISK_OK) {
         rejected(h, st, n->order_symbol, ts, delta, rr);
         return;
@@ -386,7 +407,7 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
         if (!(fabs(delta) > 1e-9))
             return;
     }
-    struct orders_req rq = {.symbol = sym,
+    struct orders_req rq = {.symbol = r->sym,
                             .side = delta > 0 ? QMTL_SIDE_BUY : QMTL_SIDE_SELL,
                             .quantity = fabs(delta),
                             .price = price,
@@ -395,9 +416,88 @@ void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window
     char coid[160];
     if (orders_send(h, st, &rq, coid, sizeof(coid)) == 0) {
         orders_sent(st, ts);
-        out->type = QMTL_T_ORDER;
-        out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
-                                            .price = price};
+        r->out->type = QMTL_T_ORDER;
+        r->out->as.order = (struct qmtl_order){.side = rq.side, .quantity = rq.quantity,
+                                               .price = price};
+    }
+}
+
+/* The publisher's alignment state, made at its first run; NULL when out of memory. Found
+ * by address while the runtime is the one it was found in, else by NodeID (a DAG swap). */
+static struct order_align *align_of(struct host_strategy *st, const struct graph_node *n,
+                                    uint64_t gen)
+{
+    for (size_t i = 0; i < st->n_aligns; i++) {
+        struct order_align *a = st->aligns[i];
+        if (a->node == n && a->node_gen == gen)
+            return a;
+        if (strcmp(a->node_id, n->id) == 0) {
+            a->node = n;
+            a->node_gen = gen;
+            return a;
+        }
+    }
+    struct order_align **grown = realloc(st->aligns, (st->n_aligns + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    st->aligns = grown;
+    struct order_align *a = oa_new(n->id);
+    if (!a)
+        return NULL;
+    a->node = n;
+    a->node_gen = gen;
+    st->aligns[st->n_aligns++] = a;
+    return a;
+}
+
+void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
+                       int price_in, int signal_in, struct qmtl_value *out)
+{
+    struct host *h = arg;
+    struct host_strategy *st = h->st[n->order_strategy];
+    if (st->stopped)
+        return;
+    struct pub_run r = {.h = h, .st = st, .n = n, .sym = n->order_symbol, .out = out};
+    struct oa_ops ops = {.arg = &r, .bar = pub_bar, .signal = pub_signal};
+    struct qmtl_bar bar;
+    int have_bar = read_bar(&in[1], &bar) == 0;
+    const struct qmtl_value *sv = signal_in ? qmtl_window_latest(&in[0]) : NULL;
+    const struct runtime *rt = sched_runtime(h->s);
+    struct order_align *a = rt ? align_of(st, n, rt->gen) : NULL;
+    int64_t progress = a ? oa_progress(a, h->g, rt, n) : INT64_MAX;
+    if (!a || !a->n_src) { /* nothing remote upstream (or no memory): as it comes */
+        if (a && oa_held(a))
+            oa_flush(a, &ops); /* held while it was remote */
+        if (price_in && have_bar)
+            pub_bar(&r, ts, &bar);
+        if (sv)
+            pub_signal(&r, ts, sv, have_bar ? &bar : NULL, 0);
+        return;
+    }
+    int64_t price_ts = qmtl_window_ts_at(&in[1], 0);
+    oa_step(a, price_in && have_bar ? &bar : NULL, price_ts, sv, sched_wave_ts(h->s), ts,
+            in[1].count ? price_ts : INT64_MIN, progress, &ops);
+}
+
+void orders_flush(struct host *h)
+{
+    for (size_t i = 0; i < h->n_st; i++) {
+        struct host_strategy *st = h->st[i];
+        for (size_t k = 0; k < st->n_aligns; k++) {
+            struct order_align *a = st->aligns[k];
+            if (!oa_held(a))
+                continue;
+            const struct graph_node *n = h->g ? graph_find(h->g, a->node_id) : NULL;
+            struct qmtl_value none = qmtl_none();
+            struct pub_run r = {.h = h, .st = st, .n = n, .out = &none};
+            struct oa_ops ops = {.arg = &r, .bar = pub_bar, .signal = pub_signal};
+            if (!n || n->kind != GRAPH_ORDER || st->stopped) {
+                a->bars.n = a->sigs.n = 0; /* its publisher is gone: nothing to hand over */
+                continue;
+            }
+            r.sym = n->order_symbol;
+            oa_flush(a, &ops);
+        }
     }
 }
 
@@ -544,6 +644,12 @@ int host_order_counters(const struct host *h, uint32_t strat, struct orders_coun
 
 void orders_carry(struct host_strategy *to, struct host_strategy *from)
 {
+    struct order_align **al = to->aligns; /* swapped too: held bars and signals carry over */
+    size_t nal = to->n_aligns;
+    to->aligns = from->aligns;
+    to->n_aligns = from->n_aligns;
+    from->aligns = al;
+    from->n_aligns = nal;
     to->order_seq = from->order_seq;
     to->expired = from->expired;
     to->rejected_broker = from->rejected_broker;

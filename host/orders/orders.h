@@ -8,10 +8,14 @@
  *                       no order publisher reading it hears it through on_signal (a
  *                       publisher reports its own signals). Linear in the node's owners
  *                       and children: a per-strategy stamp replaces the pairwise scans.
- *   orders_hook_order   an order publisher ran: mark the price, turn the signal's target
- *                       into an order (sizing), ask the gate, hand the order to the
- *                       domain's sink (simulated broker, order log, live sink).
- * Both take the host as 'arg'. Neither allocates per event.
+ *   orders_hook_order   an order publisher ran: its bar and its signal go through the
+ *                       publisher's alignment (order_align.h: held until both sides
+ *                       passed their bucket, as on one host), then each bar marks the
+ *                       price and each signal's target becomes an order (sizing), asks
+ *                       the gate and goes to the domain's sink (simulated broker, order
+ *                       log, live sink), priced at the bar of the signal's bucket.
+ * Both take the host as 'arg'. Neither allocates per event (a publisher's hold grows to
+ * its bound once).
  *
  * The order log (h->order_log, optional) gets one line per order, fill and blocked order,
  * in a deterministic text:
@@ -49,6 +53,11 @@ struct host_strategy;
 void orders_hook_signal(void *arg, struct graph_node *n, int64_t ts, const struct qmtl_signal *sg);
 void orders_hook_order(void *arg, struct graph_node *n, const struct qmtl_window *in, int64_t ts,
                        int price_in, int signal_in, struct qmtl_value *out);
+
+/* The end of a run (before host_finish; a host that follows on after its data ended:
+ * when it stops): every order publisher hands over the bars and signals it still holds
+ * (host/orders/order_align.h), in one-process order. */
+void orders_flush(struct host *h);
 
 /* An order to send (strings borrowed for the call). */
 struct orders_req {

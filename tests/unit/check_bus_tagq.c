@@ -5,6 +5,7 @@
 #include "host/online/bus_tagq.h"
 #include "bus_nats.h"
 #include "host/dag/graph.h"
+#include "host/dag/runtime.h"
 #include "host/dag/scheduler.h"
 #include "host/online/control.h"
 #include "host/runner.h"
@@ -200,6 +201,26 @@ START_TEST(test_join)
     ck_assert_ptr_nonnull(graph_find(r.h.g, Y_ID));
     ck_assert_uint_eq(node_named("momentum")->n_in, 2);
     json_decref(ev);
+
+    /* the same NodeID in another queue (another compute context): a node of its own, as
+     * the reference reads each queue as an upstream; the first one keeps its node */
+    size_t n1 = graph_count(r.h.g);
+    ev = json_pack("{s:s, s:[oo]}", "world_id", "w", "queues",
+                   entry("w.live.x_v1", X_ID, "momentum", 60),
+                   entry("w.live.x_asof2_v1", X_ID, "momentum", 60));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 0); /* remembered */
+    json_decref(ev);
+    ck_assert_msg(bus_tagq_start(tq, NULL, "w", err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(graph_count(r.h.g), n1 + 1);
+    struct graph_node *x2 = node_named("w.live.x_asof2_v1");
+    ck_assert_int_eq(x2->kind, GRAPH_REMOTE);
+    ck_assert_str_ne(x2->id, X_ID);
+    ck_assert(bus_tagq_joined(tq, x2->id));
+    ck_assert_str_eq(graph_find(r.h.g, X_ID)->label, "w.live.x_v1");
+    ck_assert_uint_eq(node_named("momentum")->n_in, 3);
+    before = collected;
+    ck_assert_int_eq(sched_feed(r.h.s, x2->idx, 1700000060, &v), 0);
+    ck_assert_int_eq(collected, before + 1);
     ev = json_pack("{s:s}", "world_id", "w");
     ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "'queues'"));
@@ -215,7 +236,7 @@ START_TEST(test_join)
     json_decref(sub);
     struct bus_tagq_stats st;
     bus_tagq_stats(tq, &st);
-    ck_assert_uint_eq(st.joined, 2);
+    ck_assert_uint_eq(st.joined, 3);
 }
 END_TEST
 
@@ -315,6 +336,134 @@ START_TEST(test_consume)
 }
 END_TEST
 
+/* A queue_update: the whole list of the query "momentum" (any, 1m) as of generation gen;
+ * 'queues' is stolen. */
+static json_t *update_of(json_int_t gen, json_t *queues)
+{
+    return json_pack("{s:s, s:s, s:[s], s:i, s:s, s:I, s:o}", "world_id", "w",
+                     "execution_domain", "live", "tags", "momentum", "interval", 60,
+                     "match_mode", "any", "generation", gen, "queues", queues);
+}
+
+static int consumer_active(struct bus_conn *c, const char *topic)
+{
+    json_t *rep = NULL;
+    char err[300];
+    ck_assert_int_eq(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)), 0);
+    int active = json_is_true(
+        json_object_get(json_array_get(json_object_get(rep, "consumers"), 0), "active"));
+    json_decref(rep);
+    return active;
+}
+
+static int x_inactive(void *arg)
+{
+    return !consumer_active(arg, "w.live.x_v1");
+}
+
+static void publish(struct bus_conn *c, const char *topic, const char *id, int64_t ts,
+                    uint64_t seq)
+{
+    char err[300];
+    struct qmtl_value v = qmtl_number((double)seq);
+    ck_assert_msg(bus_conn_publish(c, topic, id, ts, seq, &v, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(bus_conn_flush(c, 2000, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* A joined queue the DAG manager dropped: a newer list of a query matching it, without it,
+ * removes its node in one DAG change (the other nodes and the consumer's window stay) and
+ * stops its consumer; older lists neither remove nor join it again; a newer list that
+ * holds it again (the queue revived, a new stream) joins it again from its first value.
+ * The execution domain of the submission answer filters the events. */
+START_TEST(test_leave)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = natst_connect(&srv, base);
+    char err[300];
+    ck_assert(bus_conn_ensure_stream(c, "w.live.x_v1", 0, NULL, err, sizeof(err)) == 0);
+    ck_assert(bus_conn_ensure_stream(c, "w.live.y_v1", 0, NULL, err, sizeof(err)) == 0);
+    uint32_t mom = node_named("momentum")->idx;
+    json_t *ack = json_pack("{s:{s:[]}, s:s, s:i}", "queue_map", graph_node(r.h.g, mom)->id,
+                            "execution_domain", "live", "queue_generation", 3);
+    ck_assert_int_eq(bus_tagq_plan(tq, 0, ack, err, sizeof(err)), 0);
+    json_decref(ack);
+    ck_assert_msg(bus_tagq_start(tq, c, "w", err, sizeof(err)) == 0, "%s", err);
+    json_t *ev = update_of(5, json_pack("[oo]", entry("w.live.x_v1", X_ID, "momentum", 60),
+                                        entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 2);
+    json_decref(ev);
+    publish(c, "w.live.x_v1", X_ID, 60, 1);
+    publish(c, "w.live.y_v1", Y_ID, 120, 1);
+    want = 2;
+    natst_loop_until(base, seen_enough, tq);
+    ck_assert_int_eq(collected, 2);
+    ck_assert(consumer_active(c, "w.live.x_v1"));
+    uint32_t coll = node_named("collect")->idx;
+    uint32_t win = sched_node(r.h.s, coll)->in_ring1->w.count;
+    ck_assert_uint_ge(win, 1);
+
+    /* another domain's list, and a list older than the one that held X: nothing leaves */
+    ev = update_of(9, json_pack("[o]", entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    json_object_set_new(ev, "execution_domain", json_string("backtest"));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 0);
+    json_decref(ev);
+    ev = update_of(4, json_pack("[o]", entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 0);
+    json_decref(ev);
+    ck_assert_ptr_nonnull(graph_find(r.h.g, X_ID));
+
+    /* generation 6 without X: X leaves, in one change; Y, the query, its consumer stay */
+    size_t n0 = graph_count(r.h.g);
+    ev = update_of(6, json_pack("[o]", entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    ck_assert_msg(bus_tagq_update(tq, ev, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ev);
+    ck_assert_ptr_null(graph_find(r.h.g, X_ID));
+    ck_assert_uint_eq(graph_count(r.h.g), n0 - 1);
+    ck_assert_ptr_nonnull(graph_find(r.h.g, Y_ID));
+    ck_assert_uint_eq(node_named("momentum")->n_in, 1);
+    ck_assert_uint_eq(node_named("momentum")->in[0], graph_find(r.h.g, Y_ID)->idx);
+    ck_assert_uint_eq(sched_node(r.h.s, node_named("collect")->idx)->in_ring1->w.count, win);
+    struct bus_tagq_stats st;
+    bus_tagq_stats(tq, &st);
+    ck_assert_uint_eq(st.joined, 1);
+    ck_assert_uint_eq(st.left, 1);
+    natst_loop_until(base, x_inactive, c); /* its consumer was stopped */
+    publish(c, "w.live.x_v1", X_ID, 180, 2); /* not fed: Y's value is the marker */
+    publish(c, "w.live.y_v1", Y_ID, 240, 2);
+    want = 3;
+    natst_loop_until(base, seen_enough, tq);
+    bus_tagq_stats(tq, &st);
+    ck_assert_uint_eq(st.fed, 3);
+    ck_assert_int_eq(collected, 3);
+
+    /* a list older than the removal that still holds X: not joined again */
+    ev = update_of(5, json_pack("[oo]", entry("w.live.x_v1", X_ID, "momentum", 60),
+                                entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    ck_assert_int_eq(bus_tagq_update(tq, ev, err, sizeof(err)), 0);
+    json_decref(ev);
+    ck_assert_ptr_null(graph_find(r.h.g, X_ID));
+
+    /* X revived (a new stream, numbered from 1): joined again, its values fed */
+    ck_assert(bus_conn_delete_stream(c, "w.live.x_v1", err, sizeof(err)) == 0);
+    ck_assert(bus_conn_ensure_stream(c, "w.live.x_v1", 0, NULL, err, sizeof(err)) == 0);
+    ev = update_of(7, json_pack("[oo]", entry("w.live.x_v1", X_ID, "momentum", 60),
+                                entry("w.live.y_v1", Y_ID, "momentum", 60)));
+    ck_assert_msg(bus_tagq_update(tq, ev, err, sizeof(err)) == 1, "%s", err);
+    json_decref(ev);
+    ck_assert_ptr_nonnull(graph_find(r.h.g, X_ID));
+    ck_assert_uint_eq(node_named("momentum")->n_in, 2);
+    publish(c, "w.live.x_v1", X_ID, 300, 1);
+    want = 4;
+    natst_loop_until(base, seen_enough, tq);
+    bus_tagq_stats(tq, &st);
+    ck_assert_uint_eq(st.fed, 4);
+    ck_assert_uint_eq(st.joined, 2);
+    ck_assert_int_eq(collected, 4);
+    bus_tagq_stop(tq);
+    bus_conn_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bus_tagq");
@@ -324,6 +473,7 @@ int main(void)
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_join);
     tcase_add_test(tc, test_consume);
+    tcase_add_test(tc, test_leave);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

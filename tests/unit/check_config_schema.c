@@ -46,6 +46,7 @@ static const struct {
     {"gateway.max_strategies_per_token", "1000"},
     {"gateway.max_strategy_bytes_per_token", "67108864"},
     {"gateway.strategy_ttl_s", "604800"},
+    {"gateway.queue_poll_interval_s", "5"},
     {"dagmanager.host", "127.0.0.1"},
     {"dagmanager.port", "8001"},
     {"dagmanager.store_path", ""},

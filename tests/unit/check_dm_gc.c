@@ -106,6 +106,10 @@ START_TEST(test_gone_strategy_collected_used_ones_kept)
     int got = 0;
     ck_assert_msg(bus_conn_consume(host, cons, "h2-cons", on_msg, &got, err, sizeof(err)) == 0,
                   "%s", err);
+    /* a tag query reading the gone queue does not keep it (its consumer is "t" + hex) */
+    ck_assert_msg(bus_conn_consume(host, gone, "t0123456789abcdef", on_msg, &got, err,
+                                   sizeof(err)) == 0,
+                  "%s", err);
     uint64_t rev = 0;
     ck_assert_msg(bus_conn_lease_open(host, 10000, err, sizeof(err)) == 0, "%s", err);
     ck_assert_int_eq(bus_conn_lease_take(host, lease, "host-a:42", &rev, err, sizeof(err)), 1);
@@ -141,6 +145,11 @@ START_TEST(test_gone_strategy_collected_used_ones_kept)
     ck_assert(has_stream(bus, msgs));
     ck_assert(has_stream(bus, cons));
     ck_assert(has_stream(bus, lease));
+    /* the collected queue leaves the tag queries, the others stay (dm_tagq_dropped) */
+    ck_assert_int_eq(dm_store_queue_dropped(st, gone), 1);
+    ck_assert_int_eq(dm_store_queue_dropped(st, resub), 0);
+    ck_assert_int_eq(dm_store_queue_dropped(st, lease), 0);
+    ck_assert(logcap_has("[dm-gc] queue '", "' dropped from tag queries"));
     char what[300];
     snprintf(what, sizeof(what), "of queue '%s' deleted: unused for %d s (strategies: s-gone", gone,
              AFTER_S);

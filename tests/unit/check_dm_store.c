@@ -76,7 +76,8 @@ START_TEST(test_migration_from_v1)
     dm_store_close(dmt_open());
     /* make the file look like a version-1 store: no indexes yet */
     raw_sql("DROP INDEX node_tags_tag; DROP INDEX queues_world; DROP INDEX strategy_nodes_node;"
-            "DROP TABLE tag_queries; PRAGMA user_version = 1");
+            "DROP TABLE tag_queries; DROP TABLE queue_changes; DROP TABLE dropped_queues;"
+            " PRAGMA user_version = 1");
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name = 'node_tags_tag'"),
                      0);
@@ -84,8 +85,8 @@ START_TEST(test_migration_from_v1)
     ck_assert_int_eq(dm_store_schema_version(s), DM_STORE_SCHEMA_VERSION);
     dm_store_close(s);
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-                               " AND name = 'tag_queries'"),
-                     1);
+                               " AND name IN ('tag_queries', 'queue_changes', 'dropped_queues')"),
+                     3);
     ck_assert_int_eq(raw_count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('node_tags_tag', 'queues_world',"
                                " 'strategy_nodes_node')"),

@@ -59,6 +59,11 @@ START_TEST(test_update_when_a_matching_queue_is_created)
         "interval", 60, "match_mode", "any", "world_id", "w", "execution_domain", "live", "queues",
         "queue", "w.live.btc_StreamInput_aaaaaa_v1", "global", 0, "node_id", "A", "tags", "BTC",
         "price", "interval", 60, "version", 1);
+    /* as of the generation the diff's answer gives (this diff created a queue) */
+    json_int_t gen = json_integer_value(json_object_get(u, "generation"));
+    ck_assert_int_gt(gen, 0);
+    ck_assert_int_eq(gen, json_integer_value(json_object_get(r, "queue_generation")));
+    json_object_set_new(want, "generation", json_integer(gen));
     ck_assert_msg(json_equal(u, want), "%s", json_dumps(u, JSON_COMPACT));
     json_decref(want);
     json_decref(r);
@@ -142,6 +147,82 @@ START_TEST(test_queues)
 }
 END_TEST
 
+static json_int_t gen_of(const json_t *update)
+{
+    return json_integer_value(json_object_get(update, "generation"));
+}
+
+/* The topics of an update's list, "a,b". */
+static void topics_of(const json_t *update, char *out, size_t len)
+{
+    size_t i, n = 0;
+    const json_t *e;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(update, "queues"), i, e)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", i ? "," : "",
+                              json_string_value(json_object_get(e, "queue")));
+}
+
+/* A dropped queue (its stream collected) leaves the lists: the queries that matched it get
+ * an update without it, newer than any list before; GET /tag_queries' snapshot lists the
+ * world's queries as they are; a diff using the queue again brings it back. */
+START_TEST(test_dropped_queue)
+{
+    struct dm_store *s = dmt_open();
+    json_decref(diff(s, "q1", QUERY("Q1", "\"BTC\"", "any"), "w", 0));
+    json_decref(diff(s, "q3", QUERY("Q3", "\"ETH\"", "any"), "w", 0));
+    json_decref(diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\""), "w", 0));
+    json_decref(diff(s, "s2", STREAM("B", "bbbbbbbb", "\"BTC\""), "w", 0));
+    int64_t g1 = 0, last = -1;
+    ck_assert_int_eq(dm_store_queue_generation(s, &g1), 0);
+    ck_assert_int_gt(g1, 0);
+    json_t *out = json_array();
+    ck_assert_int_eq(dm_tagq_dropped(s, 0, out, &last), 0); /* nothing dropped yet */
+    ck_assert_uint_eq(json_array_size(out), 0);
+    ck_assert_int_eq(last, g1);
+
+    const char *a = "w.live.btc_StreamInput_aaaaaa_v1";
+    ck_assert_int_eq(dm_store_drop_queue(s, a), 1);
+    ck_assert_int_eq(dm_store_drop_queue(s, a), 0); /* once */
+    ck_assert_int_eq(dm_store_queue_dropped(s, a), 1);
+    ck_assert_int_eq(dm_tagq_dropped(s, g1, out, &last), 0);
+    ck_assert_uint_eq(json_array_size(out), 1); /* Q1 only: Q3 never matched A */
+    char t[512];
+    topics_of(json_array_get(out, 0), t, sizeof(t));
+    ck_assert_str_eq(t, "w.live.btc_StreamInput_bbbbbb_v1");
+    ck_assert_int_gt(last, g1);
+    ck_assert_int_eq(gen_of(json_array_get(out, 0)), last);
+    json_array_clear(out);
+    ck_assert_int_eq(dm_tagq_dropped(s, last, out, &last), 0); /* seen: nothing new */
+    ck_assert_uint_eq(json_array_size(out), 0);
+
+    /* the snapshot of the world: Q1 without A, Q3 empty; another world: none */
+    ck_assert_int_eq(dm_tagq_snapshot(s, "w", out), 0);
+    ck_assert_uint_eq(json_array_size(out), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *u = json_array_get(out, i);
+        const char *tag = json_string_value(json_array_get(json_object_get(u, "tags"), 0));
+        topics_of(u, t, sizeof(t));
+        ck_assert_str_eq(t, !strcmp(tag, "BTC") ? "w.live.btc_StreamInput_bbbbbb_v1" : "");
+        ck_assert_int_eq(gen_of(u), last);
+    }
+    json_array_clear(out);
+    ck_assert_int_eq(dm_tagq_snapshot(s, "w9", out), 0);
+    ck_assert_uint_eq(json_array_size(out), 0);
+    json_decref(out);
+
+    /* a strategy using A again: A is back, announced like a new queue */
+    json_t *r = diff(s, "s1", STREAM("A", "aaaaaaaa", "\"BTC\""), "w", 0);
+    ck_assert_uint_eq(json_array_size(updates(r)), 1);
+    topics_of(json_array_get(updates(r), 0), t, sizeof(t));
+    ck_assert_str_eq(t, "w.live.btc_StreamInput_aaaaaa_v1,w.live.btc_StreamInput_bbbbbb_v1");
+    ck_assert_int_gt(gen_of(json_array_get(updates(r), 0)), last);
+    ck_assert_int_eq(dm_store_queue_dropped(s, a), 0);
+    json_decref(r);
+    dm_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dm_tagq");
@@ -150,6 +231,7 @@ int main(void)
     tcase_add_test(tc, test_update_when_a_matching_queue_is_created);
     tcase_add_test(tc, test_update_scope);
     tcase_add_test(tc, test_queues);
+    tcase_add_test(tc, test_dropped_queue);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

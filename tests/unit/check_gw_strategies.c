@@ -273,6 +273,8 @@ END_TEST
 /* ---- fake DAG manager */
 
 static int diff_calls;
+static char diff_domain[32]; /* the last diff request's execution_domain */
+static int diff_as_of_null;   /* ... and whether it had no as_of */
 
 static void fake_dm(struct evhttp_request *req, void *arg)
 {
@@ -287,6 +289,9 @@ static void fake_dm(struct evhttp_request *req, void *arg)
         ck_assert_ptr_nonnull(b);
         ck_assert_ptr_nonnull(json_string_value(json_object_get(b, "dag_json")));
         ck_assert(json_is_boolean(json_object_get(b, "dry_run")));
+        snprintf(diff_domain, sizeof(diff_domain), "%s",
+                 json_string_value(json_object_get(b, "execution_domain")) ?: "(none)");
+        diff_as_of_null = !json_is_string(json_object_get(b, "as_of"));
         evbuffer_add_printf(
             out,
             "{\"queue_map\":{\"n1\":[{\"queue\":\"w.dryrun.q1\",\"global\":false}],"
@@ -331,15 +336,8 @@ START_TEST(test_dagmanager_client)
     gwt_start(&t, NULL);
     int queue_updates = 0;
     ck_assert_int_eq(gw_server_add_listener(t.srv, count_queue_updates, &queue_updates), 0);
-    struct evhttp *dm = evhttp_new(gw_server_base(t.srv));
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(dm, "127.0.0.1", 0);
-    ck_assert_ptr_nonnull(bs);
-    evhttp_set_gencb(dm, fake_dm, NULL);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl);
     char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    struct evhttp *dm = gwt_fake_dm(&t, fake_dm, url, sizeof(url));
     struct gwt_resp r;
     /* no DAG manager configured: degraded by_tag */
     ck_assert_int_eq(gwt_http(&t, "GET", "/queues/by_tag?tags=a,b&interval=60", NULL, GWT_SUB, &r),
@@ -372,6 +370,10 @@ START_TEST(test_dagmanager_client)
     char *body = submit_body(dag, crc, 0, "w");
     ck_assert_int_eq(gwt_http(&t, "POST", "/strategies", body, GWT_SUB, &r), 202);
     ck_assert_int_eq(diff_calls, 1);
+    /* paper: the decision's as_of (its time) is not the compute context's, so submissions
+     * made in other seconds get the same queues */
+    ck_assert_str_eq(diff_domain, "dryrun");
+    ck_assert(diff_as_of_null);
     ck_assert_int_eq(queue_updates, 1); /* the entry without queues is not published */
     ck_assert(json_is_false(json_object_get(r.json, "downgraded")));
     ck_assert(json_is_false(json_object_get(r.json, "safe_mode")));

@@ -12,9 +12,12 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct gwt {
@@ -159,6 +162,22 @@ static inline void gwt_resp_free(struct gwt_resp *r)
 #define GWT_SUB "Authorization: Bearer sub-secret\n"
 #define GWT_HOST "Authorization: Bearer host-secret\n"
 #define GWT_CONN "Authorization: Bearer conn-secret\n"
+
+/* A fake DAG manager on t's loop, 127.0.0.1 (free port): every request goes to 'cb'. Its
+ * base URL into url; free with evhttp_free. */
+static inline struct evhttp *gwt_fake_dm(struct gwt *t, void (*cb)(struct evhttp_request *, void *),
+                                         char *url, size_t len)
+{
+    struct evhttp *dm = evhttp_new(gw_server_base(t->srv));
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(dm, "127.0.0.1", 0);
+    ck_assert_ptr_nonnull(bs);
+    evhttp_set_gencb(dm, cb, NULL);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sa, &sl);
+    snprintf(url, len, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    return dm;
+}
 
 /* Error code of a JSON error reply ("" when absent). */
 static inline const char *gwt_err(const struct gwt_resp *r)
