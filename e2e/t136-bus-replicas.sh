@@ -44,8 +44,6 @@ ok "three nats-servers formed a JetStream cluster ($BUS)"
 BUS_REPLICAS=3
 bus_up || { finish; exit 1; }
 
-count() { grep -c "$2" "$1" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 server_of() { # server_of LOG: the index of the server a process's log says it connected to last
     local p i
     p=$(grep -oE '(connected|reconnected) to nats://127.0.0.1:[0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$')
@@ -71,7 +69,7 @@ run_host() {
 }
 run_host "$T/a" "$T/a.log" --pace 20
 A_PID=$!
-wait_for 10 at_least "$T/a.log" 'lease taken; published' 2 || not_ok "host A takes the leases"
+wait_for 10 at_least 'lease taken; published' "$T/a.log" 2 || not_ok "host A takes the leases"
 # 2. the server leading diff's stream killed (the lease bucket led by another one first:
 # its own failover is part 3's business)
 DIFF_ID=$(bus_node_id "$T/a.log" diff)
@@ -89,7 +87,7 @@ apart && ok "diff's stream and the lease bucket led by two servers" ||
     not_ok "the lease bucket's leader stays with diff's stream ($(leader_of 0 KV_QMTL_LEASES))"
 run_host "$T/b" "$T/b.log" --pace 15
 B_PID=$!
-wait_for 20 at_least "$T/b.log" 'echo ts=' 20 || not_ok "host B consumes while A runs"
+wait_for 20 at_least 'echo ts=' "$T/b.log" 20 || not_ok "host B consumes while A runs"
 
 bus_cluster_streams 0 > "$T/streams.txt"
 LEADER=$(leader_of 0 "$DIFF_STREAM")
@@ -102,7 +100,7 @@ K=${LEADER#n}
 SA=$(server_of "$T/a.log") SB=$(server_of "$T/b.log")
 echo "# diff's stream $DIFF_STREAM led by $LEADER; host A on n$SA, host B on n$SB"
 kill -KILL "${CPID[K]}"; wait "${CPID[K]}" 2>/dev/null; CPID[K]=
-N_AT_KILL=$(count "$T/b.log" 'echo ts=')
+N_AT_KILL=$(count 'echo ts=' "$T/b.log")
 LIVE=()
 for i in 0 1 2; do [ "$i" -ne "$K" ] && LIVE+=("$i"); done
 NPORT=${CPORT[LIVE[0]]}
@@ -111,7 +109,7 @@ for h in a b; do
     H=$(echo $h | tr ab AB)
     s=$([ $h = a ] && echo "$SA" || echo "$SB")
     if [ "$s" = "$K" ]; then
-        wait_for 10 at_least "$T/$h.log" 'reconnected to' 1 && [ "$(server_of "$T/$h.log")" != "$K" ] &&
+        wait_for 10 at_least 'reconnected to' "$T/$h.log" 1 && [ "$(server_of "$T/$h.log")" != "$K" ] &&
             ok "host $H, connected to the killed server, reconnected to n$(server_of "$T/$h.log")" ||
             not_ok "host $H reconnects to another server"
     fi
@@ -120,9 +118,9 @@ led() { [ "$(leader_of "${LIVE[0]}" "$DIFF_STREAM")" != - ] && [ "$(leader_of "$
 wait_for 20 led && ok "diff's stream led by $(leader_of "${LIVE[0]}" "$DIFF_STREAM") now" ||
     not_ok "diff's stream has no new leader"
 # A publishes on: B's echo goes on past the kill
-wait_for 30 at_least "$T/b.log" 'echo ts=' $((N_AT_KILL + 40)) && [ -n "$A_PID" ] && kill -0 "$A_PID" &&
-    ok "host B's echo goes on after the kill ($N_AT_KILL -> $(count "$T/b.log" 'echo ts='))" ||
-    not_ok "host B's echo stopped at $(count "$T/b.log" 'echo ts=')"
+wait_for 30 at_least 'echo ts=' "$T/b.log" $((N_AT_KILL + 40)) && [ -n "$A_PID" ] && kill -0 "$A_PID" &&
+    ok "host B's echo goes on after the kill ($N_AT_KILL -> $(count 'echo ts=' "$T/b.log"))" ||
+    not_ok "host B's echo stopped at $(count 'echo ts=' "$T/b.log")"
 grep -q 'lease lost' "$T/a.log" && not_ok "host A lost a lease" || ok "host A kept its leases"
 DIFF_SUBJECT="qmtl.q.$(echo "${DIFF_STREAM#QMTL_Q_}" | tr '~' '.')"
 grep -q "publish to '$DIFF_SUBJECT' not stored yet" "$T/a.log" &&
@@ -132,13 +130,13 @@ grep -q "publish to '$DIFF_SUBJECT' not stored yet" "$T/a.log" &&
 # 3. host A killed: B takes both leases from the bucket on the two servers left and
 # computes on. (Its windows from there on are the takeover's business, with its edge
 # cases: docs/scale-out.md, "Not done yet"; the sequence numbers stay whole.)
-N_AT_A_KILL=$(count "$T/b.log" 'echo ts=')
+N_AT_A_KILL=$(count 'echo ts=' "$T/b.log")
 kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null; A_PID=
-took() { at_least "$T/b.log" 'took the lease its owner left' 2; }
+took() { at_least 'took the lease its owner left' "$T/b.log" 2; }
 wait_for 3 took && ok "host A killed (-9): B took both leases within 3 s" ||
     { not_ok "B takes A's leases"; grep bus "$T/b.log" | grep -v 'echo ts' | tail -5 | sed 's/^/#   /'; }
-computes() { at_least "$T/b.log" "node 'diff' (blake3:[0-9a-f]*): computed here \(from\|after\) bucket" 1 && at_least "$T/b.log" 'diff computed' 20; }
-wait_for 60 computes && ok "host B computes diff on ($(count "$T/b.log" 'diff computed') buckets so far)" ||
+computes() { at_least "node 'diff' (blake3:[0-9a-f]*): computed here \(from\|after\) bucket" "$T/b.log" 1 && at_least 'diff computed' "$T/b.log" 20; }
+wait_for 60 computes && ok "host B computes diff on ($(count 'diff computed' "$T/b.log") buckets so far)" ||
     { not_ok "host B computes diff after the takeover"; grep bus "$T/b.log" | grep -v 'echo ts' | tail -5 | sed 's/^/#   /'; }
 kill -TERM "$B_PID"; wait "$B_PID"; B_PID=
 grep -o 'echo ts=.*' "$T/b.log" | head -n "$N_AT_A_KILL" > "$T/b.echo"
