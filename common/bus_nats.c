@@ -721,3 +721,43 @@ int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, siz
     }
     return 0;
 }
+
+/* What a cancelled subscription's callback becomes: its outputs still in the pipe go
+ * nowhere. */
+static void cancelled(void *arg, const struct bus_msg *m)
+{
+    (void)arg, (void)m;
+}
+
+int bus_conn_cancel(struct bus_conn *c, void *arg)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->n_subs; i++) {
+        struct bus_sub *s = c->subs[i];
+        if (s->arg != arg || s->fn == cancelled)
+            continue;
+        natsSubscription_Unsubscribe(s->sub); /* the durable consumer stays (made here) */
+        s->fn = cancelled;
+        n++;
+    }
+    return n;
+}
+
+int bus_conn_delete_consumer(struct bus_conn *c, const char *topic, const char *durable,
+                             char *err, size_t errlen)
+{
+    char stream[BUS_NAME_MAX], subject[BUS_NAME_MAX];
+    if (topic_names(topic, stream, subject, err, errlen) < 0)
+        return -1;
+    jsErrCode je = 0;
+    natsStatus s = js_DeleteConsumer(c->js, stream, durable, NULL, &je);
+    if (s == NATS_NOT_FOUND || je == JSConsumerNotFoundErr || je == JSStreamNotFoundErr)
+        return 1;
+    if (s != NATS_OK) {
+        char what[2 * BUS_NAME_MAX];
+        snprintf(what, sizeof(what), "bus: cannot delete consumer '%s' of stream '%s'", durable,
+                 stream);
+        return nats_fail(err, errlen, what, s, je);
+    }
+    return 0;
+}

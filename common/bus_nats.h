@@ -136,6 +136,18 @@ int bus_conn_lease_holder(struct bus_conn *c, const char *key, char *holder, siz
  * was none, -1 with err. */
 int bus_conn_delete_stream(struct bus_conn *c, const char *topic, char *err, size_t errlen);
 
+/* Stop the subscriptions whose callback argument is 'arg' (bus_conn_consume): no
+ * callback of theirs runs after this returns (outputs already delivered and not yet
+ * handed over are dropped); their durable consumers stay on the server with their place
+ * (bus_conn_delete_consumer removes one). Loop thread only. The number stopped. */
+int bus_conn_cancel(struct bus_conn *c, void *arg);
+
+/* Delete the durable consumer 'durable' of the stream of 'topic': 0 deleted, 1 there was
+ * none, -1 with err. One JetStream request (any thread; blocks up to the request
+ * timeout). */
+int bus_conn_delete_consumer(struct bus_conn *c, const char *topic, const char *durable,
+                             char *err, size_t errlen);
+
 /* Counters (any thread): outputs handed to the stream, outputs whose publish failed (not
  * sent, or not acknowledged), outputs delivered to callbacks, messages refused by the
  * decoder. */

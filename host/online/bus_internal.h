@@ -16,8 +16,22 @@
  * ROLE_REMOTE     consumed: never computed here, fed from the queue
  * ROLE_TAKEOVER   consumed, lease just taken: still fed until the queue is drained and
  *                 the local data has passed the last stored bucket, then computed here
+ * ROLE_CLAIMING   computed here, told to publish, the lease asked for on the lease thread:
+ *                 its outputs are held (bus_hold.h) until the answer (published, or
+ *                 standby: dropped)
+ * ROLE_SWITCH     consumed, now told to compute (a reload's answer): still fed until one
+ *                 of its inputs delivers a bucket after the last one fed, then computed
+ *                 here (standby; published if its lease comes free meanwhile)
  */
-enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
+enum {
+    ROLE_LOCAL = 0,
+    ROLE_PUBLISHED,
+    ROLE_STANDBY,
+    ROLE_REMOTE,
+    ROLE_TAKEOVER,
+    ROLE_CLAIMING,
+    ROLE_SWITCH
+};
 
 #define LEASE_TTL_MS 1000 /* a lease entry expires this long after its last write */
 #define LEASE_TICK_MS 250 /* renewed (and lapsed ones taken) this often */
@@ -25,6 +39,7 @@ enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER 
 struct remote_sub {
     struct host_bus *b;
     uint32_t idx; /* the node's graph index; GRAPH_NONE: no longer declared (ignored) */
+    char durable[18]; /* its durable consumer's name */
 };
 
 struct bus_node {
@@ -34,6 +49,9 @@ struct bus_node {
     int kind;          /* the node's kind before it became remote */
     char *topic;       /* its queue (node_queues or the queue_map topic) */
     char *consumers;   /* "|"-joined names of this host's strategies that consume it */
+    char *computers;   /* "|"-joined names of this host's strategies told to compute it */
+    struct bus_hold *hold; /* outputs kept until the bus knows whether they go out */
+    uint8_t asking;        /* ROLE_CLAIMING: a claim is on the lease thread */
     uint64_t seq;      /* published: last sequence sent; remote: last fed */
     int64_t resume_ts; /* published: outputs up to this bucket are already stored */
     uint64_t lease_rev;
@@ -60,9 +78,10 @@ struct host_bus {
     void *prev_arg;
     uint64_t fed, duplicates, gaps, refused, takeovers;
     char holder[160]; /* this process's name in the lease bucket */
+    char instance[320]; /* this host instance in durable consumer names (host_bus_set_name) */
     struct event *tick;
     struct bus_lease *lease; /* the lease requests' worker thread (bus_lease.h) */
-    size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+    size_t n_takeover; /* nodes in ROLE_TAKEOVER or ROLE_SWITCH */
     struct bus_tagq *tq; /* other hosts' queues joining tag queries here (bus_tagq.h) */
 };
 
@@ -74,10 +93,25 @@ int bus_shareable_(int kind);
 int bus_plan_node_(struct host_bus *b, uint32_t i, const char *strategy, const json_t *qm,
                    const json_t *nq);
 
-/* Node i is computed here and has a queue: take its lease and publish (continuing after
- * what its stream holds), or compute it without publishing (standby) when another host
- * holds the lease. 0, or -1 with err (the bus failed). */
+/* Node i is computed here and has a queue: it becomes ROLE_CLAIMING (its outputs held)
+ * and its lease is asked for on the lease thread; the answer publishes it (the held
+ * outputs first, continuing after what its stream holds) or makes it standby. 0, or -1
+ * with err (out of memory: the node stays as it was). */
 int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
+
+/* Queue one job on the lease thread (bus_lease_push): op on 'key' for node idx (GRAPH_NONE
+ * for none), 'name' the durable consumer of a BUS_LEASE_FORGET. 0, or -1 (out of memory,
+ * not started: nothing asked). */
+int bus_push_(struct host_bus *b, int op, uint32_t idx, int tag, const char *key,
+              const char *name);
+
+/* Stop consuming node bn (its subscription is cancelled) and delete its durable consumer
+ * on the lease thread. */
+void bus_unconsume_(struct host_bus *b, struct bus_node *bn);
+
+/* "|"-joined name lists: add 'name' unless there, remove it. 0, or -1 out of memory. */
+int bus_list_add_(char **list, const char *name);
+void bus_list_remove_(char *list, const char *name);
 
 /* Node i is consumed: it becomes GRAPH_REMOTE and its durable consumer starts. 0, or -1
  * with err (the node is left as it was). */

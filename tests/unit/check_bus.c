@@ -102,8 +102,23 @@ START_TEST(test_refusals)
 }
 END_TEST
 
-/* The four queues, the host planned as consumer_ack says and started; a plain
- * connection ("the owner") returned. */
+static int claimed(void *arg)
+{
+    (void)arg;
+    struct host_bus_stats st;
+    host_bus_stats(bus, &st);
+    return st.claiming_nodes == 0;
+}
+
+/* The lease requests go to the lease thread: run the loop until their answers came. */
+static void wait_claimed(void)
+{
+    natst_loop_until(base, claimed, NULL);
+    ck_assert(claimed(NULL));
+}
+
+/* The four queues, the host planned as consumer_ack says and started (its claims
+ * answered); a plain connection ("the owner") returned. */
 static struct bus_conn *start_as_consumer(void)
 {
     struct bus_conn *c = natst_connect(&srv, base);
@@ -115,6 +130,8 @@ static struct bus_conn *start_as_consumer(void)
     ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
     json_decref(ack);
     ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(host_bus_role(bus, node_named("echo")->idx), "claiming");
+    wait_claimed();
     return c;
 }
 
@@ -216,6 +233,17 @@ static void replace_with(const char *fixture)
     ck_assert_msg(host_bus_swapped(bus, err, sizeof(err)) == 0, "%s", err);
 }
 
+static const char *lease_key;
+static struct bus_conn *lease_conn;
+
+static int lease_free(void *arg)
+{
+    (void)arg;
+    char holder[160], err[300];
+    return bus_conn_lease_holder(lease_conn, lease_key, holder, sizeof(holder), err,
+                                 sizeof(err)) == 0;
+}
+
 #define MOM_TOPIC "w.live.any_mom_t_v1"
 #define ECHO2_TOPIC "w.live.any_echo2_t_v1"
 
@@ -274,6 +302,7 @@ START_TEST(test_reload_replan)
         topics[2], echo->id, topics[3], mom->id, MOM_TOPIC, echo2->id, ECHO2_TOPIC);
     ck_assert_msg(host_bus_replan(bus, 0, ack2, err, sizeof(err)) == 0, "%s", err);
     json_decref(ack2);
+    wait_claimed();
     ck_assert_str_eq(host_bus_role(bus, mom->idx), "remote");
     ck_assert_int_eq(mom->kind, GRAPH_REMOTE);
     ck_assert_str_eq(host_bus_role(bus, echo2->idx), "published");
@@ -297,8 +326,16 @@ START_TEST(test_reload_replan)
     ck_assert_uint_eq(st.remote_nodes, 3);
     ck_assert_uint_eq(st.published_nodes, 2);
 
-    /* back to 1.0.0: mom and echo2 are gone; echo2's lease is given up at once */
+    /* back to 1.0.0: mom and echo2 are gone; echo2's lease is given up at once (on the
+     * lease thread, well before its 1 s TTL) */
     replace_with("bus_consumer");
+    lease_key = ECHO2_TOPIC;
+    lease_conn = c;
+    for (int k = 0; k < 25 && !lease_free(NULL); k++) { /* 500 ms: well under the TTL */
+        struct timeval brief = {0, 20000};
+        event_base_loopexit(base, &brief);
+        event_base_dispatch(base);
+    }
     ck_assert_int_eq(bus_conn_lease_take(c, ECHO2_TOPIC, "other:1", &rev, err, sizeof(err)), 1);
     ck_assert_int_eq(bus_conn_lease_take(c, topics[3], "other:1", &rev, err, sizeof(err)), 0);
     host_bus_stats(bus, &st);
