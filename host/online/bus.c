@@ -54,6 +54,8 @@ static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_
         bn->resume_ts = bn->fed_ts > bn->target_ts ? bn->fed_ts : bn->target_ts;
         b->n_takeover--;
         b->takeovers++;
+        if (bn->compute_here) /* told to compute by a reload's answer: its consumer goes */
+            bus_unconsume_(b, bn);
         LOG_INFO("bus",
                  "node '%s' (%s): computed here from bucket %lld on, published after "
                  "sequence %llu",
@@ -118,6 +120,7 @@ static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct 
     if (!b->conn || n->idx >= b->n)
         return;
     struct bus_node *bn = &b->nodes[n->idx];
+    bn->out_ts = ts;
     if (bn->hold)
         hold_output(bn, n, ts, v);
     else if (bn->role == ROLE_PUBLISHED)
@@ -156,7 +159,7 @@ static int grow(struct host_bus *b)
     memset(p + b->n, 0, (n - b->n) * sizeof(*p));
     for (size_t i = b->n; i < n; i++) {
         snprintf(p[i].id, sizeof(p[i].id), "%s", graph_node(b->h->g, (uint32_t)i)->id);
-        p[i].resume_ts = p[i].fed_ts = p[i].skip_ts = INT64_MIN;
+        p[i].resume_ts = p[i].fed_ts = p[i].skip_ts = p[i].out_ts = INT64_MIN;
     }
     b->nodes = p;
     b->n = n;
@@ -642,6 +645,7 @@ int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_
         bn->resume_ts = INT64_MIN;
         bn->fed_ts = INT64_MIN;
         bn->skip_ts = INT64_MIN;
+        bn->out_ts = INT64_MIN;
         bn->role = ROLE_LOCAL;
         if (bn->compute_here && bn->topic && bus_shareable_(graph_node(b->h->g, i)->kind) &&
             bus_claim_node_(b, i, err, errlen) < 0) {

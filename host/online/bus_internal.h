@@ -57,6 +57,7 @@ struct bus_node {
     uint64_t lease_rev;
     int64_t fed_ts;      /* remote: bucket of the last value fed */
     int64_t skip_ts;     /* remote after computing here: buckets up to it were emitted */
+    int64_t out_ts;      /* bucket of the last output emitted here (INT64_MIN: none) */
     uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
     int64_t target_ts;
     struct remote_sub *sub; /* remote: its subscription (owned by host_bus.subs) */

@@ -70,7 +70,7 @@ int host_bus_swapped(struct host_bus *b, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < n; i++) {
         snprintf(nt[i].id, sizeof(nt[i].id), "%s", graph_node(g, i)->id);
-        nt[i].resume_ts = nt[i].fed_ts = nt[i].skip_ts = INT64_MIN;
+        nt[i].resume_ts = nt[i].fed_ts = nt[i].skip_ts = nt[i].out_ts = INT64_MIN;
     }
     for (size_t j = 0; j < b->n; j++) {
         struct bus_node *ob = &b->nodes[j];
@@ -100,11 +100,12 @@ int host_bus_swapped(struct host_bus *b, char *err, size_t errlen)
     return 0;
 }
 
-/* The newest bucket node i emitted here (INT64_MIN: none). */
+/* The newest bucket node i emitted here (INT64_MIN: none): what the bus saw go out, or
+ * what its children's rings hold (a leaf has none). */
 static int64_t last_emitted(const struct host_bus *b, uint32_t i)
 {
     const struct rt_node *x = runtime_node(sched_runtime(b->h->s), i);
-    int64_t t = INT64_MIN;
+    int64_t t = b->nodes[i].out_ts;
     for (uint32_t k = 0; x && k < x->n_outs; k++)
         if (x->outs[k].ring->newest > t)
             t = x->outs[k].ring->newest;

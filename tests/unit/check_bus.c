@@ -348,6 +348,245 @@ START_TEST(test_reload_replan)
 }
 END_TEST
 
+/* The consumers of the stream of 'topic' now (a new reference). */
+static json_t *consumers_of(struct bus_conn *c, const char *topic)
+{
+    json_t *rep = NULL;
+    char err[300];
+    ck_assert_msg(bus_conn_queue_report(c, topic, &rep, err, sizeof(err)) == 0, "%s", err);
+    json_t *cs = json_incref(json_object_get(rep, "consumers"));
+    json_decref(rep);
+    return cs;
+}
+
+static struct bus_conn *report_conn;
+static const char *report_topic;
+
+static int no_consumer(void *arg)
+{
+    (void)arg;
+    json_t *cs = consumers_of(report_conn, report_topic);
+    size_t n = json_array_size(cs);
+    json_decref(cs);
+    return n == 0;
+}
+
+static struct bus_conn *stored_conn;
+static const char *stored_topic;
+static uint64_t stored_want;
+
+static int stored(void *arg)
+{
+    (void)arg;
+    int64_t ts;
+    uint64_t seq;
+    char err[300];
+    return bus_conn_last_output(stored_conn, stored_topic, &ts, &seq, err, sizeof(err)) == 0 &&
+           seq >= stored_want;
+}
+
+/* Run the loop until the stream of 'topic' holds sequence 'seq'. */
+static void wait_stored(struct bus_conn *c, const char *topic, uint64_t seq)
+{
+    stored_conn = c;
+    stored_topic = topic;
+    stored_want = seq;
+    natst_loop_until(base, stored, NULL);
+}
+
+/* v1 -> v2 on a running bus, answered with 'mom' consumed or computed here (echo2 ours) */
+static json_t *v2_ack(int mom_consumed)
+{
+    struct graph_node *sma = node_named("sma3"), *diff = node_named("diff"),
+                      *mom = node_named("mom");
+    json_t *ack = json_pack(
+        "{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "queue_map",
+        node_named("price")->id, topics[0], sma->id, topics[1], diff->id, topics[2],
+        "node_queues", node_named("price")->id, topics[0], sma->id, topics[1], diff->id,
+        topics[2], node_named("echo")->id, topics[3], mom->id, MOM_TOPIC, node_named("echo2")->id,
+        ECHO2_TOPIC);
+    if (mom_consumed)
+        json_object_set_new(json_object_get(ack, "queue_map"), mom->id, json_string(MOM_TOPIC));
+    return ack;
+}
+
+/* A consumed node the new version drops: its subscription stops and its durable
+ * consumer is deleted; later values of its queue reach nothing. */
+START_TEST(test_reload_drop_unsubscribes)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
+    ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    replace_with("bus_consumer_v2");
+    json_t *ack = v2_ack(1);
+    ck_assert_msg(host_bus_replan(bus, 0, ack, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ack);
+    wait_claimed();
+    struct graph_node *mom = node_named("mom");
+    char mom_id[NODEID_LEN + 1];
+    snprintf(mom_id, sizeof(mom_id), "%s", mom->id);
+    publish_values(c, MOM_TOPIC, mom, 1, 2);
+    want_fed = 2;
+    natst_loop_until(base, fed_enough, bus);
+    json_t *cs = consumers_of(c, MOM_TOPIC);
+    ck_assert_uint_eq(json_array_size(cs), 1);
+    json_decref(cs);
+
+    replace_with("bus_consumer"); /* mom and echo2 gone */
+    report_conn = c;
+    report_topic = MOM_TOPIC;
+    natst_loop_until(base, no_consumer, NULL);
+    ck_assert(no_consumer(NULL));
+    struct host_bus_stats before, after;
+    host_bus_stats(bus, &before);
+    for (uint64_t k = 3; k <= 4; k++) { /* mom's node is gone: its NodeID stays */
+        struct qmtl_value v = qmtl_number((double)k);
+        ck_assert(bus_conn_publish(c, MOM_TOPIC, mom_id, 60 * (int64_t)k, k, &v, err,
+                                   sizeof(err)) == 0);
+    }
+    ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+    natst_settle(base);
+    host_bus_stats(bus, &after);
+    ck_assert_uint_eq(after.fed + after.duplicates, before.fed + before.duplicates);
+    /* the kept consumers go on */
+    cs = consumers_of(c, topics[2]);
+    ck_assert_uint_eq(json_array_size(cs), 1);
+    json_decref(cs);
+    bus_conn_free(c);
+    host_bus_stop(bus);
+}
+END_TEST
+
+/* A new node told to publish: the buckets it computed between the swap and the answer
+ * go to its queue when the lease is taken, in order, after what the stream holds (none
+ * twice); told to publish while another host holds the lease: standby, none sent. */
+START_TEST(test_reload_new_node_held)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
+    ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
+    ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
+    replace_with("bus_consumer_v2");
+    struct graph_node *sma = node_named("sma3"), *mom = node_named("mom"),
+                      *echo2 = node_named("echo2");
+    /* mom's stream already holds bucket 120 (sequence 2), from an earlier owner */
+    publish_values(c, MOM_TOPIC, mom, 2, 1);
+    /* sma 1..4: mom computes here at 120, 180, 240 before the answer; held */
+    publish_values(c, topics[1], sma, 1, 4);
+    fed_node = mom;
+    want_computes = 3;
+    natst_loop_until(base, computed_enough, NULL);
+    int64_t ts;
+    uint64_t seq;
+    ck_assert_int_eq(bus_conn_last_output(c, MOM_TOPIC, &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 2); /* nothing published before the answer */
+    /* echo2's lease is another host's: echo2 is standby, what it held is dropped */
+    uint64_t rev;
+    ck_assert_int_eq(bus_conn_lease_take(c, ECHO2_TOPIC, "other:1", &rev, err, sizeof(err)), 1);
+
+    json_t *ack = v2_ack(0);
+    ck_assert_msg(host_bus_replan(bus, 0, ack, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ack);
+    ck_assert_str_eq(host_bus_role(bus, mom->idx), "claiming");
+    wait_claimed();
+    ck_assert_str_eq(host_bus_role(bus, mom->idx), "published");
+    ck_assert_str_eq(host_bus_role(bus, echo2->idx), "standby");
+    ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+    /* 180 and 240 follow the stored 120 (sequence 2), numbered 3 and 4 */
+    wait_stored(c, MOM_TOPIC, 4);
+    ck_assert_int_eq(bus_conn_last_output(c, MOM_TOPIC, &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 4);
+    ck_assert_int_eq(ts, 240);
+    /* and the next one after them */
+    publish_values(c, topics[1], sma, 5, 1);
+    want_computes = 4;
+    natst_loop_until(base, computed_enough, NULL);
+    host_bus_stop(bus); /* waits for the acknowledgements */
+    ck_assert_int_eq(bus_conn_last_output(c, MOM_TOPIC, &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 5);
+    ck_assert_int_eq(ts, 300);
+    ck_assert_int_eq(bus_conn_last_output(c, ECHO2_TOPIC, &ts, &seq, err, sizeof(err)), 1);
+    bus_conn_free(c);
+}
+END_TEST
+
+/* Kept nodes whose new answer places them otherwise: published echo now consumed (its
+ * lease given up; only buckets after the last computed here are fed), remote diff now
+ * computed (from the first bucket after the last fed; its durable consumer deleted). */
+START_TEST(test_reload_role_change)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_as_consumer();
+    char err[300];
+    ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
+    struct graph_node *sma = node_named("sma3"), *diff = node_named("diff"),
+                      *echo = node_named("echo");
+    publish_values(c, topics[1], sma, 1, 3);
+    publish_values(c, topics[2], diff, 1, 3); /* diff fed up to bucket 180 */
+    wait_stored(c, topics[3], 1);             /* echo computed 180 here, published */
+    ck_assert_str_eq(host_bus_role(bus, echo->idx), "published");
+
+    /* the resubmission's answer: echo is computed elsewhere, diff here */
+    json_t *ack = consumer_ack();
+    json_object_del(json_object_get(ack, "queue_map"), diff->id);
+    json_object_set_new(json_object_get(ack, "queue_map"), echo->id, json_string(topics[3]));
+    ck_assert_msg(host_bus_replan(bus, 0, ack, err, sizeof(err)) == 0, "%s", err);
+    json_decref(ack);
+    ck_assert_str_eq(host_bus_role(bus, echo->idx), "remote");
+    ck_assert_int_eq(echo->kind, GRAPH_REMOTE);
+    ck_assert_str_eq(host_bus_role(bus, diff->idx), "remote"); /* until its next bucket */
+    lease_key = topics[3];
+    lease_conn = c;
+    for (int k = 0; k < 25 && !lease_free(NULL); k++) { /* 500 ms: well under the TTL */
+        struct timeval brief = {0, 20000};
+        event_base_loopexit(base, &brief);
+        event_base_dispatch(base);
+    }
+    ck_assert(lease_free(NULL));
+
+    /* sma 4 (bucket 240): diff computes it here, from sma's window 180, 240 */
+    long diff_before = sched_node(r.h.s, diff->idx)->c.computes;
+    publish_values(c, topics[1], sma, 4, 1);
+    fed_node = diff;
+    want_computes = diff_before + 1;
+    natst_loop_until(base, computed_enough, NULL);
+    ck_assert_int_eq(sched_node(r.h.s, diff->idx)->c.computes, diff_before + 1);
+    ck_assert_int_eq(diff->kind, GRAPH_CUSTOM);
+    ck_assert_str_ne(host_bus_role(bus, diff->idx), "remote");
+    report_conn = c;
+    report_topic = topics[2];
+    natst_loop_until(base, no_consumer, NULL);
+    ck_assert(no_consumer(NULL));
+
+    /* echo from its new owner, numbered on after the one this host stored (sequence 1,
+     * bucket 180): 240 and 300 are fed, nothing twice, no gap; echo is never computed
+     * here again (this host's own 180 came back as a duplicate) */
+    long echo_before = sched_node(r.h.s, echo->idx)->c.computes;
+    struct host_bus_stats st0, st;
+    host_bus_stats(bus, &st0);
+    for (uint64_t k = 2; k <= 3; k++) {
+        struct qmtl_value v = qmtl_number((double)k);
+        ck_assert(bus_conn_publish(c, topics[3], echo->id, 60 * (int64_t)(k + 2), k, &v, err,
+                                   sizeof(err)) == 0);
+    }
+    ck_assert_int_eq(bus_conn_flush(c, 2000, err, sizeof(err)), 0);
+    want_fed = st0.fed + st0.duplicates + st0.refused + 2;
+    natst_loop_until(base, fed_enough, bus);
+    host_bus_stats(bus, &st);
+    ck_assert_uint_eq(st.fed, st0.fed + 2);
+    ck_assert_uint_ge(st.duplicates, 1);
+    ck_assert_int_eq(sched_node(r.h.s, echo->idx)->c.computes, echo_before);
+    ck_assert_uint_eq(st.gaps, 0);
+    bus_conn_free(c);
+    host_bus_stop(bus);
+    ck_assert_int_eq(echo->kind, GRAPH_CUSTOM);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("bus");
@@ -356,5 +595,8 @@ int main(void)
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_roles_feed_publish);
     tcase_add_test(tc, test_reload_replan);
+    tcase_add_test(tc, test_reload_drop_unsubscribes);
+    tcase_add_test(tc, test_reload_new_node_held);
+    tcase_add_test(tc, test_reload_role_change);
     return natst_run("bus", tc);
 }
