@@ -122,24 +122,23 @@ static int consume_after(struct host_bus *b, uint32_t i, char *err, size_t errle
     return 0;
 }
 
-/* A kept node whose new answer places it otherwise changes role: computed here and now
- * consumed (its lease given up: the host told to compute it takes over after the last
- * output stored, and only later buckets are fed here), or consumed and now computed (fed
- * until an input delivers a bucket after the last one fed: maybe_switch in bus.c). */
+/*
+ * A kept node whose new answer places it otherwise changes role. Who publishes is the
+ * lease's to say, not the answer's: a node whose lease this host holds (or is asking for)
+ * stays published whatever the answer (the answer to a resubmission names the previous
+ * version of the same strategy as "another strategy" for the nodes both declare). The
+ * answer says whether a node this host does not publish is computed here or consumed:
+ *  - standby, now told to consume: consumed, and only buckets after the last one
+ *    computed here are fed (the host holding the lease published them);
+ *  - consumed, now told to compute: fed until one of its inputs delivers a bucket after
+ *    the last one fed, then computed here (maybe_switch in bus.c: standby, or published
+ *    if its lease comes free meanwhile); its durable consumer is then deleted.
+ */
 static int move(struct host_bus *b, uint32_t i, char *err, size_t errlen)
 {
     struct bus_node *bn = &b->nodes[i];
     struct graph_node *x = graph_node(b->h->g, i);
-    int here = bn->role == ROLE_PUBLISHED || bn->role == ROLE_STANDBY ||
-               bn->role == ROLE_CLAIMING;
-    if (here && !bn->compute_here && bn->topic && bus_shareable_(x->kind)) {
-        if (bn->role == ROLE_PUBLISHED &&
-            bus_push_(b, BUS_LEASE_RELEASE, GRAPH_NONE, 0, bn->topic, NULL) < 0)
-            LOG_WARN("bus", "node '%s': lease not given up (out of memory); it expires",
-                     x->label);
-        bus_hold_free(bn->hold); /* a claim in flight: its lease is given up on the answer */
-        bn->hold = NULL;
-        bn->asking = 0;
+    if (bn->role == ROLE_STANDBY && !bn->compute_here && bn->topic && bus_shareable_(x->kind)) {
         bn->role = ROLE_LOCAL;
         LOG_INFO("bus", "node '%s' (%s): the new answer says another host computes it; "
                         "consumed after bucket %lld",
