@@ -449,8 +449,9 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
                 bn->role = ROLE_STANDBY;
             } else if (j->rc == 0) {
                 LOG_WARN("bus", "node '%s': lease lost before the takeover completed", n->label);
-                bn->role = ROLE_REMOTE;
-                b->n_takeover--;
+                /* told to compute (a reload's answer): it still switches, as standby */
+                bn->role = bn->compute_here ? ROLE_SWITCH : ROLE_REMOTE;
+                b->n_takeover -= bn->role == ROLE_REMOTE;
             }
             break;
         case ROLE_STANDBY:
