@@ -84,3 +84,20 @@ sys.exit(0 if o["in_order"] and o["first"] == 1 and o["outputs"] > 0 and (n < 0 
 
 # bus_node_id LOG LABEL: the NodeID a host's log names for node LABEL
 bus_node_id() { grep -o "node '$2' (blake3:[0-9a-f]*)" "$1" | head -1 | grep -o 'blake3:[0-9a-f]*'; }
+
+# The hosts of a bus test (t133-bus-three, t135-bus-instances); DATA, GW_URL as set by the
+# caller and bus_up.
+# run_host DIR LOG ARGS...: an attached host on the bus, in the background (its pid in $!),
+# until a signal
+run_host() {
+    local dir=$1 log=$2; shift 2
+    "$QMTL" run --config "$E2E_TMP/host.yml" --gateway-url "$GW_URL" --plugins "$dir" --data "$DATA" \
+        --follow "$@" > /dev/null 2> "$log" &
+}
+# count LOG PATTERN, at_least LOG PATTERN N: lines of a host's log
+count() { grep -c "$2" "$1" 2>/dev/null; }
+at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
+# stop_host PID: SIGTERM, and its exit status
+stop_host() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
+# same_echo LOG REF WHAT: the "WHAT ts=..." lines of LOG are those of REF
+same_echo() { grep -o "$3 ts=.*" "$1" > "$1.$3"; cmp -s "$2" "$1.$3"; }

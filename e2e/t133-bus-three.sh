@@ -52,17 +52,6 @@ grep -o 'echo2 ts=.*' "$T/one2.log" > "$T/one2.echo2"
 [ "$N_DIFF" -gt 200 ] && [ "$N_ECHO" -gt 200 ] && [ "$(wc -l < "$T/one2.echo2")" -gt 200 ] &&
     ok "one host: diff computed $N_DIFF times, echo $N_ECHO" || not_ok "reference runs (diff $N_DIFF, echo $N_ECHO)"
 
-# run_host DIR LOG ARGS...: an attached host on the bus, in the background, until a signal
-run_host() {
-    local dir=$1 log=$2; shift 2
-    "$QMTL" run --config "$T/host.yml" --gateway-url "$GW_URL" --plugins "$dir" --data "$DATA" \
-        --follow "$@" > /dev/null 2> "$log" &
-}
-count() { grep -c "$2" "$1" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
-stop_host() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
-same_echo() { grep -o "$3 ts=.*" "$1" > "$1.$3"; cmp -s "$2" "$1.$3"; }
-
 # ---------------------------------------------------------------- 1. sharing
 run_host "$T/a" "$T/a1.log" --world-id W1
 A_PID=$!

@@ -45,16 +45,6 @@ N_ECHO=$(wc -l < "$T/one.echo")
     not_ok "reference run (diff $N_DIFF, echo $N_ECHO)"
 FED=$((2 * N_DIFF + 1)) # sma3 and diff outputs
 
-# run_host DIR LOG ARGS...: an attached host on the bus, in the background, until a signal
-run_host() {
-    local dir=$1 log=$2; shift 2
-    "$QMTL" run --config "$T/host.yml" --gateway-url "$GW_URL" --plugins "$dir" --data "$DATA" \
-        --follow "$@" > /dev/null 2> "$log" &
-}
-count() { grep -c "$2" "$1" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
-stop_host() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
-same_echo() { grep -o "echo ts=.*" "$1" > "$1.echo"; cmp -s "$T/one.echo" "$1.echo"; }
 # consumers_of ID WORLD: the names of the durable consumers of node ID's queue in WORLD
 consumers_of() {
     bus_node_report "$1" "$T/node.json"
@@ -84,7 +74,7 @@ stop_host "$B2_PID"; r2=$?; B2_PID=
 for h in b1 b2; do
     H=$(echo $h | tr b B)
     grep -q "2 remote ($FED values fed, 0 duplicates dropped, 0 gaps" "$T/$h.log" &&
-        [ "$(count "$T/$h.log" 'diff computed')" -eq 0 ] && same_echo "$T/$h.log" &&
+        [ "$(count "$T/$h.log" 'diff computed')" -eq 0 ] && same_echo "$T/$h.log" "$T/one.echo" echo &&
         ok "host $H was fed every output once ($FED), its echo saw the one-host windows" ||
         { not_ok "host $H's share"; grep 'remote (' "$T/$h.log" | sed 's/^/#   /'; diff "$T/one.echo" "$T/$h.log.echo" | head -3 | sed 's/^/#   /'; }
 done
@@ -113,7 +103,7 @@ QMTL__HOST__NAME=third run_host "$T/b1" "$T/b3.log" --world-id W1
 B3_PID=$!
 wait_for 30 at_least "$T/b3.log" 'echo ts=' "$N_ECHO" || not_ok "host B3's echo ran $(count "$T/b3.log" 'echo ts=') times"
 stop_host "$B3_PID"; B3_PID=
-grep -q "2 remote ($FED values fed, 0 duplicates dropped, 0 gaps" "$T/b3.log" && same_echo "$T/b3.log" &&
+grep -q "2 remote ($FED values fed, 0 duplicates dropped, 0 gaps" "$T/b3.log" && same_echo "$T/b3.log" "$T/one.echo" echo &&
     [ "$(consumers_of "$DIFF_ID" W1 | wc -w)" -eq 3 ] &&
     ok "host.name 'third' in B1's directory: its own consumer, fed every output ($FED)" ||
     { not_ok "host B3"; grep 'remote (' "$T/b3.log" | sed 's/^/#   /'; }

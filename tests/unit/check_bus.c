@@ -247,16 +247,25 @@ static int lease_free(void *arg)
 #define MOM_TOPIC "w.live.any_mom_t_v1"
 #define ECHO2_TOPIC "w.live.any_echo2_t_v1"
 
-/* A hot reload on a running bus: bus_consumer 1.0.0 -> 2.0.0 (adds mom, consumed, and
- * echo2, published) -> 1.0.0 again (both gone). */
-START_TEST(test_reload_replan)
+/* start_as_consumer, with the queues of version 2's own nodes (mom, echo2) and the lease
+ * bucket open on the returned connection */
+static struct bus_conn *start_for_v2(void)
 {
-    NATST_SKIP_WITHOUT_SERVER(&srv);
     struct bus_conn *c = start_as_consumer();
     char err[300];
     ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
     ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
     ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
+    return c;
+}
+
+/* A hot reload on a running bus: bus_consumer 1.0.0 -> 2.0.0 (adds mom, consumed, and
+ * echo2, published) -> 1.0.0 again (both gone). */
+START_TEST(test_reload_replan)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = start_for_v2();
+    char err[300];
     /* diff 1..3 from "the owner": echo (period 3) computes once, published as 1 */
     publish_values(c, topics[2], node_named("diff"), 1, 3);
     fed_node = node_named("echo");
@@ -418,10 +427,8 @@ static json_t *v2_ack(int mom_consumed)
 START_TEST(test_reload_drop_unsubscribes)
 {
     NATST_SKIP_WITHOUT_SERVER(&srv);
-    struct bus_conn *c = start_as_consumer();
+    struct bus_conn *c = start_for_v2();
     char err[300];
-    ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
-    ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
     replace_with("bus_consumer_v2");
     json_t *ack = v2_ack(1);
     ck_assert_msg(host_bus_replan(bus, 0, ack, err, sizeof(err)) == 0, "%s", err);
@@ -468,11 +475,8 @@ END_TEST
 START_TEST(test_reload_new_node_held)
 {
     NATST_SKIP_WITHOUT_SERVER(&srv);
-    struct bus_conn *c = start_as_consumer();
+    struct bus_conn *c = start_for_v2();
     char err[300];
-    ck_assert(bus_conn_ensure_stream(c, MOM_TOPIC, 0, NULL, err, sizeof(err)) == 0);
-    ck_assert(bus_conn_ensure_stream(c, ECHO2_TOPIC, 0, NULL, err, sizeof(err)) == 0);
-    ck_assert_int_eq(bus_conn_lease_open(c, 1000, err, sizeof(err)), 0);
     replace_with("bus_consumer_v2");
     struct graph_node *sma = node_named("sma3"), *mom = node_named("mom"),
                       *echo2 = node_named("echo2");
