@@ -85,7 +85,7 @@ sys.exit(0 if o["in_order"] and o["first"] == 1 and o["outputs"] > 0 and (n < 0 
 # bus_node_id LOG LABEL: the NodeID a host's log names for node LABEL
 bus_node_id() { grep -o "node '$2' (blake3:[0-9a-f]*)" "$1" | head -1 | grep -o 'blake3:[0-9a-f]*'; }
 
-# The hosts of a bus test (t133-bus-three, t135-bus-instances); DATA, GW_URL as set by the
+# The hosts of a bus test (t133-bus-three, t137-bus-instances); DATA, GW_URL as set by the
 # caller and bus_up.
 # run_host DIR LOG ARGS...: an attached host on the bus, in the background (its pid in $!),
 # until a signal

@@ -25,28 +25,17 @@ static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_
 {
     for (uint32_t i = 0; b->n_takeover && i < b->n; i++) {
         struct bus_node *bn = &b->nodes[i];
-        if (bn->role == ROLE_TAKEOVER ? bn->seq < bn->target_seq : bn->role != ROLE_SWITCH)
+        if (bn->role != ROLE_TAKEOVER || bn->seq < bn->target_seq)
             continue;
         struct graph_node *t = graph_node(b->h->g, i);
         int feeds = 0;
         for (uint32_t k = 0; k < t->n_in && !feeds; k++)
             feeds = t->in[k] == up->idx;
         int64_t bucket = t->interval > 0 ? ts - ts % t->interval : ts;
-        if (!feeds || bucket <= bn->fed_ts ||
-            (bn->role == ROLE_TAKEOVER && bucket <= bn->target_ts))
+        if (!feeds || bucket <= bn->target_ts || bucket <= bn->fed_ts)
             continue;
         t->kind = bn->kind;
         runtime_refresh(sched_runtime(b->h->s), i);
-        if (bn->role == ROLE_SWITCH) { /* told to compute, the lease held elsewhere */
-            bn->role = ROLE_STANDBY;
-            b->n_takeover--;
-            bus_unconsume_(b, bn);
-            LOG_INFO("bus",
-                     "node '%s' (%s): computed here from bucket %lld on, as the new answer "
-                     "says (another host holds its lease: not published)",
-                     t->label, t->id, (long long)bucket);
-            continue;
-        }
         bn->role = ROLE_PUBLISHED;
         /* continue after the later of what was stored and what was fed (bn->seq) */
         if (bn->seq < bn->target_seq)
@@ -54,8 +43,6 @@ static void maybe_switch(struct host_bus *b, const struct graph_node *up, int64_
         bn->resume_ts = bn->fed_ts > bn->target_ts ? bn->fed_ts : bn->target_ts;
         b->n_takeover--;
         b->takeovers++;
-        if (bn->compute_here) /* told to compute by a reload's answer: its consumer goes */
-            bus_unconsume_(b, bn);
         LOG_INFO("bus",
                  "node '%s' (%s): computed here from bucket %lld on, published after "
                  "sequence %llu",
@@ -117,6 +104,8 @@ static void on_output(void *arg, struct graph_node *n, int64_t ts, const struct 
         b->prev_out(b->prev_arg, n, ts, v);
     if (b->n_takeover)
         maybe_switch(b, n, ts);
+    if (b->n_switch)
+        bus_switch_(b, n, ts);
     if (!b->conn || n->idx >= b->n)
         return;
     struct bus_node *bn = &b->nodes[n->idx];
@@ -449,9 +438,8 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
                 bn->role = ROLE_STANDBY;
             } else if (j->rc == 0) {
                 LOG_WARN("bus", "node '%s': lease lost before the takeover completed", n->label);
-                /* told to compute (a reload's answer): it still switches, as standby */
-                bn->role = bn->compute_here ? ROLE_SWITCH : ROLE_REMOTE;
-                b->n_takeover -= bn->role == ROLE_REMOTE;
+                bn->role = ROLE_REMOTE;
+                b->n_takeover--;
             }
             break;
         case ROLE_STANDBY:
@@ -480,9 +468,10 @@ static void lease_done(void *arg, struct bus_lease_job *jobs, size_t n_jobs)
                 break;
             bn->target_ts = j->last_rc == 0 ? j->last_ts : INT64_MIN;
             bn->target_seq = j->last_rc == 0 ? j->last_seq : 0;
-            if (bn->role == ROLE_REMOTE) /* a switching node is counted already */
-                b->n_takeover++;
+            if (bn->role == ROLE_SWITCH) /* its lease came free first: a takeover */
+                b->n_switch--;
             bn->role = ROLE_TAKEOVER;
+            b->n_takeover++;
             LOG_INFO("bus",
                      "node '%s' (%s): took the lease its owner left; computed here after "
                      "sequence %llu (bucket %lld)",
@@ -732,6 +721,7 @@ void host_bus_stop(struct host_bus *b)
         bn->hold = NULL;
     }
     b->n_takeover = 0;
+    b->n_switch = 0;
     for (size_t i = 0; i < b->n_subs; i++)
         free(b->subs[i]);
     for (size_t i = 0; i < b->n; i++)

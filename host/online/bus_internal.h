@@ -82,7 +82,8 @@ struct host_bus {
     char instance[320]; /* this host instance in durable consumer names (host_bus_set_name) */
     struct event *tick;
     struct bus_lease *lease; /* the lease requests' worker thread (bus_lease.h) */
-    size_t n_takeover; /* nodes in ROLE_TAKEOVER or ROLE_SWITCH */
+    size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+    size_t n_switch;   /* nodes in ROLE_SWITCH */
     struct bus_tagq *tq; /* other hosts' queues joining tag queries here (bus_tagq.h) */
 };
 
@@ -109,6 +110,10 @@ int bus_push_(struct host_bus *b, int op, uint32_t idx, int tag, const char *key
 /* Stop consuming node bn (its subscription is cancelled) and delete its durable consumer
  * on the lease thread. */
 void bus_unconsume_(struct host_bus *b, struct bus_node *bn);
+
+/* Node 'up' emitted bucket ts: a node in ROLE_SWITCH it feeds, past the last bucket fed,
+ * is computed here from this wave on (standby), its consumer stopped and deleted. */
+void bus_switch_(struct host_bus *b, const struct graph_node *up, int64_t ts);
 
 /* "|"-joined name lists: add 'name' unless there, remove it. 0, or -1 out of memory. */
 int bus_list_add_(char **list, const char *name);

@@ -37,8 +37,10 @@ static void let_go(struct host_bus *b, struct bus_node *bn, struct graph_node *x
                  "given up ('%s')",
                  bn->id, bn->topic);
     }
-    if ((bn->role == ROLE_TAKEOVER || bn->role == ROLE_SWITCH) && b->n_takeover)
+    if (bn->role == ROLE_TAKEOVER && b->n_takeover)
         b->n_takeover--;
+    if (bn->role == ROLE_SWITCH && b->n_switch)
+        b->n_switch--;
     bus_unconsume_(b, bn);
     if (x && x->kind == GRAPH_REMOTE) {
         x->kind = bn->kind;
@@ -147,15 +149,40 @@ static int move(struct host_bus *b, uint32_t i, char *err, size_t errlen)
     }
     if (bn->role == ROLE_REMOTE && bn->compute_here) {
         bn->role = ROLE_SWITCH;
-        b->n_takeover++;
+        b->n_switch++;
         LOG_INFO("bus", "node '%s' (%s): the new answer says compute it here; computed from "
                         "the first bucket after %lld its inputs deliver",
                  x->label, x->id, (long long)bn->fed_ts);
     } else if (bn->role == ROLE_SWITCH && !bn->compute_here) {
         bn->role = ROLE_REMOTE; /* not switched yet: stays on its consumer */
-        b->n_takeover--;
+        b->n_switch--;
     }
     return 0;
+}
+
+void bus_switch_(struct host_bus *b, const struct graph_node *up, int64_t ts)
+{
+    for (uint32_t i = 0; b->n_switch && i < b->n; i++) {
+        struct bus_node *bn = &b->nodes[i];
+        if (bn->role != ROLE_SWITCH)
+            continue;
+        struct graph_node *t = graph_node(b->h->g, i);
+        int feeds = 0;
+        for (uint32_t k = 0; k < t->n_in && !feeds; k++)
+            feeds = t->in[k] == up->idx;
+        int64_t bucket = t->interval > 0 ? ts - ts % t->interval : ts;
+        if (!feeds || bucket <= bn->fed_ts)
+            continue;
+        t->kind = bn->kind; /* before this wave reaches it */
+        runtime_refresh(sched_runtime(b->h->s), i);
+        bn->role = ROLE_STANDBY;
+        b->n_switch--;
+        bus_unconsume_(b, bn);
+        LOG_INFO("bus",
+                 "node '%s' (%s): computed here from bucket %lld on, as the new answer says "
+                 "(another host holds its lease: not published)",
+                 t->label, t->id, (long long)bucket);
+    }
 }
 
 int host_bus_replan(struct host_bus *b, uint32_t strat, const json_t *ack, char *err, size_t errlen)
