@@ -575,6 +575,13 @@ int bus_consume_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen)
 {
     struct bus_node *bn = &b->nodes[i];
     struct graph_node *n = graph_node(b->h->g, i);
+    if (bn->sub) { /* still subscribed (a takeover keeps its consumer): it is fed again */
+        bn->kind = n->kind;
+        n->kind = GRAPH_REMOTE;
+        runtime_refresh(sched_runtime(b->h->s), i);
+        bn->role = ROLE_REMOTE;
+        return 0;
+    }
     struct remote_sub **grown = realloc(b->subs, (b->n_subs + 1) * sizeof(*grown));
     if (grown)
         b->subs = grown;

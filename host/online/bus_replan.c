@@ -133,8 +133,8 @@ static int consume_after(struct host_bus *b, uint32_t i, char *err, size_t errle
  *  - standby, now told to consume: consumed, and only buckets after the last one
  *    computed here are fed (the host holding the lease published them);
  *  - consumed, now told to compute: fed until one of its inputs delivers a bucket after
- *    the last one fed, then computed here (maybe_switch in bus.c: standby, or published
- *    if its lease comes free meanwhile); its durable consumer is then deleted.
+ *    the last one fed, then computed here as standby (bus_switch_ below), its durable
+ *    consumer deleted; if its lease comes free first, a takeover (bus.c) instead.
  */
 static int move(struct host_bus *b, uint32_t i, char *err, size_t errlen)
 {
