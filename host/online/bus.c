@@ -696,17 +696,44 @@ void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out)
     out->takeovers = b->takeovers;
 }
 
+/* Stopping with node i still claiming (a run that ended before the lease's answer): the
+ * lease is asked here, on the stopping thread, so what it held is published or dropped. */
+static void claim_now(struct host_bus *b, uint32_t i)
+{
+    struct bus_node *bn = &b->nodes[i];
+    struct graph_node *n = graph_node(b->h->g, i);
+    char err[300];
+    int rc = bus_conn_lease_take(b->conn, bn->topic, b->holder, &bn->lease_rev, err, sizeof(err));
+    if (rc == 1) {
+        int64_t ts = 0;
+        uint64_t seq = 0;
+        int last = bus_conn_last_output(b->conn, bn->topic, &ts, &seq, err, sizeof(err));
+        LOG_INFO("bus", "node '%s' (%s): lease taken; published to '%s'", n->label, n->id,
+                 bn->topic);
+        publish_after(b, i, last, ts, seq, err);
+        flush_hold(b, i);
+    } else if (rc == 0) {
+        standby(b, i);
+    } else {
+        LOG_WARN("bus", "node '%s': lease not asked (%s); its outputs are not published", n->label,
+                 err);
+    }
+}
+
 void host_bus_stop(struct host_bus *b)
 {
     if (!b || !b->conn)
         return;
-    struct host_bus_stats st;
-    host_bus_stats(b, &st);
     if (b->tick)
         event_free(b->tick);
     b->tick = NULL;
     bus_lease_free(b->lease); /* the request in flight ends first; its answer is dropped */
     b->lease = NULL;
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->nodes[i].role == ROLE_CLAIMING)
+            claim_now(b, i);
+    struct host_bus_stats st;
+    host_bus_stats(b, &st);
     /* leases given up at once: a host that declared the node takes over without waiting */
     for (size_t i = 0; i < b->n; i++) /* a claim's answer never handed over may have taken it */
         if (b->nodes[i].role == ROLE_PUBLISHED || b->nodes[i].role == ROLE_TAKEOVER ||

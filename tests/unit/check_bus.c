@@ -521,6 +521,38 @@ START_TEST(test_reload_new_node_held)
 }
 END_TEST
 
+/* A run that ends before the lease's answer (a short finite run): what the claiming node
+ * computed is published when the bus stops. */
+START_TEST(test_stop_while_claiming)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = natst_connect(&srv, base);
+    char err[300];
+    for (size_t i = 0; i < 4; i++)
+        ck_assert(bus_conn_ensure_stream(c, topics[i], 0, NULL, err, sizeof(err)) == 0);
+    json_t *ack = consumer_ack();
+    ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
+    json_decref(ack);
+    ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    struct graph_node *diff = node_named("diff"), *echo = node_named("echo");
+    ck_assert_str_eq(host_bus_role(bus, echo->idx), "claiming");
+    /* diff 1..3 handed to the scheduler as the queue would: echo computes bucket 180,
+     * held; the loop never runs, so the claim's answer never comes */
+    for (int64_t k = 1; k <= 3; k++) {
+        struct qmtl_value v = qmtl_number((double)k);
+        sched_feed(r.h.s, diff->idx, 60 * k, &v);
+    }
+    ck_assert_int_gt(sched_node(r.h.s, echo->idx)->c.computes, 0);
+    host_bus_stop(bus);
+    int64_t ts;
+    uint64_t seq;
+    ck_assert_int_eq(bus_conn_last_output(c, topics[3], &ts, &seq, err, sizeof(err)), 0);
+    ck_assert_uint_eq(seq, 1);
+    ck_assert_int_eq(ts, 180);
+    bus_conn_free(c);
+}
+END_TEST
+
 /* "Another host" holding two leases, renewed from the loop while the test runs. */
 struct held_leases {
     struct bus_conn *c;
@@ -630,5 +662,6 @@ int main(void)
     tcase_add_test(tc, test_reload_drop_unsubscribes);
     tcase_add_test(tc, test_reload_new_node_held);
     tcase_add_test(tc, test_reload_role_change);
+    tcase_add_test(tc, test_stop_while_claiming);
     return natst_run("bus", tc);
 }
