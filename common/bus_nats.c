@@ -2,19 +2,15 @@
 #include "bus_nats.h"
 
 #include "bus_batcher.h"
+#include "bus_loopconn.h"
 #include "log.h"
 
-#include <errno.h>
-#include <event2/event.h>
-#include <fcntl.h>
 #include <nats/nats.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define DUPLICATE_WINDOW_NS (120LL * 1000000000LL)
 #define CLOSE_WAIT_MS 2000
@@ -26,30 +22,19 @@
 
 struct bus_sub {
     struct bus_conn *c;
-    natsSubscription *sub;
+    natsSubscription *sub; /* synchronous, on c->in: drained on the loop */
     bus_msg_fn fn;
     void *arg;
-    natsMsg *to_ack; /* loop thread: the last message of the current wake-up */
     int ack_each;    /* the durable consumer acknowledges explicitly (made by an earlier build) */
-};
-
-/* A message handed from a library thread to the loop. */
-struct pending {
-    struct pending *next;
-    natsMsg *msg;
-    struct bus_sub *s;
 };
 
 struct bus_conn {
     struct event_base *base;
-    natsConnection *nc;
+    natsConnection *nc; /* publishing and requests: the library's own threads read it */
     jsCtx *js;
-    int pipefd[2];
-    struct event *wake;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct pending *head, *tail; /* under mu */
-    int subs_done;               /* under mu: subscriptions whose handler can no longer run */
+    struct bus_loopconn *in; /* deliveries: the loop reads it (made by the first consume) */
+    char *url, *name;        /* for 'in' */
+    int timeout_ms;
     struct bus_sub **subs;
     size_t n_subs;
     kvStore *leases;
@@ -95,96 +80,54 @@ static void on_pub_error(jsCtx *js, jsPubAckErr *pae, void *closure)
              pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
 }
 
-/* Library thread: queue the message for the loop and wake it. */
-static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* The server's acknowledgement of a delivered message (AckAll: every one before it too). */
+static void ack(struct bus_conn *c, natsMsg *m)
 {
-    (void)nc;
-    (void)sub;
-    struct bus_sub *s = closure;
-    struct pending *p = malloc(sizeof(*p));
-    if (!p) { /* not acknowledged: JetStream delivers it again */
-        natsMsg_Destroy(msg);
-        return;
-    }
-    p->next = NULL;
-    p->msg = msg;
-    p->s = s;
-    pthread_mutex_lock(&s->c->mu);
-    int was_empty = !s->c->head;
-    if (s->c->tail)
-        s->c->tail->next = p;
-    else
-        s->c->head = p;
-    s->c->tail = p;
-    pthread_mutex_unlock(&s->c->mu);
-    if (was_empty) { /* else the loop has a wake-up pending and takes this one with it */
-        char b = 1;
-        ssize_t w = write(s->c->pipefd[1], &b, 1); /* full pipe: a wake-up is pending */
-        (void)w;
-    }
+    const char *reply = natsMsg_GetReply(m);
+    if (reply && *reply)
+        natsConnection_PublishString(bus_loopconn_nc(c->in), reply, "+ACK");
 }
 
-static void on_sub_complete(void *closure)
-{
-    struct bus_sub *s = closure;
-    pthread_mutex_lock(&s->c->mu);
-    s->c->subs_done++;
-    pthread_cond_broadcast(&s->c->cv);
-    pthread_mutex_unlock(&s->c->mu);
-}
-
-static struct pending *take_all(struct bus_conn *c)
-{
-    pthread_mutex_lock(&c->mu);
-    struct pending *p = c->head;
-    c->head = c->tail = NULL;
-    pthread_mutex_unlock(&c->mu);
-    return p;
-}
-
-/* Loop thread: decode, hand every output over in order, then acknowledge in bulk: the
+/* Loop thread, after each read from the delivery connection: decode what every
+ * subscription received, hand every output over in order, then acknowledge in bulk: the
  * consumers acknowledge all (AckAll), so the last message of each subscription in this
- * wake-up acknowledges every one before it. */
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+ * read acknowledges every one before it. */
+static void on_read(void *arg)
 {
-    (void)what;
     struct bus_conn *c = arg;
-    char buf[256];
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    struct pending *p = take_all(c);
-    while (p) {
-        struct pending *next = p->next;
-        struct bus_reader r;
-        struct bus_msg m;
-        char err[200];
-        const unsigned char *data = (const unsigned char *)natsMsg_GetData(p->msg);
-        int len = natsMsg_GetDataLength(p->msg);
-        if (bus_reader_open(&r, data, len > 0 ? (size_t)len : 0, err, sizeof(err)) == 0) {
-            while (bus_reader_next(&r, &m)) {
-                p->s->fn(p->s->arg, &m);
-                atomic_fetch_add(&c->delivered, 1);
+    for (size_t i = 0; i < c->n_subs; i++) { /* a callback may add a subscription */
+        struct bus_sub *s = c->subs[i];
+        natsMsg *msg = NULL, *last = NULL;
+        int n = 0, bytes = 0;
+        while (natsSubscription_GetPending(s->sub, &n, &bytes) == NATS_OK && n > 0 &&
+               natsSubscription_NextMsg(&msg, s->sub, 1) == NATS_OK) {
+            struct bus_reader r;
+            struct bus_msg m;
+            char err[200];
+            const unsigned char *data = (const unsigned char *)natsMsg_GetData(msg);
+            int len = natsMsg_GetDataLength(msg);
+            if (bus_reader_open(&r, data, len > 0 ? (size_t)len : 0, err, sizeof(err)) == 0) {
+                while (bus_reader_next(&r, &m)) {
+                    s->fn(s->arg, &m);
+                    atomic_fetch_add(&c->delivered, 1);
+                }
+            } else {
+                atomic_fetch_add(&c->refused, 1);
+                LOG_WARN("bus", "message on '%s' refused: %s", natsMsg_GetSubject(msg), err);
             }
-        } else {
-            atomic_fetch_add(&c->refused, 1);
-            LOG_WARN("bus", "message on '%s' refused: %s", natsMsg_GetSubject(p->msg), err);
+            if (s->ack_each) {
+                ack(c, msg);
+                natsMsg_Destroy(msg);
+            } else {
+                natsMsg_Destroy(last); /* acknowledged by the later one */
+                last = msg;
+            }
         }
-        if (p->s->ack_each) {
-            natsMsg_Ack(p->msg, NULL);
-            natsMsg_Destroy(p->msg);
-        } else {
-            natsMsg_Destroy(p->s->to_ack); /* acknowledged by the later one */
-            p->s->to_ack = p->msg;
+        if (last) {
+            ack(c, last);
+            natsMsg_Destroy(last);
         }
-        free(p);
-        p = next;
     }
-    for (size_t i = 0; i < c->n_subs; i++)
-        if (c->subs[i]->to_ack) {
-            natsMsg_Ack(c->subs[i]->to_ack, NULL);
-            natsMsg_Destroy(c->subs[i]->to_ack);
-            c->subs[i]->to_ack = NULL;
-        }
 }
 
 /* bus_batcher's send function: one message to the stream, acknowledged in the background. */
@@ -238,25 +181,13 @@ struct bus_conn *bus_conn_new(struct event_base *base, const char *url, const ch
         return NULL;
     }
     c->base = base;
-    c->pipefd[0] = c->pipefd[1] = -1;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    if (pipe2(c->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "bus: pipe: %s", strerror(errno));
+    c->timeout_ms = timeout_ms;
+    if (!(c->url = strdup(url)) || !(c->name = strdup(name ? name : "qmtl"))) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    c->wake = event_new(base, c->pipefd[0], EV_READ | EV_PERSIST, on_wake, c);
-    if (!c->wake || event_add(c->wake, NULL) < 0) {
-        snprintf(err, errlen, "bus: cannot watch the wake-up pipe");
-        goto fail;
-    }
-    if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, url)) != NATS_OK ||
-        (s = natsOptions_SetName(o, name ? name : "qmtl")) != NATS_OK ||
-        (s = natsOptions_SetTimeout(o, timeout_ms > 0 ? timeout_ms : 2000)) != NATS_OK ||
-        (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
-        (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
-        /* a publish goes out from the loop thread at once, not through the flusher thread */
-        (s = natsOptions_SetSendAsap(o, true)) != NATS_OK) {
+    /* a publish goes out from the loop thread at once, not through the flusher thread */
+    if ((s = bus_options_new(&o, url, name, timeout_ms)) != NATS_OK) {
         nats_fail(err, errlen, "bus: options", s, 0);
         goto fail;
     }
@@ -303,49 +234,25 @@ void bus_conn_free(struct bus_conn *c)
         if (js_PublishAsyncComplete(c->js, &po) != NATS_OK)
             LOG_WARN("bus", "closing with publishes not acknowledged");
     }
-    for (size_t i = 0; i < c->n_subs; i++)
+    /* what the subscriptions hold and was never acknowledged: the stream delivers it again
+     * to the same durable consumer */
+    for (size_t i = 0; i < c->n_subs; i++) {
         natsSubscription_Unsubscribe(c->subs[i]->sub);
-    /* no handler may run once the subscriptions are gone (bounded wait) */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CLOSE_WAIT_MS / 1000;
-    pthread_mutex_lock(&c->mu);
-    while ((size_t)c->subs_done < c->n_subs)
-        if (pthread_cond_timedwait(&c->cv, &c->mu, &until) == ETIMEDOUT)
-            break;
-    int all_done = (size_t)c->subs_done >= c->n_subs;
-    pthread_mutex_unlock(&c->mu);
-    for (size_t i = 0; i < c->n_subs; i++)
         natsSubscription_Destroy(c->subs[i]->sub);
+        free(c->subs[i]);
+    }
+    free(c->subs);
+    bus_loopconn_free(c->in); /* writes the last acknowledgements */
     if (c->leases)
         kvStore_Destroy(c->leases);
     jsCtx_Destroy(c->js);
     if (c->nc) {
-        natsConnection_FlushTimeout(c->nc, CLOSE_WAIT_MS); /* the last acknowledgements */
+        natsConnection_FlushTimeout(c->nc, CLOSE_WAIT_MS);
         natsConnection_Close(c->nc);
         natsConnection_Destroy(c->nc);
     }
-    if (!all_done) { /* a handler may still touch c: leave it allocated rather than crash */
-        LOG_WARN("bus", "a subscription did not close in time");
-        return;
-    }
-    /* never acknowledged: the stream delivers them again to this durable consumer */
-    for (struct pending *p = take_all(c), *next; p; p = next) {
-        next = p->next;
-        natsMsg_Destroy(p->msg);
-        free(p);
-    }
-    for (size_t i = 0; i < c->n_subs; i++)
-        free(c->subs[i]);
-    free(c->subs);
-    if (c->wake)
-        event_free(c->wake);
-    if (c->pipefd[0] >= 0)
-        close(c->pipefd[0]);
-    if (c->pipefd[1] >= 0)
-        close(c->pipefd[1]);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
+    free(c->url);
+    free(c->name);
     free(c);
 }
 
@@ -443,6 +350,29 @@ int bus_conn_flush(struct bus_conn *c, int timeout_ms, char *err, size_t errlen)
     return s == NATS_OK ? 0 : nats_fail(err, errlen, "bus: waiting for acknowledgements", s, 0);
 }
 
+/* Send the subscription at once and wait (at most the connection timeout) until the server
+ * shows the consumer bound to it: once bus_conn_consume returns, the consumer is in use
+ * (what the DAG manager's collection looks at), as with a subscription the library makes. */
+static natsStatus wait_bound(struct bus_conn *c, const char *stream, const char *durable)
+{
+    bus_loopconn_send(c->in);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int limit = c->timeout_ms > 0 ? c->timeout_ms : 2000;
+    for (;;) {
+        jsConsumerInfo *ci = NULL;
+        natsStatus st = js_GetConsumerInfo(&ci, c->js, stream, durable, NULL, NULL);
+        int bound = st == NATS_OK && ci->PushBound;
+        jsConsumerInfo_Destroy(ci);
+        if (st != NATS_OK || bound)
+            return st;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > limit)
+            return NATS_TIMEOUT;
+        nanosleep(&(struct timespec){0, 1000000}, NULL); /* the server takes the SUB */
+    }
+}
+
 int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
                      void *arg, char *err, size_t errlen)
 {
@@ -489,8 +419,6 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
     jsConsumerInfo *ci = NULL;
     jsErrCode je = 0;
     natsStatus st = js_AddConsumer(&ci, c->js, stream, &cc, NULL, &je);
-    jsConsumerInfo_Destroy(ci);
-    ci = NULL;
     if (st != NATS_OK && js_GetConsumerInfo(&ci, c->js, stream, durable, NULL, NULL) == NATS_OK &&
         ci->Config && ci->Config->AckPolicy == js_AckExplicit) {
         /* an existing consumer's ack policy cannot change: keep its place, ack each */
@@ -499,24 +427,35 @@ int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable,
         s->ack_each = 1;
         st = NATS_OK;
     }
-    jsConsumerInfo_Destroy(ci);
-    if (st != NATS_OK) {
-        free(s);
-        char what[2 * BUS_NAME_MAX];
+    if (st != NATS_OK || !ci || !ci->Config || !ci->Config->DeliverSubject ||
+        !*ci->Config->DeliverSubject || ci->PushBound) {
+        char what[2 * BUS_NAME_MAX + 60];
         snprintf(what, sizeof(what), "bus: consumer '%s' of stream '%s'", durable, stream);
-        return nats_fail(err, errlen, what, st, je);
+        if (st == NATS_OK)
+            snprintf(err, errlen, "%s: %s", what,
+                     ci && ci->PushBound ? "another subscription reads it already"
+                                         : "it is not a push consumer");
+        else
+            nats_fail(err, errlen, what, st, je);
+        jsConsumerInfo_Destroy(ci);
+        free(s);
+        return -1;
     }
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = stream;
-    so.Consumer = durable;
-    so.ManualAck = true;
+    /* the deliveries: a plain subscription on the consumer's delivery subject, on the
+     * connection the loop reads (bus_loopconn.h), drained by on_read */
+    if (!c->in && !(c->in = bus_loopconn_new(c->base, c->url, c->name, c->timeout_ms, on_read, c,
+                                             err, errlen))) {
+        jsConsumerInfo_Destroy(ci);
+        free(s);
+        return -1;
+    }
+    st = natsConnection_SubscribeSync(&s->sub, bus_loopconn_nc(c->in), ci->Config->DeliverSubject);
+    jsConsumerInfo_Destroy(ci);
     je = 0;
-    st = js_Subscribe(&s->sub, c->js, subject, on_msg, s, NULL, &so, &je);
     if (st == NATS_OK)
         st = natsSubscription_SetPendingLimits(s->sub, -1, -1);
-    if (st == NATS_OK) /* last: once set, the callback will run when the subscription ends */
-        st = natsSubscription_SetOnCompleteCB(s->sub, on_sub_complete, s);
+    if (st == NATS_OK)
+        st = wait_bound(c, stream, durable);
     if (st != NATS_OK) {
         if (s->sub) {
             natsSubscription_Unsubscribe(s->sub);

@@ -5,22 +5,25 @@
  * consume a queue through a durable consumer. Every name derives from the queue's topic
  * (bus_codec.h).
  *
- * Threads: the C client (libnats) reads and writes its socket on threads of its own and
- * calls subscription callbacks there. This module hands every delivered message to the
- * process's event loop through a pipe: consumer callbacks run on the thread that runs
- * 'base', never concurrently with the rest of the process. (libnats' libevent adapter
- * would move the socket I/O onto the loop but needs libevent's locking enabled before the
- * event_base exists, and still delivers on library threads.)
+ * Threads and connections: two NATS connections. Requests (streams, consumers, leases,
+ * reports) and publishes use one whose socket the C client (libnats) reads on a thread of
+ * its own; a publish leaves from the calling thread at once (SendAsap). Deliveries come on
+ * a second one, opened by the first bus_conn_consume, whose socket the process's event
+ * loop reads itself (bus_loopconn.h): a message goes from the socket to the consumer
+ * callback on the thread that runs 'base' with no hand-over between threads, never
+ * concurrently with the rest of the process. Each consumer is a plain subscription on its
+ * durable consumer's delivery subject on that connection.
  *
  * Publishing is asynchronous with a bounded window: at most 1024 messages in flight
  * (sent, not yet acknowledged by the stream); a publish beyond it waits up to 1 s for room,
  * then the batch is dropped, logged and counted in publish_errors.
  *
- * Delivery is at-least-once: the consumers acknowledge all (AckAll), once per wake-up of
- * the loop, on the last message delivered, after the callbacks of every output before it
- * returned (at most 64 messages delivered and not acknowledged; a durable consumer made
- * with explicit acks by an earlier build is kept and each of its messages acknowledged); what the process never acknowledged (it died) comes again to the same durable
- * consumer. Consumers drop duplicates with the per-node sequence.
+ * Delivery is at-least-once: the consumers acknowledge all (AckAll), once per read of the
+ * delivery connection, on the last message delivered, after the callbacks of every output
+ * before it returned (at most 64 messages delivered and not acknowledged; a durable
+ * consumer made with explicit acks by an earlier build is kept and each of its messages
+ * acknowledged); what the process never acknowledged (it died) comes again to the same
+ * durable consumer. Consumers drop duplicates with the per-node sequence.
  *
  * Errors: functions return 0 or -1 with one line in 'err' (what failed, the server's
  * reason when there is one).
@@ -88,7 +91,10 @@ typedef void (*bus_msg_fn)(void *arg, const struct bus_msg *m);
 
 /* Consume the stream of 'topic' through the durable consumer 'durable' (created when
  * missing, delivering from the stream's first message; an existing one resumes after the
- * last acknowledged message). 'durable' uses [A-Za-z0-9_-] only. */
+ * last acknowledged message). 'durable' uses [A-Za-z0-9_-] only. On the loop thread only.
+ * When it returns 0 the server shows the consumer bound (in use); -1 when another
+ * subscription reads that consumer already, or it did not become bound within the
+ * connection timeout. */
 int bus_conn_consume(struct bus_conn *c, const char *topic, const char *durable, bus_msg_fn fn,
                      void *arg, char *err, size_t errlen);
 
