@@ -181,10 +181,18 @@ static void side_start(struct side *s, const struct qmtl_plugin *p, int publish,
     if (host_bus_start(s->bus, base, err, sizeof(err)) < 0)
         die("bus start", err);
     const char *want = publish ? "published" : "remote";
-    for (uint32_t i = 0; i < graph_count(s->h.g); i++)
-        if (!strcmp(graph_node(s->h.g, i)->label, "out") &&
-            strcmp(host_bus_role(s->bus, i), want) != 0)
+    for (uint32_t i = 0; i < graph_count(s->h.g); i++) {
+        if (strcmp(graph_node(s->h.g, i)->label, "out") != 0)
+            continue;
+        /* the lease is asked for on the bus's lease thread: its answer comes on the loop */
+        for (int k = 0; k < 500 && !strcmp(host_bus_role(s->bus, i), "claiming"); k++) {
+            struct timeval brief = {0, 10000};
+            event_base_loopexit(base, &brief);
+            event_base_dispatch(base);
+        }
+        if (strcmp(host_bus_role(s->bus, i), want) != 0)
             die("role of 'out'", host_bus_role(s->bus, i));
+    }
 }
 
 static void side_stop(struct side *s)

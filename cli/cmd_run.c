@@ -475,7 +475,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     /* before runner_start: the bus hooks every node output */
     if (attached && bus_url && *bus_url &&
-        !(bus = host_bus_new(&r.h, bus_url, a.bus ? "--bus" : "host.bus", err, sizeof(err)))) {
+        (!(bus = host_bus_new(&r.h, bus_url, a.bus ? "--bus" : "host.bus", err, sizeof(err))) ||
+         host_bus_set_name(bus, cfg.host.name, dir, err, sizeof(err)) < 0)) {
         fprintf(stderr, "qmtl run: %s\n", err);
         rc = CLI_USAGE;
         goto out;

@@ -117,6 +117,7 @@ struct cfg_host {
     double preflight_timeout_s;  /* 5 */
     long max_nodes_per_strategy; /* 1000000 */
     char *bus;                   /* "" = in process; else nats://HOST:PORT (see scale-out.md) */
+    char *name; /* "" = host name + plugins directory: names the bus's durable consumers */
 };
 
 /* Time budgets every client in the project reads (via config_budgets()). */

@@ -147,6 +147,9 @@ static const struct cfg_schema_entry schema[] = {
      100000000, NULL, 0, "most nodes one strategy's setup() may declare"},
     {"host", "bus", CFG_STR, OFF(host.bus), "", NORANGE, NULL, 0,
      "NATS server(s) of the bus, nats://HOST:PORT (\"\" = everything in process; attached runs only)"},
+    {"host", "name", CFG_STR, OFF(host.name), "", NORANGE, NULL, 0,
+     "this host instance's name in its durable consumer names on the bus (\"\" = the machine's "
+     "host name and the absolute plugins directory)"},
 
     /* host.data[] (offsets in struct cfg_data_source) */
     {"host.data[]", "tags", CFG_STRLIST, DOFF(tags), "", NORANGE, NULL, CFG_F_REQUIRED | CFG_F_NOENV,

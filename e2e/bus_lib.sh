@@ -178,3 +178,17 @@ tagq_plugins() {
     cp "$F/tagq_source.so" "$E2E_TMP/a/"
     cp "$F/tagq_query.so" "$E2E_TMP/c/"
 }
+
+# The hosts of a bus test (t133-bus-three, t137-bus-instances); DATA, GW_URL as set by the
+# caller and bus_up.
+# run_host DIR LOG ARGS...: an attached host on the bus, in the background (its pid in $!),
+# until a signal
+run_host() {
+    local dir=$1 log=$2; shift 2
+    "$QMTL" run --config "$E2E_TMP/host.yml" --gateway-url "$GW_URL" --plugins "$dir" --data "$DATA" \
+        --follow "$@" > /dev/null 2> "$log" &
+}
+# stop_host PID: SIGTERM, and its exit status
+stop_host() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
+# same_echo LOG REF WHAT: the "WHAT ts=..." lines of LOG are those of REF
+same_echo() { grep -o "$3 ts=.*" "$1" > "$1.$3"; cmp -s "$2" "$1.$3"; }

@@ -44,30 +44,28 @@ run_host() {
     "$QMTL" run --config "$T/host.yml" --gateway-url "$GW_URL" --world-id TK --plugins "$dir" \
         --data "$DATA" --follow "$@" > /dev/null 2> "$log" &
 }
-count() { grep -c "$2" "$1" 2>/dev/null; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 
 # A computes slowly (10 bars/s); B's own feed runs ahead (80 bars/s)
 run_host "$T/a" "$T/a.log" --pace 10
 A_PID=$!
-wait_for 10 at_least "$T/a.log" 'lease taken; published' 3 && ok "host A holds the three leases" ||
+wait_for 10 at_least 'lease taken; published' "$T/a.log" 3 && ok "host A holds the three leases" ||
     { not_ok "host A takes the leases"; grep bus "$T/a.log" | sed 's/^/#   /'; }
 run_host "$T/b" "$T/b.log" --pace 80
 B_PID=$!
-wait_for 10 at_least "$T/b.log" 'is computed by another host: consumed from' 3 &&
+wait_for 10 at_least 'is computed by another host: consumed from' "$T/b.log" 3 &&
     ok "host B consumes sma3, acc and twice" || { not_ok "host B consumes"; grep bus "$T/b.log" | sed 's/^/#   /'; }
 # B's 240 bars take 3 s; A has computed 60 buckets (6 s) by the time it dies
-wait_for 20 at_least "$T/a.log" 'acc computed' 60 || not_ok "host A computes"
+wait_for 20 at_least 'acc computed' "$T/a.log" 60 || not_ok "host A computes"
 kill -KILL "$A_PID"; wait "$A_PID" 2>/dev/null; A_PID=
-NA=$(count "$T/a.log" 'acc computed')
-took() { at_least "$T/b.log" 'took the lease its owner left' 3; }
+NA=$(count 'acc computed' "$T/a.log")
+took() { at_least 'took the lease its owner left' "$T/b.log" 3; }
 wait_for 2 took && ok "host A killed (-9) after $NA buckets: B took the three leases within 2 s" ||
     { not_ok "takeover within 2 s"; grep bus "$T/b.log" | sed 's/^/#   /'; }
-wait_for 20 at_least "$T/b.log" 'echo ts=' "$N_ECHO"
+wait_for 20 at_least 'echo ts=' "$T/b.log" "$N_ECHO"
 kill -TERM "$B_PID"; wait "$B_PID"; rb=$?; B_PID=
 [ "$rb" -eq 0 ] && ok "host B stops cleanly" || not_ok "host B exit $rb"
 
-NB=$(count "$T/b.log" 'acc computed')
+NB=$(count 'acc computed' "$T/b.log")
 # B's feed was ahead: acc's missing buckets were recomputed from B's log of its inputs
 RW=$(grep -o "node 'acc' ([^)]*): computed here after bucket [0-9]* ([0-9]* wave(s)" "$T/b.log" | grep -o '([0-9]* wave' | tr -dc 0-9)
 [ "${RW:-0}" -gt 0 ] && [ "$NB" -gt 0 ] && [ "$NA" -lt "$N_ACC" ] &&

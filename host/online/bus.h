@@ -62,6 +62,18 @@ struct host_bus *host_bus_new(struct host *h, const char *url, const char *key, 
                               size_t errlen);
 
 /*
+ * Name this host instance in its durable consumer names (before host_bus_start): 'name'
+ * (host.name) when not empty, else the machine's host name with the absolute path of
+ * 'dir' (the plugins directory), so two hosts on one machine, each in its own directory,
+ * never share a consumer, and a host restarted with the same name or directory finds its
+ * own again. Without this call the machine's host name alone (as before). 0, or -1 with
+ * err (a name with spaces, '|' or control bytes, or longer than 200; a directory without
+ * an absolute path).
+ */
+int host_bus_set_name(struct host_bus *b, const char *name, const char *dir, char *err,
+                      size_t errlen);
+
+/*
  * Apply strategy 'strat''s submission answer (the POST /strategies ack: queue_map in the
  * reference's shape and node_queues). 'world' goes into the durable consumer names.
  * 0, or -1 with err for an answer that is not an object (nothing changes then).
@@ -70,7 +82,10 @@ int host_bus_plan(struct host_bus *b, uint32_t strat, const char *world, const j
                   char *err, size_t errlen);
 
 /* Connect on 'base' and start consuming every remote node (their nodes become
- * GRAPH_REMOTE). 0, or -1 with err (nothing is consumed then; no node changed). */
+ * GRAPH_REMOTE); every node told to publish is "claiming": its lease is asked for on the
+ * lease thread (no key-value request on the loop) and its outputs are held until the
+ * answer, on the loop, publishes them (after what its stream holds) or drops them
+ * (standby). 0, or -1 with err (nothing is consumed then; no node changed). */
 int host_bus_start(struct host_bus *b, struct event_base *base, char *err, size_t errlen);
 
 /*
@@ -109,6 +124,7 @@ void host_bus_free(struct host_bus *b);
 
 struct host_bus_stats {
     size_t published_nodes, remote_nodes, standby_nodes;
+    size_t claiming_nodes; /* told to publish, the lease's answer not in yet */
     uint64_t published, fed, duplicates, gaps, refused, publish_errors, takeovers;
     uint64_t unrecomputed; /* buckets takeovers could not recompute (a log's limit) */
 };
@@ -119,7 +135,9 @@ void host_bus_stats(const struct host_bus *b, struct host_bus_stats *out);
  * err (the DAG is unchanged). */
 int host_bus_queue_update(struct host_bus *b, const json_t *data, char *err, size_t errlen);
 
-/* What the bus does with graph node 'idx': "local", "published", "standby" or "remote". */
+/* What the bus does with graph node 'idx': "local", "published", "standby", "remote" or
+ * "claiming" (told to publish, the lease asked for: its outputs are held until the
+ * answer makes it "published" or "standby"). */
 const char *host_bus_role(const struct host_bus *b, uint32_t idx);
 
 #endif

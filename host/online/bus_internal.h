@@ -20,8 +20,22 @@ struct graph_node;
  * ROLE_REMOTE     consumed: never computed here, fed from the queue
  * ROLE_TAKEOVER   consumed, lease just taken: still fed until the queue is drained and
  *                 the local data has passed the last stored bucket, then computed here
+ * ROLE_CLAIMING   computed here, told to publish, the lease asked for on the lease thread:
+ *                 its outputs are held (bus_hold.h) until the answer (published, or
+ *                 standby: dropped)
+ * ROLE_SWITCH     consumed, now told to compute (a reload's answer): still fed until one
+ *                 of its inputs delivers a bucket after the last one fed, then computed
+ *                 here (standby; published if its lease comes free meanwhile)
  */
-enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER };
+enum {
+    ROLE_LOCAL = 0,
+    ROLE_PUBLISHED,
+    ROLE_STANDBY,
+    ROLE_REMOTE,
+    ROLE_TAKEOVER,
+    ROLE_CLAIMING,
+    ROLE_SWITCH
+};
 
 #define LEASE_TTL_MS BUS_LEASE_TTL_MS /* an entry expires this long after its last write */
 #define LEASE_TICK_MS 250 /* renewed (and lapsed ones taken) this often */
@@ -29,6 +43,7 @@ enum { ROLE_LOCAL = 0, ROLE_PUBLISHED, ROLE_STANDBY, ROLE_REMOTE, ROLE_TAKEOVER 
 struct remote_sub {
     struct host_bus *b;
     uint32_t idx; /* the node's graph index; GRAPH_NONE: no longer declared (ignored) */
+    char durable[18]; /* its durable consumer's name */
 };
 
 struct bus_node {
@@ -38,11 +53,15 @@ struct bus_node {
     int kind;          /* the node's kind before it became remote */
     char *topic;       /* its queue (node_queues or the queue_map topic) */
     char *consumers;   /* "|"-joined names of this host's strategies that consume it */
+    char *computers;   /* "|"-joined names of this host's strategies told to compute it */
+    struct bus_hold *hold; /* outputs kept until the bus knows whether they go out */
+    uint8_t asking;        /* ROLE_CLAIMING: a claim is on the lease thread */
     uint64_t seq;      /* published: last sequence sent; remote: last fed */
     int64_t resume_ts; /* published: outputs up to this bucket are already stored */
     uint64_t lease_rev;
     int64_t fed_ts;      /* remote: bucket of the last value fed */
     int64_t skip_ts;     /* remote after computing here: buckets up to it were emitted */
+    int64_t out_ts;      /* bucket of the last output emitted here (INT64_MIN: none) */
     uint64_t target_seq; /* takeover: the last output stored when the lease was taken */
     int64_t target_ts;
     struct remote_sub *sub; /* remote: its subscription (owned by host_bus.subs) */
@@ -67,9 +86,11 @@ struct host_bus {
     void *prev_arg;
     uint64_t fed, duplicates, gaps, refused, takeovers;
     char holder[160]; /* this process's name in the lease bucket */
+    char instance[320]; /* this host instance in durable consumer names (host_bus_set_name) */
     struct event *tick;
     struct bus_lease *lease; /* the lease requests' worker thread (bus_lease.h) */
     size_t n_takeover; /* nodes in ROLE_TAKEOVER */
+    size_t n_switch;   /* nodes in ROLE_SWITCH */
     struct bus_tagq *tq; /* other hosts' queues joining tag queries here (bus_tagq.h) */
     size_t n_logs;         /* nodes with a log (bus_standby.h) */
     uint64_t unrecomputed; /* buckets a takeover could not recompute (a log's limit) */
@@ -83,10 +104,29 @@ int bus_shareable_(int kind);
 int bus_plan_node_(struct host_bus *b, uint32_t i, const char *strategy, const json_t *qm,
                    const json_t *nq);
 
-/* Node i is computed here and has a queue: take its lease and publish (continuing after
- * what its stream holds), or compute it without publishing (standby) when another host
- * holds the lease. 0, or -1 with err (the bus failed). */
+/* Node i is computed here and has a queue: it becomes ROLE_CLAIMING (its outputs held)
+ * and its lease is asked for on the lease thread; the answer publishes it (the held
+ * outputs first, continuing after what its stream holds) or makes it standby. 0, or -1
+ * with err (out of memory: the node stays as it was). */
 int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
+
+/* Queue one job on the lease thread (bus_lease_push): op on 'key' for node idx (GRAPH_NONE
+ * for none), 'name' the durable consumer of a BUS_LEASE_FORGET. 0, or -1 (out of memory,
+ * not started: nothing asked). */
+int bus_push_(struct host_bus *b, int op, uint32_t idx, int tag, const char *key,
+              const char *name);
+
+/* Stop consuming node bn (its subscription is cancelled) and delete its durable consumer
+ * on the lease thread. */
+void bus_unconsume_(struct host_bus *b, struct bus_node *bn);
+
+/* Node 'up' emitted bucket ts: a node in ROLE_SWITCH it feeds, past the last bucket fed,
+ * is computed here from this wave on (standby), its consumer stopped and deleted. */
+void bus_switch_(struct host_bus *b, const struct graph_node *up, int64_t ts);
+
+/* "|"-joined name lists: add 'name' unless there, remove it. 0, or -1 out of memory. */
+int bus_list_add_(char **list, const char *name);
+void bus_list_remove_(char *list, const char *name);
 
 /* Node i is consumed: it becomes GRAPH_REMOTE and its durable consumer starts. 0, or -1
  * with err (the node is left as it was). */

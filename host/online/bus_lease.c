@@ -22,13 +22,20 @@ struct bus_lease {
     struct event *ev;
     pthread_t thread;
     int started;
-    int busy; /* loop thread only */
+    int busy; /* loop thread only: a bus_lease_submit batch is in flight */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* under mu */
-    struct bus_lease_job *todo, *done;
-    size_t n_todo, n_done;
+    /* under mu: batches to ask (in order), batches answered (in order) */
+    struct batch *todo, *todo_tail, *done, *done_tail;
     int quit;
+};
+
+/* One batch: from bus_lease_submit (ticked: counts for bus_lease_busy) or bus_lease_push. */
+struct batch {
+    struct batch *next;
+    struct bus_lease_job *jobs;
+    size_t n;
+    int ticked;
 };
 
 static void free_jobs(struct bus_lease_job *jobs, size_t n)
@@ -38,9 +45,37 @@ static void free_jobs(struct bus_lease_job *jobs, size_t n)
     free(jobs);
 }
 
+static void free_batches(struct batch *b)
+{
+    for (struct batch *next; b; b = next) {
+        next = b->next;
+        free_jobs(b->jobs, b->n);
+        free(b);
+    }
+}
+
+static void append(struct batch **head, struct batch **tail, struct batch *b)
+{
+    b->next = NULL;
+    if (*tail)
+        (*tail)->next = b;
+    else
+        *head = b;
+    *tail = b;
+}
+
 static void run_job(struct bus_lease *l, struct bus_lease_job *j)
 {
     j->rev = j->held;
+    if (j->op == BUS_LEASE_RELEASE) {
+        bus_conn_lease_release(l->c, j->key, l->holder);
+        j->rc = 1;
+        return;
+    }
+    if (j->op == BUS_LEASE_FORGET) {
+        j->rc = bus_conn_delete_consumer(l->c, j->key, j->name, j->err, sizeof(j->err));
+        return;
+    }
     if (j->op == BUS_LEASE_RENEW) {
         j->rc = bus_conn_lease_renew(l->c, j->key, l->holder, &j->rev, j->err, sizeof(j->err));
         return;
@@ -61,10 +96,12 @@ static void *worker(void *arg)
             pthread_cond_wait(&l->cv, &l->mu);
         if (l->quit)
             break;
-        struct bus_lease_job *jobs = l->todo;
-        size_t n = l->n_todo;
-        l->todo = NULL;
-        l->n_todo = 0;
+        struct batch *b = l->todo;
+        l->todo = b->next;
+        if (!l->todo)
+            l->todo_tail = NULL;
+        struct bus_lease_job *jobs = b->jobs;
+        size_t n = b->n;
         pthread_mutex_unlock(&l->mu);
         for (size_t i = 0; i < n; i++) {
             pthread_mutex_lock(&l->mu);
@@ -80,8 +117,7 @@ static void *worker(void *arg)
             run_job(l, &jobs[i]);
         }
         pthread_mutex_lock(&l->mu);
-        l->done = jobs;
-        l->n_done = n;
+        append(&l->done, &l->done_tail, b);
         ssize_t w = write(l->pipefd[1], "x", 1); /* full pipe: a wake-up is pending anyway */
         (void)w;
     }
@@ -98,16 +134,18 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
     pthread_mutex_lock(&l->mu);
-    struct bus_lease_job *jobs = l->done;
-    size_t n = l->n_done;
-    l->done = NULL;
-    l->n_done = 0;
+    struct batch *b = l->done;
+    l->done = l->done_tail = NULL;
     pthread_mutex_unlock(&l->mu);
-    if (!jobs)
-        return;
-    l->busy = 0;
-    l->fn(l->arg, jobs, n);
-    free_jobs(jobs, n);
+    while (b) { /* fn may push more: they go to the worker, not to this list */
+        struct batch *next = b->next;
+        if (b->ticked)
+            l->busy = 0;
+        l->fn(l->arg, b->jobs, b->n);
+        free_jobs(b->jobs, b->n);
+        free(b);
+        b = next;
+    }
 }
 
 struct bus_lease *bus_lease_new(struct event_base *base, struct bus_conn *c, const char *holder,
@@ -151,19 +189,38 @@ int bus_lease_busy(const struct bus_lease *l)
     return l->busy;
 }
 
-int bus_lease_submit(struct bus_lease *l, struct bus_lease_job *jobs, size_t n)
+static int queue_batch(struct bus_lease *l, struct bus_lease_job *jobs, size_t n, int ticked)
 {
-    if (l->busy || n == 0) {
+    struct batch *b = n ? malloc(sizeof(*b)) : NULL;
+    if (!b) {
         free_jobs(jobs, n);
         return -1;
     }
+    b->jobs = jobs;
+    b->n = n;
+    b->ticked = ticked;
     pthread_mutex_lock(&l->mu);
-    l->todo = jobs;
-    l->n_todo = n;
+    append(&l->todo, &l->todo_tail, b);
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
+    return 0;
+}
+
+int bus_lease_submit(struct bus_lease *l, struct bus_lease_job *jobs, size_t n)
+{
+    if (l->busy) {
+        free_jobs(jobs, n);
+        return -1;
+    }
+    if (queue_batch(l, jobs, n, 1) < 0)
+        return -1;
     l->busy = 1;
     return 0;
+}
+
+int bus_lease_push(struct bus_lease *l, struct bus_lease_job *jobs, size_t n)
+{
+    return queue_batch(l, jobs, n, 0);
 }
 
 void bus_lease_free(struct bus_lease *l)
@@ -177,8 +234,8 @@ void bus_lease_free(struct bus_lease *l)
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
     }
-    free_jobs(l->todo, l->n_todo);
-    free_jobs(l->done, l->n_done);
+    free_batches(l->todo);
+    free_batches(l->done);
     if (l->ev)
         event_free(l->ev);
     for (int i = 0; i < 2; i++)

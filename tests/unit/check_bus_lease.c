@@ -2,7 +2,8 @@
  * take and renew answered on the loop thread through the worker, a lease another holder
  * has is not taken, the loop keeps serving a timer while a request waits on a server
  * paused with SIGSTOP, a second batch is refused while one is in flight, and freeing the
- * worker with a request in flight drops its answer. Skipped (passes with a note) without
+ * worker with a request in flight drops its answer; pushed jobs queue behind a batch in
+ * flight (release, deletion of a durable consumer cancelled on the loop). Skipped (passes with a note) without
  * nats-server. */
 #include "host/online/bus_lease.h"
 
@@ -159,11 +160,78 @@ START_TEST(test_take_renew_loop_free)
 }
 END_TEST
 
+static int answered_twice(void *arg)
+{
+    return ((struct answers *)arg)->calls >= 2;
+}
+
+static void no_msg(void *arg, const struct bus_msg *m)
+{
+    (void)arg, (void)m;
+}
+
+static int consumer_count(struct bus_conn *c)
+{
+    json_t *rep = NULL;
+    char err[300];
+    ck_assert_msg(bus_conn_queue_report(c, KEY, &rep, err, sizeof(err)) == 0, "%s", err);
+    int n = (int)json_array_size(json_object_get(rep, "consumers"));
+    json_decref(rep);
+    return n;
+}
+
+/* Pushed jobs queue behind a batch in flight (a tick's), in order: a take, then its
+ * release; a durable consumer cancelled on the loop is deleted by the worker. */
+START_TEST(test_push_release_forget)
+{
+    NATST_SKIP_WITHOUT_SERVER(&srv);
+    struct bus_conn *c = natst_connect(&srv, base);
+    struct answers a = {0};
+    struct bus_lease *l = worker_for(c, "h1:1", &a);
+    char err[300] = "", holder[64];
+    ck_assert_msg(bus_conn_ensure_stream(c, KEY, 60, NULL, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(bus_lease_submit(l, one_job(BUS_LEASE_TAKE, 0), 1), 0);
+    ck_assert_int_eq(bus_lease_push(l, one_job(BUS_LEASE_RELEASE, 0), 1), 0); /* while busy */
+    ck_assert_int_eq(bus_lease_busy(l), 1);
+    natst_loop_until(base, answered_twice, &a);
+    ck_assert_int_eq(a.calls, 2);
+    ck_assert_int_eq(a.last.op, BUS_LEASE_RELEASE); /* answered last: asked last */
+    ck_assert_int_eq(bus_lease_busy(l), 0);
+    ck_assert_int_eq(bus_conn_lease_holder(c, KEY, holder, sizeof(holder), err, sizeof(err)), 0);
+
+    int tag = 0;
+    ck_assert_msg(bus_conn_consume(c, KEY, "cforget", no_msg, &tag, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_int_eq(consumer_count(c), 1);
+    ck_assert_int_eq(bus_conn_cancel(c, &tag), 1);
+    ck_assert_int_eq(bus_conn_cancel(c, &tag), 0); /* once */
+    ck_assert_int_eq(consumer_count(c), 1);        /* the durable consumer stays */
+    struct bus_lease_job *j = one_job(BUS_LEASE_FORGET, 0);
+    snprintf(j->name, sizeof(j->name), "cforget");
+    a.calls = 0;
+    ck_assert_int_eq(bus_lease_push(l, j, 1), 0);
+    natst_loop_until(base, answered, &a);
+    ck_assert_int_eq(a.last.rc, 0);
+    ck_assert_int_eq(consumer_count(c), 0);
+    /* a second deletion finds none */
+    j = one_job(BUS_LEASE_FORGET, 0);
+    snprintf(j->name, sizeof(j->name), "cforget");
+    a.calls = 0;
+    ck_assert_int_eq(bus_lease_push(l, j, 1), 0);
+    natst_loop_until(base, answered, &a);
+    ck_assert_int_eq(a.last.rc, 1);
+    ck_assert_int_eq(bus_lease_push(l, NULL, 0), -1);
+    bus_lease_free(l);
+    bus_conn_free(c);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("lease");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_take_renew_loop_free);
+    tcase_add_test(tc, test_push_release_forget);
     return natst_run("bus_lease", tc);
 }

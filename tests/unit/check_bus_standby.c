@@ -297,6 +297,15 @@ static int took_one(void *arg)
     return st.takeovers >= 1;
 }
 
+/* No node still waits for its claim's answer. */
+static int claimed(void *arg)
+{
+    (void)arg;
+    struct host_bus_stats st;
+    host_bus_stats(bus, &st);
+    return st.claiming_nodes == 0;
+}
+
 /* A standby host (told to compute acc, whose lease the owner holds) runs ahead of what
  * the owner stored; when the owner goes, it publishes the outputs it computed after the
  * stored one: the stream then holds every output once, numbered on. */
@@ -326,6 +335,7 @@ START_TEST(test_standby_catch_up)
     ck_assert_int_eq(host_bus_plan(bus, 0, "w", ack, err, sizeof(err)), 0);
     json_decref(ack);
     ck_assert_msg(host_bus_start(bus, base, err, sizeof(err)) == 0, "%s", err);
+    natst_loop_until(base, claimed, NULL); /* the claim's answer comes from the lease thread */
     ck_assert_str_eq(host_bus_role(bus, acc->idx), "standby");
     feed_all(&cons); /* computed here, ahead of the stream, not published */
     ck_assert_int_eq(cons.n[1], ref.n[1]);

@@ -72,6 +72,7 @@ static const struct {
     {"host.preflight_timeout_s", "5"},
     {"host.max_nodes_per_strategy", "1000000"},
     {"host.bus", ""},
+    {"host.name", ""},
     {"runtime.http_timeout_s", "2"},
     {"runtime.ws_receive_timeout_s", "2.5"},
     {"runtime.ws_reconnect_total_s", "0"},
