@@ -1,7 +1,7 @@
 /*
- * bus_internal: what host/online/bus.c (publish, consume, leases) and
- * host/online/bus_replan.c (the re-plan after a hot reload) share. Not an API: the
- * contract is host/online/bus.h.
+ * bus_internal: what host/online/bus.c (publish, consume), bus_owner.c (claims, leases),
+ * bus_replan.c (the re-plan after a hot reload) and bus_takeover.c share. Not an API:
+ * the contract is host/online/bus.h.
  */
 #ifndef QMTL_HOST_BUS_INTERNAL_H
 #define QMTL_HOST_BUS_INTERNAL_H
@@ -9,6 +9,9 @@
 #include "host/online/bus.h"
 #include "nodeid.h"
 
+#include <event2/util.h>
+
+struct bus_lease_job;
 struct bus_msg;
 struct bus_standby;
 struct graph_node;
@@ -115,6 +118,22 @@ int bus_claim_node_(struct host_bus *b, uint32_t i, char *err, size_t errlen);
  * not started: nothing asked). */
 int bus_push_(struct host_bus *b, int op, uint32_t idx, int tag, const char *key,
               const char *name);
+
+/* host/online/bus_owner.c: claims, leases and their answers. */
+
+/* The lease thread's answers to a batch of jobs (bus_lease_done_fn), on the loop thread:
+ * a node whose role, queue or revision changed since its request was made is left
+ * alone (a lease taken for nothing is given up). */
+void bus_lease_done_(void *arg, struct bus_lease_job *jobs, size_t n_jobs);
+/* Every lease tick (the timer's callback, arg the host_bus): renew what this host holds,
+ * ask for what lapsed, on the lease thread. */
+void bus_lease_tick_(evutil_socket_t fd, short what, void *arg);
+/* Stopping with node i still claiming: its lease is asked on the calling thread, so what
+ * it held is published or dropped. */
+void bus_claim_now_(struct host_bus *b, uint32_t i);
+/* bus.c: the lease of node i was taken: the outputs it held go to its queue first, in
+ * order (the node's state with the newest); the hold is freed. */
+void bus_flush_hold_(struct host_bus *b, uint32_t i);
 
 /* Stop consuming node bn (its subscription is cancelled) and delete its durable consumer
  * on the lease thread. */
