@@ -261,6 +261,9 @@ $(B)/tests/check_%: tests/unit/check_%.c $(LIBTESTKIT) $(LIBQMTL)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDOPT) -o $@ $< $(LIBTESTKIT) $(LIBQMTL) $(CHECK_LIBS) $(LIBS)
 
+# Leaks inside libraries we do not control (tests/lsan.supp says which and why).
+LSAN_ENV := $(if $(filter asan,$(VARIANT)),LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0,)
+
 # Check's per-test timeout (4 s) times this: a loaded machine or a sanitizer build is
 # slower, and a unit test asserts no timing.
 CK_TIMEOUT_MULTIPLIER ?= 10
@@ -270,14 +273,14 @@ CK_TIMEOUT_MULTIPLIER ?= 10
 $(B)/tests/%.log: $(B)/tests/% $(FIXTURES) $(PLUGINS) $(QMTL)
 	$(Q)rm -f $@.result; QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) \
 	  QMTL_NO_DLCLOSE=$(if $(filter asan,$(VARIANT)),1,) CK_TIMEOUT_MULTIPLIER=$(CK_TIMEOUT_MULTIPLIER) \
-	  ./$< > $@.tmp 2>&1; rc=$$?; \
+	  $(LSAN_ENV) ./$< > $@.tmp 2>&1; rc=$$?; \
 	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: $<"; echo fail > $@.result; exit 1; fi; \
 	  grep -h '^[0-9]*%: Checks' $@.tmp | sed 's|^|  $(notdir $<): |'; mv $@.tmp $@; echo pass > $@.result
 
 $(B)/e2e/%.log: e2e/%.sh $(QMTL) $(PLUGINS) $(LIBTESTKIT)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@.result; QMTL_BUILD=$(B) QMTL_VARIANT=$(VARIANT) QMTL=$(abspath $(QMTL)) \
-	  bash $< > $@.tmp 2>&1; rc=$$?; \
+	  $(LSAN_ENV) bash $< > $@.tmp 2>&1; rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "  e2e $*: skipped ($$(sed -n 's/^# skipped: //p' $@.tmp | head -1))"; \
 	    mv $@.tmp $@; echo skip > $@.result; exit 0; fi; \
 	  if [ $$rc -ne 0 ]; then cat $@.tmp; echo "FAIL: e2e/$*.sh"; echo fail > $@.result; exit 1; fi; \
