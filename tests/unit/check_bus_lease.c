@@ -18,18 +18,7 @@
 
 #define KEY "w.live.any_sma_t_v1"
 
-static struct natst srv;
-static struct event_base *base;
-
-static void setup(void)
-{
-    natst_setup(&srv, &base);
-}
-
-static void teardown(void)
-{
-    natst_teardown(&srv, base);
-}
+NATST_FIXTURE()
 
 struct answers {
     int calls;

@@ -16,18 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct natst srv;
-static struct event_base *base;
-
-static void setup(void)
-{
-    natst_setup(&srv, &base);
-}
-
-static void teardown(void)
-{
-    natst_teardown(&srv, base);
-}
+NATST_FIXTURE()
 
 /* What on_read drained: payloads in order, and whether it ever ran off the loop thread. */
 struct drained {

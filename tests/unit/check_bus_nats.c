@@ -17,18 +17,7 @@
 
 #define NID "blake3:c9a99a2e332219e484d15e60e0bf8f0e92396963f86a54bb249382f17139674b"
 
-static struct natst srv;
-static struct event_base *base;
-
-static void setup(void)
-{
-    natst_setup(&srv, &base);
-}
-
-static void teardown(void)
-{
-    natst_teardown(&srv, base);
-}
+NATST_FIXTURE()
 
 static struct bus_conn *connect_bus(void)
 {

@@ -119,6 +119,20 @@ static inline void natst_teardown(struct natst *t, struct event_base *base)
     event_base_free(base);
 }
 
+/* The fixture of a suite whose tests each need a server and an event base and nothing
+ * else: defines srv, base and the setup/teardown to give tcase_add_checked_fixture. */
+#define NATST_FIXTURE()                                                                            \
+    static struct natst srv;                                                                       \
+    static struct event_base *base;                                                                \
+    static void setup(void)                                                                        \
+    {                                                                                              \
+        natst_setup(&srv, &base);                                                                  \
+    }                                                                                              \
+    static void teardown(void)                                                                     \
+    {                                                                                              \
+        natst_teardown(&srv, base);                                                                \
+    }
+
 /* Connect on 'base', retrying while the server starts (5 s at most). */
 static inline struct bus_conn *natst_connect(const struct natst *t, struct event_base *base)
 {
